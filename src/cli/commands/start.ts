@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { createLogger } from '../../metrics/logger.js';
+import { hashPassword } from '../../crypto/password.js';
+import { provisionMailbox } from '../../mailbox/provision.js';
+import type { Config } from '../../config/index.js';
+import { readConfig, resolveConfigPath, UsageError, openConfiguredStore } from '../context.js';
+import { runInit } from '../init.js';
+import { startServer, type BoundListener } from '../start.js';
+
+const DEV_DOMAIN = 'example.test';
+const DEV_USER = `demo@${DEV_DOMAIN}`;
+
+interface StartOptions {
+  dev?: boolean;
+  dir: string;
+  portOffset?: string;
+}
+
+function withOffset(config: Config, offset: string | undefined): Config {
+  if (offset === undefined) return config;
+  const n = Number(offset);
+  if (!Number.isInteger(n) || n < 0 || n > 50_000) throw new UsageError('--port-offset takes a whole number from 0 to 50000');
+  return { ...config, server: { ...config.server, port_offset: n } };
+}
+
+/** First run of --dev: a complete installation in one folder, and a demo user whose password is shown once. */
+async function prepareDev(dir: string): Promise<{ configPath: string; password: string | null }> {
+  const configPath = path.join(dir, 'postern.toml');
+  if (existsSync(configPath)) return { configPath, password: null };
+  await runInit({ domain: DEV_DOMAIN, dir, hostname: 'localhost', portOffset: 10_000 });
+  const config = readConfig(configPath);
+  const store = await openConfiguredStore(config);
+  const password = randomBytes(12).toString('base64url');
+  try {
+    await store.meta.directory.addDomain(DEV_DOMAIN, Date.now()).catch(() => undefined);
+    const acct = await store.meta.directory.addAccount(
+      { address: DEV_USER, displayName: 'Demo User', passwordHash: await hashPassword(password), roles: ['user', 'mailadmin'] },
+      Date.now(),
+    );
+    await provisionMailbox(store.meta.mailboxes, acct.id, Date.now());
+  } finally {
+    await store.close();
+  }
+  return { configPath, password };
+}
+
+function printWelcome(listeners: readonly BoundListener[], certPath: string, password: string | null): void {
+  const sub = listeners.find((l) => l.name === 'smtp submission');
+  const lines = ['', 'postern is running.', ''];
+  for (const l of listeners) lines.push(`  ${l.name.padEnd(18)} ${l.address}:${l.port}  (${l.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`);
+  lines.push('', `  TLS certificate: ${certPath} (self-signed; trust it in your client)`);
+  if (password) {
+    lines.push(`  demo account:    ${DEV_USER}`, `  demo password:   ${password}   (shown once; change it with: postern user passwd ${DEV_USER})`);
+  }
+  if (sub) {
+    lines.push(
+      '',
+      '  Send a first message:',
+      `    swaks --server 127.0.0.1 --port ${sub.port} --tls --tls-ca-path ${certPath} \\`,
+      `      --auth PLAIN --auth-user ${DEV_USER} --auth-password '<password>' --from ${DEV_USER} --to ${DEV_USER}`,
+      '  or with Python:',
+      `    /usr/bin/python3 -c "import smtplib,ssl; c=ssl.create_default_context(cafile='${certPath}'); s=smtplib.SMTP('localhost',${sub.port}); s.starttls(context=c); s.login('${DEV_USER}','<password>'); s.sendmail('${DEV_USER}',['${DEV_USER}'],'Subject: hi\\r\\n\\r\\nhello\\r\\n'); s.quit()"`,
+    );
+  }
+  lines.push('', '  Stop with Ctrl-C.', '');
+  process.stderr.write(lines.join('\n') + '\n');
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('run the mail server')
+    .option('--dev', 'run a self-contained demo installation (created on first run) in --dir, on ports + 10000')
+    .option('--dir <folder>', 'folder of the --dev installation', 'postern-dev')
+    .option('--port-offset <n>', 'add n to every listener port (e.g. 10000 to run as an ordinary user)')
+    .action(async (o: StartOptions, cmd: Command) => {
+      let configPath = resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
+      let password: string | null = null;
+      if (o.dev) ({ configPath, password } = await prepareDev(path.resolve(o.dir)));
+      const config = withOffset(readConfig(configPath), o.portOffset);
+      const log = createLogger(config.log.level);
+      const server = await startServer(config, log);
+      printWelcome(server.listeners, config.tls.cert, password);
+      const stop = (sig: string) => {
+        log.info({ signal: sig }, 'shutting down');
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

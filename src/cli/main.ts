@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isPosternError } from '../core/errors.js';
+import { registerDirectoryCommands } from './commands/directory.js';
+import { registerQueueCommands } from './commands/queue.js';
+import { registerStartCommand } from './commands/start.js';
+import { registerInitCommand } from './commands/init.js';
+import { UsageError } from './context.js';
+
+const program = new Command('postern')
+  .description('postern: a mail server that keeps mail confidential, intact and available')
+  .option('-c, --config <file>', 'configuration file (default: $POSTERN_CONFIG or ./postern.toml)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerInitCommand(program);
+registerStartCommand(program);
+registerDirectoryCommands(program);
+registerQueueCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof UsageError || isPosternError(e)) {
+    process.stderr.write(`postern: ${e.message}\n`);
+    process.exit(2);
+  }
+  throw e;
+}

@@ -1,0 +1,38 @@
+/**
+ * Mail address helpers. Addresses are compared case-insensitively on the domain
+ * and, by postern's policy, on the local part too (as nearly every real server does).
+ */
+export interface ParsedAddress {
+  readonly local: string;
+  readonly domain: string;
+}
+
+const MAX_ADDRESS = 254;
+
+export function parseAddress(input: string): ParsedAddress | null {
+  const a = input.trim();
+  if (a.length === 0 || a.length > MAX_ADDRESS) return null;
+  const at = a.lastIndexOf('@');
+  if (at <= 0 || at === a.length - 1) return null;
+  const local = a.slice(0, at);
+  const domain = a.slice(at + 1);
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
+  if (/[\s<>()[\]\\,;:"\x00-\x1f\x7f]/.test(local) && !/^"[^"\\\r\n]*"$/.test(local)) return null;
+  if (!/^[A-Za-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.endsWith('.') || domain.includes('..')) return null;
+  return { local, domain: domain.toLowerCase() };
+}
+
+export function normalizeAddress(input: string): string | null {
+  const p = parseAddress(input);
+  return p ? `${p.local.toLowerCase()}@${p.domain}` : null;
+}
+
+export function normalizeDomain(input: string): string | null {
+  const d = input.trim().toLowerCase().replace(/\.$/, '');
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(d)) return null;
+  return d;
+}
+
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}

@@ -1,0 +1,110 @@
+import type { Logger } from '../metrics/logger.js';
+import type { Clock } from '../core/clock.js';
+import type { MailboxRepo, QueueRepo } from '../store/types.js';
+import { inboxOf } from '../mailbox/provision.js';
+import type { MailboxNotifier } from '../mailbox/notify.js';
+import { fitsQuota } from '../mailbox/quota.js';
+import type { DirectoryRepo } from '../store/types.js';
+import { backoffMs } from '../queue/spool.js';
+
+export interface LocalDeliveryOptions {
+  batch: number;
+  leaseMs: number;
+  pollMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+  maxLifetimeMs: number;
+}
+
+/**
+ * Moves queued mail for local accounts into their INBOX. Each delivery is one
+ * store transaction (append + mark delivered), so a crash at any point leaves
+ * the message either still queued or delivered, never both, never neither.
+ */
+export class LocalDelivery {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private again = false;
+  private stopped = true;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly queue: QueueRepo,
+    private readonly mailboxes: MailboxRepo,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: LocalDeliveryOptions,
+    private readonly directory?: DirectoryRepo,
+    private readonly notifier?: MailboxNotifier,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.kick();
+  }
+
+  /** Runs a pass now (or right after the current one). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = true;
+    this.idle = this.pass()
+      .then(() => undefined)
+      .catch((e: unknown) => this.log.error({ err: e }, 'local delivery pass failed'))
+      .finally(() => {
+        this.running = false;
+        if (this.stopped) return;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        } else {
+          this.timer = setTimeout(() => this.kick(), this.opts.pollMs);
+        }
+      });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.idle;
+  }
+
+  /** One pass: delivers everything due; returns how many recipients were handled. */
+  async pass(): Promise<number> {
+    let handled = 0;
+    for (;;) {
+      const leases = await this.queue.lease({ transport: 'local', now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
+      if (leases.length === 0) break;
+      for (const lease of leases) {
+        const log = this.log.child({ queueId: lease.message.id, rcpt: lease.recipient.address });
+        const now = this.clock.now();
+        try {
+          if (lease.recipient.accountId === null) throw new Error('local recipient without an account');
+          const account = this.directory ? await this.directory.getAccountById(lease.recipient.accountId) : null;
+          if (account && !(await fitsQuota(this.mailboxes, account, lease.message.size))) throw new Error('mailbox over quota');
+          const inbox = await inboxOf(this.mailboxes, lease.recipient.accountId, now);
+          const r = await this.queue.deliverLocal(lease, inbox.id, now);
+          if (r) this.notifier?.changed(inbox.id);
+          if (r) log.info({ folder: 'INBOX', uid: r.uid, delay: now - lease.message.receivedAt }, 'delivered');
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          if (now - lease.message.receivedAt > this.opts.maxLifetimeMs) {
+            await this.queue.fail(lease, now, msg);
+            log.error({ err: msg }, 'local delivery failed permanently');
+          } else {
+            await this.queue.defer(lease, now + backoffMs(lease.recipient.attempts, this.opts.retryMinMs, this.opts.retryMaxMs), msg);
+            log.warn({ err: msg }, 'local delivery deferred');
+          }
+        }
+        handled++;
+      }
+    }
+    if (handled > 0) await this.queue.purgeFinished();
+    return handled;
+  }
+}

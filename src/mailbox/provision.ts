@@ -1,0 +1,23 @@
+import type { Folder, MailboxRepo } from '../store/types.js';
+
+/** Folders every new account gets, with their RFC 6154 special-use attribute. */
+export const DEFAULT_FOLDERS: readonly { name: string; specialUse: string | null }[] = [
+  { name: 'INBOX', specialUse: null },
+  { name: 'Sent', specialUse: '\\Sent' },
+  { name: 'Drafts', specialUse: '\\Drafts' },
+  { name: 'Trash', specialUse: '\\Trash' },
+  { name: 'Junk', specialUse: '\\Junk' },
+  { name: 'Archive', specialUse: '\\Archive' },
+];
+
+/** Creates the default folders that are missing; safe to run again. */
+export async function provisionMailbox(repo: MailboxRepo, accountId: number, now: number): Promise<void> {
+  for (const f of DEFAULT_FOLDERS) {
+    if (!(await repo.getFolder(accountId, f.name))) await repo.createFolder(accountId, f.name, f.specialUse, now);
+  }
+}
+
+/** The account's INBOX, created on first use if an older account lacks it. */
+export async function inboxOf(repo: MailboxRepo, accountId: number, now: number): Promise<Folder> {
+  return (await repo.getFolder(accountId, 'INBOX')) ?? (await repo.createFolder(accountId, 'INBOX', null, now));
+}

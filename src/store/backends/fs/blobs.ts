@@ -1,0 +1,161 @@
+import { createHash } from 'node:crypto';
+import { promises as fsp, constants as fsc } from 'node:fs';
+import path from 'node:path';
+import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
+import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { PosternError } from '../../../core/errors.js';
+import { newToken } from '../../../core/ids.js';
+
+const ID_RE = /^[0-9a-f]{64}$/;
+
+/** fsyncs a directory so a rename or new entry in it survives power loss. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, fsc.O_RDONLY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes a file durably: temp file, fsync, rename, fsync of the folder. */
+export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o600): Promise<void> {
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.tmp-${newToken(8)}`);
+  const fh = await fsp.open(tmp, 'wx', mode);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fsp.rename(tmp, file);
+  await syncDir(dir);
+}
+
+/**
+ * Content-addressed blobs on the file system: the id is the SHA-256 of the
+ * bytes, so a message sent to many recipients is stored once. Files live in
+ * two levels of fan-out folders (ab/cd/abcd...) to keep folders small.
+ * Each file is a checksummed container (crypto/blockcodec, docs/blob-format.md):
+ * every read verifies every block, repairs a single flipped bit per block in
+ * memory, writes the repaired container back, and reports what it found.
+ */
+export class FsBlobStore implements BlobStore {
+  private readonly knownDirs = new Set<string>();
+  private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
+
+  constructor(readonly root: string) {}
+
+  static async open(root: string): Promise<FsBlobStore> {
+    await fsp.mkdir(root, { recursive: true, mode: 0o700 });
+    return new FsBlobStore(root);
+  }
+
+  onIntegrity(fn: (e: IntegrityEvent) => void): void {
+    this.reporters.push(fn);
+  }
+
+  private report(e: IntegrityEvent): void {
+    for (const fn of this.reporters) fn(e);
+  }
+
+  pathOf(id: string): string {
+    if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
+    return path.join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    if (made) {
+      // New folders are entries in their parents: make those durable too.
+      await syncDir(path.dirname(dir));
+      await syncDir(path.dirname(path.dirname(dir)));
+    }
+    this.knownDirs.add(dir);
+  }
+
+  async put(data: Uint8Array): Promise<BlobRef> {
+    const id = createHash('sha256').update(data).digest('hex');
+    const file = this.pathOf(id);
+    // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
+    if (await this.has(id)) {
+      const existing = await this.check(id);
+      if (existing.ok) return { id, size: data.length };
+    }
+    await this.ensureDir(path.dirname(file));
+    await writeFileDurable(file, encodeBlob(data), 0o600);
+    return { id, size: data.length };
+  }
+
+  private async readRaw(id: string): Promise<Buffer> {
+    try {
+      return await fsp.readFile(this.pathOf(id));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.report({ kind: 'missing', blobId: id, detail: 'blob file is missing' });
+        throw new PosternError('NOT_FOUND', `blob ${id} is missing`);
+      }
+      throw e;
+    }
+  }
+
+  /** Applies a decode result: writes repairs back, reports events. Returns the result. */
+  private async settle(id: string, r: DecodeResult): Promise<DecodeResult> {
+    const sound = r.ok && r.sha256 === id;
+    if (sound && r.corrections.length > 0 && r.repaired) {
+      await writeFileDurable(this.pathOf(id), r.repaired, 0o600);
+      for (const c of r.corrections) this.report({ kind: 'corrected', blobId: id, block: c.block, bit: c.bit, area: c.area });
+    }
+    if (!sound) {
+      const why = r.damage.map((d) => `block ${d.block}: ${d.reason}`).join('; ') || 'digest does not match the blob id';
+      this.report({ kind: 'uncorrectable', blobId: id, detail: why });
+    }
+    return sound ? r : { ...r, ok: false, data: null, repaired: null };
+  }
+
+  async get(id: string): Promise<Uint8Array> {
+    const r = await this.settle(id, decodeBlob(await this.readRaw(id)));
+    if (!r.ok || !r.data) throw new PosternError('INTEGRITY', `blob ${id} is damaged beyond repair`);
+    return r.data;
+  }
+
+  /** Verifies (and repairs) one blob without returning its bytes: the scrubber's read. */
+  async check(id: string): Promise<DecodeResult> {
+    return this.settle(id, verifyBlob(await this.readRaw(id)));
+  }
+
+  async has(id: string): Promise<boolean> {
+    try {
+      await fsp.access(this.pathOf(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    await fsp.rm(this.pathOf(id), { force: true });
+  }
+
+  async *list(): AsyncIterable<string> {
+    for (const a of await readdirSafe(this.root)) {
+      for (const b of await readdirSafe(path.join(this.root, a))) {
+        for (const f of await readdirSafe(path.join(this.root, a, b))) {
+          if (ID_RE.test(f)) yield f;
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function readdirSafe(dir: string): Promise<string[]> {
+  try {
+    return (await fsp.readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}

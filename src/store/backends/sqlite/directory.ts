@@ -1,0 +1,149 @@
+import type { Account, DirectoryRepo, Domain, Group, NewAccount, Role } from '../../types.js';
+import { PosternError } from '../../../core/errors.js';
+import type { Db } from './db.js';
+
+interface AccountRow {
+  id: number;
+  address: string;
+  display_name: string;
+  password_hash: string;
+  disabled: number;
+  roles: string;
+  quota_bytes: number | null;
+  created_at: number;
+}
+
+function toAccount(r: AccountRow): Account {
+  return {
+    id: r.id,
+    address: r.address,
+    displayName: r.display_name,
+    passwordHash: r.password_hash,
+    disabled: r.disabled !== 0,
+    roles: r.roles.split(',').filter(Boolean) as Role[],
+    quotaBytes: r.quota_bytes,
+    createdAt: r.created_at,
+  };
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
+}
+
+export class SqliteDirectory implements DirectoryRepo {
+  constructor(private readonly db: Db) {}
+
+  async addDomain(name: string, now: number): Promise<void> {
+    const r = this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, now);
+    if (r.changes === 0) throw new PosternError('INVARIANT', `domain ${name} exists already`);
+  }
+
+  async listDomains(): Promise<Domain[]> {
+    return this.db
+      .prepare('SELECT name, created_at FROM domains ORDER BY name')
+      .all()
+      .map((r) => {
+        const row = r as { name: string; created_at: number };
+        return { name: row.name, createdAt: row.created_at };
+      });
+  }
+
+  async hasDomain(name: string): Promise<boolean> {
+    return this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined;
+  }
+
+  async addAccount(a: NewAccount, now: number): Promise<Account> {
+    const domain = domainOf(a.address);
+    if (!(await this.hasDomain(domain))) throw new PosternError('NOT_FOUND', `domain ${domain} is not a local domain`);
+    try {
+      const r = this.db
+        .prepare(
+          'INSERT INTO accounts (address, domain, display_name, password_hash, roles, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(a.address, domain, a.displayName ?? '', a.passwordHash, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now);
+      return (await this.getAccountById(Number(r.lastInsertRowid)))!;
+    } catch (e) {
+      if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('INVARIANT', `account ${a.address} exists already`);
+      throw e;
+    }
+  }
+
+  async getAccount(address: string): Promise<Account | null> {
+    const r = this.db.prepare('SELECT * FROM accounts WHERE address = ?').get(address) as AccountRow | undefined;
+    return r ? toAccount(r) : null;
+  }
+
+  async getAccountById(id: number): Promise<Account | null> {
+    const r = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    return r ? toAccount(r) : null;
+  }
+
+  async listAccounts(domain?: string): Promise<Account[]> {
+    const rows = domain
+      ? this.db.prepare('SELECT * FROM accounts WHERE domain = ? ORDER BY address').all(domain)
+      : this.db.prepare('SELECT * FROM accounts ORDER BY address').all();
+    return (rows as AccountRow[]).map(toAccount);
+  }
+
+  private mustChange(changes: number, address: string): void {
+    if (changes === 0) throw new PosternError('NOT_FOUND', `no account ${address}`);
+  }
+
+  async setPasswordHash(address: string, hash: string): Promise<void> {
+    this.mustChange(this.db.prepare('UPDATE accounts SET password_hash = ? WHERE address = ?').run(hash, address).changes, address);
+  }
+
+  async setDisabled(address: string, disabled: boolean): Promise<void> {
+    this.mustChange(this.db.prepare('UPDATE accounts SET disabled = ? WHERE address = ?').run(disabled ? 1 : 0, address).changes, address);
+  }
+
+  async setRoles(address: string, roles: Role[]): Promise<void> {
+    this.mustChange(this.db.prepare('UPDATE accounts SET roles = ? WHERE address = ?').run(roles.join(','), address).changes, address);
+  }
+
+  async addAlias(address: string, target: string): Promise<void> {
+    this.db.prepare('INSERT OR IGNORE INTO aliases (address, target) VALUES (?, ?)').run(address, target);
+  }
+
+  async getAliasTargets(address: string): Promise<string[]> {
+    return (this.db.prepare('SELECT target FROM aliases WHERE address = ? ORDER BY target').all(address) as { target: string }[]).map(
+      (r) => r.target,
+    );
+  }
+
+  async listAliases(): Promise<{ address: string; target: string }[]> {
+    return this.db.prepare('SELECT address, target FROM aliases ORDER BY address, target').all() as { address: string; target: string }[];
+  }
+
+  async addGroup(name: string, description: string): Promise<void> {
+    const r = this.db.prepare('INSERT OR IGNORE INTO groups (name, description) VALUES (?, ?)').run(name, description);
+    if (r.changes === 0) throw new PosternError('INVARIANT', `group ${name} exists already`);
+  }
+
+  async listGroups(): Promise<Group[]> {
+    return this.db.prepare('SELECT name, description FROM groups ORDER BY name').all() as Group[];
+  }
+
+  async addGroupMember(group: string, address: string): Promise<void> {
+    if (!this.db.prepare('SELECT 1 FROM groups WHERE name = ?').get(group)) throw new PosternError('NOT_FOUND', `no group ${group}`);
+    this.db.prepare('INSERT OR IGNORE INTO group_members (group_name, address) VALUES (?, ?)').run(group, address);
+  }
+
+  async removeGroupMember(group: string, address: string): Promise<void> {
+    this.db.prepare('DELETE FROM group_members WHERE group_name = ? AND address = ?').run(group, address);
+  }
+
+  async listGroupMembers(group: string): Promise<string[]> {
+    return (
+      this.db.prepare('SELECT address FROM group_members WHERE group_name = ? ORDER BY address').all(group) as { address: string }[]
+    ).map((r) => r.address);
+  }
+
+  async groupsOf(address: string): Promise<string[]> {
+    return (
+      this.db.prepare('SELECT group_name FROM group_members WHERE address = ? ORDER BY group_name').all(address) as {
+        group_name: string;
+      }[]
+    ).map((r) => r.group_name);
+  }
+}

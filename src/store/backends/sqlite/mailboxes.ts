@@ -1,0 +1,308 @@
+import { randomInt } from 'node:crypto';
+import type { FlagChange, FlagChangeResult, Folder, FolderChanges, MailboxRepo, MailMessage, NewMailMessage } from '../../types.js';
+import { PosternError } from '../../../core/errors.js';
+import type { Db } from './db.js';
+
+interface FolderRow {
+  id: number;
+  account_id: number;
+  name: string;
+  special_use: string | null;
+  uid_validity: number;
+  uid_next: number;
+  highest_modseq: number;
+  subscribed: number;
+}
+
+interface MessageRow {
+  id: number;
+  folder_id: number;
+  uid: number;
+  blob_id: string;
+  size: number;
+  internal_date: number;
+  flags: string;
+  modseq: number;
+}
+
+export function toFolder(r: FolderRow): Folder {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    specialUse: r.special_use,
+    uidValidity: r.uid_validity,
+    uidNext: r.uid_next,
+    highestModseq: r.highest_modseq,
+    subscribed: r.subscribed !== 0,
+  };
+}
+
+export function toMessage(r: MessageRow): MailMessage {
+  return {
+    id: r.id,
+    folderId: r.folder_id,
+    uid: r.uid,
+    blobId: r.blob_id,
+    size: r.size,
+    internalDate: r.internal_date,
+    flags: r.flags.split(' ').filter(Boolean),
+    modseq: r.modseq,
+  };
+}
+
+/**
+ * Appends inside the caller's transaction: takes the folder's next UID and
+ * modseq and bumps both, so UIDs stay strictly ascending across restarts and
+ * concurrent writers (SQLite serialises writers).
+ */
+export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMessage {
+  const f = db.prepare('SELECT uid_next, highest_modseq FROM folders WHERE id = ?').get(folderId) as
+    | { uid_next: number; highest_modseq: number }
+    | undefined;
+  if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+  const uid = f.uid_next;
+  const modseq = f.highest_modseq + 1;
+  db.prepare('UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
+  const r = db
+    .prepare('INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
+  return {
+    id: Number(r.lastInsertRowid),
+    folderId,
+    uid,
+    blobId: m.blobId,
+    size: m.size,
+    internalDate: m.internalDate,
+    flags: m.flags ?? [],
+    modseq,
+  };
+}
+
+export class SqliteMailboxes implements MailboxRepo {
+  constructor(private readonly db: Db) {}
+
+  async createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder> {
+    // UIDVALIDITY: seconds since epoch plus a random offset keeps it unique even
+    // when a folder is deleted and recreated within one second.
+    const uidValidity = (Math.floor(now / 1000) + randomInt(0, 1 << 16)) >>> 0 || 1;
+    try {
+      const r = this.db
+        .prepare('INSERT INTO folders (account_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?)')
+        .run(accountId, name, specialUse, uidValidity);
+      return (await this.getFolderById(Number(r.lastInsertRowid)))!;
+    } catch (e) {
+      if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('INVARIANT', `folder ${name} exists already`);
+      throw e;
+    }
+  }
+
+  async getFolder(accountId: number, name: string): Promise<Folder | null> {
+    const r = this.db.prepare('SELECT * FROM folders WHERE account_id = ? AND name = ?').get(accountId, name) as FolderRow | undefined;
+    return r ? toFolder(r) : null;
+  }
+
+  async getFolderById(id: number): Promise<Folder | null> {
+    const r = this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+    return r ? toFolder(r) : null;
+  }
+
+  async listFolders(accountId: number): Promise<Folder[]> {
+    return (this.db.prepare('SELECT * FROM folders WHERE account_id = ? ORDER BY name').all(accountId) as FolderRow[]).map(toFolder);
+  }
+
+  async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
+    return this.db.transaction(() => appendInTx(this.db, folderId, m)).immediate();
+  }
+
+  async listMessages(folderId: number): Promise<MailMessage[]> {
+    return (this.db.prepare('SELECT * FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as MessageRow[]).map(toMessage);
+  }
+
+  async renameFolder(accountId: number, from: string, to: string, now: number): Promise<void> {
+    const src = await this.getFolder(accountId, from);
+    if (!src) throw new PosternError('NOT_FOUND', `no folder ${from}`);
+    if (await this.getFolder(accountId, to)) throw new PosternError('INVARIANT', `folder ${to} exists already`);
+    if (from === 'INBOX') {
+      // RFC 3501 6.3.5: renaming INBOX moves its messages and leaves INBOX empty.
+      const dst = await this.createFolder(accountId, to, null, now);
+      const uids = (await this.listMessages(src.id)).map((m) => m.uid);
+      await this.move(src.id, uids, dst.id, now);
+      return;
+    }
+    this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)")
+          .all(accountId, from, from.length + 1, `${from}/`) as { id: number; name: string }[];
+        const upd = this.db.prepare('UPDATE folders SET name = ? WHERE id = ?');
+        for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
+      })
+      .immediate();
+  }
+
+  async deleteFolder(folderId: number): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db.prepare('DELETE FROM messages WHERE folder_id = ?').run(folderId);
+        this.db.prepare('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
+        this.db.prepare('DELETE FROM folders WHERE id = ?').run(folderId);
+      })
+      .immediate();
+  }
+
+  async setSubscribed(folderId: number, subscribed: boolean): Promise<void> {
+    this.db.prepare('UPDATE folders SET subscribed = ? WHERE id = ?').run(subscribed ? 1 : 0, folderId);
+  }
+
+  async getMessages(folderId: number, uids: number[]): Promise<MailMessage[]> {
+    if (uids.length === 0) return [];
+    const want = new Set(uids);
+    // One range scan beats thousands of point lookups for the large UID sets IMAP clients send.
+    const lo = Math.min(...uids);
+    const hi = Math.max(...uids);
+    return (
+      this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
+    )
+      .filter((r) => want.has(r.uid))
+      .map(toMessage);
+  }
+
+  private bumpModseq(folderId: number): number {
+    const f = this.db.prepare('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+    if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+    const m = f.highest_modseq + 1;
+    this.db.prepare('UPDATE folders SET highest_modseq = ? WHERE id = ?').run(m, folderId);
+    return m;
+  }
+
+  async storeFlags(folderId: number, change: FlagChange): Promise<FlagChangeResult> {
+    return this.db
+      .transaction((): FlagChangeResult => {
+        const changed: MailMessage[] = [];
+        const conflicts: number[] = [];
+        const upd = this.db.prepare('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
+        for (const m of this.getMessagesSync(folderId, change.uids)) {
+          if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
+            conflicts.push(m.uid);
+            continue;
+          }
+          const next = applyFlags(m.flags, change);
+          if (sameFlags(next, m.flags)) continue;
+          const modseq = this.bumpModseq(folderId);
+          upd.run(next.join(' '), modseq, m.id);
+          changed.push({ ...m, flags: next, modseq });
+        }
+        return { changed, conflicts };
+      })
+      .immediate();
+  }
+
+  private getMessagesSync(folderId: number, uids: number[]): MailMessage[] {
+    const want = new Set(uids);
+    if (want.size === 0) return [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const u of want) {
+      if (u < lo) lo = u;
+      if (u > hi) hi = u;
+    }
+    return (
+      this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
+    )
+      .filter((r) => want.has(r.uid))
+      .map(toMessage);
+  }
+
+  private expungeSync(folderId: number, uids: number[]): number[] {
+    const rows = this.getMessagesSync(folderId, uids);
+    if (rows.length === 0) return [];
+    const modseq = this.bumpModseq(folderId);
+    const del = this.db.prepare('DELETE FROM messages WHERE id = ?');
+    const rec = this.db.prepare('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)');
+    for (const m of rows) {
+      del.run(m.id);
+      rec.run(folderId, m.uid, modseq);
+    }
+    return rows.map((m) => m.uid);
+  }
+
+  async expunge(folderId: number, uids: number[]): Promise<number[]> {
+    return this.db.transaction(() => this.expungeSync(folderId, uids)).immediate();
+  }
+
+  private copySync(fromFolderId: number, uids: number[], toFolderId: number): [number, number][] {
+    const out: [number, number][] = [];
+    for (const m of this.getMessagesSync(fromFolderId, uids)) {
+      const flags = m.flags.filter((f) => f !== '\\Recent');
+      const n = appendInTx(this.db, toFolderId, { blobId: m.blobId, size: m.size, internalDate: m.internalDate, flags });
+      out.push([m.uid, n.uid]);
+    }
+    return out;
+  }
+
+  async copy(fromFolderId: number, uids: number[], toFolderId: number, _now: number): Promise<[number, number][]> {
+    return this.db.transaction(() => this.copySync(fromFolderId, uids, toFolderId)).immediate();
+  }
+
+  async move(fromFolderId: number, uids: number[], toFolderId: number, _now: number): Promise<[number, number][]> {
+    return this.db
+      .transaction(() => {
+        const pairs = this.copySync(fromFolderId, uids, toFolderId);
+        this.expungeSync(
+          fromFolderId,
+          pairs.map((p) => p[0]),
+        );
+        return pairs;
+      })
+      .immediate();
+  }
+
+  async changesSince(folderId: number, modseq: number): Promise<FolderChanges> {
+    return this.db
+      .transaction((): FolderChanges => {
+        const f = this.db.prepare('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+        if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+        const changed = (
+          this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
+        ).map(toMessage);
+        const expunged = (
+          this.db.prepare('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
+        ).map((r) => r.uid);
+        return { changed, expunged, highestModseq: f.highest_modseq };
+      })
+      .deferred();
+  }
+
+  async blobReferences(blobId: string): Promise<number> {
+    const a = this.db.prepare('SELECT COUNT(*) AS n FROM messages WHERE blob_id = ?').get(blobId) as { n: number };
+    const b = this.db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE blob_id = ?').get(blobId) as { n: number };
+    return a.n + b.n;
+  }
+
+  async usage(accountId: number): Promise<number> {
+    const r = this.db
+      .prepare('SELECT COALESCE(SUM(m.size), 0) AS n FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?')
+      .get(accountId) as { n: number };
+    return r.n;
+  }
+}
+
+function applyFlags(current: readonly string[], c: FlagChange): string[] {
+  const set = new Set(c.op === 'set' ? [] : current);
+  if (c.op === 'remove') for (const f of c.flags) deleteFlag(set, f);
+  else for (const f of c.flags) if (![...set].some((x) => x.toLowerCase() === f.toLowerCase())) set.add(f);
+  return [...set].sort();
+}
+
+/** IMAP flags compare case-insensitively. */
+function deleteFlag(set: Set<string>, flag: string): void {
+  for (const x of set) if (x.toLowerCase() === flag.toLowerCase()) set.delete(x);
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((x, i) => x === sb[i]);
+}

@@ -1,0 +1,240 @@
+import type {
+  Lease,
+  LeaseRequest,
+  NewQueueMessage,
+  NewRecipient,
+  QueueMessage,
+  QueueRecipient,
+  QueueRepo,
+  RecipientState,
+  Transport,
+} from '../../types.js';
+import { newToken } from '../../../core/ids.js';
+import type { Db } from './db.js';
+import { appendInTx } from './mailboxes.js';
+
+interface RecipientRow {
+  id: number;
+  queue_id: string;
+  address: string;
+  transport: string;
+  account_id: number | null;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_token: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+interface MessageRow {
+  id: string;
+  blob_id: string;
+  size: number;
+  sender: string;
+  received_at: number;
+  source: string;
+  client_address: string;
+  auth_user: string | null;
+  meta: string;
+}
+
+function toRecipient(r: RecipientRow): QueueRecipient {
+  return {
+    id: r.id,
+    queueId: r.queue_id,
+    address: r.address,
+    transport: r.transport as Transport,
+    accountId: r.account_id,
+    state: r.state as RecipientState,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at,
+  };
+}
+
+function toMessage(r: MessageRow): QueueMessage {
+  return {
+    id: r.id,
+    blobId: r.blob_id,
+    size: r.size,
+    sender: r.sender,
+    receivedAt: r.received_at,
+    source: r.source as QueueMessage['source'],
+    clientAddress: r.client_address,
+    authUser: r.auth_user,
+    meta: JSON.parse(r.meta) as Record<string, unknown>,
+  };
+}
+
+interface Pending {
+  msg: NewQueueMessage;
+  rcpts: NewRecipient[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * The spool over SQLite. Enqueues that arrive in the same event-loop turn are
+ * committed in one transaction (group commit): one fsync serves many
+ * concurrent SMTP sessions, and each caller's promise resolves only after that
+ * commit, so `250` still means "on disk".
+ */
+export class SqliteQueue implements QueueRepo {
+  private pending: Pending[] = [];
+  private scheduled = false;
+
+  constructor(private readonly db: Db) {}
+
+  enqueue(msg: NewQueueMessage, recipients: NewRecipient[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ msg, rcpts: recipients, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const insMsg = this.db.prepare(
+      'INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const insRcpt = this.db.prepare(
+      'INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    const one = (p: Pending) => {
+      const m = p.msg;
+      insMsg.run(m.id, m.blobId, m.size, m.sender, m.receivedAt, m.source, m.clientAddress, m.authUser, JSON.stringify(m.meta));
+      for (const r of p.rcpts) insRcpt.run(m.id, r.address, r.transport, r.accountId ?? null, m.receivedAt);
+    };
+    try {
+      this.db.transaction(() => batch.forEach(one)).immediate();
+      batch.forEach((p) => p.resolve());
+    } catch {
+      // One bad entry must not fail its neighbours: retry each on its own.
+      for (const p of batch) {
+        try {
+          this.db.transaction(() => one(p)).immediate();
+          p.resolve();
+        } catch (e) {
+          p.reject(e);
+        }
+      }
+    }
+  }
+
+  async lease(req: LeaseRequest): Promise<Lease[]> {
+    const take = this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM queue_recipients
+           WHERE transport = ? AND (
+             (state IN ('queued','deferred') AND next_attempt_at <= ?) OR
+             (state = 'leased' AND lease_until <= ?))
+           ORDER BY next_attempt_at, id LIMIT ?`,
+        )
+        .all(req.transport, req.now, req.now, req.limit) as RecipientRow[];
+      const upd = this.db.prepare(
+        "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+      );
+      const getMsg = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?');
+      const until = req.now + req.leaseMs;
+      return rows.map((r) => {
+        const token = newToken();
+        upd.run(token, until, r.id);
+        const m = getMsg.get(r.queue_id) as MessageRow;
+        return {
+          token,
+          until,
+          recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until }),
+          message: toMessage(m),
+        };
+      });
+    });
+    return take.immediate();
+  }
+
+  /** Runs fn only if the lease is still held; returns false when it is not. */
+  private withLease<T>(lease: Lease, fn: () => T): T | null {
+    return this.db
+      .transaction(() => {
+        const r = this.db.prepare("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
+          | { lease_token: string }
+          | undefined;
+        if (!r || r.lease_token !== lease.token) return null;
+        return fn();
+      })
+      .immediate();
+  }
+
+  async deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null> {
+    return this.withLease(lease, () => {
+      const m = appendInTx(this.db, folderId, { blobId: lease.message.blobId, size: lease.message.size, internalDate: now });
+      this.finish(lease.recipient.id, 'delivered', now, null);
+      return { uid: m.uid };
+    });
+  }
+
+  private finish(id: number, state: RecipientState, now: number, error: string | null): void {
+    this.db
+      .prepare(
+        'UPDATE queue_recipients SET state = ?, delivered_at = ?, last_error = COALESCE(?, last_error), lease_token = NULL, lease_until = NULL WHERE id = ?',
+      )
+      .run(state, state === 'delivered' ? now : null, error, id);
+  }
+
+  async complete(lease: Lease, now: number, detail?: string): Promise<boolean> {
+    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'delivered', now, detail ?? null), true)) ?? false;
+  }
+
+  async fail(lease: Lease, now: number, error: string): Promise<boolean> {
+    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'failed', now, error), true)) ?? false;
+  }
+
+  async defer(lease: Lease, until: number, error: string): Promise<boolean> {
+    return (
+      this.withLease(lease, () => {
+        this.db
+          .prepare(
+            "UPDATE queue_recipients SET state = 'deferred', next_attempt_at = ?, last_error = ?, lease_token = NULL, lease_until = NULL WHERE id = ?",
+          )
+          .run(until, error, lease.recipient.id);
+        return true;
+      }) ?? false
+    );
+  }
+
+  async getMessage(queueId: string): Promise<QueueMessage | null> {
+    const r = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?').get(queueId) as MessageRow | undefined;
+    return r ? toMessage(r) : null;
+  }
+
+  async listRecipients(queueId: string): Promise<QueueRecipient[]> {
+    return (this.db.prepare('SELECT * FROM queue_recipients WHERE queue_id = ? ORDER BY id').all(queueId) as RecipientRow[]).map(
+      toRecipient,
+    );
+  }
+
+  async listPending(limit = 1000): Promise<QueueRecipient[]> {
+    return (
+      this.db
+        .prepare("SELECT * FROM queue_recipients WHERE state NOT IN ('delivered','failed') ORDER BY queue_id, id LIMIT ?")
+        .all(limit) as RecipientRow[]
+    ).map(toRecipient);
+  }
+
+  async purgeFinished(): Promise<number> {
+    return this.db
+      .prepare(
+        `DELETE FROM queue_messages WHERE NOT EXISTS (
+           SELECT 1 FROM queue_recipients r WHERE r.queue_id = queue_messages.id AND r.state NOT IN ('delivered','failed'))`,
+      )
+      .run().changes;
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Schema migrations for the SQLite metadata store, applied in order and
+ * recorded in PRAGMA user_version. Never edit a released migration: add one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE domains (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE accounts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    address TEXT NOT NULL UNIQUE,
+    domain TEXT NOT NULL REFERENCES domains(name),
+    display_name TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    roles TEXT NOT NULL DEFAULT 'user',
+    quota_bytes INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE aliases (
+    address TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (address, target)
+  );
+  CREATE TABLE groups (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TABLE group_members (
+    group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    PRIMARY KEY (group_name, address)
+  );
+  CREATE TABLE queue_messages (
+    id TEXT PRIMARY KEY,
+    blob_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    client_address TEXT NOT NULL,
+    auth_user TEXT,
+    meta TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE TABLE queue_recipients (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue_id TEXT NOT NULL REFERENCES queue_messages(id) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    account_id INTEGER,
+    state TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    lease_token TEXT,
+    lease_until INTEGER,
+    last_error TEXT,
+    delivered_at INTEGER
+  );
+  CREATE INDEX queue_recipients_due ON queue_recipients(transport, state, next_attempt_at);
+  CREATE INDEX queue_recipients_queue ON queue_recipients(queue_id);
+  CREATE TABLE folders (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id),
+    name TEXT NOT NULL,
+    special_use TEXT,
+    uid_validity INTEGER NOT NULL,
+    uid_next INTEGER NOT NULL DEFAULT 1,
+    highest_modseq INTEGER NOT NULL DEFAULT 1,
+    subscribed INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (account_id, name)
+  );
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    folder_id INTEGER NOT NULL REFERENCES folders(id),
+    uid INTEGER NOT NULL,
+    blob_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    internal_date INTEGER NOT NULL,
+    flags TEXT NOT NULL DEFAULT '',
+    modseq INTEGER NOT NULL,
+    UNIQUE (folder_id, uid)
+  );
+  CREATE INDEX messages_blob ON messages(blob_id);
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX events_kind ON events(kind, at);
+  `,
+  `
+  CREATE TABLE expunged (
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    uid INTEGER NOT NULL,
+    modseq INTEGER NOT NULL,
+    PRIMARY KEY (folder_id, uid)
+  );
+  CREATE INDEX messages_modseq ON messages(folder_id, modseq);
+  `,
+];

@@ -1,0 +1,277 @@
+/**
+ * The store contract: every backend runs this one suite (after Hono's
+ * router/common.case.test.ts). A backend's test file calls runStoreContract
+ * with a factory that opens a fresh, empty store.
+ */
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import type { Lease, Store } from './types.js';
+import { newQueueId } from '../core/ids.js';
+
+export function runStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    let s: Store;
+    beforeEach(async () => {
+      s = await open();
+    });
+    afterEach(async () => {
+      await s.close();
+    });
+
+    const addUser = async (address = 'alice@example.org') => {
+      if (!(await s.meta.directory.hasDomain('example.org'))) await s.meta.directory.addDomain('example.org', 1);
+      return s.meta.directory.addAccount({ address, passwordHash: '$scrypt$x', displayName: 'Alice' }, 2);
+    };
+
+    describe('blobs', () => {
+      it('stores bytes once and returns them exactly', async () => {
+        const data = new Uint8Array([0, 1, 2, 255, 13, 10, 46, 13, 10]);
+        const a = await s.blobs.put(data);
+        const b = await s.blobs.put(data.slice());
+        expect(a.id).toBe(b.id);
+        expect(a.size).toBe(9);
+        expect(Buffer.from(await s.blobs.get(a.id))).toEqual(Buffer.from(data));
+        const ids: string[] = [];
+        for await (const id of s.blobs.list()) ids.push(id);
+        expect(ids).toEqual([a.id]);
+      });
+
+      it('reports a missing blob as NOT_FOUND and a malformed id likewise', async () => {
+        await expect(s.blobs.get('0'.repeat(64))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(s.blobs.get('../../etc/passwd')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        expect(await s.blobs.has('0'.repeat(64))).toBe(false);
+      });
+
+      it('deletes', async () => {
+        const a = await s.blobs.put(Buffer.from('bye'));
+        await s.blobs.delete(a.id);
+        expect(await s.blobs.has(a.id)).toBe(false);
+      });
+
+      it('handles empty and large blobs', async () => {
+        const empty = await s.blobs.put(new Uint8Array(0));
+        expect((await s.blobs.get(empty.id)).length).toBe(0);
+        const big = Buffer.alloc(3 * 1024 * 1024 + 7, 0xa5);
+        const r = await s.blobs.put(big);
+        expect(Buffer.from(await s.blobs.get(r.id)).equals(big)).toBe(true);
+      });
+    });
+
+    describe('directory', () => {
+      it('keeps domains, accounts, roles and disabled state', async () => {
+        const a = await addUser();
+        expect(await s.meta.directory.hasDomain('example.org')).toBe(true);
+        expect(await s.meta.directory.hasDomain('example.com')).toBe(false);
+        expect(a.roles).toEqual(['user']);
+        expect((await s.meta.directory.getAccount('alice@example.org'))?.id).toBe(a.id);
+        await s.meta.directory.setRoles(a.address, ['user', 'mailadmin']);
+        await s.meta.directory.setDisabled(a.address, true);
+        await s.meta.directory.setPasswordHash(a.address, '$scrypt$y');
+        const b = await s.meta.directory.getAccountById(a.id);
+        expect(b).toMatchObject({ roles: ['user', 'mailadmin'], disabled: true, passwordHash: '$scrypt$y' });
+        expect((await s.meta.directory.listAccounts('example.org')).map((x) => x.address)).toEqual(['alice@example.org']);
+      });
+
+      it('refuses duplicates and accounts in unknown domains', async () => {
+        await addUser();
+        await expect(addUser()).rejects.toThrow(/exists/);
+        await expect(s.meta.directory.addDomain('example.org', 3)).rejects.toThrow(/exists/);
+        await expect(s.meta.directory.addAccount({ address: 'x@nowhere.test', passwordHash: 'h' }, 1)).rejects.toThrow(/not a local domain/);
+        await expect(s.meta.directory.setDisabled('ghost@example.org', true)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      });
+
+      it('keeps aliases and groups', async () => {
+        await addUser();
+        await s.meta.directory.addAlias('sales@example.org', 'alice@example.org');
+        await s.meta.directory.addAlias('sales@example.org', 'bob@elsewhere.test');
+        expect(await s.meta.directory.getAliasTargets('sales@example.org')).toEqual(['alice@example.org', 'bob@elsewhere.test']);
+        await s.meta.directory.addGroup('finance', 'Finance department');
+        await s.meta.directory.addGroupMember('finance', 'alice@example.org');
+        expect(await s.meta.directory.listGroupMembers('finance')).toEqual(['alice@example.org']);
+        expect(await s.meta.directory.groupsOf('alice@example.org')).toEqual(['finance']);
+        await expect(s.meta.directory.addGroupMember('nope', 'alice@example.org')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await s.meta.directory.removeGroupMember('finance', 'alice@example.org');
+        expect(await s.meta.directory.groupsOf('alice@example.org')).toEqual([]);
+      });
+    });
+
+    describe('mailboxes', () => {
+      it('assigns ascending UIDs and modseqs and keeps UIDVALIDITY', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, Date.now());
+        expect(f.uidNext).toBe(1);
+        const blob = await s.blobs.put(Buffer.from('Subject: x\r\n\r\nhi\r\n'));
+        const m1 = await s.meta.mailboxes.append(f.id, { blobId: blob.id, size: blob.size, internalDate: 10 });
+        const m2 = await s.meta.mailboxes.append(f.id, { blobId: blob.id, size: blob.size, internalDate: 11, flags: ['\\Seen'] });
+        expect([m1.uid, m2.uid]).toEqual([1, 2]);
+        expect(m2.modseq).toBeGreaterThan(m1.modseq);
+        const f2 = (await s.meta.mailboxes.getFolder(a.id, 'INBOX'))!;
+        expect(f2.uidNext).toBe(3);
+        expect(f2.uidValidity).toBe(f.uidValidity);
+        expect((await s.meta.mailboxes.listMessages(f.id)).map((m) => [m.uid, m.flags])).toEqual([
+          [1, []],
+          [2, ['\\Seen']],
+        ]);
+        expect(await s.meta.mailboxes.usage(a.id)).toBe(2 * blob.size);
+        await expect(s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1)).rejects.toThrow(/exists/);
+      });
+    });
+
+    describe('mailbox operations', () => {
+      const setup = async () => {
+        const a = await addUser();
+        const inbox = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const blob = await s.blobs.put(Buffer.from('Subject: m\r\n\r\nbody\r\n'));
+        for (let i = 0; i < 5; i++) await s.meta.mailboxes.append(inbox.id, { blobId: blob.id, size: blob.size, internalDate: i });
+        return { a, inbox, blob };
+      };
+
+      it('stores flags case-insensitively, bumps modseq, honours UNCHANGEDSINCE', async () => {
+        const { inbox } = await setup();
+        const before = (await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq;
+        let r = await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1, 2, 99], op: 'add', flags: ['\\Seen', '$Label'] });
+        expect(r.changed.map((m) => [m.uid, m.flags])).toEqual([
+          [1, ['$Label', '\\Seen']],
+          [2, ['$Label', '\\Seen']],
+        ]);
+        expect(r.changed[1]!.modseq).toBeGreaterThan(before);
+        r = await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'add', flags: ['\\SEEN'] });
+        expect(r.changed).toEqual([]); // already set, no new modseq
+        r = await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1, 3], op: 'remove', flags: ['$label'], unchangedSince: before });
+        expect(r.conflicts).toEqual([1]);
+        expect(r.changed).toEqual([]);
+        r = await s.meta.mailboxes.storeFlags(inbox.id, { uids: [2], op: 'set', flags: ['\\Flagged'] });
+        expect(r.changed[0]!.flags).toEqual(['\\Flagged']);
+        const ch = await s.meta.mailboxes.changesSince(inbox.id, before);
+        expect(ch.changed.map((m) => m.uid)).toEqual([1, 2]);
+        expect(ch.highestModseq).toBe((await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq);
+      });
+
+      it('expunges, remembers expunged UIDs, and never reuses a UID', async () => {
+        const { inbox, blob } = await setup();
+        const before = (await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq;
+        expect(await s.meta.mailboxes.expunge(inbox.id, [5, 2, 42])).toEqual([2, 5]);
+        expect((await s.meta.mailboxes.listMessages(inbox.id)).map((m) => m.uid)).toEqual([1, 3, 4]);
+        expect((await s.meta.mailboxes.changesSince(inbox.id, before)).expunged).toEqual([2, 5]);
+        const m = await s.meta.mailboxes.append(inbox.id, { blobId: blob.id, size: blob.size, internalDate: 9 });
+        expect(m.uid).toBe(6);
+      });
+
+      it('copies and moves with new UIDs in the target, atomically', async () => {
+        const { a, inbox } = await setup();
+        const arch = await s.meta.mailboxes.createFolder(a.id, 'Archive', '\\Archive', 1);
+        expect(await s.meta.mailboxes.copy(inbox.id, [2, 4], arch.id, 1)).toEqual([
+          [2, 1],
+          [4, 2],
+        ]);
+        expect(await s.meta.mailboxes.move(inbox.id, [1, 4], arch.id, 1)).toEqual([
+          [1, 3],
+          [4, 4],
+        ]);
+        expect((await s.meta.mailboxes.listMessages(inbox.id)).map((m) => m.uid)).toEqual([2, 3, 5]);
+        expect((await s.meta.mailboxes.listMessages(arch.id)).map((m) => m.uid)).toEqual([1, 2, 3, 4]);
+        expect((await s.meta.mailboxes.getMessages(arch.id, [4, 1, 77])).map((m) => m.uid)).toEqual([1, 4]);
+      });
+
+      it('renames folders with their children, INBOX by moving its messages, and deletes', async () => {
+        const { a, inbox, blob } = await setup();
+        await s.meta.mailboxes.createFolder(a.id, 'Work', null, 1);
+        const child = await s.meta.mailboxes.createFolder(a.id, 'Work/2026', null, 1);
+        await s.meta.mailboxes.renameFolder(a.id, 'Work', 'Jobs', 2);
+        expect((await s.meta.mailboxes.listFolders(a.id)).map((f) => f.name)).toEqual(['INBOX', 'Jobs', 'Jobs/2026']);
+        expect((await s.meta.mailboxes.getFolder(a.id, 'Jobs/2026'))!.id).toBe(child.id);
+        await s.meta.mailboxes.renameFolder(a.id, 'INBOX', 'Old', 3);
+        expect(await s.meta.mailboxes.listMessages(inbox.id)).toEqual([]);
+        expect((await s.meta.mailboxes.listMessages((await s.meta.mailboxes.getFolder(a.id, 'Old'))!.id)).length).toBe(5);
+        await expect(s.meta.mailboxes.renameFolder(a.id, 'Nope', 'X', 3)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        await expect(s.meta.mailboxes.renameFolder(a.id, 'Jobs', 'Old', 3)).rejects.toThrow(/exists/);
+        const old = (await s.meta.mailboxes.getFolder(a.id, 'Old'))!;
+        expect(await s.meta.mailboxes.blobReferences(blob.id)).toBe(5);
+        await s.meta.mailboxes.deleteFolder(old.id);
+        expect(await s.meta.mailboxes.getFolder(a.id, 'Old')).toBeNull();
+        expect(await s.meta.mailboxes.blobReferences(blob.id)).toBe(0);
+        await s.meta.mailboxes.setSubscribed(child.id, false);
+        expect((await s.meta.mailboxes.getFolderById(child.id))!.subscribed).toBe(false);
+      });
+    });
+
+    describe('queue', () => {
+      const enqueue = async (rcpts: { address: string; transport: 'local' | 'remote'; accountId?: number }[]) => {
+        const blob = await s.blobs.put(Buffer.from(`Subject: q ${newQueueId()}\r\n\r\nbody\r\n`));
+        const id = newQueueId();
+        await s.meta.queue.enqueue(
+          { id, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: { tls: true } },
+          rcpts,
+        );
+        return id;
+      };
+
+      it('enqueues durably and returns the message with its recipients', async () => {
+        const id = await enqueue([{ address: 'r@remote.test', transport: 'remote' }]);
+        expect(await s.meta.queue.getMessage(id)).toMatchObject({ id, sender: 's@x.test', meta: { tls: true } });
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['queued']);
+      });
+
+      it('group-commits concurrent enqueues, all visible', async () => {
+        const ids = await Promise.all(Array.from({ length: 25 }, () => enqueue([{ address: 'r@remote.test', transport: 'remote' }])));
+        for (const id of ids) expect(await s.meta.queue.getMessage(id)).not.toBeNull();
+        expect((await s.meta.queue.listPending()).length).toBe(25);
+      });
+
+      it('leases exclusively, by transport, and re-leases after expiry', async () => {
+        await enqueue([{ address: 'r@remote.test', transport: 'remote' }]);
+        expect(await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        const l1 = await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 });
+        expect(l1).toHaveLength(1);
+        expect(await s.meta.queue.lease({ transport: 'remote', now: 2500, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        const l2 = await s.meta.queue.lease({ transport: 'remote', now: 3001, leaseMs: 1000, limit: 10 });
+        expect(l2).toHaveLength(1);
+        expect(l2[0]!.recipient.attempts).toBe(2);
+        // The stale lease can no longer complete.
+        expect(await s.meta.queue.complete(l1[0]!, 3002)).toBe(false);
+        expect(await s.meta.queue.complete(l2[0]!, 3002)).toBe(true);
+        expect(await s.meta.queue.purgeFinished()).toBe(1);
+      });
+
+      it('defers until a time and fails permanently', async () => {
+        const id = await enqueue([
+          { address: 'a@remote.test', transport: 'remote' },
+          { address: 'b@remote.test', transport: 'remote' },
+        ]);
+        const [a, b] = (await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease, Lease];
+        expect(await s.meta.queue.defer(a, 10_000, '451 try later')).toBe(true);
+        expect(await s.meta.queue.fail(b, 2001, '550 no')).toBe(true);
+        expect(await s.meta.queue.lease({ transport: 'remote', now: 9999, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        const again = await s.meta.queue.lease({ transport: 'remote', now: 10_000, leaseMs: 1000, limit: 10 });
+        expect(again.map((l) => l.recipient.address)).toEqual(['a@remote.test']);
+        const rs = await s.meta.queue.listRecipients(id);
+        expect(rs.map((r) => [r.address, r.state, r.lastError])).toEqual([
+          ['a@remote.test', 'leased', '451 try later'],
+          ['b@remote.test', 'failed', '550 no'],
+        ]);
+        expect(await s.meta.queue.purgeFinished()).toBe(0);
+      });
+
+      it('delivers locally exactly once: append and completion are one step', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        await enqueue([{ address: a.address, transport: 'local', accountId: a.id }]);
+        const [l] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(l.recipient.accountId).toBe(a.id);
+        expect(await s.meta.queue.deliverLocal(l, f.id, 2001)).toEqual({ uid: 1 });
+        expect(await s.meta.queue.deliverLocal(l, f.id, 2002)).toBeNull();
+        expect(await s.meta.mailboxes.listMessages(f.id)).toHaveLength(1);
+        expect(await s.meta.queue.listPending()).toHaveLength(0);
+      });
+    });
+
+    describe('events', () => {
+      it('records and counts events by kind', async () => {
+        await s.meta.events.record('integrity.corrected', 'blob:1', { block: 3, bit: 17 }, 5);
+        await s.meta.events.record('auth.failed', '127.0.0.1', {}, 6);
+        expect(await s.meta.events.count('integrity.corrected')).toBe(1);
+        const [e] = await s.meta.events.list('integrity.corrected');
+        expect(e).toMatchObject({ at: 5, subject: 'blob:1', data: { block: 3, bit: 17 } });
+      });
+    });
+  });
+}

@@ -1,0 +1,283 @@
+/**
+ * The store, split by role (after Stalwart's crates/store): a metadata store
+ * with one small repository per role, and a blob store for message bytes.
+ * Every backend implements exactly these interfaces and passes the contract
+ * suite in contract.ts. All calls are async so a networked backend
+ * (PostgreSQL) fits the same shape as the embedded one (SQLite).
+ */
+
+export type Role = 'user' | 'mailadmin' | 'auditor' | 'pkiofficer';
+export const ROLES: readonly Role[] = ['user', 'mailadmin', 'auditor', 'pkiofficer'];
+
+export interface Domain {
+  readonly name: string;
+  readonly createdAt: number;
+}
+
+export interface Account {
+  readonly id: number;
+  readonly address: string; // normalised, lower-case
+  readonly displayName: string;
+  readonly passwordHash: string; // PHC-style string, never a clear password
+  readonly disabled: boolean;
+  readonly roles: readonly Role[];
+  readonly quotaBytes: number | null;
+  readonly createdAt: number;
+}
+
+export interface NewAccount {
+  address: string;
+  displayName?: string;
+  passwordHash: string;
+  roles?: Role[];
+  quotaBytes?: number | null;
+}
+
+export interface Group {
+  readonly name: string;
+  readonly description: string;
+}
+
+export interface DirectoryRepo {
+  addDomain(name: string, now: number): Promise<void>;
+  listDomains(): Promise<Domain[]>;
+  hasDomain(name: string): Promise<boolean>;
+
+  addAccount(a: NewAccount, now: number): Promise<Account>;
+  getAccount(address: string): Promise<Account | null>;
+  getAccountById(id: number): Promise<Account | null>;
+  listAccounts(domain?: string): Promise<Account[]>;
+  setPasswordHash(address: string, hash: string): Promise<void>;
+  setDisabled(address: string, disabled: boolean): Promise<void>;
+  setRoles(address: string, roles: Role[]): Promise<void>;
+
+  /** An alias maps one address to one or more targets (local or remote addresses). */
+  addAlias(address: string, target: string): Promise<void>;
+  getAliasTargets(address: string): Promise<string[]>;
+  listAliases(): Promise<{ address: string; target: string }[]>;
+
+  addGroup(name: string, description: string): Promise<void>;
+  listGroups(): Promise<Group[]>;
+  addGroupMember(group: string, address: string): Promise<void>;
+  removeGroupMember(group: string, address: string): Promise<void>;
+  listGroupMembers(group: string): Promise<string[]>;
+  groupsOf(address: string): Promise<string[]>;
+}
+
+export type Transport = 'local' | 'remote';
+export type RecipientState = 'queued' | 'leased' | 'delivered' | 'deferred' | 'failed' | 'held';
+
+export interface NewQueueMessage {
+  id: string; // queue id (core/ids newQueueId)
+  blobId: string;
+  size: number;
+  sender: string; // envelope MAIL FROM, '' for the null sender
+  receivedAt: number;
+  source: 'mx' | 'submission' | 'local';
+  clientAddress: string;
+  authUser: string | null;
+  /** Free-form JSON-serialisable facts later stages need (REQUIRETLS, TLS state, ...). */
+  meta: Record<string, unknown>;
+}
+
+export interface NewRecipient {
+  address: string;
+  transport: Transport;
+  /** For local recipients: the account that owns the mailbox. */
+  accountId?: number | null;
+}
+
+export type QueueMessage = NewQueueMessage;
+
+export interface QueueRecipient {
+  readonly id: number;
+  readonly queueId: string;
+  readonly address: string;
+  readonly transport: Transport;
+  readonly accountId: number | null;
+  readonly state: RecipientState;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | null;
+  readonly deliveredAt: number | null;
+}
+
+export interface Lease {
+  readonly token: string;
+  readonly until: number;
+  readonly recipient: QueueRecipient;
+  readonly message: QueueMessage;
+}
+
+export interface LeaseRequest {
+  transport: Transport;
+  now: number;
+  leaseMs: number;
+  limit: number;
+}
+
+export interface QueueRepo {
+  /** Durable when the promise resolves: the message row and its recipients are committed. */
+  enqueue(msg: NewQueueMessage, recipients: NewRecipient[]): Promise<void>;
+  /** Takes up to `limit` due recipients (queued, deferred and due, or with an expired lease). */
+  lease(req: LeaseRequest): Promise<Lease[]>;
+  /**
+   * Appends the message to the account's folder and marks the recipient delivered
+   * in one transaction, so a crash can never deliver twice or lose the message.
+   * Returns null when the lease is no longer held (another worker took it).
+   */
+  deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null>;
+  complete(lease: Lease, now: number, detail?: string): Promise<boolean>;
+  defer(lease: Lease, until: number, error: string): Promise<boolean>;
+  fail(lease: Lease, now: number, error: string): Promise<boolean>;
+  getMessage(queueId: string): Promise<QueueMessage | null>;
+  listRecipients(queueId: string): Promise<QueueRecipient[]>;
+  /** Recipients not yet delivered or failed, oldest first. */
+  listPending(limit?: number): Promise<QueueRecipient[]>;
+  /** Deletes queue messages whose recipients are all delivered or failed; returns how many. */
+  purgeFinished(): Promise<number>;
+}
+
+export interface Folder {
+  readonly id: number;
+  readonly accountId: number;
+  readonly name: string;
+  readonly specialUse: string | null;
+  readonly uidValidity: number;
+  readonly uidNext: number;
+  readonly highestModseq: number;
+  readonly subscribed: boolean;
+}
+
+export interface MailMessage {
+  readonly id: number;
+  readonly folderId: number;
+  readonly uid: number;
+  readonly blobId: string;
+  readonly size: number;
+  readonly internalDate: number;
+  readonly flags: readonly string[];
+  readonly modseq: number;
+}
+
+export interface NewMailMessage {
+  blobId: string;
+  size: number;
+  internalDate: number;
+  flags?: string[];
+}
+
+export type FlagOp = 'add' | 'remove' | 'set';
+
+export interface FlagChange {
+  uids: number[];
+  op: FlagOp;
+  flags: string[];
+  /** CONDSTORE UNCHANGEDSINCE: messages whose modseq is above it are left alone and reported. */
+  unchangedSince?: number;
+}
+
+export interface FlagChangeResult {
+  /** Messages whose flags changed, with their new flags and modseq. */
+  changed: MailMessage[];
+  /** UIDs skipped because of unchangedSince. */
+  conflicts: number[];
+}
+
+export interface FolderChanges {
+  /** Messages added or whose flags changed after the given modseq. */
+  changed: MailMessage[];
+  /** UIDs expunged after the given modseq (for QRESYNC VANISHED). */
+  expunged: number[];
+  highestModseq: number;
+}
+
+export interface MailboxRepo {
+  createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder>;
+  getFolder(accountId: number, name: string): Promise<Folder | null>;
+  getFolderById(id: number): Promise<Folder | null>;
+  listFolders(accountId: number): Promise<Folder[]>;
+  /** Renames a folder and its children (name + '/' + ...). Renaming INBOX moves its messages to a new folder (RFC 3501). */
+  renameFolder(accountId: number, from: string, to: string, now: number): Promise<void>;
+  /** Deletes a folder and its messages; blobs stay until garbage collection. */
+  deleteFolder(folderId: number): Promise<void>;
+  setSubscribed(folderId: number, subscribed: boolean): Promise<void>;
+  append(folderId: number, m: NewMailMessage): Promise<MailMessage>;
+  listMessages(folderId: number): Promise<MailMessage[]>;
+  getMessages(folderId: number, uids: number[]): Promise<MailMessage[]>;
+  /** Changes flags; each changed message gets a new modseq. */
+  storeFlags(folderId: number, change: FlagChange): Promise<FlagChangeResult>;
+  /** Removes the messages; returns the UIDs actually removed, ascending. */
+  expunge(folderId: number, uids: number[]): Promise<number[]>;
+  /** Copies messages (same blobs) in UID order; returns [sourceUid, newUid] pairs. */
+  copy(fromFolderId: number, uids: number[], toFolderId: number, now: number): Promise<[number, number][]>;
+  /** Copy + expunge in one transaction (RFC 6851 MOVE). */
+  move(fromFolderId: number, uids: number[], toFolderId: number, now: number): Promise<[number, number][]>;
+  changesSince(folderId: number, modseq: number): Promise<FolderChanges>;
+  /** Bytes used by an account's stored messages (for quota). */
+  usage(accountId: number): Promise<number>;
+  /** How many folders and messages reference the blob (for garbage collection and integrity reports). */
+  blobReferences(blobId: string): Promise<number>;
+}
+
+export type EventKind = string;
+
+export interface StoreEvent {
+  readonly id: number;
+  readonly at: number;
+  readonly kind: EventKind;
+  readonly subject: string;
+  readonly data: Record<string, unknown>;
+}
+
+export interface EventRepo {
+  record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
+  list(kind?: EventKind, limit?: number): Promise<StoreEvent[]>;
+  count(kind: EventKind): Promise<number>;
+}
+
+export interface MetaStore {
+  readonly directory: DirectoryRepo;
+  readonly queue: QueueRepo;
+  readonly mailboxes: MailboxRepo;
+  readonly events: EventRepo;
+  close(): Promise<void>;
+}
+
+export interface BlobRef {
+  readonly id: string;
+  readonly size: number;
+}
+
+/** What a blob read or scrub found: reported to the event log and metrics. */
+export type IntegrityEvent =
+  | { kind: 'corrected'; blobId: string; block: number; bit: number; area: 'data' | 'check' | 'header' }
+  | { kind: 'uncorrectable'; blobId: string; detail: string }
+  | { kind: 'missing'; blobId: string; detail: string };
+
+export interface BlobCheck {
+  readonly ok: boolean;
+  readonly corrections: readonly unknown[];
+  readonly damage: readonly { block: number; reason: string }[];
+}
+
+export interface BlobStore {
+  /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. */
+  put(data: Uint8Array): Promise<BlobRef>;
+  /** Returns the exact bytes stored, or throws PosternError NOT_FOUND / INTEGRITY. */
+  get(id: string): Promise<Uint8Array>;
+  has(id: string): Promise<boolean>;
+  /** Verifies and repairs a blob without returning it (scrub); throws NOT_FOUND if missing. */
+  check(id: string): Promise<BlobCheck>;
+  /** Hears every integrity finding (corrections, uncorrectable damage, missing blobs). */
+  onIntegrity(fn: (e: IntegrityEvent) => void): void;
+  delete(id: string): Promise<void>;
+  list(): AsyncIterable<string>;
+  close(): Promise<void>;
+}
+
+export interface Store {
+  readonly meta: MetaStore;
+  readonly blobs: BlobStore;
+  close(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+/**
+ * Runs the built `postern` command as a real process for end-to-end tests:
+ * an installation made by `postern init` in a temp folder, a config with
+ * free loopback ports, and helpers to start, kill and restart the server.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const MAIN = path.resolve('dist/cli/main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+  });
+}
+
+export interface Installation {
+  dir: string;
+  config: string;
+  ports: { mx: number; submission: number; submissions: number };
+  domain: string;
+  cleanup(): void;
+}
+
+export function cli(inst: Pick<Installation, 'config'>, args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [MAIN, '-c', inst.config, ...args], { input: input ?? '', encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export async function makeInstallation(domain = 'example.test', extra = ''): Promise<Installation> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
+  const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
+  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort() };
+  const config = path.join(dir, 'test.toml');
+  writeFileSync(
+    config,
+    `[server]
+hostname = "mail.${domain}"
+data_dir = "data"
+[tls]
+cert = "tls/cert.pem"
+key = "tls/key.pem"
+[smtp.mx]
+address = "127.0.0.1"
+port = ${ports.mx}
+[smtp.submission]
+address = "127.0.0.1"
+port = ${ports.submission}
+[smtp.submissions]
+address = "127.0.0.1"
+port = ${ports.submissions}
+[imap]
+enabled = false
+[pop3]
+enabled = false
+[log]
+level = "warn"
+${extra}`,
+  );
+  return { dir, config, ports, domain, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  stderr(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `postern start` and resolves once it printed that it is running. */
+export async function startServer(inst: Installation, timeoutMs = 30_000): Promise<ServerProcess> {
+  const proc = spawn(process.execPath, [MAIN, '-c', inst.config, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stdout!.on('data', () => undefined);
+  const ready = new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`postern did not start in ${timeoutMs} ms:\n${err}`)), timeoutMs);
+    proc.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('postern is running')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`postern exited with ${code}:\n${err}`));
+    });
+  });
+  await ready;
+  return {
+    proc,
+    stderr: () => err,
+    kill: (signal: NodeJS.Signals = 'SIGTERM') =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill(signal);
+      }),
+  };
+}
