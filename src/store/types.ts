@@ -236,11 +236,46 @@ export interface EventRepo {
   count(kind: EventKind): Promise<number>;
 }
 
+export type MetadataCheckMode = 'quick' | 'full';
+
+/** A blob found damaged beyond repair or missing: every message that references it is damaged. */
+export interface DamagedBlob {
+  readonly blobId: string;
+  readonly reason: string;
+  readonly at: number;
+}
+
+/** A mailbox message (folderId + uid) or a queue entry (queueId) whose blob is damaged. */
+export interface DamagedMessage {
+  readonly blobId: string;
+  readonly folderId: number | null;
+  readonly uid: number | null;
+  readonly queueId: string | null;
+}
+
+/** What the scrubber, backup and restore need from the metadata store. */
+export interface IntegrityRepo {
+  /** 'quick' (PRAGMA quick_check) or 'full' (integrity_check): [] when sound. Damage is a finding, never a throw. */
+  checkMetadata(mode: MetadataCheckMode): Promise<string[]>;
+  /** Writes a consistent, self-contained copy of the metadata to `file` while writers go on (online backup). */
+  backupTo(file: string): Promise<void>;
+  /** Every distinct blob id referenced by a mailbox message or a queue entry, ascending. */
+  referencedBlobs(): Promise<string[]>;
+  markDamaged(blobId: string, reason: string, now: number): Promise<void>;
+  /** Forgets a damage mark (the blob was repaired or replaced); true if there was one. */
+  clearDamaged(blobId: string): Promise<boolean>;
+  isDamaged(blobId: string): Promise<boolean>;
+  listDamaged(): Promise<DamagedBlob[]>;
+  /** Messages and queue entries whose blob is marked damaged: IMAP and POP3 must not serve them. */
+  damagedMessages(): Promise<DamagedMessage[]>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
   readonly mailboxes: MailboxRepo;
   readonly events: EventRepo;
+  readonly integrity: IntegrityRepo;
   close(): Promise<void>;
 }
 
@@ -273,6 +308,12 @@ export interface BlobStore {
   onIntegrity(fn: (e: IntegrityEvent) => void): void;
   delete(id: string): Promise<void>;
   list(): AsyncIterable<string>;
+  /** Bytes the blob takes in storage (its container), or null if it is missing. */
+  storedSize(id: string): Promise<number | null>;
+  /** The stored container exactly as it is, unverified (backup verifies it); throws NOT_FOUND. */
+  readContainer(id: string): Promise<Uint8Array>;
+  /** Stores a container as is (restore), durably; throws INTEGRITY unless it verifies as blob `id`. */
+  writeContainer(id: string, container: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }
 

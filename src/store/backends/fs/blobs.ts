@@ -135,6 +135,31 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async storedSize(id: string): Promise<number | null> {
+    try {
+      return (await fsp.stat(this.pathOf(id))).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  /** The raw container, for backup: the caller verifies it (a missing file is still reported). */
+  async readContainer(id: string): Promise<Uint8Array> {
+    return this.readRaw(id);
+  }
+
+  /** Stores a container taken from a backup, after checking it really is blob `id`. */
+  async writeContainer(id: string, container: Uint8Array): Promise<void> {
+    const file = this.pathOf(id);
+    const r = verifyBlob(container);
+    if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
+      throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
+    }
+    await this.ensureDir(path.dirname(file));
+    await writeFileDurable(file, container, 0o600);
+  }
+
   async delete(id: string): Promise<void> {
     await fsp.rm(this.pathOf(id), { force: true });
   }

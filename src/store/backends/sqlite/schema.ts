@@ -101,4 +101,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX messages_modseq ON messages(folder_id, modseq);
   `,
+  // Blobs found uncorrectable or missing: every message that references one is damaged.
+  `
+  CREATE TABLE damaged_blobs (
+    blob_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+  );
+  CREATE INDEX queue_messages_blob ON queue_messages(blob_id);
+  `,
 ];

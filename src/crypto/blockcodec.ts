@@ -1,0 +1,199 @@
+/**
+ * The blob container: a checksummed, self-repairing format for stored
+ * messages. Every block carries a CRC-32 that detects damage and a bit
+ * locator that names a single flipped bit so it can be repaired; the header
+ * records the SHA-256 of the whole data, which is the final word on whether
+ * decoded bytes are the bytes that were written. Layout: docs/blob-format.md.
+ */
+import { Buffer } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { PosternError } from '../core/errors.js';
+import { CHECK_SIZE, checkBlock, writeCheck } from './blockcodec/blockcheck.js';
+import {
+  FORMAT_VERSION,
+  HEADER_SIZE,
+  MAX_BLOCK_SHIFT,
+  MIN_BLOCK_SHIFT,
+  encodeHeader,
+  readHeaderRecord,
+} from './blockcodec/header.js';
+import { wordView } from './blockcodec/locator.js';
+
+export const BLOB_FORMAT_VERSION = FORMAT_VERSION;
+/** Bytes at the start of a container that hold the header (both copies). */
+export const BLOB_HEADER_SIZE = HEADER_SIZE;
+export const DEFAULT_BLOCK_SIZE = 4096;
+
+export interface Correction {
+  block: number;
+  /** Bit index within the block's data, its 8 check bytes, or the header area (block -1). */
+  bit: number;
+  area: 'data' | 'check' | 'header';
+}
+
+/** block -1 = header, -2 = whole-blob digest. */
+export interface Damage {
+  block: number;
+  reason: string;
+}
+
+export interface DecodeResult {
+  /** False if anything is uncorrectable or the SHA-256 does not match. */
+  ok: boolean;
+  /** The original bytes, only when ok (always null from verifyBlob). */
+  data: Uint8Array | null;
+  /** Single-bit repairs done in memory. */
+  corrections: Correction[];
+  /** What could not be repaired. */
+  damage: Damage[];
+  /** A fully corrected container to write back, when corrections.length > 0 and ok. */
+  repaired: Uint8Array | null;
+  /** Hex digest recorded in the header ('' if the header is unreadable). */
+  sha256: string;
+}
+
+function blockShiftOf(blockSize: number): number {
+  const shift = Math.log2(blockSize);
+  if (!Number.isInteger(shift) || shift < MIN_BLOCK_SHIFT || shift > MAX_BLOCK_SHIFT) {
+    throw new PosternError('INVARIANT', `blob block size must be a power of two from 512 to 65536, got ${blockSize}`);
+  }
+  return shift;
+}
+
+/** Size in bytes of the container that encodeBlob produces for `dataLength` bytes. */
+export function containerSize(dataLength: number, blockSize: number = DEFAULT_BLOCK_SIZE): number {
+  blockShiftOf(blockSize);
+  if (!Number.isSafeInteger(dataLength) || dataLength < 0) {
+    throw new PosternError('INVARIANT', `blob length must be a non-negative safe integer, got ${dataLength}`);
+  }
+  return HEADER_SIZE + dataLength + Math.ceil(dataLength / blockSize) * CHECK_SIZE;
+}
+
+export function encodeBlob(data: Uint8Array, blockSize: number = DEFAULT_BLOCK_SIZE): Uint8Array {
+  const blockShift = blockShiftOf(blockSize);
+  const out = new Uint8Array(containerSize(data.length, blockSize));
+  const sha256 = createHash('sha256').update(data).digest();
+  out.set(encodeHeader({ version: FORMAT_VERSION, blockShift, length: data.length, sha256 }), 0);
+  const w = wordView(out);
+  let off = HEADER_SIZE;
+  for (let start = 0; start < data.length; start += blockSize) {
+    const n = Math.min(blockSize, data.length - start);
+    out.set(data.subarray(start, start + n), off);
+    writeCheck(out, w, off, n);
+    off += n + CHECK_SIZE;
+  }
+  return out;
+}
+
+export function readHeader(
+  container: Uint8Array,
+): { version: number; blockSize: number; length: number; sha256: string } | null {
+  if (!(container instanceof Uint8Array)) return null;
+  const read = readHeaderRecord(container);
+  if (!read.ok) return null;
+  const { version, blockShift, length, sha256 } = read.fields;
+  return { version, blockSize: 2 ** blockShift, length, sha256: Buffer.from(sha256).toString('hex') };
+}
+
+export function decodeBlob(container: Uint8Array): DecodeResult {
+  return guarded(container, true);
+}
+
+/** Same checks as decodeBlob without assembling the data (`data` is always null). */
+export function verifyBlob(container: Uint8Array): DecodeResult {
+  return guarded(container, false);
+}
+
+function failed(damage: Damage[], sha256: string, corrections: Correction[] = []): DecodeResult {
+  return { ok: false, data: null, corrections, damage, repaired: null, sha256 };
+}
+
+/** Decoding never throws: whatever escapes is reported as damage with ok=false. */
+function guarded(container: Uint8Array, wantData: boolean): DecodeResult {
+  try {
+    return run(container, wantData);
+  } catch (err) {
+    return failed([{ block: -1, reason: `internal error while decoding: ${String(err)}` }], '');
+  }
+}
+
+/** Every bit that differs between the stored header and the canonical one. */
+function headerCorrections(container: Uint8Array, canonical: Uint8Array): Correction[] {
+  const out: Correction[] = [];
+  const end = Math.min(container.length, canonical.length);
+  for (let i = 0; i < end; i++) {
+    const diff = container[i]! ^ canonical[i]!;
+    for (let k = 0; k < 8; k++) if (diff & (1 << k)) out.push({ block: -1, bit: i * 8 + k, area: 'header' });
+  }
+  return out;
+}
+
+function run(container: Uint8Array, wantData: boolean): DecodeResult {
+  if (!(container instanceof Uint8Array)) return failed([{ block: -1, reason: 'not a byte array' }], '');
+  const header = readHeaderRecord(container);
+  if (!header.ok) return failed([{ block: -1, reason: header.reason }], '');
+  const { blockShift, length } = header.fields;
+  const sha256 = Buffer.from(header.fields.sha256).toString('hex');
+  const blockSize = 2 ** blockShift;
+  const blocks = Math.ceil(length / blockSize);
+  const corrections = headerCorrections(container, header.canonical);
+  const damage: Damage[] = [];
+
+  const expected = containerSize(length, blockSize);
+  if (container.length < HEADER_SIZE) {
+    return failed([{ block: -1, reason: `truncated: container is ${container.length} bytes, header implies ${expected}` }], sha256);
+  }
+  if (container.length > expected) {
+    damage.push({ block: blocks, reason: `${container.length - expected} unexpected bytes after the last block` });
+  }
+
+  // Byte offsets and bit masks to flip in a copy of the container when writing back.
+  const fixes: Array<[number, number]> = [];
+  const hash = createHash('sha256');
+  // A size mismatch is already fatal; never allocate what a damaged header claims.
+  const data = wantData && container.length === expected ? new Uint8Array(length) : null;
+  const w = wordView(container);
+  let off = HEADER_SIZE;
+  for (let b = 0; b < blocks; b++) {
+    const start = b * blockSize;
+    const n = Math.min(blockSize, length - start);
+    if (off + n + CHECK_SIZE > container.length) {
+      damage.push({ block: b, reason: `truncated: container is ${container.length} bytes, header implies ${expected}` });
+      break;
+    }
+    const verdict = checkBlock(container, w, off, n);
+    let bytes: Uint8Array | null = container.subarray(off, off + n);
+    if (verdict.kind === 'data') {
+      bytes = verdict.fixed;
+      corrections.push({ block: b, bit: verdict.bit, area: 'data' });
+      fixes.push([off + (verdict.bit >>> 3), 1 << (verdict.bit & 7)]);
+    } else if (verdict.kind === 'check') {
+      corrections.push({ block: b, bit: verdict.bit, area: 'check' });
+      fixes.push([off + n + (verdict.bit >>> 3), 1 << (verdict.bit & 7)]);
+    } else if (verdict.kind === 'bad') {
+      damage.push({ block: b, reason: verdict.reason });
+      bytes = null;
+    }
+    // Once anything is lost the digest cannot match; keep checking blocks only for the report.
+    if (bytes !== null && damage.length === 0) {
+      if (data === null) hash.update(bytes);
+      else data.set(bytes, start);
+    }
+    off += n + CHECK_SIZE;
+  }
+
+  // Decoding hashes the assembled data in one call, which is cheaper than per block.
+  if (data !== null && damage.length === 0) hash.update(data);
+  if (damage.length === 0 && hash.digest('hex') !== sha256) {
+    damage.push({ block: -2, reason: 'SHA-256 of the data does not match the header' });
+  }
+  if (damage.length > 0) return failed(damage, sha256, corrections);
+
+  let repaired: Uint8Array | null = null;
+  if (corrections.length > 0) {
+    repaired = container.slice();
+    repaired.set(header.canonical, 0);
+    for (const [at, mask] of fixes) repaired[at]! ^= mask;
+  }
+  return { ok: true, data, corrections, damage, repaired, sha256 };
+}
