@@ -540,3 +540,19 @@ describe('CRC-32 facts the format relies on', () => {
     expect(shortest).toBeGreaterThan(56 * 8);
   });
 });
+
+describe('Buffer inputs (what the file store reads from disk)', () => {
+  it('repairs without mutating the input, and the repaired copy equals the original container', () => {
+    const data = Buffer.alloc(20_000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + 7) & 0xff;
+    const container = Buffer.from(encodeBlob(data));
+    const damaged = Buffer.from(container);
+    damaged[BLOB_HEADER_SIZE + 5000]! ^= 0x08;
+    const before = Buffer.from(damaged);
+    const r = decodeBlob(damaged);
+    expect(r.ok).toBe(true);
+    expect(damaged.equals(before)).toBe(true);
+    expect(Buffer.from(r.repaired!).equals(container)).toBe(true);
+    expect(Buffer.from(r.data!).equals(data)).toBe(true);
+  });
+});

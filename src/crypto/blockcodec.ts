@@ -191,7 +191,7 @@ function run(container: Uint8Array, wantData: boolean): DecodeResult {
 
   let repaired: Uint8Array | null = null;
   if (corrections.length > 0) {
-    repaired = container.slice();
+    repaired = new Uint8Array(container); // a copy: Buffer#slice would alias the input
     repaired.set(header.canonical, 0);
     for (const [at, mask] of fixes) repaired[at]! ^= mask;
   }

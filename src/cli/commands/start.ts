@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../metrics/logger.js';
 import { hashPassword } from '../../crypto/password.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
-import type { Config } from '../../config/index.js';
+import { listenerPorts, type Config } from '../../config/index.js';
 import { readConfig, resolveConfigPath, UsageError, openConfiguredStore } from '../context.js';
 import { runInit } from '../init.js';
 import { startServer, type BoundListener } from '../start.js';
@@ -23,7 +23,12 @@ function withOffset(config: Config, offset: string | undefined): Config {
   if (offset === undefined) return config;
   const n = Number(offset);
   if (!Number.isInteger(n) || n < 0 || n > 50_000) throw new UsageError('--port-offset takes a whole number from 0 to 50000');
-  return { ...config, server: { ...config.server, port_offset: n } };
+  const next = { ...config, server: { ...config.server, port_offset: n } };
+  // The config was validated with its own offset: check the ports again with this one.
+  for (const l of listenerPorts(next)) {
+    if (l.port + n > 65_535) throw new UsageError(`--port-offset ${n} moves ${l.key.join('.')} (${l.port}) above 65535`);
+  }
+  return next;
 }
 
 /** First run of --dev: a complete installation in one folder, and a demo user whose password is shown once. */

@@ -68,7 +68,7 @@ export function checkBlock(u8: Uint8Array, w: Int32Array | null, off: number, n:
   if ((dLoc & ~(LOCATOR_INDEX_MASK | LOCATOR_PARITY_BIT)) === 0 && (dLoc & LOCATOR_PARITY_BIT) !== 0) {
     const bit = dLoc & LOCATOR_INDEX_MASK;
     if (bit < n * 8) {
-      const fixed = u8.slice(off, off + n);
+      const fixed = Uint8Array.prototype.slice.call(u8, off, off + n); // a copy even for a Buffer
       fixed[bit >>> 3]! ^= 1 << (bit & 7);
       if (crc32(fixed) === storedCrc) return { kind: 'data', bit, fixed };
     }

@@ -1,0 +1,194 @@
+/**
+ * The configuration schema. TOML keys are snake_case and so are the fields of
+ * the parsed Config, so a key in an error message is the key in the file.
+ * Every section is optional and filled with defaults; only server.hostname
+ * must be given. Cross-field rules run even when other keys are wrong, so one
+ * run reports every mistake.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretString, table } from './values.js';
+
+const MAX_PORT = 65535;
+const MAX_OFFSET = 50_000;
+const DAY = 86_400;
+
+function listenerShape(port: number) {
+  return {
+    enabled: bool().default(true),
+    address: listenAddress().default('0.0.0.0'),
+    port: int(1, MAX_PORT).default(port),
+  };
+}
+
+const listener = (port: number) => table(listenerShape(port)).prefault({});
+
+/** IMAP and POP3: a STARTTLS port and an implicit-TLS port on one address. */
+const listenerWithTls = (port: number, tlsPort: number) =>
+  table({ ...listenerShape(port), tls_port: int(1, MAX_PORT).default(tlsPort) }).prefault({});
+
+export function configSchema(baseDir: string) {
+  return table({
+    server: table({
+      hostname: hostname(true),
+      data_dir: filePath(baseDir).prefault('data'),
+      port_offset: int(0, MAX_OFFSET).default(0),
+      // Deliberately incomplete: a missing [server] reports "server.hostname: is required".
+    }).prefault({} as { hostname: string }),
+
+    store: table({
+      backend: oneOf(['sqlite', 'postgres']).default('sqlite'),
+      url: secretString().default(''),
+    })
+      .superRefine((s, ctx) => {
+        if (s.backend !== 'postgres' || typeof s.url !== 'string') return;
+        // The URL may carry a password: it is never echoed back.
+        if (s.url === '') {
+          ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required when backend = "postgres" (postgres://user:password@host/db)' });
+        } else if (!/^postgres(ql)?:\/\/./.test(s.url)) {
+          ctx.addIssue({ code: 'custom', path: ['url'], message: 'expected a postgres:// or postgresql:// URL' });
+        }
+      })
+      .prefault({}),
+
+    tls: table({
+      cert: filePath(baseDir).prefault('tls/cert.pem'),
+      key: filePath(baseDir).prefault('tls/key.pem'),
+      min_version: oneOf(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+    }).prefault({}),
+
+    dkim: table({
+      selector: dnsName().default('postern'),
+      key_dir: filePath(baseDir).prefault('dkim'),
+    }).prefault({}),
+
+    smtp: table({
+      max_message_size: int(1024, 1024 ** 3).default(25 * 1024 * 1024),
+      max_recipients: int(1, 10_000).default(100),
+      max_connections: int(1, 100_000).default(500),
+      max_connections_per_client: int(1, 100_000).default(20),
+      bare_newline: oneOf(['reject', 'normalize']).default('reject'),
+      socket_timeout: int(1, 3600).default(300),
+      greeting_delay: int(0, 60_000).default(0),
+      mx: listener(25),
+      submission: listener(587),
+      submissions: listener(465),
+    })
+      .superRefine(
+        (s, ctx) => {
+          const all = s.max_connections;
+          const one = s.max_connections_per_client;
+          if (typeof all === 'number' && typeof one === 'number' && one > all) {
+            ctx.addIssue({ code: 'custom', path: ['max_connections_per_client'], message: `${one} exceeds smtp.max_connections (${all})` });
+          }
+        },
+        { when: () => true },
+      )
+      .prefault({}),
+
+    imap: listenerWithTls(143, 993),
+    pop3: listenerWithTls(110, 995),
+
+    auth: table({
+      max_failures: int(1, 1000).default(5),
+      window: int(1, DAY).default(300),
+      lockout: int(0, 7 * DAY).default(900),
+    }).prefault({}),
+
+    queue: table({
+      local_workers: int(1, 256).default(4),
+      retry_min: int(1, DAY).default(60),
+      retry_max: int(1, 7 * DAY).default(3600),
+      max_lifetime: int(60, 30 * DAY).default(5 * DAY),
+    })
+      .superRefine(
+        (q, ctx) => {
+          if (typeof q.retry_min === 'number' && typeof q.retry_max === 'number' && q.retry_max < q.retry_min) {
+            ctx.addIssue({ code: 'custom', path: ['retry_max'], message: `${q.retry_max} is less than queue.retry_min (${q.retry_min})` });
+          }
+        },
+        { when: () => true },
+      )
+      .prefault({}),
+
+    log: table({
+      level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    }).prefault({}),
+  }).superRefine(
+    (c, ctx) => {
+      for (const i of listenerIssues(c)) ctx.addIssue({ code: 'custom', ...i });
+    },
+    { when: () => true },
+  );
+}
+
+type ParsedConfig = z.output<ReturnType<typeof configSchema>>;
+
+export interface ListenerPort {
+  /** Key path of the port, e.g. ["imap", "tls_port"]. */
+  readonly key: readonly string[];
+  readonly address: string;
+  /** As configured, before server.port_offset. */
+  readonly port: number;
+}
+
+/** Every enabled listener port, in config order. */
+export function listenerPorts(config: Config): ListenerPort[] {
+  return collectListeners(config);
+}
+
+const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3']] as const;
+
+// Takes unknown: the cross-field check also runs on input that failed other checks.
+function collectListeners(c: unknown): ListenerPort[] {
+  const out: ListenerPort[] = [];
+  for (const section of LISTENERS) {
+    let l: unknown = c;
+    for (const k of section) l = field(l, k);
+    if (field(l, 'enabled') !== true) continue;
+    const address = field(l, 'address');
+    if (typeof address !== 'string') continue;
+    for (const k of ['port', 'tls_port']) {
+      const port = field(l, k);
+      if (typeof port === 'number') out.push({ key: [...section, k], address, port });
+    }
+  }
+  return out;
+}
+
+function field(v: unknown, k: string): unknown {
+  return typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+}
+
+/** Whether two listen addresses would collide on one port (Node binds "::" dual-stack). */
+function overlaps(a: string, b: string): boolean {
+  if (a === b || a === '::' || b === '::') return true;
+  return (a === '0.0.0.0' && isIP(b) === 4) || (b === '0.0.0.0' && isIP(a) === 4);
+}
+
+/**
+ * The offset must not push a port past 65535, and two listeners must not ask
+ * for the same port on overlapping addresses: both would fail at bind time,
+ * long after the operator read the config.
+ */
+function listenerIssues(c: unknown): { path: string[]; message: string }[] {
+  const o = field(field(c, 'server'), 'port_offset');
+  // A wrong offset is reported on its own key; checking sums with it would only add noise.
+  const offset = typeof o === 'number' && Number.isInteger(o) && o >= 0 && o <= MAX_OFFSET ? o : 0;
+  const issues: { path: string[]; message: string }[] = [];
+  const seen: ListenerPort[] = [];
+  for (const use of collectListeners(c)) {
+    if (use.port + offset > MAX_PORT) {
+      issues.push({ path: [...use.key], message: `${use.port} + server.port_offset ${offset} = ${use.port + offset}, above ${MAX_PORT}` });
+    }
+    const clash = seen.find((s) => s.port === use.port && overlaps(s.address, use.address));
+    if (clash) issues.push({ path: [...use.key], message: `port ${use.port} is also used by ${clash.key.join('.')}` });
+    seen.push(use);
+  }
+  return issues;
+}
+
+type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The validated configuration: absolute paths, defaults filled in, deeply frozen. */
+export type Config = DeepReadonly<ParsedConfig>;

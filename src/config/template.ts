@@ -1,0 +1,103 @@
+/**
+ * The commented config that `postern init` writes. Every key is present with
+ * its default so the file documents itself; a test checks that it parses back
+ * to exactly the built-in defaults.
+ */
+export interface TemplateOptions {
+  hostname: string;
+  domain: string;
+  dataDir: string;
+  portOffset?: number;
+}
+
+/** TOML basic string; JSON escapes are a subset of TOML's. */
+const q = (s: string): string => JSON.stringify(s);
+
+/** Comments must stay on one line or the rest would become TOML. */
+const c = (s: string): string => s.replace(/[\r\n]+/g, ' ');
+
+export function renderConfigTemplate(opts: TemplateOptions): string {
+  const offset = opts.portOffset ?? 0;
+  return `# postern configuration. Relative paths are relative to this file's folder.
+
+[server]
+# Host name used in SMTP greetings, Received headers and the TLS certificate.
+hostname = ${q(opts.hostname)}
+# Store, queue and message blobs. Keep it on a disk that is backed up.
+data_dir = ${q(opts.dataDir)}
+# Added to every listener port below (e.g. 10000 to run as an ordinary user).
+port_offset = ${offset}
+
+[store]
+# "sqlite" (embedded, under data_dir) or "postgres" (set url).
+backend = "sqlite"
+# postgres://user:password@host/db; ignored for sqlite.
+url = ""
+
+[tls]
+# PEM certificate chain and PEM private key (mode 0600).
+cert = "tls/cert.pem"
+key = "tls/key.pem"
+# "TLSv1.2" or "TLSv1.3".
+min_version = "TLSv1.2"
+
+[dkim]
+# Signing key per domain: <key_dir>/<domain>.<selector>.key.pem,
+# e.g. ${c(`dkim/${opts.domain}.postern.key.pem`)}; publish the matching TXT record.
+selector = "postern"
+key_dir = "dkim"
+
+[smtp]
+max_message_size = 26214400   # bytes (25 MiB)
+max_recipients = 100
+max_connections = 500
+max_connections_per_client = 20
+# Bare CR or LF in DATA: "reject" (defends against SMTP smuggling) or "normalize".
+bare_newline = "reject"
+socket_timeout = 300          # seconds
+greeting_delay = 0            # milliseconds; a short delay deters some spam bots
+
+[smtp.mx]                     # inbound mail from other servers
+enabled = true
+address = "0.0.0.0"
+port = 25
+
+[smtp.submission]             # mail clients, STARTTLS
+enabled = true
+address = "0.0.0.0"
+port = 587
+
+[smtp.submissions]            # mail clients, implicit TLS
+enabled = true
+address = "0.0.0.0"
+port = 465
+
+[imap]
+enabled = true
+address = "0.0.0.0"
+port = 143                    # STARTTLS
+tls_port = 993                # implicit TLS
+
+[pop3]
+enabled = true
+address = "0.0.0.0"
+port = 110                    # STLS
+tls_port = 995                # implicit TLS
+
+[auth]
+# Failed logins before throttling, per client address and per account.
+max_failures = 5
+window = 300                  # seconds over which failures count
+lockout = 900                 # seconds a throttled client or account waits
+
+[queue]
+local_workers = 4
+retry_min = 60                # seconds
+retry_max = 3600              # seconds
+max_lifetime = 432000         # seconds (5 days) before a message bounces
+
+[log]
+# fatal, error, warn, info, debug, trace or silent.
+level = "info"
+`;
+}
