@@ -1,0 +1,143 @@
+/** The typed form of IMAP client commands. Keywords are upper-cased; strings are decoded. */
+import type { ImapDate, ImapDateTime } from './date.js';
+import type { SequenceSet } from './seqset.js';
+
+export type StatusItem = 'MESSAGES' | 'UIDNEXT' | 'UIDVALIDITY' | 'UNSEEN' | 'DELETED' | 'SIZE' | 'RECENT' | 'HIGHESTMODSEQ';
+
+/** QRESYNC parameter of SELECT/EXAMINE (RFC 7162 section 3.2.5). */
+export interface QresyncParams {
+  readonly uidValidity: number;
+  readonly modseq: bigint;
+  readonly knownUids: SequenceSet | null;
+  readonly seqMatch: { readonly seqs: SequenceSet; readonly uids: SequenceSet } | null;
+}
+
+export interface ListReturnOptions {
+  readonly subscribed: boolean;
+  readonly children: boolean;
+  readonly specialUse: boolean;
+  /** RFC 5819 RETURN (STATUS (...)); null when not asked. */
+  readonly status: readonly StatusItem[] | null;
+}
+
+export interface AppendMessage {
+  readonly flags: readonly string[];
+  readonly date: ImapDateTime | null;
+  readonly data: Buffer;
+  /** Sent as literal8 (RFC 3516): the data may hold NUL and binary parts. */
+  readonly binary: boolean;
+}
+
+export type SectionText = 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';
+
+/** BODY[section]: part path (empty for the whole message) then an optional text specifier. */
+export interface BodySection {
+  readonly part: readonly number[];
+  readonly text: SectionText | null;
+  /** Field names for HEADER.FIELDS / HEADER.FIELDS.NOT, as the client wrote them. */
+  readonly fields: readonly string[];
+}
+
+export interface FetchPartial {
+  readonly offset: number;
+  readonly length: number;
+}
+
+export type SimpleFetchName =
+  | 'FLAGS' | 'INTERNALDATE' | 'RFC822' | 'RFC822.HEADER' | 'RFC822.TEXT' | 'RFC822.SIZE'
+  | 'ENVELOPE' | 'BODY' | 'BODYSTRUCTURE' | 'UID' | 'MODSEQ';
+
+export type FetchAtt =
+  | { readonly name: SimpleFetchName }
+  | { readonly name: 'BODY[]'; readonly peek: boolean; readonly section: BodySection; readonly partial: FetchPartial | null }
+  | { readonly name: 'BINARY[]'; readonly peek: boolean; readonly part: readonly number[]; readonly partial: FetchPartial | null }
+  | { readonly name: 'BINARY.SIZE'; readonly part: readonly number[] };
+
+export type SearchFlagKey =
+  | 'ALL' | 'ANSWERED' | 'DELETED' | 'DRAFT' | 'FLAGGED' | 'NEW' | 'OLD' | 'RECENT' | 'SEEN'
+  | 'UNANSWERED' | 'UNDELETED' | 'UNDRAFT' | 'UNFLAGGED' | 'UNSEEN';
+export type SearchStringKey = 'BCC' | 'BODY' | 'CC' | 'FROM' | 'SUBJECT' | 'TEXT' | 'TO';
+export type SearchDateKey = 'BEFORE' | 'ON' | 'SINCE' | 'SENTBEFORE' | 'SENTON' | 'SENTSINCE';
+
+export type SearchKey =
+  | { readonly key: SearchFlagKey }
+  | { readonly key: 'KEYWORD' | 'UNKEYWORD'; readonly flag: string }
+  | { readonly key: SearchStringKey; readonly value: string }
+  | { readonly key: 'HEADER'; readonly field: string; readonly value: string }
+  | { readonly key: SearchDateKey; readonly date: ImapDate }
+  | { readonly key: 'LARGER' | 'SMALLER'; readonly size: number }
+  | { readonly key: 'UID'; readonly set: SequenceSet }
+  /** A bare sequence set of message numbers. */
+  | { readonly key: 'SEQ'; readonly set: SequenceSet }
+  | { readonly key: 'NOT'; readonly operand: SearchKey }
+  | { readonly key: 'OR'; readonly left: SearchKey; readonly right: SearchKey }
+  /** A parenthesised group: all must match. */
+  | { readonly key: 'AND'; readonly operands: readonly SearchKey[] }
+  /** RFC 7162: entry is the optional metadata item, e.g. "/flags/\\draft" with type "all". */
+  | { readonly key: 'MODSEQ'; readonly modseq: bigint; readonly entry: { readonly name: string; readonly type: 'priv' | 'shared' | 'all' } | null };
+
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+
+type Tagged<T> = T & { readonly tag: string };
+
+export type ImapCommand = Tagged<
+  | { readonly name: 'CAPABILITY' | 'NOOP' | 'LOGOUT' | 'STARTTLS' | 'NAMESPACE' | 'IDLE' | 'CHECK' | 'CLOSE' | 'UNSELECT' }
+  | { readonly name: 'AUTHENTICATE'; readonly mechanism: string; /** SASL-IR (RFC 4959): base64 text, "=" for empty. */ readonly initialResponse: string | null }
+  | { readonly name: 'LOGIN'; readonly username: string; readonly password: string }
+  | { readonly name: 'ENABLE'; readonly capabilities: readonly string[] }
+  | { readonly name: 'ID'; readonly params: ReadonlyArray<readonly [string, string | null]> | null }
+  | { readonly name: 'SELECT' | 'EXAMINE'; readonly mailbox: string; readonly condstore: boolean; readonly qresync: QresyncParams | null }
+  | { readonly name: 'CREATE'; readonly mailbox: string; /** RFC 6154 USE attributes, e.g. "\\Sent". */ readonly specialUse: readonly string[] }
+  | { readonly name: 'DELETE' | 'SUBSCRIBE' | 'UNSUBSCRIBE'; readonly mailbox: string }
+  | { readonly name: 'RENAME'; readonly from: string; readonly to: string }
+  | {
+      readonly name: 'LIST';
+      /** True when any RFC 5258 syntax was used (selection options, several patterns, RETURN). */
+      readonly extended: boolean;
+      /** Upper-cased: SUBSCRIBED, REMOTE, RECURSIVEMATCH, SPECIAL-USE. */
+      readonly selectOptions: readonly string[];
+      readonly reference: string;
+      readonly patterns: readonly string[];
+      readonly returnOptions: ListReturnOptions;
+    }
+  | { readonly name: 'LSUB'; readonly reference: string; readonly pattern: string }
+  | { readonly name: 'STATUS'; readonly mailbox: string; readonly items: readonly StatusItem[] }
+  | { readonly name: 'APPEND'; readonly mailbox: string; /** More than one with MULTIAPPEND (RFC 3502). */ readonly messages: readonly AppendMessage[] }
+  | { readonly name: 'EXPUNGE'; readonly uid: false }
+  | { readonly name: 'EXPUNGE'; readonly uid: true; readonly set: SequenceSet }
+  | {
+      readonly name: 'SEARCH';
+      readonly uid: boolean;
+      readonly charset: string | null;
+      /** null without RETURN; RETURN () is given as []. */
+      readonly returnOptions: readonly SearchReturnOption[] | null;
+      readonly criteria: readonly SearchKey[];
+    }
+  | {
+      readonly name: 'FETCH';
+      readonly uid: boolean;
+      readonly set: SequenceSet;
+      /** Set when the client used ALL, FAST or FULL; items holds the expansion. */
+      readonly macro: 'ALL' | 'FAST' | 'FULL' | null;
+      readonly items: readonly FetchAtt[];
+      readonly changedSince: bigint | null;
+      readonly vanished: boolean;
+    }
+  | {
+      readonly name: 'STORE';
+      readonly uid: boolean;
+      readonly set: SequenceSet;
+      readonly operation: 'set' | 'add' | 'remove';
+      readonly silent: boolean;
+      readonly flags: readonly string[];
+      readonly unchangedSince: bigint | null;
+    }
+  | { readonly name: 'COPY' | 'MOVE'; readonly uid: boolean; readonly set: SequenceSet; readonly mailbox: string }
+  | { readonly name: 'GETQUOTA'; readonly root: string }
+  | { readonly name: 'GETQUOTAROOT'; readonly mailbox: string }
+  | { readonly name: 'SETQUOTA'; readonly root: string; readonly limits: ReadonlyArray<{ readonly resource: string; readonly limit: number }> }
+  /** A command name postern does not know; answer BAD. */
+  | { readonly name: 'unknown'; readonly verb: string }
+>;
+
+export type ImapCommandName = ImapCommand['name'];

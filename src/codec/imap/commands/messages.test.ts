@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { parseImapCommand } from '../parse.js';
+import { rawFromLine } from '../raw.js';
+import { readAll } from '../read-all.js';
+
+const parse = (line: string) => parseImapCommand(rawFromLine(line));
+const parseStream = (data: string) => {
+  const ev = readAll([Buffer.from(data, 'latin1')]).find((e) => e.type === 'command');
+  if (ev?.type !== 'command') throw new Error('no command');
+  return parseImapCommand(ev.command);
+};
+const seq = (from: number | '*', to: number | '*' = from) => ({ from, to });
+
+describe('APPEND', () => {
+  const msg = 'Date: Mon, 7 Feb 1994 21:52:25 -0800 (PST)\r\nFrom: Fred Foobar <foobar@Blurdybloop.example>\r\nSubject: afternoon meeting\r\n\r\nHello Joe\r\n';
+
+  it('reads flags, date-time and the message literal (RFC 9051 example)', () => {
+    const r = parseStream(`A003 APPEND saved-messages (\\Seen) {${msg.length}}\r\n${msg}\r\n`);
+    expect(r).toEqual({
+      ok: true,
+      command: { tag: 'A003', name: 'APPEND', mailbox: 'saved-messages', messages: [{ flags: ['\\Seen'], date: null, data: Buffer.from(msg), binary: false }] },
+    });
+  });
+
+  it('reads a date-time, literal8 with NUL, and several messages (MULTIAPPEND)', () => {
+    const r = parseStream('a APPEND Drafts "05-Mar-2024 10:00:00 +0100" ~{3}\r\na\x00b (\\Draft $label) {1+}\r\nx {0}\r\n\r\n');
+    expect(r).toMatchObject({ ok: true, command: { mailbox: 'Drafts' } });
+    if (!r.ok || r.command.name !== 'APPEND') throw new Error('not APPEND');
+    expect(r.command.messages.map((m) => [m.flags, m.date?.date.toISOString() ?? null, m.date?.zoneMinutes ?? null, m.data.toString('latin1'), m.binary])).toEqual([
+      [[], '2024-03-05T09:00:00.000Z', 60, 'a\x00b', true],
+      [['\\Draft', '$label'], null, null, 'x', false],
+      [[], null, null, '', false],
+    ]);
+  });
+
+  it.each([
+    ['a APPEND INBOX', 'Expected space'],
+    ['a APPEND INBOX (\\Seen)', 'Expected space'],
+    ['a APPEND INBOX "x"', 'Invalid date-time "x"'],
+    ['a APPEND INBOX {5}', 'Literal must end the line'],
+    ['a APPEND INBOX hello', 'Expected message literal'],
+  ])('rejects %j', (line, message) => {
+    expect(parse(line)).toEqual({ ok: false, error: { tag: 'a', code: 'syntax', message } });
+  });
+
+  it('rejects a literal whose size does not match', () => {
+    const raw = { lines: [Buffer.from('a APPEND INBOX {5}'), Buffer.alloc(0)], literals: [Buffer.from('abc')] };
+    expect(parseImapCommand(raw)).toMatchObject({ ok: false, error: { message: 'Literal size mismatch' } });
+  });
+});
+
+describe('STORE', () => {
+  it.each([
+    ['s STORE 2:4 +FLAGS (\\Deleted)', { uid: false, set: { type: 'set', ranges: [seq(2, 4)] }, operation: 'add', silent: false, flags: ['\\Deleted'], unchangedSince: null }],
+    ['s UID STORE 1,3 -flags.silent \\SEEN $Junk', { uid: true, set: { type: 'set', ranges: [seq(1), seq(3)] }, operation: 'remove', silent: true, flags: ['\\Seen', '$Junk'], unchangedSince: null }],
+    ['s STORE * FLAGS ()', { uid: false, set: { type: 'set', ranges: [seq('*')] }, operation: 'set', silent: false, flags: [], unchangedSince: null }],
+    ['s STORE 7,5,9 (UNCHANGEDSINCE 320162338) +FLAGS.SILENT (\\Deleted)', {
+      uid: false, set: { type: 'set', ranges: [seq(7), seq(5), seq(9)] }, operation: 'add', silent: true, flags: ['\\Deleted'], unchangedSince: 320162338n,
+    }],
+    ['s STORE $ +FLAGS (\\Flagged)', { uid: false, set: { type: 'saved' }, operation: 'add', silent: false, flags: ['\\Flagged'], unchangedSince: null }],
+  ])('%s', (line, fields) => {
+    expect(parse(line)).toEqual({ ok: true, command: { tag: 's', name: 'STORE', ...fields } });
+  });
+
+  it.each([
+    ['s STORE 1 +FLAG (\\Seen)', 'Expected FLAGS or FLAGS.SILENT'],
+    ['s STORE 0 FLAGS (\\Seen)', 'Invalid sequence set "0"'],
+    ['s STORE 1 FLAGS (\\Seen', 'Expected space'],
+    ['s STORE 1 (FOO 1) FLAGS ()', 'Unknown STORE modifier FOO'],
+    ['s STORE 1 FLAGS', 'Expected space'],
+  ])('rejects %j', (line, message) => {
+    expect(parse(line)).toEqual({ ok: false, error: { tag: 's', code: 'syntax', message } });
+  });
+});
+
+describe('COPY, MOVE, EXPUNGE', () => {
+  it.each([
+    ['m COPY 2:4 MEETING', { name: 'COPY', uid: false, set: { type: 'set', ranges: [seq(2, 4)] }, mailbox: 'MEETING' }],
+    ['m UID MOVE 42:69 "Archive/2024"', { name: 'MOVE', uid: true, set: { type: 'set', ranges: [seq(42, 69)] }, mailbox: 'Archive/2024' }],
+    ['m MOVE $ inbox', { name: 'MOVE', uid: false, set: { type: 'saved' }, mailbox: 'INBOX' }],
+    ['m EXPUNGE', { name: 'EXPUNGE', uid: false }],
+    ['m UID EXPUNGE 3000:3002', { name: 'EXPUNGE', uid: true, set: { type: 'set', ranges: [seq(3000, 3002)] } }],
+  ])('%s', (line, fields) => {
+    expect(parse(line)).toEqual({ ok: true, command: { tag: 'm', ...fields } });
+  });
+
+  it.each(['m UID EXPUNGE', 'm EXPUNGE 1', 'm COPY 1', 'm MOVE x INBOX'])('rejects %j', (line) => {
+    expect(parse(line)).toMatchObject({ ok: false, error: { tag: 'm', code: 'syntax' } });
+  });
+});

@@ -1,0 +1,90 @@
+/** Commands that add, change or move messages: APPEND, STORE, COPY, MOVE, EXPUNGE. */
+import type { AppendMessage, ImapCommand } from '../ast.js';
+import type { Cursor } from '../cursor.js';
+import type { ImapDateTime } from '../date.js';
+import { fail } from '../errors.js';
+import { dateTime, flag, flagList, sequenceSet } from './common.js';
+
+/** [flag-list SP] [date-time SP] (literal / literal8) */
+function appendMessage(c: Cursor): AppendMessage {
+  let flags: string[] = [];
+  let date: ImapDateTime | null = null;
+  if (c.peek() === 0x28) {
+    flags = flagList(c);
+    c.sp();
+  }
+  if (c.peek() === 0x22) {
+    date = dateTime(c);
+    c.sp();
+  }
+  const b = c.peek();
+  if (b !== 0x7b && b !== 0x7e) fail('Expected message literal');
+  // Messages may carry NUL in a plain literal; the store keeps bytes as they are.
+  const { data, binary } = c.literal({ binary: true, nul: true });
+  return { flags, date, data, binary };
+}
+
+/** APPEND SP mailbox SP message *(SP message) (MULTIAPPEND, RFC 3502). */
+export function parseAppend(c: Cursor, tag: string): ImapCommand {
+  c.sp();
+  const mailbox = c.mailbox();
+  const messages: AppendMessage[] = [];
+  do {
+    c.sp();
+    messages.push(appendMessage(c));
+  } while (!c.atEnd());
+  return { tag, name: 'APPEND', mailbox, messages };
+}
+
+/** STORE SP sequence-set [SP "(" UNCHANGEDSINCE n ")"] SP ["+"/"-"] FLAGS[.SILENT] SP (flag-list / flag *(SP flag)). */
+export function parseStore(c: Cursor, tag: string, uid: boolean): ImapCommand {
+  c.sp();
+  const set = sequenceSet(c);
+  c.sp();
+  let unchangedSince: bigint | null = null;
+  if (c.peek() === 0x28) {
+    c.list(() => {
+      const w = c.word('STORE modifier');
+      if (w !== 'UNCHANGEDSINCE') fail(`Unknown STORE modifier ${w.slice(0, 40)}`);
+      c.sp();
+      unchangedSince = c.number64();
+    }, false);
+    c.sp();
+  }
+  let operation: 'set' | 'add' | 'remove' = 'set';
+  if (c.tryChar(0x2b)) operation = 'add';
+  else if (c.tryChar(0x2d)) operation = 'remove';
+  const item = c.word('FLAGS');
+  if (item !== 'FLAGS' && item !== 'FLAGS.SILENT') fail('Expected FLAGS or FLAGS.SILENT');
+  c.sp();
+  let flags: string[];
+  if (c.peek() === 0x28) {
+    flags = flagList(c);
+  } else {
+    flags = [flag(c)];
+    while (c.trySp()) flags.push(flag(c));
+  }
+  c.end();
+  return { tag, name: 'STORE', uid, set, operation, silent: item === 'FLAGS.SILENT', flags, unchangedSince };
+}
+
+export function parseCopyMove(c: Cursor, tag: string, name: 'COPY' | 'MOVE', uid: boolean): ImapCommand {
+  c.sp();
+  const set = sequenceSet(c);
+  c.sp();
+  const mailbox = c.mailbox();
+  c.end();
+  return { tag, name, uid, set, mailbox };
+}
+
+/** EXPUNGE, or UID EXPUNGE SP sequence-set (UIDPLUS, RFC 4315). */
+export function parseExpunge(c: Cursor, tag: string, uid: boolean): ImapCommand {
+  if (!uid) {
+    c.end();
+    return { tag, name: 'EXPUNGE', uid: false };
+  }
+  c.sp();
+  const set = sequenceSet(c);
+  c.end();
+  return { tag, name: 'EXPUNGE', uid: true, set };
+}

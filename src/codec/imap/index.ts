@@ -1,0 +1,25 @@
+/** IMAP4rev2 / IMAP4rev1 wire codec: command reader, command parser, response encoder. */
+export { ImapCommandReader } from './reader.js';
+export { readAll } from './read-all.js';
+export type { ImapReaderOptions, ImapReaderEvent, ImapReaderMode, ImapReaderErrorCode } from './reader.js';
+export { rawFromLine, tagOf, verbOf } from './raw.js';
+export type { RawCommand } from './raw.js';
+export { parseImapCommand } from './parse.js';
+export type { ImapParseResult } from './parse.js';
+export type { ImapParseOptions } from './cursor.js';
+export type { ImapParseError, ImapParseErrorCode } from './errors.js';
+export type * from './ast.js';
+export { FETCH_MACROS } from './commands/fetch.js';
+export { canonicalFlag } from './commands/common.js';
+export { isBase64 } from './commands/session.js';
+export * from './seqset.js';
+export * from './date.js';
+export { encodeMailboxUtf7, decodeMailboxUtf7 } from './mutf7.js';
+export type * from './structure.js';
+export * from './encode/value.js';
+export * from './encode/status.js';
+export * from './encode/flags.js';
+export * from './encode/untagged.js';
+export * from './encode/fetch.js';
+export { encodeEnvelope } from './encode/envelope.js';
+export { encodeBodyStructure, MAX_BODY_DEPTH } from './encode/bodystructure.js';
