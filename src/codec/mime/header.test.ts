@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { getFields, headerValue, parseHeaderSection } from './header.js';
+import { corpus } from './testing/corpus.js';
+
+const b = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+describe('parseHeaderSection', () => {
+  it('finds CRLF CRLF and keeps raw bytes and offsets', () => {
+    const buf = b('Subject: hi\r\nTo: a@b.c,\r\n\td@e.f\r\n\r\nbody');
+    const h = parseHeaderSection(buf);
+    expect(h.hasSeparator).toBe(true);
+    expect(h.end).toBe(33);
+    expect(h.bodyStart).toBe(35);
+    expect(h.fields.map((f) => [f.name, f.value, f.start, f.end])).toEqual([
+      ['Subject', 'hi', 0, 13],
+      ['To', 'a@b.c,\td@e.f', 13, 33],
+    ]);
+    expect(Buffer.from(h.fields[1]!.raw).toString('latin1')).toBe('To: a@b.c,\r\n\td@e.f\r\n');
+    expect(h.defects).toEqual([]);
+  });
+
+  it('accepts LF LF leniently', () => {
+    const h = parseHeaderSection(b('A: 1\nB:2\n\nrest'));
+    expect(h.fields.map((f) => f.value)).toEqual(['1', '2']);
+    expect(h.bodyStart).toBe(10);
+  });
+
+  it('records lines without a colon and bad names as defects', () => {
+    const h = parseHeaderSection(b('From x Sat 1 12:00:00 1993\njunk line\n  still junk\nX Bad: 1\nGood: yes\n\n'));
+    expect(h.fields.map((f) => f.name)).toEqual(['Good']);
+    expect(h.defects.map((d) => [d.code, d.offset])).toEqual([
+      ['header-bad-name', 0],
+      ['header-no-colon', 27],
+      ['header-bad-name', 50],
+    ]);
+  });
+
+  it('reports a header without blank line', () => {
+    const h = parseHeaderSection(corpus('mimekit-compliance-incomplete-header.eml'));
+    expect(h.hasSeparator).toBe(false);
+    expect(h.bodyStart).toBe(h.end);
+    expect(headerValue(h.fields, 'content-type')).toBe('text/plain');
+    expect(h.defects.map((d) => d.code)).toEqual(['header-no-separator']);
+  });
+
+  it('stops at the byte limit and leaves the rest as body', () => {
+    const buf = b('A: 1\r\nB: 2\r\nC: 3\r\n\r\n');
+    const h = parseHeaderSection(buf, { maxHeaderBytes: 14 });
+    expect(h.truncated).toBe(true);
+    expect(h.fields.map((f) => f.name)).toEqual(['A', 'B']);
+    expect(h.bodyStart).toBe(12);
+    expect(h.defects[0]!.code).toBe('header-too-large');
+  });
+
+  it('stops at the field limit', () => {
+    const h = parseHeaderSection(b('A: 1\nB: 2\nC: 3\n\n'), { maxHeaderFields: 2 });
+    expect(h.truncated).toBe(true);
+    expect(h.fields.length).toBe(2);
+    expect(h.defects[0]!.code).toBe('header-too-many-fields');
+  });
+
+  it('reads UTF-8 and falls back to latin1 per field', () => {
+    const buf = Buffer.concat([b('A: '), Buffer.from('héllo', 'utf8'), b('\nB: caf\xe9\n\n')]);
+    const h = parseHeaderSection(buf);
+    expect(h.fields.map((f) => f.value)).toEqual(['héllo', 'café']);
+  });
+
+  it('scans a sub-range and handles a 200 KB folded field', () => {
+    const buf = corpus('flanker-long-header.eml');
+    const h = parseHeaderSection(buf);
+    expect(getFields(h.fields, 'subject').length).toBe(1);
+    expect(h.fields.map((f) => f.name)).toEqual(['Date', 'From', 'To', 'Subject', 'Mime-Version', 'Content-Type', 'Content-Transfer-Encoding']);
+    const sub = parseHeaderSection(b('xxA: 1\n\nyy'), { start: 2, end: 8 });
+    expect(sub.fields[0]!.start).toBe(2);
+    expect(sub.bodyStart).toBe(8);
+  });
+
+  it('empty input', () => {
+    const h = parseHeaderSection(new Uint8Array(0));
+    expect(h.fields).toEqual([]);
+    expect(h.bodyStart).toBe(0);
+    expect(h.hasSeparator).toBe(false);
+  });
+});
