@@ -1,0 +1,19 @@
+/** The CAPA listing (RFC 2449): what a client may use depends on TLS and on the session state. */
+
+export interface CapaState {
+  /** The listener offers STLS (port 110). */
+  stlsOffered: boolean;
+  /** TLS is active on this connection. */
+  secure: boolean;
+  /** Logged in (TRANSACTION state). */
+  authenticated: boolean;
+}
+
+export function capabilities(s: CapaState): string[] {
+  const caps: string[] = [];
+  // Credentials are only ever accepted inside TLS: before it, USER and SASL are not offered.
+  if (s.secure && !s.authenticated) caps.push('USER', 'SASL PLAIN');
+  if (s.stlsOffered && !s.secure && !s.authenticated) caps.push('STLS');
+  caps.push('TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'IMPLEMENTATION postern');
+  return caps;
+}

@@ -1,0 +1,47 @@
+import type { SecureContextOptions } from 'node:tls';
+import type { Clock } from '../core/clock.js';
+import type { Directory } from '../directory/directory.js';
+import type { MailboxNotifier } from '../mailbox/notify.js';
+import type { Logger } from '../metrics/logger.js';
+import type { FailureThrottle } from '../net/throttle.js';
+import type { BlobStore, MailboxRepo } from '../store/types.js';
+
+/** stls: port 110, plaintext until STLS (RFC 2595). tls: port 995, TLS from the first byte. */
+export type Pop3Mode = 'stls' | 'tls';
+
+export interface Pop3Limits {
+  /** Open sessions on one listener. */
+  maxConnections: number;
+  /** Open sessions on one listener from one client address. */
+  maxConnectionsPerClient: number;
+  /** Inactivity after which the connection is closed without entering UPDATE (RFC 1939: at least 10 minutes). */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_POP3_LIMITS: Readonly<Pop3Limits> = Object.freeze({
+  maxConnections: 500,
+  maxConnectionsPerClient: 20,
+  idleTimeoutMs: 10 * 60_000,
+});
+
+export interface Pop3Deps {
+  hostname: string;
+  directory: Directory;
+  mailboxes: MailboxRepo;
+  blobs: BlobStore;
+  notifier: MailboxNotifier;
+  clock: Clock;
+  log: Logger;
+  /** The server's own certificate and key (required). */
+  tls: SecureContextOptions;
+  limits: Pop3Limits;
+  /** Shared with the other listeners, so guessing on several ports counts together. */
+  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
+}
+
+export interface Pop3Listener {
+  /** Binds and resolves with the bound port (useful with port 0). */
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting, closes idle sessions, lets a running command finish; nothing is expunged without QUIT. */
+  close(): Promise<void>;
+}

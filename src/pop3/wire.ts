@@ -1,0 +1,10 @@
+/** What a session needs from its connection. */
+export interface Pop3Wire {
+  /** TLS is active (implicit TLS, or after STLS). */
+  readonly secure: boolean;
+  /** Queues bytes for the client, in order. */
+  send(data: Buffer | readonly Buffer[]): void;
+}
+
+/** What the connection does after a command: read the next one, close, or start TLS (STLS). */
+export type Pop3Step = 'continue' | 'close' | 'starttls';
