@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-const B32 = '0123456789BCDFGHJKLMNPQRSTVWXYZ'; // no vowels but Y: ids never spell words
+const B32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford's base32: no I, L, O, U
 
 /**
  * Queue id: 10 characters of milliseconds (sortable, like Postfix's long queue

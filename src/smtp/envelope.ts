@@ -1,0 +1,89 @@
+/**
+ * MAIL FROM and RCPT TO. mx accepts any well-formed sender and only local
+ * recipients (it never relays); submission accepts only the authenticated
+ * account's own addresses as sender and any recipient.
+ */
+import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
+import { domainOf, normalizeAddress } from '../core/address.js';
+import type { NewRecipient } from '../store/types.js';
+import { isSubmission, type ListenerContext } from './context.js';
+import { smtpError, type LocalReply } from './replies.js';
+import type { ErrorCode } from '../core/errors.js';
+
+type Done = (err?: Error | null) => void;
+type Verdict = ErrorCode | LocalReply | null;
+
+export function makeOnMailFrom(ctx: ListenerContext) {
+  return (address: SMTPServerAddress, session: SMTPServerSession, callback: Done): void => {
+    const state = ctx.sessions.get(session.id);
+    if (!state) return callback(smtpError('STORE_UNAVAILABLE'));
+    state.recipients = new Map();
+    state.sender = '';
+    const raw = address.address;
+    const sender = raw === '' ? '' : normalizeAddress(raw);
+    let verdict: Verdict = null;
+    if (sender === null) verdict = 'BAD_SENDER';
+    else if (isSubmission(ctx.kind)) {
+      if (!state.account || !session.user) verdict = 'AUTH_REQUIRED';
+      else if (sender === '') verdict = 'NULL_SENDER';
+      else if (!state.sendable.has(sender)) verdict = 'SENDER_NOT_OWNED';
+    }
+    if (verdict) {
+      state.log.info({ sender: raw.slice(0, 256), verdict }, 'sender refused');
+      return callback(smtpError(verdict));
+    }
+    state.sender = sender ?? '';
+    callback();
+  };
+}
+
+export function makeOnRcptTo(ctx: ListenerContext) {
+  const { directory, hostname, limits } = ctx.deps;
+
+  // RFC 5321 4.1.1.3: the domainless postmaster must be accepted. It is the
+  // postmaster of the server's own name, or else of the first local domain that has one.
+  const postmaster = async (): Promise<string> => {
+    const domains = [hostname, ...(await directory.repo.listDomains()).map((d) => d.name)];
+    for (const d of domains) if (await directory.expandRecipient(`postmaster@${d}`)) return `postmaster@${d}`;
+    return `postmaster@${domains[1] ?? hostname}`;
+  };
+
+  /** Where one RCPT leads, or why it is refused. */
+  const resolve = async (raw: string): Promise<NewRecipient[] | ErrorCode | LocalReply> => {
+    const addr = raw.toLowerCase() === 'postmaster' ? await postmaster() : raw;
+    const rcpt = normalizeAddress(addr);
+    if (!rcpt) return 'BAD_RECIPIENT';
+    const local = await directory.isLocalDomain(domainOf(rcpt));
+    if (!local && !isSubmission(ctx.kind)) return 'RELAY_DENIED';
+    const exp = await directory.expandRecipient(rcpt);
+    if (!exp) return local ? 'NO_SUCH_USER' : [{ address: rcpt, transport: 'remote', accountId: null }];
+    if (exp.local.length === 0 && exp.remote.length === 0) return 'DISABLED_ACCOUNT';
+    return [
+      ...exp.local.map((a): NewRecipient => ({ address: a.address, transport: 'local', accountId: a.id })),
+      ...exp.remote.map((r): NewRecipient => ({ address: r, transport: 'remote', accountId: null })),
+    ];
+  };
+
+  return (address: SMTPServerAddress, session: SMTPServerSession, callback: Done): void => {
+    const state = ctx.sessions.get(session.id);
+    if (!state) return callback(smtpError('STORE_UNAVAILABLE'));
+    if (isSubmission(ctx.kind) && !state.account) return callback(smtpError('AUTH_REQUIRED'));
+    const key = address.address.toLowerCase();
+    // A repeated recipient replaces the earlier one and does not count twice.
+    if (!state.recipients.has(key) && state.recipients.size >= limits.maxRecipients) return callback(smtpError('TOO_MANY_RCPTS'));
+    resolve(address.address).then(
+      (r) => {
+        if (Array.isArray(r)) {
+          state.recipients.set(key, r);
+          return callback();
+        }
+        state.log.info({ rcpt: address.address.slice(0, 256), verdict: r }, 'recipient refused');
+        callback(smtpError(r));
+      },
+      (err: unknown) => {
+        state.log.error({ err }, 'recipient lookup failed');
+        callback(smtpError('STORE_UNAVAILABLE'));
+      },
+    );
+  };
+}

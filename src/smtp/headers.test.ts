@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { checkHeaderSection, unownedAuthors, unownedInField } from './headers.js';
+
+const b = (s: string) => Buffer.from(s, 'latin1');
+const mine = new Set(['alice@example.test', 'alice.alias@example.test']);
+
+describe('checkHeaderSection', () => {
+  it('accepts a normal message and a header-only one', () => {
+    expect(checkHeaderSection(b('From: a@x.test\r\nSubject: s\r\n\r\nbody\r\n')).ok).toBe(true);
+    expect(checkHeaderSection(b('From: a@x.test\r\nSubject: folded\r\n  more\r\n')).ok).toBe(true);
+  });
+
+  it('refuses lines that are not fields, orphan continuations, and messages without header', () => {
+    expect(checkHeaderSection(b('From: a@x.test\r\nnot a field\r\n\r\nbody'))).toEqual({ ok: false, reason: 'header-no-colon' });
+    expect(checkHeaderSection(b(' orphan\r\nFrom: a@x.test\r\n\r\n'))).toEqual({ ok: false, reason: 'header-orphan-continuation' });
+    expect(checkHeaderSection(b('Bad Name: x\r\n\r\n'))).toEqual({ ok: false, reason: 'header-bad-name' });
+    expect(checkHeaderSection(b('\r\nbody only\r\n'))).toEqual({ ok: false, reason: 'no-header' });
+    expect(checkHeaderSection(b(''))).toEqual({ ok: false, reason: 'no-header' });
+  });
+});
+
+describe('From ownership', () => {
+  it('accepts own addresses in the usual forms', () => {
+    for (const v of ['alice@example.test', 'Alice <alice@example.test>', '"Alice, A." <ALICE@Example.Test>', 'alice.alias@example.test (Alice)', '=?utf-8?q?Al=C3=AFce?= <alice@example.test>']) {
+      expect(unownedInField(v, mine), v).toEqual([]);
+    }
+  });
+
+  it('reports every address that is not owned, however it is hidden', () => {
+    expect(unownedInField('bob@example.test', mine)).toEqual(['bob@example.test']);
+    expect(unownedInField('alice@example.test, bob@example.test', mine)).toContain('bob@example.test');
+    expect(unownedInField('<alice@example.test> boss@bank.test', mine)).toContain('boss@bank.test');
+    expect(unownedInField('team: alice@example.test, x@y.test;', mine)).toEqual(['x@y.test']);
+    expect(unownedInField('undisclosed-recipients:;', mine)).toHaveLength(1);
+    expect(unownedInField('', mine)).toHaveLength(1);
+  });
+
+  it('needs exactly one From and checks Sender too', () => {
+    const fields = (s: string) => {
+      const r = checkHeaderSection(b(s));
+      if (!r.ok) throw new Error(r.reason);
+      return r.fields;
+    };
+    expect(unownedAuthors(fields('Subject: x\r\n\r\n'), mine)).toBe('missing');
+    expect(unownedAuthors(fields('From: alice@example.test\r\nFrom: alice@example.test\r\n\r\n'), mine)).toBe('missing');
+    expect(unownedAuthors(fields('from: alice@example.test\r\n\r\n'), mine)).toEqual([]);
+    expect(unownedAuthors(fields('From: alice@example.test\r\nSender: bob@example.test\r\n\r\n'), mine)).toEqual(['bob@example.test']);
+  });
+});

@@ -1,0 +1,135 @@
+/**
+ * Builds one SMTP listener (mx, submission or submissions) from smtp-server,
+ * configured so that nothing is left at the library's default where the
+ * default would be unsafe: no reverse DNS, no library logging, no XCLIENT or
+ * PROXY trust, no AUTH outside TLS, postern's own TLS key only.
+ */
+import type tls from 'node:tls';
+import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { PosternError } from '../core/errors.js';
+import { makeOnAuth } from './auth.js';
+import { PosternSmtpServer, type PosternConnection } from './connection.js';
+import { isSubmission, type ListenerContext } from './context.js';
+import { makeOnData } from './data.js';
+import { makeOnMailFrom, makeOnRcptTo } from './envelope.js';
+import { smtpError } from './replies.js';
+import { SessionTable } from './session.js';
+import type { SmtpDeps, SmtpListener, SmtpListenerKind } from './types.js';
+
+/** How long close() lets a client we owe a reply (message being queued) finish. */
+export const CLOSE_GRACE_MS = 10_000;
+/** Longest command line; AUTH PLAIN with a long password fits easily. */
+export const MAX_COMMAND_LENGTH = 4096;
+/** Commands before authentication on submission (EHLO, STARTTLS, EHLO, AUTH is four). */
+export const MAX_UNAUTHENTICATED_COMMANDS = 10;
+
+// Never useful on a public listener; XCLIENT/XFORWARD would let a client claim any address.
+const ALWAYS_DISABLED = ['XCLIENT', 'XFORWARD', 'WIZ', 'SHELL', 'KILL'];
+
+type Done = (err?: Error | null) => void;
+
+function serverOptions(ctx: ListenerContext): SMTPServerOptions {
+  const { kind, deps } = ctx;
+  const { limits } = deps;
+  return {
+    ...(deps.tls as tls.TlsOptions),
+    minVersion: deps.tls.minVersion ?? 'TLSv1.2',
+    secure: kind === 'submissions',
+    name: deps.hostname,
+    size: limits.maxMessageSize,
+    authMethods: ['PLAIN', 'LOGIN'],
+    authOptional: false,
+    authRequiredMessage: '5.7.0 Authentication required',
+    allowInsecureAuth: false,
+    disabledCommands: kind === 'mx' ? [...ALWAYS_DISABLED, 'AUTH'] : ALWAYS_DISABLED,
+    hideSTARTTLS: false,
+    hideENHANCEDSTATUSCODES: false,
+    hideSMTPUTF8: true, // addresses are ASCII-only for now
+    hideDSN: true,
+    hideREQUIRETLS: true,
+    disableReverseLookup: true,
+    logger: false,
+    useXClient: false,
+    useXForward: false,
+    useProxy: false,
+    // Our own limit (421 4.7.0) applies in onConnect; this one also bounds sockets
+    // still in the TLS handshake, which onConnect has not seen yet.
+    maxClients: limits.maxConnections * 2,
+    socketTimeout: limits.socketTimeoutMs,
+    closeTimeout: CLOSE_GRACE_MS,
+    maxCommandLength: MAX_COMMAND_LENGTH,
+    maxAllowedUnauthenticatedCommands: MAX_UNAUTHENTICATED_COMMANDS,
+    onConnect: (session, callback) => onConnect(ctx, session, callback),
+    onSecure: (socket, session, callback) => {
+      const state = ctx.sessions.get(session.id);
+      const t = socket as tls.TLSSocket;
+      if (state) {
+        state.tls = { protocol: t.getProtocol?.() ?? 'unknown', cipher: t.getCipher?.()?.name ?? 'unknown' };
+        state.account = null; // RFC 3207: nothing from before the handshake carries over
+        state.sendable = new Set();
+      }
+      callback();
+    },
+    onAuth: makeOnAuth(ctx),
+    onMailFrom: makeOnMailFrom(ctx),
+    onRcptTo: makeOnRcptTo(ctx),
+    onData: makeOnData(ctx),
+    onClose: (session) => {
+      const state = ctx.sessions.release(session.id);
+      state?.log.debug({ messages: state.messages, user: state.account?.address ?? null }, 'connection closed');
+    },
+  };
+}
+
+function onConnect(ctx: ListenerContext, session: SMTPServerSession, callback: Done): void {
+  const ip = session.remoteAddress;
+  const refusal = ctx.sessions.refusal(ip);
+  const log = ctx.deps.log.child({ listener: ctx.kind, cid: session.id, client: ip });
+  if (refusal) {
+    log.warn({ limit: refusal }, 'connection refused: limit reached');
+    return callback(smtpError(refusal === 'total' ? 'TOO_MANY_CONNECTIONS' : 'TOO_MANY_FROM_CLIENT'));
+  }
+  ctx.sessions.admit(session.id, ip, log);
+  log.info({ port: session.localPort, tls: session.secure }, 'connection');
+  callback();
+}
+
+export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): SmtpListener {
+  if (!deps.tls.key || !deps.tls.cert) {
+    // smtp-server would silently use its built-in key, which is public.
+    throw new PosternError('CONFIG_INVALID', `smtp ${kind}: a TLS certificate and key are required`);
+  }
+  const ctx: ListenerContext = { kind, deps, sessions: new SessionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient) };
+  const server = new PosternSmtpServer(serverOptions(ctx));
+  const log = deps.log.child({ listener: kind });
+  // Client errors (failed handshakes, resets) arrive here; without a listener they would crash the process.
+  server.on('error', (err: Error & { code?: string; meta?: unknown }) => {
+    log.info({ err: { message: err.message, code: err.code } }, 'client connection error');
+  });
+  let listening = false;
+
+  return {
+    kind,
+    listen(port: number, host: string): Promise<number> {
+      return new Promise((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        server.server.once('error', onError);
+        server.listen(port, host, () => {
+          server.server.off('error', onError);
+          listening = true;
+          const addr = server.server.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      });
+    },
+    close(): Promise<void> {
+      if (!listening) return Promise.resolve();
+      listening = false;
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const c of server.connections) (c as PosternConnection).shutdownIfIdle();
+        log.info({ open: ctx.sessions.size, submission: isSubmission(kind) }, 'listener closing');
+      });
+    },
+  };
+}

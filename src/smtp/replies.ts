@@ -1,0 +1,53 @@
+import { CATALOGUE, type ErrorCode } from '../core/errors.js';
+
+/** An SMTP reply for smtp-server: `responseCode` is the code, the message starts with the enhanced status. */
+export interface SmtpReplyError extends Error {
+  responseCode: number;
+}
+
+/** A reply text that already carries its RFC 3463 enhanced status code. */
+export const ENHANCED_PREFIX = /^[245]\.\d{1,3}\.\d{1,3} /;
+
+// Replies the shared catalogue does not hold: they only make sense in SMTP.
+const LOCAL = {
+  TOO_MANY_CONNECTIONS: [421, '4.7.0', 'Too many connections, try again later'],
+  TOO_MANY_FROM_CLIENT: [421, '4.7.0', 'Too many connections from your address, try again later'],
+  AUTH_SESSION_LIMIT: [421, '4.7.0', 'Too many failed authentication attempts, closing connection'],
+  AUTH_TEMPORARY: [454, '4.7.0', 'Temporary authentication failure'],
+  AUTH_MECHANISM: [504, '5.5.4', 'Unrecognized authentication type'],
+  BAD_SENDER: [501, '5.1.7', 'Bad sender address syntax'],
+  BAD_RECIPIENT: [501, '5.1.3', 'Bad recipient address syntax'],
+  NULL_SENDER: [553, '5.7.1', 'The null sender is not allowed here'],
+  FROM_MISSING: [550, '5.6.0', 'Message must have exactly one From header'],
+  NO_RECIPIENTS: [554, '5.5.1', 'No valid recipients'],
+  LINE_TOO_LONG: [500, '5.5.2', 'Line too long'],
+  SHUTTING_DOWN: [421, '4.3.2', 'Server shutting down, try again later'],
+  AUTH_NOT_HERE: [503, '5.5.1', 'Authentication is not available on this port'],
+} as const satisfies Record<string, readonly [number, string, string]>;
+
+export type LocalReply = keyof typeof LOCAL;
+
+/** [code, "x.y.z text"] for a catalogue error or an SMTP-only reply. */
+export function replyOf(code: ErrorCode | LocalReply): [number, string] {
+  if (code in LOCAL) {
+    const [n, enhanced, text] = LOCAL[code as LocalReply];
+    return [n, `${enhanced} ${text}`];
+  }
+  const entry = CATALOGUE[code as ErrorCode];
+  if (!('smtp' in entry)) return [451, '4.3.0 Temporary local problem, please try again later'];
+  return [entry.smtp[0], `${entry.smtp[1]} ${entry.text}`];
+}
+
+/** An error smtp-server turns into exactly this reply. Never carries internal detail. */
+export function smtpError(code: ErrorCode | LocalReply): SmtpReplyError {
+  const [n, text] = replyOf(code);
+  const err = new Error(text) as SmtpReplyError;
+  err.responseCode = n;
+  return err;
+}
+
+/** The same reply in the shape onAuth answers with. */
+export function authFailure(code: ErrorCode | LocalReply): { responseCode: number; message: string } {
+  const [responseCode, message] = replyOf(code);
+  return { responseCode, message };
+}

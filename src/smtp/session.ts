@@ -1,0 +1,64 @@
+import type { Logger } from '../metrics/logger.js';
+import type { Account, NewRecipient } from '../store/types.js';
+
+/** What postern remembers about one SMTP session, beside smtp-server's own session object. */
+export interface SessionState {
+  readonly ip: string;
+  readonly log: Logger;
+  tls: { protocol: string; cipher: string } | null;
+  account: Account | null;
+  /** Addresses the authenticated account may use as sender (lower-case). */
+  sendable: ReadonlySet<string>;
+  authFailures: number;
+  /** Envelope sender of the current transaction, normalised; '' for the null sender. */
+  sender: string;
+  /** Accepted RCPT (lower-cased as given) -> where it leads, for the current transaction. */
+  recipients: Map<string, NewRecipient[]>;
+  messages: number;
+}
+
+/**
+ * Sessions of one listener, and the connection limits over them. A session is
+ * counted from onConnect (when it was admitted) until onClose.
+ */
+export class SessionTable {
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly perClient = new Map<string, number>();
+
+  constructor(
+    private readonly maxTotal: number,
+    private readonly maxPerClient: number,
+  ) {}
+
+  /** Which limit refuses a new session from `ip`, or null to admit it. */
+  refusal(ip: string): 'total' | 'client' | null {
+    if (this.sessions.size >= this.maxTotal) return 'total';
+    if ((this.perClient.get(ip) ?? 0) >= this.maxPerClient) return 'client';
+    return null;
+  }
+
+  admit(id: string, ip: string, log: Logger): SessionState {
+    const s: SessionState = { ip, log, tls: null, account: null, sendable: new Set(), authFailures: 0, sender: '', recipients: new Map(), messages: 0 };
+    this.sessions.set(id, s);
+    this.perClient.set(ip, (this.perClient.get(ip) ?? 0) + 1);
+    return s;
+  }
+
+  get(id: string): SessionState | undefined {
+    return this.sessions.get(id);
+  }
+
+  release(id: string): SessionState | undefined {
+    const s = this.sessions.get(id);
+    if (!s) return undefined;
+    this.sessions.delete(id);
+    const n = (this.perClient.get(s.ip) ?? 1) - 1;
+    if (n <= 0) this.perClient.delete(s.ip);
+    else this.perClient.set(s.ip, n);
+    return s;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}

@@ -1,0 +1,45 @@
+import type { SecureContextOptions } from 'node:tls';
+import type { Clock } from '../core/clock.js';
+import type { Directory } from '../directory/directory.js';
+import type { Logger } from '../metrics/logger.js';
+import type { FailureThrottle } from '../net/throttle.js';
+import type { Spool } from '../queue/spool.js';
+
+/** mx: port 25, mail from other servers. submission: 587, STARTTLS. submissions: 465, implicit TLS. */
+export type SmtpListenerKind = 'mx' | 'submission' | 'submissions';
+
+export interface SmtpLimits {
+  /** Largest message accepted, in bytes, as the client sends it (before the Received header). */
+  maxMessageSize: number;
+  /** RCPT commands accepted in one transaction. */
+  maxRecipients: number;
+  /** Open sessions on one listener. */
+  maxConnections: number;
+  /** Open sessions on one listener from one client address. */
+  maxConnectionsPerClient: number;
+  /** Idle time allowed while the client owes us input. */
+  socketTimeoutMs: number;
+  /** What to do with a bare CR or LF in message data (a bare CR is always refused). */
+  bareNewline: 'reject' | 'normalize';
+}
+
+export interface SmtpDeps {
+  hostname: string;
+  directory: Directory;
+  spool: Spool;
+  clock: Clock;
+  log: Logger;
+  /** Must hold the server's own cert and key: smtp-server would otherwise fall back to its published test key. */
+  tls: SecureContextOptions;
+  limits: SmtpLimits;
+  /** Shared between listeners, so guessing on 587 and 465 counts together. */
+  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
+}
+
+export interface SmtpListener {
+  readonly kind: SmtpListenerKind;
+  /** Binds and resolves with the bound port (useful with port 0). */
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting, tells idle clients 421, gives busy ones a short grace period. */
+  close(): Promise<void>;
+}

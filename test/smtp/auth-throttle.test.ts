@@ -1,0 +1,76 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../support/harness.js';
+import { killAll } from '../support/procs.js';
+import { closeAllRaw, plainToken, RawClient } from '../support/raw.js';
+import { smtplib } from '../support/smtplib.js';
+
+// Three failures lock a client address or an account (harness setting).
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ maxAuthFailures: 3 });
+});
+afterEach(() => {
+  killAll();
+  closeAllRaw();
+});
+afterAll(async () => {
+  closeAllRaw();
+  await h?.close();
+});
+
+const auth = (c: RawClient, user: string, password: string) => c.cmd(`AUTH PLAIN ${plainToken(user, password)}`);
+
+describe('failed authentication', () => {
+  it('answers a wrong password with 535, closes the session after three, then refuses even the right password with 454', async () => {
+    const { alice } = h.users;
+    const wrong = await smtplib({
+      port: h.ports.submission, mode: 'starttls', ca: h.caFile,
+      logins: [1, 2, 3].map((i) => ({ user: alice.address, password: `wrong-${i}` })),
+    });
+    expect(wrong.auth?.map((a) => a[0])).toEqual([535, 535, 421]);
+    expect(wrong.auth?.[0]?.[1]).toBe('5.7.8 Authentication credentials invalid');
+
+    const right = await smtplib({ port: h.ports.submissions, mode: 'ssl', ca: h.caFile, logins: [{ user: alice.address, password: alice.password }] });
+    expect(right.auth?.[0]?.[0]).toBe(454);
+    expect(right.auth?.[0]?.[1]).toMatch(/^4\.7\.0 /);
+    expect(h.logs.some((l) => l.msg === 'auth refused: too many failures' && l.user === alice.address)).toBe(true);
+  });
+
+  it('closes the connection after the third failure in one session', async () => {
+    const c = await RawClient.submissionTls(h.ports.submission, h.caPem, '127.0.0.2');
+    expect((await auth(c, 'nobody@example.test', 'x'))?.code).toBe(535);
+    expect((await auth(c, 'nobody@example.test', 'y'))?.code).toBe(535);
+    expect((await auth(c, 'nobody@example.test', 'z'))?.code).toBe(421);
+    expect(await c.closed()).toBe(true);
+  });
+
+  it('locks an account attacked from several addresses, without checking the password', async () => {
+    const { bob } = h.users;
+    for (const ip of ['127.0.0.3', '127.0.0.4', '127.0.0.5']) {
+      const c = await RawClient.submissionTls(h.ports.submission, h.caPem, ip);
+      expect((await auth(c, bob.address, 'guess'))?.code).toBe(535);
+      c.close();
+    }
+    const c = await RawClient.submissionTls(h.ports.submission, h.caPem, '127.0.0.6');
+    expect((await auth(c, bob.address, bob.password))?.code).toBe(454);
+    expect((await auth(c, bob.address, bob.password))?.code).toBe(454);
+    // Knocking on a locked door still counts towards the session's limit.
+    expect((await auth(c, bob.address, bob.password))?.code).toBe(421);
+    expect(await c.closed()).toBe(true);
+  });
+
+  it('forgets earlier failures of a client and an account after a successful login', async () => {
+    const { victim } = h.users;
+    const ip = '127.0.0.7';
+    let c = await RawClient.submissionTls(h.ports.submission, h.caPem, ip);
+    expect((await auth(c, victim.address, 'guess-1'))?.code).toBe(535);
+    expect((await auth(c, victim.address, 'guess-2'))?.code).toBe(535);
+    expect((await auth(c, victim.address, victim.password))?.code).toBe(235);
+    c.close();
+    // Without the reset this failure would be the third and lock both keys.
+    c = await RawClient.submissionTls(h.ports.submission, h.caPem, ip);
+    expect((await auth(c, victim.address, 'guess-3'))?.code).toBe(535);
+    expect((await auth(c, victim.address, victim.password))?.code).toBe(235);
+    c.close();
+  });
+});
