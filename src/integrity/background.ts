@@ -1,0 +1,115 @@
+/**
+ * The server's background scrubber: one rate-limited scrub every
+ * `intervalHours`, the first one when the last completed scrub in the event
+ * log is that old (so a restart does not restart the cycle), and a listener
+ * that marks a blob damaged as soon as any read finds it uncorrectable or
+ * missing.
+ */
+import { systemClock, type Clock } from '../core/clock.js';
+import type { Store } from '../store/index.js';
+import { scrub, type ScrubReport } from './scrub.js';
+
+export interface ScrubLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface BackgroundScrubOptions {
+  /** Hours between scrubs; 0 turns the background scrubber off. */
+  intervalHours: number;
+  /** MB/s the scrubber may read. */
+  rateMBps: number;
+  log: ScrubLog;
+  clock?: Clock;
+  /** Earliest first run after start, so start-up is not slowed down (default 60 s). */
+  startDelayMs?: number;
+}
+
+export interface BackgroundScrubber {
+  /** Stops the timer and any running scrub (between two blobs). */
+  stop(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+/** setTimeout takes at most 2^31-1 ms; longer waits are done in steps. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions): BackgroundScrubber {
+  const clock = opts.clock ?? systemClock;
+  if (!(opts.intervalHours > 0)) return { stop: async () => undefined };
+  const interval = opts.intervalHours * HOUR;
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<ScrubReport | null> | null = null;
+  let dueAt = 0;
+
+  const arm = (at: number) => {
+    dueAt = at;
+    if (abort.signal.aborted) return;
+    timer = setTimeout(tick, Math.min(MAX_TIMER, Math.max(0, at - clock.now())));
+    timer.unref();
+  };
+
+  const tick = () => {
+    timer = null;
+    if (clock.now() < dueAt) return arm(dueAt);
+    running = run().finally(() => {
+      running = null;
+      arm(clock.now() + interval);
+    });
+  };
+
+  const run = async (): Promise<ScrubReport | null> => {
+    opts.log.info({ rateMBps: opts.rateMBps }, 'background scrub started');
+    try {
+      const r = await scrub(store, { metadata: 'quick', rateMBps: opts.rateMBps, clock, signal: abort.signal, concurrency: 1 });
+      const summary = {
+        blobs: r.blobs,
+        bytes: r.bytes,
+        corrected: r.corrected,
+        uncorrectable: r.uncorrectable.length,
+        missing: r.missing.length,
+        orphans: r.orphans.length,
+        metadataOk: r.metadata.ok,
+        durationMs: r.durationMs,
+      };
+      if (r.aborted) opts.log.info(summary, 'background scrub stopped');
+      else if (r.clean) opts.log.info(summary, 'background scrub completed');
+      else opts.log.error(summary, 'background scrub found damage it could not repair');
+      return r;
+    } catch (e) {
+      opts.log.error({ err: e }, 'background scrub failed');
+      return null;
+    }
+  };
+
+  void (async () => {
+    const [last] = await store.meta.events.list('integrity.scrub_completed', 1).catch(() => []);
+    const earliest = clock.now() + (opts.startDelayMs ?? 60_000);
+    arm(Math.max(earliest, last ? last.at + interval : 0));
+  })();
+
+  return {
+    async stop() {
+      abort.abort();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await running;
+    },
+  };
+}
+
+/**
+ * Marks a blob damaged the moment any read (IMAP, POP3, delivery, backup)
+ * finds it uncorrectable or missing, if a message or queue entry uses it.
+ */
+export function watchDamage(store: Store, clock: Clock = systemClock): void {
+  store.blobs.onIntegrity((e) => {
+    if (e.kind === 'corrected') return;
+    void (async () => {
+      if ((await store.meta.mailboxes.blobReferences(e.blobId)) === 0) return;
+      await store.meta.integrity.markDamaged(e.blobId, e.detail, clock.now());
+    })().catch(() => undefined);
+  });
+}
