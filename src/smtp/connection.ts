@@ -6,7 +6,10 @@
  *  - before TLS, EHLO does not offer AUTH and AUTH is refused with 530, so a
  *    password can never cross the network in the clear;
  *  - an over-long command line gets "500 5.5.2" and a clean close instead of
- *    the library's 421 with its own wording.
+ *    the library's 421 with its own wording;
+ *  - MAIL with REQUIRETLS is refused with "555 5.5.4" unless the session's last
+ *    EHLO offered it (RFC 8689: TLS sessions only). The library alone answers
+ *    530 before TLS and takes it after TLS whether offered or not.
  * The session, parsing and STARTTLS state machine stay the library's.
  */
 import type net from 'node:net';
@@ -17,12 +20,22 @@ import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import { ENHANCED_PREFIX, replyOf } from './replies.js';
 
 export class PosternConnection extends SMTPConnection {
+  /** Whether the last HELO/EHLO reply listed REQUIRETLS; only then may MAIL carry it. */
+  private requireTlsOffered = false;
+
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
+    if (code === 250 && Array.isArray(data) && data.includes('REQUIRETLS')) this.requireTlsOffered = true;
     if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return super.send(code, data, false);
     super.send(code, data, context);
   }
 
+  override handler_HELO(command: Buffer, callback: () => void): void {
+    this.requireTlsOffered = false;
+    super.handler_HELO(command, callback);
+  }
+
   override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.requireTlsOffered = false; // set again by send() if this reply offers it
     if (this.secure) return super.handler_EHLO(command, callback);
     // Compute the capability list as if AUTH were disabled, then put the list back
     // before anything pipelined behind EHLO runs.
@@ -48,6 +61,16 @@ export class PosternConnection extends SMTPConnection {
       return callback();
     }
     super.handler_AUTH(command, callback);
+  }
+
+  override handler_MAIL(command: Buffer, callback: () => void): void {
+    const parsed = this._parseAddressCommand('mail from', command);
+    if (parsed && parsed.args && 'REQUIRETLS' in parsed.args && !(this.secure && this.requireTlsOffered)) {
+      const [code, text] = replyOf('REQUIRETLS_NOT_OFFERED');
+      this.send(code, text);
+      return callback();
+    }
+    super.handler_MAIL(command, callback);
   }
 
   override _createParser(): SMTPStream {

@@ -5,12 +5,13 @@
  * the queue entry are durable.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { HeaderField } from '../codec/mime/index.js';
 import { newQueueId } from '../core/ids.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Logger } from '../metrics/logger.js';
 import type { NewRecipient } from '../store/types.js';
 import { isSubmission, type ListenerContext } from './context.js';
-import { checkHeaderSection, unownedAuthors } from './headers.js';
+import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors } from './headers.js';
 import { applyNewlinePolicy, firstNul } from './newlines.js';
 import { formatReceived } from './received.js';
 import { smtpError, type LocalReply } from './replies.js';
@@ -53,8 +54,8 @@ export function makeOnData(ctx: ListenerContext) {
   };
 }
 
-/** Checks the message; returns the refusal, or null when it may be queued. */
-function inspect(ctx: ListenerContext, state: SessionState, raw: Buffer): [ErrorCode | LocalReply, string] | Buffer {
+/** Checks the message; returns the refusal, or the bytes to queue and their header fields. */
+function inspect(ctx: ListenerContext, state: SessionState, raw: Buffer): [ErrorCode | LocalReply, string] | { data: Buffer; fields: HeaderField[] } {
   if (firstNul(raw) >= 0) return ['NUL_IN_DATA', 'nul'];
   const nl = applyNewlinePolicy(raw, ctx.deps.limits.bareNewline);
   if (!nl.ok) return ['BARE_NEWLINE', nl.reason];
@@ -67,7 +68,7 @@ function inspect(ctx: ListenerContext, state: SessionState, raw: Buffer): [Error
     if (bad === 'missing') return ['FROM_MISSING', 'from'];
     if (bad.length > 0) return ['FROM_NOT_OWNED', 'from'];
   }
-  return data;
+  return { data, fields: header.fields };
 }
 
 async function finish(
@@ -78,7 +79,7 @@ async function finish(
   raw: Buffer,
 ): Promise<[Error | null, string?]> {
   const verdict = inspect(ctx, state, raw);
-  if (!Buffer.isBuffer(verdict)) {
+  if (Array.isArray(verdict)) {
     log.info({ size: raw.length, sender: state.sender, verdict: verdict[0], why: verdict[1] }, 'message refused');
     return [smtpError(verdict[0])];
   }
@@ -103,7 +104,10 @@ async function finish(
     recipients: rcpts,
     date: now,
   });
-  const data = Buffer.concat([Buffer.from(received, 'latin1'), verdict]);
+  const data = Buffer.concat([Buffer.from(received, 'latin1'), verdict.data]);
+  // RFC 8689: with REQUIRETLS on MAIL the TLS-Required header field is ignored.
+  const requireTls = session.envelope.requireTLS === true;
+  const tlsRequiredNo = !requireTls && tlsRequiredNoAsked(verdict.fields);
   try {
     await spool.accept({
       queueId,
@@ -117,7 +121,8 @@ async function finish(
         listener: ctx.kind,
         helo: session.hostNameAppearsAs || null,
         tls: state.tls,
-        requireTls: session.envelope.requireTLS === true,
+        requireTls,
+        ...(tlsRequiredNo ? { tlsRequiredNo: true } : {}),
         body: session.envelope.bodyType ?? '7bit',
       },
     });
@@ -127,7 +132,15 @@ async function finish(
   }
   state.messages++;
   log.info(
-    { sender: state.sender, rcpts: recipients.length, size: data.length, tls: state.tls?.protocol ?? null, user: state.account?.address ?? null },
+    {
+      sender: state.sender,
+      rcpts: recipients.length,
+      size: data.length,
+      tls: state.tls?.protocol ?? null,
+      requireTls,
+      tlsRequiredNo,
+      user: state.account?.address ?? null,
+    },
     'message accepted',
   );
   return [null, `2.0.0 Ok: queued as ${queueId}`];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkHeaderSection, unownedAuthors, unownedInField } from './headers.js';
+import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors, unownedInField } from './headers.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const mine = new Set(['alice@example.test', 'alice.alias@example.test']);
@@ -45,5 +45,28 @@ describe('From ownership', () => {
     expect(unownedAuthors(fields('From: alice@example.test\r\nFrom: alice@example.test\r\n\r\n'), mine)).toBe('missing');
     expect(unownedAuthors(fields('from: alice@example.test\r\n\r\n'), mine)).toEqual([]);
     expect(unownedAuthors(fields('From: alice@example.test\r\nSender: bob@example.test\r\n\r\n'), mine)).toEqual(['bob@example.test']);
+  });
+});
+
+describe('tlsRequiredNoAsked', () => {
+  const fields = (head: string) => {
+    const r = checkHeaderSection(b(`${head}\r\n\r\nbody\r\n`));
+    if (!r.ok) throw new Error(r.reason);
+    return r.fields;
+  };
+
+  it('is set by a TLS-Required field saying No, in any case and with folding', () => {
+    expect(tlsRequiredNoAsked(fields('From: a@x.test\r\nTLS-Required: No'))).toBe(true);
+    expect(tlsRequiredNoAsked(fields('tls-required:no\r\nFrom: a@x.test'))).toBe(true);
+    expect(tlsRequiredNoAsked(fields('From: a@x.test\r\nTLS-Required:\r\n  NO'))).toBe(true);
+  });
+
+  it('is not set without the field, by any other value, or by conflicting fields', () => {
+    expect(tlsRequiredNoAsked(fields('From: a@x.test'))).toBe(false);
+    expect(tlsRequiredNoAsked(fields('From: a@x.test\r\nTLS-Required: Yes'))).toBe(false);
+    expect(tlsRequiredNoAsked(fields('From: a@x.test\r\nTLS-Required: No thanks'))).toBe(false);
+    expect(tlsRequiredNoAsked(fields('From: a@x.test\r\nTLS-Required:'))).toBe(false);
+    expect(tlsRequiredNoAsked(fields('TLS-Required: No\r\nTLS-Required: Yes'))).toBe(false);
+    expect(tlsRequiredNoAsked(fields('X-TLS-Required: No'))).toBe(false);
   });
 });

@@ -81,3 +81,14 @@ export function unownedAuthors(fields: readonly HeaderField[], sendable: Readonl
   const sender = getFields(fields, 'Sender');
   return [...from, ...sender].flatMap((f) => unownedInField(f.value, sendable));
 }
+
+/**
+ * RFC 8689 3: "TLS-Required: No" asks relays to deliver even where TLS policy
+ * would refuse. It loosens security, so it counts only when every
+ * TLS-Required field says exactly "No" (case-insensitive, as ABNF literals are);
+ * any other value leaves the default policy in force.
+ */
+export function tlsRequiredNoAsked(fields: readonly HeaderField[]): boolean {
+  const found = getFields(fields, 'TLS-Required');
+  return found.length > 0 && found.every((f) => f.value.trim().toLowerCase() === 'no');
+}

@@ -46,7 +46,7 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
     hideENHANCEDSTATUSCODES: false,
     hideSMTPUTF8: true, // addresses are ASCII-only for now
     hideDSN: true,
-    hideREQUIRETLS: true,
+    hideREQUIRETLS: false, // RFC 8689; the library lists it on TLS sessions only
     disableReverseLookup: true,
     logger: false,
     useXClient: false,
