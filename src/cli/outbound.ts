@@ -1,0 +1,69 @@
+/**
+ * Builds the outbound delivery agent from the configuration: DNS resolver,
+ * TLS policies (with the MTA-STS cache under the data folder), DKIM keys,
+ * relay and bounce routing.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Clock } from '../core/clock.js';
+import type { Directory } from '../directory/directory.js';
+import type { Logger } from '../metrics/logger.js';
+import { WireResolver } from '../net/dns/wire.js';
+import { TlsPolicyMap, TlsPolicyResolver, StsResolver, FileStsCache, httpsStsFetcher } from '../policy/tls/index.js';
+import { DkimKeyDir, DkimSigner } from '../policy/dkim/index.js';
+import type { Spool } from '../queue/spool.js';
+import type { Store } from '../store/index.js';
+import { OutboundDelivery, directoryBounceRouter, type RelayOptions } from '../delivery/outbound/index.js';
+
+export function createOutbound(config: Config, store: Store, spool: Spool, directory: Directory, clock: Clock, log: Logger): OutboundDelivery {
+  const d = config.delivery;
+  const resolver = new WireResolver(d.resolver ? { server: d.resolver } : {});
+  const extraCa = d.tls_ca_file ? [readFileSync(d.tls_ca_file, 'utf8')] : [];
+  const sts = new StsResolver(resolver, httpsStsFetcher({ resolver, extraCa }), new FileStsCache(path.join(config.server.data_dir, 'mta-sts-cache.json')), clock);
+  const policies = new TlsPolicyResolver(new TlsPolicyMap(d.tls_policy, d.tls_default), resolver, sts);
+  const r = d.relay;
+  const relay: RelayOptions | null = r
+    ? {
+        host: r.host,
+        port: r.port,
+        level: r.level,
+        domains: r.domains,
+        ...(r.cert && r.key ? { clientCert: { cert: readFileSync(r.cert), key: readFileSync(r.key) } } : {}),
+        ...(r.ca_file ? { extraCa: [readFileSync(r.ca_file, 'utf8')] } : {}),
+      }
+    : null;
+  const q = config.queue;
+  const timeouts = { connectTimeoutMs: d.connect_timeout * 1000, commandTimeoutMs: d.command_timeout * 1000, dataTimeoutMs: d.data_timeout * 1000 };
+  // A lease outlives the longest possible transaction, so no second attempt starts while one is under way.
+  const leaseMs = timeouts.connectTimeoutMs + timeouts.dataTimeoutMs + 8 * timeouts.commandTimeoutMs;
+  return new OutboundDelivery(
+    {
+      queue: store.meta.queue,
+      blobs: store.blobs,
+      events: store.meta.events,
+      spool,
+      clock,
+      log,
+      resolver,
+      policies,
+      signer: new DkimSigner(new DkimKeyDir(config.dkim.key_dir, config.dkim.selector, clock), () => clock.now()),
+      routeBounce: directoryBounceRouter(directory),
+    },
+    {
+      heloName: config.server.hostname,
+      port: d.port,
+      maxConnections: d.max_connections,
+      perDestination: d.per_destination,
+      batch: Math.max(64, d.max_connections * 2),
+      leaseMs,
+      pollMs: 1000,
+      retryMinMs: q.retry_min * 1000,
+      retryMaxMs: q.retry_max * 1000,
+      maxLifetimeMs: q.max_lifetime * 1000,
+      ...timeouts,
+      extraCa,
+      relay,
+    },
+  );
+}

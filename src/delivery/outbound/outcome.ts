@@ -1,0 +1,139 @@
+/**
+ * Applies the results of delivery attempts to the queue: delivered,
+ * deferred with backoff (failed once the queue lifetime is over), or failed.
+ * Failures are collected per message and returned to the sender as one
+ * delivery status notification when the message's last job of the pass ends;
+ * the DSN is queued before the recipients are marked failed, so a crash in
+ * between can repeat a bounce but never lose one. A message from the null
+ * sender is never bounced.
+ */
+import { newQueueId } from '../../core/ids.js';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../metrics/logger.js';
+import type { BlobStore, DeliveryTiming, Lease, NewRecipient, QueueMessage, QueueRepo } from '../../store/types.js';
+import { backoffMs, type Spool } from '../../queue/spool.js';
+import { buildDsn, type FailedRecipient } from './dsn.js';
+import type { OutboundStats } from './report.js';
+
+/** Where a bounce to this address goes (local mailbox or remote queue); null: nowhere. */
+export type BounceRouter = (address: string) => Promise<NewRecipient | null>;
+
+export interface OutcomeDeps {
+  readonly queue: QueueRepo;
+  readonly blobs: BlobStore;
+  readonly spool: Spool;
+  readonly routeBounce: BounceRouter;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly stats: OutboundStats;
+  readonly reportingMta: string;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  readonly maxLifetimeMs: number;
+}
+
+interface Pending {
+  message: QueueMessage;
+  open: number;
+  failed: { lease: Lease; f: FailedRecipient; timing?: DeliveryTiming }[];
+}
+
+export function formatTiming(m: QueueMessage, lease: Lease, t: DeliveryTiming | undefined, now: number): Record<string, unknown> {
+  const a = (lease.recipient.leasedAt ?? now) - m.receivedAt;
+  const b = t?.waitMs ?? 0;
+  const c = t?.connMs ?? 0;
+  const d = t?.xmitMs ?? 0;
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  return { delay: s(now - m.receivedAt), delays: `${s(a)}/${s(b)}/${s(c)}/${s(d)}`, relay: t?.relay ?? null, tls: t?.tls ?? null };
+}
+
+export class OutcomeRecorder {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly d: OutcomeDeps) {}
+
+  open(message: QueueMessage): void {
+    const p = this.pending.get(message.id);
+    if (p) p.open++;
+    else this.pending.set(message.id, { message, open: 1, failed: [] });
+  }
+
+  async delivered(lease: Lease, reply: string, timing?: DeliveryTiming): Promise<void> {
+    const now = this.d.clock.now();
+    if (await this.d.queue.complete(lease, now, reply, timing)) {
+      this.d.stats.delivered++;
+      this.log(lease).info({ status: 'sent', reply, ...formatTiming(lease.message, lease, timing, now) }, 'delivered');
+    }
+  }
+
+  async deferred(lease: Lease, status: string, reason: string, timing?: DeliveryTiming, remoteMta: string | null = null): Promise<void> {
+    const now = this.d.clock.now();
+    if (now - lease.message.receivedAt >= this.d.maxLifetimeMs) {
+      return this.failed(lease, '5.4.7', `delivery time expired; last error: ${reason}`, remoteMta, timing);
+    }
+    const until = now + backoffMs(lease.recipient.attempts, this.d.retryMinMs, this.d.retryMaxMs);
+    if (await this.d.queue.defer(lease, until, `${status} ${reason}`, timing)) {
+      this.d.stats.deferred++;
+      this.log(lease).warn({ status: 'deferred', reason, retryAt: new Date(until).toISOString(), ...formatTiming(lease.message, lease, timing, now) }, 'deferred');
+    }
+  }
+
+  /** Collected; applied with the bounce when the message's last open job closes. */
+  async failed(lease: Lease, status: string, reason: string, remoteMta: string | null, timing?: DeliveryTiming): Promise<void> {
+    const p = this.pending.get(lease.message.id);
+    const entry = { lease, f: { address: lease.recipient.address, status, diagnostic: reason, remoteMta, lastAttemptAt: this.d.clock.now() }, ...(timing ? { timing } : {}) };
+    if (p) p.failed.push(entry);
+    else await this.bounce(lease.message, [entry]);
+  }
+
+  async close(message: QueueMessage): Promise<void> {
+    const p = this.pending.get(message.id);
+    if (!p || --p.open > 0) return;
+    this.pending.delete(message.id);
+    if (p.failed.length > 0) await this.bounce(p.message, p.failed);
+  }
+
+  private async bounce(m: QueueMessage, failed: Pending['failed']): Promise<void> {
+    const now = this.d.clock.now();
+    const log = this.d.log.child({ queueId: m.id });
+    let dsnId: string | null = null;
+    const to = m.sender === '' ? null : await this.d.routeBounce(m.sender).catch(() => undefined);
+    if (to === undefined) {
+      // Could not tell where the bounce goes: keep the recipients and try again later.
+      for (const x of failed) await this.d.queue.defer(x.lease, now + this.d.retryMinMs, `${x.f.status} ${x.f.diagnostic}`, x.timing);
+      return;
+    }
+    if (to) {
+      const original = await this.d.blobs.get(m.blobId).catch(() => new Uint8Array(0));
+      const data = buildDsn({ reportingMta: this.d.reportingMta, queueId: m.id, sender: m.sender, arrivalAt: m.receivedAt, originalMessage: original, failed: failed.map((x) => x.f), now });
+      dsnId = newQueueId(now);
+      try {
+        await this.d.spool.accept({
+          queueId: dsnId,
+          data,
+          sender: '', // a bounce is never bounced
+          recipients: [to],
+          source: 'local',
+          clientAddress: '127.0.0.1',
+          authUser: null,
+          meta: { dsnFor: m.id, ...(m.meta.requireTls === true ? { requireTls: true } : {}) },
+        });
+        this.d.stats.bounces++;
+      } catch (e) {
+        log.error({ err: e }, 'bounce could not be queued; recipients stay deferred');
+        for (const x of failed) await this.d.queue.defer(x.lease, now + this.d.retryMinMs, `${x.f.status} ${x.f.diagnostic}`, x.timing);
+        return;
+      }
+    }
+    for (const x of failed) {
+      if (await this.d.queue.fail(x.lease, now, `${x.f.status} ${x.f.diagnostic}`, x.timing)) {
+        this.d.stats.failed++;
+        this.log(x.lease).warn({ status: 'bounced', reason: x.f.diagnostic, dsn: dsnId, ...formatTiming(m, x.lease, x.timing, now) }, m.sender === '' ? 'failed; no bounce for the null sender' : 'failed; returned to sender');
+      }
+    }
+  }
+
+  private log(lease: Lease): Logger {
+    return this.d.log.child({ queueId: lease.message.id, rcpt: lease.recipient.address });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './types.js';
+export { WireResolver, parseServer, type WireResolverOptions } from './wire.js';
+export { MemoryResolver, type ZoneEntry } from './memory.js';

@@ -1,0 +1,114 @@
+/**
+ * A receiving SMTP server on 127.0.0.1 (smtp-server), standing in for a
+ * remote MX. It records what it received and answers as a test scripts it.
+ */
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  from: string;
+  to: string[];
+  data: Buffer;
+  secure: boolean;
+  requireTls: boolean;
+}
+
+export interface PeerOptions {
+  /** PEM key and certificate for STARTTLS; null: STARTTLS not offered. */
+  tls: { keyPem: string; certPem: string } | null;
+  /** Reply for RCPT TO: return an Error with responseCode to refuse. */
+  onRcpt?: (address: string) => Error | null;
+  /** Reply after DATA: return an Error with responseCode to refuse. */
+  onData?: (r: Received) => Error | null;
+  /** Hold the final reply to DATA forever (a peer that hangs after the message); read at each message, so a test can flip it. */
+  hangAfterData?: boolean;
+  requireTlsExtension?: boolean;
+  /** Client certificate checks (mutual TLS): the CA to trust; clients without a valid cert are refused. */
+  clientCa?: string;
+}
+
+export interface Peer {
+  port: number;
+  received: Received[];
+  /** Messages received while hanging (never acknowledged). */
+  hung: Received[];
+  /** Every MAIL FROM the peer saw, accepted or not. */
+  mailFroms: string[];
+  /** Client certificates' subjects seen on TLS sessions. */
+  clientCerts: string[];
+  close(): Promise<void>;
+}
+
+export function smtpError(code: number, message: string): Error {
+  return Object.assign(new Error(message), { responseCode: code });
+}
+
+export async function startPeer(o: PeerOptions): Promise<Peer> {
+  const received: Received[] = [];
+  const mailFroms: string[] = [];
+  const hung: Received[] = [];
+  const clientCerts: string[] = [];
+  const opts: SMTPServerOptions = {
+    name: 'peer.test',
+    authOptional: true,
+    disabledCommands: ['AUTH'],
+    logger: false,
+    closeTimeout: 200,
+    hideREQUIRETLS: !o.requireTlsExtension,
+    onMailFrom(addr, _s, cb) {
+      mailFroms.push(addr.address);
+      cb();
+    },
+    onRcptTo(addr, _s, cb) {
+      const err = o.onRcpt?.(addr.address) ?? null;
+      cb(err ?? undefined);
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const r: Received = {
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((x) => x.address),
+          data: Buffer.concat(chunks),
+          secure: session.secure,
+          requireTls: (session.envelope as { requireTLS?: boolean }).requireTLS === true,
+        };
+        if (o.hangAfterData) {
+          hung.push(r);
+          return; // never answer
+        }
+        const err = o.onData?.(r) ?? null;
+        if (!err) received.push(r);
+        cb(err ?? undefined);
+      });
+    },
+  };
+  if (o.tls) {
+    opts.key = o.tls.keyPem;
+    opts.cert = o.tls.certPem;
+  } else {
+    opts.hideSTARTTLS = true;
+  }
+  if (o.clientCa) {
+    Object.assign(opts, { requestCert: true, rejectUnauthorized: false, ca: o.clientCa });
+    opts.onSecure = (socket, _session, cb) => {
+      const s = socket as unknown as { authorized: boolean; getPeerCertificate(): { subject?: { CN?: string } } };
+      if (!s.authorized) return cb(smtpError(530, 'client certificate required'));
+      clientCerts.push(s.getPeerCertificate().subject?.CN ?? '');
+      cb();
+    };
+  }
+  const server = new SMTPServer(opts);
+  server.on('error', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    port,
+    received,
+    hung,
+    mailFroms,
+    clientCerts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
