@@ -23,6 +23,8 @@ export interface InitOptions {
   /** Default mail.<domain>. */
   hostname?: string;
   portOffset?: number;
+  /** Address every listener binds (the demo binds loopback only). */
+  listenAddress?: string;
   /** Overwrite an existing config and keys. */
   force?: boolean;
 }
@@ -47,7 +49,7 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
   const configPath = join(dir, CONFIG_FILE);
 
   // Render and validate first: a bad host name or port offset writes nothing.
-  const text = renderConfigTemplate({ hostname: opts.hostname ?? `mail.${domain}`, domain, dataDir: 'data', portOffset: opts.portOffset ?? 0 });
+  const text = renderConfigTemplate({ hostname: opts.hostname ?? `mail.${domain}`, domain, dataDir: 'data', portOffset: opts.portOffset ?? 0, ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}) });
   const parsed = parseConfig(text, dir);
   if (!parsed.ok) throw new UsageError(`cannot write this configuration:\n${formatConfigErrors(configPath, parsed.errors)}`);
   const config = parsed.config;

@@ -5,6 +5,9 @@ import { registerDirectoryCommands } from './commands/directory.js';
 import { registerQueueCommands } from './commands/queue.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerInitCommand } from './commands/init.js';
+import { registerIntegrityCommands } from './commands/integrity.js';
+import { registerDkimCommands } from './commands/dkim.js';
+import { registerTlsRptCommand } from './commands/tlsrpt.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -17,6 +20,9 @@ registerInitCommand(program);
 registerStartCommand(program);
 registerDirectoryCommands(program);
 registerQueueCommands(program);
+registerDkimCommands(program);
+registerTlsRptCommand(program);
+registerIntegrityCommands(program);
 
 try {
   await program.parseAsync(process.argv);

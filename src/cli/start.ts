@@ -2,15 +2,19 @@ import type { Config } from '../config/index.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Directory } from '../directory/directory.js';
+import { startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import type { Logger } from '../metrics/logger.js';
 import { FailureThrottle } from '../net/throttle.js';
 import { loadTlsOptions } from '../net/tls.js';
 import { Spool } from '../queue/spool.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
-import { createSmtpListener, type SmtpListener, type SmtpListenerKind } from '../smtp/index.js';
+import { createImapListener, DEFAULT_IMAP_LIMITS } from '../imap/index.js';
+import { createPop3Listener, DEFAULT_POP3_LIMITS } from '../pop3/index.js';
+import { createSmtpListener, type SmtpListenerKind } from '../smtp/index.js';
 import type { Store } from '../store/index.js';
 import { openConfiguredStore } from './context.js';
+import { createOutbound } from './outbound.js';
 
 export interface BoundListener {
   name: string;
@@ -45,6 +49,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     maxLifetimeMs: q.max_lifetime * 1000,
   }, store.meta.directory, notifier);
   spool.onEnqueued(() => local.kick());
+  const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
+  if (outbound) spool.onEnqueued(() => outbound.kick());
 
   const a = config.auth;
   const throttle = () => new FailureThrottle({ maxFailures: a.max_failures, windowMs: a.window * 1000, lockoutMs: a.lockout * 1000 }, clock);
@@ -66,7 +72,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     authThrottle: { byClient: throttle(), byAccount: throttle() },
   };
 
-  const opened: SmtpListener[] = [];
+  const opened: { close(): Promise<void> }[] = [];
   const bound: BoundListener[] = [];
   try {
     const smtpListeners: [SmtpListenerKind, Config['smtp']['mx']][] = [
@@ -81,12 +87,42 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       const port = await listener.listen(listenPort(config, l.port), l.address);
       bound.push({ name: `smtp ${kind}`, address: l.address, port, tls: kind === 'submissions' ? 'implicit' : 'starttls' });
     }
+    if (config.pop3.enabled) {
+      const p = config.pop3;
+      // One throttle for SMTP and POP3: guessing a password counts the same on every port.
+      const pop3Deps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'pop3' }), limits: DEFAULT_POP3_LIMITS };
+      for (const [mode, port] of [['stls', p.port], ['tls', p.tls_port]] as const) {
+        const listener = createPop3Listener(mode, pop3Deps);
+        opened.push(listener);
+        const boundPort = await listener.listen(listenPort(config, port), p.address);
+        bound.push({ name: mode === 'tls' ? 'pop3s' : 'pop3', address: p.address, port: boundPort, tls: mode === 'tls' ? 'implicit' : 'starttls' });
+      }
+    }
+    if (config.imap.enabled) {
+      const i = config.imap;
+      const limits = { ...DEFAULT_IMAP_LIMITS, maxLiteralSize: config.smtp.max_message_size };
+      const imapDeps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'imap' }), limits };
+      for (const [mode, port] of [['starttls', i.port], ['tls', i.tls_port]] as const) {
+        const listener = createImapListener(mode, imapDeps);
+        opened.push(listener);
+        const boundPort = await listener.listen(listenPort(config, port), i.address);
+        bound.push({ name: mode === 'tls' ? 'imaps' : 'imap', address: i.address, port: boundPort, tls: mode === 'tls' ? 'implicit' : 'starttls' });
+      }
+    }
   } catch (e) {
     await Promise.allSettled(opened.map((l) => l.close()));
     await store.close();
     throw e;
   }
   local.start();
+  outbound?.start();
+  watchDamage(store, clock);
+  const scrubber = startBackgroundScrub(store, {
+    intervalHours: config.integrity.scrub_interval,
+    rateMBps: config.integrity.scrub_rate,
+    log: log.child({ part: 'scrub' }),
+    clock,
+  });
   for (const b of bound) log.info({ listener: b.name, address: b.address, port: b.port }, 'listening');
 
   let closing: Promise<void> | null = null;
@@ -97,6 +133,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       closing ??= (async () => {
         await Promise.allSettled(opened.map((l) => l.close()));
         await local.stop();
+        await outbound?.stop();
+        await scrubber.stop();
         await store.close();
       })();
       return closing;

@@ -8,6 +8,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretString, table } from './values.js';
+import { normalizeDomain } from '../core/address.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -111,6 +112,13 @@ export function configSchema(baseDir: string) {
       )
       .prefault({}),
 
+    delivery: deliverySection(baseDir),
+
+    integrity: table({
+      scrub_interval: int(0, 24 * 365).default(24), // hours between background scrubs; 0 = off
+      scrub_rate: int(1, 100_000).default(20), // MB/s the background scrubber may read
+    }).prefault({}),
+
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     }).prefault({}),
@@ -192,3 +200,75 @@ type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T ex
 
 /** The validated configuration: absolute paths, defaults filled in, deeply frozen. */
 export type Config = DeepReadonly<ParsedConfig>;
+
+/** Outbound TLS levels (the same list as policy/tls, which config may not import). */
+export const TLS_POLICY_LEVELS = ['none', 'may', 'encrypt', 'verify', 'dane', 'dane-only', 'mta-sts'] as const;
+
+const isDomainKey = (k: string): boolean => {
+  const d = k.startsWith('.') ? k.slice(1) : k;
+  return normalizeDomain(d) === d;
+};
+
+/** "IP" or "IP:port" or "[IPv6]:port": the address of a DNS resolver. */
+const resolverAddress = () =>
+  z.custom<string>(
+    (v) => {
+      if (typeof v !== 'string') return false;
+      if (v === '') return true;
+      const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(v) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(v) ?? (isIP(v) === 6 ? [v, v, undefined] : null);
+      return !!m && isIP(m[1]!) !== 0 && (m[2] === undefined || (Number(m[2]) >= 1 && Number(m[2]) <= MAX_PORT));
+    },
+    { abort: false, error: (iss) => `expected "" or a resolver address such as "127.0.0.1" or "127.0.0.1:5353", got ${JSON.stringify(iss.input)}` },
+  );
+
+const domainList = () =>
+  z.custom<string[]>((v) => Array.isArray(v) && v.every((d) => typeof d === 'string' && isDomainKey(d.toLowerCase())), {
+    abort: false,
+    error: () => 'expected a list of domains, e.g. ["example.org", ".example.org"]',
+  });
+
+/**
+ * [delivery]: outbound SMTP. TLS policy per destination in
+ * [delivery.tls_policy] ("example.org" = "verify"; ".example.org" covers
+ * subdomains), an optional smart host in [delivery.relay].
+ */
+function deliverySection(baseDir: string) {
+  const level = oneOf(TLS_POLICY_LEVELS);
+  return table({
+    enabled: bool().default(true),
+    port: int(1, MAX_PORT).default(25),
+    max_connections: int(1, 10_000).default(100),
+    per_destination: int(1, 1000).default(10),
+    connect_timeout: int(1, 600).default(30),
+    command_timeout: int(1, 3600).default(300),
+    data_timeout: int(1, 3600).default(600),
+    resolver: resolverAddress().default(''),
+    tls_default: level.default('may'),
+    tls_ca_file: filePath(baseDir).optional(),
+    tlsrpt_dir: filePath(baseDir).prefault('tlsrpt'),
+    tls_policy: z
+      .record(z.string(), level)
+      .superRefine((m, ctx) => {
+        for (const k of Object.keys(m)) {
+          if (!isDomainKey(k.toLowerCase())) ctx.addIssue({ code: 'custom', path: [k], message: 'expected a domain ("example.org") or a parent (".example.org")' });
+        }
+      })
+      .prefault({}),
+    relay: table({
+      host: listenAddress(),
+      port: int(1, MAX_PORT).default(25),
+      level: level.default('verify'),
+      domains: domainList().default([]),
+      cert: filePath(baseDir).optional(),
+      key: filePath(baseDir).optional(),
+      ca_file: filePath(baseDir).optional(),
+    })
+      .superRefine(
+        (r, ctx) => {
+          if ((r.cert === undefined) !== (r.key === undefined)) ctx.addIssue({ code: 'custom', path: [r.cert === undefined ? 'cert' : 'key'], message: 'cert and key go together (mutual TLS)' });
+        },
+        { when: () => true },
+      )
+      .optional(),
+  }).prefault({});
+}

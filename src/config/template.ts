@@ -8,6 +8,8 @@ export interface TemplateOptions {
   domain: string;
   dataDir: string;
   portOffset?: number;
+  /** Address every listener binds; default all IPv4 addresses. */
+  listenAddress?: string;
 }
 
 /** TOML basic string; JSON escapes are a subset of TOML's. */
@@ -18,6 +20,7 @@ const c = (s: string): string => s.replace(/[\r\n]+/g, ' ');
 
 export function renderConfigTemplate(opts: TemplateOptions): string {
   const offset = opts.portOffset ?? 0;
+  const listen = opts.listenAddress ?? '0.0.0.0';
   return `# postern configuration. Relative paths are relative to this file's folder.
 
 [server]
@@ -59,28 +62,28 @@ greeting_delay = 0            # milliseconds; a short delay deters some spam bot
 
 [smtp.mx]                     # inbound mail from other servers
 enabled = true
-address = "0.0.0.0"
+address = ${q(listen)}
 port = 25
 
 [smtp.submission]             # mail clients, STARTTLS
 enabled = true
-address = "0.0.0.0"
+address = ${q(listen)}
 port = 587
 
 [smtp.submissions]            # mail clients, implicit TLS
 enabled = true
-address = "0.0.0.0"
+address = ${q(listen)}
 port = 465
 
 [imap]
 enabled = true
-address = "0.0.0.0"
+address = ${q(listen)}
 port = 143                    # STARTTLS
 tls_port = 993                # implicit TLS
 
 [pop3]
 enabled = true
-address = "0.0.0.0"
+address = ${q(listen)}
 port = 110                    # STLS
 tls_port = 995                # implicit TLS
 
@@ -95,6 +98,45 @@ local_workers = 4
 retry_min = 60                # seconds
 retry_max = 3600              # seconds
 max_lifetime = 432000         # seconds (5 days) before a message bounces
+
+[delivery]
+# Outbound SMTP to other domains' MX hosts. Off: remote mail waits in the queue.
+enabled = true
+port = 25                     # destination port of MX hosts
+max_connections = 100         # in total
+per_destination = 10          # per recipient domain (or relay)
+connect_timeout = 30          # seconds
+command_timeout = 300         # seconds per SMTP reply
+data_timeout = 600            # seconds for the reply to the message
+# DNS resolver "IP[:port]"; "" uses the system's first one. DANE needs a
+# validating resolver you trust on a path nobody can tamper with (127.0.0.1).
+resolver = ""
+# TLS level for destinations not listed below: none, may (STARTTLS when
+# offered), encrypt (TLS required), verify (TLS with a valid certificate for
+# the MX name), dane, dane-only, mta-sts. See docs/tls-policy.md.
+tls_default = "may"
+# tls_ca_file = "tls/internal-ca.pem"   # extra trust anchors for verify
+tlsrpt_dir = "tlsrpt"         # where "postern tlsrpt" writes TLS reports (RFC 8460)
+
+[delivery.tls_policy]         # per destination; ".example.org" covers its subdomains
+# "example.org" = "verify"
+# "partner.example" = "dane-only"
+
+# A smart host that takes all outbound mail, or only some domains' (mutual TLS).
+# [delivery.relay]
+# host = "exchange.internal.example"
+# port = 25
+# level = "verify"
+# domains = []                # empty: all mail; or ["example.com", ".example.com"]
+# cert = "tls/client.pem"     # client certificate and key, for mutual TLS
+# key = "tls/client.key"
+# ca_file = "tls/internal-ca.pem"
+
+[integrity]
+# The background scrubber reads and verifies every stored block (repairing
+# single flipped bits) and checks the metadata database.
+scrub_interval = 24           # hours between full scrubs; 0 turns it off
+scrub_rate = 20               # MB/s it may read, so mail traffic keeps the disk
 
 [log]
 # fatal, error, warn, info, debug, trace or silent.

@@ -6,6 +6,9 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import type { Lease, Store } from './types.js';
 import { newQueueId } from '../core/ids.js';
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export function runStoreContract(name: string, open: () => Promise<Store>): void {
   describe(`store contract: ${name}`, () => {
@@ -192,6 +195,21 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         await s.meta.mailboxes.setSubscribed(child.id, false);
         expect((await s.meta.mailboxes.getFolderById(child.id))!.subscribed).toBe(false);
       });
+
+      it('lists a lean index and counts a folder for STATUS', async () => {
+        const { inbox, blob } = await setup();
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [2, 4], op: 'add', flags: ['\\Seen'] });
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [4, 5], op: 'add', flags: ['\\Deleted', '$Work'] });
+        await s.meta.mailboxes.expunge(inbox.id, [1]);
+        const index = await s.meta.mailboxes.listIndex(inbox.id);
+        const full = await s.meta.mailboxes.listMessages(inbox.id);
+        expect(index).toEqual(full.map((m) => ({ uid: m.uid, flags: m.flags, modseq: m.modseq })));
+        expect(index.map((e) => e.uid)).toEqual([2, 3, 4, 5]);
+        expect(await s.meta.mailboxes.folderStats(inbox.id)).toEqual({ messages: 4, unseen: 2, deleted: 2, size: 4 * blob.size });
+        const empty = await s.meta.mailboxes.createFolder(inbox.accountId, 'Empty', null, 1);
+        expect(await s.meta.mailboxes.folderStats(empty.id)).toEqual({ messages: 0, unseen: 0, deleted: 0, size: 0 });
+        expect(await s.meta.mailboxes.listIndex(empty.id)).toEqual([]);
+      });
     });
 
     describe('queue', () => {
@@ -262,6 +280,41 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.mailboxes.listMessages(f.id)).toHaveLength(1);
         expect(await s.meta.queue.listPending()).toHaveLength(0);
       });
+
+      it('records when a recipient was leased and the timing of its last attempt', async () => {
+        const id = await enqueue([{ address: 'a@remote.test', transport: 'remote' }]);
+        expect((await s.meta.queue.listRecipients(id))[0]).toMatchObject({ leasedAt: null, timing: null });
+        const [l] = (await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(l.recipient.leasedAt).toBe(2000);
+        const timing = { waitMs: 5, connMs: 40, xmitMs: 12, relay: 'mx.remote.test[192.0.2.1]:25', tls: 'TLSv1.3 verified=pkix' };
+        expect(await s.meta.queue.defer(l, 5000, '451 later', timing)).toBe(true);
+        expect((await s.meta.queue.listRecipients(id))[0]).toMatchObject({ state: 'deferred', leasedAt: 2000, timing });
+        const [l2] = (await s.meta.queue.lease({ transport: 'remote', now: 5000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(await s.meta.queue.complete(l2, 5100, '250 ok', { ...timing, connMs: 0 })).toBe(true);
+        expect((await s.meta.queue.listRecipients(id))[0]).toMatchObject({ state: 'delivered', deliveredAt: 5100, leasedAt: 5000, timing: { connMs: 0 } });
+      });
+
+      it('holds, releases, retries now and deletes a message', async () => {
+        const id = await enqueue([
+          { address: 'a@remote.test', transport: 'remote' },
+          { address: 'b@remote.test', transport: 'remote' },
+        ]);
+        const other = await enqueue([{ address: 'c@remote.test', transport: 'remote' }]);
+        expect(await s.meta.queue.hold(id)).toBe(2);
+        const leased = await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 });
+        expect(leased.map((l) => l.recipient.address)).toEqual(['c@remote.test']);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['held', 'held']);
+        expect(await s.meta.queue.release(id, 3000)).toBe(2);
+        const [a] = (await s.meta.queue.lease({ transport: 'remote', now: 3000, leaseMs: 1000, limit: 1 })) as [Lease];
+        await s.meta.queue.defer(a, 999_999, '451 later');
+        expect(await s.meta.queue.retryNow(id, 3500)).toBe(2);
+        expect((await s.meta.queue.lease({ transport: 'remote', now: 3500, leaseMs: 1000, limit: 10 })).length).toBe(2);
+        expect(await s.meta.queue.deleteMessage(id)).toBe(true);
+        expect(await s.meta.queue.deleteMessage(id)).toBe(false);
+        expect(await s.meta.queue.getMessage(id)).toBeNull();
+        expect(await s.meta.queue.listRecipients(id)).toEqual([]);
+        expect(await s.meta.queue.getMessage(other)).not.toBeNull();
+      });
     });
 
     describe('events', () => {
@@ -271,6 +324,75 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.events.count('integrity.corrected')).toBe(1);
         const [e] = await s.meta.events.list('integrity.corrected');
         expect(e).toMatchObject({ at: 5, subject: 'blob:1', data: { block: 3, bit: 17 } });
+      });
+    });
+
+    describe('integrity', () => {
+      it('lists the blobs messages and queue entries reference, once each', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const x = await s.blobs.put(Buffer.from('Subject: x\r\n\r\nx\r\n'));
+        const y = await s.blobs.put(Buffer.from('Subject: y\r\n\r\ny\r\n'));
+        await s.blobs.put(Buffer.from('nobody uses this'));
+        await s.meta.mailboxes.append(f.id, { blobId: x.id, size: x.size, internalDate: 1 });
+        await s.meta.mailboxes.append(f.id, { blobId: x.id, size: x.size, internalDate: 2 });
+        await s.meta.queue.enqueue(
+          { id: newQueueId(), blobId: y.id, size: y.size, sender: '', receivedAt: 1, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        expect(await s.meta.integrity.referencedBlobs()).toEqual([x.id, y.id].sort());
+      });
+
+      it('marks blobs damaged, lists the messages that use them, and clears the mark', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const x = await s.blobs.put(Buffer.from('Subject: x\r\n\r\nx\r\n'));
+        const m = await s.meta.mailboxes.append(f.id, { blobId: x.id, size: x.size, internalDate: 1 });
+        const qid = newQueueId();
+        await s.meta.queue.enqueue(
+          { id: qid, blobId: x.id, size: x.size, sender: '', receivedAt: 1, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        expect(await s.meta.integrity.isDamaged(x.id)).toBe(false);
+        await s.meta.integrity.markDamaged(x.id, 'block 2: bad', 7);
+        await s.meta.integrity.markDamaged(x.id, 'block 3: bad', 8); // a second finding updates the first
+        expect(await s.meta.integrity.isDamaged(x.id)).toBe(true);
+        expect(await s.meta.integrity.listDamaged()).toEqual([{ blobId: x.id, reason: 'block 3: bad', at: 8 }]);
+        expect(await s.meta.integrity.damagedMessages()).toEqual([
+          { blobId: x.id, folderId: f.id, uid: m.uid, queueId: null },
+          { blobId: x.id, folderId: null, uid: null, queueId: qid },
+        ]);
+        expect(await s.meta.integrity.clearDamaged(x.id)).toBe(true);
+        expect(await s.meta.integrity.clearDamaged(x.id)).toBe(false);
+        expect(await s.meta.integrity.damagedMessages()).toEqual([]);
+      });
+
+      it('checks sound metadata clean and writes a backup snapshot', async () => {
+        expect(await s.meta.integrity.checkMetadata('quick')).toEqual([]);
+        expect(await s.meta.integrity.checkMetadata('full')).toEqual([]);
+        await addUser();
+        const file = path.join(mkdtempSync(path.join(tmpdir(), 'postern-snap-')), 'snap');
+        await s.meta.integrity.backupTo(file);
+        expect(statSync(file).size).toBeGreaterThan(0);
+      });
+
+      it('hands out raw containers and takes back only ones that verify', async () => {
+        const data = Buffer.from('Subject: raw\r\n\r\n' + 'body line\r\n'.repeat(1000));
+        const { id } = await s.blobs.put(data);
+        const container = await s.blobs.readContainer(id);
+        expect(await s.blobs.storedSize(id)).toBe(container.length);
+        expect(container.length).toBeGreaterThan(data.length);
+        await s.blobs.delete(id);
+        expect(await s.blobs.storedSize(id)).toBeNull();
+        await expect(s.blobs.readContainer(id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        const twoFlips = Buffer.from(container);
+        twoFlips[container.length - 100]! ^= 0x11;
+        await expect(s.blobs.writeContainer(id, twoFlips)).rejects.toMatchObject({ code: 'INTEGRITY' });
+        const other = await s.blobs.put(Buffer.from('another'));
+        await expect(s.blobs.writeContainer(id, await s.blobs.readContainer(other.id))).rejects.toMatchObject({ code: 'INTEGRITY' });
+        expect(await s.blobs.has(id)).toBe(false);
+        await s.blobs.writeContainer(id, container);
+        expect(Buffer.from(await s.blobs.get(id)).equals(data)).toBe(true);
       });
     });
   });

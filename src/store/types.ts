@@ -100,6 +100,27 @@ export interface QueueRecipient {
   readonly nextAttemptAt: number;
   readonly lastError: string | null;
   readonly deliveredAt: number | null;
+  /** When the recipient last left the queue for a delivery attempt (its lease). */
+  readonly leasedAt: number | null;
+  /** Timing and route of the last remote attempt; null before the first one. */
+  readonly timing: DeliveryTiming | null;
+}
+
+/**
+ * Where the time of one delivery attempt went, like Postfix's delays=a/b/c/d:
+ * a = leasedAt - receivedAt (in the queue), b = waitMs (leased until the
+ * connection was started or taken over), c = connMs (DNS, TCP, greeting,
+ * EHLO, STARTTLS; 0 on a reused connection), d = xmitMs (MAIL FROM to the
+ * final reply).
+ */
+export interface DeliveryTiming {
+  readonly waitMs: number;
+  readonly connMs: number;
+  readonly xmitMs: number;
+  /** "mx.example.net[192.0.2.1]:25" */
+  readonly relay: string | null;
+  /** "TLSv1.3 TLS_AES_256_GCM_SHA384 verified=dane", or "none". */
+  readonly tls: string | null;
 }
 
 export interface Lease {
@@ -127,15 +148,23 @@ export interface QueueRepo {
    * Returns null when the lease is no longer held (another worker took it).
    */
   deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null>;
-  complete(lease: Lease, now: number, detail?: string): Promise<boolean>;
-  defer(lease: Lease, until: number, error: string): Promise<boolean>;
-  fail(lease: Lease, now: number, error: string): Promise<boolean>;
+  complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean>;
+  defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean>;
+  fail(lease: Lease, now: number, error: string, timing?: DeliveryTiming): Promise<boolean>;
   getMessage(queueId: string): Promise<QueueMessage | null>;
   listRecipients(queueId: string): Promise<QueueRecipient[]>;
   /** Recipients not yet delivered or failed, oldest first. */
   listPending(limit?: number): Promise<QueueRecipient[]>;
   /** Deletes queue messages whose recipients are all delivered or failed; returns how many. */
   purgeFinished(): Promise<number>;
+  /** Queued and deferred recipients of a message become held (never leased); returns how many. */
+  hold(queueId: string): Promise<number>;
+  /** Held recipients of a message become queued and due at `now`; returns how many. */
+  release(queueId: string, now: number): Promise<number>;
+  /** Queued and deferred recipients of a message become due at `now`; returns how many. */
+  retryNow(queueId: string, now: number): Promise<number>;
+  /** Removes a message and all its recipients, whatever their state; false when there was none. */
+  deleteMessage(queueId: string): Promise<boolean>;
 }
 
 export interface Folder {
@@ -192,6 +221,22 @@ export interface FolderChanges {
   highestModseq: number;
 }
 
+export interface MessageIndexEntry {
+  readonly uid: number;
+  readonly flags: readonly string[];
+  readonly modseq: number;
+}
+
+export interface FolderStats {
+  readonly messages: number;
+  /** Messages without \Seen. */
+  readonly unseen: number;
+  /** Messages with \Deleted. */
+  readonly deleted: number;
+  /** Sum of message sizes in bytes. */
+  readonly size: number;
+}
+
 export interface MailboxRepo {
   createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder>;
   getFolder(accountId: number, name: string): Promise<Folder | null>;
@@ -218,6 +263,10 @@ export interface MailboxRepo {
   usage(accountId: number): Promise<number>;
   /** How many folders and messages reference the blob (for garbage collection and integrity reports). */
   blobReferences(blobId: string): Promise<number>;
+  /** UIDs ascending with flags and modseq only: what opening a large folder (IMAP SELECT) needs. */
+  listIndex(folderId: number): Promise<MessageIndexEntry[]>;
+  /** Message counts and bytes of one folder without listing its messages (IMAP STATUS). */
+  folderStats(folderId: number): Promise<FolderStats>;
 }
 
 export type EventKind = string;

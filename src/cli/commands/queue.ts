@@ -1,5 +1,40 @@
 import type { Command } from 'commander';
-import { resolveConfigPath, withStore } from '../context.js';
+import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
+import type { QueueRecipient, Store } from '../../store/types.js';
+import { resolveConfigPath, UsageError, withStore } from '../context.js';
+
+const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
+const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+
+/** Postfix-style delays=a/b/c/d in seconds: in queue, waiting for a session, connection setup, transmission. */
+function delays(r: QueueRecipient, receivedAt: number): string {
+  const s = (ms: number) => (ms / 1000).toFixed(2);
+  const t = r.timing;
+  if (!t || r.leasedAt === null) return '-';
+  return `${s(r.leasedAt - receivedAt)}/${s(t.waitMs)}/${s(t.connMs)}/${s(t.xmitMs)}`;
+}
+
+/** Applies a change to each queue id given; unknown ids are reported, not fatal. */
+function perMessage(program: Command, name: string, description: string, fn: (s: Store, id: string) => Promise<number | boolean>, done: string) {
+  program
+    .command(`${name} <queue-id...>`)
+    .description(description)
+    .action(async (ids: string[], _o, cmd: Command) => {
+      const results = await withStore(cfg(cmd), async (s) => {
+        const out: [string, number | boolean | null][] = [];
+        for (const id of ids) out.push([id, (await s.meta.queue.getMessage(id)) ? await fn(s, id) : null]);
+        return out;
+      });
+      let missing = 0;
+      for (const [id, r] of results) {
+        if (r === null) {
+          missing++;
+          console.error(`${id}: no such message in the queue`);
+        } else console.log(`${id}: ${done}${typeof r === 'number' ? ` (${r} recipient${r === 1 ? '' : 's'})` : ''}`);
+      }
+      if (missing > 0) throw new UsageError(`${missing} of ${ids.length} queue id(s) not found`);
+    });
+}
 
 export function registerQueueCommands(program: Command): void {
   const queue = program.command('queue').description('the mail queue');
@@ -8,8 +43,7 @@ export function registerQueueCommands(program: Command): void {
     .description('messages waiting for delivery, one line per recipient')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      const path = resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
-      const rows = await withStore(path, async (s) => {
+      const rows = await withStore(cfg(cmd), async (s) => {
         const out = [];
         for (const r of await s.meta.queue.listPending(10_000)) {
           const m = await s.meta.queue.getMessage(r.queueId);
@@ -31,4 +65,46 @@ export function registerQueueCommands(program: Command): void {
       }
       console.log(`${rows.length} recipient(s) pending`);
     });
+
+  queue
+    .command('show <queue-id>')
+    .description('one message: envelope, headers, and each recipient with its state, last error and timing')
+    .option('--json', 'machine-readable output')
+    .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
+      const found = await withStore(cfg(cmd), async (s) => {
+        const m = await s.meta.queue.getMessage(id);
+        if (!m) return null;
+        const rcpts = await s.meta.queue.listRecipients(id);
+        const head = await s.blobs.get(m.blobId).then(
+          (b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields,
+          () => [],
+        );
+        const header = Object.fromEntries(['From', 'To', 'Subject', 'Message-ID', 'Date'].map((k) => [k, headerValue(head, k)]));
+        return { message: m, header, recipients: rcpts };
+      });
+      if (!found) throw new UsageError(`${id}: no such message in the queue`);
+      if (o.json) {
+        console.log(JSON.stringify(found, null, 2));
+        return;
+      }
+      const { message: m, header, recipients } = found;
+      console.log(`queue id:   ${m.id}`);
+      console.log(`received:   ${iso(m.receivedAt)} from ${m.clientAddress} (${m.source}${m.authUser ? `, user ${m.authUser}` : ''})`);
+      console.log(`sender:     <${m.sender}>`);
+      console.log(`size:       ${m.size}`);
+      if (m.meta.requireTls === true) console.log('REQUIRETLS: yes (verified TLS only)');
+      for (const [k, v] of Object.entries(header)) if (v !== null) console.log(`${`${k}:`.padEnd(12)}${v}`);
+      for (const r of recipients) {
+        console.log(`\n  <${r.address}> ${r.transport} ${r.state}, ${r.attempts} attempt(s)`);
+        if (r.state === 'deferred' || r.state === 'queued') console.log(`    next attempt: ${iso(r.nextAttemptAt)}`);
+        if (r.lastError) console.log(`    last error:   ${r.lastError}`);
+        if (r.timing) console.log(`    last attempt: relay=${r.timing.relay ?? '-'} tls=${r.timing.tls ?? '-'} delays=${delays(r, m.receivedAt)}`);
+        if (r.deliveredAt) console.log(`    delivered:    ${iso(r.deliveredAt)}`);
+      }
+    });
+
+  perMessage(queue, 'retry', 'try the deferred recipients of these messages now', (s, id) => s.meta.queue.retryNow(id, Date.now()), 'due now');
+  perMessage(queue, 'hold', 'stop delivery attempts for these messages until released', (s, id) => s.meta.queue.hold(id), 'held');
+  perMessage(queue, 'release', 'resume delivery of held messages', (s, id) => s.meta.queue.release(id, Date.now()), 'released');
+  perMessage(queue, 'delete', 'remove messages from the queue without delivering or bouncing them', (s, id) => s.meta.queue.deleteMessage(id), 'deleted');
 }

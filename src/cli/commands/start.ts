@@ -35,7 +35,7 @@ function withOffset(config: Config, offset: string | undefined): Config {
 async function prepareDev(dir: string): Promise<{ configPath: string; password: string | null }> {
   const configPath = path.join(dir, 'postern.toml');
   if (existsSync(configPath)) return { configPath, password: null };
-  await runInit({ domain: DEV_DOMAIN, dir, hostname: 'localhost', portOffset: 10_000 });
+  await runInit({ domain: DEV_DOMAIN, dir, hostname: 'localhost', portOffset: 10_000, listenAddress: '127.0.0.1' });
   const config = readConfig(configPath);
   const store = await openConfiguredStore(config);
   const password = randomBytes(12).toString('base64url');
@@ -67,7 +67,7 @@ function printWelcome(listeners: readonly BoundListener[], certPath: string, pas
       `    swaks --server 127.0.0.1 --port ${sub.port} --tls --tls-ca-path ${certPath} \\`,
       `      --auth PLAIN --auth-user ${DEV_USER} --auth-password '<password>' --from ${DEV_USER} --to ${DEV_USER}`,
       '  or with Python:',
-      `    /usr/bin/python3 -c "import smtplib,ssl; c=ssl.create_default_context(cafile='${certPath}'); s=smtplib.SMTP('localhost',${sub.port}); s.starttls(context=c); s.login('${DEV_USER}','<password>'); s.sendmail('${DEV_USER}',['${DEV_USER}'],'Subject: hi\\r\\n\\r\\nhello\\r\\n'); s.quit()"`,
+      `    /usr/bin/python3 -c "import smtplib,ssl; c=ssl.create_default_context(cafile='${certPath}'); s=smtplib.SMTP('localhost',${sub.port}); s.starttls(context=c); s.login('${DEV_USER}','<password>'); s.sendmail('${DEV_USER}',['${DEV_USER}'],'From: ${DEV_USER}\\r\\nTo: ${DEV_USER}\\r\\nSubject: hi\\r\\n\\r\\nhello\\r\\n'); s.quit()"`,
     );
   }
   lines.push('', '  Stop with Ctrl-C.', '');

@@ -94,10 +94,11 @@ export class SqliteIntegrity implements IntegrityRepo {
   async damagedMessages(): Promise<DamagedMessage[]> {
     const rows = this.db
       .prepare(
-        `SELECT m.blob_id, m.folder_id, m.uid, NULL AS queue_id FROM messages m JOIN damaged_blobs d ON d.blob_id = m.blob_id
-         UNION ALL
-         SELECT q.blob_id, NULL, NULL, q.id FROM queue_messages q JOIN damaged_blobs d ON d.blob_id = q.blob_id
-         ORDER BY 1, 2, 3, 4`,
+        `SELECT * FROM (
+           SELECT m.blob_id, m.folder_id, m.uid, NULL AS queue_id FROM messages m JOIN damaged_blobs d ON d.blob_id = m.blob_id
+           UNION ALL
+           SELECT q.blob_id, NULL, NULL, q.id FROM queue_messages q JOIN damaged_blobs d ON d.blob_id = q.blob_id
+         ) ORDER BY blob_id, queue_id IS NOT NULL, folder_id, uid, queue_id`,
       )
       .all() as { blob_id: string; folder_id: number | null; uid: number | null; queue_id: string | null }[];
     return rows.map((r) => ({ blobId: r.blob_id, folderId: r.folder_id, uid: r.uid, queueId: r.queue_id }));

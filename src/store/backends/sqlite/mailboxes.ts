@@ -1,5 +1,15 @@
 import { randomInt } from 'node:crypto';
-import type { FlagChange, FlagChangeResult, Folder, FolderChanges, MailboxRepo, MailMessage, NewMailMessage } from '../../types.js';
+import type {
+  FlagChange,
+  FlagChangeResult,
+  Folder,
+  FolderChanges,
+  FolderStats,
+  MailboxRepo,
+  MailMessage,
+  MessageIndexEntry,
+  NewMailMessage,
+} from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import type { Db } from './db.js';
 
@@ -278,6 +288,29 @@ export class SqliteMailboxes implements MailboxRepo {
     const a = this.db.prepare('SELECT COUNT(*) AS n FROM messages WHERE blob_id = ?').get(blobId) as { n: number };
     const b = this.db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE blob_id = ?').get(blobId) as { n: number };
     return a.n + b.n;
+  }
+
+  async listIndex(folderId: number): Promise<MessageIndexEntry[]> {
+    const rows = this.db.prepare('SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').raw(true).all(folderId) as [number, string, number][];
+    // Most messages share a few flag combinations: split each distinct one once and share the array.
+    const split = new Map<string, string[]>();
+    return rows.map(([uid, flags, modseq]) => {
+      let list = split.get(flags);
+      if (!list) split.set(flags, (list = flags.split(' ').filter(Boolean)));
+      return { uid, flags: list, modseq };
+    });
+  }
+
+  async folderStats(folderId: number): Promise<FolderStats> {
+    const r = this.db
+      .prepare(
+        `SELECT COUNT(*) AS messages, COALESCE(SUM(size), 0) AS size,
+           COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Seen %' THEN 0 ELSE 1 END), 0) AS unseen,
+           COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Deleted %' THEN 1 ELSE 0 END), 0) AS deleted
+         FROM messages WHERE folder_id = ?`,
+      )
+      .get(folderId) as FolderStats;
+    return { messages: r.messages, unseen: r.unseen, deleted: r.deleted, size: r.size };
   }
 
   async usage(accountId: number): Promise<number> {

@@ -1,4 +1,5 @@
 import type {
+  DeliveryTiming,
   Lease,
   LeaseRequest,
   NewQueueMessage,
@@ -26,6 +27,8 @@ interface RecipientRow {
   lease_until: number | null;
   last_error: string | null;
   delivered_at: number | null;
+  leased_at: number | null;
+  timing: string | null;
 }
 
 interface MessageRow {
@@ -52,6 +55,8 @@ function toRecipient(r: RecipientRow): QueueRecipient {
     nextAttemptAt: r.next_attempt_at,
     lastError: r.last_error,
     deliveredAt: r.delivered_at,
+    leasedAt: r.leased_at ?? null,
+    timing: r.timing ? (JSON.parse(r.timing) as DeliveryTiming) : null,
   };
 }
 
@@ -141,18 +146,18 @@ export class SqliteQueue implements QueueRepo {
         )
         .all(req.transport, req.now, req.now, req.limit) as RecipientRow[];
       const upd = this.db.prepare(
-        "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, attempts = attempts + 1 WHERE id = ?",
+        "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
       );
       const getMsg = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?');
       const until = req.now + req.leaseMs;
       return rows.map((r) => {
         const token = newToken();
-        upd.run(token, until, r.id);
+        upd.run(token, until, req.now, r.id);
         const m = getMsg.get(r.queue_id) as MessageRow;
         return {
           token,
           until,
-          recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until }),
+          recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: req.now }),
           message: toMessage(m),
         };
       });
@@ -181,30 +186,30 @@ export class SqliteQueue implements QueueRepo {
     });
   }
 
-  private finish(id: number, state: RecipientState, now: number, error: string | null): void {
+  private finish(id: number, state: RecipientState, now: number, error: string | null, timing?: DeliveryTiming): void {
     this.db
       .prepare(
-        'UPDATE queue_recipients SET state = ?, delivered_at = ?, last_error = COALESCE(?, last_error), lease_token = NULL, lease_until = NULL WHERE id = ?',
+        'UPDATE queue_recipients SET state = ?, delivered_at = ?, last_error = COALESCE(?, last_error), timing = COALESCE(?, timing), lease_token = NULL, lease_until = NULL WHERE id = ?',
       )
-      .run(state, state === 'delivered' ? now : null, error, id);
+      .run(state, state === 'delivered' ? now : null, error, timing ? JSON.stringify(timing) : null, id);
   }
 
-  async complete(lease: Lease, now: number, detail?: string): Promise<boolean> {
-    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'delivered', now, detail ?? null), true)) ?? false;
+  async complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean> {
+    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'delivered', now, detail ?? null, timing), true)) ?? false;
   }
 
-  async fail(lease: Lease, now: number, error: string): Promise<boolean> {
-    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'failed', now, error), true)) ?? false;
+  async fail(lease: Lease, now: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
+    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'failed', now, error, timing), true)) ?? false;
   }
 
-  async defer(lease: Lease, until: number, error: string): Promise<boolean> {
+  async defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
     return (
       this.withLease(lease, () => {
         this.db
           .prepare(
-            "UPDATE queue_recipients SET state = 'deferred', next_attempt_at = ?, last_error = ?, lease_token = NULL, lease_until = NULL WHERE id = ?",
+            "UPDATE queue_recipients SET state = 'deferred', next_attempt_at = ?, last_error = ?, timing = COALESCE(?, timing), lease_token = NULL, lease_until = NULL WHERE id = ?",
           )
-          .run(until, error, lease.recipient.id);
+          .run(until, error, timing ? JSON.stringify(timing) : null, lease.recipient.id);
         return true;
       }) ?? false
     );
@@ -227,6 +232,31 @@ export class SqliteQueue implements QueueRepo {
         .prepare("SELECT * FROM queue_recipients WHERE state NOT IN ('delivered','failed') ORDER BY queue_id, id LIMIT ?")
         .all(limit) as RecipientRow[]
     ).map(toRecipient);
+  }
+
+  async hold(queueId: string): Promise<number> {
+    return this.db
+      .prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state IN ('queued','deferred')")
+      .run(queueId).changes;
+  }
+
+  async release(queueId: string, now: number): Promise<number> {
+    return this.db
+      .prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'held'")
+      .run(now, queueId).changes;
+  }
+
+  async retryNow(queueId: string, now: number): Promise<number> {
+    return this.db
+      .prepare("UPDATE queue_recipients SET next_attempt_at = ? WHERE queue_id = ? AND state IN ('queued','deferred')")
+      .run(now, queueId).changes;
+  }
+
+  async deleteMessage(queueId: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM queue_recipients WHERE queue_id = ?').run(queueId);
+      return this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(queueId).changes > 0;
+    })();
   }
 
   async purgeFinished(): Promise<number> {

@@ -110,4 +110,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX queue_messages_blob ON queue_messages(blob_id);
   `,
+  // Outbound delivery: when a recipient last left the queue, and the timing and route of its last attempt (JSON).
+  `
+  ALTER TABLE queue_recipients ADD COLUMN leased_at INTEGER;
+  ALTER TABLE queue_recipients ADD COLUMN timing TEXT;
+  `,
 ];

@@ -1,0 +1,605 @@
+// IMAP server benchmark: a mailbox of 100,000 messages and thousands of IDLE
+// connections, measured with a raw TLS client from this process while the
+// server runs in a child process (so client and server memory stay apart).
+//
+//   npx tsc -p tsconfig.build.json && node bench/imap.mjs
+//
+// Measures: LOGIN+SELECT, UID FETCH 1:* (FLAGS), 10,000 full messages
+// (BODY.PEEK[]), SEARCH HEADER Subject "needle" (one match), and the
+// server's memory (PSS and RSS) per IDLE connection. The IDLE connections log
+// in to a second account with a 10-message INBOX, as many users each with
+// their own mailbox would; both accounts' passwords are hashed at scrypt cost
+// 2^10 so thousands of logins measure IMAP, not the key derivation. The big
+// mailbox is six distinct small blobs behind 100,000 message rows, inserted
+// in one transaction. If Debian's dovecot-imapd is installed
+// (/usr/sbin/dovecot), the same client measures a private Dovecot on loopback
+// with its own config in a temp folder, for numbers side by side.
+//
+// Environment: BENCH_MESSAGES (100000), BENCH_FETCH (10000), BENCH_IDLE
+// (5000), BENCH_DOVECOT_IDLE (as BENCH_IDLE; each Dovecot IMAP connection is
+// a process of its own, about 0.6 MiB PSS), BENCH_SERVERS (postern,dovecot),
+// BENCH_ROUNDS (3), BENCH_KEEP=1 keeps the temp folder.
+// Everything listens on 127.0.0.1 only; every loop is bounded; everything
+// started here is stopped by its pid at the end.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes, scryptSync } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+
+const DIST = new URL('../dist/', import.meta.url);
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
+const FETCH = Math.min(MESSAGES, Number(process.env.BENCH_FETCH ?? 10_000));
+const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
+const DOVECOT_IDLE = Number(process.env.BENCH_DOVECOT_IDLE ?? IDLE);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SERVERS = (process.env.BENCH_SERVERS ?? 'postern,dovecot').split(',');
+const DOMAIN = 'bench.test';
+const BENCH_USER = `bench@${DOMAIN}`;
+const IDLE_USER = `idler@${DOMAIN}`;
+const PASSWORD = 'bench-password-1';
+const NEEDLE_AT = Math.max(1, Math.floor(MESSAGES * 0.777));
+
+// ---------------------------------------------------------------- the server child
+
+async function serve(dir) {
+  const { openStore } = await import(new URL('store/index.js', DIST).href);
+  const { createImapListener } = await import(new URL('imap/index.js', DIST).href);
+  const { Directory } = await import(new URL('directory/directory.js', DIST).href);
+  const { MailboxNotifier } = await import(new URL('mailbox/notify.js', DIST).href);
+  const { systemClock } = await import(new URL('core/clock.js', DIST).href);
+  const { silentLogger } = await import(new URL('metrics/logger.js', DIST).href);
+  const { FailureThrottle } = await import(new URL('net/throttle.js', DIST).href);
+  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
+  const lax = { maxFailures: 1_000_000, windowMs: 60_000, lockoutMs: 1 };
+  const listener = createImapListener('tls', {
+    hostname: 'mail.' + DOMAIN,
+    directory: new Directory(store.meta.directory),
+    mailboxes: store.meta.mailboxes,
+    blobs: store.blobs,
+    notifier: new MailboxNotifier(),
+    clock: systemClock,
+    log: silentLogger(),
+    tls: { cert: readFileSync(path.join(dir, 'cert.pem')), key: readFileSync(path.join(dir, 'key.pem')), minVersion: 'TLSv1.2' },
+    limits: {
+      maxConnections: IDLE + 1000,
+      maxConnectionsPerClient: IDLE + 1000,
+      maxLiteralSize: 64 * 1024 * 1024,
+      maxLineLength: 64 * 1024,
+      idleTimeoutMs: 30 * 60_000,
+      preAuthTimeoutMs: 120_000,
+    },
+    authThrottle: { byClient: new FailureThrottle(lax, systemClock), byAccount: new FailureThrottle(lax, systemClock) },
+  });
+  const port = await listener.listen(0, '127.0.0.1');
+  process.stdout.write(`PORT ${port}\n`);
+  process.on('SIGTERM', () => {
+    void listener
+      .close()
+      .then(() => store.close())
+      .finally(() => process.exit(0));
+  });
+}
+
+// ---------------------------------------------------------------- data
+
+/** Five distinct small messages; one more carries the needle subject. */
+function messages() {
+  const make = (i, subject, body) =>
+    Buffer.from(
+      [
+        `From: Sender ${i} <sender${i}@remote.test>`,
+        `To: ${BENCH_USER}`,
+        `Subject: ${subject}`,
+        `Date: Mon, 8 Jan 2024 0${i}:00:00 +0000`,
+        `Message-ID: <bench-${i}@remote.test>`,
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        body,
+        '',
+      ].join('\r\n'),
+    );
+  const plain = [0, 1, 2, 3, 4].map((i) => make(i, `Weekly status ${i}`, `Status line ${i}.\r\n`.repeat(20 + i * 30)));
+  return { plain, needle: make(9, 'needle in the haystack', 'found me\r\n') };
+}
+
+/** A PHC scrypt string at cost 2^10: thousands of logins measure IMAP, not the key derivation. */
+function cheapHash(password) {
+  const salt = randomBytes(16);
+  const hash = scryptSync(Buffer.from(password.normalize('NFC')), salt, 32, { N: 1024, r: 8, p: 1 });
+  const b64 = (b) => b.toString('base64').replace(/=+$/, '');
+  return `$scrypt$ln=10,r=8,p=1$${b64(salt)}$${b64(hash)}`;
+}
+
+async function preparePostern(dir, certPem, keyPem) {
+  const { openStore } = await import(new URL('store/index.js', DIST).href);
+  const { provisionMailbox } = await import(new URL('mailbox/provision.js', DIST).href);
+  const { appendInTx } = await import(new URL('store/backends/sqlite/mailboxes.js', DIST).href);
+  writeFileSync(path.join(dir, 'cert.pem'), certPem);
+  writeFileSync(path.join(dir, 'key.pem'), keyPem, { mode: 0o600 });
+  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
+  const now = Date.now();
+  await store.meta.directory.addDomain(DOMAIN, now);
+  const bench = await store.meta.directory.addAccount({ address: BENCH_USER, passwordHash: cheapHash(PASSWORD) }, now);
+  const idler = await store.meta.directory.addAccount({ address: IDLE_USER, passwordHash: cheapHash(PASSWORD) }, now);
+  await provisionMailbox(store.meta.mailboxes, bench.id, now);
+  await provisionMailbox(store.meta.mailboxes, idler.id, now);
+  const { plain, needle } = messages();
+  const refs = [];
+  for (const m of plain) refs.push({ ...(await store.blobs.put(m)), size: m.length });
+  const needleRef = { ...(await store.blobs.put(needle)), size: needle.length };
+  const inbox = await store.meta.mailboxes.getFolder(bench.id, 'INBOX');
+  const idleInbox = await store.meta.mailboxes.getFolder(idler.id, 'INBOX');
+  // One transaction through the SQLite backend's own append step: 100,000 rows in seconds.
+  const db = store.meta.db;
+  db.transaction(() => {
+    for (let i = 1; i <= MESSAGES; i++) {
+      const ref = i === NEEDLE_AT ? needleRef : refs[i % refs.length];
+      appendInTx(db, inbox.id, { blobId: ref.id, size: ref.size, internalDate: now - (MESSAGES - i) * 1000, flags: i % 3 ? ['\\Seen'] : [] });
+    }
+    for (let i = 0; i < 10; i++) appendInTx(db, idleInbox.id, { blobId: refs[i % refs.length].id, size: refs[i % refs.length].size, internalDate: now, flags: [] });
+  })();
+  await store.close();
+}
+
+// ---------------------------------------------------------------- a raw TLS IMAP client
+
+class Conn {
+  constructor(sock) {
+    this.sock = sock;
+    this.buf = Buffer.alloc(0);
+    this.literal = 0;
+    this.waiting = null; // { tag, resolve, reject, lines, literalBytes }
+    this.greeting = null;
+    this.closed = false;
+    sock.on('data', (d) => this.onData(d));
+    sock.on('error', (e) => this.fail(e));
+    sock.on('close', () => {
+      this.closed = true;
+      this.fail(new Error('connection closed'));
+    });
+  }
+
+  static open(port, ca) {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ port, host: '127.0.0.1', ca, servername: 'localhost' }, () => {
+        const c = new Conn(s);
+        c.waiting = { tag: '*greeting*', resolve: () => resolve(c), reject, lines: 0, literalBytes: 0 };
+      });
+      s.once('error', reject);
+    });
+  }
+
+  fail(e) {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.reject(e);
+  }
+
+  onData(d) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    let at = 0;
+    for (;;) {
+      if (this.literal > 0) {
+        const take = Math.min(this.literal, this.buf.length - at);
+        this.literal -= take;
+        at += take;
+        if (this.waiting) this.waiting.literalBytes += take;
+        if (this.literal > 0) break;
+        continue;
+      }
+      const eol = this.buf.indexOf('\r\n', at);
+      if (eol < 0) break;
+      const line = this.buf.toString('latin1', at, eol);
+      at = eol + 2;
+      const lit = /\{(\d+)\}$/.exec(line);
+      if (lit) this.literal = Number(lit[1]);
+      const w = this.waiting;
+      if (!w) continue;
+      w.lines++;
+      if (w.onLine) w.onLine(line);
+      if (w.tag === '*greeting*' || line.startsWith(w.tag + ' ') || (w.tag === '+' && line.startsWith('+'))) {
+        this.waiting = null;
+        w.last = line;
+        w.resolve(w);
+      }
+    }
+    this.buf = at >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+  }
+
+  /** Sends a command; resolves with { last, lines, literalBytes } at its tagged reply (or at "+" when until is '+'). */
+  send(tag, text, { until, onLine } = {}) {
+    return new Promise((resolve, reject) => {
+      this.waiting = { tag: until ?? tag, resolve, reject, lines: 0, literalBytes: 0, onLine };
+      this.sock.write(`${tag} ${text}\r\n`);
+    });
+  }
+
+  async ok(tag, text, opts) {
+    const r = await this.send(tag, text, opts);
+    if (!(opts?.until === '+' ? /^\+/ : new RegExp(`^${tag} OK`)).test(r.last)) throw new Error(`${tag} ${text.slice(0, 60)}: ${r.last}`);
+    return r;
+  }
+
+  close() {
+    this.sock.destroy();
+  }
+}
+
+// ---------------------------------------------------------------- measurements
+
+const ms = (t0) => performance.now() - t0;
+const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function loginSelect(port, ca, user, mailbox = 'INBOX') {
+  const c = await Conn.open(port, ca);
+  await c.ok('a1', `LOGIN "${user}" "${PASSWORD}"`);
+  const sel = await c.ok('a2', `SELECT ${mailbox}`, { onLine: () => undefined });
+  return { c, sel };
+}
+
+async function measure(name, port, ca, pids) {
+  const out = { name };
+  // Cold: the first SELECT of the big mailbox (Dovecot builds its index here).
+  let t0 = performance.now();
+  let { c } = await loginSelect(port, ca, BENCH_USER);
+  out.coldLoginSelectMs = ms(t0);
+  c.close();
+
+  const times = { loginSelect: [], flags: [], fetch: [], search: [] };
+  let fetchBytes = 0;
+  let flagsLines = 0;
+  let needleHits = '';
+  for (let round = 0; round < ROUNDS; round++) {
+    t0 = performance.now();
+    ({ c } = await loginSelect(port, ca, BENCH_USER));
+    times.loginSelect.push(ms(t0));
+
+    t0 = performance.now();
+    const f = await c.ok('b1', 'UID FETCH 1:* (FLAGS)');
+    times.flags.push(ms(t0));
+    flagsLines = f.lines - 1;
+
+    t0 = performance.now();
+    const b = await c.ok('b2', `FETCH 1:${FETCH} (BODY.PEEK[])`);
+    times.fetch.push(ms(t0));
+    fetchBytes = b.literalBytes;
+
+    t0 = performance.now();
+    let hit = '';
+    await c.ok('b3', 'SEARCH HEADER Subject "needle"', { onLine: (l) => l.startsWith('* SEARCH') && (hit = l) });
+    times.search.push(ms(t0));
+    needleHits = hit;
+    await c.ok('b4', 'LOGOUT').catch(() => undefined);
+    c.close();
+  }
+  out.loginSelectMs = median(times.loginSelect);
+  out.fetchFlagsMs = median(times.flags);
+  out.fetchFlagsLines = flagsLines;
+  out.fetchBodiesMs = median(times.fetch);
+  out.fetchBodiesMiB = fetchBytes / 1024 / 1024;
+  out.searchMs = median(times.search);
+  out.searchResult = needleHits;
+
+  out.idle = await idleMemory(port, ca, pids, name === 'dovecot' ? DOVECOT_IDLE : IDLE);
+  return out;
+}
+
+/** Opens n connections that log in, select a small INBOX and IDLE; reports the server's memory per connection. */
+async function idleMemory(port, ca, pids, n) {
+  const warm = await loginSelect(port, ca, IDLE_USER);
+  warm.c.close();
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = memoryKiB(pids());
+  const conns = [];
+  const t0 = performance.now();
+  const BATCH = 100;
+  try {
+    for (let i = 0; i < n; i += BATCH) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(BATCH, n - i) }, async () => {
+          const { c } = await loginSelect(port, ca, IDLE_USER);
+          await c.ok('i1', 'IDLE', { until: '+' });
+          return c;
+        }),
+      );
+      conns.push(...batch);
+    }
+    const openMs = ms(t0);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = memoryKiB(pids());
+    const alive = conns.filter((c) => !c.closed).length;
+    return {
+      connections: n,
+      alive,
+      processes: pids().length,
+      openSeconds: openMs / 1000,
+      beforeMiB: before.pss / 1024,
+      afterMiB: after.pss / 1024,
+      perConnectionKiB: (after.pss - before.pss) / n,
+      rssBeforeMiB: before.rss / 1024,
+      rssAfterMiB: after.rss / 1024,
+      rssPerConnectionKiB: (after.rss - before.rss) / n,
+    };
+  } finally {
+    for (const c of conns) c.close();
+  }
+}
+
+/**
+ * Memory of the server's processes in KiB: PSS (shared pages divided among
+ * the processes that share them, so a forking server is not overcounted) and
+ * plain RSS, each summed over the processes.
+ */
+function memoryKiB(pids) {
+  let pss = 0;
+  let rss = 0;
+  for (const pid of pids) {
+    try {
+      pss += Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      rss += Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the process ended between listing and reading
+    }
+  }
+  return { pss, rss };
+}
+
+/** pid and all its descendants, from /proc. */
+function treeOf(root) {
+  const children = new Map();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(e));
+    } catch {
+      // gone
+    }
+  }
+  const out = [];
+  const stack = [root];
+  while (stack.length && out.length < 100_000) {
+    const p = stack.pop();
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- processes
+
+function startChild(cmd, args, opts, ready, timeoutMs = 120_000) {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  let text = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${cmd} not ready in ${timeoutMs} ms:\n${text}`)), timeoutMs);
+    const on = (d) => {
+      text += d;
+      const v = ready(text);
+      if (v) {
+        clearTimeout(timer);
+        resolve({ child, value: v });
+      }
+    };
+    child.stdout.setEncoding('utf8').on('data', on);
+    child.stderr.setEncoding('utf8').on('data', (d) => (text += d));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} exited with ${code}:\n${text}`));
+    });
+  });
+}
+
+function stop(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitPort(port, timeoutMs = 30_000) {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const ok = await new Promise((r) => {
+      const s = net.connect({ port, host: '127.0.0.1' }, () => (s.destroy(), r(true)));
+      s.once('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`port ${port} did not open`);
+}
+
+// ---------------------------------------------------------------- Dovecot
+
+async function prepareDovecot(dir, certPem, keyPem) {
+  const port = await freePort();
+  for (const d of ['run', 'state', 'home']) mkdirSync(path.join(dir, d), { recursive: true });
+  writeFileSync(path.join(dir, 'cert.pem'), certPem);
+  writeFileSync(path.join(dir, 'key.pem'), keyPem, { mode: 0o600 });
+  writeFileSync(path.join(dir, 'users'), [BENCH_USER, IDLE_USER].map((u) => `${u}:{PLAIN}${PASSWORD}::::::\n`).join(''));
+  const limit = DOVECOT_IDLE + 200;
+  writeFileSync(
+    path.join(dir, 'dovecot.conf'),
+    `base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = required
+ssl_cert = <${dir}/cert.pem
+ssl_key = <${dir}/key.pem
+auth_mechanisms = plain
+first_valid_uid = 1
+default_client_limit = ${limit * 2}
+default_process_limit = ${limit}
+default_vsz_limit = 1G
+mail_location = maildir:~/Maildir
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=${dir}/home/%n
+}
+protocol imap {
+  mail_max_userip_connections = ${limit}
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = ${port}
+    ssl = yes
+  }
+  service_count = 0
+  process_min_avail = 2
+  client_limit = ${limit}
+}
+service imap {
+  process_limit = ${limit}
+}
+service anvil {
+  client_limit = ${limit * 3}
+}
+`,
+  );
+  // The same messages as postern's, as Maildir files with the same flags.
+  const { plain, needle } = messages();
+  const lf = (b) => Buffer.from(b.toString('latin1').replace(/\r\n/g, '\n'), 'latin1');
+  for (const [user, count] of [
+    ['bench', MESSAGES],
+    ['idler', 10],
+  ]) {
+    const md = path.join(dir, 'home', user, 'Maildir');
+    for (const sub of ['cur', 'new', 'tmp']) mkdirSync(path.join(md, sub), { recursive: true });
+    const base = Math.floor(Date.now() / 1000) - count;
+    for (let i = 1; i <= count; i++) {
+      const m = user === 'bench' && i === NEEDLE_AT ? needle : plain[i % plain.length];
+      const seen = user === 'bench' && i % 3 ? 'S' : '';
+      const bytes = lf(m);
+      writeFileSync(path.join(md, 'cur', `${base + i}.M${i}P1.bench,S=${bytes.length}:2,${seen}`), bytes);
+    }
+  }
+  spawnSync('chown', ['-R', 'nobody:nogroup', path.join(dir, 'home')]);
+  return port;
+}
+
+// ---------------------------------------------------------------- main
+
+function table(rows) {
+  const line = (label, f) => `| ${label} | ${rows.map(f).join(' | ')} |`;
+  const out = [
+    `| (median of ${ROUNDS}) | ${rows.map((r) => r.name).join(' | ')} |`,
+    `|---|${rows.map(() => '---').join('|')}|`,
+    line('first LOGIN+SELECT, cold (ms)', (r) => fmt(r.coldLoginSelectMs)),
+    line('LOGIN+SELECT (ms)', (r) => fmt(r.loginSelectMs)),
+    line(`UID FETCH 1:* (FLAGS), ${MESSAGES} msgs (ms)`, (r) => `${fmt(r.fetchFlagsMs)} (${r.fetchFlagsLines} lines)`),
+    line(`FETCH 1:${FETCH} (BODY.PEEK[]) (ms)`, (r) => `${fmt(r.fetchBodiesMs)} (${r.fetchBodiesMiB.toFixed(1)} MiB)`),
+    line('SEARCH HEADER Subject "needle" (ms)', (r) => `${fmt(r.searchMs)} (${r.searchResult})`),
+    line('IDLE connections held', (r) => `${r.idle.alive}/${r.idle.connections}, opened in ${r.idle.openSeconds.toFixed(1)} s`),
+    line('server processes while IDLE', (r) => String(r.idle.processes)),
+    line('server PSS before → after (MiB)', (r) => `${r.idle.beforeMiB.toFixed(0)} → ${r.idle.afterMiB.toFixed(0)}`),
+    line('PSS per IDLE connection (KiB)', (r) => fmt(r.idle.perConnectionKiB)),
+    line('server RSS before → after (MiB, summed)', (r) => `${r.idle.rssBeforeMiB.toFixed(0)} → ${r.idle.rssAfterMiB.toFixed(0)}`),
+    line('RSS per IDLE connection (KiB)', (r) => fmt(r.idle.rssPerConnectionKiB)),
+  ];
+  return out.join('\n');
+}
+
+async function main() {
+  if (SERVERS.includes('postern') && !existsSync(new URL('imap/index.js', DIST))) throw new Error('dist/imap/index.js is missing: run npx tsc -p tsconfig.build.json first');
+  const { generateSelfSigned } = await import(new URL('crypto/selfsigned.js', DIST).href);
+  const { certPem, keyPem } = await generateSelfSigned({ hostname: 'mail.' + DOMAIN, altNames: ['localhost'] });
+  const root = mkdtempSync(path.join(tmpdir(), 'postern-bench-imap-'));
+  const rows = [];
+  try {
+    if (SERVERS.includes('postern')) await benchPostern(root, certPem, keyPem, rows);
+    if (SERVERS.includes('dovecot') && existsSync('/usr/sbin/dovecot')) await benchDovecot(root, certPem, keyPem, rows);
+    else console.error('dovecot: skipped (not installed, or not in BENCH_SERVERS)');
+    console.log(table(rows));
+    console.log('\n' + JSON.stringify(rows, null, 1));
+  } finally {
+    if (process.env.BENCH_KEEP) console.error(`kept ${root}`);
+    else rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function benchPostern(root, certPem, keyPem, rows) {
+  console.error(`preparing postern: ${MESSAGES} messages ...`);
+  const pdir = path.join(root, 'postern');
+  mkdirSync(pdir);
+  const t0 = performance.now();
+  await preparePostern(pdir, certPem, keyPem);
+  console.error(`  stored in ${fmt(ms(t0) / 1000)} s`);
+  // The server needs a descriptor per connection: raise its soft limit (within the hard one) before exec.
+  const fds = IDLE + 1000;
+  const server = await startChild(
+    'sh',
+    ['-c', `ulimit -n ${fds} 2>/dev/null || ulimit -n hard; exec "$0" "$@"`, process.execPath, new URL(import.meta.url).pathname, 'serve', pdir],
+    {},
+    (t) => /PORT (\d+)/.exec(t)?.[1],
+  );
+  try {
+    const port = Number(server.value);
+    console.error(`postern listening on 127.0.0.1:${port} (pid ${server.child.pid}); measuring ...`);
+    rows.push(await measure('postern', port, certPem, () => [server.child.pid]));
+  } finally {
+    await stop(server.child);
+  }
+}
+
+async function benchDovecot(root, certPem, keyPem, rows) {
+  console.error(`preparing dovecot: ${MESSAGES} Maildir files ...`);
+  const ddir = path.join(root, 'dovecot');
+  mkdirSync(ddir);
+  // Dovecot's mail processes run as nobody and must reach their home folders.
+  chmodSync(root, 0o755);
+  chmodSync(ddir, 0o755);
+  const t0 = performance.now();
+  const port = await prepareDovecot(ddir, certPem, keyPem);
+  console.error(`  written in ${fmt(ms(t0) / 1000)} s`);
+  const dv = spawn('/usr/sbin/dovecot', ['-F', '-c', path.join(ddir, 'dovecot.conf')], { stdio: 'ignore' });
+  try {
+    await waitPort(port);
+    const version = spawnSync('/usr/sbin/dovecot', ['--version'], { encoding: 'utf8' }).stdout.trim();
+    console.error(`dovecot ${version} listening on 127.0.0.1:${port} (pid ${dv.pid}); measuring ...`);
+    const row = await measure('dovecot', port, certPem, () => treeOf(dv.pid));
+    rows.push({ ...row, name: `dovecot ${version.split(' ')[0]}` });
+  } finally {
+    await stop(dv);
+  }
+}
+
+// Dispatch last, so every constant above is initialised: the same file is the server child.
+if (process.argv[2] === 'serve') {
+  await serve(process.argv[3]);
+} else {
+  await main();
+}

@@ -1,0 +1,49 @@
+/** What the server advertises, by connection state (RFC 9051 section 6.1.1). */
+
+/** Before TLS on the STARTTLS port: no credentials may be sent, so no mechanism is offered. */
+const CLEAR = ['IMAP4rev2', 'IMAP4rev1', 'STARTTLS', 'LOGINDISABLED'];
+
+const EXTENSIONS = [
+  'LITERAL+',
+  'ID',
+  'ENABLE',
+  'IDLE',
+  'NAMESPACE',
+  'UIDPLUS',
+  'MOVE',
+  'UNSELECT',
+  'CHILDREN',
+  'SPECIAL-USE',
+  'CREATE-SPECIAL-USE',
+  'LIST-EXTENDED',
+  'LIST-STATUS',
+  'QUOTA',
+  'QUOTA=RES-STORAGE',
+  'CONDSTORE',
+  'QRESYNC',
+  'ESEARCH',
+  'SEARCHRES',
+  'BINARY',
+  'STATUS=SIZE',
+];
+
+export interface CapabilityState {
+  readonly secure: boolean;
+  readonly authenticated: boolean;
+  readonly appendLimit: number;
+}
+
+export function capabilities(s: CapabilityState): string[] {
+  if (!s.secure) return CLEAR;
+  const caps = ['IMAP4rev2', 'IMAP4rev1'];
+  if (!s.authenticated) caps.push('AUTH=PLAIN', 'SASL-IR');
+  caps.push(...EXTENSIONS, `APPENDLIMIT=${s.appendLimit}`);
+  return caps;
+}
+
+/** ENABLE-able extensions, by the upper-cased name the parser gives, with their canonical spelling. */
+export const ENABLEABLE = new Map<string, 'CONDSTORE' | 'QRESYNC' | 'IMAP4rev2'>([
+  ['CONDSTORE', 'CONDSTORE'],
+  ['QRESYNC', 'QRESYNC'],
+  ['IMAP4REV2', 'IMAP4rev2'],
+]);

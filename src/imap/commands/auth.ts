@@ -1,0 +1,108 @@
+/**
+ * STARTTLS, LOGIN and AUTHENTICATE PLAIN (with SASL-IR). Credentials are
+ * accepted only inside TLS; while the client address or the account is locked
+ * out after repeated failures, the password is not even checked.
+ */
+import { bad, bye, continuation, isBase64, no, ok } from '../../codec/imap/index.js';
+import { normalizeAddress } from '../../core/address.js';
+import { inboxOf } from '../../mailbox/provision.js';
+import type { ImapSession } from '../session.js';
+import type { Cmd } from './types.js';
+
+/** Failures one connection may make before it is closed. */
+export const MAX_AUTH_FAILURES_PER_CONNECTION = 3;
+
+/** The throttle key for a login name: the normalised address, or the text itself. */
+function loginName(raw: string): string {
+  return normalizeAddress(raw) ?? raw.toLowerCase().slice(0, 256);
+}
+
+const tlsRequired = (tag: string): Buffer => no(tag, 'Credentials are accepted only over TLS; use STARTTLS', 'PRIVACYREQUIRED');
+
+export async function starttls(s: ImapSession, cmd: Cmd<'STARTTLS'>): Promise<Buffer | null> {
+  if (s.port.mode !== 'starttls' || s.port.secure) return bad(cmd.tag, 'TLS is already active');
+  s.log.debug('starttls');
+  await s.port.startTls(ok(cmd.tag, 'Begin TLS negotiation now'));
+  return null;
+}
+
+export async function login(s: ImapSession, cmd: Cmd<'LOGIN'>): Promise<Buffer | null> {
+  if (!s.port.secure) {
+    s.log.warn({ method: 'LOGIN' }, 'login refused: no TLS');
+    return tlsRequired(cmd.tag);
+  }
+  return verify(s, cmd.tag, cmd.username, cmd.password, 'LOGIN');
+}
+
+export async function authenticate(s: ImapSession, cmd: Cmd<'AUTHENTICATE'>): Promise<Buffer | null> {
+  if (!s.port.secure) {
+    s.log.warn({ method: cmd.mechanism }, 'authenticate refused: no TLS');
+    return tlsRequired(cmd.tag);
+  }
+  if (cmd.mechanism !== 'PLAIN') return no(cmd.tag, 'Unsupported authentication mechanism', 'CANNOT');
+  if (cmd.initialResponse !== null) return plain(s, cmd.tag, cmd.initialResponse);
+  s.pendingAuth = { tag: cmd.tag, mechanism: cmd.mechanism };
+  s.port.setReaderMode('raw');
+  s.send(continuation(''));
+  return null;
+}
+
+/** The client's response to the AUTHENTICATE continuation. */
+export async function authenticateLine(s: ImapSession, line: Buffer): Promise<void> {
+  const p = s.pendingAuth;
+  s.pendingAuth = null;
+  if (!p) return;
+  const text = line.toString('latin1').trim();
+  if (text === '*') return s.send(bad(p.tag, 'Authentication cancelled'));
+  if (text !== '=' && (text.length === 0 || !isBase64(text))) return s.send(bad(p.tag, 'Response is not base64'));
+  const tagged = await plain(s, p.tag, text);
+  if (tagged) s.send(tagged);
+}
+
+async function plain(s: ImapSession, tag: string, b64: string): Promise<Buffer | null> {
+  const decoded = b64 === '=' ? '' : Buffer.from(b64, 'base64').toString('utf8');
+  const parts = decoded.split('\0');
+  if (parts.length !== 3) return bad(tag, 'Malformed PLAIN response');
+  const [authzid, authcid, password] = parts as [string, string, string];
+  // Nobody may act as someone else: an authorisation identity must name the same account.
+  if (authzid !== '' && loginName(authzid) !== loginName(authcid)) return verify(s, tag, authcid, '', 'PLAIN', true);
+  return verify(s, tag, authcid, password, 'PLAIN');
+}
+
+async function verify(s: ImapSession, tag: string, username: string, password: string, method: string, refuse = false): Promise<Buffer | null> {
+  const { byClient, byAccount } = s.deps.authThrottle;
+  const ip = s.port.clientAddress;
+  const name = loginName(username);
+  const log = s.log.child({ method, user: name });
+  if (byClient.isLocked(ip) || byAccount.isLocked(name)) {
+    log.warn({ result: 'throttled' }, 'login refused: too many failures');
+    return no(tag, 'Too many failed logins, try again later', 'UNAVAILABLE');
+  }
+  let account;
+  try {
+    account = refuse ? null : await s.deps.directory.authenticate(username, password);
+  } catch (err) {
+    log.error({ err }, 'login could not be checked');
+    return no(tag, 'Temporary failure, please try again', 'UNAVAILABLE');
+  }
+  if (!account) {
+    s.authFailures++;
+    byClient.fail(ip);
+    byAccount.fail(name);
+    log.warn({ result: 'fail', failures: s.authFailures }, 'login failed');
+    const reply = refuse ? no(tag, 'Not authorised to act as that user', 'AUTHORIZATIONFAILED') : no(tag, 'Authentication failed', 'AUTHENTICATIONFAILED');
+    if (s.authFailures < MAX_AUTH_FAILURES_PER_CONNECTION) return reply;
+    s.send(reply);
+    s.port.close(bye('Too many failed logins'));
+    return null;
+  }
+  byClient.succeed(ip);
+  byAccount.succeed(name);
+  await inboxOf(s.deps.mailboxes, account.id, s.deps.clock.now());
+  s.account = account;
+  s.state = 'auth';
+  s.log = s.log.child({ user: account.address });
+  s.port.authenticated();
+  s.log.info({ method, accountId: account.id }, 'login');
+  return ok(tag, 'Logged in', { code: 'CAPABILITY', capabilities: s.capabilities() });
+}

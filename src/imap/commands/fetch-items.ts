@@ -1,0 +1,210 @@
+/** The values of FETCH data items for one message (RFC 9051 6.4.5 / 7.5.2, BINARY RFC 3516). */
+import {
+  encodeBodyStructure,
+  encodeEnvelope,
+  encodeFlags,
+  fetchItemName,
+  flagsValue,
+  internalDateValue,
+  literal,
+  modseqValue,
+  type FetchAtt,
+  type FetchResponseItem,
+  type ImapValue,
+} from '../../codec/imap/index.js';
+import { decodePartBody, fetchSection, findPart, messageHeader, messageText } from '../../codec/mime/index.js';
+import type { FlagList, MailboxView } from '../../mailbox/view.js';
+import type { MailMessage } from '../../store/types.js';
+import type { MessageContent } from '../content.js';
+import { structureOf, type MessageStructure, type StructureCache } from '../structure.js';
+
+/** What answering a FETCH needs beyond the view. */
+export interface FetchPlan {
+  readonly items: readonly FetchAtt[];
+  /** Size, internal date or blob id. */
+  readonly meta: boolean;
+  /** The message bytes for every message. */
+  readonly bytes: boolean;
+  /** ENVELOPE, BODY or BODYSTRUCTURE (bytes only when not cached). */
+  readonly structure: boolean;
+  /** A non-PEEK body item: \Seen is set on a read-write mailbox. */
+  readonly setsSeen: boolean;
+}
+
+export function planFetch(requested: readonly FetchAtt[], uid: boolean, withModseq: boolean): FetchPlan {
+  const items: FetchAtt[] = [];
+  const seen = new Set<string>();
+  const add = (a: FetchAtt): void => {
+    const key = fetchItemName(a) + (a.name === 'BODY[]' && a.partial ? `.${a.partial.length}` : '');
+    if (!seen.has(key)) {
+      seen.add(key);
+      items.push(a);
+    }
+  };
+  if (uid) add({ name: 'UID' });
+  requested.forEach(add);
+  if (withModseq) add({ name: 'MODSEQ' });
+  let meta = false;
+  let bytes = false;
+  let structure = false;
+  let setsSeen = false;
+  for (const a of items) {
+    switch (a.name) {
+      case 'INTERNALDATE':
+      case 'RFC822.SIZE':
+        meta = true;
+        break;
+      case 'ENVELOPE':
+      case 'BODY':
+      case 'BODYSTRUCTURE':
+        meta = structure = true;
+        break;
+      case 'RFC822':
+      case 'RFC822.TEXT':
+        meta = bytes = setsSeen = true;
+        break;
+      case 'RFC822.HEADER':
+      case 'BINARY.SIZE':
+        meta = bytes = true;
+        break;
+      case 'BODY[]':
+      case 'BINARY[]':
+        meta = bytes = true;
+        if (!a.peek) setsSeen = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return { items, meta, bytes, structure, setsSeen };
+}
+
+/** Transfer encodings BINARY can undo; anything else is UNKNOWN-CTE. */
+const DECODABLE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+
+export class UnknownCte extends Error {}
+
+function slice(data: Buffer, partial: { offset: number; length: number } | null): Buffer {
+  if (!partial) return data;
+  const start = Math.min(partial.offset, data.length);
+  return data.subarray(start, Math.min(start + partial.length, data.length));
+}
+
+function binaryPart(c: MessageContent, part: readonly number[]): Buffer {
+  if (part.length === 0) return c.data;
+  const p = findPart(c.mime, part);
+  if (!p) return Buffer.alloc(0);
+  if (!DECODABLE.has(p.transferEncoding)) throw new UnknownCte(p.transferEncoding);
+  const out = decodePartBody(c.mime, p);
+  return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+}
+
+function binaryValue(data: Buffer): ImapValue {
+  return data.includes(0) ? literal(data, true) : data;
+}
+
+export interface MessageData {
+  readonly seq: number;
+  /** From the store when plan.meta. */
+  readonly message: MailMessage | null;
+  readonly content: MessageContent | null;
+}
+
+export function structureFor(cache: StructureCache, m: MailMessage, content: MessageContent | null): MessageStructure | null {
+  const cached = cache.get(m.blobId);
+  if (cached || !content) return cached ?? null;
+  const built = structureOf(content.mime);
+  cache.set(m.blobId, built);
+  return built;
+}
+
+/** The response items, in the order planned; FLAGS is added when \Seen was just set. Throws UnknownCte. */
+export function fetchItems(
+  plan: FetchPlan,
+  view: MailboxView,
+  d: MessageData,
+  cache: StructureCache,
+  flagsChanged: boolean,
+): FetchResponseItem[] {
+  const out: FetchResponseItem[] = [];
+  const m = d.message;
+  const c = d.content;
+  let flagsSent = false;
+  for (const a of plan.items) {
+    const name = fetchItemName(a);
+    switch (a.name) {
+      case 'UID':
+        out.push([name, view.uidAt(d.seq)]);
+        break;
+      case 'FLAGS':
+        out.push([name, flagsValue(view.flagsAt(d.seq))]);
+        flagsSent = true;
+        break;
+      case 'MODSEQ':
+        out.push([name, modseqValue(view.modseqAt(d.seq))]);
+        break;
+      case 'INTERNALDATE':
+        out.push([name, internalDateValue(new Date(m!.internalDate))]);
+        break;
+      case 'RFC822.SIZE':
+        out.push([name, m!.size]);
+        break;
+      case 'ENVELOPE':
+        out.push([name, encodeEnvelope(structureFor(cache, m!, c)!.envelope)]);
+        break;
+      case 'BODY':
+      case 'BODYSTRUCTURE':
+        out.push([name, encodeBodyStructure(structureFor(cache, m!, c)!.body, a.name === 'BODYSTRUCTURE')]);
+        break;
+      case 'RFC822':
+        out.push([name, c!.data]);
+        break;
+      case 'RFC822.HEADER':
+        out.push([name, messageHeader(c!.mime, c!.mime.root)]);
+        break;
+      case 'RFC822.TEXT':
+        out.push([name, messageText(c!.mime, c!.mime.root)]);
+        break;
+      case 'BODY[]': {
+        const s = a.section;
+        const whole = s.part.length === 0 && s.text === null;
+        const data = whole ? c!.data : (fetchSection(c!.mime, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? Buffer.alloc(0));
+        out.push([name, slice(data, a.partial)]);
+        break;
+      }
+      case 'BINARY[]':
+        out.push([name, binaryValue(slice(binaryPart(c!, a.part), a.partial))]);
+        break;
+      case 'BINARY.SIZE':
+        out.push([name, binaryPart(c!, a.part).length]);
+        break;
+    }
+  }
+  if (flagsChanged && !flagsSent) out.push(['FLAGS', flagsValue(view.flagsAt(d.seq))]);
+  return out;
+}
+
+/** True when every item comes from the view: the response lines can be built as plain text. */
+export function viewOnly(plan: FetchPlan): boolean {
+  return !plan.meta && plan.items.every((a) => a.name === 'UID' || a.name === 'FLAGS' || a.name === 'MODSEQ');
+}
+
+// Flag lists are interned by the view, so each distinct list is encoded once.
+const flagText = new WeakMap<FlagList, string>();
+
+/** The response line for a view-only FETCH, as text (the common "UID FETCH 1:* (FLAGS)" of a sync). */
+export function viewOnlyLine(plan: FetchPlan, view: MailboxView, seq: number): string {
+  let line = `* ${seq} FETCH (`;
+  plan.items.forEach((a, i) => {
+    if (i > 0) line += ' ';
+    if (a.name === 'UID') line += `UID ${view.uidAt(seq)}`;
+    else if (a.name === 'MODSEQ') line += `MODSEQ (${view.modseqAt(seq)})`;
+    else {
+      const flags = view.flagsAt(seq);
+      let text = flagText.get(flags);
+      if (text === undefined) flagText.set(flags, (text = encodeFlags(flags)));
+      line += `FLAGS ${text}`;
+    }
+  });
+  return line + ')\r\n';
+}

@@ -1,0 +1,85 @@
+/** CREATE (with USE, RFC 6154), DELETE, RENAME, SUBSCRIBE and UNSUBSCRIBE. */
+import { no, ok } from '../../codec/imap/index.js';
+import { isPosternError } from '../../core/errors.js';
+import { ancestors, canonicalName, DELIMITER, findFolder, invalidName } from '../names.js';
+import type { ImapSession } from '../session.js';
+import type { Cmd } from './types.js';
+
+/** Special uses a real folder can have; \All and \Flagged would be virtual folders. */
+const USES = new Map(['\\Archive', '\\Drafts', '\\Junk', '\\Sent', '\\Trash'].map((u) => [u.toLowerCase(), u]));
+
+export async function create(s: ImapSession, cmd: Cmd<'CREATE'>): Promise<Buffer> {
+  // A trailing delimiter only says the client means to create children (RFC 9051 6.3.4).
+  let name = canonicalName(cmd.mailbox);
+  while (name.endsWith(DELIMITER)) name = name.slice(0, -1);
+  if (name === 'INBOX') return no(cmd.tag, 'INBOX always exists', 'ALREADYEXISTS');
+  const invalid = invalidName(name);
+  if (invalid) return no(cmd.tag, invalid, 'CANNOT');
+  let use: string | null = null;
+  if (cmd.specialUse.length > 0) {
+    use = USES.get(cmd.specialUse[0]!.toLowerCase()) ?? null;
+    if (cmd.specialUse.length > 1 || use === null) return no(cmd.tag, 'Unsupported special use', 'USEATTR');
+  }
+  const repo = s.deps.mailboxes;
+  const accountId = s.account!.id;
+  if (await repo.getFolder(accountId, name)) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
+  const now = s.deps.clock.now();
+  try {
+    // Superior names are created too (RFC 9051 6.3.4), so every level can be selected.
+    for (const parent of ancestors(name)) if (!(await repo.getFolder(accountId, parent))) await repo.createFolder(accountId, parent, null, now);
+    await repo.createFolder(accountId, name, use, now);
+  } catch (e) {
+    // Two sessions creating the same name at once: one of them loses.
+    if (isPosternError(e, 'INVARIANT')) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
+    throw e;
+  }
+  s.log.info({ folder: name }, 'folder created');
+  return ok(cmd.tag, 'CREATE completed');
+}
+
+export async function remove(s: ImapSession, cmd: Cmd<'DELETE'>): Promise<Buffer> {
+  const name = canonicalName(cmd.mailbox);
+  if (name === 'INBOX') return no(cmd.tag, 'INBOX cannot be deleted', 'CANNOT');
+  const folder = await findFolder(s, name);
+  if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
+  if (s.selected?.id === folder.id) {
+    s.deselect();
+    s.send(ok(null, 'Mailbox closed', 'CLOSED'));
+  }
+  await s.deps.mailboxes.deleteFolder(folder.id);
+  s.deps.notifier.changed(folder.id);
+  s.log.info({ folder: name }, 'folder deleted');
+  return ok(cmd.tag, 'DELETE completed');
+}
+
+export async function rename(s: ImapSession, cmd: Cmd<'RENAME'>): Promise<Buffer> {
+  const from = canonicalName(cmd.from);
+  let to = canonicalName(cmd.to);
+  while (to.endsWith(DELIMITER)) to = to.slice(0, -1);
+  const invalid = invalidName(to);
+  if (invalid) return no(cmd.tag, invalid, 'CANNOT');
+  if (to === 'INBOX') return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
+  if (to.startsWith(from + DELIMITER)) return no(cmd.tag, 'A mailbox cannot be moved into itself', 'CANNOT');
+  const repo = s.deps.mailboxes;
+  const folder = await findFolder(s, from);
+  if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
+  if (await repo.getFolder(s.account!.id, to)) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
+  try {
+    await repo.renameFolder(s.account!.id, from, to, s.deps.clock.now());
+  } catch (e) {
+    if (isPosternError(e, 'INVARIANT')) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
+    throw e;
+  }
+  // Renaming INBOX moved its messages out; sessions that have it open must hear.
+  if (from === 'INBOX') s.deps.notifier.changed(folder.id);
+  if (s.selected?.id === folder.id && from !== 'INBOX') s.selected.name = to;
+  s.log.info({ from, to }, 'folder renamed');
+  return ok(cmd.tag, 'RENAME completed');
+}
+
+export async function subscribe(s: ImapSession, cmd: Cmd<'SUBSCRIBE' | 'UNSUBSCRIBE'>): Promise<Buffer> {
+  const folder = await findFolder(s, cmd.mailbox);
+  if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
+  await s.deps.mailboxes.setSubscribed(folder.id, cmd.name === 'SUBSCRIBE');
+  return ok(cmd.tag, `${cmd.name} completed`);
+}

@@ -1,0 +1,124 @@
+/** LIST, LSUB, CREATE, DELETE, RENAME, STATUS, quotas, and SELECT with QRESYNC. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RawClient, startHarness, type Harness } from './testing/harness.js';
+
+let h: Harness;
+let c: RawClient;
+
+beforeEach(async () => {
+  h = await startHarness({ quotaBytes: 10 * 1024 });
+  c = await RawClient.tls(h.ports.tls);
+  await c.line();
+  await c.login();
+});
+afterEach(async () => {
+  c.close();
+  await h.close();
+});
+
+describe('folders', () => {
+  it('creates parents, lists with children and special use, renames with children, deletes', async () => {
+    expect(await c.command('a', 'CREATE Projects/2024/')).toEqual(['a OK CREATE completed']);
+    expect(await c.command('b', 'CREATE Projects')).toEqual(['b NO [ALREADYEXISTS] Mailbox already exists']);
+    expect(await c.command('c', 'CREATE inbox')).toEqual(['c NO [ALREADYEXISTS] INBOX always exists']);
+    expect(await c.command('d', 'CREATE "Bad*Name"')).toEqual(['d NO [CANNOT] Mailbox name contains a character that is not allowed']);
+    expect(await c.command('e', 'LIST "" %')).toEqual([
+      '* LIST (\\HasNoChildren) "/" "INBOX"',
+      '* LIST (\\HasNoChildren \\Archive) "/" "Archive"',
+      '* LIST (\\HasNoChildren \\Drafts) "/" "Drafts"',
+      '* LIST (\\HasNoChildren \\Junk) "/" "Junk"',
+      '* LIST (\\HasChildren) "/" "Projects"',
+      '* LIST (\\HasNoChildren \\Sent) "/" "Sent"',
+      '* LIST (\\HasNoChildren \\Trash) "/" "Trash"',
+      'e OK LIST completed',
+    ]);
+    expect(await c.command('f', 'LIST "Projects/" *')).toEqual(['* LIST (\\HasNoChildren) "/" "Projects/2024"', 'f OK LIST completed']);
+    expect(await c.command('g', 'LIST "" ""')).toEqual(['* LIST (\\Noselect) "/" ""', 'g OK LIST completed']);
+    expect(await c.command('h', 'RENAME Projects Work')).toEqual(['h OK RENAME completed']);
+    expect(await c.command('i', 'DELETE Work')).toEqual(['i OK DELETE completed']);
+    // The child stays; its parent is now only a name.
+    expect(await c.command('j', 'LIST "" Work*')).toEqual(['* LIST (\\Noselect \\HasChildren) "/" "Work"', '* LIST (\\HasNoChildren) "/" "Work/2024"', 'j OK LIST completed']);
+    expect(await c.command('k', 'SELECT Work')).toEqual(['k NO [NONEXISTENT] No such mailbox']);
+    expect(await c.command('l', 'DELETE INBOX')).toEqual(['l NO [CANNOT] INBOX cannot be deleted']);
+    expect(await c.command('m', 'RENAME Nope Other')).toEqual(['m NO [NONEXISTENT] No such mailbox']);
+  });
+
+  it('answers LIST-EXTENDED selection and return options, and LSUB', async () => {
+    await c.command('a', 'CREATE Lists/Dev (USE (\\Archive))');
+    await c.command('b', 'UNSUBSCRIBE Lists');
+    await c.command('c', 'UNSUBSCRIBE Junk');
+    expect(await c.command('d', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "L%"')).toEqual([
+      // Lists exists but is not subscribed: it shows only because of its subscribed child.
+      '* LIST (\\HasChildren) "/" "Lists" ("CHILDINFO" ("SUBSCRIBED"))',
+      'd OK LIST completed',
+    ]);
+    expect(await c.command('e', 'LIST (SPECIAL-USE) "" * RETURN (STATUS (MESSAGES UIDNEXT))')).toEqual([
+      '* LIST (\\HasNoChildren \\Archive) "/" "Archive"',
+      '* STATUS "Archive" (MESSAGES 0 UIDNEXT 1)',
+      '* LIST (\\HasNoChildren \\Drafts) "/" "Drafts"',
+      '* STATUS "Drafts" (MESSAGES 0 UIDNEXT 1)',
+      '* LIST (\\HasNoChildren \\Junk) "/" "Junk"',
+      '* STATUS "Junk" (MESSAGES 0 UIDNEXT 1)',
+      '* LIST (\\HasNoChildren \\Archive) "/" "Lists/Dev"',
+      '* STATUS "Lists/Dev" (MESSAGES 0 UIDNEXT 1)',
+      '* LIST (\\HasNoChildren \\Sent) "/" "Sent"',
+      '* STATUS "Sent" (MESSAGES 0 UIDNEXT 1)',
+      '* LIST (\\HasNoChildren \\Trash) "/" "Trash"',
+      '* STATUS "Trash" (MESSAGES 0 UIDNEXT 1)',
+      'e OK LIST completed',
+    ]);
+    expect(await c.command('f', 'LSUB "" %')).toEqual([
+      '* LSUB () "/" "INBOX"',
+      '* LSUB () "/" "Archive"',
+      '* LSUB () "/" "Drafts"',
+      '* LSUB (\\Noselect) "/" "Lists"',
+      '* LSUB () "/" "Sent"',
+      '* LSUB () "/" "Trash"',
+      'f OK LSUB completed',
+    ]);
+    expect(await c.command('g', 'CREATE X (USE (\\All))')).toEqual(['g NO [USEATTR] Unsupported special use']);
+  });
+
+  it('sends mailbox names in modified UTF-7, or UTF-8 once IMAP4rev2 is enabled', async () => {
+    expect(await c.command('a', 'CREATE "Entw&APw-rfe"')).toEqual(['a OK CREATE completed']);
+    expect(await c.command('b', 'LIST "" Entw*')).toEqual(['* LIST (\\HasNoChildren) "/" "Entw&APw-rfe"', 'b OK LIST completed']);
+    await c.command('c', 'ENABLE IMAP4rev2');
+    const utf8 = (await c.command('d', 'LIST "" Entw*')).map((l) => Buffer.from(l, 'latin1').toString('utf8'));
+    expect(utf8).toEqual(['* LIST (\\HasNoChildren) "/" "Entwürfe"', 'd OK LIST completed']);
+    expect((await c.command('e', 'SELECT "Entwürfe"')).at(-1)).toBe('e OK [READ-WRITE] SELECT completed');
+  });
+});
+
+describe('STATUS and quota', () => {
+  it('counts without selecting and reports storage against the quota', async () => {
+    await h.deliver('INBOX', 'Subject: one\n\nx\n', ['\\Seen']);
+    await h.deliver('INBOX', 'Subject: two\n\nyy\n', ['\\Deleted']);
+    const inbox = (await h.meta.mailboxes.getFolder(h.account.id, 'INBOX'))!;
+    expect(await c.command('a', 'STATUS INBOX (MESSAGES UNSEEN DELETED SIZE UIDNEXT UIDVALIDITY HIGHESTMODSEQ)')).toEqual([
+      `* STATUS "INBOX" (MESSAGES 2 UNSEEN 1 DELETED 1 SIZE 39 UIDNEXT 3 UIDVALIDITY ${inbox.uidValidity} HIGHESTMODSEQ ${inbox.highestModseq})`,
+      'a OK STATUS completed',
+    ]);
+    expect(await c.command('b', 'GETQUOTAROOT INBOX')).toEqual(['* QUOTAROOT "INBOX" ""', '* QUOTA "" (STORAGE 1 10)', 'b OK GETQUOTAROOT completed']);
+    expect(await c.command('c', 'GETQUOTA ""')).toEqual(['* QUOTA "" (STORAGE 1 10)', 'c OK GETQUOTA completed']);
+    expect(await c.command('d', 'SETQUOTA "" (STORAGE 1)')).toEqual(['d NO [NOPERM] Quotas are set by the administrator']);
+  });
+});
+
+describe('QRESYNC', () => {
+  it('replays what changed since a known modseq on SELECT', async () => {
+    for (let i = 1; i <= 4; i++) await h.deliver('INBOX', `Subject: ${i}\n\nx\n`);
+    const inbox = (await h.meta.mailboxes.getFolder(h.account.id, 'INBOX'))!;
+    const known = inbox.highestModseq;
+    await h.meta.mailboxes.storeFlags(inbox.id, { uids: [2], op: 'add', flags: ['\\Seen'] });
+    await h.meta.mailboxes.expunge(inbox.id, [3]);
+    expect(await c.command('a', `SELECT INBOX (QRESYNC (${inbox.uidValidity} ${known}))`)).toEqual(['a BAD QRESYNC is not enabled']);
+    await c.command('b', 'ENABLE QRESYNC');
+    const r = await c.command('c', `SELECT INBOX (QRESYNC (${inbox.uidValidity} ${known} 1:4))`);
+    expect(r.slice(-3)).toEqual(['* VANISHED (EARLIER) 3', `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${known + 1}))`, 'c OK [READ-WRITE] SELECT completed']);
+    expect(await c.command('d', `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${known} VANISHED)`)).toEqual([
+      '* VANISHED (EARLIER) 3',
+      `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${known + 1}))`,
+      'd OK FETCH completed',
+    ]);
+  });
+});

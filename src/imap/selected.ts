@@ -1,0 +1,160 @@
+/**
+ * The selected folder of one session: its view, the notifier subscription,
+ * and the untagged updates (EXPUNGE or VANISHED, EXISTS, FETCH FLAGS) the
+ * client is owed. Changes are fetched from the store only after the notifier
+ * said the folder changed, so an idle session costs nothing.
+ */
+import {
+  existsResponse,
+  expungeResponse,
+  fetchResponse,
+  flagsResponse,
+  flagsValue,
+  modseqValue,
+  ok,
+  vanishedResponse,
+  type FetchResponseItem,
+} from '../codec/imap/index.js';
+import { isPosternError } from '../core/errors.js';
+import type { MailboxNotifier } from '../mailbox/notify.js';
+import { MailboxView } from '../mailbox/view.js';
+import type { Folder, MailboxRepo } from '../store/types.js';
+
+export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
+
+export interface UpdateOptions {
+  /** EXPUNGE may be sent now (not while answering FETCH, STORE or SEARCH). */
+  readonly expunge: boolean;
+  readonly qresync: boolean;
+  readonly condstore: boolean;
+}
+
+export class SelectedMailbox {
+  /** The notifier reported a change not yet fetched. */
+  dirty = false;
+  name: string;
+  private announceExists = false;
+  private readonly changed = new Set<number>();
+  private keywordCount: number;
+  private keywordsDirty = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    readonly folder: Folder,
+    readonly view: MailboxView,
+    readonly readOnly: boolean,
+    notifier: MailboxNotifier,
+    onChange: () => void,
+  ) {
+    this.name = folder.name;
+    this.keywordCount = view.keywords().size;
+    this.unsubscribe = notifier.subscribe(folder.id, () => {
+      this.dirty = true;
+      onChange();
+    });
+  }
+
+  static async open(repo: MailboxRepo, folder: Folder, readOnly: boolean, notifier: MailboxNotifier, onChange: () => void): Promise<SelectedMailbox> {
+    // Folder first, then the list: a change in between is seen twice, never missed.
+    const fresh = (await repo.getFolderById(folder.id)) ?? folder;
+    const index = await repo.listIndex(folder.id);
+    const view = new MailboxView(folder.id, fresh.uidValidity, index, fresh.highestModseq);
+    return new SelectedMailbox(fresh, view, readOnly, notifier, onChange);
+  }
+
+  get id(): number {
+    return this.folder.id;
+  }
+
+  /** The UIDNEXT to report: never at or below a UID the client has seen. */
+  uidNext(storeUidNext: number): number {
+    return Math.max(storeUidNext, this.view.maxUid + 1);
+  }
+
+  /** Folds in changes from the store; 'gone' when the folder was deleted. */
+  async sync(repo: MailboxRepo, force = false): Promise<'ok' | 'gone'> {
+    if (!this.dirty && !force) return 'ok';
+    this.dirty = false;
+    let changes;
+    try {
+      changes = await repo.changesSince(this.folder.id, this.view.highestModseq);
+    } catch (e) {
+      if (isPosternError(e, 'NOT_FOUND')) return 'gone';
+      throw e;
+    }
+    const u = this.view.apply(changes);
+    if (u.added > 0) this.announceExists = true;
+    for (const uid of u.changed) this.changed.add(uid);
+    if (u.added > 0 || u.changed.length > 0) this.keywordsDirty = true;
+    return 'ok';
+  }
+
+  /** Flags this session stored itself: already answered, but a new keyword means a new FLAGS response. */
+  storedFlags(uid: number): void {
+    this.changed.delete(uid);
+    this.keywordsDirty = true;
+  }
+
+  /** The untagged responses owed, in a safe order: expunges, then EXISTS, then flag changes. */
+  takeUpdates(o: UpdateOptions): Buffer[] {
+    const out: Buffer[] = [];
+    if (o.expunge && this.view.pendingExpunges > 0) {
+      const { seqs, uids } = this.view.takeExpunged();
+      for (const uid of uids) this.changed.delete(uid);
+      if (o.qresync) out.push(vanishedResponse(uids, false));
+      else for (const s of seqs) out.push(expungeResponse(s));
+    }
+    if (this.announceExists) {
+      out.push(existsResponse(this.view.exists));
+      this.announceExists = false;
+    }
+    if (this.keywordsDirty) {
+      this.keywordsDirty = false;
+      const keywords = this.view.keywords();
+      if (keywords.size !== this.keywordCount) {
+        this.keywordCount = keywords.size;
+        out.push(flagsResponse([...SYSTEM_FLAGS, ...keywords]));
+        if (!this.readOnly) out.push(ok(null, 'Flags permitted', { code: 'PERMANENTFLAGS', flags: this.permanentFlags(keywords) }));
+      }
+    }
+    if (this.changed.size > 0) {
+      const uids = [...this.changed].sort((a, b) => a - b);
+      this.changed.clear();
+      for (const uid of uids) {
+        const seq = this.view.seqOf(uid);
+        if (seq === 0 || this.view.isExpunged(uid)) continue;
+        out.push(...fetchResponse(seq, this.flagItems(seq, o.condstore)));
+      }
+    }
+    return out;
+  }
+
+  /** UID, FLAGS and (with CONDSTORE) MODSEQ of one message. */
+  flagItems(seq: number, condstore: boolean): FetchResponseItem[] {
+    const items: FetchResponseItem[] = [
+      ['UID', this.view.uidAt(seq)],
+      ['FLAGS', flagsValue(this.view.flagsAt(seq))],
+    ];
+    if (condstore) items.push(['MODSEQ', modseqValue(this.view.modseqAt(seq))]);
+    return items;
+  }
+
+  /** UIDs of the messages flagged \Deleted (and not already expunged), optionally within a filter. */
+  deletedUids(within?: (uid: number) => boolean): number[] {
+    const out: number[] = [];
+    const v = this.view;
+    for (let seq = 1; seq <= v.exists; seq++) {
+      const uid = v.uidAt(seq);
+      if (v.flagsAt(seq).includes('\\Deleted') && !v.isExpunged(uid) && (!within || within(uid))) out.push(uid);
+    }
+    return out;
+  }
+
+  permanentFlags(keywords: Iterable<string> = this.view.keywords()): string[] {
+    return this.readOnly ? [] : [...SYSTEM_FLAGS, ...keywords, '\\*'];
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}

@@ -1,0 +1,59 @@
+import type { SecureContextOptions } from 'node:tls';
+import type { Clock } from '../core/clock.js';
+import type { Directory } from '../directory/directory.js';
+import type { MailboxNotifier } from '../mailbox/notify.js';
+import type { Logger } from '../metrics/logger.js';
+import type { FailureThrottle } from '../net/throttle.js';
+import type { BlobStore, MailboxRepo } from '../store/types.js';
+
+export interface ImapLimits {
+  /** Open connections on one listener. */
+  maxConnections: number;
+  /** Open connections on one listener from one client address (each listener counts its own, as SMTP does). */
+  maxConnectionsPerClient: number;
+  /** Largest literal (an APPENDed message); also advertised as APPENDLIMIT. */
+  maxLiteralSize: number;
+  /** Longest command line, literals excluded. */
+  maxLineLength: number;
+  /** Inactivity allowed once logged in; RFC 9051 5.4 asks for at least 30 minutes. */
+  idleTimeoutMs: number;
+  /** Time allowed before a successful login (and inactivity before it). */
+  preAuthTimeoutMs: number;
+}
+
+export interface ImapDeps {
+  hostname: string;
+  directory: Directory;
+  mailboxes: MailboxRepo;
+  blobs: BlobStore;
+  /** Every session that changes a folder calls changed(); selected sessions subscribe. */
+  notifier: MailboxNotifier;
+  clock: Clock;
+  log: Logger;
+  /** The server's own certificate and key. */
+  tls: SecureContextOptions;
+  limits: ImapLimits;
+  /** Shared with the other listeners, so guessing on 143 and 993 (and SMTP) counts together. */
+  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
+}
+
+export interface ImapListener {
+  /** Binds and resolves with the bound port (useful with port 0). */
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting, says BYE to every client and waits for them to go. */
+  close(): Promise<void>;
+  /** Open connections (TLS handshakes in progress included). */
+  connectionCount(): number;
+}
+
+export type ImapMode = 'starttls' | 'tls';
+
+/** Limits when the configuration names none (the APPEND limit follows smtp.max_message_size in the server). */
+export const DEFAULT_IMAP_LIMITS: ImapLimits = {
+  maxConnections: 10_000,
+  maxConnectionsPerClient: 100,
+  maxLiteralSize: 25 * 1024 * 1024,
+  maxLineLength: 64 * 1024,
+  idleTimeoutMs: 30 * 60_000,
+  preAuthTimeoutMs: 60_000,
+};

@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { MailMessage } from '../store/types.js';
+import { MailboxView } from './view.js';
+
+const msg = (uid: number, flags: string[], modseq: number): MailMessage => ({ id: uid, folderId: 1, uid, blobId: 'b', size: 1, internalDate: 0, flags, modseq });
+
+describe('MailboxView', () => {
+  it('maps sequence numbers and UIDs and keeps expunged messages until they are announced', () => {
+    const v = new MailboxView(1, 7, [3, 5, 9, 12].map((uid) => ({ uid, flags: [], modseq: uid })), 12);
+    expect([v.exists, v.maxUid, v.seqOf(9), v.seqOf(4), v.uidAt(4)]).toEqual([4, 12, 3, 0, 12]);
+    expect(v.seqRangeForUids(4, 10)).toEqual([2, 3]);
+    expect(v.seqRangeForUids(13, 20)).toBeNull();
+    const u = v.apply({ changed: [msg(5, ['\\Seen'], 13), msg(14, [], 15)], expunged: [3, 9, 100], highestModseq: 16 });
+    expect(u).toEqual({ added: 1, changed: [5], expunged: [3, 9] });
+    // Nothing moves until the expunges are taken.
+    expect([v.exists, v.seqOf(12), v.isExpunged(9), v.flagsAt(2)]).toEqual([5, 4, true, ['\\Seen']]);
+    expect(v.takeExpunged()).toEqual({ seqs: [3, 1], uids: [3, 9] });
+    expect([v.exists, v.uidAt(1), v.uidAt(2), v.uidAt(3), v.highestModseq]).toEqual([3, 5, 12, 14, 16]);
+    // A change seen again (same modseq) is not reported twice.
+    expect(v.apply({ changed: [msg(5, ['\\Seen'], 13)], expunged: [], highestModseq: 16 }).changed).toEqual([]);
+  });
+
+  it('shares one array for equal flag sets and lists keywords', () => {
+    const v = new MailboxView(1, 1, [{ uid: 1, flags: ['b', '\\Seen'], modseq: 1 }, { uid: 2, flags: ['\\Seen', 'b'], modseq: 1 }], 1);
+    expect(v.flagsAt(1)).toBe(v.flagsAt(2));
+    expect([...v.keywords()]).toEqual(['b']);
+    expect(v.firstUnseen()).toBe(0);
+  });
+
+  it('agrees with a plain list model under any sequence of changes', () => {
+    type Op = { kind: 'add'; n: number } | { kind: 'flag'; pick: number } | { kind: 'expunge'; pick: number } | { kind: 'take' };
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('add' as const), n: fc.integer({ min: 1, max: 4 }) }),
+      fc.record({ kind: fc.constant('flag' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('expunge' as const), pick: fc.nat() }),
+      fc.record({ kind: fc.constant('take' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops: Op[]) => {
+        const v = new MailboxView(1, 1, [], 0);
+        let model: { uid: number; flags: string[]; gone: boolean }[] = [];
+        let nextUid = 1;
+        let modseq = 0;
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            const added: MailMessage[] = [];
+            for (let i = 0; i < o.n; i++) {
+              added.push(msg(nextUid, [], ++modseq));
+              model.push({ uid: nextUid++, flags: [], gone: false });
+            }
+            v.apply({ changed: added, expunged: [], highestModseq: modseq });
+          } else if (o.kind === 'flag' || o.kind === 'expunge') {
+            const live = model.filter((m) => !m.gone);
+            if (live.length === 0) continue;
+            const target = live[o.pick % live.length]!;
+            if (o.kind === 'flag') {
+              target.flags = [`k${++modseq}`];
+              v.apply({ changed: [msg(target.uid, target.flags, modseq)], expunged: [], highestModseq: modseq });
+            } else {
+              target.gone = true;
+              v.apply({ changed: [], expunged: [target.uid], highestModseq: ++modseq });
+            }
+          } else {
+            const expected = model.map((m, i) => ({ seq: i + 1, m })).filter((x) => x.m.gone);
+            expect(v.takeExpunged()).toEqual({ seqs: expected.map((x) => x.seq).reverse(), uids: expected.map((x) => x.m.uid) });
+            model = model.filter((m) => !m.gone);
+          }
+          expect(v.exists).toBe(model.length);
+          model.forEach((m, i) => {
+            expect(v.uidAt(i + 1)).toBe(m.uid);
+            expect(v.seqOf(m.uid)).toBe(i + 1);
+            expect(v.isExpunged(m.uid)).toBe(m.gone);
+            if (!m.gone) expect([...v.flagsAt(i + 1)]).toEqual(m.flags);
+          });
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,234 @@
+/**
+ * What one session knows of a selected folder: message sequence numbers ⇄
+ * UIDs with each message's flags and modseq, as last told to the client.
+ * Other writers' changes come in through apply() (from changesSince); messages
+ * they expunged stay in place, marked, until the protocol may announce them
+ * (takeExpunged), so sequence numbers never shift under a client mid-command.
+ *
+ * Sized for 100,000 messages: parallel arrays, binary search for UID → seq,
+ * one compaction pass per batch of expunges, and flag lists interned so
+ * messages with the same flags share one frozen array.
+ */
+import type { FolderChanges } from '../store/types.js';
+
+export type FlagList = readonly string[];
+
+/** One message as the view is built from it. */
+export interface ViewEntry {
+  readonly uid: number;
+  readonly flags: readonly string[];
+  readonly modseq: number;
+}
+
+/** What apply() found, for the untagged responses the client is owed. */
+export interface ViewUpdate {
+  /** New messages appended at the end (send EXISTS). */
+  readonly added: number;
+  /** UIDs whose flags or modseq changed (send FETCH FLAGS). */
+  readonly changed: readonly number[];
+  /** UIDs newly marked expunged (announce when permitted). */
+  readonly expunged: readonly number[];
+}
+
+const EMPTY: FlagList = Object.freeze([]);
+
+/** Shares one frozen array per distinct flag set. */
+class FlagInterner {
+  private readonly sets = new Map<string, FlagList>([['', EMPTY]]);
+
+  intern(flags: readonly string[]): FlagList {
+    if (flags.length === 0) return EMPTY;
+    const sorted = flags.length === 1 ? flags : [...flags].sort();
+    const key = sorted.join(' ');
+    let set = this.sets.get(key);
+    if (!set) {
+      set = Object.freeze([...sorted]);
+      this.sets.set(key, set);
+    }
+    return set;
+  }
+
+  /** Every keyword (flag not starting with "\") in any interned set. */
+  keywords(): Set<string> {
+    const out = new Set<string>();
+    for (const set of this.sets.values()) for (const f of set) if (!f.startsWith('\\')) out.add(f);
+    return out;
+  }
+}
+
+export class MailboxView {
+  private uids: number[] = [];
+  private flagLists: FlagList[] = [];
+  private modseqs: number[] = [];
+  /** Expunged in the store, not yet announced to the client. */
+  private readonly gone = new Set<number>();
+  private readonly interner = new FlagInterner();
+  /** The store modseq this view reflects (the folder's HIGHESTMODSEQ when it was last synced). */
+  highestModseq: number;
+
+  constructor(
+    readonly folderId: number,
+    readonly uidValidity: number,
+    entries: Iterable<ViewEntry>,
+    highestModseq: number,
+  ) {
+    this.highestModseq = highestModseq;
+    let last = 0;
+    for (const e of entries) {
+      if (e.uid <= last) continue; // defensive: the store lists ascending, unique UIDs
+      last = e.uid;
+      this.uids.push(e.uid);
+      this.flagLists.push(this.interner.intern(e.flags));
+      this.modseqs.push(e.modseq);
+    }
+  }
+
+  /** Messages the client knows of (EXISTS), expunged-but-unannounced ones included. */
+  get exists(): number {
+    return this.uids.length;
+  }
+
+  /** The highest UID in the view, 0 when empty. */
+  get maxUid(): number {
+    return this.uids.length > 0 ? this.uids[this.uids.length - 1]! : 0;
+  }
+
+  uidAt(seq: number): number {
+    return this.uids[seq - 1] ?? 0;
+  }
+
+  flagsAt(seq: number): FlagList {
+    return this.flagLists[seq - 1] ?? EMPTY;
+  }
+
+  modseqAt(seq: number): number {
+    return this.modseqs[seq - 1] ?? 0;
+  }
+
+  /** Sequence number of a UID, 0 when the view does not hold it. */
+  seqOf(uid: number): number {
+    const i = this.lowerBound(uid);
+    return this.uids[i] === uid ? i + 1 : 0;
+  }
+
+  /** Index of the first UID >= uid. */
+  lowerBound(uid: number): number {
+    let lo = 0;
+    let hi = this.uids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.uids[mid]! < uid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** True when the message was expunged by another writer and not yet announced. */
+  isExpunged(uid: number): boolean {
+    return this.gone.size > 0 && this.gone.has(uid);
+  }
+
+  get pendingExpunges(): number {
+    return this.gone.size;
+  }
+
+  /** Sequence numbers (ascending) of UIDs within [lo, hi]. */
+  seqRangeForUids(lo: number, hi: number): [number, number] | null {
+    const a = this.lowerBound(lo);
+    const b = this.lowerBound(hi + 1);
+    return a < b ? [a + 1, b] : null;
+  }
+
+  /** Keywords in use in this folder, for the FLAGS response. */
+  keywords(): Set<string> {
+    return this.interner.keywords();
+  }
+
+  /** First message without \Seen (IMAP4rev1 UNSEEN response code), 0 when none. */
+  firstUnseen(): number {
+    for (let i = 0; i < this.flagLists.length; i++) if (!this.flagLists[i]!.includes('\\Seen')) return i + 1;
+    return 0;
+  }
+
+  /** Records flags this session itself stored; returns whether the UID is held. */
+  setFlags(uid: number, flags: readonly string[], modseq: number): boolean {
+    const seq = this.seqOf(uid);
+    if (seq === 0 || this.isExpunged(uid)) return false;
+    this.flagLists[seq - 1] = this.interner.intern(flags);
+    if (modseq > this.modseqs[seq - 1]!) this.modseqs[seq - 1] = modseq;
+    return true;
+  }
+
+  /** Adds messages this session appended or another writer delivered (UIDs above maxUid only). */
+  private append(uid: number, flags: readonly string[], modseq: number): boolean {
+    if (uid <= this.maxUid) return false;
+    this.uids.push(uid);
+    this.flagLists.push(this.interner.intern(flags));
+    this.modseqs.push(modseq);
+    return true;
+  }
+
+  /**
+   * Folds in what changed in the store since highestModseq. Changes the view
+   * already holds (same or older modseq) are ignored, so a change may be
+   * applied twice harmlessly.
+   */
+  apply(changes: FolderChanges): ViewUpdate {
+    let added = 0;
+    const changed: number[] = [];
+    const expunged: number[] = [];
+    for (const m of changes.changed) {
+      const seq = this.seqOf(m.uid);
+      if (seq === 0) {
+        if (this.append(m.uid, m.flags, m.modseq)) added++;
+        continue;
+      }
+      if (this.isExpunged(m.uid) || m.modseq <= this.modseqs[seq - 1]!) continue;
+      this.flagLists[seq - 1] = this.interner.intern(m.flags);
+      this.modseqs[seq - 1] = m.modseq;
+      changed.push(m.uid);
+    }
+    for (const uid of changes.expunged) {
+      if (this.seqOf(uid) === 0 || this.gone.has(uid)) continue;
+      this.gone.add(uid);
+      expunged.push(uid);
+    }
+    if (changes.highestModseq > this.highestModseq) this.highestModseq = changes.highestModseq;
+    return { added, changed, expunged };
+  }
+
+  /** Marks UIDs as expunged (this session's own EXPUNGE or MOVE); unknown UIDs are ignored. */
+  markExpunged(uids: Iterable<number>): void {
+    for (const uid of uids) if (this.seqOf(uid) !== 0) this.gone.add(uid);
+  }
+
+  /**
+   * Removes every expunged message and returns them in the order to announce:
+   * `seqs` descending (each EXPUNGE leaves the numbers below it unchanged) and
+   * `uids` ascending (for VANISHED).
+   */
+  takeExpunged(): { seqs: number[]; uids: number[] } {
+    if (this.gone.size === 0) return { seqs: [], uids: [] };
+    const seqs: number[] = [];
+    const uids: number[] = [];
+    let w = 0;
+    for (let r = 0; r < this.uids.length; r++) {
+      const uid = this.uids[r]!;
+      if (this.gone.has(uid)) {
+        seqs.push(r + 1);
+        uids.push(uid);
+        continue;
+      }
+      this.uids[w] = uid;
+      this.flagLists[w] = this.flagLists[r]!;
+      this.modseqs[w] = this.modseqs[r]!;
+      w++;
+    }
+    this.uids.length = w;
+    this.flagLists.length = w;
+    this.modseqs.length = w;
+    this.gone.clear();
+    seqs.reverse();
+    return { seqs, uids };
+  }
+}
