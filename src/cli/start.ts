@@ -42,7 +42,9 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   const q = config.queue;
   const local = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, log.child({ part: 'local-delivery' }), {
     batch: 64,
-    leaseMs: 5 * 60_000,
+    // A local delivery is one store transaction: a short lease means mail that
+    // was in hand when a node died is delivered soon after it restarts.
+    leaseMs: 30_000,
     pollMs: 1000,
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,

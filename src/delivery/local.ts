@@ -6,6 +6,7 @@ import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
 import type { DirectoryRepo } from '../store/types.js';
 import { backoffMs } from '../queue/spool.js';
+import { Pump } from './pump.js';
 
 export interface LocalDeliveryOptions {
   batch: number;
@@ -22,11 +23,7 @@ export interface LocalDeliveryOptions {
  * the message either still queued or delivered, never both, never neither.
  */
 export class LocalDelivery {
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private again = false;
-  private stopped = true;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly pump: Pump;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -36,42 +33,22 @@ export class LocalDelivery {
     private readonly opts: LocalDeliveryOptions,
     private readonly directory?: DirectoryRepo,
     private readonly notifier?: MailboxNotifier,
-  ) {}
+  ) {
+    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery');
+  }
 
   start(): void {
-    this.stopped = false;
-    this.kick();
+    this.pump.start();
   }
 
   /** Runs a pass now (or right after the current one). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = true;
-    this.idle = this.pass()
-      .then(() => undefined)
-      .catch((e: unknown) => this.log.error({ err: e }, 'local delivery pass failed'))
-      .finally(() => {
-        this.running = false;
-        if (this.stopped) return;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        } else {
-          this.timer = setTimeout(() => this.kick(), this.opts.pollMs);
-        }
-      });
+    this.pump.kick();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.idle;
+    this.pump.halt();
+    await this.pump.idle;
   }
 
   /** One pass: delivers everything due; returns how many recipients were handled. */

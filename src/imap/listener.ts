@@ -4,6 +4,7 @@
  * the first byte and a refused client still gets a BYE it can read.
  */
 import net from 'node:net';
+import { ConnectionTable } from '../net/connections.js';
 import tls from 'node:tls';
 import { ImapCommandReader } from '../codec/imap/index.js';
 import { PosternError } from '../core/errors.js';
@@ -18,43 +19,11 @@ const MAX_REFUSING = 64;
 /** How long close() waits for clients to leave after BYE. */
 const CLOSE_WAIT_MS = 5_000;
 
-class ClientTable {
-  private total = 0;
-  private readonly perClient = new Map<string, number>();
-
-  constructor(
-    private readonly maxTotal: number,
-    private readonly maxPerClient: number,
-  ) {}
-
-  refusal(ip: string): 'total' | 'client' | null {
-    if (this.total >= this.maxTotal) return 'total';
-    if ((this.perClient.get(ip) ?? 0) >= this.maxPerClient) return 'client';
-    return null;
-  }
-
-  admit(ip: string): void {
-    this.total++;
-    this.perClient.set(ip, (this.perClient.get(ip) ?? 0) + 1);
-  }
-
-  release(ip: string): void {
-    this.total--;
-    const n = (this.perClient.get(ip) ?? 1) - 1;
-    if (n <= 0) this.perClient.delete(ip);
-    else this.perClient.set(ip, n);
-  }
-
-  get size(): number {
-    return this.total;
-  }
-}
-
 export function createImapListener(mode: ImapMode, deps: ImapDeps): ImapListener {
   if (!deps.tls.key || !deps.tls.cert) throw new PosternError('CONFIG_INVALID', `imap ${mode}: a TLS certificate and key are required`);
   const secureContext = tls.createSecureContext({ ...deps.tls, minVersion: deps.tls.minVersion ?? 'TLSv1.2' });
   const log = deps.log.child({ listener: `imap-${mode}` });
-  const clients = new ClientTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
+  const clients = new ConnectionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
   const cache = new Lru<string, MessageStructure>(STRUCTURE_CACHE_ENTRIES);
   const open = new Set<ImapConnection>();
   let refusing = 0;

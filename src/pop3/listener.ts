@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { PosternError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { Pop3Connection } from './connection.js';
-import { ConnectionTable } from './limits.js';
+import { ConnectionTable } from '../net/connections.js';
 import { MaildropLocks } from './locks.js';
 import { Pop3Session, type SessionContext } from './session.js';
 import type { Pop3Deps, Pop3Listener, Pop3Mode } from './types.js';

@@ -1,4 +1,5 @@
 import type { Logger } from '../metrics/logger.js';
+import { ConnectionTable } from '../net/connections.js';
 import type { Account, NewRecipient } from '../store/types.js';
 
 /** What postern remembers about one SMTP session, beside smtp-server's own session object. */
@@ -23,24 +24,21 @@ export interface SessionState {
  */
 export class SessionTable {
   private readonly sessions = new Map<string, SessionState>();
-  private readonly perClient = new Map<string, number>();
+  private readonly connections: ConnectionTable;
 
-  constructor(
-    private readonly maxTotal: number,
-    private readonly maxPerClient: number,
-  ) {}
+  constructor(maxTotal: number, maxPerClient: number) {
+    this.connections = new ConnectionTable(maxTotal, maxPerClient);
+  }
 
   /** Which limit refuses a new session from `ip`, or null to admit it. */
   refusal(ip: string): 'total' | 'client' | null {
-    if (this.sessions.size >= this.maxTotal) return 'total';
-    if ((this.perClient.get(ip) ?? 0) >= this.maxPerClient) return 'client';
-    return null;
+    return this.connections.refusal(ip);
   }
 
   admit(id: string, ip: string, log: Logger): SessionState {
     const s: SessionState = { ip, log, tls: null, account: null, sendable: new Set(), authFailures: 0, sender: '', recipients: new Map(), messages: 0 };
     this.sessions.set(id, s);
-    this.perClient.set(ip, (this.perClient.get(ip) ?? 0) + 1);
+    this.connections.admit(ip);
     return s;
   }
 
@@ -52,9 +50,7 @@ export class SessionTable {
     const s = this.sessions.get(id);
     if (!s) return undefined;
     this.sessions.delete(id);
-    const n = (this.perClient.get(s.ip) ?? 1) - 1;
-    if (n <= 0) this.perClient.delete(s.ip);
-    else this.perClient.set(s.ip, n);
+    this.connections.release(s.ip);
     return s;
   }
 

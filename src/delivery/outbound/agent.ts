@@ -7,6 +7,7 @@
  * a crash after the peer's 250 but before it is recorded sends the message
  * again when the lease expires — as in every MTA.
  */
+import { Pump } from '../pump.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../metrics/logger.js';
 import type { DnsResolver } from '../../net/dns/types.js';
@@ -86,18 +87,15 @@ export class OutboundDelivery {
   private fresh = false;
   private finishedSincePurge = 0;
   private readonly open = new Set<Connected>();
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-  private again = false;
-  private stopped = true;
   /** Set by stop(): jobs not yet started go back to the queue. */
   private stopping = false;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly passes: Pump;
 
   constructor(
     private readonly d: OutboundDeps,
     private readonly o: OutboundOptions,
   ) {
+    this.passes = new Pump(() => this.pass(), o.pollMs, d.log, 'outbound delivery');
     this.outcome = new OutcomeRecorder({
       queue: d.queue,
       blobs: d.blobs,
@@ -129,51 +127,30 @@ export class OutboundDelivery {
   }
 
   start(): void {
-    this.stopped = false;
     this.stopping = false;
-    this.kick();
+    this.passes.start();
   }
 
   /** Runs a pass now (or right after the current one). */
   kick(): void {
-    if (this.stopped) return;
+    if (this.passes.stopped) return;
     this.fresh = true;
-    if (this.running) {
-      this.again = true;
-      this.wake?.();
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = true;
-    this.idle = this.pass()
-      .then(() => undefined)
-      .catch((e: unknown) => this.d.log.error({ err: e }, 'outbound delivery pass failed'))
-      .finally(() => {
-        this.running = false;
-        if (this.stopped) return;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        } else {
-          this.timer = setTimeout(() => this.kick(), this.o.pollMs);
-        }
-      });
+    if (this.passes.running) this.wake?.();
+    this.passes.kick();
   }
 
   /** Finishes the transactions under way; jobs not yet started go back to the queue. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.passes.halt();
     this.stopping = true;
-    if (this.timer) clearTimeout(this.timer);
     for (const st of this.dests.values()) for (const idle of st.idle.splice(0)) idle(undefined);
     this.wake?.();
     let grace: NodeJS.Timeout | undefined;
-    const late = await Promise.race([this.idle.then(() => false), new Promise<boolean>((r) => (grace = setTimeout(() => r(true), this.o.stopGraceMs ?? 10_000)))]);
+    const late = await Promise.race([this.passes.idle.then(() => false), new Promise<boolean>((r) => (grace = setTimeout(() => r(true), this.o.stopGraceMs ?? 10_000)))]);
     clearTimeout(grace);
     // Cut what is still running: those recipients are deferred (or retried after their lease if we die first).
     if (late) for (const c of this.open) c.opened.session.close();
-    await this.idle;
+    await this.passes.idle;
   }
 
   /**

@@ -57,9 +57,10 @@ export const TEST_OPTIONS: OutboundOptions = {
   retryMinMs: 1000,
   retryMaxMs: 4000,
   maxLifetimeMs: 86_400_000,
-  connectTimeoutMs: 5000,
-  commandTimeoutMs: 5000,
-  dataTimeoutMs: 5000,
+  // Upper bounds only: generous so a loaded CI machine does not turn into deferrals.
+  connectTimeoutMs: 20_000,
+  commandTimeoutMs: 20_000,
+  dataTimeoutMs: 20_000,
 };
 
 export async function makeHarness(o: HarnessOptions): Promise<Harness> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionTable } from './limits.js';
+import { ConnectionTable } from './connections.js';
 
 describe('ConnectionTable', () => {
   it('refuses past the per-client and the total limit, and frees slots on release', () => {
