@@ -37,7 +37,6 @@ describe('parseConfig defaults', () => {
     expect(c.smtp.max_connections_per_client).toBe(20);
     expect(c.smtp.bare_newline).toBe('reject');
     expect(c.smtp.socket_timeout).toBe(300);
-    expect(c.smtp.greeting_delay).toBe(0);
     expect(c.smtp.mx).toEqual({ enabled: true, address: '0.0.0.0', port: 25 });
     expect(c.smtp.submission).toEqual({ enabled: true, address: '0.0.0.0', port: 587 });
     expect(c.smtp.submissions).toEqual({ enabled: true, address: '0.0.0.0', port: 465 });
@@ -81,7 +80,6 @@ max_connections = 40
 max_connections_per_client = 4
 bare_newline = "normalize"
 socket_timeout = 60
-greeting_delay = 2000
 [smtp.mx]
 enabled = true
 address = "192.0.2.1"
@@ -124,7 +122,6 @@ level = "debug"
       max_connections_per_client: 4,
       bare_newline: 'normalize',
       socket_timeout: 60,
-      greeting_delay: 2000,
     });
     expect(c.smtp.mx).toEqual({ enabled: true, address: '192.0.2.1', port: 2525 });
     expect(c.smtp.submission).toEqual({ enabled: false, address: '::1', port: 1587 });

@@ -70,7 +70,6 @@ export function configSchema(baseDir: string) {
       max_connections_per_client: int(1, 100_000).default(20),
       bare_newline: oneOf(['reject', 'normalize']).default('reject'),
       socket_timeout: int(1, 3600).default(300),
-      greeting_delay: int(0, 60_000).default(0),
       mx: listener(25),
       submission: listener(587),
       submissions: listener(465),

@@ -58,7 +58,6 @@ max_connections_per_client = 20
 # Bare CR or LF in DATA: "reject" (defends against SMTP smuggling) or "normalize".
 bare_newline = "reject"
 socket_timeout = 300          # seconds
-greeting_delay = 0            # milliseconds; a short delay deters some spam bots
 
 [smtp.mx]                     # inbound mail from other servers
 enabled = true
