@@ -49,7 +49,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,
     maxLifetimeMs: q.max_lifetime * 1000,
-  }, store.meta.directory, notifier);
+  }, store.meta.directory, notifier, store.blobs);
   spool.onEnqueued(() => local.kick());
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
   if (outbound) spool.onEnqueued(() => outbound.kick());

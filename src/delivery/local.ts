@@ -4,7 +4,8 @@ import type { MailboxRepo, QueueRepo } from '../store/types.js';
 import { inboxOf } from '../mailbox/provision.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
-import type { DirectoryRepo } from '../store/types.js';
+import type { BlobStore, DirectoryRepo } from '../store/types.js';
+import { cacheMessage } from '../mailbox/header-cache.js';
 import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 
@@ -33,6 +34,8 @@ export class LocalDelivery {
     private readonly opts: LocalDeliveryOptions,
     private readonly directory?: DirectoryRepo,
     private readonly notifier?: MailboxNotifier,
+    /** When given, each newly delivered message's headers are cached for IMAP SEARCH and FETCH. */
+    private readonly blobs?: BlobStore,
   ) {
     this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery');
   }
@@ -51,6 +54,17 @@ export class LocalDelivery {
     await this.pump.idle;
   }
 
+  /** Best effort: a message without a cache entry is simply parsed on its first SEARCH. */
+  private async cacheHeaders(blobId: string, log: Logger): Promise<void> {
+    if (!this.blobs) return;
+    try {
+      if ((await this.mailboxes.getHeaderCache([blobId], false)).length > 0) return;
+      await cacheMessage(this.mailboxes, blobId, await this.blobs.get(blobId));
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'header cache not filled');
+    }
+  }
+
   /** One pass: delivers everything due; returns how many recipients were handled. */
   async pass(): Promise<number> {
     let handled = 0;
@@ -67,6 +81,7 @@ export class LocalDelivery {
           const inbox = await inboxOf(this.mailboxes, lease.recipient.accountId, now);
           const r = await this.queue.deliverLocal(lease, inbox.id, now);
           if (r) this.notifier?.changed(inbox.id);
+          if (r) await this.cacheHeaders(lease.message.blobId, log);
           if (r) log.info({ folder: 'INBOX', uid: r.uid, delay: now - lease.message.receivedAt }, 'delivered');
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);

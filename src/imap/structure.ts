@@ -1,7 +1,8 @@
 /**
  * ENVELOPE and BODYSTRUCTURE data for the IMAP encoder, built from the MIME
- * codec's parse, and kept per blob in a bounded LRU: clients that sync a
- * folder fetch them for every message, and a blob never changes.
+ * codec's parse or from the header cache (src/mailbox/header-cache.ts), and
+ * kept per blob in a bounded LRU: clients that sync a folder fetch them for
+ * every message, and a blob never changes.
  */
 import type { BodyStructureData, EnvelopeData, ParamList } from '../codec/imap/index.js';
 import {
@@ -12,6 +13,7 @@ import {
   type ImapParam,
   type MimeMessage,
 } from '../codec/mime/index.js';
+import type { CachedStructure } from '../mailbox/header-cache.js';
 
 export interface MessageStructure {
   readonly envelope: EnvelopeData;
@@ -45,6 +47,11 @@ function convert(b: ImapBodyStructure): BodyStructureData {
 
 export function structureOf(msg: MimeMessage): MessageStructure {
   return { envelope: buildEnvelope(msg.root), body: convert(buildBodyStructure(msg.root)) };
+}
+
+/** The same from the codec's data as the header cache keeps it. */
+export function structureFrom(cached: CachedStructure): MessageStructure {
+  return { envelope: cached.envelope, body: convert(cached.body) };
 }
 
 /** Least-recently-used cache with a fixed number of entries. */

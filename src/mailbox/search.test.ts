@@ -53,8 +53,17 @@ describe('SEARCH evaluation', () => {
     expect(run('UNSEEN SUBJECT report', false)).toBe(false);
     expect(run('SUBJECT report', false)).toBeUndefined();
     expect(run('OR SEEN SUBJECT nothing', false)).toBe(true);
-    expect(planSearch(criteria('NOT (BODY x)'))).toEqual({ meta: false, content: true, modseq: false });
-    expect(planSearch(criteria('LARGER 5 MODSEQ 3'))).toEqual({ meta: true, content: false, modseq: true });
+    expect(planSearch(criteria('NOT (BODY x)'))).toEqual({ meta: false, content: true, modseq: false, fields: [], allHeaders: false, body: true });
+    expect(planSearch(criteria('LARGER 5 MODSEQ 3'))).toEqual({ meta: true, content: false, modseq: true, fields: [], allHeaders: false, body: false });
+    expect(planSearch(criteria('OR SUBJECT x (HEADER List-Id y NOT FROM z) SENTON 1-Jan-2024'))).toEqual({
+      meta: false,
+      content: true,
+      modseq: false,
+      fields: ['subject', 'list-id', 'from'],
+      allHeaders: false,
+      body: false,
+    });
+    expect(planSearch(criteria('TEXT x'))).toMatchObject({ content: true, fields: [], allHeaders: true, body: true });
   });
 
   it('matches decoded headers and bodies case-insensitively', () => {

@@ -1,9 +1,11 @@
 /**
  * SEARCH criteria (RFC 9051 section 6.4.4) evaluated over one message at a
  * time. Evaluation is three-valued: a criterion about headers or body text
- * answers `undefined` until the message content is supplied, so the caller
- * reads and parses a message only when its flags, UID, size and dates have
- * not already decided the answer.
+ * answers `undefined` until a source of the message's text is supplied, and a
+ * source may itself answer `undefined` for what it does not hold (the header
+ * cache holds no body text), so the caller reads and parses a message only
+ * when its flags, UID, size, dates and cached header data have not already
+ * decided the answer.
  *
  * Text matching is a case-insensitive substring test over decoded text:
  * header fields with RFC 2047 words decoded, bodies with their transfer
@@ -51,17 +53,51 @@ export interface SearchPlan {
   readonly content: boolean;
   /** The criteria use MODSEQ (the SEARCH response then carries the highest one matched). */
   readonly modseq: boolean;
+  /** Header fields the criteria name (lower-cased): FROM, TO, CC, BCC, SUBJECT and HEADER keys. */
+  readonly fields: readonly string[];
+  /** TEXT is used: the whole header section may be needed. */
+  readonly allHeaders: boolean;
+  /** BODY or TEXT is used: the body text may be needed. */
+  readonly body: boolean;
+}
+
+/**
+ * A message's text as SEARCH sees it: header fields with RFC 2047 words
+ * decoded, bodies decoded, compared case-insensitively. Any answer may be
+ * `undefined`, meaning this source cannot tell; the caller then supplies a
+ * fuller one.
+ */
+export interface SearchText {
+  /** Whether the message has a field named `name`. */
+  hasHeader(name: string): boolean | undefined;
+  /** Whether some field named `name` contains `needle`. */
+  headerContains(name: string, needle: string): boolean | undefined;
+  /** Whether the header section ("name: value" lines) contains `needle`. */
+  headersContain(needle: string): boolean | undefined;
+  /** Whether the text of the body contains `needle`. */
+  bodyContains(needle: string): boolean | undefined;
+  /** The first Date field's calendar day as written; null when there is none or it is unusable. */
+  sentDate(): ImapDate | null | undefined;
 }
 
 const CONTENT_KEYS = new Set(['BCC', 'BODY', 'CC', 'FROM', 'SUBJECT', 'TEXT', 'TO', 'HEADER', 'SENTBEFORE', 'SENTON', 'SENTSINCE']);
 const META_KEYS = new Set(['BEFORE', 'ON', 'SINCE', 'LARGER', 'SMALLER']);
+
+const FIELD_KEYS = new Set(['BCC', 'CC', 'FROM', 'SUBJECT', 'TO']);
 
 /** Which data the criteria need. */
 export function planSearch(keys: readonly SearchKey[]): SearchPlan {
   let meta = false;
   let content = false;
   let modseq = false;
+  let allHeaders = false;
+  let body = false;
+  const fields = new Set<string>();
   const visit = (k: SearchKey): void => {
+    if (FIELD_KEYS.has(k.key)) fields.add(k.key.toLowerCase());
+    else if (k.key === 'HEADER') fields.add(k.field.toLowerCase());
+    else if (k.key === 'TEXT') allHeaders = body = true;
+    else if (k.key === 'BODY') body = true;
     if (CONTENT_KEYS.has(k.key)) content = true;
     else if (META_KEYS.has(k.key)) meta = true;
     else if (k.key === 'MODSEQ') modseq = true;
@@ -72,40 +108,50 @@ export function planSearch(keys: readonly SearchKey[]): SearchPlan {
     } else if (k.key === 'AND') k.operands.forEach(visit);
   };
   keys.forEach(visit);
-  return { meta, content, modseq };
+  return { meta, content, modseq, fields: [...fields], allHeaders, body };
 }
 
 /** Largest text taken from one part for BODY/TEXT searches. */
 const MAX_PART_TEXT = 8 * 1024 * 1024;
 
-/** Decoded, lower-cased text of one parsed message, computed on first use. */
-export class SearchContent {
-  private headerCache = new Map<string, string>();
-  private allHeaders: string | null = null;
-  private bodyText: string | null = null;
+/** Decoded, lower-cased text of one header section's fields, computed on first use. */
+export class HeaderText {
+  private byName = new Map<string, string | null>();
+  private all: string | null = null;
 
-  constructor(readonly message: MimeMessage) {}
+  constructor(readonly fields: readonly HeaderField[]) {}
 
-  private get fields(): readonly HeaderField[] {
-    return this.message.root.header.fields;
-  }
-
-  /** Values of every field named `name`, decoded, joined by newlines; null when absent. */
+  /** Values of every field named `name`, decoded, joined by newlines, lower-cased; null when absent. */
   header(name: string): string | null {
     const n = name.toLowerCase();
-    const cached = this.headerCache.get(n);
-    if (cached !== undefined) return cached;
-    const values = this.fields.filter((f) => f.name.toLowerCase() === n).map((f) => decodeEncodedWords(f.value));
-    if (values.length === 0) return null;
-    const text = values.join('\n').toLowerCase();
-    this.headerCache.set(n, text);
+    let text = this.byName.get(n);
+    if (text === undefined) {
+      const values = this.fields.filter((f) => f.name.toLowerCase() === n).map((f) => decodeEncodedWords(f.value));
+      text = values.length === 0 ? null : values.join('\n').toLowerCase();
+      this.byName.set(n, text);
+    }
     return text;
   }
 
-  /** Every header field as "name: value", decoded. */
+  /** Every field as "name: value", decoded. */
   headers(): string {
-    this.allHeaders ??= headerText(this.fields);
-    return this.allHeaders;
+    this.all ??= headerText(this.fields);
+    return this.all;
+  }
+
+  /** The first Date field's calendar day as written, or null. */
+  sentDate(): ImapDate | null {
+    const f = this.fields.find((x) => x.name.toLowerCase() === 'date');
+    return f ? parseHeaderDate(f.value) : null;
+  }
+}
+
+/** Decoded, lower-cased text of one parsed message, computed on first use: answers everything. */
+export class SearchContent extends HeaderText implements SearchText {
+  private bodyText: string | null = null;
+
+  constructor(readonly message: MimeMessage) {
+    super(message.root.header.fields);
   }
 
   /** The text of every text part (and the headers of attached messages), decoded. */
@@ -114,10 +160,20 @@ export class SearchContent {
     return this.bodyText;
   }
 
-  /** The first Date field's calendar day as written, or null. */
-  sentDate(): ImapDate | null {
-    const f = this.fields.find((x) => x.name.toLowerCase() === 'date');
-    return f ? parseHeaderDate(f.value) : null;
+  hasHeader(name: string): boolean {
+    return this.header(name) !== null;
+  }
+
+  headerContains(name: string, needle: string): boolean {
+    return contains(this.header(name), needle);
+  }
+
+  headersContain(needle: string): boolean {
+    return contains(this.headers(), needle);
+  }
+
+  bodyContains(needle: string): boolean {
+    return contains(this.body(), needle);
   }
 }
 
@@ -161,18 +217,22 @@ const has = (flags: readonly string[], flag: string): boolean => {
   return flags.some((x) => x.toLowerCase() === f);
 };
 
-const contains = (text: string | null, needle: string): boolean => text !== null && text.includes(needle.toLowerCase());
+/** Whether decoded, lower-cased text contains the needle, compared case-insensitively. */
+export const contains = (text: string | null, needle: string): boolean => text !== null && text.includes(needle.toLowerCase());
 
 /** Compares a message's day with a search date: negative when the message is earlier. */
 function dayVs(at: number, d: ImapDate): number {
   return -compareDay(d, new Date(at));
 }
 
-function sentVs(content: SearchContent, m: SearchCandidate, d: ImapDate): number {
+function sentVs(content: SearchText, m: SearchCandidate, d: ImapDate): number | undefined {
   const sent = content.sentDate();
+  if (sent === undefined) return undefined;
   if (!sent) return dayVs(m.internalDate ?? 0, d); // no usable Date field: the internal date stands in
   return sent.year * 10000 + sent.month * 100 + sent.day - (d.year * 10000 + d.month * 100 + d.day);
 }
+
+const compare = (n: number | undefined, test: (n: number) => boolean): boolean | undefined => (n === undefined ? undefined : test(n));
 
 function flagKey(key: string, flags: readonly string[]): boolean {
   switch (key) {
@@ -211,11 +271,11 @@ function flagKey(key: string, flags: readonly string[]): boolean {
  * Whether the message matches every key: true, false, or undefined when the
  * answer depends on content that was not supplied (pass it and ask again).
  */
-export function matchMessage(keys: readonly SearchKey[], m: SearchCandidate, scope: SearchScope, content: SearchContent | null): boolean | undefined {
+export function matchMessage(keys: readonly SearchKey[], m: SearchCandidate, scope: SearchScope, content: SearchText | null): boolean | undefined {
   return all(keys, m, scope, content);
 }
 
-function all(keys: readonly SearchKey[], m: SearchCandidate, scope: SearchScope, content: SearchContent | null): boolean | undefined {
+function all(keys: readonly SearchKey[], m: SearchCandidate, scope: SearchScope, content: SearchText | null): boolean | undefined {
   let unknown = false;
   for (const k of keys) {
     const r = evaluate(k, m, scope, content);
@@ -225,7 +285,7 @@ function all(keys: readonly SearchKey[], m: SearchCandidate, scope: SearchScope,
   return unknown ? undefined : true;
 }
 
-function evaluate(k: SearchKey, m: SearchCandidate, scope: SearchScope, c: SearchContent | null): boolean | undefined {
+function evaluate(k: SearchKey, m: SearchCandidate, scope: SearchScope, c: SearchText | null): boolean | undefined {
   switch (k.key) {
     case 'AND':
       return all(k.operands, m, scope, c);
@@ -267,24 +327,29 @@ function evaluate(k: SearchKey, m: SearchCandidate, scope: SearchScope, c: Searc
   if (!c) return undefined;
   switch (k.key) {
     case 'SENTBEFORE':
-      return sentVs(c, m, k.date) < 0;
+      return compare(sentVs(c, m, k.date), (n) => n < 0);
     case 'SENTON':
-      return sentVs(c, m, k.date) === 0;
+      return compare(sentVs(c, m, k.date), (n) => n === 0);
     case 'SENTSINCE':
-      return sentVs(c, m, k.date) >= 0;
+      return compare(sentVs(c, m, k.date), (n) => n >= 0);
     case 'HEADER':
       // An empty string matches every message that has the field (RFC 9051).
-      return k.value === '' ? c.header(k.field) !== null : contains(c.header(k.field), k.value);
+      return k.value === '' ? c.hasHeader(k.field) : c.headerContains(k.field, k.value);
     case 'BODY':
-      return contains(c.body(), k.value);
-    case 'TEXT':
-      return contains(c.headers(), k.value) || contains(c.body(), k.value);
+      return c.bodyContains(k.value);
+    case 'TEXT': {
+      const inHeader = c.headersContain(k.value);
+      if (inHeader === true) return true;
+      const inBody = c.bodyContains(k.value);
+      if (inBody === true) return true;
+      return inHeader === undefined || inBody === undefined ? undefined : false;
+    }
     case 'FROM':
     case 'TO':
     case 'CC':
     case 'BCC':
     case 'SUBJECT':
-      return contains(c.header(k.key), k.value);
+      return c.headerContains(k.key, k.value);
     default:
       return false;
   }

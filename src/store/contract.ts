@@ -212,6 +212,104 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('header cache', () => {
+      const entry = (blobId: string, tag: string) => ({
+        blobId,
+        search: `1.${tag}.["zoë ✓ ${tag}",null]`,
+        detail: Buffer.concat([Buffer.from([0, 255, 13, 10]), Buffer.from(`detail ${tag}`)]),
+      });
+      const fakeId = (n: number) => n.toString(16).padStart(64, '0');
+
+      it('stores entries per blob and reads them back with or without the detail', async () => {
+        const a = fakeId(1);
+        const b = fakeId(2);
+        expect(await s.meta.mailboxes.getHeaderCache([a, b], true)).toEqual([]);
+        await s.meta.mailboxes.putHeaderCache([entry(a, 'a'), entry(b, 'b')]);
+        await s.meta.mailboxes.putHeaderCache([]);
+        const full = await s.meta.mailboxes.getHeaderCache([b, a, a, fakeId(3)], true);
+        expect(full.map((e) => ({ ...e, detail: Buffer.from(e.detail!) })).sort((x, y) => x.blobId.localeCompare(y.blobId))).toEqual([
+          entry(a, 'a'),
+          entry(b, 'b'),
+        ]);
+        const lean = await s.meta.mailboxes.getHeaderCache([a], false);
+        expect(lean).toEqual([{ blobId: a, search: entry(a, 'a').search, detail: null }]);
+        // A second put replaces the entry.
+        await s.meta.mailboxes.putHeaderCache([entry(a, 'a2')]);
+        const [again] = await s.meta.mailboxes.getHeaderCache([a], true);
+        expect(again!.search).toBe(entry(a, 'a2').search);
+        expect(Buffer.from(again!.detail!)).toEqual(entry(a, 'a2').detail);
+        expect(await s.meta.mailboxes.getHeaderCache([], true)).toEqual([]);
+      });
+
+      it('answers for thousands of ids in one call', async () => {
+        const ids = Array.from({ length: 4500 }, (_, i) => fakeId(i + 10));
+        const stored = [ids[0]!, ids[2222]!, ids[4499]!];
+        await s.meta.mailboxes.putHeaderCache(stored.map((id, i) => entry(id, `n${i}`)));
+        const got = await s.meta.mailboxes.getHeaderCache(ids, false);
+        expect(got.map((e) => e.blobId).sort()).toEqual([...stored].sort());
+      });
+
+      it('never answers for a blob marked damaged', async () => {
+        const a = fakeId(7);
+        const b = fakeId(8);
+        await s.meta.mailboxes.putHeaderCache([entry(a, 'a'), entry(b, 'b')]);
+        await s.meta.integrity.markDamaged(a, 'block 1: bad', 5);
+        expect((await s.meta.mailboxes.getHeaderCache([a, b], true)).map((e) => e.blobId)).toEqual([b]);
+        expect((await s.meta.mailboxes.getHeaderCache([a, b], false)).map((e) => e.blobId)).toEqual([b]);
+        await s.meta.integrity.clearDamaged(a);
+        expect((await s.meta.mailboxes.getHeaderCache([a], false)).map((e) => e.blobId)).toEqual([a]);
+      });
+
+      it('lists the messages of a folder with their search text for SEARCH, filtered on a required text', async () => {
+        const user = await addUser();
+        const f = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);
+        const other = await s.meta.mailboxes.createFolder(user.id, 'Other', null, 1);
+        const blobs = [];
+        for (const name of ['one', 'two', 'three', 'four']) blobs.push(await s.blobs.put(Buffer.from(`Subject: ${name}\r\n\r\nx\r\n`)));
+        const [one, two, three, four] = blobs as [(typeof blobs)[0], (typeof blobs)[0], (typeof blobs)[0], (typeof blobs)[0]];
+        for (const [i, b] of [one, two, three, four, one].entries()) await s.meta.mailboxes.append(f.id, { blobId: b.id, size: b.size + i, internalDate: 100 + i });
+        await s.meta.mailboxes.append(other.id, { blobId: two.id, size: two.size, internalDate: 1 });
+        await s.meta.mailboxes.expunge(f.id, [2]);
+        // one and three have entries (one is used twice), four's blob is marked damaged, two has none.
+        await s.meta.mailboxes.putHeaderCache([
+          { blobId: one.id, search: '1.x.["needle in one"]', detail: Buffer.from('d1') },
+          { blobId: three.id, search: '1.x.["Needle? no: three"]', detail: Buffer.from('d3') },
+          { blobId: four.id, search: '1.x.["needle in four"]', detail: Buffer.from('d4') },
+        ]);
+        await s.meta.integrity.markDamaged(four.id, 'bad', 1);
+        const all = await s.meta.mailboxes.searchHeaderCache(f.id, 1, 5, null);
+        expect(all).toEqual([
+          { uid: 1, blobId: one.id, size: one.size, internalDate: 100, search: '1.x.["needle in one"]' },
+          { uid: 3, blobId: three.id, size: three.size + 2, internalDate: 102, search: '1.x.["Needle? no: three"]' },
+          { uid: 4, blobId: four.id, size: four.size + 3, internalDate: 103, search: null },
+          { uid: 5, blobId: one.id, size: one.size + 4, internalDate: 104, search: '1.x.["needle in one"]' },
+        ]);
+        // The filter is an exact substring test: "Needle" does not match, a message without usable text always stays.
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 1, 5, 'needle')).map((r) => r.uid)).toEqual([1, 4, 5]);
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 3, 4, 'needle')).map((r) => r.uid)).toEqual([4]);
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 2, 3, null)).map((r) => r.uid)).toEqual([3]);
+        expect(await s.meta.mailboxes.searchHeaderCache(other.id, 1, 9, 'needle')).toEqual([
+          { uid: 1, blobId: two.id, size: two.size, internalDate: 1, search: null },
+        ]);
+        expect(await s.meta.mailboxes.searchHeaderCache(f.id, 6, 9, null)).toEqual([]);
+      });
+
+      it('prunes the entries of blobs no message references', async () => {
+        const user = await addUser();
+        const f = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);
+        const kept = await s.blobs.put(Buffer.from('Subject: kept\r\n\r\nx\r\n'));
+        const gone = await s.blobs.put(Buffer.from('Subject: gone\r\n\r\ny\r\n'));
+        await s.meta.mailboxes.append(f.id, { blobId: kept.id, size: kept.size, internalDate: 1 });
+        const m = await s.meta.mailboxes.append(f.id, { blobId: gone.id, size: gone.size, internalDate: 2 });
+        await s.meta.mailboxes.putHeaderCache([entry(kept.id, 'k'), entry(gone.id, 'g'), entry(fakeId(9), 'never')]);
+        expect(await s.meta.mailboxes.pruneHeaderCache()).toBe(1);
+        await s.meta.mailboxes.expunge(f.id, [m.uid]);
+        expect(await s.meta.mailboxes.pruneHeaderCache()).toBe(1);
+        expect((await s.meta.mailboxes.getHeaderCache([kept.id, gone.id, fakeId(9)], true)).map((e) => e.blobId)).toEqual([kept.id]);
+        expect(await s.meta.mailboxes.pruneHeaderCache()).toBe(0);
+      });
+    });
+
     describe('queue', () => {
       const enqueue = async (rcpts: { address: string; transport: 'local' | 'remote'; accountId?: number }[]) => {
         const blob = await s.blobs.put(Buffer.from(`Subject: q ${newQueueId()}\r\n\r\nbody\r\n`));

@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import type { Store } from './types.js';
+import { PosternError } from '../core/errors.js';
 import { SqliteMetaStore } from './backends/sqlite/index.js';
 import { FsBlobStore } from './backends/fs/blobs.js';
+import { openPgStore } from './backends/postgres/index.js';
 
 export * from './types.js';
 export { writeFileDurable, syncDir } from './backends/fs/blobs.js';
@@ -13,25 +15,36 @@ export interface StoreOptions {
   url?: string;
 }
 
-/** Opens the configured backend: metadata and blobs under one data folder. */
+/**
+ * Opens the configured backend: metadata and blobs under one data folder
+ * (sqlite), or both in one PostgreSQL database that several nodes share.
+ */
 export async function openStore(opts: StoreOptions): Promise<Store> {
+  if (opts.backend === 'postgres') {
+    if (!opts.url) throw new PosternError('CONFIG_INVALID', 'store.url is required when store.backend = "postgres"');
+    return reportIntegrity(await openPgStore({ url: opts.url }));
+  }
   if (opts.backend !== 'sqlite') {
-    throw new Error(`store backend ${opts.backend} is not available in this build; use "sqlite"`);
+    throw new Error(`store backend ${opts.backend as string} is not available in this build; use "sqlite" or "postgres"`);
   }
   await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const meta = SqliteMetaStore.open(path.join(opts.dataDir, 'meta.sqlite'));
   const blobs = await FsBlobStore.open(path.join(opts.dataDir, 'blobs'));
-  // Every integrity finding lands in the event log, whoever made the read.
-  blobs.onIntegrity((e) => {
-    const { kind, blobId, ...data } = e;
-    void meta.events.record(`integrity.${kind}`, `blob:${blobId}`, data, Date.now()).catch(() => undefined);
-  });
-  return {
+  return reportIntegrity({
     meta,
     blobs,
     async close() {
       await blobs.close();
       await meta.close();
     },
-  };
+  });
+}
+
+/** Every integrity finding lands in the event log, whoever made the read. */
+function reportIntegrity(store: Store): Store {
+  store.blobs.onIntegrity((e) => {
+    const { kind, blobId, ...data } = e;
+    void store.meta.events.record(`integrity.${kind}`, `blob:${blobId}`, data, Date.now()).catch(() => undefined);
+  });
+  return store;
 }

@@ -237,6 +237,34 @@ export interface FolderStats {
   readonly size: number;
 }
 
+/**
+ * What IMAP derives from one message blob, kept so that SEARCH and FETCH need
+ * not read, verify and parse the blob again (the role of Dovecot's index
+ * cache). Keyed by blob id, so every copy of a message shares one entry, and
+ * written only from bytes that hash to that id. Both parts are opaque to the
+ * store: src/mailbox/header-cache.ts lays them out and checks them on read.
+ */
+export interface HeaderCacheEntry {
+  readonly blobId: string;
+  /** Read for every candidate of a SEARCH, so kept small (typically under 1 KiB): valid Unicode without NUL characters. */
+  readonly search: string;
+  /** Read only when asked for (FETCH ENVELOPE/BODYSTRUCTURE/header sections): typically 1–10 KiB, at most 256 KiB. */
+  readonly detail: Uint8Array;
+}
+
+/** A header cache entry as read back: `detail` is null unless it was asked for. */
+export type CachedHeader = Omit<HeaderCacheEntry, 'detail'> & { readonly detail: Uint8Array | null };
+
+/** One message of a folder with its blob's header cache search text, as SEARCH reads it. */
+export interface HeaderCacheCandidate {
+  readonly uid: number;
+  readonly blobId: string;
+  readonly size: number;
+  readonly internalDate: number;
+  /** Null when the blob has no entry, or is marked damaged. */
+  readonly search: string | null;
+}
+
 export interface MailboxRepo {
   createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder>;
   getFolder(accountId: number, name: string): Promise<Folder | null>;
@@ -267,6 +295,26 @@ export interface MailboxRepo {
   listIndex(folderId: number): Promise<MessageIndexEntry[]>;
   /** Message counts and bytes of one folder without listing its messages (IMAP STATUS). */
   folderStats(folderId: number): Promise<FolderStats>;
+  /**
+   * The header cache entries of these blobs, in any order, at most one per
+   * blob: ids without an entry, and blobs marked damaged (IntegrityRepo), are
+   * left out. Takes any number of ids (unknown and repeated ones included) in
+   * one call. `withDetail` false leaves `detail` null, so SEARCH can read
+   * thousands of small entries cheaply.
+   */
+  getHeaderCache(blobIds: readonly string[], withDetail: boolean): Promise<CachedHeader[]>;
+  /**
+   * SEARCH's one query per batch: every message of the folder with a UID in
+   * [loUid, hiUid], ascending by UID, with its blob's search text (as
+   * getHeaderCache gives it, null likewise). With `contains`, messages whose
+   * search text does not contain that string (exact, case-sensitive
+   * substring) are left out; a message with a null search text never is.
+   */
+  searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]>;
+  /** Stores entries, replacing any the blobs had, in one transaction. */
+  putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void>;
+  /** Deletes the entries of blobs that no mailbox message references (after expunges); returns how many. */
+  pruneHeaderCache(): Promise<number>;
 }
 
 export type EventKind = string;

@@ -1,5 +1,11 @@
-/** APPEND (with MULTIAPPEND's several messages), answered with APPENDUID (UIDPLUS, RFC 4315). */
+/**
+ * APPEND (with MULTIAPPEND's several messages), answered with APPENDUID
+ * (UIDPLUS, RFC 4315). The header cache entry of each message is written as
+ * it is stored, so the first SEARCH or FETCH of it need not read it back.
+ */
 import { bad, no, ok } from '../../codec/imap/index.js';
+import { parseMessage } from '../../codec/mime/index.js';
+import { CacheFiller } from '../cache.js';
 import { findFolder } from '../names.js';
 import { SYSTEM_FLAGS } from '../selected.js';
 import type { ImapSession } from '../session.js';
@@ -22,6 +28,7 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
     return no(cmd.tag, 'Quota exceeded', 'OVERQUOTA');
   }
   const uids: number[] = [];
+  const blobIds: string[] = [];
   try {
     for (const m of cmd.messages) {
       const blob = await s.deps.blobs.put(m.data);
@@ -29,6 +36,7 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
       const flags = [...new Set(m.flags.filter((f) => f !== '\\Recent'))];
       const stored = await repo.append(folder.id, { blobId: blob.id, size: blob.size, internalDate, flags });
       uids.push(stored.uid);
+      blobIds.push(blob.id);
     }
   } catch (e) {
     // MULTIAPPEND is all or nothing: take back what was stored before the failure.
@@ -37,6 +45,10 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
   } finally {
     if (uids.length > 0) s.deps.notifier.changed(folder.id);
   }
+  // Each blob id is the content address of exactly these bytes: what is derived from them describes the stored blob.
+  const filler = new CacheFiller(s);
+  for (const [i, m] of cmd.messages.entries()) await filler.add(blobIds[i]!, parseMessage(m.data));
+  await filler.flush();
   if (s.selected?.id === folder.id) s.selected.dirty = true;
   s.log.debug({ folder: folder.name, uids, bytes: total }, 'appended');
   return ok(cmd.tag, 'APPEND completed', { code: 'APPENDUID', uidValidity: folder.uidValidity, uids });

@@ -12,11 +12,12 @@ import {
   type FetchResponseItem,
   type ImapValue,
 } from '../../codec/imap/index.js';
-import { decodePartBody, fetchSection, findPart, messageHeader, messageText } from '../../codec/mime/index.js';
+import { decodePartBody, fetchSection, findPart, messageHeader, messageText, parseMessage, type MimeMessage } from '../../codec/mime/index.js';
+import type { CachedDetail } from '../../mailbox/header-cache.js';
 import type { FlagList, MailboxView } from '../../mailbox/view.js';
 import type { MailMessage } from '../../store/types.js';
 import type { MessageContent } from '../content.js';
-import { structureOf, type MessageStructure, type StructureCache } from '../structure.js';
+import { structureFrom, structureOf, type MessageStructure, type StructureCache } from '../structure.js';
 
 /** What answering a FETCH needs beyond the view. */
 export interface FetchPlan {
@@ -27,6 +28,8 @@ export interface FetchPlan {
   readonly bytes: boolean;
   /** ENVELOPE, BODY or BODYSTRUCTURE (bytes only when not cached). */
   readonly structure: boolean;
+  /** The top-level header section: BODY[HEADER], BODY[HEADER.FIELDS (...)], RFC822.HEADER (bytes only when not cached). */
+  readonly header: boolean;
   /** A non-PEEK body item: \Seen is set on a read-write mailbox. */
   readonly setsSeen: boolean;
 }
@@ -47,6 +50,7 @@ export function planFetch(requested: readonly FetchAtt[], uid: boolean, withMods
   let meta = false;
   let bytes = false;
   let structure = false;
+  let header = false;
   let setsSeen = false;
   for (const a of items) {
     switch (a.name) {
@@ -64,10 +68,17 @@ export function planFetch(requested: readonly FetchAtt[], uid: boolean, withMods
         meta = bytes = setsSeen = true;
         break;
       case 'RFC822.HEADER':
+        meta = header = true;
+        break;
       case 'BINARY.SIZE':
         meta = bytes = true;
         break;
       case 'BODY[]':
+        meta = true;
+        if (isHeaderSection(a.section)) header = true;
+        else bytes = true;
+        if (!a.peek) setsSeen = true;
+        break;
       case 'BINARY[]':
         meta = bytes = true;
         if (!a.peek) setsSeen = true;
@@ -76,7 +87,12 @@ export function planFetch(requested: readonly FetchAtt[], uid: boolean, withMods
         break;
     }
   }
-  return { items, meta, bytes, structure, setsSeen };
+  return { items, meta, bytes, structure, header, setsSeen };
+}
+
+/** BODY[HEADER], BODY[HEADER.FIELDS (...)] or BODY[HEADER.FIELDS.NOT (...)] of the message itself. */
+function isHeaderSection(s: { readonly part: readonly number[]; readonly text: string | null }): boolean {
+  return s.part.length === 0 && (s.text === 'HEADER' || s.text === 'HEADER.FIELDS' || s.text === 'HEADER.FIELDS.NOT');
 }
 
 /** Transfer encodings BINARY can undo; anything else is UNKNOWN-CTE. */
@@ -108,12 +124,16 @@ export interface MessageData {
   /** From the store when plan.meta. */
   readonly message: MailMessage | null;
   readonly content: MessageContent | null;
+  /** The message's header cache detail, when it holds what the plan needs and the bytes were not read. */
+  readonly cached?: CachedDetail | null;
 }
 
-export function structureFor(cache: StructureCache, m: MailMessage, content: MessageContent | null): MessageStructure | null {
-  const cached = cache.get(m.blobId);
-  if (cached || !content) return cached ?? null;
-  const built = structureOf(content.mime);
+export function structureFor(cache: StructureCache, m: MailMessage, content: MessageContent | null, cached: CachedDetail | null = null): MessageStructure | null {
+  const known = cache.get(m.blobId);
+  if (known) return known;
+  const parts = content ? null : cached?.structure;
+  if (!content && !parts) return null;
+  const built = parts ? structureFrom(parts) : structureOf(content!.mime);
   cache.set(m.blobId, built);
   return built;
 }
@@ -129,6 +149,9 @@ export function fetchItems(
   const out: FetchResponseItem[] = [];
   const m = d.message;
   const c = d.content;
+  // Header sections come from the bytes when they were read, else from the cached header section (parsed alike).
+  let cachedHeader: MimeMessage | null = null;
+  const head = (): MimeMessage => (c ? c.mime : (cachedHeader ??= parseMessage(d.cached!.header!)));
   let flagsSent = false;
   for (const a of plan.items) {
     const name = fetchItemName(a);
@@ -150,25 +173,28 @@ export function fetchItems(
         out.push([name, m!.size]);
         break;
       case 'ENVELOPE':
-        out.push([name, encodeEnvelope(structureFor(cache, m!, c)!.envelope)]);
+        out.push([name, encodeEnvelope(structureFor(cache, m!, c, d.cached)!.envelope)]);
         break;
       case 'BODY':
       case 'BODYSTRUCTURE':
-        out.push([name, encodeBodyStructure(structureFor(cache, m!, c)!.body, a.name === 'BODYSTRUCTURE')]);
+        out.push([name, encodeBodyStructure(structureFor(cache, m!, c, d.cached)!.body, a.name === 'BODYSTRUCTURE')]);
         break;
       case 'RFC822':
         out.push([name, c!.data]);
         break;
-      case 'RFC822.HEADER':
-        out.push([name, messageHeader(c!.mime, c!.mime.root)]);
+      case 'RFC822.HEADER': {
+        const h = head();
+        out.push([name, messageHeader(h, h.root)]);
         break;
+      }
       case 'RFC822.TEXT':
         out.push([name, messageText(c!.mime, c!.mime.root)]);
         break;
       case 'BODY[]': {
         const s = a.section;
         const whole = s.part.length === 0 && s.text === null;
-        const data = whole ? c!.data : (fetchSection(c!.mime, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? Buffer.alloc(0));
+        const source = isHeaderSection(s) ? head() : c!.mime;
+        const data = whole ? c!.data : (fetchSection(source, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? Buffer.alloc(0));
         out.push([name, slice(data, a.partial)]);
         break;
       }

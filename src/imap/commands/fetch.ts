@@ -1,12 +1,16 @@
 /**
  * FETCH and UID FETCH (RFC 9051 6.4.5), with CHANGEDSINCE and VANISHED
  * (RFC 7162). Flags, UIDs and modseqs come from the view; sizes and dates
- * from one store query per batch; message bytes are read only for items that
- * need them, in batches bounded by count and bytes so memory stays flat
- * however large the folder or the messages are.
+ * from one store query per batch; ENVELOPE, BODYSTRUCTURE and header
+ * sections from the header cache (one store query per batch), which is
+ * filled when a message had to be read for them; message bytes are read only
+ * for items that need them, in batches bounded by count and bytes so memory
+ * stays flat however large the folder or the messages are.
  */
 import { bad, fetchResponse, inSequenceSet, no, ok, vanishedResponse } from '../../codec/imap/index.js';
+import { readDetail, type CachedDetail } from '../../mailbox/header-cache.js';
 import type { MailMessage } from '../../store/types.js';
+import { CacheFiller, readCache } from '../cache.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
 import { resolveSet, seqsIn } from '../sets.js';
 import type { ImapSession } from '../session.js';
@@ -58,25 +62,45 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
   }
   const problems: ContentProblem[] = [];
   const run = new FetchRun(s, plan, sel.readOnly);
+  // Without other byte items, the header cache can stand in for the bytes.
+  const fromCache = !plan.bytes && (plan.structure || plan.header);
+  const filler = new CacheFiller(s);
   try {
     for (let i = 0; i < seqs.length; i += META_BATCH) {
       const chunk = seqs.slice(i, i + META_BATCH);
       const metas = plan.meta ? await metadata(s, sel.id, chunk.map((q) => view.uidAt(q))) : null;
-      const rows: MessageData[] = [];
+      const rows: Array<MessageData & { fill: boolean }> = [];
       for (const seq of chunk) {
         const message = metas?.get(view.uidAt(seq)) ?? null;
         if (metas && !message) continue; // expunged by another session a moment ago
-        rows.push({ seq, message, content: null });
+        rows.push({ seq, message, content: null, fill: false });
       }
-      const needsBytes = (d: MessageData): boolean => d.message !== null && (plan.bytes || (plan.structure && !s.cache.get(d.message.blobId)));
+      // Structures already in memory need no store read; anything else the plan needs comes from the cache if it holds it.
+      const wanted = (d: MessageData): boolean => d.message !== null && (plan.header || !s.cache.get(d.message.blobId));
+      const cached = fromCache ? await readCache(s, rows.filter(wanted).map((d) => d.message!.blobId), true) : null;
+      for (let k = 0; cached && k < rows.length; k++) {
+        const d = rows[k]!;
+        if (!wanted(d)) continue;
+        const row = cached.get(d.message!.blobId);
+        const detail = row ? readDetail(row) : null;
+        if (row && !detail) filler.damaged++;
+        rows[k] = { ...d, cached: usable(plan, detail) ? detail : null, fill: !detail };
+      }
+      const needsBytes = (d: MessageData): boolean => {
+        if (d.message === null) return false;
+        if (plan.bytes) return true;
+        return (plan.structure || plan.header) && !d.cached && (plan.header || !s.cache.get(d.message.blobId));
+      };
       const load = (d: MessageData): Promise<Loaded | null> => (needsBytes(d) ? loadContent(s, view.uidAt(d.seq), d.message!.blobId) : Promise.resolve(null));
       for await (const [d, loaded] of readAhead(rows, load, (d) => (needsBytes(d) ? d.message!.size : 0))) {
         if (loaded && !loaded.ok) {
           problems.push({ uid: view.uidAt(d.seq), problem: loaded.problem });
           continue;
         }
-        await run.add({ seq: d.seq, message: d.message, content: loaded?.content ?? null });
+        if (loaded && d.fill) await filler.add(d.message!.blobId, loaded.content.mime);
+        await run.add({ seq: d.seq, message: d.message, content: loaded?.content ?? null, cached: d.cached ?? null });
       }
+      await filler.flush();
     }
     await run.emit();
   } catch (e) {
@@ -85,6 +109,11 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
   }
   if (problems.length > 0) return problemResponse(cmd, problems, 'FETCH');
   return ok(cmd.tag, 'FETCH completed');
+}
+
+/** The cached detail serves the plan: it kept the structure (if asked for) and the header section (if asked for). */
+function usable(plan: FetchPlan, detail: CachedDetail | null): detail is CachedDetail {
+  return detail !== null && (!plan.structure || detail.structure !== null) && (!plan.header || detail.header !== null);
 }
 
 async function metadata(s: ImapSession, folderId: number, uids: number[]): Promise<Map<number, MailMessage>> {

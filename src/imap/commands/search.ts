@@ -2,12 +2,23 @@
  * SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH RETURN options
  * (RFC 4731), SAVE (RFC 5182) and MODSEQ (RFC 7162). Criteria on flags,
  * numbers and modseq are answered from the view; sizes and dates need one
- * store query per batch; a message is read and parsed only when its
- * headers or text can still change the answer.
+ * store query per batch; header criteria are answered from the header cache
+ * (one store query per batch), and a message is read and parsed only when
+ * its body text (or data the cache does not hold) can still change the
+ * answer, filling the cache on the way.
  */
-import { esearchResponse, no, ok, searchResponse } from '../../codec/imap/index.js';
-import { matchMessage, planSearch, SearchContent, type SearchCandidate, type SearchScope } from '../../mailbox/search.js';
-import type { MailMessage } from '../../store/types.js';
+import { esearchResponse, no, ok, searchResponse, type SearchKey } from '../../codec/imap/index.js';
+import { readDetail, readSearch, requiredText, searchNeedsDetail } from '../../mailbox/header-cache.js';
+import {
+  matchMessage,
+  planSearch,
+  SearchContent,
+  type SearchCandidate,
+  type SearchPlan,
+  type SearchScope,
+  type SearchText,
+} from '../../mailbox/search.js';
+import { CacheFiller, readCache } from '../cache.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
@@ -15,53 +26,144 @@ import type { Cmd } from './types.js';
 const BATCH = 1000;
 const CHARSETS = ['UTF-8', 'US-ASCII'];
 
+interface Undecided {
+  readonly candidate: SearchCandidate;
+  readonly blobId: string;
+  /** The blob has no usable cache entry: derive one when it is read. */
+  readonly fill: boolean;
+}
+
+/** One SEARCH: its criteria, what they need, and what has been found so far. */
+class SearchRun {
+  readonly found: SearchCandidate[] = [];
+  readonly problems: ContentProblem[] = [];
+  readonly plan: SearchPlan;
+  private readonly scope: SearchScope;
+  private readonly withDetail: boolean;
+  private readonly needle: string | null;
+  private readonly filler: CacheFiller;
+
+  constructor(
+    private readonly s: ImapSession,
+    private readonly criteria: readonly SearchKey[],
+  ) {
+    const view = s.selected!.view;
+    this.plan = planSearch(criteria);
+    this.scope = { exists: view.exists, maxUid: view.maxUid, saved: s.saved };
+    this.withDetail = searchNeedsDetail(this.plan);
+    this.needle = requiredText(criteria);
+    this.filler = new CacheFiller(s);
+  }
+
+  private match(candidate: SearchCandidate, content: SearchText | null): boolean | undefined {
+    return matchMessage(this.criteria, candidate, this.scope, content);
+  }
+
+  /** Evaluates messages first..last of the view (sequence numbers). */
+  async batch(first: number, last: number): Promise<void> {
+    const { s, plan } = this;
+    const sel = s.selected!;
+    const view = sel.view;
+    if (!plan.content) {
+      // Flags, numbers, sizes and dates only.
+      let metas: Map<number, { size: number; internalDate: number }> | null = null;
+      if (plan.meta) {
+        const uids: number[] = [];
+        for (let seq = first; seq <= last; seq++) uids.push(view.uidAt(seq));
+        metas = new Map((await s.deps.mailboxes.getMessages(sel.id, uids)).map((m) => [m.uid, m]));
+      }
+      for (let seq = first; seq <= last; seq++) {
+        const uid = view.uidAt(seq);
+        if (view.isExpunged(uid)) continue;
+        const m = metas?.get(uid);
+        if (metas && !m) continue; // expunged by another session a moment ago
+        const candidate = { seq, uid, flags: view.flagsAt(seq), modseq: view.modseqAt(seq), size: m?.size, internalDate: m?.internalDate };
+        if (this.match(candidate, null)) this.found.push(candidate);
+      }
+      return;
+    }
+    // One query: the batch's messages with their cached search text; those that cannot contain the required text are left out.
+    const rows = await s.deps.mailboxes.searchHeaderCache(sel.id, view.uidAt(first), view.uidAt(last), this.needle);
+    const toRead: Undecided[] = [];
+    const needDetail: Array<{ candidate: SearchCandidate; blobId: string }> = [];
+    for (const row of rows) {
+      const seq = view.seqOf(row.uid);
+      if (seq === 0 || view.isExpunged(row.uid)) continue; // not (or no longer) announced to this client
+      const candidate = { seq, uid: row.uid, flags: view.flagsAt(seq), modseq: view.modseqAt(seq), size: row.size, internalDate: row.internalDate };
+      const hit = this.match(candidate, null);
+      if (hit === false) continue;
+      if (hit === true) {
+        this.found.push(candidate);
+        continue;
+      }
+      if (row.search === null) {
+        toRead.push({ candidate, blobId: row.blobId, fill: true });
+        continue;
+      }
+      if (this.withDetail) {
+        needDetail.push({ candidate, blobId: row.blobId });
+        continue;
+      }
+      const text = readSearch({ blobId: row.blobId, search: row.search, detail: null });
+      this.decide({ candidate, blobId: row.blobId }, text, toRead);
+    }
+    if (needDetail.length > 0) {
+      const details = await readCache(s, needDetail.map((u) => u.blobId), true);
+      for (const u of needDetail) {
+        const row = details.get(u.blobId);
+        if (!row) {
+          toRead.push({ ...u, fill: true }); // gone (or marked damaged) since the first query
+          continue;
+        }
+        const detail = readDetail(row);
+        this.decide(u, detail ? readSearch(row, detail) : null, toRead);
+      }
+    }
+    const load = (u: Undecided): Promise<Loaded> => loadContent(s, u.candidate.uid, u.blobId);
+    for await (const [u, loaded] of readAhead(toRead, load, (u) => u.candidate.size ?? 0)) {
+      if (!loaded.ok) {
+        this.problems.push({ uid: u.candidate.uid, problem: loaded.problem });
+        continue;
+      }
+      const mime = loaded.content.mime;
+      if (u.fill) await this.filler.add(u.blobId, mime);
+      if (this.match(u.candidate, new SearchContent(mime))) this.found.push(u.candidate);
+    }
+  }
+
+  /** Evaluates over a cache entry; what it cannot decide (or an entry failing its check) goes to the blob. */
+  private decide(u: { candidate: SearchCandidate; blobId: string }, text: SearchText | null, toRead: Undecided[]): void {
+    if (!text) {
+      this.filler.damaged++;
+      toRead.push({ ...u, fill: true });
+      return;
+    }
+    const hit = this.match(u.candidate, text);
+    if (hit === undefined) toRead.push({ ...u, fill: false });
+    else if (hit) this.found.push(u.candidate);
+  }
+
+  finish(): Promise<void> {
+    return this.filler.flush();
+  }
+}
+
 export async function search(s: ImapSession, cmd: Cmd<'SEARCH'>): Promise<Buffer | null> {
   if (cmd.charset !== null && !CHARSETS.includes(cmd.charset)) {
     s.saved = new Set();
     return no(cmd.tag, 'Unsupported charset', { code: 'BADCHARSET', charsets: CHARSETS });
   }
-  const sel = s.selected!;
-  const view = sel.view;
+  const view = s.selected!.view;
   if (!(await s.updates(false))) return null;
-  const plan = planSearch(cmd.criteria);
-  if (plan.modseq) s.condstore = true;
-  const scope: SearchScope = { exists: view.exists, maxUid: view.maxUid, saved: s.saved };
-
-  const found: SearchCandidate[] = [];
-  const problems: ContentProblem[] = [];
-  for (let start = 1; start <= view.exists; start += BATCH) {
-    const seqs: number[] = [];
-    for (let seq = start; seq < start + BATCH && seq <= view.exists; seq++) if (!view.isExpunged(view.uidAt(seq))) seqs.push(seq);
-    let metas: Map<number, MailMessage> | null = null;
-    if (plan.meta || plan.content) {
-      metas = new Map();
-      for (const m of await s.deps.mailboxes.getMessages(sel.id, seqs.map((q) => view.uidAt(q)))) metas.set(m.uid, m);
-    }
-    // First from flags, numbers and metadata; content is read (with read-ahead) only for the undecided.
-    const undecided: Array<{ candidate: SearchCandidate; blobId: string }> = [];
-    for (const seq of seqs) {
-      const uid = view.uidAt(seq);
-      const m = metas?.get(uid);
-      if (metas && !m) continue;
-      const candidate = { seq, uid, flags: view.flagsAt(seq), modseq: view.modseqAt(seq), size: m?.size, internalDate: m?.internalDate };
-      const hit = matchMessage(cmd.criteria, candidate, scope, null);
-      if (hit === undefined) undecided.push({ candidate, blobId: m!.blobId });
-      else if (hit) found.push(candidate);
-    }
-    const load = (u: (typeof undecided)[number]): Promise<Loaded> => loadContent(s, u.candidate.uid, u.blobId);
-    for await (const [u, loaded] of readAhead(undecided, load, (u) => u.candidate.size ?? 0)) {
-      if (!loaded.ok) {
-        problems.push({ uid: u.candidate.uid, problem: loaded.problem });
-        continue;
-      }
-      if (matchMessage(cmd.criteria, u.candidate, scope, new SearchContent(loaded.content.mime))) found.push(u.candidate);
-    }
-  }
-  found.sort((a, b) => a.seq - b.seq);
+  const run = new SearchRun(s, cmd.criteria);
+  if (run.plan.modseq) s.condstore = true;
+  for (let first = 1; first <= view.exists; first += BATCH) await run.batch(first, Math.min(first + BATCH - 1, view.exists));
+  await run.finish();
+  const found = run.found.sort((a, b) => a.seq - b.seq);
   let highestModseq = 0;
   for (const f of found) if (f.modseq > highestModseq) highestModseq = f.modseq;
-  respond(s, cmd, found.map((f) => f.seq), plan.modseq && found.length > 0 ? highestModseq : undefined);
-  if (problems.length > 0) return problemResponse(cmd, problems, 'SEARCH');
+  respond(s, cmd, found.map((f) => f.seq), run.plan.modseq && found.length > 0 ? highestModseq : undefined);
+  if (run.problems.length > 0) return problemResponse(cmd, run.problems, 'SEARCH');
   return ok(cmd.tag, 'SEARCH completed');
 }
 

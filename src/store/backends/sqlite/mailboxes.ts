@@ -1,10 +1,13 @@
 import { randomInt } from 'node:crypto';
 import type {
+  CachedHeader,
   FlagChange,
   FlagChangeResult,
   Folder,
   FolderChanges,
   FolderStats,
+  HeaderCacheCandidate,
+  HeaderCacheEntry,
   MailboxRepo,
   MailMessage,
   MessageIndexEntry,
@@ -319,7 +322,66 @@ export class SqliteMailboxes implements MailboxRepo {
       .get(accountId) as { n: number };
     return r.n;
   }
+
+  async getHeaderCache(blobIds: readonly string[], withDetail: boolean): Promise<CachedHeader[]> {
+    const ids = [...new Set(blobIds)];
+    if (ids.length === 0) return [];
+    // The ids go in as one JSON array: one prepared statement whatever their number.
+    const sql = withDetail
+      ? `SELECT c.blob_id, c.search, d.detail FROM header_cache c JOIN header_cache_detail d ON d.blob_id = c.blob_id
+         WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`
+      : `SELECT c.blob_id, c.search, NULL FROM header_cache c
+         WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`;
+    const stmt = this.db.prepare(sql).raw(true);
+    const out: CachedHeader[] = [];
+    for (let i = 0; i < ids.length; i += HEADER_CACHE_CHUNK) {
+      const rows = stmt.all(JSON.stringify(ids.slice(i, i + HEADER_CACHE_CHUNK))) as [string, string, Buffer | null][];
+      for (const [blobId, search, detail] of rows) out.push({ blobId, search, detail });
+    }
+    return out;
+  }
+
+  async searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]> {
+    // The search text joins only when the blob is not marked damaged; the substring test runs in SQLite,
+    // so a large folder's non-matching messages never become JavaScript objects.
+    const sql = `SELECT m.uid, m.blob_id, m.size, m.internal_date, c.search FROM messages m
+       LEFT JOIN header_cache c ON c.blob_id = m.blob_id AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = m.blob_id)
+       WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?${contains === null ? '' : ' AND (c.search IS NULL OR instr(c.search, ?) > 0)'}
+       ORDER BY m.uid`;
+    const args = contains === null ? [folderId, loUid, hiUid] : [folderId, loUid, hiUid, contains];
+    const rows = this.db.prepare(sql).raw(true).all(...args) as [number, string, number, number, string | null][];
+    return rows.map(([uid, blobId, size, internalDate, search]) => ({ uid, blobId, size, internalDate, search }));
+  }
+
+  async putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const search = this.db.prepare('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
+    const detail = this.db.prepare('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
+    this.db
+      .transaction(() => {
+        // In key order: neighbouring rows land on the same pages.
+        for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
+          search.run(e.blobId, e.search);
+          detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
+        }
+      })
+      .immediate();
+  }
+
+  async pruneHeaderCache(): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
+        const n = this.db.prepare(`DELETE FROM header_cache AS t WHERE ${unused}`).run().changes;
+        this.db.prepare(`DELETE FROM header_cache_detail AS t WHERE ${unused}`).run();
+        return n;
+      })
+      .immediate();
+  }
 }
+
+/** Blob ids per header cache query: bounds the result a single statement builds. */
+const HEADER_CACHE_CHUNK = 2000;
 
 function applyFlags(current: readonly string[], c: FlagChange): string[] {
   const set = new Set(c.op === 'set' ? [] : current);

@@ -115,4 +115,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE queue_recipients ADD COLUMN leased_at INTEGER;
   ALTER TABLE queue_recipients ADD COLUMN timing TEXT;
   `,
+  // IMAP's header cache (MailboxRepo.getHeaderCache): per blob, the small search part in a
+  // table of its own so SEARCH reads densely packed rows; the larger detail beside it.
+  `
+  CREATE TABLE header_cache (
+    blob_id TEXT PRIMARY KEY,
+    search TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE header_cache_detail (
+    blob_id TEXT PRIMARY KEY,
+    detail BLOB NOT NULL
+  );
+  `,
 ];

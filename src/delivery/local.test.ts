@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openStore } from '../store/index.js';
+import { Spool } from '../queue/spool.js';
+import { LocalDelivery } from './local.js';
+import { ManualClock } from '../core/clock.js';
+import { newQueueId } from '../core/ids.js';
+import { silentLogger } from '../metrics/logger.js';
+import { MailboxNotifier } from '../mailbox/notify.js';
+import { provisionMailbox } from '../mailbox/provision.js';
+
+const OPTS = { batch: 10, leaseMs: 30_000, pollMs: 1000, retryMinMs: 1000, retryMaxMs: 8000, maxLifetimeMs: 60_000 };
+
+describe('local delivery', () => {
+  it('delivers into INBOX, tells open sessions, and caches the headers for IMAP', async () => {
+    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    try {
+      const clock = new ManualClock(1_000_000);
+      await store.meta.directory.addDomain('example.test', 1);
+      const acct = await store.meta.directory.addAccount({ address: 'ann@example.test', passwordHash: 'x' }, 1);
+      await provisionMailbox(store.meta.mailboxes, acct.id, 1);
+      const inbox = (await store.meta.mailboxes.getFolder(acct.id, 'INBOX'))!;
+      const notifier = new MailboxNotifier();
+      const heard: number[] = [];
+      notifier.subscribe(inbox.id, (id) => heard.push(id));
+      const spool = new Spool(store.blobs, store.meta.queue, clock);
+      const bytes = Buffer.from('From: bob@remote.test\r\nTo: ann@example.test\r\nSubject: cached\r\n\r\nhello\r\n');
+      await spool.accept({
+        queueId: newQueueId(),
+        data: bytes,
+        sender: 'bob@remote.test',
+        recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }],
+        source: 'mx',
+        clientAddress: '127.0.0.1',
+        authUser: null,
+        meta: {},
+      });
+      const agent = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), OPTS, store.meta.directory, notifier, store.blobs);
+      expect(await agent.pass()).toBe(1);
+      const [m] = await store.meta.mailboxes.listMessages(inbox.id);
+      expect(Buffer.from(await store.blobs.get(m!.blobId)).equals(bytes)).toBe(true);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(heard).toEqual([inbox.id]);
+      const cached = await store.meta.mailboxes.getHeaderCache([m!.blobId], false);
+      expect(cached).toHaveLength(1);
+      expect(cached[0]!.search).toMatch(/cached/i);
+      expect(await store.meta.queue.listPending()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('defers a delivery that would exceed the quota', async () => {
+    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    try {
+      const clock = new ManualClock(1_000_000);
+      await store.meta.directory.addDomain('example.test', 1);
+      const acct = await store.meta.directory.addAccount({ address: 'tiny@example.test', passwordHash: 'x', quotaBytes: 10 }, 1);
+      const spool = new Spool(store.blobs, store.meta.queue, clock);
+      await spool.accept({
+        queueId: newQueueId(),
+        data: Buffer.from('Subject: too big for the quota\r\n\r\nbody\r\n'),
+        sender: 'bob@remote.test',
+        recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }],
+        source: 'mx',
+        clientAddress: '127.0.0.1',
+        authUser: null,
+        meta: {},
+      });
+      const agent = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), OPTS, store.meta.directory);
+      await agent.pass();
+      const [r] = await store.meta.queue.listPending();
+      expect(r).toMatchObject({ state: 'deferred', lastError: 'mailbox over quota' });
+    } finally {
+      await store.close();
+    }
+  });
+});

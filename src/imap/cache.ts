@@ -1,0 +1,66 @@
+/**
+ * The header cache (src/mailbox/header-cache.ts) as SEARCH, FETCH and APPEND
+ * use it: entries for a batch of messages come in one store call, and entries
+ * derived from blobs a command had to read anyway go back in batches. The
+ * cache is only an optimisation: a failed write is logged and forgotten, and
+ * an entry that fails its check is treated as absent (and rewritten).
+ */
+import { cacheEntry } from '../mailbox/header-cache.js';
+import type { MimeMessage } from '../codec/mime/index.js';
+import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
+import type { ImapSession } from './session.js';
+
+/** Bytes of new entries held before they are written. */
+const PENDING_BYTES = 8 * 1024 * 1024;
+
+/** The entries of these blobs, by blob id (absent: no entry, or the blob is marked damaged). */
+export async function readCache(s: ImapSession, blobIds: readonly string[], withDetail: boolean): Promise<Map<string, CachedHeader>> {
+  const out = new Map<string, CachedHeader>();
+  if (blobIds.length === 0) return out;
+  for (const row of await s.deps.mailboxes.getHeaderCache(blobIds, withDetail)) out.set(row.blobId, row);
+  return out;
+}
+
+/** Collects entries for messages a command parsed, and writes them in batches. */
+export class CacheFiller {
+  private pending: HeaderCacheEntry[] = [];
+  private readonly seen = new Set<string>();
+  private bytes = 0;
+  /** Entries that were present but failed their check. */
+  damaged = 0;
+
+  constructor(private readonly s: ImapSession) {}
+
+  /** Derives the entry of a blob from its verified, parsed bytes (once per blob per command). */
+  async add(blobId: string, mime: MimeMessage): Promise<void> {
+    if (this.seen.has(blobId)) return;
+    this.seen.add(blobId);
+    let entry: HeaderCacheEntry | null;
+    try {
+      entry = cacheEntry(blobId, mime);
+    } catch (err) {
+      this.s.log.warn({ err, blobId }, 'header cache entry not derived');
+      return;
+    }
+    if (!entry) return;
+    this.pending.push(entry);
+    this.bytes += entry.search.length + entry.detail.length;
+    if (this.bytes >= PENDING_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.bytes = 0;
+    if (this.damaged > 0) {
+      this.s.log.warn({ entries: this.damaged, folder: this.s.selected?.name }, 'header cache entries failed their check: rebuilt from the blobs');
+      this.damaged = 0;
+    }
+    if (batch.length === 0) return;
+    try {
+      await this.s.deps.mailboxes.putHeaderCache(batch);
+    } catch (err) {
+      this.s.log.warn({ err, entries: batch.length }, 'header cache not written');
+    }
+  }
+}

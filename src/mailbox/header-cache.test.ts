@@ -1,0 +1,238 @@
+import fc from 'fast-check';
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { parseImapCommand, rawFromLine, type SearchKey } from '../codec/imap/index.js';
+import { buildBodyStructure, buildEnvelope, parseMessage } from '../codec/mime/index.js';
+import { corpus, corpusNames } from '../codec/mime/testing/corpus.js';
+import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
+import { decodeStructure, encodeStructure } from './cached-structure.js';
+import { cacheEntry, cacheMessage, MAX_CACHED_HEADER, readDetail, readSearch, requiredText, searchNeedsDetail } from './header-cache.js';
+import { matchMessage, planSearch, SearchContent, type SearchCandidate } from './search.js';
+
+const idOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const scope = { exists: 1, maxUid: 1, saved: null };
+const candidate: SearchCandidate = { seq: 1, uid: 1, flags: [], modseq: 1, size: 100, internalDate: Date.UTC(2024, 0, 9, 12) };
+const withDetail = (e: HeaderCacheEntry): CachedHeader => e;
+const lean = (e: HeaderCacheEntry): CachedHeader => ({ ...e, detail: null });
+
+function criteria(text: string): SearchKey[] {
+  const r = parseImapCommand(rawFromLine(`t SEARCH ${text}`));
+  if (!r.ok || r.command.name !== 'SEARCH') throw new Error(`bad search ${text}`);
+  return [...r.command.criteria];
+}
+
+function entryOf(bytes: Buffer): HeaderCacheEntry {
+  const e = cacheEntry(idOf(bytes), parseMessage(bytes));
+  if (!e) throw new Error('no entry');
+  return e;
+}
+
+const MESSAGE = Buffer.from(
+  [
+    'From: =?iso-8859-1?q?Ren=E9?= <rene@example.org>',
+    'To: Team <team@example.test>',
+    'To: "Quote \\" me" <q@example.test>',
+    'Subject: Quarterly =?utf-8?b?UmVwb3J0?=',
+    'Date: Fri, 5 Jan 2024 23:30:00 -0800',
+    'X-Ticket: ABC-123',
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Revenue grew.',
+    '',
+  ].join('\r\n'),
+);
+
+describe('header cache entries', () => {
+  it('answer header criteria as the message does, and leave body criteria to the blob', () => {
+    const e = entryOf(MESSAGE);
+    const full = new SearchContent(parseMessage(MESSAGE));
+    const cached = readSearch(lean(e))!;
+    const detailed = readSearch(withDetail(e), readDetail(withDetail(e)))!;
+    const cases: Array<[string, boolean | undefined, boolean | undefined]> = [
+      // criteria, from the search part alone, with the detail
+      ['SUBJECT "quarterly report"', true, true],
+      ['FROM "rené"', true, true],
+      ['TO "\\" me"', true, true],
+      ['TO "quote \\" me"', false, false],
+      ['HEADER to team@', true, true],
+      ['CC x', false, false],
+      ['HEADER Cc ""', false, false],
+      ['HEADER Subject ""', true, true],
+      ['SENTON 5-Jan-2024', true, true],
+      ['SENTSINCE 6-Jan-2024', false, false],
+      ['HEADER X-Ticket abc', undefined, true],
+      ['HEADER X-Missing ""', undefined, false],
+      ['TEXT ticket', undefined, true],
+      ['TEXT revenue', undefined, undefined],
+      ['BODY revenue', undefined, undefined],
+      ['OR BODY revenue SUBJECT quarterly', true, true],
+      ['NOT SUBJECT quarterly BODY revenue', false, false],
+    ];
+    for (const [text, alone, withIt] of cases) {
+      const keys = criteria(text);
+      const truth = matchMessage(keys, candidate, scope, full);
+      expect([text, matchMessage(keys, candidate, scope, cached)]).toEqual([text, alone]);
+      expect([text, matchMessage(keys, candidate, scope, detailed)]).toEqual([text, withIt]);
+      if (withIt !== undefined) expect([text, truth]).toEqual([text, withIt]);
+    }
+  });
+
+  it('agree with the message on every corpus message wherever they answer', () => {
+    const keys = [
+      'SUBJECT a',
+      'SUBJECT the',
+      'FROM @',
+      'TO .',
+      'CC e',
+      'BCC x',
+      'HEADER Content-Type multipart',
+      'HEADER Message-ID ""',
+      'HEADER Received from',
+      'SENTSINCE 1-Jan-2000',
+      'SENTBEFORE 1-Jan-2010',
+      'TEXT mime',
+    ].map(criteria);
+    for (const name of corpusNames()) {
+      const bytes = corpus(name);
+      const msg = parseMessage(bytes);
+      const e = cacheEntry(idOf(bytes), msg);
+      if (!e) continue;
+      const full = new SearchContent(msg);
+      const detail = readDetail(withDetail(e));
+      expect(detail, name).not.toBeNull();
+      for (const k of keys) {
+        const truth = matchMessage(k, candidate, scope, full);
+        const a = matchMessage(k, candidate, scope, readSearch(lean(e)));
+        const b = matchMessage(k, candidate, scope, readSearch(withDetail(e), detail));
+        if (a !== undefined) expect([name, k, a]).toEqual([name, k, truth]);
+        if (b !== undefined) expect([name, k, b]).toEqual([name, k, truth]);
+        // With the header section kept, only body text is left to the blob.
+        if (detail!.header && !planSearch(k).body) expect([name, k, b]).toEqual([name, k, truth]);
+      }
+      // ENVELOPE and BODYSTRUCTURE come back as the parse builds them.
+      expect(detail!.structure, name).toEqual({ envelope: buildEnvelope(msg.root), body: buildBodyStructure(msg.root) });
+      // The header section is the message's own, byte for byte.
+      if (detail!.header) expect(detail!.header.equals(bytes.subarray(0, msg.root.bodyStart)), name).toBe(true);
+    }
+  });
+
+  it('are refused when damaged, filed under another blob, or of another format', () => {
+    const e = entryOf(MESSAGE);
+    expect(readSearch(lean(e))).not.toBeNull();
+    expect(readDetail(withDetail(e))).not.toBeNull();
+    const other = '0'.repeat(64);
+    expect(readSearch({ ...lean(e), blobId: other })).toBeNull();
+    expect(readDetail({ ...e, blobId: other })).toBeNull();
+    const search = e.search;
+    const at = search.indexOf('quarterly');
+    expect(readSearch({ ...lean(e), search: search.slice(0, at) + 'Q' + search.slice(at + 1) })).toBeNull();
+    expect(readSearch({ ...lean(e), search: '2' + search.slice(1) })).toBeNull();
+    expect(readSearch({ ...lean(e), search: 'garbage' })).toBeNull();
+    for (const i of [0, 4, 10, e.detail.length - 1]) {
+      const d = Buffer.from(e.detail);
+      d[i] = d[i]! ^ 0x04;
+      expect(readDetail({ ...e, detail: d }), `byte ${i}`).toBeNull();
+    }
+    expect(readDetail({ ...e, detail: e.detail.subarray(0, 5) })).toBeNull();
+    expect(readDetail(lean(e))).toBeNull();
+  });
+
+  it('keep the search part but not the header section of a message with a huge header', () => {
+    const big = Buffer.concat([
+      Buffer.from('Subject: big one\r\nDate: 2 Feb 2023 10:00 +0000\r\n'),
+      Buffer.from(`Received: ${'x'.repeat(200)}\r\n`.repeat(Math.ceil(MAX_CACHED_HEADER / 200) + 1)),
+      Buffer.from('\r\nbody\r\n'),
+    ]);
+    const e = entryOf(big);
+    const detail = readDetail(withDetail(e))!;
+    expect(detail.header).toBeNull();
+    expect(detail.structure?.envelope.subject).toBe('big one');
+    const text = readSearch(withDetail(e), detail)!;
+    expect(matchMessage(criteria('SUBJECT "big one" SENTON 2-Feb-2023'), candidate, scope, text)).toBe(true);
+    expect(matchMessage(criteria('HEADER Received xxx'), candidate, scope, text)).toBeUndefined();
+    // From/To/Cc/Bcc/Subject too large to keep: no entry at all.
+    const huge = Buffer.from(`To: ${'a@b.c, '.repeat(4000)}\r\n\r\nx\r\n`);
+    expect(cacheEntry(idOf(huge), parseMessage(huge))).toBeNull();
+  });
+
+  it('are stored for bytes in hand by cacheMessage', async () => {
+    const stored: HeaderCacheEntry[] = [];
+    await cacheMessage({ putHeaderCache: async (e) => void stored.push(...e) }, idOf(MESSAGE), MESSAGE);
+    expect(stored).toEqual([entryOf(MESSAGE)]);
+  });
+
+  it('keep the search part valid Unicode without NUL, whatever the header holds', () => {
+    const odd = Buffer.concat([Buffer.from('Subject: a\u0000b =?utf-8?q?nul=00here?= \r\nFrom: '), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\r\n\r\n')]);
+    const e = entryOf(odd);
+    expect(e.search.includes('\u0000')).toBe(false);
+    expect(Buffer.from(e.search, 'utf8').toString('utf8')).toBe(e.search);
+    expect(matchMessage(criteria('SUBJECT nul'), candidate, scope, readSearch(lean(e)))).toBe(true);
+  });
+});
+
+describe('the text a SEARCH requires', () => {
+  it('is the longest value all criteria require on a field the search part keeps', () => {
+    expect(requiredText(criteria('SUBJECT Needle'))).toBe('needle');
+    expect(requiredText(criteria('FROM bob (SUBJECT "longer text" UNSEEN)'))).toBe('longer text');
+    expect(requiredText(criteria('HEADER subject abc'))).toBe('abc');
+    expect(requiredText(criteria('OR SUBJECT a SUBJECT b'))).toBeNull();
+    expect(requiredText(criteria('NOT SUBJECT a'))).toBeNull();
+    expect(requiredText(criteria('HEADER X-Ticket abc BODY xyz'))).toBeNull();
+    expect(requiredText(criteria('SUBJECT ""'))).toBeNull();
+    // JSON would escape these: the stored text need not contain them as written.
+    expect(requiredText(criteria('SUBJECT "say \\"hi\\""'))).toBeNull();
+    expect(requiredText(criteria('SUBJECT "a\\\\b"'))).toBeNull();
+  });
+
+  it('tells when the detail part is needed', () => {
+    expect(searchNeedsDetail(planSearch(criteria('SUBJECT a FROM b SENTON 1-Jan-2024')))).toBe(false);
+    expect(searchNeedsDetail(planSearch(criteria('HEADER List-Id a')))).toBe(true);
+    expect(searchNeedsDetail(planSearch(criteria('TEXT a')))).toBe(true);
+  });
+
+  it('is in the search part of every message the criteria match (property)', () => {
+    const word = fc.constantFrom('alpha', 'Beta', 'gamma delta', 'Ünïcode', 'x@y.test', '"q"', 'a\\b', '=?utf-8?q?J=C3=BCrgen?=', '中文');
+    const field = fc.constantFrom('From', 'To', 'Cc', 'Bcc', 'Subject', 'X-Other');
+    const header = fc.array(fc.tuple(field, fc.array(word, { minLength: 1, maxLength: 3 })), { maxLength: 6 });
+    const key = fc.tuple(fc.constantFrom('FROM', 'TO', 'CC', 'BCC', 'SUBJECT', 'HEADER X-Other', 'HEADER subject'), word, fc.boolean());
+    fc.assert(
+      fc.property(header, fc.array(key, { minLength: 1, maxLength: 3 }), (fields, keys) => {
+        const lines = fields.map(([name, words]) => `${name}: ${words.join(' ')}`);
+        const bytes = Buffer.from(`${lines.join('\r\n')}\r\n\r\nbody\r\n`);
+        const e = entryOf(bytes);
+        const text = keys
+          .map(([k, w, cut]) => `${k} "${(cut ? w.slice(1, 4) : w).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+          .join(' ');
+        const ks = criteria(text);
+        const truth = matchMessage(ks, candidate, scope, new SearchContent(parseMessage(bytes)));
+        const needle = requiredText(ks);
+        if (truth && needle !== null) expect(e.search.includes(needle)).toBe(true);
+        const cached = matchMessage(ks, candidate, scope, readSearch(withDetail(e), readDetail(withDetail(e))));
+        expect(cached).toBe(truth);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('the cached structure', () => {
+  it('round-trips ENVELOPE and BODYSTRUCTURE data exactly', () => {
+    for (const name of corpusNames()) {
+      const msg = parseMessage(corpus(name));
+      const envelope = buildEnvelope(msg.root);
+      const body = buildBodyStructure(msg.root);
+      const text = encodeStructure(envelope, body);
+      expect(decodeStructure(text), name).toEqual({ envelope, body });
+      expect(text.length, name).toBeLessThan(JSON.stringify({ envelope, body }).length);
+    }
+  });
+
+  it('keeps Sender and Reply-To that differ from From', () => {
+    const msg = parseMessage(Buffer.from('From: a@x.test\r\nSender: s@x.test\r\nReply-To: a@x.test\r\n\r\nhi\r\n'));
+    const envelope = buildEnvelope(msg.root);
+    const back = decodeStructure(encodeStructure(envelope, buildBodyStructure(msg.root))).envelope;
+    expect(back.sender).toEqual([{ name: null, adl: null, mailbox: 's', host: 'x.test' }]);
+    expect(back.replyTo).toEqual(envelope.from);
+    expect(back).toEqual(envelope);
+  });
+});

@@ -1,0 +1,262 @@
+/**
+ * The header cache: what SEARCH and FETCH need of a message, derived once
+ * from its verified bytes and kept in the store per blob id
+ * (MailboxRepo.getHeaderCache/searchHeaderCache/putHeaderCache), as
+ * Dovecot's index cache keeps it, so that neither has to read, verify and
+ * parse the blob again.
+ *
+ * An entry has two parts, both laid out and checked here (the store keeps
+ * them opaque):
+ * - `search`, read for the candidate messages of a SEARCH: the first Date
+ *   field's day and the decoded, lower-cased text of From, To, Cc, Bcc and
+ *   Subject, exactly as SearchContent computes them, as
+ *   `<format>.<check>.<json>`. When the criteria require a text (SUBJECT
+ *   "x"), the store leaves out the rows that do not contain it before they
+ *   are read: such a row is not checked, and a row damaged so that it lost
+ *   the text is not found by that SEARCH.
+ * - `detail`, read for FETCH and for header fields outside that list: the
+ *   header section exactly as stored (at most 64 KiB) and the ENVELOPE and
+ *   BODYSTRUCTURE data as compact JSON.
+ *
+ * Each part carries a CRC-32 over the blob id and its content, as each block
+ * of a blob container does: cheap enough to verify on every row of a
+ * 100,000-message SEARCH, and it catches a damaged row or a row filed under
+ * another blob. It is no defence against forgery: whoever can write the
+ * database can rewrite the messages table as well.
+ *
+ * An entry is derived only from bytes that hash to its blob id (a verified
+ * blob read, or the bytes just stored), so it can only ever describe those
+ * bytes; one that fails its check is ignored and rebuilt from the blob; the
+ * store leaves out entries of blobs marked damaged, so a known-damaged message
+ * is refused as before. Derived data only: a body is always read from the blob.
+ */
+import { crc32 } from 'node:zlib';
+import type { ImapDate, SearchKey } from '../codec/imap/index.js';
+import {
+  buildBodyStructure,
+  buildEnvelope,
+  parseHeaderSection,
+  parseMessage,
+  type ImapBodyStructure,
+  type ImapEnvelope,
+  type MimeMessage,
+} from '../codec/mime/index.js';
+import type { CachedHeader, HeaderCacheEntry, MailboxRepo } from '../store/types.js';
+import { decodeStructure, encodeStructure } from './cached-structure.js';
+import { contains, HeaderText, type SearchPlan, type SearchText } from './search.js';
+
+/** Fields whose decoded text the search part keeps (SEARCH FROM/TO/CC/BCC/SUBJECT, and HEADER on these names). */
+export const SEARCH_FIELDS: readonly string[] = ['from', 'to', 'cc', 'bcc', 'subject'];
+/** Largest header section kept; a larger one stays in the blob only. */
+export const MAX_CACHED_HEADER = 64 * 1024;
+/** Largest search part: a message whose five fields take more has no entry (its blob answers). */
+const MAX_SEARCH = 16 * 1024;
+/** Largest detail part; the header, then the structure, are left out to stay below it. */
+const MAX_DETAIL = 256 * 1024;
+/** Layout version: entries of another version are ignored and rebuilt. */
+const FORMAT = 1;
+const FIELD_INDEX = new Map(SEARCH_FIELDS.map((f, i) => [f, i + 1]));
+const FIELD_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT']);
+const DETAIL_CHECK = 4;
+const DETAIL_HEAD = DETAIL_CHECK + 6;
+const HAS_STRUCTURE = 1;
+const HAS_HEADER = 2;
+
+/** ENVELOPE and BODYSTRUCTURE as the MIME codec builds them. */
+export interface CachedStructure {
+  readonly envelope: ImapEnvelope;
+  readonly body: ImapBodyStructure;
+}
+
+/**
+ * A string every message matching the criteria has in its search part, for
+ * the store to filter on (MailboxRepo.searchHeaderCache): the longest value
+ * of a FROM, TO, CC, BCC, SUBJECT or HEADER key on those fields that all
+ * criteria require (not under OR or NOT), lower-cased as the search part is,
+ * and written by JSON as it is. Null when no key qualifies.
+ */
+export function requiredText(keys: readonly SearchKey[]): string | null {
+  let best: string | null = null;
+  const visit = (k: SearchKey): void => {
+    if (k.key === 'AND') return k.operands.forEach(visit);
+    const field = k.key === 'HEADER' ? k.field.toLowerCase() : FIELD_KEYS.has(k.key) ? k.key.toLowerCase() : null;
+    if (field === null || !FIELD_INDEX.has(field) || !('value' in k)) return;
+    const needle = k.value.toLowerCase();
+    if (needle !== '' && verbatimInJson(needle) && (best === null || needle.length > best.length)) best = needle;
+  };
+  keys.forEach(visit);
+  return best;
+}
+
+/** Whether criteria need the detail part too: a field the search part does not keep, or TEXT (the whole header). */
+export function searchNeedsDetail(plan: SearchPlan): boolean {
+  return plan.allHeaders || plan.fields.some((f) => !FIELD_INDEX.has(f));
+}
+
+/**
+ * The entry for a message, from its parsed bytes, which must be the blob's
+ * verified bytes; null when its From/To/Cc/Bcc/Subject are too large to keep
+ * (SEARCH and FETCH then read the blob, as without a cache).
+ */
+export function cacheEntry(blobId: string, msg: MimeMessage): HeaderCacheEntry | null {
+  const root = msg.root;
+  const text = new HeaderText(root.header.fields);
+  const sent = text.sentDate();
+  const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
+  if (json.length > MAX_SEARCH) return null;
+  const search = `${FORMAT}.${searchCheck(blobId, json)}.${json}`;
+
+  const headerBytes = msg.buf.subarray(root.headerStart, root.bodyStart);
+  // A header cut short by a parser limit would not parse alike on its own: it is not kept.
+  let header: Buffer | null = !root.header.truncated && headerBytes.length <= MAX_CACHED_HEADER ? headerBytes : null;
+  let structure: Buffer | null = Buffer.from(encodeStructure(buildEnvelope(root), buildBodyStructure(root)), 'utf8');
+  if (header && DETAIL_HEAD + structure.length + header.length > MAX_DETAIL) header = null;
+  if (DETAIL_HEAD + structure.length > MAX_DETAIL) structure = null;
+  const rest = Buffer.allocUnsafe(DETAIL_HEAD - DETAIL_CHECK + (structure?.length ?? 0) + (header?.length ?? 0));
+  rest[0] = FORMAT;
+  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0);
+  rest.writeUInt32BE(structure?.length ?? 0, 2);
+  structure?.copy(rest, 6);
+  header?.copy(rest, 6 + (structure?.length ?? 0));
+  const detail = Buffer.concat([detailCheck(blobId, rest), rest]);
+  return { blobId, search, detail };
+}
+
+/**
+ * Derives and stores the entry of a message whose bytes are in hand, e.g.
+ * where mail is delivered: `bytes` must be exactly those stored as `blobId`.
+ */
+export async function cacheMessage(repo: Pick<MailboxRepo, 'putHeaderCache'>, blobId: string, bytes: Uint8Array): Promise<void> {
+  const entry = cacheEntry(blobId, parseMessage(bytes));
+  if (entry) await repo.putHeaderCache([entry]);
+}
+
+/** The detail part of an entry: the header section and the structure, each null when it was not kept. */
+export class CachedDetail {
+  private parsed: CachedStructure | null = null;
+
+  constructor(
+    private readonly structureJson: Buffer | null,
+    /** The header section through the blank line, byte for byte as stored. */
+    readonly header: Buffer | null,
+  ) {}
+
+  get structure(): CachedStructure | null {
+    if (!this.structureJson) return null;
+    this.parsed ??= decodeStructure(this.structureJson.toString('utf8'));
+    return this.parsed;
+  }
+}
+
+/** The detail of a row read with its detail, or null when the row is damaged, of another format, or has none. */
+export function readDetail(row: CachedHeader): CachedDetail | null {
+  const d = row.detail;
+  if (!d || d.length < DETAIL_HEAD) return null;
+  const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  const rest = buf.subarray(DETAIL_CHECK);
+  if (rest[0] !== FORMAT || !detailCheck(row.blobId, rest).equals(buf.subarray(0, DETAIL_CHECK))) return null;
+  const flags = rest[1]!;
+  const length = rest.readUInt32BE(2);
+  if (6 + length > rest.length) return null;
+  const structure = flags & HAS_STRUCTURE ? rest.subarray(6, 6 + length) : null;
+  const header = flags & HAS_HEADER ? rest.subarray(6 + length) : null;
+  return new CachedDetail(structure, header);
+}
+
+/**
+ * The search part of a row as a SearchText (with the detail's header section
+ * for other fields and TEXT, when given), or null when the row is damaged or
+ * of another format.
+ */
+export function readSearch(row: CachedHeader, detail: CachedDetail | null = null): CachedSearch | null {
+  const s = row.search;
+  const dot = s.indexOf('.', 0);
+  if (dot < 0 || s.slice(0, dot) !== String(FORMAT) || s.charCodeAt(dot + 9) !== 0x2e) return null;
+  const json = s.slice(dot + 10);
+  if (s.slice(dot + 1, dot + 9) !== searchCheck(row.blobId, json)) return null;
+  return new CachedSearch(json, detail?.header ?? null);
+}
+
+/**
+ * SEARCH over a cached entry: From, To, Cc, Bcc, Subject and the Date come
+ * from the search part; other fields and TEXT's header half from the header
+ * section when it was read; body text never (undefined: read the blob).
+ */
+export class CachedSearch implements SearchText {
+  private values: ReadonlyArray<string | number | null> | null = null;
+  private text: HeaderText | null = null;
+
+  constructor(
+    /** The search part's JSON. */
+    private readonly json: string,
+    /** The header section, when the detail was read and holds it. */
+    private readonly header: Buffer | null,
+  ) {}
+
+  private value(i: number): string | number | null {
+    this.values ??= JSON.parse(this.json) as Array<string | number | null>;
+    return this.values[i] ?? null;
+  }
+
+  private fields(): HeaderText | null {
+    if (!this.header) return null;
+    this.text ??= new HeaderText(parseHeaderSection(this.header).fields);
+    return this.text;
+  }
+
+  hasHeader(name: string): boolean | undefined {
+    const i = FIELD_INDEX.get(name.toLowerCase());
+    if (i !== undefined) return this.value(i) !== null;
+    const f = this.fields();
+    return f ? f.header(name) !== null : undefined;
+  }
+
+  headerContains(name: string, needle: string): boolean | undefined {
+    const i = FIELD_INDEX.get(name.toLowerCase());
+    if (i !== undefined) {
+      const n = needle.toLowerCase();
+      // JSON writes such a needle unescaped: absent from the whole text, it is in no field (no parse needed).
+      if (verbatimInJson(n) && !this.json.includes(n)) return false;
+      const v = this.value(i);
+      return typeof v === 'string' && v.includes(n);
+    }
+    const f = this.fields();
+    return f ? contains(f.header(name), needle) : undefined;
+  }
+
+  headersContain(needle: string): boolean | undefined {
+    const f = this.fields();
+    return f ? contains(f.headers(), needle) : undefined;
+  }
+
+  bodyContains(): undefined {
+    return undefined;
+  }
+
+  sentDate(): ImapDate | null {
+    const v = this.value(0);
+    if (typeof v !== 'number') return null;
+    return { year: Math.floor(v / 10000), month: Math.floor(v / 100) % 100, day: v % 100 };
+  }
+}
+
+/** True when JSON.stringify leaves the text as it is: no quote, backslash, control character or surrogate. */
+function verbatimInJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/** CRC-32 over the blob id and the search JSON, as 8 hex digits. */
+function searchCheck(blobId: string, json: string): string {
+  return crc32(json, crc32(blobId)).toString(16).padStart(8, '0');
+}
+
+/** CRC-32 over the blob id and the rest of the detail, as 4 bytes. */
+function detailCheck(blobId: string, rest: Buffer): Buffer {
+  const check = Buffer.allocUnsafe(DETAIL_CHECK);
+  check.writeUInt32BE(crc32(rest, crc32(blobId)));
+  return check;
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
+import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { PosternError } from '../../../core/errors.js';
+import type { Pool } from './db.js';
+
+const ID_RE = /^[0-9a-f]{64}$/;
+/** Ids listed per query while iterating. */
+const LIST_PAGE = 1000;
+
+/** A Buffer view of the bytes (pg sends Buffers as binary parameters), without a copy. */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+function checkId(id: string): void {
+  if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
+}
+
+/**
+ * Content-addressed blobs in PostgreSQL, so every node sees the same ones:
+ * the row key is the SHA-256 of the bytes, the value the same checksummed
+ * container (crypto/blockcodec) the file store writes. As there, every read
+ * verifies every block, repairs a single flipped bit per block, writes the
+ * repaired container back and reports what it found. A write is durable when
+ * its autocommit statement returns (synchronous_commit on).
+ */
+export class PgBlobStore implements BlobStore {
+  private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
+
+  /** With `ownsPool`, close() ends the pool; otherwise the metadata store that shares it does. */
+  constructor(
+    private readonly pool: Pool,
+    private readonly ownsPool = false,
+  ) {}
+
+  onIntegrity(fn: (e: IntegrityEvent) => void): void {
+    this.reporters.push(fn);
+  }
+
+  private report(e: IntegrityEvent): void {
+    for (const fn of this.reporters) fn(e);
+  }
+
+  async put(data: Uint8Array): Promise<BlobRef> {
+    const id = createHash('sha256').update(data).digest('hex');
+    const container = asBuffer(encodeBlob(data));
+    // New bytes take one statement. Another node storing the same bytes at the same moment stores the same container.
+    const r = await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, container]);
+    if (r.rowCount === 1) return { id, size: data.length };
+    // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
+    const existing = await this.check(id).catch(() => null);
+    if (!existing?.ok) {
+      await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET container = excluded.container', [id, container]);
+    }
+    return { id, size: data.length };
+  }
+
+  private async readRaw(id: string): Promise<Buffer> {
+    checkId(id);
+    const r = await this.pool.query<{ container: Buffer }>('SELECT container FROM blobs WHERE id = $1', [id]);
+    const row = r.rows[0];
+    if (!row) {
+      this.report({ kind: 'missing', blobId: id, detail: 'blob row is missing' });
+      throw new PosternError('NOT_FOUND', `blob ${id} is missing`);
+    }
+    return row.container;
+  }
+
+  /** Applies a decode result: writes repairs back, reports events. Returns the result. */
+  private async settle(id: string, r: DecodeResult): Promise<DecodeResult> {
+    const sound = r.ok && r.sha256 === id;
+    if (sound && r.corrections.length > 0 && r.repaired) {
+      await this.pool.query('UPDATE blobs SET container = $2 WHERE id = $1', [id, asBuffer(r.repaired)]);
+      for (const c of r.corrections) this.report({ kind: 'corrected', blobId: id, block: c.block, bit: c.bit, area: c.area });
+    }
+    if (!sound) {
+      const why = r.damage.map((d) => `block ${d.block}: ${d.reason}`).join('; ') || 'digest does not match the blob id';
+      this.report({ kind: 'uncorrectable', blobId: id, detail: why });
+    }
+    return sound ? r : { ...r, ok: false, data: null, repaired: null };
+  }
+
+  async get(id: string): Promise<Uint8Array> {
+    const r = await this.settle(id, decodeBlob(await this.readRaw(id)));
+    if (!r.ok || !r.data) throw new PosternError('INTEGRITY', `blob ${id} is damaged beyond repair`);
+    return r.data;
+  }
+
+  /** Verifies (and repairs) one blob without returning its bytes: the scrubber's read. */
+  async check(id: string): Promise<DecodeResult> {
+    return this.settle(id, verifyBlob(await this.readRaw(id)));
+  }
+
+  async has(id: string): Promise<boolean> {
+    if (!ID_RE.test(id)) return false;
+    return ((await this.pool.query('SELECT 1 FROM blobs WHERE id = $1', [id])).rowCount ?? 0) > 0;
+  }
+
+  async storedSize(id: string): Promise<number | null> {
+    checkId(id);
+    // octet_length of a stored bytea reads its length from the TOAST pointer, not the data.
+    const r = await this.pool.query<{ n: number }>('SELECT octet_length(container) AS n FROM blobs WHERE id = $1', [id]);
+    return r.rows[0]?.n ?? null;
+  }
+
+  /** The raw container, for backup: the caller verifies it (a missing blob is still reported). */
+  async readContainer(id: string): Promise<Uint8Array> {
+    return this.readRaw(id);
+  }
+
+  /** Stores a container taken from a backup, after checking it really is blob `id`. */
+  async writeContainer(id: string, container: Uint8Array): Promise<void> {
+    checkId(id);
+    const r = verifyBlob(container);
+    if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
+      throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
+    }
+    await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET container = excluded.container', [
+      id,
+      asBuffer(container),
+    ]);
+  }
+
+  async delete(id: string): Promise<void> {
+    checkId(id);
+    await this.pool.query('DELETE FROM blobs WHERE id = $1', [id]);
+  }
+
+  /** Ids ascending, a page at a time (keyset), so a large store is never held in memory. */
+  async *list(): AsyncIterable<string> {
+    let after = '';
+    for (;;) {
+      const r = await this.pool.query<{ id: string }>('SELECT id FROM blobs WHERE id > $1 ORDER BY id LIMIT $2', [after, LIST_PAGE]);
+      for (const row of r.rows) yield row.id;
+      if (r.rows.length < LIST_PAGE) return;
+      after = r.rows[r.rows.length - 1]!.id;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+}

@@ -1,0 +1,29 @@
+import type { EventKind, EventRepo, StoreEvent } from '../../types.js';
+import type { Pool } from './db.js';
+
+interface EventRow {
+  id: number;
+  at: number;
+  kind: string;
+  subject: string;
+  data: string;
+}
+
+export class PgEvents implements EventRepo {
+  constructor(private readonly pool: Pool) {}
+
+  async record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
+    await this.pool.query('INSERT INTO events (at, kind, subject, data) VALUES ($1, $2, $3, $4)', [now, kind, subject, JSON.stringify(data)]);
+  }
+
+  async list(kind?: EventKind, limit = 1000): Promise<StoreEvent[]> {
+    const r = kind
+      ? await this.pool.query<EventRow>('SELECT * FROM events WHERE kind = $1 ORDER BY id DESC LIMIT $2', [kind, limit])
+      : await this.pool.query<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT $1', [limit]);
+    return r.rows.map((e) => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> }));
+  }
+
+  async count(kind: EventKind): Promise<number> {
+    return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = $1', [kind])).rows[0]!.n;
+  }
+}

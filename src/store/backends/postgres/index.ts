@@ -1,0 +1,55 @@
+import type { MetaStore, Store } from '../../types.js';
+import { openPool, type PgOptions, type Pool } from './db.js';
+import { PgBlobStore } from './blobs.js';
+import { PgDirectory } from './directory.js';
+import { PgEvents } from './events.js';
+import { PgIntegrity } from './integrity.js';
+import { PgMailboxes } from './mailboxes.js';
+import { PgQueue } from './queue.js';
+
+export type { PgOptions } from './db.js';
+export { PgBlobStore } from './blobs.js';
+
+/** The metadata store over one pg.Pool; several nodes each open their own on the same database. */
+export class PgMetaStore implements MetaStore {
+  readonly directory: PgDirectory;
+  readonly queue: PgQueue;
+  readonly mailboxes: PgMailboxes;
+  readonly events: PgEvents;
+  readonly integrity: PgIntegrity;
+  private closed = false;
+
+  constructor(readonly pool: Pool) {
+    this.directory = new PgDirectory(pool);
+    this.queue = new PgQueue(pool);
+    this.mailboxes = new PgMailboxes(pool);
+    this.events = new PgEvents(pool);
+    this.integrity = new PgIntegrity(pool);
+  }
+
+  /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */
+  static async open(opts: PgOptions): Promise<PgMetaStore> {
+    return new PgMetaStore(await openPool(opts));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.drain();
+    await this.pool.end();
+  }
+}
+
+/** Metadata and blobs in one PostgreSQL database, over one pool. */
+export async function openPgStore(opts: PgOptions): Promise<Store> {
+  const meta = await PgMetaStore.open(opts);
+  const blobs = new PgBlobStore(meta.pool);
+  return {
+    meta,
+    blobs,
+    async close() {
+      await blobs.close();
+      await meta.close();
+    },
+  };
+}

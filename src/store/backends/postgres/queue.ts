@@ -1,0 +1,290 @@
+import type {
+  DeliveryTiming,
+  Lease,
+  LeaseRequest,
+  NewQueueMessage,
+  NewRecipient,
+  QueueMessage,
+  QueueRecipient,
+  QueueRepo,
+  RecipientState,
+  Transport,
+} from '../../types.js';
+import { tx, type Client, type Pool } from './db.js';
+import { appendInTx } from './mailboxes.js';
+
+interface RecipientRow {
+  id: number;
+  queue_id: string;
+  address: string;
+  transport: string;
+  account_id: number | null;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  lease_token: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  leased_at: number | null;
+  timing: string | null;
+}
+
+interface MessageRow {
+  id: string;
+  blob_id: string;
+  size: number;
+  sender: string;
+  received_at: number;
+  source: string;
+  client_address: string;
+  auth_user: string | null;
+  meta: string;
+}
+
+function toRecipient(r: RecipientRow): QueueRecipient {
+  return {
+    id: r.id,
+    queueId: r.queue_id,
+    address: r.address,
+    transport: r.transport as Transport,
+    accountId: r.account_id,
+    state: r.state as RecipientState,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at,
+    leasedAt: r.leased_at,
+    timing: r.timing ? (JSON.parse(r.timing) as DeliveryTiming) : null,
+  };
+}
+
+function toMessage(r: MessageRow): QueueMessage {
+  return {
+    id: r.id,
+    blobId: r.blob_id,
+    size: r.size,
+    sender: r.sender,
+    receivedAt: r.received_at,
+    source: r.source as QueueMessage['source'],
+    clientAddress: r.client_address,
+    authUser: r.auth_user,
+    meta: JSON.parse(r.meta) as Record<string, unknown>,
+  };
+}
+
+interface Pending {
+  msg: NewQueueMessage;
+  rcpts: NewRecipient[];
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Inserts a batch of messages and their recipients with two statements, whatever the batch size. */
+async function insertBatch(c: Client, batch: Pending[]): Promise<void> {
+  const ms = batch.map((p) => p.msg);
+  await c.query(
+    `INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+    [
+      ms.map((m) => m.id),
+      ms.map((m) => m.blobId),
+      ms.map((m) => m.size),
+      ms.map((m) => m.sender),
+      ms.map((m) => m.receivedAt),
+      ms.map((m) => m.source),
+      ms.map((m) => m.clientAddress),
+      ms.map((m) => m.authUser),
+      ms.map((m) => JSON.stringify(m.meta)),
+    ],
+  );
+  const rs = batch.flatMap((p) => p.rcpts.map((r) => ({ r, m: p.msg })));
+  if (rs.length === 0) return;
+  // WITH ORDINALITY keeps recipient ids in the order they were given, as one INSERT per recipient would.
+  await c.query(
+    `INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at)
+     SELECT q, a, t, acc, n FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS u(q, a, t, acc, n, o)
+     ORDER BY o`,
+    [rs.map((x) => x.m.id), rs.map((x) => x.r.address), rs.map((x) => x.r.transport), rs.map((x) => x.r.accountId ?? null), rs.map((x) => x.m.receivedAt)],
+  );
+}
+
+/**
+ * The spool over PostgreSQL. Enqueues that arrive while a commit is in flight
+ * wait and go together in the next transaction (group commit): one WAL flush
+ * serves many concurrent SMTP sessions, and each caller's promise resolves
+ * only after COMMIT returned (synchronous_commit on), so `250` still means
+ * "on disk". Leasing uses FOR UPDATE SKIP LOCKED, so workers on any number
+ * of nodes take disjoint recipients without waiting for each other.
+ */
+export class PgQueue implements QueueRepo {
+  private pending: Pending[] = [];
+  private flushing = false;
+  /** Settles when the current flush loop has committed (or rejected) everything it took. */
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly pool: Pool) {}
+
+  enqueue(msg: NewQueueMessage, recipients: NewRecipient[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ msg, rcpts: recipients, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        this.idle = new Promise((done) => setImmediate(() => void this.flush().then(done)));
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await tx(this.pool, (c) => insertBatch(c, batch));
+        batch.forEach((p) => p.resolve());
+      } catch {
+        // One bad entry must not fail its neighbours: retry each on its own.
+        for (const p of batch) {
+          try {
+            await tx(this.pool, (c) => insertBatch(c, [p]));
+            p.resolve();
+          } catch (e) {
+            p.reject(e);
+          }
+        }
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** Waits until every enqueue already accepted has settled (before the pool is closed). */
+  async drain(): Promise<void> {
+    await this.idle;
+  }
+
+  async lease(req: LeaseRequest): Promise<Lease[]> {
+    return tx(this.pool, async (c) => {
+      const until = req.now + req.leaseMs;
+      // Rows another node is leasing right now are skipped, not waited for; a row
+      // that changed after this statement's snapshot is re-checked once locked.
+      const r = await c.query<RecipientRow>(
+        `WITH due AS (
+           SELECT id FROM queue_recipients
+           WHERE transport = $1 AND (
+             (state IN ('queued','deferred') AND next_attempt_at <= $2) OR
+             (state = 'leased' AND lease_until <= $2))
+           ORDER BY next_attempt_at, id LIMIT $3
+           FOR UPDATE SKIP LOCKED)
+         UPDATE queue_recipients r
+         SET state = 'leased', lease_token = replace(gen_random_uuid()::text, '-', ''), lease_until = $4, leased_at = $2, attempts = r.attempts + 1
+         FROM due WHERE r.id = due.id
+         RETURNING r.*`,
+        [req.transport, req.now, req.limit, until],
+      );
+      if (r.rows.length === 0) return [];
+      const rows = r.rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
+      const ms = await c.query<MessageRow>('SELECT * FROM queue_messages WHERE id = ANY($1::text[])', [[...new Set(rows.map((x) => x.queue_id))]]);
+      const byId = new Map(ms.rows.map((m) => [m.id, toMessage(m)]));
+      return rows.map((row) => ({ token: row.lease_token!, until, recipient: toRecipient(row), message: byId.get(row.queue_id)! }));
+    });
+  }
+
+  async deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null> {
+    return tx(this.pool, async (c) => {
+      const held = await c.query(
+        "SELECT 1 FROM queue_recipients WHERE id = $1 AND state = 'leased' AND lease_token = $2 FOR UPDATE",
+        [lease.recipient.id, lease.token],
+      );
+      if (held.rowCount === 0) return null;
+      const [m] = await appendInTx(c, folderId, [{ blobId: lease.message.blobId, size: lease.message.size, internalDate: now }]);
+      await finish(c, lease, 'delivered', now, null);
+      return { uid: m!.uid };
+    });
+  }
+
+  async complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean> {
+    return finish(this.pool, lease, 'delivered', now, detail ?? null, timing);
+  }
+
+  async fail(lease: Lease, now: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
+    return finish(this.pool, lease, 'failed', now, error, timing);
+  }
+
+  async defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE queue_recipients SET state = 'deferred', next_attempt_at = $1, last_error = $2, timing = COALESCE($3, timing), lease_token = NULL, lease_until = NULL
+       WHERE id = $4 AND state = 'leased' AND lease_token = $5`,
+      [until, error, timing ? JSON.stringify(timing) : null, lease.recipient.id, lease.token],
+    );
+    return r.rowCount === 1;
+  }
+
+  async getMessage(queueId: string): Promise<QueueMessage | null> {
+    const r = await this.pool.query<MessageRow>('SELECT * FROM queue_messages WHERE id = $1', [queueId]);
+    return r.rows[0] ? toMessage(r.rows[0]) : null;
+  }
+
+  async listRecipients(queueId: string): Promise<QueueRecipient[]> {
+    return (await this.pool.query<RecipientRow>('SELECT * FROM queue_recipients WHERE queue_id = $1 ORDER BY id', [queueId])).rows.map(toRecipient);
+  }
+
+  async listPending(limit = 1000): Promise<QueueRecipient[]> {
+    const r = await this.pool.query<RecipientRow>(
+      "SELECT * FROM queue_recipients WHERE state NOT IN ('delivered','failed') ORDER BY queue_id, id LIMIT $1",
+      [limit],
+    );
+    return r.rows.map(toRecipient);
+  }
+
+  async hold(queueId: string): Promise<number> {
+    const r = await this.pool.query("UPDATE queue_recipients SET state = 'held' WHERE queue_id = $1 AND state IN ('queued','deferred')", [queueId]);
+    return r.rowCount ?? 0;
+  }
+
+  async release(queueId: string, now: number): Promise<number> {
+    const r = await this.pool.query("UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'held'", [
+      now,
+      queueId,
+    ]);
+    return r.rowCount ?? 0;
+  }
+
+  async retryNow(queueId: string, now: number): Promise<number> {
+    const r = await this.pool.query("UPDATE queue_recipients SET next_attempt_at = $1 WHERE queue_id = $2 AND state IN ('queued','deferred')", [
+      now,
+      queueId,
+    ]);
+    return r.rowCount ?? 0;
+  }
+
+  async deleteMessage(queueId: string): Promise<boolean> {
+    // Recipients go with their message (ON DELETE CASCADE), in the same statement.
+    return ((await this.pool.query('DELETE FROM queue_messages WHERE id = $1', [queueId])).rowCount ?? 0) > 0;
+  }
+
+  async purgeFinished(): Promise<number> {
+    const r = await this.pool.query(
+      `DELETE FROM queue_messages q WHERE NOT EXISTS (
+         SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.id AND r.state NOT IN ('delivered','failed'))`,
+    );
+    return r.rowCount ?? 0;
+  }
+}
+
+/** Ends a lease in a final state, only if it is still held; one statement, so atomic on its own. */
+async function finish(
+  q: Pick<Client, 'query'>,
+  lease: Lease,
+  state: RecipientState,
+  now: number,
+  error: string | null,
+  timing?: DeliveryTiming,
+): Promise<boolean> {
+  const r = await q.query(
+    `UPDATE queue_recipients SET state = $1, delivered_at = $2, last_error = COALESCE($3, last_error), timing = COALESCE($4, timing),
+       lease_token = NULL, lease_until = NULL
+     WHERE id = $5 AND state = 'leased' AND lease_token = $6`,
+    [state, state === 'delivered' ? now : null, error, timing ? JSON.stringify(timing) : null, lease.recipient.id, lease.token],
+  );
+  return r.rowCount === 1;
+}
