@@ -1,10 +1,4 @@
-import type { SecureContextOptions } from 'node:tls';
-import type { Clock } from '../core/clock.js';
-import type { Directory } from '../directory/directory.js';
-import type { MailboxNotifier } from '../mailbox/notify.js';
-import type { Logger } from '../metrics/logger.js';
-import type { FailureThrottle } from '../net/throttle.js';
-import type { BlobStore, MailboxRepo } from '../store/types.js';
+import type { MailAccessDeps } from '../mailbox/access.js';
 
 export interface ImapLimits {
   /** Open connections on one listener. */
@@ -21,20 +15,8 @@ export interface ImapLimits {
   preAuthTimeoutMs: number;
 }
 
-export interface ImapDeps {
-  hostname: string;
-  directory: Directory;
-  mailboxes: MailboxRepo;
-  blobs: BlobStore;
-  /** Every session that changes a folder calls changed(); selected sessions subscribe. */
-  notifier: MailboxNotifier;
-  clock: Clock;
-  log: Logger;
-  /** The server's own certificate and key. */
-  tls: SecureContextOptions;
+export interface ImapDeps extends MailAccessDeps {
   limits: ImapLimits;
-  /** Shared with the other listeners, so guessing on 143 and 993 (and SMTP) counts together. */
-  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
 }
 
 export interface ImapListener {

@@ -1,10 +1,4 @@
-import type { SecureContextOptions } from 'node:tls';
-import type { Clock } from '../core/clock.js';
-import type { Directory } from '../directory/directory.js';
-import type { MailboxNotifier } from '../mailbox/notify.js';
-import type { Logger } from '../metrics/logger.js';
-import type { FailureThrottle } from '../net/throttle.js';
-import type { BlobStore, MailboxRepo } from '../store/types.js';
+import type { MailAccessDeps } from '../mailbox/access.js';
 
 /** stls: port 110, plaintext until STLS (RFC 2595). tls: port 995, TLS from the first byte. */
 export type Pop3Mode = 'stls' | 'tls';
@@ -24,19 +18,8 @@ export const DEFAULT_POP3_LIMITS: Readonly<Pop3Limits> = Object.freeze({
   idleTimeoutMs: 10 * 60_000,
 });
 
-export interface Pop3Deps {
-  hostname: string;
-  directory: Directory;
-  mailboxes: MailboxRepo;
-  blobs: BlobStore;
-  notifier: MailboxNotifier;
-  clock: Clock;
-  log: Logger;
-  /** The server's own certificate and key (required). */
-  tls: SecureContextOptions;
+export interface Pop3Deps extends MailAccessDeps {
   limits: Pop3Limits;
-  /** Shared with the other listeners, so guessing on several ports counts together. */
-  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
 }
 
 export interface Pop3Listener {
