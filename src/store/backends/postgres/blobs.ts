@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
 import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { settleBlob } from '../blob-check.js';
 import { PosternError } from '../../../core/errors.js';
 import type { Pool } from './db.js';
 
@@ -68,18 +69,17 @@ export class PgBlobStore implements BlobStore {
   }
 
   /** Applies a decode result: writes repairs back, reports events. Returns the result. */
-  private async settle(id: string, r: DecodeResult): Promise<DecodeResult> {
-    const sound = r.ok && r.sha256 === id;
-    if (sound && r.corrections.length > 0 && r.repaired) {
-      await this.pool.query('UPDATE blobs SET container = $2 WHERE id = $1', [id, asBuffer(r.repaired)]);
-      for (const c of r.corrections) this.report({ kind: 'corrected', blobId: id, block: c.block, bit: c.bit, area: c.area });
-    }
-    if (!sound) {
-      const why = r.damage.map((d) => `block ${d.block}: ${d.reason}`).join('; ') || 'digest does not match the blob id';
-      this.report({ kind: 'uncorrectable', blobId: id, detail: why });
-    }
-    return sound ? r : { ...r, ok: false, data: null, repaired: null };
+  private settle(id: string, r: DecodeResult): Promise<DecodeResult> {
+    return settleBlob(
+      id,
+      r,
+      async (c) => {
+        await this.pool.query('UPDATE blobs SET container = $2 WHERE id = $1', [id, asBuffer(c)]);
+      },
+      (e) => this.report(e),
+    );
   }
+
 
   async get(id: string): Promise<Uint8Array> {
     const r = await this.settle(id, decodeBlob(await this.readRaw(id)));

@@ -16,54 +16,7 @@ import type {
 import { PosternError } from '../../../core/errors.js';
 import { isUniqueViolation, tx, type Client, type Pool, type Queryable } from './db.js';
 import { getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
-
-interface FolderRow {
-  id: number;
-  account_id: number;
-  name: string;
-  special_use: string | null;
-  uid_validity: number;
-  uid_next: number;
-  highest_modseq: number;
-  subscribed: boolean;
-}
-
-interface MessageRow {
-  id: number;
-  folder_id: number;
-  uid: number;
-  blob_id: string;
-  size: number;
-  internal_date: number;
-  flags: string;
-  modseq: number;
-}
-
-function toFolder(r: FolderRow): Folder {
-  return {
-    id: r.id,
-    accountId: r.account_id,
-    name: r.name,
-    specialUse: r.special_use,
-    uidValidity: r.uid_validity,
-    uidNext: r.uid_next,
-    highestModseq: r.highest_modseq,
-    subscribed: r.subscribed,
-  };
-}
-
-function toMessage(r: MessageRow): MailMessage {
-  return {
-    id: r.id,
-    folderId: r.folder_id,
-    uid: r.uid,
-    blobId: r.blob_id,
-    size: r.size,
-    internalDate: r.internal_date,
-    flags: r.flags.split(' ').filter(Boolean),
-    modseq: r.modseq,
-  };
-}
+import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends in one statement, inside the caller's transaction or on its own.
@@ -375,21 +328,3 @@ export class PgMailboxes implements MailboxRepo {
   }
 }
 
-function applyFlags(current: readonly string[], c: FlagChange): string[] {
-  const set = new Set(c.op === 'set' ? [] : current);
-  if (c.op === 'remove') for (const f of c.flags) deleteFlag(set, f);
-  else for (const f of c.flags) if (![...set].some((x) => x.toLowerCase() === f.toLowerCase())) set.add(f);
-  return [...set].sort();
-}
-
-/** IMAP flags compare case-insensitively. */
-function deleteFlag(set: Set<string>, flag: string): void {
-  for (const x of set) if (x.toLowerCase() === flag.toLowerCase()) set.delete(x);
-}
-
-function sameFlags(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const sa = [...a].sort();
-  const sb = [...b].sort();
-  return sa.every((x, i) => x === sb[i]);
-}

@@ -8,70 +8,10 @@ import type {
   QueueRecipient,
   QueueRepo,
   RecipientState,
-  Transport,
 } from '../../types.js';
 import { tx, type Client, type Pool } from './db.js';
 import { appendInTx } from './mailboxes.js';
-
-interface RecipientRow {
-  id: number;
-  queue_id: string;
-  address: string;
-  transport: string;
-  account_id: number | null;
-  state: string;
-  attempts: number;
-  next_attempt_at: number;
-  lease_token: string | null;
-  lease_until: number | null;
-  last_error: string | null;
-  delivered_at: number | null;
-  leased_at: number | null;
-  timing: string | null;
-}
-
-interface MessageRow {
-  id: string;
-  blob_id: string;
-  size: number;
-  sender: string;
-  received_at: number;
-  source: string;
-  client_address: string;
-  auth_user: string | null;
-  meta: string;
-}
-
-function toRecipient(r: RecipientRow): QueueRecipient {
-  return {
-    id: r.id,
-    queueId: r.queue_id,
-    address: r.address,
-    transport: r.transport as Transport,
-    accountId: r.account_id,
-    state: r.state as RecipientState,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    deliveredAt: r.delivered_at,
-    leasedAt: r.leased_at,
-    timing: r.timing ? (JSON.parse(r.timing) as DeliveryTiming) : null,
-  };
-}
-
-function toMessage(r: MessageRow): QueueMessage {
-  return {
-    id: r.id,
-    blobId: r.blob_id,
-    size: r.size,
-    sender: r.sender,
-    receivedAt: r.received_at,
-    source: r.source as QueueMessage['source'],
-    clientAddress: r.client_address,
-    authUser: r.auth_user,
-    meta: JSON.parse(r.meta) as Record<string, unknown>,
-  };
-}
+import { toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 
 interface Pending {
   msg: NewQueueMessage;
@@ -183,8 +123,8 @@ export class PgQueue implements QueueRepo {
       );
       if (r.rows.length === 0) return [];
       const rows = r.rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.id - b.id);
-      const ms = await c.query<MessageRow>('SELECT * FROM queue_messages WHERE id = ANY($1::text[])', [[...new Set(rows.map((x) => x.queue_id))]]);
-      const byId = new Map(ms.rows.map((m) => [m.id, toMessage(m)]));
+      const ms = await c.query<QueueMessageRow>('SELECT * FROM queue_messages WHERE id = ANY($1::text[])', [[...new Set(rows.map((x) => x.queue_id))]]);
+      const byId = new Map(ms.rows.map((m) => [m.id, toQueueMessage(m)]));
       return rows.map((row) => ({ token: row.lease_token!, until, recipient: toRecipient(row), message: byId.get(row.queue_id)! }));
     });
   }
@@ -220,8 +160,8 @@ export class PgQueue implements QueueRepo {
   }
 
   async getMessage(queueId: string): Promise<QueueMessage | null> {
-    const r = await this.pool.query<MessageRow>('SELECT * FROM queue_messages WHERE id = $1', [queueId]);
-    return r.rows[0] ? toMessage(r.rows[0]) : null;
+    const r = await this.pool.query<QueueMessageRow>('SELECT * FROM queue_messages WHERE id = $1', [queueId]);
+    return r.rows[0] ? toQueueMessage(r.rows[0]) : null;
   }
 
   async listRecipients(queueId: string): Promise<QueueRecipient[]> {

@@ -1,34 +1,7 @@
 import type { Account, DirectoryRepo, Domain, Group, NewAccount, Role } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import type { Db } from './db.js';
-
-interface AccountRow {
-  id: number;
-  address: string;
-  display_name: string;
-  password_hash: string;
-  disabled: number;
-  roles: string;
-  quota_bytes: number | null;
-  created_at: number;
-}
-
-function toAccount(r: AccountRow): Account {
-  return {
-    id: r.id,
-    address: r.address,
-    displayName: r.display_name,
-    passwordHash: r.password_hash,
-    disabled: r.disabled !== 0,
-    roles: r.roles.split(',').filter(Boolean) as Role[],
-    quotaBytes: r.quota_bytes,
-    createdAt: r.created_at,
-  };
-}
-
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1);
-}
+import { domainOf, toAccount, type AccountRow } from '../rows.js';
 
 export class SqliteDirectory implements DirectoryRepo {
   constructor(private readonly db: Db) {}

@@ -8,71 +8,11 @@ import type {
   QueueRecipient,
   QueueRepo,
   RecipientState,
-  Transport,
 } from '../../types.js';
 import { newToken } from '../../../core/ids.js';
 import type { Db } from './db.js';
 import { appendInTx } from './mailboxes.js';
-
-interface RecipientRow {
-  id: number;
-  queue_id: string;
-  address: string;
-  transport: string;
-  account_id: number | null;
-  state: string;
-  attempts: number;
-  next_attempt_at: number;
-  lease_token: string | null;
-  lease_until: number | null;
-  last_error: string | null;
-  delivered_at: number | null;
-  leased_at: number | null;
-  timing: string | null;
-}
-
-interface MessageRow {
-  id: string;
-  blob_id: string;
-  size: number;
-  sender: string;
-  received_at: number;
-  source: string;
-  client_address: string;
-  auth_user: string | null;
-  meta: string;
-}
-
-function toRecipient(r: RecipientRow): QueueRecipient {
-  return {
-    id: r.id,
-    queueId: r.queue_id,
-    address: r.address,
-    transport: r.transport as Transport,
-    accountId: r.account_id,
-    state: r.state as RecipientState,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastError: r.last_error,
-    deliveredAt: r.delivered_at,
-    leasedAt: r.leased_at ?? null,
-    timing: r.timing ? (JSON.parse(r.timing) as DeliveryTiming) : null,
-  };
-}
-
-function toMessage(r: MessageRow): QueueMessage {
-  return {
-    id: r.id,
-    blobId: r.blob_id,
-    size: r.size,
-    sender: r.sender,
-    receivedAt: r.received_at,
-    source: r.source as QueueMessage['source'],
-    clientAddress: r.client_address,
-    authUser: r.auth_user,
-    meta: JSON.parse(r.meta) as Record<string, unknown>,
-  };
-}
+import { toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 
 interface Pending {
   msg: NewQueueMessage;
@@ -153,12 +93,12 @@ export class SqliteQueue implements QueueRepo {
       return rows.map((r) => {
         const token = newToken();
         upd.run(token, until, req.now, r.id);
-        const m = getMsg.get(r.queue_id) as MessageRow;
+        const m = getMsg.get(r.queue_id) as QueueMessageRow;
         return {
           token,
           until,
           recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: req.now }),
-          message: toMessage(m),
+          message: toQueueMessage(m),
         };
       });
     });
@@ -216,8 +156,8 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async getMessage(queueId: string): Promise<QueueMessage | null> {
-    const r = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?').get(queueId) as MessageRow | undefined;
-    return r ? toMessage(r) : null;
+    const r = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?').get(queueId) as QueueMessageRow | undefined;
+    return r ? toQueueMessage(r) : null;
   }
 
   async listRecipients(queueId: string): Promise<QueueRecipient[]> {
