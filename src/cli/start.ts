@@ -92,7 +92,13 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     if (config.pop3.enabled) {
       const p = config.pop3;
       // One throttle for SMTP and POP3: guessing a password counts the same on every port.
-      const pop3Deps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'pop3' }), limits: DEFAULT_POP3_LIMITS };
+      const limits = {
+        ...DEFAULT_POP3_LIMITS,
+        maxConnections: p.max_connections,
+        maxConnectionsPerClient: p.max_connections_per_client,
+        idleTimeoutMs: p.idle_timeout * 1000,
+      };
+      const pop3Deps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'pop3' }), limits };
       for (const [mode, port] of [['stls', p.port], ['tls', p.tls_port]] as const) {
         const listener = createPop3Listener(mode, pop3Deps);
         opened.push(listener);
@@ -102,7 +108,13 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     }
     if (config.imap.enabled) {
       const i = config.imap;
-      const limits = { ...DEFAULT_IMAP_LIMITS, maxLiteralSize: config.smtp.max_message_size };
+      const limits = {
+        ...DEFAULT_IMAP_LIMITS,
+        maxLiteralSize: config.smtp.max_message_size,
+        maxConnections: i.max_connections,
+        maxConnectionsPerClient: i.max_connections_per_client,
+        idleTimeoutMs: i.idle_timeout * 1000,
+      };
       const imapDeps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'imap' }), limits };
       for (const [mode, port] of [['starttls', i.port], ['tls', i.tls_port]] as const) {
         const listener = createImapListener(mode, imapDeps);

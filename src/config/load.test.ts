@@ -40,8 +40,8 @@ describe('parseConfig defaults', () => {
     expect(c.smtp.mx).toEqual({ enabled: true, address: '0.0.0.0', port: 25 });
     expect(c.smtp.submission).toEqual({ enabled: true, address: '0.0.0.0', port: 587 });
     expect(c.smtp.submissions).toEqual({ enabled: true, address: '0.0.0.0', port: 465 });
-    expect(c.imap).toEqual({ enabled: true, address: '0.0.0.0', port: 143, tls_port: 993 });
-    expect(c.pop3).toEqual({ enabled: true, address: '0.0.0.0', port: 110, tls_port: 995 });
+    expect(c.imap).toEqual({ enabled: true, address: '0.0.0.0', port: 143, tls_port: 993, max_connections: 10_000, max_connections_per_client: 100, idle_timeout: 1800 });
+    expect(c.pop3).toEqual({ enabled: true, address: '0.0.0.0', port: 110, tls_port: 995, max_connections: 500, max_connections_per_client: 20, idle_timeout: 600 });
     expect(c.auth).toEqual({ max_failures: 5, window: 300, lockout: 900 });
     expect(c.queue).toEqual({ local_workers: 4, retry_min: 60, retry_max: 3600, max_lifetime: 432_000 });
     expect(c.log).toEqual({ level: 'info' });
@@ -126,8 +126,8 @@ level = "debug"
     expect(c.smtp.mx).toEqual({ enabled: true, address: '192.0.2.1', port: 2525 });
     expect(c.smtp.submission).toEqual({ enabled: false, address: '::1', port: 1587 });
     expect(c.smtp.submissions).toEqual({ enabled: true, address: 'localhost', port: 1465 });
-    expect(c.imap).toEqual({ enabled: false, address: '0.0.0.0', port: 1143, tls_port: 1993 });
-    expect(c.pop3).toEqual({ enabled: true, address: '::', port: 1110, tls_port: 1995 });
+    expect(c.imap).toMatchObject({ enabled: false, address: '0.0.0.0', port: 1143, tls_port: 1993 });
+    expect(c.pop3).toMatchObject({ enabled: true, address: '::', port: 1110, tls_port: 1995 });
     expect(c.auth).toEqual({ max_failures: 3, window: 60, lockout: 0 });
     expect(c.queue).toEqual({ local_workers: 16, retry_min: 30, retry_max: 7200, max_lifetime: 86_400 });
     expect(c.log.level).toBe('debug');
@@ -340,5 +340,16 @@ describe('loadConfig and formatConfigErrors', () => {
       'postern.toml: smtp.max_recipients: expected a whole number from 1 to 10000, got "lots"',
       'postern.toml: log.levle: unknown key; did you mean "level"?',
     ]);
+  });
+});
+
+describe('IMAP and POP3 session limits', () => {
+  it('default to the RFC idle minimums and can be raised, never lowered below them', () => {
+    const ok = parseConfig('[server]\nhostname = "mail.example.org"\n[imap]\nmax_connections = 50\nidle_timeout = 3600\n', '/etc/postern');
+    expect(ok.ok && ok.config.imap).toMatchObject({ max_connections: 50, max_connections_per_client: 100, idle_timeout: 3600 });
+    expect(ok.ok && ok.config.pop3.idle_timeout).toBe(600);
+    const bad = parseConfig('[server]\nhostname = "mail.example.org"\n[imap]\nidle_timeout = 60\n[pop3]\nidle_timeout = 30\n', '/etc/postern');
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.errors.map((e) => e.key).sort()).toEqual(['imap.idle_timeout', 'pop3.idle_timeout']);
   });
 });

@@ -24,9 +24,19 @@ function listenerShape(port: number) {
 
 const listener = (port: number) => table(listenerShape(port)).prefault({});
 
-/** IMAP and POP3: a STARTTLS port and an implicit-TLS port on one address. */
-const listenerWithTls = (port: number, tlsPort: number) =>
-  table({ ...listenerShape(port), tls_port: int(1, MAX_PORT).default(tlsPort) }).prefault({});
+/**
+ * IMAP and POP3: a STARTTLS port and an implicit-TLS port on one address, and
+ * the session limits. The idle timeout may not go below what the protocol's
+ * RFC promises clients (IMAP 30 minutes, POP3 10 minutes).
+ */
+const listenerWithTls = (port: number, tlsPort: number, limits: { connections: number; perClient: number; idleMin: number }) =>
+  table({
+    ...listenerShape(port),
+    tls_port: int(1, MAX_PORT).default(tlsPort),
+    max_connections: int(1, 100_000).default(limits.connections),
+    max_connections_per_client: int(1, 100_000).default(limits.perClient),
+    idle_timeout: int(limits.idleMin, 86_400).default(limits.idleMin),
+  }).prefault({});
 
 export function configSchema(baseDir: string) {
   return table({
@@ -86,8 +96,8 @@ export function configSchema(baseDir: string) {
       )
       .prefault({}),
 
-    imap: listenerWithTls(143, 993),
-    pop3: listenerWithTls(110, 995),
+    imap: listenerWithTls(143, 993, { connections: 10_000, perClient: 100, idleMin: 1800 }),
+    pop3: listenerWithTls(110, 995, { connections: 500, perClient: 20, idleMin: 600 }),
 
     auth: table({
       max_failures: int(1, 1000).default(5),

@@ -79,12 +79,18 @@ enabled = true
 address = ${q(listen)}
 port = 143                    # STARTTLS
 tls_port = 993                # implicit TLS
+max_connections = 10000       # per listener
+max_connections_per_client = 100
+idle_timeout = 1800           # seconds; RFC 9051 asks for at least 30 minutes
 
 [pop3]
 enabled = true
 address = ${q(listen)}
 port = 110                    # STLS
 tls_port = 995                # implicit TLS
+max_connections = 500         # per listener
+max_connections_per_client = 20
+idle_timeout = 600            # seconds; RFC 1939 asks for at least 10 minutes
 
 [auth]
 # Failed logins before throttling, per client address and per account.
