@@ -43,7 +43,7 @@ describe('parseConfig defaults', () => {
     expect(c.imap).toEqual({ enabled: true, address: '0.0.0.0', port: 143, tls_port: 993, max_connections: 10_000, max_connections_per_client: 100, idle_timeout: 1800 });
     expect(c.pop3).toEqual({ enabled: true, address: '0.0.0.0', port: 110, tls_port: 995, max_connections: 500, max_connections_per_client: 20, idle_timeout: 600 });
     expect(c.auth).toEqual({ max_failures: 5, window: 300, lockout: 900 });
-    expect(c.queue).toEqual({ local_workers: 4, retry_min: 60, retry_max: 3600, max_lifetime: 432_000 });
+    expect(c.queue).toEqual({ retry_min: 60, retry_max: 3600, max_lifetime: 432_000 });
     expect(c.log).toEqual({ level: 'info' });
   });
 
@@ -104,7 +104,6 @@ max_failures = 3
 window = 60
 lockout = 0
 [queue]
-local_workers = 16
 retry_min = 30
 retry_max = 7200
 max_lifetime = 86400
@@ -129,7 +128,7 @@ level = "debug"
     expect(c.imap).toMatchObject({ enabled: false, address: '0.0.0.0', port: 1143, tls_port: 1993 });
     expect(c.pop3).toMatchObject({ enabled: true, address: '::', port: 1110, tls_port: 1995 });
     expect(c.auth).toEqual({ max_failures: 3, window: 60, lockout: 0 });
-    expect(c.queue).toEqual({ local_workers: 16, retry_min: 30, retry_max: 7200, max_lifetime: 86_400 });
+    expect(c.queue).toEqual({ retry_min: 30, retry_max: 7200, max_lifetime: 86_400 });
     expect(c.log.level).toBe('debug');
     // Disabled listeners are not listed.
     expect(listenerPorts(c).map((l) => l.key.join('.'))).toEqual(['smtp.mx.port', 'smtp.submissions.port', 'pop3.port', 'pop3.tls_port']);
@@ -150,7 +149,7 @@ enabled = "yes"
 [tls]
 min_version = "SSLv3"
 [queue]
-local_workers = 2.5
+retry_min = 2.5
 [log]
 level = "loud"
 `);
@@ -160,7 +159,7 @@ level = "loud"
       { key: 'smtp.max_recipients', reason: 'expected a whole number from 1 to 10000, got "lots"' },
       { key: 'smtp.bare_newline', reason: 'expected one of "reject", "normalize", got "fix"' },
       { key: 'smtp.mx.enabled', reason: 'expected true or false, got "yes"' },
-      { key: 'queue.local_workers', reason: 'expected a whole number from 1 to 256, got 2.5' },
+      { key: 'queue.retry_min', reason: 'expected a whole number from 1 to 86400, got 2.5' },
       { key: 'log.level', reason: expect.stringContaining('got "loud"') },
     ]);
   });

@@ -106,7 +106,6 @@ export function configSchema(baseDir: string) {
     }).prefault({}),
 
     queue: table({
-      local_workers: int(1, 256).default(4),
       retry_min: int(1, DAY).default(60),
       retry_max: int(1, 7 * DAY).default(3600),
       max_lifetime: int(60, 30 * DAY).default(5 * DAY),

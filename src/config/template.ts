@@ -99,7 +99,6 @@ window = 300                  # seconds over which failures count
 lockout = 900                 # seconds a throttled client or account waits
 
 [queue]
-local_workers = 4
 retry_min = 60                # seconds
 retry_max = 3600              # seconds
 max_lifetime = 432000         # seconds (5 days) before a message bounces
