@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
-import { killAll } from '../support/procs.js';
-import { closeAllRaw, plainToken, RawClient } from '../support/raw.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness, type Harness } from '../support/harness.js';
+import { plainToken, RawClient } from '../support/raw.js';
 import { smtplib } from '../support/smtplib.js';
 
 // Three failures lock a client address or an account (harness setting).
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ maxAuthFailures: 3 });
-});
-afterEach(() => {
-  killAll();
-  closeAllRaw();
-});
-afterAll(async () => {
-  closeAllRaw();
-  await h?.close();
-});
+useHarness({ maxAuthFailures: 3 }, (x) => (h = x));
 
 const auth = (c: RawClient, user: string, password: string) => c.cmd(`AUTH PLAIN ${plainToken(user, password)}`);
 

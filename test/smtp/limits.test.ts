@@ -1,22 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueIdOf, startHarness, type Harness } from '../support/harness.js';
-import { killAll } from '../support/procs.js';
-import { closeAllRaw, RawClient, type Reply } from '../support/raw.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useHarness, queueIdOf, startHarness, type Harness } from '../support/harness.js';
+import { RawClient, type Reply } from '../support/raw.js';
 import { smtplib } from '../support/smtplib.js';
 
 const MAX_SIZE = 64 * 1024;
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ deliver: false, limits: { maxMessageSize: MAX_SIZE, maxRecipients: 3, maxConnections: 4, maxConnectionsPerClient: 2 } });
-});
-afterEach(() => {
-  killAll();
-  closeAllRaw();
-});
-afterAll(async () => {
-  closeAllRaw();
-  await h?.close();
-});
+useHarness({ deliver: false, limits: { maxMessageSize: MAX_SIZE, maxRecipients: 3, maxConnections: 4, maxConnectionsPerClient: 2 } }, (x) => (h = x));
 
 async function mx(localAddress?: string): Promise<RawClient & { greeting: Reply | null }> {
   const c = await RawClient.plain(h.ports.mx, localAddress);

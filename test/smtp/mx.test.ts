@@ -1,22 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueIdOf, startHarness, stripOwnReceived, type Harness } from '../support/harness.js';
-import { killAll } from '../support/procs.js';
-import { closeAllRaw, plainToken, RawClient } from '../support/raw.js';
+import { describe, expect, it } from 'vitest';
+import { queueIdOf, useHarness, stripOwnReceived, type Harness } from '../support/harness.js';
+import { plainToken, RawClient } from '../support/raw.js';
 import { smtplib } from '../support/smtplib.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterEach(() => {
-  killAll();
-  closeAllRaw();
-});
-afterAll(async () => {
-  killAll();
-  closeAllRaw();
-  await h?.close();
-});
+useHarness({}, (x) => (h = x));
 
 const msg = (subject: string) => Buffer.from(`From: someone@elsewhere.test\r\nTo: alice@example.test\r\nSubject: ${subject}\r\n\r\nhello\r\n`);
 

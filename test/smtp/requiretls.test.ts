@@ -3,24 +3,13 @@
  * refused with 555 elsewhere, and recorded in the queue entry together with
  * the sender's "TLS-Required: No" request.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueIdOf, startHarness, type Harness } from '../support/harness.js';
-import { killAll, run } from '../support/procs.js';
-import { closeAllRaw, plainToken, RawClient } from '../support/raw.js';
+import { describe, expect, it } from 'vitest';
+import { queueIdOf, useHarness, type Harness } from '../support/harness.js';
+import { run } from '../support/procs.js';
+import { plainToken, RawClient } from '../support/raw.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ deliver: false }); // entries stay in the queue to be read back
-});
-afterEach(() => {
-  killAll();
-  closeAllRaw();
-});
-afterAll(async () => {
-  killAll();
-  closeAllRaw();
-  await h?.close();
-});
+useHarness({ deliver: false }, (x) => (h = x)); // entries stay in the queue to be read back
 
 const message = (from: string, extra = '') =>
   `From: ${from}\r\nTo: alice@example.test\r\nSubject: requiretls\r\n${extra}\r\nhello\r\n`;

@@ -1,21 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { queueIdOf, startHarness, type Harness } from '../support/harness.js';
-import { killAll } from '../support/procs.js';
-import { closeAllRaw, plainToken, RawClient } from '../support/raw.js';
+import { describe, expect, it } from 'vitest';
+import { queueIdOf, useHarness, type Harness } from '../support/harness.js';
+import { plainToken, RawClient } from '../support/raw.js';
 import { smtplib } from '../support/smtplib.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ deliver: false });
-});
-afterEach(() => {
-  killAll();
-  closeAllRaw();
-});
-afterAll(async () => {
-  closeAllRaw();
-  await h?.close();
-});
+useHarness({ deliver: false }, (x) => (h = x));
 
 let n = 0;
 async function asAlice(from: string, headers: string, to = 'bob@example.test') {

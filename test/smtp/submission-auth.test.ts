@@ -1,20 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from '../support/harness.js';
-import { killAll } from '../support/procs.js';
-import { closeAllRaw, plainToken, RawClient } from '../support/raw.js';
+import { describe, expect, it } from 'vitest';
+import { useHarness, type Harness } from '../support/harness.js';
+import { plainToken, RawClient } from '../support/raw.js';
 
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterEach(() => {
-  killAll();
-  closeAllRaw();
-});
-afterAll(async () => {
-  closeAllRaw();
-  await h?.close();
-});
+useHarness({}, (x) => (h = x));
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

@@ -7,6 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { killAll } from './procs.js';
+import { closeAllRaw } from './raw.js';
 import { systemClock } from '../../src/core/clock.js';
 import { hashPassword } from '../../src/crypto/password.js';
 import { generateSelfSigned } from '../../src/crypto/selfsigned.js';
@@ -192,4 +195,26 @@ export function queueIdOf(reply: string): string {
   const m = /queued as ([0-9A-Z]+)/.exec(reply);
   if (!m?.[1]) throw new Error(`no queue id in reply: ${reply}`);
   return m[1];
+}
+
+/**
+ * The lifecycle every SMTP suite shares: one harness per file, child
+ * processes and raw sockets cleaned up after each test, everything closed
+ * at the end. `set` receives the harness once it is up.
+ */
+export function useHarness(opts: HarnessOptions, set: (h: Harness) => void): void {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(opts);
+    set(harness);
+  });
+  afterEach(() => {
+    killAll();
+    closeAllRaw();
+  });
+  afterAll(async () => {
+    killAll();
+    closeAllRaw();
+    await harness?.close();
+  });
 }
