@@ -9,6 +9,7 @@ import { listenerPorts, type Config } from '../../config/index.js';
 import { readConfig, resolveConfigPath, UsageError, openConfiguredStore } from '../context.js';
 import { runInit } from '../init.js';
 import { startServer, type BoundListener } from '../start.js';
+import { installProcessGuard } from '../process-guard.js';
 
 const DEV_DOMAIN = 'example.test';
 const DEV_USER = `demo@${DEV_DOMAIN}`;
@@ -88,6 +89,7 @@ export function registerStartCommand(program: Command): void {
       const config = withOffset(readConfig(configPath), o.portOffset);
       const log = createLogger(config.log.level);
       const server = await startServer(config, log);
+      installProcessGuard(log, (kind, data) => server.store.meta.events.record(kind, 'process', data, Date.now()));
       printWelcome(server.listeners, config.tls.cert, password);
       const stop = (sig: string) => {
         log.info({ signal: sig }, 'shutting down');
