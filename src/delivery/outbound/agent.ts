@@ -20,6 +20,7 @@ import { groupLeases, type Job } from './jobs.js';
 import { OutcomeRecorder, type BounceRouter } from './outcome.js';
 import { eventTlsReporter, OutboundStats } from './report.js';
 import { runJob } from './transaction.js';
+import { detach, reportFailure } from '../failure.js';
 
 export interface OutboundOptions {
   readonly heloName: string;
@@ -95,10 +96,11 @@ export class OutboundDelivery {
     private readonly d: OutboundDeps,
     private readonly o: OutboundOptions,
   ) {
-    this.passes = new Pump(() => this.pass(), o.pollMs, d.log, 'outbound delivery');
+    this.passes = new Pump(() => this.pass(), o.pollMs, d.log, 'outbound delivery', (e) => reportFailure(d, 'outbound', 'outbound delivery pass', e));
     this.outcome = new OutcomeRecorder({
       queue: d.queue,
       blobs: d.blobs,
+      events: d.events,
       spool: d.spool,
       routeBounce: d.routeBounce,
       clock: d.clock,
@@ -184,7 +186,7 @@ export class OutboundDelivery {
       }
       if (this.finishedSincePurge >= PURGE_EVERY) {
         this.finishedSincePurge = 0;
-        await this.d.queue.purgeFinished();
+        await this.purge();
       }
       if (this.inflight === 0 && (!more || this.stopping)) break;
       await new Promise<void>((resolve) => {
@@ -193,7 +195,7 @@ export class OutboundDelivery {
       });
       this.wake = null;
     }
-    if (leased > 0) await this.d.queue.purgeFinished();
+    if (leased > 0) await this.purge();
     // Forget destinations with nothing running and no live failure mark.
     const now = this.d.clock.now();
     for (const [k, st] of this.dests) if (st.sessions === 0 && st.jobs.length === 0 && (!st.dead || st.dead.until <= now)) this.dests.delete(k);
@@ -235,7 +237,8 @@ export class OutboundDelivery {
       }
       st.sessions++;
       this.sessions++;
-      void this.worker(key, st);
+      // The worker handles its own failures; detach() reports anything that still escapes instead of crashing.
+      detach(this.d, key, 'outbound session', () => this.worker(key, st));
     }
   }
 
@@ -249,7 +252,7 @@ export class OutboundDelivery {
         if (!job) break;
         try {
           if (this.stopping || this.leaseTooShort(job)) {
-            if (this.stopping) for (const l of job.leases) await this.d.queue.defer(l, this.d.clock.now(), 'not attempted: postern stopping');
+            if (this.stopping) await this.putBack(job, 'not attempted: postern stopping');
             continue;
           }
           if (conn && conn.opened.session.transactions >= maxTx) {
@@ -264,6 +267,7 @@ export class OutboundDelivery {
             if (!c.ok) {
               st.dead = { until: this.d.clock.now() + Math.min(this.o.retryMinMs, 60_000), failure: c };
               await this.notConnected(job, c);
+              // notConnected and finishJob report their own failures, so every job here is finished and counted.
               for (const rest of st.jobs.splice(0)) {
                 await this.notConnected(rest, c);
                 await this.finishJob(rest);
@@ -281,7 +285,16 @@ export class OutboundDelivery {
             conn = null;
           }
         } catch (e) {
-          this.d.log.error({ err: e, queueId: job.message.id }, 'outbound job failed unexpectedly; recipients stay leased until the lease expires');
+          // Unexpected (a resolver or policy lookup that threw): the session's state is unknown, so it is closed,
+          // and the recipients are deferred like any temporary failure.
+          await reportFailure(this.d, job.message.id, 'outbound job', e, { queueId: job.message.id });
+          if (conn) {
+            this.open.delete(conn);
+            conn.opened.session.close();
+            conn = null;
+          }
+          const reason = `local problem: ${e instanceof Error ? e.message : String(e)}`;
+          for (const l of job.leases) await this.outcome.deferred(l, '4.3.0', reason);
         } finally {
           await this.finishJob(job);
         }
@@ -318,6 +331,25 @@ export class OutboundDelivery {
       }, this.o.sessionIdleMs ?? 2000);
       st.idle.push(take);
     });
+  }
+
+  /** Recipients not attempted go back to the queue, due now. */
+  private async putBack(job: Job, why: string): Promise<void> {
+    for (const l of job.leases) {
+      try {
+        await this.d.queue.defer(l, this.d.clock.now(), why);
+      } catch (e) {
+        await reportFailure(this.d, job.message.id, 'returning a recipient to the queue', e, { queueId: job.message.id, rcpt: l.recipient.address });
+      }
+    }
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await this.d.queue.purgeFinished();
+    } catch (e) {
+      await reportFailure(this.d, 'outbound', 'purging finished messages', e);
+    }
   }
 
   private async finishJob(job: Job): Promise<void> {

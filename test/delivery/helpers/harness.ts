@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore, type Store, type QueueRecipient } from '../../../src/store/index.js';
+import type { QueueRepo } from '../../../src/store/types.js';
 import { Spool } from '../../../src/queue/spool.js';
 import { ManualClock, systemClock, type Clock } from '../../../src/core/clock.js';
 import { newQueueId } from '../../../src/core/ids.js';
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   signer?: DkimSigner;
   options?: Partial<OutboundOptions>;
   dir?: string;
+  /** Wraps the queue the agent sees (a test injects store failures). */
+  wrapQueue?: (q: QueueRepo) => QueueRepo;
 }
 
 export interface Harness {
@@ -78,7 +81,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
   const policies = new TlsPolicyResolver(new TlsPolicyMap(o.policies ?? {}, o.defaultLevel ?? 'may'), resolver, sts);
   const agent = new OutboundDelivery(
     {
-      queue: store.meta.queue,
+      queue: o.wrapQueue ? o.wrapQueue(store.meta.queue) : store.meta.queue,
       blobs: store.blobs,
       events: store.meta.events,
       spool,
