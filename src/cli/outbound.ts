@@ -34,9 +34,22 @@ export function createOutbound(config: Config, store: Store, spool: Spool, direc
       }
     : null;
   const q = config.queue;
-  const timeouts = { connectTimeoutMs: d.connect_timeout * 1000, commandTimeoutMs: d.command_timeout * 1000, dataTimeoutMs: d.data_timeout * 1000 };
-  // A lease outlives the longest possible transaction, so no second attempt starts while one is under way.
-  const leaseMs = timeouts.connectTimeoutMs + timeouts.dataTimeoutMs + 8 * timeouts.commandTimeoutMs;
+  const s = (x: number) => x * 1000;
+  const timeouts = {
+    connectTimeoutMs: s(d.connect_timeout),
+    commandTimeoutMs: s(d.command_timeout),
+    dataTimeoutMs: s(d.data_timeout),
+    greetingTimeoutMs: s(d.greeting_timeout),
+    mailTimeoutMs: s(d.mail_timeout),
+    rcptTimeoutMs: s(d.rcpt_timeout),
+    dataInitTimeoutMs: s(d.data_init_timeout),
+    dataBlockTimeoutMs: s(d.data_block_timeout),
+  };
+  // A lease covers a whole one-recipient transaction whose every step takes its full deadline; the
+  // agent renews it while a longer one (many recipients, a large message) still makes progress.
+  const t = timeouts;
+  const leaseMs =
+    t.connectTimeoutMs + t.greetingTimeoutMs + 4 * t.commandTimeoutMs + t.mailTimeoutMs + t.rcptTimeoutMs + t.dataInitTimeoutMs + t.dataBlockTimeoutMs + t.dataTimeoutMs;
   return new OutboundDelivery(
     {
       queue: store.meta.queue,

@@ -21,6 +21,7 @@ import { OutcomeRecorder, type BounceRouter } from './outcome.js';
 import { eventTlsReporter, OutboundStats } from './report.js';
 import { runJob } from './transaction.js';
 import { detach, reportFailure } from '../failure.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 export interface OutboundOptions {
   readonly heloName: string;
@@ -38,8 +39,15 @@ export interface OutboundOptions {
   readonly retryMaxMs: number;
   readonly maxLifetimeMs: number;
   readonly connectTimeoutMs: number;
+  /** EHLO, STARTTLS, the TLS handshake, RSET, QUIT; the default of the RFC 5321 deadlines below. */
   readonly commandTimeoutMs: number;
+  /** The final reply to the message (DATA termination). */
   readonly dataTimeoutMs: number;
+  readonly greetingTimeoutMs?: number;
+  readonly mailTimeoutMs?: number;
+  readonly rcptTimeoutMs?: number;
+  readonly dataInitTimeoutMs?: number;
+  readonly dataBlockTimeoutMs?: number;
   /** Transactions on one session before it is closed and a fresh one opened. */
   readonly maxTransactionsPerSession?: number;
   /** How long an idle session stays open for the next job to its destination (default 2 s). */
@@ -116,7 +124,18 @@ export class OutboundDelivery {
       resolver: d.resolver,
       policies: d.policies,
       report: eventTlsReporter(d.events, this.stats, d.log, d.clock),
-      session: { heloName: o.heloName, connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: o.commandTimeoutMs, dataTimeoutMs: o.dataTimeoutMs, now },
+      session: {
+        heloName: o.heloName,
+        connectTimeoutMs: o.connectTimeoutMs,
+        commandTimeoutMs: o.commandTimeoutMs,
+        dataTimeoutMs: o.dataTimeoutMs,
+        ...(o.greetingTimeoutMs ? { greetingTimeoutMs: o.greetingTimeoutMs } : {}),
+        ...(o.mailTimeoutMs ? { mailTimeoutMs: o.mailTimeoutMs } : {}),
+        ...(o.rcptTimeoutMs ? { rcptTimeoutMs: o.rcptTimeoutMs } : {}),
+        ...(o.dataInitTimeoutMs ? { dataInitTimeoutMs: o.dataInitTimeoutMs } : {}),
+        ...(o.dataBlockTimeoutMs ? { dataBlockTimeoutMs: o.dataBlockTimeoutMs } : {}),
+        now,
+      },
       port: o.port,
       ...(o.extraCa ? { extraCa: o.extraCa } : {}),
       now,
@@ -278,7 +297,14 @@ export class OutboundDelivery {
             this.open.add(c);
             first = true;
           }
-          const usable = await runJob(job, conn, first, started, this.d, this.outcome);
+          // Renewed while the transaction runs, so a slow transfer that progresses never outlives its lease.
+          const keeper = new LeaseKeeper(this.d.queue, job.leases, this.o.leaseMs, this.d.clock, this.d).start();
+          let usable: boolean;
+          try {
+            usable = await runJob(job, conn, first, started, this.d, this.outcome, () => keeper.held());
+          } finally {
+            keeper.stop();
+          }
           if (!usable) {
             this.open.delete(conn);
             conn.opened.session.close();
@@ -352,11 +378,15 @@ export class OutboundDelivery {
     }
   }
 
+  /** The job counts as in flight until its outcome (a bounce included) is recorded, so a pass never ends before it. */
   private async finishJob(job: Job): Promise<void> {
-    this.inflight--;
-    this.finishedSincePurge++;
-    await this.outcome.close(job.message);
-    this.wake?.();
+    try {
+      await this.outcome.close(job.message);
+    } finally {
+      this.inflight--;
+      this.finishedSincePurge++;
+      this.wake?.();
+    }
   }
 
   /** A lease about to expire is left alone: another attempt takes it over cleanly. */
