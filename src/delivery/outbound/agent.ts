@@ -274,6 +274,12 @@ export class OutboundDelivery {
             if (this.stopping) await this.putBack(job, 'not attempted: postern stopping');
             continue;
           }
+          if (conn && !conn.opened.session.alive) {
+            // Dropped while idle (the peer closed it, or flooded it): this job gets a fresh connection.
+            this.open.delete(conn);
+            conn.opened.session.close();
+            conn = null;
+          }
           if (conn && conn.opened.session.transactions >= maxTx) {
             this.open.delete(conn);
             await conn.opened.session.quit();

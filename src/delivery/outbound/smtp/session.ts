@@ -231,6 +231,10 @@ export class SmtpSession {
     return this.wire.localAddress;
   }
 
+  get alive(): boolean {
+    return this.wire.alive;
+  }
+
   /** One mail transaction. Throws when the connection breaks; replies (any code) are returned. */
   async send(tx: Transaction): Promise<RecipientReply[]> {
     this.transactions++;

@@ -48,7 +48,12 @@ export class SmtpWire {
 
   private receive(d: Buffer): void {
     if (this.failure) return;
-    this.parser.push(d);
+    try {
+      this.parser.push(d);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e))); // a flood: drop the connection
+      return;
+    }
     this.deliver();
   }
 
@@ -167,6 +172,11 @@ export class SmtpWire {
     this.secure = true;
     this.attach(tls);
     return tls;
+  }
+
+  /** Not failed, timed out or closed (a cached session may have been dropped while idle). */
+  get alive(): boolean {
+    return this.failure === null;
   }
 
   get localAddress(): string | null {
