@@ -200,7 +200,7 @@ export class OutboundDelivery {
             break;
           }
           leased += leases.length;
-          for (const job of groupLeases(leases, this.o.relay)) await this.dispatch(job);
+          for (const job of groupLeases(leases, this.o.relay, (domain) => this.d.policies.levelFor(domain))) await this.dispatch(job);
         }
       }
       if (this.finishedSincePurge >= PURGE_EVERY) {

@@ -5,7 +5,7 @@
  * handed to the reporter, which records it for TLS-RPT and the counters.
  */
 import type { TlsLevel, TlsPolicyResolver, HostPolicyResult, ReportPolicy, TlsFailure } from '../../policy/tls/index.js';
-import { raiseForRequireTls } from '../../policy/tls/index.js';
+import { raiseForRequireTls, raiseToFloor, type TlsFloor } from '../../policy/tls/index.js';
 import type { DnsResolver } from '../../net/dns/types.js';
 import { hostAddresses, resolveRoute, type RouteHost } from './route.js';
 import { ConnectError, HandshakeError, openSession, TlsPolicyError, type Opened, type SessionOptions, type TlsInfo } from './smtp/session.js';
@@ -27,6 +27,8 @@ export interface Destination {
   readonly domain: string;
   readonly relay: RelayOptions | null;
   readonly requireTls: boolean;
+  /** The least every session for this destination must achieve, whatever the relay's or MX's own level. */
+  readonly tlsFloor?: TlsFloor;
 }
 
 export interface TlsSessionReport {
@@ -95,6 +97,7 @@ export async function connectDestination(dest: Destination, deps: ConnectDeps): 
   };
   for (const h of hosts) {
     let hp: HostPolicyResult = await deps.policies.forHost(dp, { host: h.host, authenticated: h.authenticated }, port);
+    hp = raiseToFloor(hp, dest.tlsFloor ?? 'none', h.host);
     if (dest.requireTls) hp = raiseForRequireTls(hp, h.host, h.authenticated);
     const base = { domain: dp.domain, mxHost: h.host, localAddress: null };
     if ('refused' in hp) {
