@@ -22,6 +22,7 @@ import { eventTlsReporter, OutboundStats } from './report.js';
 import { runJob } from './transaction.js';
 import { detach, reportFailure } from '../failure.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { answeringResolver } from './route.js';
 
 export interface OutboundOptions {
   readonly heloName: string;
@@ -121,7 +122,7 @@ export class OutboundDelivery {
     });
     const now = () => d.clock.now();
     this.connectDeps = {
-      resolver: d.resolver,
+      resolver: answeringResolver(d.resolver),
       policies: d.policies,
       report: eventTlsReporter(d.events, this.stats, d.log, d.clock),
       session: {
@@ -291,6 +292,7 @@ export class OutboundDelivery {
             const c = await connectDestination(job.dest, this.connectDeps);
             if (!c.ok) {
               st.dead = { until: this.d.clock.now() + Math.min(this.o.retryMinMs, 60_000), failure: c };
+              if (c.dnsFailure) await this.dnsFailed(job, c);
               await this.notConnected(job, c);
               // notConnected and finishJob report their own failures, so every job here is finished and counted.
               for (const rest of st.jobs.splice(0)) {
@@ -363,6 +365,17 @@ export class OutboundDelivery {
       }, this.o.sessionIdleMs ?? 2000);
       st.idle.push(take);
     });
+  }
+
+  /** One event per destination attempt that DNS could not route (the resolver is down or answers SERVFAIL). */
+  private async dnsFailed(job: Job, c: NotConnected): Promise<void> {
+    this.stats.dnsFailures++;
+    this.d.log.warn({ domain: job.dest.domain, relay: job.dest.relay?.host ?? null, reason: c.reason }, 'DNS failure: delivery deferred');
+    try {
+      await this.d.events.record('delivery.dns_failure', job.dest.relay?.host ?? job.dest.domain, { domain: job.dest.domain, status: c.status, reason: c.reason }, this.d.clock.now());
+    } catch (e) {
+      await reportFailure(this.d, job.dest.domain, 'recording a DNS failure', e);
+    }
   }
 
   /** Recipients not attempted go back to the queue, due now. */

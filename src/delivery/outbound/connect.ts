@@ -55,6 +55,8 @@ export type NotConnected = {
   readonly status: string;
   readonly reason: string;
   readonly connMs: number;
+  /** Set when DNS could not answer (a temporary failure): the route or every host's addresses. */
+  readonly dnsFailure?: boolean;
 };
 
 export interface ConnectDeps {
@@ -76,19 +78,26 @@ export function relayFor(domain: string, relay: RelayOptions | null | undefined)
 
 export async function connectDestination(dest: Destination, deps: ConnectDeps): Promise<Connected | NotConnected> {
   const start = deps.now();
-  const fail = (permanent: boolean, status: string, reason: string): NotConnected => ({ ok: false, permanent, status, reason, connMs: deps.now() - start });
+  const fail = (permanent: boolean, status: string, reason: string, dnsFailure = false): NotConnected => ({
+    ok: false,
+    permanent,
+    status,
+    reason,
+    connMs: deps.now() - start,
+    ...(dnsFailure ? { dnsFailure } : {}),
+  });
   const relay = dest.relay;
   let hosts: readonly RouteHost[];
   if (relay) {
     hosts = [{ host: relay.host, preference: 0, authenticated: true }];
   } else {
     const route = await resolveRoute(dest.domain, deps.resolver);
-    if (!route.ok) return fail(route.permanent, route.status, route.reason);
+    if (!route.ok) return fail(route.permanent, route.status, route.reason, !route.permanent);
     hosts = route.hosts;
   }
   const port = relay ? relay.port : deps.port;
   const dp = await deps.policies.forDomain(relay ? relay.host : dest.domain, relay?.level);
-  const errors: { permanent: boolean; status: string; reason: string }[] = [];
+  const errors: { permanent: boolean; status: string; reason: string; dns?: boolean }[] = [];
   const opts: SessionOptions = {
     ...deps.session,
     needRequireTls: dest.requireTls,
@@ -113,7 +122,7 @@ export async function connectDestination(dest: Destination, deps: ConnectDeps): 
     }
     const addrs = await hostAddresses(h.host, deps.resolver);
     if (!addrs.ok) {
-      errors.push({ permanent: false, status: '4.4.3', reason: addrs.reason });
+      errors.push({ permanent: false, status: '4.4.3', reason: addrs.reason, dns: !addrs.permanent });
       continue;
     }
     for (const address of addrs.addresses) {
@@ -152,5 +161,5 @@ export async function connectDestination(dest: Destination, deps: ConnectDeps): 
   const permanent = errors.every((e) => e.permanent);
   const last = errors[errors.length - 1]!;
   const status = permanent ? last.status : (errors.find((e) => e.status.startsWith('4.7')) ?? last).status.replace(/^5/, '4');
-  return fail(permanent, status, errors.map((e) => e.reason).join('; '));
+  return fail(permanent, status, errors.map((e) => e.reason).join('; '), errors.every((e) => e.dns === true));
 }

@@ -14,6 +14,8 @@ export class OutboundStats {
   deferred = 0;
   failed = 0;
   bounces = 0;
+  /** Destination attempts that DNS could not route (temporary: deferred and retried). */
+  dnsFailures = 0;
   sessions = 0;
   tlsSessions = 0;
   plaintextSessions = 0;
