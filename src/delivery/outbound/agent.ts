@@ -270,11 +270,16 @@ export class OutboundDelivery {
         let job = st.jobs.shift();
         if (!job && conn && !this.stopping) job = await this.nextJob(st);
         if (!job) break;
+        let keeper: LeaseKeeper | null = null;
         try {
           if (this.stopping || this.leaseTooShort(job)) {
             if (this.stopping) await this.putBack(job, 'not attempted: postern stopping');
             continue;
           }
+          // Renewed from here to the recorded outcome (connection set-up included), so an attempt that
+          // still progresses never outlives its lease and no second attempt starts beside it.
+          keeper = new LeaseKeeper(this.d.queue, job.leases, this.o.leaseMs, this.d.clock, this.d).start();
+          const held = keeper;
           if (conn && !conn.opened.session.alive) {
             // Dropped while idle (the peer closed it, or flooded it): this job gets a fresh connection.
             this.open.delete(conn);
@@ -305,14 +310,7 @@ export class OutboundDelivery {
             this.open.add(c);
             first = true;
           }
-          // Renewed while the transaction runs, so a slow transfer that progresses never outlives its lease.
-          const keeper = new LeaseKeeper(this.d.queue, job.leases, this.o.leaseMs, this.d.clock, this.d).start();
-          let usable: boolean;
-          try {
-            usable = await runJob(job, conn, first, started, this.d, this.outcome, () => keeper.held());
-          } finally {
-            keeper.stop();
-          }
+          const usable = await runJob(job, conn, first, started, this.d, this.outcome, () => held.held());
           if (!usable) {
             this.open.delete(conn);
             conn.opened.session.close();
@@ -330,6 +328,7 @@ export class OutboundDelivery {
           const reason = `local problem: ${e instanceof Error ? e.message : String(e)}`;
           for (const l of job.leases) await this.outcome.deferred(l, '4.3.0', reason);
         } finally {
+          keeper?.stop();
           await this.finishJob(job);
         }
       }
