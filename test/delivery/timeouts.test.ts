@@ -51,6 +51,24 @@ describe('outbound deadlines', () => {
     expect(await h.recipients(stalled)).toEqual([]);
   });
 
+  it('does not commit a message whose leases it no longer holds: the connection is dropped before the final dot', { timeout: 30_000 }, async () => {
+    peer = await startPeer({ tls: null, delayRcptMs: 1000 });
+    let renewals = 0;
+    h = await makeHarness({
+      zone: { 'dest.test': { A: ['127.0.0.1'] } },
+      port: peer.port,
+      options: { leaseMs: 1500 },
+      // As if another node had taken the recipient over: every renewal finds the lease gone.
+      wrapQueue: (q) => Object.assign(Object.create(q) as typeof q, { renew: async () => (renewals++, false) }),
+    });
+    const id = await h.enqueue({ to: ['bob@dest.test'], body: message('lost-lease') });
+    await h.agent.pass();
+    expect(renewals).toBeGreaterThan(0);
+    expect(peer.mailFroms).toHaveLength(1);
+    expect(peer.received).toHaveLength(0);
+    expect((await h.recipients(id))[0]).toMatchObject({ state: 'deferred', lastError: expect.stringContaining('not committed') });
+  });
+
   it('renews the lease of a slow transfer, so a second node does not send the message again', { timeout: 60_000 }, async () => {
     peer = await startPeer({ tls: null, delayDataMs: 3000 }); // answers the message after twice the lease time
     h = await makeHarness({ zone: { 'dest.test': { A: ['127.0.0.1'] } }, port: peer.port, options: { leaseMs: 1500 } });
