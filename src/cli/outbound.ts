@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
 import { WireResolver } from '../net/dns/wire.js';
-import { TlsPolicyMap, TlsPolicyResolver, StsResolver, FileStsCache, httpsStsFetcher } from '../policy/tls/index.js';
+import { TlsPolicyMap, TlsPolicyResolver, StsResolver, FileStsCache, httpsStsFetcher, weakRelayRoutes } from '../policy/tls/index.js';
 import { DkimKeyDir, DkimSigner } from '../policy/dkim/index.js';
 import type { Spool } from '../queue/spool.js';
 import type { Store } from '../store/index.js';
@@ -33,6 +33,10 @@ export function createOutbound(config: Config, store: Store, spool: Spool, direc
         ...(r.ca_file ? { extraCa: [readFileSync(r.ca_file, 'utf8')] } : {}),
       }
     : null;
+  // Mail for these waits unless the relay meets the destination's policy: say so at start, not in the queue.
+  for (const w of weakRelayRoutes(d)) {
+    log.warn({ ...w }, `relay ${w.relay} (level ${w.relayLevel}) is weaker than the TLS policy of ${w.destination} (${w.destinationLevel}): that mail is sent to it only with ${w.required}`);
+  }
   const q = config.queue;
   const s = (x: number) => x * 1000;
   const timeouts = {

@@ -137,7 +137,7 @@ tlsrpt_dir = "tlsrpt"         # where "postern tlsrpt" writes TLS reports (RFC 8
 # [delivery.relay]
 # host = "exchange.internal.example"
 # port = 25
-# level = "verify"
+# level = "verify"            # destinations' own tls_policy still holds through the relay (the stricter wins)
 # domains = []                # empty: all mail; or ["example.com", ".example.com"]
 # cert = "tls/client.pem"     # client certificate and key, for mutual TLS
 # key = "tls/client.key"
