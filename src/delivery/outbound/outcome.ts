@@ -122,7 +122,7 @@ export class OutcomeRecorder {
   private async bounce(m: QueueMessage, failed: Pending['failed']): Promise<void> {
     const now = this.d.clock.now();
     let dsnId: string | null = null;
-    const to = m.sender === '' ? null : await this.d.routeBounce(m.sender).catch(() => undefined);
+    const to = m.sender === '' ? null : await this.d.routeBounce(m.sender).catch(async (e: unknown) => (await reportFailure(this.d, m.id, 'routing a bounce', e, { queueId: m.id }), undefined));
     if (to === undefined) {
       // Could not tell where the bounce goes: keep the recipients and try again later.
       for (const x of failed) await this.guard([x.lease], 'deferring a bounce', () => this.d.queue.defer(x.lease, now + this.d.retryMinMs, `${x.f.status} ${x.f.diagnostic}`, x.timing).then(() => undefined));
