@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
 import { WireResolver } from '../net/dns/wire.js';
-import { TlsPolicyMap, TlsPolicyResolver, StsResolver, FileStsCache, httpsStsFetcher } from '../policy/tls/index.js';
+import { TlsPolicyMap, TlsPolicyResolver, StsResolver, FileStsCache, httpsStsFetcher, weakRelayRoutes } from '../policy/tls/index.js';
 import { DkimKeyDir, DkimSigner } from '../policy/dkim/index.js';
 import type { Spool } from '../queue/spool.js';
 import type { Store } from '../store/index.js';
@@ -33,10 +33,27 @@ export function createOutbound(config: Config, store: Store, spool: Spool, direc
         ...(r.ca_file ? { extraCa: [readFileSync(r.ca_file, 'utf8')] } : {}),
       }
     : null;
+  // Mail for these waits unless the relay meets the destination's policy: say so at start, not in the queue.
+  for (const w of weakRelayRoutes(d)) {
+    log.warn({ ...w }, `relay ${w.relay} (level ${w.relayLevel}) is weaker than the TLS policy of ${w.destination} (${w.destinationLevel}): that mail is sent to it only with ${w.required}`);
+  }
   const q = config.queue;
-  const timeouts = { connectTimeoutMs: d.connect_timeout * 1000, commandTimeoutMs: d.command_timeout * 1000, dataTimeoutMs: d.data_timeout * 1000 };
-  // A lease outlives the longest possible transaction, so no second attempt starts while one is under way.
-  const leaseMs = timeouts.connectTimeoutMs + timeouts.dataTimeoutMs + 8 * timeouts.commandTimeoutMs;
+  const s = (x: number) => x * 1000;
+  const timeouts = {
+    connectTimeoutMs: s(d.connect_timeout),
+    commandTimeoutMs: s(d.command_timeout),
+    dataTimeoutMs: s(d.data_timeout),
+    greetingTimeoutMs: s(d.greeting_timeout),
+    mailTimeoutMs: s(d.mail_timeout),
+    rcptTimeoutMs: s(d.rcpt_timeout),
+    dataInitTimeoutMs: s(d.data_init_timeout),
+    dataBlockTimeoutMs: s(d.data_block_timeout),
+  };
+  // A lease covers a whole one-recipient transaction whose every step takes its full deadline; the
+  // agent renews it while a longer one (many recipients, a large message) still makes progress.
+  const t = timeouts;
+  const leaseMs =
+    t.connectTimeoutMs + t.greetingTimeoutMs + 4 * t.commandTimeoutMs + t.mailTimeoutMs + t.rcptTimeoutMs + t.dataInitTimeoutMs + t.dataBlockTimeoutMs + t.dataTimeoutMs;
   return new OutboundDelivery(
     {
       queue: store.meta.queue,

@@ -49,7 +49,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,
     maxLifetimeMs: q.max_lifetime * 1000,
-  }, store.meta.directory, notifier, store.blobs);
+  }, store.meta.directory, notifier, store.blobs, store.meta.events);
   spool.onEnqueued(() => local.kick());
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
   if (outbound) spool.onEnqueued(() => outbound.kick());
@@ -130,7 +130,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   }
   local.start();
   outbound?.start();
-  watchDamage(store, clock);
+  watchDamage(store, clock, log.child({ part: 'scrub' }));
   const scrubber = startBackgroundScrub(store, {
     intervalHours: config.integrity.scrub_interval,
     rateMBps: config.integrity.scrub_rate,

@@ -250,6 +250,12 @@ function deliverySection(baseDir: string) {
     connect_timeout: int(1, 600).default(30),
     command_timeout: int(1, 3600).default(300),
     data_timeout: int(1, 3600).default(600),
+    // RFC 5321 4.5.3.2 deadlines, in seconds; data_timeout above is "DATA termination".
+    greeting_timeout: int(1, 3600).default(300),
+    mail_timeout: int(1, 3600).default(300),
+    rcpt_timeout: int(1, 3600).default(300),
+    data_init_timeout: int(1, 3600).default(120),
+    data_block_timeout: int(1, 3600).default(180),
     resolver: resolverAddress().default(''),
     tls_default: level.default('may'),
     tls_ca_file: filePath(baseDir).optional(),

@@ -110,8 +110,15 @@ port = 25                     # destination port of MX hosts
 max_connections = 100         # in total
 per_destination = 10          # per recipient domain (or relay)
 connect_timeout = 30          # seconds
-command_timeout = 300         # seconds per SMTP reply
-data_timeout = 600            # seconds for the reply to the message
+# Deadlines in seconds (RFC 5321 4.5.3.2); on expiry the connection is
+# dropped and the recipients are deferred.
+command_timeout = 300         # EHLO, STARTTLS and the TLS handshake, RSET, QUIT
+greeting_timeout = 300        # the server's 220 greeting
+mail_timeout = 300            # reply to MAIL FROM
+rcpt_timeout = 300            # reply to each RCPT TO
+data_init_timeout = 120       # the 354 reply to DATA
+data_block_timeout = 180      # the server must take each 64 KiB block of the message
+data_timeout = 600            # reply to the end of the message
 # DNS resolver "IP[:port]"; "" uses the system's first one. DANE needs a
 # validating resolver you trust on a path nobody can tamper with (127.0.0.1).
 resolver = ""
@@ -130,7 +137,7 @@ tlsrpt_dir = "tlsrpt"         # where "postern tlsrpt" writes TLS reports (RFC 8
 # [delivery.relay]
 # host = "exchange.internal.example"
 # port = 25
-# level = "verify"
+# level = "verify"            # destinations' own tls_policy still holds through the relay (the stricter wins)
 # domains = []                # empty: all mail; or ["example.com", ".example.com"]
 # cert = "tls/client.pem"     # client certificate and key, for mutual TLS
 # key = "tls/client.key"

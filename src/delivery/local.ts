@@ -4,10 +4,11 @@ import type { MailboxRepo, QueueRepo } from '../store/types.js';
 import { inboxOf } from '../mailbox/provision.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
-import type { BlobStore, DirectoryRepo } from '../store/types.js';
+import type { BlobStore, DirectoryRepo, EventRepo } from '../store/types.js';
 import { cacheMessage } from '../mailbox/header-cache.js';
 import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
+import { reportFailure } from './failure.js';
 
 export interface LocalDeliveryOptions {
   batch: number;
@@ -36,8 +37,15 @@ export class LocalDelivery {
     private readonly notifier?: MailboxNotifier,
     /** When given, each newly delivered message's headers are cached for IMAP SEARCH and FETCH. */
     private readonly blobs?: BlobStore,
+    /** Where failures left to a retry are recorded (`delivery.error`). */
+    private readonly events?: EventRepo,
   ) {
-    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery');
+    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery', (e) => this.failure('local delivery pass', e));
+  }
+
+  private async failure(what: string, e: unknown, data: Record<string, unknown> = {}): Promise<void> {
+    if (this.events) await reportFailure({ log: this.log, events: this.events, clock: this.clock }, String(data.queueId ?? 'local'), what, e, data);
+    else this.log.error({ err: e, what, ...data }, `${what} failed; left to a retry`);
   }
 
   start(): void {
@@ -85,12 +93,17 @@ export class LocalDelivery {
           if (r) log.info({ folder: 'INBOX', uid: r.uid, delay: now - lease.message.receivedAt }, 'delivered');
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
-          if (now - lease.message.receivedAt > this.opts.maxLifetimeMs) {
-            await this.queue.fail(lease, now, msg);
-            log.error({ err: msg }, 'local delivery failed permanently');
-          } else {
-            await this.queue.defer(lease, now + backoffMs(lease.recipient.attempts, this.opts.retryMinMs, this.opts.retryMaxMs), msg);
-            log.warn({ err: msg }, 'local delivery deferred');
+          try {
+            if (now - lease.message.receivedAt > this.opts.maxLifetimeMs) {
+              await this.queue.fail(lease, now, msg);
+              log.error({ err: msg }, 'local delivery failed permanently');
+            } else {
+              await this.queue.defer(lease, now + backoffMs(lease.recipient.attempts, this.opts.retryMinMs, this.opts.retryMaxMs), msg);
+              log.warn({ err: msg }, 'local delivery deferred');
+            }
+          } catch (e2) {
+            // The store failed twice: the lease expires and the recipient is tried again.
+            await this.failure('recording a local delivery failure', e2, { queueId: lease.message.id, rcpt: lease.recipient.address });
           }
         }
         handled++;

@@ -17,6 +17,8 @@ export class Pump {
     private readonly pollMs: number,
     private readonly log: Logger,
     private readonly what: string,
+    /** Records a failed pass (an event); the next pass, at the latest after `pollMs`, is the retry. */
+    private readonly onError?: (e: unknown) => Promise<void>,
   ) {}
 
   get running(): boolean {
@@ -48,7 +50,11 @@ export class Pump {
     this.active = true;
     this.current = this.pass()
       .then(() => undefined)
-      .catch((e: unknown) => this.log.error({ err: e }, `${this.what} pass failed`))
+      .catch(async (e: unknown) => {
+        this.log.error({ err: e }, `${this.what} pass failed`);
+        await this.onError?.(e);
+      })
+      .catch(() => undefined)
       .finally(() => {
         this.active = false;
         if (this.halted) return;

@@ -88,7 +88,11 @@ export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions)
     const [last] = await store.meta.events.list('integrity.scrub_completed', 1).catch(() => []);
     const earliest = clock.now() + (opts.startDelayMs ?? 60_000);
     arm(Math.max(earliest, last ? last.at + interval : 0));
-  })();
+  })().catch((e: unknown) => {
+    // Never an unhandled rejection; the scrubber would simply not run, so say so loudly.
+    opts.log.error({ err: e }, 'background scrub could not be scheduled');
+    void store.meta.events.record('integrity.error', 'scrub', { what: 'scheduling the background scrub', reason: e instanceof Error ? e.message : String(e) }, clock.now()).catch(() => undefined);
+  });
 
   return {
     async stop() {
@@ -104,12 +108,18 @@ export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions)
  * Marks a blob damaged the moment any read (IMAP, POP3, delivery, backup)
  * finds it uncorrectable or missing, if a message or queue entry uses it.
  */
-export function watchDamage(store: Store, clock: Clock = systemClock): void {
+export function watchDamage(store: Store, clock: Clock = systemClock, log?: ScrubLog): void {
   store.blobs.onIntegrity((e) => {
     if (e.kind === 'corrected') return;
     void (async () => {
       if ((await store.meta.mailboxes.blobReferences(e.blobId)) === 0) return;
       await store.meta.integrity.markDamaged(e.blobId, e.detail, clock.now());
-    })().catch(() => undefined);
+    })().catch(async (err: unknown) => {
+      // The next read of the blob, or the next scrub, finds the damage again and retries the mark.
+      log?.error({ err, blobId: e.blobId }, 'damaged blob could not be marked');
+      await store.meta.events
+        .record('integrity.error', e.blobId, { what: 'marking a damaged blob', reason: err instanceof Error ? err.message : String(err) }, clock.now())
+        .catch(() => undefined);
+    });
   });
 }

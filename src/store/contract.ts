@@ -348,6 +348,18 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.queue.purgeFinished()).toBe(1);
       });
 
+      it('renews a lease still held, and only that', async () => {
+        await enqueue([{ address: 'r@remote.test', transport: 'remote' }]);
+        const [l1] = (await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(await s.meta.queue.renew(l1, 5000)).toBe(true);
+        expect(await s.meta.queue.lease({ transport: 'remote', now: 4999, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        const [l2] = (await s.meta.queue.lease({ transport: 'remote', now: 5000, leaseMs: 1000, limit: 10 })) as [Lease];
+        // The lease taken over is not the old one's to extend.
+        expect(await s.meta.queue.renew(l1, 9000)).toBe(false);
+        expect(await s.meta.queue.complete(l2, 5001)).toBe(true);
+        expect(await s.meta.queue.renew(l2, 9000)).toBe(false);
+      });
+
       it('defers until a time and fails permanently', async () => {
         const id = await enqueue([
           { address: 'a@remote.test', transport: 'remote' },

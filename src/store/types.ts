@@ -149,6 +149,11 @@ export interface QueueRepo {
    */
   deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null>;
   complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean>;
+  /**
+   * Extends a lease still held to `until` (a transfer that is still making
+   * progress keeps its recipients); false when the lease is no longer held.
+   */
+  renew(lease: Lease, until: number): Promise<boolean>;
   defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean>;
   fail(lease: Lease, now: number, error: string, timing?: DeliveryTiming): Promise<boolean>;
   getMessage(queueId: string): Promise<QueueMessage | null>;

@@ -47,7 +47,7 @@ describe('outbound delivery across a crash', () => {
     }).start();
     inst = await makeInstallation(
       'ours.test',
-      `[delivery]\nport = ${peer.port}\nresolver = "${dns.address}"\nconnect_timeout = 1\ncommand_timeout = 1\ndata_timeout = 5\n[queue]\nretry_min = 1\nretry_max = 2\n`,
+      `[delivery]\nport = ${peer.port}\nresolver = "${dns.address}"\nconnect_timeout = 1\ncommand_timeout = 1\ngreeting_timeout = 1\nmail_timeout = 1\nrcpt_timeout = 1\ndata_init_timeout = 1\ndata_block_timeout = 1\ndata_timeout = 5\n[queue]\nretry_min = 1\nretry_max = 2\n`,
     );
 
     // Queue a remote message before the server starts, as the submission listener would.

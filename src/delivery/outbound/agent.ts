@@ -20,6 +20,9 @@ import { groupLeases, type Job } from './jobs.js';
 import { OutcomeRecorder, type BounceRouter } from './outcome.js';
 import { eventTlsReporter, OutboundStats } from './report.js';
 import { runJob } from './transaction.js';
+import { detach, reportFailure } from '../failure.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { answeringResolver } from './route.js';
 
 export interface OutboundOptions {
   readonly heloName: string;
@@ -37,8 +40,15 @@ export interface OutboundOptions {
   readonly retryMaxMs: number;
   readonly maxLifetimeMs: number;
   readonly connectTimeoutMs: number;
+  /** EHLO, STARTTLS, the TLS handshake, RSET, QUIT; the default of the RFC 5321 deadlines below. */
   readonly commandTimeoutMs: number;
+  /** The final reply to the message (DATA termination). */
   readonly dataTimeoutMs: number;
+  readonly greetingTimeoutMs?: number;
+  readonly mailTimeoutMs?: number;
+  readonly rcptTimeoutMs?: number;
+  readonly dataInitTimeoutMs?: number;
+  readonly dataBlockTimeoutMs?: number;
   /** Transactions on one session before it is closed and a fresh one opened. */
   readonly maxTransactionsPerSession?: number;
   /** How long an idle session stays open for the next job to its destination (default 2 s). */
@@ -95,10 +105,11 @@ export class OutboundDelivery {
     private readonly d: OutboundDeps,
     private readonly o: OutboundOptions,
   ) {
-    this.passes = new Pump(() => this.pass(), o.pollMs, d.log, 'outbound delivery');
+    this.passes = new Pump(() => this.pass(), o.pollMs, d.log, 'outbound delivery', (e) => reportFailure(d, 'outbound', 'outbound delivery pass', e));
     this.outcome = new OutcomeRecorder({
       queue: d.queue,
       blobs: d.blobs,
+      events: d.events,
       spool: d.spool,
       routeBounce: d.routeBounce,
       clock: d.clock,
@@ -111,10 +122,21 @@ export class OutboundDelivery {
     });
     const now = () => d.clock.now();
     this.connectDeps = {
-      resolver: d.resolver,
+      resolver: answeringResolver(d.resolver),
       policies: d.policies,
       report: eventTlsReporter(d.events, this.stats, d.log, d.clock),
-      session: { heloName: o.heloName, connectTimeoutMs: o.connectTimeoutMs, commandTimeoutMs: o.commandTimeoutMs, dataTimeoutMs: o.dataTimeoutMs, now },
+      session: {
+        heloName: o.heloName,
+        connectTimeoutMs: o.connectTimeoutMs,
+        commandTimeoutMs: o.commandTimeoutMs,
+        dataTimeoutMs: o.dataTimeoutMs,
+        ...(o.greetingTimeoutMs ? { greetingTimeoutMs: o.greetingTimeoutMs } : {}),
+        ...(o.mailTimeoutMs ? { mailTimeoutMs: o.mailTimeoutMs } : {}),
+        ...(o.rcptTimeoutMs ? { rcptTimeoutMs: o.rcptTimeoutMs } : {}),
+        ...(o.dataInitTimeoutMs ? { dataInitTimeoutMs: o.dataInitTimeoutMs } : {}),
+        ...(o.dataBlockTimeoutMs ? { dataBlockTimeoutMs: o.dataBlockTimeoutMs } : {}),
+        now,
+      },
       port: o.port,
       ...(o.extraCa ? { extraCa: o.extraCa } : {}),
       now,
@@ -179,12 +201,12 @@ export class OutboundDelivery {
             break;
           }
           leased += leases.length;
-          for (const job of groupLeases(leases, this.o.relay)) await this.dispatch(job);
+          for (const job of groupLeases(leases, this.o.relay, (domain) => this.d.policies.levelFor(domain))) await this.dispatch(job);
         }
       }
       if (this.finishedSincePurge >= PURGE_EVERY) {
         this.finishedSincePurge = 0;
-        await this.d.queue.purgeFinished();
+        await this.purge();
       }
       if (this.inflight === 0 && (!more || this.stopping)) break;
       await new Promise<void>((resolve) => {
@@ -193,7 +215,7 @@ export class OutboundDelivery {
       });
       this.wake = null;
     }
-    if (leased > 0) await this.d.queue.purgeFinished();
+    if (leased > 0) await this.purge();
     // Forget destinations with nothing running and no live failure mark.
     const now = this.d.clock.now();
     for (const [k, st] of this.dests) if (st.sessions === 0 && st.jobs.length === 0 && (!st.dead || st.dead.until <= now)) this.dests.delete(k);
@@ -235,7 +257,8 @@ export class OutboundDelivery {
       }
       st.sessions++;
       this.sessions++;
-      void this.worker(key, st);
+      // The worker handles its own failures; detach() reports anything that still escapes instead of crashing.
+      detach(this.d, key, 'outbound session', () => this.worker(key, st));
     }
   }
 
@@ -247,10 +270,21 @@ export class OutboundDelivery {
         let job = st.jobs.shift();
         if (!job && conn && !this.stopping) job = await this.nextJob(st);
         if (!job) break;
+        let keeper: LeaseKeeper | null = null;
         try {
           if (this.stopping || this.leaseTooShort(job)) {
-            if (this.stopping) for (const l of job.leases) await this.d.queue.defer(l, this.d.clock.now(), 'not attempted: postern stopping');
+            if (this.stopping) await this.putBack(job, 'not attempted: postern stopping');
             continue;
+          }
+          // Renewed from here to the recorded outcome (connection set-up included), so an attempt that
+          // still progresses never outlives its lease and no second attempt starts beside it.
+          keeper = new LeaseKeeper(this.d.queue, job.leases, this.o.leaseMs, this.d.clock, this.d).start();
+          const held = keeper;
+          if (conn && !conn.opened.session.alive) {
+            // Dropped while idle (the peer closed it, or flooded it): this job gets a fresh connection.
+            this.open.delete(conn);
+            conn.opened.session.close();
+            conn = null;
           }
           if (conn && conn.opened.session.transactions >= maxTx) {
             this.open.delete(conn);
@@ -263,7 +297,9 @@ export class OutboundDelivery {
             const c = await connectDestination(job.dest, this.connectDeps);
             if (!c.ok) {
               st.dead = { until: this.d.clock.now() + Math.min(this.o.retryMinMs, 60_000), failure: c };
+              if (c.dnsFailure) await this.dnsFailed(job, c);
               await this.notConnected(job, c);
+              // notConnected and finishJob report their own failures, so every job here is finished and counted.
               for (const rest of st.jobs.splice(0)) {
                 await this.notConnected(rest, c);
                 await this.finishJob(rest);
@@ -274,15 +310,25 @@ export class OutboundDelivery {
             this.open.add(c);
             first = true;
           }
-          const usable = await runJob(job, conn, first, started, this.d, this.outcome);
+          const usable = await runJob(job, conn, first, started, this.d, this.outcome, () => held.held());
           if (!usable) {
             this.open.delete(conn);
             conn.opened.session.close();
             conn = null;
           }
         } catch (e) {
-          this.d.log.error({ err: e, queueId: job.message.id }, 'outbound job failed unexpectedly; recipients stay leased until the lease expires');
+          // Unexpected (a resolver or policy lookup that threw): the session's state is unknown, so it is closed,
+          // and the recipients are deferred like any temporary failure.
+          await reportFailure(this.d, job.message.id, 'outbound job', e, { queueId: job.message.id });
+          if (conn) {
+            this.open.delete(conn);
+            conn.opened.session.close();
+            conn = null;
+          }
+          const reason = `local problem: ${e instanceof Error ? e.message : String(e)}`;
+          for (const l of job.leases) await this.outcome.deferred(l, '4.3.0', reason);
         } finally {
+          keeper?.stop();
           await this.finishJob(job);
         }
       }
@@ -320,11 +366,45 @@ export class OutboundDelivery {
     });
   }
 
+  /** One event per destination attempt that DNS could not route (the resolver is down or answers SERVFAIL). */
+  private async dnsFailed(job: Job, c: NotConnected): Promise<void> {
+    this.stats.dnsFailures++;
+    this.d.log.warn({ domain: job.dest.domain, relay: job.dest.relay?.host ?? null, reason: c.reason }, 'DNS failure: delivery deferred');
+    try {
+      await this.d.events.record('delivery.dns_failure', job.dest.relay?.host ?? job.dest.domain, { domain: job.dest.domain, status: c.status, reason: c.reason }, this.d.clock.now());
+    } catch (e) {
+      await reportFailure(this.d, job.dest.domain, 'recording a DNS failure', e);
+    }
+  }
+
+  /** Recipients not attempted go back to the queue, due now. */
+  private async putBack(job: Job, why: string): Promise<void> {
+    for (const l of job.leases) {
+      try {
+        await this.d.queue.defer(l, this.d.clock.now(), why);
+      } catch (e) {
+        await reportFailure(this.d, job.message.id, 'returning a recipient to the queue', e, { queueId: job.message.id, rcpt: l.recipient.address });
+      }
+    }
+  }
+
+  private async purge(): Promise<void> {
+    try {
+      await this.d.queue.purgeFinished();
+    } catch (e) {
+      await reportFailure(this.d, 'outbound', 'purging finished messages', e);
+    }
+  }
+
+  /** The job counts as in flight until its outcome (a bounce included) is recorded, so a pass never ends before it. */
   private async finishJob(job: Job): Promise<void> {
-    this.inflight--;
-    this.finishedSincePurge++;
-    await this.outcome.close(job.message);
-    this.wake?.();
+    try {
+      await this.outcome.close(job.message);
+    } finally {
+      this.inflight--;
+      this.finishedSincePurge++;
+      this.wake?.();
+    }
   }
 
   /** A lease about to expire is left alone: another attempt takes it over cleanly. */

@@ -5,7 +5,7 @@
  * handed to the reporter, which records it for TLS-RPT and the counters.
  */
 import type { TlsLevel, TlsPolicyResolver, HostPolicyResult, ReportPolicy, TlsFailure } from '../../policy/tls/index.js';
-import { raiseForRequireTls } from '../../policy/tls/index.js';
+import { raiseForRequireTls, raiseToFloor, type TlsFloor } from '../../policy/tls/index.js';
 import type { DnsResolver } from '../../net/dns/types.js';
 import { hostAddresses, resolveRoute, type RouteHost } from './route.js';
 import { ConnectError, HandshakeError, openSession, TlsPolicyError, type Opened, type SessionOptions, type TlsInfo } from './smtp/session.js';
@@ -27,6 +27,8 @@ export interface Destination {
   readonly domain: string;
   readonly relay: RelayOptions | null;
   readonly requireTls: boolean;
+  /** The least every session for this destination must achieve, whatever the relay's or MX's own level. */
+  readonly tlsFloor?: TlsFloor;
 }
 
 export interface TlsSessionReport {
@@ -53,6 +55,8 @@ export type NotConnected = {
   readonly status: string;
   readonly reason: string;
   readonly connMs: number;
+  /** Set when DNS could not answer (a temporary failure): the route or every host's addresses. */
+  readonly dnsFailure?: boolean;
 };
 
 export interface ConnectDeps {
@@ -74,19 +78,26 @@ export function relayFor(domain: string, relay: RelayOptions | null | undefined)
 
 export async function connectDestination(dest: Destination, deps: ConnectDeps): Promise<Connected | NotConnected> {
   const start = deps.now();
-  const fail = (permanent: boolean, status: string, reason: string): NotConnected => ({ ok: false, permanent, status, reason, connMs: deps.now() - start });
+  const fail = (permanent: boolean, status: string, reason: string, dnsFailure = false): NotConnected => ({
+    ok: false,
+    permanent,
+    status,
+    reason,
+    connMs: deps.now() - start,
+    ...(dnsFailure ? { dnsFailure } : {}),
+  });
   const relay = dest.relay;
   let hosts: readonly RouteHost[];
   if (relay) {
     hosts = [{ host: relay.host, preference: 0, authenticated: true }];
   } else {
     const route = await resolveRoute(dest.domain, deps.resolver);
-    if (!route.ok) return fail(route.permanent, route.status, route.reason);
+    if (!route.ok) return fail(route.permanent, route.status, route.reason, !route.permanent);
     hosts = route.hosts;
   }
   const port = relay ? relay.port : deps.port;
   const dp = await deps.policies.forDomain(relay ? relay.host : dest.domain, relay?.level);
-  const errors: { permanent: boolean; status: string; reason: string }[] = [];
+  const errors: { permanent: boolean; status: string; reason: string; dns?: boolean }[] = [];
   const opts: SessionOptions = {
     ...deps.session,
     needRequireTls: dest.requireTls,
@@ -95,6 +106,7 @@ export async function connectDestination(dest: Destination, deps: ConnectDeps): 
   };
   for (const h of hosts) {
     let hp: HostPolicyResult = await deps.policies.forHost(dp, { host: h.host, authenticated: h.authenticated }, port);
+    hp = raiseToFloor(hp, dest.tlsFloor ?? 'none', h.host);
     if (dest.requireTls) hp = raiseForRequireTls(hp, h.host, h.authenticated);
     const base = { domain: dp.domain, mxHost: h.host, localAddress: null };
     if ('refused' in hp) {
@@ -110,7 +122,7 @@ export async function connectDestination(dest: Destination, deps: ConnectDeps): 
     }
     const addrs = await hostAddresses(h.host, deps.resolver);
     if (!addrs.ok) {
-      errors.push({ permanent: false, status: '4.4.3', reason: addrs.reason });
+      errors.push({ permanent: false, status: '4.4.3', reason: addrs.reason, dns: !addrs.permanent });
       continue;
     }
     for (const address of addrs.addresses) {
@@ -149,5 +161,5 @@ export async function connectDestination(dest: Destination, deps: ConnectDeps): 
   const permanent = errors.every((e) => e.permanent);
   const last = errors[errors.length - 1]!;
   const status = permanent ? last.status : (errors.find((e) => e.status.startsWith('4.7')) ?? last).status.replace(/^5/, '4');
-  return fail(permanent, status, errors.map((e) => e.reason).join('; '));
+  return fail(permanent, status, errors.map((e) => e.reason).join('; '), errors.every((e) => e.dns === true));
 }

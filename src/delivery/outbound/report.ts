@@ -14,6 +14,8 @@ export class OutboundStats {
   deferred = 0;
   failed = 0;
   bounces = 0;
+  /** Destination attempts that DNS could not route (temporary: deferred and retried). */
+  dnsFailures = 0;
   sessions = 0;
   tlsSessions = 0;
   plaintextSessions = 0;
@@ -61,6 +63,11 @@ export function eventTlsReporter(events: EventRepo, stats: OutboundStats, log: L
         log.info({ domain: r.domain, mx: r.mxHost, ip: r.address }, 'session without TLS (peer offered no STARTTLS)');
       }
     }
-    await events.record(`tls.${r.result}`, r.domain, data, clock.now());
+    try {
+      await events.record(`tls.${r.result}`, r.domain, data, clock.now());
+    } catch (e) {
+      // A report that cannot be stored must not look like a connection failure (or leak the session it describes).
+      log.error({ err: e, domain: r.domain, result: r.result }, 'TLS outcome could not be recorded');
+    }
   };
 }

@@ -5,7 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { randomInt } from 'node:crypto';
-import type { DnsResolver } from '../../net/dns/types.js';
+import type { DnsAnswer, DnsResolver } from '../../net/dns/types.js';
 
 export interface RouteHost {
   readonly host: string;
@@ -62,4 +62,22 @@ function shuffle<T>(xs: T[]): T[] {
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
+}
+
+/**
+ * A resolver whose failures are answers: a lookup that throws (a resolver
+ * that is gone, a bug in one) reads as `temperror`, so routing defers the
+ * mail like any other DNS failure instead of failing the job.
+ */
+export function answeringResolver(r: DnsResolver): DnsResolver {
+  const guard =
+    <T>(f: (name: string) => Promise<DnsAnswer<T>>) =>
+    async (name: string): Promise<DnsAnswer<T>> => {
+      try {
+        return await f.call(r, name);
+      } catch (e) {
+        return { status: 'temperror', reason: e instanceof Error ? e.message : String(e) };
+      }
+    };
+  return { mx: guard(r.mx), a: guard(r.a), aaaa: guard(r.aaaa), txt: guard(r.txt), tlsa: guard(r.tlsa) };
 }

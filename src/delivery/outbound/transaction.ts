@@ -9,8 +9,19 @@ import type { OutcomeRecorder } from './outcome.js';
 import type { DeliveryTiming } from '../../store/types.js';
 import { replyText } from './smtp/reply.js';
 
-/** Returns whether the session can carry another job. */
-export async function runJob(job: Job, conn: Connected, first: boolean, started: number, d: OutboundDeps, outcome: OutcomeRecorder): Promise<boolean> {
+/**
+ * Returns whether the session can carry another job. `mayCommit` is asked
+ * before the final "." (the recipients' leases are still held).
+ */
+export async function runJob(
+  job: Job,
+  conn: Connected,
+  first: boolean,
+  started: number,
+  d: OutboundDeps,
+  outcome: OutcomeRecorder,
+  mayCommit?: () => boolean,
+): Promise<boolean> {
   const m = job.message;
   const clock = d.clock;
   const tlsText = conn.opened.tls ? `${conn.opened.tls.protocol ?? 'TLS'} ${conn.opened.tls.cipher ?? ''} verified=${conn.opened.tls.verified}`.replace(/\s+/g, ' ') : 'none';
@@ -44,6 +55,7 @@ export async function runJob(job: Job, conn: Connected, first: boolean, started:
       message: body,
       requireTls: job.dest.requireTls,
       eightBit: String(m.meta.body ?? '').toUpperCase() === '8BITMIME' || has8bit(body),
+      ...(mayCommit ? { mayCommit } : {}),
     });
   } catch (e) {
     const reason = `${relay}: lost connection: ${e instanceof Error ? e.message : String(e)}`;

@@ -7,3 +7,5 @@ export { StsResolver, type StsLookup } from './mta-sts/resolver.js';
 export { httpsStsFetcher, resolverLookup, type StsFetcher, type StsFetchResult, type HttpsStsFetcherOptions } from './mta-sts/fetch.js';
 export { MemoryStsCache, FileStsCache, type StsCache, type StsCacheEntry } from './mta-sts/cache.js';
 export { parseStsPolicy, parseStsTxt, mxMatches, mxAllowed, type StsPolicy, type StsMode } from './mta-sts/parse.js';
+export { TLS_FLOORS, isTlsFloor, stricterFloor, relayFloorFor, guaranteedFloor, raiseToFloor, type TlsFloor } from './floor.js';
+export { weakRelayRoutes, type WeakRelayRoute, type RelayAuditInput } from './relay-audit.js';

@@ -41,6 +41,11 @@ export class TlsPolicyResolver {
     private readonly sts: StsResolver | null,
   ) {}
 
+  /** The configured level of a destination domain (no lookups). */
+  levelFor(domain: string): TlsLevel {
+    return this.map.lookup(domain).level;
+  }
+
   /** `level` overrides the map (a relay has its own level). */
   async forDomain(domain: string, level?: TlsLevel): Promise<DomainPolicy> {
     const l = level ?? this.map.lookup(domain).level;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore, type Store, type QueueRecipient } from '../../../src/store/index.js';
+import type { QueueRepo } from '../../../src/store/types.js';
 import { Spool } from '../../../src/queue/spool.js';
 import { ManualClock, systemClock, type Clock } from '../../../src/core/clock.js';
 import { newQueueId } from '../../../src/core/ids.js';
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   signer?: DkimSigner;
   options?: Partial<OutboundOptions>;
   dir?: string;
+  /** Wraps the queue the agent sees (a test injects store failures). */
+  wrapQueue?: (q: QueueRepo) => QueueRepo;
 }
 
 export interface Harness {
@@ -43,6 +46,8 @@ export interface Harness {
   dir: string;
   enqueue(m: { sender?: string; to: string[]; body: string; meta?: Record<string, unknown>; source?: 'mx' | 'submission' | 'local' }): Promise<string>;
   recipients(queueId: string): Promise<QueueRecipient[]>;
+  /** Another agent over the same store and DNS, as a second node would run. */
+  anotherAgent(options?: Partial<OutboundOptions>): OutboundDelivery;
   close(): Promise<void>;
 }
 
@@ -76,21 +81,24 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
   const resolver = o.resolver ?? dns;
   const sts = o.sts ? new StsResolver(resolver, o.sts(resolver), new MemoryStsCache(), clock) : null;
   const policies = new TlsPolicyResolver(new TlsPolicyMap(o.policies ?? {}, o.defaultLevel ?? 'may'), resolver, sts);
-  const agent = new OutboundDelivery(
-    {
-      queue: store.meta.queue,
-      blobs: store.blobs,
-      events: store.meta.events,
-      spool,
-      clock,
-      log: silentLogger(),
-      resolver,
-      policies,
-      signer: o.signer ?? null,
-      routeBounce: directoryBounceRouter(new Directory(store.meta.directory)),
-    },
-    { ...TEST_OPTIONS, port: o.port, ...(o.extraCa ? { extraCa: o.extraCa } : {}), ...(o.relay ? { relay: o.relay } : {}), ...o.options },
-  );
+  const newAgent = (extra: Partial<OutboundOptions> = {}) =>
+    new OutboundDelivery(
+      {
+        queue: o.wrapQueue ? o.wrapQueue(store.meta.queue) : store.meta.queue,
+        blobs: store.blobs,
+        events: store.meta.events,
+        spool,
+        clock,
+        log: silentLogger(),
+        resolver,
+        policies,
+        signer: o.signer ?? null,
+        routeBounce: directoryBounceRouter(new Directory(store.meta.directory)),
+      },
+      { ...TEST_OPTIONS, port: o.port, ...(o.extraCa ? { extraCa: o.extraCa } : {}), ...(o.relay ? { relay: o.relay } : {}), ...o.options, ...extra },
+    );
+  const agent = newAgent();
+
   return {
     store,
     spool,
@@ -113,6 +121,7 @@ export async function makeHarness(o: HarnessOptions): Promise<Harness> {
       return queueId;
     },
     recipients: (id) => store.meta.queue.listRecipients(id),
+    anotherAgent: (extra) => newAgent(extra),
     async close() {
       await agent.stop();
       await store.close();

@@ -22,6 +22,10 @@ export interface PeerOptions {
   onData?: (r: Received) => Error | null;
   /** Hold the final reply to DATA forever (a peer that hangs after the message); read at each message, so a test can flip it. */
   hangAfterData?: boolean;
+  /** Wait this long before answering each RCPT TO. */
+  delayRcptMs?: number;
+  /** Wait this long before the final reply to DATA (a slow but legitimate server). */
+  delayDataMs?: number;
   requireTlsExtension?: boolean;
   /** Client certificate checks (mutual TLS): the CA to trust; clients without a valid cert are refused. */
   clientCa?: string;
@@ -61,7 +65,8 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     },
     onRcptTo(addr, _s, cb) {
       const err = o.onRcpt?.(addr.address) ?? null;
-      cb(err ?? undefined);
+      if (o.delayRcptMs) setTimeout(() => cb(err ?? undefined), o.delayRcptMs);
+      else cb(err ?? undefined);
     },
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
@@ -79,8 +84,12 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
           return; // never answer
         }
         const err = o.onData?.(r) ?? null;
-        if (!err) received.push(r);
-        cb(err ?? undefined);
+        const answer = () => {
+          if (!err) received.push(r);
+          cb(err ?? undefined);
+        };
+        if (o.delayDataMs) setTimeout(answer, o.delayDataMs);
+        else answer();
       });
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ReplyParser, ehloExtensions, replyText, SmtpProtocolError } from './reply.js';
+import { ReplyParser, ehloExtensions, replyText, SmtpProtocolError, MAX_PENDING_BYTES, MAX_REPLY_LINES } from './reply.js';
 import { dataPayload } from './dotstuff.js';
 
 const parse = (...chunks: string[]) => {
@@ -14,6 +14,26 @@ const parse = (...chunks: string[]) => {
 };
 
 describe('ReplyParser', () => {
+  it('refuses to hold more than one largest reply of bytes nobody asked for', () => {
+    const p = new ReplyParser();
+    const line = Buffer.from('250-' + 'x'.repeat(1000) + '\r\n');
+    let pushed = 0;
+    const flood = () => {
+      for (let i = 0; i < 100_000; i++) {
+        p.push(line);
+        pushed += line.length;
+      }
+    };
+    expect(flood).toThrow(SmtpProtocolError);
+    expect(pushed).toBeLessThanOrEqual(MAX_PENDING_BYTES);
+  });
+
+  it('refuses a multiline reply of more than MAX_REPLY_LINES lines', () => {
+    const lines = '250-x\r\n'.repeat(MAX_REPLY_LINES) + '250 end\r\n';
+    expect(() => parse(lines)).toThrow(/too many reply lines/);
+    expect(parse('250-x\r\n'.repeat(MAX_REPLY_LINES - 1) + '250 end\r\n')[0]!.lines).toHaveLength(MAX_REPLY_LINES);
+  });
+
   it('joins multiline replies split across chunks and reads enhanced codes', () => {
     const [ehlo, rcpt] = parse('250-mx.test Hello\r\n250-PIPE', 'LINING\r\n250-SIZE 1000\r\n250 STARTTLS\r\n550 5.1.1 No such user\r\n');
     expect(ehlo).toEqual({ code: 250, enhanced: null, lines: ['mx.test Hello', 'PIPELINING', 'SIZE 1000', 'STARTTLS'] });

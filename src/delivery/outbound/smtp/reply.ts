@@ -1,7 +1,7 @@
 /**
  * SMTP reply parsing for the client side (RFC 5321 4.2). Replies come from
- * untrusted servers, so lines and replies are bounded and a malformed reply
- * is a protocol error, never a guess.
+ * untrusted servers, so lines, replies and the bytes held between replies
+ * are bounded, and a malformed reply is a protocol error, never a guess.
  */
 export interface SmtpReply {
   readonly code: number;
@@ -14,15 +14,27 @@ export class SmtpProtocolError extends Error {
   override readonly name = 'SmtpProtocolError';
 }
 
+/** RFC 5321 4.5.3.1.5 allows 512 octets per reply line; four times that, generously. */
 export const MAX_REPLY_LINE = 2048;
-export const MAX_REPLY_LINES = 128;
+/** Lines in one multiline reply (an EHLO answer has a few dozen at most). */
+export const MAX_REPLY_LINES = 100;
+/**
+ * Bytes held that are not yet a complete reply: one largest reply. A peer
+ * that sends more while nothing is asked of it (during a message write, on
+ * an idle session) is flooding, and the connection is dropped.
+ */
+export const MAX_PENDING_BYTES = (MAX_REPLY_LINE + 2) * MAX_REPLY_LINES;
 
 export class ReplyParser {
   private buf: Buffer = Buffer.alloc(0);
   private lines: string[] = [];
   private code = 0;
 
+  /** Throws SmtpProtocolError when the bytes held would exceed MAX_PENDING_BYTES. */
   push(chunk: Buffer): void {
+    if (this.buf.length + chunk.length > MAX_PENDING_BYTES) {
+      throw new SmtpProtocolError(`peer sent more than ${MAX_PENDING_BYTES} bytes of replies not yet asked for`);
+    }
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
   }
 

@@ -18,11 +18,27 @@ export interface SessionTarget {
   readonly port: number;
 }
 
+/**
+ * Deadlines (RFC 5321 4.5.3.2). `commandTimeoutMs` covers what the RFC does
+ * not name (EHLO, STARTTLS and the TLS handshake, RSET, QUIT); the others
+ * default to it, except the data block (3 minutes).
+ */
 export interface SessionOptions {
   readonly heloName: string;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
+  /** The final reply to the message (DATA termination, RFC: 10 minutes). */
   readonly dataTimeoutMs: number;
+  /** The 220 greeting (RFC: 5 minutes). */
+  readonly greetingTimeoutMs?: number;
+  /** MAIL FROM (RFC: 5 minutes). */
+  readonly mailTimeoutMs?: number;
+  /** Each RCPT TO (RFC: 5 minutes). */
+  readonly rcptTimeoutMs?: number;
+  /** The 354 reply to DATA (RFC: 2 minutes). */
+  readonly dataInitTimeoutMs?: number;
+  /** Each block of message bytes the peer must take (RFC: 3 minutes). */
+  readonly dataBlockTimeoutMs?: number;
   /** Extra PEM trust anchors for PKIX verification (an internal CA). */
   readonly extraCa?: readonly string[];
   /** Client certificate for mutual TLS (a relay that wants one). */
@@ -71,6 +87,17 @@ export interface Transaction {
   readonly message: Buffer;
   readonly requireTls: boolean;
   readonly eightBit: boolean;
+  /**
+   * Asked right before the final "." that commits the message: false (the
+   * recipients' leases were lost, so another attempt may be under way)
+   * drops the connection instead, and the peer discards the message.
+   */
+  readonly mayCommit?: () => boolean;
+}
+
+/** The message was not committed because the caller no longer held its recipients. */
+export class NotCommittedError extends Error {
+  override readonly name = 'NotCommittedError';
 }
 
 export interface RecipientReply {
@@ -106,7 +133,7 @@ export async function openSession(t: SessionTarget, policy: HostPolicy, o: Sessi
   wire.tlsOnly = policy.tls === 'required' || o.needRequireTls === true;
   const warnings: TlsFailure[] = [];
   try {
-    const greeting = await wire.read(o.commandTimeoutMs);
+    const greeting = await wire.read(o.greetingTimeoutMs ?? o.commandTimeoutMs);
     if (greeting.code !== 220) throw new ConnectError(`greeting: ${replyText(greeting)}`, greeting);
     let ehlo = await hello(wire, o);
     let exts = ehloExtensions(ehlo);
@@ -204,6 +231,10 @@ export class SmtpSession {
     return this.wire.localAddress;
   }
 
+  get alive(): boolean {
+    return this.wire.alive;
+  }
+
   /** One mail transaction. Throws when the connection breaks; replies (any code) are returned. */
   async send(tx: Transaction): Promise<RecipientReply[]> {
     this.transactions++;
@@ -221,12 +252,13 @@ export class SmtpSession {
     if (tx.eightBit && this.extensions.has('8BITMIME')) params.push('BODY=8BITMIME');
     if (utf8) params.push('SMTPUTF8');
     if (tx.requireTls) params.push('REQUIRETLS');
-    const t = this.o.commandTimeoutMs;
-    const mail = await this.wire.command(`MAIL FROM:<${tx.sender}>${params.length ? ' ' + params.join(' ') : ''}`, t);
+    const o = this.o;
+    const t = o.commandTimeoutMs;
+    const mail = await this.wire.command(`MAIL FROM:<${tx.sender}>${params.length ? ' ' + params.join(' ') : ''}`, o.mailTimeoutMs ?? t);
     if (mail.code !== 250) return all(mail);
     const replies: RecipientReply[] = [];
     for (const address of tx.recipients) {
-      const r = await this.wire.command(`RCPT TO:<${address}>`, t);
+      const r = await this.wire.command(`RCPT TO:<${address}>`, o.rcptTimeoutMs ?? t);
       replies.push({ address, reply: r, delivered: false });
     }
     const accepted = replies.filter((r) => r.reply.code === 250 || r.reply.code === 251);
@@ -234,10 +266,18 @@ export class SmtpSession {
       await this.wire.command('RSET', t);
       return replies;
     }
-    const data = await this.wire.command('DATA', t);
+    const data = await this.wire.command('DATA', o.dataInitTimeoutMs ?? t);
     if (data.code !== 354) return replies.map((r) => (accepted.includes(r) ? { ...r, reply: data } : r));
-    await this.wire.write(dataPayload(tx.message), 'DATA');
-    const final = await this.wire.read(this.o.dataTimeoutMs);
+    const payload = dataPayload(tx.message);
+    const block = o.dataBlockTimeoutMs ?? Math.min(t, 180_000);
+    // Everything but the terminating ".\r\n" (dataPayload always ends with it), then the commit check, then the dot.
+    await this.wire.write(payload.subarray(0, payload.length - 3), 'DATA', block);
+    if (tx.mayCommit && !tx.mayCommit()) {
+      this.wire.close();
+      throw new NotCommittedError('recipients no longer held: connection dropped before the end of data, message not committed');
+    }
+    await this.wire.write(payload.subarray(payload.length - 3), 'DATA', block);
+    const final = await this.wire.read(o.dataTimeoutMs);
     const delivered = final.code >= 200 && final.code < 300;
     return replies.map((r) => (accepted.includes(r) ? { address: r.address, reply: final, delivered } : r));
   }

@@ -3,6 +3,12 @@
  * upgrades to TLS in place. It refuses to write MAIL, RCPT, DATA or message
  * bytes in clear once the session has been marked as TLS-only, so no later
  * change in the calling code can leak a message the policy protects.
+ *
+ * Every write and every read has a deadline (RFC 5321 4.5.3.2): a peer that
+ * stops reading or stops answering has its connection destroyed when the
+ * deadline passes, and the waiting call fails with SmtpTimeout. Message bytes
+ * go out in blocks, each with its own deadline, so a slow but moving transfer
+ * goes on while a stalled one ends.
  */
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
@@ -14,6 +20,9 @@ export class SmtpTimeout extends Error {
 }
 
 const PROTECTED = /^(MAIL|RCPT|DATA|BDAT)\b/i;
+
+/** Message bytes are handed to the socket in blocks of this size; each must drain within the data block deadline. */
+export const DATA_BLOCK = 64 * 1024;
 
 export class SmtpWire {
   private socket: Socket | TLSSocket;
@@ -39,7 +48,12 @@ export class SmtpWire {
 
   private receive(d: Buffer): void {
     if (this.failure) return;
-    this.parser.push(d);
+    try {
+      this.parser.push(d);
+    } catch (e) {
+      this.fail(e instanceof Error ? e : new Error(String(e))); // a flood: drop the connection
+      return;
+    }
     this.deliver();
   }
 
@@ -79,28 +93,54 @@ export class SmtpWire {
     });
   }
 
+  /** Sends one command line and reads its reply; writing and answering together must fit in `timeoutMs`. */
   async command(line: string, timeoutMs: number): Promise<SmtpReply> {
     if (/[\r\n]/.test(line)) throw new PosternError('INVARIANT', 'SMTP command contains a line break');
-    await this.write(Buffer.from(`${line}\r\n`, 'utf8'), line);
-    return this.read(timeoutMs);
+    const start = Date.now();
+    await this.write(Buffer.from(`${line}\r\n`, 'utf8'), line, timeoutMs);
+    return this.read(Math.max(1, timeoutMs - (Date.now() - start)));
   }
 
-  /** Writes bytes, waiting for the socket to drain. `what` names the command for the clear-text guard. */
-  async write(data: Buffer, what: string = 'DATA'): Promise<void> {
+  /**
+   * Writes bytes in blocks of DATA_BLOCK; each block must be taken by the
+   * socket (drain) within `blockTimeoutMs`, or the connection is destroyed.
+   * `what` names the command for the clear-text guard.
+   */
+  async write(data: Buffer, what: string, blockTimeoutMs: number): Promise<void> {
     if (this.failure) throw this.failure;
     if (this.tlsOnly && !this.secure && PROTECTED.test(what)) {
       this.fail(new Error('refused to send in clear'));
       throw new PosternError('INVARIANT', `refused to send ${what.split(' ')[0]} without TLS`);
     }
-    this.bytesOut += data.length;
-    if (!this.socket.write(data)) {
-      await new Promise<void>((resolve, reject) => {
-        const onDrain = () => (this.socket.off('close', onClose), resolve());
-        const onClose = () => (this.socket.off('drain', onDrain), reject(this.failure ?? new Error('connection closed')));
-        this.socket.once('drain', onDrain);
-        this.socket.once('close', onClose);
-      });
+    for (let off = 0; off < data.length; off += DATA_BLOCK) {
+      const block = data.subarray(off, Math.min(data.length, off + DATA_BLOCK));
+      this.bytesOut += block.length;
+      if (!this.socket.write(block)) await this.drained(blockTimeoutMs, what);
+      if (this.failure) throw this.failure;
     }
+  }
+
+  /** Waits for the socket to take what it buffered; a peer that stops reading ends the connection at the deadline. */
+  private drained(timeoutMs: number, what: string): Promise<void> {
+    const socket = this.socket;
+    return new Promise<void>((resolve, reject) => {
+      const done = (e?: Error) => {
+        clearTimeout(timer);
+        socket.off('drain', onDrain);
+        socket.off('close', onClose);
+        if (e) reject(e);
+        else resolve();
+      };
+      const onDrain = () => done();
+      const onClose = () => done(this.failure ?? new Error('connection closed'));
+      const timer = setTimeout(() => {
+        const name = what === 'DATA' ? 'the message' : what.split(' ')[0];
+        this.fail(new SmtpTimeout(`peer took no data for ${timeoutMs} ms while we sent ${name}`));
+        done(this.failure!);
+      }, timeoutMs);
+      socket.once('drain', onDrain);
+      socket.once('close', onClose);
+    });
   }
 
   /**
@@ -132,6 +172,11 @@ export class SmtpWire {
     this.secure = true;
     this.attach(tls);
     return tls;
+  }
+
+  /** Not failed, timed out or closed (a cached session may have been dropped while idle). */
+  get alive(): boolean {
+    return this.failure === null;
   }
 
   get localAddress(): string | null {

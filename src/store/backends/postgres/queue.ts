@@ -150,6 +150,15 @@ export class PgQueue implements QueueRepo {
     return finish(this.pool, lease, 'failed', now, error, timing);
   }
 
+  async renew(lease: Lease, until: number): Promise<boolean> {
+    const r = await this.pool.query("UPDATE queue_recipients SET lease_until = $1 WHERE id = $2 AND state = 'leased' AND lease_token = $3", [
+      until,
+      lease.recipient.id,
+      lease.token,
+    ]);
+    return r.rowCount === 1;
+  }
+
   async defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE queue_recipients SET state = 'deferred', next_attempt_at = $1, last_error = $2, timing = COALESCE($3, timing), lease_token = NULL, lease_until = NULL

@@ -142,6 +142,13 @@ export class SqliteQueue implements QueueRepo {
     return this.withLease(lease, () => (this.finish(lease.recipient.id, 'failed', now, error, timing), true)) ?? false;
   }
 
+  async renew(lease: Lease, until: number): Promise<boolean> {
+    const r = this.db
+      .prepare("UPDATE queue_recipients SET lease_until = ? WHERE id = ? AND state = 'leased' AND lease_token = ?")
+      .run(until, lease.recipient.id, lease.token);
+    return r.changes === 1;
+  }
+
   async defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
     return (
       this.withLease(lease, () => {
