@@ -66,6 +66,7 @@ function inspect(ctx: ListenerContext, state: SessionState, raw: Buffer): [Error
   if (isSubmission(ctx.kind)) {
     const bad = unownedAuthors(header.fields, state.sendable);
     if (bad === 'missing') return ['FROM_MISSING', 'from'];
+    if (bad === 'too-long') return ['BAD_HEADERS', 'author-too-long'];
     if (bad.length > 0) return ['FROM_NOT_OWNED', 'from'];
   }
   return { data, fields: header.fields };
