@@ -25,7 +25,7 @@ const dist = path.resolve(arg('dist', new URL('../dist', import.meta.url).pathna
 const FROM_SIZES = arg('from', '102400,524288,1048576').split(',').map(Number).filter((n) => n > 0);
 const CLIENTS = Number(arg('clients', 40));
 const SIZE = Number(arg('size', 8 * 1024 * 1024));
-const BUDGET_MIB = Number(arg('budget-mib', 0)); // 0: the build's default, if it has a budget at all
+const BUDGET_MIB = Number(arg('budget-mib', 512)); // used only by builds that have a memory budget
 const SECONDS = Number(arg('seconds', 180));
 const load = (p) => import(pathToFileURL(path.join(dist, p)).href);
 const { systemClock } = await load('core/clock.js');
@@ -53,7 +53,7 @@ async function setup() {
   await store.meta.directory.addAccount({ address: RCPT, passwordHash: await hashPassword('unused-Secret-2') }, now);
   const cert = await generateSelfSigned({ hostname: HOST });
   const throttle = () => new FailureThrottle({ maxFailures: 5, windowMs: 300_000, lockoutMs: 900_000 }, systemClock);
-  const memoryBudget = budgetModule && BUDGET_MIB > 0 ? new budgetModule.MemoryBudget(BUDGET_MIB * 1024 * 1024) : undefined;
+  const memoryBudget = budgetModule ? new budgetModule.MemoryBudget((BUDGET_MIB || 512) * 1024 * 1024) : undefined;
   const deps = {
     hostname: HOST,
     directory: new Directory(store.meta.directory),
@@ -62,7 +62,7 @@ async function setup() {
     log: silentLogger(),
     tls: { cert: cert.certPem, key: cert.keyPem, minVersion: 'TLSv1.2' },
     limits: {
-      maxMessageSize: Math.max(SIZE, 4 * 1024 * 1024) + 1024,
+      maxMessageSize: Math.max(2 * SIZE, 4 * 1024 * 1024), // room for the body's rounding to whole chunks
       maxRecipients: 10,
       maxConnections: 500,
       maxConnectionsPerClient: 500,
