@@ -1,26 +1,12 @@
 /**
- * The header-section rules at the end of DATA, and the From ownership check
- * for submission. Any line in the header section that is neither a field nor
- * a folded continuation makes the message malformed: where the header ends
- * must not depend on which parser reads it, or a From could be hidden from us
- * and shown to the reader. A message of header fields only (no blank line, no
- * body) is valid RFC 5322 and is accepted.
+ * The From ownership check for submission. The header-section rule itself is
+ * postern's one storage rule (`checkHeaderSection` in codec/mime, which IMAP
+ * APPEND applies too); it is re-exported here for the DATA path.
  */
-import { getFields, parseAddressList, parseHeaderSection, type HeaderField, type MailAddress } from '../codec/mime/index.js';
+import { getFields, parseAddressList, type HeaderField, type MailAddress } from '../codec/mime/index.js';
 import { normalizeAddress } from '../core/address.js';
 
-export type HeaderCheck = { ok: true; fields: HeaderField[] } | { ok: false; reason: string };
-
-const MALFORMED = new Set(['header-no-colon', 'header-bad-name', 'header-orphan-continuation']);
-
-export function checkHeaderSection(data: Uint8Array): HeaderCheck {
-  const h = parseHeaderSection(data);
-  if (h.truncated) return { ok: false, reason: 'header-too-large' };
-  const bad = h.defects.find((d) => MALFORMED.has(d.code));
-  if (bad) return { ok: false, reason: bad.code };
-  if (h.fields.length === 0) return { ok: false, reason: 'no-header' };
-  return { ok: true, fields: h.fields };
-}
+export { checkHeaderSection, type HeaderCheck } from '../codec/mime/index.js';
 
 /**
  * Text with each quoted string and comment replaced by one space, so what is

@@ -9,6 +9,7 @@ import { PosternError } from '../../src/core/errors.js';
 import { useHarness, type Harness } from '../support/harness.js';
 import { plainToken, RawClient } from '../support/raw.js';
 import { smtplib } from '../support/smtplib.js';
+import { STORABLE, UNSTORABLE } from '../support/unstorable.js';
 
 /** Throws from now() while armed: `armed` counts the calls to let through first. */
 const clock = {
@@ -135,3 +136,27 @@ describe('a full disk', () => {
     expect(r?.text).toMatch(/^4\.3\.0 /);
   });
 });
+
+describe('the storage rule IMAP APPEND shares', () => {
+  it('refuses over mx, with 550 5.6.0, every message APPEND refuses, and takes the ones it takes', async () => {
+    const before = (await h.pending()).length;
+    const c = await RawClient.plain(h.ports.mx);
+    await c.reply();
+    await c.cmd('EHLO raw.example.test');
+    const send = async (bytes: Buffer) => {
+      expect((await c.cmd('MAIL FROM:<someone@remote.test>'))?.code).toBe(250);
+      expect((await c.cmd(`RCPT TO:<${h.users.bob.address}>`))?.code).toBe(250);
+      expect((await c.cmd('DATA'))?.code).toBe(354);
+      return c.cmd(bytes.toString('latin1') + '.');
+    };
+    for (const u of UNSTORABLE) {
+      const r = await send(u.bytes);
+      expect(r?.code, u.name).toBe(550);
+      expect(r?.text, u.name).toMatch(/^5\.6\.0 /);
+      expect(h.logs.some((l) => l.msg === 'message refused' && l.why === u.reason), u.name).toBe(true);
+    }
+    for (const bytes of STORABLE) expect((await send(bytes))?.code).toBe(250);
+    expect((await h.pending()).length).toBe(before + STORABLE.length);
+  });
+});
+
