@@ -57,6 +57,10 @@ const cases = [
   ['imap parse: SEARCH with 64 KB of "OR ALL "', () => parseImap('a SEARCH ' + 'OR ALL '.repeat(9 * KB) + 'ALL')],
   ['imap parse: FETCH 1 MB sequence set', () => parseImap('a FETCH ' + '1:2,'.repeat(MB / 4) + '1 FLAGS')],
   ['imap parse: 1 MB quoted string', () => parseImap('a LOGIN "' + '\\"'.repeat(MB / 2) + '" x')],
+  ['imap inSequenceSet: 16,000 ranges x 100,000 messages (SEARCH)', () => {
+    const set = imap.parseSequenceSet(Array.from({ length: 16_000 }, (_, i) => String(2 * i + 1)).join(','));
+    for (let n = 1; n <= 100_000; n++) imap.inSequenceSet(set.ranges, n, 100_000);
+  }],
   ['imap isBase64: 1 MB + 1', () => imap.isBase64('A'.repeat(MB + 1))],
   ['imap reader: 1 MB line in 1-byte pushes', () => readImap(Array.from({ length: 64 * KB }, () => b('a')))],
   ['imap reader: 1 MB of "{1}" markers', () => readImap([b('a APPEND x ' + '{1}'.repeat(MB / 3))])],
