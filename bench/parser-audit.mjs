@@ -49,6 +49,7 @@ const cases = [
   ['search parseHeaderDate: 1 MB of "1 "', () => search.parseHeaderDate('1 '.repeat(MB / 2))],
   ['search parseHeaderDate: 1 MB of "1 Janx"', () => search.parseHeaderDate('1 Jan' + 'a'.repeat(MB))],
   ['search contains: 1 MB of "a", needle a^4000 b', () => search.contains('a'.repeat(MB), 'a'.repeat(4000) + 'b')],
+  ['search contains: 4 MB of (a^15999 b), needle a^16000', () => search.contains(('a'.repeat(15_999) + 'b').repeat(262), 'a'.repeat(16_000))],
   ['core normalizeAddress: 1 MB', () => address.normalizeAddress('a'.repeat(MB) + '@x')],
   ['core normalizeDomain: 1 MB of "a"', () => address.normalizeDomain('a'.repeat(MB) + '!')],
   ['core normalizeDomain: 1 MB of "a-"', () => address.normalizeDomain('a-'.repeat(MB / 2) + '!')],
