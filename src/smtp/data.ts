@@ -168,6 +168,8 @@ async function finish(
     log.warn({ verdict: 'NO_RECIPIENTS' }, 'message refused');
     return [smtpError('NO_RECIPIENTS')];
   }
+  // The blob store encodes the message into its own container (one more copy) while it writes.
+  if (!hold.reserve(data.length)) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
   // RFC 8689: with REQUIRETLS on MAIL the TLS-Required header field is ignored.
   const requireTls = session.envelope.requireTLS === true;
   const tlsRequiredNo = !requireTls && tlsRequiredNoAsked(verdict.fields);
