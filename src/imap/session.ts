@@ -169,17 +169,18 @@ export class ImapSession implements SessionHandler {
       if (quota !== null && (await this.deps.mailboxes.usage(this.account.id)) + ev.size > quota) {
         return refuse(no(ev.tag, 'Quota exceeded', 'OVERQUOTA'));
       }
-      // The reader buffers the whole literal: it counts against the process-wide budget.
-      const budget = this.deps.memoryBudget;
-      if (budget) {
-        this.literalHold ??= budget.holder();
-        if (!this.literalHold.reserve(ev.size)) {
-          this.log.warn({ size: ev.size, budget: budget.total, used: budget.used }, 'APPEND refused: memory budget spent');
-          return refuse(no(ev.tag, 'Server busy, try again later', 'UNAVAILABLE'));
-        }
-      }
     } else if (ev.size > COMMAND_LITERAL_MAX) {
       return refuse(bad(ev.tag, 'Literal too large'));
+    }
+    // After login the reader buffers whole literals (APPENDed messages above
+    // all): they count against the process-wide budget shared with SMTP.
+    const budget = this.deps.memoryBudget;
+    if (budget && this.account !== null) {
+      this.literalHold ??= budget.holder();
+      if (!this.literalHold.reserve(ev.size)) {
+        this.log.warn({ size: ev.size, verb: ev.verb, budget: budget.total, used: budget.used }, 'literal refused: memory budget spent');
+        return refuse(no(ev.tag, 'Server busy, try again later', 'UNAVAILABLE'));
+      }
     }
     reader.acceptLiteral();
     if (!ev.nonSync) this.send(continuation('Ready for literal data'));

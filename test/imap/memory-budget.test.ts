@@ -72,6 +72,23 @@ describe('memory budget for IMAP APPEND', () => {
     expect(budget.used).toBe(0);
   });
 
+  it('counts the literals of other commands too', async () => {
+    const a = await loggedIn();
+    a.write(`A1 APPEND INBOX {${50 * KIB}}\r\n`);
+    expect(await a.line()).toMatch(/^\+ /);
+    expect(await budgetUntil((u) => u >= 50 * KIB)).toBe(50 * KIB);
+    const b = await loggedIn();
+    expect((await b.command('S0', 'SELECT INBOX')).at(-1)).toMatch(/^S0 OK/);
+    expect((await b.command('S1', `SEARCH TEXT {${20 * KIB}}`)).at(-1)).toMatch(/^S1 NO \[UNAVAILABLE\] /);
+    a.close();
+    expect(await budgetUntil((u) => u === 0)).toBe(0);
+    b.write(`S2 SEARCH TEXT {${20 * KIB}}\r\n`);
+    expect(await b.line()).toMatch(/^\+ /);
+    b.write('x'.repeat(20 * KIB) + '\r\n');
+    expect((await b.until((l) => l.startsWith('S2 '))).at(-1)).toMatch(/^S2 OK/);
+    expect(budget.used).toBe(0);
+  });
+
   it('gives the bytes back when the client goes away mid-literal', async () => {
     const c = await loggedIn();
     c.write(`C1 APPEND INBOX {${30 * KIB}}\r\n`);
