@@ -1,8 +1,10 @@
 /**
- * DATA: collects the message (bounded by the size limit), applies the content
- * rules, prepends the Received header and hands the message to the spool. The
- * 250 reply is sent only once spool.accept has resolved, i.e. the bytes and
- * the queue entry are durable.
+ * DATA: collects the message (bounded by the size limit and the process-wide
+ * memory budget), applies the content rules, prepends the Received header and
+ * hands the message to the spool. The 250 reply is sent only once
+ * spool.accept has resolved, i.e. the bytes and the queue entry are durable.
+ * Every transfer ends in exactly one reply and gives its budget back, however
+ * it ends: an unexpected throw is a logged 451, never a crash.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { HeaderField } from '../codec/mime/index.js';
@@ -70,7 +72,10 @@ export function makeOnData(ctx: ListenerContext) {
         reply(smtpError('STORE_UNAVAILABLE'));
       };
       try {
-        if (!state) return reply(smtpError('STORE_UNAVAILABLE'));
+        if (!state) {
+          drop();
+          return reply(smtpError('STORE_UNAVAILABLE'));
+        }
         // The id is assigned now so that a refusal is logged under it too.
         const queueId = newQueueId(ctx.deps.clock.now());
         const qlog = state.log.child({ queueId });
