@@ -15,6 +15,7 @@ import { hashPassword } from '../dist/crypto/password.js';
 import { generateSelfSigned } from '../dist/crypto/selfsigned.js';
 import { Directory } from '../dist/directory/directory.js';
 import { silentLogger } from '../dist/metrics/logger.js';
+import { MemoryBudget } from '../dist/net/memory-budget.js';
 import { FailureThrottle } from '../dist/net/throttle.js';
 import { Spool } from '../dist/queue/spool.js';
 import { createSmtpListener } from '../dist/smtp/index.js';
@@ -65,6 +66,7 @@ async function setup() {
       bareNewline: 'reject',
     },
     authThrottle: { byClient: throttle(), byAccount: throttle() },
+    memoryBudget: new MemoryBudget(512 * 1024 * 1024),
   };
   const listeners = {};
   const ports = {};

@@ -5,6 +5,7 @@ import { Directory } from '../directory/directory.js';
 import { startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import type { Logger } from '../metrics/logger.js';
+import { MemoryBudget } from '../net/memory-budget.js';
 import { FailureThrottle } from '../net/throttle.js';
 import { loadTlsOptions } from '../net/tls.js';
 import { Spool } from '../queue/spool.js';
@@ -72,6 +73,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       bareNewline: config.smtp.bare_newline,
     },
     authThrottle: { byClient: throttle(), byAccount: throttle() },
+    // One budget for every listener (IMAP and POP3 get it through this object too).
+    memoryBudget: new MemoryBudget(config.limits.memory_budget * 1024 * 1024),
   };
 
   const opened: { close(): Promise<void> }[] = [];

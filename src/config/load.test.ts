@@ -352,3 +352,15 @@ describe('IMAP and POP3 session limits', () => {
     if (!bad.ok) expect(bad.errors.map((e) => e.key).sort()).toEqual(['imap.idle_timeout', 'pop3.idle_timeout']);
   });
 });
+
+describe('limits.memory_budget', () => {
+  it('defaults to 512 MiB and takes a value that holds the largest message twice', () => {
+    expect(ok(MIN).limits.memory_budget).toBe(512);
+    expect(ok(`${MIN}[smtp]\nmax_message_size = 10485760\n[limits]\nmemory_budget = 21\n`).limits.memory_budget).toBe(21);
+  });
+
+  it('refuses a budget that could never hold one message of the size limit, and one below 16 MiB', () => {
+    expect(keys(`${MIN}[smtp]\nmax_message_size = 10485760\n[limits]\nmemory_budget = 20\n`)).toEqual(['limits.memory_budget']);
+    expect(keys(`${MIN}[limits]\nmemory_budget = 8\n`)).toContain('limits.memory_budget');
+  });
+});

@@ -127,12 +127,18 @@ export function configSchema(baseDir: string) {
       scrub_rate: int(1, 100_000).default(20), // MB/s the background scrubber may read
     }).prefault({}),
 
+    limits: table({
+      // MiB of message data all listeners together may hold in memory while receiving (SMTP DATA, IMAP APPEND).
+      memory_budget: int(16, 1024 * 1024).default(512),
+    }).prefault({}),
+
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     }).prefault({}),
   }).superRefine(
     (c, ctx) => {
       for (const i of listenerIssues(c)) ctx.addIssue({ code: 'custom', ...i });
+      for (const i of budgetIssues(c)) ctx.addIssue({ code: 'custom', ...i });
     },
     { when: () => true },
   );
@@ -285,4 +291,17 @@ function deliverySection(baseDir: string) {
       )
       .optional(),
   }).prefault({});
+}
+
+/**
+ * A message of the largest size is held twice for a moment (as received and
+ * as stored, Received header first), so a budget below that would refuse it
+ * every time.
+ */
+function budgetIssues(c: unknown): { path: string[]; message: string }[] {
+  const mib = field(field(c, 'limits'), 'memory_budget');
+  const max = field(field(c, 'smtp'), 'max_message_size');
+  if (typeof mib !== 'number' || typeof max !== 'number') return [];
+  const need = Math.ceil((2 * max) / 1024 / 1024) + 1;
+  return mib >= need ? [] : [{ path: ['limits', 'memory_budget'], message: `${mib} MiB cannot hold one message of smtp.max_message_size (${max} bytes) twice; at least ${need}` }];
 }

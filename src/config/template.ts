@@ -149,6 +149,12 @@ tlsrpt_dir = "tlsrpt"         # where "postern tlsrpt" writes TLS reports (RFC 8
 scrub_interval = 24           # hours between full scrubs; 0 turns it off
 scrub_rate = 20               # MB/s it may read, so mail traffic keeps the disk
 
+[limits]
+# MiB of message data that all listeners together may hold in memory while
+# receiving it (SMTP DATA, IMAP APPEND). When it is spent, SMTP answers
+# 452 4.3.1 and IMAP APPEND NO [UNAVAILABLE]: the client retries later.
+memory_budget = 512
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"

@@ -30,6 +30,8 @@ export const CATALOGUE = {
   LINE_TOO_LONG: { smtp: [500, '5.5.2'], severity: 'recoverable', text: 'Line too long' },
   BAD_HEADERS: { smtp: [550, '5.6.0'], severity: 'recoverable', text: 'Message header section is malformed' },
   STORE_UNAVAILABLE: { smtp: [451, '4.3.0'], severity: 'recoverable', text: 'Temporary local problem, please try again later' },
+  // RFC 3463 4.3.1: the disk or a filesystem quota is full; the client keeps the message and retries.
+  STORE_FULL: { smtp: [452, '4.3.1'], severity: 'recoverable', text: 'Insufficient system storage' },
   OVERLOADED: { smtp: [421, '4.3.2'], severity: 'recoverable', text: 'Server busy, try again later' },
   DISABLED_ACCOUNT: { smtp: [550, '5.2.1'], severity: 'recoverable', text: 'Mailbox disabled' },
   CONFIG_INVALID: { severity: 'config', text: 'Configuration is invalid' },
@@ -60,4 +62,19 @@ export class PosternError extends Error {
 
 export function isPosternError(e: unknown, code?: ErrorCode): e is PosternError {
   return e instanceof PosternError && (code === undefined || e.code === code);
+}
+
+// Disk or quota full, as the OS (ENOSPC, EDQUOT), SQLite (SQLITE_FULL) and PostgreSQL (53100 disk_full) report it.
+const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
+
+/** Whether `e`, or any error in its `cause` chain, says the storage is full. */
+export function isStorageFull(e: unknown): boolean {
+  let c: unknown = e;
+  for (let depth = 0; depth < 16 && typeof c === 'object' && c !== null; depth++) {
+    if (isPosternError(c, 'STORE_FULL')) return true;
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -19,6 +19,7 @@ import {
 } from '../codec/imap/index.js';
 import { isPosternError } from '../core/errors.js';
 import type { Logger } from '../metrics/logger.js';
+import type { BudgetHold } from '../net/memory-budget.js';
 import type { Account } from '../store/types.js';
 import { capabilities } from './capabilities.js';
 import { commandEntry, type SessionState } from './commands/registry.js';
@@ -53,6 +54,8 @@ export class ImapSession implements SessionHandler {
   pendingAuth: { tag: string; mechanism: string } | null = null;
   private errors = 0;
   commands = 0;
+  /** Memory-budget bytes of the APPEND literals of the command being read; given back when it ends. */
+  private literalHold: BudgetHold | null = null;
 
   constructor(
     readonly port: SessionPort,
@@ -92,6 +95,7 @@ export class ImapSession implements SessionHandler {
   }
 
   dispose(): void {
+    this.releaseLiterals();
     this.deselect();
     this.log.info({ commands: this.commands }, 'connection closed');
   }
@@ -106,12 +110,17 @@ export class ImapSession implements SessionHandler {
   async handle(ev: ImapReaderEvent, reader: ImapCommandReader): Promise<void> {
     switch (ev.type) {
       case 'command':
-        await this.command(ev.command);
+        try {
+          await this.command(ev.command);
+        } finally {
+          this.releaseLiterals();
+        }
         break;
       case 'literal-request':
         await this.literal(ev, reader);
         break;
       case 'error':
+        this.releaseLiterals(); // the command's literals are discarded with it
         if (ev.fatal) this.port.close(bye(ev.message));
         else if (this.idleTag !== null || this.pendingAuth !== null) this.abortContinuation(ev.message);
         else if (ev.code === 'literal-too-large' || ev.code === 'command-too-large') this.send(no(ev.tag, ev.message, 'TOOBIG'));
@@ -147,6 +156,7 @@ export class ImapSession implements SessionHandler {
 
   private async literal(ev: ImapReaderEvent & { type: 'literal-request' }, reader: ImapCommandReader): Promise<void> {
     const refuse = (response: Buffer): void => {
+      this.releaseLiterals();
       const { mustClose } = reader.refuseLiteral();
       this.send(response);
       if (mustClose) this.port.close(bye('Literal too large'));
@@ -162,8 +172,23 @@ export class ImapSession implements SessionHandler {
     } else if (ev.size > COMMAND_LITERAL_MAX) {
       return refuse(bad(ev.tag, 'Literal too large'));
     }
+    // After login the reader buffers whole literals (APPENDed messages above
+    // all): they count against the process-wide budget shared with SMTP.
+    const budget = this.deps.memoryBudget;
+    if (budget && this.account !== null) {
+      this.literalHold ??= budget.holder();
+      if (!this.literalHold.reserve(ev.size)) {
+        this.log.warn({ size: ev.size, verb: ev.verb, budget: budget.total, used: budget.used }, 'literal refused: memory budget spent');
+        return refuse(no(ev.tag, 'Server busy, try again later', 'UNAVAILABLE'));
+      }
+    }
     reader.acceptLiteral();
     if (!ev.nonSync) this.send(continuation('Ready for literal data'));
+  }
+
+  private releaseLiterals(): void {
+    this.literalHold?.releaseAll();
+    this.literalHold = null;
   }
 
   private async command(raw: RawCommand): Promise<void> {

@@ -1,4 +1,5 @@
 import type { MailAccessDeps } from '../mailbox/access.js';
+import type { MemoryBudget } from '../net/memory-budget.js';
 
 export interface ImapLimits {
   /** Open connections on one listener. */
@@ -17,6 +18,8 @@ export interface ImapLimits {
 
 export interface ImapDeps extends MailAccessDeps {
   limits: ImapLimits;
+  /** The process-wide budget for message bytes in memory (shared with SMTP); APPEND literals draw on it. Absent: no budget. */
+  memoryBudget?: MemoryBudget;
 }
 
 export interface ImapListener {

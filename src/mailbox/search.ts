@@ -25,6 +25,7 @@ import {
   type MimeMessage,
   type MimePart,
 } from '../codec/mime/index.js';
+import { includesLinear } from './substring.js';
 
 /** What evaluation may read about a message without its content. */
 export interface SearchCandidate {
@@ -218,7 +219,7 @@ const has = (flags: readonly string[], flag: string): boolean => {
 };
 
 /** Whether decoded, lower-cased text contains the needle, compared case-insensitively. */
-export const contains = (text: string | null, needle: string): boolean => text !== null && text.includes(needle.toLowerCase());
+export const contains = (text: string | null, needle: string): boolean => text !== null && includesLinear(text, needle.toLowerCase());
 
 /** Compares a message's day with a search date: negative when the message is earlier. */
 function dayVs(at: number, d: ImapDate): number {

@@ -7,9 +7,11 @@
  *    password can never cross the network in the clear;
  *  - an over-long command line gets "500 5.5.2" and a clean close instead of
  *    the library's 421 with its own wording;
- *  - MAIL with REQUIRETLS is refused with "555 5.5.4" unless the session's last
- *    EHLO offered it (RFC 8689: TLS sessions only). The library alone answers
- *    530 before TLS and takes it after TLS whether offered or not.
+ *  - MAIL and RCPT parameters must be well-formed ("501 5.5.4" otherwise) and
+ *    belong to an extension the session's last EHLO offered ("555 5.5.4";
+ *    RFC 5321 4.1.1.11), REQUIRETLS included (RFC 8689: TLS sessions only).
+ *    The library alone ignores unknown words after the path, answers
+ *    REQUIRETLS with 530 before TLS and takes it after TLS whether offered or not.
  * The session, parsing and STARTTLS state machine stay the library's.
  */
 import type net from 'node:net';
@@ -17,25 +19,26 @@ import type tls from 'node:tls';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
+import { checkParams, ehloKeywords } from './params.js';
 import { ENHANCED_PREFIX, replyOf } from './replies.js';
 
 export class PosternConnection extends SMTPConnection {
-  /** Whether the last HELO/EHLO reply listed REQUIRETLS; only then may MAIL carry it. */
-  private requireTlsOffered = false;
+  /** Keywords of the last EHLO reply; empty after HELO. MAIL and RCPT parameters must come from these. */
+  private offered: ReadonlySet<string> = new Set();
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
-    if (code === 250 && Array.isArray(data) && data.includes('REQUIRETLS')) this.requireTlsOffered = true;
+    if (code === 250 && Array.isArray(data)) this.offered = ehloKeywords(data); // only EHLO answers 250 in several lines
     if (typeof data === 'string' && ENHANCED_PREFIX.test(data)) return super.send(code, data, false);
     super.send(code, data, context);
   }
 
   override handler_HELO(command: Buffer, callback: () => void): void {
-    this.requireTlsOffered = false;
+    this.offered = new Set();
     super.handler_HELO(command, callback);
   }
 
   override handler_EHLO(command: Buffer, callback: () => void): void {
-    this.requireTlsOffered = false; // set again by send() if this reply offers it
+    this.offered = new Set(); // set again by send() from this EHLO's reply
     if (this.secure) return super.handler_EHLO(command, callback);
     // Compute the capability list as if AUTH were disabled, then put the list back
     // before anything pipelined behind EHLO runs.
@@ -64,13 +67,23 @@ export class PosternConnection extends SMTPConnection {
   }
 
   override handler_MAIL(command: Buffer, callback: () => void): void {
-    const parsed = this._parseAddressCommand('mail from', command);
-    if (parsed && parsed.args && 'REQUIRETLS' in parsed.args && !(this.secure && this.requireTlsOffered)) {
-      const [code, text] = replyOf('REQUIRETLS_NOT_OFFERED');
-      this.send(code, text);
-      return callback();
-    }
+    if (this.refuseParams(command, 'MAIL')) return callback();
     super.handler_MAIL(command, callback);
+  }
+
+  override handler_RCPT(command: Buffer, callback: () => void): void {
+    if (this.refuseParams(command, 'RCPT')) return callback();
+    super.handler_RCPT(command, callback);
+  }
+
+  /** Answers a bad or unoffered parameter and returns true; false when the library should go on. */
+  private refuseParams(command: Buffer, verb: 'MAIL' | 'RCPT'): boolean {
+    const v = checkParams(command.toString(), verb, this.offered);
+    if (!v) return false;
+    const reply = v.refuse === 'syntax' ? 'PARAM_SYNTAX' : v.keyword === 'REQUIRETLS' ? 'REQUIRETLS_NOT_OFFERED' : 'PARAM_NOT_OFFERED';
+    const [code, text] = replyOf(reply);
+    this.send(code, text);
+    return true;
   }
 
   override _createParser(): SMTPStream {

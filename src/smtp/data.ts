@@ -1,14 +1,17 @@
 /**
- * DATA: collects the message (bounded by the size limit), applies the content
- * rules, prepends the Received header and hands the message to the spool. The
- * 250 reply is sent only once spool.accept has resolved, i.e. the bytes and
- * the queue entry are durable.
+ * DATA: collects the message (bounded by the size limit and the process-wide
+ * memory budget), applies the content rules, prepends the Received header and
+ * hands the message to the spool. The 250 reply is sent only once
+ * spool.accept has resolved, i.e. the bytes and the queue entry are durable.
+ * Every transfer ends in exactly one reply and gives its budget back, however
+ * it ends: an unexpected throw is a logged 451, never a crash.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { HeaderField } from '../codec/mime/index.js';
 import { newQueueId } from '../core/ids.js';
-import type { ErrorCode } from '../core/errors.js';
+import { isStorageFull, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../metrics/logger.js';
+import type { BudgetHold } from '../net/memory-budget.js';
 import type { NewRecipient } from '../store/types.js';
 import { isSubmission, type ListenerContext } from './context.js';
 import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors } from './headers.js';
@@ -18,40 +21,96 @@ import { smtpError, type LocalReply } from './replies.js';
 import type { SessionState } from './session.js';
 
 type Done = (err?: Error | null, message?: string) => void;
+type Outcome = [Error | null, string?];
 
 export function makeOnData(ctx: ListenerContext) {
   const max = ctx.deps.limits.maxMessageSize;
   return (stream: SMTPServerDataStream, session: SMTPServerSession, callback: Done): void => {
     const state = ctx.sessions.get(session.id);
+    const log = state?.log ?? ctx.deps.log;
+    // Exactly one reply per message, whichever way the transfer or its handling ends.
+    let replied = false;
+    const reply = (err: Error | null, message?: string): void => {
+      if (replied) return;
+      replied = true;
+      callback(err, message);
+    };
+    // Bytes are counted against the process-wide budget as they arrive; the
+    // session keeps the hold so that a client leaving mid-message gives it back.
+    const hold = ctx.deps.memoryBudget.holder();
+    if (state) {
+      state.dataHold?.releaseAll();
+      state.dataHold = hold;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
-    let oversized = false;
+    let refusal: 'TOO_BIG' | 'MEMORY_BUDGET' | null = null;
     let aborted = false;
+    const drop = (): void => {
+      chunks.length = 0;
+      hold.releaseAll();
+    };
     stream.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
-        // Keep reading to the end of DATA (the client is still sending), keep nothing.
-        oversized = true;
-        chunks.length = 0;
-      } else chunks.push(chunk);
+      if (refusal) return; // read to the end of DATA (the client is still sending), keep nothing
+      if (size <= max && hold.reserve(chunk.length)) {
+        chunks.push(chunk);
+        return;
+      }
+      refusal = size > max ? 'TOO_BIG' : 'MEMORY_BUDGET';
+      drop();
     });
     stream.once('error', () => {
       aborted = true; // the client went away mid-message: nothing to accept, nobody to answer
-      callback(smtpError('STORE_UNAVAILABLE'));
+      drop();
+      reply(smtpError('STORE_UNAVAILABLE'));
     });
     stream.once('end', () => {
       if (aborted) return;
-      if (!state) return callback(smtpError('STORE_UNAVAILABLE'));
-      // The id is assigned now so that a refusal is logged under it too.
-      const queueId = newQueueId(ctx.deps.clock.now());
-      const log = state.log.child({ queueId });
-      if (oversized) {
-        log.info({ size, limit: max, verdict: 'TOO_BIG' }, 'message refused');
-        return callback(smtpError('TOO_BIG'));
+      const failed = (err: unknown): void => {
+        log.error({ err }, 'message handling failed');
+        reply(smtpError('STORE_UNAVAILABLE'));
+      };
+      try {
+        if (!state) {
+          drop();
+          return reply(smtpError('STORE_UNAVAILABLE'));
+        }
+        // The id is assigned now so that a refusal is logged under it too.
+        const queueId = newQueueId(ctx.deps.clock.now());
+        const qlog = state.log.child({ queueId });
+        if (refusal) {
+          drop();
+          qlog.info({ size, limit: refusal === 'TOO_BIG' ? max : ctx.deps.memoryBudget.total, verdict: refusal }, 'message refused');
+          return reply(smtpError(refusal));
+        }
+        finish(ctx, session, state, { queueId, log: qlog }, { chunks, size, hold })
+          .then(([err, message]) => reply(err, message), failed)
+          .finally(drop)
+          .catch((err: unknown) => log.error({ err }, 'message reply failed'));
+      } catch (err) {
+        drop();
+        failed(err);
       }
-      void finish(ctx, session, state, { queueId, log }, Buffer.concat(chunks, size)).then(([err, message]) => callback(err, message));
     });
   };
+}
+
+interface Received {
+  readonly chunks: Buffer[];
+  readonly size: number;
+  readonly hold: BudgetHold;
+}
+
+/**
+ * One buffer of `parts` counted against the hold, or null when the budget
+ * cannot take it. `free` bytes the caller stops referencing are given back.
+ */
+function budgeted(hold: BudgetHold, parts: readonly Buffer[], length: number, free: number): Buffer | null {
+  if (!hold.reserve(length)) return null;
+  const out = Buffer.concat(parts, length);
+  hold.release(free);
+  return out;
 }
 
 /** Checks the message; returns the refusal, or the bytes to queue and their header fields. */
@@ -66,6 +125,7 @@ function inspect(ctx: ListenerContext, state: SessionState, raw: Buffer): [Error
   if (isSubmission(ctx.kind)) {
     const bad = unownedAuthors(header.fields, state.sendable);
     if (bad === 'missing') return ['FROM_MISSING', 'from'];
+    if (bad === 'too-long') return ['BAD_HEADERS', 'author-too-long'];
     if (bad.length > 0) return ['FROM_NOT_OWNED', 'from'];
   }
   return { data, fields: header.fields };
@@ -76,35 +136,45 @@ async function finish(
   session: SMTPServerSession,
   state: SessionState,
   { queueId, log }: { queueId: string; log: Logger },
-  raw: Buffer,
-): Promise<[Error | null, string?]> {
-  const verdict = inspect(ctx, state, raw);
-  if (Array.isArray(verdict)) {
-    log.info({ size: raw.length, sender: state.sender, verdict: verdict[0], why: verdict[1] }, 'message refused');
-    return [smtpError(verdict[0])];
-  }
+  { chunks, size, hold }: Received,
+): Promise<Outcome> {
+  const { clock, hostname, spool } = ctx.deps;
+  const now = clock.now();
   const rcpts = session.envelope.rcptTo.map((r) => r.address);
+  const protocol = (session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP') + (session.secure ? 'S' : '') + (state.account ? 'A' : '');
+  const received = Buffer.from(
+    formatReceived({
+      helo: session.hostNameAppearsAs || '',
+      reverseName: null, // reverse DNS is not looked up here
+      ip: session.remoteAddress,
+      hostname,
+      protocol,
+      queueId,
+      tls: state.tls,
+      recipients: rcpts,
+      date: now,
+    }),
+    'latin1',
+  );
+  // The stored message is built once, Received header first; the content rules
+  // read the client's bytes as a view into it. Only a bare-LF rewrite copies again.
+  let data = budgeted(hold, [received, ...chunks], received.length + size, size);
+  chunks.length = 0;
+  if (!data) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
+  const raw = data.subarray(received.length);
+  const verdict = inspect(ctx, state, raw);
+  if (Array.isArray(verdict)) return refused(log, size, state, verdict);
+  if (verdict.data.buffer !== raw.buffer || verdict.data.byteOffset !== raw.byteOffset) {
+    data = budgeted(hold, [received, verdict.data], received.length + verdict.data.length, data.length);
+    if (!data) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
+  }
   const recipients = dedupe(rcpts.flatMap((r) => state.recipients.get(r.toLowerCase()) ?? []));
   if (recipients.length === 0) {
     log.warn({ verdict: 'NO_RECIPIENTS' }, 'message refused');
     return [smtpError('NO_RECIPIENTS')];
   }
-
-  const { clock, hostname, spool } = ctx.deps;
-  const now = clock.now();
-  const protocol = (session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP') + (session.secure ? 'S' : '') + (state.account ? 'A' : '');
-  const received = formatReceived({
-    helo: session.hostNameAppearsAs || '',
-    reverseName: null, // reverse DNS is not looked up here
-    ip: session.remoteAddress,
-    hostname,
-    protocol,
-    queueId,
-    tls: state.tls,
-    recipients: rcpts,
-    date: now,
-  });
-  const data = Buffer.concat([Buffer.from(received, 'latin1'), verdict.data]);
+  // The blob store encodes the message into its own container (one more copy) while it writes.
+  if (!hold.reserve(data.length)) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
   // RFC 8689: with REQUIRETLS on MAIL the TLS-Required header field is ignored.
   const requireTls = session.envelope.requireTLS === true;
   const tlsRequiredNo = !requireTls && tlsRequiredNoAsked(verdict.fields);
@@ -127,8 +197,9 @@ async function finish(
       },
     });
   } catch (err) {
-    log.error({ err }, 'message could not be queued');
-    return [smtpError('STORE_UNAVAILABLE')];
+    const full = isStorageFull(err);
+    log.error({ err, verdict: full ? 'STORE_FULL' : 'STORE_UNAVAILABLE' }, 'message could not be queued');
+    return [smtpError(full ? 'STORE_FULL' : 'STORE_UNAVAILABLE')];
   }
   state.messages++;
   log.info(
@@ -144,6 +215,11 @@ async function finish(
     'message accepted',
   );
   return [null, `2.0.0 Ok: queued as ${queueId}`];
+}
+
+function refused(log: Logger, size: number, state: SessionState, [verdict, why]: [ErrorCode | LocalReply, string]): Outcome {
+  log.info({ size, sender: state.sender, verdict, why }, 'message refused');
+  return [smtpError(verdict)];
 }
 
 /** One queue recipient per mailbox: two RCPTs (or aliases) reaching the same account deliver once. */

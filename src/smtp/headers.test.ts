@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors, unownedInField } from './headers.js';
+import { checkHeaderSection, looseAddresses, MAX_AUTHOR_FIELD, tlsRequiredNoAsked, unownedAuthors, unownedInField } from './headers.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const mine = new Set(['alice@example.test', 'alice.alias@example.test']);
@@ -45,6 +46,46 @@ describe('From ownership', () => {
     expect(unownedAuthors(fields('From: alice@example.test\r\nFrom: alice@example.test\r\n\r\n'), mine)).toBe('missing');
     expect(unownedAuthors(fields('from: alice@example.test\r\n\r\n'), mine)).toEqual([]);
     expect(unownedAuthors(fields('From: alice@example.test\r\nSender: bob@example.test\r\n\r\n'), mine)).toEqual(['bob@example.test']);
+  });
+});
+
+// A regression to a backtracking scan takes minutes on these and fails on the test timeout.
+const MB = 1024 * 1024;
+const FAST = 20_000;
+
+describe('hostile author fields', () => {
+  it('finds the same bare addresses as the regex it replaces', () => {
+    const old = (s: string) => s.match(/[^\s<>(),;:]+@[^\s<>(),;:]*/g) ?? [];
+    const alphabet = fc.constantFrom('a', 'b', '@', '.', ' ', '\t', '<', '>', '(', ')', ',', ';', ':', '"', '\\', '\u00a0');
+    fc.assert(fc.property(fc.array(alphabet, { maxLength: 40 }).map((a) => a.join('')), (s) => {
+      expect(looseAddresses(s)).toEqual(old(s));
+    }), { numRuns: 2000 });
+  });
+
+  it('reads 1 MB values without "@", of "(" and of "a@" in linear time', { timeout: FAST }, () => {
+    expect(unownedInField('a'.repeat(MB), mine)).toHaveLength(1);
+    expect(unownedInField('('.repeat(MB), mine)).toHaveLength(1);
+    expect(unownedInField(`<alice@example.test> (${'"x\\" '.repeat(MB / 5)})`, mine)).toEqual([]);
+    expect(unownedInField(`alice@example.test ${'a@'.repeat(MB / 2)}`, mine).length).toBeGreaterThan(0);
+  });
+
+  it('still blanks quotes and comments, escapes included', () => {
+    expect(unownedInField('"bob@example.test" <alice@example.test>', mine)).toEqual([]);
+    expect(unownedInField('(bob@x.test (nested) \\) still) <alice@example.test>', mine)).toEqual([]);
+    expect(unownedInField('alice@example.test (unclosed bob@x.test', mine)).toEqual([]);
+    expect(unownedInField('alice@example.test) bob@x.test', mine)).toContain('bob@x.test');
+  });
+
+  it('refuses a From or Sender longer than MAX_AUTHOR_FIELD without reading it', { timeout: FAST }, () => {
+    const long = `alice@example.test ${' '.repeat(MAX_AUTHOR_FIELD)}x`;
+    const r = checkHeaderSection(b(`From: alice@example.test\r\nSender: ${long}\r\n\r\n`));
+    if (!r.ok) throw new Error(r.reason);
+    expect(unownedAuthors(r.fields, mine)).toBe('too-long');
+  });
+
+  it('checks a header of 170,000 lines without a colon, before a 1 MB body, in linear time', { timeout: FAST }, () => {
+    expect(checkHeaderSection(b('a\r\n'.repeat(170_000) + '\r\n' + 'x'.repeat(MB)))).toEqual({ ok: false, reason: 'header-no-colon' });
+    expect(checkHeaderSection(b('Subject: x\r\n' + 'a\r\n'.repeat(100_000) + 'b'.repeat(MB)))).toEqual({ ok: false, reason: 'header-too-large' });
   });
 });
 

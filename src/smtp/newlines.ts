@@ -24,10 +24,8 @@ export function firstBareLf(buf: Uint8Array): number {
   return -1;
 }
 
-/** Index of the first NUL byte, or -1. */
-export function firstNul(buf: Uint8Array): number {
-  return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).indexOf(0);
-}
+// The NUL rule is postern's one storage rule, shared with IMAP APPEND.
+export { firstNul } from '../codec/mime/index.js';
 
 /** Rewrites every bare LF as CRLF; bare CRs are left alone (callers refuse them). */
 export function normalizeBareLf(buf: Uint8Array): Buffer {

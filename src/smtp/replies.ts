@@ -22,9 +22,14 @@ const LOCAL = {
   NO_RECIPIENTS: [554, '5.5.1', 'No valid recipients'],
   LINE_TOO_LONG: [500, '5.5.2', 'Line too long'],
   SHUTTING_DOWN: [421, '4.3.2', 'Server shutting down, try again later'],
+  // The process-wide budget for message bytes in memory is spent: the bytes were read and dropped.
+  MEMORY_BUDGET: [452, '4.3.1', 'Insufficient system resources, try again later'],
   AUTH_NOT_HERE: [503, '5.5.1', 'Authentication is not available on this port'],
   // RFC 5321 4.1.1.11: a MAIL parameter of an extension this session did not offer (REQUIRETLS needs TLS).
   REQUIRETLS_NOT_OFFERED: [555, '5.5.4', 'REQUIRETLS parameter not recognized: it is offered only over TLS'],
+  // RFC 5321 4.1.1.11 and 4.1.2: a parameter no offered extension defines; a word after the path that is no esmtp-param.
+  PARAM_NOT_OFFERED: [555, '5.5.4', 'MAIL or RCPT parameter not recognized or not offered'],
+  PARAM_SYNTAX: [501, '5.5.4', 'Syntax error in MAIL or RCPT parameters'],
 } as const satisfies Record<string, readonly [number, string, string]>;
 
 export type LocalReply = keyof typeof LOCAL;

@@ -1,5 +1,6 @@
 import type { Logger } from '../metrics/logger.js';
 import { ConnectionTable } from '../net/connections.js';
+import type { BudgetHold } from '../net/memory-budget.js';
 import type { Account, NewRecipient } from '../store/types.js';
 
 /** What postern remembers about one SMTP session, beside smtp-server's own session object. */
@@ -16,6 +17,8 @@ export interface SessionState {
   /** Accepted RCPT (lower-cased as given) -> where it leads, for the current transaction. */
   recipients: Map<string, NewRecipient[]>;
   messages: number;
+  /** Memory-budget bytes of the message being received; released when it ends and at the latest on close. */
+  dataHold: BudgetHold | null;
 }
 
 /**
@@ -36,7 +39,7 @@ export class SessionTable {
   }
 
   admit(id: string, ip: string, log: Logger): SessionState {
-    const s: SessionState = { ip, log, tls: null, account: null, sendable: new Set(), authFailures: 0, sender: '', recipients: new Map(), messages: 0 };
+    const s: SessionState = { ip, log, tls: null, account: null, sendable: new Set(), authFailures: 0, sender: '', recipients: new Map(), messages: 0, dataHold: null };
     this.sessions.set(id, s);
     this.connections.admit(ip);
     return s;
@@ -51,6 +54,8 @@ export class SessionTable {
     if (!s) return undefined;
     this.sessions.delete(id);
     this.connections.release(s.ip);
+    s.dataHold?.releaseAll(); // the client left mid-message, or before its message was queued
+    s.dataHold = null;
     return s;
   }
 

@@ -2,6 +2,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
+import type { MemoryBudget } from '../net/memory-budget.js';
 import type { FailureThrottle } from '../net/throttle.js';
 import type { Spool } from '../queue/spool.js';
 
@@ -34,6 +35,8 @@ export interface SmtpDeps {
   limits: SmtpLimits;
   /** Shared between listeners, so guessing on 587 and 465 counts together. */
   authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
+  /** The process-wide budget for message bytes in memory, shared with every listener (IMAP APPEND too). */
+  memoryBudget: MemoryBudget;
 }
 
 export interface SmtpListener {

@@ -10,13 +10,14 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { killAll } from './procs.js';
 import { closeAllRaw } from './raw.js';
-import { systemClock } from '../../src/core/clock.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { hashPassword } from '../../src/crypto/password.js';
 import { generateSelfSigned } from '../../src/crypto/selfsigned.js';
 import { LocalDelivery } from '../../src/delivery/local.js';
 import { Directory } from '../../src/directory/directory.js';
 import { inboxOf, provisionMailbox } from '../../src/mailbox/provision.js';
 import { createLogger } from '../../src/metrics/logger.js';
+import { MemoryBudget } from '../../src/net/memory-budget.js';
 import { FailureThrottle } from '../../src/net/throttle.js';
 import { Spool, type Submission } from '../../src/queue/spool.js';
 import { createSmtpListener, type SmtpLimits, type SmtpListener, type SmtpListenerKind } from '../../src/smtp/index.js';
@@ -38,6 +39,10 @@ export interface HarnessOptions {
   maxAuthFailures?: number;
   /** Run LocalDelivery (default true). */
   deliver?: boolean;
+  /** Replaces the system clock (e.g. with one that fails on demand). */
+  clock?: Clock;
+  /** The process-wide memory budget in bytes (default 64 MiB). */
+  memoryBudget?: number;
   /** Stands in front of Spool.accept, to delay or fail it. */
   wrapAccept?: (accept: (s: Submission) => Promise<void>, s: Submission) => Promise<void>;
 }
@@ -52,6 +57,7 @@ export interface Harness {
   readonly users: Record<'alice' | 'bob' | 'victim' | 'carol', TestUser>;
   /** Every log line the listeners wrote, parsed. */
   readonly logs: Record<string, unknown>[];
+  readonly memoryBudget: MemoryBudget;
   inbox(user: TestUser): Promise<MailMessage[]>;
   /** Waits (bounded) until the user's INBOX holds at least `count` messages. */
   waitForInbox(user: TestUser, count: number): Promise<MailMessage[]>;
@@ -72,7 +78,7 @@ const USERS = {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-smtp-'));
   const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
-  const clock = systemClock;
+  const clock = opts.clock ?? systemClock;
   const now = clock.now();
   const repo = store.meta.directory;
   await repo.addDomain(DOMAIN, now);
@@ -133,6 +139,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       ...opts.limits,
     },
     authThrottle: { byClient: throttle(), byAccount: throttle() },
+    memoryBudget: new MemoryBudget(opts.memoryBudget ?? 64 * 1024 * 1024),
   };
   const listeners: SmtpListener[] = [];
   const ports = {} as Record<SmtpListenerKind, number>;
@@ -144,7 +151,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
   const inbox = async (u: TestUser) => store.meta.mailboxes.listMessages((await inboxOf(store.meta.mailboxes, u.id, clock.now())).id);
   return {
-    dir, caFile, caPem: cert.certPem, store, directory, ports, users, logs,
+    dir, caFile, caPem: cert.certPem, store, directory, ports, users, logs, memoryBudget: deps.memoryBudget,
     inbox,
     async waitForInbox(u, count) {
       for (let i = 0; i < 300; i++) {

@@ -100,3 +100,29 @@ describe('formatters', () => {
     );
   });
 });
+
+describe('inSequenceSet on long sets', () => {
+  const linear = (ranges: readonly SeqRange[], n: number, max: number): boolean =>
+    n >= 1 && n <= max && ranges.some((r) => {
+      const a = r.from === '*' ? max : r.from;
+      const b = r.to === '*' ? max : r.to;
+      return n >= Math.min(a, b) && n <= Math.max(a, b);
+    });
+
+  it('answers as the range-by-range definition does, for any max', () => {
+    const num = fc.oneof(fc.integer({ min: 1, max: 60 }), fc.constant('*' as const));
+    const ranges = fc.array(fc.record({ from: num, to: num }), { minLength: 9, maxLength: 30 });
+    fc.assert(fc.property(ranges, fc.integer({ min: 0, max: 70 }), (rs, max) => {
+      for (let n = -1; n <= 72; n++) expect(inSequenceSet(rs, n, max)).toBe(linear(rs, n, max));
+    }), { numRuns: 300 });
+  });
+
+  it('tests 200,000 numbers against 16,000 ranges without scanning them each time', { timeout: 20_000 }, () => {
+    const parsed = parseSequenceSet(Array.from({ length: 16_000 }, (_, i) => String(2 * i + 1)).join(','));
+    if (parsed?.type !== 'set') throw new Error('not a set');
+    const r = parsed.ranges;
+    let hits = 0;
+    for (let n = 1; n <= 200_000; n++) if (inSequenceSet(r, n, 200_000)) hits++;
+    expect(hits).toBe(16_000);
+  });
+});

@@ -83,15 +83,39 @@ export function* expandSequenceSet(ranges: readonly SeqRange[], max: number): Ge
   }
 }
 
+/** Sets this long or shorter are scanned; longer ones are compiled once and searched. */
+const SCAN_MAX = 8;
+// Sorted, merged bounds of each long set per max, built on first use. A set is
+// asked about every message of a folder (SEARCH) or every expunged UID
+// (QRESYNC): scanning a client's 16,000 ranges for each would cost their product.
+const compiled = new WeakMap<readonly SeqRange[], { max: number; lo: number[]; hi: number[] }>();
+
 /** Whether n (1..max) is in the set. */
 export function inSequenceSet(ranges: readonly SeqRange[], n: number, max: number): boolean {
   if (n < 1 || n > max) return false;
-  for (const r of ranges) {
-    const a = r.from === '*' ? max : r.from;
-    const b = r.to === '*' ? max : r.to;
-    if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
+  if (ranges.length <= SCAN_MAX) {
+    for (const r of ranges) {
+      const a = r.from === '*' ? max : r.from;
+      const b = r.to === '*' ? max : r.to;
+      if (n >= Math.min(a, b) && n <= Math.max(a, b)) return true;
+    }
+    return false;
   }
-  return false;
+  let c = compiled.get(ranges);
+  if (!c || c.max !== max) {
+    const merged = normalizeSequenceSet(ranges, max);
+    c = { max, lo: merged.map((r) => r[0]), hi: merged.map((r) => r[1]) };
+    compiled.set(ranges, c);
+  }
+  // The last range starting at or before n is the only one that can hold it.
+  let a = 0;
+  let b = c.lo.length - 1;
+  while (a <= b) {
+    const mid = (a + b) >>> 1;
+    if (c.lo[mid]! <= n) a = mid + 1;
+    else b = mid - 1;
+  }
+  return b >= 0 && n <= c.hi[b]!;
 }
 
 /** How many numbers of 1..max the set covers. */

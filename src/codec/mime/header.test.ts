@@ -82,3 +82,18 @@ describe('parseHeaderSection', () => {
     expect(h.hasSeparator).toBe(false);
   });
 });
+
+describe('hostile header sections', () => {
+  it('scans 170,000 colon-less lines before a 1 MB colon-free body in linear time', { timeout: 20_000 }, () => {
+    const h = parseHeaderSection(b('Subject: x\r\n' + 'junk\r\n'.repeat(170_000) + '\r\n' + 'y'.repeat(1024 * 1024)), { maxHeaderBytes: 4 * 1024 * 1024 });
+    expect(h.fields.map((f) => f.name)).toEqual(['Subject']);
+    expect(h.hasSeparator).toBe(true);
+    expect(h.defects[0]).toEqual({ code: 'header-no-colon', offset: 12 });
+  });
+
+  it('finds no colon past the end of its line or region', () => {
+    const h = parseHeaderSection(b('A: 1\r\nnocolon\r\nB: 2\r\n\r\n'));
+    expect(h.fields.map((f) => f.name)).toEqual(['A', 'B']);
+    expect(parseHeaderSection(b('nocolon\r\n\r\nX: y'), { end: 7 }).fields).toEqual([]);
+  });
+});

@@ -85,9 +85,12 @@ export function scanHeader(
       pos = le;
       continue;
     }
-    const colon = buf.indexOf(0x3a, pos);
     const lineContentEnd = contentEnd(buf, pos, le);
-    if (colon < 0 || colon >= lineContentEnd) {
+    // Search this line only: an unbounded indexOf would scan the rest of the
+    // message for every colon-less line (quadratic on a header of junk lines).
+    const at = buf.subarray(pos, lineContentEnd).indexOf(0x3a);
+    const colon = at < 0 ? -1 : pos + at;
+    if (colon < 0) {
       badLine('header-no-colon', pos);
       if (open) fields.push(makeField(buf, open));
       open = null;

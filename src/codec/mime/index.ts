@@ -15,3 +15,5 @@ export { buildEnvelope, buildBodyStructure, imapAddresses, MISSING_MAILBOX, MISS
 export type { ImapAddress, ImapEnvelope, ImapBodyStructure, ImapSinglePart, ImapMultipart, ImapParam, ImapDisposition } from './imap-structure.js';
 export { checkMessage, MAX_LINE_OCTETS } from './sanity.js';
 export type { SanityCode, SanityProblem } from './sanity.js';
+export { checkStorable, checkHeaderSection, firstNul } from './storable.js';
+export type { StorableCheck, StorableRefusal, HeaderCheck, HeaderRefusal } from './storable.js';

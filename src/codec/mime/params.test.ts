@@ -59,3 +59,12 @@ describe('stripComments', () => {
     expect(stripComments('"(kept)" x')).toBe('"(kept)" x');
   });
 });
+
+describe('hostile parameter values', () => {
+  it('trims a token value with a 1 MB run of blanks inside in linear time', { timeout: 20_000 }, () => {
+    const v = parseStructuredValue(`text/plain; name=a${' '.repeat(1024 * 1024)}b; x=y \t `);
+    expect(paramValue(v.params, 'name')).toBe(`a${' '.repeat(1024 * 1024)}b`);
+    expect(paramValue(v.params, 'x')).toBe('y');
+  });
+});
+

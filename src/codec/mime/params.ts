@@ -94,7 +94,10 @@ function tokenize(s: string): { main: string; raw: RawParam[]; defects: DefectCo
       // A token; lenient: up to ';' or a comment, so unquoted names with spaces survive.
       let j = i;
       while (j < s.length && s[j] !== ';' && s[j] !== '(') j++;
-      value = s.slice(i, j).replace(/[ \t]+$/, '');
+      // Trimmed by hand: /[ \t]+$/ retries at every blank of an inner run (quadratic).
+      let k = j;
+      while (k > i && (s[k - 1] === ' ' || s[k - 1] === '\t')) k--;
+      value = s.slice(i, k);
       i = j;
     }
     if (attr) raw.push({ attr: attr.toLowerCase(), value });

@@ -4,12 +4,33 @@
  * it is stored, so the first SEARCH or FETCH of it need not read it back.
  */
 import { bad, no, ok } from '../../codec/imap/index.js';
-import { parseMessage } from '../../codec/mime/index.js';
+import { checkStorable, parseMessage, type StorableRefusal } from '../../codec/mime/index.js';
+import type { AppendMessage } from '../../codec/imap/index.js';
 import { CacheFiller } from '../cache.js';
 import { findFolder } from '../names.js';
 import { SYSTEM_FLAGS } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
+
+const WHY: Record<StorableRefusal, string> = {
+  nul: 'Message contains NUL bytes, which postern does not store',
+  'header-too-large': 'Message header section is too large',
+  'header-no-colon': 'Message header section is malformed: a line is not a header field',
+  'header-bad-name': 'Message header section is malformed: a field name is invalid',
+  'header-orphan-continuation': 'Message header section is malformed: it starts with a continuation line',
+  'no-header': 'Message has no header fields',
+};
+
+/**
+ * postern's one storage rule (the one SMTP applies at the end of DATA). RFC
+ * 3516 4.4 lets a server that does not store binary content refuse a literal8
+ * with NUL with UNKNOWN-CTE; binary content without NUL is stored.
+ */
+function unstorable(tag: string, m: AppendMessage): Buffer | null {
+  const v = checkStorable(m.data);
+  if (v.ok) return null;
+  return no(tag, WHY[v.reason], v.reason === 'nul' && m.binary ? 'UNKNOWN-CTE' : 'PARSE');
+}
 
 export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer> {
   const folder = await findFolder(s, cmd.mailbox);
@@ -20,6 +41,8 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
     if (m.data.length === 0) return no(cmd.tag, 'Empty message');
     if (m.data.length > limit) return no(cmd.tag, `Message larger than ${limit} octets`, 'TOOBIG');
     if (m.flags.some((f) => f.startsWith('\\') && f !== '\\Recent' && !SYSTEM_FLAGS.includes(f))) return bad(cmd.tag, 'Unknown system flag');
+    const refusal = unstorable(cmd.tag, m);
+    if (refusal) return refusal;
     total += m.data.length;
   }
   const account = s.account!;

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { checkParams, ehloKeywords } from './params.js';
+
+const offered = ehloKeywords(['mail.example.test Nice to meet you', 'PIPELINING', '8BITMIME', 'ENHANCEDSTATUSCODES', 'AUTH PLAIN LOGIN', 'SIZE 1048576']);
+
+describe('checkParams', () => {
+  it('takes a bare path and the parameters of offered extensions', () => {
+    expect(checkParams('MAIL FROM:<a@x.test>', 'MAIL', offered)).toBeNull();
+    expect(checkParams('MAIL FROM:<>', 'MAIL', offered)).toBeNull();
+    expect(checkParams('MAIL FROM:<a@x.test> SIZE=100 BODY=8BITMIME AUTH=<>', 'MAIL', offered)).toBeNull();
+    expect(checkParams('mail from: <a@x.test>  size=1', 'MAIL', offered)).toBeNull();
+    expect(checkParams('RCPT TO:<b@x.test>', 'RCPT', offered)).toBeNull();
+  });
+
+  it('calls a word after the path that is no esmtp-param a syntax error', () => {
+    for (const line of ['RCPT TO:<a@example.test> <b@elsewhere.test>', 'RCPT TO:<a@example.test> b@elsewhere.test', 'MAIL FROM:<x@y.test> =junk', 'MAIL FROM:<x@y.test> SIZE=', 'MAIL FROM:<x@y.test> SIZE==1', 'MAIL FROM:<x@y.test> -X']) {
+      expect(checkParams(line, line.startsWith('RCPT') ? 'RCPT' : 'MAIL', offered), line).toEqual({ refuse: 'syntax' });
+    }
+  });
+
+  it('names a well-formed parameter no offered extension defines', () => {
+    expect(checkParams('MAIL FROM:<x@y.test> FOO=bar', 'MAIL', offered)).toEqual({ refuse: 'not-offered', keyword: 'FOO' });
+    expect(checkParams('MAIL FROM:<x@y.test> junk', 'MAIL', offered)).toEqual({ refuse: 'not-offered', keyword: 'JUNK' });
+    expect(checkParams('MAIL FROM:<x@y.test> SMTPUTF8', 'MAIL', offered)).toEqual({ refuse: 'not-offered', keyword: 'SMTPUTF8' });
+    expect(checkParams('MAIL FROM:<x@y.test> RET=HDRS', 'MAIL', offered)).toEqual({ refuse: 'not-offered', keyword: 'RET' });
+    expect(checkParams('MAIL FROM:<x@y.test> REQUIRETLS', 'MAIL', offered)).toEqual({ refuse: 'not-offered', keyword: 'REQUIRETLS' });
+    expect(checkParams('RCPT TO:<b@x.test> NOTIFY=NEVER', 'RCPT', offered)).toEqual({ refuse: 'not-offered', keyword: 'NOTIFY' });
+    expect(checkParams('RCPT TO:<b@x.test> SIZE=1', 'RCPT', offered)).toEqual({ refuse: 'not-offered', keyword: 'SIZE' });
+    // After HELO nothing is offered.
+    expect(checkParams('MAIL FROM:<x@y.test> SIZE=1', 'MAIL', new Set())).toEqual({ refuse: 'not-offered', keyword: 'SIZE' });
+    expect(checkParams('MAIL FROM:<x@y.test> REQUIRETLS', 'MAIL', new Set([...offered, 'REQUIRETLS']))).toBeNull();
+  });
+
+  it('leaves a malformed verb or path to smtp-server', () => {
+    expect(checkParams('MAIL FROM:x@y.test FOO', 'MAIL', offered)).toBeNull();
+    expect(checkParams('MAIL FROM', 'MAIL', offered)).toBeNull();
+  });
+
+  it('reads a 4 KiB line of parameters in one pass', () => {
+    expect(checkParams(`MAIL FROM:<x@y.test> ${'SIZE=1 '.repeat(580)}`, 'MAIL', offered)).toBeNull();
+  });
+});

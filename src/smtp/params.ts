@@ -1,0 +1,53 @@
+/**
+ * ESMTP parameters of MAIL and RCPT (RFC 5321 4.1.2): each must be a
+ * well-formed esmtp-param, and each must belong to an extension the session's
+ * last EHLO offered (RFC 5321 4.1.1.11: otherwise 555). smtp-server alone
+ * takes any word after the path as a parameter and ignores those it does not
+ * know, so "RCPT TO:<a@x> <b@y>" would pass with "<b@y>" silently dropped.
+ */
+
+/** Which EHLO keyword offers each parameter. */
+const MAIL_PARAMS: Readonly<Record<string, string>> = {
+  SIZE: 'SIZE', // RFC 1870
+  BODY: '8BITMIME', // RFC 6152
+  SMTPUTF8: 'SMTPUTF8', // RFC 6531
+  RET: 'DSN', // RFC 3461
+  ENVID: 'DSN',
+  AUTH: 'AUTH', // RFC 4954 5
+  REQUIRETLS: 'REQUIRETLS', // RFC 8689
+};
+const RCPT_PARAMS: Readonly<Record<string, string>> = { NOTIFY: 'DSN', ORCPT: 'DSN' };
+
+// esmtp-keyword and esmtp-value (any CHAR but "=", SP and controls).
+const PARAM = /^[A-Za-z0-9][A-Za-z0-9-]*(=[\x21-\x3c\x3e-\x7e]+)?$/;
+// The reverse-path or forward-path, as smtp-server reads it: one word in angle brackets.
+const PATH = /^<[^<>]*>$/;
+
+export type ParamVerdict = null | { refuse: 'syntax' } | { refuse: 'not-offered'; keyword: string };
+
+/**
+ * Checks the parameters after the path of a MAIL FROM or RCPT TO line.
+ * `offered` holds the keywords of the session's last EHLO reply (upper-case).
+ * Returns null when there is nothing to object to, including a malformed path
+ * or verb, which smtp-server answers itself.
+ */
+export function checkParams(line: string, verb: 'MAIL' | 'RCPT', offered: ReadonlySet<string>): ParamVerdict {
+  const colon = line.indexOf(':');
+  if (colon < 0) return null;
+  const words = line.slice(colon + 1).trim().split(/\s+/);
+  if (!PATH.test(words[0] ?? '')) return null;
+  const known = verb === 'MAIL' ? MAIL_PARAMS : RCPT_PARAMS;
+  let unknown: string | null = null;
+  for (const w of words.slice(1)) {
+    if (!PARAM.test(w)) return { refuse: 'syntax' };
+    const keyword = w.split('=', 1)[0]!.toUpperCase();
+    const ext = Object.hasOwn(known, keyword) ? known[keyword]! : null;
+    if (unknown === null && (ext === null || !offered.has(ext))) unknown = keyword;
+  }
+  return unknown === null ? null : { refuse: 'not-offered', keyword: unknown };
+}
+
+/** The keywords of an EHLO reply's lines ("SIZE 1048576" -> "SIZE"). */
+export function ehloKeywords(lines: readonly string[]): Set<string> {
+  return new Set(lines.slice(1).map((l) => l.split(' ', 1)[0]!.toUpperCase()));
+}
