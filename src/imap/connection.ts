@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { bye, ImapCommandReader, type ImapReaderEvent, type ImapReaderMode } from '../codec/imap/index.js';
 import type { Logger } from '../metrics/logger.js';
+import { guardTlsSocket } from '../net/tls.js';
 import { Output, Serial } from './output.js';
 import type { ImapDeps, ImapMode } from './types.js';
 
@@ -124,6 +125,7 @@ export class ImapConnection implements SessionPort {
 
   private wrapTls(onSecure: () => void): void {
     const t = new tls.TLSSocket(this.raw, { isServer: true, secureContext: this.opts.secureContext });
+    guardTlsSocket(t, (err) => this.opts.log.warn({ err: { message: err.message } }, 'tls renegotiation refused'));
     t.once('secure', () => {
       this.secureFlag = true;
       this.opts.log.debug({ protocol: t.getProtocol(), cipher: t.getCipher()?.name }, 'tls established');

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { ConnectionTable } from '../net/connections.js';
+import { serverTlsOptions } from '../net/tls.js';
 import tls from 'node:tls';
 import { ImapCommandReader } from '../codec/imap/index.js';
 import { PosternError } from '../core/errors.js';
@@ -21,7 +22,7 @@ const CLOSE_WAIT_MS = 5_000;
 
 export function createImapListener(mode: ImapMode, deps: ImapDeps): ImapListener {
   if (!deps.tls.key || !deps.tls.cert) throw new PosternError('CONFIG_INVALID', `imap ${mode}: a TLS certificate and key are required`);
-  const secureContext = tls.createSecureContext({ ...deps.tls, minVersion: deps.tls.minVersion ?? 'TLSv1.2' });
+  const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const log = deps.log.child({ listener: `imap-${mode}` });
   const clients = new ConnectionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
   const cache = new Lru<string, MessageStructure>(STRUCTURE_CACHE_ENTRIES);

@@ -7,6 +7,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { Pop3LineReader, pop3Err } from '../codec/pop3/index.js';
 import type { Logger } from '../metrics/logger.js';
+import { guardTlsSocket } from '../net/tls.js';
 import type { Pop3Session } from './session.js';
 import type { Pop3Mode } from './types.js';
 import type { Pop3Step, Pop3Wire } from './wire.js';
@@ -225,6 +226,7 @@ export class Pop3Connection implements Pop3Wire {
 
   private upgrade(then: () => void): void {
     const secure = new tls.TLSSocket(this.raw, { isServer: true, secureContext: this.opts.secureContext });
+    guardTlsSocket(secure, (err) => this.opts.log.warn({ err: { message: err.message } }, 'tls renegotiation refused'));
     this.socket = secure;
     this.watch(secure);
     secure.on('error', this.onError);

@@ -10,6 +10,7 @@ import { PosternError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { Pop3Connection } from './connection.js';
 import { ConnectionTable } from '../net/connections.js';
+import { serverTlsOptions } from '../net/tls.js';
 import { MaildropLocks } from './locks.js';
 import { Pop3Session, type SessionContext } from './session.js';
 import type { Pop3Deps, Pop3Listener, Pop3Mode } from './types.js';
@@ -28,7 +29,7 @@ export function createPop3Listener(mode: Pop3Mode, deps: Pop3Deps): Pop3Listener
   if (deps.limits.idleTimeoutMs <= 0) throw new PosternError('CONFIG_INVALID', 'pop3: the idle timeout must be positive');
   const name = mode === 'tls' ? 'pop3s' : 'pop3';
   const log = deps.log.child({ listener: name });
-  const secureContext = tls.createSecureContext(deps.tls);
+  const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const ctx: SessionContext = { mode, deps, locks: MaildropLocks.forStore(deps.mailboxes) };
   const table = new ConnectionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
   const open = new Set<Pop3Connection>();

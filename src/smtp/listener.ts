@@ -7,6 +7,7 @@
 import type tls from 'node:tls';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { PosternError } from '../core/errors.js';
+import { serverTlsOptions } from '../net/tls.js';
 import { makeOnAuth } from './auth.js';
 import { PosternSmtpServer, type PosternConnection } from './connection.js';
 import { isSubmission, type ListenerContext } from './context.js';
@@ -32,8 +33,9 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
   const { kind, deps } = ctx;
   const { limits } = deps;
   return {
-    ...(deps.tls as tls.TlsOptions),
-    minVersion: deps.tls.minVersion ?? 'TLSv1.2',
+    // Renegotiation refused on 25, 587 (after STARTTLS) and 465 alike: smtp-server
+    // builds its one secure context from these options.
+    ...(serverTlsOptions(deps.tls) as tls.TlsOptions),
     secure: kind === 'submissions',
     name: deps.hostname,
     size: limits.maxMessageSize,
