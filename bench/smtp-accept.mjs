@@ -15,7 +15,7 @@ import { hashPassword } from '../dist/crypto/password.js';
 import { generateSelfSigned } from '../dist/crypto/selfsigned.js';
 import { Directory } from '../dist/directory/directory.js';
 import { silentLogger } from '../dist/metrics/logger.js';
-import { FailureThrottle } from '../dist/net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../dist/net/throttle.js';
 import { Spool } from '../dist/queue/spool.js';
 import { createSmtpListener } from '../dist/smtp/index.js';
 import { openStore } from '../dist/store/index.js';
@@ -48,7 +48,6 @@ async function setup() {
   await store.meta.directory.addAccount({ address: SENDER.address, passwordHash: await hashPassword(SENDER.password) }, now);
   await store.meta.directory.addAccount({ address: RCPT, passwordHash: await hashPassword('unused-Secret-2') }, now);
   const cert = await generateSelfSigned({ hostname: HOST });
-  const throttle = () => new FailureThrottle({ maxFailures: 5, windowMs: 300_000, lockoutMs: 900_000 }, systemClock);
   const deps = {
     hostname: HOST,
     directory: new Directory(store.meta.directory),
@@ -64,7 +63,7 @@ async function setup() {
       socketTimeoutMs: 60_000,
       bareNewline: 'reject',
     },
-    authThrottle: { byClient: throttle(), byAccount: throttle() },
+    authThrottle: new LoginThrottle(DEFAULT_LOGIN_THROTTLE, systemClock),
   };
   const listeners = {};
   const ports = {};

@@ -31,19 +31,34 @@ export function createPop3Listener(mode: Pop3Mode, deps: Pop3Deps): Pop3Listener
   const log = deps.log.child({ listener: name });
   const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const ctx: SessionContext = { mode, deps, locks: MaildropLocks.forStore(deps.mailboxes) };
-  const table = new ConnectionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
+  const { limits } = deps;
+  const table = new ConnectionTable({
+    maxTotal: limits.maxConnections,
+    maxPerClient: limits.maxConnectionsPerClient,
+    maxPendingPerClient: limits.maxPendingPerClient,
+    reserved: limits.reservedConnections,
+  });
   const open = new Set<Pop3Connection>();
 
   const server = net.createServer((socket) => {
     const ip = clientAddress(socket);
     const refusal = table.refusal(ip);
-    if (refusal === null) table.admit(ip);
+    const slot = refusal === null ? table.admit(ip) : null;
     const clog = log.child({ cid: newToken(6), client: ip });
-    const conn = new Pop3Connection(socket, { mode, secureContext, idleTimeoutMs: deps.limits.idleTimeoutMs, log: clog, refusal });
+    const conn = new Pop3Connection(socket, {
+      mode,
+      secureContext,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      loginTimeoutMs: limits.loginTimeoutMs,
+      commandTimeoutMs: limits.commandTimeoutMs,
+      log: clog,
+      refusal,
+      onLogin: () => slot?.establish(true),
+    });
     open.add(conn);
     void conn.done.then(() => {
       open.delete(conn);
-      if (refusal === null) table.release(ip);
+      slot?.release();
     });
     if (refusal === null) clog.info({ port: socket.localPort }, 'connection');
     conn.start((wire) => new Pop3Session(ctx, wire, ip, clog));

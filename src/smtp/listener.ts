@@ -101,8 +101,22 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
     // smtp-server would silently use its built-in key, which is public.
     throw new PosternError('CONFIG_INVALID', `smtp ${kind}: a TLS certificate and key are required`);
   }
-  const ctx: ListenerContext = { kind, deps, sessions: new SessionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient) };
-  const server = new PosternSmtpServer(serverOptions(ctx));
+  const { limits } = deps;
+  const sessions = new SessionTable({
+    maxTotal: limits.maxConnections,
+    maxPerClient: limits.maxConnectionsPerClient,
+    maxPendingPerClient: limits.maxPendingPerClient,
+    reserved: limits.reservedConnections,
+  });
+  const ctx: ListenerContext = { kind, deps, sessions };
+  const guards = {
+    loginTimeoutMs: limits.loginTimeoutMs,
+    commandTimeoutMs: limits.commandTimeoutMs,
+    minTransferRate: limits.minTransferRate,
+    isEstablished: (id: string) => sessions.isEstablished(id),
+  };
+  const onDeadline = (id: string, reply: string): void => sessions.get(id)?.log.info({ reply }, 'closing: deadline passed');
+  const server = new PosternSmtpServer(serverOptions(ctx), guards, onDeadline);
   const log = deps.log.child({ listener: kind });
   // Client errors (failed handshakes, resets) arrive here; without a listener they would crash the process.
   server.on('error', (err: Error & { code?: string; meta?: unknown }) => {
