@@ -7,6 +7,7 @@
  * Deadlines are configured in seconds here; every wait is bounded.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness as startSmtp, type Harness as SmtpHarness } from '../support/harness.js';
 import { startPop3Fixture, type Pop3Fixture } from '../pop3/harness.js';
@@ -30,6 +31,12 @@ class Conn {
     socket.on('close', () => {
       this.closed = true;
       this.wake();
+    });
+  }
+  static openTls(port: number, ca: string, localAddress: string): Promise<Conn> {
+    return new Promise((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', servername: 'localhost', ca, socket: net.connect({ host: '127.0.0.1', port, localAddress }) }, () => resolve(new Conn(s)));
+      s.once('error', reject);
     });
   }
   static open(port: number, localAddress: string): Promise<Conn> {
@@ -213,5 +220,39 @@ describe('IMAP', () => {
     }
     expect(idle.closed).toBe(true);
     expect(idle.text).toMatch(/\* BYE/);
+  });
+
+  it('cuts an APPEND literal that does not keep up the minimum rate', async () => {
+    const user = await h.addUser('slowappend');
+    const c = await Conn.openTls(h.ports.tls, h.ca, '127.0.63.3');
+    opened.push(c);
+    await c.until(/\r\n/);
+    c.socket.write(`l LOGIN "${user.address}" "${user.password}"\r\n`);
+    await c.until(/^l OK/m);
+    c.socket.write('a APPEND INBOX {100000}\r\n');
+    await c.until(/^\+ /m);
+    // 500 bytes a second: half the configured minimum.
+    for (let i = 0; i < 100 && !c.closed; i++) {
+      c.socket.write('x'.repeat(50));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(c.text).toMatch(/\* BYE \[UNAVAILABLE\] Literal data too slow/);
+  });
+
+  it('cuts a client that stops reading while a large FETCH is written', async () => {
+    const user = await h.addUser('nonreader');
+    await h.addMessage(user, 'INBOX', Buffer.from(`Subject: big\r\n\r\n${'y'.repeat(76)}\r\n`.repeat(1)+ 'z'.repeat(16 * 1024 * 1024)));
+    const before = h.tls.connectionCount();
+    const c = await Conn.openTls(h.ports.tls, h.ca, '127.0.63.4');
+    opened.push(c);
+    await c.until(/\r\n/);
+    c.socket.write(`l LOGIN "${user.address}" "${user.password}"\r\ns SELECT INBOX\r\n`);
+    await c.until(/^s OK/m);
+    c.socket.pause(); // never reads again
+    c.socket.write('f FETCH 1 BODY[]\r\n');
+    expect(h.tls.connectionCount()).toBe(before + 1);
+    // The server gives up on the unread output after the command timeout (bounded wait).
+    for (let i = 0; i < 100 && h.tls.connectionCount() > before; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(h.tls.connectionCount()).toBe(before);
   });
 });
