@@ -87,6 +87,10 @@ async function serve(dir) {
       maxLineLength: 64 * 1024,
       idleTimeoutMs: 30 * 60_000,
       preAuthTimeoutMs: 120_000,
+      maxPendingPerClient: IDLE + 1000,
+      reservedConnections: 0,
+      commandTimeoutMs: 60_000,
+      minTransferRate: 1024,
     },
     authThrottle: new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...lax, delayMinMs: 0 }, systemClock),
   });
