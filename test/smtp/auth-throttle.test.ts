@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { useHarness, type Harness } from '../support/harness.js';
 import { plainToken, RawClient } from '../support/raw.js';
 import { smtplib } from '../support/smtplib.js';
@@ -63,5 +63,25 @@ describe('failed authentication', () => {
     // victim logged in from here, but failed three times from here since: no privilege left.
     expect((await auth(c, victim.address, victim.password))?.code).toBe(454);
     c.close();
+  });
+
+  it('answers 454 when the account lookup throws, leaves no unhandled rejection, and keeps serving', async () => {
+    const { alice } = h.users;
+    const rejections: unknown[] = [];
+    const onRejection = (r: unknown): void => void rejections.push(r);
+    process.on('unhandledRejection', onRejection);
+    const spy = vi.spyOn(h.directory, 'sendableAddresses').mockRejectedValueOnce(new Error('store down'));
+    try {
+      const c = await RawClient.submissionTls(h.ports.submission, h.caPem, '127.0.0.8');
+      const r = await auth(c, alice.address, alice.password);
+      expect(r?.code).toBe(454);
+      expect(r?.text ?? '').not.toMatch(/store down/);
+      expect((await auth(c, alice.address, alice.password))?.code).toBe(235);
+      c.close();
+    } finally {
+      spy.mockRestore();
+      process.off('unhandledRejection', onRejection);
+    }
+    expect(rejections).toEqual([]);
   });
 });
