@@ -6,6 +6,7 @@
  * (slowloris) or idling politely before login is cut at its deadline.
  * Deadlines are configured in seconds here; every wait is bounded.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,6 +186,24 @@ describe('POP3', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(idle.text).toMatch(/-ERR \[SYS\/TEMP\] Login not completed in time/);
+  });
+  it('cuts a client that stops reading while a large RETR is written', async () => {
+    const u = fx.users[0]!;
+    const size = 24 * 1024 * 1024;
+    await fx.deliver(u, Buffer.concat([Buffer.from('Subject: big\r\n\r\n'), Buffer.alloc(size, 'z')]));
+    const c = await Conn.openTls(fx.ports.tls, readFileSync(fx.caFile, 'utf8'), '127.0.62.3');
+    opened.push(c);
+    await c.until(/\r\n/);
+    c.socket.write(`USER ${u.address}\r\nPASS ${u.password}\r\n`);
+    await c.until(/^\+OK Logged in/m);
+    c.socket.pause(); // stops reading
+    c.socket.write('RETR 1\r\n');
+    // Longer than the command timeout: the server gives up on the unread reply...
+    await new Promise((r) => setTimeout(r, COMMAND_MS * 3));
+    c.socket.resume();
+    await c.waitClosed();
+    // ...so the connection ends before the message was delivered in full.
+    expect(c.text.length).toBeLessThan(size);
   });
 });
 
