@@ -55,6 +55,19 @@ describe('LoginThrottle', () => {
     expect(check).toHaveBeenCalledTimes(results.filter((r) => r !== 'busy').length);
   });
 
+  it('spaces parallel attempts too: a burst of connections is not checked all at once', async () => {
+    const t = new LoginThrottle(opts, clock);
+    const check = vi.fn(wrong);
+    const burst = Array.from({ length: 50 }, (_, i) => t.attempt(`203.0.113.${i}`, 'frank', check));
+    // Only the first is checked at once; the rest wait their turn or are turned away.
+    await vi.advanceTimersByTimeAsync(0);
+    expect(check).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(60_000);
+    const results = (await Promise.all(burst)).map((r) => r.result);
+    expect(check.mock.calls.length).toBeLessThanOrEqual(4); // 0, 1, 2 and 4 s apart: then delayMax is full
+    expect(results.filter((r) => r === 'busy')).toHaveLength(50 - check.mock.calls.length);
+  });
+
   it('locks a source address after failures across accounts, and lets an address that logged in before through', async () => {
     const t = new LoginThrottle({ ...opts, maxSourceFailures: 3, delayMinMs: 0 }, clock);
     expect((await t.attempt('10.0.0.1', 'carol', right)).result).toBe('ok'); // carol's known address

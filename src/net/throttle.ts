@@ -44,6 +44,12 @@ interface AccountState {
   failures: number[];
   /** When the last attempt from an unknown source was (or will be) checked. */
   lastStart: number;
+  /**
+   * Attempts from unknown sources reserved but not yet decided: each counts as
+   * a failure for the spacing, or parallel connections would all be checked
+   * before the first failure was recorded.
+   */
+  inFlight: number;
   /** Source address -> time of its last successful login (insertion order = age). */
   known: Map<string, number>;
 }
@@ -85,12 +91,20 @@ export class LoginThrottle {
     this.sweep(now);
     const known = this.isKnown(source, account, now);
     if (!known && this.isLocked(source, now)) return { result: 'locked' };
-    if (!known) {
+    let value: T | null;
+    if (known) value = await check();
+    else {
       const wait = this.reserve(account, now);
       if (wait === null) return { result: 'busy' };
-      if (wait > 0) await sleep(wait);
+      const a = this.account(account);
+      a.inFlight++;
+      try {
+        if (wait > 0) await sleep(wait);
+        value = await check();
+      } finally {
+        a.inFlight--;
+      }
     }
-    const value = await check();
     if (value !== null) {
       this.remember(source, account);
       return { result: 'ok', value };
@@ -124,7 +138,7 @@ export class LoginThrottle {
   private reserve(account: string, now: number): number | null {
     const a = this.account(account);
     a.failures = recent(a.failures, now, this.opts.windowMs);
-    const f = a.failures.length;
+    const f = a.failures.length + a.inFlight;
     const spacing = f === 0 ? 0 : Math.min(this.opts.delayMaxMs, this.opts.delayMinMs * 2 ** Math.min(f - 1, 30));
     const start = Math.max(now, a.lastStart + spacing);
     if (start - now > this.opts.delayMaxMs) return null;
@@ -163,7 +177,7 @@ export class LoginThrottle {
       touch(this.accounts, name, a);
       return a;
     }
-    a = { failures: [], lastStart: -Infinity, known: new Map() };
+    a = { failures: [], lastStart: -Infinity, inFlight: 0, known: new Map() };
     touch(this.accounts, name, a);
     return a;
   }
@@ -178,7 +192,7 @@ export class LoginThrottle {
     for (const [k, t] of this.lockedUntil) if (t <= now) this.lockedUntil.delete(k);
     for (const [k, a] of this.accounts) {
       for (const [s, t] of a.known) if (now - t > this.opts.knownSourceTtlMs) a.known.delete(s);
-      if (a.known.size === 0 && a.lastStart <= now && a.failures.every((t) => t <= old)) this.accounts.delete(k);
+      if (a.known.size === 0 && a.inFlight === 0 && a.lastStart <= now && a.failures.every((t) => t <= old)) this.accounts.delete(k);
     }
     // Under a flood of distinct keys, forget the least recently used rather than grow without bound.
     for (const m of [this.sources, this.pairFailures, this.accounts, this.lockedUntil] as Map<string, unknown>[]) {
