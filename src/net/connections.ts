@@ -1,3 +1,5 @@
+import { clientKey } from './client-key.js';
+
 /** Connection limits of one listener. */
 export interface ConnectionLimits {
   /** Open connections in total. */
@@ -38,7 +40,8 @@ interface PerClient {
 }
 
 /**
- * Connection limits of one listener: in total, per client address, per client
+ * Connection limits of one listener: in total, per client (an IPv4 address or
+ * an IPv6 /64, see clientKey), per client
  * address before login, and a reserve of slots that a burst from a few
  * addresses cannot take, so a flood from some addresses leaves room for others.
  */
@@ -53,7 +56,8 @@ export class ConnectionTable {
   }
 
   /** Which limit refuses a new connection from `ip`, or null to admit it. */
-  refusal(ip: string): Refusal | null {
+  refusal(address: string): Refusal | null {
+    const ip = clientKey(address);
     const c = this.perClient.get(ip) ?? { held: 0, pending: 0 };
     const { maxTotal, maxPerClient, maxPendingPerClient, reserved } = this.limits;
     if (c.held >= maxPerClient || c.pending >= maxPendingPerClient) return 'client';
@@ -63,7 +67,8 @@ export class ConnectionTable {
   }
 
   /** Counts a new connection from `ip` (call after refusal() said null). */
-  admit(ip: string): Slot {
+  admit(address: string): Slot {
+    const ip = clientKey(address);
     this.total++;
     const c = this.perClient.get(ip) ?? { held: 0, pending: 0 };
     c.held++;

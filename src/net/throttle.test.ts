@@ -84,6 +84,15 @@ describe('LoginThrottle', () => {
     expect((await t.attempt('10.0.0.2', 'carol', right)).result).toBe('ok');
   });
 
+  it('counts an IPv6 client by its /64 and an IPv4-mapped address as the IPv4 one', async () => {
+    const t = new LoginThrottle({ ...opts, maxSourceFailures: 3, delayMinMs: 0 }, clock);
+    for (const a of ['2001:db8:5:6::1', '2001:db8:5:6::2', '2001:db8:5:6:ffff::3']) await t.attempt(a, `v6-${a}`, wrong);
+    expect(t.isLocked('2001:db8:5:6::99')).toBe(true);
+    expect(t.isLocked('2001:db8:5:7::1')).toBe(false);
+    for (const a of ['192.0.2.50', '::ffff:192.0.2.50', '192.0.2.50']) await t.attempt(a, 'v4', wrong);
+    expect(t.isLocked('::ffff:192.0.2.50')).toBe(true);
+  });
+
   it('answers a known address at once while the account is under attack', async () => {
     const t = new LoginThrottle(opts, clock);
     expect((await t.attempt('10.0.0.9', 'erin', right)).result).toBe('ok');

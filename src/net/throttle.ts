@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { clientKey } from './client-key.js';
 
 export interface LoginThrottleOptions {
   /** Failed logins from one source address, across all accounts, inside the window that lock the address out. */
@@ -55,7 +56,8 @@ interface AccountState {
 }
 
 /**
- * Failed-login throttling that an attacker cannot turn against the owner:
+ * Failed-login throttling that an attacker cannot turn against the owner
+ * (a source is an IPv4 address or an IPv6 /64, see clientKey):
  *  - per source address: failures across all accounts lock the address out
  *    (lockout is the only lock, and it is on the attacker's own address);
  *  - per account: no lock, but attempts from unknown sources are spaced out by
@@ -86,7 +88,8 @@ export class LoginThrottle {
    * `check` verifies the password and returns the account, or null when wrong.
    * Resolves after any delay the account is under; a throw from `check` is passed on.
    */
-  async attempt<T>(source: string, account: string, check: () => Promise<T | null>): Promise<LoginOutcome<T>> {
+  async attempt<T>(address: string, account: string, check: () => Promise<T | null>): Promise<LoginOutcome<T>> {
+    const source = clientKey(address);
     const now = this.clock.now();
     this.sweep(now);
     const known = this.isKnown(source, account, now);
@@ -114,7 +117,8 @@ export class LoginThrottle {
   }
 
   /** Whether the source address is locked out (and its attempts on unknown accounts refused unchecked). */
-  isLocked(source: string, now = this.clock.now()): boolean {
+  isLocked(address: string, now = this.clock.now()): boolean {
+    const source = clientKey(address);
     const until = this.lockedUntil.get(source);
     if (until === undefined) return false;
     if (until > now) return true;
@@ -123,7 +127,8 @@ export class LoginThrottle {
   }
 
   /** Records a failure that was not a password check (e.g. refused proxy authorisation) against the source. */
-  failSource(source: string): void {
+  failSource(address: string): void {
+    const source = clientKey(address);
     const now = this.clock.now();
     const list = recent(this.sources.get(source), now, this.opts.windowMs);
     list.push(now);
