@@ -68,6 +68,15 @@ describe('LoginThrottle', () => {
     expect(results.filter((r) => r === 'busy')).toHaveLength(50 - check.mock.calls.length);
   });
 
+  it('lets a client open many connections at once from a new address: its first login makes the rest known', async () => {
+    const t = new LoginThrottle(opts, clock);
+    const check = vi.fn(right);
+    const burst = Array.from({ length: 20 }, () => t.attempt('192.0.2.77', 'grace', check));
+    await vi.advanceTimersByTimeAsync(0);
+    expect((await Promise.all(burst)).map((r) => r.result)).toEqual(Array(20).fill('ok'));
+    expect(check).toHaveBeenCalledTimes(20);
+  });
+
   it('locks a source address after failures across accounts, and lets an address that logged in before through', async () => {
     const t = new LoginThrottle({ ...opts, maxSourceFailures: 3, delayMinMs: 0 }, clock);
     expect((await t.attempt('10.0.0.1', 'carol', right)).result).toBe('ok'); // carol's known address

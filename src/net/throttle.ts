@@ -46,9 +46,9 @@ interface AccountState {
   /** When the last attempt from an unknown source was (or will be) checked. */
   lastStart: number;
   /**
-   * Attempts from unknown sources reserved but not yet decided: each counts as
-   * a failure for the spacing, or parallel connections would all be checked
-   * before the first failure was recorded.
+   * Attempts from unknown sources reserved but not yet decided (at most one per
+   * source): each counts as a failure for the spacing, or parallel connections
+   * from many addresses would all be checked before the first failure was recorded.
    */
   inFlight: number;
   /** Source address -> time of its last successful login (insertion order = age). */
@@ -75,6 +75,8 @@ export class LoginThrottle {
   private readonly lockedUntil = new Map<string, number>();
   private readonly accounts = new Map<string, AccountState>();
   private readonly pairFailures = new Map<string, number[]>();
+  /** The last queued attempt per source and account (entries live only while attempts are open). */
+  private readonly turns = new Map<string, Promise<void>>();
   private lastSweep = 0;
 
   constructor(
@@ -90,6 +92,25 @@ export class LoginThrottle {
    */
   async attempt<T>(address: string, account: string, check: () => Promise<T | null>): Promise<LoginOutcome<T>> {
     const source = clientKey(address);
+    // One attempt at a time per source and account: a client opening several
+    // connections at once waits for its first login, and once that succeeded
+    // the others go through as a known source instead of queueing as strangers.
+    const key = pairKey(source, account);
+    const before = this.turns.get(key);
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const chain = (before ?? Promise.resolve()).then(() => mine);
+    this.turns.set(key, chain);
+    try {
+      if (before) await before;
+      return await this.decide(source, account, check);
+    } finally {
+      done();
+      if (this.turns.get(key) === chain) this.turns.delete(key);
+    }
+  }
+
+  private async decide<T>(source: string, account: string, check: () => Promise<T | null>): Promise<LoginOutcome<T>> {
     const now = this.clock.now();
     this.sweep(now);
     const known = this.isKnown(source, account, now);
