@@ -49,7 +49,17 @@ export function makeOnData(ctx: ListenerContext) {
         log.info({ size, limit: max, verdict: 'TOO_BIG' }, 'message refused');
         return callback(smtpError('TOO_BIG'));
       }
-      void finish(ctx, session, state, { queueId, log }, Buffer.concat(chunks, size)).then(([err, message]) => callback(err, message));
+      // Every path answers: a throw while finishing is a 451 for this message (the
+      // client keeps it and retries), never an unhandled rejection that stops the process.
+      finish(ctx, session, state, { queueId, log }, Buffer.concat(chunks, size))
+        .then(
+          ([err, message]) => callback(err, message),
+          (err: unknown) => {
+            log.error({ err }, 'message could not be finished');
+            callback(smtpError('STORE_UNAVAILABLE'));
+          },
+        )
+        .catch((err: unknown) => log.error({ err }, 'reply failed'));
     });
   };
 }
