@@ -11,6 +11,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness as startSmtp, type Harness as SmtpHarness } from '../support/harness.js';
+import { plainToken, RawClient } from '../support/raw.js';
 import { startPop3Fixture, type Pop3Fixture } from '../pop3/harness.js';
 import { startHarness as startImap, type Harness as ImapHarness } from '../imap/harness.js';
 
@@ -143,6 +144,25 @@ describe('SMTP (mx)', () => {
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(c.text).toMatch(/421 4\.4\.2 Session not established in time/);
+  });
+
+  it('cuts a submission client that never authenticates, and not one that does', async () => {
+    const idle = await open(h.ports.submission, '127.0.61.4');
+    await idle.until(/\r\n/);
+    // Slower than mx's test: submission also ends a session after ten commands without AUTH.
+    for (let i = 0; i < 20 && !idle.closed; i++) {
+      idle.socket.write('NOOP\r\n');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(idle.text).toMatch(/421 4\.4\.2 Session not established in time/);
+    // Logged in: the login deadline no longer applies.
+    const c = await RawClient.submissionTls(h.ports.submission, h.caPem, '127.0.61.5');
+    expect((await c.cmd(`AUTH PLAIN ${plainToken(h.users.alice.address, h.users.alice.password)}`))?.code).toBe(235);
+    for (let i = 0; i < 16; i++) {
+      expect((await c.cmd('NOOP'))?.code).toBe(250);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    c.close();
   });
 
   it('cuts DATA that does not keep up the minimum rate', async () => {
