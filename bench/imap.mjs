@@ -68,9 +68,9 @@ async function serve(dir) {
   const { MailboxNotifier } = await import(new URL('mailbox/notify.js', DIST).href);
   const { systemClock } = await import(new URL('core/clock.js', DIST).href);
   const { silentLogger } = await import(new URL('metrics/logger.js', DIST).href);
-  const { FailureThrottle } = await import(new URL('net/throttle.js', DIST).href);
+  const { DEFAULT_LOGIN_THROTTLE, LoginThrottle } = await import(new URL('net/throttle.js', DIST).href);
   const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
-  const lax = { maxFailures: 1_000_000, windowMs: 60_000, lockoutMs: 1 };
+  const lax = { maxSourceFailures: 1_000_000, windowMs: 60_000, lockoutMs: 1 };
   const listener = createImapListener('tls', {
     hostname: 'mail.' + DOMAIN,
     directory: new Directory(store.meta.directory),
@@ -87,8 +87,12 @@ async function serve(dir) {
       maxLineLength: 64 * 1024,
       idleTimeoutMs: 30 * 60_000,
       preAuthTimeoutMs: 120_000,
+      maxPendingPerClient: IDLE + 1000,
+      reservedConnections: 0,
+      commandTimeoutMs: 60_000,
+      minTransferRate: 1024,
     },
-    authThrottle: { byClient: new FailureThrottle(lax, systemClock), byAccount: new FailureThrottle(lax, systemClock) },
+    authThrottle: new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...lax, delayMinMs: 0 }, systemClock),
   });
   const port = await listener.listen(0, '127.0.0.1');
   process.stdout.write(`PORT ${port}\n`);

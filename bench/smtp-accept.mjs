@@ -16,7 +16,7 @@ import { generateSelfSigned } from '../dist/crypto/selfsigned.js';
 import { Directory } from '../dist/directory/directory.js';
 import { silentLogger } from '../dist/metrics/logger.js';
 import { MemoryBudget } from '../dist/net/memory-budget.js';
-import { FailureThrottle } from '../dist/net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../dist/net/throttle.js';
 import { Spool } from '../dist/queue/spool.js';
 import { createSmtpListener } from '../dist/smtp/index.js';
 import { openStore } from '../dist/store/index.js';
@@ -49,7 +49,6 @@ async function setup() {
   await store.meta.directory.addAccount({ address: SENDER.address, passwordHash: await hashPassword(SENDER.password) }, now);
   await store.meta.directory.addAccount({ address: RCPT, passwordHash: await hashPassword('unused-Secret-2') }, now);
   const cert = await generateSelfSigned({ hostname: HOST });
-  const throttle = () => new FailureThrottle({ maxFailures: 5, windowMs: 300_000, lockoutMs: 900_000 }, systemClock);
   const deps = {
     hostname: HOST,
     directory: new Directory(store.meta.directory),
@@ -63,9 +62,14 @@ async function setup() {
       maxConnections: 200,
       maxConnectionsPerClient: 100,
       socketTimeoutMs: 60_000,
+      maxPendingPerClient: 100,
+      reservedConnections: 0,
+      loginTimeoutMs: 60_000,
+      commandTimeoutMs: 60_000,
+      minTransferRate: 1024,
       bareNewline: 'reject',
     },
-    authThrottle: { byClient: throttle(), byAccount: throttle() },
+    authThrottle: new LoginThrottle(DEFAULT_LOGIN_THROTTLE, systemClock),
     memoryBudget: new MemoryBudget(512 * 1024 * 1024),
   };
   const listeners = {};

@@ -6,7 +6,7 @@ import { startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import type { Logger } from '../metrics/logger.js';
 import { MemoryBudget } from '../net/memory-budget.js';
-import { FailureThrottle } from '../net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../net/throttle.js';
 import { loadTlsOptions } from '../net/tls.js';
 import { Spool } from '../queue/spool.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
@@ -56,7 +56,19 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   if (outbound) spool.onEnqueued(() => outbound.kick());
 
   const a = config.auth;
-  const throttle = () => new FailureThrottle({ maxFailures: a.max_failures, windowMs: a.window * 1000, lockoutMs: a.lockout * 1000 }, clock);
+  // One throttle for every listener: guessing a password counts the same on every port.
+  const authThrottle = new LoginThrottle(
+    {
+      ...DEFAULT_LOGIN_THROTTLE,
+      maxSourceFailures: a.max_failures,
+      windowMs: a.window * 1000,
+      lockoutMs: a.lockout * 1000,
+      delayMinMs: a.delay_min * 1000,
+      delayMaxMs: a.delay_max * 1000,
+      knownSourcesPerAccount: a.known_sources,
+    },
+    clock,
+  );
   const deps = {
     hostname: config.server.hostname,
     directory,
@@ -71,8 +83,10 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       maxConnectionsPerClient: config.smtp.max_connections_per_client,
       socketTimeoutMs: config.smtp.socket_timeout * 1000,
       bareNewline: config.smtp.bare_newline,
+      ...slotGuards(config.smtp),
+      minTransferRate: config.smtp.min_transfer_rate,
     },
-    authThrottle: { byClient: throttle(), byAccount: throttle() },
+    authThrottle,
     // One budget for every listener (IMAP and POP3 get it through this object too).
     memoryBudget: new MemoryBudget(config.limits.memory_budget * 1024 * 1024),
   };
@@ -100,6 +114,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         maxConnections: p.max_connections,
         maxConnectionsPerClient: p.max_connections_per_client,
         idleTimeoutMs: p.idle_timeout * 1000,
+        ...slotGuards(p),
       };
       const pop3Deps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'pop3' }), limits };
       for (const [mode, port] of [['stls', p.port], ['tls', p.tls_port]] as const) {
@@ -117,6 +132,9 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         maxConnections: i.max_connections,
         maxConnectionsPerClient: i.max_connections_per_client,
         idleTimeoutMs: i.idle_timeout * 1000,
+        ...slotGuards(i),
+        preAuthTimeoutMs: i.login_timeout * 1000,
+        minTransferRate: i.min_transfer_rate,
       };
       const imapDeps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'imap' }), limits };
       for (const [mode, port] of [['starttls', i.port], ['tls', i.tls_port]] as const) {
@@ -156,5 +174,15 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       })();
       return closing;
     },
+  };
+}
+
+/** The slow-client guards every listener section shares, from config seconds and percent. */
+function slotGuards(c: { max_connections: number; max_pending_per_client: number; reserved_percent: number; login_timeout: number; command_timeout: number }) {
+  return {
+    maxPendingPerClient: c.max_pending_per_client,
+    reservedConnections: Math.floor((c.max_connections * c.reserved_percent) / 100),
+    loginTimeoutMs: c.login_timeout * 1000,
+    commandTimeoutMs: c.command_timeout * 1000,
   };
 }

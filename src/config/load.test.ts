@@ -37,12 +37,13 @@ describe('parseConfig defaults', () => {
     expect(c.smtp.max_connections_per_client).toBe(20);
     expect(c.smtp.bare_newline).toBe('reject');
     expect(c.smtp.socket_timeout).toBe(300);
+    expect(c.smtp).toMatchObject({ max_pending_per_client: 10, reserved_percent: 10, login_timeout: 300, command_timeout: 60, min_transfer_rate: 1024 });
     expect(c.smtp.mx).toEqual({ enabled: true, address: '0.0.0.0', port: 25 });
     expect(c.smtp.submission).toEqual({ enabled: true, address: '0.0.0.0', port: 587 });
     expect(c.smtp.submissions).toEqual({ enabled: true, address: '0.0.0.0', port: 465 });
-    expect(c.imap).toEqual({ enabled: true, address: '0.0.0.0', port: 143, tls_port: 993, max_connections: 10_000, max_connections_per_client: 100, idle_timeout: 1800 });
-    expect(c.pop3).toEqual({ enabled: true, address: '0.0.0.0', port: 110, tls_port: 995, max_connections: 500, max_connections_per_client: 20, idle_timeout: 600 });
-    expect(c.auth).toEqual({ max_failures: 5, window: 300, lockout: 900 });
+    expect(c.imap).toEqual({ enabled: true, address: '0.0.0.0', port: 143, tls_port: 993, max_connections: 10_000, max_connections_per_client: 100, idle_timeout: 1800, max_pending_per_client: 10, reserved_percent: 10, command_timeout: 60, login_timeout: 60, min_transfer_rate: 1024 });
+    expect(c.pop3).toEqual({ enabled: true, address: '0.0.0.0', port: 110, tls_port: 995, max_connections: 500, max_connections_per_client: 20, idle_timeout: 600, max_pending_per_client: 10, reserved_percent: 10, command_timeout: 60, login_timeout: 120 });
+    expect(c.auth).toEqual({ max_failures: 20, window: 300, lockout: 900, delay_min: 1, delay_max: 30, known_sources: 16 });
     expect(c.queue).toEqual({ retry_min: 60, retry_max: 3600, max_lifetime: 432_000 });
     expect(c.log).toEqual({ level: 'info' });
   });
@@ -127,7 +128,7 @@ level = "debug"
     expect(c.smtp.submissions).toEqual({ enabled: true, address: 'localhost', port: 1465 });
     expect(c.imap).toMatchObject({ enabled: false, address: '0.0.0.0', port: 1143, tls_port: 1993 });
     expect(c.pop3).toMatchObject({ enabled: true, address: '::', port: 1110, tls_port: 1995 });
-    expect(c.auth).toEqual({ max_failures: 3, window: 60, lockout: 0 });
+    expect(c.auth).toEqual({ max_failures: 3, window: 60, lockout: 0, delay_min: 1, delay_max: 30, known_sources: 16 });
     expect(c.queue).toEqual({ retry_min: 30, retry_max: 7200, max_lifetime: 86_400 });
     expect(c.log.level).toBe('debug');
     // Disabled listeners are not listed.

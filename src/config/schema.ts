@@ -29,14 +29,32 @@ const listener = (port: number) => table(listenerShape(port)).prefault({});
  * the session limits. The idle timeout may not go below what the protocol's
  * RFC promises clients (IMAP 30 minutes, POP3 10 minutes).
  */
-const listenerWithTls = (port: number, tlsPort: number, limits: { connections: number; perClient: number; idleMin: number }) =>
-  table({
-    ...listenerShape(port),
-    tls_port: int(1, MAX_PORT).default(tlsPort),
-    max_connections: int(1, 100_000).default(limits.connections),
-    max_connections_per_client: int(1, 100_000).default(limits.perClient),
-    idle_timeout: int(limits.idleMin, 86_400).default(limits.idleMin),
-  }).prefault({});
+const listenerWithTls = (port: number, tlsPort: number, limits: { connections: number; perClient: number; idleMin: number; login: number }) => ({
+  ...listenerShape(port),
+  tls_port: int(1, MAX_PORT).default(tlsPort),
+  max_connections: int(1, 100_000).default(limits.connections),
+  max_connections_per_client: int(1, 100_000).default(limits.perClient),
+  idle_timeout: int(limits.idleMin, 86_400).default(limits.idleMin),
+  ...slotGuards(limits.login),
+});
+
+/**
+ * Guards against clients that hold connection slots without using them
+ * (slowloris, idle floods): the same keys in [smtp], [imap] and [pop3].
+ */
+const slotGuards = (loginTimeout: number) => ({
+  // Connections from one address that have not logged in yet (mx: not started a transaction).
+  max_pending_per_client: int(1, 100_000).default(10),
+  // Percent of max_connections kept for addresses holding fewer than 2 connections or that logged in before.
+  reserved_percent: int(0, 90).default(10),
+  // Seconds from connect to a successful login (mx: to MAIL FROM), however busy the client looks.
+  login_timeout: int(1, 3600).default(loginTimeout),
+  // Seconds a command line may take from its first byte to its end; also how long a client may leave output unread.
+  command_timeout: int(1, 3600).default(60),
+});
+
+// Bytes per second a message (DATA) or literal must average once command_timeout has passed.
+const minTransferRate = () => int(1, 1024 ** 3).default(1024);
 
 export function configSchema(baseDir: string) {
   return table({
@@ -80,6 +98,8 @@ export function configSchema(baseDir: string) {
       max_connections_per_client: int(1, 100_000).default(20),
       bare_newline: oneOf(['reject', 'normalize']).default('reject'),
       socket_timeout: int(1, 3600).default(300),
+      ...slotGuards(300),
+      min_transfer_rate: minTransferRate(),
       mx: listener(25),
       submission: listener(587),
       submissions: listener(465),
@@ -96,14 +116,27 @@ export function configSchema(baseDir: string) {
       )
       .prefault({}),
 
-    imap: listenerWithTls(143, 993, { connections: 10_000, perClient: 100, idleMin: 1800 }),
-    pop3: listenerWithTls(110, 995, { connections: 500, perClient: 20, idleMin: 600 }),
+    imap: table({ ...listenerWithTls(143, 993, { connections: 10_000, perClient: 100, idleMin: 1800, login: 60 }), min_transfer_rate: minTransferRate() }).prefault({}),
+    pop3: table(listenerWithTls(110, 995, { connections: 500, perClient: 20, idleMin: 600, login: 120 })).prefault({}),
 
+    // Login throttling: lockout per client address only; per account a growing delay.
     auth: table({
-      max_failures: int(1, 1000).default(5),
+      max_failures: int(1, 1000).default(20), // per client address, across accounts
       window: int(1, DAY).default(300),
       lockout: int(0, 7 * DAY).default(900),
-    }).prefault({}),
+      delay_min: int(0, 3600).default(1),
+      delay_max: int(1, 3600).default(30),
+      known_sources: int(0, 1000).default(16),
+    })
+      .superRefine(
+        (a, ctx) => {
+          if (typeof a.delay_min === 'number' && typeof a.delay_max === 'number' && a.delay_max < a.delay_min) {
+            ctx.addIssue({ code: 'custom', path: ['delay_max'], message: `${a.delay_max} is less than auth.delay_min (${a.delay_min})` });
+          }
+        },
+        { when: () => true },
+      )
+      .prefault({}),
 
     queue: table({
       retry_min: int(1, DAY).default(60),

@@ -58,6 +58,13 @@ max_connections_per_client = 20
 # Bare CR or LF in DATA: "reject" (defends against SMTP smuggling) or "normalize".
 bare_newline = "reject"
 socket_timeout = 300          # seconds
+# Slow and idle clients (slowloris): limits on connections that have not
+# logged in yet, a reserve of slots, and deadlines an idle timer cannot give.
+max_pending_per_client = 10   # not yet logged in (mx: no MAIL FROM yet), per client address
+reserved_percent = 10         # of max_connections, kept for addresses with < 2 connections or a past login
+login_timeout = 300           # seconds from connect to login (mx: to MAIL FROM)
+command_timeout = 60          # seconds a command line may take from its first byte; also unread output
+min_transfer_rate = 1024      # bytes/s a message must average after command_timeout
 
 [smtp.mx]                     # inbound mail from other servers
 enabled = true
@@ -82,6 +89,13 @@ tls_port = 993                # implicit TLS
 max_connections = 10000       # per listener
 max_connections_per_client = 100
 idle_timeout = 1800           # seconds; RFC 9051 asks for at least 30 minutes
+# Slow and idle clients (slowloris): limits on connections that have not
+# logged in yet, a reserve of slots, and deadlines an idle timer cannot give.
+max_pending_per_client = 10   # not yet logged in, per client address
+reserved_percent = 10         # of max_connections, kept for addresses with < 2 connections or a past login
+login_timeout = 60            # seconds from connect to login
+command_timeout = 60          # seconds a command line may take from its first byte; also unread output
+min_transfer_rate = 1024      # bytes/s a literal (APPEND) must average after command_timeout
 
 [pop3]
 enabled = true
@@ -91,12 +105,24 @@ tls_port = 995                # implicit TLS
 max_connections = 500         # per listener
 max_connections_per_client = 20
 idle_timeout = 600            # seconds; RFC 1939 asks for at least 10 minutes
+# Slow and idle clients (slowloris): limits on connections that have not
+# logged in yet, a reserve of slots, and deadlines an idle timer cannot give.
+max_pending_per_client = 10   # not yet logged in, per client address
+reserved_percent = 10         # of max_connections, kept for addresses with < 2 connections or a past login
+login_timeout = 120           # seconds from connect to login
+command_timeout = 60          # seconds a command line may take from its first byte; also unread output
 
 [auth]
-# Failed logins before throttling, per client address and per account.
-max_failures = 5
+# Failed logins (across all accounts) after which a client address is locked out.
+# Accounts are never locked: attempts on an account under attack are spaced out
+# by a delay that doubles with each recent failure, from delay_min to delay_max,
+# and a client address that logged into the account before is let in at once.
+max_failures = 20
 window = 300                  # seconds over which failures count
-lockout = 900                 # seconds a throttled client or account waits
+lockout = 900                 # seconds a locked-out client address waits
+delay_min = 1                 # seconds
+delay_max = 30                # seconds
+known_sources = 16            # client addresses remembered per account after a login
 
 [queue]
 retry_min = 60                # seconds

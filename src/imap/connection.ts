@@ -9,6 +9,8 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { bye, ImapCommandReader, type ImapReaderEvent, type ImapReaderMode } from '../codec/imap/index.js';
 import type { Logger } from '../metrics/logger.js';
+import { InputDeadlines, type InputMode } from '../net/deadlines.js';
+import { guardTlsSocket } from '../net/tls.js';
 import { Output, Serial } from './output.js';
 import type { ImapDeps, ImapMode } from './types.js';
 
@@ -70,6 +72,9 @@ export class ImapConnection implements SessionPort {
   private closingFlag = false;
   private deadline: NodeJS.Timeout | null = null;
   private loggedIn = false;
+  private readonly input: InputDeadlines;
+  /** Told once the client logged in (the listener's connection slot stops counting as pending). */
+  onLogin: () => void = () => undefined;
 
   constructor(
     private readonly raw: Socket,
@@ -79,8 +84,14 @@ export class ImapConnection implements SessionPort {
     this.mode = opts.mode;
     this.clientAddress = raw.remoteAddress ?? 'unknown';
     this.stream = raw;
-    this.out = new Output(raw);
+    this.out = new Output(raw, opts.deps.limits.commandTimeoutMs);
     this.reader = opts.newReader();
+    const { commandTimeoutMs, minTransferRate } = opts.deps.limits;
+    this.input = new InputDeadlines(
+      { commandMs: commandTimeoutMs, minBytesPerSecond: minTransferRate },
+      () => this.inputMode(),
+      (what) => this.onDeadline(what),
+    );
     this.session = opts.newSession(this);
     raw.on('error', (err) => this.onError(err));
     raw.once('close', () => this.cleanup());
@@ -124,6 +135,7 @@ export class ImapConnection implements SessionPort {
 
   private wrapTls(onSecure: () => void): void {
     const t = new tls.TLSSocket(this.raw, { isServer: true, secureContext: this.opts.secureContext });
+    guardTlsSocket(t, (err) => this.opts.log.warn({ err: { message: err.message } }, 'tls renegotiation refused'));
     t.once('secure', () => {
       this.secureFlag = true;
       this.opts.log.debug({ protocol: t.getProtocol(), cipher: t.getCipher()?.name }, 'tls established');
@@ -147,8 +159,21 @@ export class ImapConnection implements SessionPort {
     (this.stream as Socket).setTimeout(this.loggedIn ? idleTimeoutMs : preAuthTimeoutMs, () => this.onTimeout());
   }
 
+  /** Busy while a command runs or reading is paused: the client is waiting on us then. */
+  private inputMode(): InputMode {
+    if (this.pumping || this.stream.isPaused()) return 'busy';
+    return this.reader.receivingLiteral ? 'transfer' : 'command';
+  }
+
+  private onDeadline(what: 'command' | 'transfer'): void {
+    if (this.closingFlag) return;
+    this.opts.log.info({ deadline: what }, 'closing: deadline passed');
+    this.close(bye(what === 'command' ? 'Command not completed in time' : 'Literal data too slow', 'UNAVAILABLE'));
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closingFlag) return;
+    this.input.received(chunk);
     this.reader.push(chunk);
     if (this.reader.bufferedBytes > HIGH_WATER) this.stream.pause();
     void this.pump();
@@ -195,6 +220,7 @@ export class ImapConnection implements SessionPort {
     if (this.deadline) clearTimeout(this.deadline);
     this.deadline = null;
     this.armTimeout();
+    this.onLogin();
   }
 
   exclusive(job: () => Promise<void>): Promise<void> {
@@ -225,6 +251,7 @@ export class ImapConnection implements SessionPort {
 
   private cleanup(): void {
     this.closingFlag = true;
+    this.input.stop();
     if (this.deadline) clearTimeout(this.deadline);
     this.deadline = null;
     this.session.dispose();

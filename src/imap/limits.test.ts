@@ -41,7 +41,7 @@ describe('authentication', () => {
     expect(await c.command('e', 'AUTHENTICATE CRAM-MD5')).toEqual(['e NO [CANNOT] Unsupported authentication mechanism']);
   });
 
-  it('closes after three failures and locks out the client without checking the password', async () => {
+  it('closes after three failures and locks out the client address without checking the password', async () => {
     h = await startHarness({ maxFailures: 4 });
     const a = await open(h);
     expect(await a.command('a', `LOGIN ${USER} wrong1`)).toEqual(['a NO [AUTHENTICATIONFAILED] Authentication failed']);

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { ConnectionTable } from '../net/connections.js';
+import { serverTlsOptions } from '../net/tls.js';
 import tls from 'node:tls';
 import { ImapCommandReader } from '../codec/imap/index.js';
 import { PosternError } from '../core/errors.js';
@@ -21,9 +22,15 @@ const CLOSE_WAIT_MS = 5_000;
 
 export function createImapListener(mode: ImapMode, deps: ImapDeps): ImapListener {
   if (!deps.tls.key || !deps.tls.cert) throw new PosternError('CONFIG_INVALID', `imap ${mode}: a TLS certificate and key are required`);
-  const secureContext = tls.createSecureContext({ ...deps.tls, minVersion: deps.tls.minVersion ?? 'TLSv1.2' });
+  const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const log = deps.log.child({ listener: `imap-${mode}` });
-  const clients = new ConnectionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
+  const { limits } = deps;
+  const clients = new ConnectionTable({
+    maxTotal: limits.maxConnections,
+    maxPerClient: limits.maxConnectionsPerClient,
+    maxPendingPerClient: limits.maxPendingPerClient,
+    reserved: limits.reservedConnections,
+  });
   const cache = new Lru<string, MessageStructure>(STRUCTURE_CACHE_ENTRIES);
   const open = new Set<ImapConnection>();
   let refusing = 0;
@@ -56,10 +63,11 @@ export function createImapListener(mode: ImapMode, deps: ImapDeps): ImapListener
       conn.refuse(refusal === 'total' ? 'Too many connections, try again later' : 'Too many connections from your address');
       return;
     }
-    clients.admit(ip);
+    const slot = clients.admit(ip);
+    conn.onLogin = () => slot.establish(true);
     open.add(conn);
     socket.once('close', () => {
-      clients.release(ip);
+      slot.release();
       open.delete(conn);
     });
     clog.info({ port: socket.localPort }, 'connection');

@@ -2,9 +2,11 @@
  * Response output for one connection: small responses are gathered and
  * written together, message data is written without copying, and flush()
  * waits while the socket's buffer is full so a FETCH of a large mailbox
- * never holds more than a bounded amount of output in memory.
+ * never holds more than a bounded amount of output in memory. A client that
+ * stops reading is cut off after the write timeout, never waited for for ever.
  */
 import type { Duplex } from 'node:stream';
+import { waitForDrain } from '../net/drain.js';
 
 /** Pending bytes that trigger a write even before flush(). */
 const BATCH_BYTES = 64 * 1024;
@@ -13,7 +15,11 @@ export class Output {
   private parts: Buffer[] = [];
   private bytes = 0;
 
-  constructor(private stream: Duplex) {}
+  /** writeTimeoutMs: how long the client may leave our output unread before the connection is cut. */
+  constructor(
+    private stream: Duplex,
+    private readonly writeTimeoutMs: number,
+  ) {}
 
   /** Points output at a new stream (after STARTTLS); anything pending is dropped. */
   setStream(stream: Duplex): void {
@@ -71,24 +77,26 @@ export class Output {
   /** Writes everything pending and waits until the socket can take more. */
   async flush(): Promise<void> {
     this.writePending();
-    const s = this.stream;
-    if (!s.writableNeedDrain || this.closed) return;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        s.off('drain', done);
-        s.off('close', done);
-        resolve();
-      };
-      s.on('drain', done);
-      s.on('close', done);
-    });
+    if (this.closed) return;
+    await waitForDrain(this.stream, this.writeTimeoutMs);
   }
 
   /** Writes pending output and the given bytes, and resolves when they reached the socket. */
   async writeNow(data: Buffer): Promise<void> {
     this.writePending();
     if (this.closed) return;
-    await new Promise<void>((resolve) => this.stream.write(data, () => resolve()));
+    const s = this.stream;
+    await new Promise<void>((resolve) => {
+      // The callback comes once the bytes reached the socket; a client that reads nothing never lets them.
+      const timer = setTimeout(() => {
+        s.destroy();
+        resolve();
+      }, this.writeTimeoutMs);
+      s.write(data, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 }
 

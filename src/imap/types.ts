@@ -14,6 +14,14 @@ export interface ImapLimits {
   idleTimeoutMs: number;
   /** Time allowed before a successful login (and inactivity before it). */
   preAuthTimeoutMs: number;
+  /** Open connections from one client address that have not logged in yet. */
+  maxPendingPerClient: number;
+  /** Slots at the top of maxConnections kept for addresses with few connections or a past login. */
+  reservedConnections: number;
+  /** A command line must be complete this long after its first byte; also how long output may wait unread. */
+  commandTimeoutMs: number;
+  /** Slowest average rate for a literal, in bytes per second, once commandTimeoutMs has passed. */
+  minTransferRate: number;
 }
 
 export interface ImapDeps extends MailAccessDeps {
@@ -41,4 +49,8 @@ export const DEFAULT_IMAP_LIMITS: ImapLimits = {
   maxLineLength: 64 * 1024,
   idleTimeoutMs: 30 * 60_000,
   preAuthTimeoutMs: 60_000,
+  maxPendingPerClient: 10,
+  reservedConnections: 1000,
+  commandTimeoutMs: 60_000,
+  minTransferRate: 1024,
 };

@@ -2,7 +2,7 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
-import type { FailureThrottle } from '../net/throttle.js';
+import type { LoginThrottle } from '../net/throttle.js';
 import type { BlobStore, MailboxRepo } from '../store/types.js';
 import type { MailboxNotifier } from './notify.js';
 
@@ -19,5 +19,5 @@ export interface MailAccessDeps {
   /** The server's own certificate and key (required). */
   tls: SecureContextOptions;
   /** Shared with the other listeners, so guessing a password counts the same on every port. */
-  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
+  authThrottle: LoginThrottle;
 }

@@ -1,5 +1,6 @@
+import { constants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 
 export interface TlsFiles {
   cert: string;
@@ -8,11 +9,18 @@ export interface TlsFiles {
 }
 
 /**
+ * OpenSSL's switch that refuses every renegotiation (TLS 1.2 and older; TLS 1.3
+ * has none). Node 20 ships OpenSSL 3, which has it; the fallback value is
+ * OpenSSL's own, so the option is never silently dropped.
+ */
+const NO_RENEGOTIATION: number = constants.SSL_OP_NO_RENEGOTIATION ?? 0x40000000;
+
+/**
  * TLS settings shared by every listener: TLS 1.2 or newer, forward-secret
  * AEAD suites only, server cipher order. Reads the key once at start.
  */
 export function loadTlsOptions(files: TlsFiles): SecureContextOptions {
-  return {
+  return serverTlsOptions({
     cert: readFileSync(files.cert),
     key: readFileSync(files.key),
     minVersion: files.minVersion,
@@ -28,5 +36,32 @@ export function loadTlsOptions(files: TlsFiles): SecureContextOptions {
       'ECDHE-RSA-AES128-GCM-SHA256',
     ].join(':'),
     honorCipherOrder: true,
+  });
+}
+
+/**
+ * The options every listener builds its secure context from, whatever it was
+ * handed: client-initiated renegotiation is refused by OpenSSL itself (each
+ * one costs the server a full handshake, so allowing it lets one client burn
+ * CPU at will), and TLS 1.2 is the floor.
+ */
+export function serverTlsOptions(opts: SecureContextOptions): SecureContextOptions {
+  return {
+    ...opts,
+    minVersion: opts.minVersion ?? 'TLSv1.2',
+    secureOptions: (opts.secureOptions ?? 0) | NO_RENEGOTIATION,
   };
+}
+
+/**
+ * Second lock for sockets postern wraps itself (IMAP, POP3): Node reports a
+ * renegotiation flood as '_tlsError' on a server-side TLSSocket, which nothing
+ * else listens to; the connection is cut. With NO_RENEGOTIATION in the context
+ * this never fires, but a context built elsewhere must not reopen the hole.
+ */
+export function guardTlsSocket(socket: TLSSocket, onAttack: (err: Error) => void): void {
+  socket.on('_tlsError', (err: Error) => {
+    onAttack(err);
+    socket.destroy();
+  });
 }

@@ -1,7 +1,7 @@
 /**
  * Login (USER/PASS and AUTH PLAIN share it). Credentials are checked by the
- * directory; this file decides when not to check them at all (the client
- * address or the account is throttled after repeated failures), takes the
+ * directory behind the shared login throttle (which may delay the answer, or
+ * turn the attempt away unchecked while the client address is locked out), takes the
  * maildrop lock and loads the INBOX snapshot.
  */
 import { normalizeAddress } from '../core/address.js';
@@ -29,23 +29,19 @@ export function loginName(raw: string): string {
 export const AUTH_FAILED = pop3Err('Authentication failed', 'AUTH');
 
 export async function login(deps: Pop3Deps, locks: MaildropLocks, ip: string, rawName: string, password: string, log: Logger): Promise<LoginResult> {
-  const { byClient, byAccount } = deps.authThrottle;
   const name = loginName(rawName);
   const l = log.child({ user: name });
-  // Locked out: answer without looking at the password, right or wrong.
-  if (byClient.isLocked(ip) || byAccount.isLocked(name)) {
-    l.warn({ result: 'throttled' }, 'login refused: too many failures');
+  const outcome = await deps.authThrottle.attempt(ip, name, () => deps.directory.authenticate(name, password));
+  // Locked out or too many attempts queued on the account: answered without looking at the password.
+  if (outcome.result === 'locked' || outcome.result === 'busy') {
+    l.warn({ result: outcome.result }, 'login refused: too many failures');
     return { ok: false, reply: pop3Err('Too many failed logins, try again later', 'SYS/TEMP'), failed: true };
   }
-  const account = await deps.directory.authenticate(name, password);
-  if (!account) {
-    byClient.fail(ip);
-    byAccount.fail(name);
+  if (outcome.result === 'failed') {
     l.warn({ result: 'fail' }, 'login failed');
     return { ok: false, reply: AUTH_FAILED, failed: true };
   }
-  byClient.succeed(ip);
-  byAccount.succeed(name);
+  const account = outcome.value;
   const release = locks.tryAcquire(account.id);
   if (!release) {
     l.info({ result: 'in-use', accountId: account.id }, 'login refused: maildrop locked by another session');

@@ -7,6 +7,9 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { Pop3LineReader, pop3Err } from '../codec/pop3/index.js';
 import type { Logger } from '../metrics/logger.js';
+import { InputDeadlines } from '../net/deadlines.js';
+import { waitForDrain } from '../net/drain.js';
+import { guardTlsSocket } from '../net/tls.js';
 import type { Pop3Session } from './session.js';
 import type { Pop3Mode } from './types.js';
 import type { Pop3Step, Pop3Wire } from './wire.js';
@@ -27,6 +30,12 @@ export interface ConnectionOptions {
   mode: Pop3Mode;
   secureContext: tls.SecureContext;
   idleTimeoutMs: number;
+  /** From connect to a successful login, however the client spreads its bytes (an idle timer restarts on each). */
+  loginTimeoutMs: number;
+  /** A command line must be complete this long after its first byte; also how long a reply may wait unread. */
+  commandTimeoutMs: number;
+  /** Called once the session logged in. */
+  onLogin(): void;
   log: Logger;
   /** Set when a connection limit refuses this client: it is told so and disconnected. */
   refusal: string | null;
@@ -49,6 +58,8 @@ export class Pop3Connection implements Pop3Wire {
   /** Between STLS and the end of the handshake: nothing is read or answered. */
   private upgrading = false;
   private endTimer: NodeJS.Timeout | null = null;
+  private loginTimer: NodeJS.Timeout | null = null;
+  private readonly input: InputDeadlines;
   private resolveDone!: () => void;
   secure = false;
   /** Resolves once the connection is closed and its session released. */
@@ -59,6 +70,25 @@ export class Pop3Connection implements Pop3Wire {
     private readonly opts: ConnectionOptions,
   ) {
     this.socket = raw;
+    // POP3 has no uploads: every byte is part of a command line.
+    this.input = new InputDeadlines(
+      { commandMs: opts.commandTimeoutMs, minBytesPerSecond: 1 },
+      () => (this.running || this.inputPaused || this.upgrading ? 'busy' : 'command'),
+      () => this.deadlinePassed('Command not completed in time'),
+    );
+  }
+
+  loggedIn(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+    this.opts.onLogin();
+  }
+
+  private deadlinePassed(text: string): void {
+    if (this.ended) return;
+    this.opts.log.info({ reason: text }, 'closing: deadline passed');
+    this.send(pop3Err(text, 'SYS/TEMP'));
+    this.end();
   }
 
   start(makeSession: (wire: Pop3Wire) => Pop3Session): void {
@@ -67,6 +97,10 @@ export class Pop3Connection implements Pop3Wire {
     raw.setNoDelay(true);
     raw.on('error', this.onError);
     raw.on('close', this.onClose);
+    if (this.opts.refusal === null) {
+      this.loginTimer = setTimeout(() => this.deadlinePassed('Login not completed in time'), this.opts.loginTimeoutMs);
+      this.loginTimer.unref();
+    }
     if (this.opts.mode === 'tls') return this.upgrade(() => this.open());
     this.watch(raw);
     raw.on('data', this.onData);
@@ -106,6 +140,7 @@ export class Pop3Connection implements Pop3Wire {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.ended) return;
+    this.input.received(chunk);
     this.reader.push(chunk);
     if (this.reader.bufferedBytes > MAX_PENDING_INPUT && !this.inputPaused) {
       this.inputPaused = true;
@@ -137,6 +172,8 @@ export class Pop3Connection implements Pop3Wire {
     this.closed = true;
     this.ended = true;
     if (this.endTimer) clearTimeout(this.endTimer);
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.input.stop();
     this.destroy();
     if (!this.running) this.cleanup();
   };
@@ -182,19 +219,12 @@ export class Pop3Connection implements Pop3Wire {
     }
   }
 
-  /** Waits while the socket's write buffer is full, so a slow reader cannot make us buffer without bound. */
-  private drained(): Promise<void> {
-    const s = this.socket;
-    if (!s.writableNeedDrain || s.destroyed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        s.off('drain', done);
-        s.off('close', done);
-        resolve();
-      };
-      s.on('drain', done);
-      s.on('close', done);
-    });
+  /**
+   * Waits while the socket's write buffer is full, so a slow reader cannot make
+   * us buffer without bound; one that reads nothing for the command timeout is cut off.
+   */
+  private async drained(): Promise<void> {
+    await waitForDrain(this.socket, this.opts.commandTimeoutMs);
   }
 
   /** Stops reading, flushes what was written, closes; destroys if the peer does not let go. */
@@ -225,6 +255,7 @@ export class Pop3Connection implements Pop3Wire {
 
   private upgrade(then: () => void): void {
     const secure = new tls.TLSSocket(this.raw, { isServer: true, secureContext: this.opts.secureContext });
+    guardTlsSocket(secure, (err) => this.opts.log.warn({ err: { message: err.message } }, 'tls renegotiation refused'));
     this.socket = secure;
     this.watch(secure);
     secure.on('error', this.onError);

@@ -10,6 +10,7 @@ import { PosternError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { Pop3Connection } from './connection.js';
 import { ConnectionTable } from '../net/connections.js';
+import { serverTlsOptions } from '../net/tls.js';
 import { MaildropLocks } from './locks.js';
 import { Pop3Session, type SessionContext } from './session.js';
 import type { Pop3Deps, Pop3Listener, Pop3Mode } from './types.js';
@@ -28,21 +29,36 @@ export function createPop3Listener(mode: Pop3Mode, deps: Pop3Deps): Pop3Listener
   if (deps.limits.idleTimeoutMs <= 0) throw new PosternError('CONFIG_INVALID', 'pop3: the idle timeout must be positive');
   const name = mode === 'tls' ? 'pop3s' : 'pop3';
   const log = deps.log.child({ listener: name });
-  const secureContext = tls.createSecureContext(deps.tls);
+  const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const ctx: SessionContext = { mode, deps, locks: MaildropLocks.forStore(deps.mailboxes) };
-  const table = new ConnectionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient);
+  const { limits } = deps;
+  const table = new ConnectionTable({
+    maxTotal: limits.maxConnections,
+    maxPerClient: limits.maxConnectionsPerClient,
+    maxPendingPerClient: limits.maxPendingPerClient,
+    reserved: limits.reservedConnections,
+  });
   const open = new Set<Pop3Connection>();
 
   const server = net.createServer((socket) => {
     const ip = clientAddress(socket);
     const refusal = table.refusal(ip);
-    if (refusal === null) table.admit(ip);
+    const slot = refusal === null ? table.admit(ip) : null;
     const clog = log.child({ cid: newToken(6), client: ip });
-    const conn = new Pop3Connection(socket, { mode, secureContext, idleTimeoutMs: deps.limits.idleTimeoutMs, log: clog, refusal });
+    const conn = new Pop3Connection(socket, {
+      mode,
+      secureContext,
+      idleTimeoutMs: limits.idleTimeoutMs,
+      loginTimeoutMs: limits.loginTimeoutMs,
+      commandTimeoutMs: limits.commandTimeoutMs,
+      log: clog,
+      refusal,
+      onLogin: () => slot?.establish(true),
+    });
     open.add(conn);
     void conn.done.then(() => {
       open.delete(conn);
-      if (refusal === null) table.release(ip);
+      slot?.release();
     });
     if (refusal === null) clog.info({ port: socket.localPort }, 'connection');
     conn.start((wire) => new Pop3Session(ctx, wire, ip, clog));

@@ -5,7 +5,7 @@ import { PosternError } from '../core/errors.js';
 import type { Directory } from '../directory/directory.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
 import { silentLogger } from '../metrics/logger.js';
-import { FailureThrottle } from '../net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../net/throttle.js';
 import type { Account, BlobStore, Folder, MailboxRepo, MailMessage } from '../store/types.js';
 import { MaildropLocks } from './locks.js';
 import { Pop3Session } from './session.js';
@@ -40,16 +40,17 @@ function setup(opts: { secure: boolean; expungeFails?: boolean; blobs?: Record<s
   } as unknown as BlobStore;
   const directory = { authenticate: async (u: string, p: string) => (u === ACCOUNT.address && p === 'right' ? ACCOUNT : null) } as unknown as Directory;
   const clock = new ManualClock(1000);
-  const throttle = () => new FailureThrottle({ maxFailures: 10, windowMs: 60_000, lockoutMs: 60_000 }, clock);
+  // No per-account delay: the manual clock does not move, real timers would.
+  const authThrottle = new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, maxSourceFailures: 10, delayMinMs: 0 }, clock);
   const notifier = new MailboxNotifier();
   const changed: number[] = [];
   notifier.subscribe(10, (id) => changed.push(id));
   const deps: Pop3Deps = {
     hostname: 'mail.example.org', directory, mailboxes, blobs, notifier, clock, log: silentLogger(),
-    tls: {}, limits: DEFAULT_POP3_LIMITS, authThrottle: { byClient: throttle(), byAccount: throttle() },
+    tls: {}, limits: DEFAULT_POP3_LIMITS, authThrottle,
   };
   const sent: Buffer[] = [];
-  const wire = { secure: opts.secure, send: (d: Buffer | readonly Buffer[]) => void sent.push(...(Buffer.isBuffer(d) ? [d] : d)) };
+  const wire = { secure: opts.secure, send: (d: Buffer | readonly Buffer[]) => void sent.push(...(Buffer.isBuffer(d) ? [d] : d)), loggedIn: () => undefined };
   const locks = new MaildropLocks();
   const session = new Pop3Session({ mode: 'stls', deps, locks }, wire, '192.0.2.1', silentLogger());
   const run = async (line: string): Promise<{ step: Pop3Step; out: string }> => {

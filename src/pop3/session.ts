@@ -166,7 +166,7 @@ export class Pop3Session {
     if (!creds.ok) return this.failed(pop3Err('Malformed PLAIN response', 'AUTH'));
     // postern lets nobody act as someone else: an authorisation identity must name the same account.
     if (creds.authzid !== '' && loginName(creds.authzid) !== loginName(creds.authcid)) {
-      this.ctx.deps.authThrottle.byClient.fail(this.ip);
+      this.ctx.deps.authThrottle.failSource(this.ip);
       this.log.warn({ user: loginName(creds.authcid), result: 'proxy-refused' }, 'login failed');
       return this.failed(AUTH_FAILED);
     }
@@ -185,6 +185,7 @@ export class Pop3Session {
   private loggedIn(r: LoginResult): Pop3Step {
     if (!r.ok) return r.failed ? this.failed(r.reply) : this.reply(r.reply);
     this.phase = 'transaction';
+    this.wire.loggedIn();
     this.maildrop = r.maildrop;
     this.release = r.release;
     this.log = this.log.child({ user: r.account.address, accountId: r.account.id });

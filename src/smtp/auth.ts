@@ -2,8 +2,9 @@
  * AUTH PLAIN / LOGIN for the submission listeners. Credentials are checked by
  * the directory; this file decides when not to check them at all: on a
  * plaintext session (never reached: the connection refuses AUTH before TLS,
- * this is the second lock), and while the client address or the account is
- * throttled after repeated failures.
+ * this is the second lock), and when the login throttle turns the attempt away
+ * (the client address is locked out, or the account has too many attempts
+ * queued); attempts on an account under attack are answered after its delay.
  */
 import type { SMTPServerAuthentication, SMTPServerAuthenticationResponse, SMTPServerSession } from 'smtp-server';
 import { normalizeAddress } from '../core/address.js';
@@ -21,7 +22,6 @@ function loginName(raw: string): string {
 type AuthCallback = (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void;
 
 export function makeOnAuth(ctx: ListenerContext) {
-  const { byClient, byAccount } = ctx.deps.authThrottle;
   return (auth: SMTPServerAuthentication, session: SMTPServerSession, callback: AuthCallback): void => {
     const state = ctx.sessions.get(session.id);
     if (!state || !isSubmission(ctx.kind)) return callback(null, authFailure('AUTH_NOT_HERE'));
@@ -30,39 +30,45 @@ export function makeOnAuth(ctx: ListenerContext) {
     const username = loginName(auth.username ?? '');
     const log = state.log.child({ method, user: username });
     if (method !== 'PLAIN' && method !== 'LOGIN') return callback(null, authFailure('AUTH_MECHANISM'));
-    // Locked out: answer without looking at the password, right or wrong.
-    if (byClient.isLocked(state.ip) || byAccount.isLocked(username)) {
-      // Cheap for us, but still counted, so a session cannot keep knocking.
-      state.authFailures++;
-      log.warn({ result: 'throttled', failures: state.authFailures }, 'auth refused: too many failures');
-      return callback(null, authFailure(state.authFailures >= MAX_AUTH_FAILURES_PER_SESSION ? 'AUTH_SESSION_LIMIT' : 'AUTH_THROTTLED'));
-    }
     // PLAIN may name a different authorisation identity; postern lets nobody act as someone else.
     const authzid = method === 'PLAIN' ? (auth.authzid ?? '') : '';
     const proxying = authzid !== '' && loginName(authzid) !== loginName(auth.authcid || authzid);
 
     const verdict = async (): Promise<SMTPServerAuthenticationResponse> => {
-      try {
-        const account = proxying ? null : await ctx.deps.directory.authenticate(username, auth.password ?? '');
-        if (!account) {
-          state.authFailures++;
-          byClient.fail(state.ip);
-          byAccount.fail(username);
-          log.warn({ result: 'fail', failures: state.authFailures }, 'auth failed');
-          return authFailure(state.authFailures >= MAX_AUTH_FAILURES_PER_SESSION ? 'AUTH_SESSION_LIMIT' : 'AUTH_FAILED');
-        }
-        const sendable = await ctx.deps.directory.sendableAddresses(account);
-        byClient.succeed(state.ip);
-        byAccount.succeed(username);
-        state.account = account;
-        state.sendable = new Set([...sendable].map((a) => a.toLowerCase()));
-        log.info({ result: 'ok', accountId: account.id }, 'auth succeeded');
-        return { user: { id: account.id, username: account.address } };
-      } catch (err) {
-        log.error({ err }, 'auth could not be checked');
-        return authFailure('AUTH_TEMPORARY');
+      const throttle = ctx.deps.authThrottle;
+      if (proxying) {
+        throttle.failSource(state.ip);
+        return refused('failed');
       }
+      const outcome = await throttle.attempt(state.ip, username, () => ctx.deps.directory.authenticate(username, auth.password ?? ''));
+      // Locked or busy: answered without looking at the password, right or wrong, and
+      // still counted, so one session cannot keep knocking.
+      if (outcome.result !== 'ok') return refused(outcome.result);
+      const account = outcome.value;
+      const sendable = await ctx.deps.directory.sendableAddresses(account);
+      state.account = account;
+      state.sendable = new Set([...sendable].map((a) => a.toLowerCase()));
+      ctx.sessions.established(session.id, true);
+      log.info({ result: 'ok', accountId: account.id }, 'auth succeeded');
+      return { user: { id: account.id, username: account.address } };
     };
-    void verdict().then((response) => callback(null, response));
+    const refused = (result: 'failed' | 'locked' | 'busy'): SMTPServerAuthenticationResponse => {
+      state.authFailures++;
+      const failed = result === 'failed';
+      log.warn({ result: failed ? 'fail' : result, failures: state.authFailures }, failed ? 'auth failed' : 'auth refused: throttled');
+      if (state.authFailures >= MAX_AUTH_FAILURES_PER_SESSION) return authFailure('AUTH_SESSION_LIMIT');
+      return authFailure(failed ? 'AUTH_FAILED' : 'AUTH_THROTTLED');
+    };
+    // Every path answers the client: a throw anywhere (directory, store, a bug) is a
+    // temporary failure for this one session, never an unhandled rejection.
+    verdict()
+      .then(
+        (response) => callback(null, response),
+        (err: unknown) => {
+          log.error({ err }, 'auth could not be checked');
+          callback(null, authFailure('AUTH_TEMPORARY'));
+        },
+      )
+      .catch((err: unknown) => log.error({ err }, 'auth reply failed'));
   };
 }

@@ -11,7 +11,11 @@
  *    belong to an extension the session's last EHLO offered ("555 5.5.4";
  *    RFC 5321 4.1.1.11), REQUIRETLS included (RFC 8689: TLS sessions only).
  *    The library alone ignores unknown words after the path, answers
- *    REQUIRETLS with 530 before TLS and takes it after TLS whether offered or not.
+ *    REQUIRETLS with 530 before TLS and takes it after TLS whether offered or not;
+ *  - deadlines the library's idle timer cannot give, since every byte restarts
+ *    it: the session must be established (logged in; on mx, MAIL accepted)
+ *    within the login timeout, a command line must be complete within the
+ *    command timeout of its first byte, and DATA must keep up a minimum rate.
  * The session, parsing and STARTTLS state machine stay the library's.
  */
 import type net from 'node:net';
@@ -20,11 +24,61 @@ import { SMTPServer } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import { checkParams, ehloKeywords } from './params.js';
+import { InputDeadlines, type InputMode } from '../net/deadlines.js';
 import { ENHANCED_PREFIX, replyOf } from './replies.js';
+
+/** What postern's connections need from their server beyond smtp-server's options. */
+export interface ConnectionGuards {
+  loginTimeoutMs: number;
+  commandTimeoutMs: number;
+  minTransferRate: number;
+  /** Whether the session got past its greeting phase (ends the login deadline). */
+  isEstablished(sessionId: string): boolean;
+}
 
 export class PosternConnection extends SMTPConnection {
   /** Keywords of the last EHLO reply; empty after HELO. MAIL and RCPT parameters must come from these. */
   private offered: ReadonlySet<string> = new Set();
+  private deadlines: InputDeadlines | null = null;
+  private loginTimer: NodeJS.Timeout | null = null;
+
+  override init(): void {
+    const guards = (this._server as PosternSmtpServer).guards;
+    this.loginTimer = setTimeout(() => {
+      this.loginTimer = null;
+      if (this._closing || this._closed || guards.isEstablished(this.session.id)) return;
+      this.timedOut('LOGIN_TIMEOUT');
+    }, guards.loginTimeoutMs);
+    this.loginTimer.unref();
+    this.deadlines = new InputDeadlines(
+      { commandMs: guards.commandTimeoutMs, minBytesPerSecond: guards.minTransferRate },
+      () => this.inputMode(),
+      (what) => this.timedOut(what === 'command' ? 'COMMAND_TIMEOUT' : 'DATA_TIMEOUT'),
+    );
+    super.init();
+  }
+
+  /** Reading a command, receiving DATA, or waiting on us (a handler, the message decision, TLS). */
+  private inputMode(): InputMode {
+    const parser = this._parser;
+    if (this._handlerPending || this._upgrading || (this._dataStream && !(parser && parser._dataMode))) return 'busy';
+    return parser && parser._dataMode ? 'transfer' : 'command';
+  }
+
+  private timedOut(reply: 'LOGIN_TIMEOUT' | 'COMMAND_TIMEOUT' | 'DATA_TIMEOUT'): void {
+    if (this._closing || this._closed) return;
+    this._server.logger.info({ tnx: 'timeout', cid: this.id, reply }, 'deadline passed');
+    (this._server as PosternSmtpServer).onDeadline(this.session.id, reply);
+    const [code, text] = replyOf(reply);
+    this.send(code, text); // a 421 closes the connection
+  }
+
+  override _onClose(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = null;
+    this.deadlines?.stop();
+    super._onClose();
+  }
 
   override send(code: number, data?: string | string[] | null, context?: string | false): void {
     if (code === 250 && Array.isArray(data)) this.offered = ehloKeywords(data); // only EHLO answers 250 in several lines
@@ -88,6 +142,12 @@ export class PosternConnection extends SMTPConnection {
 
   override _createParser(): SMTPStream {
     const parser = super._createParser();
+    // Every byte the client sends passes the deadlines before the parser sees it.
+    const write = parser._write.bind(parser);
+    parser._write = (chunk, encoding, next) => {
+      this.deadlines?.received(chunk);
+      write(chunk, encoding, next);
+    };
     // The parser's only error is an over-long command line. The stream is dead
     // after it, so answer and close; the server keeps serving everyone else.
     parser.removeAllListeners('error');
@@ -108,6 +168,15 @@ export class PosternConnection extends SMTPConnection {
 }
 
 export class PosternSmtpServer extends SMTPServer {
+  constructor(
+    options: ConstructorParameters<typeof SMTPServer>[0],
+    readonly guards: ConnectionGuards,
+    /** Told when a deadline closes a session (for the log). */
+    readonly onDeadline: (sessionId: string, reply: string) => void = () => undefined,
+  ) {
+    super(options);
+  }
+
   // Same as SMTPServer.connect, with postern's connection class.
   override connect(socket: net.Socket | tls.TLSSocket, socketOptions?: SMTPConnectionOptions | null): void {
     const connection = new PosternConnection(this, socket, socketOptions);

@@ -33,6 +33,8 @@ export function makeOnMailFrom(ctx: ListenerContext) {
       return callback(smtpError(verdict));
     }
     state.sender = sender ?? '';
+    // A transaction started: the session is past its greeting phase (mx has no login).
+    ctx.sessions.established(session.id, false);
     callback();
   };
 }

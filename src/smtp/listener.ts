@@ -7,6 +7,7 @@
 import type tls from 'node:tls';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { PosternError } from '../core/errors.js';
+import { serverTlsOptions } from '../net/tls.js';
 import { makeOnAuth } from './auth.js';
 import { PosternSmtpServer, type PosternConnection } from './connection.js';
 import { isSubmission, type ListenerContext } from './context.js';
@@ -32,8 +33,9 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
   const { kind, deps } = ctx;
   const { limits } = deps;
   return {
-    ...(deps.tls as tls.TlsOptions),
-    minVersion: deps.tls.minVersion ?? 'TLSv1.2',
+    // Renegotiation refused on 25, 587 (after STARTTLS) and 465 alike: smtp-server
+    // builds its one secure context from these options.
+    ...(serverTlsOptions(deps.tls) as tls.TlsOptions),
     secure: kind === 'submissions',
     name: deps.hostname,
     size: limits.maxMessageSize,
@@ -99,8 +101,22 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
     // smtp-server would silently use its built-in key, which is public.
     throw new PosternError('CONFIG_INVALID', `smtp ${kind}: a TLS certificate and key are required`);
   }
-  const ctx: ListenerContext = { kind, deps, sessions: new SessionTable(deps.limits.maxConnections, deps.limits.maxConnectionsPerClient) };
-  const server = new PosternSmtpServer(serverOptions(ctx));
+  const { limits } = deps;
+  const sessions = new SessionTable({
+    maxTotal: limits.maxConnections,
+    maxPerClient: limits.maxConnectionsPerClient,
+    maxPendingPerClient: limits.maxPendingPerClient,
+    reserved: limits.reservedConnections,
+  });
+  const ctx: ListenerContext = { kind, deps, sessions };
+  const guards = {
+    loginTimeoutMs: limits.loginTimeoutMs,
+    commandTimeoutMs: limits.commandTimeoutMs,
+    minTransferRate: limits.minTransferRate,
+    isEstablished: (id: string) => sessions.isEstablished(id),
+  };
+  const onDeadline = (id: string, reply: string): void => sessions.get(id)?.log.info({ reply }, 'closing: deadline passed');
+  const server = new PosternSmtpServer(serverOptions(ctx), guards, onDeadline);
   const log = deps.log.child({ listener: kind });
   // Client errors (failed handshakes, resets) arrive here; without a listener they would crash the process.
   server.on('error', (err: Error & { code?: string; meta?: unknown }) => {

@@ -24,6 +24,10 @@ const LOCAL = {
   SHUTTING_DOWN: [421, '4.3.2', 'Server shutting down, try again later'],
   // The process-wide budget for message bytes in memory is spent: the bytes were read and dropped.
   MEMORY_BUDGET: [452, '4.3.1', 'Insufficient system resources, try again later'],
+  // Deadlines an idle timer cannot give (slow clients holding slots).
+  LOGIN_TIMEOUT: [421, '4.4.2', 'Session not established in time, closing connection'],
+  COMMAND_TIMEOUT: [421, '4.4.2', 'Command not completed in time, closing connection'],
+  DATA_TIMEOUT: [421, '4.4.2', 'Message data too slow, closing connection'],
   AUTH_NOT_HERE: [503, '5.5.1', 'Authentication is not available on this port'],
   // RFC 5321 4.1.1.11: a MAIL parameter of an extension this session did not offer (REQUIRETLS needs TLS).
   REQUIRETLS_NOT_OFFERED: [555, '5.5.4', 'REQUIRETLS parameter not recognized: it is offered only over TLS'],

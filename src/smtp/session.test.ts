@@ -4,7 +4,7 @@ import { SessionTable } from './session.js';
 
 describe('SessionTable', () => {
   it('enforces the per-client and total limits and frees slots on release', () => {
-    const t = new SessionTable(3, 2);
+    const t = new SessionTable({ maxTotal: 3, maxPerClient: 2, maxPendingPerClient: 2, reserved: 0 });
     const log = silentLogger();
     t.admit('a', '192.0.2.1', log);
     t.admit('b', '192.0.2.1', log);

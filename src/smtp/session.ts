@@ -1,5 +1,5 @@
 import type { Logger } from '../metrics/logger.js';
-import { ConnectionTable } from '../net/connections.js';
+import { ConnectionTable, type ConnectionLimits, type Refusal, type Slot } from '../net/connections.js';
 import type { BudgetHold } from '../net/memory-budget.js';
 import type { Account, NewRecipient } from '../store/types.js';
 
@@ -7,6 +7,8 @@ import type { Account, NewRecipient } from '../store/types.js';
 export interface SessionState {
   readonly ip: string;
   readonly log: Logger;
+  /** The connection slot: pending until established (logged in, or on mx a transaction started). */
+  readonly slot: Slot;
   tls: { protocol: string; cipher: string } | null;
   account: Account | null;
   /** Addresses the authenticated account may use as sender (lower-case). */
@@ -29,20 +31,30 @@ export class SessionTable {
   private readonly sessions = new Map<string, SessionState>();
   private readonly connections: ConnectionTable;
 
-  constructor(maxTotal: number, maxPerClient: number) {
-    this.connections = new ConnectionTable(maxTotal, maxPerClient);
+  constructor(limits: ConnectionLimits) {
+    this.connections = new ConnectionTable(limits);
   }
 
   /** Which limit refuses a new session from `ip`, or null to admit it. */
-  refusal(ip: string): 'total' | 'client' | null {
+  refusal(ip: string): Refusal | null {
     return this.connections.refusal(ip);
   }
 
   admit(id: string, ip: string, log: Logger): SessionState {
-    const s: SessionState = { ip, log, tls: null, account: null, sendable: new Set(), authFailures: 0, sender: '', recipients: new Map(), messages: 0, dataHold: null };
+    const slot = this.connections.admit(ip);
+    const s: SessionState = { ip, log, slot, tls: null, account: null, sendable: new Set(), authFailures: 0, sender: '', recipients: new Map(), messages: 0, dataHold: null };
     this.sessions.set(id, s);
-    this.connections.admit(ip);
     return s;
+  }
+
+  /** The session is past its greeting phase; `trusted` (a login) also earns its address the reserve. */
+  established(id: string, trusted: boolean): void {
+    this.sessions.get(id)?.slot.establish(trusted);
+  }
+
+  /** Whether the session reached its established phase (for the login deadline). */
+  isEstablished(id: string): boolean {
+    return this.sessions.get(id)?.slot.established ?? false;
   }
 
   get(id: string): SessionState | undefined {
@@ -53,7 +65,7 @@ export class SessionTable {
     const s = this.sessions.get(id);
     if (!s) return undefined;
     this.sessions.delete(id);
-    this.connections.release(s.ip);
+    s.slot.release();
     s.dataHold?.releaseAll(); // the client left mid-message, or before its message was queued
     s.dataHold = null;
     return s;

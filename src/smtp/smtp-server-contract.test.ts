@@ -36,7 +36,7 @@ beforeAll(async () => {
       });
       stream.resume();
     },
-  });
+  }, { loginTimeoutMs: 600_000, commandTimeoutMs: 600_000, minTransferRate: 1, isEstablished: () => true });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.server.address() as net.AddressInfo).port;
 });
@@ -71,7 +71,7 @@ describe('smtp-server contract', () => {
 
   it('has the connection methods postern overrides or calls', () => {
     const proto = SMTPConnection.prototype as unknown as Record<string, unknown>;
-    for (const name of ['send', 'handler_HELO', 'handler_EHLO', 'handler_AUTH', 'handler_MAIL', 'handler_RCPT', '_createParser', '_parseAddressCommand', '_isDisabled', 'close', 'init']) {
+    for (const name of ['send', 'handler_HELO', 'handler_EHLO', 'handler_AUTH', 'handler_MAIL', 'handler_RCPT', '_createParser', '_parseAddressCommand', '_isDisabled', 'close', 'init', '_onClose']) {
       expect(typeof proto[name], name).toBe('function');
     }
     const server = SMTPServer.prototype as unknown as Record<string, unknown>;
@@ -128,8 +128,11 @@ describe('smtp-server contract', () => {
     for (let l = await next(); l.startsWith('250-'); l = await next());
     const ehlo = calls.find((a) => a[0] === 250 && Array.isArray(a[1]));
     expect(ehlo?.[1]).toEqual(expect.arrayContaining(['PIPELINING', '8BITMIME', 'STARTTLS']));
-    const parser = (conn as unknown as { _parser: { startDataMode: unknown } })._parser;
+    // The deadlines read the parser's data mode and wrap its _write (see connection.ts).
+    const parser = (conn as unknown as { _parser: { startDataMode: unknown; _dataMode: unknown; _write: unknown } })._parser;
     expect(typeof parser.startDataMode).toBe('function');
+    expect(parser._dataMode).toBe(false);
+    expect(typeof parser._write).toBe('function');
     // The parser's only error is an over-long line; postern's handler replaced the library's 421.
     sock.write(`NOOP ${'x'.repeat(100 * 1024)}\r\n`);
     expect(await next()).toBe('500 5.5.2 Line too long');

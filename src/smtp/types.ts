@@ -3,7 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
 import type { MemoryBudget } from '../net/memory-budget.js';
-import type { FailureThrottle } from '../net/throttle.js';
+import type { LoginThrottle } from '../net/throttle.js';
 import type { Spool } from '../queue/spool.js';
 
 /** mx: port 25, mail from other servers. submission: 587, STARTTLS. submissions: 465, implicit TLS. */
@@ -20,6 +20,16 @@ export interface SmtpLimits {
   maxConnectionsPerClient: number;
   /** Idle time allowed while the client owes us input. */
   socketTimeoutMs: number;
+  /** Open sessions from one client address not yet established (submission: logged in; mx: MAIL FROM accepted). */
+  maxPendingPerClient: number;
+  /** Slots at the top of maxConnections kept for addresses with few connections or a past login. */
+  reservedConnections: number;
+  /** From connect until the session is established, whatever the client sends meanwhile. */
+  loginTimeoutMs: number;
+  /** A command line must be complete this long after its first byte. */
+  commandTimeoutMs: number;
+  /** Slowest average rate for DATA, in bytes per second, once commandTimeoutMs has passed. */
+  minTransferRate: number;
   /** What to do with a bare CR or LF in message data (a bare CR is always refused). */
   bareNewline: 'reject' | 'normalize';
 }
@@ -34,7 +44,7 @@ export interface SmtpDeps {
   tls: SecureContextOptions;
   limits: SmtpLimits;
   /** Shared between listeners, so guessing on 587 and 465 counts together. */
-  authThrottle: { byClient: FailureThrottle; byAccount: FailureThrottle };
+  authThrottle: LoginThrottle;
   /** The process-wide budget for message bytes in memory, shared with every listener (IMAP APPEND too). */
   memoryBudget: MemoryBudget;
 }

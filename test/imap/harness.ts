@@ -15,7 +15,7 @@ import { MailboxNotifier } from '../../src/mailbox/notify.js';
 import { provisionMailbox } from '../../src/mailbox/provision.js';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/metrics/logger.js';
-import { FailureThrottle, type ThrottleOptions } from '../../src/net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
 import { generateSelfSigned } from '../../src/crypto/selfsigned.js';
 import { hashPassword } from '../../src/crypto/password.js';
 
@@ -31,14 +31,18 @@ export const DEFAULT_LIMITS: Limits = {
   maxLineLength: 64 * 1024,
   idleTimeoutMs: 30 * 60_000,
   preAuthTimeoutMs: 60_000,
+  maxPendingPerClient: 100,
+  reservedConnections: 0,
+  commandTimeoutMs: 60_000,
+  minTransferRate: 1024,
 };
 
 /** Generous so that suites which log in often never trip it; the security suite sets its own. */
-const RELAXED_THROTTLE: ThrottleOptions = { maxFailures: 1000, windowMs: 60_000, lockoutMs: 60_000 };
+const RELAXED_THROTTLE: Partial<LoginThrottleOptions> = { maxSourceFailures: 1000, windowMs: 60_000, lockoutMs: 60_000, delayMinMs: 0 };
 
 export interface HarnessOptions {
   limits?: Partial<Limits>;
-  throttle?: ThrottleOptions;
+  throttle?: Partial<LoginThrottleOptions>;
 }
 
 export interface TestUser {
@@ -115,10 +119,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       log: silentLogger(),
       tls: { cert: certPem, key: keyPem, minVersion: 'TLSv1.2' },
       limits: { ...DEFAULT_LIMITS, ...opts.limits },
-      authThrottle: {
-        byClient: new FailureThrottle(throttle, systemClock),
-        byAccount: new FailureThrottle(throttle, systemClock),
-      },
+      authThrottle: new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...throttle }, systemClock),
     };
 
     const starttls = createImapListener('starttls', deps);

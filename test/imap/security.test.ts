@@ -138,7 +138,7 @@ describe('failed-login throttling', () => {
   const MAX_FAILURES = 3;
 
   beforeAll(async () => {
-    t = await startHarness({ throttle: { maxFailures: MAX_FAILURES, windowMs: 600_000, lockoutMs: 600_000 } });
+    t = await startHarness({ throttle: { maxSourceFailures: MAX_FAILURES, windowMs: 600_000, lockoutMs: 600_000 } });
     victim = await t.addUser('victim');
   });
 
@@ -146,7 +146,7 @@ describe('failed-login throttling', () => {
     await t?.close();
   });
 
-  it('refuses the right password after repeated failures', async () => {
+  it('refuses the right password from the failing address after repeated failures', async () => {
     // Sanity: the right password works before any failure (on its own connection).
     const ok = track(await RawClient.tls(t.ports.tls, t.ca));
     await ok.line();

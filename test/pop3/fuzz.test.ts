@@ -11,7 +11,7 @@ import { LineClient, loggedIn } from './line-client.js';
 
 let fx: Pop3Fixture;
 beforeAll(async () => {
-  fx = await startPop3Fixture({ users: 2, throttle: { maxFailures: 1000 } });
+  fx = await startPop3Fixture({ users: 2, throttle: { maxSourceFailures: 1000 } });
   await fx.deliver(fx.users[0]!, sampleMessage(1));
   for (let i = 1; i <= 3; i++) await fx.deliver(fx.users[1]!, sampleMessage(i));
 });

@@ -14,7 +14,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { MailboxNotifier } from '../../src/mailbox/notify.js';
 import { inboxOf, provisionMailbox } from '../../src/mailbox/provision.js';
 import { silentLogger } from '../../src/metrics/logger.js';
-import { FailureThrottle, type ThrottleOptions } from '../../src/net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
 import { createPop3Listener, DEFAULT_POP3_LIMITS, type Pop3Deps, type Pop3Limits, type Pop3Listener } from '../../src/pop3/index.js';
 import type { FsBlobStore } from '../../src/store/backends/fs/blobs.js';
 import { openStore, type MailMessage, type Store } from '../../src/store/index.js';
@@ -50,7 +50,7 @@ export interface Pop3Fixture {
 export interface FixtureOptions {
   users?: number;
   limits?: Partial<Pop3Limits>;
-  throttle?: Partial<ThrottleOptions>;
+  throttle?: Partial<LoginThrottleOptions>;
 }
 
 export async function startPop3Fixture(opts: FixtureOptions = {}): Promise<Pop3Fixture> {
@@ -73,7 +73,8 @@ export async function startPop3Fixture(opts: FixtureOptions = {}): Promise<Pop3F
     const caFile = path.join(dir, 'ca.pem');
     writeFileSync(caFile, cert.certPem);
 
-    const t: ThrottleOptions = { maxFailures: 5, windowMs: 300_000, lockoutMs: 900_000, ...opts.throttle };
+    // Short per-account delays keep the suites quick.
+    const t: LoginThrottleOptions = { ...DEFAULT_LOGIN_THROTTLE, maxSourceFailures: 5, delayMinMs: 10, delayMaxMs: 200, ...opts.throttle };
     const notifier = new MailboxNotifier();
     const deps: Pop3Deps = {
       hostname: `mail.${DOMAIN}`,
@@ -85,7 +86,7 @@ export async function startPop3Fixture(opts: FixtureOptions = {}): Promise<Pop3F
       log: silentLogger(),
       tls: { cert: cert.certPem, key: cert.keyPem, minVersion: 'TLSv1.2' },
       limits: { ...DEFAULT_POP3_LIMITS, ...opts.limits },
-      authThrottle: { byClient: new FailureThrottle(t, systemClock), byAccount: new FailureThrottle(t, systemClock) },
+      authThrottle: new LoginThrottle(t, systemClock),
     };
     const stls = createPop3Listener('stls', deps);
     listeners.push(stls);

@@ -22,10 +22,12 @@ export class LineClient {
     this.attach(socket);
   }
 
-  static async connect(port: number, opts: { tls?: boolean; ca?: string } = {}): Promise<LineClient> {
+  /** localAddress: the loopback source address to connect from (127.0.0.0/8 all reaches lo). */
+  static async connect(port: number, opts: { tls?: boolean; ca?: string; localAddress?: string } = {}): Promise<LineClient> {
+    const { localAddress } = opts;
     const socket = opts.tls
-      ? tls.connect({ host: HOST, port, ca: readFileSync(opts.ca!) })
-      : net.connect({ host: HOST, port });
+      ? tls.connect({ host: HOST, port, ca: readFileSync(opts.ca!), socket: net.connect({ host: HOST, port, localAddress }) })
+      : net.connect({ host: HOST, port, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once(opts.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

@@ -11,8 +11,8 @@ afterEach(async () => {
   fx = undefined;
 });
 
-async function tlsSession(f: Pop3Fixture): Promise<LineClient> {
-  const c = await LineClient.connect(f.ports.tls, { tls: true, ca: f.caFile });
+async function tlsSession(f: Pop3Fixture, localAddress?: string): Promise<LineClient> {
+  const c = await LineClient.connect(f.ports.tls, { tls: true, ca: f.caFile, localAddress });
   expect(await c.status()).toMatch(/^\+OK/);
   return c;
 }
@@ -24,7 +24,7 @@ async function pass(c: LineClient, user: string, password: string): Promise<stri
 
 describe('failed logins', () => {
   it('answers -ERR [AUTH] to a wrong password and an unknown user, and closes after three failures', async () => {
-    fx = await startPop3Fixture({ users: 1, throttle: { maxFailures: 100 } });
+    fx = await startPop3Fixture({ users: 1, throttle: { maxSourceFailures: 100 } });
     const u = fx.users[0]!;
     const c = await tlsSession(fx);
     expect(await pass(c, u.address, 'wrong password')).toMatch(/^-ERR \[AUTH\]/);
@@ -38,22 +38,26 @@ describe('failed logins', () => {
     d.close();
   });
 
-  it('throttles after the limit without checking the password, per account and per client address', async () => {
-    fx = await startPop3Fixture({ users: 2, throttle: { maxFailures: 4 } });
+  it('locks the failing client address after the limit without checking the password, never the account', async () => {
+    fx = await startPop3Fixture({ users: 2, throttle: { maxSourceFailures: 4 } });
     const [u, other] = [fx.users[0]!, fx.users[1]!];
     const c = await tlsSession(fx);
     for (let i = 0; i < 3; i++) expect(await pass(c, u.address, `guess ${i}`)).toMatch(/^-ERR \[AUTH\]/);
     await c.waitClosed();
     const d = await tlsSession(fx);
     expect(await pass(d, u.address, 'guess 4')).toMatch(/^-ERR \[AUTH\]/);
-    // Now locked: the right password is refused as a temporary failure.
+    // Now this address is locked: the right password is refused as a temporary failure.
     expect(await pass(d, u.address, u.password)).toMatch(/^-ERR \[SYS\/TEMP\]/);
-    // The client address is locked too, whoever it tries.
+    // Whoever it tries.
     const e = await tlsSession(fx);
     const plain = Buffer.from(`\0${other.address}\0${other.password}`).toString('base64');
     expect(await e.command(`AUTH PLAIN ${plain}`)).toMatch(/^-ERR \[SYS\/TEMP\]/);
     d.close();
     e.close();
+    // The account itself is not locked: from another address its owner gets in.
+    const f = await tlsSession(fx, '127.0.0.2');
+    expect(await pass(f, u.address, u.password)).toMatch(/^\+OK/);
+    f.close();
   });
 });
 

@@ -18,7 +18,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { inboxOf, provisionMailbox } from '../../src/mailbox/provision.js';
 import { createLogger } from '../../src/metrics/logger.js';
 import { MemoryBudget } from '../../src/net/memory-budget.js';
-import { FailureThrottle } from '../../src/net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
 import { Spool, type Submission } from '../../src/queue/spool.js';
 import { createSmtpListener, type SmtpLimits, type SmtpListener, type SmtpListenerKind } from '../../src/smtp/index.js';
 import { openStore, type MailMessage, type QueueRecipient, type Store } from '../../src/store/index.js';
@@ -35,8 +35,10 @@ export interface TestUser {
 export interface HarnessOptions {
   bareNewline?: 'reject' | 'normalize';
   limits?: Partial<SmtpLimits>;
-  /** Failed logins before a client address or account is locked out. */
+  /** Failed logins from one client address before it is locked out. */
   maxAuthFailures?: number;
+  /** Other login throttle settings (short per-account delays by default). */
+  throttle?: Partial<LoginThrottleOptions>;
   /** Run LocalDelivery (default true). */
   deliver?: boolean;
   /** Replaces the system clock (e.g. with one that fails on demand). */
@@ -121,7 +123,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     spool.onEnqueued(() => delivery.kick());
     delivery.start();
   }
-  const throttle = () => new FailureThrottle({ maxFailures: opts.maxAuthFailures ?? 3, windowMs: 600_000, lockoutMs: 600_000 }, clock);
+  const authThrottle = new LoginThrottle(
+    { ...DEFAULT_LOGIN_THROTTLE, maxSourceFailures: opts.maxAuthFailures ?? 3, windowMs: 600_000, lockoutMs: 600_000, delayMinMs: 10, delayMaxMs: 200, ...opts.throttle },
+    clock,
+  );
   const deps = {
     hostname: HOSTNAME,
     directory,
@@ -135,10 +140,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       maxConnections: 50,
       maxConnectionsPerClient: 20,
       socketTimeoutMs: 30_000,
+      maxPendingPerClient: 20,
+      reservedConnections: 0,
+      loginTimeoutMs: 60_000,
+      commandTimeoutMs: 30_000,
+      minTransferRate: 1024,
       bareNewline: opts.bareNewline ?? 'reject',
       ...opts.limits,
     },
-    authThrottle: { byClient: throttle(), byAccount: throttle() },
+    authThrottle,
     memoryBudget: new MemoryBudget(opts.memoryBudget ?? 64 * 1024 * 1024),
   };
   const listeners: SmtpListener[] = [];

@@ -119,6 +119,11 @@ export class ImapCommandReader {
     return this.modeValue;
   }
 
+  /** True while the bytes of a literal (accepted or being discarded) are expected: a transfer, not a command line. */
+  get receivingLiteral(): boolean {
+    return this.state.s === 'literal' || this.state.s === 'discard-literal';
+  }
+
   /** Switch between commands: 'idle' after answering IDLE with "+", 'raw' while AUTHENTICATE runs. */
   setMode(mode: ImapReaderMode): void {
     this.modeValue = mode;

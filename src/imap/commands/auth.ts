@@ -1,7 +1,8 @@
 /**
  * STARTTLS, LOGIN and AUTHENTICATE PLAIN (with SASL-IR). Credentials are
- * accepted only inside TLS; while the client address or the account is locked
- * out after repeated failures, the password is not even checked.
+ * accepted only inside TLS; the shared login throttle may delay the answer, or
+ * turn the attempt away unchecked while the client address is locked out.
+ * Three refused logins of any kind close the connection.
  */
 import { bad, bye, continuation, isBase64, no, ok } from '../../codec/imap/index.js';
 import { normalizeAddress } from '../../core/address.js';
@@ -70,34 +71,27 @@ async function plain(s: ImapSession, tag: string, b64: string): Promise<Buffer |
 }
 
 async function verify(s: ImapSession, tag: string, username: string, password: string, method: string, refuse = false): Promise<Buffer | null> {
-  const { byClient, byAccount } = s.deps.authThrottle;
+  const throttle = s.deps.authThrottle;
   const ip = s.port.clientAddress;
   const name = loginName(username);
   const log = s.log.child({ method, user: name });
-  if (byClient.isLocked(ip) || byAccount.isLocked(name)) {
-    log.warn({ result: 'throttled' }, 'login refused: too many failures');
-    return no(tag, 'Too many failed logins, try again later', 'UNAVAILABLE');
+  if (refuse) {
+    throttle.failSource(ip);
+    return refused(s, tag, log, 'failed', no(tag, 'Not authorised to act as that user', 'AUTHORIZATIONFAILED'));
   }
-  let account;
+  let outcome;
   try {
-    account = refuse ? null : await s.deps.directory.authenticate(username, password);
+    outcome = await throttle.attempt(ip, name, () => s.deps.directory.authenticate(username, password));
   } catch (err) {
     log.error({ err }, 'login could not be checked');
     return no(tag, 'Temporary failure, please try again', 'UNAVAILABLE');
   }
-  if (!account) {
-    s.authFailures++;
-    byClient.fail(ip);
-    byAccount.fail(name);
-    log.warn({ result: 'fail', failures: s.authFailures }, 'login failed');
-    const reply = refuse ? no(tag, 'Not authorised to act as that user', 'AUTHORIZATIONFAILED') : no(tag, 'Authentication failed', 'AUTHENTICATIONFAILED');
-    if (s.authFailures < MAX_AUTH_FAILURES_PER_CONNECTION) return reply;
-    s.send(reply);
-    s.port.close(bye('Too many failed logins'));
-    return null;
+  if (outcome.result === 'locked' || outcome.result === 'busy') {
+    // Not checked, right or wrong; still one of the connection's three tries.
+    return refused(s, tag, log, outcome.result, no(tag, 'Too many failed logins, try again later', 'UNAVAILABLE'));
   }
-  byClient.succeed(ip);
-  byAccount.succeed(name);
+  if (outcome.result === 'failed') return refused(s, tag, log, 'failed', no(tag, 'Authentication failed', 'AUTHENTICATIONFAILED'));
+  const account = outcome.value;
   await inboxOf(s.deps.mailboxes, account.id, s.deps.clock.now());
   s.account = account;
   s.state = 'auth';
@@ -105,4 +99,14 @@ async function verify(s: ImapSession, tag: string, username: string, password: s
   s.port.authenticated();
   s.log.info({ method, accountId: account.id }, 'login');
   return ok(tag, 'Logged in', { code: 'CAPABILITY', capabilities: s.capabilities() });
+}
+
+/** A refused login: every kind counts, and the third closes the connection (BYE after the tagged NO). */
+function refused(s: ImapSession, tag: string, log: ImapSession['log'], result: string, reply: Buffer): Buffer | null {
+  s.authFailures++;
+  log.warn({ result, failures: s.authFailures }, result === 'failed' ? 'login failed' : 'login refused: too many failures');
+  if (s.authFailures < MAX_AUTH_FAILURES_PER_CONNECTION) return reply;
+  s.send(reply);
+  s.port.close(bye('Too many failed logins'));
+  return null;
 }

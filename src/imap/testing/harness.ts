@@ -14,7 +14,7 @@ import { Directory } from '../../directory/directory.js';
 import { MailboxNotifier } from '../../mailbox/notify.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
 import { silentLogger } from '../../metrics/logger.js';
-import { FailureThrottle } from '../../net/throttle.js';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../net/throttle.js';
 import { FsBlobStore } from '../../store/backends/fs/blobs.js';
 import { SqliteMetaStore } from '../../store/backends/sqlite/index.js';
 import type { Account } from '../../store/types.js';
@@ -43,6 +43,7 @@ export interface HarnessOptions {
   limits?: Partial<ImapLimits>;
   quotaBytes?: number | null;
   clock?: Clock;
+  /** Failed logins from one client address before it is locked out. */
   maxFailures?: number;
 }
 
@@ -58,8 +59,11 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   await provisionMailbox(meta.mailboxes, account.id, 0);
   const { certPem, keyPem } = await cert();
   const clock = opts.clock ?? systemClock;
-  const throttle = (): FailureThrottle =>
-    new FailureThrottle({ maxFailures: opts.maxFailures ?? 5, windowMs: 60_000, lockoutMs: 60_000 }, clock);
+  // Short delays keep the suites quick; the login throttle's own tests use realistic ones.
+  const authThrottle = new LoginThrottle(
+    { ...DEFAULT_LOGIN_THROTTLE, maxSourceFailures: opts.maxFailures ?? 5, windowMs: 60_000, lockoutMs: 60_000, delayMinMs: 10, delayMaxMs: 100 },
+    clock,
+  );
   const notifier = new MailboxNotifier();
   const deps: ImapDeps = {
     hostname: 'imap.example.test',
@@ -77,9 +81,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       maxLineLength: 8192,
       idleTimeoutMs: 30 * 60_000,
       preAuthTimeoutMs: 60_000,
+      maxPendingPerClient: 20,
+      reservedConnections: 0,
+      commandTimeoutMs: 60_000,
+      minTransferRate: 1024,
       ...opts.limits,
     },
-    authThrottle: { byClient: throttle(), byAccount: throttle() },
+    authThrottle,
   };
   const listeners = { starttls: createImapListener('starttls', deps), tls: createImapListener('tls', deps) };
   const ports = { starttls: await listeners.starttls.listen(0, '127.0.0.1'), tls: await listeners.tls.listen(0, '127.0.0.1') };
