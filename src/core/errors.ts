@@ -35,6 +35,7 @@ export const CATALOGUE = {
   CONFIG_INVALID: { severity: 'config', text: 'Configuration is invalid' },
   INTEGRITY: { severity: 'recoverable', text: 'Stored data failed its integrity check' },
   NOT_FOUND: { severity: 'recoverable', text: 'Not found' },
+  LIMIT: { severity: 'recoverable', text: 'Limit reached' },
   INVARIANT: { severity: 'invariant', text: 'Internal invariant broken' },
 } as const satisfies Record<string, CatalogueEntry>;
 

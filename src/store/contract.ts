@@ -4,7 +4,7 @@
  * with a factory that opens a fresh, empty store.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import type { Lease, Store } from './types.js';
+import { KEYWORD_LIMITS, type Lease, type Store } from './types.js';
 import { newQueueId } from '../core/ids.js';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,42 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const ch = await s.meta.mailboxes.changesSince(inbox.id, before);
         expect(ch.changed.map((m) => m.uid)).toEqual([1, 2]);
         expect(ch.highestModseq).toBe((await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq);
+      });
+
+      it('caps keywords per mailbox and per message, changes nothing when refused, and counts only keywords in use', async () => {
+        const { inbox, blob } = await setup();
+        const { perMailbox, maxLength } = KEYWORD_LIMITS;
+        const kw = (from: number, n: number) => Array.from({ length: n }, (_, i) => `k${from + i}`);
+        // One STORE with thousands of new keywords is refused whole (and quickly: applyFlags is linear).
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'add', flags: kw(0, 20_000) })).rejects.toMatchObject({ code: 'LIMIT' });
+        expect((await s.meta.mailboxes.getMessages(inbox.id, [1]))[0]!.flags).toEqual([]);
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'add', flags: kw(0, perMailbox - 1) });
+        // Case-insensitively the same keyword: no new one.
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [2], op: 'add', flags: ['K0', '\\Seen'] });
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [2], op: 'add', flags: ['last'] });
+        const before = (await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq;
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [3], op: 'add', flags: ['\\Flagged', 'one-more'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [3], op: 'set', flags: ['other'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        await expect(s.meta.mailboxes.append(inbox.id, { blobId: blob.id, size: blob.size, internalDate: 9, flags: ['brand-new'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        expect((await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq).toBe(before);
+        expect((await s.meta.mailboxes.listMessages(inbox.id)).map((m) => m.flags.length)).toEqual([perMailbox - 1, 3, 0, 0, 0]);
+        // Keywords in use may still be set anywhere, and appended.
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [3], op: 'add', flags: ['k5', 'LAST'] });
+        await s.meta.mailboxes.append(inbox.id, { blobId: blob.id, size: blob.size, internalDate: 9, flags: ['k7'] });
+        // Removing a keyword everywhere makes room for a new one.
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'remove', flags: ['k1', 'k2'] });
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [4], op: 'add', flags: ['fresh', 'fresh2'] });
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [4], op: 'add', flags: ['fresh3'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        // Too long a keyword, and a message past its own cap.
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [5], op: 'add', flags: ['x'.repeat(maxLength + 1)] })).rejects.toMatchObject({ code: 'LIMIT' });
+        const other = await s.meta.mailboxes.createFolder(inbox.accountId, 'Other', null, 1);
+        await expect(
+          s.meta.mailboxes.append(other.id, { blobId: blob.id, size: blob.size, internalDate: 1, flags: kw(0, KEYWORD_LIMITS.perMessage + 1) }),
+        ).rejects.toMatchObject({ code: 'LIMIT' });
+        // A copy into a folder without room is refused too.
+        const m = await s.meta.mailboxes.append(other.id, { blobId: blob.id, size: blob.size, internalDate: 1, flags: kw(1000, perMailbox) });
+        await expect(s.meta.mailboxes.copy(inbox.id, [4], other.id, 1)).rejects.toMatchObject({ code: 'LIMIT' });
+        expect((await s.meta.mailboxes.listMessages(other.id)).map((x) => x.uid)).toEqual([m.uid]);
       });
 
       it('expunges, remembers expunged UIDs, and never reuses a UID', async () => {

@@ -198,6 +198,21 @@ export interface NewMailMessage {
 
 export type FlagOp = 'add' | 'remove' | 'set';
 
+/**
+ * Bounds on IMAP keywords (flags not starting with "\"), enforced by every
+ * backend: a STORE, APPEND or COPY that would pass one fails with LIMIT and
+ * changes nothing. Without them one client could hang thousands of keywords
+ * on a message and make every flag update of the mailbox slow for everyone.
+ */
+export const KEYWORD_LIMITS = {
+  /** Distinct keywords the messages of one folder may use (as Cyrus and many servers do). */
+  perMailbox: 64,
+  /** Keywords on one message. */
+  perMessage: 64,
+  /** Characters in one keyword. */
+  maxLength: 128,
+} as const;
+
 export interface FlagChange {
   uids: number[];
   op: FlagOp;

@@ -16,7 +16,7 @@ import type {
 import { PosternError } from '../../../core/errors.js';
 import { isUniqueViolation, tx, type Client, type Pool, type Queryable } from './db.js';
 import { getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
-import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, applyFlags, checkMessageKeywords, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends in one statement, inside the caller's transaction or on its own.
@@ -28,6 +28,12 @@ import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type Messag
  */
 export async function appendInTx(q: Queryable, folderId: number, list: NewMailMessage[]): Promise<MailMessage[]> {
   if (list.length === 0) return [];
+  const withKeywords = list.filter((m) => m.flags?.some((x) => !x.startsWith('\\')));
+  if (withKeywords.length > 0) {
+    for (const m of withKeywords) checkMessageKeywords(m.flags!);
+    // The folder row stays locked until COMMIT: the keyword list and the messages change together.
+    await admitKeywordsInTx(q, folderId, withKeywords.map((m) => m.flags!));
+  }
   const r = await q.query<{ id: number; uid: number; modseq: number }>(
     `WITH f AS (
        UPDATE folders SET uid_next = uid_next + $2, highest_modseq = highest_modseq + $2 WHERE id = $1
@@ -50,6 +56,26 @@ export async function appendInTx(q: Queryable, folderId: number, list: NewMailMe
     flags: m.flags ?? [],
     modseq: rows[i]!.modseq,
   }));
+}
+
+/**
+ * Makes room for the keywords in `wanted` in the folder's keyword list, inside
+ * the caller's transaction (the folder row is locked FOR UPDATE); throws LIMIT.
+ */
+async function admitKeywordsInTx(q: Queryable, folderId: number, wanted: readonly (readonly string[])[]): Promise<void> {
+  const f = await q.query<{ keywords: string | null }>('SELECT keywords FROM folders WHERE id = $1 FOR UPDATE', [folderId]);
+  if (!f.rows[0]) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+  const stored = f.rows[0].keywords;
+  let a = admitKeywords(stored, wanted, null);
+  if (a.kind === 'rescan') {
+    const used = await q.query<{ flags: string }>('SELECT DISTINCT flags FROM messages WHERE folder_id = $1', [folderId]);
+    a = admitKeywords(
+      stored,
+      wanted,
+      used.rows.map((r) => r.flags),
+    );
+  }
+  if (a.kind === 'ok' && a.registry !== null) await q.query('UPDATE folders SET keywords = $2 WHERE id = $1', [folderId, a.registry]);
 }
 
 /** Locks folder rows (ascending id, so two movers in opposite directions cannot deadlock); returns those that exist. */
@@ -139,7 +165,9 @@ export class PgMailboxes implements MailboxRepo {
   }
 
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
-    // One statement is one transaction: no BEGIN/COMMIT round trips around it.
+    // One statement is one transaction: no BEGIN/COMMIT round trips around it. With keywords,
+    // the folder's keyword list is checked and updated first, under the folder lock.
+    if (m.flags?.some((x) => !x.startsWith('\\'))) return tx(this.pool, async (c) => (await appendInTx(c, folderId, [m]))[0]!);
     return (await appendInTx(this.pool, folderId, [m]))[0]!;
   }
 
@@ -204,7 +232,11 @@ export class PgMailboxes implements MailboxRepo {
       // The folder lock first: the messages read next are then the latest, and stay so until COMMIT.
       if ((await lockFolders(c, [folderId])).size === 0) return { changed, conflicts };
       const next: { m: MailMessage; flags: string[] }[] = [];
-      for (const m of await selectByUids(c, folderId, change.uids)) {
+      const messages = await selectByUids(c, folderId, change.uids);
+      if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
+        await admitKeywordsInTx(c, folderId, [change.flags]);
+      }
+      for (const m of messages) {
         if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
           conflicts.push(m.uid);
           continue;

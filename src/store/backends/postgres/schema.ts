@@ -128,4 +128,8 @@ export const MIGRATIONS: readonly string[] = [
     detail bytea NOT NULL
   );
   `,
+  // Each folder's keywords (rows.ts admitKeywords): NULL until first needed, then kept with every flag change.
+  `
+  ALTER TABLE folders ADD COLUMN keywords text;
+  `,
 ];

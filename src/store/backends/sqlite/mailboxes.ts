@@ -15,7 +15,7 @@ import type {
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import type { Db } from './db.js';
-import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, applyFlags, checkMessageKeywords, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends inside the caller's transaction: takes the folder's next UID and
@@ -23,10 +23,14 @@ import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type Messag
  * concurrent writers (SQLite serialises writers).
  */
 export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMessage {
-  const f = db.prepare('SELECT uid_next, highest_modseq FROM folders WHERE id = ?').get(folderId) as
-    | { uid_next: number; highest_modseq: number }
+  const f = db.prepare('SELECT uid_next, highest_modseq, keywords FROM folders WHERE id = ?').get(folderId) as
+    | { uid_next: number; highest_modseq: number; keywords: string | null }
     | undefined;
   if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+  if (m.flags?.some((x) => !x.startsWith('\\'))) {
+    checkMessageKeywords(m.flags);
+    admitKeywordsInTx(db, folderId, f.keywords, [m.flags]);
+  }
   const uid = f.uid_next;
   const modseq = f.highest_modseq + 1;
   db.prepare('UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
@@ -43,6 +47,16 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
     flags: m.flags ?? [],
     modseq,
   };
+}
+
+/** Makes room for the keywords in `wanted` in the folder's keyword list, inside the caller's transaction; throws LIMIT. */
+function admitKeywordsInTx(db: Db, folderId: number, stored: string | null, wanted: readonly (readonly string[])[]): void {
+  let a = admitKeywords(stored, wanted, null);
+  if (a.kind === 'rescan') {
+    const used = db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+    a = admitKeywords(stored, wanted, used);
+  }
+  if (a.kind === 'ok' && a.registry !== null) db.prepare('UPDATE folders SET keywords = ? WHERE id = ?').run(a.registry, folderId);
 }
 
 export class SqliteMailboxes implements MailboxRepo {
@@ -148,7 +162,13 @@ export class SqliteMailboxes implements MailboxRepo {
         const changed: MailMessage[] = [];
         const conflicts: number[] = [];
         const upd = this.db.prepare('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
-        for (const m of this.getMessagesSync(folderId, change.uids)) {
+        const messages = this.getMessagesSync(folderId, change.uids);
+        if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
+          const f = this.db.prepare('SELECT keywords FROM folders WHERE id = ?').get(folderId) as { keywords: string | null } | undefined;
+          if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+          admitKeywordsInTx(this.db, folderId, f.keywords, [change.flags]);
+        }
+        for (const m of messages) {
           if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
             conflicts.push(m.uid);
             continue;

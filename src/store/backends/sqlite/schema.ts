@@ -127,4 +127,8 @@ export const MIGRATIONS: readonly string[] = [
     detail BLOB NOT NULL
   );
   `,
+  // Each folder's keywords (rows.ts admitKeywords): NULL until first needed, then kept with every flag change.
+  `
+  ALTER TABLE folders ADD COLUMN keywords TEXT;
+  `,
 ];
