@@ -137,6 +137,11 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     log: log.child({ part: 'scrub' }),
     clock,
   });
+  // Temp files of writes that died with an earlier process; in the background, so listening starts at once.
+  void store.blobs.removeStaleTemp(clock.now()).then(
+    (r) => r.files > 0 && log.info(r, 'removed temp files of failed blob writes'),
+    (e: unknown) => log.warn({ err: e }, 'could not clean temp files of failed blob writes'),
+  );
   for (const b of bound) log.info({ listener: b.name, address: b.address, port: b.port }, 'listening');
 
   let closing: Promise<void> | null = null;

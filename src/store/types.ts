@@ -409,7 +409,7 @@ export interface BlobCheck {
 }
 
 export interface BlobStore {
-  /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. */
+  /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. A full disk throws STORAGE_FULL (cause: the errno error). */
   put(data: Uint8Array): Promise<BlobRef>;
   /** Returns the exact bytes stored, or throws PosternError NOT_FOUND / INTEGRITY. */
   get(id: string): Promise<Uint8Array>;
@@ -426,6 +426,12 @@ export interface BlobStore {
   readContainer(id: string): Promise<Uint8Array>;
   /** Stores a container as is (restore), durably; throws INTEGRITY unless it verifies as blob `id`. */
   writeContainer(id: string, container: Uint8Array): Promise<void>;
+  /**
+   * Removes what failed writes left behind (file store: `.tmp-*` files older
+   * than `olderThanMs`, default 10 minutes, so a write in progress is never
+   * touched); returns what it removed. Backends without temp files remove nothing.
+   */
+  removeStaleTemp(now: number, olderThanMs?: number): Promise<{ files: number; bytes: number }>;
   close(): Promise<void>;
 }
 

@@ -68,7 +68,8 @@ function printScrub(r: ScrubReport): void {
   line('corrected', `${r.corrected} blob(s), ${r.correctedBits} bit(s) repaired`);
   line('uncorrectable', String(r.uncorrectable.length));
   line('missing', String(r.missing.length));
-  line('orphans', `${r.orphans.length} (reported, kept)`);
+  line('orphans', `${r.orphans.length} (reported, kept; \`postern gc\` removes them)`);
+  line('stale temp files', `${r.staleTemp.files} removed (${formatBytes(r.staleTemp.bytes)})`);
   line(`metadata (${r.metadataMode})`, r.metadata.ok ? 'ok' : `${r.metadata.problems.length} problem(s)`);
   line('damaged messages', String(r.damagedMessages));
   line('throughput', `${r.mbps.toFixed(1)} MB/s`);

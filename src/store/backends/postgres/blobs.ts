@@ -14,6 +14,12 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+/** PostgreSQL's disk_full (53100) becomes STORAGE_FULL, the error itself its cause, as the file store does with ENOSPC. */
+function diskFull(e: unknown): never {
+  if ((e as { code?: string }).code === '53100') throw new PosternError('STORAGE_FULL', 'the database server is out of disk space', { cause: e });
+  throw e;
+}
+
 function checkId(id: string): void {
   if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
 }
@@ -47,7 +53,7 @@ export class PgBlobStore implements BlobStore {
     const id = createHash('sha256').update(data).digest('hex');
     const container = asBuffer(encodeBlob(data));
     // New bytes take one statement. Another node storing the same bytes at the same moment stores the same container.
-    const r = await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, container]);
+    const r = await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, container]).catch(diskFull);
     if (r.rowCount === 1) return { id, size: data.length };
     // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
     const existing = await this.check(id).catch(() => null);
@@ -136,6 +142,11 @@ export class PgBlobStore implements BlobStore {
       if (r.rows.length < LIST_PAGE) return;
       after = r.rows[r.rows.length - 1]!.id;
     }
+  }
+
+  /** Rows are written whole in one statement: a failed write leaves nothing behind. */
+  async removeStaleTemp(): Promise<{ files: number; bytes: number }> {
+    return { files: 0, bytes: 0 };
   }
 
   async close(): Promise<void> {
