@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Directory } from '../directory/directory.js';
-import { startBackgroundScrub, watchDamage } from '../integrity/index.js';
+import { startBackgroundGc, startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import type { Logger } from '../metrics/logger.js';
 import { FailureThrottle } from '../net/throttle.js';
@@ -137,6 +137,12 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     log: log.child({ part: 'scrub' }),
     clock,
   });
+  const collector = startBackgroundGc(store, {
+    intervalHours: config.integrity.gc_interval,
+    eventsRetentionDays: config.integrity.events_retention_days,
+    log: log.child({ part: 'gc' }),
+    clock,
+  });
   // Temp files of writes that died with an earlier process; in the background, so listening starts at once.
   void store.blobs.removeStaleTemp(clock.now()).then(
     (r) => r.files > 0 && log.info(r, 'removed temp files of failed blob writes'),
@@ -154,6 +160,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         await local.stop();
         await outbound?.stop();
         await scrubber.stop();
+        await collector.stop();
         await store.close();
       })();
       return closing;

@@ -451,6 +451,61 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('garbage collection', () => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const unused = async (id: string) => (await s.meta.mailboxes.blobReferences(id)) === 0;
+
+      it('deletes old unreferenced blobs only, keeps blobs stored again since, and reports the bytes', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const gone = await s.blobs.put(Buffer.from('Subject: gone\r\n\r\n' + 'x'.repeat(5000)));
+        const again = await s.blobs.put(Buffer.from('Subject: stored again\r\n\r\ny'));
+        const shared = await s.blobs.put(Buffer.from('Subject: shared\r\n\r\nz'));
+        const queued = await s.blobs.put(Buffer.from('Subject: queued\r\n\r\nq'));
+        await s.meta.mailboxes.append(f.id, { blobId: shared.id, size: shared.size, internalDate: 1 });
+        const m2 = await s.meta.mailboxes.append(f.id, { blobId: shared.id, size: shared.size, internalDate: 2 });
+        await s.meta.queue.enqueue(
+          { id: newQueueId(), blobId: queued.id, size: queued.size, sender: '', receivedAt: 1, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        await sleep(30);
+        const mid = Date.now();
+        await sleep(30);
+        // Identical bytes stored again (an APPEND or enqueue about to reference them): young again.
+        expect((await s.blobs.put(Buffer.from('Subject: stored again\r\n\r\ny'))).id).toBe(again.id);
+        const all = [gone.id, again.id, shared.id, queued.id];
+        const size = (await s.blobs.storedSize(gone.id))!;
+        expect(await s.blobs.collectGarbage(all, mid, unused, true)).toEqual({ deleted: [gone.id], bytes: size });
+        expect(await s.blobs.has(gone.id)).toBe(true);
+        expect(await s.blobs.collectGarbage(all, mid, unused)).toEqual({ deleted: [gone.id], bytes: size });
+        expect(await s.blobs.has(gone.id)).toBe(false);
+        for (const id of [again.id, shared.id, queued.id]) expect(await s.blobs.has(id)).toBe(true);
+        // A shared blob stays while one message still uses it.
+        await s.meta.mailboxes.expunge(f.id, [m2.uid]);
+        const later = Date.now() + 60_000;
+        expect((await s.blobs.collectGarbage([shared.id], later, unused)).deleted).toEqual([]);
+        await s.meta.mailboxes.expunge(f.id, [1]);
+        expect((await s.blobs.collectGarbage([shared.id, again.id, queued.id], later, unused)).deleted.sort()).toEqual([shared.id, again.id].sort());
+        expect(Buffer.from(await s.blobs.get(queued.id)).toString()).toContain('queued');
+        // Gone ids are no error.
+        expect(await s.blobs.collectGarbage([gone.id], later, unused)).toEqual({ deleted: [], bytes: 0 });
+      });
+
+      it('prunes old events page by page, keeping the newest of each kind', async () => {
+        for (let i = 0; i < 7; i++) await s.meta.events.record('auth.failed', '127.0.0.1', { i }, 100 + i);
+        await s.meta.events.record('integrity.scrub_completed', 'store', {}, 50);
+        await s.meta.events.record('auth.failed', '127.0.0.1', { i: 'new' }, 10_000);
+        expect(await s.meta.events.prune(1000, 5, true)).toBe(7);
+        expect(await s.meta.events.prune(1000, 5)).toBe(5);
+        expect(await s.meta.events.prune(1000, 5)).toBe(2);
+        expect(await s.meta.events.prune(1000, 5)).toBe(0);
+        expect(await s.meta.events.count('auth.failed')).toBe(1);
+        // The last scrub is old, but the only one of its kind: it stays.
+        expect(await s.meta.events.count('integrity.scrub_completed')).toBe(1);
+        expect(await s.meta.events.prune(1_000_000, 5)).toBe(0);
+      });
+    });
+
     describe('events', () => {
       it('records and counts events by kind', async () => {
         await s.meta.events.record('integrity.corrected', 'blob:1', { block: 3, bit: 17 }, 5);

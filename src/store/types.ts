@@ -328,8 +328,8 @@ export interface MailboxRepo {
   searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]>;
   /** Stores entries, replacing any the blobs had, in one transaction. */
   putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void>;
-  /** Deletes the entries of blobs that no mailbox message references (after expunges); returns how many. */
-  pruneHeaderCache(): Promise<number>;
+  /** Deletes the entries of blobs that no mailbox message references (after expunges); returns how many. `dryRun` only counts them. */
+  pruneHeaderCache(dryRun?: boolean): Promise<number>;
 }
 
 export type EventKind = string;
@@ -346,6 +346,14 @@ export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
   list(kind?: EventKind, limit?: number): Promise<StoreEvent[]>;
   count(kind: EventKind): Promise<number>;
+  /**
+   * Deletes up to `limit` events recorded before `before`, oldest first, but
+   * never the newest event of a kind (the last scrub, the last verified
+   * backup stay known); returns how many. Callers loop while it returns
+   * `limit`, so no single call holds the database long. `dryRun` only counts
+   * (all of them, without the limit).
+   */
+  prune(before: number, limit: number, dryRun?: boolean): Promise<number>;
 }
 
 export type MetadataCheckMode = 'quick' | 'full';
@@ -426,6 +434,20 @@ export interface BlobStore {
   readContainer(id: string): Promise<Uint8Array>;
   /** Stores a container as is (restore), durably; throws INTEGRITY unless it verifies as blob `id`. */
   writeContainer(id: string, container: Uint8Array): Promise<void>;
+  /**
+   * Garbage collection: deletes those of `ids` that were last written (or
+   * stored again: identical bytes refresh a blob) before `writtenBefore` and
+   * for which `isUnused` still holds at the moment of deletion, so a blob
+   * that a message or queue entry committed meanwhile, or that a writer is
+   * about to reference, is kept. Returns the ids deleted and the bytes they
+   * took; `dryRun` deletes nothing and returns what would go.
+   */
+  collectGarbage(
+    ids: readonly string[],
+    writtenBefore: number,
+    isUnused: (id: string) => Promise<boolean>,
+    dryRun?: boolean,
+  ): Promise<{ deleted: string[]; bytes: number }>;
   /**
    * Removes what failed writes left behind (file store: `.tmp-*` files older
    * than `olderThanMs`, default 10 minutes, so a write in progress is never

@@ -61,10 +61,46 @@ export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o
   await syncDir(dir);
 }
 
+/** Sets a file's mtime to now; false if it does not exist (any more). */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await fsp.utimes(file, now, now);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** A blob garbage collection is about to delete is first renamed to this name beside it. */
+const ASIDE_PREFIX = '.gc-';
+
+/**
+ * A blob set aside by a garbage collection that did not finish (a crash) goes
+ * back in place: it is collected, or kept, by the next run. If the blob was
+ * stored again meanwhile, the copy set aside is redundant.
+ */
+async function restoreAside(dir: string, id: string): Promise<void> {
+  if (!ID_RE.test(id)) return;
+  const aside = path.join(dir, ASIDE_PREFIX + id);
+  const file = path.join(dir, id);
+  try {
+    await fsp.link(aside, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return;
+  }
+  await fsp.rm(aside, { force: true });
+}
+
 /** Removes temp files older than `olderThanMs` from a folder; a write in progress is younger and never touched. */
 async function removeStaleTempIn(dir: string, now: number, olderThanMs: number): Promise<{ files: number; bytes: number }> {
   const out = { files: 0, bytes: 0 };
   for (const f of await readdirSafe(dir)) {
+    if (f.startsWith(ASIDE_PREFIX)) {
+      await restoreAside(dir, f.slice(ASIDE_PREFIX.length));
+      continue;
+    }
     if (!f.startsWith(TEMP_PREFIX)) continue;
     const p = path.join(dir, f);
     try {
@@ -131,8 +167,10 @@ export class FsBlobStore implements BlobStore {
     const file = this.pathOf(id);
     // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
     if (await this.has(id)) {
-      const existing = await this.check(id);
-      if (existing.ok) return { id, size: data.length };
+      const existing = await this.check(id).catch(() => null);
+      // Stored again: the blob counts as freshly written, so garbage collection keeps it until
+      // the caller's row references it. Gone meanwhile (collected): it is written anew below.
+      if (existing?.ok && (await touch(file))) return { id, size: data.length };
     }
     await this.ensureDir(path.dirname(file));
     await writeFileDurable(file, encodeBlob(data), 0o600, this.io);
@@ -219,6 +257,56 @@ export class FsBlobStore implements BlobStore {
         }
       }
     }
+  }
+
+  /**
+   * Per blob: skipped if written at or after `writtenBefore`; else renamed
+   * aside (so a concurrent put() no longer finds it and writes it anew), then
+   * checked again: still unused and not touched by a put() that found it just
+   * before, it is deleted, otherwise put back. A crash in between leaves the
+   * blob aside, and the next start, scrub or gc puts it back.
+   */
+  async collectGarbage(
+    ids: readonly string[],
+    writtenBefore: number,
+    isUnused: (id: string) => Promise<boolean>,
+    dryRun = false,
+  ): Promise<{ deleted: string[]; bytes: number }> {
+    const out = { deleted: [] as string[], bytes: 0 };
+    for (const id of ids) {
+      const file = this.pathOf(id);
+      const st = await fsp.stat(file).catch(() => null);
+      if (!st || st.mtimeMs >= writtenBefore) continue;
+      if (dryRun) {
+        if (await isUnused(id)) {
+          out.deleted.push(id);
+          out.bytes += st.size;
+        }
+        continue;
+      }
+      const aside = path.join(path.dirname(file), ASIDE_PREFIX + id);
+      try {
+        await fsp.rename(file, aside);
+      } catch {
+        continue; // gone meanwhile (another collector)
+      }
+      let keep = true;
+      try {
+        const again = await fsp.stat(aside);
+        keep = again.mtimeMs >= writtenBefore || !(await isUnused(id));
+        if (!keep) {
+          await fsp.rm(aside);
+          out.deleted.push(id);
+          out.bytes += again.size;
+        }
+      } finally {
+        if (keep) await restoreAside(path.dirname(file), id);
+      }
+    }
+    if (out.deleted.length > 0 && !dryRun) {
+      for (const dir of new Set(out.deleted.map((id) => path.dirname(this.pathOf(id))))) await syncDir(dir).catch(() => undefined);
+    }
+    return out;
   }
 
   async removeStaleTemp(now: number, olderThanMs = TEMP_STALE_MS): Promise<{ files: number; bytes: number }> {

@@ -355,8 +355,8 @@ export class PgMailboxes implements MailboxRepo {
     await putHeaderCache(this.pool, entries);
   }
 
-  async pruneHeaderCache(): Promise<number> {
-    return pruneHeaderCache(this.pool);
+  async pruneHeaderCache(dryRun = false): Promise<number> {
+    return pruneHeaderCache(this.pool, dryRun);
   }
 }
 

@@ -132,4 +132,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE folders ADD COLUMN keywords text;
   `,
+  // When a blob was last written or stored again (ms): garbage collection keeps younger ones.
+  `
+  ALTER TABLE blobs ADD COLUMN written_at bigint NOT NULL DEFAULT 0;
+  `,
 ];

@@ -341,10 +341,11 @@ export class SqliteMailboxes implements MailboxRepo {
       .immediate();
   }
 
-  async pruneHeaderCache(): Promise<number> {
+  async pruneHeaderCache(dryRun = false): Promise<number> {
+    const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
+    if (dryRun) return (this.db.prepare(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
     return this.db
       .transaction(() => {
-        const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
         const n = this.db.prepare(`DELETE FROM header_cache AS t WHERE ${unused}`).run().changes;
         this.db.prepare(`DELETE FROM header_cache_detail AS t WHERE ${unused}`).run();
         return n;
