@@ -50,7 +50,7 @@ export const DEFAULT_EVENTS_RETENTION_DAYS = 90;
 const DAY = 86_400_000;
 /** Blobs handed to the blob store per call, and events deleted per statement: no call holds the database long. */
 const PAGE = 1000;
-const EVENTS_PAGE = 5000;
+const EVENTS_PAGE = 1000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

@@ -303,9 +303,7 @@ export class FsBlobStore implements BlobStore {
         if (keep) await restoreAside(path.dirname(file), id);
       }
     }
-    if (out.deleted.length > 0 && !dryRun) {
-      for (const dir of new Set(out.deleted.map((id) => path.dirname(this.pathOf(id))))) await syncDir(dir).catch(() => undefined);
-    }
+    // No folder fsync: a deletion that a crash undoes leaves an unreferenced blob, which the next run collects.
     return out;
   }
 
