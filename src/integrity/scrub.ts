@@ -22,7 +22,7 @@ export interface ScrubProgress {
 }
 
 export interface ScrubOptions {
-  /** Metadata check: 'quick' (PRAGMA quick_check, the default) or 'full' (integrity_check). */
+  /** Metadata check: 'quick' (the default: quick_check and integrity_check of the vital tables) or 'full' (integrity_check). */
   metadata?: MetadataCheckMode;
   /** Read rate limit in MB/s (10^6 bytes); undefined or 0 reads as fast as the disk allows. */
   rateMBps?: number;

@@ -375,7 +375,11 @@ export interface DamagedMessage {
 
 /** What the scrubber, backup and restore need from the metadata store. */
 export interface IntegrityRepo {
-  /** 'quick' (PRAGMA quick_check) or 'full' (integrity_check): [] when sound. Damage is a finding, never a throw. */
+  /**
+   * 'quick' (SQLite: quick_check, plus integrity_check of the tables mail depends on, so a row that
+   * disagrees with its indexes is found) or 'full' (integrity_check of everything): [] when sound.
+   * Damage is a finding, never a throw. SQLite runs it in a worker thread, off the event loop.
+   */
   checkMetadata(mode: MetadataCheckMode): Promise<string[]>;
   /** Writes a consistent, self-contained copy of the metadata to `file` while writers go on (online backup). */
   backupTo(file: string): Promise<void>;

@@ -78,6 +78,7 @@ function printScrub(r: ScrubReport): void {
   for (const u of r.uncorrectable) console.log(`uncorrectable blob ${u.id}: ${u.detail}`);
   for (const id of r.missing) console.log(`missing blob ${id}`);
   for (const p of r.metadata.problems) console.log(`metadata: ${p}`);
+  if (!r.metadata.ok) console.log('the metadata database is damaged: restore it from a verified backup with `postern restore` (see docs/integrity.md)');
   console.log(r.clean ? 'result: clean (everything found was repaired)' : 'result: DAMAGE REMAINS (see above; restore the affected messages from a backup)');
 }
 
