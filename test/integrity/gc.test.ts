@@ -9,13 +9,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { existsSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
 import { gc, startBackgroundGc } from '../../src/integrity/index.js';
 import { newQueueId } from '../../src/core/ids.js';
 import { blobFile, removeTempDirs, tempDir } from './helpers.js';
-import { cli, makeInstallation } from '../process/postern-process.js';
+import { cli, makeInstallation, startServer, type ServerProcess } from '../process/postern-process.js';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DB = `postern_gc_${randomBytes(6).toString('hex')}`;
@@ -149,9 +149,25 @@ describe('garbage collection on the file store', () => {
     expect(logged).toContain('garbage collection completed');
   });
 
-  it('`postern gc` prints what it removed, as text and as JSON', async () => {
-    const inst = await makeInstallation('gc.test', '[integrity]\nscrub_interval = 0\n');
+  it('`postern start` removes stale temp files of failed blob writes, and `postern gc` prints what it removed', async () => {
+    const inst = await makeInstallation('gc.test', '[integrity]\nscrub_interval = 0\ngc_interval = 0\n');
+    let server: ServerProcess | null = null;
     try {
+      const blobs = path.join(inst.dir, 'data', 'blobs', 'ab', 'cd');
+      mkdirSync(blobs, { recursive: true });
+      const stale = path.join(blobs, '.tmp-00112233');
+      const fresh = path.join(blobs, '.tmp-44556677');
+      writeFileSync(stale, Buffer.alloc(1000));
+      writeFileSync(fresh, Buffer.alloc(10));
+      const past = new Date(Date.now() - HOUR);
+      utimesSync(stale, past, past);
+      server = await startServer(inst);
+      for (let i = 0; i < 200 && existsSync(stale); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(fresh)).toBe(true);
+      await server.kill();
+      server = null;
+
       const r = cli(inst, ['gc', '--dry-run']);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -161,6 +177,7 @@ describe('garbage collection on the file store', () => {
       expect(j.status).toBe(0);
       expect(JSON.parse(j.stdout)).toMatchObject({ dryRun: false, blobsRemoved: 0, eventsRemoved: 0 });
     } finally {
+      await server?.kill();
       inst.cleanup();
     }
   });
