@@ -344,16 +344,24 @@ export class SqliteMailboxes implements MailboxRepo {
   async pruneHeaderCache(dryRun = false): Promise<number> {
     const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
     if (dryRun) return (this.db.prepare(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
-    return this.db
-      .transaction(() => {
-        const n = this.db.prepare(`DELETE FROM header_cache AS t WHERE ${unused}`).run().changes;
-        this.db.prepare(`DELETE FROM header_cache_detail AS t WHERE ${unused}`).run();
-        return n;
-      })
-      .immediate();
+    // A page per transaction, yielding between pages: after a large expunge, one statement would hold the event loop.
+    const search = this.db.prepare(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
+    const detail = this.db.prepare(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
+    let total = 0;
+    for (let i = 0; i < MAX_PRUNE_PAGES; i++) {
+      const [n, d] = this.db.transaction((): [number, number] => [search.run(PRUNE_PAGE).changes, detail.run(PRUNE_PAGE).changes]).immediate();
+      total += n;
+      if (n < PRUNE_PAGE && d < PRUNE_PAGE) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
   }
+
 }
 
 /** Blob ids per header cache query: bounds the result a single statement builds. */
 const HEADER_CACHE_CHUNK = 2000;
+/** Header cache entries pruned per transaction, and a bound on the pages of one call. */
+const PRUNE_PAGE = 1000;
+const MAX_PRUNE_PAGES = 1_000_000;
 
