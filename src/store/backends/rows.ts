@@ -193,30 +193,39 @@ function keywordSet(lists: Iterable<readonly string[] | string>, into = new Set<
 }
 
 export type KeywordAdmission =
-  /** `registry` is the folder's new keyword list to store, or null when it stays as it is. */
-  | { readonly kind: 'ok'; readonly registry: string | null }
-  /** The stored list is unknown (a folder from before it was kept) or full: scan the folder's messages and ask again. */
+  /** `write` is the folder's new keyword list (and whether it is exact) to store, or null when it stays as it is. */
+  | { readonly kind: 'ok'; readonly write: { readonly keywords: string; readonly exact: boolean } | null }
+  /** The stored list is unknown (a folder from before it was kept) or full and perhaps stale: scan the folder's messages and ask again. */
   | { readonly kind: 'rescan' };
 
 /**
  * Whether a folder has room for the keywords in `wanted`. Each folder keeps
  * the lower-case keywords its messages use (folders.keywords, space-joined;
  * NULL when not yet known), so the common case costs no scan of the folder.
- * The list may hold keywords no message uses any more: only when it is full
- * is it rebuilt from the messages (`scanned`: their flag strings), so the cap
- * counts keywords in use. Throws LIMIT when even then there is no room.
+ * The list may hold keywords no message uses any more: when it is full, it is
+ * rebuilt from the messages (`scanned`: their flag strings), so the cap counts
+ * keywords in use. A rebuilt list is `exact` until a flag removal or an
+ * expunge in the folder; a full exact list refuses at once, so a client at
+ * the cap cannot make every STORE scan the folder. Throws LIMIT when there is
+ * no room.
  */
-export function admitKeywords(stored: string | null, wanted: Iterable<readonly string[] | string>, scanned: Iterable<string> | null): KeywordAdmission {
+export function admitKeywords(
+  stored: string | null,
+  exact: boolean,
+  wanted: Iterable<readonly string[] | string>,
+  scanned: Iterable<string> | null,
+): KeywordAdmission {
   if (stored === null && scanned === null) return { kind: 'rescan' };
   const registry = scanned !== null ? keywordSet(scanned) : new Set(stored!.split(' ').filter(Boolean));
+  const isExact = scanned !== null || exact;
   const added = [...keywordSet(wanted)].filter((k) => !registry.has(k));
   if (registry.size + added.length > KEYWORD_LIMITS.perMailbox) {
-    if (scanned === null) return { kind: 'rescan' };
+    if (!isExact) return { kind: 'rescan' };
     throw new PosternError('LIMIT', `a mailbox may use at most ${KEYWORD_LIMITS.perMailbox} distinct keywords`);
   }
-  if (added.length === 0 && scanned === null) return { kind: 'ok', registry: null };
+  if (added.length === 0 && scanned === null) return { kind: 'ok', write: null };
   for (const k of added) registry.add(k);
-  return { kind: 'ok', registry: [...registry].sort().join(' ') };
+  return { kind: 'ok', write: { keywords: [...registry].sort().join(' '), exact: isExact } };
 }
 
 export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
@@ -228,4 +237,14 @@ export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
 
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
+}
+
+/** The keyword list of a folder as read from its messages' flag strings. */
+export function keywordsFromFlags(flagStrings: Iterable<string>): string {
+  return [...keywordSet(flagStrings)].sort().join(' ');
+}
+
+/** Whether flags hold any keyword (a flag not starting with "\\"). */
+export function hasKeywords(flags: readonly string[] | undefined): boolean {
+  return flags?.some(isKeyword) ?? false;
 }
