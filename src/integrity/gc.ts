@@ -97,6 +97,12 @@ export async function gc(store: Store, opts: GcOptions = {}): Promise<GcReport> 
     if (!dryRun) for (const id of done.deleted) if (marked.has(id)) await meta.integrity.clearDamaged(id);
   }
   r.blobsKept = r.unreferenced - r.blobsRemoved;
+  // Marks of blobs that are gone and that nothing references any more (deleted earlier, or missing): nothing left to mark.
+  if (!dryRun && !stop()) {
+    for (const id of marked) {
+      if (!(await blobs.has(id)) && (await isUnused(id))) await meta.integrity.clearDamaged(id);
+    }
+  }
 
   if (!stop()) r.headerCacheRemoved = await meta.mailboxes.pruneHeaderCache(dryRun);
 

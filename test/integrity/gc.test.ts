@@ -76,6 +76,10 @@ describe.each(backends)('garbage collection (%s)', (_name, open) => {
       await store.meta.mailboxes.putHeaderCache([expunged, shared].map((b) => ({ blobId: b.id, search: 's', detail: Buffer.from('d') })));
       await store.meta.mailboxes.expunge(inbox.id, [m1.uid, s1.uid]);
       const stored = (await store.blobs.storedSize(expunged.id))!;
+      // A damage mark of a blob that is missing and that no message uses any more goes too; one still in use stays.
+      const ghost = 'f'.repeat(64);
+      await store.meta.integrity.markDamaged(ghost, 'blob file is missing', 1);
+      await store.meta.integrity.markDamaged(shared.id, 'block 1: bad', 1);
       for (let i = 0; i < 30; i++) await store.meta.events.record('auth.failed', '127.0.0.1', { i }, Date.now() - 200 * 24 * HOUR + i);
       await store.meta.events.record('auth.failed', '127.0.0.1', { i: 'today' }, Date.now());
 
@@ -83,6 +87,8 @@ describe.each(backends)('garbage collection (%s)', (_name, open) => {
       const early = await gc(store, { eventsRetentionDays: 0 });
       expect(early).toMatchObject({ blobsTotal: 3, unreferenced: 1, blobsRemoved: 0, blobsKept: 1, headerCacheRemoved: 1, eventsRemoved: 0 });
       expect(await store.blobs.has(expunged.id)).toBe(true);
+      expect((await store.meta.integrity.listDamaged()).map((x) => x.blobId)).toEqual([shared.id]);
+      await store.meta.integrity.clearDamaged(shared.id);
 
       const dry = await gc(store, { dryRun: true, clock: later });
       expect(dry).toMatchObject({ dryRun: true, blobsRemoved: 1, bytesRemoved: stored, eventsRemoved: 30 });
