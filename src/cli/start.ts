@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Directory } from '../directory/directory.js';
-import { startBackgroundScrub, watchDamage } from '../integrity/index.js';
+import { startBackgroundGc, startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import type { Logger } from '../metrics/logger.js';
 import { MemoryBudget } from '../net/memory-budget.js';
@@ -158,6 +158,17 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     log: log.child({ part: 'scrub' }),
     clock,
   });
+  const collector = startBackgroundGc(store, {
+    intervalHours: config.integrity.gc_interval,
+    eventsRetentionDays: config.integrity.events_retention_days,
+    log: log.child({ part: 'gc' }),
+    clock,
+  });
+  // Temp files of writes that died with an earlier process; in the background, so listening starts at once.
+  void store.blobs.removeStaleTemp(clock.now()).then(
+    (r) => r.files > 0 && log.info(r, 'removed temp files of failed blob writes'),
+    (e: unknown) => log.warn({ err: e }, 'could not clean temp files of failed blob writes'),
+  );
   for (const b of bound) log.info({ listener: b.name, address: b.address, port: b.port }, 'listening');
 
   let closing: Promise<void> | null = null;
@@ -170,6 +181,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         await local.stop();
         await outbound?.stop();
         await scrubber.stop();
+        await collector.stop();
         await store.close();
       })();
       return closing;

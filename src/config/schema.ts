@@ -158,6 +158,8 @@ export function configSchema(baseDir: string) {
     integrity: table({
       scrub_interval: int(0, 24 * 365).default(24), // hours between background scrubs; 0 = off
       scrub_rate: int(1, 100_000).default(20), // MB/s the background scrubber may read
+      gc_interval: int(0, 24 * 365).default(24), // hours between garbage collections; 0 = off
+      events_retention_days: int(0, 100 * 365).default(90), // events older than this are removed; 0 = keep all
     }).prefault({}),
 
     limits: table({

@@ -174,6 +174,10 @@ tlsrpt_dir = "tlsrpt"         # where "postern tlsrpt" writes TLS reports (RFC 8
 # single flipped bits) and checks the metadata database.
 scrub_interval = 24           # hours between full scrubs; 0 turns it off
 scrub_rate = 20               # MB/s it may read, so mail traffic keeps the disk
+# Garbage collection removes the blobs of expunged and delivered mail (after a
+# grace hour), header cache entries nothing uses, and old events; see "postern gc".
+gc_interval = 24              # hours between collections; 0 turns it off
+events_retention_days = 90    # events older than this are removed (the newest of each kind stays); 0 keeps all
 
 [limits]
 # MiB of message data that all listeners together may hold in memory while

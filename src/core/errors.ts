@@ -37,6 +37,8 @@ export const CATALOGUE = {
   CONFIG_INVALID: { severity: 'config', text: 'Configuration is invalid' },
   INTEGRITY: { severity: 'recoverable', text: 'Stored data failed its integrity check' },
   NOT_FOUND: { severity: 'recoverable', text: 'Not found' },
+  LIMIT: { severity: 'recoverable', text: 'Limit reached' },
+  STORAGE_FULL: { smtp: [452, '4.3.1'], severity: 'recoverable', text: 'Insufficient system storage' },
   INVARIANT: { severity: 'invariant', text: 'Internal invariant broken' },
 } as const satisfies Record<string, CatalogueEntry>;
 

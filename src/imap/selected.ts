@@ -18,7 +18,7 @@ import {
 import { isPosternError } from '../core/errors.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { MailboxView } from '../mailbox/view.js';
-import type { Folder, MailboxRepo } from '../store/types.js';
+import { KEYWORD_LIMITS, type Folder, type MailboxRepo } from '../store/types.js';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
 
@@ -150,8 +150,10 @@ export class SelectedMailbox {
     return out;
   }
 
-  permanentFlags(keywords: Iterable<string> = this.view.keywords()): string[] {
-    return this.readOnly ? [] : [...SYSTEM_FLAGS, ...keywords, '\\*'];
+  /** With as many keywords in use as a mailbox may have, \\* is left out: no new keyword can be created (RFC 9051 7.1). */
+  permanentFlags(keywords: ReadonlySet<string> = this.view.keywords()): string[] {
+    if (this.readOnly) return [];
+    return keywords.size >= KEYWORD_LIMITS.perMailbox ? [...SYSTEM_FLAGS, ...keywords] : [...SYSTEM_FLAGS, ...keywords, '\\*'];
   }
 
   close(): void {

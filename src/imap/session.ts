@@ -218,10 +218,16 @@ export class ImapSession implements SessionHandler {
     try {
       tagged = await entry.run(this, cmd);
     } catch (err) {
-      this.log.error({ err, cmd: commandName(cmd) }, 'command failed');
-      tagged = isPosternError(err) && err.severity === 'recoverable'
-        ? no(cmd.tag, 'Temporary failure, please try again', 'UNAVAILABLE')
-        : no(cmd.tag, 'Internal error', 'SERVERBUG');
+      if (isPosternError(err, 'LIMIT')) {
+        // A store limit (keywords per mailbox, ...): the command changed nothing and the client is told why.
+        this.log.info({ cmd: commandName(cmd), reason: err.message }, 'command refused at a limit');
+        tagged = no(cmd.tag, err.message, 'LIMIT');
+      } else {
+        this.log.error({ err, cmd: commandName(cmd) }, 'command failed');
+        tagged = isPosternError(err) && err.severity === 'recoverable'
+          ? no(cmd.tag, 'Temporary failure, please try again', 'UNAVAILABLE')
+          : no(cmd.tag, 'Internal error', 'SERVERBUG');
+      }
     }
     // Command names and outcomes only: arguments may hold passwords, literals hold mail.
     this.log.info({ cmd: commandName(cmd), status: tagged ? statusOf(tagged) : null, ms: this.deps.clock.now() - started }, 'command');

@@ -8,6 +8,7 @@
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Store } from '../store/index.js';
 import { scrub, type ScrubReport } from './scrub.js';
+import { gc } from './gc.js';
 
 export interface ScrubLog {
   info(obj: object, msg: string): void;
@@ -122,4 +123,72 @@ export function watchDamage(store: Store, clock: Clock = systemClock, log?: Scru
         .catch(() => undefined);
     });
   });
+}
+
+export interface BackgroundGcOptions {
+  /** Hours between garbage collections; 0 turns it off. */
+  intervalHours: number;
+  /** Events older than this many days are removed; 0 keeps them all. */
+  eventsRetentionDays: number;
+  log: ScrubLog;
+  clock?: Clock;
+  /** Earliest first run after start (default 5 minutes). */
+  startDelayMs?: number;
+}
+
+/**
+ * The server's garbage collector: one gc() every `intervalHours`, the first
+ * when the last one in the event log (`store.gc`) is that old, but never
+ * sooner than `startDelayMs` after start. Each run records its result as a
+ * `store.gc` event.
+ */
+export function startBackgroundGc(store: Store, opts: BackgroundGcOptions): BackgroundScrubber {
+  const clock = opts.clock ?? systemClock;
+  if (!(opts.intervalHours > 0)) return { stop: async () => undefined };
+  const interval = opts.intervalHours * HOUR;
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let dueAt = 0;
+
+  const arm = (at: number) => {
+    dueAt = at;
+    if (abort.signal.aborted) return;
+    timer = setTimeout(tick, Math.min(MAX_TIMER, Math.max(0, at - clock.now())));
+    timer.unref();
+  };
+  const tick = () => {
+    timer = null;
+    if (clock.now() < dueAt) return arm(dueAt);
+    running = run().finally(() => {
+      running = null;
+      arm(clock.now() + interval);
+    });
+  };
+  const run = async (): Promise<void> => {
+    try {
+      const r = await gc(store, { eventsRetentionDays: opts.eventsRetentionDays, clock, signal: abort.signal });
+      opts.log.info(
+        { blobsRemoved: r.blobsRemoved, bytesRemoved: r.bytesRemoved, headerCacheRemoved: r.headerCacheRemoved, eventsRemoved: r.eventsRemoved, durationMs: r.durationMs },
+        r.aborted ? 'garbage collection stopped' : 'garbage collection completed',
+      );
+    } catch (e) {
+      opts.log.error({ err: e }, 'garbage collection failed');
+    }
+  };
+
+  void (async () => {
+    const [last] = await store.meta.events.list('store.gc', 1).catch(() => []);
+    const earliest = clock.now() + (opts.startDelayMs ?? 5 * 60_000);
+    arm(Math.max(earliest, last ? last.at + interval : 0));
+  })();
+
+  return {
+    async stop() {
+      abort.abort();
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await running;
+    },
+  };
 }

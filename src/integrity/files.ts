@@ -57,7 +57,12 @@ export async function writeSynced(file: string, data: Uint8Array, dirty: Set<str
     throw e;
   }
   await fh.close();
-  await fsp.rename(tmp, file);
+  try {
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
   dirty.add(dir);
 }
 

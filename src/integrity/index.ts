@@ -1,5 +1,6 @@
 export { scrub, type ScrubOptions, type ScrubReport, type ScrubProgress } from './scrub.js';
-export { startBackgroundScrub, watchDamage, type BackgroundScrubber, type BackgroundScrubOptions, type ScrubLog } from './background.js';
+export { startBackgroundGc, startBackgroundScrub, watchDamage, type BackgroundGcOptions, type BackgroundScrubber, type BackgroundScrubOptions, type ScrubLog } from './background.js';
+export { gc, GC_GRACE_MS, DEFAULT_EVENTS_RETENTION_DAYS, type GcOptions, type GcReport } from './gc.js';
 export { backup, type BackupOptions, type BackupReport, type CopyProgress } from './backup.js';
 export { verifyBackup, type VerifyOptions, type VerifyReport } from './verify.js';
 export { restore, type RestoreOptions, type RestoreReport } from './restore.js';

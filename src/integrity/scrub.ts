@@ -5,6 +5,8 @@
  * queue entries reference but that are missing, and blob files nothing
  * references (orphans: reported, never deleted). Damaged and missing blobs
  * are marked in the metadata so every message using them counts as damaged.
+ * Temp files that failed or crashed writes left in the blob store (older than
+ * the store's grace period) are removed first.
  */
 import { isPosternError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -20,7 +22,7 @@ export interface ScrubProgress {
 }
 
 export interface ScrubOptions {
-  /** Metadata check: 'quick' (PRAGMA quick_check, the default) or 'full' (integrity_check). */
+  /** Metadata check: 'quick' (the default: quick_check and integrity_check of the vital tables) or 'full' (integrity_check). */
   metadata?: MetadataCheckMode;
   /** Read rate limit in MB/s (10^6 bytes); undefined or 0 reads as fast as the disk allows. */
   rateMBps?: number;
@@ -49,6 +51,8 @@ export interface ScrubReport {
   readonly missing: readonly string[];
   /** Blob files that no message and no queue entry references. */
   readonly orphans: readonly string[];
+  /** Temp files of failed writes removed from the blob store. */
+  readonly staleTemp: { readonly files: number; readonly bytes: number };
   readonly damagedMessages: number;
   readonly metadata: { readonly ok: boolean; readonly problems: readonly string[] };
   readonly mbps: number;
@@ -76,6 +80,7 @@ export async function scrub(store: Store, opts: ScrubOptions = {}): Promise<Scru
     uncorrectable: [],
     missing: [],
     orphans: [],
+    staleTemp: { files: 0, bytes: 0 },
     damagedMessages: 0,
     metadata: { ok: true, problems: [] },
     mbps: 0,
@@ -83,6 +88,7 @@ export async function scrub(store: Store, opts: ScrubOptions = {}): Promise<Scru
     clean: true,
   };
 
+  r.staleTemp = (await orNull(() => blobs.removeStaleTemp(startedAt))) ?? r.staleTemp;
   const problems = await meta.integrity.checkMetadata(mode);
   r.metadata = { ok: problems.length === 0, problems };
   // With damaged metadata the references may be unreadable: blobs are still verified.
@@ -198,6 +204,7 @@ async function recordScrub(store: Store, r: ScrubReport, now: number): Promise<v
         uncorrectable: r.uncorrectable.length,
         missing: r.missing.length,
         orphans: r.orphans.length,
+        staleTempFiles: r.staleTemp.files,
         damagedMessages: r.damagedMessages,
         metadataOk: r.metadata.ok,
         clean: r.clean,

@@ -4,7 +4,7 @@
  * with a factory that opens a fresh, empty store.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import type { Lease, Store } from './types.js';
+import { KEYWORD_LIMITS, type Lease, type Store } from './types.js';
 import { newQueueId } from '../core/ids.js';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,42 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const ch = await s.meta.mailboxes.changesSince(inbox.id, before);
         expect(ch.changed.map((m) => m.uid)).toEqual([1, 2]);
         expect(ch.highestModseq).toBe((await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq);
+      });
+
+      it('caps keywords per mailbox and per message, changes nothing when refused, and counts only keywords in use', async () => {
+        const { inbox, blob } = await setup();
+        const { perMailbox, maxLength } = KEYWORD_LIMITS;
+        const kw = (from: number, n: number) => Array.from({ length: n }, (_, i) => `k${from + i}`);
+        // One STORE with thousands of new keywords is refused whole (and quickly: applyFlags is linear).
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'add', flags: kw(0, 20_000) })).rejects.toMatchObject({ code: 'LIMIT' });
+        expect((await s.meta.mailboxes.getMessages(inbox.id, [1]))[0]!.flags).toEqual([]);
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'add', flags: kw(0, perMailbox - 1) });
+        // Case-insensitively the same keyword: no new one.
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [2], op: 'add', flags: ['K0', '\\Seen'] });
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [2], op: 'add', flags: ['last'] });
+        const before = (await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq;
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [3], op: 'add', flags: ['\\Flagged', 'one-more'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [3], op: 'set', flags: ['other'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        await expect(s.meta.mailboxes.append(inbox.id, { blobId: blob.id, size: blob.size, internalDate: 9, flags: ['brand-new'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        expect((await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq).toBe(before);
+        expect((await s.meta.mailboxes.listMessages(inbox.id)).map((m) => m.flags.length)).toEqual([perMailbox - 1, 3, 0, 0, 0]);
+        // Keywords in use may still be set anywhere, and appended.
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [3], op: 'add', flags: ['k5', 'LAST'] });
+        await s.meta.mailboxes.append(inbox.id, { blobId: blob.id, size: blob.size, internalDate: 9, flags: ['k7'] });
+        // Removing a keyword everywhere makes room for a new one.
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'remove', flags: ['k1', 'k2'] });
+        await s.meta.mailboxes.storeFlags(inbox.id, { uids: [4], op: 'add', flags: ['fresh', 'fresh2'] });
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [4], op: 'add', flags: ['fresh3'] })).rejects.toMatchObject({ code: 'LIMIT' });
+        // Too long a keyword, and a message past its own cap.
+        await expect(s.meta.mailboxes.storeFlags(inbox.id, { uids: [5], op: 'add', flags: ['x'.repeat(maxLength + 1)] })).rejects.toMatchObject({ code: 'LIMIT' });
+        const other = await s.meta.mailboxes.createFolder(inbox.accountId, 'Other', null, 1);
+        await expect(
+          s.meta.mailboxes.append(other.id, { blobId: blob.id, size: blob.size, internalDate: 1, flags: kw(0, KEYWORD_LIMITS.perMessage + 1) }),
+        ).rejects.toMatchObject({ code: 'LIMIT' });
+        // A copy into a folder without room is refused too.
+        const m = await s.meta.mailboxes.append(other.id, { blobId: blob.id, size: blob.size, internalDate: 1, flags: kw(1000, perMailbox) });
+        await expect(s.meta.mailboxes.copy(inbox.id, [4], other.id, 1)).rejects.toMatchObject({ code: 'LIMIT' });
+        expect((await s.meta.mailboxes.listMessages(other.id)).map((x) => x.uid)).toEqual([m.uid]);
       });
 
       it('expunges, remembers expunged UIDs, and never reuses a UID', async () => {
@@ -424,6 +460,61 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.queue.getMessage(id)).toBeNull();
         expect(await s.meta.queue.listRecipients(id)).toEqual([]);
         expect(await s.meta.queue.getMessage(other)).not.toBeNull();
+      });
+    });
+
+    describe('garbage collection', () => {
+      const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+      const unused = async (id: string) => (await s.meta.mailboxes.blobReferences(id)) === 0;
+
+      it('deletes old unreferenced blobs only, keeps blobs stored again since, and reports the bytes', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const gone = await s.blobs.put(Buffer.from('Subject: gone\r\n\r\n' + 'x'.repeat(5000)));
+        const again = await s.blobs.put(Buffer.from('Subject: stored again\r\n\r\ny'));
+        const shared = await s.blobs.put(Buffer.from('Subject: shared\r\n\r\nz'));
+        const queued = await s.blobs.put(Buffer.from('Subject: queued\r\n\r\nq'));
+        await s.meta.mailboxes.append(f.id, { blobId: shared.id, size: shared.size, internalDate: 1 });
+        const m2 = await s.meta.mailboxes.append(f.id, { blobId: shared.id, size: shared.size, internalDate: 2 });
+        await s.meta.queue.enqueue(
+          { id: newQueueId(), blobId: queued.id, size: queued.size, sender: '', receivedAt: 1, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        await sleep(30);
+        const mid = Date.now();
+        await sleep(30);
+        // Identical bytes stored again (an APPEND or enqueue about to reference them): young again.
+        expect((await s.blobs.put(Buffer.from('Subject: stored again\r\n\r\ny'))).id).toBe(again.id);
+        const all = [gone.id, again.id, shared.id, queued.id];
+        const size = (await s.blobs.storedSize(gone.id))!;
+        expect(await s.blobs.collectGarbage(all, mid, unused, true)).toEqual({ deleted: [gone.id], bytes: size });
+        expect(await s.blobs.has(gone.id)).toBe(true);
+        expect(await s.blobs.collectGarbage(all, mid, unused)).toEqual({ deleted: [gone.id], bytes: size });
+        expect(await s.blobs.has(gone.id)).toBe(false);
+        for (const id of [again.id, shared.id, queued.id]) expect(await s.blobs.has(id)).toBe(true);
+        // A shared blob stays while one message still uses it.
+        await s.meta.mailboxes.expunge(f.id, [m2.uid]);
+        const later = Date.now() + 60_000;
+        expect((await s.blobs.collectGarbage([shared.id], later, unused)).deleted).toEqual([]);
+        await s.meta.mailboxes.expunge(f.id, [1]);
+        expect((await s.blobs.collectGarbage([shared.id, again.id, queued.id], later, unused)).deleted.sort()).toEqual([shared.id, again.id].sort());
+        expect(Buffer.from(await s.blobs.get(queued.id)).toString()).toContain('queued');
+        // Gone ids are no error.
+        expect(await s.blobs.collectGarbage([gone.id], later, unused)).toEqual({ deleted: [], bytes: 0 });
+      });
+
+      it('prunes old events page by page, keeping the newest of each kind', async () => {
+        for (let i = 0; i < 7; i++) await s.meta.events.record('auth.failed', '127.0.0.1', { i }, 100 + i);
+        await s.meta.events.record('integrity.scrub_completed', 'store', {}, 50);
+        await s.meta.events.record('auth.failed', '127.0.0.1', { i: 'new' }, 10_000);
+        expect(await s.meta.events.prune(1000, 5, true)).toBe(7);
+        expect(await s.meta.events.prune(1000, 5)).toBe(5);
+        expect(await s.meta.events.prune(1000, 5)).toBe(2);
+        expect(await s.meta.events.prune(1000, 5)).toBe(0);
+        expect(await s.meta.events.count('auth.failed')).toBe(1);
+        // The last scrub is old, but the only one of its kind: it stays.
+        expect(await s.meta.events.count('integrity.scrub_completed')).toBe(1);
+        expect(await s.meta.events.prune(1_000_000, 5)).toBe(0);
       });
     });
 

@@ -203,6 +203,21 @@ export interface NewMailMessage {
 
 export type FlagOp = 'add' | 'remove' | 'set';
 
+/**
+ * Bounds on IMAP keywords (flags not starting with "\"), enforced by every
+ * backend: a STORE, APPEND or COPY that would pass one fails with LIMIT and
+ * changes nothing. Without them one client could hang thousands of keywords
+ * on a message and make every flag update of the mailbox slow for everyone.
+ */
+export const KEYWORD_LIMITS = {
+  /** Distinct keywords the messages of one folder may use (as Cyrus and many servers do). */
+  perMailbox: 64,
+  /** Keywords on one message. */
+  perMessage: 64,
+  /** Characters in one keyword. */
+  maxLength: 128,
+} as const;
+
 export interface FlagChange {
   uids: number[];
   op: FlagOp;
@@ -318,8 +333,8 @@ export interface MailboxRepo {
   searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]>;
   /** Stores entries, replacing any the blobs had, in one transaction. */
   putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void>;
-  /** Deletes the entries of blobs that no mailbox message references (after expunges); returns how many. */
-  pruneHeaderCache(): Promise<number>;
+  /** Deletes the entries of blobs that no mailbox message references (after expunges); returns how many. `dryRun` only counts them. */
+  pruneHeaderCache(dryRun?: boolean): Promise<number>;
 }
 
 export type EventKind = string;
@@ -336,6 +351,14 @@ export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
   list(kind?: EventKind, limit?: number): Promise<StoreEvent[]>;
   count(kind: EventKind): Promise<number>;
+  /**
+   * Deletes up to `limit` events recorded before `before`, oldest first, but
+   * never the newest event of a kind (the last scrub, the last verified
+   * backup stay known); returns how many. Callers loop while it returns
+   * `limit`, so no single call holds the database long. `dryRun` only counts
+   * (all of them, without the limit).
+   */
+  prune(before: number, limit: number, dryRun?: boolean): Promise<number>;
 }
 
 export type MetadataCheckMode = 'quick' | 'full';
@@ -357,7 +380,11 @@ export interface DamagedMessage {
 
 /** What the scrubber, backup and restore need from the metadata store. */
 export interface IntegrityRepo {
-  /** 'quick' (PRAGMA quick_check) or 'full' (integrity_check): [] when sound. Damage is a finding, never a throw. */
+  /**
+   * 'quick' (SQLite: quick_check, plus integrity_check of the tables mail depends on, so a row that
+   * disagrees with its indexes is found) or 'full' (integrity_check of everything): [] when sound.
+   * Damage is a finding, never a throw. SQLite runs it in a worker thread, off the event loop.
+   */
   checkMetadata(mode: MetadataCheckMode): Promise<string[]>;
   /** Writes a consistent, self-contained copy of the metadata to `file` while writers go on (online backup). */
   backupTo(file: string): Promise<void>;
@@ -399,7 +426,7 @@ export interface BlobCheck {
 }
 
 export interface BlobStore {
-  /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. */
+  /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. A full disk throws STORAGE_FULL (cause: the errno error). */
   put(data: Uint8Array): Promise<BlobRef>;
   /** Returns the exact bytes stored, or throws PosternError NOT_FOUND / INTEGRITY. */
   get(id: string): Promise<Uint8Array>;
@@ -416,6 +443,26 @@ export interface BlobStore {
   readContainer(id: string): Promise<Uint8Array>;
   /** Stores a container as is (restore), durably; throws INTEGRITY unless it verifies as blob `id`. */
   writeContainer(id: string, container: Uint8Array): Promise<void>;
+  /**
+   * Garbage collection: deletes those of `ids` that were last written (or
+   * stored again: identical bytes refresh a blob) before `writtenBefore` and
+   * for which `isUnused` still holds at the moment of deletion, so a blob
+   * that a message or queue entry committed meanwhile, or that a writer is
+   * about to reference, is kept. Returns the ids deleted and the bytes they
+   * took; `dryRun` deletes nothing and returns what would go.
+   */
+  collectGarbage(
+    ids: readonly string[],
+    writtenBefore: number,
+    isUnused: (id: string) => Promise<boolean>,
+    dryRun?: boolean,
+  ): Promise<{ deleted: string[]; bytes: number }>;
+  /**
+   * Removes what failed writes left behind (file store: `.tmp-*` files older
+   * than `olderThanMs`, default 10 minutes, so a write in progress is never
+   * touched); returns what it removed. Backends without temp files remove nothing.
+   */
+  removeStaleTemp(now: number, olderThanMs?: number): Promise<{ files: number; bytes: number }>;
   close(): Promise<void>;
 }
 

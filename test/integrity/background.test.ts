@@ -7,11 +7,14 @@ import { blobFile, blockDataBits, fillStore, flipBit, openTestStore, seededRng, 
 const HOUR = 3_600_000;
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** Lets real I/O (the scrub's reads) finish while timers are fake. */
+/** The real setTimeout, taken before any test fakes timers. */
+const realTimeout = globalThis.setTimeout;
+
+/** Lets real I/O (the scrub's reads, its metadata check in a worker thread) finish while timers are fake: at most 10 s. */
 async function until(cond: () => Promise<boolean>): Promise<boolean> {
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0; i < 2000; i++) {
     if (await cond()) return true;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => realTimeout(r, 5));
   }
   return false;
 }

@@ -4,7 +4,8 @@
  * back through the store API or found by the scrubber.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Store } from '../../src/store/index.js';
 import { scrub } from '../../src/integrity/index.js';
 import { blobFile, blockCount, blockDataBits, fillStore, flipBit, openTestStore, seededRng, testSeed, type StoredMessage } from './helpers.js';
@@ -24,6 +25,21 @@ describe(`scrub and read-time repair (seed ${seed})`, () => {
   afterEach(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('removes the temp files failed writes left in the blob folder, but not a fresh one', async () => {
+    const stale = path.join(path.dirname(blobFile(dir, msgs[0]!.blobId)), '.tmp-0123abcd');
+    const fresh = path.join(path.dirname(blobFile(dir, msgs[1]!.blobId)), '.tmp-4567cdef');
+    writeFileSync(stale, Buffer.alloc(4000));
+    writeFileSync(fresh, Buffer.alloc(10));
+    const past = new Date(Date.now() - 3_600_000);
+    utimesSync(stale, past, past);
+    const r = await scrub(store);
+    expect(r.staleTemp).toEqual({ files: 1, bytes: 4000 });
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(r.orphans).toEqual([]);
+    expect(r.clean).toBe(true);
   });
 
   it('detects and repairs every single flipped bit, on the next read or the next scrub', async () => {

@@ -4,12 +4,14 @@ import type { Command } from 'commander';
 import {
   BackupError,
   backup,
+  gc,
   integrityMetrics,
   restore,
   scrub,
   verifyBackup,
   INTEGRITY_EVENTS,
   type CopyProgress,
+  type GcReport,
   type IntegrityMetrics,
   type ScrubReport,
   type VerifyReport,
@@ -68,14 +70,28 @@ function printScrub(r: ScrubReport): void {
   line('corrected', `${r.corrected} blob(s), ${r.correctedBits} bit(s) repaired`);
   line('uncorrectable', String(r.uncorrectable.length));
   line('missing', String(r.missing.length));
-  line('orphans', `${r.orphans.length} (reported, kept)`);
+  line('orphans', `${r.orphans.length} (reported, kept; \`postern gc\` removes them)`);
+  line('stale temp files', `${r.staleTemp.files} removed (${formatBytes(r.staleTemp.bytes)})`);
   line(`metadata (${r.metadataMode})`, r.metadata.ok ? 'ok' : `${r.metadata.problems.length} problem(s)`);
   line('damaged messages', String(r.damagedMessages));
   line('throughput', `${r.mbps.toFixed(1)} MB/s`);
   for (const u of r.uncorrectable) console.log(`uncorrectable blob ${u.id}: ${u.detail}`);
   for (const id of r.missing) console.log(`missing blob ${id}`);
   for (const p of r.metadata.problems) console.log(`metadata: ${p}`);
+  if (!r.metadata.ok) console.log('the metadata database is damaged: restore it from a verified backup with `postern restore` (see docs/integrity.md)');
   console.log(r.clean ? 'result: clean (everything found was repaired)' : 'result: DAMAGE REMAINS (see above; restore the affected messages from a backup)');
+}
+
+function printGc(r: GcReport): void {
+  const line = (k: string, v: string) => console.log(`  ${k.padEnd(22)}${v}`);
+  const verb = r.dryRun ? 'would remove' : 'removed';
+  console.log(`${r.dryRun ? 'garbage collection (dry run, nothing removed)' : 'garbage collection'} ${r.aborted ? 'stopped before the end' : `finished in ${formatDuration(r.durationMs)}`}`);
+  line('blobs', `${r.blobsTotal} stored, ${r.unreferenced} unreferenced`);
+  line(`blobs ${verb}`, `${r.blobsRemoved} (${formatBytes(r.bytesRemoved)})`);
+  line('blobs kept', `${r.blobsKept} (written within the grace period)`);
+  line(`cache rows ${verb}`, String(r.headerCacheRemoved));
+  line(`events ${verb}`, String(r.eventsRemoved));
+  if (!r.dryRun) line('stale temp files', `${r.staleTemp.files} removed (${formatBytes(r.staleTemp.bytes)})`);
 }
 
 function printStatus(m: IntegrityMetrics): void {
@@ -128,6 +144,19 @@ export function registerIntegrityCommands(program: Command): void {
         if (o.json) console.log(JSON.stringify(r, null, 2));
         else printScrub(r);
         if (!r.clean) process.exitCode = 1;
+      });
+    });
+
+  program
+    .command('gc')
+    .description('remove blobs of expunged and delivered mail, unused header cache rows, old events and stale temp files')
+    .option('--dry-run', 'report what would be removed, remove nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (o: { dryRun?: boolean; json?: boolean }, cmd: Command) => {
+      await withStore(configPathOf(cmd), async (store, config) => {
+        const r = await gc(store, { dryRun: o.dryRun, eventsRetentionDays: config.integrity.events_retention_days });
+        if (o.json) console.log(JSON.stringify(r, null, 2));
+        else printGc(r);
       });
     });
 

@@ -15,6 +15,8 @@ import type {
   Role,
   Transport,
 } from '../types.js';
+import { KEYWORD_LIMITS } from '../types.js';
+import { PosternError } from '../../core/errors.js';
 
 type SqlBool = number | boolean;
 
@@ -150,15 +152,80 @@ export function toQueueMessage(r: QueueMessageRow): QueueMessage {
   };
 }
 
-/** The flags after a STORE; IMAP flags compare case-insensitively. Sorted, so equal sets compare equal. */
+/**
+ * The flags after a STORE; IMAP flags compare case-insensitively, so each
+ * flag is keyed by its lower-case form: one Map, linear in the flags of the
+ * message and of the change. Sorted, so equal sets compare equal. Throws
+ * LIMIT when the message would carry more keywords than it may.
+ */
 export function applyFlags(current: readonly string[], c: FlagChange): string[] {
-  const set = new Set(c.op === 'set' ? [] : current);
+  const byLower = new Map<string, string>();
+  if (c.op !== 'set') for (const f of current) byLower.set(f.toLowerCase(), f);
   if (c.op === 'remove') {
-    for (const f of c.flags) for (const x of set) if (x.toLowerCase() === f.toLowerCase()) set.delete(x);
+    for (const f of c.flags) byLower.delete(f.toLowerCase());
   } else {
-    for (const f of c.flags) if (![...set].some((x) => x.toLowerCase() === f.toLowerCase())) set.add(f);
+    for (const f of c.flags) {
+      const k = f.toLowerCase();
+      if (!byLower.has(k)) byLower.set(k, f);
+    }
   }
-  return [...set].sort();
+  const next = [...byLower.values()].sort();
+  checkMessageKeywords(next);
+  return next;
+}
+
+const isKeyword = (f: string) => !f.startsWith('\\');
+
+/** Refuses a keyword longer than MAX_KEYWORD_LENGTH and a message with more than MAX_KEYWORDS_PER_MESSAGE keywords. */
+export function checkMessageKeywords(flags: readonly string[]): void {
+  let n = 0;
+  for (const f of flags) {
+    if (!isKeyword(f)) continue;
+    if (f.length > KEYWORD_LIMITS.maxLength) throw new PosternError('LIMIT', `keywords are limited to ${KEYWORD_LIMITS.maxLength} characters`);
+    if (++n > KEYWORD_LIMITS.perMessage) throw new PosternError('LIMIT', `a message may carry at most ${KEYWORD_LIMITS.perMessage} keywords`);
+  }
+}
+
+/** The lower-case keywords among flag lists (each a list, or a space-joined string as stored). */
+function keywordSet(lists: Iterable<readonly string[] | string>, into = new Set<string>()): Set<string> {
+  for (const l of lists) for (const f of typeof l === 'string' ? l.split(' ') : l) if (f !== '' && isKeyword(f)) into.add(f.toLowerCase());
+  return into;
+}
+
+export type KeywordAdmission =
+  /** `write` is the folder's new keyword list (and whether it is exact) to store, or null when it stays as it is. */
+  | { readonly kind: 'ok'; readonly write: { readonly keywords: string; readonly exact: boolean } | null }
+  /** The stored list is unknown (a folder from before it was kept) or full and perhaps stale: scan the folder's messages and ask again. */
+  | { readonly kind: 'rescan' };
+
+/**
+ * Whether a folder has room for the keywords in `wanted`. Each folder keeps
+ * the lower-case keywords its messages use (folders.keywords, space-joined;
+ * NULL when not yet known), so the common case costs no scan of the folder.
+ * The list may hold keywords no message uses any more: when it is full, it is
+ * rebuilt from the messages (`scanned`: their flag strings), so the cap counts
+ * keywords in use. A rebuilt list is `exact` until a flag removal or an
+ * expunge in the folder; a full exact list refuses at once, so a client at
+ * the cap cannot make every STORE scan the folder. Throws LIMIT when there is
+ * no room.
+ */
+export function admitKeywords(
+  stored: string | null,
+  exact: boolean,
+  wanted: Iterable<readonly string[] | string>,
+  scanned: Iterable<string> | null,
+): KeywordAdmission {
+  if (stored === null && scanned === null) return { kind: 'rescan' };
+  const registry = scanned !== null ? keywordSet(scanned) : new Set(stored!.split(' ').filter(Boolean));
+  const isExact = scanned !== null || exact;
+  const added = [...keywordSet(wanted)].filter((k) => !registry.has(k));
+  if (registry.size + added.length > KEYWORD_LIMITS.perMailbox) {
+    if (!isExact) return { kind: 'rescan' };
+    throw new PosternError('LIMIT', `a mailbox may use at most ${KEYWORD_LIMITS.perMailbox} distinct keywords`);
+  }
+  if (added.length === 0 && scanned === null) return { kind: 'ok', write: null };
+  for (const k of added) registry.add(k);
+  return { kind: 'ok', write: { keywords: [...registry].sort().join(' '), exact: isExact } };
 }
 
 export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
@@ -170,4 +237,14 @@ export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
 
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
+}
+
+/** The keyword list of a folder as read from its messages' flag strings. */
+export function keywordsFromFlags(flagStrings: Iterable<string>): string {
+  return [...keywordSet(flagStrings)].sort().join(' ');
+}
+
+/** Whether flags hold any keyword (a flag not starting with "\\"). */
+export function hasKeywords(flags: readonly string[] | undefined): boolean {
+  return flags?.some(isKeyword) ?? false;
 }

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeEach } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FsBlobStore } from './blobs.js';
+import { FsBlobStore, TEMP_PREFIX, TEMP_STALE_MS, type DurableFs } from './blobs.js';
 import type { IntegrityEvent } from '../../types.js';
 import { BLOB_HEADER_SIZE } from '../../../crypto/blockcodec.js';
 
@@ -64,5 +64,68 @@ describe('file blob store integrity', () => {
     writeFileSync(store.pathOf(id), Buffer.from('garbage'));
     await store.put(data);
     expect(Buffer.from(await store.get(id)).equals(data)).toBe(true);
+  });
+});
+
+describe('file blob store on a failing disk', () => {
+  const fail = (code: string) => Object.assign(new Error(`${code}: simulated failure`), { code });
+  /** Real files, but every write stores 100 bytes and then fails like a full disk. */
+  const fullDisk: DurableFs = {
+    open: (async (...args: Parameters<typeof fsp.open>) => {
+      const fh = await fsp.open(...args);
+      return new Proxy(fh, {
+        get(t, k) {
+          if (k === 'writeFile') {
+            return async (d: Uint8Array) => {
+              await t.write(d.subarray(0, 100));
+              throw fail('ENOSPC');
+            };
+          }
+          const v = Reflect.get(t, k, t) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+    }) as typeof fsp.open,
+    rename: fsp.rename,
+  };
+  const temps = (root: string) => readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f).startsWith(TEMP_PREFIX));
+
+  it('removes the temp file of a failed write and reports a full disk as STORAGE_FULL with the errno in its cause', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+    const store = await FsBlobStore.open(root, fullDisk);
+    for (let i = 0; i < 3; i++) {
+      const err = await store.put(randomBytes(5000)).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'STORAGE_FULL', smtp: [452, '4.3.1'], cause: { code: 'ENOSPC' } });
+    }
+    expect(temps(root)).toEqual([]);
+    // A rename that fails (any error) takes its temp file along too.
+    const badRename = await FsBlobStore.open(root, { open: fsp.open, rename: async () => Promise.reject(fail('EIO')) });
+    await expect(badRename.put(randomBytes(100))).rejects.toMatchObject({ code: 'EIO' });
+    expect(temps(root)).toEqual([]);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('removes stale temp files, never those of a write that may still be running', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+    const store = await FsBlobStore.open(root);
+    const { id } = await store.put(randomBytes(1000));
+    const dir = path.dirname(store.pathOf(id));
+    const old = path.join(dir, `${TEMP_PREFIX}deadbeef`);
+    const fresh = path.join(dir, `${TEMP_PREFIX}cafef00d`);
+    writeFileSync(old, Buffer.alloc(300));
+    writeFileSync(fresh, Buffer.alloc(200));
+    writeFileSync(path.join(root, `${TEMP_PREFIX}toplevel`), Buffer.alloc(10));
+    const past = new Date(Date.now() - TEMP_STALE_MS - 60_000);
+    utimesSync(old, past, past);
+    utimesSync(path.join(root, `${TEMP_PREFIX}toplevel`), past, past);
+    expect(await store.removeStaleTemp(Date.now())).toEqual({ files: 2, bytes: 310 });
+    expect(existsSync(old)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+    expect(existsSync(store.pathOf(id))).toBe(true);
+    expect(await store.removeStaleTemp(Date.now())).toEqual({ files: 0, bytes: 0 });
+    rmSync(root, { recursive: true, force: true });
   });
 });

@@ -19,19 +19,101 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Writes a file durably: temp file, fsync, rename, fsync of the folder. */
-export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o600): Promise<void> {
+/** The file operations a durable write makes; tests hand in failing ones (a full disk) without mounting anything. */
+export interface DurableFs {
+  open: typeof fsp.open;
+  rename: typeof fsp.rename;
+}
+
+const realFs: DurableFs = { open: fsp.open, rename: fsp.rename };
+
+/** Temp files are named so; one older than TEMP_STALE_MS belongs to a write that died (a crash) and is removed. */
+export const TEMP_PREFIX = '.tmp-';
+export const TEMP_STALE_MS = 10 * 60_000;
+
+/** errno codes of a full disk or an exhausted quota. */
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * Writes a file durably: temp file, fsync, rename, fsync of the folder. A
+ * failed write removes its temp file, whatever step failed. A full disk or
+ * quota (ENOSPC, EDQUOT) becomes PosternError STORAGE_FULL with the original
+ * error as its `cause` (code intact), so callers can answer "try later".
+ */
+export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o600, io: DurableFs = realFs): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.tmp-${newToken(8)}`);
-  const fh = await fsp.open(tmp, 'wx', mode);
+  const tmp = path.join(dir, `${TEMP_PREFIX}${newToken(8)}`);
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await io.open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await io.rename(tmp, file);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && FULL.has(code)) throw new PosternError('STORAGE_FULL', `writing ${path.basename(file)}: ${code}`, { cause: e });
+    throw e;
   }
-  await fsp.rename(tmp, file);
   await syncDir(dir);
+}
+
+/** Sets a file's mtime to now; false if it does not exist (any more). */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await fsp.utimes(file, now, now);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** A blob garbage collection is about to delete is first renamed to this name beside it. */
+const ASIDE_PREFIX = '.gc-';
+
+/**
+ * A blob set aside by a garbage collection that did not finish (a crash) goes
+ * back in place: it is collected, or kept, by the next run. If the blob was
+ * stored again meanwhile, the copy set aside is redundant.
+ */
+async function restoreAside(dir: string, id: string): Promise<void> {
+  if (!ID_RE.test(id)) return;
+  const aside = path.join(dir, ASIDE_PREFIX + id);
+  const file = path.join(dir, id);
+  try {
+    await fsp.link(aside, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return;
+  }
+  await fsp.rm(aside, { force: true });
+}
+
+/** Removes temp files older than `olderThanMs` from a folder; a write in progress is younger and never touched. */
+async function removeStaleTempIn(dir: string, now: number, olderThanMs: number): Promise<{ files: number; bytes: number }> {
+  const out = { files: 0, bytes: 0 };
+  for (const f of await readdirSafe(dir)) {
+    if (f.startsWith(ASIDE_PREFIX)) {
+      await restoreAside(dir, f.slice(ASIDE_PREFIX.length));
+      continue;
+    }
+    if (!f.startsWith(TEMP_PREFIX)) continue;
+    const p = path.join(dir, f);
+    try {
+      const st = await fsp.lstat(p);
+      if (!st.isFile() || now - st.mtimeMs < olderThanMs) continue;
+      await fsp.rm(p, { force: true });
+      out.files++;
+      out.bytes += st.size;
+    } catch {
+      // Renamed or removed meanwhile: nothing to clean.
+    }
+  }
+  return out;
 }
 
 /**
@@ -46,11 +128,14 @@ export class FsBlobStore implements BlobStore {
   private readonly knownDirs = new Set<string>();
   private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    private readonly io: DurableFs = realFs,
+  ) {}
 
-  static async open(root: string): Promise<FsBlobStore> {
+  static async open(root: string, io?: DurableFs): Promise<FsBlobStore> {
     await fsp.mkdir(root, { recursive: true, mode: 0o700 });
-    return new FsBlobStore(root);
+    return new FsBlobStore(root, io);
   }
 
   onIntegrity(fn: (e: IntegrityEvent) => void): void {
@@ -82,11 +167,13 @@ export class FsBlobStore implements BlobStore {
     const file = this.pathOf(id);
     // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
     if (await this.has(id)) {
-      const existing = await this.check(id);
-      if (existing.ok) return { id, size: data.length };
+      const existing = await this.check(id).catch(() => null);
+      // Stored again: the blob counts as freshly written, so garbage collection keeps it until
+      // the caller's row references it. Gone meanwhile (collected): it is written anew below.
+      if (existing?.ok && (await touch(file))) return { id, size: data.length };
     }
     await this.ensureDir(path.dirname(file));
-    await writeFileDurable(file, encodeBlob(data), 0o600);
+    await writeFileDurable(file, encodeBlob(data), 0o600, this.io);
     return { id, size: data.length };
   }
 
@@ -107,7 +194,7 @@ export class FsBlobStore implements BlobStore {
     return settleBlob(
       id,
       r,
-      (c) => writeFileDurable(this.pathOf(id), c, 0o600),
+      (c) => writeFileDurable(this.pathOf(id), c, 0o600, this.io),
       (e) => this.report(e),
     );
   }
@@ -155,7 +242,7 @@ export class FsBlobStore implements BlobStore {
       throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
     }
     await this.ensureDir(path.dirname(file));
-    await writeFileDurable(file, container, 0o600);
+    await writeFileDurable(file, container, 0o600, this.io);
   }
 
   async delete(id: string): Promise<void> {
@@ -172,8 +259,74 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Per blob: skipped if written at or after `writtenBefore`; else renamed
+   * aside (so a concurrent put() no longer finds it and writes it anew), then
+   * checked again: still unused and not touched by a put() that found it just
+   * before, it is deleted, otherwise put back. A crash in between leaves the
+   * blob aside, and the next start, scrub or gc puts it back.
+   */
+  async collectGarbage(
+    ids: readonly string[],
+    writtenBefore: number,
+    isUnused: (id: string) => Promise<boolean>,
+    dryRun = false,
+  ): Promise<{ deleted: string[]; bytes: number }> {
+    const out = { deleted: [] as string[], bytes: 0 };
+    for (const id of ids) {
+      const file = this.pathOf(id);
+      const st = await fsp.stat(file).catch(() => null);
+      if (!st || st.mtimeMs >= writtenBefore) continue;
+      if (dryRun) {
+        if (await isUnused(id)) {
+          out.deleted.push(id);
+          out.bytes += st.size;
+        }
+        continue;
+      }
+      const aside = path.join(path.dirname(file), ASIDE_PREFIX + id);
+      try {
+        await fsp.rename(file, aside);
+      } catch {
+        continue; // gone meanwhile (another collector)
+      }
+      let keep = true;
+      try {
+        const again = await fsp.stat(aside);
+        keep = again.mtimeMs >= writtenBefore || !(await isUnused(id));
+        if (!keep) {
+          await fsp.rm(aside);
+          out.deleted.push(id);
+          out.bytes += again.size;
+        }
+      } finally {
+        if (keep) await restoreAside(path.dirname(file), id);
+      }
+    }
+    // No folder fsync: a deletion that a crash undoes leaves an unreferenced blob, which the next run collects.
+    return out;
+  }
+
+  async removeStaleTemp(now: number, olderThanMs = TEMP_STALE_MS): Promise<{ files: number; bytes: number }> {
+    const total = { files: 0, bytes: 0 };
+    const add = (r: { files: number; bytes: number }) => {
+      total.files += r.files;
+      total.bytes += r.bytes;
+    };
+    add(await removeStaleTempIn(this.root, now, olderThanMs));
+    for (const a of await readdirSafe(this.root)) {
+      if (!FANOUT_RE.test(a)) continue;
+      for (const b of await readdirSafe(path.join(this.root, a))) {
+        if (FANOUT_RE.test(b)) add(await removeStaleTempIn(path.join(this.root, a, b), now, olderThanMs));
+      }
+    }
+    return total;
+  }
+
   async close(): Promise<void> {}
 }
+
+const FANOUT_RE = /^[0-9a-f]{2}$/;
 
 async function readdirSafe(dir: string): Promise<string[]> {
   try {

@@ -14,6 +14,12 @@ function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
+/** PostgreSQL's disk_full (53100) becomes STORAGE_FULL, the error itself its cause, as the file store does with ENOSPC. */
+function diskFull(e: unknown): never {
+  if ((e as { code?: string }).code === '53100') throw new PosternError('STORAGE_FULL', 'the database server is out of disk space', { cause: e });
+  throw e;
+}
+
 function checkId(id: string): void {
   if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
 }
@@ -47,8 +53,15 @@ export class PgBlobStore implements BlobStore {
     const id = createHash('sha256').update(data).digest('hex');
     const container = asBuffer(encodeBlob(data));
     // New bytes take one statement. Another node storing the same bytes at the same moment stores the same container.
-    const r = await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [id, container]);
-    if (r.rowCount === 1) return { id, size: data.length };
+    // Stored again, an existing blob counts as freshly written (written_at), so garbage collection
+    // keeps it until the caller's row references it; the row lock orders this against a collector's DELETE.
+    const r = await this.pool
+      .query<{ inserted: boolean }>(
+        'INSERT INTO blobs (id, container, written_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at RETURNING (xmax = 0) AS inserted',
+        [id, container, Date.now()],
+      )
+      .catch(diskFull);
+    if (r.rows[0]?.inserted) return { id, size: data.length };
     // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
     const existing = await this.check(id).catch(() => null);
     if (!existing?.ok) {
@@ -136,6 +149,41 @@ export class PgBlobStore implements BlobStore {
       if (r.rows.length < LIST_PAGE) return;
       after = r.rows[r.rows.length - 1]!.id;
     }
+  }
+
+  /**
+   * One DELETE per page of ids: a blob goes only if it was written before
+   * `writtenBefore` and no message or queue entry references it, checked in
+   * the same statement. A put() of the same bytes updates written_at under
+   * the row lock, so the DELETE either sees it fresh and keeps it, or runs
+   * first, and the put() then inserts the blob anew. `isUnused` is not needed.
+   */
+  async collectGarbage(
+    ids: readonly string[],
+    writtenBefore: number,
+    _isUnused: (id: string) => Promise<boolean>,
+    dryRun = false,
+  ): Promise<{ deleted: string[]; bytes: number }> {
+    const out = { deleted: [] as string[], bytes: 0 };
+    const where = `id = ANY($1::text[]) AND written_at < $2
+      AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = b.id) AND NOT EXISTS (SELECT 1 FROM queue_messages q WHERE q.blob_id = b.id)`;
+    for (let i = 0; i < ids.length; i += LIST_PAGE) {
+      const page = ids.slice(i, i + LIST_PAGE);
+      const r = await this.pool.query<{ id: string; n: number }>(
+        dryRun ? `SELECT id, octet_length(container) AS n FROM blobs b WHERE ${where}` : `DELETE FROM blobs b WHERE ${where} RETURNING id, octet_length(container) AS n`,
+        [page, writtenBefore],
+      );
+      for (const row of r.rows) {
+        out.deleted.push(row.id);
+        out.bytes += row.n;
+      }
+    }
+    return out;
+  }
+
+  /** Rows are written whole in one statement: a failed write leaves nothing behind. */
+  async removeStaleTemp(): Promise<{ files: number; bytes: number }> {
+    return { files: 0, bytes: 0 };
   }
 
   async close(): Promise<void> {

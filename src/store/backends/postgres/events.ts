@@ -23,6 +23,17 @@ export class PgEvents implements EventRepo {
     return r.rows.map((e) => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> }));
   }
 
+  async prune(before: number, limit: number, dryRun = false): Promise<number> {
+    // A newer event of the same kind exists: found at once through events_kind (kind, id).
+    const superseded = 'EXISTS (SELECT 1 FROM events n WHERE n.kind = e.kind AND n.id > e.id)';
+    if (dryRun) return (await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM events e WHERE e.at < $1 AND ${superseded}`, [before])).rows[0]!.n;
+    const r = await this.pool.query(`DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.at < $1 AND ${superseded} ORDER BY e.id LIMIT $2)`, [
+      before,
+      limit,
+    ]);
+    return r.rowCount ?? 0;
+  }
+
   async count(kind: EventKind): Promise<number> {
     return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = $1', [kind])).rows[0]!.n;
   }

@@ -42,10 +42,11 @@ export async function putHeaderCache(pool: Pool, entries: readonly HeaderCacheEn
   });
 }
 
-/** Deletes the entries of blobs that no mailbox message references; returns how many. */
-export async function pruneHeaderCache(pool: Pool): Promise<number> {
+/** Deletes the entries of blobs that no mailbox message references; returns how many (`dryRun`: counts them). */
+export async function pruneHeaderCache(pool: Pool, dryRun = false): Promise<number> {
+  const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
+  if (dryRun) return (await pool.query<{ n: number }>(`SELECT count(*) AS n FROM header_cache t WHERE ${unused}`)).rows[0]!.n;
   return tx(pool, async (c) => {
-    const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
     const r = await c.query(`DELETE FROM header_cache t WHERE ${unused}`);
     await c.query(`DELETE FROM header_cache_detail t WHERE ${unused}`);
     return r.rowCount ?? 0;

@@ -16,7 +16,7 @@ import type {
 import { PosternError } from '../../../core/errors.js';
 import { isUniqueViolation, tx, type Client, type Pool, type Queryable } from './db.js';
 import { getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
-import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends in one statement, inside the caller's transaction or on its own.
@@ -28,6 +28,12 @@ import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type Messag
  */
 export async function appendInTx(q: Queryable, folderId: number, list: NewMailMessage[]): Promise<MailMessage[]> {
   if (list.length === 0) return [];
+  const withKeywords = list.filter((m) => m.flags?.some((x) => !x.startsWith('\\')));
+  if (withKeywords.length > 0) {
+    for (const m of withKeywords) checkMessageKeywords(m.flags!);
+    // The folder row stays locked until COMMIT: the keyword list and the messages change together.
+    await admitKeywordsInTx(q, folderId, withKeywords.map((m) => m.flags!));
+  }
   const r = await q.query<{ id: number; uid: number; modseq: number }>(
     `WITH f AS (
        UPDATE folders SET uid_next = uid_next + $2, highest_modseq = highest_modseq + $2 WHERE id = $1
@@ -50,6 +56,46 @@ export async function appendInTx(q: Queryable, folderId: number, list: NewMailMe
     flags: m.flags ?? [],
     modseq: rows[i]!.modseq,
   }));
+}
+
+/**
+ * Makes room for the keywords in `wanted` in the folder's keyword list, inside
+ * the caller's transaction (the folder row is locked FOR UPDATE); throws LIMIT.
+ */
+async function admitKeywordsInTx(q: Queryable, folderId: number, wanted: readonly (readonly string[])[]): Promise<void> {
+  const f = await q.query<{ keywords: string | null; keywords_exact: boolean }>('SELECT keywords, keywords_exact FROM folders WHERE id = $1 FOR UPDATE', [
+    folderId,
+  ]);
+  if (!f.rows[0]) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+  const stored = f.rows[0].keywords;
+  let a = admitKeywords(stored, f.rows[0].keywords_exact, wanted, null);
+  if (a.kind === 'rescan') {
+    const used = await q.query<{ flags: string }>('SELECT DISTINCT flags FROM messages WHERE folder_id = $1', [folderId]);
+    a = admitKeywords(
+      stored,
+      false,
+      wanted,
+      used.rows.map((r) => r.flags),
+    );
+  }
+  if (a.kind === 'ok' && a.write) await q.query('UPDATE folders SET keywords = $2, keywords_exact = $3 WHERE id = $1', [folderId, a.write.keywords, a.write.exact]);
+}
+
+/**
+ * Before a change that adds keywords: refuses at once when the folder's exact
+ * keyword list is full, and rebuilds a full list that may be stale in a
+ * transaction of its own, so that even a refused change leaves it exact and
+ * the next refusal costs no scan of the folder.
+ */
+async function preflightKeywords(pool: Pool, folderId: number, flags: readonly string[] | undefined): Promise<void> {
+  if (!hasKeywords(flags)) return;
+  const f = await pool.query<{ keywords: string | null; keywords_exact: boolean }>('SELECT keywords, keywords_exact FROM folders WHERE id = $1', [folderId]);
+  if (!f.rows[0] || admitKeywords(f.rows[0].keywords, f.rows[0].keywords_exact, [flags!], null).kind === 'ok') return;
+  await tx(pool, async (c) => {
+    await c.query('SELECT 1 FROM folders WHERE id = $1 FOR UPDATE', [folderId]);
+    const used = await c.query<{ flags: string }>('SELECT DISTINCT flags FROM messages WHERE folder_id = $1', [folderId]);
+    await c.query('UPDATE folders SET keywords = $2, keywords_exact = true WHERE id = $1', [folderId, keywordsFromFlags(used.rows.map((r) => r.flags))]);
+  });
 }
 
 /** Locks folder rows (ascending id, so two movers in opposite directions cannot deadlock); returns those that exist. */
@@ -95,7 +141,11 @@ async function expungeInTx(c: Client, folderId: number, uids: number[]): Promise
   if ((await lockFolders(c, [folderId])).size === 0) return [];
   const rows = await selectByUids(c, folderId, uids);
   if (rows.length === 0) return [];
-  const f = await c.query<{ m: number }>('UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = $1 RETURNING highest_modseq AS m', [folderId]);
+  // A keyword may leave the folder with its messages: the keyword list may now hold unused ones.
+  const f = await c.query<{ m: number }>(
+    'UPDATE folders SET highest_modseq = highest_modseq + 1, keywords_exact = false WHERE id = $1 RETURNING highest_modseq AS m',
+    [folderId],
+  );
   const modseq = f.rows[0]!.m;
   await c.query('DELETE FROM messages WHERE id = ANY($1::bigint[])', [rows.map((m) => m.id)]);
   await c.query(
@@ -139,7 +189,12 @@ export class PgMailboxes implements MailboxRepo {
   }
 
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
-    // One statement is one transaction: no BEGIN/COMMIT round trips around it.
+    // One statement is one transaction: no BEGIN/COMMIT round trips around it. With keywords,
+    // the folder's keyword list is checked and updated first, under the folder lock.
+    if (hasKeywords(m.flags)) {
+      await preflightKeywords(this.pool, folderId, m.flags);
+      return tx(this.pool, async (c) => (await appendInTx(c, folderId, [m]))[0]!);
+    }
     return (await appendInTx(this.pool, folderId, [m]))[0]!;
   }
 
@@ -198,13 +253,18 @@ export class PgMailboxes implements MailboxRepo {
   }
 
   async storeFlags(folderId: number, change: FlagChange): Promise<FlagChangeResult> {
+    if (change.op !== 'remove') await preflightKeywords(this.pool, folderId, change.flags);
     return tx(this.pool, async (c): Promise<FlagChangeResult> => {
       const changed: MailMessage[] = [];
       const conflicts: number[] = [];
       // The folder lock first: the messages read next are then the latest, and stay so until COMMIT.
       if ((await lockFolders(c, [folderId])).size === 0) return { changed, conflicts };
       const next: { m: MailMessage; flags: string[] }[] = [];
-      for (const m of await selectByUids(c, folderId, change.uids)) {
+      const messages = await selectByUids(c, folderId, change.uids);
+      if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
+        await admitKeywordsInTx(c, folderId, [change.flags]);
+      }
+      for (const m of messages) {
         if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
           conflicts.push(m.uid);
           continue;
@@ -213,9 +273,10 @@ export class PgMailboxes implements MailboxRepo {
         if (!sameFlags(flags, m.flags)) next.push({ m, flags });
       }
       if (next.length === 0) return { changed, conflicts };
+      // Removing or replacing flags may take a keyword out of the folder: its keyword list may then hold unused ones.
       const f = await c.query<{ base: number }>(
-        'UPDATE folders SET highest_modseq = highest_modseq + $2 WHERE id = $1 RETURNING highest_modseq - $2 AS base',
-        [folderId, next.length],
+        'UPDATE folders SET highest_modseq = highest_modseq + $2, keywords_exact = keywords_exact AND $3 WHERE id = $1 RETURNING highest_modseq - $2 AS base',
+        [folderId, next.length, change.op === 'add'],
       );
       const base = f.rows[0]!.base;
       next.forEach(({ m, flags }, i) => changed.push({ ...m, flags, modseq: base + 1 + i }));
@@ -323,8 +384,8 @@ export class PgMailboxes implements MailboxRepo {
     await putHeaderCache(this.pool, entries);
   }
 
-  async pruneHeaderCache(): Promise<number> {
-    return pruneHeaderCache(this.pool);
+  async pruneHeaderCache(dryRun = false): Promise<number> {
+    return pruneHeaderCache(this.pool, dryRun);
   }
 }
 

@@ -128,4 +128,14 @@ export const MIGRATIONS: readonly string[] = [
     detail bytea NOT NULL
   );
   `,
+  // Each folder's keywords (rows.ts admitKeywords): NULL until first needed, then kept with every flag change;
+  // keywords_exact while no keyword may have been removed since they were read from the messages.
+  `
+  ALTER TABLE folders ADD COLUMN keywords text;
+  ALTER TABLE folders ADD COLUMN keywords_exact boolean NOT NULL DEFAULT false;
+  `,
+  // When a blob was last written or stored again (ms): garbage collection keeps younger ones.
+  `
+  ALTER TABLE blobs ADD COLUMN written_at bigint NOT NULL DEFAULT 0;
+  `,
 ];

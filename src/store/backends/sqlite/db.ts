@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './schema.js';
+import { damagedMetadata, isDamage } from './damage.js';
 
 export type Db = Database.Database;
 
@@ -10,13 +11,20 @@ export type Db = Database.Database;
  * server runs) waits instead of failing.
  */
 export function openDb(file: string): Db {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return db;
+  let db: Db | null = null;
+  try {
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (e) {
+    if (db?.open) db.close();
+    // A damaged header or schema page: say so and what to do, instead of a bare SqliteError.
+    throw isDamage(e) ? damagedMetadata(file, e) : e;
+  }
 }
 
 function migrate(db: Db): void {

@@ -17,6 +17,15 @@ export class SqliteEvents implements EventRepo {
     return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown> }));
   }
 
+  async prune(before: number, limit: number, dryRun = false): Promise<number> {
+    // A newer event of the same kind exists: found at once through events_kind (kind, at).
+    const superseded = 'EXISTS (SELECT 1 FROM events n WHERE n.kind = e.kind AND n.at >= e.at AND n.id > e.id)';
+    if (dryRun) return (this.db.prepare(`SELECT COUNT(*) AS n FROM events e WHERE e.at < ? AND ${superseded}`).get(before) as { n: number }).n;
+    return this.db
+      .prepare(`DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.at < ? AND ${superseded} ORDER BY e.id LIMIT ?)`)
+      .run(before, limit).changes;
+  }
+
   async count(kind: EventKind): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
   }

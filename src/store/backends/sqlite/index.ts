@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import type { DamagedBlob, DamagedMessage, IntegrityRepo, MetadataCheckMode, MetaStore } from '../../types.js';
 import { openDb, type Db } from './db.js';
 import { MIGRATIONS } from './schema.js';
+import { reportingDamage } from './damage.js';
+import { checkDb, checkDbOffThread } from './check.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteEvents } from './events.js';
 import { SqliteMailboxes } from './mailboxes.js';
@@ -15,11 +17,12 @@ export class SqliteMetaStore implements MetaStore {
   readonly integrity: SqliteIntegrity;
 
   constructor(readonly db: Db) {
-    this.directory = new SqliteDirectory(db);
-    this.queue = new SqliteQueue(db);
-    this.mailboxes = new SqliteMailboxes(db);
-    this.events = new SqliteEvents(db);
-    this.integrity = new SqliteIntegrity(db);
+    // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
+    this.directory = reportingDamage(new SqliteDirectory(db), db.name);
+    this.queue = reportingDamage(new SqliteQueue(db), db.name);
+    this.mailboxes = reportingDamage(new SqliteMailboxes(db), db.name);
+    this.events = reportingDamage(new SqliteEvents(db), db.name);
+    this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {
@@ -31,27 +34,11 @@ export class SqliteMetaStore implements MetaStore {
   }
 }
 
-/** At most this many findings are kept from one check: a badly damaged file can yield millions. */
-const MAX_FINDINGS = 100;
-
-/** Runs quick_check or integrity_check; a database too damaged to check is itself the finding. */
-function checkDb(db: Db, mode: MetadataCheckMode): string[] {
-  try {
-    const pragma = mode === 'full' ? 'integrity_check' : 'quick_check';
-    const rows = db.pragma(`${pragma}(${MAX_FINDINGS})`, { simple: false }) as Record<string, string>[];
-    const lines = rows.flatMap((r) => String(Object.values(r)[0] ?? '').split('\n')).filter((l) => l !== '');
-    if (lines.length === 1 && lines[0] === 'ok') return [];
-    return lines.filter((l) => !l.startsWith('*** in database')).slice(0, MAX_FINDINGS);
-  } catch (e) {
-    return [`the database cannot be checked: ${(e as Error).message}`];
-  }
-}
-
 export class SqliteIntegrity implements IntegrityRepo {
   constructor(private readonly db: Db) {}
 
   async checkMetadata(mode: MetadataCheckMode): Promise<string[]> {
-    return checkDb(this.db, mode);
+    return checkDbOffThread(this.db, mode);
   }
 
   async backupTo(file: string): Promise<void> {

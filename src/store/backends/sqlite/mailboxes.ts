@@ -15,7 +15,7 @@ import type {
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import type { Db } from './db.js';
-import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends inside the caller's transaction: takes the folder's next UID and
@@ -23,10 +23,14 @@ import { applyFlags, sameFlags, toFolder, toMessage, type FolderRow, type Messag
  * concurrent writers (SQLite serialises writers).
  */
 export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMessage {
-  const f = db.prepare('SELECT uid_next, highest_modseq FROM folders WHERE id = ?').get(folderId) as
-    | { uid_next: number; highest_modseq: number }
+  const f = db.prepare('SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+    | { uid_next: number; highest_modseq: number; keywords: string | null; keywords_exact: number }
     | undefined;
   if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+  if (m.flags?.some((x) => !x.startsWith('\\'))) {
+    checkMessageKeywords(m.flags);
+    admitKeywordsInTx(db, folderId, f, [m.flags]);
+  }
   const uid = f.uid_next;
   const modseq = f.highest_modseq + 1;
   db.prepare('UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
@@ -43,6 +47,21 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
     flags: m.flags ?? [],
     modseq,
   };
+}
+
+/** Makes room for the keywords in `wanted` in the folder's keyword list, inside the caller's transaction; throws LIMIT. */
+function admitKeywordsInTx(db: Db, folderId: number, f: { keywords: string | null; keywords_exact: number }, wanted: readonly (readonly string[])[]): void {
+  let a = admitKeywords(f.keywords, f.keywords_exact === 1, wanted, null);
+  if (a.kind === 'rescan') {
+    const used = db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+    a = admitKeywords(f.keywords, false, wanted, used);
+  }
+  if (a.kind === 'ok' && a.write) db.prepare('UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
+}
+
+/** A keyword may have left the folder: its list may now hold unused ones. */
+function keywordsMayBeStale(db: Db, folderId: number): void {
+  db.prepare('UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
 }
 
 export class SqliteMailboxes implements MailboxRepo {
@@ -77,7 +96,28 @@ export class SqliteMailboxes implements MailboxRepo {
     return (this.db.prepare('SELECT * FROM folders WHERE account_id = ? ORDER BY name').all(accountId) as FolderRow[]).map(toFolder);
   }
 
+  /**
+   * Before a change that adds keywords: refuses at once when the folder's
+   * exact keyword list is full, and rebuilds a full list that may be stale in
+   * a transaction of its own, so that even a refused change leaves it exact
+   * and the next refusal costs no scan of the folder.
+   */
+  private preflightKeywords(folderId: number, flags: readonly string[] | undefined): void {
+    if (!hasKeywords(flags)) return;
+    const f = this.db.prepare('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+      | { keywords: string | null; keywords_exact: number }
+      | undefined;
+    if (!f || admitKeywords(f.keywords, f.keywords_exact === 1, [flags!], null).kind === 'ok') return;
+    this.db
+      .transaction(() => {
+        const used = this.db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+        this.db.prepare('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
+      })
+      .immediate();
+  }
+
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
+    this.preflightKeywords(folderId, m.flags);
     return this.db.transaction(() => appendInTx(this.db, folderId, m)).immediate();
   }
 
@@ -143,12 +183,21 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async storeFlags(folderId: number, change: FlagChange): Promise<FlagChangeResult> {
+    if (change.op !== 'remove') this.preflightKeywords(folderId, change.flags);
     return this.db
       .transaction((): FlagChangeResult => {
         const changed: MailMessage[] = [];
         const conflicts: number[] = [];
         const upd = this.db.prepare('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
-        for (const m of this.getMessagesSync(folderId, change.uids)) {
+        const messages = this.getMessagesSync(folderId, change.uids);
+        if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
+          const f = this.db.prepare('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+            | { keywords: string | null; keywords_exact: number }
+            | undefined;
+          if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+          admitKeywordsInTx(this.db, folderId, f, [change.flags]);
+        }
+        for (const m of messages) {
           if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
             conflicts.push(m.uid);
             continue;
@@ -159,6 +208,7 @@ export class SqliteMailboxes implements MailboxRepo {
           upd.run(next.join(' '), modseq, m.id);
           changed.push({ ...m, flags: next, modseq });
         }
+        if (changed.length > 0 && change.op !== 'add') keywordsMayBeStale(this.db, folderId);
         return { changed, conflicts };
       })
       .immediate();
@@ -190,6 +240,7 @@ export class SqliteMailboxes implements MailboxRepo {
       del.run(m.id);
       rec.run(folderId, m.uid, modseq);
     }
+    keywordsMayBeStale(this.db, folderId);
     return rows.map((m) => m.uid);
   }
 
@@ -321,18 +372,27 @@ export class SqliteMailboxes implements MailboxRepo {
       .immediate();
   }
 
-  async pruneHeaderCache(): Promise<number> {
-    return this.db
-      .transaction(() => {
-        const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
-        const n = this.db.prepare(`DELETE FROM header_cache AS t WHERE ${unused}`).run().changes;
-        this.db.prepare(`DELETE FROM header_cache_detail AS t WHERE ${unused}`).run();
-        return n;
-      })
-      .immediate();
+  async pruneHeaderCache(dryRun = false): Promise<number> {
+    const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
+    if (dryRun) return (this.db.prepare(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
+    // A page per transaction, yielding between pages: after a large expunge, one statement would hold the event loop.
+    const search = this.db.prepare(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
+    const detail = this.db.prepare(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
+    let total = 0;
+    for (let i = 0; i < MAX_PRUNE_PAGES; i++) {
+      const [n, d] = this.db.transaction((): [number, number] => [search.run(PRUNE_PAGE).changes, detail.run(PRUNE_PAGE).changes]).immediate();
+      total += n;
+      if (n < PRUNE_PAGE && d < PRUNE_PAGE) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
   }
+
 }
 
 /** Blob ids per header cache query: bounds the result a single statement builds. */
 const HEADER_CACHE_CHUNK = 2000;
+/** Header cache entries pruned per transaction, and a bound on the pages of one call. */
+const PRUNE_PAGE = 1000;
+const MAX_PRUNE_PAGES = 1_000_000;
 

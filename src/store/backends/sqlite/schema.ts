@@ -127,4 +127,10 @@ export const MIGRATIONS: readonly string[] = [
     detail BLOB NOT NULL
   );
   `,
+  // Each folder's keywords (rows.ts admitKeywords): NULL until first needed, then kept with every flag change;
+  // keywords_exact while no keyword may have been removed since they were read from the messages.
+  `
+  ALTER TABLE folders ADD COLUMN keywords TEXT;
+  ALTER TABLE folders ADD COLUMN keywords_exact INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
