@@ -31,14 +31,13 @@ export const CATALOGUE = {
   BAD_HEADERS: { smtp: [550, '5.6.0'], severity: 'recoverable', text: 'Message header section is malformed' },
   STORE_UNAVAILABLE: { smtp: [451, '4.3.0'], severity: 'recoverable', text: 'Temporary local problem, please try again later' },
   // RFC 3463 4.3.1: the disk or a filesystem quota is full; the client keeps the message and retries.
-  STORE_FULL: { smtp: [452, '4.3.1'], severity: 'recoverable', text: 'Insufficient system storage' },
+  STORAGE_FULL: { smtp: [452, '4.3.1'], severity: 'recoverable', text: 'Insufficient system storage' },
   OVERLOADED: { smtp: [421, '4.3.2'], severity: 'recoverable', text: 'Server busy, try again later' },
   DISABLED_ACCOUNT: { smtp: [550, '5.2.1'], severity: 'recoverable', text: 'Mailbox disabled' },
   CONFIG_INVALID: { severity: 'config', text: 'Configuration is invalid' },
   INTEGRITY: { severity: 'recoverable', text: 'Stored data failed its integrity check' },
   NOT_FOUND: { severity: 'recoverable', text: 'Not found' },
   LIMIT: { severity: 'recoverable', text: 'Limit reached' },
-  STORAGE_FULL: { smtp: [452, '4.3.1'], severity: 'recoverable', text: 'Insufficient system storage' },
   INVARIANT: { severity: 'invariant', text: 'Internal invariant broken' },
 } as const satisfies Record<string, CatalogueEntry>;
 
@@ -73,7 +72,7 @@ const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100'])
 export function isStorageFull(e: unknown): boolean {
   let c: unknown = e;
   for (let depth = 0; depth < 16 && typeof c === 'object' && c !== null; depth++) {
-    if (isPosternError(c, 'STORE_FULL')) return true;
+    if (isPosternError(c, 'STORAGE_FULL')) return true;
     const code = (c as { code?: unknown }).code;
     if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
     c = (c as { cause?: unknown }).cause;

@@ -198,8 +198,8 @@ async function finish(
     });
   } catch (err) {
     const full = isStorageFull(err);
-    log.error({ err, verdict: full ? 'STORE_FULL' : 'STORE_UNAVAILABLE' }, 'message could not be queued');
-    return [smtpError(full ? 'STORE_FULL' : 'STORE_UNAVAILABLE')];
+    log.error({ err, verdict: full ? 'STORAGE_FULL' : 'STORE_UNAVAILABLE' }, 'message could not be queued');
+    return [smtpError(full ? 'STORAGE_FULL' : 'STORE_UNAVAILABLE')];
   }
   state.messages++;
   log.info(

@@ -109,7 +109,7 @@ describe('a full disk', () => {
     ['ENOSPC in the cause chain', () => new Error('blob write failed', { cause: new Error('flush failed', { cause: enospc() }) })],
     ['EDQUOT', () => Object.assign(new Error('EDQUOT: disk quota exceeded'), { code: 'EDQUOT' })],
     ['SQLITE_FULL', () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' })],
-    ['PosternError STORE_FULL', () => new PosternError('STORE_FULL', 'blob store')],
+    ['PosternError STORAGE_FULL', () => new PosternError('STORAGE_FULL', 'blob store')],
   ];
   for (const [name, make] of cases) {
     it(`answers 452 4.3.1 for ${name}, keeps nothing and keeps serving`, async () => {
@@ -122,7 +122,7 @@ describe('a full disk', () => {
       expect(r?.text).toBe('4.3.1 Insufficient system storage');
       expect((await c.cmd('QUIT'))?.code).toBe(221);
       expect((await h.pending()).length).toBe(before);
-      expect(h.logs.some((l) => l.msg === 'message could not be queued' && l.verdict === 'STORE_FULL')).toBe(true);
+      expect(h.logs.some((l) => l.msg === 'message could not be queued' && l.verdict === 'STORAGE_FULL')).toBe(true);
       await stillDelivers();
     });
   }
