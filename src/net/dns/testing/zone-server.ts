@@ -38,7 +38,22 @@ export class ZoneServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /**
+   * Binds UDP on a free port, then TCP on the same number. That number can be
+   * taken for TCP (another test's client socket), so a clash starts over.
+   */
   async start(): Promise<this> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.bindBoth();
+      } catch (err) {
+        await this.stop();
+        if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= 20) throw err;
+      }
+    }
+  }
+
+  private async bindBoth(): Promise<this> {
     const udp = createSocket('udp4');
     this.udp = udp;
     await new Promise<void>((resolve, reject) => {
