@@ -1,0 +1,34 @@
+// Types for overload.mjs (plain JavaScript so bench/overload.mjs can run it after a build).
+export interface OverloadOptions {
+  smtpSessions: number;
+  imapIdle: number;
+  perAddress?: number;
+  imapPerAddress?: number;
+  seconds: number;
+  dribbleMs: number;
+  legit: number;
+  limits: { smtpMax: number; smtpPerClient: number; imapMax: number; imapPerClient: number };
+  log?: (line: string) => void;
+}
+type Tally = { ok: number; firstTry: number; retries: number; latencies: number[]; fatal: string[] };
+export interface OverloadReport {
+  alive: boolean;
+  exit: { code: number | null; signal: string | null; stderr: string } | null;
+  memory: { beforeKiB: number; afterImapKiB: number; peakRssKiB: number; hwmKiB: number; endKiB: number };
+  imap: { open: number; closedEarly: number; errors: Record<string, number>; requested: number; openMs: number; stillOpenAtEnd: number } & Record<string, unknown>;
+  smtp: {
+    replies: Record<'2xx' | '3xx' | '4xx' | '5xx' | 'other', number>;
+    sessions: Record<string, number>;
+    connErrors: Record<string, number>;
+    accepted: number;
+    samples5xx: string[];
+    samples4xx: string[];
+    workers: number;
+  };
+  legit: { mx: Tally; sub: Tally; read: { found: number; attempts: number; error: string | null }; readDuringFlood: boolean; after: Tally };
+}
+export function runOverload(o: OverloadOptions): Promise<OverloadReport>;
+export function spread(ms: number[]): { median: number | null; max: number | null };
+export function memoryOf(pid: number): { rss: number; hwm: number };
+export function loopback(block: number, n: number): string;
+export function freePort(): Promise<number>;
