@@ -7,6 +7,8 @@ export interface OverloadOptions {
   seconds: number;
   dribbleMs: number;
   legit: number;
+  /** How long the legitimate reader waits for all its mail (default 120 s). */
+  readWaitMs?: number;
   limits: { smtpMax: number; smtpPerClient: number; imapMax: number; imapPerClient: number };
   log?: (line: string) => void;
 }
@@ -25,7 +27,15 @@ export interface OverloadReport {
     samples4xx: string[];
     workers: number;
   };
-  legit: { mx: Tally; sub: Tally; read: { found: number; attempts: number; error: string | null }; readDuringFlood: boolean; after: Tally };
+  /** Recipients still queued when the flood ended (-1: could not tell). */
+  backlogAtFloodEnd: number;
+  legit: {
+    mx: Tally;
+    sub: Tally;
+    /** imaplib's reads until every legitimate message acknowledged was in the INBOX (or readWaitMs ran out). */
+    read: { found: number; want: number; attempts: number; ms: number; completedDuringFlood: boolean; error: string | null };
+    after: Tally;
+  };
 }
 export function runOverload(o: OverloadOptions): Promise<OverloadReport>;
 export function spread(ms: number[]): { median: number | null; max: number | null };

@@ -278,9 +278,10 @@ print(json.dumps({'found': len(ids)}))
 `;
 
 /** Python's imaplib logs in from 127.0.0.1 and counts the legitimate messages; retried until it works or the deadline. */
-async function legitRead(port, caFile, deadline) {
+async function legitRead(port, caFile, deadline, want) {
   let last = '';
-  for (let attempt = 1; Date.now() < deadline && attempt <= 100; attempt++) {
+  let found = 0;
+  for (let attempt = 1; Date.now() < deadline && attempt <= 300; attempt++) {
     // Asynchronously: this process also runs every flood client.
     const r = await new Promise((resolve) => {
       const p = spawn('/usr/bin/python3', ['-c', IMAP_READ], {
@@ -298,13 +299,30 @@ async function legitRead(port, caFile, deadline) {
       });
     });
     try {
-      return { found: JSON.parse(r.stdout.trim().split('\n').pop()).found, attempts: attempt, error: null };
+      found = JSON.parse(r.stdout.trim().split('\n').pop()).found;
+      last = '';
     } catch {
       last = r.stderr.slice(-300);
-      await sleep(500);
     }
+    // Mail waits its turn in the queue behind the flood's: read again until all of it is there.
+    if (found >= want) return { found, attempts: attempt, error: null };
+    await sleep(1000);
   }
-  return { found: 0, attempts: -1, error: last };
+  return { found, attempts: -1, error: last || null };
+}
+
+/** A CLI command as a child process, without blocking this process (it runs every flood client). */
+function cliAsync(config, args) {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [MAIN, '-c', config, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    p.stdout.on('data', (d) => (out += d.toString()));
+    p.on('close', (status) => {
+      clearTimeout(t);
+      resolve({ status, out });
+    });
+  });
 }
 
 /**
@@ -372,12 +390,20 @@ export async function runOverload(o) {
         await legitSend(tMx, `mx-${n}`, mx, legitDeadline);
         await legitSend(tSub, `sub-${n}`, sub, legitDeadline);
       }
-      await sleep(1500); // local delivery
-      return legitRead(inst.ports.imap, inst.caFile, legitDeadline + 20_000);
+      const t = Date.now();
+      const r = await legitRead(inst.ports.imap, inst.caFile, t + (o.readWaitMs ?? 120_000), mx.ok + sub.ok);
+      return { ...r, ms: Date.now() - t, want: mx.ok + sub.ok, completedDuringFlood: Date.now() < floodEnd };
     })();
-    const read = await legit;
-    const duringFlood = Date.now() < floodEnd;
     await Promise.all(workers);
+    // How much mail the flood left waiting in the queue when it ended.
+    const q = await cliAsync(inst.config, ['queue', 'list', '--json']);
+    let backlog = -1;
+    try {
+      backlog = JSON.parse(q.out).length;
+    } catch {
+      // reported as -1
+    }
+    const read = await legit;
     if (sampler) clearInterval(sampler);
     sampler = null;
     const alive = server.proc.exitCode === null && server.proc.signalCode === null;
@@ -385,14 +411,15 @@ export async function runOverload(o) {
     // After the flood: is the server still serving a plain client promptly?
     const post = { ok: 0, firstTry: 0, retries: 0, latencies: [], fatal: [] };
     if (alive) await legitSend(tMx, 'after', post, Date.now() + 30_000);
-    const imapStillOpen = release.sockets.filter((s) => !s.destroyed).length;
+    const imapStillOpen = release.sockets.filter((x) => !x.destroyed).length;
     return {
       alive,
       exit: alive ? null : { code: server.proc.exitCode, signal: server.proc.signalCode, stderr: server.stderr().slice(-2000) },
       memory: { beforeKiB: mem.before.rss, afterImapKiB: afterImap.rss, peakRssKiB: Math.max(mem.peakRss, after.rss), hwmKiB: after.hwm, endKiB: after.rss },
       imap: { ...imap, requested: o.imapIdle, openMs: imapOpenMs, stillOpenAtEnd: imapStillOpen },
       smtp: { ...smtp, workers: o.smtpSessions },
-      legit: { mx, sub, read, readDuringFlood: duringFlood, after: post },
+      backlogAtFloodEnd: backlog,
+      legit: { mx, sub, read, after: post },
     };
   } finally {
     if (sampler) clearInterval(sampler);
