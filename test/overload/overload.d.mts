@@ -17,7 +17,20 @@ export interface OverloadReport {
   alive: boolean;
   exit: { code: number | null; signal: string | null; stderr: string } | null;
   memory: { beforeKiB: number; afterImapKiB: number; peakRssKiB: number; hwmKiB: number; endKiB: number };
-  imap: { open: number; closedEarly: number; errors: Record<string, number>; requested: number; openMs: number; stillOpenAtEnd: number } & Record<string, unknown>;
+  imap: {
+    open: number;
+    /** Greeted connections the server closed before the run let them go, and when the first went (ms after the first connect). */
+    closedEarly: number;
+    firstClosedAfterMs: number | null;
+    errors: Record<string, number>;
+    requested: number;
+    openMs: number;
+    stillOpenAtEnd: number;
+  } & Record<string, unknown>;
+  /** Time to the 220 greeting on the (unflooded) submission listener, probed every 500 ms during the flood. */
+  /** The same before the flood (idle IMAP connections already open). */
+  greetingQuiet: { median: number | null; max: number | null; p99: number | null; probes: number; failed: number };
+  greeting: { median: number | null; max: number | null; p99: number | null; probes: number; failed: number };
   smtp: {
     replies: Record<'2xx' | '3xx' | '4xx' | '5xx' | 'other', number>;
     sessions: Record<string, number>;
@@ -39,6 +52,7 @@ export interface OverloadReport {
 }
 export function runOverload(o: OverloadOptions): Promise<OverloadReport>;
 export function spread(ms: number[]): { median: number | null; max: number | null };
+export function percentile(ms: number[], q: number): number | null;
 export function memoryOf(pid: number): { rss: number; hwm: number };
 export function loopback(block: number, n: number): string;
 export function freePort(): Promise<number>;

@@ -231,11 +231,39 @@ function idleImap(port, localAddress, tally, release) {
       finish('error');
     });
     sock.on('close', () => {
-      if (greeted && !release.done) tally.closedEarly++;
+      if (greeted && !release.done) {
+        tally.closedEarly++;
+        tally.firstClosedAt ??= Date.now();
+      }
       finish('closed');
     });
     release.sockets.push(sock);
   });
+}
+
+/**
+ * How long the server takes to greet a new client on the submission port
+ * (its own listener, not the flooded one): a probe of its event loop as a
+ * user sees it. One probe every `everyMs` until `until`.
+ */
+async function greetingProbe(port, until, everyMs, out) {
+  for (let i = 0; i < 100_000 && Date.now() < until; i++) {
+    const t0 = Date.now();
+    const ms = await new Promise((resolve) => {
+      const sock = connect({ host: '127.0.0.1', port });
+      const guard = setTimeout(() => done(-1), 30_000);
+      function done(v) {
+        clearTimeout(guard);
+        sock.destroy();
+        resolve(v);
+      }
+      sock.on('data', (d) => done(d.toString('latin1').startsWith('220') ? Date.now() - t0 : -1));
+      sock.on('error', () => done(-1));
+    });
+    if (ms < 0) out.failed++;
+    else out.ms.push(ms);
+    await sleep(Math.max(0, everyMs - (Date.now() - t0)));
+  }
 }
 
 /** Sends one message, retrying on 4xx and connection errors (as an MTA would); returns attempts and latency. */
@@ -350,7 +378,7 @@ export async function runOverload(o) {
     }, 250);
 
     // Idle IMAP first: they sit there for the whole run.
-    const imap = { open: 0, closedEarly: 0, errors: {} };
+    const imap = { open: 0, closedEarly: 0, firstClosedAt: null, errors: {} };
     const imapPerAddress = o.imapPerAddress ?? 10;
     const t0 = Date.now();
     await limited(
@@ -360,6 +388,10 @@ export async function runOverload(o) {
     const imapOpenMs = Date.now() - t0;
     const afterImap = memoryOf(pid);
     log(`overload: ${imap.open}/${o.imapIdle} idle IMAP connections open in ${imapOpenMs} ms; postern RSS ${afterImap.rss >> 10} MiB`);
+
+    // The greeting time before any flood, to compare with.
+    const quiet = { ms: [], failed: 0 };
+    await greetingProbe(inst.ports.submission, Date.now() + 3000, 200, quiet);
 
     // The SMTP flood: workers run sessions back to back until the deadline.
     const smtp = { replies: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, sessions: {}, connErrors: {}, accepted: 0, samples5xx: [], samples4xx: [] };
@@ -373,6 +405,9 @@ export async function runOverload(o) {
         if (outcome !== 'done') await sleep(200 + (i % 7) * 50); // a refused client waits before it tries again
       }
     });
+
+    const probe = { ms: [], failed: 0 };
+    const probing = greetingProbe(inst.ports.submission, floodEnd, 500, probe);
 
     // Meanwhile, legitimate clients on 127.0.0.1.
     await sleep(3000);
@@ -394,7 +429,7 @@ export async function runOverload(o) {
       const r = await legitRead(inst.ports.imap, inst.caFile, t + (o.readWaitMs ?? 120_000), mx.ok + sub.ok);
       return { ...r, ms: Date.now() - t, want: mx.ok + sub.ok, completedDuringFlood: Date.now() < floodEnd };
     })();
-    await Promise.all(workers);
+    await Promise.all([...workers, probing]);
     // How much mail the flood left waiting in the queue when it ended.
     const q = await cliAsync(inst.config, ['queue', 'list', '--json']);
     let backlog = -1;
@@ -416,7 +451,15 @@ export async function runOverload(o) {
       alive,
       exit: alive ? null : { code: server.proc.exitCode, signal: server.proc.signalCode, stderr: server.stderr().slice(-2000) },
       memory: { beforeKiB: mem.before.rss, afterImapKiB: afterImap.rss, peakRssKiB: Math.max(mem.peakRss, after.rss), hwmKiB: after.hwm, endKiB: after.rss },
-      imap: { ...imap, requested: o.imapIdle, openMs: imapOpenMs, stillOpenAtEnd: imapStillOpen },
+      imap: {
+        ...imap,
+        requested: o.imapIdle,
+        openMs: imapOpenMs,
+        stillOpenAtEnd: imapStillOpen,
+        firstClosedAfterMs: imap.firstClosedAt ? imap.firstClosedAt - t0 : null,
+      },
+      greetingQuiet: { ...spread(quiet.ms), p99: percentile(quiet.ms, 0.99), probes: quiet.ms.length, failed: quiet.failed },
+      greeting: { ...spread(probe.ms), p99: percentile(probe.ms, 0.99), probes: probe.ms.length, failed: probe.failed },
       smtp: { ...smtp, workers: o.smtpSessions },
       backlogAtFloodEnd: backlog,
       legit: { mx, sub, read, after: post },
@@ -431,6 +474,12 @@ export async function runOverload(o) {
     }
     rmSync(inst.dir, { recursive: true, force: true });
   }
+}
+
+export function percentile(ms, q) {
+  if (ms.length === 0) return null;
+  const s = [...ms].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
 /** Median and max of a list of milliseconds. */

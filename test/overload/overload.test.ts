@@ -30,6 +30,7 @@ describe('overload', () => {
         `  SMTP replies ${JSON.stringify(r.smtp.replies)}; sessions ${JSON.stringify(r.smtp.sessions)}; connection errors ${JSON.stringify(r.smtp.connErrors)}; messages accepted ${r.smtp.accepted}`,
         `  4xx seen: ${r.smtp.samples4xx.join(' | ')}`,
         `  IMAP idle: ${r.imap.open}/${r.imap.requested} greeted, closed early ${r.imap.closedEarly}, errors ${JSON.stringify(r.imap.errors)}`,
+        `  time to the 220 greeting on submission during the flood: ${JSON.stringify(r.greeting)} ms; before it ${JSON.stringify(r.greetingQuiet)} ms`,
         `  legit MX ${r.legit.mx.ok} (first try ${r.legit.mx.firstTry}, retries ${r.legit.mx.retries}, latency ${JSON.stringify(spread(r.legit.mx.latencies))} ms)`,
         `  legit submission ${r.legit.sub.ok} (first try ${r.legit.sub.firstTry}, retries ${r.legit.sub.retries}, latency ${JSON.stringify(spread(r.legit.sub.latencies))} ms)`,
         `  legit IMAP read: found ${r.legit.read.found}/${r.legit.read.want} after ${r.legit.read.attempts} attempt(s), ${r.legit.read.ms} ms, before the flood ended ${r.legit.read.completedDuringFlood}; queue backlog at flood end ${r.backlogAtFloodEnd}`,
