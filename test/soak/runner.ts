@@ -80,6 +80,7 @@ export interface SoakReport {
   flippedStillStored: number;
   flippedWithoutEvent: string[];
   scrub: { status: number | null; out: string };
+  integrityStatus: IntegrityStatus | null;
   leftoverTempFiles: number;
   dnsQueries: number;
 }
@@ -224,11 +225,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     for (const r of readers) await r.stop();
     // An administrator's scrub finds and repairs the flips no reader came across.
     const scrubRun = await cliAsync(inst, ['scrub']);
+    const status = await cliAsync(inst, ['scrub', '--status', '--json']);
     await sup.stop('SIGTERM');
 
     const report = await verify(inst, o, {
       ledger, diskFull, faults, crashes: sup.crashes, starts: sup.starts, sink, readers, flipped, pendingAtEnd,
       scrub: { status: scrubRun.status, out: (scrubRun.stdout + scrubRun.stderr).trim() },
+      integrityStatus: parseStatus(status.stdout),
       dnsQueries: dns.queries,
     });
     return report;
@@ -248,7 +251,25 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   }
 }
 
+/** `postern scrub --status --json`, the administrator's view of the integrity events. */
+export interface IntegrityStatus {
+  corrected: number;
+  uncorrectable: number;
+  missing: number;
+  damagedBlobs: number;
+  damagedMessages: number;
+}
+
+function parseStatus(out: string): IntegrityStatus | null {
+  try {
+    return JSON.parse(out) as IntegrityStatus;
+  } catch {
+    return null;
+  }
+}
+
 interface Observed {
+  integrityStatus: IntegrityStatus | null;
   diskFull: Record<ReplyClass, number>;
   ledger: ReturnType<typeof newLedger>;
   faults: FaultRecord[];
@@ -286,6 +307,7 @@ async function verify(inst: SoakInstallation, o: SoakOptions, x: Observed): Prom
     events: {},
     flippedBlobs: x.flipped.size, flippedStillStored: 0, flippedWithoutEvent: [],
     scrub: x.scrub,
+    integrityStatus: x.integrityStatus,
     leftoverTempFiles: leftoverTempFiles(inst.dataDir),
     dnsQueries: x.dnsQueries,
   };
@@ -402,6 +424,7 @@ export function formatReport(r: SoakReport): string {
     `  queue at the end ${r.pendingAtEnd}; blob temp files left ${r.leftoverTempFiles}`,
     `  bits flipped in ${r.flippedBlobs} blobs (${r.flippedStillStored} still stored), without an integrity.corrected event: ${r.flippedWithoutEvent.length}`,
     `  events: ${events}`,
+    `  postern scrub --status --json: ${JSON.stringify(r.integrityStatus)}`,
     `  fault -> event: ${recorded}`,
     ...r.crashes.map((c) => `  CRASH at ${new Date(c.at).toISOString()} code ${c.code} signal ${c.signal}: ${c.stderr.slice(-800)}`),
     ...r.readerErrors.slice(0, 8).map((e) => `  reader error (expected around kills): ${e}`),

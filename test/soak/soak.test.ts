@@ -61,6 +61,9 @@ describe(`soak (seed ${seed}, ${long ? `${minutes} min` : 'short'})`, () => {
       expect(r.reads.imap.reads).toBeGreaterThan(0);
       expect(r.reads.pop3.reads).toBeGreaterThan(0);
       expect(r.scrub.status, r.scrub.out).toBe(0);
+      // The administrator's view agrees: every flip corrected, nothing damaged left.
+      expect(r.integrityStatus).toMatchObject({ uncorrectable: 0, missing: 0, damagedBlobs: 0, damagedMessages: 0 });
+      expect(r.integrityStatus!.corrected).toBeGreaterThanOrEqual(r.flippedStillStored);
       // Every fault that postern records today must have left its event.
       expect(r.flippedWithoutEvent, 'flipped blobs without an integrity.corrected event').toEqual([]);
       for (const [k, kind] of Object.entries(FAULT_EVENTS)) {
