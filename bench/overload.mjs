@@ -52,7 +52,7 @@ const r = await runOverload({
 const mib = (k) => `${(k / 1024).toFixed(0)} MiB`;
 console.log(`postern alive at the end: ${r.alive}${r.exit ? ` (exit ${r.exit.code} ${r.exit.signal}): ${r.exit.stderr}` : ''}`);
 console.log(`postern memory: before ${mib(r.memory.beforeKiB)}, with idle IMAP ${mib(r.memory.afterImapKiB)}, peak RSS ${mib(r.memory.peakRssKiB)}, VmHWM ${mib(r.memory.hwmKiB)}, at the end ${mib(r.memory.endKiB)}`);
-console.log(`idle IMAP: ${r.imap.open}/${r.imap.requested} greeted in ${r.imap.openMs} ms, closed by the server before the end ${r.imap.closedEarly} (the first ${r.imap.firstClosedAfterMs ?? '-'} ms after the first connect), errors ${JSON.stringify(r.imap.errors)}, other ${JSON.stringify({ bye: r.imap.bye ?? 0, noGreeting: r.imap['no-greeting'] ?? 0 })}`);
+console.log(`idle IMAP: ${r.imap.open}/${r.imap.requested} greeted in ${r.imap.openMs} ms, closed by the server before the end ${r.imap.closedEarly} (the first ${r.imap.firstClosedAfterMs ?? '-'} ms after the first connect), errors ${JSON.stringify(r.imap.errors)}, refused with BYE ${r.imap.bye ?? 0}, dropped without a greeting ${r.imap.closed ?? 0}, no greeting in 30 s ${r.imap['no-greeting'] ?? 0}`);
 console.log(`SMTP replies: ${JSON.stringify(r.smtp.replies)}`);
 console.log(`time to the 220 greeting on submission during the flood: median ${r.greeting.median} ms, p99 ${r.greeting.p99} ms, max ${r.greeting.max} ms over ${r.greeting.probes} probes, ${r.greeting.failed} failed (before the flood: median ${r.greetingQuiet.median} ms, p99 ${r.greetingQuiet.p99} ms)`);
 console.log(`SMTP sessions: ${JSON.stringify(r.smtp.sessions)}; connection errors ${JSON.stringify(r.smtp.connErrors)}; messages accepted ${r.smtp.accepted}`);
