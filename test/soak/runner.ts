@@ -7,6 +7,7 @@
  * message against the store and returns the figures.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { MAIN, cli } from '../process/postern-process.js';
 import { openStore } from '../../src/store/index.js';
@@ -81,6 +82,8 @@ export interface SoakReport {
   flippedWithoutEvent: string[];
   scrub: { status: number | null; out: string };
   integrityStatus: IntegrityStatus | null;
+  /** postern's RSS sampled every second while mail flowed: the peak, and the last sample before the final restart. */
+  memory: { peakRssKiB: number; lastRssKiB: number; samples: number };
   leftoverTempFiles: number;
   dnsQueries: number;
 }
@@ -117,6 +120,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   let inst: SoakInstallation | null = null;
   let sup: Supervisor | null = null;
   const readers: Reader[] = [];
+  let sampler: NodeJS.Timeout | null = null;
   const ballast = () => path.join(inst!.dataDir, 'ballast');
   try {
     inst = await makeSoakInstallation({ domain: DOMAIN, resolver: dns.address, sinkPort: sink.port, tmpfsBytes: o.tmpfsBytes });
@@ -132,6 +136,20 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     readers.push(startReader('imap', { port: inst.imap, ca: inst.caFile, user: `alice@${DOMAIN}`, password: USERS.alice, seconds: readerSeconds }));
     readers.push(startReader('pop3', { port: inst.pop3s, ca: inst.caFile, user: `bob@${DOMAIN}`, password: USERS.bob, seconds: readerSeconds }));
 
+    // postern's memory over the run, from /proc (each life of the process; the peak across lives).
+    const memory = { peakRssKiB: 0, lastRssKiB: 0, samples: 0 };
+    sampler = setInterval(() => {
+      const pid = sup?.pid;
+      if (!pid) return;
+      try {
+        const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+        memory.peakRssKiB = Math.max(memory.peakRssKiB, kb);
+        memory.lastRssKiB = kb;
+        memory.samples++;
+      } catch {
+        // the process is between lives
+      }
+    }, 1000);
     const ledger = newLedger();
     const diskFull: Record<ReplyClass, number> = { '2xx': 0, '4xx': 0, '5xx': 0, conn: 0 };
     const ledgerFile = path.join(inst.dir, 'acks.jsonl');
@@ -209,6 +227,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       o.log(`soak: +${Math.round((at - (end - o.durationMs)) / 1000)}s ${kind}: ${rec.detail} (acked so far ${ledger.acks.length})`);
     }
     await Promise.all(senders);
+    clearInterval(sampler);
+    sampler = null;
 
     // Final clean restart, then let the queue drain.
     await sup.stop('SIGTERM');
@@ -232,10 +252,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       ledger, diskFull, faults, crashes: sup.crashes, starts: sup.starts, sink, readers, flipped, pendingAtEnd,
       scrub: { status: scrubRun.status, out: (scrubRun.stdout + scrubRun.stderr).trim() },
       integrityStatus: parseStatus(status.stdout),
+      memory,
       dnsQueries: dns.queries,
     });
     return report;
   } finally {
+    if (sampler) clearInterval(sampler);
     for (const r of readers) await r.stop().catch(() => undefined);
     await sup?.stop('SIGKILL').catch(() => undefined);
     if (inst) {
@@ -270,6 +292,7 @@ function parseStatus(out: string): IntegrityStatus | null {
 
 interface Observed {
   integrityStatus: IntegrityStatus | null;
+  memory: { peakRssKiB: number; lastRssKiB: number; samples: number };
   diskFull: Record<ReplyClass, number>;
   ledger: ReturnType<typeof newLedger>;
   faults: FaultRecord[];
@@ -308,6 +331,7 @@ async function verify(inst: SoakInstallation, o: SoakOptions, x: Observed): Prom
     flippedBlobs: x.flipped.size, flippedStillStored: 0, flippedWithoutEvent: [],
     scrub: x.scrub,
     integrityStatus: x.integrityStatus,
+    memory: x.memory,
     leftoverTempFiles: leftoverTempFiles(inst.dataDir),
     dnsQueries: x.dnsQueries,
   };
@@ -422,6 +446,7 @@ export function formatReport(r: SoakReport): string {
     `  remote: delivered ${r.remoteDelivered}/${r.acknowledgedRemote} (${r.remoteDuringDnsDown} acknowledged while DNS was down), copies at the sink ${r.remoteCopies}, corrupt ${r.remoteCorrupt.length}; DNS queries ${r.dnsQueries}`,
     `  readers: imap ${JSON.stringify(r.reads.imap)}, pop3 ${JSON.stringify(r.reads.pop3)}, served corrupt ${r.servedCorrupt.length}`,
     `  queue at the end ${r.pendingAtEnd}; blob temp files left ${r.leftoverTempFiles}`,
+    `  postern RSS: peak ${r.memory.peakRssKiB >> 10} MiB, last ${r.memory.lastRssKiB >> 10} MiB (${r.memory.samples} samples)`,
     `  bits flipped in ${r.flippedBlobs} blobs (${r.flippedStillStored} still stored), without an integrity.corrected event: ${r.flippedWithoutEvent.length}`,
     `  events: ${events}`,
     `  postern scrub --status --json: ${JSON.stringify(r.integrityStatus)}`,
