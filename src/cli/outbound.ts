@@ -18,7 +18,7 @@ import { OutboundDelivery, directoryBounceRouter, type RelayOptions } from '../d
 
 export function createOutbound(config: Config, store: Store, spool: Spool, directory: Directory, clock: Clock, log: Logger): OutboundDelivery {
   const d = config.delivery;
-  const resolver = new WireResolver(d.resolver ? { server: d.resolver } : {});
+  const resolver = new WireResolver({ ...(d.resolver ? { server: d.resolver } : {}), timeoutMs: d.resolver_timeout * 1000 });
   const extraCa = d.tls_ca_file ? [readFileSync(d.tls_ca_file, 'utf8')] : [];
   const sts = new StsResolver(resolver, httpsStsFetcher({ resolver, extraCa }), new FileStsCache(path.join(config.server.data_dir, 'mta-sts-cache.json')), clock);
   const policies = new TlsPolicyResolver(new TlsPolicyMap(d.tls_policy, d.tls_default), resolver, sts);

@@ -1,4 +1,7 @@
+import path from 'node:path';
 import type { Config } from '../config/index.js';
+import { EventOutbox } from '../store/event-outbox.js';
+import { recordStart, recordStop } from './lifecycle.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Directory } from '../directory/directory.js';
@@ -38,7 +41,16 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
   const directory = new Directory(store.meta.directory);
-  const spool = new Spool(store.blobs, store.meta.queue, clock);
+  const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
+  // A store that cannot write now (a full disk) gets these events once it can again.
+  const faults = new EventOutbox(store.meta.events, clock, { retryMs: 1000, onError: (err) => log.debug({ err }, 'event held until the store takes writes') });
+  try {
+    await recordStart(store.meta.events, node, clock, log);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const spool = new Spool(store.blobs, store.meta.queue, clock, faults);
   const notifier = new MailboxNotifier();
   const q = config.queue;
   const local = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, log.child({ part: 'local-delivery' }), {
@@ -182,6 +194,9 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         await outbound?.stop();
         await scrubber.stop();
         await collector.stop();
+        await faults.flush();
+        faults.stop();
+        await recordStop(store.meta.events, node, clock).catch((err: unknown) => log.warn({ err }, 'could not record the stop'));
         await store.close();
       })();
       return closing;

@@ -298,6 +298,7 @@ function deliverySection(baseDir: string) {
     data_init_timeout: int(1, 3600).default(120),
     data_block_timeout: int(1, 3600).default(180),
     resolver: resolverAddress().default(''),
+    resolver_timeout: int(1, 60).default(5),
     tls_default: level.default('may'),
     tls_ca_file: filePath(baseDir).optional(),
     tlsrpt_dir: filePath(baseDir).prefault('tlsrpt'),

@@ -148,6 +148,9 @@ data_timeout = 600            # reply to the end of the message
 # DNS resolver "IP[:port]"; "" uses the system's first one. DANE needs a
 # validating resolver you trust on a path nobody can tamper with (127.0.0.1).
 resolver = ""
+# Seconds to wait for the resolver's answer (twice over UDP) before a lookup
+# is a temporary failure: the mail waits and a delivery.dns_failure event is recorded.
+resolver_timeout = 5
 # TLS level for destinations not listed below: none, may (STARTTLS when
 # offered), encrypt (TLS required), verify (TLS with a valid certificate for
 # the MX name), dane, dane-only, mta-sts. See docs/tls-policy.md.

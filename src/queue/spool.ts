@@ -1,5 +1,11 @@
 import type { BlobStore, NewRecipient, QueueRepo } from '../store/types.js';
 import type { Clock } from '../core/clock.js';
+import { isStorageFull } from '../core/errors.js';
+
+/** Where the spool reports faults; must not throw (e.g. the store's EventOutbox). */
+export interface FaultSink {
+  record(kind: string, subject: string, data: Record<string, unknown>): void;
+}
 
 export interface Submission {
   queueId: string;
@@ -25,9 +31,21 @@ export class Spool {
     private readonly blobs: BlobStore,
     readonly queue: QueueRepo,
     private readonly clock: Clock,
+    private readonly faults?: FaultSink,
   ) {}
 
   async accept(s: Submission): Promise<void> {
+    try {
+      await this.store(s);
+    } catch (err) {
+      // A full disk refuses mail (4xx) until space is freed: the administrator must hear of it.
+      if (isStorageFull(err)) this.faults?.record('storage.full', 'spool', { queueId: s.queueId, size: s.data.length, code: errorCode(err) });
+      throw err;
+    }
+    for (const l of this.listeners) l(s.queueId);
+  }
+
+  private async store(s: Submission): Promise<void> {
     const blob = await this.blobs.put(s.data);
     await this.queue.enqueue(
       {
@@ -43,13 +61,22 @@ export class Spool {
       },
       s.recipients,
     );
-    for (const l of this.listeners) l(s.queueId);
   }
 
   onEnqueued(fn: (queueId: string) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
+}
+
+/** The innermost error code of a cause chain (ENOSPC rather than STORAGE_FULL). */
+function errorCode(err: unknown): string | null {
+  let code: string | null = null;
+  for (let c: unknown = err, d = 0; d < 16 && typeof c === 'object' && c !== null; d++, c = (c as { cause?: unknown }).cause) {
+    const k = (c as { code?: unknown }).code;
+    if (typeof k === 'string') code = k;
+  }
+  return code;
 }
 
 /** Exponential backoff with a ceiling: retryMin * 2^(attempts-1), at most retryMax. */

@@ -104,9 +104,16 @@ retry_max = 2
 [delivery]
 port = ${o.sinkPort}
 resolver = "${o.resolver}"
+resolver_timeout = 1
 connect_timeout = 2
 command_timeout = 3
 data_timeout = 5
+# Short deadlines keep the outbound lease short, so mail leased by a killed process is retried soon.
+greeting_timeout = 3
+mail_timeout = 3
+rcpt_timeout = 3
+data_init_timeout = 3
+data_block_timeout = 3
 [integrity]
 scrub_interval = 0
 [log]
