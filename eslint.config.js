@@ -8,10 +8,14 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
     plugins: { postern: { rules: { layers } } },
     rules: {
       'postern/layers': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Node exits on an unhandled rejection: every promise is awaited or handled, `void` included.
+      '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: false }],
+      '@typescript-eslint/no-misused-promises': 'error',
       'no-restricted-syntax': [
         'error',
         { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'ids and secrets come from node:crypto, never Math.random()' },

@@ -186,7 +186,7 @@ async function startHarnessOn(base: Harness): Promise<RawClient> {
   const close = client.close.bind(client);
   client.close = () => {
     close();
-    void listener.close();
+    listener.close().catch(() => undefined);
   };
   return client;
 }

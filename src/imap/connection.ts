@@ -130,7 +130,7 @@ export class ImapConnection implements SessionPort {
 
   private greet(): void {
     this.out.send(this.session.greeting());
-    void this.out.flush();
+    this.out.flush().catch((err: unknown) => this.failed(err));
   }
 
   private wrapTls(onSecure: () => void): void {
@@ -176,7 +176,7 @@ export class ImapConnection implements SessionPort {
     this.input.received(chunk);
     this.reader.push(chunk);
     if (this.reader.bufferedBytes > HIGH_WATER) this.stream.pause();
-    void this.pump();
+    this.pump().catch((err: unknown) => this.failed(err));
   }
 
   private async pump(): Promise<void> {
@@ -198,6 +198,12 @@ export class ImapConnection implements SessionPort {
       this.pumping = false;
     }
     if (!this.closingFlag && this.stream.isPaused()) this.stream.resume();
+  }
+
+  /** A write or a command failed outside a command's own handling: log it and drop the client. */
+  private failed(err: unknown): void {
+    this.opts.log.warn({ err }, 'connection failed');
+    this.raw.destroy();
   }
 
   setReaderMode(mode: ImapReaderMode): void {
@@ -231,10 +237,13 @@ export class ImapConnection implements SessionPort {
     if (this.closingFlag) return;
     this.closingFlag = true;
     if (farewell) this.out.send(farewell);
-    void this.out.flush().finally(() => {
-      this.stream.end();
-      setTimeout(() => this.raw.destroy(), CLOSE_GRACE_MS).unref();
-    });
+    this.out
+      .flush()
+      .catch(() => undefined) // the farewell may not get out; the socket goes either way
+      .finally(() => {
+        this.stream.end();
+        setTimeout(() => this.raw.destroy(), CLOSE_GRACE_MS).unref();
+      });
   }
 
   private onTimeout(): void {

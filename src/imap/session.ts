@@ -261,11 +261,16 @@ export class ImapSession implements SessionHandler {
   /** The notifier saw a change to the selected folder: an IDLE client hears at once. */
   folderChanged(): void {
     if (this.idleTag === null) return;
-    void this.port.exclusive(async () => {
-      if (this.idleTag === null || this.port.closing) return;
-      await this.updates(true);
-      await this.port.out.flush();
-    });
+    this.port
+      .exclusive(async () => {
+        if (this.idleTag === null || this.port.closing) return;
+        await this.updates(true);
+        await this.port.out.flush();
+      })
+      .catch((err: unknown) => {
+        this.log.warn({ err }, 'IDLE update failed');
+        this.port.close();
+      });
   }
 }
 

@@ -177,11 +177,12 @@ export function startBackgroundGc(store: Store, opts: BackgroundGcOptions): Back
     }
   };
 
-  void (async () => {
-    const [last] = await store.meta.events.list('store.gc', 1).catch(() => []);
-    const earliest = clock.now() + (opts.startDelayMs ?? 5 * 60_000);
-    arm(Math.max(earliest, last ? last.at + interval : 0));
-  })();
+  // A failed look-up only means the first run is not delayed by the last one.
+  store.meta.events
+    .list('store.gc', 1)
+    .catch(() => [])
+    .then(([last]) => arm(Math.max(clock.now() + (opts.startDelayMs ?? 5 * 60_000), last ? last.at + interval : 0)))
+    .catch((e: unknown) => opts.log.error({ err: e }, 'could not schedule garbage collection'));
 
   return {
     async stop() {

@@ -10,7 +10,10 @@ const right = async (): Promise<string | null> => 'account';
 /** Starts an attempt and reports whether it settled after advancing fake time by `ms`. */
 async function settledAfter<T>(p: Promise<T>, ms: number): Promise<boolean> {
   let done = false;
-  void p.then(() => (done = true));
+  p.then(
+    () => (done = true),
+    () => (done = true),
+  );
   await vi.advanceTimersByTimeAsync(ms);
   return done;
 }

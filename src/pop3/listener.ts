@@ -56,10 +56,13 @@ export function createPop3Listener(mode: Pop3Mode, deps: Pop3Deps): Pop3Listener
       onLogin: () => slot?.establish(true),
     });
     open.add(conn);
-    void conn.done.then(() => {
-      open.delete(conn);
-      slot?.release();
-    });
+    conn.done
+      .catch((err: unknown) => clog.warn({ err }, 'connection failed'))
+      .finally(() => {
+        open.delete(conn);
+        slot?.release();
+      })
+      .catch(() => undefined);
     if (refusal === null) clog.info({ port: socket.localPort }, 'connection');
     conn.start((wire) => new Pop3Session(ctx, wire, ip, clog));
   });

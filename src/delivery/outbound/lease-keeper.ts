@@ -29,7 +29,9 @@ export class LeaseKeeper {
   }
 
   start(): this {
-    this.timer = setInterval(() => void this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
+    this.timer = setInterval(() => {
+      this.renew().catch(() => undefined); // renew reports its own failures
+    }, Math.max(250, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
     return this;
   }

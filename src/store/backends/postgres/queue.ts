@@ -70,7 +70,9 @@ export class PgQueue implements QueueRepo {
       this.pending.push({ msg, rcpts: recipients, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        this.idle = new Promise((done) => setImmediate(() => void this.flush().then(done)));
+        this.idle = new Promise((done) => setImmediate(() => {
+          this.flush().then(done, done);
+        }));
       }
     });
   }
