@@ -7,7 +7,7 @@
  */
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Store } from '../store/index.js';
-import { scrub, type ScrubReport } from './scrub.js';
+import { scrub } from './scrub.js';
 import { gc } from './gc.js';
 
 export interface ScrubLog {
@@ -36,13 +36,21 @@ const HOUR = 3_600_000;
 /** setTimeout takes at most 2^31-1 ms; longer waits are done in steps. */
 const MAX_TIMER = 2 ** 31 - 1;
 
-export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions): BackgroundScrubber {
-  const clock = opts.clock ?? systemClock;
-  if (!(opts.intervalHours > 0)) return { stop: async () => undefined };
-  const interval = opts.intervalHours * HOUR;
+/**
+ * Runs `job` every `interval` ms, the first time when the newest `lastKind`
+ * event is that old, but never sooner than `startDelayMs` after start. A run
+ * in progress is awaited by stop(); a failed look-up of the last run only
+ * means the first run is not delayed by it.
+ */
+function startPeriodic(
+  store: Store,
+  o: { interval: number; lastKind: string; startDelayMs: number; clock: Clock; log: ScrubLog; what: string },
+  job: (signal: AbortSignal) => Promise<void>,
+): BackgroundScrubber {
+  const { clock } = o;
   const abort = new AbortController();
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<ScrubReport | null> | null = null;
+  let running: Promise<void> | null = null;
   let dueAt = 0;
 
   const arm = (at: number) => {
@@ -51,49 +59,26 @@ export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions)
     timer = setTimeout(tick, Math.min(MAX_TIMER, Math.max(0, at - clock.now())));
     timer.unref();
   };
-
   const tick = () => {
     timer = null;
     if (clock.now() < dueAt) return arm(dueAt);
-    running = run().finally(() => {
-      running = null;
-      arm(clock.now() + interval);
+    running = job(abort.signal)
+      .catch((e: unknown) => o.log.error({ err: e }, `${o.what} failed`))
+      .finally(() => {
+        running = null;
+        arm(clock.now() + o.interval);
+      });
+  };
+
+  store.meta.events
+    .list(o.lastKind, 1)
+    .catch(() => [])
+    .then(([last]) => arm(Math.max(clock.now() + o.startDelayMs, last ? last.at + o.interval : 0)))
+    .catch((e: unknown) => {
+      // Never an unhandled rejection; the job would simply not run, so say so loudly.
+      o.log.error({ err: e }, `${o.what} could not be scheduled`);
+      store.meta.events.record('integrity.error', o.what, { what: `scheduling ${o.what}`, reason: e instanceof Error ? e.message : String(e) }, clock.now()).catch(() => undefined);
     });
-  };
-
-  const run = async (): Promise<ScrubReport | null> => {
-    opts.log.info({ rateMBps: opts.rateMBps }, 'background scrub started');
-    try {
-      const r = await scrub(store, { metadata: 'quick', rateMBps: opts.rateMBps, clock, signal: abort.signal, concurrency: 1 });
-      const summary = {
-        blobs: r.blobs,
-        bytes: r.bytes,
-        corrected: r.corrected,
-        uncorrectable: r.uncorrectable.length,
-        missing: r.missing.length,
-        orphans: r.orphans.length,
-        metadataOk: r.metadata.ok,
-        durationMs: r.durationMs,
-      };
-      if (r.aborted) opts.log.info(summary, 'background scrub stopped');
-      else if (r.clean) opts.log.info(summary, 'background scrub completed');
-      else opts.log.error(summary, 'background scrub found damage it could not repair');
-      return r;
-    } catch (e) {
-      opts.log.error({ err: e }, 'background scrub failed');
-      return null;
-    }
-  };
-
-  void (async () => {
-    const [last] = await store.meta.events.list('integrity.scrub_completed', 1).catch(() => []);
-    const earliest = clock.now() + (opts.startDelayMs ?? 60_000);
-    arm(Math.max(earliest, last ? last.at + interval : 0));
-  })().catch((e: unknown) => {
-    // Never an unhandled rejection; the scrubber would simply not run, so say so loudly.
-    opts.log.error({ err: e }, 'background scrub could not be scheduled');
-    void store.meta.events.record('integrity.error', 'scrub', { what: 'scheduling the background scrub', reason: e instanceof Error ? e.message : String(e) }, clock.now()).catch(() => undefined);
-  });
 
   return {
     async stop() {
@@ -103,6 +88,29 @@ export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions)
       await running;
     },
   };
+}
+
+export function startBackgroundScrub(store: Store, opts: BackgroundScrubOptions): BackgroundScrubber {
+  const clock = opts.clock ?? systemClock;
+  if (!(opts.intervalHours > 0)) return { stop: async () => undefined };
+  const o = { interval: opts.intervalHours * HOUR, lastKind: 'integrity.scrub_completed', startDelayMs: opts.startDelayMs ?? 60_000, clock, log: opts.log, what: 'background scrub' };
+  return startPeriodic(store, o, async (signal) => {
+    opts.log.info({ rateMBps: opts.rateMBps }, 'background scrub started');
+    const r = await scrub(store, { metadata: 'quick', rateMBps: opts.rateMBps, clock, signal, concurrency: 1 });
+    const summary = {
+      blobs: r.blobs,
+      bytes: r.bytes,
+      corrected: r.corrected,
+      uncorrectable: r.uncorrectable.length,
+      missing: r.missing.length,
+      orphans: r.orphans.length,
+      metadataOk: r.metadata.ok,
+      durationMs: r.durationMs,
+    };
+    if (r.aborted) opts.log.info(summary, 'background scrub stopped');
+    else if (r.clean) opts.log.info(summary, 'background scrub completed');
+    else opts.log.error(summary, 'background scrub found damage it could not repair');
+  });
 }
 
 /**
@@ -145,51 +153,12 @@ export interface BackgroundGcOptions {
 export function startBackgroundGc(store: Store, opts: BackgroundGcOptions): BackgroundScrubber {
   const clock = opts.clock ?? systemClock;
   if (!(opts.intervalHours > 0)) return { stop: async () => undefined };
-  const interval = opts.intervalHours * HOUR;
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let dueAt = 0;
-
-  const arm = (at: number) => {
-    dueAt = at;
-    if (abort.signal.aborted) return;
-    timer = setTimeout(tick, Math.min(MAX_TIMER, Math.max(0, at - clock.now())));
-    timer.unref();
-  };
-  const tick = () => {
-    timer = null;
-    if (clock.now() < dueAt) return arm(dueAt);
-    running = run().finally(() => {
-      running = null;
-      arm(clock.now() + interval);
-    });
-  };
-  const run = async (): Promise<void> => {
-    try {
-      const r = await gc(store, { eventsRetentionDays: opts.eventsRetentionDays, clock, signal: abort.signal });
-      opts.log.info(
-        { blobsRemoved: r.blobsRemoved, bytesRemoved: r.bytesRemoved, headerCacheRemoved: r.headerCacheRemoved, eventsRemoved: r.eventsRemoved, durationMs: r.durationMs },
-        r.aborted ? 'garbage collection stopped' : 'garbage collection completed',
-      );
-    } catch (e) {
-      opts.log.error({ err: e }, 'garbage collection failed');
-    }
-  };
-
-  // A failed look-up only means the first run is not delayed by the last one.
-  store.meta.events
-    .list('store.gc', 1)
-    .catch(() => [])
-    .then(([last]) => arm(Math.max(clock.now() + (opts.startDelayMs ?? 5 * 60_000), last ? last.at + interval : 0)))
-    .catch((e: unknown) => opts.log.error({ err: e }, 'could not schedule garbage collection'));
-
-  return {
-    async stop() {
-      abort.abort();
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running;
-    },
-  };
+  const o = { interval: opts.intervalHours * HOUR, lastKind: 'store.gc', startDelayMs: opts.startDelayMs ?? 5 * 60_000, clock, log: opts.log, what: 'garbage collection' };
+  return startPeriodic(store, o, async (signal) => {
+    const r = await gc(store, { eventsRetentionDays: opts.eventsRetentionDays, clock, signal });
+    opts.log.info(
+      { blobsRemoved: r.blobsRemoved, bytesRemoved: r.bytesRemoved, headerCacheRemoved: r.headerCacheRemoved, eventsRemoved: r.eventsRemoved, durationMs: r.durationMs },
+      r.aborted ? 'garbage collection stopped' : 'garbage collection completed',
+    );
+  });
 }
