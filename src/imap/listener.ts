@@ -4,7 +4,7 @@
  * the first byte and a refused client still gets a BYE it can read.
  */
 import net from 'node:net';
-import { ConnectionTable } from '../net/connections.js';
+import { ConnectionTable, connectionLimits } from '../net/connections.js';
 import { serverTlsOptions } from '../net/tls.js';
 import tls from 'node:tls';
 import { ImapCommandReader } from '../codec/imap/index.js';
@@ -25,12 +25,7 @@ export function createImapListener(mode: ImapMode, deps: ImapDeps): ImapListener
   const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const log = deps.log.child({ listener: `imap-${mode}` });
   const { limits } = deps;
-  const clients = new ConnectionTable({
-    maxTotal: limits.maxConnections,
-    maxPerClient: limits.maxConnectionsPerClient,
-    maxPendingPerClient: limits.maxPendingPerClient,
-    reserved: limits.reservedConnections,
-  });
+  const clients = new ConnectionTable(connectionLimits(limits));
   const cache = new Lru<string, MessageStructure>(STRUCTURE_CACHE_ENTRIES);
   const open = new Set<ImapConnection>();
   let refusing = 0;

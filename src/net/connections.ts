@@ -19,6 +19,11 @@ export interface ConnectionLimits {
   reserved: number;
 }
 
+/** The connection limits as every listener's limits object names them. */
+export function connectionLimits(l: { maxConnections: number; maxConnectionsPerClient: number; maxPendingPerClient: number; reservedConnections: number }): ConnectionLimits {
+  return { maxTotal: l.maxConnections, maxPerClient: l.maxConnectionsPerClient, maxPendingPerClient: l.maxPendingPerClient, reserved: l.reservedConnections };
+}
+
 /** Connections an address may already hold and still get a reserved slot. */
 export const RESERVE_MAX_HELD = 2;
 /** Addresses remembered as having logged in (least recently used forgotten first). */

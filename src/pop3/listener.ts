@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import { PosternError } from '../core/errors.js';
 import { newToken } from '../core/ids.js';
 import { Pop3Connection } from './connection.js';
-import { ConnectionTable } from '../net/connections.js';
+import { ConnectionTable, connectionLimits } from '../net/connections.js';
 import { serverTlsOptions } from '../net/tls.js';
 import { MaildropLocks } from './locks.js';
 import { Pop3Session, type SessionContext } from './session.js';
@@ -32,12 +32,7 @@ export function createPop3Listener(mode: Pop3Mode, deps: Pop3Deps): Pop3Listener
   const secureContext = tls.createSecureContext(serverTlsOptions(deps.tls));
   const ctx: SessionContext = { mode, deps, locks: MaildropLocks.forStore(deps.mailboxes) };
   const { limits } = deps;
-  const table = new ConnectionTable({
-    maxTotal: limits.maxConnections,
-    maxPerClient: limits.maxConnectionsPerClient,
-    maxPendingPerClient: limits.maxPendingPerClient,
-    reserved: limits.reservedConnections,
-  });
+  const table = new ConnectionTable(connectionLimits(limits));
   const open = new Set<Pop3Connection>();
 
   const server = net.createServer((socket) => {

@@ -8,6 +8,7 @@ import type tls from 'node:tls';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { PosternError } from '../core/errors.js';
 import { serverTlsOptions } from '../net/tls.js';
+import { connectionLimits } from '../net/connections.js';
 import { makeOnAuth } from './auth.js';
 import { PosternSmtpServer, type PosternConnection } from './connection.js';
 import { isSubmission, type ListenerContext } from './context.js';
@@ -102,12 +103,7 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
     throw new PosternError('CONFIG_INVALID', `smtp ${kind}: a TLS certificate and key are required`);
   }
   const { limits } = deps;
-  const sessions = new SessionTable({
-    maxTotal: limits.maxConnections,
-    maxPerClient: limits.maxConnectionsPerClient,
-    maxPendingPerClient: limits.maxPendingPerClient,
-    reserved: limits.reservedConnections,
-  });
+  const sessions = new SessionTable(connectionLimits(limits));
   const ctx: ListenerContext = { kind, deps, sessions };
   const guards = {
     loginTimeoutMs: limits.loginTimeoutMs,
