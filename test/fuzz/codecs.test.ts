@@ -1,0 +1,24 @@
+/**
+ * The short fuzz run of the normal test suite: every target's seeds, then a
+ * bounded number of generated inputs from a fixed seed (so a failure here
+ * reproduces). Long runs: `npm run fuzz` (test/fuzz/README.md).
+ */
+import { describe, expect, it } from 'vitest';
+import { runTarget, type Finding } from './harness/engine.js';
+import { TARGETS } from './targets/index.js';
+
+const RUNS = Number(process.env.FUZZ_CI_RUNS ?? 150);
+const SEED = Number(process.env.FUZZ_CI_SEED ?? 0x5eed);
+
+const show = (f: Finding): string => `${f.kind}: ${f.message}\n  input (${f.input.length} bytes, base64): ${Buffer.from(f.input).toString('base64').slice(0, 2000)}`;
+
+describe('fuzz targets, short run', () => {
+  for (const target of TARGETS) {
+    it(target.name, () => {
+      const stats = runTarget(target, { runs: RUNS, seed: SEED, slowMs: 5000 });
+      expect(stats.execs).toBeGreaterThanOrEqual(RUNS);
+      const distinct = new Map(stats.findings.map((f) => [f.signature, f]));
+      expect([...distinct.values()].map(show)).toEqual([]);
+    });
+  }
+});
