@@ -21,7 +21,7 @@ for (let i = 0; i < args.length; i++) {
 }
 if (!env.FUZZ_REPLAY && !env.FUZZ_MINUTES) env.FUZZ_MINUTES = '1';
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const vitest = ['node_modules/vitest/vitest.mjs', 'run', 'test/fuzz/campaign.test.ts', '--testTimeout=0', '--hookTimeout=0', '--reporter=verbose'];
+const vitest = ['node_modules/vitest/vitest.mjs', 'run', 'test/fuzz/campaign.test.ts', '--testTimeout=0', '--hookTimeout=0', '--reporter=verbose', '--disableConsoleIntercept'];
 const end = Date.now() + Number(env.FUZZ_MINUTES ?? 0) * 60_000;
 for (let attempt = 0; ; attempt++) {
   const r = spawnSync(process.execPath, vitest, { cwd: root, env, stdio: 'inherit' });
