@@ -60,7 +60,8 @@ function drive(chunks: readonly Buffer[], options: ImapReaderOptions): string[] 
       check(out.length <= 2 * pushed + 2, 'the reader gives events without consuming bytes');
       check(reader.bufferedBytes <= pushed, `bufferedBytes ${reader.bufferedBytes} over the ${pushed} bytes pushed`);
       if (ev.type === 'literal-request') {
-        check(ev.size <= lim.maxLiteralSize && ev.index < lim.maxLiterals, `literal-request of ${ev.size} bytes (#${ev.index}) past the limits`);
+        const cap = ev.nonSync ? Math.min(lim.maxNonSyncLiteral ?? lim.maxLiteralSize, lim.maxLiteralSize) : lim.maxLiteralSize;
+        check(ev.size <= cap && ev.index < lim.maxLiterals, `literal-request of ${ev.size} bytes (#${ev.index}) past the limits`);
         out.push(json(ev));
         // Deterministic answers, so only the chunking varies.
         if (ev.size % 3 !== 0) reader.acceptLiteral();

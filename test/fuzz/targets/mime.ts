@@ -12,6 +12,7 @@ import {
   decodePartText,
   fetchSection,
   findPart,
+  headerFields,
   listParts,
   parseHeaderSection,
   parseMessage,
@@ -91,6 +92,11 @@ function run(input: Uint8Array): 'ok' | 'rejected' {
     check(decoded.length <= Math.min(cap, part.bodyEnd - part.bodyStart), `decoded body of ${number} is ${decoded.length} bytes, over its cap or its source`);
     decodePartText(msg, part, cap);
   }
+  // HEADER.FIELDS is assembled from raw fields: it must read back as exactly those fields.
+  const names = [...new Set(msg.root.header.fields.slice(0, 3).map((f) => f.name))];
+  const picked = parseHeaderSection(headerFields(msg, msg.root, names));
+  const want = msg.root.header.fields.filter((f) => names.some((n) => n.toLowerCase() === f.name.toLowerCase()));
+  check(picked.fields.length === want.length && picked.fields.every((f, i) => f.name === want[i]!.name && f.value === want[i]!.value), 'HEADER.FIELDS does not read back as the fields it selected');
   buildEnvelope(msg.root);
   buildBodyStructure(msg.root);
   for (const p of checkMessage(buf)) check(p.offset >= 0 && p.offset <= buf.length, `checkMessage offset ${p.offset} for ${p.code} out of range`);

@@ -8,6 +8,7 @@
  */
 import fc from 'fast-check';
 import { dotStuff, extractTop, parsePop3Command, Pop3LineReader, type Pop3ReaderOptions } from '../../../src/codec/pop3/index.js';
+import { parseHeaderSection } from '../../../src/codec/mime/index.js';
 import { anyBytes, mutatedSeeds, tokenSoup } from '../harness/mutate.js';
 import { mailSeeds } from '../harness/seeds.js';
 import { check, inputSeed, prng, type FuzzTarget } from '../harness/types.js';
@@ -82,6 +83,10 @@ function run(input: Uint8Array): 'ok' | 'rejected' {
   const n = Math.floor(rnd() * 20);
   const top = extractTop(data, n);
   check(top.length <= data.length && data.subarray(0, top.length).equals(top), 'TOP is not a prefix of the message');
+  // TOP n 0 is the header section and its blank line, where the MIME parser says they end.
+  const header = parseHeaderSection(data, { maxHeaderBytes: Infinity, maxHeaderFields: Infinity });
+  const top0 = extractTop(data, 0).length;
+  check(top0 === (header.hasSeparator ? header.bodyStart : data.length), () => `TOP n 0 ends at ${top0}, the header section at ${header.bodyStart}`);
   return whole.some((e) => e === 'error' || e.includes('"ok":false')) ? 'rejected' : 'ok';
 }
 
