@@ -11,19 +11,29 @@ import {
   encodeBodyStructure,
   encodeEnvelope,
   encodeMailboxUtf7,
+  expandSequenceSet,
   fetchResponse,
+  formatImapDate,
+  formatInternalDate,
   formatSequenceSet,
+  formatUidSet,
+  inSequenceSet,
   listResponse,
+  MONTHS,
+  parseImapDate,
+  parseImapDateTime,
   parseSequenceSet,
   quotaRootResponse,
+  sequenceSetCount,
   type EncodeOptions,
+  type SeqRange,
 } from '../../../src/codec/imap/index.js';
 import { headerFields, parseMessage } from '../../../src/codec/mime/index.js';
 import { structureOf } from '../../../src/imap/structure.js';
 import { wireProblem } from '../harness/imap-wire.js';
 import { anyBytes, mutatedSeeds, tokenSoup } from '../harness/mutate.js';
 import { mailSeeds } from '../harness/seeds.js';
-import { check, type FuzzTarget } from '../harness/types.js';
+import { check, inputSeed, prng, type FuzzTarget } from '../harness/types.js';
 
 const TOKENS = ['"', '\\', '\r\n', '\n', '\r', '\0', '(', ')', '{5}', '{0}\r\n', '~{1}', '* ', 'a OK ', '&', '&-', '&AOk-', 'é', '\u{1F600}', ':', ',', '*', '1:*', '4294967295'];
 
@@ -31,6 +41,40 @@ function wellFormed(what: string, bufs: Buffer | Buffer[]): void {
   const b = Array.isArray(bufs) ? Buffer.concat(bufs) : bufs;
   const p = wireProblem(b);
   check(p === null, () => `${what}: ${p}: ${JSON.stringify(b.toString('latin1').slice(0, 300))}`);
+}
+
+/** The range helpers against the obvious per-number reading, for a small mailbox. */
+function checkSet(ranges: readonly SeqRange[], max: number): void {
+  const naive: number[] = [];
+  for (let n = 1; n <= max; n++) {
+    const hit = ranges.some((r) => {
+      const a = r.from === '*' ? max : r.from;
+      const b = r.to === '*' ? max : r.to;
+      return n >= Math.min(a, b) && n <= Math.max(a, b);
+    });
+    if (hit) naive.push(n);
+    check(inSequenceSet(ranges, n, max) === hit, `inSequenceSet(${n}) is wrong for max ${max}`);
+  }
+  check([...expandSequenceSet(ranges, max)].join() === naive.join(), `expandSequenceSet disagrees with the ranges for max ${max}`);
+  check(sequenceSetCount(ranges, max) === naive.length, 'sequenceSetCount disagrees with the ranges');
+  const back = parseSequenceSet(formatUidSet(naive) || '0');
+  check(naive.length === 0 || (back?.type === 'set' && [...expandSequenceSet(back.ranges, max)].join() === naive.join()), 'formatUidSet does not read back as its numbers');
+}
+
+/** An IMAP date-time from the input: parse, format in its own zone, parse again, same instant. */
+function checkDates(buf: Buffer): void {
+  const rnd = prng(inputSeed(buf));
+  const pick = (n: number): number => Math.floor(rnd() * n);
+  const pad = (n: number, w: number): string => String(n).padStart(w, '0');
+  const text = `${pad(1 + pick(31), 2)}-${MONTHS[pick(12)]}-${pad(pick(10000), 4)} ${pad(pick(24), 2)}:${pad(pick(60), 2)}:${pad(pick(60), 2)} ${pick(2) ? '+' : '-'}${pad(pick(24), 2)}${pad(pick(60), 2)}`;
+  const dt = parseImapDateTime(text);
+  if (dt === null) return;
+  // Same text, except that "-0000" comes back as "+0000" (the same instant and zone).
+  const again = formatInternalDate(dt.date, dt.zoneMinutes);
+  check(again === text.replace(/-0000$/, '+0000'), () => `date-time ${text} reads back as ${again}`);
+  const day = text.slice(0, 11).replace(/^0/, '');
+  const d = parseImapDate(day);
+  check(d !== null && formatImapDate(d) === day, () => `date ${day} does not read back`);
 }
 
 function run(input: Uint8Array): 'ok' | 'rejected' {
@@ -60,7 +104,9 @@ function run(input: Uint8Array): 'ok' | 'rejected' {
   if (set) {
     const again = parseSequenceSet(formatSequenceSet(set));
     check(again !== null && formatSequenceSet(again) === formatSequenceSet(set), 'a sequence set does not survive format and parse');
+    if (set.type === 'set') checkSet(set.ranges, inputSeed(input) % 60);
   }
+  checkDates(buf);
   return 'ok';
 }
 
