@@ -6,7 +6,7 @@
  * and agrees with the reader on the tag.
  */
 import fc from 'fast-check';
-import { ImapCommandReader, parseImapCommand, type ImapReaderEvent, type ImapReaderOptions } from '../../../src/codec/imap/index.js';
+import { encodeString, ImapCommandReader, mailboxWireName, parseImapCommand, type ImapReaderEvent, type ImapReaderOptions } from '../../../src/codec/imap/index.js';
 import { anyBytes, mutatedSeeds, nested, tokenSoup } from '../harness/mutate.js';
 import { mailSeeds } from '../harness/seeds.js';
 import { check, inputSeed, prng, type FuzzTarget } from '../harness/types.js';
@@ -89,7 +89,10 @@ function drive(chunks: readonly Buffer[], options: ImapReaderOptions): string[] 
       check(size <= lim.maxCommandSize, `a command of ${size} bytes, over the limit`);
       for (const utf8 of [false, true]) {
         const r = parseImapCommand(ev.command, { utf8 });
-        if (r.ok) check(r.command.tag === ev.tag, `parser tag ${JSON.stringify(r.command.tag)} differs from the reader's ${JSON.stringify(ev.tag)}`);
+        if (r.ok) {
+          check(r.command.tag === ev.tag, `parser tag ${JSON.stringify(r.command.tag)} differs from the reader's ${JSON.stringify(ev.tag)}`);
+          if ('mailbox' in r.command) roundTripMailbox(r.command.mailbox, utf8);
+        }
         else check(r.error.message !== 'Internal parser error', 'parseImapCommand hit an unexpected exception (Internal parser error)');
         out.push(json(r));
         if (!r.ok || utf8) continue;
@@ -103,6 +106,17 @@ function drive(chunks: readonly Buffer[], options: ImapReaderOptions): string[] 
     }
   }
   return out;
+}
+
+/** A mailbox name the parser accepted, written back as postern writes names, parses to the same name. */
+function roundTripMailbox(name: string, utf8: boolean): void {
+  const wire = encodeString(mailboxWireName(name, { utf8 }), { utf8 });
+  const brace = wire[0] === 0x7b ? wire.indexOf('\r\n') : -1;
+  const raw = brace < 0
+    ? { lines: [Buffer.concat([Buffer.from('t DELETE '), wire])], literals: [] }
+    : { lines: [Buffer.concat([Buffer.from('t DELETE '), wire.subarray(0, brace)]), Buffer.alloc(0)], literals: [wire.subarray(brace + 2)] };
+  const again = parseImapCommand(raw, { utf8 });
+  check(again.ok && 'mailbox' in again.command && again.command.mailbox === name, () => `mailbox ${JSON.stringify(name.slice(0, 60))} does not survive encoding (${again.ok ? 'parsed differently' : again.error.message})`);
 }
 
 function split(data: Buffer, rnd: () => number, pieces: number): Buffer[] {
