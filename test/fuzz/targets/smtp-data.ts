@@ -54,6 +54,12 @@ function run(input: Uint8Array): 'ok' | 'rejected' {
   const header = checkHeaderSection(loose.data);
   if (!header.ok) return 'rejected';
   check(header.fields.length > 0, 'an accepted header section has no field');
+  // A plain reading of the same bytes (lines up to the first empty one) must see the same From fields.
+  const text = loose.data.toString('latin1');
+  const blank = text.indexOf('\r\n\r\n');
+  const lines = (blank < 0 ? text : text.slice(0, blank)).split('\r\n');
+  const froms = lines.filter((l) => /^from[ \t]*:/i.test(l)).length;
+  check(froms === header.fields.filter((f) => f.name.toLowerCase() === 'from').length, 'the header parser and a plain line reading count different From fields');
   const bad = unownedAuthors(header.fields, SENDABLE);
   if (bad === 'missing' || bad.length > 0) return 'rejected';
   for (const f of header.fields.filter((x) => /^(from|sender)$/i.test(x.name))) {
