@@ -94,7 +94,10 @@ function tokenize(s: string): { main: string; raw: RawParam[]; defects: DefectCo
       // A token; lenient: up to ';' or a comment, so unquoted names with spaces survive.
       let j = i;
       while (j < s.length && s[j] !== ';' && s[j] !== '(') j++;
-      value = s.slice(i, j).replace(/[ \t]+$/, '');
+      // Trailing blanks cut by hand: /[ \t]+$/ is quadratic on a long run of blanks inside the value.
+      let e = j;
+      while (e > i && (s[e - 1] === ' ' || s[e - 1] === '\t')) e--;
+      value = s.slice(i, e);
       i = j;
     }
     if (attr) raw.push({ attr: attr.toLowerCase(), value });
