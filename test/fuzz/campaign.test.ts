@@ -19,6 +19,8 @@ const only = process.env.FUZZ_TARGET;
 const replay = process.env.FUZZ_REPLAY;
 const SLICE_MS = 20_000;
 const HANG_MS = 30_000;
+// One input for a second stalls every connection of a real server: generous for inputs of at most 256 KiB.
+const SLOW_MS = 1000;
 
 describe.runIf(minutes > 0)('fuzz campaign', () => {
   it(`runs for ${minutes} minute(s)`, () => {
@@ -38,6 +40,7 @@ describe.runIf(minutes > 0)('fuzz campaign', () => {
           deadline: Math.min(end, Date.now() + SLICE_MS),
           seed: seed++,
           memory: true,
+          slowMs: SLOW_MS,
           skipSeeds: round > 0,
           watchdog,
           onFinding: (f) => {

@@ -15,7 +15,7 @@ const show = (f: Finding): string => `${f.kind}: ${f.message}\n  input (${f.inpu
 describe('fuzz targets, short run', () => {
   for (const target of TARGETS) {
     it(target.name, () => {
-      const stats = runTarget(target, { runs: RUNS, seed: SEED, slowMs: 5000 });
+      const stats = runTarget(target, { runs: RUNS, seed: SEED, slowMs: 3000 });
       expect(stats.execs).toBeGreaterThanOrEqual(RUNS);
       const distinct = new Map(stats.findings.map((f) => [f.signature, f]));
       expect([...distinct.values()].map(show)).toEqual([]);

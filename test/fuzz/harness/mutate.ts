@@ -13,14 +13,15 @@ type Mutation =
   | { readonly k: 'dupLine'; readonly at: number; readonly times: number }
   | { readonly k: 'splice'; readonly at: number; readonly other: number; readonly from: number; readonly len: number }
   | { readonly k: 'truncate'; readonly at: number }
-  | { readonly k: 'repeat'; readonly at: number; readonly text: Uint8Array; readonly times: number };
+  | { readonly k: 'repeat'; readonly at: number; readonly text: Uint8Array; readonly times: number }
+  | { readonly k: 'stretch'; readonly at: number; readonly times: number };
 
 export interface MutatorOptions {
   /** Tokens that steer mutations into the interesting paths (line ends, boundaries, literal markers). */
   readonly dictionary?: readonly string[];
   /** Inputs are cut to this many bytes (default 256 KiB). */
   readonly maxBytes?: number;
-  /** Most repetitions of a token or a line (default 5000): long lines, many small literals. */
+  /** Most repetitions of a token, a byte or a line (default 5000): long lines, long runs, many small literals. */
   readonly maxRepeat?: number;
   /** Most mutations per input (default 6). */
   readonly maxMutations?: number;
@@ -34,6 +35,8 @@ function mutation(seedCount: number, dictionary: readonly Uint8Array[], maxRepea
     { weight: 1, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 16 }) },
   );
   const at = fc.nat();
+  // Mostly a few repetitions; now and then enough to expose work that grows faster than the input.
+  const times = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 2, max: Math.min(64, maxRepeat) }) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: maxRepeat }) });
   return fc.oneof(
     fc.record({ k: fc.constant('flip' as const), at, bit: fc.nat(7) }),
     fc.record({ k: fc.constant('byte' as const), at, v: fc.nat(255) }),
@@ -42,7 +45,8 @@ function mutation(seedCount: number, dictionary: readonly Uint8Array[], maxRepea
     fc.record({ k: fc.constant('dupLine' as const), at, times: fc.integer({ min: 1, max: 40 }) }),
     fc.record({ k: fc.constant('splice' as const), at, other: fc.nat(Math.max(0, seedCount - 1)), from: fc.nat(), len: fc.integer({ min: 1, max: 4096 }) }),
     fc.record({ k: fc.constant('truncate' as const), at }),
-    fc.record({ k: fc.constant('repeat' as const), at, text: token, times: fc.integer({ min: 2, max: maxRepeat }) }),
+    fc.record({ k: fc.constant('repeat' as const), at, text: token, times }),
+    fc.record({ k: fc.constant('stretch' as const), at, times }),
   );
 }
 
@@ -88,6 +92,14 @@ function apply(seed: Uint8Array, seeds: readonly Uint8Array[], ms: readonly Muta
       case 'repeat': {
         const times = Math.min(m.times, Math.floor(maxBytes / m.text.length));
         buf = Buffer.concat([buf.subarray(0, at), ...Array<Uint8Array>(times).fill(m.text), buf.subarray(at)]);
+        break;
+      }
+      case 'stretch': {
+        // A long run of the byte already there: blanks inside a value, dashes, digits.
+        if (buf.length === 0) break;
+        const i = at % buf.length;
+        const times = Math.min(m.times, maxBytes);
+        buf = Buffer.concat([buf.subarray(0, i), Buffer.alloc(times, buf[i]!), buf.subarray(i)]);
         break;
       }
     }

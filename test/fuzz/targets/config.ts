@@ -62,7 +62,7 @@ export const config: FuzzTarget = {
   name: 'config',
   seeds,
   arbitrary: fc.oneof(
-    { weight: 6, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 64 * 1024, maxRepeat: 2000 }) },
+    { weight: 6, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 64 * 1024, maxRepeat: 30_000 }) },
     { weight: 2, arbitrary: tokenSoup(TOKENS, 80) },
     { weight: 1, arbitrary: nested('[', '1', ']', 3000).map((b) => Buffer.concat([Buffer.from('[server]\nhostname = "a.b"\nx = '), b, Buffer.from('\n')])) },
     { weight: 1, arbitrary: nested('{a=', '1', '}', 3000).map((b) => Buffer.concat([Buffer.from('[server]\nhostname = "a.b"\n[smtp]\nmx = '), b, Buffer.from('\n')])) },

@@ -153,7 +153,7 @@ export const imapReader: FuzzTarget = {
   name: 'imap-reader',
   seeds,
   arbitrary: fc.oneof(
-    { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 128 * 1024, maxRepeat: 2000 }) },
+    { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 128 * 1024, maxRepeat: 50_000 }) },
     { weight: 3, arbitrary: tokenSoup(TOKENS, 80) },
     { weight: 1, arbitrary: nested('(', 'ALL', ')', 3000).map((b) => Buffer.concat([Buffer.from('a SEARCH '), b, Buffer.from('\r\n')])) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }).map((n) => Buffer.from(`a APPEND INBOX ${'{1+}\r\nx '.repeat(n)}{1}\r\ny\r\n`, 'latin1')) },

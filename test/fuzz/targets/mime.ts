@@ -107,7 +107,7 @@ export const mime: FuzzTarget = {
   name: 'mime',
   seeds: () => mailSeeds(),
   arbitrary: fc.oneof(
-    { weight: 6, arbitrary: mutatedSeeds(mailSeeds(64 * 1024), { dictionary: TOKENS, maxBytes: 256 * 1024 }) },
+    { weight: 6, arbitrary: mutatedSeeds(mailSeeds(64 * 1024), { dictionary: TOKENS, maxBytes: 256 * 1024, maxRepeat: 80_000 }) },
     { weight: 2, arbitrary: tokenSoup(TOKENS) },
     { weight: 1, arbitrary: nested('Content-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n', 'x', '\r\n--a--\r\n', 3000) },
     { weight: 1, arbitrary: nested('Content-Type: message/rfc822\r\n\r\n', 'Subject: x\r\n\r\nbody', '', 3000) },

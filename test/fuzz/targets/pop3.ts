@@ -96,7 +96,7 @@ export const pop3: FuzzTarget = {
   name: 'pop3',
   seeds,
   arbitrary: fc.oneof(
-    { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 64 * 1024 }) },
+    { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 64 * 1024, maxRepeat: 50_000 }) },
     { weight: 3, arbitrary: tokenSoup(TOKENS, 60) },
     { weight: 1, arbitrary: anyBytes(1024) },
   ),

@@ -69,7 +69,7 @@ export const smtpCommand: FuzzTarget = {
   name: 'smtp-command',
   seeds: () => LINES.map((l) => Buffer.from(l, 'latin1')),
   arbitrary: fc.oneof(
-    { weight: 5, arbitrary: mutatedSeeds(LINES.map((l) => Buffer.from(l, 'latin1')), { dictionary: TOKENS, maxBytes: 4096, maxRepeat: 300 }) },
+    { weight: 5, arbitrary: mutatedSeeds(LINES.map((l) => Buffer.from(l, 'latin1')), { dictionary: TOKENS, maxBytes: 4096, maxRepeat: 4096 }) },
     { weight: 3, arbitrary: tokenSoup(TOKENS, 60) },
     { weight: 1, arbitrary: anyBytes(600) },
   ),

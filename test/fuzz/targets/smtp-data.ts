@@ -78,7 +78,7 @@ export const smtpData: FuzzTarget = {
   name: 'smtp-data',
   seeds,
   arbitrary: fc.oneof(
-    { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: MAX, maxRepeat: 200 }) },
+    { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: MAX, maxRepeat: MAX }) },
     { weight: 3, arbitrary: tokenSoup(TOKENS, 80) },
     { weight: 1, arbitrary: anyBytes(MAX / 4) },
   ),
