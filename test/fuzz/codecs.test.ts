@@ -5,12 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { runTarget, type Finding } from './harness/engine.js';
+import { FindingWriter } from './harness/findings.js';
 import { TARGETS } from './targets/index.js';
 
 const RUNS = Number(process.env.FUZZ_CI_RUNS ?? 300);
 const SEED = Number(process.env.FUZZ_CI_SEED ?? 0x5eed);
 
-const show = (f: Finding): string => `${f.kind}: ${f.message}\n  input (${f.input.length} bytes, base64): ${Buffer.from(f.input).toString('base64').slice(0, 2000)}`;
+const writer = new FindingWriter();
+const show = (f: Finding): string =>
+  `${f.kind}: ${f.message}\n  saved as ${writer.write(f) ?? '(not saved)'}; first bytes (base64): ${Buffer.from(f.input.subarray(0, 1500)).toString('base64')}`;
 
 describe('fuzz targets, short run', () => {
   for (const target of TARGETS) {
