@@ -17,6 +17,8 @@ export interface FuzzTarget {
   readonly arbitrary: fc.Arbitrary<Uint8Array>;
   /** Runs the real code on `input`; throws on a finding. Must be deterministic in `input`. */
   run(input: Uint8Array): Outcome;
+  /** How many times run() puts the input through the code (whole, then split): scales the time bound. Default 1. */
+  readonly passes?: number;
 }
 
 /** The code returned something it promises never to return. */

@@ -152,6 +152,8 @@ function run(input: Uint8Array): 'ok' | 'rejected' {
 export const imapReader: FuzzTarget = {
   name: 'imap-reader',
   seeds,
+  // Whole, then in 2, 9 and 65 pieces (byte by byte only for small inputs); two parses per command each time.
+  passes: 4,
   arbitrary: fc.oneof(
     { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 128 * 1024, maxRepeat: 50_000 }) },
     { weight: 3, arbitrary: tokenSoup(TOKENS, 80) },

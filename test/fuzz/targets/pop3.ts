@@ -95,6 +95,8 @@ const seeds = (): Uint8Array[] => [Buffer.from(COMMANDS.map((c) => `${c}\r\n`).j
 export const pop3: FuzzTarget = {
   name: 'pop3',
   seeds,
+  // Whole, then in 17 pieces.
+  passes: 2,
   arbitrary: fc.oneof(
     { weight: 5, arbitrary: mutatedSeeds(seeds(), { dictionary: TOKENS, maxBytes: 64 * 1024, maxRepeat: 50_000 }) },
     { weight: 3, arbitrary: tokenSoup(TOKENS, 60) },
