@@ -62,3 +62,22 @@ describe('compareDay', () => {
     expect(compareDay({ year: 2024, month: 3, day: 6 }, at)).toBeGreaterThan(0);
   });
 });
+
+describe('years before 100', () => {
+  // Date.UTC reads years 0..99 as 1900..1999; found by the fuzz harness.
+  it('keeps a four-digit year below 0100 as written', () => {
+    const d = parseImapDateTime('20-Nov-0007 21:55:57 +0000');
+    expect(d?.date.getUTCFullYear()).toBe(7);
+    expect(formatInternalDate(d!.date, d!.zoneMinutes)).toBe('20-Nov-0007 21:55:57 +0000');
+  });
+
+  it('knows year 0 was a leap year and 1900 was not', () => {
+    expect(parseImapDate('29-Feb-0000')).toEqual({ year: 0, month: 2, day: 29 });
+    expect(parseImapDateTime('29-Feb-0000 00:00:00 +0000')).not.toBeNull();
+    expect(parseImapDate('29-Feb-1900')).toBeNull();
+  });
+
+  it('formats date-text with a four-digit year (RFC 9051 date-year)', () => {
+    expect(formatImapDate({ year: 478, month: 1, day: 18 })).toBe('18-Jan-0478');
+  });
+});

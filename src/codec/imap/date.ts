@@ -20,8 +20,15 @@ function monthIndex(s: string): number {
   return MONTHS.findIndex((m) => m.toLowerCase() === lower);
 }
 
+/** Date.UTC, but years 0..99 stay themselves (Date.UTC reads them as 1900..1999). */
+function utc(year: number, month0: number, day: number, h = 0, m = 0, s = 0): number {
+  const d = new Date(Date.UTC(2000, month0, day, h, m, s));
+  d.setUTCFullYear(year, month0, day);
+  return d.getTime();
+}
+
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return new Date(utc(year, month, 0)).getUTCDate();
 }
 
 /** "1-Feb-1994" (date-text, unquoted); null when invalid. */
@@ -46,8 +53,8 @@ export function parseImapDateTime(text: string): ImapDateTime | null {
   if (month === 0 || day < 1 || day > daysIn(year, month)) return null;
   if (hh > 23 || mm > 59 || ss > 60 || zm > 59) return null;
   const zoneMinutes = (m[7] === '-' ? -1 : 1) * (zh * 60 + zm);
-  const utc = Date.UTC(year, month - 1, day, hh, mm, Math.min(ss, 59)) - zoneMinutes * 60_000;
-  return { date: new Date(utc), zoneMinutes };
+  const at = utc(year, month - 1, day, hh, mm, Math.min(ss, 59)) - zoneMinutes * 60_000;
+  return { date: new Date(at), zoneMinutes };
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
@@ -65,7 +72,7 @@ export function formatInternalDate(date: Date, zoneMinutes = 0): string {
 
 /** The date-text form of a date: "1-Feb-1994". */
 export function formatImapDate(d: ImapDate): string {
-  return `${d.day}-${MONTHS[d.month - 1]}-${d.year}`;
+  return `${d.day}-${MONTHS[d.month - 1]}-${String(d.year).padStart(4, '0')}`;
 }
 
 /** Compares a SEARCH date with a timestamp's calendar day in the given zone: negative, 0 or positive. */

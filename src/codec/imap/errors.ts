@@ -2,6 +2,8 @@
  * Parse failures. The server answers `${tag} BAD ${message}` (or NO for
  * 'mailbox-name', whose syntax was fine but whose name cannot be used).
  */
+import { VerdictError } from '../verdict-error.js';
+
 export type ImapParseErrorCode = 'syntax' | 'mailbox-name' | 'too-complex';
 
 export interface ImapParseError {
@@ -11,8 +13,8 @@ export interface ImapParseError {
   readonly message: string;
 }
 
-/** Thrown inside the parser only; parseImapCommand turns it into an ImapParseError. */
-export class ParseFailure extends Error {
+/** Thrown inside the parser only; parseImapCommand turns it into an ImapParseError. No stack trace (see VerdictError). */
+export class ParseFailure extends VerdictError {
   constructor(
     message: string,
     readonly code: ImapParseErrorCode = 'syntax',

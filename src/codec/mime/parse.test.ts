@@ -247,3 +247,26 @@ describe('structure of known messages', () => {
     expect(codes(msg.root)).toEqual(expect.arrayContaining(['param-invalid', 'param-duplicate']));
   });
 });
+
+describe('a part whose header ends right at an outer delimiter', () => {
+  // Found by the fuzz harness: the blank line after the inner part's header is
+  // also the line break before the outer delimiter. The inner part ended one
+  // byte past its parent, and the tree no longer rebuilt the input.
+  const cases = [
+    'Content-Type: multipart/mixed; boundary=A\n\n--A\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain\n\n--A--\n',
+    'Content-Type: multipart/mixed; boundary=A\r\n\r\n--A\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nX: y\r\n--A\r\nZ: 1\r\n\r\nz\r\n--A--',
+  ];
+  it.each(cases)('keeps every part inside its parent and rebuilds the input (%#)', (src) => {
+    const buf = Buffer.from(src, 'latin1');
+    const msg = parseMessage(buf);
+    const inside = (p: MimePart, lo: number, hi: number): void => {
+      expect(p.headerStart).toBeGreaterThanOrEqual(lo);
+      expect(p.bodyEnd).toBeLessThanOrEqual(hi);
+      for (const c of p.children) inside(c, p.bodyStart, p.bodyEnd);
+    };
+    inside(msg.root, 0, buf.length);
+    expect(rebuild(msg, msg.root).equals(buf)).toBe(true);
+    expect(shape(msg)[0]).toBe('1 multipart/mixed');
+    expect(findPart(msg, '1.1')!.bodyEnd).toBe(findPart(msg, '1')!.bodyEnd);
+  });
+});

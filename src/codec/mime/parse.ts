@@ -70,7 +70,10 @@ export function parseMessage(input: Uint8Array, limits: MimeLimits = {}): MimeMe
   for (;;) {
     const hit = nextBoundary(ctx, pos);
     if (!hit) break;
-    const end = breakBefore(buf, hit.lineStart);
+    // The line break before a delimiter belongs to it, unless the innermost open
+    // part's header already took it (a header that ends right at the delimiter):
+    // no part may end before its body starts, or it would stick out of its parent.
+    const end = Math.max(breakBefore(buf, hit.lineStart), ctx.stack[ctx.stack.length - 1]!.part.bodyStart);
     closeAbove(ctx, hit.frame, end);
     const f = ctx.stack[hit.frame]!;
     ctx.byLength = null;

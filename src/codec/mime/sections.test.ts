@@ -113,3 +113,16 @@ describe('parsePartNumber', () => {
     expect(parsePartNumber([1, 0])).toBeNull();
   });
 });
+
+describe('HEADER.FIELDS of a header cut off by the end of the data', () => {
+  // Found by the fuzz harness: a last field ending in a bare CR got another CRLF,
+  // so the client read "} Hi\r" where the parser had read "} Hi".
+  it.each([
+    ['To: a@b.c\r\nSubject: Hi\r', 'To: a@b.c\r\nSubject: Hi\r\n\r\n'],
+    ['To: a@b.c\r\nSubject: Hi', 'To: a@b.c\r\nSubject: Hi\r\n\r\n'],
+    ['To: a@b.c\nSubject: Hi\n', 'To: a@b.c\nSubject: Hi\n\r\n'],
+  ])('%j gives its fields with one line break each', (src, want) => {
+    const msg = parseMessage(Buffer.from(src, 'latin1'));
+    expect(str(fetchSection(msg, { text: 'HEADER.FIELDS', fields: ['to', 'SUBJECT'] }))).toBe(want);
+  });
+});

@@ -4,7 +4,7 @@
  * from the matching raw fields in their original order plus the blank line.
  * Line endings are the message's own: stored mail is CRLF, so replies are too.
  */
-import { LF } from './bytes.js';
+import { CR, LF } from './bytes.js';
 import type { MimeMessage, MimePart } from './types.js';
 
 export type SectionText = 'HEADER' | 'TEXT' | 'MIME' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT';
@@ -18,6 +18,7 @@ export interface SectionSpec {
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+const LF_ONLY = Buffer.from('\n', 'latin1');
 
 function isMultipart(p: MimePart): boolean {
   return p.contentType.type === 'multipart';
@@ -117,8 +118,11 @@ export function headerFields(msg: MimeMessage, root: MimePart, names: readonly s
     if (wanted.has(f.name.toLowerCase()) === not) continue;
     const raw = slice(msg, f.start, f.end);
     pieces.push(raw);
-    // A field cut off by the end of the data still needs its line break.
-    if (raw.length === 0 || raw[raw.length - 1] !== LF) pieces.push(CRLF);
+    // A field cut off by the end of the data still needs its line break; a final
+    // bare CR already counts as half of one (the field's value ends before it).
+    const last = raw[raw.length - 1];
+    if (last === CR) pieces.push(LF_ONLY);
+    else if (last !== LF) pieces.push(CRLF);
   }
   // The blank line as the message writes it (CRLF when it has none).
   pieces.push(root.header.hasSeparator ? slice(msg, root.header.end, root.bodyStart) : CRLF);

@@ -1,4 +1,5 @@
 /** POP3 commands (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034) to a typed union; never throws. */
+import { VerdictError } from '../verdict-error.js';
 
 export type Pop3Command =
   | { readonly cmd: 'USER'; readonly name: string }
@@ -19,7 +20,8 @@ export type Pop3ParseResult = { readonly ok: true; readonly command: Pop3Command
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-class Pop3Syntax extends Error {}
+/** A syntax verdict, caught by parsePop3Command; no stack trace (see VerdictError). */
+class Pop3Syntax extends VerdictError {}
 
 function bad(message: string): never {
   throw new Pop3Syntax(message);

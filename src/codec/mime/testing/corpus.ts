@@ -32,12 +32,15 @@ export function rebuild(msg: MimeMessage, part: MimePart): Buffer {
     }
     out.push(rebuild(msg, part.message));
   } else if (part.children.length > 0 && part.multipart) {
-    const delim = part.multipart.boundary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const delim = part.multipart.boundary.trimEnd().replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const between = new RegExp(`^(\\r?\\n)?--${delim}[ \\t]*(\\r?\\n)$`);
+    // A delimiter that is the last line of the data has no line break of its own.
+    const atEnd = new RegExp(`^(\\r?\\n)?--${delim}[ \\t]*$`);
     let pos = part.bodyStart;
     part.children.forEach((child, i) => {
       const gap = text(msg, pos, child.headerStart);
-      if (i > 0 && !between.test(gap)) throw new Error(`gap before child ${i + 1} of ${part.headerStart} is ${JSON.stringify(gap)}`);
+      const ok = between.test(gap) || (child.headerStart === msg.buf.length && atEnd.test(gap));
+      if (i > 0 && !ok) throw new Error(`gap before child ${i + 1} of ${part.headerStart} is ${JSON.stringify(gap)}`);
       out.push(msg.buf.subarray(pos, child.headerStart), rebuild(msg, child));
       pos = child.bodyEnd;
     });
