@@ -135,7 +135,7 @@ export class ImapConnection implements SessionPort {
 
   private wrapTls(onSecure: () => void): void {
     const t = new tls.TLSSocket(this.raw, { isServer: true, secureContext: this.opts.secureContext });
-    guardTlsSocket(t, (err) => this.opts.log.warn({ err: { message: err.message } }, 'tls renegotiation refused'));
+    guardTlsSocket(t, (err) => this.opts.log.info({ err: { message: err.message } }, 'tls error, connection closed'));
     t.once('secure', () => {
       this.secureFlag = true;
       this.opts.log.debug({ protocol: t.getProtocol(), cipher: t.getCipher()?.name }, 'tls established');

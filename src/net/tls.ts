@@ -54,14 +54,15 @@ export function serverTlsOptions(opts: SecureContextOptions): SecureContextOptio
 }
 
 /**
- * Second lock for sockets postern wraps itself (IMAP, POP3): Node reports a
- * renegotiation flood as '_tlsError' on a server-side TLSSocket, which nothing
- * else listens to; the connection is cut. With NO_RENEGOTIATION in the context
- * this never fires, but a context built elsewhere must not reopen the hole.
+ * Second lock for sockets postern wraps itself (IMAP, POP3): Node reports any
+ * TLS error of a server-side TLSSocket — a failed handshake (a client offering
+ * only old protocol versions), a renegotiation flood when a context without
+ * NO_RENEGOTIATION was used — as '_tlsError', which nothing else listens to;
+ * the connection is cut and the error reported.
  */
-export function guardTlsSocket(socket: TLSSocket, onAttack: (err: Error) => void): void {
+export function guardTlsSocket(socket: TLSSocket, onError: (err: Error) => void): void {
   socket.on('_tlsError', (err: Error) => {
-    onAttack(err);
+    onError(err);
     socket.destroy();
   });
 }

@@ -255,7 +255,7 @@ export class Pop3Connection implements Pop3Wire {
 
   private upgrade(then: () => void): void {
     const secure = new tls.TLSSocket(this.raw, { isServer: true, secureContext: this.opts.secureContext });
-    guardTlsSocket(secure, (err) => this.opts.log.warn({ err: { message: err.message } }, 'tls renegotiation refused'));
+    guardTlsSocket(secure, (err) => this.opts.log.info({ err: { message: err.message } }, 'tls error, connection closed'));
     this.socket = secure;
     this.watch(secure);
     secure.on('error', this.onError);
