@@ -16,9 +16,11 @@ export function parseAddress(input: string): ParsedAddress | null {
   if (at <= 0 || at === a.length - 1) return null;
   const local = a.slice(0, at);
   const domain = a.slice(at + 1);
+  // A quoted local part may hold specials and spaces, but no control characters (RFC 5321 qtextSMTP).
   // eslint-disable-next-line no-control-regex -- control characters are exactly what must be refused
-  if (/[\s<>()[\]\\,;:"\x00-\x1f\x7f]/.test(local) && !/^"[^"\\\r\n]*"$/.test(local)) return null;
-  if (!/^[A-Za-z0-9.-]+$/.test(domain) || domain.startsWith('.') || domain.endsWith('.') || domain.includes('..')) return null;
+  if (/[\s<>()[\]\\,;:"\x00-\x1f\x7f]/.test(local) && !/^"[^"\\\x00-\x1f\x7f]*"$/.test(local)) return null;
+  // Each label: letters, digits and inner hyphens (RFC 5321 Domain; no "-example-").
+  if (!domain.split('.').every((l) => /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(l))) return null;
   return { local, domain: domain.toLowerCase() };
 }
 
