@@ -11,6 +11,8 @@ export interface Received {
   data: Buffer;
   secure: boolean;
   requireTls: boolean;
+  /** When the message was acknowledged (ms since the epoch). */
+  at?: number;
 }
 
 export interface PeerOptions {
@@ -85,7 +87,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
         }
         const err = o.onData?.(r) ?? null;
         const answer = () => {
-          if (!err) received.push(r);
+          if (!err) received.push({ ...r, at: Date.now() });
           cb(err ?? undefined);
         };
         if (o.delayDataMs) setTimeout(answer, o.delayDataMs);
