@@ -68,14 +68,24 @@ export function isPosternError(e: unknown, code?: ErrorCode): e is PosternError 
 // Disk or quota full, as the OS (ENOSPC, EDQUOT), SQLite (SQLITE_FULL) and PostgreSQL (53100 disk_full) report it.
 const STORAGE_FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', '53100']);
 
-/** Whether `e`, or any error in its `cause` chain, says the storage is full. */
-export function isStorageFull(e: unknown): boolean {
+/** The string `code`s of `e` and its `cause` chain, outermost first (PosternError codes included). */
+export function errorCodes(e: unknown): string[] {
+  const codes: string[] = [];
   let c: unknown = e;
   for (let depth = 0; depth < 16 && typeof c === 'object' && c !== null; depth++) {
-    if (isPosternError(c, 'STORAGE_FULL')) return true;
     const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string' && STORAGE_FULL_CODES.has(code)) return true;
+    if (typeof code === 'string') codes.push(code);
     c = (c as { cause?: unknown }).cause;
   }
-  return false;
+  return codes;
+}
+
+/** Whether an OS, SQLite or PostgreSQL error code says the disk or a quota is full. */
+export function isStorageFullCode(code: string | undefined): boolean {
+  return code !== undefined && STORAGE_FULL_CODES.has(code);
+}
+
+/** Whether `e`, or any error in its `cause` chain, says the storage is full. */
+export function isStorageFull(e: unknown): boolean {
+  return errorCodes(e).some((code) => code === 'STORAGE_FULL' || isStorageFullCode(code));
 }

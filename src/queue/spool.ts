@@ -1,6 +1,6 @@
 import type { BlobStore, NewRecipient, QueueRepo } from '../store/types.js';
 import type { Clock } from '../core/clock.js';
-import { isStorageFull } from '../core/errors.js';
+import { errorCodes, isStorageFull } from '../core/errors.js';
 
 /** Where the spool reports faults; must not throw (e.g. the store's EventOutbox). */
 export interface FaultSink {
@@ -39,7 +39,7 @@ export class Spool {
       await this.store(s);
     } catch (err) {
       // A full disk refuses mail (4xx) until space is freed: the administrator must hear of it.
-      if (isStorageFull(err)) this.faults?.record('storage.full', 'spool', { queueId: s.queueId, size: s.data.length, code: errorCode(err) });
+      if (isStorageFull(err)) this.faults?.record('storage.full', 'spool', { queueId: s.queueId, size: s.data.length, code: errorCodes(err).at(-1) ?? null });
       throw err;
     }
     for (const l of this.listeners) l(s.queueId);
@@ -67,16 +67,6 @@ export class Spool {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
-}
-
-/** The innermost error code of a cause chain (ENOSPC rather than STORAGE_FULL). */
-function errorCode(err: unknown): string | null {
-  let code: string | null = null;
-  for (let c: unknown = err, d = 0; d < 16 && typeof c === 'object' && c !== null; d++, c = (c as { cause?: unknown }).cause) {
-    const k = (c as { code?: unknown }).code;
-    if (typeof k === 'string') code = k;
-  }
-  return code;
 }
 
 /** Exponential backoff with a ceiling: retryMin * 2^(attempts-1), at most retryMax. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
 import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
-import { PosternError } from '../../../core/errors.js';
+import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -31,9 +31,6 @@ const realFs: DurableFs = { open: fsp.open, rename: fsp.rename };
 export const TEMP_PREFIX = '.tmp-';
 export const TEMP_STALE_MS = 10 * 60_000;
 
-/** errno codes of a full disk or an exhausted quota. */
-const FULL = new Set(['ENOSPC', 'EDQUOT']);
-
 /**
  * Writes a file durably: temp file, fsync, rename, fsync of the folder. A
  * failed write removes its temp file, whatever step failed. A full disk or
@@ -55,7 +52,7 @@ export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== undefined && FULL.has(code)) throw new PosternError('STORAGE_FULL', `writing ${path.basename(file)}: ${code}`, { cause: e });
+    if (isStorageFullCode(code)) throw new PosternError('STORAGE_FULL', `writing ${path.basename(file)}: ${code}`, { cause: e });
     throw e;
   }
   await syncDir(dir);

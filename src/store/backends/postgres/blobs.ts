@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
 import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
-import { PosternError } from '../../../core/errors.js';
+import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import type { Pool } from './db.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -16,7 +16,7 @@ function asBuffer(u: Uint8Array): Buffer {
 
 /** PostgreSQL's disk_full (53100) becomes STORAGE_FULL, the error itself its cause, as the file store does with ENOSPC. */
 function diskFull(e: unknown): never {
-  if ((e as { code?: string }).code === '53100') throw new PosternError('STORAGE_FULL', 'the database server is out of disk space', { cause: e });
+  if (isStorageFullCode((e as { code?: string }).code)) throw new PosternError('STORAGE_FULL', 'the database server is out of disk space', { cause: e });
   throw e;
 }
 
