@@ -13,6 +13,7 @@
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { PosternError } from '../../../core/errors.js';
+import { waitForDrain } from '../../../net/drain.js';
 import { ReplyParser, SmtpProtocolError, type SmtpReply } from './reply.js';
 
 export class SmtpTimeout extends Error {
@@ -121,26 +122,12 @@ export class SmtpWire {
   }
 
   /** Waits for the socket to take what it buffered; a peer that stops reading ends the connection at the deadline. */
-  private drained(timeoutMs: number, what: string): Promise<void> {
-    const socket = this.socket;
-    return new Promise<void>((resolve, reject) => {
-      const done = (e?: Error) => {
-        clearTimeout(timer);
-        socket.off('drain', onDrain);
-        socket.off('close', onClose);
-        if (e) reject(e);
-        else resolve();
-      };
-      const onDrain = () => done();
-      const onClose = () => done(this.failure ?? new Error('connection closed'));
-      const timer = setTimeout(() => {
-        const name = what === 'DATA' ? 'the message' : what.split(' ')[0];
-        this.fail(new SmtpTimeout(`peer took no data for ${timeoutMs} ms while we sent ${name}`));
-        done(this.failure!);
-      }, timeoutMs);
-      socket.once('drain', onDrain);
-      socket.once('close', onClose);
+  private async drained(timeoutMs: number, what: string): Promise<void> {
+    const r = await waitForDrain(this.socket, timeoutMs, () => {
+      const name = what === 'DATA' ? 'the message' : what.split(' ')[0];
+      this.fail(new SmtpTimeout(`peer took no data for ${timeoutMs} ms while we sent ${name}`));
     });
+    if (r !== 'drained') throw this.failure ?? new Error('connection closed');
   }
 
   /**
