@@ -37,7 +37,7 @@ describe('parseConfig defaults', () => {
     expect(c.smtp.max_connections_per_client).toBe(20);
     expect(c.smtp.bare_newline).toBe('reject');
     expect(c.smtp.socket_timeout).toBe(300);
-    expect(c.smtp).toMatchObject({ max_pending_per_client: 10, reserved_percent: 10, login_timeout: 300, command_timeout: 60, min_transfer_rate: 1024 });
+    expect(c.smtp).toMatchObject({ max_pending_per_client: 20, reserved_percent: 10, login_timeout: 300, command_timeout: 60, min_transfer_rate: 1024 });
     expect(c.smtp.mx).toEqual({ enabled: true, address: '0.0.0.0', port: 25 });
     expect(c.smtp.submission).toEqual({ enabled: true, address: '0.0.0.0', port: 587 });
     expect(c.smtp.submissions).toEqual({ enabled: true, address: '0.0.0.0', port: 465 });

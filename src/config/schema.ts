@@ -35,16 +35,16 @@ const listenerWithTls = (port: number, tlsPort: number, limits: { connections: n
   max_connections: int(1, 100_000).default(limits.connections),
   max_connections_per_client: int(1, 100_000).default(limits.perClient),
   idle_timeout: int(limits.idleMin, 86_400).default(limits.idleMin),
-  ...slotGuards(limits.login),
+  ...slotGuards(limits.login, 10),
 });
 
 /**
  * Guards against clients that hold connection slots without using them
  * (slowloris, idle floods): the same keys in [smtp], [imap] and [pop3].
  */
-const slotGuards = (loginTimeout: number) => ({
+const slotGuards = (loginTimeout: number, pendingPerClient: number) => ({
   // Connections from one address that have not logged in yet (mx: not started a transaction).
-  max_pending_per_client: int(1, 100_000).default(10),
+  max_pending_per_client: int(1, 100_000).default(pendingPerClient),
   // Percent of max_connections kept for addresses holding fewer than 2 connections or that logged in before.
   reserved_percent: int(0, 90).default(10),
   // Seconds from connect to a successful login (mx: to MAIL FROM), however busy the client looks.
@@ -98,7 +98,8 @@ export function configSchema(baseDir: string) {
       max_connections_per_client: int(1, 100_000).default(20),
       bare_newline: oneOf(['reject', 'normalize']).default('reject'),
       socket_timeout: int(1, 3600).default(300),
-      ...slotGuards(300),
+      // A sending MTA opens up to 20 sessions at once (Postfix's default), all pending at first.
+      ...slotGuards(300, 20),
       min_transfer_rate: minTransferRate(),
       mx: listener(25),
       submission: listener(587),

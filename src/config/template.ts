@@ -60,7 +60,7 @@ bare_newline = "reject"
 socket_timeout = 300          # seconds
 # Slow and idle clients (slowloris): limits on connections that have not
 # logged in yet, a reserve of slots, and deadlines an idle timer cannot give.
-max_pending_per_client = 10   # not yet logged in (mx: no MAIL FROM yet), per client address
+max_pending_per_client = 20   # not yet logged in (mx: no MAIL FROM yet), per client address
 reserved_percent = 10         # of max_connections, kept for addresses with < 2 connections or a past login
 login_timeout = 300           # seconds from connect to login (mx: to MAIL FROM)
 command_timeout = 60          # seconds a command line may take from its first byte; also unread output
