@@ -48,6 +48,11 @@ export interface Verdict {
   readonly reply?: string;
   /** How long the stage took, in milliseconds. */
   readonly ms?: number;
+  /**
+   * Small, bounded facts later stages may read (e.g. the auth stage's
+   * `dmarc: 'fail'`, `dkim_aligned: true`); never message content.
+   */
+  readonly facts?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export function passVerdict(stage: string, extra: Partial<Omit<Verdict, 'stage' | 'action'>> = {}): Verdict {

@@ -1,0 +1,49 @@
+/**
+ * The stage interface of the policy pipeline. A stage looks at one message
+ * and returns a Verdict (data, never an exception for "no"). In-line stages
+ * run during DATA, before the 250 reply, and may reject; after-queue stages
+ * run once the message is durable and before any delivery, and may hold.
+ * The runner (run.ts) applies each stage's time budget and turns a throw or
+ * a timeout into `tempfail` unless the stage is configured to fail open.
+ */
+import type { Direction, Verdict } from '../../core/verdict.js';
+
+export type StagePhase = 'inline' | 'after-queue';
+
+/** Where the message came in and who sent it, as the SMTP session saw it. */
+export interface MessageEnvelope {
+  /** MAIL FROM, '' for the null sender. */
+  readonly sender: string;
+  /** RCPT TO addresses as given (before alias expansion). */
+  readonly recipients: readonly string[];
+  readonly helo: string | null;
+  readonly clientAddress: string;
+  readonly listener: 'mx' | 'submission' | 'submissions' | 'local';
+  /** The authenticated account, null when the client did not log in. */
+  readonly authUser: string | null;
+  readonly tls: boolean;
+}
+
+export interface StageInput {
+  readonly queueId: string;
+  /** The message as it will be stored, trace headers included. */
+  readonly raw: Uint8Array;
+  readonly envelope: MessageEnvelope;
+  readonly direction: Direction;
+  /** Verdicts of the stages that ran before this one, in order (a later stage may read their facts). */
+  readonly earlier: readonly Verdict[];
+}
+
+export interface StageContext {
+  /** Aborted when the stage's time budget has run out; long work must stop. */
+  readonly signal: AbortSignal;
+  readonly now: () => number;
+}
+
+export interface Stage {
+  readonly name: string;
+  readonly phase: StagePhase;
+  /** The directions this stage looks at; others pass without running it. */
+  readonly directions: readonly Direction[];
+  run(input: StageInput, ctx: StageContext): Promise<Verdict>;
+}
