@@ -4,7 +4,8 @@
  * with a factory that opens a fresh, empty store.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { KEYWORD_LIMITS, type Lease, type Store } from './types.js';
+import { KEYWORD_LIMITS, type Lease, type NewQueueMessage, type NewRecipient, type ScanLease, type Store } from './types.js';
+import type { Verdict } from '../core/verdict.js';
 import { newQueueId } from '../core/ids.js';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -460,6 +461,84 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.queue.getMessage(id)).toBeNull();
         expect(await s.meta.queue.listRecipients(id)).toEqual([]);
         expect(await s.meta.queue.getMessage(other)).not.toBeNull();
+      });
+    });
+
+    describe('policy: after-queue scan and quarantine', () => {
+      const verdict = (stage: string, action: Verdict['action']): Verdict => ({ stage, action, reasons: [{ rule: 'r' }], headers: [], events: [] });
+      const enqueue = async (route: NewQueueMessage['route'], rcpts: NewRecipient[] = [{ address: 'r@remote.test', transport: 'remote' }]) => {
+        const blob = await s.blobs.put(Buffer.from(`Subject: p ${newQueueId()}\r\n\r\nbody\r\n`));
+        const id = newQueueId();
+        await s.meta.queue.enqueue(
+          { id, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {}, verdicts: [verdict('auth', 'pass')], route },
+          rcpts,
+        );
+        return id;
+      };
+      const leaseRemote = (now: number) => s.meta.queue.lease({ transport: 'remote', now, leaseMs: 1000, limit: 10 });
+
+      it('keeps scanning mail from delivery until its scan finishes, then appends the verdicts', async () => {
+        const id = await enqueue('scan');
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['scanning']);
+        expect(await leaseRemote(2000)).toHaveLength(0);
+        const [scan] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        expect(scan.message.verdicts.map((v) => v.stage)).toEqual(['auth']);
+        // Taken: a second scanner does not get it until the lease runs out.
+        expect(await s.meta.queue.leaseScan({ now: 2500, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        const newer = await s.blobs.put(Buffer.from('X-Scanned: yes\r\nSubject: p\r\n\r\nbody\r\n'));
+        expect(await s.meta.queue.finishScan(scan, { verdicts: [verdict('av', 'pass')], next: 'deliver', now: 2600, blob: newer })).toBe(true);
+        expect(await s.meta.queue.finishScan(scan, { verdicts: [], next: 'deliver', now: 2600 })).toBe(false);
+        const [l] = (await leaseRemote(2600)) as [Lease];
+        expect(l.message.verdicts.map((v) => v.stage)).toEqual(['auth', 'av']);
+        expect(l.message.blobId).toBe(newer.id);
+        expect(l.message.size).toBe(newer.size);
+      });
+
+      it('rescans after a crash mid-scan (the scan lease expires) and defers a failed scan', async () => {
+        await enqueue('scan');
+        const [first] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        const [again] = (await s.meta.queue.leaseScan({ now: 3001, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        expect(again.message.id).toBe(first.message.id);
+        expect(await s.meta.queue.finishScan(first, { verdicts: [], next: 'deliver', now: 3002 })).toBe(false);
+        expect(await s.meta.queue.deferScan(again, 9000, 'av: timeout')).toBe(true);
+        expect(await s.meta.queue.leaseScan({ now: 8999, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        expect((await s.meta.queue.listRecipients(first.message.id))[0]).toMatchObject({ state: 'scanning', lastError: 'av: timeout' });
+        expect(await s.meta.queue.leaseScan({ now: 9000, leaseMs: 1000, limit: 10 })).toHaveLength(1);
+      });
+
+      it('quarantines at enqueue or after a scan; release is recorded and delivers; delete keeps the record', async () => {
+        const held = await enqueue({ quarantine: { stage: 'spoof', reason: 'own-domain' } });
+        const scanned = await enqueue('scan', [
+          { address: 'a@remote.test', transport: 'remote' },
+          { address: 'b@remote.test', transport: 'remote' },
+        ]);
+        const [scan] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        expect(await s.meta.queue.finishScan(scan, { verdicts: [verdict('av', 'hold')], next: { quarantine: { stage: 'av', reason: 'Eicar' } }, now: 2100 })).toBe(true);
+        expect(await leaseRemote(3000)).toHaveLength(0);
+        const list = await s.meta.quarantine.list({ state: 'held' });
+        expect(list.map((q) => [q.queueId, q.stage, q.reason])).toEqual([
+          [scanned, 'av', 'Eicar'],
+          [held, 'spoof', 'own-domain'],
+        ]);
+        expect(list[0]).toMatchObject({ sender: 's@x.test', recipients: ['a@remote.test', 'b@remote.test'], state: 'held', actor: null });
+        expect(await s.meta.quarantine.release(held, 'auditor@example.org', 3000)).toBe(true);
+        expect(await s.meta.quarantine.release(held, 'auditor@example.org', 3001)).toBe(false);
+        expect(await s.meta.quarantine.get(held)).toMatchObject({ state: 'released', actor: 'auditor@example.org', actedAt: 3000 });
+        expect((await leaseRemote(3000)).map((l) => l.message.id)).toEqual([held]);
+        expect(await s.meta.quarantine.delete(scanned, 'auditor@example.org', 3100)).toBe(true);
+        expect(await s.meta.queue.getMessage(scanned)).toBeNull();
+        expect(await s.meta.quarantine.get(scanned)).toMatchObject({ state: 'deleted', actor: 'auditor@example.org' });
+        expect(await s.meta.quarantine.list({ state: 'held' })).toEqual([]);
+      });
+
+      it('keeps the verdicts with mail delivered into a mailbox', async () => {
+        const user = await addUser();
+        const inbox = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);
+        const id = await enqueue('deliver', [{ address: user.address, transport: 'local', accountId: user.id }]);
+        const [l] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 1 })) as [Lease];
+        expect(await s.meta.queue.deliverLocal(l, inbox.id, 2001)).not.toBeNull();
+        expect(await s.meta.verdicts.get(l.message.blobId)).toEqual({ queueId: id, verdicts: [verdict('auth', 'pass')] });
+        expect(await s.meta.verdicts.get('0'.repeat(64))).toBeNull();
       });
     });
 

@@ -5,6 +5,7 @@
  * suite in contract.ts. All calls are async so a networked backend
  * (PostgreSQL) fits the same shape as the embedded one (SQLite).
  */
+import type { Verdict } from '../core/verdict.js';
 
 export type Role = 'user' | 'mailadmin' | 'auditor' | 'pkiofficer';
 export const ROLES: readonly Role[] = ['user', 'mailadmin', 'auditor', 'pkiofficer'];
@@ -65,7 +66,8 @@ export interface DirectoryRepo {
 }
 
 export type Transport = 'local' | 'remote';
-export type RecipientState = 'queued' | 'leased' | 'delivered' | 'deferred' | 'failed' | 'held';
+/** scanning: accepted, waiting for its after-queue policy stages; never leased for delivery. */
+export type RecipientState = 'queued' | 'leased' | 'delivered' | 'deferred' | 'failed' | 'held' | 'scanning';
 
 export interface NewQueueMessage {
   id: string; // queue id (core/ids newQueueId)
@@ -78,7 +80,17 @@ export interface NewQueueMessage {
   authUser: string | null;
   /** Free-form JSON-serialisable facts later stages need (REQUIRETLS, TLS state, ...). */
   meta: Record<string, unknown>;
+  /** Verdicts of the policy stages that have run (in-line ones at enqueue). */
+  verdicts?: readonly Verdict[];
+  /**
+   * What happens to the recipients at enqueue: 'deliver' (default: due at once),
+   * 'scan' (they wait in `scanning` for the after-queue stages), or
+   * 'quarantine' (held, with a quarantine entry written in the same transaction).
+   */
+  route?: EnqueueRoute;
 }
+
+export type EnqueueRoute = 'deliver' | 'scan' | { quarantine: { stage: string; reason: string } };
 
 export interface NewRecipient {
   address: string;
@@ -87,7 +99,26 @@ export interface NewRecipient {
   accountId?: number | null;
 }
 
-export type QueueMessage = NewQueueMessage;
+export interface QueueMessage extends Omit<NewQueueMessage, 'route' | 'verdicts'> {
+  readonly verdicts: readonly Verdict[];
+}
+
+/** A message taken for its after-queue stages; `token` proves the scan is still ours. */
+export interface ScanLease {
+  readonly token: string;
+  readonly until: number;
+  readonly message: QueueMessage;
+}
+
+export interface ScanOutcome {
+  /** Verdicts of the after-queue stages, appended to those already recorded. */
+  verdicts: readonly Verdict[];
+  /** deliver: scanning recipients become due now. quarantine: they are held, with a quarantine entry. */
+  next: 'deliver' | { quarantine: { stage: string; reason: string } };
+  now: number;
+  /** The message bytes when a stage rewrote them (headers, banner): replaces blobId and size. */
+  blob?: BlobRef;
+}
 
 export interface QueueRecipient {
   readonly id: number;
@@ -160,6 +191,15 @@ export interface QueueRepo {
   listRecipients(queueId: string): Promise<QueueRecipient[]>;
   /** Recipients not yet delivered or failed, oldest first. */
   listPending(limit?: number): Promise<QueueRecipient[]>;
+  /**
+   * Takes up to `limit` messages waiting for their after-queue stages whose
+   * scan is not leased (or whose scan lease expired: a crash mid-scan rescans).
+   */
+  leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]>;
+  /** Ends a scan in one transaction; false when the scan lease is no longer held. */
+  finishScan(lease: ScanLease, outcome: ScanOutcome): Promise<boolean>;
+  /** Gives a scan back to be retried at `until` (a stage failed closed); false when the lease was lost. */
+  deferScan(lease: ScanLease, until: number, error: string): Promise<boolean>;
   /** Deletes queue messages whose recipients are all delivered or failed; returns how many. */
   purgeFinished(): Promise<number>;
   /** Queued and deferred recipients of a message become held (never leased); returns how many. */
@@ -399,9 +439,42 @@ export interface IntegrityRepo {
   damagedMessages(): Promise<DamagedMessage[]>;
 }
 
+/** A message held by a policy stage: its queue entry (recipients `held`) plus who held it and why. */
+export interface QuarantineEntry {
+  readonly queueId: string;
+  readonly at: number;
+  readonly stage: string;
+  readonly reason: string;
+  readonly state: 'held' | 'released' | 'deleted';
+  /** Who released or deleted it (an account address), and when. */
+  readonly actor: string | null;
+  readonly actedAt: number | null;
+  readonly sender: string;
+  readonly recipients: readonly string[];
+  readonly size: number;
+}
+
+/** The quarantine role: held messages stay in the queue (their blobs checksummed like all others). */
+export interface QuarantineRepo {
+  /** Newest first. */
+  list(opts?: { state?: QuarantineEntry['state']; limit?: number }): Promise<QuarantineEntry[]>;
+  get(queueId: string): Promise<QuarantineEntry | null>;
+  /** Held recipients become due now and the entry is marked released by `actor`, in one transaction; false if not held. */
+  release(queueId: string, actor: string, now: number): Promise<boolean>;
+  /** The queue entry is removed and the quarantine entry kept as a record, marked deleted by `actor`; false if not held. */
+  delete(queueId: string, actor: string, now: number): Promise<boolean>;
+}
+
+/** Verdicts kept with delivered mail, by blob (copies of a message share them). */
+export interface VerdictRepo {
+  get(blobId: string): Promise<{ queueId: string; verdicts: Verdict[] } | null>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
+  readonly quarantine: QuarantineRepo;
+  readonly verdicts: VerdictRepo;
   readonly mailboxes: MailboxRepo;
   readonly events: EventRepo;
   readonly integrity: IntegrityRepo;

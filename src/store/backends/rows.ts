@@ -9,12 +9,15 @@ import type {
   FlagChange,
   Folder,
   MailMessage,
+  EnqueueRoute,
+  QuarantineEntry,
   QueueMessage,
   QueueRecipient,
   RecipientState,
   Role,
   Transport,
 } from '../types.js';
+import type { Verdict } from '../../core/verdict.js';
 import { KEYWORD_LIMITS } from '../types.js';
 import { PosternError } from '../../core/errors.js';
 
@@ -136,6 +139,7 @@ export interface QueueMessageRow {
   client_address: string;
   auth_user: string | null;
   meta: string;
+  verdicts: string;
 }
 
 export function toQueueMessage(r: QueueMessageRow): QueueMessage {
@@ -149,7 +153,43 @@ export function toQueueMessage(r: QueueMessageRow): QueueMessage {
     clientAddress: r.client_address,
     authUser: r.auth_user,
     meta: JSON.parse(r.meta) as Record<string, unknown>,
+    verdicts: JSON.parse(r.verdicts) as Verdict[],
   };
+}
+
+export interface QuarantineRow {
+  queue_id: string;
+  at: number;
+  stage: string;
+  reason: string;
+  state: string;
+  actor: string | null;
+  acted_at: number | null;
+  sender: string;
+  recipients: string;
+  size: number;
+}
+
+export function toQuarantineEntry(r: QuarantineRow): QuarantineEntry {
+  return {
+    queueId: r.queue_id,
+    at: Number(r.at),
+    stage: r.stage,
+    reason: r.reason,
+    state: r.state as QuarantineEntry['state'],
+    actor: r.actor,
+    actedAt: r.acted_at === null ? null : Number(r.acted_at),
+    sender: r.sender,
+    recipients: JSON.parse(r.recipients) as string[],
+    size: Number(r.size),
+  };
+}
+
+/** The recipients' first state for an enqueue route. */
+export function initialState(route: EnqueueRoute | undefined): RecipientState {
+  if (route === 'scan') return 'scanning';
+  if (typeof route === 'object') return 'held';
+  return 'queued';
 }
 
 /**

@@ -6,6 +6,7 @@ import { PgEvents } from './events.js';
 import { PgIntegrity } from './integrity.js';
 import { PgMailboxes } from './mailboxes.js';
 import { PgQueue } from './queue.js';
+import { PgQuarantine, PgVerdicts } from './quarantine.js';
 
 export type { PgOptions } from './db.js';
 export { PgBlobStore } from './blobs.js';
@@ -14,6 +15,8 @@ export { PgBlobStore } from './blobs.js';
 export class PgMetaStore implements MetaStore {
   readonly directory: PgDirectory;
   readonly queue: PgQueue;
+  readonly quarantine: PgQuarantine;
+  readonly verdicts: PgVerdicts;
   readonly mailboxes: PgMailboxes;
   readonly events: PgEvents;
   readonly integrity: PgIntegrity;
@@ -22,6 +25,8 @@ export class PgMetaStore implements MetaStore {
   constructor(readonly pool: Pool) {
     this.directory = new PgDirectory(pool);
     this.queue = new PgQueue(pool);
+    this.quarantine = new PgQuarantine(pool);
+    this.verdicts = new PgVerdicts(pool);
     this.mailboxes = new PgMailboxes(pool);
     this.events = new PgEvents(pool);
     this.integrity = new PgIntegrity(pool);

@@ -8,10 +8,13 @@ import type {
   QueueRecipient,
   QueueRepo,
   RecipientState,
+  ScanLease,
+  ScanOutcome,
 } from '../../types.js';
 import { tx, type Client, type Pool } from './db.js';
 import { appendInTx } from './mailboxes.js';
-import { toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
+import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
+import { quarantineInTx } from './quarantine.js';
 
 interface Pending {
   msg: NewQueueMessage;
@@ -24,8 +27,8 @@ interface Pending {
 async function insertBatch(c: Client, batch: Pending[]): Promise<void> {
   const ms = batch.map((p) => p.msg);
   await c.query(
-    `INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+    `INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
     [
       ms.map((m) => m.id),
       ms.map((m) => m.blobId),
@@ -36,17 +39,31 @@ async function insertBatch(c: Client, batch: Pending[]): Promise<void> {
       ms.map((m) => m.clientAddress),
       ms.map((m) => m.authUser),
       ms.map((m) => JSON.stringify(m.meta)),
+      ms.map((m) => JSON.stringify(m.verdicts ?? [])),
     ],
   );
   const rs = batch.flatMap((p) => p.rcpts.map((r) => ({ r, m: p.msg })));
   if (rs.length === 0) return;
   // WITH ORDINALITY keeps recipient ids in the order they were given, as one INSERT per recipient would.
   await c.query(
-    `INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at)
-     SELECT q, a, t, acc, n FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) WITH ORDINALITY AS u(q, a, t, acc, n, o)
+    `INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at, state)
+     SELECT q, a, t, acc, n, s FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) WITH ORDINALITY AS u(q, a, t, acc, n, s, o)
      ORDER BY o`,
-    [rs.map((x) => x.m.id), rs.map((x) => x.r.address), rs.map((x) => x.r.transport), rs.map((x) => x.r.accountId ?? null), rs.map((x) => x.m.receivedAt)],
+    [
+      rs.map((x) => x.m.id),
+      rs.map((x) => x.r.address),
+      rs.map((x) => x.r.transport),
+      rs.map((x) => x.r.accountId ?? null),
+      rs.map((x) => x.m.receivedAt),
+      rs.map((x) => initialState(x.m.route)),
+    ],
   );
+  for (const p of batch) {
+    const m = p.msg;
+    if (typeof m.route === 'object') {
+      await quarantineInTx(c, { ...m.route.quarantine, queueId: m.id, at: m.receivedAt, sender: m.sender, size: m.size, recipients: p.rcpts.map((r) => r.address) });
+    }
+  }
 }
 
 /**
@@ -139,6 +156,13 @@ export class PgQueue implements QueueRepo {
       );
       if (held.rowCount === 0) return null;
       const [m] = await appendInTx(c, folderId, [{ blobId: lease.message.blobId, size: lease.message.size, internalDate: now }]);
+      if (lease.message.verdicts.length > 0) {
+        await c.query('INSERT INTO message_verdicts (blob_id, queue_id, verdicts) VALUES ($1, $2, $3) ON CONFLICT (blob_id) DO NOTHING', [
+          lease.message.blobId,
+          lease.message.id,
+          JSON.stringify(lease.message.verdicts),
+        ]);
+      }
       await finish(c, lease, 'delivered', now, null);
       return { uid: m!.uid };
     });
@@ -168,6 +192,61 @@ export class PgQueue implements QueueRepo {
       [until, error, timing ? JSON.stringify(timing) : null, lease.recipient.id, lease.token],
     );
     return r.rowCount === 1;
+  }
+
+  async leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]> {
+    const until = req.now + req.leaseMs;
+    const r = await this.pool.query<QueueMessageRow & { scan_token: string }>(
+      `WITH due AS (
+         SELECT q.id FROM queue_messages q
+         WHERE (q.scan_until IS NULL OR q.scan_until <= $1)
+           AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.id AND r.state = 'scanning')
+         ORDER BY q.received_at, q.id LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+       UPDATE queue_messages q SET scan_token = replace(gen_random_uuid()::text, '-', ''), scan_until = $3
+       FROM due WHERE q.id = due.id
+       RETURNING q.*`,
+      [req.now, req.limit, until],
+    );
+    return r.rows
+      .sort((a, b) => a.received_at - b.received_at || (a.id < b.id ? -1 : 1))
+      .map((m) => ({ token: m.scan_token, until, message: toQueueMessage(m) }));
+  }
+
+  async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
+    return tx(this.pool, async (c) => {
+      const r = await c.query<QueueMessageRow>('SELECT * FROM queue_messages WHERE id = $1 AND scan_token = $2 FOR UPDATE', [lease.message.id, lease.token]);
+      const m = r.rows[0];
+      if (!m) return false;
+      const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
+      const size = o.blob?.size ?? m.size;
+      await c.query('UPDATE queue_messages SET verdicts = $1, scan_token = NULL, scan_until = NULL, blob_id = $2, size = $3 WHERE id = $4', [
+        JSON.stringify(verdicts),
+        o.blob?.id ?? m.blob_id,
+        size,
+        m.id,
+      ]);
+      if (o.next === 'deliver') {
+        await c.query("UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning'", [o.now, m.id]);
+      } else {
+        const held = await c.query<{ address: string }>(
+          "UPDATE queue_recipients SET state = 'held' WHERE queue_id = $1 AND state = 'scanning' RETURNING address, id",
+          [m.id],
+        );
+        const rcpts = held.rows.map((x) => x.address);
+        await quarantineInTx(c, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size, recipients: rcpts });
+      }
+      return true;
+    });
+  }
+
+  async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {
+    return tx(this.pool, async (c) => {
+      const r = await c.query('UPDATE queue_messages SET scan_token = NULL, scan_until = $1 WHERE id = $2 AND scan_token = $3', [until, lease.message.id, lease.token]);
+      if (r.rowCount !== 1) return false;
+      await c.query("UPDATE queue_recipients SET last_error = $1, attempts = attempts + 1 WHERE queue_id = $2 AND state = 'scanning'", [error, lease.message.id]);
+      return true;
+    });
   }
 
   async getMessage(queueId: string): Promise<QueueMessage | null> {

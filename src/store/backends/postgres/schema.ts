@@ -138,4 +138,29 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE blobs ADD COLUMN written_at bigint NOT NULL DEFAULT 0;
   `,
+  // The policy pipeline (as in SQLite): verdicts, the after-queue scan lease, quarantine, verdicts of delivered mail.
+  `
+  ALTER TABLE queue_messages ADD COLUMN verdicts text NOT NULL DEFAULT '[]';
+  ALTER TABLE queue_messages ADD COLUMN scan_token text;
+  ALTER TABLE queue_messages ADD COLUMN scan_until bigint;
+  CREATE INDEX queue_recipients_state ON queue_recipients(state, queue_id);
+  CREATE TABLE quarantine (
+    queue_id text COLLATE "C" PRIMARY KEY,
+    at bigint NOT NULL,
+    stage text NOT NULL,
+    reason text NOT NULL,
+    state text NOT NULL DEFAULT 'held',
+    actor text,
+    acted_at bigint,
+    sender text NOT NULL,
+    recipients text NOT NULL,
+    size bigint NOT NULL
+  );
+  CREATE INDEX quarantine_state ON quarantine(state, at);
+  CREATE TABLE message_verdicts (
+    blob_id text COLLATE "C" PRIMARY KEY,
+    queue_id text COLLATE "C" NOT NULL,
+    verdicts text NOT NULL
+  );
+  `,
 ];

@@ -8,10 +8,13 @@ import { SqliteDirectory } from './directory.js';
 import { SqliteEvents } from './events.js';
 import { SqliteMailboxes } from './mailboxes.js';
 import { SqliteQueue } from './queue.js';
+import { SqliteQuarantine, SqliteVerdicts } from './quarantine.js';
 
 export class SqliteMetaStore implements MetaStore {
   readonly directory: SqliteDirectory;
   readonly queue: SqliteQueue;
+  readonly quarantine: SqliteQuarantine;
+  readonly verdicts: SqliteVerdicts;
   readonly mailboxes: SqliteMailboxes;
   readonly events: SqliteEvents;
   readonly integrity: SqliteIntegrity;
@@ -20,6 +23,8 @@ export class SqliteMetaStore implements MetaStore {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
     this.directory = reportingDamage(new SqliteDirectory(db), db.name);
     this.queue = reportingDamage(new SqliteQueue(db), db.name);
+    this.quarantine = reportingDamage(new SqliteQuarantine(db), db.name);
+    this.verdicts = reportingDamage(new SqliteVerdicts(db), db.name);
     this.mailboxes = reportingDamage(new SqliteMailboxes(db), db.name);
     this.events = reportingDamage(new SqliteEvents(db), db.name);
     this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);

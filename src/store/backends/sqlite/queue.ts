@@ -8,11 +8,14 @@ import type {
   QueueRecipient,
   QueueRepo,
   RecipientState,
+  ScanLease,
+  ScanOutcome,
 } from '../../types.js';
 import { newToken } from '../../../core/ids.js';
 import type { Db } from './db.js';
 import { appendInTx } from './mailboxes.js';
-import { toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
+import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
+import { quarantineInTx } from './quarantine.js';
 
 interface Pending {
   msg: NewQueueMessage;
@@ -48,15 +51,19 @@ export class SqliteQueue implements QueueRepo {
     const batch = this.pending;
     this.pending = [];
     const insMsg = this.db.prepare(
-      'INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insRcpt = this.db.prepare(
-      'INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at, state) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const one = (p: Pending) => {
       const m = p.msg;
-      insMsg.run(m.id, m.blobId, m.size, m.sender, m.receivedAt, m.source, m.clientAddress, m.authUser, JSON.stringify(m.meta));
-      for (const r of p.rcpts) insRcpt.run(m.id, r.address, r.transport, r.accountId ?? null, m.receivedAt);
+      insMsg.run(m.id, m.blobId, m.size, m.sender, m.receivedAt, m.source, m.clientAddress, m.authUser, JSON.stringify(m.meta), JSON.stringify(m.verdicts ?? []));
+      const state = initialState(m.route);
+      for (const r of p.rcpts) insRcpt.run(m.id, r.address, r.transport, r.accountId ?? null, m.receivedAt, state);
+      if (typeof m.route === 'object') {
+        quarantineInTx(this.db, { ...m.route.quarantine, queueId: m.id, at: m.receivedAt, sender: m.sender, size: m.size, recipients: p.rcpts.map((r) => r.address) });
+      }
     };
     try {
       this.db.transaction(() => batch.forEach(one)).immediate();
@@ -121,6 +128,11 @@ export class SqliteQueue implements QueueRepo {
   async deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null> {
     return this.withLease(lease, () => {
       const m = appendInTx(this.db, folderId, { blobId: lease.message.blobId, size: lease.message.size, internalDate: now });
+      if (lease.message.verdicts.length > 0) {
+        this.db
+          .prepare('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
+          .run(lease.message.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
+      }
       this.finish(lease.recipient.id, 'delivered', now, null);
       return { uid: m.uid };
     });
@@ -160,6 +172,59 @@ export class SqliteQueue implements QueueRepo {
         return true;
       }) ?? false
     );
+  }
+
+  async leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]> {
+    const take = this.db.transaction(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT * FROM queue_messages q
+           WHERE (q.scan_until IS NULL OR q.scan_until <= ?)
+             AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.id AND r.state = 'scanning')
+           ORDER BY q.received_at, q.id LIMIT ?`,
+        )
+        .all(req.now, req.limit) as QueueMessageRow[];
+      const upd = this.db.prepare('UPDATE queue_messages SET scan_token = ?, scan_until = ? WHERE id = ?');
+      const until = req.now + req.leaseMs;
+      return rows.map((m) => {
+        const token = newToken();
+        upd.run(token, until, m.id);
+        return { token, until, message: toQueueMessage(m) };
+      });
+    });
+    return take.immediate();
+  }
+
+  async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const m = this.db.prepare('SELECT * FROM queue_messages WHERE id = ? AND scan_token = ?').get(lease.message.id, lease.token) as
+          | QueueMessageRow
+          | undefined;
+        if (!m) return false;
+        const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
+        this.db
+          .prepare('UPDATE queue_messages SET verdicts = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
+          .run(JSON.stringify(verdicts), o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
+        if (o.next === 'deliver') {
+          this.db.prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
+        } else {
+          const rcpts = this.db.prepare("SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").pluck().all(m.id) as string[];
+          this.db.prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
+          quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
+        }
+        return true;
+      })
+      .immediate();
+  }
+
+  async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const r = this.db.prepare('UPDATE queue_messages SET scan_token = NULL, scan_until = ? WHERE id = ? AND scan_token = ?').run(until, lease.message.id, lease.token);
+      if (r.changes !== 1) return false;
+      this.db.prepare("UPDATE queue_recipients SET last_error = ?, attempts = attempts + 1 WHERE queue_id = ? AND state = 'scanning'").run(error, lease.message.id);
+      return true;
+    }).immediate();
   }
 
   async getMessage(queueId: string): Promise<QueueMessage | null> {

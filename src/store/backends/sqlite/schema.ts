@@ -133,4 +133,30 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE folders ADD COLUMN keywords TEXT;
   ALTER TABLE folders ADD COLUMN keywords_exact INTEGER NOT NULL DEFAULT 0;
   `,
+  // The policy pipeline: verdicts on each queue entry, the after-queue scan lease, the quarantine
+  // (held entries with who held and who released them) and the verdicts kept with delivered mail.
+  `
+  ALTER TABLE queue_messages ADD COLUMN verdicts TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE queue_messages ADD COLUMN scan_token TEXT;
+  ALTER TABLE queue_messages ADD COLUMN scan_until INTEGER;
+  CREATE INDEX queue_recipients_state ON queue_recipients(state, queue_id);
+  CREATE TABLE quarantine (
+    queue_id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL,
+    stage TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'held',
+    actor TEXT,
+    acted_at INTEGER,
+    sender TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    size INTEGER NOT NULL
+  );
+  CREATE INDEX quarantine_state ON quarantine(state, at);
+  CREATE TABLE message_verdicts (
+    blob_id TEXT PRIMARY KEY,
+    queue_id TEXT NOT NULL,
+    verdicts TEXT NOT NULL
+  );
+  `,
 ];

@@ -1,0 +1,74 @@
+import type { QuarantineEntry, QuarantineRepo, VerdictRepo } from '../../types.js';
+import type { Verdict } from '../../../core/verdict.js';
+import type { Db } from './db.js';
+import { toQuarantineEntry, type QuarantineRow } from '../rows.js';
+
+export interface NewQuarantine {
+  queueId: string;
+  at: number;
+  stage: string;
+  reason: string;
+  sender: string;
+  size: number;
+  recipients: string[];
+}
+
+/** Writes (or re-opens) a quarantine entry; callers run it inside the transaction that holds the recipients. */
+export function quarantineInTx(db: Db, q: NewQuarantine): void {
+  db.prepare(
+    `INSERT INTO quarantine (queue_id, at, stage, reason, state, sender, recipients, size) VALUES (?, ?, ?, ?, 'held', ?, ?, ?)
+     ON CONFLICT (queue_id) DO UPDATE SET at = excluded.at, stage = excluded.stage, reason = excluded.reason, state = 'held',
+       actor = NULL, acted_at = NULL, recipients = excluded.recipients, size = excluded.size`,
+  ).run(q.queueId, q.at, q.stage, q.reason, q.sender, JSON.stringify(q.recipients), q.size);
+}
+
+export class SqliteQuarantine implements QuarantineRepo {
+  constructor(private readonly db: Db) {}
+
+  async list(opts: { state?: QuarantineEntry['state']; limit?: number } = {}): Promise<QuarantineEntry[]> {
+    const limit = opts.limit ?? 1000;
+    const rows = (
+      opts.state
+        ? this.db.prepare('SELECT * FROM quarantine WHERE state = ? ORDER BY at DESC, queue_id LIMIT ?').all(opts.state, limit)
+        : this.db.prepare('SELECT * FROM quarantine ORDER BY at DESC, queue_id LIMIT ?').all(limit)
+    ) as QuarantineRow[];
+    return rows.map(toQuarantineEntry);
+  }
+
+  async get(queueId: string): Promise<QuarantineEntry | null> {
+    const r = this.db.prepare('SELECT * FROM quarantine WHERE queue_id = ?').get(queueId) as QuarantineRow | undefined;
+    return r ? toQuarantineEntry(r) : null;
+  }
+
+  async release(queueId: string, actor: string, now: number): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const r = this.db.prepare("UPDATE quarantine SET state = 'released', actor = ?, acted_at = ? WHERE queue_id = ? AND state = 'held'").run(actor, now, queueId);
+        if (r.changes !== 1) return false;
+        this.db.prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'held'").run(now, queueId);
+        return true;
+      })
+      .immediate();
+  }
+
+  async delete(queueId: string, actor: string, now: number): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const r = this.db.prepare("UPDATE quarantine SET state = 'deleted', actor = ?, acted_at = ? WHERE queue_id = ? AND state = 'held'").run(actor, now, queueId);
+        if (r.changes !== 1) return false;
+        this.db.prepare('DELETE FROM queue_recipients WHERE queue_id = ?').run(queueId);
+        this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(queueId);
+        return true;
+      })
+      .immediate();
+  }
+}
+
+export class SqliteVerdicts implements VerdictRepo {
+  constructor(private readonly db: Db) {}
+
+  async get(blobId: string): Promise<{ queueId: string; verdicts: Verdict[] } | null> {
+    const r = this.db.prepare('SELECT queue_id, verdicts FROM message_verdicts WHERE blob_id = ?').get(blobId) as { queue_id: string; verdicts: string } | undefined;
+    return r ? { queueId: r.queue_id, verdicts: JSON.parse(r.verdicts) as Verdict[] } : null;
+  }
+}
