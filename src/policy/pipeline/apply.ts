@@ -1,0 +1,58 @@
+/**
+ * What a phase's verdicts do to the message: header fields prepended (folded,
+ * never carrying CR or LF from a stage), the visible banner, the Junk flag.
+ */
+import type { Verdict } from '../../core/verdict.js';
+
+const MAX_FIELD = 4096;
+const FOLD_AT = 76;
+
+/** One header field, folded at spaces to lines of about 76 characters; CR, LF and other controls become spaces. */
+export function formatField(name: string, value: string): string {
+  const clean = value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ').slice(0, MAX_FIELD);
+  const words = clean.split(' ');
+  let line = `${name}:`;
+  const out: string[] = [];
+  for (const w of words) {
+    if (w === '') continue;
+    if (line.length + 1 + w.length > FOLD_AT && line.length > name.length + 1) {
+      out.push(line);
+      line = `\t${w}`;
+    } else {
+      line += ` ${w}`;
+    }
+  }
+  out.push(line);
+  return out.join('\r\n') + '\r\n';
+}
+
+/** The header fields the verdicts ask for, in stage order, as one block to prepend. */
+export function headerBlock(verdicts: readonly Verdict[]): Buffer {
+  const fields = verdicts.flatMap((v) => v.headers.map(([n, val]) => formatField(n, val)));
+  return Buffer.from(fields.join(''), 'utf8');
+}
+
+/** Deliver to Junk when any stage says so. */
+export function wantsJunk(verdicts: readonly Verdict[]): boolean {
+  return verdicts.some((v) => v.junk === true);
+}
+
+/** The first banner of a stage that tagged the message. */
+export function bannerOf(verdicts: readonly Verdict[]): string | null {
+  return verdicts.find((v) => v.action === 'tag' && v.banner)?.banner ?? null;
+}
+
+/** The stage and reason a hold is filed under in the quarantine. */
+export function holdReason(verdicts: readonly Verdict[]): { stage: string; reason: string } {
+  const v = verdicts.find((x) => x.action === 'hold') ?? verdicts[0];
+  const r = v?.reasons[0];
+  return { stage: v?.stage ?? 'policy', reason: r ? [r.rule, r.detail].filter(Boolean).join(': ').slice(0, 200) : 'held' };
+}
+
+/** The reply a reject or tempfail verdict asked for, or a default with the right class. */
+export function replyFor(verdicts: readonly Verdict[], action: 'reject' | 'tempfail'): [number, string] {
+  const v = verdicts.find((x) => x.action === action);
+  const text = v?.reply?.replace(/[\r\n]/g, ' ').slice(0, 300);
+  if (action === 'reject') return [550, text && /^5\.\d+\.\d+ /.test(text) ? text : `5.7.1 Message refused by policy (${v?.stage ?? 'policy'})`];
+  return [451, text && /^4\.\d+\.\d+ /.test(text) ? text : `4.7.0 Message could not be checked (${v?.stage ?? 'policy'}), try again later`];
+}

@@ -1,0 +1,119 @@
+/**
+ * The policy pipeline as the protocol code sees it: `inline` answers during
+ * DATA (refuse, or accept and how to route the entry); `afterQueue` answers
+ * for an entry waiting in `scanning` (deliver, quarantine, or try again).
+ * Every verdict's events are recorded, whatever the outcome, so refused mail
+ * is counted too.
+ */
+import type { Direction, Verdict } from '../../core/verdict.js';
+import type { EnqueueRoute } from '../../store/types.js';
+import { bannerOf, headerBlock, holdReason, replyFor } from './apply.js';
+import { runPhase, type ConfiguredStage } from './run.js';
+import type { MessageEnvelope, StageInput } from './stage.js';
+
+/** Where verdict events go; must not throw (the store's EventOutbox fits). */
+export interface EventSink {
+  record(kind: string, subject: string, data: Record<string, unknown>): void;
+}
+
+/** Puts a visible banner into the message; null when it cannot be done safely (signed, encrypted, too deep). */
+export type Rewriter = (raw: Uint8Array, banner: string, signal: AbortSignal) => Promise<Uint8Array | null>;
+
+export type InlineDecision =
+  | { readonly kind: 'refuse'; readonly code: number; readonly text: string; readonly verdicts: readonly Verdict[] }
+  | { readonly kind: 'accept'; readonly data: Uint8Array; readonly route: EnqueueRoute; readonly verdicts: readonly Verdict[] };
+
+export type AfterQueueDecision =
+  | { readonly kind: 'retry'; readonly error: string; readonly verdicts: readonly Verdict[] }
+  | {
+      readonly kind: 'done';
+      readonly next: 'deliver' | { quarantine: { stage: string; reason: string } };
+      readonly verdicts: readonly Verdict[];
+      /** The rewritten message, when a stage added headers or a banner. */
+      readonly data: Uint8Array | null;
+    };
+
+/** inbound: from the MX. Submitted mail is outbound when any recipient is remote, internal otherwise. */
+export function directionOf(listener: MessageEnvelope['listener'], anyRemote: boolean): Direction {
+  if (listener === 'mx') return 'inbound';
+  return anyRemote ? 'outbound' : 'internal';
+}
+
+export interface PipelineOptions {
+  readonly now: () => number;
+  readonly events?: EventSink;
+  readonly banner?: Rewriter;
+  /** Milliseconds a banner rewrite may take; past it the message keeps only its header warning. */
+  readonly bannerBudgetMs?: number;
+  /**
+   * Runs on the received bytes before any stage (e.g. removing Authentication-Results
+   * fields that claim our authserv-id): stages and the stored message see its result.
+   */
+  readonly sanitize?: (raw: Uint8Array) => Uint8Array;
+}
+
+export class PolicyPipeline {
+  constructor(
+    readonly stages: readonly ConfiguredStage[],
+    private readonly opts: PipelineOptions,
+  ) {}
+
+  /** True when an after-queue stage looks at mail of this direction: the entry must wait in `scanning`. */
+  hasAfterQueue(direction: Direction): boolean {
+    return this.stages.some((s) => s.stage.phase === 'after-queue' && s.stage.directions.includes(direction));
+  }
+
+  async inline(received: Omit<StageInput, 'earlier'>): Promise<InlineDecision> {
+    const input = this.opts.sanitize ? { ...received, raw: this.opts.sanitize(received.raw) } : received;
+    const { verdicts, action } = await runPhase('inline', this.stages, input, this.opts.now);
+    this.record(input.queueId, verdicts);
+    if (action === 'reject' || action === 'tempfail') {
+      const [code, text] = replyFor(verdicts, action);
+      return { kind: 'refuse', code, text, verdicts };
+    }
+    const data = (await this.rewrite(input.raw, verdicts)) ?? input.raw;
+    const route: EnqueueRoute =
+      action === 'hold' ? { quarantine: holdReason(verdicts) } : this.hasAfterQueue(input.direction) ? 'scan' : 'deliver';
+    return { kind: 'accept', data, route, verdicts };
+  }
+
+  async afterQueue(input: Omit<StageInput, 'earlier'>, earlier: readonly Verdict[]): Promise<AfterQueueDecision> {
+    const { verdicts, action } = await runPhase('after-queue', this.stages, input, this.opts.now, earlier);
+    this.record(input.queueId, verdicts);
+    if (action === 'tempfail') {
+      const v = verdicts.find((x) => x.action === 'tempfail');
+      return { kind: 'retry', error: `${v?.stage ?? 'policy'}: ${v?.reasons[0]?.rule ?? 'tempfail'}`, verdicts };
+    }
+    const data = await this.rewrite(input.raw, verdicts);
+    // Mail already acknowledged cannot be refused any more: what a stage would reject is held.
+    const next = action === 'hold' || action === 'reject' ? { quarantine: holdReason(verdicts.map((v) => (v.action === 'reject' ? { ...v, action: 'hold' as const } : v))) } : 'deliver';
+    return { kind: 'done', next, verdicts, data };
+  }
+
+  /** Headers and banner applied; null when the verdicts ask for neither. */
+  private async rewrite(raw: Uint8Array, verdicts: readonly Verdict[]): Promise<Uint8Array | null> {
+    const block = headerBlock(verdicts);
+    const banner = bannerOf(verdicts);
+    if (block.length === 0 && !banner) return null;
+    let body: Uint8Array = raw;
+    if (banner && this.opts.banner) {
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), this.opts.bannerBudgetMs ?? 5000);
+      try {
+        body = (await this.opts.banner(raw, banner, ac.signal)) ?? raw;
+      } catch {
+        body = raw; // the warning header still says it; the banner is a courtesy
+      } finally {
+        clearTimeout(t);
+      }
+    }
+    return Buffer.concat([block, body]);
+  }
+
+  private record(queueId: string, verdicts: readonly Verdict[]): void {
+    if (!this.opts.events) return;
+    for (const v of verdicts) {
+      for (const e of v.events) this.opts.events.record(e.kind, queueId, { ...e.labels, ...(e.data ?? {}), stage: v.stage });
+    }
+  }
+}
