@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretString, table } from './values.js';
 import { normalizeDomain } from '../core/address.js';
+import { policySection } from './policy.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -167,6 +168,8 @@ export function configSchema(baseDir: string) {
       // MiB of message data all listeners together may hold in memory while receiving (SMTP DATA, IMAP APPEND).
       memory_budget: int(16, 1024 * 1024).default(512),
     }).prefault({}),
+
+    policy: policySection(),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -1,7 +1,7 @@
 import type { Logger } from '../metrics/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { MailboxRepo, QueueRepo } from '../store/types.js';
-import { inboxOf } from '../mailbox/provision.js';
+import { inboxOf, junkOf } from '../mailbox/provision.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
 import type { BlobStore, DirectoryRepo, EventRepo } from '../store/types.js';
@@ -86,11 +86,13 @@ export class LocalDelivery {
           if (lease.recipient.accountId === null) throw new Error('local recipient without an account');
           const account = this.directory ? await this.directory.getAccountById(lease.recipient.accountId) : null;
           if (account && !(await fitsQuota(this.mailboxes, account, lease.message.size))) throw new Error('mailbox over quota');
-          const inbox = await inboxOf(this.mailboxes, lease.recipient.accountId, now);
-          const r = await this.queue.deliverLocal(lease, inbox.id, now);
-          if (r) this.notifier?.changed(inbox.id);
+          // A policy stage (e.g. DMARC p=quarantine) may ask for the recipient's Junk folder.
+          const junk = lease.message.verdicts.some((v) => v.junk === true);
+          const folder = junk ? await junkOf(this.mailboxes, lease.recipient.accountId, now) : await inboxOf(this.mailboxes, lease.recipient.accountId, now);
+          const r = await this.queue.deliverLocal(lease, folder.id, now);
+          if (r) this.notifier?.changed(folder.id);
           if (r) await this.cacheHeaders(lease.message.blobId, log);
-          if (r) log.info({ folder: 'INBOX', uid: r.uid, delay: now - lease.message.receivedAt }, 'delivered');
+          if (r) log.info({ folder: folder.name, uid: r.uid, delay: now - lease.message.receivedAt }, 'delivered');
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           try {

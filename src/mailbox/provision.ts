@@ -21,3 +21,9 @@ export async function provisionMailbox(repo: MailboxRepo, accountId: number, now
 export async function inboxOf(repo: MailboxRepo, accountId: number, now: number): Promise<Folder> {
   return (await repo.getFolder(accountId, 'INBOX')) ?? (await repo.createFolder(accountId, 'INBOX', null, now));
 }
+
+/** The account's \Junk folder (the user may have renamed it), else "Junk", created on first use. */
+export async function junkOf(repo: MailboxRepo, accountId: number, now: number): Promise<Folder> {
+  const all = await repo.listFolders(accountId);
+  return all.find((f) => f.specialUse === '\\Junk') ?? all.find((f) => f.name === 'Junk') ?? (await repo.createFolder(accountId, 'Junk', '\\Junk', now));
+}

@@ -1,4 +1,5 @@
-import type { BlobStore, NewRecipient, QueueRepo } from '../store/types.js';
+import type { BlobStore, EnqueueRoute, NewRecipient, QueueRepo } from '../store/types.js';
+import type { Verdict } from '../core/verdict.js';
 import type { Clock } from '../core/clock.js';
 import { errorCodes, isStorageFull } from '../core/errors.js';
 
@@ -16,6 +17,9 @@ export interface Submission {
   clientAddress: string;
   authUser: string | null;
   meta: Record<string, unknown>;
+  /** In-line policy verdicts, and where the recipients go first (see NewQueueMessage.route). */
+  verdicts?: readonly Verdict[];
+  route?: EnqueueRoute;
 }
 
 /**
@@ -58,6 +62,8 @@ export class Spool {
         clientAddress: s.clientAddress,
         authUser: s.authUser,
         meta: s.meta,
+        verdicts: s.verdicts ?? [],
+        route: s.route ?? 'deliver',
       },
       s.recipients,
     );

@@ -12,12 +12,14 @@ import { newQueueId } from '../core/ids.js';
 import { isStorageFull, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../metrics/logger.js';
 import type { BudgetHold } from '../net/memory-budget.js';
-import type { NewRecipient } from '../store/types.js';
+import type { EnqueueRoute, NewRecipient } from '../store/types.js';
+import type { Verdict } from '../core/verdict.js';
+import { directionOf } from '../policy/pipeline/index.js';
 import { isSubmission, type ListenerContext } from './context.js';
 import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors } from './headers.js';
 import { applyNewlinePolicy, firstNul } from './newlines.js';
 import { formatReceived } from './received.js';
-import { smtpError, type LocalReply } from './replies.js';
+import { policyReply, smtpError, type LocalReply } from './replies.js';
 import type { SessionState } from './session.js';
 
 type Done = (err?: Error | null, message?: string) => void;
@@ -173,6 +175,36 @@ async function finish(
     log.warn({ verdict: 'NO_RECIPIENTS' }, 'message refused');
     return [smtpError('NO_RECIPIENTS')];
   }
+  let route: EnqueueRoute = 'deliver';
+  let verdicts: readonly Verdict[] = [];
+  const policy = ctx.deps.policy;
+  if (policy) {
+    const decision = await policy.inline({
+      queueId,
+      raw: data,
+      envelope: {
+        sender: state.sender,
+        recipients: rcpts,
+        helo: session.hostNameAppearsAs || null,
+        clientAddress: session.remoteAddress,
+        listener: ctx.kind,
+        authUser: state.account?.address ?? null,
+        tls: session.secure,
+      },
+      direction: directionOf(ctx.kind, recipients.some((r) => r.transport === 'remote')),
+    });
+    if (decision.kind === 'refuse') {
+      log.info({ size, sender: state.sender, verdict: 'POLICY', code: decision.code, stages: decision.verdicts.map((v) => `${v.stage}=${v.action}`) }, 'message refused');
+      return [policyReply(decision.code, decision.text)];
+    }
+    if (decision.data !== data) {
+      // The rewritten message (headers, banner) is one more copy held until the spool has it.
+      if (!hold.reserve(decision.data.length)) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
+      data = Buffer.from(decision.data.buffer, decision.data.byteOffset, decision.data.length);
+    }
+    route = decision.route;
+    verdicts = decision.verdicts;
+  }
   // The blob store encodes the message into its own container (one more copy) while it writes.
   if (!hold.reserve(data.length)) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
   // RFC 8689: with REQUIRETLS on MAIL the TLS-Required header field is ignored.
@@ -187,6 +219,8 @@ async function finish(
       source: isSubmission(ctx.kind) ? 'submission' : 'mx',
       clientAddress: session.remoteAddress,
       authUser: state.account?.address ?? null,
+      verdicts,
+      route,
       meta: {
         listener: ctx.kind,
         helo: session.hostNameAppearsAs || null,
@@ -211,6 +245,7 @@ async function finish(
       requireTls,
       tlsRequiredNo,
       user: state.account?.address ?? null,
+      ...(policy ? { route: typeof route === 'object' ? 'quarantine' : route, policy: verdicts.map((v) => `${v.stage}=${v.action}`) } : {}),
     },
     'message accepted',
   );

@@ -57,6 +57,13 @@ export function smtpError(code: ErrorCode | LocalReply): SmtpReplyError {
   return err;
 }
 
+/** A policy stage's reply: the code and text come from the verdict (already checked for the right class). */
+export function policyReply(code: number, text: string): SmtpReplyError {
+  const err = new Error(text) as SmtpReplyError;
+  err.responseCode = code;
+  return err;
+}
+
 /** The same reply in the shape onAuth answers with. */
 export function authFailure(code: ErrorCode | LocalReply): { responseCode: number; message: string } {
   const [responseCode, message] = replyOf(code);

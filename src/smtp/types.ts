@@ -5,6 +5,7 @@ import type { Logger } from '../metrics/logger.js';
 import type { MemoryBudget } from '../net/memory-budget.js';
 import type { LoginThrottle } from '../net/throttle.js';
 import type { Spool } from '../queue/spool.js';
+import type { PolicyPipeline } from '../policy/pipeline/index.js';
 
 /** mx: port 25, mail from other servers. submission: 587, STARTTLS. submissions: 465, implicit TLS. */
 export type SmtpListenerKind = 'mx' | 'submission' | 'submissions';
@@ -47,6 +48,8 @@ export interface SmtpDeps {
   authThrottle: LoginThrottle;
   /** The process-wide budget for message bytes in memory, shared with every listener (IMAP APPEND too). */
   memoryBudget: MemoryBudget;
+  /** The policy stages every message passes; none when absent. */
+  policy?: PolicyPipeline;
 }
 
 export interface SmtpListener {

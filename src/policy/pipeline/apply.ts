@@ -9,7 +9,11 @@ const FOLD_AT = 76;
 
 /** One header field, folded at spaces to lines of about 76 characters; CR, LF and other controls become spaces. */
 export function formatField(name: string, value: string): string {
-  const clean = value.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, ' ').slice(0, MAX_FIELD);
+  let clean = '';
+  for (const ch of value.slice(0, MAX_FIELD)) {
+    const c = ch.charCodeAt(0);
+    clean += (c < 0x20 && c !== 0x09) || c === 0x7f ? ' ' : ch;
+  }
   const words = clean.split(' ');
   let line = `${name}:`;
   const out: string[] = [];

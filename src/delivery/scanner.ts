@@ -1,0 +1,119 @@
+/**
+ * The after-queue phase: takes entries waiting in `scanning`, runs the
+ * after-queue policy stages on their stored bytes and lets them go on to
+ * delivery, into quarantine, or back to wait (a stage failed closed). The
+ * scan is leased: a crash mid-scan leaves the lease to expire and the entry
+ * is scanned again, so nothing is delivered unscanned.
+ */
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../metrics/logger.js';
+import type { PolicyPipeline } from '../policy/pipeline/index.js';
+import { directionOf } from '../policy/pipeline/index.js';
+import type { BlobStore, QueueRepo, ScanLease } from '../store/types.js';
+import { backoffMs } from '../queue/spool.js';
+import { Pump } from './pump.js';
+
+export interface ScannerOptions {
+  batch: number;
+  /** How long one scan may hold an entry before another scanner (or this one, after a crash) takes it again. */
+  leaseMs: number;
+  pollMs: number;
+  retryMinMs: number;
+  retryMaxMs: number;
+}
+
+export class PolicyScanner {
+  private readonly pump: Pump;
+  private readonly delivered = new Set<() => void>();
+
+  constructor(
+    private readonly queue: QueueRepo,
+    private readonly blobs: BlobStore,
+    private readonly pipeline: PolicyPipeline,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: ScannerOptions,
+  ) {
+    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'policy scan');
+  }
+
+  /** Called after entries became deliverable (so delivery need not wait for its next poll). */
+  onReleased(fn: () => void): void {
+    this.delivered.add(fn);
+  }
+
+  start(): void {
+    this.pump.start();
+  }
+
+  kick(): void {
+    this.pump.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.pump.halt();
+    await this.pump.idle;
+  }
+
+  /** One pass: scans everything waiting; returns how many entries were handled. */
+  async pass(): Promise<number> {
+    let handled = 0;
+    let released = 0;
+    for (;;) {
+      const leases = await this.queue.leaseScan({ now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
+      if (leases.length === 0) break;
+      for (const lease of leases) {
+        if (await this.scan(lease)) released++;
+        handled++;
+      }
+    }
+    if (released > 0) for (const fn of this.delivered) fn();
+    return handled;
+  }
+
+  /** Scans one entry; true when it went on to delivery. Never throws: a failure leaves the lease to expire. */
+  private async scan(lease: ScanLease): Promise<boolean> {
+    const m = lease.message;
+    const log = this.log.child({ queueId: m.id });
+    try {
+      const rcpts = await this.queue.listRecipients(m.id);
+      const raw = await this.blobs.get(m.blobId);
+      const meta = m.meta;
+      const listener = m.source === 'mx' ? 'mx' : m.source === 'local' ? 'local' : ((meta.listener as 'submission' | 'submissions' | undefined) ?? 'submission');
+      const decision = await this.pipeline.afterQueue(
+        {
+          queueId: m.id,
+          raw,
+          envelope: {
+            sender: m.sender,
+            recipients: rcpts.map((r) => r.address),
+            helo: typeof meta.helo === 'string' ? meta.helo : null,
+            clientAddress: m.clientAddress,
+            listener,
+            authUser: m.authUser,
+            tls: meta.tls !== null && meta.tls !== undefined,
+          },
+          direction: directionOf(listener, rcpts.some((r) => r.transport === 'remote')),
+        },
+        m.verdicts,
+      );
+      const now = this.clock.now();
+      const summary = decision.verdicts.map((v) => `${v.stage}=${v.action}`);
+      if (decision.kind === 'retry') {
+        const attempts = Math.max(1, ...rcpts.map((r) => r.attempts + 1));
+        await this.queue.deferScan(lease, now + backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs), decision.error);
+        log.warn({ err: decision.error, policy: summary }, 'policy scan deferred');
+        return false;
+      }
+      const blob = decision.data ? await this.blobs.put(decision.data) : undefined;
+      const ok = await this.queue.finishScan(lease, { verdicts: decision.verdicts, next: decision.next, now, blob });
+      if (!ok) log.warn('policy scan lease lost; another scanner has the entry');
+      else log.info({ policy: summary, next: decision.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');
+      return ok && decision.next === 'deliver';
+    } catch (e) {
+      // The store or the blob failed: the lease expires and the entry is scanned again.
+      log.error({ err: e instanceof Error ? e.message : String(e) }, 'policy scan failed; left to a retry');
+      return false;
+    }
+  }
+}
