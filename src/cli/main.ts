@@ -8,6 +8,8 @@ import { registerInitCommand } from './commands/init.js';
 import { registerIntegrityCommands } from './commands/integrity.js';
 import { registerDkimCommands } from './commands/dkim.js';
 import { registerTlsRptCommand } from './commands/tlsrpt.js';
+import { registerQuarantineCommands } from './commands/quarantine.js';
+import { registerMessageCommands } from './commands/message.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -20,6 +22,8 @@ registerInitCommand(program);
 registerStartCommand(program);
 registerDirectoryCommands(program);
 registerQueueCommands(program);
+registerQuarantineCommands(program);
+registerMessageCommands(program);
 registerDkimCommands(program);
 registerTlsRptCommand(program);
 registerIntegrityCommands(program);

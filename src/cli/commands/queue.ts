@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
 import type { QueueRecipient, Store } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { printVerdicts } from './verdicts.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
@@ -94,6 +95,7 @@ export function registerQueueCommands(program: Command): void {
       console.log(`size:       ${m.size}`);
       if (m.meta.requireTls === true) console.log('REQUIRETLS: yes (verified TLS only)');
       for (const [k, v] of Object.entries(header)) if (v !== null) console.log(`${`${k}:`.padEnd(12)}${v}`);
+      printVerdicts(m.verdicts);
       for (const r of recipients) {
         console.log(`\n  <${r.address}> ${r.transport} ${r.state}, ${r.attempts} attempt(s)`);
         if (r.state === 'deferred' || r.state === 'queued') console.log(`    next attempt: ${iso(r.nextAttemptAt)}`);
