@@ -10,6 +10,7 @@ import { registerDkimCommands } from './commands/dkim.js';
 import { registerTlsRptCommand } from './commands/tlsrpt.js';
 import { registerQuarantineCommands } from './commands/quarantine.js';
 import { registerMessageCommands } from './commands/message.js';
+import { registerSpoofCommands } from './commands/spoof.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -24,6 +25,7 @@ registerDirectoryCommands(program);
 registerQueueCommands(program);
 registerQuarantineCommands(program);
 registerMessageCommands(program);
+registerSpoofCommands(program);
 registerDkimCommands(program);
 registerTlsRptCommand(program);
 registerIntegrityCommands(program);

@@ -86,7 +86,7 @@ export class PolicyScanner {
           raw,
           envelope: {
             sender: m.sender,
-            recipients: rcpts.map((r) => r.address),
+            recipients: Array.isArray(meta.rcptTo) ? meta.rcptTo.filter((x): x is string => typeof x === 'string') : rcpts.map((r) => r.address),
             helo: typeof meta.helo === 'string' ? meta.helo : null,
             clientAddress: m.clientAddress,
             listener,

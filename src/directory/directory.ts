@@ -14,8 +14,29 @@ const MAX_ALIAS_DEPTH = 8;
  * The directory service: who is local, who may log in, and which addresses an
  * account may send as. Credentials are verified here and nowhere else.
  */
+export interface DirectoryOptions {
+  /**
+   * Local parts that exist at every local domain even without an account or
+   * alias (the DMARC report address `postern init` publishes): mail for them
+   * goes to the first enabled `mailadmin` account.
+   */
+  readonly reportLocalParts?: readonly string[];
+}
+
 export class Directory {
-  constructor(readonly repo: DirectoryRepo) {}
+  constructor(
+    readonly repo: DirectoryRepo,
+    private readonly opts: DirectoryOptions = {},
+  ) {}
+
+  /** The first enabled mailadmin, who receives mail for the report addresses nobody else has claimed. */
+  private async reportRecipient(address: string): Promise<Account | null> {
+    const at = address.lastIndexOf('@');
+    if (at < 1 || !(this.opts.reportLocalParts ?? []).includes(address.slice(0, at))) return null;
+    if (!(await this.isLocalDomain(address.slice(at + 1)))) return null;
+    const admins = (await this.repo.listAccounts()).filter((a) => a.roles.includes('mailadmin') && !a.disabled);
+    return admins.sort((a, b) => a.id - b.id)[0] ?? null;
+  }
 
   async isLocalDomain(domain: string): Promise<boolean> {
     return this.repo.hasDomain(domain.toLowerCase());
@@ -50,7 +71,10 @@ export class Directory {
       for (const t of targets) await walk(t, depth + 1);
     };
     await walk(norm, 0);
-    if (local.size === 0 && remote.size === 0 && disabled.length === 0) return null;
+    if (local.size === 0 && remote.size === 0 && disabled.length === 0) {
+      const admin = await this.reportRecipient(norm);
+      return admin ? { local: [admin], remote: [], disabled: [] } : null;
+    }
     return { local: [...local.values()], remote: [...remote], disabled };
   }
 

@@ -223,6 +223,8 @@ async function finish(
       route,
       meta: {
         listener: ctx.kind,
+        // RCPT TO as given, before aliases: after-queue stages route by it (e.g. the DMARC report address).
+        rcptTo: rcpts.slice(0, 100),
         helo: session.hostNameAppearsAs || null,
         tls: state.tls,
         requireTls,

@@ -598,6 +598,21 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     });
 
     describe('events', () => {
+      it('tallies events of a kind since a time by data fields', async () => {
+        const ev = s.meta.events;
+        await ev.record('spoof.detected', 'Q1', { detector: 'lookalike', origin: 'outside' }, 100);
+        await ev.record('spoof.detected', 'Q2', { detector: 'lookalike', origin: 'outside' }, 200);
+        await ev.record('spoof.detected', 'Q3', { detector: 'own-domain', origin: 'inside' }, 300);
+        await ev.record('spoof.detected', 'Q4', { detector: 'own-domain' }, 50);
+        await ev.record('other', 'Q5', { detector: 'lookalike' }, 300);
+        expect(await ev.tally('spoof.detected', 100, ['detector', 'origin'])).toEqual([
+          { labels: { detector: 'lookalike', origin: 'outside' }, count: 2 },
+          { labels: { detector: 'own-domain', origin: 'inside' }, count: 1 },
+        ]);
+        expect(await ev.tally('spoof.detected', 0, [])).toEqual([{ labels: {}, count: 4 }]);
+        expect(await ev.tally('spoof.detected', 0, ['origin'])).toContainEqual({ labels: { origin: null }, count: 1 });
+        await expect(ev.tally('spoof.detected', 0, ["x') OR 1=1 --"])).rejects.toThrow(/lower-case/);
+      });
       it('records and counts events by kind', async () => {
         await s.meta.events.record('integrity.corrected', 'blob:1', { block: 3, bit: 17 }, 5);
         await s.meta.events.record('auth.failed', '127.0.0.1', {}, 6);

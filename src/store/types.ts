@@ -387,10 +387,24 @@ export interface StoreEvent {
   readonly data: Record<string, unknown>;
 }
 
+export interface EventTally {
+  readonly labels: Readonly<Record<string, string | null>>;
+  readonly count: number;
+}
+
+/** Data field names tally() may group by: they go into a JSON path. */
+export const TALLY_FIELD = /^[a-z][a-z0-9_]{0,31}$/;
+
 export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
   list(kind?: EventKind, limit?: number): Promise<StoreEvent[]>;
   count(kind: EventKind): Promise<number>;
+  /**
+   * Events of one kind recorded at or after `since`, counted per distinct
+   * value of the given data fields (bounded labels such as detector, origin);
+   * field names are lower-case words. Most frequent first.
+   */
+  tally(kind: EventKind, since: number, fields: readonly string[]): Promise<EventTally[]>;
   /**
    * Deletes up to `limit` events recorded before `before`, oldest first, but
    * never the newest event of a kind (the last scrub, the last verified

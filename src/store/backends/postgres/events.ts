@@ -1,4 +1,4 @@
-import type { EventKind, EventRepo, StoreEvent } from '../../types.js';
+import { TALLY_FIELD, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
 import type { Pool } from './db.js';
 
 interface EventRow {
@@ -36,5 +36,16 @@ export class PgEvents implements EventRepo {
 
   async count(kind: EventKind): Promise<number> {
     return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = $1', [kind])).rows[0]!.n;
+  }
+
+  async tally(kind: EventKind, since: number, fields: readonly string[]): Promise<EventTally[]> {
+    if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are lower-case words');
+    const cols = fields.map((f, i) => `(data::jsonb)->>'${f}' AS f${i}`);
+    const group = fields.map((_, i) => `f${i}`);
+    const sql = `SELECT ${[...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = $1 AND at >= $2${group.length ? ` GROUP BY ${group.join(', ')}` : ''} ORDER BY n DESC`;
+    const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since]);
+    return r.rows
+      .filter((row) => Number(row.n) > 0)
+      .map((row) => ({ labels: Object.fromEntries(fields.map((f, i) => [f, row[`f${i}`] === null || row[`f${i}`] === undefined ? null : String(row[`f${i}`])])), count: Number(row.n) }));
   }
 }

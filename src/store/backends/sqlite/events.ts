@@ -1,4 +1,4 @@
-import type { EventKind, EventRepo, StoreEvent } from '../../types.js';
+import { TALLY_FIELD, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
 import type { Db } from './db.js';
 
 export class SqliteEvents implements EventRepo {
@@ -28,5 +28,16 @@ export class SqliteEvents implements EventRepo {
 
   async count(kind: EventKind): Promise<number> {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
+  }
+
+  async tally(kind: EventKind, since: number, fields: readonly string[]): Promise<EventTally[]> {
+    if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are lower-case words');
+    const cols = fields.map((f, i) => `json_extract(data, '$.${f}') AS f${i}`);
+    const group = fields.map((_, i) => `f${i}`);
+    const sql = `SELECT ${[...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = ? AND at >= ?${group.length ? ` GROUP BY ${group.join(', ')}` : ''} ORDER BY n DESC`;
+    const rows = this.db.prepare(sql).all(kind, since) as Record<string, unknown>[];
+    return rows
+      .filter((r) => Number(r.n) > 0)
+      .map((r) => ({ labels: Object.fromEntries(fields.map((f, i) => [f, r[`f${i}`] === null || r[`f${i}`] === undefined ? null : String(r[`f${i}`])])), count: Number(r.n) }));
   }
 }
