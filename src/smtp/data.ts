@@ -165,7 +165,11 @@ async function finish(
   if (!data) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
   const raw = data.subarray(received.length);
   const verdict = inspect(ctx, state, raw);
-  if (Array.isArray(verdict)) return refused(log, size, state, verdict);
+  if (Array.isArray(verdict)) {
+    // An authenticated user writing as someone else: refused, and counted as internal forgery.
+    if (verdict[0] === 'FROM_NOT_OWNED') countForgery(ctx, queueId, 'from-not-owned');
+    return refused(log, size, state, verdict);
+  }
   if (verdict.data.buffer !== raw.buffer || verdict.data.byteOffset !== raw.byteOffset) {
     data = budgeted(hold, [received, verdict.data], received.length + verdict.data.length, data.length);
     if (!data) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
@@ -252,6 +256,11 @@ async function finish(
     'message accepted',
   );
   return [null, `2.0.0 Ok: queued as ${queueId}`];
+}
+
+/** The internal-forgery detector's event for what submission refuses outright. */
+export function countForgery(ctx: ListenerContext, subject: string, result: string): void {
+  ctx.deps.events?.record('spoof.detected', subject, { detector: 'internal-forgery', origin: 'inside', result, action: 'reject', stage: 'submission' });
 }
 
 function refused(log: Logger, size: number, state: SessionState, [verdict, why]: [ErrorCode | LocalReply, string]): Outcome {

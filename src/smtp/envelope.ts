@@ -29,6 +29,9 @@ export function makeOnMailFrom(ctx: ListenerContext) {
       else if (!state.sendable.has(sender)) verdict = 'SENDER_NOT_OWNED';
     }
     if (verdict) {
+      if (verdict === 'SENDER_NOT_OWNED') {
+        ctx.deps.events?.record('spoof.detected', session.id, { detector: 'internal-forgery', origin: 'inside', result: 'sender-not-owned', action: 'reject', stage: 'submission' });
+      }
       state.log.info({ sender: raw.slice(0, 256), verdict }, 'sender refused');
       return callback(smtpError(verdict));
     }

@@ -5,7 +5,7 @@ import type { Logger } from '../metrics/logger.js';
 import type { MemoryBudget } from '../net/memory-budget.js';
 import type { LoginThrottle } from '../net/throttle.js';
 import type { Spool } from '../queue/spool.js';
-import type { PolicyPipeline } from '../policy/pipeline/index.js';
+import type { EventSink, PolicyPipeline } from '../policy/pipeline/index.js';
 
 /** mx: port 25, mail from other servers. submission: 587, STARTTLS. submissions: 465, implicit TLS. */
 export type SmtpListenerKind = 'mx' | 'submission' | 'submissions';
@@ -50,6 +50,8 @@ export interface SmtpDeps {
   memoryBudget: MemoryBudget;
   /** The policy stages every message passes; none when absent. */
   policy?: PolicyPipeline;
+  /** Where counted facts go (e.g. a user sending as someone else); must not throw. */
+  events?: EventSink;
 }
 
 export interface SmtpListener {

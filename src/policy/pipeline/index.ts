@@ -1,4 +1,4 @@
 export type { Stage, StageInput, StageContext, StagePhase, MessageEnvelope } from './stage.js';
 export { runPhase, runStage, type ConfiguredStage, type StageSettings, type PhaseResult } from './run.js';
 export { formatField, headerBlock, wantsJunk, bannerOf, holdReason, replyFor } from './apply.js';
-export { PolicyPipeline, directionOf, type InlineDecision, type AfterQueueDecision, type Rewriter } from './pipeline.js';
+export { PolicyPipeline, directionOf, type InlineDecision, type AfterQueueDecision, type Rewriter, type EventSink, type PipelineOptions } from './pipeline.js';
