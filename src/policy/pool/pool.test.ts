@@ -122,6 +122,13 @@ describe('PolicyPool', () => {
     expect((e as Error).message).toContain('unknown task');
   });
 
+  it('refuses input that is not plain data as PolicyTaskError, and serves the next task', async () => {
+    const e = await rejection(pool.run('selftest.echo', { callback: () => 1 }, { budgetMs: BUDGET }));
+    expect(e).toBeInstanceOf(PolicyTaskError);
+    expect((e as Error).message).toContain('not plain data');
+    expect(await pool.run('selftest.echo', 'plain', { budgetMs: BUDGET })).toBe('plain');
+  });
+
   it('reports process.exit in a worker as PolicyWorkerDied and serves the next task', async () => {
     const deaths = pool.stats().deaths;
     const e = await rejection(pool.run('selftest.exit', null, { budgetMs: BUDGET }));
@@ -143,7 +150,7 @@ describe('PolicyPool', () => {
     expect(s.threads).toBeGreaterThanOrEqual(0);
     expect(s.threads).toBeLessThanOrEqual(1);
     expect(s.completed).toBeGreaterThan(5);
-    expect(s.failed).toBe(2);
+    expect(s.failed).toBe(3);
     expect(s.timeouts).toBe(1);
     expect(s.aborted).toBe(2);
     expect(s.deaths).toBe(2);

@@ -201,6 +201,11 @@ export class PolicyPool {
       this.counts.aborted++;
       return new PolicyAborted(task, { cause: signal?.reason });
     }
+    if (e instanceof Error && e.name === 'DataCloneError') {
+      // Input (or an answer) that is not plain data: piscina refuses to post it; the thread is fine.
+      this.counts.failed++;
+      return new PolicyTaskError(task, `not plain data: ${errorText(e)}`);
+    }
     if (e instanceof Error && /queue is at limit|No task queue available/.test(e.message)) {
       this.counts.refused++;
       return new PolicyBusy(e.message);
