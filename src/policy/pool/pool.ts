@@ -28,7 +28,7 @@ export interface PolicyPoolOptions {
 }
 
 export interface RunOptions {
-  /** Time from the call to the answer, queue wait included. */
+  /** Time from the call to the answer, queue wait included; held to 1 ms .. 10 min (not a number: 10 min). */
   readonly budgetMs: number;
   /** The caller's own abort (e.g. the stage's budget, the session closing). */
   readonly signal?: AbortSignal;
@@ -100,7 +100,8 @@ export class PolicyPool {
       minThreads: 1,
       maxThreads: threads,
       idleTimeout,
-      // Admission is counted by PolicyPool (piscina's own limit does not count abortable tasks).
+      // Admission is counted by PolicyPool: piscina's maxQueue counts only
+      // tasks without an abort signal, and every task here has one (its budget).
       maxQueue: Infinity,
       resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
       // Code over untrusted message bytes sees no environment (no secrets in variables).
