@@ -1,0 +1,26 @@
+/**
+ * Where the compiled worker is. Threads always run the compiled
+ * `dist/policy/pool/worker.js` (a worker thread cannot load TypeScript).
+ * Built, this module sits beside it; under vitest it is loaded from
+ * `src/policy/pool/*.ts`, so the path maps from src/ to dist/.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export function workerFileFor(moduleUrl: string): string {
+  const here = fileURLToPath(moduleUrl);
+  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./worker.js', moduleUrl));
+  const parts = path.dirname(here).split(path.sep);
+  const src = parts.lastIndexOf('src');
+  if (src < 0) throw new Error(`policy worker: cannot map ${here} to its compiled file (no src/ folder in its path)`);
+  parts[src] = 'dist';
+  return path.join(parts.join(path.sep), 'worker.js');
+}
+
+/** The worker's file URL; throws at start-up when it was not built. */
+export function resolveWorkerUrl(moduleUrl: string = import.meta.url): string {
+  const file = workerFileFor(moduleUrl);
+  if (!existsSync(file)) throw new Error(`policy worker ${file} is missing: run npm run build`);
+  return pathToFileURL(file).href;
+}
