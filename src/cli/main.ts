@@ -8,6 +8,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerIntegrityCommands } from './commands/integrity.js';
 import { registerDkimCommands } from './commands/dkim.js';
 import { registerTlsRptCommand } from './commands/tlsrpt.js';
+import { registerDmarcCommands } from './commands/dmarc.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -22,6 +23,7 @@ registerDirectoryCommands(program);
 registerQueueCommands(program);
 registerDkimCommands(program);
 registerTlsRptCommand(program);
+registerDmarcCommands(program);
 registerIntegrityCommands(program);
 
 try {
