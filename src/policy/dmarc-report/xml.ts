@@ -39,6 +39,25 @@ function countRecords(xml: string, stopAt: number): number {
   return n;
 }
 
+/** Counts element openings ('<' then a name character) without building anything. */
+function countElements(xml: string): number {
+  let n = 0;
+  for (let i = xml.indexOf('<'); i >= 0; i = xml.indexOf('<', i + 1)) {
+    const c = xml.charCodeAt(i + 1);
+    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) n++; // A-Z a-z _
+  }
+  return n;
+}
+
+/**
+ * The parser builds about 150 bytes of objects per element: elements are
+ * bounded per record (a rich record has about 40) and in all, so a document
+ * of empty elements cannot turn 20 MiB into gigabytes.
+ */
+const ELEMENTS_PER_RECORD = 64;
+const ELEMENTS_BASE = 1000;
+export const MAX_ELEMENTS = 3_000_000;
+
 /**
  * The <feedback> element alone: some reporters wrap it in an unclosed
  * <xs:schema> or put text before it. Empty when there is none.
@@ -64,6 +83,10 @@ export function parseAggregateXml(xml: string, opts: ParseOptions = {}): Aggrega
   if (body === '') return { error: 'no <feedback> element' };
   const records = countRecords(body, maxRecords);
   if (records > maxRecords) return { error: `more than ${maxRecords} records` };
+  const elements = countElements(body);
+  if (elements > Math.min(MAX_ELEMENTS, ELEMENTS_BASE + ELEMENTS_PER_RECORD * records)) {
+    return { error: `${elements} elements for ${records} records: more than a report has` };
+  }
   const valid = XMLValidator.validate(body);
   if (valid !== true) return { error: `malformed XML: ${valid.err.msg} (line ${valid.err.line})` };
   let doc: unknown;

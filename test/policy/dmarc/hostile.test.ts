@@ -38,6 +38,13 @@ describe('entities', () => {
   });
 });
 
+describe('element floods', () => {
+  it('refuses a document with far more elements than its records need, before parsing it', () => {
+    const xml = REPORT.replace('&xxe;', '1').replace('</org_name>', `${'<a/>'.repeat(2000)}</org_name>`);
+    expect(parseAggregateXml(xml)).toEqual({ error: '2011 elements for 0 records: more than a report has' });
+  });
+});
+
 describe('compression bombs', () => {
   // 100 MB of zeros: about 100 KB compressed.
   const zeros = new Uint8Array(100_000_000);
