@@ -59,7 +59,10 @@ export function decodeXmlBytes(data: Uint8Array): string {
 }
 
 /** Adds the reports one unpacked part holds to `out`. */
-function readPart(kind: Kind, data: Uint8Array, label: string, lim: Required<ReportLimits>, out: Extracted): void {
+function readPart(declared: Kind, data: Uint8Array, label: string, lim: Required<ReportLimits>, out: Extracted): void {
+  // Reporters mislabel: a ".xml.gz" that is a zip, a ".zip" that is gzip. The magic bytes decide.
+  const magic = sniff(data.subarray(0, 4));
+  const kind = magic === 'zip' || magic === 'gzip' ? magic : declared;
   const docs: { name: string; data: Uint8Array }[] = [];
   if (kind === 'zip') {
     const z = unzipBounded(data, { maxEntries: lim.maxZipEntries, maxEntryBytes: lim.maxXmlBytes, accept: (n) => n.toLowerCase().endsWith('.xml') });

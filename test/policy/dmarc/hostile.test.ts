@@ -32,6 +32,12 @@ describe('entities', () => {
     expect(r.problems).toEqual([expect.stringMatching(/r\.xml\.gz.*DOCTYPE/)]);
   });
 
+  it('refuses element names that would reach an object prototype', () => {
+    const xml = REPORT.replace('&xxe;', '1').replace('<report_metadata>', '<__proto__><polluted>1</polluted></__proto__><report_metadata>');
+    expect(parseAggregateXml(xml)).toEqual({ error: expect.stringMatching(/^malformed XML: .*__proto__/) });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('leaves undeclared entities as text and decodes the predefined ones', () => {
     const r = parseAggregateXml(REPORT.replace('r.example</org_name>', 'AT&amp;T &#x41;</org_name>'));
     expect(r).toMatchObject({ orgName: 'AT&T A', reportId: '&xxe;' });
@@ -89,6 +95,14 @@ describe('compression bombs', () => {
     const r = extractReportsFromFile(mixed, 'mixed.zip');
     expect(r.reports).toHaveLength(1);
     expect(r.problems).toEqual(['mixed.zip: skipped "evil.exe" (not .xml)']);
+  });
+
+  it('trusts magic bytes over a mislabelled attachment', () => {
+    const x = Buffer.from(REPORT.replace('&xxe;', 'mislabelled'));
+    const r = extractReports(mailWith('application/gzip', 'r.xml.gz', zipSync({ 'r.xml': x })));
+    expect(r.problems).toEqual([]);
+    expect(r.reports.map((y) => y.reportId)).toEqual(['mislabelled']);
+    expect(extractReports(mailWith('application/zip', 'r.zip', gzipSync(x))).reports).toHaveLength(1);
   });
 
   it('takes at most 5 report parts from a message and refuses oversized parts', () => {
