@@ -11,6 +11,7 @@ import { registerTlsRptCommand } from './commands/tlsrpt.js';
 import { registerQuarantineCommands } from './commands/quarantine.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerSpoofCommands } from './commands/spoof.js';
+import { registerDmarcCommands } from './commands/dmarc.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -28,6 +29,7 @@ registerMessageCommands(program);
 registerSpoofCommands(program);
 registerDkimCommands(program);
 registerTlsRptCommand(program);
+registerDmarcCommands(program);
 registerIntegrityCommands(program);
 
 try {

@@ -4,7 +4,7 @@
  * with a factory that opens a fresh, empty store.
  */
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { KEYWORD_LIMITS, type Lease, type NewQueueMessage, type NewRecipient, type ScanLease, type Store } from './types.js';
+import { KEYWORD_LIMITS, type DmarcReportInput, type Lease, type NewQueueMessage, type NewRecipient, type ScanLease, type Store } from './types.js';
 import type { Verdict } from '../core/verdict.js';
 import { newQueueId } from '../core/ids.js';
 import { mkdtempSync, statSync } from 'node:fs';
@@ -619,6 +619,110 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.events.count('integrity.corrected')).toBe(1);
         const [e] = await s.meta.events.list('integrity.corrected');
         expect(e).toMatchObject({ at: 5, subject: 'blob:1', data: { block: 3, bit: 17 } });
+      });
+    });
+
+    describe('dmarc reports', () => {
+      type Rec = DmarcReportInput['records'][number];
+      const rec = (sourceIp: string, count: number, dkim: 'pass' | 'fail', spf: 'pass' | 'fail', headerFrom = 'example.org'): Rec => ({
+        sourceIp,
+        count,
+        disposition: dkim === 'pass' || spf === 'pass' ? 'none' : 'quarantine',
+        dkim,
+        spf,
+        headerFrom,
+        envelopeFrom: 'bounce.example.org',
+        authDkim: [{ domain: 'example.org', result: dkim, selector: 's1' }],
+        authSpf: [{ domain: 'bounce.example.org', result: spf, scope: 'mfrom' }],
+      });
+      const report = (orgName: string, reportId: string, end: number, records: Rec[], domain = 'example.org'): DmarcReportInput => ({
+        orgName,
+        email: `noreply@${orgName || 'anon.example'}`,
+        reportId,
+        begin: end - 86_400,
+        end,
+        domain,
+        policy: { adkim: 'r', aspf: 'r', p: 'quarantine', sp: 'quarantine', pct: 100 },
+        records,
+      });
+      const DAY = 86_400; // seconds: report periods are in seconds, queries in ms
+
+      it('stores a report once, however often it is mailed', async () => {
+        const r = report('google.com', 'abc', 10 * DAY, [rec('192.0.2.1', 3, 'pass', 'pass')]);
+        expect(await s.meta.dmarcReports.add(r, 1_000)).toBe(true);
+        expect(await s.meta.dmarcReports.add(r, 2_000)).toBe(false);
+        // The same report id from another reporter, or for another domain, is another report.
+        expect(await s.meta.dmarcReports.add({ ...r, orgName: 'yahoo.com' }, 3_000)).toBe(true);
+        expect(await s.meta.dmarcReports.add({ ...r, domain: 'example.net' }, 4_000)).toBe(true);
+        const list = await s.meta.dmarcReports.list({ since: 0 });
+        expect(list).toHaveLength(3);
+        expect(list.find((x) => x.orgName === 'google.com' && x.domain === 'example.org')).toMatchObject({
+          reportId: 'abc',
+          email: 'noreply@google.com',
+          begin: 9 * DAY,
+          end: 10 * DAY,
+          receivedAt: 1_000,
+          rows: 1,
+          messages: 3,
+        });
+        const [sum] = await s.meta.dmarcReports.summary({ since: 0, domain: 'example.org' });
+        expect(sum!.count).toBe(6); // google.com and yahoo.com, not the duplicate
+      });
+
+      it('sums counts per domain, source IP and header From, with DMARC pass when DKIM or SPF passes', async () => {
+        await s.meta.dmarcReports.add(
+          report('google.com', 'g1', 10 * DAY, [
+            rec('192.0.2.1', 10, 'pass', 'pass'),
+            rec('192.0.2.1', 2, 'pass', 'fail'),
+            rec('198.51.100.7', 5, 'fail', 'fail'),
+            rec('2001:db8::1', 1, 'fail', 'pass'),
+          ]),
+          1,
+        );
+        await s.meta.dmarcReports.add(report('', 'anon-1', 10 * DAY, [rec('198.51.100.7', 4, 'fail', 'fail'), rec('192.0.2.1', 1, 'fail', 'fail')]), 2);
+        await s.meta.dmarcReports.add(report('Yahoo', 'y1', 10 * DAY, [rec('198.51.100.7', 1, 'fail', 'pass', 'sub.example.org')]), 3);
+        await s.meta.dmarcReports.add(report('google.com', 'g2', 10 * DAY, [rec('203.0.113.9', 100, 'fail', 'fail', 'example.net')], 'example.net'), 4);
+
+        expect(await s.meta.dmarcReports.summary({ since: 0, domain: 'example.org' })).toEqual([
+          { domain: 'example.org', sourceIp: '192.0.2.1', headerFrom: 'example.org', count: 13, dkimPass: 12, dkimFail: 1, spfPass: 10, spfFail: 3, dmarcPass: 12, dmarcFail: 1, reporters: ['google.com', 'noreply@anon.example'] },
+          { domain: 'example.org', sourceIp: '198.51.100.7', headerFrom: 'example.org', count: 9, dkimPass: 0, dkimFail: 9, spfPass: 0, spfFail: 9, dmarcPass: 0, dmarcFail: 9, reporters: ['google.com', 'noreply@anon.example'] },
+          { domain: 'example.org', sourceIp: '198.51.100.7', headerFrom: 'sub.example.org', count: 1, dkimPass: 0, dkimFail: 1, spfPass: 1, spfFail: 0, dmarcPass: 1, dmarcFail: 0, reporters: ['Yahoo'] },
+          { domain: 'example.org', sourceIp: '2001:db8::1', headerFrom: 'example.org', count: 1, dkimPass: 0, dkimFail: 1, spfPass: 1, spfFail: 0, dmarcPass: 1, dmarcFail: 0, reporters: ['google.com'] },
+        ]);
+        const all = await s.meta.dmarcReports.summary({ since: 0 });
+        expect(all.map((r) => [r.domain, r.sourceIp, r.count])).toEqual([
+          ['example.net', '203.0.113.9', 100],
+          ['example.org', '192.0.2.1', 13],
+          ['example.org', '198.51.100.7', 9],
+          ['example.org', '198.51.100.7', 1],
+          ['example.org', '2001:db8::1', 1],
+        ]);
+        expect(await s.meta.dmarcReports.summary({ since: 0, domain: 'nobody.example' })).toEqual([]);
+      });
+
+      it('selects reports by the end of their period', async () => {
+        await s.meta.dmarcReports.add(report('a.example', 'old', 5 * DAY, [rec('192.0.2.1', 1, 'pass', 'pass')]), 1);
+        await s.meta.dmarcReports.add(report('a.example', 'new', 20 * DAY, [rec('192.0.2.2', 2, 'pass', 'pass')]), 2);
+        await s.meta.dmarcReports.add(report('a.example', 'empty', 30 * DAY, []), 3);
+        const since = 20 * DAY * 1000;
+        expect((await s.meta.dmarcReports.list({ since })).map((r) => [r.reportId, r.rows, r.messages])).toEqual([
+          ['empty', 0, 0],
+          ['new', 1, 2],
+        ]);
+        expect((await s.meta.dmarcReports.list({ since: 0 })).map((r) => r.reportId)).toEqual(['empty', 'new', 'old']);
+        expect((await s.meta.dmarcReports.list({ since: 0, limit: 1 })).map((r) => r.reportId)).toEqual(['empty']);
+        expect((await s.meta.dmarcReports.summary({ since: since + 1000 })).map((r) => r.sourceIp)).toEqual([]);
+        expect((await s.meta.dmarcReports.summary({ since })).map((r) => r.sourceIp)).toEqual(['192.0.2.2']);
+      });
+
+      it('stores a large report in full', async () => {
+        const recs = Array.from({ length: 12_000 }, (_, i) => rec(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 1 + (i % 3), i % 2 ? 'pass' : 'fail', 'fail'));
+        expect(await s.meta.dmarcReports.add(report('big.example', 'big', 10 * DAY, recs), 1)).toBe(true);
+        const [m] = await s.meta.dmarcReports.list({ since: 0 });
+        expect(m).toMatchObject({ rows: 12_000, messages: recs.reduce((a, r) => a + r.count, 0) });
+        const sum = await s.meta.dmarcReports.summary({ since: 0 });
+        expect(sum).toHaveLength(12_000);
+        expect(sum.reduce((a, r) => a + r.dmarcPass, 0)).toBe(recs.filter((r) => r.dkim === 'pass').reduce((a, r) => a + r.count, 0));
       });
     });
 

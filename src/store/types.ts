@@ -484,6 +484,82 @@ export interface VerdictRepo {
   get(blobId: string): Promise<{ queueId: string; verdicts: Verdict[] } | null>;
 }
 
+/**
+ * A DMARC aggregate report (RFC 7489 7.2) as the store keeps it. Times of the
+ * report's period are unix seconds, as reports write them; policy/dmarc-report
+ * produces this shape.
+ */
+export interface DmarcReportInput {
+  readonly orgName: string;
+  readonly email: string;
+  readonly reportId: string;
+  readonly begin: number;
+  readonly end: number;
+  readonly domain: string;
+  readonly policy: { readonly adkim: string; readonly aspf: string; readonly p: string; readonly sp: string; readonly pct: number };
+  readonly records: readonly {
+    readonly sourceIp: string;
+    readonly count: number;
+    readonly disposition: string;
+    /** DMARC-aligned results as the reporter evaluated them. */
+    readonly dkim: 'pass' | 'fail';
+    readonly spf: 'pass' | 'fail';
+    readonly headerFrom: string;
+    readonly envelopeFrom?: string;
+    readonly authDkim: readonly { readonly domain: string; readonly result: string; readonly selector?: string }[];
+    readonly authSpf: readonly { readonly domain: string; readonly result: string; readonly scope?: string }[];
+  }[];
+}
+
+/** One stored report, without its rows. */
+export interface DmarcReportMeta {
+  readonly id: number;
+  readonly orgName: string;
+  readonly email: string;
+  readonly reportId: string;
+  readonly domain: string;
+  readonly begin: number;
+  readonly end: number;
+  /** Milliseconds, when postern received it. */
+  readonly receivedAt: number;
+  readonly rows: number;
+  /** Messages the report counts (sum of its rows' counts). */
+  readonly messages: number;
+}
+
+/** Mail seen by reporters, per policy domain, sending IP and header From domain. */
+export interface DmarcSummaryRow {
+  readonly domain: string;
+  readonly sourceIp: string;
+  readonly headerFrom: string;
+  readonly count: number;
+  readonly dkimPass: number;
+  readonly dkimFail: number;
+  readonly spfPass: number;
+  readonly spfFail: number;
+  /** DMARC passes when aligned DKIM or aligned SPF passes. */
+  readonly dmarcPass: number;
+  readonly dmarcFail: number;
+  /** Reporting organisations (their e-mail when they give no name), sorted. */
+  readonly reporters: readonly string[];
+}
+
+export interface DmarcQuery {
+  /** Milliseconds: reports whose period ends at or after this instant. */
+  readonly since: number;
+  /** Only this policy domain (lower case). */
+  readonly domain?: string;
+}
+
+export interface DmarcReportRepo {
+  /** Stores a report and its rows; false when the same reporter's report for the domain is stored already. */
+  add(report: DmarcReportInput, receivedAt: number): Promise<boolean>;
+  /** Sorted by count, largest first. */
+  summary(q: DmarcQuery): Promise<DmarcSummaryRow[]>;
+  /** Newest period first, at most `limit` (default 1000). */
+  list(q: DmarcQuery & { readonly limit?: number }): Promise<DmarcReportMeta[]>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -492,6 +568,7 @@ export interface MetaStore {
   readonly mailboxes: MailboxRepo;
   readonly events: EventRepo;
   readonly integrity: IntegrityRepo;
+  readonly dmarcReports: DmarcReportRepo;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,7 @@ import type { MetaStore, Store } from '../../types.js';
 import { openPool, type PgOptions, type Pool } from './db.js';
 import { PgBlobStore } from './blobs.js';
 import { PgDirectory } from './directory.js';
+import { PgDmarcReports } from './dmarc.js';
 import { PgEvents } from './events.js';
 import { PgIntegrity } from './integrity.js';
 import { PgMailboxes } from './mailboxes.js';
@@ -20,6 +21,7 @@ export class PgMetaStore implements MetaStore {
   readonly mailboxes: PgMailboxes;
   readonly events: PgEvents;
   readonly integrity: PgIntegrity;
+  readonly dmarcReports: PgDmarcReports;
   private closed = false;
 
   constructor(readonly pool: Pool) {
@@ -30,6 +32,7 @@ export class PgMetaStore implements MetaStore {
     this.mailboxes = new PgMailboxes(pool);
     this.events = new PgEvents(pool);
     this.integrity = new PgIntegrity(pool);
+    this.dmarcReports = new PgDmarcReports(pool);
   }
 
   /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */

@@ -5,6 +5,7 @@ import { MIGRATIONS } from './schema.js';
 import { reportingDamage } from './damage.js';
 import { checkDb, checkDbOffThread } from './check.js';
 import { SqliteDirectory } from './directory.js';
+import { SqliteDmarcReports } from './dmarc.js';
 import { SqliteEvents } from './events.js';
 import { SqliteMailboxes } from './mailboxes.js';
 import { SqliteQueue } from './queue.js';
@@ -18,6 +19,7 @@ export class SqliteMetaStore implements MetaStore {
   readonly mailboxes: SqliteMailboxes;
   readonly events: SqliteEvents;
   readonly integrity: SqliteIntegrity;
+  readonly dmarcReports: SqliteDmarcReports;
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
@@ -28,6 +30,7 @@ export class SqliteMetaStore implements MetaStore {
     this.mailboxes = reportingDamage(new SqliteMailboxes(db), db.name);
     this.events = reportingDamage(new SqliteEvents(db), db.name);
     this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);
+    this.dmarcReports = reportingDamage(new SqliteDmarcReports(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {

@@ -159,4 +159,33 @@ export const MIGRATIONS: readonly string[] = [
     verdicts TEXT NOT NULL
   );
   `,
+  // DMARC aggregate reports received (RFC 7489 rua): one row per report (a report mailed twice is
+  // stored once), one per report row; period times in unix seconds, received_at in ms.
+  `
+  CREATE TABLE dmarc_reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    org_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    begin_s INTEGER NOT NULL,
+    end_s INTEGER NOT NULL,
+    policy TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    UNIQUE (org_name, report_id, domain)
+  );
+  CREATE INDEX dmarc_reports_end ON dmarc_reports(end_s);
+  CREATE TABLE dmarc_records (
+    report INTEGER NOT NULL REFERENCES dmarc_reports(id) ON DELETE CASCADE,
+    source_ip TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    disposition TEXT NOT NULL,
+    dkim TEXT NOT NULL,
+    spf TEXT NOT NULL,
+    header_from TEXT NOT NULL,
+    envelope_from TEXT,
+    auth TEXT NOT NULL
+  );
+  CREATE INDEX dmarc_records_report ON dmarc_records(report);
+  `,
 ];
