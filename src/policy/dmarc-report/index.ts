@@ -3,5 +3,5 @@ export type { AggregateReport, ReportRecord, PolicyPublished, DkimAuth, SpfAuth,
 export { DEFAULT_LIMITS } from './types.js';
 export { parseAggregateXml, isReportError, type ParseOptions } from './xml.js';
 export { extractReports, extractReportsFromFile, decodeXmlBytes, type Extracted } from './extract.js';
-export { ingestDmarcMail, type IngestResult } from './ingest.js';
+export { ingestDmarcMail, storeReports, type IngestResult } from './ingest.js';
 export { gunzipBounded, unzipBounded, inflateBounded, type InflateStats } from './unpack.js';

@@ -6,6 +6,7 @@
 import type { DmarcReportRepo } from '../../store/types.js';
 import { extractReports } from './extract.js';
 import type { ReportLimits } from './types.js';
+import type { Extracted } from './extract.js';
 
 export interface IngestResult {
   readonly stored: number;
@@ -18,7 +19,13 @@ export interface IngestResult {
  * (`storeFailed`), so the caller can keep the message and retry later.
  */
 export async function ingestDmarcMail(raw: Uint8Array, repo: DmarcReportRepo, now: number, limits?: ReportLimits): Promise<IngestResult & { storeFailed: boolean }> {
-  const { reports, problems } = extractReports(raw, limits);
+  return storeReports(extractReports(raw, limits), repo, now);
+}
+
+/** Stores what extractReports found (e.g. in a worker thread), each report once. */
+export async function storeReports(extracted: Extracted, repo: DmarcReportRepo, now: number): Promise<IngestResult & { storeFailed: boolean }> {
+  const reports = extracted.reports;
+  const problems = [...extracted.problems];
   let stored = 0;
   let duplicates = 0;
   let storeFailed = false;
