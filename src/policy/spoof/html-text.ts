@@ -10,8 +10,10 @@ const ENTITIES: Readonly<Record<string, string>> = {
 };
 
 function entity(html: string, i: number): { text: string; next: number } | null {
-  const semi = html.indexOf(';', i);
-  if (semi < 0 || semi - i > 10) return null;
+  // Look a few characters ahead only: a body of "&" without ";" must stay linear.
+  const at = html.slice(i, i + 12).indexOf(';');
+  if (at < 0) return null;
+  const semi = i + at;
   const name = html.slice(i + 1, semi);
   if (name.startsWith('#')) {
     const code = name[1] === 'x' || name[1] === 'X' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);

@@ -21,24 +21,32 @@ const RULES: readonly Rule[] = [
     category: 'payment-change',
     a: ['change', 'changed', 'changes', 'update', 'updated', 'new', 'different', 'modify', 'modified', 'replace',
       'andern', 'anderung', 'geandert', 'aendern', 'aenderung', 'neue', 'neuen', 'neues', 'aktualisieren', 'aktualisiert', 'umstellung', 'wechsel'],
-    b: ['bank account', 'bank details', 'banking details', 'bank information', 'account details', 'payment details',
-      'payment information', 'remittance details', 'iban', 'swift', 'routing number', 'wire instructions',
-      'bankverbindung', 'kontoverbindung', 'bankdaten', 'bankkonto', 'zahlungsdaten', 'zahlungsinformationen', 'konto'],
+    // Not "account details" or "Konto" alone: sign-up mail says "your new account details".
+    b: ['bank account', 'bank accounts', 'bank details', 'banking details', 'bank information', 'account number', 'payment details',
+      'payment information', 'remittance details', 'iban', 'swift code', 'routing number', 'wire instructions',
+      'bankverbindung', 'kontoverbindung', 'bankdaten', 'bankkonto', 'kontonummer', 'zahlungsdaten', 'zahlungsinformationen'],
     window: 6,
   },
   {
+    // Money leaving now: a wire or bank transfer with any urgency, "today" included.
     category: 'urgent-transfer',
     a: ['urgent', 'urgently', 'immediately', 'asap', 'today', 'confidential', 'right away',
       'dringend', 'sofort', 'eilig', 'umgehend', 'heute', 'vertraulich', 'schnellstmoglich'],
-    b: ['wire', 'wire transfer', 'bank transfer', 'transfer the', 'payment', 'remittance', 'overdue invoice',
-      'uberweisung', 'uberweisen', 'zahlung', 'auslandsuberweisung'],
+    b: ['wire', 'wire transfer', 'bank transfer', 'transfer the', 'transfer funds', 'uberweisung', 'uberweisen', 'auslandsuberweisung'],
     window: 8,
+  },
+  {
+    // A payment only with strong urgency ("your payment was received today" is a receipt).
+    category: 'urgent-transfer',
+    a: ['urgent', 'urgently', 'immediately', 'asap', 'dringend', 'sofort', 'eilig', 'umgehend', 'schnellstmoglich'],
+    b: ['payment', 'remittance', 'zahlung', 'bezahlung'],
+    window: 4,
   },
   {
     category: 'gift-cards',
     a: ['gift card', 'gift cards', 'giftcard', 'giftcards', 'itunes card', 'itunes cards', 'google play card',
       'google play cards', 'steam card', 'amazon card', 'geschenkkarte', 'geschenkkarten', 'gutscheinkarte', 'gutscheinkarten'],
-    b: ['buy', 'purchase', 'get', 'codes', 'code', 'scratch', 'pictures', 'photo', 'kaufen', 'besorgen', 'codes', 'rubbeln', 'foto'],
+    b: ['buy', 'purchase', 'get', 'codes', 'code', 'scratch', 'pictures', 'photo', 'kaufen', 'besorgen', 'rubbeln', 'foto'],
     window: 12,
   },
 ];
@@ -83,6 +91,7 @@ export function fraudPhrases(text: string): { category: PhraseCategory; sample: 
   const ws = words(text);
   const found: { category: PhraseCategory; sample: string }[] = [];
   for (const r of RULES) {
+    if (found.some((f) => f.category === r.category)) continue;
     const a = positions(ws, r.a);
     if (a.length === 0) continue;
     const b = positions(ws, r.b);

@@ -19,6 +19,11 @@ describe('bogus-transaction phrases', () => {
     expect(cats('We changed our office hours.')).toEqual([]);
     const far = `Our plans changed. ${'filler words go here '.repeat(10)} Our IBAN is on the invoice.`;
     expect(cats(far)).toEqual([]);
+    expect(cats('Thank you, your payment was received today.')).toEqual([]);
+    expect(cats('Welcome! Here are your new account details and your username.')).toEqual([]);
+    expect(cats('Willkommen, Ihr neues Konto ist bereit.')).toEqual([]);
+    expect(cats('What is new in Swift 6: the language changed a lot.')).toEqual([]);
+    expect(cats('Please make this payment urgently, the supplier is waiting.')).toEqual(['urgent-transfer']);
     expect(cats('The conference is urgent in tone. Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod payment.')).toEqual([]);
   });
 });
