@@ -20,6 +20,12 @@ describe('own-domain', () => {
     expect(run(forged, inbound('b@esp.test', { auth: { spf: 'none', dmarc: 'fail', dkimAlignedPass: true } }), undefined, 'own-domain')).toEqual([]);
   });
 
+  it('still flags a local envelope when DMARC passed for a foreign From', () => {
+    const raw = message(basicHeaders('a@attacker.test'));
+    const auth = { spf: 'fail', dmarc: 'pass', dkimAlignedPass: true };
+    expect(results(run(raw, inbound('ceo@example.test', { auth }), undefined, 'own-domain'))).toEqual(['own-domain=forged-envelope']);
+  });
+
   it('does not flag an envelope our own SPF record allows', () => {
     const raw = message(basicHeaders('news@elsewhere.test'));
     expect(run(raw, inbound('bounce@example.test', { auth: { spf: 'pass', dmarc: 'none', dkimAlignedPass: false } }), undefined, 'own-domain')).toEqual([]);
