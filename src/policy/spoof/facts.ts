@@ -139,7 +139,7 @@ function addressField(fs: HeaderField[]): AddressFieldFact {
         const fact = mailboxFact(m);
         if (fact.address === '') problems.add('no-address');
         if (hasUnsafeChars(fact.name)) problems.add('control-chars');
-        if (fact.nameEncoded && fact.nameAddresses.length > 0) problems.add('encoded-address');
+        if (fact.nameEncoded && fact.nameAddresses.some((a) => a !== fact.address)) problems.add('encoded-address');
         mailboxes.push(fact);
       }
     }

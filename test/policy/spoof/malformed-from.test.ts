@@ -38,6 +38,8 @@ describe('malformed-from', () => {
   it('flags an address hidden in an encoded-word', () => {
     const hidden = `=?utf-8?b?${Buffer.from('ceo@example.test').toString('base64')}?=`;
     expect(check(basicHeaders(`${hidden} <attacker@evil.test>`))).toEqual(['malformed-from=encoded-address']);
+    // The name may spell out the real address.
+    expect(check(basicHeaders(`${hidden} <CEO@example.test>`))).toEqual([]);
   });
 
   it('flags duplicated single-instance fields', () => {
