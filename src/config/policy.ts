@@ -89,6 +89,8 @@ export function policySection() {
     }).prefault({}),
     spoof: table({
       ...stage(5_000),
+      // "inline": before 250 (may reject); "after-queue": after acknowledging (reject becomes quarantine).
+      phase: oneOf(['inline', 'after-queue']).default('inline'),
       partner_domains: domains().default([]),
       // Client networks of the organisation: mail from them on the MX that claims a local sender unauthenticated is internal forgery.
       internal_networks: networks().default([]),

@@ -58,9 +58,11 @@ export class PolicyPipeline {
     private readonly opts: PipelineOptions,
   ) {}
 
-  /** True when an after-queue stage looks at mail of this direction: the entry must wait in `scanning`. */
-  hasAfterQueue(direction: Direction): boolean {
-    return this.stages.some((s) => s.stage.phase === 'after-queue' && s.stage.directions.includes(direction));
+  /** True when an after-queue stage looks at this mail: the entry must wait in `scanning`. */
+  hasAfterQueue(direction: Direction, envelope?: MessageEnvelope): boolean {
+    return this.stages.some(
+      ({ stage }) => stage.phase === 'after-queue' && stage.directions.includes(direction) && (!envelope || !stage.applies || stage.applies(envelope)),
+    );
   }
 
   async inline(received: Omit<StageInput, 'earlier'>): Promise<InlineDecision> {
@@ -73,7 +75,7 @@ export class PolicyPipeline {
     }
     const data = (await this.rewrite(input.raw, verdicts)) ?? input.raw;
     const route: EnqueueRoute =
-      action === 'hold' ? { quarantine: holdReason(verdicts) } : this.hasAfterQueue(input.direction) ? 'scan' : 'deliver';
+      action === 'hold' ? { quarantine: holdReason(verdicts) } : this.hasAfterQueue(input.direction, input.envelope) ? 'scan' : 'deliver';
     return { kind: 'accept', data, route, verdicts };
   }
 

@@ -42,6 +42,7 @@ export async function runPhase(
   const verdicts: Verdict[] = [];
   for (const { stage, settings } of stages) {
     if (stage.phase !== phase || !stage.directions.includes(input.direction)) continue;
+    if (stage.applies && !stage.applies(input.envelope)) continue;
     const v = await runStage(stage, settings, { ...input, earlier: [...earlier, ...verdicts] }, now);
     verdicts.push(v);
     if (v.action === 'reject' || v.action === 'tempfail') break;

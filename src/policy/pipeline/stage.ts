@@ -45,5 +45,7 @@ export interface Stage {
   readonly phase: StagePhase;
   /** The directions this stage looks at; others pass without running it. */
   readonly directions: readonly Direction[];
+  /** Narrower than `directions` (e.g. only mail to the DMARC report address); cheap, on the main thread. */
+  applies?(envelope: MessageEnvelope): boolean;
   run(input: StageInput, ctx: StageContext): Promise<Verdict>;
 }

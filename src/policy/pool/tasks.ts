@@ -5,9 +5,21 @@
  */
 import { SELFTEST_TASKS } from './selftest.js';
 import type { TaskFn } from './task.js';
+import { addBanner } from '../spoof/banner.js';
+import { extractFacts } from '../spoof/facts.js';
+import { extractReports } from '../dmarc-report/extract.js';
+
+/** The message bytes of a task's input; anything else is an empty message (the task then finds nothing). */
+function rawOf(input: unknown): Uint8Array {
+  const raw = typeof input === 'object' && input !== null ? (input as { raw?: unknown }).raw : undefined;
+  return raw instanceof Uint8Array ? raw : new Uint8Array(0);
+}
 
 export const TASKS = {
   ...SELFTEST_TASKS,
+  'spoof.facts': async (input) => extractFacts(rawOf(input)),
+  'spoof.banner': async (input) => addBanner(rawOf(input), String((input as { text?: unknown }).text ?? '')),
+  'dmarc.extract': async (input) => extractReports(rawOf(input)),
 } satisfies Record<string, TaskFn>;
 
 export type TaskName = keyof typeof TASKS;

@@ -1,0 +1,100 @@
+/**
+ * Builds the policy pipeline from [policy]: the worker pool, the stages in
+ * their order (auth, spoof in-line; DMARC reports after the queue), the
+ * directory view the detectors read (refreshed once a minute), and the
+ * sanitizer that removes Authentication-Results fields claiming our name.
+ */
+import type { Config } from '../config/index.js';
+import type { Clock } from '../core/clock.js';
+import type { DnsResolver } from '../net/dns/types.js';
+import type { Logger } from '../metrics/logger.js';
+import { PolicyPipeline, type ConfiguredStage, type EventSink } from '../policy/pipeline/index.js';
+import { PolicyPool } from '../policy/pool/index.js';
+import { authStage } from '../policy/auth/stage.js';
+import { stripForgedAuthResults } from '../policy/auth/index.js';
+import { spoofStage } from '../policy/spoof/stage.js';
+import type { SpoofContext } from '../policy/spoof/index.js';
+import { dmarcReportStage } from '../policy/dmarc-report/stage.js';
+import type { Store } from '../store/types.js';
+
+export interface BuiltPolicy {
+  readonly pipeline: PolicyPipeline;
+  readonly pool: PolicyPool;
+  close(): Promise<void>;
+}
+
+const DIRECTORY_REFRESH_MS = 60_000;
+
+/** The directory as the detectors see it, re-read at most once a minute. */
+function directoryView(store: Store, config: Config, clock: Clock, log: Logger) {
+  let cached: { at: number; ctx: SpoofContext; domains: Set<string> } | null = null;
+  let loading: Promise<void> | null = null;
+  const load = async (): Promise<void> => {
+    const domains = (await store.meta.directory.listDomains()).map((d) => d.name.toLowerCase());
+    const people = (await store.meta.directory.listAccounts())
+      .filter((a) => !a.disabled && a.displayName.trim() !== '')
+      .map((a) => ({ displayName: a.displayName, address: a.address }));
+    cached = {
+      at: clock.now(),
+      domains: new Set(domains),
+      ctx: { localDomains: domains, partnerDomains: config.policy.spoof.partner_domains, people, internalNetworks: config.policy.spoof.internal_networks },
+    };
+  };
+  const fresh = async (): Promise<NonNullable<typeof cached>> => {
+    if (!cached || clock.now() - cached.at > DIRECTORY_REFRESH_MS) {
+      loading ??= load().finally(() => (loading = null));
+      try {
+        await loading;
+      } catch (e) {
+        // Keep the last view when the store hiccups; without one the stage fails closed.
+        if (!cached) throw e;
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, 'directory view not refreshed');
+      }
+    }
+    return cached!;
+  };
+  return { context: async () => (await fresh()).ctx, domains: () => cached?.domains ?? new Set<string>(), warm: fresh };
+}
+
+export async function buildPolicy(config: Config, store: Store, resolver: DnsResolver, clock: Clock, log: Logger, events: EventSink): Promise<BuiltPolicy> {
+  const p = config.policy;
+  const authservId = p.authserv_id || config.server.hostname;
+  const pool = PolicyPool.open({ threads: p.worker_threads, maxQueue: p.max_queued });
+  const view = directoryView(store, config, clock, log);
+  await view.warm();
+  const stages: ConfiguredStage[] = [];
+  const settings = (s: { budget_ms: number; fail_open: boolean }) => ({ budgetMs: s.budget_ms, failOpen: s.fail_open });
+  if (p.auth.enabled) {
+    stages.push({
+      stage: authStage({
+        pool,
+        resolver,
+        budgetMs: p.auth.budget_ms,
+        authservId,
+        mta: config.server.hostname,
+        decision: { temperror: p.auth.temperror === 'accept' ? 'pass' : 'tempfail', overrides: p.auth.dmarc_overrides, trustedArcSealers: p.auth.trusted_arc_sealers },
+      }),
+      settings: settings(p.auth),
+    });
+  }
+  if (p.spoof.enabled) {
+    stages.push({
+      stage: spoofStage({ pool, budgetMs: p.spoof.budget_ms, phase: p.spoof.phase, context: view.context, actions: p.spoof.actions }),
+      settings: settings(p.spoof),
+    });
+  }
+  if (p.dmarc_reports.enabled) {
+    stages.push({
+      stage: dmarcReportStage({ pool, repo: store.meta.dmarcReports, budgetMs: p.dmarc_reports.budget_ms, localPart: p.dmarc_reports.local_part, localDomains: view.domains, now: () => clock.now() }),
+      settings: settings(p.dmarc_reports),
+    });
+  }
+  for (const s of stages) if (s.settings.failOpen) log.warn({ stage: s.stage.name }, 'policy stage fails open: mail passes unchecked when it cannot decide');
+  const pipeline = new PolicyPipeline(stages, {
+    now: () => clock.now(),
+    events,
+    sanitize: p.auth.enabled ? (raw) => stripForgedAuthResults(raw, authservId).raw : undefined,
+    banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
+  });
+  return { pipeline, pool, close: () => pool.close() };
+}
