@@ -144,13 +144,15 @@ function heloDomain(helo: string | null): string | null {
 function dkimOutcomes(r: DKIMVerifyResult, fromDomain: string, adkim: 'r' | 's'): DkimSignatureOutcome[] {
   return (r.results ?? []).slice(0, MAX_LISTED_SIGNATURES).map((s) => {
     const domain = normalizeDomain(s.signingDomain ?? '');
-    const result = asDkimResult(s.status?.result);
+    let result = asDkimResult(s.status?.result);
+    // A body hash mismatch is a failed signature (RFC 6376 §6.1.3), which mailauth reports as neutral.
+    if (result === 'neutral' && s.status?.comment === 'body hash did not verify') result = 'fail';
     return {
       result,
       domain,
       selector: String(s.selector ?? ''),
       aligned: fromDomain !== '' && aligned(fromDomain, domain, adkim),
-      info: oneLine(s.info ?? `dkim=${result}`),
+      info: oneLine(s.info ?? '').replace(/^dkim=[a-z]+/, `dkim=${result}`),
     };
   });
 }
