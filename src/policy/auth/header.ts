@@ -19,7 +19,8 @@ export function authResultsHeader(authservId: string, parts: HeaderParts): strin
   const rows: string[] = [];
   if (parts.dkim.length === 0) rows.push('dkim=none');
   for (const s of parts.dkim) {
-    rows.push(`dkim=${s.result}${parts.dmarc.domain && s.result === 'pass' && !s.aligned ? ' (not aligned)' : ''} header.d=${prop(s.domain)} header.s=${prop(s.selector)}`);
+    const note = parts.dmarc.domain && s.result === 'pass' && !s.aligned ? ' (not aligned)' : '';
+    rows.push(`dkim=${s.result}${note}${s.domain ? ` header.d=${prop(s.domain)}` : ''}${s.selector ? ` header.s=${prop(s.selector)}` : ''}`);
   }
   const spf = parts.spf;
   rows.push(`spf=${spf.result}${comment(spf.comment)}${spf.domain ? ` smtp.mailfrom=${prop(spf.domain)}` : ''}${spf.heloDomain ? ` smtp.helo=${prop(spf.heloDomain)}` : ''}`);

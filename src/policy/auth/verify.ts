@@ -142,7 +142,9 @@ function heloDomain(helo: string | null): string | null {
 }
 
 function dkimOutcomes(r: DKIMVerifyResult, fromDomain: string, adkim: 'r' | 's'): DkimSignatureOutcome[] {
-  return (r.results ?? []).slice(0, MAX_LISTED_SIGNATURES).map((s) => {
+  // mailauth lists an unsigned message as one "none" entry without a domain: that is no signature.
+  const signatures = (r.results ?? []).filter((s) => !(s.status?.result === 'none' && !s.signingDomain));
+  return signatures.slice(0, MAX_LISTED_SIGNATURES).map((s) => {
     const domain = normalizeDomain(s.signingDomain ?? '');
     let result = asDkimResult(s.status?.result);
     // A body hash mismatch is a failed signature (RFC 6376 §6.1.3), which mailauth reports as neutral.
