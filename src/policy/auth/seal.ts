@@ -7,7 +7,8 @@ import { arc, dkimVerify, sealMessage } from 'mailauth';
 import type { ARCData, DNSResolver } from 'mailauth';
 import type { DnsResolver } from '../../net/dns/types.js';
 import { mailauthResolver } from './resolver.js';
-import { authservIdOf } from './strip.js';
+import { parseHeaderSection } from '../../codec/mime/header.js';
+import { authservIdOf, MAX_HEADER_BYTES } from './strip.js';
 
 export interface ArcSealOptions {
   readonly domain: string;
@@ -16,7 +17,10 @@ export interface ArcSealOptions {
   readonly privateKey: string;
   /** Our Authentication-Results value for the message (authserv-id first, no field name). */
   readonly authResults: string;
-  /** Used to validate the chain already on the message; without it the arc= result in authResults decides cv=. */
+  /**
+   * Validates the chain already on the message when authResults has no arc= result (authResults,
+   * computed on arrival, decides otherwise); with neither, an existing chain is sealed as cv=fail.
+   */
   readonly resolver?: DnsResolver;
   readonly now?: () => number;
 }
@@ -35,8 +39,8 @@ export async function arcSealForward(raw: Uint8Array, opts: ArcSealOptions): Pro
   if (authservIdOf(authResults) === null) throw new Error('ARC sealing needs an Authentication-Results value starting with an authserv-id');
   const chain = await chainState(message, authResults, opts.resolver);
   if (chain.instances >= MAX_INSTANCES) return raw;
-  // A chain that failed before it reached us stays failed; sealing it again adds nothing (RFC 8617 §5.1.2).
-  if (chain.cv === 'fail' && chain.lastCv === 'fail') return raw;
+  // A chain some sealer already marked failed stays failed; sealing it again adds nothing (RFC 8617 §5.1.2).
+  if (chain.cv === 'fail' && chain.markedFailed) return raw;
   const seal = {
     signingDomain: opts.domain,
     selector: opts.selector,
@@ -53,8 +57,8 @@ export async function arcSealForward(raw: Uint8Array, opts: ArcSealOptions): Pro
 interface ChainState {
   readonly instances: number;
   readonly cv: 'none' | 'pass' | 'fail';
-  /** cv= of the newest existing seal. */
-  readonly lastCv: string | null;
+  /** An existing ARC-Seal says cv=fail. */
+  readonly markedFailed: boolean;
 }
 
 async function chainState(message: Buffer, authResults: string, resolver: DnsResolver | undefined): Promise<ChainState> {
@@ -64,16 +68,19 @@ async function chainState(message: Buffer, authResults: string, resolver: DnsRes
     throw Object.assign(new Error('no resolver'), { code: 'ENOTFOUND' });
   };
   const v = await dkimVerify(message, { resolver: dns ?? offline });
-  const data = (v as { arc?: { chain?: unknown; lastEntry?: { i?: unknown; 'arc-seal'?: { parsed?: { cv?: { value?: unknown } } } }; error?: unknown } }).arc;
+  const data = (v as { arc?: { chain?: unknown; lastEntry?: unknown; error?: unknown } }).arc;
   const instances = Array.isArray(data?.chain) ? data.chain.length : 0;
-  const lastCvRaw = data?.lastEntry?.['arc-seal']?.parsed?.cv?.value;
-  const lastCv = typeof lastCvRaw === 'string' ? lastCvRaw.toLowerCase() : null;
-  if (data?.error) return { instances, cv: 'fail', lastCv };
-  if (instances === 0) return { instances, cv: 'none', lastCv };
+  // mailauth refuses to parse a chain with cv=fail past i=1, so look at the seals directly.
+  const header = parseHeaderSection(message, { maxHeaderBytes: MAX_HEADER_BYTES });
+  const markedFailed = header.fields.some((f) => f.name.toLowerCase() === 'arc-seal' && /(?:^|;)\s*cv\s*=\s*fail\s*(?:;|$)/i.test(f.value.slice(0, 8192)));
+  if (data?.error) return { instances, cv: 'fail', markedFailed };
+  if (instances === 0) return { instances, cv: 'none', markedFailed };
+  // What the chain was on arrival, before postern changed anything, is what cv= states (RFC 8617 §5.1.1).
+  const said = /(?:^|;)\s*arc\s*=\s*([a-z]+)/i.exec(authResults.slice(0, 8192))?.[1]?.toLowerCase();
+  if (said === 'pass' || said === 'fail') return { instances, cv: said, markedFailed };
   if (dns) {
     const r = await arc({ chain: data?.chain, lastEntry: data?.lastEntry } as ARCData, { resolver: dns });
-    return { instances, cv: r.status.result === 'pass' ? 'pass' : 'fail', lastCv };
+    return { instances, cv: r.status.result === 'pass' ? 'pass' : 'fail', markedFailed };
   }
-  const said = /(?:^|;)\s*arc\s*=\s*([a-z]+)/i.exec(authResults.slice(0, 8192))?.[1]?.toLowerCase();
-  return { instances, cv: said === 'pass' ? 'pass' : 'fail', lastCv };
+  return { instances, cv: 'fail', markedFailed };
 }
