@@ -69,10 +69,11 @@ async function chainState(message: Buffer, authResults: string, resolver: DnsRes
   };
   const v = await dkimVerify(message, { resolver: dns ?? offline });
   const data = (v as { arc?: { chain?: unknown; lastEntry?: unknown; error?: unknown } }).arc;
-  const instances = Array.isArray(data?.chain) ? data.chain.length : 0;
-  // mailauth refuses to parse a chain with cv=fail past i=1, so look at the seals directly.
+  // mailauth refuses to parse a chain with cv=fail past i=1 (or over 50 sets), so count and read the seals directly.
   const header = parseHeaderSection(message, { maxHeaderBytes: MAX_HEADER_BYTES });
-  const markedFailed = header.fields.some((f) => f.name.toLowerCase() === 'arc-seal' && /(?:^|;)\s*cv\s*=\s*fail\s*(?:;|$)/i.test(f.value.slice(0, 8192)));
+  const seals = header.fields.filter((f) => f.name.toLowerCase() === 'arc-seal');
+  const instances = Math.max(Array.isArray(data?.chain) ? data.chain.length : 0, seals.length);
+  const markedFailed = seals.some((f) => /(?:^|;)\s*cv\s*=\s*fail\s*(?:;|$)/i.test(f.value.slice(0, 8192)));
   if (data?.error) return { instances, cv: 'fail', markedFailed };
   if (instances === 0) return { instances, cv: 'none', markedFailed };
   // What the chain was on arrival, before postern changed anything, is what cv= states (RFC 8617 §5.1.1).

@@ -106,7 +106,8 @@ export async function verifySender(input: AuthInput, resolver: DnsResolver, opts
 
 async function checkSpf(input: AuthInput, dns: DNSResolver): Promise<SpfOutcome> {
   const heloName = heloDomain(input.helo);
-  const mailFrom = await runSpf({ sender: input.sender || undefined, ip: input.ip, helo: heloName ?? undefined, mta: input.mta, resolver: dns });
+  // mailauth expands %{h} from the HELO name as given, address literal or not.
+  const mailFrom = await runSpf({ sender: input.sender || undefined, ip: input.ip, helo: heloForMacro(input.helo), mta: input.mta, resolver: dns });
   // For the null sender the MAIL FROM check already is the HELO check (RFC 7208 §2.4).
   const helo =
     heloName === null
@@ -131,6 +132,12 @@ async function runSpf(opts: { sender?: string; ip: string; helo?: string; mta: s
   } catch (err) {
     return { result: 'temperror', domain: '', comment: errorText(err) };
   }
+}
+
+function heloForMacro(helo: string | null): string | undefined {
+  if (helo === null || helo.length === 0 || helo.length > 255) return undefined;
+  // An address given bare is written as a literal, as mailauth's authenticate() does.
+  return isIP(helo) !== 0 ? `[${helo}]` : helo;
 }
 
 /** A HELO name SPF can check: a domain, not an address literal. */
