@@ -19,7 +19,7 @@ export function authResultsHeader(authservId: string, parts: HeaderParts): strin
   const rows: string[] = [];
   if (parts.dkim.length === 0) rows.push('dkim=none');
   for (const s of parts.dkim) {
-    const note = parts.dmarc.domain && s.result === 'pass' && !s.aligned ? ' (not aligned)' : '';
+    const note = s.result !== 'pass' ? '' : s.unsignedBodyBytes > 0 ? ` (${s.unsignedBodyBytes} body bytes unsigned)` : parts.dmarc.domain && !s.aligned ? ' (not aligned)' : '';
     rows.push(`dkim=${s.result}${note}${s.domain ? ` header.d=${prop(s.domain)}` : ''}${s.selector ? ` header.s=${prop(s.selector)}` : ''}`);
   }
   const spf = parts.spf;

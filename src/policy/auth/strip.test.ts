@@ -25,6 +25,12 @@ describe('stripForgedAuthResults', () => {
     );
   });
 
+  it('counts an authserv-id with a trailing dot as ours', () => {
+    const r = stripForgedAuthResults(enc('Authentication-Results: mx.postern.example.; dmarc=pass\r\nFrom: a@b.example\r\n\r\n'), 'MX.postern.example');
+    expect(r.removed).toBe(1);
+    expect(dec(r.raw)).toBe('From: a@b.example\r\n\r\n');
+  });
+
   it('leaves a message without such fields as it was', () => {
     const raw = enc('From: a@example.org\nAuthentication-Results: mx.postern.example.evil; x=y\n\nbody');
     const r = stripForgedAuthResults(raw, 'mx.postern.example');

@@ -19,13 +19,14 @@ export interface StripResult {
 }
 
 export function stripForgedAuthResults(raw: Uint8Array, authservId: string): StripResult {
-  const ours = authservId.trim().toLowerCase();
+  // "mx.example." names the same host as "mx.example" to a reader: both are ours.
+  const ours = withoutDot(authservId.trim().toLowerCase());
   const header = parseHeaderSection(raw, { maxHeaderBytes: MAX_HEADER_BYTES, maxHeaderFields: 20000 });
   const drop: [number, number][] = [];
   for (const f of header.fields) {
     if (f.name.toLowerCase() !== 'authentication-results') continue;
     const id = authservIdOf(f.value);
-    if (id !== null && id.toLowerCase() === ours) drop.push([f.start, f.end]);
+    if (id !== null && withoutDot(id.toLowerCase()) === ours) drop.push([f.start, f.end]);
   }
   if (drop.length === 0) return { raw, removed: 0, truncated: header.truncated };
   const parts: Uint8Array[] = [];
@@ -42,6 +43,10 @@ export function stripForgedAuthResults(raw: Uint8Array, authservId: string): Str
     at += p.length;
   }
   return { raw: out, removed: drop.length, truncated: header.truncated };
+}
+
+function withoutDot(s: string): string {
+  return s.endsWith('.') ? s.slice(0, -1) : s;
 }
 
 /**

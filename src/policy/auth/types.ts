@@ -45,6 +45,8 @@ export interface DkimSignatureOutcome {
   readonly selector: string;
   /** d= aligns with the From domain under the published adkim (relaxed when there is no record). */
   readonly aligned: boolean;
+  /** Body bytes after the l= limit, which the signature does not cover (0 without l=). */
+  readonly unsignedBodyBytes: number;
   /** The Authentication-Results method text for this signature. */
   readonly info: string;
 }

@@ -33,6 +33,16 @@ const DKIM_RESULTS: readonly DkimResult[] = ['pass', 'fail', 'neutral', 'none', 
 const MAX_LISTED_SIGNATURES = 16;
 
 export async function verifySender(input: AuthInput, resolver: DnsResolver, opts: VerifyOptions = {}): Promise<AuthOutcome> {
+  try {
+    return await verify(input, resolver, opts);
+  } catch (err) {
+    // Nothing above should throw; if it does, the message gets no pass it has not earned.
+    const spfOutcome: SpfOutcome = { result: 'temperror', domain: '', helo: 'temperror', heloDomain: null, comment: errorText(err) };
+    return failedMessage(input, spfOutcome, 0, 0, `verification failed: ${errorText(err)}`);
+  }
+}
+
+async function verify(input: AuthInput, resolver: DnsResolver, opts: VerifyOptions): Promise<AuthOutcome> {
   const stripped = stripForgedAuthResults(input.raw, input.authservId);
   const tempNames = new Set<string>();
   let lookups = 0;
@@ -80,7 +90,8 @@ export async function verifySender(input: AuthInput, resolver: DnsResolver, opts
   const adkim = record?.adkim ?? 'r';
   const aspf = record?.aspf ?? 'r';
   const dkim = dkimOutcomes(dkimResult, fromDomain, adkim);
-  const dkimAligned = dkim.some((s) => s.result === 'pass' && s.aligned);
+  // A signature that leaves part of the body unsigned (l=) does not vouch for what a reader sees (RFC 6376 §8.2).
+  const dkimAligned = dkim.some((s) => s.result === 'pass' && s.aligned && s.unsignedBodyBytes === 0);
   const spfAligned = spfOutcome.result === 'pass' && aligned(fromDomain, spfOutcome.domain, aspf);
 
   let arcResult: ARCResult | null = null;
@@ -161,6 +172,7 @@ function dkimOutcomes(r: DKIMVerifyResult, fromDomain: string, adkim: 'r' | 's')
       domain,
       selector: String(s.selector ?? ''),
       aligned: fromDomain !== '' && aligned(fromDomain, domain, adkim),
+      unsignedBodyBytes: typeof s.status?.underSized === 'number' && s.status.underSized > 0 ? s.status.underSized : 0,
       info: oneLine(s.info ?? '').replace(/^dkim=[a-z]+/, `dkim=${result}`),
     };
   });

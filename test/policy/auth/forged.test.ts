@@ -1,9 +1,10 @@
 // Forged Authentication-Results, DNS temperror, and hostile bytes.
 import fc from 'fast-check';
+import { dkimSign } from 'mailauth';
 import { describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { dmarcDecision, stripForgedAuthResults, verifySender, type AuthInput } from '../../../src/policy/auth/index.js';
-import { message } from './helpers.js';
+import { message, rsaKey } from './helpers.js';
 
 const AUTHSERV = 'mx.postern.example';
 const base = { sender: 'ceo@bank.example', helo: 'mail.attacker.example', ip: '198.51.100.66', authservId: AUTHSERV, mta: AUTHSERV };
@@ -35,6 +36,24 @@ describe('forged Authentication-Results', () => {
     expect(out.strippedAuthResults).toBe(1);
     expect(out.dmarc.result).toBe('none');
     expect(out.header).toContain('dkim=none');
+  });
+});
+
+describe('a DKIM signature covering only part of the body (l=)', () => {
+  it('passes, but does not make DMARC pass once content is appended', async () => {
+    const key = rsaKey();
+    const z = zone().set('k._domainkey.bank.example', { TXT: [key.txt] });
+    const raw = message('ceo@bank.example', 'Signed part.\r\n');
+    const sig = { signingDomain: 'bank.example', selector: 'k', privateKey: key.privatePem, canonicalization: 'relaxed/relaxed', maxBodyLength: 14 };
+    const signed = Buffer.concat([Buffer.from((await dkimSign(raw, { ...sig, signatureData: [sig] })).signatures), raw]);
+    const intact = await verifySender({ ...base, raw: signed }, z);
+    expect(intact.dkim[0]).toMatchObject({ result: 'pass', unsignedBodyBytes: 0 });
+    expect(intact.dmarc.result).toBe('pass');
+    const appended = await verifySender({ ...base, raw: Buffer.concat([signed, Buffer.from('Pay to account 123.\r\n')]) }, z);
+    expect(appended.dkim[0]?.result).toBe('pass');
+    expect(appended.dkim[0]?.unsignedBodyBytes).toBeGreaterThan(0);
+    expect(appended.dmarc.result).toBe('fail');
+    expect(appended.header).toContain('body bytes unsigned');
   });
 });
 
