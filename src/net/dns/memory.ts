@@ -12,13 +12,14 @@ export interface ZoneEntry {
   AAAA?: string[];
   TXT?: string[];
   TLSA?: TlsaRecord[];
+  PTR?: string[];
   /** Answers for this name carry the AD bit. */
   secure?: boolean;
   /** Types whose lookup fails with a temporary error (SERVFAIL, timeout). */
-  fail?: ('MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA')[];
+  fail?: ('MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR')[];
 }
 
-type RecordType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA';
+type RecordType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR';
 
 export class MemoryResolver implements DnsResolver {
   private readonly zone = new Map<string, ZoneEntry>();
@@ -48,6 +49,9 @@ export class MemoryResolver implements DnsResolver {
   }
   tlsa(name: string): Promise<DnsAnswer<TlsaRecord>> {
     return this.get(name, 'TLSA');
+  }
+  ptr(name: string): Promise<DnsAnswer<string>> {
+    return this.get(name, 'PTR');
   }
 
   private async get<T>(name: string, type: RecordType): Promise<DnsAnswer<T>> {

@@ -29,6 +29,8 @@ export interface DnsResolver {
   txt(name: string): Promise<DnsAnswer<string>>;
   /** TLSA records; trust them only when `authenticated` (RFC 7672). */
   tlsa(name: string): Promise<DnsAnswer<TlsaRecord>>;
+  /** PTR names for a reverse name (`4.3.2.1.in-addr.arpa`); optional, SPF's `ptr` mechanism alone uses it. */
+  ptr?(name: string): Promise<DnsAnswer<string>>;
 }
 
 export function answerRecords<T>(a: DnsAnswer<T>): readonly T[] {
