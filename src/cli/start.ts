@@ -19,6 +19,9 @@ import { createSmtpListener, type SmtpListenerKind } from '../smtp/index.js';
 import type { Store } from '../store/index.js';
 import { openConfiguredStore } from './context.js';
 import { createOutbound } from './outbound.js';
+import { buildPolicy } from './policy.js';
+import { PolicyScanner } from '../delivery/scanner.js';
+import { CachingResolver, WireResolver } from '../net/dns/index.js';
 
 export interface BoundListener {
   name: string;
@@ -40,7 +43,7 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
-  const directory = new Directory(store.meta.directory);
+  const directory = new Directory(store.meta.directory, { reportLocalParts: config.policy.dmarc_reports.enabled ? [config.policy.dmarc_reports.local_part] : [] });
   const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
   // A store that cannot write now (a full disk) gets these events once it can again.
   const faults = new EventOutbox(store.meta.events, clock, { retryMs: 1000, onError: (err) => log.debug({ err }, 'event held until the store takes writes') });
@@ -66,6 +69,29 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   spool.onEnqueued(() => local.kick());
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
   if (outbound) spool.onEnqueued(() => outbound.kick());
+
+  // Sender authentication asks the configured resolver (the one outbound delivery trusts), through a cache.
+  const d = config.delivery;
+  const policyResolver = new CachingResolver(new WireResolver({ ...(d.resolver ? { server: d.resolver } : {}), timeoutMs: d.resolver_timeout * 1000 }));
+  let policy: Awaited<ReturnType<typeof buildPolicy>>;
+  try {
+    policy = await buildPolicy(config, store, policyResolver, clock, log.child({ part: 'policy' }), faults);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const scanner = new PolicyScanner(store.meta.queue, store.blobs, policy.pipeline, clock, log.child({ part: 'policy-scan' }), {
+    batch: 32,
+    leaseMs: config.policy.scan_lease * 1000,
+    pollMs: 1000,
+    retryMinMs: 60_000,
+    retryMaxMs: 15 * 60_000,
+  });
+  spool.onEnqueued(() => scanner.kick());
+  scanner.onReleased(() => {
+    local.kick();
+    outbound?.kick();
+  });
 
   const a = config.auth;
   // One throttle for every listener: guessing a password counts the same on every port.
@@ -101,6 +127,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     authThrottle,
     // One budget for every listener (IMAP and POP3 get it through this object too).
     memoryBudget: new MemoryBudget(config.limits.memory_budget * 1024 * 1024),
+    policy: policy.pipeline,
+    events: faults,
   };
 
   const opened: { close(): Promise<void> }[] = [];
@@ -158,9 +186,11 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     }
   } catch (e) {
     await Promise.allSettled(opened.map((l) => l.close()));
+    await policy.close();
     await store.close();
     throw e;
   }
+  scanner.start();
   local.start();
   outbound?.start();
   watchDamage(store, clock, log.child({ part: 'scrub' }));
@@ -190,6 +220,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     close() {
       closing ??= (async () => {
         await Promise.allSettled(opened.map((l) => l.close()));
+        await scanner.stop();
+        await policy.close();
         await local.stop();
         await outbound?.stop();
         await scrubber.stop();

@@ -5,8 +5,8 @@
  * resolver vouched for it with DNSSEC (the AD bit).
  */
 export type DnsAnswer<T> =
-  | { readonly status: 'ok'; readonly records: readonly T[]; readonly authenticated: boolean }
-  | { readonly status: 'nxdomain' | 'nodata'; readonly authenticated: boolean }
+  | { readonly status: 'ok'; readonly records: readonly T[]; readonly authenticated: boolean; readonly ttl?: number }
+  | { readonly status: 'nxdomain' | 'nodata'; readonly authenticated: boolean; readonly ttl?: number }
   | { readonly status: 'temperror'; readonly reason: string };
 
 export interface MxRecord {

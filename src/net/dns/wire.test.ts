@@ -28,10 +28,10 @@ describe('WireResolver against a loopback DNS server', () => {
 
   it('reads MX, A, AAAA and TXT with the AD bit', async () => {
     const r = await start();
-    expect(await r.mx('Dest.Test.')).toEqual({ status: 'ok', records: [{ exchange: 'mx1.dest.test', preference: 10 }], authenticated: true });
-    expect(await r.a('mx1.dest.test')).toEqual({ status: 'ok', records: ['127.0.0.1'], authenticated: true });
-    expect(await r.aaaa('mx1.dest.test')).toEqual({ status: 'ok', records: ['::1'], authenticated: true });
-    expect(await r.txt('dest.test')).toEqual({ status: 'ok', records: ['v=spf1 -all'], authenticated: true });
+    expect(await r.mx('Dest.Test.')).toEqual({ status: 'ok', records: [{ exchange: 'mx1.dest.test', preference: 10 }], authenticated: true, ttl: 60 });
+    expect(await r.a('mx1.dest.test')).toEqual({ status: 'ok', records: ['127.0.0.1'], authenticated: true, ttl: 60 });
+    expect(await r.aaaa('mx1.dest.test')).toEqual({ status: 'ok', records: ['::1'], authenticated: true, ttl: 60 });
+    expect(await r.txt('dest.test')).toEqual({ status: 'ok', records: ['v=spf1 -all'], authenticated: true, ttl: 60 });
     expect(await r.txt('_mta-sts.long.test')).toMatchObject({ status: 'ok', records: ['v=STSv1; id=' + 'x'.repeat(300)], authenticated: false });
   });
 

@@ -20,7 +20,7 @@ export interface WireResolverOptions {
   tries?: number;
 }
 
-type QType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA';
+type QType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR';
 type Decoded = dnsPacket.DecodedPacket & { rcode?: string };
 
 const MAX_TCP_ANSWER = 65_535;
@@ -79,6 +79,10 @@ export class WireResolver implements DnsResolver {
     });
   }
 
+  async ptr(name: string): Promise<DnsAnswer<string>> {
+    return this.lookup(name, 'PTR', (d) => canonicalName(String(d)));
+  }
+
   private async lookup<T>(name: string, type: QType, map: (data: unknown) => T): Promise<DnsAnswer<T>> {
     const qname = canonicalName(name);
     let res: Decoded;
@@ -92,15 +96,17 @@ export class WireResolver implements DnsResolver {
     if (rcode === 'NXDOMAIN') return { status: 'nxdomain', authenticated };
     if (rcode !== 'NOERROR') return { status: 'temperror', reason: `${type} ${qname}: ${rcode}` };
     const records: T[] = [];
+    let ttl = Infinity;
     for (const a of res.answers ?? []) {
       if (a.type !== type) continue; // CNAMEs the resolver followed, RRSIGs
       try {
         records.push(map((a as { data: unknown }).data));
+        ttl = Math.min(ttl, (a as { ttl?: number }).ttl ?? 0);
       } catch {
         return { status: 'temperror', reason: `${type} ${qname}: malformed record` };
       }
     }
-    return records.length > 0 ? { status: 'ok', records, authenticated } : { status: 'nodata', authenticated };
+    return records.length > 0 ? { status: 'ok', records, authenticated, ttl } : { status: 'nodata', authenticated };
   }
 
   private async query(name: string, type: QType): Promise<Decoded> {

@@ -8,7 +8,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { DnsAnswer, DnsResolver, MxRecord, TlsaRecord } from '../../net/dns/types.js';
 
-export const DNS_TYPES = ['mx', 'a', 'aaaa', 'txt', 'tlsa'] as const;
+export const DNS_TYPES = ['mx', 'a', 'aaaa', 'txt', 'tlsa', 'ptr'] as const;
 export type DnsQueryType = (typeof DNS_TYPES)[number];
 
 /** At most this many lookups per task; more are answered `temperror` without asking. */
@@ -51,6 +51,7 @@ export function serveResolver(port: MessagePort, resolver: DnsResolver, maxLooku
   };
   const lookup = async (type: DnsQueryType, name: string): Promise<DnsAnswer<unknown>> => {
     try {
+      if (type === 'ptr') return resolver.ptr ? await resolver.ptr(name) : { status: 'nxdomain', authenticated: false };
       return await resolver[type](name);
     } catch (e) {
       return temperror(`${type} ${name.slice(0, 64)}: ${e instanceof Error ? e.message.slice(0, 200) : 'resolver failed'}`);
@@ -127,5 +128,6 @@ export function workerResolver(port: MessagePort, maxLookups = MAX_LOOKUPS_PER_T
     aaaa: (name) => ask<string>('aaaa', name),
     txt: (name) => ask<string>('txt', name),
     tlsa: (name) => ask<TlsaRecord>('tlsa', name),
+    ptr: (name) => ask<string>('ptr', name),
   };
 }

@@ -60,8 +60,10 @@ export const SELFTEST_TASKS = {
   'selftest.dns': async (input: unknown, env: TaskEnv): Promise<DnsAnswer<unknown>> => {
     const resolver = needResolver(env);
     const t = field(input, 'type') ?? 'txt';
-    if (!(DNS_TYPES as readonly unknown[]).includes(t)) throw new Error('input.type must be one of mx, a, aaaa, txt, tlsa');
-    return resolver[t as DnsQueryType](nameOf(input));
+    if (!(DNS_TYPES as readonly unknown[]).includes(t)) throw new Error(`input.type must be one of ${DNS_TYPES.join(', ')}`);
+    const lookup = resolver[t as DnsQueryType];
+    if (!lookup) throw new Error(`this resolver does not answer ${String(t)}`);
+    return lookup(nameOf(input));
   },
   'selftest.dns.repeat': async (input: unknown, env: TaskEnv): Promise<DnsAnswer<unknown>[]> => {
     const resolver = needResolver(env);

@@ -8,6 +8,9 @@ import type { TaskFn } from './task.js';
 import { addBanner } from '../spoof/banner.js';
 import { extractFacts } from '../spoof/facts.js';
 import { extractReports } from '../dmarc-report/extract.js';
+import { verifySender } from '../auth/verify.js';
+import type { AuthInput } from '../auth/types.js';
+import { MemoryResolver } from '../../net/dns/memory.js';
 
 /** The message bytes of a task's input; anything else is an empty message (the task then finds nothing). */
 function rawOf(input: unknown): Uint8Array {
@@ -20,6 +23,8 @@ export const TASKS = {
   'spoof.facts': async (input) => extractFacts(rawOf(input)),
   'spoof.banner': async (input) => addBanner(rawOf(input), String((input as { text?: unknown }).text ?? '')),
   'dmarc.extract': async (input) => extractReports(rawOf(input)),
+  // Without a resolver every name is unknown: SPF and DKIM find nothing rather than reaching out.
+  'auth.verify': async (input, env) => verifySender({ ...(input as AuthInput), raw: rawOf(input) }, env.resolver ?? new MemoryResolver()),
 } satisfies Record<string, TaskFn>;
 
 export type TaskName = keyof typeof TASKS;
