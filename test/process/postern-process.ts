@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
 export interface Installation {
   dir: string;
   config: string;
-  ports: { mx: number; submission: number; submissions: number };
+  ports: { mx: number; submission: number; submissions: number; imap?: number };
   domain: string;
   cleanup(): void;
 }
@@ -35,14 +35,15 @@ export function cli(inst: Pick<Installation, 'config'>, args: string[], input?: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export async function makeInstallation(domain = 'example.test', extra = ''): Promise<Installation> {
+export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean } = {}): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
-  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort() };
+  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort() } : {}) };
+  const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${await freePort()}` : '[imap]\nenabled = false';
   const config = path.join(dir, 'test.toml');
   writeFileSync(
     config,
@@ -61,8 +62,7 @@ port = ${ports.submission}
 [smtp.submissions]
 address = "127.0.0.1"
 port = ${ports.submissions}
-[imap]
-enabled = false
+${imap}
 [pop3]
 enabled = false
 [log]
