@@ -44,7 +44,8 @@ describe('a DKIM signature covering only part of the body (l=)', () => {
     const key = rsaKey();
     const z = zone().set('k._domainkey.bank.example', { TXT: [key.txt] });
     const raw = message('ceo@bank.example', 'Signed part.\r\n');
-    const sig = { signingDomain: 'bank.example', selector: 'k', privateKey: key.privatePem, canonicalization: 'relaxed/relaxed', maxBodyLength: 14 };
+    // signTime given: without it mailauth reads the clock twice and, across a second boundary, signs a t= it does not write.
+    const sig = { signingDomain: 'bank.example', selector: 'k', privateKey: key.privatePem, canonicalization: 'relaxed/relaxed', maxBodyLength: 14, signTime: new Date() };
     const signed = Buffer.concat([Buffer.from((await dkimSign(raw, { ...sig, signatureData: [sig] })).signatures), raw]);
     const intact = await verifySender({ ...base, raw: signed }, z);
     expect(intact.dkim[0]).toMatchObject({ result: 'pass', unsignedBodyBytes: 0 });
