@@ -58,6 +58,22 @@ describe('a DKIM signature covering only part of the body (l=)', () => {
   });
 });
 
+describe('many signatures', () => {
+  it('lists 16 but counts every one for DMARC', async () => {
+    const key = rsaKey();
+    const z = zone().set('k._domainkey.bank.example', { TXT: [key.txt] });
+    const raw = message('ceo@bank.example');
+    const signTime = new Date();
+    const one = (d: string) => ({ signingDomain: d, selector: 'k', privateKey: key.privatePem, canonicalization: 'relaxed/relaxed', signTime });
+    const sigs = [...Array.from({ length: 20 }, (_, i) => one(`other${i}.example`)), one('bank.example')];
+    const signed = await dkimSign(raw, { ...one('bank.example'), signatureData: sigs });
+    const out = await verifySender({ ...base, raw: Buffer.concat([Buffer.from(signed.signatures), raw]) }, z);
+    expect(out.dkim).toHaveLength(16);
+    expect(out.dkim.some((s) => s.domain === 'bank.example')).toBe(false);
+    expect(out.dmarc).toMatchObject({ result: 'pass', alignment: { dkim: true } });
+  });
+});
+
 describe('DNS temperror', () => {
   it('becomes temperror results and a tempfail decision, never a throw', async () => {
     const z = new MemoryResolver({
