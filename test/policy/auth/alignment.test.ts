@@ -3,7 +3,7 @@ import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { aligned, organizationalDomain, verifySender } from '../../../src/policy/auth/index.js';
-import { message, rsaKey, type TestKey } from './helpers.js';
+import { message, rsaKey, type TestKey } from './fixtures.js';
 
 type Mode = 'r' | 's';
 // [From domain, authenticated domain (SPF MAIL FROM domain or DKIM d=), mode, aligned?]

@@ -4,7 +4,7 @@ import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { arcSealForward, dmarcDecision, verifySender, type AuthInput } from '../../../src/policy/auth/index.js';
-import { message, pythonArcVerify, pythonDkimAvailable, rsaKey, type TestKey } from './helpers.js';
+import { message, pythonArcVerify, pythonDkimAvailable, rsaKey, type TestKey } from './fixtures.js';
 
 const ORIGIN = { domain: 'bank.example', selector: 'k1' };
 const FORWARDER = { domain: 'forward.example', selector: 'arc1', authserv: 'mx.forward.example' };

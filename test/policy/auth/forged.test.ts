@@ -4,7 +4,7 @@ import { dkimSign } from 'mailauth';
 import { describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { dmarcDecision, stripForgedAuthResults, verifySender, type AuthInput } from '../../../src/policy/auth/index.js';
-import { message, rsaKey } from './helpers.js';
+import { message, rsaKey } from './fixtures.js';
 
 const AUTHSERV = 'mx.postern.example';
 const base = { sender: 'ceo@bank.example', helo: 'mail.attacker.example', ip: '198.51.100.66', authservId: AUTHSERV, mta: AUTHSERV };
