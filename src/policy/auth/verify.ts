@@ -29,7 +29,7 @@ export interface VerifyOptions {
 
 const SPF_RESULTS: readonly SpfResult[] = ['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror'];
 const DKIM_RESULTS: readonly DkimResult[] = ['pass', 'fail', 'neutral', 'none', 'policy', 'temperror', 'permerror'];
-/** Signatures listed in the outcome and the header; more are counted but not listed. */
+/** Signatures listed in the outcome and the header; all count for DMARC, the rest are not listed. */
 const MAX_LISTED_SIGNATURES = 16;
 
 export async function verifySender(input: AuthInput, resolver: DnsResolver, opts: VerifyOptions = {}): Promise<AuthOutcome> {
@@ -89,9 +89,10 @@ async function verify(input: AuthInput, resolver: DnsResolver, opts: VerifyOptio
 
   const adkim = record?.adkim ?? 'r';
   const aspf = record?.aspf ?? 'r';
-  const dkim = dkimOutcomes(dkimResult, fromDomain, adkim);
+  const allDkim = dkimOutcomes(dkimResult, fromDomain, adkim);
+  const dkim = allDkim.slice(0, MAX_LISTED_SIGNATURES);
   // A signature that leaves part of the body unsigned (l=) does not vouch for what a reader sees (RFC 6376 §8.2).
-  const dkimAligned = dkim.some((s) => s.result === 'pass' && s.aligned && s.unsignedBodyBytes === 0);
+  const dkimAligned = allDkim.some((s) => s.result === 'pass' && s.aligned && s.unsignedBodyBytes === 0);
   const spfAligned = spfOutcome.result === 'pass' && aligned(fromDomain, spfOutcome.domain, aspf);
 
   let arcResult: ARCResult | null = null;
@@ -162,7 +163,7 @@ function heloDomain(helo: string | null): string | null {
 function dkimOutcomes(r: DKIMVerifyResult, fromDomain: string, adkim: 'r' | 's'): DkimSignatureOutcome[] {
   // mailauth lists an unsigned message as one "none" entry without a domain: that is no signature.
   const signatures = (r.results ?? []).filter((s) => !(s.status?.result === 'none' && !s.signingDomain));
-  return signatures.slice(0, MAX_LISTED_SIGNATURES).map((s) => {
+  return signatures.map((s) => {
     const domain = normalizeDomain(s.signingDomain ?? '');
     let result = asDkimResult(s.status?.result);
     // A body hash mismatch is a failed signature (RFC 6376 §6.1.3), which mailauth reports as neutral.

@@ -3,7 +3,7 @@ import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { aligned, organizationalDomain, verifySender } from '../../../src/policy/auth/index.js';
-import { message, rsaKey, type TestKey } from './helpers.js';
+import { message, rsaKey, type TestKey } from './fixtures.js';
 
 type Mode = 'r' | 's';
 // [From domain, authenticated domain (SPF MAIL FROM domain or DKIM d=), mode, aligned?]
@@ -64,7 +64,8 @@ describe('DMARC result from alignment', () => {
 
   it.each(TABLE)('DKIM: From %s, d=%s, adkim=%s → aligned %s', async (from, auth, mode, expected) => {
     const raw = message(`a@${from}`);
-    const sig = { signingDomain: auth, selector: 'sel', privateKey: key.privatePem, canonicalization: 'relaxed/relaxed' };
+    // signTime given: without it mailauth reads the clock twice and, across a second boundary, signs a t= it does not write.
+    const sig = { signingDomain: auth, selector: 'sel', privateKey: key.privatePem, canonicalization: 'relaxed/relaxed', signTime: new Date() };
     const signed = await dkimSign(raw, { ...sig, signatureData: [sig] });
     const out = await verifySender(
       {

@@ -1,9 +1,10 @@
 // ARC sealing of forwarded mail: postern seals, mailauth and python3-dkim validate the chain.
+import dns from 'node:dns';
 import { dkimSign } from 'mailauth';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { arcSealForward, dmarcDecision, verifySender, type AuthInput } from '../../../src/policy/auth/index.js';
-import { message, pythonArcVerify, pythonDkimAvailable, rsaKey, type TestKey } from './helpers.js';
+import { message, pythonArcVerify, pythonDkimAvailable, rsaKey, type TestKey } from './fixtures.js';
 
 const ORIGIN = { domain: 'bank.example', selector: 'k1' };
 const FORWARDER = { domain: 'forward.example', selector: 'arc1', authserv: 'mx.forward.example' };
@@ -33,7 +34,8 @@ describe('arcSealForward', () => {
 
   async function signedAtOrigin(): Promise<Buffer> {
     const raw = message(`ceo@${ORIGIN.domain}`);
-    const sig = { signingDomain: ORIGIN.domain, selector: ORIGIN.selector, privateKey: origin.privatePem, canonicalization: 'relaxed/relaxed' };
+    // signTime given: without it mailauth reads the clock twice and, across a second boundary, signs a t= it does not write.
+    const sig = { signingDomain: ORIGIN.domain, selector: ORIGIN.selector, privateKey: origin.privatePem, canonicalization: 'relaxed/relaxed', signTime: new Date() };
     const r = await dkimSign(raw, { ...sig, signatureData: [sig] });
     return Buffer.concat([Buffer.from(r.signatures), raw]);
   }
@@ -104,6 +106,24 @@ describe('arcSealForward', () => {
     expect(Buffer.from(resealed).toString('latin1')).toMatch(/^ARC-Seal: i=2;[^\r\n]*cv=fail/);
     const again = await arcSealForward(resealed, { ...FORWARDER, privateKey: arcKey.privatePem, authResults: `${FINAL}; arc=fail`, resolver: zone });
     expect(Buffer.from(again).equals(Buffer.from(resealed))).toBe(true);
+  });
+
+  it('never asks the system resolver: every lookup goes through the injected one', async () => {
+    const calls: string[] = [];
+    const saved = dns.promises.resolve;
+    dns.promises.resolve = ((name: string) => {
+      calls.push(name);
+      return Promise.reject(Object.assign(new Error('system resolver used'), { code: 'ESERVFAIL' }));
+    }) as typeof dns.promises.resolve;
+    try {
+      const { sealed } = await forwarded();
+      const final = await verifySender({ raw: sealed, sender: `ceo@${ORIGIN.domain}`, helo: 'mx.forward.example', ip: '203.0.113.9', authservId: FINAL, mta: FINAL }, zone);
+      expect(final.arc.result).toBe('pass');
+      expect(final.lookups).toBeGreaterThan(3);
+    } finally {
+      dns.promises.resolve = saved;
+    }
+    expect(calls).toEqual([]);
   });
 
   it('a seal key DNS failure is arc=temperror, not fail', async () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResolver, type ZoneEntry } from '../../../src/net/dns/memory.js';
 import { verifySender } from '../../../src/policy/auth/index.js';
-import { pythonDkimAvailable, rsaKey, type TestKey } from './helpers.js';
+import { pythonDkimAvailable, rsaKey, type TestKey } from './fixtures.js';
 
 const CORPUS = join(import.meta.dirname, '../../corpus/auth');
 const AUTHSERV = 'mx.postern.test';

@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../../../src/net/dns/memory.js';
 import { verifySender, type AuthInput } from '../../../src/policy/auth/index.js';
-import { message, pythonDkimAvailable, pythonDkimSign, rsaKey, type TestKey } from './helpers.js';
+import { message, pythonDkimAvailable, pythonDkimSign, rsaKey, type TestKey } from './fixtures.js';
 
 const base = { sender: 'alice@example.com', helo: 'mail.example.com', ip: '192.0.2.10', authservId: 'mx.postern.example', mta: 'mx.postern.example' };
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryResolver, type ZoneEntry } from '../../../src/net/dns/memory.js';
 import { verifySender, type AuthOutcome } from '../../../src/policy/auth/index.js';
-import { message } from './helpers.js';
+import { message } from './fixtures.js';
 
 async function check(zone: Record<string, ZoneEntry>, sender: string, ip: string, helo: string | null = null): Promise<AuthOutcome> {
   return verifySender({ raw: message('a@from.example'), sender, helo, ip, authservId: 'mx.postern.example', mta: 'mx.postern.example' }, new MemoryResolver(zone));
