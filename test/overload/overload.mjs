@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setInterval, clearInterval } from 'node:timers';
 import nodemailer from 'nodemailer';
+import { createSocket } from 'node:dgram';
+import * as dnsPacket from 'dns-packet';
 
 const MAIN = path.resolve('dist/cli/main.js');
 const DOMAIN = 'load.test';
@@ -53,7 +55,31 @@ function cli(config, args, input = '') {
   return r.stdout;
 }
 
+/**
+ * A DNS server on loopback that knows no names: every lookup is NXDOMAIN, so
+ * sender authentication of the flood never leaves the machine.
+ */
+async function nxdomainServer() {
+  const udp = createSocket('udp4');
+  await new Promise((resolve, reject) => {
+    udp.once('error', reject);
+    udp.bind(0, '127.0.0.1', resolve);
+  });
+  udp.on('message', (msg, rinfo) => {
+    try {
+      const q = dnsPacket.decode(msg);
+      const out = dnsPacket.encode({ id: q.id, type: 'response', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | 3, questions: q.questions, answers: [] });
+      udp.send(out, rinfo.port, rinfo.address);
+    } catch {
+      // not a DNS query: no answer
+    }
+  });
+  udp.unref();
+  return `127.0.0.1:${udp.address().port}`;
+}
+
 async function install(limits) {
+  const resolver = await nxdomainServer();
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-overload-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', DOMAIN, '--dir', dir, '--hostname', `mail.${DOMAIN}`], { encoding: 'utf8', timeout: 60_000 });
   if (init.status !== 0) throw new Error(`postern init: ${init.stderr}`);
@@ -92,6 +118,7 @@ max_connections_per_client = ${limits.imapPerClient}
 enabled = false
 [delivery]
 enabled = false
+resolver = "${resolver}"
 [integrity]
 scrub_interval = 0
 [log]
@@ -266,13 +293,16 @@ async function greetingProbe(port, until, everyMs, out) {
   }
 }
 
+// Mail over the MX comes from outside: a local sender there is own-domain forgery, and held.
+const MX_SENDER = 'partner@outside.test';
+
 /** Sends one message, retrying on 4xx and connection errors (as an MTA would); returns attempts and latency. */
-async function legitSend(transport, n, tally, deadline) {
-  const raw = `From: <${LEGIT.address}>\r\nTo: <${LEGIT.address}>\r\nSubject: legit ${n}\r\nMessage-ID: <legit-${n}@${DOMAIN}>\r\n\r\nhello ${n}\r\n`;
+async function legitSend(transport, n, tally, deadline, from = LEGIT.address) {
+  const raw = `From: <${from}>\r\nTo: <${LEGIT.address}>\r\nSubject: legit ${n}\r\nMessage-ID: <legit-${n}@${DOMAIN}>\r\n\r\nhello ${n}\r\n`;
   for (let attempt = 1; Date.now() < deadline && attempt <= 200; attempt++) {
     const t0 = Date.now();
     try {
-      await transport.sendMail({ envelope: { from: LEGIT.address, to: [LEGIT.address] }, raw });
+      await transport.sendMail({ envelope: { from, to: [LEGIT.address] }, raw });
       tally.ok++;
       tally.latencies.push(Date.now() - t0);
       if (attempt === 1) tally.firstTry++;
@@ -422,7 +452,7 @@ export async function runOverload(o) {
     });
     const legit = (async () => {
       for (let n = 0; n < o.legit; n++) {
-        await legitSend(tMx, `mx-${n}`, mx, legitDeadline);
+        await legitSend(tMx, `mx-${n}`, mx, legitDeadline, MX_SENDER);
         await legitSend(tSub, `sub-${n}`, sub, legitDeadline);
       }
       const t = Date.now();
@@ -445,7 +475,7 @@ export async function runOverload(o) {
     const after = memoryOf(pid);
     // After the flood: is the server still serving a plain client promptly?
     const post = { ok: 0, firstTry: 0, retries: 0, latencies: [], fatal: [] };
-    if (alive) await legitSend(tMx, 'after', post, Date.now() + 30_000);
+    if (alive) await legitSend(tMx, 'after', post, Date.now() + 30_000, MX_SENDER);
     const imapStillOpen = release.sockets.filter((x) => !x.destroyed).length;
     return {
       alive,

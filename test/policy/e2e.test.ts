@@ -120,7 +120,9 @@ describe('policy pipeline over real SMTP', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const inbox = await imapFetch('alice@example.test', 'correct horse battery staple', 'INBOX');
     const signed = inbox.find((m) => m.includes('Subject: signed-ok'))!;
-    expect(signed).toMatch(/^Authentication-Results: mail\.example\.test;/);
+    // Our Received field first, our Authentication-Results right below it.
+    expect(signed).toMatch(/^Received: [^]*?\r\nAuthentication-Results: mail\.example\.test;/);
+    expect(signed.indexOf('Authentication-Results')).toBeLessThan(signed.indexOf('DKIM-Signature'));
     expect(signed).toMatch(/dkim=pass[^;]*header\.d=partner\.test/);
     expect(signed).toMatch(/dmarc=pass/);
     const changed = inbox.find((m) => m.includes('Subject: tampered'))!;
@@ -179,7 +181,7 @@ describe('policy pipeline over real SMTP', () => {
     let rows: { count: number }[] = [];
     for (let i = 0; i < 20 && rows.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 500));
-      rows = JSON.parse(cli(inst, ['dmarc', 'report', '--since', '2000-01-01', '--json']).stdout) as { count: number }[];
+      rows = (JSON.parse(cli(inst, ['dmarc', 'report', '--since', '2000-01-01', '--json']).stdout) as { rows: { count: number }[] }).rows;
     }
     expect(rows.length).toBeGreaterThan(0);
     const admin = await imapFetch('admin@example.test', 'correct horse battery staple', 'INBOX');

@@ -8,6 +8,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ZoneServer } from '../../src/net/dns/testing/zone-server.js';
 
 export const MAIN = path.resolve('dist/cli/main.js');
 
@@ -35,6 +36,18 @@ export function cli(inst: Pick<Installation, 'config'>, args: string[], input?: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+let emptyZone: Promise<ZoneServer> | null = null;
+
+/**
+ * The resolver an installation asks unless its test brings one: a DNS server
+ * on loopback that knows no names (every lookup NXDOMAIN), so sender
+ * authentication of inbound mail never leaves the machine.
+ */
+function defaultResolver(): Promise<ZoneServer> {
+  emptyZone ??= new ZoneServer({}).start().then((z) => z.unref());
+  return emptyZone;
+}
+
 export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean } = {}): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
@@ -43,6 +56,7 @@ export async function makeInstallation(domain = 'example.test', extra = '', opts
   });
   if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
   const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort() } : {}) };
+  const resolver = extra.includes('[delivery]') ? '' : `[delivery]\nresolver = "${(await defaultResolver()).address}"`;
   const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${await freePort()}` : '[imap]\nenabled = false';
   const config = path.join(dir, 'test.toml');
   writeFileSync(
@@ -67,6 +81,7 @@ ${imap}
 enabled = false
 [log]
 level = "warn"
+${resolver}
 ${extra}`,
   );
   return { dir, config, ports, domain, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -68,5 +68,15 @@ export function withoutOwnReceived(b: Buffer): { body: Buffer; queueId: string |
     if (text[end] !== ' ' && text[end] !== '\t') break;
   }
   const queueId = /\bid ([0-9A-Za-z]+)/.exec(text.slice(0, end))?.[1] ?? null;
+  // The fields postern's policy stages add sit right below its Received field.
+  for (;;) {
+    if (!/^(Authentication-Results|X-Postern-[A-Za-z-]+):/i.test(text.slice(end, end + 40))) break;
+    for (;;) {
+      const nl = text.indexOf('\r\n', end);
+      if (nl < 0) return { body: b.subarray(end), queueId };
+      end = nl + 2;
+      if (text[end] !== ' ' && text[end] !== '\t') break;
+    }
+  }
   return { body: b.subarray(end), queueId };
 }

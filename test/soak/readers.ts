@@ -19,17 +19,21 @@ DEADLINE = time.time() + P['seconds']
 def emit(**kw):
     sys.stdout.write(json.dumps(kw) + '\n')
     sys.stdout.flush()
+def skip_field(raw):
+    end = 0
+    while True:
+        nl = raw.find(b'\r\n', end)
+        if nl < 0:
+            return raw
+        end = nl + 2
+        if raw[end:end + 1] not in (b' ', b'\t'):
+            return raw[end:]
 def digest(raw):
+    # postern's own Received field, then the fields its policy stages add below it.
     if raw.startswith(b'Received: '):
-        end = 0
-        while True:
-            nl = raw.find(b'\r\n', end)
-            if nl < 0:
-                break
-            end = nl + 2
-            if raw[end:end + 1] not in (b' ', b'\t'):
-                break
-        raw = raw[end:]
+        raw = skip_field(raw)
+        while re.match(rb'(?i)(Authentication-Results|X-Postern-[A-Za-z-]+):', raw):
+            raw = skip_field(raw)
     head = raw.split(b'\r\n\r\n', 1)[0]
     m = re.search(rb'^Message-ID: <([^@>]+)@', head, re.M | re.I)
     return (m.group(1).decode('latin1') if m else None), hashlib.sha256(raw).hexdigest()

@@ -60,3 +60,24 @@ export function replyFor(verdicts: readonly Verdict[], action: 'reject' | 'tempf
   if (action === 'reject') return [550, text && /^5\.\d+\.\d+ /.test(text) ? text : `5.7.1 Message refused by policy (${v?.stage ?? 'policy'})`];
   return [451, text && /^4\.\d+\.\d+ /.test(text) ? text : `4.7.0 Message could not be checked (${v?.stage ?? 'policy'}), try again later`];
 }
+
+/**
+ * The message with `block` inserted after its first header field when that is
+ * our own trace field (Received, which SMTP prepends), else at the very top:
+ * the trace field stays first, and the fields our stages add sit just below.
+ */
+export function insertBelowTrace(raw: Uint8Array, block: Uint8Array): Buffer {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (block.length === 0) return Buffer.from(buf);
+  if (!buf.subarray(0, 9).toString('latin1').toLowerCase().startsWith('received:')) return Buffer.concat([block, buf]);
+  let end = 0;
+  // Bounded: a header field line is at most a few KiB; give up past 64 KiB and prepend instead.
+  while (end < 65_536) {
+    const nl = buf.indexOf('\r\n', end);
+    if (nl < 0) return Buffer.concat([block, buf]);
+    end = nl + 2;
+    const next = buf[end];
+    if (next !== 0x20 && next !== 0x09) return Buffer.concat([buf.subarray(0, end), block, buf.subarray(end)]);
+  }
+  return Buffer.concat([block, buf]);
+}

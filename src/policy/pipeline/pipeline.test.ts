@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { passVerdict, type Verdict } from '../../core/verdict.js';
 import { PolicyPipeline, directionOf } from './pipeline.js';
-import { formatField } from './apply.js';
+import { formatField, insertBelowTrace } from './apply.js';
 import type { ConfiguredStage } from './run.js';
 import type { Stage, StageInput } from './stage.js';
 
@@ -74,6 +74,10 @@ describe('policy pipeline', () => {
     expect(d.kind).toBe('accept');
     if (d.kind !== 'accept') return;
     expect(Buffer.from(d.data).toString()).toBe('Authentication-Results: mx.example.org; spf=pass\r\nX-Postern-Spoof: x Injected: yes\r\nFrom: a@out.test\r\n\r\nbody\r\n');
+    // Our own trace field stays first; what the stages add goes right below it.
+    expect(insertBelowTrace(Buffer.from('Received: from a\r\n\tby b\r\nFrom: x\r\n\r\n'), Buffer.from('A-R: 1\r\n')).toString()).toBe(
+      'Received: from a\r\n\tby b\r\nA-R: 1\r\nFrom: x\r\n\r\n',
+    );
   });
 
   it('after-queue: tempfail retries, reject becomes a hold (the mail is acknowledged already)', async () => {

@@ -7,7 +7,7 @@
  */
 import type { Direction, Verdict } from '../../core/verdict.js';
 import type { EnqueueRoute } from '../../store/types.js';
-import { bannerOf, headerBlock, holdReason, replyFor } from './apply.js';
+import { bannerOf, headerBlock, holdReason, insertBelowTrace, replyFor } from './apply.js';
 import { runPhase, type ConfiguredStage } from './run.js';
 import type { MessageEnvelope, StageInput } from './stage.js';
 
@@ -109,7 +109,7 @@ export class PolicyPipeline {
         clearTimeout(t);
       }
     }
-    return Buffer.concat([block, body]);
+    return insertBelowTrace(body, block);
   }
 
   private record(queueId: string, verdicts: readonly Verdict[]): void {

@@ -92,6 +92,13 @@ export class ZoneServer {
     return this;
   }
 
+  /** Lets the process exit while the server still listens (a server shared by a whole test file). */
+  unref(): this {
+    this.udp?.unref();
+    this.tcp?.unref();
+    return this;
+  }
+
   async stop(): Promise<void> {
     for (const c of this.conns) c.destroy();
     await Promise.all([
