@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ZoneServer } from '../../src/net/dns/testing/zone-server.js';
@@ -42,7 +43,7 @@ function mail(from: string, subject: string, extraHeaders = '', body = 'Hello Al
 }
 
 async function send(sender: string, data: string, to = 'alice@example.test') {
-  const file = path.join(inst.dir, `msg-${Math.random().toString(36).slice(2)}.eml`);
+  const file = path.join(inst.dir, `msg-${randomUUID()}.eml`);
   writeFileSync(file, data);
   return swaks(['--port', String(inst.ports.mx), '--from', sender, '--to', to, '--data', `@${file}`]);
 }
