@@ -101,7 +101,8 @@ export class PolicyScanner {
       const summary = decision.verdicts.map((v) => `${v.stage}=${v.action}`);
       if (decision.kind === 'retry') {
         const attempts = Math.max(1, ...rcpts.map((r) => r.attempts + 1));
-        await this.queue.deferScan(lease, now + backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs), decision.error);
+        // At least a second: a pass must not take the same failing entry again at once.
+        await this.queue.deferScan(lease, now + Math.max(1000, backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs)), decision.error);
         log.warn({ err: decision.error, policy: summary }, 'policy scan deferred');
         return false;
       }

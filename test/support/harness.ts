@@ -20,6 +20,7 @@ import { createLogger } from '../../src/metrics/logger.js';
 import { MemoryBudget } from '../../src/net/memory-budget.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
 import { Spool, type Submission } from '../../src/queue/spool.js';
+import type { PolicyPipeline } from '../../src/policy/pipeline/index.js';
 import { createSmtpListener, type SmtpLimits, type SmtpListener, type SmtpListenerKind } from '../../src/smtp/index.js';
 import { openStore, type MailMessage, type QueueRecipient, type Store } from '../../src/store/index.js';
 
@@ -45,6 +46,8 @@ export interface HarnessOptions {
   clock?: Clock;
   /** The process-wide memory budget in bytes (default 64 MiB). */
   memoryBudget?: number;
+  /** The policy pipeline the listeners run (none by default). */
+  policy?: PolicyPipeline;
   /** Stands in front of Spool.accept, to delay or fail it. */
   wrapAccept?: (accept: (s: Submission) => Promise<void>, s: Submission) => Promise<void>;
 }
@@ -150,6 +153,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     authThrottle,
     memoryBudget: new MemoryBudget(opts.memoryBudget ?? 64 * 1024 * 1024),
+    ...(opts.policy ? { policy: opts.policy } : {}),
   };
   const listeners: SmtpListener[] = [];
   const ports = {} as Record<SmtpListenerKind, number>;
