@@ -64,7 +64,11 @@ export function createOutbound(config: Config, store: Store, spool: Spool, direc
       log,
       resolver,
       policies,
-      signer: new DkimSigner(new DkimKeyDir(config.dkim.key_dir, config.dkim.selector, clock), () => clock.now()),
+      signer: new DkimSigner(
+        new DkimKeyDir(config.dkim.key_dir, config.dkim.selector, clock),
+        () => clock.now(),
+        config.policy.auth.enabled ? config.policy.authserv_id || config.server.hostname : null,
+      ),
       routeBounce: directoryBounceRouter(directory),
     },
     {

@@ -188,6 +188,46 @@ events_retention_days = 90    # events older than this are removed (the newest o
 # 452 4.3.1 and IMAP APPEND NO [UNAVAILABLE]: the client retries later.
 memory_budget = 512
 
+[policy]
+# Every message passes these stages. A stage that cannot decide (an error, its
+# time budget spent) fails closed: 451 in-line, the message waits after the
+# queue. fail_open = true lets such mail through unchecked; avoid it.
+authserv_id = ""              # our name in Authentication-Results; "" = server.hostname
+worker_threads = 2            # threads for content work (parsing, DKIM hashing, detectors)
+max_queued = 256              # content tasks waiting for a thread; beyond it, 451
+scan_lease = 300              # seconds a scan after the queue may hold a message before it is scanned again
+release_roles = ["auditor"]   # roles that may release or delete quarantined mail
+
+[policy.auth]
+# SPF (MAIL FROM and HELO), DKIM, ARC and DMARC on mail from the Internet, through
+# [delivery] resolver. DMARC p=reject is refused (550 5.7.1), p=quarantine goes to Junk.
+enabled = true
+budget_ms = 10000
+fail_open = false
+temperror = "tempfail"        # a DNS failure: "tempfail" (451, the sender retries) or "accept"
+trusted_arc_sealers = []      # forwarders and lists whose ARC seal may override a DMARC failure
+dmarc_overrides = {}          # per From domain: "policy", "none", "quarantine" or "reject"
+
+[policy.spoof]
+# Detectors: own-domain, internal-forgery, display-name, lookalike, reply-to,
+# bogus-transaction, malformed-from. Actions: "off", "tag" (a header and a
+# warning at the top of the body), "quarantine" or "reject".
+enabled = true
+budget_ms = 5000
+fail_open = false
+phase = "inline"              # or "after-queue" (then reject becomes quarantine)
+partner_domains = []          # look-alikes of these count too
+internal_networks = []        # e.g. ["10.0.0.0/8"]: unauthenticated mail from them claiming a local sender
+actions = {}                  # e.g. { "own-domain" = "quarantine", lookalike = "tag" }
+
+[policy.dmarc_reports]
+# Mail to <local_part>@<each local domain> is read as DMARC aggregate reports
+# (see "postern dmarc report") and delivered to the first mailadmin.
+enabled = true
+budget_ms = 30000
+fail_open = false
+local_part = "dmarc-reports"
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"

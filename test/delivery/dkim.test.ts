@@ -79,6 +79,26 @@ describe('DKIM signing', () => {
     expect(await signer.sign({ message: Buffer.from(foreign), source: 'submission' })).toMatchObject({ signed: false, why: 'no DKIM key for elsewhere.test' });
   });
 
+  it('ARC-seals mail it forwards with the Authentication-Results it added on arrival; python3-dkim validates the chain', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'postern-dkim-'));
+    const signer = new DkimSigner(keys(), Date.now, 'mx.ours.test');
+    const arrived = `Authentication-Results: mx.ours.test; spf=pass smtp.mailfrom=news@partner.test; dkim=none; dmarc=pass header.from=partner.test; arc=none\r\n${message('forwarded').replace('alice@ours.test', 'news@partner.test')}`;
+    const r = await signer.sign({ message: Buffer.from(arrived), source: 'mx', forwardedBy: 'ours.test' });
+    expect(r).toMatchObject({ signed: true, arc: true, domain: 'ours.test' });
+    expect(r.message.toString()).toMatch(/^ARC-Seal: i=1; [^]*\r\nARC-Message-Signature: i=1; [^]*\r\nARC-Authentication-Results: i=1; mx\.ours\.test;/);
+    const py = spawnSync(
+      '/usr/bin/python3',
+      ['-c', `import dkim, os, sys
+rec = {b'postern._domainkey.ours.test.': os.environ['REC'].encode()}
+cv, results, comment = dkim.arc_verify(sys.stdin.buffer.read(), dnsfunc=lambda n, timeout=5: rec.get(n))
+print(cv.decode())`],
+      { input: r.message, env: { ...process.env, REC: rsa.dnsRecordValue }, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(py.stdout.trim(), py.stderr).toBe('pass');
+    // Not verified here (no Authentication-Results of ours): nothing to vouch for.
+    expect(await signer.sign({ message: Buffer.from(message('unverified')), source: 'mx', forwardedBy: 'ours.test' })).toMatchObject({ signed: false });
+  });
+
   it('signs outbound mail on its way out; the peer receives a message python3-dkim verifies', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'postern-dkim-'));
     peer = await startPeer({ tls: null });

@@ -38,7 +38,11 @@ export async function runJob(
   let body: Buffer;
   try {
     const raw = Buffer.from(await d.blobs.get(m.blobId));
-    body = d.signer ? (await d.signer.sign({ message: raw, source: m.source })).message : raw;
+    // Mail from the MX that goes out again was forwarded by an alias at the domain it was addressed to.
+    const rcptTo = Array.isArray(m.meta.rcptTo) ? m.meta.rcptTo : [];
+    const first = typeof rcptTo[0] === 'string' ? rcptTo[0] : '';
+    const forwardedBy = m.source === 'mx' && first.includes('@') ? first.slice(first.lastIndexOf('@') + 1).toLowerCase() : null;
+    body = d.signer ? (await d.signer.sign({ message: raw, source: m.source, forwardedBy })).message : raw;
   } catch (e) {
     // Unreadable message or unusable DKIM key: wait and retry; never send what we cannot sign as configured.
     const reason = e instanceof Error ? e.message : String(e);

@@ -8,14 +8,21 @@ import { dkimSign } from 'mailauth';
 import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
 import { parseAddressList } from '../../codec/mime/address.js';
 import type { DkimKeySource } from './keys.js';
+import { arcSealForward } from '../auth/seal.js';
+import { authservIdOf } from '../auth/strip.js';
 
 export interface SignInput {
   readonly message: Buffer;
   readonly source: 'mx' | 'submission' | 'local';
+  /**
+   * For mail from the Internet forwarded to an outside address (an alias):
+   * the local domain it was addressed to, whose key ARC-seals it.
+   */
+  readonly forwardedBy?: string | null;
 }
 
 export type SignResult =
-  | { readonly signed: true; readonly message: Buffer; readonly domain: string; readonly selector: string }
+  | { readonly signed: true; readonly message: Buffer; readonly domain: string; readonly selector: string; readonly arc?: boolean }
   | { readonly signed: false; readonly message: Buffer; readonly why: string };
 
 /** Headers covered by the signature; From twice-listed guards against a second From being added later. */
@@ -25,12 +32,14 @@ export class DkimSigner {
   constructor(
     private readonly keys: DkimKeySource,
     private readonly now: () => number = Date.now,
+    /** Our authserv-id: forwarded mail is ARC-sealed with the Authentication-Results we added on arrival. */
+    private readonly authservId: string | null = null,
   ) {}
 
   /** Throws when the domain has a key that cannot be used: the caller defers rather than send unsigned. */
   async sign(input: SignInput): Promise<SignResult> {
     const { message } = input;
-    if (input.source === 'mx') return { signed: false, message, why: 'relayed from the Internet' };
+    if (input.source === 'mx') return this.seal(message, input.forwardedBy ?? null);
     const domain = fromDomain(message);
     if (!domain) return { signed: false, message, why: 'no From domain' };
     const key = await this.keys.keyFor(domain);
@@ -43,6 +52,31 @@ export class DkimSigner {
     }
     return { signed: true, message: Buffer.concat([Buffer.from(r.signatures, 'latin1'), message]), domain: key.domain, selector: key.selector };
   }
+
+  /**
+   * ARC (RFC 8617) for mail we forward: never a DKIM signature of ours on
+   * someone else's From, but a seal that vouches for what we verified.
+   */
+  private async seal(message: Buffer, domain: string | null): Promise<SignResult> {
+    if (!domain || !this.authservId) return { signed: false, message, why: 'relayed from the Internet' };
+    const ours = ownAuthResults(message, this.authservId);
+    if (!ours) return { signed: false, message, why: 'relayed from the Internet, not verified here' };
+    const key = await this.keys.keyFor(domain);
+    if (!key) return { signed: false, message, why: `no key for ${domain} to ARC-seal with` };
+    const sealed = await arcSealForward(message, { domain: key.domain, selector: key.selector, privateKey: key.privateKeyPem, authResults: ours, now: this.now });
+    if (sealed.length === message.length) return { signed: false, message, why: 'ARC chain not to be sealed again' };
+    return { signed: true, message: Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength), domain: key.domain, selector: key.selector, arc: true };
+  }
+}
+
+/** The value of the first Authentication-Results field that carries our authserv-id. */
+export function ownAuthResults(message: Buffer, authservId: string): string | null {
+  const header = parseHeaderSection(message, { maxHeaderBytes: 256 * 1024 });
+  for (const f of header.fields) {
+    if (f.name.toLowerCase() !== 'authentication-results') continue;
+    if (authservIdOf(f.value)?.toLowerCase() === authservId.toLowerCase()) return f.value;
+  }
+  return null;
 }
 
 export function fromDomain(message: Buffer): string | null {
