@@ -55,26 +55,32 @@ async function verify(input: AuthInput, resolver: DnsResolver, opts: VerifyOptio
     return base(name, type);
   }) as DNSResolver;
 
-  const spfOutcome = await checkSpf(input, dns);
+  // SPF and DKIM need nothing from each other: their lookups go out together.
+  const spfPromise = checkSpf(input, dns);
+  if (stripped.truncated) return failedMessage(input, await spfPromise, stripped.removed, lookups, 'header section over 1 MiB');
+  const dkimPromise = dkimVerify(Buffer.from(stripped.raw.buffer, stripped.raw.byteOffset, stripped.raw.byteLength), {
+    resolver: dns,
+    sender: input.sender || undefined,
+    minBitLength: opts.minBitLength,
+    curTime: opts.now ? new Date(opts.now()) : undefined,
+  }).then(
+    (r): { ok: DKIMVerifyResult } | { err: unknown } => ({ ok: r }),
+    (err: unknown) => ({ err }),
+  );
+  const [spfOutcome, dkimSettled] = await Promise.all([spfPromise, dkimPromise]);
   const fromLimit = (why: string): AuthOutcome => failedMessage(input, spfOutcome, stripped.removed, lookups, why);
-  if (stripped.truncated) return fromLimit('header section over 1 MiB');
-
-  let dkimResult: DKIMVerifyResult;
-  try {
-    dkimResult = await dkimVerify(Buffer.from(stripped.raw.buffer, stripped.raw.byteOffset, stripped.raw.byteLength), {
-      resolver: dns,
-      sender: input.sender || undefined,
-      minBitLength: opts.minBitLength,
-      curTime: opts.now ? new Date(opts.now()) : undefined,
-    });
-  } catch (err) {
-    return fromLimit(`message could not be verified: ${errorText(err)}`);
-  }
+  if ('err' in dkimSettled) return fromLimit(`message could not be verified: ${errorText(dkimSettled.err)}`);
+  const dkimResult = dkimSettled.ok;
 
   const fromAddresses = (dkimResult.headerFrom ?? []).filter((a): a is string => typeof a === 'string');
   const fromDomains = [...new Set(fromAddresses.map(domainOf).filter((d) => d.length > 0))];
   const fromDomain = fromDomains.length === 1 ? (fromDomains[0] ?? '') : '';
 
+  // DMARC discovery and the ARC chain both need only the From domain and the DKIM parse: together too.
+  const arcPromise = arc(arcData(dkimResult), { resolver: dns, minBitLength: opts.minBitLength }).then(
+    (r): ARCResult | null => r,
+    () => null,
+  );
   let record: DmarcRecord | null = null;
   let dmarcState: { result: 'none' | 'temperror' | 'permerror' | 'found'; comment: string };
   if (fromDomains.length !== 1) {
@@ -95,12 +101,7 @@ async function verify(input: AuthInput, resolver: DnsResolver, opts: VerifyOptio
   const dkimAligned = allDkim.some((s) => s.result === 'pass' && s.aligned && s.unsignedBodyBytes === 0);
   const spfAligned = spfOutcome.result === 'pass' && aligned(fromDomain, spfOutcome.domain, aspf);
 
-  let arcResult: ARCResult | null = null;
-  try {
-    arcResult = await arc(arcData(dkimResult), { resolver: dns, minBitLength: opts.minBitLength });
-  } catch {
-    arcResult = null;
-  }
+  const arcResult = await arcPromise;
   const arcOut = arcResult ? arcOutcome(arcResult, fromDomain, tempNames) : noArc('ARC could not be verified');
 
   const dmarcOut: DmarcOutcome = {
