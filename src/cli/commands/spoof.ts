@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { resolveConfigPath, UsageError, withStore } from '../context.js';
-import { parseDuration } from '../duration.js';
+import { resolveConfigPath, withStore } from '../context.js';
+import { parseSince } from '../duration.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const FIELDS = ['detector', 'origin', 'result', 'action'] as const;
@@ -14,12 +14,10 @@ export function registerSpoofCommands(program: Command): void {
   spoof
     .command('report')
     .description('counts of spoofed and forged mail by detector and origin')
-    .option('--since <duration>', 'how far back: 90m, 12h, 7d, 2w', '7d')
+    .option('--since <duration>', 'how far back: 90m, 12h, 7d, 2w or YYYY-MM-DD', '7d')
     .option('--json', 'machine-readable output')
     .action(async (o: { since: string; json?: boolean }, cmd: Command) => {
-      const span = parseDuration(o.since);
-      if (span === null) throw new UsageError(`--since: expected a duration such as 12h, 7d or 2w, got ${JSON.stringify(o.since)}`);
-      const since = Date.now() - span;
+      const since = parseSince(o.since, Date.now());
       const rows = await withStore(cfg(cmd), (s) => s.meta.events.tally('spoof.detected', since, FIELDS));
       const total = rows.reduce((n, r) => n + r.count, 0);
       const byOrigin = { inside: 0, outside: 0 };

@@ -157,6 +157,17 @@ export function toQueueMessage(r: QueueMessageRow): QueueMessage {
   };
 }
 
+/** A quarantine entry as the queue writes it, inside the transaction that holds the recipients. */
+export interface NewQuarantine {
+  queueId: string;
+  at: number;
+  stage: string;
+  reason: string;
+  sender: string;
+  size: number;
+  recipients: string[];
+}
+
 export interface QuarantineRow {
   queue_id: string;
   at: number;

@@ -1,17 +1,7 @@
 import type { QuarantineEntry, QuarantineRepo, VerdictRepo } from '../../types.js';
 import type { Verdict } from '../../../core/verdict.js';
 import type { Db } from './db.js';
-import { toQuarantineEntry, type QuarantineRow } from '../rows.js';
-
-export interface NewQuarantine {
-  queueId: string;
-  at: number;
-  stage: string;
-  reason: string;
-  sender: string;
-  size: number;
-  recipients: string[];
-}
+import { toQuarantineEntry, type NewQuarantine, type QuarantineRow } from '../rows.js';
 
 /** Writes (or re-opens) a quarantine entry; callers run it inside the transaction that holds the recipients. */
 export function quarantineInTx(db: Db, q: NewQuarantine): void {
