@@ -89,6 +89,9 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
       settings: settings(p.dmarc_reports),
     });
   }
+  if (p.dmarc_reports.enabled && !(await store.meta.directory.listAccounts()).some((a) => a.roles.includes('mailadmin') && !a.disabled)) {
+    log.warn({ address: `${p.dmarc_reports.local_part}@<domain>` }, 'no enabled mailadmin account: mail to the DMARC report address is refused until there is one');
+  }
   for (const s of stages) if (s.settings.failOpen) log.warn({ stage: s.stage.name }, 'policy stage fails open: mail passes unchecked when it cannot decide');
   const pipeline = new PolicyPipeline(stages, {
     now: () => clock.now(),

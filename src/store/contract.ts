@@ -539,6 +539,12 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(await s.meta.queue.deliverLocal(l, inbox.id, 2001)).not.toBeNull();
         expect(await s.meta.verdicts.get(l.message.blobId)).toEqual({ queueId: id, verdicts: [verdict('auth', 'pass')] });
         expect(await s.meta.verdicts.get('0'.repeat(64))).toBeNull();
+        // Kept while a message uses the blob; pruned with the header cache once none does.
+        await s.meta.mailboxes.pruneHeaderCache();
+        expect(await s.meta.verdicts.get(l.message.blobId)).not.toBeNull();
+        await s.meta.mailboxes.expunge(inbox.id, [1]);
+        await s.meta.mailboxes.pruneHeaderCache();
+        expect(await s.meta.verdicts.get(l.message.blobId)).toBeNull();
       });
     });
 

@@ -373,7 +373,11 @@ export interface MailboxRepo {
   searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]>;
   /** Stores entries, replacing any the blobs had, in one transaction. */
   putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void>;
-  /** Deletes the entries of blobs that no mailbox message references (after expunges); returns how many. `dryRun` only counts them. */
+  /**
+   * Deletes the header cache entries (and the kept verdicts) of blobs that no
+   * mailbox message references (after expunges); returns how many header cache
+   * entries. `dryRun` only counts them.
+   */
   pruneHeaderCache(dryRun?: boolean): Promise<number>;
 }
 

@@ -29,6 +29,7 @@ export function registerInitCommand(program: Command): void {
       console.log(`wrote ${r.dkimKeyPath}`);
       console.log('\nPublish these DNS records:\n');
       console.log(r.dnsRecords);
-      console.log(`Next: postern -c ${r.configPath} user add you@${domain}   (then: postern -c ${r.configPath} start)`);
+      console.log(`Next: postern -c ${r.configPath} user add you@${domain} --role mailadmin   (then: postern -c ${r.configPath} start)`);
+      console.log(`The first mailadmin also receives what is mailed to dmarc-reports@${domain} (the rua above) once postern has stored the reports.`);
     });
 }

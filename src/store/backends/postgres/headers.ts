@@ -49,6 +49,8 @@ export async function pruneHeaderCache(pool: Pool, dryRun = false): Promise<numb
   return tx(pool, async (c) => {
     const r = await c.query(`DELETE FROM header_cache t WHERE ${unused}`);
     await c.query(`DELETE FROM header_cache_detail t WHERE ${unused}`);
+    // The verdicts kept with delivered mail go with the last message that used their blob.
+    await c.query(`DELETE FROM message_verdicts t WHERE ${unused}`);
     return r.rowCount ?? 0;
   });
 }

@@ -378,11 +378,15 @@ export class SqliteMailboxes implements MailboxRepo {
     // A page per transaction, yielding between pages: after a large expunge, one statement would hold the event loop.
     const search = this.db.prepare(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
     const detail = this.db.prepare(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
+    // The verdicts kept with delivered mail go with the last message that used their blob.
+    const verdicts = this.db.prepare(`DELETE FROM message_verdicts WHERE blob_id IN (SELECT blob_id FROM message_verdicts AS t WHERE ${unused} LIMIT ?)`);
     let total = 0;
     for (let i = 0; i < MAX_PRUNE_PAGES; i++) {
-      const [n, d] = this.db.transaction((): [number, number] => [search.run(PRUNE_PAGE).changes, detail.run(PRUNE_PAGE).changes]).immediate();
+      const [n, d, v] = this.db
+        .transaction((): [number, number, number] => [search.run(PRUNE_PAGE).changes, detail.run(PRUNE_PAGE).changes, verdicts.run(PRUNE_PAGE).changes])
+        .immediate();
       total += n;
-      if (n < PRUNE_PAGE && d < PRUNE_PAGE) break;
+      if (n < PRUNE_PAGE && d < PRUNE_PAGE && v < PRUNE_PAGE) break;
       await new Promise((resolve) => setImmediate(resolve));
     }
     return total;
