@@ -73,6 +73,7 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
         authservId,
         mta: config.server.hostname,
         decision: { temperror: p.auth.temperror === 'accept' ? 'pass' : 'tempfail', overrides: p.auth.dmarc_overrides, trustedArcSealers: p.auth.trusted_arc_sealers },
+        withSpoofFacts: p.spoof.enabled && p.spoof.phase === 'inline',
       }),
       settings: settings(p.auth),
     });

@@ -19,7 +19,12 @@ export interface AuthStageOptions {
   readonly authservId: string;
   readonly mta: string;
   readonly decision: DmarcDecisionOptions;
+  /** Also extract the spoof stage's facts in the same worker task (when that stage runs in-line after this one). */
+  readonly withSpoofFacts?: boolean;
 }
+
+/** Where the auth stage leaves the spoof facts it extracted along the way. */
+export const SPOOF_FACTS_MEMO = 'spoof.facts';
 
 /** The verdict for one outcome; pure, so the decision table is testable without a worker. */
 export function authVerdict(outcome: AuthOutcome, decision: DmarcDecisionOptions): Verdict {
@@ -69,8 +74,13 @@ export function authStage(o: AuthStageOptions): Stage {
     async run(input, ctx) {
       const e = input.envelope;
       const task: AuthInput = { raw: input.raw, sender: e.sender, helo: e.helo, ip: e.clientAddress, authservId: o.authservId, mta: o.mta };
-      const outcome = await o.pool.run<AuthOutcome>('auth.verify', task, { budgetMs: o.budgetMs, signal: ctx.signal, resolver: o.resolver });
-      return authVerdict(outcome, o.decision);
+      const run = { budgetMs: o.budgetMs, signal: ctx.signal, resolver: o.resolver };
+      if (o.withSpoofFacts && input.memo) {
+        const both = await o.pool.run<{ outcome: AuthOutcome; facts: unknown }>('auth.inspect', task, run);
+        input.memo.set(SPOOF_FACTS_MEMO, both.facts);
+        return authVerdict(both.outcome, o.decision);
+      }
+      return authVerdict(await o.pool.run<AuthOutcome>('auth.verify', task, run), o.decision);
     },
   };
 }

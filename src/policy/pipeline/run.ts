@@ -40,10 +40,11 @@ export async function runPhase(
   earlier: readonly Verdict[] = [],
 ): Promise<PhaseResult> {
   const verdicts: Verdict[] = [];
+  const memo = input.memo ?? new Map<string, unknown>();
   for (const { stage, settings } of stages) {
     if (stage.phase !== phase || !stage.directions.includes(input.direction)) continue;
     if (stage.applies && !stage.applies(input.envelope)) continue;
-    const v = await runStage(stage, settings, { ...input, earlier: [...earlier, ...verdicts] }, now);
+    const v = await runStage(stage, settings, { ...input, memo, earlier: [...earlier, ...verdicts] }, now);
     verdicts.push(v);
     if (v.action === 'reject' || v.action === 'tempfail') break;
   }

@@ -32,6 +32,12 @@ export interface StageInput {
   readonly direction: Direction;
   /** Verdicts of the stages that ran before this one, in order (a later stage may read their facts). */
   readonly earlier: readonly Verdict[];
+  /**
+   * Work one stage did that a later one can reuse, for this message and phase
+   * only (e.g. the auth stage's worker task also extracts the spoof facts, so
+   * the message is copied to a worker and parsed once).
+   */
+  readonly memo?: Map<string, unknown>;
 }
 
 export interface StageContext {

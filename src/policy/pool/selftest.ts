@@ -61,9 +61,9 @@ export const SELFTEST_TASKS = {
     const resolver = needResolver(env);
     const t = field(input, 'type') ?? 'txt';
     if (!(DNS_TYPES as readonly unknown[]).includes(t)) throw new Error(`input.type must be one of ${DNS_TYPES.join(', ')}`);
-    const lookup = resolver[t as DnsQueryType];
-    if (!lookup) throw new Error(`this resolver does not answer ${String(t)}`);
-    return lookup(nameOf(input));
+    const type = t as DnsQueryType;
+    if (!resolver[type]) throw new Error(`this resolver does not answer ${type}`);
+    return (resolver[type] as (name: string) => Promise<DnsAnswer<unknown>>).call(resolver, nameOf(input));
   },
   'selftest.dns.repeat': async (input: unknown, env: TaskEnv): Promise<DnsAnswer<unknown>[]> => {
     const resolver = needResolver(env);

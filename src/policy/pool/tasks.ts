@@ -25,6 +25,12 @@ export const TASKS = {
   'dmarc.extract': async (input) => extractReports(rawOf(input)),
   // Without a resolver every name is unknown: SPF and DKIM find nothing rather than reaching out.
   'auth.verify': async (input, env) => verifySender({ ...(input as AuthInput), raw: rawOf(input) }, env.resolver ?? new MemoryResolver()),
+  // Both in one task: the message crosses to the thread once and its facts come along for the spoof stage.
+  'auth.inspect': async (input, env) => {
+    const raw = rawOf(input);
+    const outcome = await verifySender({ ...(input as AuthInput), raw }, env.resolver ?? new MemoryResolver());
+    return { outcome, facts: extractFacts(raw) };
+  },
 } satisfies Record<string, TaskFn>;
 
 export type TaskName = keyof typeof TASKS;

@@ -32,7 +32,9 @@ export function spoofStage(o: SpoofStageOptions): Stage {
     phase: o.phase,
     directions: ['inbound', 'outbound', 'internal'],
     async run(input, ctx) {
-      const facts = await o.pool.run<MessageFacts>('spoof.facts', { raw: input.raw }, { budgetMs: o.budgetMs, signal: ctx.signal });
+      // The auth stage may have extracted them already, in its own worker task (same bytes, same phase).
+      const memo = input.memo?.get('spoof.facts') as MessageFacts | undefined;
+      const facts = memo ?? (await o.pool.run<MessageFacts>('spoof.facts', { raw: input.raw }, { budgetMs: o.budgetMs, signal: ctx.signal }));
       const e = input.envelope;
       const auth = authFacts(input.earlier);
       const findings = detect(
