@@ -22,7 +22,7 @@ export function registerMessageCommands(program: Command): void {
         if (!msg) throw new UsageError(`${address} ${folderName}: no message with UID ${uid}`);
         const head = await s.blobs.get(msg.blobId).then((b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields, () => []);
         const header = Object.fromEntries(['From', 'To', 'Subject', 'Message-ID', 'Date'].map((k) => [k, headerValue(head, k)]));
-        const authResults = getFields(head, 'Authentication-Results').map((f) => f.value);
+        const authResults = getFields(head, 'Authentication-Results').map((f) => f.value.replace(/\s+/g, ' '));
         const kept = await s.meta.verdicts.get(msg.blobId);
         return { account: account.address, folder: folder.name, uid: msg.uid, size: msg.size, flags: msg.flags, internalDate: msg.internalDate, header, authResults, queueId: kept?.queueId ?? null, verdicts: kept?.verdicts ?? [] };
       });

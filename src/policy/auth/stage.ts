@@ -47,7 +47,7 @@ export function authVerdict(outcome: AuthOutcome, decision: DmarcDecisionOptions
     stage: 'auth',
     action,
     reasons: [
-      { rule: d.reason.split(':')[0] ?? 'dmarc', detail: d.reason.slice(0, 200) },
+      { rule: d.reason.split(':')[0] ?? 'dmarc', detail: d.reason.slice(d.reason.indexOf(':') + 1).trim().slice(0, 200) },
       { rule: 'spf', detail: `${outcome.spf.result} (${outcome.spf.domain || '-'}), helo ${outcome.spf.helo}` },
       ...outcome.dkim.slice(0, 4).map((s) => ({ rule: 'dkim', detail: `${s.result} d=${s.domain} s=${s.selector}${s.aligned ? ' aligned' : ''}` })),
       ...(outcome.arc.length > 0 ? [{ rule: 'arc', detail: `${outcome.arc.result} i=${outcome.arc.length} ${outcome.arc.sealers.slice(0, 3).join(',')}` }] : []),
