@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../metrics/logger.js';
 import { openStore, type Store } from '../store/index.js';
-import { recordStart, recordStop } from './lifecycle.js';
+import { recordStart, recordStop, maintenanceWindows } from './lifecycle.js';
 
 let dir = '';
 let store: Store | null = null;
@@ -34,5 +34,31 @@ describe('server lifecycle events', () => {
     expect(unclean).toHaveLength(1);
     expect(unclean[0]).toMatchObject({ subject: 'mail.a:/d', data: { startedAt: 2000, detectedAt: 3000 } });
     expect(await ev.count('server.start')).toBe(4);
+  });
+
+  it('records downtime from the last heartbeat after a crash, from the stop after a clean stop, planned inside a maintenance window', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'postern-life-'));
+    store = await openStore({ backend: 'sqlite', dataDir: dir });
+    const ev = store.meta.events;
+    let now = 10_000;
+    const clock = { now: () => now };
+    const node = 'mail.a:/d';
+    await recordStart(ev, node, clock, silentLogger());
+    await ev.record('server.heartbeat', node, {}, 40_000);
+    await ev.record('server.heartbeat', 'mail.b:/d', {}, 65_000); // another node's heartbeat
+    now = 100_000; // killed after its heartbeat at 40 s, restarted at 100 s
+    await recordStart(ev, node, clock, silentLogger());
+    now = 200_000;
+    await recordStop(ev, node, clock);
+    await ev.record('maintenance.start', 'maintenance', { reason: 'upgrade' }, 210_000);
+    now = 230_000;
+    await recordStart(ev, node, clock, silentLogger()); // stopped 200 s to 230 s, a window opened at 210 s
+    await ev.record('maintenance.end', 'maintenance', {}, 240_000);
+    const down = (await ev.list('availability.downtime')).reverse().map((e) => e.data);
+    expect(down).toEqual([
+      { cause: 'unclean_stop', planned: false, from: 40_000, to: 100_000, ms: 60_000 },
+      { cause: 'stopped', planned: true, from: 200_000, to: 230_000, ms: 30_000 },
+    ]);
+    expect(await maintenanceWindows(ev)).toEqual([{ from: 210_000, to: 240_000, reason: 'upgrade' }]);
   });
 });

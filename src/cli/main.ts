@@ -11,6 +11,7 @@ import { registerTlsRptCommand } from './commands/tlsrpt.js';
 import { registerQuarantineCommands } from './commands/quarantine.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerSpoofCommands } from './commands/spoof.js';
+import { registerMaintenanceCommands } from './commands/maintenance.js';
 import { registerDmarcCommands } from './commands/dmarc.js';
 import { UsageError } from './context.js';
 
@@ -27,6 +28,7 @@ registerQueueCommands(program);
 registerQuarantineCommands(program);
 registerMessageCommands(program);
 registerSpoofCommands(program);
+registerMaintenanceCommands(program);
 registerDkimCommands(program);
 registerTlsRptCommand(program);
 registerDmarcCommands(program);

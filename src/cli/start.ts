@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import { EventOutbox } from '../store/event-outbox.js';
-import { recordStart, recordStop } from './lifecycle.js';
+import { recordStart, recordStop, startHeartbeat } from './lifecycle.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { Directory } from '../directory/directory.js';
@@ -190,6 +190,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     await store.close();
     throw e;
   }
+  const heartbeat = startHeartbeat(store.meta.events, node, clock, log, config.server.heartbeat_interval * 1000);
   scanner.start();
   local.start();
   outbound?.start();
@@ -219,6 +220,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     listeners: bound,
     close() {
       closing ??= (async () => {
+        heartbeat.stop();
         await Promise.allSettled(opened.map((l) => l.close()));
         await scanner.stop();
         await policy.close();

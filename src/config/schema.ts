@@ -63,6 +63,8 @@ export function configSchema(baseDir: string) {
       hostname: hostname(true),
       data_dir: filePath(baseDir).prefault('data'),
       port_offset: int(0, MAX_OFFSET).default(0),
+      // Seconds between heartbeats; after a crash, downtime is measured from the last one.
+      heartbeat_interval: int(1, 3600).default(30),
       // Deliberately incomplete: a missing [server] reports "server.hostname: is required".
     }).prefault({} as { hostname: string }),
 

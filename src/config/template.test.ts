@@ -16,7 +16,7 @@ describe('renderConfigTemplate', () => {
 
   it('carries the host name, data folder and port offset', () => {
     const c = parsed(renderConfigTemplate({ hostname: 'mx.example.net', domain: 'example.net', dataDir: '/var/lib/postern', portOffset: 10_000 }));
-    expect(c.server).toEqual({ hostname: 'mx.example.net', data_dir: '/var/lib/postern', port_offset: 10_000 });
+    expect(c.server).toEqual({ hostname: 'mx.example.net', data_dir: '/var/lib/postern', port_offset: 10_000, heartbeat_interval: 30 });
   });
 
   it('mentions the DKIM key file of the domain', () => {

@@ -30,6 +30,8 @@ hostname = ${q(opts.hostname)}
 data_dir = ${q(opts.dataDir)}
 # Added to every listener port below (e.g. 10000 to run as an ordinary user).
 port_offset = ${offset}
+# Seconds between heartbeats: after a crash, the downtime is counted from the last one.
+heartbeat_interval = 30
 
 [store]
 # "sqlite" (embedded, under data_dir) or "postgres" (set url).

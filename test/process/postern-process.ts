@@ -48,7 +48,7 @@ function defaultResolver(): Promise<ZoneServer> {
   return emptyZone;
 }
 
-export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean } = {}): Promise<Installation> {
+export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean; heartbeat?: number } = {}): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
     encoding: 'utf8',
@@ -64,6 +64,7 @@ export async function makeInstallation(domain = 'example.test', extra = '', opts
     `[server]
 hostname = "mail.${domain}"
 data_dir = "data"
+${opts.heartbeat ? `heartbeat_interval = ${opts.heartbeat}` : ''}
 [tls]
 cert = "tls/cert.pem"
 key = "tls/key.pem"
