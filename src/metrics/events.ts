@@ -1,0 +1,69 @@
+/**
+ * The event registry: every kind of event postern records, the property of
+ * mail it measures (C confidentiality, I integrity, A availability), what it
+ * means, and the bounded labels it carries in its data (never an address or a
+ * subject line, so each can become a metric label). The events table is the
+ * one source of every figure; reports, metrics and alerts read kinds from
+ * here. A test checks that every kind the code records is listed.
+ */
+export type Property = 'C' | 'I' | 'A';
+
+export interface EventKindSpec {
+  readonly kind: string;
+  readonly property: Property;
+  readonly what: string;
+  /** Data fields with a small, fixed set of values. */
+  readonly labels: readonly string[];
+}
+
+const k = (kind: string, property: Property, what: string, labels: readonly string[] = []): EventKindSpec => ({ kind, property, what, labels });
+
+export const EVENT_KINDS: readonly EventKindSpec[] = [
+  // Availability
+  k('server.start', 'A', 'a node started'),
+  k('server.stop', 'A', 'a node stopped cleanly'),
+  k('server.unclean_stop', 'A', 'found at start: the previous run of this node did not stop'),
+  k('server.heartbeat', 'A', 'a node is alive (every heartbeat_interval)'),
+  k('availability.downtime', 'A', 'a node was down, measured at its next start', ['cause', 'planned']),
+  k('maintenance.start', 'A', 'a maintenance window was opened'),
+  k('maintenance.end', 'A', 'a maintenance window was closed'),
+  k('storage.full', 'A', 'mail refused (4xx) because the disk or quota is full'),
+  k('delivery.error', 'A', 'a delivery step failed unexpectedly and is left to a retry'),
+  k('delivery.dns_failure', 'A', 'a delivery was deferred because DNS failed'),
+  k('policy.stage_failed', 'A', 'a policy stage threw or ran out of time', ['stage', 'cause', 'action']),
+  k('process.unhandled_rejection', 'A', 'a promise failed that nothing handled'),
+  k('events.dropped', 'A', 'events the store could not take were dropped from the outbox'),
+  // Integrity
+  k('integrity.corrected', 'I', 'a flipped bit in a stored block was repaired', ['area']),
+  k('integrity.uncorrectable', 'I', 'a stored blob is damaged beyond repair'),
+  k('integrity.missing', 'I', 'a referenced blob is missing'),
+  k('integrity.metadata_damaged', 'I', 'the metadata database failed a check'),
+  k('integrity.orphans', 'I', 'blobs no message references'),
+  k('integrity.scrub_completed', 'I', 'a scrub read every blob', ['clean']),
+  k('integrity.backup_completed', 'I', 'a backup was written', ['complete']),
+  k('integrity.backup_failed', 'I', 'a backup failed'),
+  k('integrity.backup_verified', 'I', 'a backup was verified block by block'),
+  k('integrity.backup_verify_failed', 'I', 'a backup failed its verification'),
+  k('integrity.restore_completed', 'I', 'a backup was restored'),
+  k('integrity.error', 'I', 'an integrity task failed to run'),
+  k('store.gc', 'I', 'garbage collection ran (blobs, cache rows and events removed)'),
+  k('spoof.detected', 'I', 'a forged or spoofed message', ['detector', 'origin', 'result', 'action']),
+  k('auth.result', 'I', 'sender authentication of an inbound message', ['spf', 'dkim', 'dmarc', 'arc', 'action']),
+  k('dmarc.report_received', 'I', 'a DMARC aggregate report mailed to us', ['result']),
+  k('quarantine.released', 'I', 'held mail released (data: actor)'),
+  k('quarantine.deleted', 'I', 'held mail deleted (data: actor)'),
+  // Confidentiality
+  k('tls.success', 'C', 'an outbound connection met its TLS policy', ['policy']),
+  k('tls.failure', 'C', 'an outbound connection failed its TLS policy', ['policy', 'resultType']),
+];
+
+const BY_KIND = new Map(EVENT_KINDS.map((s) => [s.kind, s]));
+
+export function eventSpec(kind: string): EventKindSpec | undefined {
+  return BY_KIND.get(kind);
+}
+
+/** The kinds that measure one property. */
+export function kindsOf(property: Property): string[] {
+  return EVENT_KINDS.filter((s) => s.property === property).map((s) => s.kind);
+}
