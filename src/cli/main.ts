@@ -12,6 +12,7 @@ import { registerQuarantineCommands } from './commands/quarantine.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerSpoofCommands } from './commands/spoof.js';
 import { registerMaintenanceCommands } from './commands/maintenance.js';
+import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerDmarcCommands } from './commands/dmarc.js';
 import { UsageError } from './context.js';
 
@@ -29,6 +30,7 @@ registerQuarantineCommands(program);
 registerMessageCommands(program);
 registerSpoofCommands(program);
 registerMaintenanceCommands(program);
+registerDeliveryCommands(program);
 registerDkimCommands(program);
 registerTlsRptCommand(program);
 registerDmarcCommands(program);

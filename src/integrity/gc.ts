@@ -118,6 +118,8 @@ export async function gc(store: Store, opts: GcOptions = {}): Promise<GcReport> 
         // Let other clients' work run between two pages.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // Delivery times are kept as long as events.
+      if (!stop()) await meta.deliveryTimes.prune(before);
     }
   }
 

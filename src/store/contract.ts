@@ -548,6 +548,39 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
       });
     });
 
+    describe('delivery times', () => {
+      it('records each delivery with its direction and answers percentiles per direction and window', async () => {
+        const user = await addUser();
+        const inbox = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);
+        const put = async (source: 'mx' | 'submission', transport: 'local' | 'remote') => {
+          const blob = await s.blobs.put(Buffer.from(`Subject: t ${newQueueId()}\r\n\r\nx\r\n`));
+          await s.meta.queue.enqueue(
+            { id: newQueueId(), blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source, clientAddress: '127.0.0.1', authUser: null, meta: {} },
+            [transport === 'local' ? { address: user.address, transport, accountId: user.id } : { address: 'r@remote.test', transport }],
+          );
+        };
+        for (let i = 1; i <= 10; i++) await put('mx', 'local');
+        await put('submission', 'local');
+        await put('submission', 'remote');
+        // Inbound deliveries 100 ms, 200 ms, ... 1000 ms after acceptance.
+        for (let i = 1; i <= 10; i++) {
+          const [l] = (await s.meta.queue.lease({ transport: 'local', now: 1000, leaseMs: 60_000, limit: 1 })) as [Lease];
+          expect(await s.meta.queue.deliverLocal(l, inbox.id, l.message.source === 'mx' ? 1000 + i * 100 : 1050)).not.toBeNull();
+        }
+        const [last] = (await s.meta.queue.lease({ transport: 'local', now: 1000, leaseMs: 60_000, limit: 1 })) as [Lease];
+        await s.meta.queue.deliverLocal(last, inbox.id, 1070);
+        const [remote] = (await s.meta.queue.lease({ transport: 'remote', now: 1000, leaseMs: 60_000, limit: 1 })) as [Lease];
+        expect(await s.meta.queue.complete(remote, 6000)).toBe(true);
+        const sum = await s.meta.deliveryTimes.summary({ since: 0 });
+        const by = Object.fromEntries(sum.map((r) => [r.direction, r]));
+        expect(by.inbound).toMatchObject({ count: 10, p50Ms: 500, p95Ms: 1000, p99Ms: 1000, maxMs: 1000, avgMs: 550 });
+        expect(Object.keys(by).sort()).toEqual(['inbound', 'internal', 'outbound']);
+        expect(by.outbound).toMatchObject({ count: 1, p50Ms: 5000 });
+        expect(await s.meta.deliveryTimes.summary({ since: 1500 })).toEqual([expect.objectContaining({ direction: 'inbound', count: 6 }), expect.objectContaining({ direction: 'outbound' })]);
+        expect(await s.meta.deliveryTimes.prune(2000)).toBe(10);
+      });
+    });
+
     describe('garbage collection', () => {
       const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
       const unused = async (id: string) => (await s.meta.mailboxes.blobReferences(id)) === 0;

@@ -564,6 +564,30 @@ export interface DmarcReportRepo {
   list(q: DmarcQuery & { readonly limit?: number }): Promise<DmarcReportMeta[]>;
 }
 
+/** inbound: MX to a mailbox. internal: submitted (or generated) to a mailbox. outbound: accepted by a remote server. */
+export type DeliveryDirection = 'inbound' | 'internal' | 'outbound';
+
+export interface DeliveryTimeSummary {
+  readonly direction: DeliveryDirection;
+  readonly count: number;
+  readonly avgMs: number;
+  readonly p50Ms: number;
+  readonly p95Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/**
+ * How long each delivered recipient took from acceptance (the `250` to the
+ * sender) to its mailbox or to the remote server's `250`: written in the
+ * transaction that records the delivery, read as percentiles per direction.
+ */
+export interface DeliveryTimeRepo {
+  summary(q: { since: number; until?: number }): Promise<DeliveryTimeSummary[]>;
+  /** Deletes rows delivered before `before`; returns how many. */
+  prune(before: number): Promise<number>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -573,6 +597,7 @@ export interface MetaStore {
   readonly events: EventRepo;
   readonly integrity: IntegrityRepo;
   readonly dmarcReports: DmarcReportRepo;
+  readonly deliveryTimes: DeliveryTimeRepo;
   close(): Promise<void>;
 }
 

@@ -189,6 +189,15 @@ describe('policy pipeline over real SMTP', () => {
     expect(admin.some((m) => m.includes('Subject: Report Domain: example.com'))).toBe(true);
   });
 
+  it('keeps the delivery time of every message that reached a mailbox', () => {
+    const r = cli(inst, ['delivery', 'times', '--since', '1h', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { rows: { direction: string; count: number; p50Ms: number }[] }).rows;
+    const inbound = rows.find((x) => x.direction === 'inbound');
+    expect(inbound?.count).toBeGreaterThanOrEqual(6);
+    expect(inbound!.p50Ms).toBeLessThan(60_000);
+  });
+
   it('counts spoofed mail by detector and origin', () => {
     const r = cli(inst, ['spoof', 'report', '--since', '1h', '--json']);
     expect(r.status, r.stderr).toBe(0);

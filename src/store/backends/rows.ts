@@ -9,7 +9,9 @@ import type {
   FlagChange,
   Folder,
   MailMessage,
+  DeliveryDirection,
   EnqueueRoute,
+  Lease,
   QuarantineEntry,
   QueueMessage,
   QueueRecipient,
@@ -298,4 +300,17 @@ export function keywordsFromFlags(flagStrings: Iterable<string>): string {
 /** Whether flags hold any keyword (a flag not starting with "\\"). */
 export function hasKeywords(flags: readonly string[] | undefined): boolean {
   return flags?.some(isKeyword) ?? false;
+}
+
+/** The direction a delivered recipient counts under. */
+export function deliveryDirection(lease: Lease): DeliveryDirection {
+  if (lease.recipient.transport === 'remote') return 'outbound';
+  return lease.message.source === 'mx' ? 'inbound' : 'internal';
+}
+
+export const PERCENTILES = [0.5, 0.95, 0.99] as const;
+
+/** The row of an ascending list of n values at percentile p (nearest rank). */
+export function percentileOffset(n: number, p: number): number {
+  return Math.max(0, Math.min(n - 1, Math.ceil(p * n) - 1));
 }

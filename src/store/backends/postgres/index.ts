@@ -8,6 +8,7 @@ import { PgIntegrity } from './integrity.js';
 import { PgMailboxes } from './mailboxes.js';
 import { PgQueue } from './queue.js';
 import { PgQuarantine, PgVerdicts } from './quarantine.js';
+import { PgDeliveryTimes } from './delivery-times.js';
 
 export type { PgOptions } from './db.js';
 export { PgBlobStore } from './blobs.js';
@@ -18,6 +19,7 @@ export class PgMetaStore implements MetaStore {
   readonly queue: PgQueue;
   readonly quarantine: PgQuarantine;
   readonly verdicts: PgVerdicts;
+  readonly deliveryTimes: PgDeliveryTimes;
   readonly mailboxes: PgMailboxes;
   readonly events: PgEvents;
   readonly integrity: PgIntegrity;
@@ -29,6 +31,7 @@ export class PgMetaStore implements MetaStore {
     this.queue = new PgQueue(pool);
     this.quarantine = new PgQuarantine(pool);
     this.verdicts = new PgVerdicts(pool);
+    this.deliveryTimes = new PgDeliveryTimes(pool);
     this.mailboxes = new PgMailboxes(pool);
     this.events = new PgEvents(pool);
     this.integrity = new PgIntegrity(pool);

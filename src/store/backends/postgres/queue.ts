@@ -15,6 +15,7 @@ import { tx, type Client, type Pool } from './db.js';
 import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
+import { recordDeliveryTime } from './delivery-times.js';
 
 interface Pending {
   msg: NewQueueMessage;
@@ -164,12 +165,17 @@ export class PgQueue implements QueueRepo {
         ]);
       }
       await finish(c, lease, 'delivered', now, null);
+      await recordDeliveryTime(c, lease, now);
       return { uid: m!.uid };
     });
   }
 
   async complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean> {
-    return finish(this.pool, lease, 'delivered', now, detail ?? null, timing);
+    return tx(this.pool, async (c) => {
+      if (!(await finish(c, lease, 'delivered', now, detail ?? null, timing))) return false;
+      await recordDeliveryTime(c, lease, now);
+      return true;
+    });
   }
 
   async fail(lease: Lease, now: number, error: string, timing?: DeliveryTiming): Promise<boolean> {

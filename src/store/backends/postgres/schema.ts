@@ -192,4 +192,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dmarc_records_report ON dmarc_records(report);
   `,
+  // Delivery times: one row per delivered recipient, written with the delivery (see DeliveryTimeRepo).
+  `
+  CREATE TABLE delivery_times (
+    queue_id text NOT NULL,
+    direction text NOT NULL,
+    received_at bigint NOT NULL,
+    delivered_at bigint NOT NULL,
+    ms bigint NOT NULL
+  );
+  CREATE INDEX delivery_times_at ON delivery_times(direction, delivered_at);
+  `,
 ];

@@ -10,12 +10,14 @@ import { SqliteEvents } from './events.js';
 import { SqliteMailboxes } from './mailboxes.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteQuarantine, SqliteVerdicts } from './quarantine.js';
+import { SqliteDeliveryTimes } from './delivery-times.js';
 
 export class SqliteMetaStore implements MetaStore {
   readonly directory: SqliteDirectory;
   readonly queue: SqliteQueue;
   readonly quarantine: SqliteQuarantine;
   readonly verdicts: SqliteVerdicts;
+  readonly deliveryTimes: SqliteDeliveryTimes;
   readonly mailboxes: SqliteMailboxes;
   readonly events: SqliteEvents;
   readonly integrity: SqliteIntegrity;
@@ -27,6 +29,7 @@ export class SqliteMetaStore implements MetaStore {
     this.queue = reportingDamage(new SqliteQueue(db), db.name);
     this.quarantine = reportingDamage(new SqliteQuarantine(db), db.name);
     this.verdicts = reportingDamage(new SqliteVerdicts(db), db.name);
+    this.deliveryTimes = reportingDamage(new SqliteDeliveryTimes(db), db.name);
     this.mailboxes = reportingDamage(new SqliteMailboxes(db), db.name);
     this.events = reportingDamage(new SqliteEvents(db), db.name);
     this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);

@@ -16,6 +16,7 @@ import type { Db } from './db.js';
 import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
+import { recordDeliveryTime } from './delivery-times.js';
 
 interface Pending {
   msg: NewQueueMessage;
@@ -134,6 +135,7 @@ export class SqliteQueue implements QueueRepo {
           .run(lease.message.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
       }
       this.finish(lease.recipient.id, 'delivered', now, null);
+      recordDeliveryTime(this.db, lease, now);
       return { uid: m.uid };
     });
   }
@@ -147,7 +149,13 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean> {
-    return this.withLease(lease, () => (this.finish(lease.recipient.id, 'delivered', now, detail ?? null, timing), true)) ?? false;
+    return (
+      this.withLease(lease, () => {
+        this.finish(lease.recipient.id, 'delivered', now, detail ?? null, timing);
+        recordDeliveryTime(this.db, lease, now);
+        return true;
+      }) ?? false
+    );
   }
 
   async fail(lease: Lease, now: number, error: string, timing?: DeliveryTiming): Promise<boolean> {

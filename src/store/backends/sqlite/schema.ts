@@ -188,4 +188,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dmarc_records_report ON dmarc_records(report);
   `,
+  // Delivery times: one row per delivered recipient, written with the delivery (see DeliveryTimeRepo).
+  `
+  CREATE TABLE delivery_times (
+    queue_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    delivered_at INTEGER NOT NULL,
+    ms INTEGER NOT NULL
+  );
+  CREATE INDEX delivery_times_at ON delivery_times(direction, delivered_at);
+  `,
 ];

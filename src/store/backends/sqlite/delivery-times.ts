@@ -1,0 +1,42 @@
+import type { DeliveryDirection, DeliveryTimeRepo, DeliveryTimeSummary, Lease } from '../../types.js';
+import type { Db } from './db.js';
+import { deliveryDirection, percentileOffset } from '../rows.js';
+
+const DIRECTIONS: readonly DeliveryDirection[] = ['inbound', 'internal', 'outbound'];
+
+/** Inside the transaction that records the delivery. */
+export function recordDeliveryTime(db: Db, lease: Lease, now: number): void {
+  db.prepare('INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES (?, ?, ?, ?, ?)').run(
+    lease.message.id,
+    deliveryDirection(lease),
+    lease.message.receivedAt,
+    now,
+    Math.max(0, now - lease.message.receivedAt),
+  );
+}
+
+export class SqliteDeliveryTimes implements DeliveryTimeRepo {
+  constructor(private readonly db: Db) {}
+
+  async summary(q: { since: number; until?: number }): Promise<DeliveryTimeSummary[]> {
+    const until = q.until ?? Number.MAX_SAFE_INTEGER;
+    const out: DeliveryTimeSummary[] = [];
+    const where = 'direction = ? AND delivered_at >= ? AND delivered_at < ?';
+    for (const direction of DIRECTIONS) {
+      const agg = this.db.prepare(`SELECT COUNT(*) AS n, AVG(ms) AS avg, MAX(ms) AS max FROM delivery_times WHERE ${where}`).get(direction, q.since, until) as {
+        n: number;
+        avg: number | null;
+        max: number | null;
+      };
+      if (agg.n === 0) continue;
+      const at = this.db.prepare(`SELECT ms FROM delivery_times WHERE ${where} ORDER BY ms LIMIT 1 OFFSET ?`).pluck();
+      const p = (x: number) => Number(at.get(direction, q.since, until, percentileOffset(agg.n, x)));
+      out.push({ direction, count: agg.n, avgMs: Math.round(agg.avg ?? 0), p50Ms: p(0.5), p95Ms: p(0.95), p99Ms: p(0.99), maxMs: agg.max ?? 0 });
+    }
+    return out;
+  }
+
+  async prune(before: number): Promise<number> {
+    return this.db.prepare('DELETE FROM delivery_times WHERE delivered_at < ?').run(before).changes;
+  }
+}
