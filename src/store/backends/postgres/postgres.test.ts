@@ -66,6 +66,9 @@ const urlFor = (schema: string, extra = '') => `${DB_URL}?options=${encodeURICom
 runStoreContract('postgres', async () => {
   const schema = await freshSchema();
   return openStore({ backend: 'postgres', url: urlFor(schema), dataDir: mkdtempSync(path.join(tmpdir(), 'postern-pg-')) });
+}, async (s, statement) => {
+  if (!(s.meta instanceof PgMetaStore)) throw new Error('not a PostgreSQL store');
+  await s.meta.pool.query(statement);
 });
 
 describe('postgres: several nodes on one database', () => {
