@@ -12,6 +12,7 @@ import { registerQuarantineCommands } from './commands/quarantine.js';
 import { registerMessageCommands } from './commands/message.js';
 import { registerSpoofCommands } from './commands/spoof.js';
 import { registerDmarcCommands } from './commands/dmarc.js';
+import { registerAuditLogCommands } from './commands/audit-log.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -31,6 +32,7 @@ registerDkimCommands(program);
 registerTlsRptCommand(program);
 registerDmarcCommands(program);
 registerIntegrityCommands(program);
+registerAuditLogCommands(program);
 
 try {
   await program.parseAsync(process.argv);
