@@ -4,6 +4,7 @@ import { verifyPassword, dummyVerify } from '../../crypto/password.js';
 import type { Config } from '../../config/index.js';
 import type { Store } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited } from '../audit.js';
 import { readPassword } from '../password-input.js';
 import { printVerdicts } from './verdicts.js';
 
@@ -40,6 +41,7 @@ function act(parent: Command, verb: 'release' | 'delete', description: string) {
           const now = Date.now();
           const done = verb === 'release' ? await s.meta.quarantine.release(id, actor, now) : await s.meta.quarantine.delete(id, actor, now);
           if (done) await s.meta.events.record(`quarantine.${verb === 'release' ? 'released' : 'deleted'}`, id, { actor }, now);
+          if (done) await audited(s, `quarantine.${verb}`, id, {}, actor);
           out.push([id, done]);
         }
         return out;
