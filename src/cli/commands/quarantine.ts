@@ -82,6 +82,7 @@ export function registerQuarantineCommands(program: Command): void {
       const found = await withStore(cfg(cmd), async (s) => {
         const entry = await s.meta.quarantine.get(id);
         if (!entry) return null;
+        await audited(s, 'quarantine.show', id, { recipients: entry.recipients });
         const m = await s.meta.queue.getMessage(id);
         const head = m ? await s.blobs.get(m.blobId).then((b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields, () => []) : [];
         const header = Object.fromEntries(['From', 'Reply-To', 'To', 'Subject', 'Message-ID', 'Date'].map((k) => [k, headerValue(head, k)]));

@@ -81,6 +81,7 @@ export function registerQueueCommands(program: Command): void {
         const m = await s.meta.queue.getMessage(id);
         if (!m) return null;
         const rcpts = await s.meta.queue.listRecipients(id);
+        await audited(s, 'queue.show', id, { sender: m.sender });
         const head = await s.blobs.get(m.blobId).then(
           (b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields,
           () => [],
