@@ -50,7 +50,7 @@ periodic checkpoints bound how much of the log that is.`,
         console.log(`audit log intact: ${r.records} record(s), ${r.checkpoints} checkpoint(s)${r.checkpoints ? sig : ''}`);
       } else {
         console.error(`record ${r.firstBad?.seq}: ${r.firstBad?.reason}`);
-        for (const b of r.badCheckpoints.slice(1)) console.error(`record ${b.seq}: ${b.reason}`);
+        for (const b of r.badCheckpoints) if (b !== r.firstBad) console.error(`record ${b.seq}: ${b.reason}`);
       }
       if (!r.ok) process.exitCode = 1;
     });
