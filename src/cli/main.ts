@@ -14,6 +14,7 @@ import { registerSpoofCommands } from './commands/spoof.js';
 import { registerMaintenanceCommands } from './commands/maintenance.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerDmarcCommands } from './commands/dmarc.js';
+import { registerAuditLogCommands } from './commands/audit-log.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -35,6 +36,7 @@ registerDkimCommands(program);
 registerTlsRptCommand(program);
 registerDmarcCommands(program);
 registerIntegrityCommands(program);
+registerAuditLogCommands(program);
 
 try {
   await program.parseAsync(process.argv);

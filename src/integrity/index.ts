@@ -8,3 +8,4 @@ export { integrityMetrics, EVENT as INTEGRITY_EVENTS, type IntegrityMetrics } fr
 export { TokenBucket, rateLimiter, realSleep, type Sleep } from './bucket.js';
 export { BackupError } from './errors.js';
 export { parseManifest, type Manifest, type BlobEntry } from './manifest.js';
+export { recordAudit, verifyAuditLog, checkpoint as auditCheckpoint, type AuditAction, type AuditVerifyReport, type CheckpointResult } from './audit-log.js';

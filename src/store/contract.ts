@@ -10,8 +10,12 @@ import { newQueueId } from '../core/ids.js';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { verifyChain, type AuditRecord } from '../crypto/hashchain.js';
 
-export function runStoreContract(name: string, open: () => Promise<Store>): void {
+/** Runs one SQL statement on the store's own database, behind the repositories (tamper tests). */
+export type RawSql = (s: Store, statement: string) => Promise<void>;
+
+export function runStoreContract(name: string, open: () => Promise<Store>, rawSql?: RawSql): void {
   describe(`store contract: ${name}`, () => {
     let s: Store;
     beforeEach(async () => {
@@ -763,6 +767,61 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect(sum).toHaveLength(12_000);
         expect(sum.reduce((a, r) => a + r.dmarcPass, 0)).toBe(recs.filter((r) => r.dkim === 'pass').reduce((a, r) => a + r.count, 0));
       });
+    });
+
+    describe('audit log', () => {
+      const entry = (i: number) => ({ at: 1000 + i, actor: i % 2 ? 'cli:root' : 'admin@example.org', action: i % 3 ? 'user.add' : 'queue.delete', subject: `s${i}`, data: { i, roles: ['user'] } });
+      const everything = async () => {
+        const out: AuditRecord[] = [];
+        for await (const r of s.meta.audit.all(7)) out.push(r);
+        return out;
+      };
+
+      it('chains 50 concurrent appends into one intact log', async () => {
+        const got = await Promise.all(Array.from({ length: 50 }, (_, i) => s.meta.audit.append(entry(i))));
+        expect(got.map((g) => g.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        const all = await everything();
+        expect(all).toHaveLength(50);
+        expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+        expect(verifyChain(all)).toEqual({ ok: true });
+        expect(all.find((r) => r.subject === 's7')?.data).toEqual({ i: 7, roles: ['user'] });
+      });
+
+      it('lists by actor, action, time and start, ascending and limited', async () => {
+        for (let i = 0; i < 12; i++) await s.meta.audit.append(entry(i));
+        expect((await s.meta.audit.list()).map((r) => r.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+        expect((await s.meta.audit.list({ actor: 'cli:root' })).map((r) => r.subject)).toEqual(['s1', 's3', 's5', 's7', 's9', 's11']);
+        expect((await s.meta.audit.list({ action: 'queue.delete', actor: 'admin@example.org' })).map((r) => r.subject)).toEqual(['s0', 's6']);
+        expect((await s.meta.audit.list({ since: 1010 })).map((r) => r.subject)).toEqual(['s10', 's11']);
+        expect((await s.meta.audit.list({ fromSeq: 4, limit: 2 })).map((r) => r.seq)).toEqual([4, 5]);
+      });
+
+      it('stores checkpoints', async () => {
+        const a = await s.meta.audit.append(entry(0));
+        await s.meta.audit.addCheckpoint({ seq: a.seq, at: 5, hash: a.hash, signature: 'c2ln', keyId: '0123456789abcdef' });
+        expect(await s.meta.audit.listCheckpoints()).toEqual([{ seq: 1, at: 5, hash: a.hash, signature: 'c2ln', keyId: '0123456789abcdef' }]);
+      });
+
+      if (rawSql) {
+        const tampered = async (statement: string | string[]) => {
+          for (let i = 0; i < 10; i++) await s.meta.audit.append(entry(i));
+          for (const st of Array.isArray(statement) ? statement : [statement]) await rawSql(s, st);
+          return verifyChain(await everything());
+        };
+
+        it('detects an edited record', async () => {
+          expect(await tampered(`UPDATE audit_log SET data = '{"i":4,"roles":["admin"]}' WHERE seq = 5`)).toEqual({ ok: false, seq: 5, reason: 'hash does not match (edited)' });
+        });
+
+        it('detects a deleted record', async () => {
+          expect(await tampered('DELETE FROM audit_log WHERE seq = 4')).toMatchObject({ ok: false, seq: 5 });
+        });
+
+        it('detects two swapped records', async () => {
+          const swap = ['UPDATE audit_log SET seq = -1 WHERE seq = 3', 'UPDATE audit_log SET seq = 3 WHERE seq = 7', 'UPDATE audit_log SET seq = 7 WHERE seq = -1'];
+          expect(await tampered(swap)).toMatchObject({ ok: false, seq: 3 });
+        });
+      }
     });
 
     describe('integrity', () => {

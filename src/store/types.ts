@@ -588,6 +588,63 @@ export interface DeliveryTimeRepo {
   prune(before: number): Promise<number>;
 }
 
+/** What an administrative action or access writes to the audit log. */
+export interface NewAuditEntry {
+  /** Unix milliseconds. */
+  readonly at: number;
+  /** Who acted: an account address, or `cli:<os user>` for the command line. */
+  readonly actor: string;
+  /** e.g. 'user.add', 'queue.delete', 'quarantine.release'. */
+  readonly action: string;
+  /** What was acted on (an address, a queue id, a domain). */
+  readonly subject: string;
+  /** Details; never a password or a key. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** One stored record of the hash-chained audit log (see src/crypto/hashchain.ts). */
+export interface AuditEntry extends NewAuditEntry {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export interface AuditCheckpointRow {
+  readonly seq: number;
+  readonly at: number;
+  readonly hash: string;
+  /** Ed25519 signature, base64. */
+  readonly signature: string;
+  readonly keyId: string;
+}
+
+export interface AuditQuery {
+  /** Records with seq >= fromSeq. */
+  readonly fromSeq?: number;
+  readonly actor?: string;
+  readonly action?: string;
+  /** Records with at >= since (unix ms). */
+  readonly since?: number;
+  /** At most this many (default 1000). */
+  readonly limit?: number;
+}
+
+/**
+ * The audit log role: an append-only, hash-chained log. append computes the
+ * new record's hash from the last record inside one transaction, so appends
+ * from several processes or nodes form one chain.
+ */
+export interface AuditRepo {
+  append(e: NewAuditEntry): Promise<{ seq: number; hash: string }>;
+  /** Ascending by seq. */
+  list(q?: AuditQuery): Promise<AuditEntry[]>;
+  /** Every record in stored order (by seq), read in pages: bounded memory. */
+  all(pageSize?: number): AsyncIterable<AuditEntry>;
+  addCheckpoint(cp: AuditCheckpointRow): Promise<void>;
+  /** Ascending by seq. */
+  listCheckpoints(): Promise<AuditCheckpointRow[]>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -598,6 +655,7 @@ export interface MetaStore {
   readonly integrity: IntegrityRepo;
   readonly dmarcReports: DmarcReportRepo;
   readonly deliveryTimes: DeliveryTimeRepo;
+  readonly audit: AuditRepo;
   close(): Promise<void>;
 }
 

@@ -65,6 +65,9 @@ describe('postern queue, tlsrpt and dkim commands', () => {
     expect(missing.stderr).toContain('NOSUCHID: no such message');
     expect(cli(inst, ['queue', 'delete', id]).stdout).toContain(`${id}: deleted`);
     expect(cli(inst, ['queue', 'list']).stdout).toContain('queue is empty');
+    const audit = JSON.parse(cli(inst, ['audit-log', 'show', '--json']).stdout) as { action: string; subject: string }[];
+    expect(audit.filter((x) => x.subject === id).map((x) => x.action)).toEqual(['queue.show', 'queue.show', 'queue.hold', 'queue.release', 'queue.retry', 'queue.delete']);
+    expect(audit.some((x) => x.subject === 'NOSUCHID')).toBe(false);
   });
 
   it('writes the TLS-RPT report of a day as JSON', () => {
@@ -93,5 +96,9 @@ describe('postern queue, tlsrpt and dkim commands', () => {
     expect(cli(inst, ['dkim', 'activate', '--domain', 'ours.test', '--selector', sel!]).status).toBe(0);
     expect(cli(inst, ['dkim', 'list']).stdout.trim()).toBe(`ours.test\tpostern *${sel}`);
     expect(cli(inst, ['dkim', 'activate', '--domain', 'ours.test', '--selector', 'nope']).status).toBe(2);
+    const audit = JSON.parse(cli(inst, ['audit-log', 'show', '--json', '--action', 'dkim.rotate']).stdout) as { subject: string; data: Record<string, unknown> }[];
+    expect(audit).toMatchObject([{ subject: 'ours.test', data: { selector: sel, algorithm: 'rsa', activated: false, previous: 'postern' } }]);
+    expect(JSON.stringify(audit)).not.toContain('PRIVATE KEY');
+    expect(cli(inst, ['audit-log', 'show', '--action', 'dkim.activate']).stdout).toContain(`dkim.activate\tours.test\t{"previous":"postern","selector":"${sel}"}`);
   });
 });

@@ -158,6 +158,9 @@ describe('policy pipeline over real SMTP', () => {
     expect(ok.status, ok.stderr).toBe(0);
     const shown = JSON.parse(cli(inst, ['quarantine', 'show', held!.queueId, '--json']).stdout) as { entry: { state: string; actor: string } };
     expect(shown.entry).toMatchObject({ state: 'released', actor: 'audit@example.test' });
+    // Only the release that happened is in the audit log, under the account that acted.
+    const audit = JSON.parse(cli(inst, ['audit-log', 'show', '--json', '--action', 'quarantine.release']).stdout) as { actor: string; subject: string }[];
+    expect(audit).toMatchObject([{ actor: 'audit@example.test', subject: held!.queueId }]);
     await new Promise((r) => setTimeout(r, 1500));
     const inbox = await imapFetch('alice@example.test', 'correct horse battery staple', 'INBOX');
     expect(inbox.some((m) => m.includes('Subject: own-domain') && m.includes('X-Postern-Spoof: own-domain='))).toBe(true);

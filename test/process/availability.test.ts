@@ -54,5 +54,8 @@ describe('availability: downtime after a kill and during maintenance', () => {
     const windows = JSON.parse(cli(inst, ['maintenance', 'list', '--json']).stdout) as { reason: string; to: number | null }[];
     expect(windows).toMatchObject([{ reason: 'kernel update' }]);
     expect(windows[0]!.to).not.toBeNull();
+    const audit = JSON.parse(cli(inst, ['audit-log', 'show', '--action', 'maintenance.start', '--json']).stdout) as { action: string; data: { reason: string } }[];
+    expect(audit).toMatchObject([{ action: 'maintenance.start', data: { reason: 'kernel update' } }]);
+    expect(cli(inst, ['audit-log', 'verify']).status).toBe(0);
   });
 });

@@ -4,6 +4,7 @@ import { hashPassword } from '../../crypto/password.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
 import { ROLES, type Role } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited } from '../audit.js';
 import { checkPasswordStrength, readPassword } from '../password-input.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
@@ -35,7 +36,10 @@ export function registerDirectoryCommands(program: Command): void {
     .action(async (name: string, _o, cmd: Command) => {
       const d = normalizeDomain(name);
       if (!d) throw new UsageError(`not a valid domain name: ${JSON.stringify(name)}`);
-      await withStore(cfg(cmd), (s) => s.meta.directory.addDomain(d, Date.now()));
+      await withStore(cfg(cmd), async (s) => {
+        await s.meta.directory.addDomain(d, Date.now());
+        await audited(s, 'domain.add', d);
+      });
       console.log(`domain ${d} added`);
     });
   domain
@@ -62,6 +66,7 @@ export function registerDirectoryCommands(program: Command): void {
       await withStore(cfg(cmd), async (s) => {
         const acct = await s.meta.directory.addAccount({ address: a, displayName: o.name, passwordHash: hash, roles, quotaBytes: quota }, Date.now());
         await provisionMailbox(s.meta.mailboxes, acct.id, Date.now());
+        await audited(s, 'user.add', a, { roles, quotaBytes: quota, displayName: o.name });
       });
       console.log(`account ${a} created (roles: ${roles.join(', ')})`);
     });
@@ -78,7 +83,10 @@ export function registerDirectoryCommands(program: Command): void {
     .action(async (address: string, _o, cmd: Command) => {
       const a = addressArg(address);
       const hash = await hashPassword(await newPassword());
-      await withStore(cfg(cmd), (s) => s.meta.directory.setPasswordHash(a, hash));
+      await withStore(cfg(cmd), async (s) => {
+        await s.meta.directory.setPasswordHash(a, hash);
+        await audited(s, 'user.passwd', a); // never the password or its hash
+      });
       console.log(`password of ${a} changed`);
     });
   for (const [name, disabled] of [
@@ -90,7 +98,10 @@ export function registerDirectoryCommands(program: Command): void {
       .description(disabled ? 'refuse logins and mail for an account' : 're-enable an account')
       .action(async (address: string, _o, cmd: Command) => {
         const a = addressArg(address);
-        await withStore(cfg(cmd), (s) => s.meta.directory.setDisabled(a, disabled));
+        await withStore(cfg(cmd), async (s) => {
+          await s.meta.directory.setDisabled(a, disabled);
+          await audited(s, `user.${name}`, a);
+        });
         console.log(`account ${a} ${name}d`);
       });
   }
@@ -100,7 +111,11 @@ export function registerDirectoryCommands(program: Command): void {
     .action(async (address: string, roles: string[], _o, cmd: Command) => {
       const a = addressArg(address);
       const rs = rolesArg(roles);
-      await withStore(cfg(cmd), (s) => s.meta.directory.setRoles(a, rs));
+      await withStore(cfg(cmd), async (s) => {
+        const before = (await s.meta.directory.getAccount(a))?.roles ?? null;
+        await s.meta.directory.setRoles(a, rs);
+        await audited(s, 'user.roles', a, { from: before, to: rs });
+      });
       console.log(`roles of ${a}: ${rs.join(', ')}`);
     });
 
@@ -110,7 +125,10 @@ export function registerDirectoryCommands(program: Command): void {
     .action(async (address: string, target: string, _o, cmd: Command) => {
       const a = addressArg(address);
       const t = addressArg(target);
-      await withStore(cfg(cmd), (s) => s.meta.directory.addAlias(a, t));
+      await withStore(cfg(cmd), async (s) => {
+        await s.meta.directory.addAlias(a, t);
+        await audited(s, 'alias.add', a, { target: t });
+      });
       console.log(`alias ${a} -> ${t}`);
     });
   alias.command('list').action(async (_o, cmd: Command) => {
@@ -123,7 +141,10 @@ export function registerDirectoryCommands(program: Command): void {
     .option('--description <text>', 'what the group is', '')
     .action(async (name: string, o: { description: string }, cmd: Command) => {
       if (!/^[\w.-]{1,64}$/.test(name)) throw new UsageError('group names are 1-64 letters, digits, ".", "_" or "-"');
-      await withStore(cfg(cmd), (s) => s.meta.directory.addGroup(name, o.description));
+      await withStore(cfg(cmd), async (s) => {
+        await s.meta.directory.addGroup(name, o.description);
+        await audited(s, 'group.add', name, { description: o.description });
+      });
       console.log(`group ${name} added`);
     });
   group.command('list').action(async (_o, cmd: Command) => {
@@ -138,6 +159,7 @@ export function registerDirectoryCommands(program: Command): void {
       const members = await withStore(cfg(cmd), async (s) => {
         for (const a of o.add ?? []) await s.meta.directory.addGroupMember(name, addressArg(a));
         for (const a of o.remove ?? []) await s.meta.directory.removeGroupMember(name, addressArg(a));
+        if (o.add?.length || o.remove?.length) await audited(s, 'group.members', name, { add: (o.add ?? []).map(addressArg), remove: (o.remove ?? []).map(addressArg) });
         return s.meta.directory.listGroupMembers(name);
       });
       for (const m of members) console.log(m);

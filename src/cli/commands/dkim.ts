@@ -12,6 +12,7 @@ import { generateDkimKey, dkimDnsRecord, type DkimAlgorithm } from '../../crypto
 import { formatZone } from '../../crypto/dnsrecords.js';
 import { activeFileName, activeSelector, isSelector, keyFileName, listSelectors } from '../../policy/dkim/keys.js';
 import { readConfig, resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited } from '../audit.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 
@@ -52,6 +53,7 @@ export function registerDkimCommands(program: Command): void {
       if (domains.length === 0) throw new UsageError('no local domains; add one with: postern domain add <domain>');
       await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       const now = new Date();
+      const rotated: { domain: string; selector: string; previous: string | null }[] = [];
       for (const domain of domains) {
         const selector = await newSelector(dir, domain, now);
         const key = await generateDkimKey({ algorithm: o.algorithm as DkimAlgorithm });
@@ -65,6 +67,7 @@ export function registerDkimCommands(program: Command): void {
           await fh.close();
         }
         const previous = await activeSelector(dir, domain, config.dkim.selector);
+        rotated.push({ domain, selector, previous: previous ?? null });
         console.log(`${domain}: new key ${file} (selector ${selector})`);
         console.log(formatZone([dkimDnsRecord(domain, selector, key.dnsRecordValue)]));
         if (o.activate) {
@@ -75,6 +78,10 @@ export function registerDkimCommands(program: Command): void {
           console.log(`  postern dkim activate --domain ${domain} --selector ${selector}\n`);
         }
       }
+      // The selector and algorithm only: never the key.
+      await withStore(cfg(cmd), async (s) => {
+        for (const r of rotated) await audited(s, 'dkim.rotate', r.domain, { selector: r.selector, algorithm: o.algorithm, activated: o.activate === true, previous: r.previous });
+      });
     });
   dkim
     .command('activate')
@@ -88,7 +95,9 @@ export function registerDkimCommands(program: Command): void {
       if (!isSelector(selector) || !(await listSelectors(config.dkim.key_dir, domain)).includes(selector)) {
         throw new UsageError(`no key ${keyFileName(domain, selector)} in ${config.dkim.key_dir}`);
       }
+      const previous = await activeSelector(config.dkim.key_dir, domain, config.dkim.selector);
       await activate(config.dkim.key_dir, domain, selector);
+      await withStore(cfg(cmd), (s) => audited(s, 'dkim.activate', domain, { selector, previous: previous ?? null }));
       console.log(`${domain}: signing with selector ${selector} (a running server picks it up within a minute)`);
     });
   dkim

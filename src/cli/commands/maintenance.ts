@@ -1,7 +1,7 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { MAINTENANCE, maintenanceWindows } from '../lifecycle.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited, cliActor } from '../audit.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const iso = (ms: number | null): string => (ms === null ? 'open' : new Date(ms).toISOString());
@@ -19,7 +19,8 @@ export function registerMaintenanceCommands(program: Command): void {
       await withStore(cfg(cmd), async (s) => {
         const open = (await maintenanceWindows(s.meta.events)).at(-1);
         if (open && open.to === null) throw new UsageError(`a maintenance window is open since ${iso(open.from)}`);
-        await s.meta.events.record('maintenance.start', MAINTENANCE, { reason: o.reason.slice(0, 500), actor: `cli:${os.userInfo().username}` }, Date.now());
+        await s.meta.events.record('maintenance.start', MAINTENANCE, { reason: o.reason.slice(0, 500), actor: cliActor() }, Date.now());
+        await audited(s, 'maintenance.start', MAINTENANCE, { reason: o.reason.slice(0, 500) });
       });
       console.log('maintenance window opened');
     });
@@ -29,7 +30,8 @@ export function registerMaintenanceCommands(program: Command): void {
       await withStore(cfg(cmd), async (s) => {
         const open = (await maintenanceWindows(s.meta.events)).at(-1);
         if (!open || open.to !== null) throw new UsageError('no maintenance window is open');
-        await s.meta.events.record('maintenance.end', MAINTENANCE, { actor: `cli:${os.userInfo().username}` }, Date.now());
+        await s.meta.events.record('maintenance.end', MAINTENANCE, { actor: cliActor() }, Date.now());
+        await audited(s, 'maintenance.end', MAINTENANCE);
       });
       console.log('maintenance window closed');
     });

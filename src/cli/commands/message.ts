@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { getFields, headerValue, parseHeaderSection } from '../../codec/mime/header.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited } from '../audit.js';
 import { printVerdicts } from './verdicts.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
@@ -20,6 +21,8 @@ export function registerMessageCommands(program: Command): void {
         if (!folder) throw new UsageError(`${address}: no folder ${JSON.stringify(folderName)}`);
         const [msg] = await s.meta.mailboxes.getMessages(folder.id, [uid]);
         if (!msg) throw new UsageError(`${address} ${folderName}: no message with UID ${uid}`);
+        // An administrator reading someone's mail is recorded like a change.
+        await audited(s, 'message.show', account.address, { folder: folder.name, uid: msg.uid });
         const head = await s.blobs.get(msg.blobId).then((b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields, () => []);
         const header = Object.fromEntries(['From', 'To', 'Subject', 'Message-ID', 'Date'].map((k) => [k, headerValue(head, k)]));
         const authResults = getFields(head, 'Authentication-Results').map((f) => f.value.replace(/\s+/g, ' '));

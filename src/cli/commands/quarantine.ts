@@ -4,6 +4,7 @@ import { verifyPassword, dummyVerify } from '../../crypto/password.js';
 import type { Config } from '../../config/index.js';
 import type { Store } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited } from '../audit.js';
 import { readPassword } from '../password-input.js';
 import { printVerdicts } from './verdicts.js';
 
@@ -40,6 +41,7 @@ function act(parent: Command, verb: 'release' | 'delete', description: string) {
           const now = Date.now();
           const done = verb === 'release' ? await s.meta.quarantine.release(id, actor, now) : await s.meta.quarantine.delete(id, actor, now);
           if (done) await s.meta.events.record(`quarantine.${verb === 'release' ? 'released' : 'deleted'}`, id, { actor }, now);
+          if (done) await audited(s, `quarantine.${verb}`, id, {}, actor);
           out.push([id, done]);
         }
         return out;
@@ -80,6 +82,7 @@ export function registerQuarantineCommands(program: Command): void {
       const found = await withStore(cfg(cmd), async (s) => {
         const entry = await s.meta.quarantine.get(id);
         if (!entry) return null;
+        await audited(s, 'quarantine.show', id, { recipients: entry.recipients });
         const m = await s.meta.queue.getMessage(id);
         const head = m ? await s.blobs.get(m.blobId).then((b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields, () => []) : [];
         const header = Object.fromEntries(['From', 'Reply-To', 'To', 'Subject', 'Message-ID', 'Date'].map((k) => [k, headerValue(head, k)]));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
 import type { QueueRecipient, Store } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
+import { audited } from '../audit.js';
 import { printVerdicts } from './verdicts.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
@@ -23,7 +24,11 @@ function perMessage(program: Command, name: string, description: string, fn: (s:
     .action(async (ids: string[], _o, cmd: Command) => {
       const results = await withStore(cfg(cmd), async (s) => {
         const out: [string, number | boolean | null][] = [];
-        for (const id of ids) out.push([id, (await s.meta.queue.getMessage(id)) ? await fn(s, id) : null]);
+        for (const id of ids) {
+          const r = (await s.meta.queue.getMessage(id)) ? await fn(s, id) : null;
+          if (r !== null) await audited(s, `queue.${name}`, id, typeof r === 'number' ? { recipients: r } : { changed: r });
+          out.push([id, r]);
+        }
         return out;
       });
       let missing = 0;
@@ -76,6 +81,7 @@ export function registerQueueCommands(program: Command): void {
         const m = await s.meta.queue.getMessage(id);
         if (!m) return null;
         const rcpts = await s.meta.queue.listRecipients(id);
+        await audited(s, 'queue.show', id, { sender: m.sender });
         const head = await s.blobs.get(m.blobId).then(
           (b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields,
           () => [],

@@ -1,5 +1,6 @@
 import type { MetaStore, Store } from '../../types.js';
 import { openPool, type PgOptions, type Pool } from './db.js';
+import { PgAudit } from './audit.js';
 import { PgBlobStore } from './blobs.js';
 import { PgDirectory } from './directory.js';
 import { PgDmarcReports } from './dmarc.js';
@@ -24,6 +25,7 @@ export class PgMetaStore implements MetaStore {
   readonly events: PgEvents;
   readonly integrity: PgIntegrity;
   readonly dmarcReports: PgDmarcReports;
+  readonly audit: PgAudit;
   private closed = false;
 
   constructor(readonly pool: Pool) {
@@ -36,6 +38,7 @@ export class PgMetaStore implements MetaStore {
     this.events = new PgEvents(pool);
     this.integrity = new PgIntegrity(pool);
     this.dmarcReports = new PgDmarcReports(pool);
+    this.audit = new PgAudit(pool);
   }
 
   /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */

@@ -19,6 +19,7 @@ import { inspectMetaFile } from '../sqlite/index.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from '../sqlite/schema.js';
 import { PgBlobStore, PgMetaStore } from './index.js';
 import { SCHEMA_VERSION } from './db.js';
+import { verifyChain, type AuditRecord } from '../../../crypto/hashchain.js';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
 const DB = `postern_test_${randomBytes(6).toString('hex')}`;
@@ -66,6 +67,9 @@ const urlFor = (schema: string, extra = '') => `${DB_URL}?options=${encodeURICom
 runStoreContract('postgres', async () => {
   const schema = await freshSchema();
   return openStore({ backend: 'postgres', url: urlFor(schema), dataDir: mkdtempSync(path.join(tmpdir(), 'postern-pg-')) });
+}, async (s, statement) => {
+  if (!(s.meta instanceof PgMetaStore)) throw new Error('not a PostgreSQL store');
+  await s.meta.pool.query(statement);
 });
 
 describe('postgres: several nodes on one database', () => {
@@ -77,6 +81,22 @@ describe('postgres: several nodes on one database', () => {
       expect(r.rows.map((x: { version: number }) => x.version)).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
       await a.directory.addDomain('example.org', 1);
       expect(await b.directory.hasDomain('example.org')).toBe(true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('appends from two nodes form one audit chain', async () => {
+    const schema = await freshSchema();
+    const [a, b] = await Promise.all([PgMetaStore.open({ url: DB_URL, schema }), PgMetaStore.open({ url: DB_URL, schema })]);
+    try {
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).audit.append({ at: i, actor: `node${i % 2}`, action: 'user.add', subject: `u${i}`, data: { i } })),
+      );
+      const all: AuditRecord[] = [];
+      for await (const r of a.audit.all(16)) all.push(r);
+      expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(verifyChain(all)).toEqual({ ok: true });
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

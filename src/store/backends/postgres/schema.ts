@@ -192,6 +192,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dmarc_records_report ON dmarc_records(report);
   `,
+  // The audit log: hash-chained administrative actions (src/crypto/hashchain.ts) and the
+  // checkpoints an auditor signed over it. Rows are only ever appended.
+  `
+  CREATE TABLE audit_log (
+    seq bigint PRIMARY KEY,
+    at bigint NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    subject text NOT NULL,
+    data text NOT NULL,
+    prev_hash text NOT NULL,
+    hash text NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+  CREATE TABLE audit_checkpoints (
+    seq bigint NOT NULL,
+    at bigint NOT NULL,
+    hash text NOT NULL,
+    signature text NOT NULL,
+    key_id text NOT NULL
+  );
+  CREATE INDEX audit_checkpoints_seq ON audit_checkpoints(seq);
+  `,
   // Delivery times: one row per delivered recipient, written with the delivery (see DeliveryTimeRepo).
   `
   CREATE TABLE delivery_times (

@@ -4,6 +4,7 @@ import { openDb, type Db } from './db.js';
 import { MIGRATIONS } from './schema.js';
 import { reportingDamage } from './damage.js';
 import { checkDb, checkDbOffThread } from './check.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteDmarcReports } from './dmarc.js';
 import { SqliteEvents } from './events.js';
@@ -22,6 +23,7 @@ export class SqliteMetaStore implements MetaStore {
   readonly events: SqliteEvents;
   readonly integrity: SqliteIntegrity;
   readonly dmarcReports: SqliteDmarcReports;
+  readonly audit: SqliteAudit;
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
@@ -34,6 +36,7 @@ export class SqliteMetaStore implements MetaStore {
     this.events = reportingDamage(new SqliteEvents(db), db.name);
     this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);
     this.dmarcReports = reportingDamage(new SqliteDmarcReports(db), db.name);
+    this.audit = reportingDamage(new SqliteAudit(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {

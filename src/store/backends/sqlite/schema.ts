@@ -188,6 +188,29 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dmarc_records_report ON dmarc_records(report);
   `,
+  // The audit log: hash-chained administrative actions (src/crypto/hashchain.ts) and the
+  // checkpoints an auditor signed over it. Rows are only ever appended.
+  `
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_at ON audit_log(at);
+  CREATE TABLE audit_checkpoints (
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    key_id TEXT NOT NULL
+  );
+  CREATE INDEX audit_checkpoints_seq ON audit_checkpoints(seq);
+  `,
   // Delivery times: one row per delivered recipient, written with the delivery (see DeliveryTimeRepo).
   `
   CREATE TABLE delivery_times (
