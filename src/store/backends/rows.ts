@@ -308,7 +308,10 @@ export function deliveryDirection(lease: Lease): DeliveryDirection {
   return lease.message.source === 'mx' ? 'inbound' : 'internal';
 }
 
-export const PERCENTILES = [0.5, 0.95, 0.99] as const;
+/** The delivery_times row of a delivery: queue id, direction, received, delivered, ms. */
+export function deliveryTimeRow(lease: Lease, now: number): [string, DeliveryDirection, number, number, number] {
+  return [lease.message.id, deliveryDirection(lease), lease.message.receivedAt, now, Math.max(0, now - lease.message.receivedAt)];
+}
 
 /** The row of an ascending list of n values at percentile p (nearest rank). */
 export function percentileOffset(n: number, p: number): number {

@@ -1,18 +1,12 @@
 import type { DeliveryDirection, DeliveryTimeRepo, DeliveryTimeSummary, Lease } from '../../types.js';
 import type { Pool, Queryable } from './db.js';
-import { deliveryDirection, percentileOffset } from '../rows.js';
+import { deliveryTimeRow, percentileOffset } from '../rows.js';
 
 const DIRECTIONS: readonly DeliveryDirection[] = ['inbound', 'internal', 'outbound'];
 
 /** Inside the transaction that records the delivery (or right after a single-statement one). */
 export async function recordDeliveryTime(c: Queryable, lease: Lease, now: number): Promise<void> {
-  await c.query('INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES ($1, $2, $3, $4, $5)', [
-    lease.message.id,
-    deliveryDirection(lease),
-    lease.message.receivedAt,
-    now,
-    Math.max(0, now - lease.message.receivedAt),
-  ]);
+  await c.query('INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES ($1, $2, $3, $4, $5)', deliveryTimeRow(lease, now));
 }
 
 export class PgDeliveryTimes implements DeliveryTimeRepo {

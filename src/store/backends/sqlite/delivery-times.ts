@@ -1,18 +1,12 @@
 import type { DeliveryDirection, DeliveryTimeRepo, DeliveryTimeSummary, Lease } from '../../types.js';
 import type { Db } from './db.js';
-import { deliveryDirection, percentileOffset } from '../rows.js';
+import { deliveryTimeRow, percentileOffset } from '../rows.js';
 
 const DIRECTIONS: readonly DeliveryDirection[] = ['inbound', 'internal', 'outbound'];
 
 /** Inside the transaction that records the delivery. */
 export function recordDeliveryTime(db: Db, lease: Lease, now: number): void {
-  db.prepare('INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES (?, ?, ?, ?, ?)').run(
-    lease.message.id,
-    deliveryDirection(lease),
-    lease.message.receivedAt,
-    now,
-    Math.max(0, now - lease.message.receivedAt),
-  );
+  db.prepare('INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES (?, ?, ?, ?, ?)').run(...deliveryTimeRow(lease, now));
 }
 
 export class SqliteDeliveryTimes implements DeliveryTimeRepo {
