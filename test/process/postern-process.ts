@@ -12,15 +12,26 @@ import { ZoneServer } from '../../src/net/dns/testing/zone-server.js';
 
 export const MAIN = path.resolve('dist/cli/main.js');
 
+/** Ports handed out in this process: the kernel may give a just-closed port twice. */
+const issued = new Set<number>();
+
+/** A loopback port nothing listens on now, never one this process handed out before. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = await new Promise<number>((resolve, reject) => {
+      const s = createServer();
+      s.once('error', reject);
+      s.listen(0, '127.0.0.1', () => {
+        const a = s.address();
+        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+      });
     });
-  });
+    if (p !== 0 && !issued.has(p)) {
+      issued.add(p);
+      return p;
+    }
+  }
+  throw new Error('no free port found in 50 attempts');
 }
 
 export interface Installation {
