@@ -1,5 +1,5 @@
 import { loadConfig, formatConfigErrors, type Config } from '../config/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type FedStore, type Store } from '../store/index.js';
 
 /** Reported to the user as a one-line error with exit code 2; never a stack trace. */
 export class UsageError extends Error {}
@@ -14,7 +14,7 @@ export function readConfig(path: string): Config {
   return r.config;
 }
 
-export async function openConfiguredStore(config: Config): Promise<Store> {
+export async function openConfiguredStore(config: Config): Promise<FedStore> {
   return openStore({ backend: config.store.backend, dataDir: config.server.data_dir, url: config.store.url });
 }
 

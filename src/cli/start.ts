@@ -22,6 +22,8 @@ import { createOutbound } from './outbound.js';
 import { buildPolicy } from './policy.js';
 import { PolicyScanner } from '../delivery/scanner.js';
 import { CachingResolver, WireResolver } from '../net/dns/index.js';
+import { PosternMetrics } from '../metrics/prometheus.js';
+import { measureEvents } from '../metrics/measure.js';
 
 export interface BoundListener {
   name: string;
@@ -32,6 +34,8 @@ export interface BoundListener {
 
 export interface RunningServer {
   readonly store: Store;
+  /** Every event this process records, as Prometheus series (served by the HTTPS listener). */
+  readonly metrics: PosternMetrics;
   readonly listeners: readonly BoundListener[];
   close(): Promise<void>;
 }
@@ -43,6 +47,8 @@ export interface RunningServer {
  */
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
+  const metrics = new PosternMetrics();
+  measureEvents(store.feed, metrics, log.child({ part: 'events' }));
   const directory = new Directory(store.meta.directory, { reportLocalParts: config.policy.dmarc_reports.enabled ? [config.policy.dmarc_reports.local_part] : [] });
   const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
   // A store that cannot write now (a full disk) gets these events once it can again.
@@ -217,6 +223,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   let closing: Promise<void> | null = null;
   return {
     store,
+    metrics,
     listeners: bound,
     close() {
       closing ??= (async () => {

@@ -5,8 +5,11 @@ import { PosternError } from '../core/errors.js';
 import { SqliteMetaStore } from './backends/sqlite/index.js';
 import { FsBlobStore } from './backends/fs/blobs.js';
 import { openPgStore } from './backends/postgres/index.js';
+import { withEventFeed, type FedStore } from './event-feed.js';
 
 export * from './types.js';
+export type { FedStore } from './event-feed.js';
+export type { EventFeed, RecordedEvent } from '../metrics/feed.js';
 export { writeFileDurable, syncDir } from './backends/fs/blobs.js';
 
 export interface StoreOptions {
@@ -19,7 +22,7 @@ export interface StoreOptions {
  * Opens the configured backend: metadata and blobs under one data folder
  * (sqlite), or both in one PostgreSQL database that several nodes share.
  */
-export async function openStore(opts: StoreOptions): Promise<Store> {
+export async function openStore(opts: StoreOptions): Promise<FedStore> {
   if (opts.backend === 'postgres') {
     if (!opts.url) throw new PosternError('CONFIG_INVALID', 'store.url is required when store.backend = "postgres"');
     return reportIntegrity(await openPgStore({ url: opts.url }));
@@ -41,7 +44,8 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 }
 
 /** Every integrity finding lands in the event log, whoever made the read. */
-function reportIntegrity(store: Store): Store {
+function reportIntegrity(plain: Store): FedStore {
+  const store = withEventFeed(plain);
   store.blobs.onIntegrity((e) => {
     const { kind, blobId, ...data } = e;
     void store.meta.events.record(`integrity.${kind}`, `blob:${blobId}`, data, Date.now()).catch(() => undefined);
