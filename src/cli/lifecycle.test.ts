@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../metrics/logger.js';
 import { openStore, type Store } from '../store/index.js';
-import { recordStart, recordStop, maintenanceWindows } from './lifecycle.js';
+import { recordStart, recordStop } from './lifecycle.js';
+import { declaredWindows as maintenanceWindows } from '../store/maintenance.js';
 
 let dir = '';
 let store: Store | null = null;
@@ -59,6 +60,6 @@ describe('server lifecycle events', () => {
       { cause: 'unclean_stop', planned: false, from: 40_000, to: 100_000, ms: 60_000 },
       { cause: 'stopped', planned: true, from: 200_000, to: 230_000, ms: 30_000 },
     ]);
-    expect(await maintenanceWindows(ev)).toEqual([{ from: 210_000, to: 240_000, reason: 'upgrade' }]);
+    expect(await maintenanceWindows(ev)).toEqual([{ from: 210_000, to: 240_000, reason: 'upgrade', source: 'declared' }]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MAINTENANCE, maintenanceWindows } from '../lifecycle.js';
+import { MAINTENANCE, declaredWindows as maintenanceWindows } from '../../store/maintenance.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited, cliActor } from '../audit.js';
 
