@@ -62,4 +62,23 @@ describe('server lifecycle events', () => {
     ]);
     expect(await maintenanceWindows(ev)).toEqual([{ from: 210_000, to: 240_000, reason: 'upgrade', source: 'declared' }]);
   });
+
+  it('counts downtime inside a window scheduled in the config as planned', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'postern-life-'));
+    store = await openStore({ backend: 'sqlite', dataDir: dir });
+    const ev = store.meta.events;
+    let now = Date.parse('2026-12-06T01:50:00Z');
+    const clock = { now: () => now };
+    const schedule = { fixed: [], weekly: [{ day: 0, minute: 120, minutes: 60, reason: 'patching' }] }; // Sundays 02:00-03:00 UTC
+    await recordStart(ev, 'n', clock, silentLogger(), schedule);
+    await recordStop(ev, 'n', clock);
+    now = Date.parse('2026-12-06T02:20:00Z');
+    await recordStart(ev, 'n', clock, silentLogger(), schedule); // down 01:50-02:20: overlaps the window
+    now = Date.parse('2026-12-06T04:00:00Z');
+    await recordStop(ev, 'n', clock);
+    now = Date.parse('2026-12-06T04:10:00Z');
+    await recordStart(ev, 'n', clock, silentLogger(), schedule); // down 04:00-04:10: outside it
+    const planned = (await ev.list('availability.downtime')).reverse().map((e) => e.data.planned);
+    expect(planned).toEqual([true, false]);
+  });
 });

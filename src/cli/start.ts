@@ -54,7 +54,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   // A store that cannot write now (a full disk) gets these events once it can again.
   const faults = new EventOutbox(store.meta.events, clock, { retryMs: 1000, onError: (err) => log.debug({ err }, 'event held until the store takes writes') });
   try {
-    await recordStart(store.meta.events, node, clock, log);
+    await recordStart(store.meta.events, node, clock, log, config.maintenance);
   } catch (e) {
     await store.close();
     throw e;

@@ -230,6 +230,13 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[maintenance]
+# Planned maintenance, in UTC: downtime inside a window counts as planned, not
+# as an outage. Windows can also be declared as they happen with
+# "postern maintenance start|end".
+windows = []                  # e.g. [{ start = 2027-01-09T22:00:00Z, end = 2027-01-09T23:30:00Z, reason = "OS upgrade" }]
+weekly = []                   # e.g. [{ day = "sun", at = "02:00", minutes = 120, reason = "patching" }]
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"

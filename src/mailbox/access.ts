@@ -20,4 +20,6 @@ export interface MailAccessDeps {
   tls: SecureContextOptions;
   /** Shared with the other listeners, so guessing a password counts the same on every port. */
   authThrottle: LoginThrottle;
+  /** Where measured events go (metrics/events.ts); optional in tests. */
+  events?: { record(kind: string, subject: string, data: Record<string, unknown>): void };
 }

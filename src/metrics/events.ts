@@ -53,8 +53,13 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('quarantine.released', 'I', 'held mail released (data: actor)'),
   k('quarantine.deleted', 'I', 'held mail deleted (data: actor)'),
   // Confidentiality
-  k('tls.success', 'C', 'an outbound connection met its TLS policy', ['policy']),
-  k('tls.failure', 'C', 'an outbound connection failed its TLS policy', ['policy', 'resultType']),
+  k('tls.success', 'C', 'an outbound connection used TLS (subject: the destination domain)', ['policyType', 'protocol', 'verified']),
+  k('tls.plaintext', 'C', 'an outbound connection without TLS, which its policy allowed', ['policyType']),
+  k('tls.failure', 'C', 'an outbound connection failed its TLS policy', ['policyType', 'resultType', 'enforced']),
+  k('smtp.session', 'C', 'an SMTP session ended (tls: the version it reached, or none)', ['listener', 'tls']),
+  k('smtp.message', 'C', 'a message was accepted over SMTP', ['listener', 'tls']),
+  k('relay.message', 'C', 'a remote server accepted a message for one recipient', ['tls', 'verified']),
+  k('auth.plaintext_refused', 'C', 'credentials offered before TLS were refused', ['protocol']),
 ];
 
 const BY_KIND = new Map(EVENT_KINDS.map((s) => [s.kind, s]));

@@ -123,6 +123,7 @@ export class Pop3Session {
       case 'APOP':
         if (!this.wire.secure) {
           this.log.warn({ command: c.cmd, event: 'plaintext-auth-refused' }, 'credentials refused before TLS');
+          this.ctx.deps.events?.record('auth.plaintext_refused', this.ip, { protocol: 'pop3' });
           return this.bad(TLS_FIRST);
         }
         return this.authorize(c);

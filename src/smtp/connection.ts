@@ -34,6 +34,8 @@ export interface ConnectionGuards {
   minTransferRate: number;
   /** Whether the session got past its greeting phase (ends the login deadline). */
   isEstablished(sessionId: string): boolean;
+  /** AUTH was tried before TLS and refused (counted: credentials were about to cross in the clear). */
+  onPlaintextAuth?(sessionId: string): void;
 }
 
 export class PosternConnection extends SMTPConnection {
@@ -113,6 +115,7 @@ export class PosternConnection extends SMTPConnection {
 
   override handler_AUTH(command: Buffer, callback: () => void): void {
     if (!this.secure) {
+      (this._server as PosternSmtpServer).guards.onPlaintextAuth?.(this.session.id);
       const [code, text] = replyOf('TLS_REQUIRED');
       this.send(code, text);
       return callback();

@@ -242,6 +242,7 @@ async function finish(
     return [smtpError(full ? 'STORAGE_FULL' : 'STORE_UNAVAILABLE')];
   }
   state.messages++;
+  ctx.deps.events?.record('smtp.message', queueId, { listener: ctx.kind, tls: state.tls?.protocol ?? 'none' });
   log.info(
     {
       sender: state.sender,

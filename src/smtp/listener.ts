@@ -80,6 +80,8 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
     onClose: (session) => {
       const state = ctx.sessions.release(session.id);
       state?.log.debug({ messages: state.messages, user: state.account?.address ?? null }, 'connection closed');
+      // Counted when it ends, so the TLS it reached is known (C: share of sessions with TLS).
+      if (state) ctx.deps.events?.record('smtp.session', session.id, { listener: ctx.kind, tls: state.tls?.protocol ?? 'none', messages: state.messages });
     },
   };
 }
@@ -110,6 +112,7 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
     commandTimeoutMs: limits.commandTimeoutMs,
     minTransferRate: limits.minTransferRate,
     isEstablished: (id: string) => sessions.isEstablished(id),
+    onPlaintextAuth: (id: string) => deps.events?.record('auth.plaintext_refused', sessions.get(id)?.ip ?? id, { protocol: 'smtp', listener: kind }),
   };
   const onDeadline = (id: string, reply: string): void => sessions.get(id)?.log.info({ reply }, 'closing: deadline passed');
   const server = new PosternSmtpServer(serverOptions(ctx), guards, onDeadline);

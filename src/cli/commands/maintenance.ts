@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MAINTENANCE, declaredWindows as maintenanceWindows } from '../../store/maintenance.js';
+import { MAINTENANCE, declaredWindows as maintenanceWindows, scheduledWindows } from '../../store/maintenance.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited, cliActor } from '../audit.js';
 
@@ -36,12 +36,15 @@ export function registerMaintenanceCommands(program: Command): void {
       console.log('maintenance window closed');
     });
   m.command('list')
-    .description('maintenance windows, oldest first')
+    .description('declared maintenance windows, oldest first, then those scheduled in the config for the next 14 days')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      const windows = await withStore(cfg(cmd), (s) => maintenanceWindows(s.meta.events));
+      const windows = await withStore(cfg(cmd), async (s, config) => {
+        const now = Date.now();
+        return [...(await maintenanceWindows(s.meta.events)), ...scheduledWindows(config.maintenance, now, now + 14 * 86_400_000)];
+      });
       if (o.json) return void console.log(JSON.stringify(windows, null, 2));
-      if (windows.length === 0) return void console.log('no maintenance window recorded');
-      for (const w of windows) console.log(`${iso(w.from)}  ${iso(w.to)}  ${w.reason}`);
+      if (windows.length === 0) return void console.log('no maintenance window recorded or scheduled');
+      for (const w of windows) console.log(`${iso(w.from)}  ${iso(w.to)}  ${(w.source ?? 'declared').padEnd(9)}  ${w.reason}`);
     });
 }

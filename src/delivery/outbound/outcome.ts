@@ -52,6 +52,8 @@ export function formatTiming(m: QueueMessage, lease: Lease, t: DeliveryTiming | 
   return { delay: s(now - m.receivedAt), delays: `${s(a)}/${s(b)}/${s(c)}/${s(d)}`, relay: t?.relay ?? null, tls: t?.tls ?? null };
 }
 
+const domainOf = (address: string): string => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+
 export class OutcomeRecorder {
   private readonly pending = new Map<string, Pending>();
 
@@ -69,6 +71,11 @@ export class OutcomeRecorder {
       if (await this.d.queue.complete(lease, now, reply, timing)) {
         this.d.stats.delivered++;
         this.log(lease).info({ status: 'sent', reply, ...formatTiming(lease.message, lease, timing, now) }, 'delivered');
+        // C: the share of outbound mail that crossed the network encrypted, and how it was verified.
+        const parts = (timing?.tls ?? 'none').split(' ');
+        const verified = parts.find((p) => p.startsWith('verified='))?.slice('verified='.length) ?? 'none';
+        // Not awaited into the outcome: the delivery is recorded; a lost event must not turn it into a failure.
+        void this.d.events.record('relay.message', lease.message.id, { tls: parts[0] ?? 'none', verified, domain: domainOf(lease.recipient.address) }, now).catch(() => undefined);
       }
     });
   }

@@ -30,6 +30,7 @@ export async function starttls(s: ImapSession, cmd: Cmd<'STARTTLS'>): Promise<Bu
 export async function login(s: ImapSession, cmd: Cmd<'LOGIN'>): Promise<Buffer | null> {
   if (!s.port.secure) {
     s.log.warn({ method: 'LOGIN' }, 'login refused: no TLS');
+    s.deps.events?.record('auth.plaintext_refused', s.port.clientAddress, { protocol: 'imap' });
     return tlsRequired(cmd.tag);
   }
   return verify(s, cmd.tag, cmd.username, cmd.password, 'LOGIN');
@@ -38,6 +39,7 @@ export async function login(s: ImapSession, cmd: Cmd<'LOGIN'>): Promise<Buffer |
 export async function authenticate(s: ImapSession, cmd: Cmd<'AUTHENTICATE'>): Promise<Buffer | null> {
   if (!s.port.secure) {
     s.log.warn({ method: cmd.mechanism }, 'authenticate refused: no TLS');
+    s.deps.events?.record('auth.plaintext_refused', s.port.clientAddress, { protocol: 'imap' });
     return tlsRequired(cmd.tag);
   }
   if (cmd.mechanism !== 'PLAIN') return no(cmd.tag, 'Unsupported authentication mechanism', 'CANNOT');
