@@ -13,6 +13,7 @@ import { BackupError } from './errors.js';
 import { isMissingOrEmpty, sha256Hex } from './files.js';
 import { META_FILE, blobRelPath } from './layout.js';
 import { EVENT } from './metrics.js';
+import { recordAudit } from './audit-log.js';
 import { verifyBackup, type VerifyReport } from './verify.js';
 import { DEFAULT_CONCURRENCY, forEachLimited } from './pool.js';
 import type { CopyProgress } from './backup.js';
@@ -22,6 +23,8 @@ export interface RestoreOptions {
   clock?: Clock;
   onVerifyProgress?: (p: CopyProgress) => void;
   onCopyProgress?: (p: CopyProgress) => void;
+  /** Who restores: written to the restored store's audit log. */
+  actor?: string;
 }
 
 export interface RestoreReport {
@@ -84,6 +87,8 @@ export async function restore(srcIn: string, dataDirIn: string, opts: RestoreOpt
       const now = clock.now();
       for (const u of m.unavailable) await store.meta.integrity.markDamaged(u.id, `unavailable in backup: ${u.reason}`, now);
       await store.meta.events.record(EVENT.restoreCompleted, src, { manifestSha256: verify.manifestSha256, blobs: m.blobs.length, unavailable: m.unavailable.length, backupCreatedAt: m.createdAt }, now);
+      // The restored log goes on from the backup's last record: the restore itself is its next entry.
+      await recordAudit(store, { actor: opts.actor ?? 'unknown', action: 'backup.restore', subject: path.resolve(src), data: { manifestSha256: verify.manifestSha256, backupCreatedAt: m.createdAt, sourceHost: m.sourceHost } }, now);
     } finally {
       await store.close();
     }

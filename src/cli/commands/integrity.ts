@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { audited, cliActor } from '../audit.js';
 import {
   BackupError,
   backup,
@@ -171,6 +172,7 @@ export function registerIntegrityCommands(program: Command): void {
           const p = bar('backup');
           const r = await backup(store, dest, { incremental: o.incremental, sourceHost: config.server.hostname, onProgress: p.onProgress });
           p.finish();
+          await audited(store, 'backup.create', r.dest, { incremental: o.incremental === true, complete: r.complete, manifestSha256: r.manifestSha256 });
           console.log(`backup written to ${r.dest} in ${formatDuration(r.durationMs)}`);
           console.log(`  ${r.blobs} blob(s), ${formatBytes(r.bytes)}: ${r.copied} copied, ${r.reused} already there and verified; metadata ${formatBytes(r.metadataBytes)}`);
           console.log(`  throughput ${r.mbps.toFixed(1)} MB/s`);
@@ -218,7 +220,7 @@ export function registerIntegrityCommands(program: Command): void {
           c.onProgress(x);
         };
         try {
-          const r = await restore(src, dataDir, { expectDigest: o.digest, onVerifyProgress: v.onProgress, onCopyProgress: onCopy });
+          const r = await restore(src, dataDir, { expectDigest: o.digest, onVerifyProgress: v.onProgress, onCopyProgress: onCopy, actor: cliActor() });
           c.finish();
           console.log(`restored ${r.blobs} blob(s), ${formatBytes(r.bytes)} and the metadata into ${r.dataDir}`);
           console.log(`  backup made ${r.verify.manifest!.createdAt} on ${r.verify.manifest!.sourceHost}; every file verified before and while it was copied`);

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { auditConfigChange } from '../config-audit.js';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../metrics/logger.js';
 import { hashPassword } from '../../crypto/password.js';
@@ -89,6 +90,8 @@ export function registerStartCommand(program: Command): void {
       const config = withOffset(readConfig(configPath), o.portOffset);
       const log = createLogger(config.log.level);
       const server = await startServer(config, log);
+      // An edited config is an administrative change: it goes into the audit log.
+      await auditConfigChange(server.store, configPath, readFileSync(configPath)).catch((err: unknown) => log.warn({ err }, 'could not record the config in the audit log'));
       installProcessGuard(log, (kind, data) => server.store.meta.events.record(kind, 'process', data, Date.now()));
       printWelcome(server.listeners, config.tls.cert, password);
       const stop = (sig: string) => {
