@@ -24,6 +24,7 @@ import { PolicyScanner } from '../delivery/scanner.js';
 import { CachingResolver, WireResolver } from '../net/dns/index.js';
 import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
+import { MESSAGE_EVENT_KINDS } from '../config/metrics.js';
 
 export interface BoundListener {
   name: string;
@@ -48,7 +49,8 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
   const metrics = new PosternMetrics();
-  measureEvents(store.feed, metrics, log.child({ part: 'events' }));
+  if (config.metrics.enabled) measureEvents(store.feed, metrics, log.child({ part: 'events' }));
+  if (!config.metrics.message_events) store.feed.mute(MESSAGE_EVENT_KINDS);
   const directory = new Directory(store.meta.directory, { reportLocalParts: config.policy.dmarc_reports.enabled ? [config.policy.dmarc_reports.local_part] : [] });
   const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
   // A store that cannot write now (a full disk) gets these events once it can again.

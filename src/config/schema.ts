@@ -11,6 +11,7 @@ import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretStr
 import { normalizeDomain } from '../core/address.js';
 import { policySection } from './policy.js';
 import { maintenanceSection } from './maintenance.js';
+import { metricsSection } from './metrics.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -175,6 +176,8 @@ export function configSchema(baseDir: string) {
     policy: policySection(),
 
     maintenance: maintenanceSection(),
+
+    metrics: metricsSection(),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

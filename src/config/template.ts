@@ -230,6 +230,10 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[metrics]
+enabled = true                # every event also becomes a Prometheus counter and a log line
+message_events = true         # an event per SMTP session, accepted message and outbound delivery (the TLS-share figures)
+
 [maintenance]
 # Planned maintenance, in UTC: downtime inside a window counts as planned, not
 # as an outage. Windows can also be declared as they happen with

@@ -11,4 +11,6 @@ export type EventListener = (e: RecordedEvent) => void;
 export interface EventFeed {
   /** Hears every event recorded from now on; returns the unsubscribe. */
   listen(fn: EventListener): () => void;
+  /** Kinds neither written nor heard from now on (per-message events an installation chose not to keep). */
+  mute(kinds: Iterable<string>): void;
 }

@@ -27,4 +27,18 @@ describe('event feed', () => {
     expect(await store.meta.events.count('integrity.corrected')).toBe(2);
     await store.close();
   });
+
+  it('neither writes nor hears a muted kind', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'postern-feed-'));
+    dirs.push(dir);
+    const store = await openStore({ backend: 'sqlite', dataDir: dir });
+    const heard: string[] = [];
+    store.feed.listen((e) => heard.push(e.kind));
+    store.feed.mute(['smtp.message']);
+    await store.meta.events.record('smtp.message', 'Q1', { listener: 'mx', tls: 'none' }, 5);
+    await store.meta.events.record('smtp.session', 'S1', { listener: 'mx', tls: 'none' }, 5);
+    expect(heard).toEqual(['smtp.session']);
+    expect(await store.meta.events.count('smtp.message')).toBe(0);
+    await store.close();
+  });
 });

@@ -11,6 +11,11 @@ import type { EventKind, EventRepo, MetaStore, Store } from './types.js';
 
 class FeedingEvents implements EventFeed {
   private readonly listeners = new Set<EventListener>();
+  readonly muted = new Set<string>();
+
+  mute(kinds: Iterable<string>): void {
+    for (const k of kinds) this.muted.add(k);
+  }
 
   listen(fn: EventListener): () => void {
     this.listeners.add(fn);
@@ -29,11 +34,13 @@ class FeedingEvents implements EventFeed {
 
   wrap(repo: EventRepo): EventRepo {
     const emit = (e: RecordedEvent): void => this.emit(e);
+    const muted = this.muted;
     return new Proxy(repo, {
       get(target, key) {
         const v = Reflect.get(target, key) as unknown;
         if (key !== 'record' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
         return (kind: EventKind, subject: string, data: Record<string, unknown>, now: number) => {
+          if (muted.has(kind)) return Promise.resolve();
           // Heard whether or not the write succeeds: a full disk is exactly when the metric matters.
           emit({ kind, subject, data, at: now });
           return (v as EventRepo['record']).call(target, kind, subject, data, now);
