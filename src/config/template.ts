@@ -230,6 +230,27 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[alerts]
+# Integrity and availability events that need a human (damaged blobs, failed
+# backups, unplanned downtime, a full disk, an expiring certificate, old
+# mail in the queue, ...) go out as mail through the queue and as a signed
+# webhook (X-Postern-Signature, see README "Alerts").
+enabled = false
+mail_to = []                  # e.g. ["ops@example.org"]; local and remote addresses both work
+mail_from = ""                # "" = postmaster@<server.hostname>
+webhook_url = ""              # https://..., or http:// to loopback only
+webhook_secret_file = ""      # the HMAC key (one line, at least 16 bytes); required with webhook_url
+min_severity = "warning"      # or "critical"
+poll_interval = 5             # seconds between reads of new events
+cert_warn_days = 14           # raise tls.cert_expiring this many days before the [tls] cert expires
+queue_age_warn = 14400        # seconds; raise queue.old when the oldest waiting message is older
+
+[alerts.rate]
+# Per kind: at most max_per_window alerts in each window (seconds); the rest are
+# counted and sent as one summary when the window ends.
+max_per_window = 5
+window = 600
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"
