@@ -17,29 +17,32 @@ export interface AlertRule {
 
 const RESTORE = 'Run `postern scrub --status` to see which messages are affected, then restore them from a verified backup (`postern backup verify`, `postern restore`).';
 
+const rule = (kind: string, severity: AlertRule['severity'], advice: string, when?: AlertRule['when']): AlertRule => ({ kind, severity, advice, ...(when ? { when } : {}) });
+
+// probe.outage_started and engine.down are recorded by parts that may not be built yet: listed here so they alert once they are.
 export const ALERT_RULES: readonly AlertRule[] = [
-  { kind: 'integrity.uncorrectable', severity: 'critical', advice: `A stored message blob is damaged beyond repair and is no longer served. ${RESTORE}` },
-  { kind: 'integrity.missing', severity: 'critical', advice: `A message blob the store references is missing. ${RESTORE}` },
-  { kind: 'integrity.metadata_damaged', severity: 'critical', advice: 'The metadata database failed its check. Stop postern and restore from the last verified backup; see docs/integrity.md.' },
-  { kind: 'integrity.backup_failed', severity: 'critical', advice: 'A backup could not be written. Check the destination (space, permissions) and run `postern backup` again.' },
-  { kind: 'integrity.backup_verify_failed', severity: 'critical', advice: 'A backup failed its verification and must not be relied on. Take a new backup and verify it (`postern backup verify`).' },
-  {
-    kind: 'availability.downtime',
-    severity: 'warning',
-    when: (d) => d.planned === false,
-    advice: 'A node was down outside a maintenance window (see cause and ms). Check the logs of the previous run; an unclean stop means a crash or a kill.',
-  },
-  { kind: 'probe.outage_started', severity: 'critical', advice: 'The synthetic probe cannot send or read mail. Check the listeners, the queue (`postern queue list`) and the logs.' },
-  { kind: 'engine.down', severity: 'critical', advice: 'A scanning engine is not answering; mail that needs it waits or is refused. Restart the engine and check its logs.' },
-  { kind: 'policy.stage_failed', severity: 'warning', advice: 'A policy stage threw or ran out of time; mail it checks is deferred (fail closed). Check the logs for the stage named in the data.' },
-  { kind: 'storage.full', severity: 'critical', advice: 'Mail is refused with 4xx because the disk or a quota is full. Free space now (`postern gc`), then grow the volume.' },
-  { kind: 'events.dropped', severity: 'warning', advice: 'Events the store could not take were dropped, so reports and metrics miss some. Check the store (disk space, database reachability).' },
-  {
-    kind: 'tls.cert_expiring',
-    severity: (d) => (typeof d.days === 'number' && d.days <= 3 ? 'critical' : 'warning'),
-    advice: 'The [tls] certificate expires soon (days in the data). Renew it and restart postern so clients keep connecting.',
-  },
-  { kind: 'queue.old', severity: 'warning', advice: 'Mail has waited in the queue longer than alerts.queue_age_warn. Look at `postern queue list` and the last errors (`postern queue show ID`).' },
+  rule('integrity.uncorrectable', 'critical', `A stored message blob is damaged beyond repair and is no longer served. ${RESTORE}`),
+  rule('integrity.missing', 'critical', `A message blob the store references is missing. ${RESTORE}`),
+  rule('integrity.metadata_damaged', 'critical', 'The metadata database failed its check. Stop postern and restore from the last verified backup; see docs/integrity.md.'),
+  rule('integrity.backup_failed', 'critical', 'A backup could not be written. Check the destination (space, permissions) and run `postern backup` again.'),
+  rule('integrity.backup_verify_failed', 'critical', 'A backup failed its verification and must not be relied on. Take a new backup and verify it (`postern backup verify`).'),
+  rule(
+    'availability.downtime',
+    'warning',
+    'A node was down outside a maintenance window (see cause and ms). Check the logs of the previous run; an unclean stop means a crash or a kill.',
+    (d) => d.planned === false,
+  ),
+  rule('probe.outage_started', 'critical', 'The synthetic probe cannot send or read mail. Check the listeners, the queue (`postern queue list`) and the logs.'),
+  rule('engine.down', 'critical', 'A scanning engine is not answering; mail that needs it waits or is refused. Restart the engine and check its logs.'),
+  rule('policy.stage_failed', 'warning', 'A policy stage threw or ran out of time; mail it checks is deferred (fail closed). Check the logs for the stage named in the data.'),
+  rule('storage.full', 'critical', 'Mail is refused with 4xx because the disk or a quota is full. Free space now (`postern gc`), then grow the volume.'),
+  rule('events.dropped', 'warning', 'Events the store could not take were dropped, so reports and metrics miss some. Check the store (disk space, database reachability).'),
+  rule(
+    'tls.cert_expiring',
+    (d) => (typeof d.days === 'number' && d.days <= 3 ? 'critical' : 'warning'),
+    'The [tls] certificate expires soon (days in the data). Renew it and restart postern so clients keep connecting.',
+  ),
+  rule('queue.old', 'warning', 'Mail has waited in the queue longer than alerts.queue_age_warn. Look at `postern queue list` and the last errors (`postern queue show ID`).'),
 ];
 
 const BY_KIND = new Map(ALERT_RULES.map((r) => [r.kind, r]));
