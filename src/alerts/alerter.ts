@@ -46,6 +46,9 @@ export class Alerter {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private markReady: () => void = () => undefined;
+  /** Resolves once the cursor is known: events recorded from then on will alert. */
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
 
   constructor(
     private readonly events: EventRepo,
@@ -84,6 +87,7 @@ export class Alerter {
     const newest = (await this.events.list(undefined, 1))[0]?.id ?? 0;
     // The first node ever to start begins at the present: old events do not alert.
     this.cursor ??= await this.events.cursor(CURSOR, newest);
+    this.markReady();
     const safeTo = this.horizon;
     this.horizon = newest;
     for (let i = 0; safeTo !== null && this.cursor < safeTo && i < MAX_BATCHES_PER_PASS && !this.stopped; i++) {

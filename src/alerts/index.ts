@@ -82,19 +82,22 @@ export function startAlerts(config: Config, d: AlertDeps, tuning: AlertTuning = 
 
   const cert = new StateCheck('tls.cert_expiring', d.sink, d.clock);
   const queue = new StateCheck('queue.old', d.sink, d.clock);
-  const first: NodeJS.Immediate[] = [];
-  const every = (ms: number, what: string, fn: () => Promise<void>): NodeJS.Timeout => {
+  const timers: NodeJS.Timeout[] = [];
+  let stopped = false;
+  const every = (ms: number, what: string, fn: () => Promise<void>): void => {
     const run = () => void fn().catch((err: unknown) => d.log.warn({ err }, `alert check failed: ${what}`));
-    first.push(setImmediate(run));
-    return setInterval(run, ms);
+    run();
+    timers.push(setInterval(run, ms));
   };
-  const timers = [
-    every(tuning.certCheckMs ?? 3_600_000, 'certificate expiry', () => checkCert(cert, config.tls.cert, a.cert_warn_days, d.clock.now())),
-    every(tuning.queueCheckMs ?? 300_000, 'queue age', () => checkQueue(queue, d.queue, a.queue_age_warn * 1000, d.clock.now())),
-  ];
+  // The checks start once the alerter knows its cursor: on a first start an event recorded earlier would count as history.
+  void alerter.ready.then(() => {
+    if (stopped) return;
+    every(tuning.certCheckMs ?? 3_600_000, 'certificate expiry', () => checkCert(cert, config.tls.cert, a.cert_warn_days, d.clock.now()));
+    every(tuning.queueCheckMs ?? 300_000, 'queue age', () => checkQueue(queue, d.queue, a.queue_age_warn * 1000, d.clock.now()));
+  });
   return {
     async stop() {
-      for (const t of first) clearImmediate(t);
+      stopped = true;
       for (const t of timers) clearInterval(t);
       await alerter.stop();
       await webhook?.stop();
