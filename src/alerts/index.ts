@@ -90,11 +90,14 @@ export function startAlerts(config: Config, d: AlertDeps, tuning: AlertTuning = 
     timers.push(setInterval(run, ms));
   };
   // The checks start once the alerter knows its cursor: on a first start an event recorded earlier would count as history.
-  void alerter.ready.then(() => {
-    if (stopped) return;
-    every(tuning.certCheckMs ?? 3_600_000, 'certificate expiry', () => checkCert(cert, config.tls.cert, a.cert_warn_days, d.clock.now()));
-    every(tuning.queueCheckMs ?? 300_000, 'queue age', () => checkQueue(queue, d.queue, a.queue_age_warn * 1000, d.clock.now()));
-  });
+  alerter.ready.then(
+    () => {
+      if (stopped) return;
+      every(tuning.certCheckMs ?? 3_600_000, 'certificate expiry', () => checkCert(cert, config.tls.cert, a.cert_warn_days, d.clock.now()));
+      every(tuning.queueCheckMs ?? 300_000, 'queue age', () => checkQueue(queue, d.queue, a.queue_age_warn * 1000, d.clock.now()));
+    },
+    () => undefined, // never rejects
+  );
   return {
     async stop() {
       stopped = true;
