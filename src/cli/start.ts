@@ -25,6 +25,7 @@ import { CachingResolver, WireResolver } from '../net/dns/index.js';
 import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
 import { MESSAGE_EVENT_KINDS } from '../config/metrics.js';
+import { startAlerts } from '../alerts/index.js';
 
 export interface BoundListener {
   name: string;
@@ -139,6 +140,18 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     events: faults,
   };
 
+  // Alerts: tail the events table and send mail and signed webhooks ([alerts]).
+  let alerts: ReturnType<typeof startAlerts> | null = null;
+  try {
+    if (config.alerts.enabled) {
+      alerts = startAlerts(config, { events: store.meta.events, queue: store.meta.queue, spool, directory, sink: faults, clock, log: log.child({ part: 'alerts' }) });
+    }
+  } catch (e) {
+    await policy.close();
+    await store.close();
+    throw e;
+  }
+
   const opened: { close(): Promise<void> }[] = [];
   const bound: BoundListener[] = [];
   try {
@@ -194,6 +207,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     }
   } catch (e) {
     await Promise.allSettled(opened.map((l) => l.close()));
+    await alerts?.stop();
     await policy.close();
     await store.close();
     throw e;
@@ -230,6 +244,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     close() {
       closing ??= (async () => {
         heartbeat.stop();
+        await alerts?.stop(); // alerts: its cursor is in the store, so events not yet read alert at the next start
         await Promise.allSettled(opened.map((l) => l.close()));
         await scanner.stop();
         await policy.close();

@@ -12,6 +12,7 @@ import { normalizeDomain } from '../core/address.js';
 import { policySection } from './policy.js';
 import { maintenanceSection } from './maintenance.js';
 import { metricsSection } from './metrics.js';
+import { alertsSection } from './alerts.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -178,6 +179,8 @@ export function configSchema(baseDir: string) {
     maintenance: maintenanceSection(),
 
     metrics: metricsSection(),
+
+    alerts: alertsSection(baseDir),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

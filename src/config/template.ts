@@ -241,6 +241,27 @@ message_events = true         # an event per SMTP session, accepted message and 
 windows = []                  # e.g. [{ start = 2027-01-09T22:00:00Z, end = 2027-01-09T23:30:00Z, reason = "OS upgrade" }]
 weekly = []                   # e.g. [{ day = "sun", at = "02:00", minutes = 120, reason = "patching" }]
 
+[alerts]
+# Integrity and availability events that need a human (damaged blobs, failed
+# backups, unplanned downtime, a full disk, an expiring certificate, old
+# mail in the queue, ...) go out as mail through the queue and as a signed
+# webhook (X-Postern-Signature, see README "Alerts").
+enabled = false
+mail_to = []                  # e.g. ["ops@example.org"]; local and remote addresses both work
+mail_from = ""                # "" = postmaster@<server.hostname>
+webhook_url = ""              # https://..., or http:// to loopback only
+webhook_secret_file = ""      # the HMAC key (one line, at least 16 bytes); required with webhook_url
+min_severity = "warning"      # or "critical"
+poll_interval = 5             # seconds between reads of new events
+cert_warn_days = 14           # raise tls.cert_expiring this many days before the [tls] cert expires
+queue_age_warn = 14400        # seconds; raise queue.old when the oldest waiting message is older
+
+[alerts.rate]
+# Per kind: at most max_per_window alerts in each window (seconds); the rest are
+# counted and sent as one summary when the window ends.
+max_per_window = 5
+window = 600
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"

@@ -60,6 +60,12 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('smtp.message', 'C', 'a message was accepted over SMTP', ['listener', 'tls']),
   k('relay.message', 'C', 'a remote server accepted a message for one recipient', ['tls', 'verified']),
   k('auth.plaintext_refused', 'C', 'credentials offered before TLS were refused', ['protocol']),
+  // Alerts (src/alerts): the checks that raise alertable events, and the alerts sent
+  k('tls.cert_expiring', 'C', 'the [tls] certificate expires within alerts.cert_warn_days (data: days)'),
+  k('queue.old', 'A', 'the oldest waiting queue message is older than alerts.queue_age_warn (data: age_s)'),
+  k('alert.sent', 'A', 'an alert went out by mail (queued) or webhook (accepted)', ['channel', 'kind', 'severity', 'summary']),
+  k('alert.webhook_failed', 'A', 'a webhook alert was given up after its retries', ['cause', 'kind']),
+  k('alert.mail_failed', 'A', 'an alert mail could not be queued', ['kind']),
 ];
 
 const BY_KIND = new Map(EVENT_KINDS.map((s) => [s.kind, s]));

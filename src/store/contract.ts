@@ -401,6 +401,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.renew(l2, 9000)).toBe(false);
       });
 
+      it('tells the age of the oldest message still waiting, not of held or finished mail', async () => {
+        expect(await s.meta.queue.oldestAge(5000)).toBeNull();
+        const id = await enqueue([{ address: 'r@remote.test', transport: 'remote' }]); // received at 1000
+        expect(await s.meta.queue.oldestAge(5000)).toBe(4000);
+        expect(await s.meta.queue.hold(id)).toBe(1);
+        expect(await s.meta.queue.oldestAge(5000)).toBeNull();
+        await s.meta.queue.release(id, 2000);
+        const [l] = (await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(await s.meta.queue.oldestAge(6000)).toBe(5000); // in a delivery attempt it still waits
+        await s.meta.queue.complete(l, 2001);
+        expect(await s.meta.queue.oldestAge(6000)).toBeNull();
+      });
+
       it('defers until a time and fails permanently', async () => {
         const id = await enqueue([
           { address: 'a@remote.test', transport: 'remote' },
@@ -662,6 +675,32 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.events.count('integrity.corrected')).toBe(1);
         const [e] = await s.meta.events.list('integrity.corrected');
         expect(e).toMatchObject({ at: 5, subject: 'blob:1', data: { block: 3, bit: 17 } });
+      });
+
+      it('tails events of some kinds after an id, ascending and bounded', async () => {
+        const ev = s.meta.events;
+        for (let i = 0; i < 6; i++) await ev.record(i % 2 ? 'integrity.missing' : 'server.heartbeat', `s${i}`, { i }, 100 + i);
+        const all = await ev.after(0, ['integrity.missing', 'storage.full'], 10);
+        expect(all.map((e) => e.subject)).toEqual(['s1', 's3', 's5']);
+        expect(all[0]).toMatchObject({ kind: 'integrity.missing', at: 101, data: { i: 1 } });
+        expect((await ev.after(all[0]!.id, ['integrity.missing'], 1)).map((e) => e.subject)).toEqual(['s3']);
+        expect(await ev.after(all[2]!.id, ['integrity.missing'], 10)).toEqual([]);
+        expect(await ev.after(0, [], 10)).toEqual([]);
+      });
+
+      it('moves a named cursor by compare-and-set: of two claims of the same events one wins', async () => {
+        const ev = s.meta.events;
+        expect(await ev.cursor('alerts', 7)).toBe(7);
+        expect(await ev.cursor('alerts', 99)).toBe(7); // the first start wins
+        expect(await ev.cursor('other', 0)).toBe(0);
+        const claims = await Promise.all([ev.claim('alerts', 7, 12), ev.claim('alerts', 7, 12), ev.claim('alerts', 7, 11)]);
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        const now = await ev.cursor('alerts', 0);
+        expect([11, 12]).toContain(now);
+        expect(await ev.claim('alerts', now, 20)).toBe(true);
+        expect(await ev.claim('alerts', now, 30)).toBe(false);
+        expect(await ev.cursor('alerts', 0)).toBe(20);
+        expect(await ev.cursor('other', 0)).toBe(0);
       });
     });
 

@@ -210,6 +210,12 @@ export interface QueueRepo {
   retryNow(queueId: string, now: number): Promise<number>;
   /** Removes a message and all its recipients, whatever their state; false when there was none. */
   deleteMessage(queueId: string): Promise<boolean>;
+  /**
+   * Milliseconds since the oldest message still waiting for delivery (a
+   * recipient queued, deferred, leased or scanning; held mail is not waiting)
+   * was received, at `now`; null when nothing waits.
+   */
+  oldestAge(now?: number): Promise<number | null>;
 }
 
 export interface Folder {
@@ -417,6 +423,16 @@ export interface EventRepo {
    * (all of them, without the limit).
    */
   prune(before: number, limit: number, dryRun?: boolean): Promise<number>;
+  /** Up to `limit` events of the given kinds with an id above `afterId`, ascending by id (tailing the table). */
+  after(afterId: number, kinds: readonly EventKind[], limit: number): Promise<StoreEvent[]>;
+  /** The position of the named cursor, created at `start` if there is none yet (the first caller's start wins). */
+  cursor(name: string, start: number): Promise<number>;
+  /**
+   * Compare-and-set: moves the named cursor from `fromId` to `toId` and
+   * returns true, or returns false when it is no longer at `fromId` (another
+   * node claimed those events first). Nodes sharing a store handle each event once.
+   */
+  claim(name: string, fromId: number, toId: number): Promise<boolean>;
 }
 
 export type MetadataCheckMode = 'quick' | 'full';

@@ -1,5 +1,6 @@
 import { TALLY_FIELD, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
 import type { Pool } from './db.js';
+import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
 
 interface EventRow {
   id: number;
@@ -32,6 +33,18 @@ export class PgEvents implements EventRepo {
       limit,
     ]);
     return r.rowCount ?? 0;
+  }
+
+  async after(afterId: number, kinds: readonly EventKind[], limit: number): Promise<StoreEvent[]> {
+    return eventsAfter(this.pool, afterId, kinds, limit);
+  }
+
+  async cursor(name: string, start: number): Promise<number> {
+    return readCursor(this.pool, name, start);
+  }
+
+  async claim(name: string, fromId: number, toId: number): Promise<boolean> {
+    return claimCursor(this.pool, name, fromId, toId);
   }
 
   async count(kind: EventKind): Promise<number> {

@@ -12,6 +12,7 @@ import type {
   ScanOutcome,
 } from '../../types.js';
 import { tx, type Client, type Pool } from './db.js';
+import { oldestAge } from './queue-age.js';
 import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
@@ -262,6 +263,10 @@ export class PgQueue implements QueueRepo {
 
   async listRecipients(queueId: string): Promise<QueueRecipient[]> {
     return (await this.pool.query<RecipientRow>('SELECT * FROM queue_recipients WHERE queue_id = $1 ORDER BY id', [queueId])).rows.map(toRecipient);
+  }
+
+  async oldestAge(now = Date.now()): Promise<number | null> {
+    return oldestAge(this.pool, now);
   }
 
   async listPending(limit = 1000): Promise<QueueRecipient[]> {

@@ -1,5 +1,6 @@
 import { TALLY_FIELD, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
 import type { Db } from './db.js';
+import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
 
 export class SqliteEvents implements EventRepo {
   constructor(private readonly db: Db) {}
@@ -24,6 +25,18 @@ export class SqliteEvents implements EventRepo {
     return this.db
       .prepare(`DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.at < ? AND ${superseded} ORDER BY e.id LIMIT ?)`)
       .run(before, limit).changes;
+  }
+
+  async after(afterId: number, kinds: readonly EventKind[], limit: number): Promise<StoreEvent[]> {
+    return eventsAfter(this.db, afterId, kinds, limit);
+  }
+
+  async cursor(name: string, start: number): Promise<number> {
+    return readCursor(this.db, name, start);
+  }
+
+  async claim(name: string, fromId: number, toId: number): Promise<boolean> {
+    return claimCursor(this.db, name, fromId, toId);
   }
 
   async count(kind: EventKind): Promise<number> {

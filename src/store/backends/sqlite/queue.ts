@@ -13,6 +13,7 @@ import type {
 } from '../../types.js';
 import { newToken } from '../../../core/ids.js';
 import type { Db } from './db.js';
+import { oldestAge } from './queue-age.js';
 import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
@@ -244,6 +245,10 @@ export class SqliteQueue implements QueueRepo {
     return (this.db.prepare('SELECT * FROM queue_recipients WHERE queue_id = ? ORDER BY id').all(queueId) as RecipientRow[]).map(
       toRecipient,
     );
+  }
+
+  async oldestAge(now = Date.now()): Promise<number | null> {
+    return oldestAge(this.db, now);
   }
 
   async listPending(limit = 1000): Promise<QueueRecipient[]> {

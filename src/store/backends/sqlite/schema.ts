@@ -222,4 +222,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX delivery_times_at ON delivery_times(direction, delivered_at);
   `,
+  // Named cursors over the events table (alerts): moved only by compare-and-set, so one node handles each event.
+  `
+  CREATE TABLE event_cursors (
+    name TEXT PRIMARY KEY,
+    last_id INTEGER NOT NULL
+  );
+  `,
 ];
