@@ -24,6 +24,7 @@ import { PolicyScanner } from '../delivery/scanner.js';
 import { CachingResolver, WireResolver } from '../net/dns/index.js';
 import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
+import { probeTarget, startProbe } from '../probe/index.js';
 
 export interface BoundListener {
   name: string;
@@ -46,6 +47,8 @@ export interface RunningServer {
  * Nothing else in postern constructs these objects.
  */
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
+  // A probe that cannot run (no password file, IMAP off) refuses the start, as any config error does.
+  const probeAt = config.probe.enabled ? probeTarget(config) : null;
   const store = await openConfiguredStore(config);
   const metrics = new PosternMetrics();
   measureEvents(store.feed, metrics, log.child({ part: 'events' }));
@@ -219,6 +222,10 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     (e: unknown) => log.warn({ err: e }, 'could not clean temp files of failed blob writes'),
   );
   for (const b of bound) log.info({ listener: b.name, address: b.address, port: b.port }, 'listening');
+  const probe = probeAt && startProbe({
+    target: probeAt, intervalMs: config.probe.interval * 1000, events: store.meta.events, subject: config.server.hostname,
+    clock, log: log.child({ part: 'probe' }), registry: metrics.registry,
+  });
 
   let closing: Promise<void> | null = null;
   return {
@@ -228,6 +235,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     close() {
       closing ??= (async () => {
         heartbeat.stop();
+        // First: a round cut short by our own shutdown is no outage.
+        await probe?.stop();
         await Promise.allSettled(opened.map((l) => l.close()));
         await scanner.stop();
         await policy.close();

@@ -230,6 +230,20 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[probe]
+# A synthetic probe: every interval seconds it sends a message to its own
+# account and reads it back over IMAP; a failed round starts an outage,
+# recorded as availability.downtime (cause "probe") when a round succeeds
+# again. Also runs on its own: "postern probe run [--once]".
+enabled = false
+interval = 60                 # seconds between rounds
+timeout = 30                  # seconds the whole round trip may take
+# address = "probe@${c(opts.domain)}"   # an existing account, used only by the probe
+# password_file = "probe.password"      # its password (first line)
+smtp = "mx"                   # "mx" (unauthenticated, STARTTLS) or "submission" (logs in)
+host = "127.0.0.1"            # where the listeners are
+# ca_file = "tls/cert.pem"    # the certificate to trust; default [tls] cert
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"
