@@ -105,7 +105,6 @@ export async function runRound(t: ProbeTarget, now: () => number = Date.now): Pr
     return { ok: false, start, end: now(), ms: Math.round(performance.now() - began), stage, error: message(e).slice(0, 300) };
   } finally {
     clearTimeout(timer);
-    phase = 'imap';
     for (const s of sockets) s.destroy();
     (imap as ProbeImapClient | null)?.destroy();
   }

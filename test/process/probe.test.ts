@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { openStore } from '../../src/store/index.js';
@@ -134,6 +134,19 @@ describe('the synthetic probe in its own process', () => {
     expect((await events('availability.downtime')).filter((d) => d.cause === 'probe')).toHaveLength(2);
     const once = await cliAsync(['probe', 'run', '--once']);
     expect(once.stdout).toMatch(/^ok: round trip in \d+ ms$/m);
+    // Through submission, logged in as the probe account ([probe] is the file's last section).
+    const viaSubmission = path.join(inst.dir, 'submission.toml');
+    writeFileSync(viaSubmission, `${readFileSync(inst.config, 'utf8')}\nsmtp = "submission"\n`);
+    const sub = await run(process.execPath, [MAIN, '-c', viaSubmission, 'probe', 'run', '--once'], { timeout: 60_000 });
+    expect(sub.stdout).toMatch(/^ok: round trip in \d+ ms$/m);
     expect(await inboxCount()).toBe(0);
+    // A server that is gone: one round fails at SMTP, exit status 1.
+    await server.kill();
+    const down = await run(process.execPath, [MAIN, '-c', inst.config, 'probe', 'run', '--once'], { timeout: 60_000 }).then(
+      () => null,
+      (e: { code: number; stdout: string }) => e,
+    );
+    expect(down?.code).toBe(1);
+    expect(down?.stdout).toMatch(/^failed at smtp after \d+ ms: .*ECONNREFUSED/m);
   }, 60_000);
 });
