@@ -36,7 +36,7 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('events.dropped', 'A', 'events the store could not take were dropped from the outbox'),
   // Synthetic probe (src/probe)
   k('probe.failure', 'A', 'a probe round failed (SMTP → queue → mailbox → IMAP)', ['stage']),
-  k('probe.outage_started', 'A', 'the first failed probe round after a success: an outage began'),
+  k('probe.outage_started', 'A', 'the first failed probe round after a success: an outage began', ['stage']),
   // Integrity
   k('integrity.corrected', 'I', 'a flipped bit in a stored block was repaired', ['area']),
   k('integrity.uncorrectable', 'I', 'a stored blob is damaged beyond repair'),
