@@ -27,7 +27,7 @@ function config(): Config {
 }
 
 beforeAll(async () => {
-  const extra = `[probe]\nenabled = true\naddress = "${PROBE}"\npassword_file = "probe.password"\ninterval = 1\ntimeout = 5\n`;
+  const extra = `[probe]\nenabled = true\naddress = "${PROBE}"\npassword_file = "probe.password"\ninterval = 1\ntimeout = 30\n`; // a generous timeout: this test is about wiring, not about a slow machine
   inst = await makeInstallation('example.test', extra, { imap: true });
   writeFileSync(path.join(inst.dir, 'probe.password'), `${PASSWORD}\n`, { mode: 0o600 });
   const add = cli(inst, ['user', 'add', PROBE], `${PASSWORD}\n`);
