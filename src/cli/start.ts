@@ -26,6 +26,7 @@ import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
 import { MESSAGE_EVENT_KINDS } from '../config/metrics.js';
 import { startAlerts } from '../alerts/index.js';
+import { probeTarget, startProbe } from '../probe/index.js';
 
 export interface BoundListener {
   name: string;
@@ -48,6 +49,8 @@ export interface RunningServer {
  * Nothing else in postern constructs these objects.
  */
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
+  // A probe that cannot run (no password file, IMAP off) refuses the start, as any config error does.
+  const probeAt = config.probe.enabled ? probeTarget(config) : null;
   const store = await openConfiguredStore(config);
   const metrics = new PosternMetrics();
   if (config.metrics.enabled) measureEvents(store.feed, metrics, log.child({ part: 'events' }));
@@ -235,6 +238,10 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     (e: unknown) => log.warn({ err: e }, 'could not clean temp files of failed blob writes'),
   );
   for (const b of bound) log.info({ listener: b.name, address: b.address, port: b.port }, 'listening');
+  const probe = probeAt && startProbe({
+    target: probeAt, intervalMs: config.probe.interval * 1000, events: store.meta.events, subject: config.server.hostname,
+    clock, log: log.child({ part: 'probe' }), registry: metrics.registry, schedule: config.maintenance,
+  });
 
   let closing: Promise<void> | null = null;
   return {
@@ -244,6 +251,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     close() {
       closing ??= (async () => {
         heartbeat.stop();
+        // First: a round cut short by our own shutdown is no outage.
+        await probe?.stop();
         await alerts?.stop(); // alerts: its cursor is in the store, so events not yet read alert at the next start
         await Promise.allSettled(opened.map((l) => l.close()));
         await scanner.stop();

@@ -13,6 +13,7 @@ import { policySection } from './policy.js';
 import { maintenanceSection } from './maintenance.js';
 import { metricsSection } from './metrics.js';
 import { alertsSection } from './alerts.js';
+import { probeSection } from './probe.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -181,6 +182,7 @@ export function configSchema(baseDir: string) {
     metrics: metricsSection(),
 
     alerts: alertsSection(baseDir),
+    probe: probeSection(baseDir),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -32,4 +32,12 @@ describe('renderConfigTemplate', () => {
     const text = renderConfigTemplate({ hostname: 'mail.example.org', domain: 'x\n[smtp]\nmax_recipients = 1', dataDir: 'data' });
     expect(parsed(text).smtp.max_recipients).toBe(100);
   });
+
+  it('has a [probe] section that works once its commented keys are filled in', () => {
+    const text = renderConfigTemplate({ hostname: 'mail.example.org', domain: 'example.org', dataDir: 'data' })
+      .replace('enabled = false\ninterval = 60', 'enabled = true\ninterval = 60')
+      .replace('# address = ', 'address = ')
+      .replace('# password_file = ', 'password_file = ');
+    expect(parsed(text).probe).toMatchObject({ enabled: true, address: 'probe@example.org', password_file: '/srv/postern/probe.password', smtp: 'mx' });
+  });
 });

@@ -261,6 +261,19 @@ queue_age_warn = 14400        # seconds; raise queue.old when the oldest waiting
 # counted and sent as one summary when the window ends.
 max_per_window = 5
 window = 600
+[probe]
+# A synthetic probe: every interval seconds it sends a message to its own
+# account and reads it back over IMAP; a failed round starts an outage,
+# recorded as availability.downtime (cause "probe") when a round succeeds
+# again. Also runs on its own: "postern probe run [--once]".
+enabled = false
+interval = 60                 # seconds between rounds
+timeout = 30                  # seconds the whole round trip may take
+# address = "probe@${c(opts.domain)}"   # an existing account, used only by the probe
+# password_file = "probe.password"      # its password (first line)
+smtp = "mx"                   # "mx" (unauthenticated, STARTTLS) or "submission" (logs in)
+host = "127.0.0.1"            # where the listeners are
+# ca_file = "tls/cert.pem"    # the certificate to trust; default [tls] cert
 
 [log]
 # fatal, error, warn, info, debug, trace or silent.

@@ -24,7 +24,8 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('server.stop', 'A', 'a node stopped cleanly'),
   k('server.unclean_stop', 'A', 'found at start: the previous run of this node did not stop'),
   k('server.heartbeat', 'A', 'a node is alive (every heartbeat_interval)'),
-  k('availability.downtime', 'A', 'a node was down, measured at its next start', ['cause', 'planned']),
+  // cause: unclean_stop | stopped (measured at the next start) | probe (measured by the synthetic probe)
+  k('availability.downtime', 'A', 'a node was down or not serving', ['cause', 'planned']),
   k('maintenance.start', 'A', 'a maintenance window was opened'),
   k('maintenance.end', 'A', 'a maintenance window was closed'),
   k('storage.full', 'A', 'mail refused (4xx) because the disk or quota is full'),
@@ -33,6 +34,9 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('policy.stage_failed', 'A', 'a policy stage threw or ran out of time', ['stage', 'cause', 'action']),
   k('process.unhandled_rejection', 'A', 'a promise failed that nothing handled'),
   k('events.dropped', 'A', 'events the store could not take were dropped from the outbox'),
+  // Synthetic probe (src/probe)
+  k('probe.failure', 'A', 'a probe round failed (SMTP → queue → mailbox → IMAP)', ['stage']),
+  k('probe.outage_started', 'A', 'the first failed probe round after a success: an outage began', ['stage']),
   // Integrity
   k('integrity.corrected', 'I', 'a flipped bit in a stored block was repaired', ['area']),
   k('integrity.uncorrectable', 'I', 'a stored blob is damaged beyond repair'),

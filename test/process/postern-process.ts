@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
 export interface Installation {
   dir: string;
   config: string;
-  ports: { mx: number; submission: number; submissions: number; imap?: number; pop3?: number };
+  ports: { mx: number; submission: number; submissions: number; imap?: number; imaps?: number; pop3?: number };
   domain: string;
   cleanup(): void;
 }
@@ -59,16 +59,16 @@ function defaultResolver(): Promise<ZoneServer> {
   return emptyZone;
 }
 
-export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean; pop3?: boolean; heartbeat?: number } = {}): Promise<Installation> {
+export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean; pop3?: boolean; heartbeat?: number; logLevel?: string } = {}): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
-  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort() } : {}), ...(opts.pop3 ? { pop3: await freePort() } : {}) };
+  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort(), imaps: await freePort() } : {}), ...(opts.pop3 ? { pop3: await freePort() } : {}) };
   const resolver = extra.includes('[delivery]') ? '' : `[delivery]\nresolver = "${(await defaultResolver()).address}"`;
-  const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${await freePort()}` : '[imap]\nenabled = false';
+  const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${ports.imaps}` : '[imap]\nenabled = false';
   const config = path.join(dir, 'test.toml');
   writeFileSync(
     config,
@@ -91,7 +91,7 @@ port = ${ports.submissions}
 ${imap}
 ${ports.pop3 ? `[pop3]\naddress = "127.0.0.1"\nport = ${ports.pop3}\ntls_port = ${await freePort()}` : '[pop3]\nenabled = false'}
 [log]
-level = "warn"
+level = "${opts.logLevel ?? 'warn'}"
 ${resolver}
 ${extra}`,
   );
