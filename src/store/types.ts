@@ -210,6 +210,16 @@ export interface QueueRepo {
   retryNow(queueId: string, now: number): Promise<number>;
   /** Removes a message and all its recipients, whatever their state; false when there was none. */
   deleteMessage(queueId: string): Promise<boolean>;
+  /** What waits in the queue now (recipients not delivered or failed): counts per state and the oldest. */
+  stats(): Promise<QueueStats>;
+}
+
+/** The queue at a glance, for metrics: only states still waiting appear. */
+export interface QueueStats {
+  /** Per waiting state: messages with at least one recipient in it, and those recipients. */
+  readonly states: readonly { readonly state: RecipientState; readonly messages: number; readonly recipients: number }[];
+  /** receivedAt of the oldest message with a waiting recipient; null when nothing waits. */
+  readonly oldestReceivedAt: number | null;
 }
 
 export interface Folder {
