@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretString, table } from './values.js';
 import { normalizeDomain } from '../core/address.js';
 import { policySection } from './policy.js';
+import { adminSection } from './admin.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -173,6 +174,8 @@ export function configSchema(baseDir: string) {
 
     policy: policySection(),
 
+    admin: adminSection(baseDir),
+
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     }).prefault({}),
@@ -200,7 +203,7 @@ export function listenerPorts(config: Config): ListenerPort[] {
   return collectListeners(config);
 }
 
-const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3']] as const;
+const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3'], ['admin']] as const;
 
 // Takes unknown: the cross-field check also runs on input that failed other checks.
 function collectListeners(c: unknown): ListenerPort[] {
@@ -211,7 +214,7 @@ function collectListeners(c: unknown): ListenerPort[] {
     if (field(l, 'enabled') !== true) continue;
     const address = field(l, 'address');
     if (typeof address !== 'string') continue;
-    for (const k of ['port', 'tls_port']) {
+    for (const k of ['port', 'tls_port', 'redirect_port']) {
       const port = field(l, k);
       if (typeof port === 'number') out.push({ key: [...section, k], address, port });
     }

@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
 export interface Installation {
   dir: string;
   config: string;
-  ports: { mx: number; submission: number; submissions: number; imap?: number };
+  ports: { mx: number; submission: number; submissions: number; imap?: number; admin?: number };
   domain: string;
   cleanup(): void;
 }
@@ -59,14 +59,14 @@ function defaultResolver(): Promise<ZoneServer> {
   return emptyZone;
 }
 
-export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean; heartbeat?: number } = {}): Promise<Installation> {
+export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean; heartbeat?: number; /** More lines of the [admin] section (its port is free and on loopback). */ admin?: string } = {}): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
-  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort() } : {}) };
+  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort() } : {}), admin: await freePort() };
   const resolver = extra.includes('[delivery]') ? '' : `[delivery]\nresolver = "${(await defaultResolver()).address}"`;
   const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${await freePort()}` : '[imap]\nenabled = false';
   const config = path.join(dir, 'test.toml');
@@ -91,6 +91,10 @@ port = ${ports.submissions}
 ${imap}
 [pop3]
 enabled = false
+[admin]
+address = "127.0.0.1"
+port = ${ports.admin}
+${opts.admin ?? ''}
 [log]
 level = "warn"
 ${resolver}
