@@ -672,6 +672,20 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
     });
 
     describe('events', () => {
+      it('lists events newest first, by kind, since a time, up to a limit', async () => {
+        const ev = s.meta.events;
+        await ev.record('integrity.scrub_completed', 'a', { clean: true }, 100);
+        await ev.record('server.heartbeat', 'n', {}, 150);
+        await ev.record('integrity.scrub_completed', 'b', { clean: false }, 200);
+        await ev.record('integrity.scrub_completed', 'c', { clean: true }, 300);
+        expect((await ev.list('integrity.scrub_completed')).map((e) => e.subject)).toEqual(['c', 'b', 'a']);
+        expect((await ev.list('integrity.scrub_completed', 1))[0]).toMatchObject({ kind: 'integrity.scrub_completed', subject: 'c', at: 300, data: { clean: true } });
+        expect((await ev.list('integrity.scrub_completed', 10, 200)).map((e) => e.subject)).toEqual(['c', 'b']);
+        expect((await ev.list(undefined, 10, 150)).map((e) => e.subject)).toEqual(['c', 'b', 'n']);
+        expect((await ev.list(undefined, 2)).map((e) => e.subject)).toEqual(['c', 'b']);
+        expect(await ev.list('server.heartbeat', 10, 151)).toEqual([]);
+      });
+
       it('tallies events of a kind since a time by data fields', async () => {
         const ev = s.meta.events;
         await ev.record('spoof.detected', 'Q1', { detector: 'lookalike', origin: 'outside' }, 100);

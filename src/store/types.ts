@@ -411,7 +411,8 @@ export const TALLY_FIELD = /^[a-z][a-z0-9_]{0,31}$/;
 
 export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
-  list(kind?: EventKind, limit?: number): Promise<StoreEvent[]>;
+  /** Newest first, at most `limit`; only events recorded at or after `since` when it is given. */
+  list(kind?: EventKind, limit?: number, since?: number): Promise<StoreEvent[]>;
   count(kind: EventKind): Promise<number>;
   /**
    * Events of one kind recorded at or after `since`, counted per distinct
