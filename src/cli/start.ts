@@ -24,6 +24,7 @@ import { PolicyScanner } from '../delivery/scanner.js';
 import { CachingResolver, WireResolver } from '../net/dns/index.js';
 import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
+import { startAdminListener } from '../admin/index.js';
 
 export interface BoundListener {
   name: string;
@@ -189,6 +190,24 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         const boundPort = await listener.listen(listenPort(config, port), i.address);
         bound.push({ name: mode === 'tls' ? 'imaps' : 'imap', address: i.address, port: boundPort, tls: mode === 'tls' ? 'implicit' : 'starttls' });
       }
+    }
+    if (config.admin.enabled) {
+      const ad = config.admin;
+      const admin = await startAdminListener(
+        {
+          address: ad.address,
+          port: listenPort(config, ad.port),
+          ...(ad.redirect_port !== undefined ? { redirectPort: listenPort(config, ad.redirect_port) } : {}),
+          ...(ad.metrics_token_file ? { tokenFile: ad.metrics_token_file } : {}),
+          ...(ad.client_ca ? { clientCa: ad.client_ca } : {}),
+          tls: deps.tls,
+          hostname: config.server.hostname,
+        },
+        { metrics, meta: store.meta, node, listeners: () => bound, clock, log: log.child({ part: 'admin' }) },
+      );
+      opened.push(admin);
+      bound.push({ name: 'https admin', address: ad.address, port: admin.port, tls: 'implicit' });
+      if (admin.redirectPort !== null) log.info({ address: ad.address, port: admin.redirectPort }, 'admin: plain HTTP redirects to https');
     }
   } catch (e) {
     await Promise.allSettled(opened.map((l) => l.close()));
