@@ -99,6 +99,7 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
       lastScrubAgeSeconds: s.lastScrubAgeSeconds,
       lastVerifiedBackupAgeSeconds: s.lastVerifiedBackupAgeSeconds,
       maintenanceActive: s.maintenanceActive,
+      damagedBlobs: s.damagedBlobs,
       at: new Date(s.at).toISOString(),
     });
   });

@@ -62,6 +62,7 @@ export function registerStatusGauges(registry: Registry, status: StatusSource, n
   gauge('postern_deliveries_last_hour', 'Deliveries over the last hour (the sample behind the delivery time gauges)', ['path'], (g, s) => {
     for (const p of PATHS) g.set({ path: p }, s.deliveryTimes.find((d) => d.direction === p)?.count ?? 0);
   });
+  gauge('postern_damaged_blobs', 'Stored blobs damaged beyond repair or missing, still marked', [], (g, s) => g.set(s.damagedBlobs));
   gauge('postern_maintenance_active', '1 while a declared or scheduled maintenance window is open', [], (g, s) => g.set(s.maintenanceActive ? 1 : 0));
 
   names.push('postern_up');

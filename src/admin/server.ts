@@ -39,7 +39,7 @@ export interface AdminOptions {
 
 export interface AdminDeps {
   readonly metrics: PosternMetrics;
-  readonly meta: Pick<MetaStore, 'queue' | 'events' | 'deliveryTimes'>;
+  readonly meta: Pick<MetaStore, 'queue' | 'events' | 'deliveryTimes' | 'integrity'>;
   readonly node: string;
   readonly listeners: () => readonly ListenerInfo[];
   readonly clock: Clock;

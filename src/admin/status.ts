@@ -17,14 +17,19 @@ export interface PresentStatus {
   readonly queueOldestAgeSeconds: number;
   /** Seconds since the newest integrity.scrub_completed; null when there was none. */
   readonly lastScrubAgeSeconds: number | null;
-  /** Seconds since the newest integrity.backup_verified; null when there was none. */
+  /**
+   * Seconds since the newest verified backup: `backup verify`, or a complete
+   * backup (verified while written), as in integrity/metrics.ts; null when none.
+   */
   readonly lastVerifiedBackupAgeSeconds: number | null;
   /** Over the last hour, per direction with at least one delivery. */
   readonly deliveryTimes: readonly DeliveryTimeSummary[];
   readonly maintenanceActive: boolean;
+  /** Blobs marked damaged beyond repair or missing, not yet repaired or removed. */
+  readonly damagedBlobs: number;
 }
 
-export type StatusStore = Pick<MetaStore, 'queue' | 'events' | 'deliveryTimes'>;
+export type StatusStore = Pick<MetaStore, 'queue' | 'events' | 'deliveryTimes' | 'integrity'>;
 
 const HOUR = 3_600_000;
 
@@ -51,17 +56,24 @@ export class StatusSource {
   }
 
   private async read(now: number): Promise<PresentStatus> {
-    const ageOf = async (kind: string): Promise<number | null> => {
-      const [last] = await this.meta.events.list(kind, 1);
-      return last ? Math.max(0, (now - last.at) / 1000) : null;
+    const age = (at: number | undefined): number | null => (at === undefined ? null : Math.max(0, (now - at) / 1000));
+    const newestAt = async (kind: string) => (await this.meta.events.list(kind, 1))[0]?.at;
+    const verifiedBackupAt = async () => {
+      const complete = (await this.meta.events.list('integrity.backup_completed', 50)).find((e) => e.data.complete === true);
+      const verified = await newestAt('integrity.backup_verified');
+      const ats = [complete?.at, verified].filter((a): a is number => a !== undefined);
+      return ats.length ? Math.max(...ats) : undefined;
     };
-    const [queue, lastScrubAgeSeconds, lastVerifiedBackupAgeSeconds, deliveryTimes, maintenanceActive] = await Promise.all([
+    const [queue, scrubAt, backupAt, deliveryTimes, maintenanceActive, damaged] = await Promise.all([
       this.meta.queue.stats(),
-      ageOf('integrity.scrub_completed'),
-      ageOf('integrity.backup_verified'),
+      newestAt('integrity.scrub_completed'),
+      verifiedBackupAt(),
       this.meta.deliveryTimes.summary({ since: now - HOUR, until: now + 1 }),
       inMaintenance(this.meta.events, now, now, this.opts.schedule ?? NO_SCHEDULE),
+      this.meta.integrity.listDamaged(),
     ]);
+    const lastScrubAgeSeconds = age(scrubAt);
+    const lastVerifiedBackupAgeSeconds = age(backupAt);
     return {
       at: now,
       queue,
@@ -70,6 +82,7 @@ export class StatusSource {
       lastVerifiedBackupAgeSeconds,
       deliveryTimes,
       maintenanceActive,
+      damagedBlobs: damaged.length,
     };
   }
 }
