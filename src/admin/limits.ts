@@ -16,6 +16,8 @@ export const ADMIN_LIMITS = {
   maxConnections: 256,
   maxHeaderBytes: 8192,
   maxRequestsPerSocket: 100,
+  // How often Node checks the header and request deadlines (its default, 30 s, would let them run late).
+  checkIntervalMs: 2_000,
 } as const;
 
 export function applyHttpLimits(server: Server): void {

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import { applyHttpLimits } from './limits.js';
+import { ADMIN_LIMITS, applyHttpLimits } from './limits.js';
 
 const HOST = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
@@ -28,7 +28,7 @@ export function redirectLocation(req: Pick<IncomingMessage, 'url' | 'headers'>, 
 }
 
 export function createRedirectServer(fallbackHost: string, httpsPort: () => number): Server {
-  const server = createServer({ maxHeaderSize: 8192 }, (req: IncomingMessage, res: ServerResponse) => {
+  const server = createServer({ maxHeaderSize: ADMIN_LIMITS.maxHeaderBytes, connectionsCheckingInterval: ADMIN_LIMITS.checkIntervalMs }, (req: IncomingMessage, res: ServerResponse) => {
     res.writeHead(301, {
       Location: redirectLocation(req, fallbackHost, httpsPort()),
       'Content-Length': '0',

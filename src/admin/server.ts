@@ -119,6 +119,7 @@ export async function startAdminListener(opts: AdminOptions, deps: AdminDeps): P
       ...(ca ? { ca, requestCert: true, rejectUnauthorized: false } : {}),
       handshakeTimeout: ADMIN_LIMITS.handshakeTimeoutMs,
       maxHeaderSize: ADMIN_LIMITS.maxHeaderBytes,
+      connectionsCheckingInterval: ADMIN_LIMITS.checkIntervalMs,
     },
   }) as HttpsServer;
   applyHttpLimits(https);

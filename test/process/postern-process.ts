@@ -106,6 +106,8 @@ ${extra}`,
 export interface ServerProcess {
   proc: ChildProcess;
   stderr(): string;
+  /** The JSON log lines written so far (the last 1 MiB). */
+  stdout(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -113,7 +115,10 @@ export interface ServerProcess {
 export async function startServer(inst: Installation, timeoutMs = 30_000): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [MAIN, '-c', inst.config, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  proc.stdout!.on('data', () => undefined);
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-1024 * 1024);
+  });
   const ready = new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`postern did not start in ${timeoutMs} ms:\n${err}`)), timeoutMs);
     proc.stderr!.on('data', (d: Buffer) => {
@@ -132,6 +137,7 @@ export async function startServer(inst: Installation, timeoutMs = 30_000): Promi
   return {
     proc,
     stderr: () => err,
+    stdout: () => out,
     kill: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
