@@ -1,2 +1,2 @@
-export { startAdminListener, type AdminDeps, type AdminListener, type AdminOptions } from './server.js';
+export { loadAdminFiles, startAdminListener, type AdminDeps, type AdminFiles, type AdminListener, type AdminOptions } from './server.js';
 export { SECURITY_HEADERS } from './app.js';

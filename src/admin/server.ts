@@ -89,10 +89,19 @@ function closeServer(server: Server | HttpsServer): Promise<void> {
   });
 }
 
-export async function startAdminListener(opts: AdminOptions, deps: AdminDeps): Promise<AdminListener> {
-  const token = opts.tokenFile ? loadToken(opts.tokenFile) : null;
+/** The token and client CA files, read and checked; a config error names the key. Call it before anything is recorded. */
+export interface AdminFiles {
+  readonly token: ReturnType<typeof loadToken> | null;
+  readonly ca: Buffer | null;
+}
+
+export function loadAdminFiles(opts: Pick<AdminOptions, 'tokenFile' | 'clientCa'>): AdminFiles {
+  return { token: opts.tokenFile ? loadToken(opts.tokenFile) : null, ca: opts.clientCa ? readCa(opts.clientCa) : null };
+}
+
+export async function startAdminListener(opts: AdminOptions, deps: AdminDeps, files: AdminFiles = loadAdminFiles(opts)): Promise<AdminListener> {
+  const { token, ca } = files;
   if (token?.groupOrWorldReadable) deps.log.warn({ file: opts.tokenFile }, 'admin.metrics_token_file can be read by other users; chmod 600 it');
-  const ca = opts.clientCa ? readCa(opts.clientCa) : null;
   const access: AccessRules = { tokenDigest: token?.digest ?? null, clientCa: ca !== null };
   if (!token && !ca) deps.log.warn('admin: neither metrics_token_file nor client_ca is set; /metrics and /api/v1 answer 403');
 

@@ -24,7 +24,7 @@ import { PolicyScanner } from '../delivery/scanner.js';
 import { CachingResolver, WireResolver } from '../net/dns/index.js';
 import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
-import { startAdminListener } from '../admin/index.js';
+import { loadAdminFiles, startAdminListener } from '../admin/index.js';
 
 export interface BoundListener {
   name: string;
@@ -47,6 +47,9 @@ export interface RunningServer {
  * Nothing else in postern constructs these objects.
  */
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
+  const ad = config.admin;
+  // A wrong token or CA file refuses the start before it is recorded as one.
+  const adminFiles = ad.enabled ? loadAdminFiles({ ...(ad.metrics_token_file ? { tokenFile: ad.metrics_token_file } : {}), ...(ad.client_ca ? { clientCa: ad.client_ca } : {}) }) : null;
   const store = await openConfiguredStore(config);
   const metrics = new PosternMetrics();
   measureEvents(store.feed, metrics, log.child({ part: 'events' }));
@@ -191,8 +194,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         bound.push({ name: mode === 'tls' ? 'imaps' : 'imap', address: i.address, port: boundPort, tls: mode === 'tls' ? 'implicit' : 'starttls' });
       }
     }
-    if (config.admin.enabled) {
-      const ad = config.admin;
+    if (adminFiles) {
       const admin = await startAdminListener(
         {
           address: ad.address,
@@ -204,6 +206,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
           hostname: config.server.hostname,
         },
         { metrics, meta: store.meta, node, listeners: () => bound, clock, log: log.child({ part: 'admin' }) },
+        adminFiles,
       );
       opened.push(admin);
       bound.push({ name: 'https admin', address: ad.address, port: admin.port, tls: 'implicit' });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { openStore } from '../../src/store/index.js';
 import { cli, freePort, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
 import { killAll } from '../support/procs.js';
 import { curl, makeClientCerts, parseExposition, rawExchange, type Family } from './helpers.js';
@@ -253,6 +254,26 @@ describe('admin listener without token or client CA', () => {
     } finally {
       await proc?.kill('SIGTERM');
       bare.cleanup();
+    }
+  });
+});
+
+describe('admin listener with an unusable token file', () => {
+  it('refuses to start with the key and the reason, before a start is recorded', async () => {
+    const bad = await makeInstallation('badtoken.test', '', { admin: 'metrics_token_file = "token"' });
+    try {
+      writeFileSync(path.join(bad.dir, 'token'), 'too-short\n');
+      const r = cli(bad, ['start']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/admin\.metrics_token_file: the token in .*token has 9 characters, at least 32 are needed/);
+      const store = await openStore({ backend: 'sqlite', dataDir: path.join(bad.dir, 'data') });
+      try {
+        expect(await store.meta.events.list('server.start')).toEqual([]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      bad.cleanup();
     }
   });
 });
