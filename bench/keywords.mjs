@@ -63,6 +63,8 @@ port = ${ports.imap}
 tls_port = ${ports.imaps}
 [pop3]
 enabled = false
+[admin]
+enabled = false
 [integrity]
 scrub_interval = 0
 [log]

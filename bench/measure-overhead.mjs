@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 
@@ -64,6 +65,8 @@ port = ${ports[1]}
 [imap]
 enabled = false
 [pop3]
+enabled = false
+[admin]
 enabled = false
 [delivery]
 resolver = "127.0.0.1:${ports[2]}"

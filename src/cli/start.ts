@@ -27,6 +27,7 @@ import { measureEvents } from '../metrics/measure.js';
 import { MESSAGE_EVENT_KINDS } from '../config/metrics.js';
 import { startAlerts } from '../alerts/index.js';
 import { probeTarget, startProbe } from '../probe/index.js';
+import { loadAdminFiles, startAdminListener } from '../admin/index.js';
 
 export interface BoundListener {
   name: string;
@@ -51,6 +52,9 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
   // A probe that cannot run (no password file, IMAP off) refuses the start, as any config error does.
   const probeAt = config.probe.enabled ? probeTarget(config) : null;
+  const ad = config.admin;
+  // A wrong token or CA file refuses the start before it is recorded as one.
+  const adminFiles = ad.enabled ? loadAdminFiles({ ...(ad.metrics_token_file ? { tokenFile: ad.metrics_token_file } : {}), ...(ad.client_ca ? { clientCa: ad.client_ca } : {}) }) : null;
   const store = await openConfiguredStore(config);
   const metrics = new PosternMetrics();
   if (config.metrics.enabled) measureEvents(store.feed, metrics, log.child({ part: 'events' }));
@@ -207,6 +211,24 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         const boundPort = await listener.listen(listenPort(config, port), i.address);
         bound.push({ name: mode === 'tls' ? 'imaps' : 'imap', address: i.address, port: boundPort, tls: mode === 'tls' ? 'implicit' : 'starttls' });
       }
+    }
+    if (adminFiles) {
+      const admin = await startAdminListener(
+        {
+          address: ad.address,
+          port: listenPort(config, ad.port),
+          ...(ad.redirect_port !== undefined ? { redirectPort: listenPort(config, ad.redirect_port) } : {}),
+          ...(ad.metrics_token_file ? { tokenFile: ad.metrics_token_file } : {}),
+          ...(ad.client_ca ? { clientCa: ad.client_ca } : {}),
+          tls: deps.tls,
+          hostname: config.server.hostname,
+        },
+        { metrics, meta: store.meta, node, listeners: () => bound, clock, log: log.child({ part: 'admin' }), schedule: config.maintenance },
+        adminFiles,
+      );
+      opened.push(admin);
+      bound.push({ name: 'https admin', address: ad.address, port: admin.port, tls: 'implicit' });
+      if (admin.redirectPort !== null) log.info({ address: ad.address, port: admin.redirectPort }, 'admin: plain HTTP redirects to https');
     }
   } catch (e) {
     await Promise.allSettled(opened.map((l) => l.close()));

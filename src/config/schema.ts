@@ -14,6 +14,7 @@ import { maintenanceSection } from './maintenance.js';
 import { metricsSection } from './metrics.js';
 import { alertsSection } from './alerts.js';
 import { probeSection } from './probe.js';
+import { adminSection } from './admin.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -183,6 +184,7 @@ export function configSchema(baseDir: string) {
 
     alerts: alertsSection(baseDir),
     probe: probeSection(baseDir),
+    admin: adminSection(baseDir),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -211,7 +213,7 @@ export function listenerPorts(config: Config): ListenerPort[] {
   return collectListeners(config);
 }
 
-const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3']] as const;
+const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3'], ['admin']] as const;
 
 // Takes unknown: the cross-field check also runs on input that failed other checks.
 function collectListeners(c: unknown): ListenerPort[] {
@@ -222,7 +224,7 @@ function collectListeners(c: unknown): ListenerPort[] {
     if (field(l, 'enabled') !== true) continue;
     const address = field(l, 'address');
     if (typeof address !== 'string') continue;
-    for (const k of ['port', 'tls_port']) {
+    for (const k of ['port', 'tls_port', 'redirect_port']) {
       const port = field(l, k);
       if (typeof port === 'number') out.push({ key: [...section, k], address, port });
     }

@@ -274,6 +274,17 @@ timeout = 30                  # seconds the whole round trip may take
 smtp = "mx"                   # "mx" (unauthenticated, STARTTLS) or "submission" (logs in)
 host = "127.0.0.1"            # where the listeners are
 # ca_file = "tls/cert.pem"    # the certificate to trust; default [tls] cert
+[admin]
+# HTTPS listener for /metrics (Prometheus) and the JSON API under /api/v1,
+# with the certificate, key and min_version of [tls]. Access needs the bearer
+# token in metrics_token_file or a client certificate signed by client_ca;
+# with neither set, /metrics and /api/v1 answer 403.
+enabled = true
+address = "127.0.0.1"
+port = 8443
+# metrics_token_file = "admin/token"      # first line: the token (32+ characters), mode 0600
+# client_ca = "tls/admin-ca.pem"           # CA of the client certificates that may scrape
+# redirect_port = 8080                     # plain HTTP that only redirects (301) to https
 
 [log]
 # fatal, error, warn, info, debug, trace or silent.

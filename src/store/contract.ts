@@ -479,6 +479,37 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.listRecipients(id)).toEqual([]);
         expect(await s.meta.queue.getMessage(other)).not.toBeNull();
       });
+
+      it('counts what waits per state and finds the oldest waiting message', async () => {
+        expect(await s.meta.queue.stats()).toEqual({ states: [], oldestReceivedAt: null });
+        const blob = await s.blobs.put(Buffer.from('Subject: stats\r\n\r\nbody\r\n'));
+        const put = async (receivedAt: number, addresses: string[]) => {
+          const id = newQueueId();
+          const msg = { id, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt, source: 'mx' as const, clientAddress: '127.0.0.1', authUser: null, meta: {} };
+          await s.meta.queue.enqueue(msg, addresses.map((address) => ({ address, transport: 'remote' as const })));
+          return id;
+        };
+        const old = await put(1000, ['a@remote.test', 'b@remote.test']);
+        const held = await put(2000, ['c@remote.test']);
+        await put(3000, ['d@remote.test']);
+        expect(await s.meta.queue.hold(held)).toBe(1);
+        const [a] = (await s.meta.queue.lease({ transport: 'remote', now: 5000, leaseMs: 1000, limit: 1 })) as [Lease];
+        expect(a.message.id).toBe(old);
+        expect(await s.meta.queue.complete(a, 5001)).toBe(true);
+        expect(await s.meta.queue.stats()).toEqual({
+          states: [
+            { state: 'held', messages: 1, recipients: 1 },
+            { state: 'queued', messages: 2, recipients: 2 },
+          ],
+          oldestReceivedAt: 1000,
+        });
+        // Once the oldest message's last recipient is done, the next one is the oldest.
+        const [b] = (await s.meta.queue.lease({ transport: 'remote', now: 6000, leaseMs: 1000, limit: 1 })) as [Lease];
+        expect(b.message.id).toBe(old);
+        expect(await s.meta.queue.fail(b, 6001, '550 no')).toBe(true);
+        expect((await s.meta.queue.stats()).oldestReceivedAt).toBe(2000);
+        expect((await s.meta.queue.stats()).states.find((x) => x.state === 'queued')).toEqual({ state: 'queued', messages: 1, recipients: 1 });
+      });
     });
 
     describe('policy: after-queue scan and quarantine', () => {
@@ -654,6 +685,20 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
     });
 
     describe('events', () => {
+      it('lists events newest first, by kind, since a time, up to a limit', async () => {
+        const ev = s.meta.events;
+        await ev.record('integrity.scrub_completed', 'a', { clean: true }, 100);
+        await ev.record('server.heartbeat', 'n', {}, 150);
+        await ev.record('integrity.scrub_completed', 'b', { clean: false }, 200);
+        await ev.record('integrity.scrub_completed', 'c', { clean: true }, 300);
+        expect((await ev.list('integrity.scrub_completed')).map((e) => e.subject)).toEqual(['c', 'b', 'a']);
+        expect((await ev.list('integrity.scrub_completed', 1))[0]).toMatchObject({ kind: 'integrity.scrub_completed', subject: 'c', at: 300, data: { clean: true } });
+        expect((await ev.list('integrity.scrub_completed', 10, 200)).map((e) => e.subject)).toEqual(['c', 'b']);
+        expect((await ev.list(undefined, 10, 150)).map((e) => e.subject)).toEqual(['c', 'b', 'n']);
+        expect((await ev.list(undefined, 2)).map((e) => e.subject)).toEqual(['c', 'b']);
+        expect(await ev.list('server.heartbeat', 10, 151)).toEqual([]);
+      });
+
       it('tallies events of a kind since a time by data fields', async () => {
         const ev = s.meta.events;
         await ev.record('spoof.detected', 'Q1', { detector: 'lookalike', origin: 'outside' }, 100);

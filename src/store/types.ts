@@ -216,6 +216,16 @@ export interface QueueRepo {
    * was received, at `now`; null when nothing waits.
    */
   oldestAge(now?: number): Promise<number | null>;
+  /** What waits in the queue now (recipients not delivered or failed): counts per state and the oldest. */
+  stats(): Promise<QueueStats>;
+}
+
+/** The queue at a glance, for metrics: only states still waiting appear. */
+export interface QueueStats {
+  /** Per waiting state: messages with at least one recipient in it, and those recipients. */
+  readonly states: readonly { readonly state: RecipientState; readonly messages: number; readonly recipients: number }[];
+  /** receivedAt of the oldest message with a waiting recipient; null when nothing waits. */
+  readonly oldestReceivedAt: number | null;
 }
 
 export interface Folder {
@@ -407,7 +417,8 @@ export const TALLY_FIELD = /^[a-z][a-z0-9_]{0,31}$/;
 
 export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
-  list(kind?: EventKind, limit?: number): Promise<StoreEvent[]>;
+  /** Newest first, at most `limit`; only events recorded at or after `since` when it is given. */
+  list(kind?: EventKind, limit?: number, since?: number): Promise<StoreEvent[]>;
   count(kind: EventKind): Promise<number>;
   /**
    * Events of one kind recorded at or after `since`, counted per distinct

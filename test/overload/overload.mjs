@@ -116,6 +116,8 @@ max_connections = ${limits.imapMax}
 max_connections_per_client = ${limits.imapPerClient}
 [pop3]
 enabled = false
+[admin]
+enabled = false
 [delivery]
 enabled = false
 resolver = "${resolver}"

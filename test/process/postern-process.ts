@@ -37,7 +37,7 @@ export async function freePort(): Promise<number> {
 export interface Installation {
   dir: string;
   config: string;
-  ports: { mx: number; submission: number; submissions: number; imap?: number; imaps?: number; pop3?: number };
+  ports: { mx: number; submission: number; submissions: number; imap?: number; imaps?: number; pop3?: number; admin?: number };
   domain: string;
   cleanup(): void;
 }
@@ -59,14 +59,18 @@ function defaultResolver(): Promise<ZoneServer> {
   return emptyZone;
 }
 
-export async function makeInstallation(domain = 'example.test', extra = '', opts: { imap?: boolean; pop3?: boolean; heartbeat?: number; logLevel?: string } = {}): Promise<Installation> {
+export async function makeInstallation(
+  domain = 'example.test',
+  extra = '',
+  opts: { imap?: boolean; pop3?: boolean; heartbeat?: number; logLevel?: string; /** More lines of the [admin] section (its port is free and on loopback). */ admin?: string } = {},
+): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
     encoding: 'utf8',
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
-  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort(), imaps: await freePort() } : {}), ...(opts.pop3 ? { pop3: await freePort() } : {}) };
+  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort(), imaps: await freePort() } : {}), ...(opts.pop3 ? { pop3: await freePort() } : {}), admin: await freePort() };
   const resolver = extra.includes('[delivery]') ? '' : `[delivery]\nresolver = "${(await defaultResolver()).address}"`;
   const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${ports.imaps}` : '[imap]\nenabled = false';
   const config = path.join(dir, 'test.toml');
@@ -90,6 +94,10 @@ address = "127.0.0.1"
 port = ${ports.submissions}
 ${imap}
 ${ports.pop3 ? `[pop3]\naddress = "127.0.0.1"\nport = ${ports.pop3}\ntls_port = ${await freePort()}` : '[pop3]\nenabled = false'}
+[admin]
+address = "127.0.0.1"
+port = ${ports.admin}
+${opts.admin ?? ''}
 [log]
 level = "${opts.logLevel ?? 'warn'}"
 ${resolver}
@@ -101,6 +109,8 @@ ${extra}`,
 export interface ServerProcess {
   proc: ChildProcess;
   stderr(): string;
+  /** The JSON log lines written so far (the last 1 MiB). */
+  stdout(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
@@ -108,7 +118,10 @@ export interface ServerProcess {
 export async function startServer(inst: Installation, timeoutMs = 30_000): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [MAIN, '-c', inst.config, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  proc.stdout!.on('data', () => undefined);
+  let out = '';
+  proc.stdout!.on('data', (d: Buffer) => {
+    out = (out + d.toString()).slice(-1024 * 1024);
+  });
   const ready = new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`postern did not start in ${timeoutMs} ms:\n${err}`)), timeoutMs);
     proc.stderr!.on('data', (d: Buffer) => {
@@ -127,6 +140,7 @@ export async function startServer(inst: Installation, timeoutMs = 30_000): Promi
   return {
     proc,
     stderr: () => err,
+    stdout: () => out,
     kill: (signal: NodeJS.Signals = 'SIGTERM') =>
       new Promise<void>((resolve) => {
         if (proc.exitCode !== null || proc.signalCode !== null) return resolve();

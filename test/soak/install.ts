@@ -90,6 +90,8 @@ port = ${imap}
 tls_port = ${imaps}
 max_connections = 200
 max_connections_per_client = 50
+[admin]
+enabled = false
 [pop3]
 address = "127.0.0.1"
 port = ${pop3}

@@ -17,10 +17,11 @@ export class PgEvents implements EventRepo {
     await this.pool.query('INSERT INTO events (at, kind, subject, data) VALUES ($1, $2, $3, $4)', [now, kind, subject, JSON.stringify(data)]);
   }
 
-  async list(kind?: EventKind, limit = 1000): Promise<StoreEvent[]> {
+  async list(kind?: EventKind, limit = 1000, since?: number): Promise<StoreEvent[]> {
+    const from = since ?? Number.MIN_SAFE_INTEGER;
     const r = kind
-      ? await this.pool.query<EventRow>('SELECT * FROM events WHERE kind = $1 ORDER BY id DESC LIMIT $2', [kind, limit])
-      : await this.pool.query<EventRow>('SELECT * FROM events ORDER BY id DESC LIMIT $1', [limit]);
+      ? await this.pool.query<EventRow>('SELECT * FROM events WHERE kind = $1 AND at >= $2 ORDER BY id DESC LIMIT $3', [kind, from, limit])
+      : await this.pool.query<EventRow>('SELECT * FROM events WHERE at >= $1 ORDER BY id DESC LIMIT $2', [from, limit]);
     return r.rows.map((e) => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> }));
   }
 

@@ -7,6 +7,7 @@ import type {
   QueueMessage,
   QueueRecipient,
   QueueRepo,
+  QueueStats,
   RecipientState,
   ScanLease,
   ScanOutcome,
@@ -301,6 +302,21 @@ export class PgQueue implements QueueRepo {
   async deleteMessage(queueId: string): Promise<boolean> {
     // Recipients go with their message (ON DELETE CASCADE), in the same statement.
     return ((await this.pool.query('DELETE FROM queue_messages WHERE id = $1', [queueId])).rowCount ?? 0) > 0;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const states = await this.pool.query<{ state: RecipientState; messages: string; recipients: string }>(
+      "SELECT state, COUNT(DISTINCT queue_id) AS messages, COUNT(*) AS recipients FROM queue_recipients WHERE state NOT IN ('delivered','failed') GROUP BY state ORDER BY state",
+    );
+    const oldest = await this.pool.query<{ at: string | null }>(
+      `SELECT MIN(m.received_at) AS at FROM queue_messages m WHERE EXISTS (
+         SELECT 1 FROM queue_recipients r WHERE r.queue_id = m.id AND r.state NOT IN ('delivered','failed'))`,
+    );
+    const at = oldest.rows[0]?.at ?? null;
+    return {
+      states: states.rows.map((r) => ({ state: r.state, messages: Number(r.messages), recipients: Number(r.recipients) })),
+      oldestReceivedAt: at === null ? null : Number(at),
+    };
   }
 
   async purgeFinished(): Promise<number> {

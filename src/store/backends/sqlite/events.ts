@@ -9,11 +9,12 @@ export class SqliteEvents implements EventRepo {
     this.db.prepare('INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)').run(now, kind, subject, JSON.stringify(data));
   }
 
-  async list(kind?: EventKind, limit = 1000): Promise<StoreEvent[]> {
+  async list(kind?: EventKind, limit = 1000, since?: number): Promise<StoreEvent[]> {
+    const from = since ?? Number.MIN_SAFE_INTEGER;
     const rows = (
       kind
-        ? this.db.prepare('SELECT * FROM events WHERE kind = ? ORDER BY id DESC LIMIT ?').all(kind, limit)
-        : this.db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?').all(limit)
+        ? this.db.prepare('SELECT * FROM events WHERE kind = ? AND at >= ? ORDER BY id DESC LIMIT ?').all(kind, from, limit)
+        : this.db.prepare('SELECT * FROM events WHERE at >= ? ORDER BY id DESC LIMIT ?').all(from, limit)
     ) as { id: number; at: number; kind: string; subject: string; data: string }[];
     return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown> }));
   }

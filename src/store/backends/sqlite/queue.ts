@@ -7,6 +7,7 @@ import type {
   QueueMessage,
   QueueRecipient,
   QueueRepo,
+  QueueStats,
   RecipientState,
   ScanLease,
   ScanOutcome,
@@ -282,6 +283,21 @@ export class SqliteQueue implements QueueRepo {
       this.db.prepare('DELETE FROM queue_recipients WHERE queue_id = ?').run(queueId);
       return this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(queueId).changes > 0;
     })();
+  }
+
+  async stats(): Promise<QueueStats> {
+    const states = this.db
+      .prepare(
+        "SELECT state, COUNT(DISTINCT queue_id) AS messages, COUNT(*) AS recipients FROM queue_recipients WHERE state NOT IN ('delivered','failed') GROUP BY state ORDER BY state",
+      )
+      .all() as { state: RecipientState; messages: number; recipients: number }[];
+    const oldest = this.db
+      .prepare(
+        `SELECT MIN(m.received_at) AS at FROM queue_messages m WHERE EXISTS (
+           SELECT 1 FROM queue_recipients r WHERE r.queue_id = m.id AND r.state NOT IN ('delivered','failed'))`,
+      )
+      .get() as { at: number | null };
+    return { states, oldestReceivedAt: oldest.at };
   }
 
   async purgeFinished(): Promise<number> {
