@@ -226,4 +226,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX delivery_times_at ON delivery_times(direction, delivered_at);
   `,
+  // Reports count events of a kind over a span of time (EventRepo.tally, histogram): by kind and time.
+  `
+  CREATE INDEX events_kind_at ON events(kind, at);
+  `,
 ];
