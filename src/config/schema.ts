@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretString, table } from './values.js';
 import { normalizeDomain } from '../core/address.js';
 import { policySection } from './policy.js';
+import { reportSection } from './report.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -172,6 +173,8 @@ export function configSchema(baseDir: string) {
     }).prefault({}),
 
     policy: policySection(),
+
+    report: reportSection(),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

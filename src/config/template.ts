@@ -230,6 +230,11 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[report]
+# "postern report" measures availability against this target: the percentage
+# of the report's window without unplanned downtime (maintenance does not count).
+sla_target = 99.9
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"
