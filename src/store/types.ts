@@ -409,8 +409,8 @@ export interface EventBucket extends EventTally {
   readonly start: number;
 }
 
-/** Data field names tally() may group by: they go into a JSON path. */
-export const TALLY_FIELD = /^[a-z][a-z0-9_]{0,31}$/;
+/** Data field names tally() may group by (e.g. detector, resultType): they go into a JSON path. */
+export const TALLY_FIELD = /^[a-z][A-Za-z0-9_]{0,31}$/;
 
 export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
@@ -419,8 +419,8 @@ export interface EventRepo {
   /**
    * Events of one kind recorded at or after `since` (and before `until`, when
    * given), counted per distinct value of the given data fields (bounded
-   * labels such as detector, origin); field names are lower-case words. Most
-   * frequent first.
+   * labels such as detector, origin); field names are words of letters,
+   * digits and _ starting lower-case (TALLY_FIELD). Most frequent first.
    */
   tally(kind: EventKind, since: number, fields: readonly string[], until?: number): Promise<EventTally[]>;
   /**
@@ -429,6 +429,8 @@ export interface EventRepo {
    * Ordered by bucket, then most frequent first; empty buckets are left out.
    */
   histogram(kind: EventKind, since: number, until: number, bucketMs: number, fields: readonly string[]): Promise<EventBucket[]>;
+  /** Subjects (e.g. destination domains) with the most events of a kind in [since, until), most first, at most `limit`. */
+  topSubjects(kind: EventKind, since: number, until: number, limit: number): Promise<{ subject: string; count: number }[]>;
   /** The newest event of a kind recorded at or before `atOrBefore`, or null. */
   latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null>;
   /** Events of a kind recorded in [since, until), oldest first, at most `limit` (default 10,000). */

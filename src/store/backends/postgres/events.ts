@@ -12,7 +12,7 @@ interface EventRow {
 const toEvent = (e: EventRow): StoreEvent => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> });
 
 function checkFields(fields: readonly string[]): void {
-  if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are lower-case words');
+  if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are words of letters, digits and _ starting lower-case');
 }
 
 const labelsOf = (fields: readonly string[], row: Record<string, unknown>): Record<string, string | null> =>
@@ -64,6 +64,12 @@ export class PgEvents implements EventRepo {
     const sql = `SELECT ${['(at - $4::bigint) / $5::bigint AS b', ...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
     const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since, until, since, bucketMs]);
     return r.rows.map((row) => ({ start: since + Number(row.b) * bucketMs, labels: labelsOf(fields, row), count: Number(row.n) }));
+  }
+
+  async topSubjects(kind: EventKind, since: number, until: number, limit: number): Promise<{ subject: string; count: number }[]> {
+    const sql = 'SELECT subject, COUNT(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY subject ORDER BY n DESC, subject LIMIT $4';
+    const r = await this.pool.query<{ subject: string; n: number }>(sql, [kind, since, until, limit]);
+    return r.rows.map((row) => ({ subject: row.subject, count: Number(row.n) }));
   }
 
   async latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null> {

@@ -12,7 +12,7 @@ interface EventRow {
 const toEvent = (r: EventRow): StoreEvent => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown> });
 
 function checkFields(fields: readonly string[]): void {
-  if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are lower-case words');
+  if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are words of letters, digits and _ starting lower-case');
 }
 
 const labelsOf = (fields: readonly string[], r: Record<string, unknown>): Record<string, string | null> =>
@@ -64,6 +64,11 @@ export class SqliteEvents implements EventRepo {
     const sql = `SELECT ${['CAST((at - ?) / ? AS INTEGER) AS b', ...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
     const rows = this.db.prepare(sql).all(since, bucketMs, kind, since, until) as Record<string, unknown>[];
     return rows.map((r) => ({ start: since + Number(r.b) * bucketMs, labels: labelsOf(fields, r), count: Number(r.n) }));
+  }
+
+  async topSubjects(kind: EventKind, since: number, until: number, limit: number): Promise<{ subject: string; count: number }[]> {
+    const sql = 'SELECT subject, COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY subject ORDER BY n DESC, subject LIMIT ?';
+    return (this.db.prepare(sql).all(kind, since, until, limit) as { subject: string; n: number }[]).map((r) => ({ subject: r.subject, count: r.n }));
   }
 
   async latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null> {
