@@ -49,9 +49,14 @@ export class PgEvents implements EventRepo {
 
   async tally(kind: EventKind, since: number, fields: readonly string[], until = Number.MAX_SAFE_INTEGER): Promise<EventTally[]> {
     checkFields(fields);
-    const cols = fields.map((f, i) => `(data::jsonb)->>'${f}' AS f${i}`);
+    if (fields.length === 0) {
+      const n = (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3', [kind, since, until])).rows[0]!.n;
+      return n > 0 ? [{ labels: {}, count: n }] : [];
+    }
+    const cols = fields.map((f, i) => `(d::jsonb)->>'${f}' AS f${i}`);
     const group = fields.map((_, i) => `f${i}`);
-    const sql = `SELECT ${[...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = $1 AND at >= $2 AND at < $3${group.length ? ` GROUP BY ${group.join(', ')}` : ''} ORDER BY n DESC`;
+    // Events that carry only labels repeat a few data texts: each distinct text is parsed once.
+    const sql = `SELECT ${[...cols, 'SUM(n) AS n'].join(', ')} FROM (SELECT data AS d, count(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY data) t GROUP BY ${group.join(', ')} ORDER BY n DESC`;
     const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since, until]);
     return r.rows.filter((row) => Number(row.n) > 0).map((row) => ({ labels: labelsOf(fields, row), count: Number(row.n) }));
   }
@@ -59,9 +64,10 @@ export class PgEvents implements EventRepo {
   async histogram(kind: EventKind, since: number, until: number, bucketMs: number, fields: readonly string[]): Promise<EventBucket[]> {
     checkFields(fields);
     if (!(Number.isInteger(bucketMs) && bucketMs > 0)) throw new Error('histogram: bucketMs is a positive whole number');
-    const cols = fields.map((f, i) => `(data::jsonb)->>'${f}' AS f${i}`);
+    const cols = fields.map((f, i) => `(d::jsonb)->>'${f}' AS f${i}`);
     const group = ['b', ...fields.map((_, i) => `f${i}`)];
-    const sql = `SELECT ${['(at - $4::bigint) / $5::bigint AS b', ...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
+    const inner = 'SELECT (at - $4::bigint) / $5::bigint AS b, data AS d, count(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY b, data';
+    const sql = `SELECT ${['b', ...cols, 'SUM(n) AS n'].join(', ')} FROM (${inner}) t GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
     const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since, until, since, bucketMs]);
     return r.rows.map((row) => ({ start: since + Number(row.b) * bucketMs, labels: labelsOf(fields, row), count: Number(row.n) }));
   }

@@ -49,9 +49,14 @@ export class SqliteEvents implements EventRepo {
 
   async tally(kind: EventKind, since: number, fields: readonly string[], until = Number.MAX_SAFE_INTEGER): Promise<EventTally[]> {
     checkFields(fields);
-    const cols = fields.map((f, i) => `json_extract(data, '$.${f}') AS f${i}`);
+    if (fields.length === 0) {
+      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ?').get(kind, since, until) as { n: number }).n;
+      return n > 0 ? [{ labels: {}, count: n }] : [];
+    }
+    const cols = fields.map((f, i) => `json_extract(d, '$.${f}') AS f${i}`);
     const group = fields.map((_, i) => `f${i}`);
-    const sql = `SELECT ${[...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = ? AND at >= ? AND at < ?${group.length ? ` GROUP BY ${group.join(', ')}` : ''} ORDER BY n DESC`;
+    // Events that carry only labels repeat a few data texts: each distinct text is parsed once.
+    const sql = `SELECT ${[...cols, 'SUM(n) AS n'].join(', ')} FROM (SELECT data AS d, COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY data) GROUP BY ${group.join(', ')} ORDER BY n DESC`;
     const rows = this.db.prepare(sql).all(kind, since, until) as Record<string, unknown>[];
     return rows.filter((r) => Number(r.n) > 0).map((r) => ({ labels: labelsOf(fields, r), count: Number(r.n) }));
   }
@@ -59,9 +64,10 @@ export class SqliteEvents implements EventRepo {
   async histogram(kind: EventKind, since: number, until: number, bucketMs: number, fields: readonly string[]): Promise<EventBucket[]> {
     checkFields(fields);
     if (!(Number.isInteger(bucketMs) && bucketMs > 0)) throw new Error('histogram: bucketMs is a positive whole number');
-    const cols = fields.map((f, i) => `json_extract(data, '$.${f}') AS f${i}`);
+    const cols = fields.map((f, i) => `json_extract(d, '$.${f}') AS f${i}`);
     const group = ['b', ...fields.map((_, i) => `f${i}`)];
-    const sql = `SELECT ${['CAST((at - ?) / ? AS INTEGER) AS b', ...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
+    const inner = `SELECT CAST((at - ?) / ? AS INTEGER) AS b, data AS d, COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY b, data`;
+    const sql = `SELECT ${['b', ...cols, 'SUM(n) AS n'].join(', ')} FROM (${inner}) GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
     const rows = this.db.prepare(sql).all(since, bucketMs, kind, since, until) as Record<string, unknown>[];
     return rows.map((r) => ({ start: since + Number(r.b) * bucketMs, labels: labelsOf(fields, r), count: Number(r.n) }));
   }
