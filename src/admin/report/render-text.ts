@@ -5,8 +5,14 @@ import type { Count, Figure, Report } from './types.js';
 
 const W = [38, 14, 14];
 
+/** Lines stay within this many columns: a long note is cut. */
+const MAX_WIDTH = 120;
+
 function line(name: string, f: Figure, unit: Unit, note = ''): string {
-  return [`  ${name}`.padEnd(W[0]!), value(f.value, unit).padStart(W[1]!), value(f.previous, unit).padStart(W[2]!), `  ${trend(f, unit)}`, note ? `  ${note}` : ''].join('').trimEnd();
+  const base = [`  ${name}`.padEnd(W[0]!), value(f.value, unit).padStart(W[1]!), value(f.previous, unit).padStart(W[2]!), `  ${trend(f, unit)}`].join('');
+  const room = MAX_WIDTH - base.length - 2;
+  const cut = note.length > room ? `${note.slice(0, Math.max(0, room - 1))}…` : note;
+  return cut ? `${base}  ${cut}` : base;
 }
 
 const plain = (name: string, text: string): string => `${`  ${name}`.padEnd(W[0]!)}${text}`;

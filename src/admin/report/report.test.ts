@@ -198,6 +198,7 @@ describe('renderers', () => {
     const text = renderText(await report());
     const lines = text.trimEnd().split('\n');
     expect(lines.length).toBeLessThanOrEqual(45);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThanOrEqual(120);
     expect(lines.find((l) => l.startsWith('  inbound messages (mx)'))).toMatch(/^ {2}inbound messages \(mx\) +8 +4 {2}\+4 \(\+100\.0%\)/);
     // Figure lines: the window and previous columns end at the same places.
     const figureLines = lines.filter((l) => /^ {2,4}\S/.test(l) && l.length > 66 && l[38] === ' ');
