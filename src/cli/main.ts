@@ -16,6 +16,7 @@ import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerDmarcCommands } from './commands/dmarc.js';
 import { registerAuditLogCommands } from './commands/audit-log.js';
 import { registerProbeCommands } from './commands/probe.js';
+import { registerReportCommand } from './commands/report.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -39,6 +40,7 @@ registerDmarcCommands(program);
 registerIntegrityCommands(program);
 registerAuditLogCommands(program);
 registerProbeCommands(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,7 @@ import { metricsSection } from './metrics.js';
 import { alertsSection } from './alerts.js';
 import { probeSection } from './probe.js';
 import { adminSection } from './admin.js';
+import { reportSection } from './report.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -185,6 +186,7 @@ export function configSchema(baseDir: string) {
     alerts: alertsSection(baseDir),
     probe: probeSection(baseDir),
     admin: adminSection(baseDir),
+    report: reportSection(),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

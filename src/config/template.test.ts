@@ -40,4 +40,14 @@ describe('renderConfigTemplate', () => {
       .replace('# password_file = ', 'password_file = ');
     expect(parsed(text).probe).toMatchObject({ enabled: true, address: 'probe@example.org', password_file: '/srv/postern/probe.password', smtp: 'mx' });
   });
+
+  it('carries the SLA target of [report], and a wrong one is named with its reason', () => {
+    expect(parsed(renderConfigTemplate({ hostname: 'mail.example.org', domain: 'example.org', dataDir: 'data' })).report).toEqual({ sla_target: 99.9 });
+    expect(parsed('[server]\nhostname = "m.example.org"\n[report]\nsla_target = 99.95\n').report.sla_target).toBe(99.95);
+    for (const bad of ['101', '"99.9"', '99.12345']) {
+      const r = parseConfig(`[server]\nhostname = "m.example.org"\n[report]\nsla_target = ${bad}\n`, '/srv/postern');
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(JSON.stringify(r.errors)).toMatch(/report.*sla_target|sla_target.*percentage/);
+    }
+  });
 });

@@ -285,6 +285,10 @@ port = 8443
 # metrics_token_file = "admin/token"      # first line: the token (32+ characters), mode 0600
 # client_ca = "tls/admin-ca.pem"           # CA of the client certificates that may scrape
 # redirect_port = 8080                     # plain HTTP that only redirects (301) to https
+[report]
+# "postern report" measures availability against this target: the percentage
+# of the report's window without unplanned downtime (maintenance does not count).
+sla_target = 99.9
 
 [log]
 # fatal, error, warn, info, debug, trace or silent.

@@ -374,6 +374,18 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect((await s.meta.queue.listPending()).length).toBe(25);
       });
 
+      it('summarises what is pending: messages, recipients and the oldest', async () => {
+        expect(await s.meta.queue.pendingSummary()).toEqual({ messages: 0, recipients: 0, oldestReceivedAt: null });
+        await enqueue([
+          { address: 'a@remote.test', transport: 'remote' },
+          { address: 'b@remote.test', transport: 'remote' },
+        ]);
+        await enqueue([{ address: 'c@remote.test', transport: 'remote' }]);
+        const [l] = await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 1 });
+        expect(await s.meta.queue.complete(l!, 2100)).toBe(true);
+        expect(await s.meta.queue.pendingSummary()).toEqual({ messages: 2, recipients: 2, oldestReceivedAt: 1000 });
+      });
+
       it('leases exclusively, by transport, and re-leases after expiry', async () => {
         await enqueue([{ address: 'r@remote.test', transport: 'remote' }]);
         expect(await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })).toHaveLength(0);
@@ -712,7 +724,54 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         ]);
         expect(await ev.tally('spoof.detected', 0, [])).toEqual([{ labels: {}, count: 4 }]);
         expect(await ev.tally('spoof.detected', 0, ['origin'])).toContainEqual({ labels: { origin: null }, count: 1 });
-        await expect(ev.tally('spoof.detected', 0, ["x') OR 1=1 --"])).rejects.toThrow(/lower-case/);
+        await expect(ev.tally('spoof.detected', 0, ["x') OR 1=1 --"])).rejects.toThrow(/field names/);
+      });
+      it('tallies only before `until` when given', async () => {
+        const ev = s.meta.events;
+        for (const [at, tls] of [[99, 'none'], [100, 'TLSv1.3'], [150, 'none'], [199, 'TLSv1.3'], [200, 'TLSv1.3']] as const) await ev.record('smtp.message', 'mx', { listener: 'mx', tls }, at);
+        expect(await ev.tally('smtp.message', 100, ['tls'], 200)).toEqual([
+          { labels: { tls: 'TLSv1.3' }, count: 2 },
+          { labels: { tls: 'none' }, count: 1 },
+        ]);
+        expect(await ev.tally('smtp.message', 100, ['tls'])).toContainEqual({ labels: { tls: 'TLSv1.3' }, count: 3 });
+        expect(await ev.tally('smtp.message', 200, [], 200)).toEqual([]);
+      });
+      it('counts events per bucket of time counted from `since`', async () => {
+        const ev = s.meta.events;
+        for (const [at, tls] of [[5, 'none'], [10, 'none'], [19, 'TLSv1.3'], [19, 'none'], [35, 'TLSv1.2'], [40, 'none']] as const) await ev.record('smtp.message', 'mx', { tls }, at);
+        await ev.record('other', 'mx', { tls: 'none' }, 12);
+        expect(await ev.histogram('smtp.message', 10, 40, 10, ['tls'])).toEqual([
+          { start: 10, labels: { tls: 'none' }, count: 2 },
+          { start: 10, labels: { tls: 'TLSv1.3' }, count: 1 },
+          { start: 30, labels: { tls: 'TLSv1.2' }, count: 1 },
+        ]);
+        expect(await ev.histogram('smtp.message', 0, 100, 50, [])).toEqual([
+          { start: 0, labels: {}, count: 6 },
+        ]);
+        await expect(ev.histogram('smtp.message', 0, 100, 0, [])).rejects.toThrow(/bucketMs/);
+        await expect(ev.histogram('smtp.message', 0, 100, 10, ['$.x'])).rejects.toThrow(/field names/);
+      });
+      it('finds the newest event of a kind at or before a time, and events between two times', async () => {
+        const ev = s.meta.events;
+        expect(await ev.latest('integrity.scrub_completed', 1000)).toBeNull();
+        await ev.record('integrity.scrub_completed', 'store', { n: 1 }, 100);
+        await ev.record('integrity.scrub_completed', 'store', { n: 2 }, 200);
+        await ev.record('integrity.scrub_completed', 'store', { n: 3 }, 300);
+        expect((await ev.latest('integrity.scrub_completed', 299))?.data).toEqual({ n: 2 });
+        expect((await ev.latest('integrity.scrub_completed', 300))?.data).toEqual({ n: 3 });
+        expect(await ev.latest('integrity.scrub_completed', 99)).toBeNull();
+        expect((await ev.between('integrity.scrub_completed', 100, 300)).map((e) => e.data.n)).toEqual([1, 2]);
+        expect((await ev.between('integrity.scrub_completed', 0, 1000, 1)).map((e) => e.data.n)).toEqual([1]);
+      });
+      it('counts events per subject, most first, and groups by camelCase fields', async () => {
+        const ev = s.meta.events;
+        for (const [at, d] of [[10, 'b.example'], [11, 'a.example'], [12, 'b.example'], [13, 'c.example'], [99, 'c.example'], [5, 'c.example']] as const)
+          await ev.record('tls.failure', d, { policy: 'dane', resultType: 'validation-failure' }, at);
+        expect(await ev.topSubjects('tls.failure', 10, 99, 2)).toEqual([
+          { subject: 'b.example', count: 2 },
+          { subject: 'a.example', count: 1 },
+        ]);
+        expect(await ev.tally('tls.failure', 0, ['resultType'], 99)).toEqual([{ labels: { resultType: 'validation-failure' }, count: 5 }]);
       });
       it('records and counts events by kind', async () => {
         await s.meta.events.record('integrity.corrected', 'blob:1', { block: 3, bit: 17 }, 5);

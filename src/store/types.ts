@@ -154,6 +154,12 @@ export interface DeliveryTiming {
   readonly tls: string | null;
 }
 
+export interface PendingSummary {
+  readonly messages: number;
+  readonly recipients: number;
+  readonly oldestReceivedAt: number | null;
+}
+
 export interface Lease {
   readonly token: string;
   readonly until: number;
@@ -191,6 +197,8 @@ export interface QueueRepo {
   listRecipients(queueId: string): Promise<QueueRecipient[]>;
   /** Recipients not yet delivered or failed, oldest first. */
   listPending(limit?: number): Promise<QueueRecipient[]>;
+  /** What is in the queue now: recipients not yet delivered or failed, their messages, and the oldest one's receivedAt (null when empty). */
+  pendingSummary(): Promise<PendingSummary>;
   /**
    * Takes up to `limit` messages waiting for their after-queue stages whose
    * scan is not leased (or whose scan lease expired: a crash mid-scan rescans).
@@ -412,8 +420,13 @@ export interface EventTally {
   readonly count: number;
 }
 
-/** Data field names tally() may group by: they go into a JSON path. */
-export const TALLY_FIELD = /^[a-z][a-z0-9_]{0,31}$/;
+export interface EventBucket extends EventTally {
+  /** Start of the bucket (Unix ms). */
+  readonly start: number;
+}
+
+/** Data field names tally() may group by (e.g. detector, resultType): they go into a JSON path. */
+export const TALLY_FIELD = /^[a-z][A-Za-z0-9_]{0,31}$/;
 
 export interface EventRepo {
   record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void>;
@@ -421,11 +434,24 @@ export interface EventRepo {
   list(kind?: EventKind, limit?: number, since?: number): Promise<StoreEvent[]>;
   count(kind: EventKind): Promise<number>;
   /**
-   * Events of one kind recorded at or after `since`, counted per distinct
-   * value of the given data fields (bounded labels such as detector, origin);
-   * field names are lower-case words. Most frequent first.
+   * Events of one kind recorded at or after `since` (and before `until`, when
+   * given), counted per distinct value of the given data fields (bounded
+   * labels such as detector, origin); field names are words of letters,
+   * digits and _ starting lower-case (TALLY_FIELD). Most frequent first.
    */
-  tally(kind: EventKind, since: number, fields: readonly string[]): Promise<EventTally[]>;
+  tally(kind: EventKind, since: number, fields: readonly string[], until?: number): Promise<EventTally[]>;
+  /**
+   * Like tally over [since, until), split into buckets of `bucketMs` counted
+   * from `since` (bucket i starts at since + i * bucketMs): for daily charts.
+   * Ordered by bucket, then most frequent first; empty buckets are left out.
+   */
+  histogram(kind: EventKind, since: number, until: number, bucketMs: number, fields: readonly string[]): Promise<EventBucket[]>;
+  /** Subjects (e.g. destination domains) with the most events of a kind in [since, until), most first, at most `limit`. */
+  topSubjects(kind: EventKind, since: number, until: number, limit: number): Promise<{ subject: string; count: number }[]>;
+  /** The newest event of a kind recorded at or before `atOrBefore`, or null. */
+  latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null>;
+  /** Events of a kind recorded in [since, until), oldest first, at most `limit` (default 10,000). */
+  between(kind: EventKind, since: number, until: number, limit?: number): Promise<StoreEvent[]>;
   /**
    * Deletes up to `limit` events recorded before `before`, oldest first, but
    * never the newest event of a kind (the last scrub, the last verified

@@ -1,4 +1,4 @@
-import { TALLY_FIELD, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
+import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
 import type { Pool } from './db.js';
 import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
 
@@ -9,6 +9,15 @@ interface EventRow {
   subject: string;
   data: string;
 }
+
+const toEvent = (e: EventRow): StoreEvent => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> });
+
+function checkFields(fields: readonly string[]): void {
+  if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are words of letters, digits and _ starting lower-case');
+}
+
+const labelsOf = (fields: readonly string[], row: Record<string, unknown>): Record<string, string | null> =>
+  Object.fromEntries(fields.map((f, i) => [f, row[`f${i}`] === null || row[`f${i}`] === undefined ? null : String(row[`f${i}`])]));
 
 export class PgEvents implements EventRepo {
   constructor(private readonly pool: Pool) {}
@@ -22,7 +31,7 @@ export class PgEvents implements EventRepo {
     const r = kind
       ? await this.pool.query<EventRow>('SELECT * FROM events WHERE kind = $1 AND at >= $2 ORDER BY id DESC LIMIT $3', [kind, from, limit])
       : await this.pool.query<EventRow>('SELECT * FROM events WHERE at >= $1 ORDER BY id DESC LIMIT $2', [from, limit]);
-    return r.rows.map((e) => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> }));
+    return r.rows.map(toEvent);
   }
 
   async prune(before: number, limit: number, dryRun = false): Promise<number> {
@@ -52,14 +61,44 @@ export class PgEvents implements EventRepo {
     return (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = $1', [kind])).rows[0]!.n;
   }
 
-  async tally(kind: EventKind, since: number, fields: readonly string[]): Promise<EventTally[]> {
-    if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are lower-case words');
-    const cols = fields.map((f, i) => `(data::jsonb)->>'${f}' AS f${i}`);
+  async tally(kind: EventKind, since: number, fields: readonly string[], until = Number.MAX_SAFE_INTEGER): Promise<EventTally[]> {
+    checkFields(fields);
+    if (fields.length === 0) {
+      const n = (await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3', [kind, since, until])).rows[0]!.n;
+      return n > 0 ? [{ labels: {}, count: n }] : [];
+    }
+    const cols = fields.map((f, i) => `(d::jsonb)->>'${f}' AS f${i}`);
     const group = fields.map((_, i) => `f${i}`);
-    const sql = `SELECT ${[...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = $1 AND at >= $2${group.length ? ` GROUP BY ${group.join(', ')}` : ''} ORDER BY n DESC`;
-    const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since]);
-    return r.rows
-      .filter((row) => Number(row.n) > 0)
-      .map((row) => ({ labels: Object.fromEntries(fields.map((f, i) => [f, row[`f${i}`] === null || row[`f${i}`] === undefined ? null : String(row[`f${i}`])])), count: Number(row.n) }));
+    // Events that carry only labels repeat a few data texts: each distinct text is parsed once.
+    const sql = `SELECT ${[...cols, 'SUM(n) AS n'].join(', ')} FROM (SELECT data AS d, count(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY data) t GROUP BY ${group.join(', ')} ORDER BY n DESC`;
+    const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since, until]);
+    return r.rows.filter((row) => Number(row.n) > 0).map((row) => ({ labels: labelsOf(fields, row), count: Number(row.n) }));
+  }
+
+  async histogram(kind: EventKind, since: number, until: number, bucketMs: number, fields: readonly string[]): Promise<EventBucket[]> {
+    checkFields(fields);
+    if (!(Number.isInteger(bucketMs) && bucketMs > 0)) throw new Error('histogram: bucketMs is a positive whole number');
+    const cols = fields.map((f, i) => `(d::jsonb)->>'${f}' AS f${i}`);
+    const group = ['b', ...fields.map((_, i) => `f${i}`)];
+    const inner = 'SELECT (at - $4::bigint) / $5::bigint AS b, data AS d, count(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY b, data';
+    const sql = `SELECT ${['b', ...cols, 'SUM(n) AS n'].join(', ')} FROM (${inner}) t GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
+    const r = await this.pool.query<Record<string, unknown>>(sql, [kind, since, until, since, bucketMs]);
+    return r.rows.map((row) => ({ start: since + Number(row.b) * bucketMs, labels: labelsOf(fields, row), count: Number(row.n) }));
+  }
+
+  async topSubjects(kind: EventKind, since: number, until: number, limit: number): Promise<{ subject: string; count: number }[]> {
+    const sql = 'SELECT subject, COUNT(*) AS n FROM events WHERE kind = $1 AND at >= $2 AND at < $3 GROUP BY subject ORDER BY n DESC, subject LIMIT $4';
+    const r = await this.pool.query<{ subject: string; n: number }>(sql, [kind, since, until, limit]);
+    return r.rows.map((row) => ({ subject: row.subject, count: Number(row.n) }));
+  }
+
+  async latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null> {
+    const r = await this.pool.query<EventRow>('SELECT * FROM events WHERE kind = $1 AND at <= $2 ORDER BY at DESC, id DESC LIMIT 1', [kind, atOrBefore]);
+    return r.rows[0] ? toEvent(r.rows[0]) : null;
+  }
+
+  async between(kind: EventKind, since: number, until: number, limit = 10_000): Promise<StoreEvent[]> {
+    const r = await this.pool.query<EventRow>('SELECT * FROM events WHERE kind = $1 AND at >= $2 AND at < $3 ORDER BY at, id LIMIT $4', [kind, since, until, limit]);
+    return r.rows.map(toEvent);
   }
 }

@@ -1,4 +1,5 @@
 import type {
+  PendingSummary,
   DeliveryTiming,
   Lease,
   LeaseRequest,
@@ -276,6 +277,14 @@ export class PgQueue implements QueueRepo {
       [limit],
     );
     return r.rows.map(toRecipient);
+  }
+
+  async pendingSummary(): Promise<PendingSummary> {
+    const r = await this.pool.query<{ recipients: number; messages: number; oldest: number | null }>(
+      "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
+    );
+    const row = r.rows[0]!;
+    return { messages: row.messages, recipients: row.recipients, oldestReceivedAt: row.oldest };
   }
 
   async hold(queueId: string): Promise<number> {

@@ -233,4 +233,8 @@ export const MIGRATIONS: readonly string[] = [
     last_id bigint NOT NULL
   );
   `,
+  // Reports count events of a kind over a span of time (EventRepo.tally, histogram): by kind and time.
+  `
+  CREATE INDEX events_kind_at ON events(kind, at);
+  `,
 ];

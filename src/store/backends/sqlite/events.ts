@@ -1,6 +1,23 @@
-import { TALLY_FIELD, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
+import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
 import type { Db } from './db.js';
 import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
+
+interface EventRow {
+  id: number;
+  at: number;
+  kind: string;
+  subject: string;
+  data: string;
+}
+
+const toEvent = (r: EventRow): StoreEvent => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown> });
+
+function checkFields(fields: readonly string[]): void {
+  if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are words of letters, digits and _ starting lower-case');
+}
+
+const labelsOf = (fields: readonly string[], r: Record<string, unknown>): Record<string, string | null> =>
+  Object.fromEntries(fields.map((f, i) => [f, r[`f${i}`] === null || r[`f${i}`] === undefined ? null : String(r[`f${i}`])]));
 
 export class SqliteEvents implements EventRepo {
   constructor(private readonly db: Db) {}
@@ -15,8 +32,8 @@ export class SqliteEvents implements EventRepo {
       kind
         ? this.db.prepare('SELECT * FROM events WHERE kind = ? AND at >= ? ORDER BY id DESC LIMIT ?').all(kind, from, limit)
         : this.db.prepare('SELECT * FROM events WHERE at >= ? ORDER BY id DESC LIMIT ?').all(from, limit)
-    ) as { id: number; at: number; kind: string; subject: string; data: string }[];
-    return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, data: JSON.parse(r.data) as Record<string, unknown> }));
+    ) as EventRow[];
+    return rows.map(toEvent);
   }
 
   async prune(before: number, limit: number, dryRun = false): Promise<number> {
@@ -44,14 +61,42 @@ export class SqliteEvents implements EventRepo {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
   }
 
-  async tally(kind: EventKind, since: number, fields: readonly string[]): Promise<EventTally[]> {
-    if (fields.some((f) => !TALLY_FIELD.test(f))) throw new Error('tally: field names are lower-case words');
-    const cols = fields.map((f, i) => `json_extract(data, '$.${f}') AS f${i}`);
+  async tally(kind: EventKind, since: number, fields: readonly string[], until = Number.MAX_SAFE_INTEGER): Promise<EventTally[]> {
+    checkFields(fields);
+    if (fields.length === 0) {
+      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ?').get(kind, since, until) as { n: number }).n;
+      return n > 0 ? [{ labels: {}, count: n }] : [];
+    }
+    const cols = fields.map((f, i) => `json_extract(d, '$.${f}') AS f${i}`);
     const group = fields.map((_, i) => `f${i}`);
-    const sql = `SELECT ${[...cols, 'COUNT(*) AS n'].join(', ')} FROM events WHERE kind = ? AND at >= ?${group.length ? ` GROUP BY ${group.join(', ')}` : ''} ORDER BY n DESC`;
-    const rows = this.db.prepare(sql).all(kind, since) as Record<string, unknown>[];
-    return rows
-      .filter((r) => Number(r.n) > 0)
-      .map((r) => ({ labels: Object.fromEntries(fields.map((f, i) => [f, r[`f${i}`] === null || r[`f${i}`] === undefined ? null : String(r[`f${i}`])])), count: Number(r.n) }));
+    // Events that carry only labels repeat a few data texts: each distinct text is parsed once.
+    const sql = `SELECT ${[...cols, 'SUM(n) AS n'].join(', ')} FROM (SELECT data AS d, COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY data) GROUP BY ${group.join(', ')} ORDER BY n DESC`;
+    const rows = this.db.prepare(sql).all(kind, since, until) as Record<string, unknown>[];
+    return rows.filter((r) => Number(r.n) > 0).map((r) => ({ labels: labelsOf(fields, r), count: Number(r.n) }));
+  }
+
+  async histogram(kind: EventKind, since: number, until: number, bucketMs: number, fields: readonly string[]): Promise<EventBucket[]> {
+    checkFields(fields);
+    if (!(Number.isInteger(bucketMs) && bucketMs > 0)) throw new Error('histogram: bucketMs is a positive whole number');
+    const cols = fields.map((f, i) => `json_extract(d, '$.${f}') AS f${i}`);
+    const group = ['b', ...fields.map((_, i) => `f${i}`)];
+    const inner = `SELECT CAST((at - ?) / ? AS INTEGER) AS b, data AS d, COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY b, data`;
+    const sql = `SELECT ${['b', ...cols, 'SUM(n) AS n'].join(', ')} FROM (${inner}) GROUP BY ${group.join(', ')} ORDER BY b, n DESC`;
+    const rows = this.db.prepare(sql).all(since, bucketMs, kind, since, until) as Record<string, unknown>[];
+    return rows.map((r) => ({ start: since + Number(r.b) * bucketMs, labels: labelsOf(fields, r), count: Number(r.n) }));
+  }
+
+  async topSubjects(kind: EventKind, since: number, until: number, limit: number): Promise<{ subject: string; count: number }[]> {
+    const sql = 'SELECT subject, COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ? GROUP BY subject ORDER BY n DESC, subject LIMIT ?';
+    return (this.db.prepare(sql).all(kind, since, until, limit) as { subject: string; n: number }[]).map((r) => ({ subject: r.subject, count: r.n }));
+  }
+
+  async latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null> {
+    const r = this.db.prepare('SELECT * FROM events WHERE kind = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1').get(kind, atOrBefore) as EventRow | undefined;
+    return r ? toEvent(r) : null;
+  }
+
+  async between(kind: EventKind, since: number, until: number, limit = 10_000): Promise<StoreEvent[]> {
+    return (this.db.prepare('SELECT * FROM events WHERE kind = ? AND at >= ? AND at < ? ORDER BY at, id LIMIT ?').all(kind, since, until, limit) as EventRow[]).map(toEvent);
   }
 }

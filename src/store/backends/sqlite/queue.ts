@@ -1,4 +1,5 @@
 import type {
+  PendingSummary,
   DeliveryTiming,
   Lease,
   LeaseRequest,
@@ -258,6 +259,15 @@ export class SqliteQueue implements QueueRepo {
         .prepare("SELECT * FROM queue_recipients WHERE state NOT IN ('delivered','failed') ORDER BY queue_id, id LIMIT ?")
         .all(limit) as RecipientRow[]
     ).map(toRecipient);
+  }
+
+  async pendingSummary(): Promise<PendingSummary> {
+    const r = this.db
+      .prepare(
+        "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
+      )
+      .get() as { recipients: number; messages: number; oldest: number | null };
+    return { messages: r.messages, recipients: r.recipients, oldestReceivedAt: r.oldest };
   }
 
   async hold(queueId: string): Promise<number> {
