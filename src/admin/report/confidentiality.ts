@@ -40,8 +40,8 @@ export async function confidentiality(events: EventRepo, w: Span, p: Span, smtpM
     await Promise.all([
       tallyBoth(events, 'smtp.session', ['listener', 'tls'], w, p),
       events.tally('smtp.message', p.since, ['listener', 'tls'], p.until),
-      tallyBoth(events, 'relay.message', ['tls', 'policy'], w, p),
-      tallyBoth(events, 'tls.failure', ['policy', 'resultType'], w, p),
+      tallyBoth(events, 'relay.message', ['tls', 'verified'], w, p),
+      tallyBoth(events, 'tls.failure', ['policyType', 'resultType'], w, p),
       events.topSubjects('tls.failure', w.since, w.until, 20),
       tallyBoth(events, 'auth.plaintext_refused', ['protocol'], w, p),
       tallyBoth(events, 'dlp.match', ['rule', 'group', 'direction', 'action'], w, p),

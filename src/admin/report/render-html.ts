@@ -76,9 +76,9 @@ export function renderHtml(r: Report): string {
         return [tls, int(inb?.sessions ?? 0), int(inb?.messages ?? 0), int(sub?.sessions ?? 0), int(sub?.messages ?? 0)];
       }),
     ),
-    counts('Outbound messages by TLS and policy', c.outbound.byTls),
+    counts('Outbound messages by TLS and verification', c.outbound.byTls),
     c.tlsFailures.byDomain.length ? `<h3>TLS policy failures by destination</h3>${table(['domain', 'failures'], c.tlsFailures.byDomain.map((d) => [d.domain, int(d.count)]))}` : '',
-    counts('TLS policy failures by policy and result', c.tlsFailures.byPolicy),
+    counts('TLS policy failures by policy type and result', c.tlsFailures.byPolicy),
     counts('Plaintext logins refused by protocol', c.plaintextAuthRefused.byProtocol),
     counts('DLP matches', c.dlp.byRule),
     '<h2>Integrity</h2>',

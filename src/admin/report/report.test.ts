@@ -52,10 +52,10 @@ async function fill(): Promise<void> {
   await rec('smtp.message', 'q', { listener: 'mx', tls: 'none' }, UNTIL); // the last instant does not
   await rec('smtp.message', 'q', { listener: 'submissions', tls: 'TLSv1.3' }, mid, 4);
   await rec('smtp.message', 'q', { listener: 'mx', tls: 'TLSv1.3' }, prev, 4);
-  await rec('relay.message', 'q', { tls: 'TLSv1.3', policy: 'dane' }, mid, 3);
-  await rec('relay.message', 'q', { tls: 'none', policy: 'opportunistic' }, mid);
-  await rec('tls.failure', HOSTILE, { policy: 'dane', resultType: 'validation-failure' }, mid, 2);
-  await rec('tls.failure', 'b.example', { policy: 'mta-sts', resultType: 'certificate-expired' }, mid);
+  await rec('relay.message', 'q', { tls: 'TLSv1.3', verified: 'dane' }, mid, 3);
+  await rec('relay.message', 'q', { tls: 'none', verified: 'none' }, mid);
+  await rec('tls.failure', HOSTILE, { policyType: 'tlsa', resultType: 'validation-failure' }, mid, 2);
+  await rec('tls.failure', 'b.example', { policyType: 'sts', resultType: 'certificate-expired' }, mid);
   await rec('auth.plaintext_refused', 'c', { protocol: 'imap' }, mid, 2);
   await rec('auth.plaintext_refused', 'c', { protocol: 'pop3' }, mid);
   await rec('dlp.match', 'q', { rule: 'iban', group: 'finance', direction: 'outbound', action: 'quarantine' }, mid);
@@ -104,7 +104,7 @@ describe('buildReport', () => {
       { domain: HOSTILE, count: 2 },
       { domain: 'b.example', count: 1 },
     ]);
-    expect(c.tlsFailures.byPolicy).toContainEqual({ labels: { policy: 'dane', resultType: 'validation-failure' }, count: 2 });
+    expect(c.tlsFailures.byPolicy).toContainEqual({ labels: { policyType: 'tlsa', resultType: 'validation-failure' }, count: 2 });
     expect(c.plaintextAuthRefused.byProtocol).toEqual([
       { labels: { protocol: 'imap' }, count: 2 },
       { labels: { protocol: 'pop3' }, count: 1 },
@@ -230,7 +230,7 @@ describe('renderers', () => {
 });
 
 it('keeps control characters of stored text off the terminal', async () => {
-  await rec('tls.failure', 'x\u001b[2J\u001b]0;owned\u0007.example', { policy: 'dane', resultType: 'validation-failure' }, SINCE + DAY);
+  await rec('tls.failure', 'x\u001b[2J\u001b]0;owned\u0007.example', { policyType: 'tlsa', resultType: 'validation-failure' }, SINCE + DAY);
   const text = renderText(await report());
   expect(text).toContain('x?[2J?]0;owned?.example 1');
   expect([...text].filter((ch) => ch !== '\n' && ch.charCodeAt(0) < 0x20)).toEqual([]);

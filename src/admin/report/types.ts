@@ -45,14 +45,14 @@ export interface Confidentiality {
   readonly outbound: {
     readonly messages: Figure;
     readonly tlsSharePct: Figure;
-    /** labels: tls, policy */
+    /** labels: tls (version or none), verified (how the peer was authenticated: dane, mta-sts, pkix, none) */
     readonly byTls: readonly Count[];
   };
   readonly tlsFailures: {
     readonly total: Figure;
     /** Destination domains with the most failures, at most 20. */
     readonly byDomain: readonly { readonly domain: string; readonly count: number }[];
-    /** labels: policy, resultType */
+    /** labels: policyType, resultType */
     readonly byPolicy: readonly Count[];
   };
   readonly plaintextAuthRefused: { readonly total: Figure; /** labels: protocol */ readonly byProtocol: readonly Count[] };
