@@ -15,6 +15,7 @@ import { registerMaintenanceCommands } from './commands/maintenance.js';
 import { registerDeliveryCommands } from './commands/delivery.js';
 import { registerDmarcCommands } from './commands/dmarc.js';
 import { registerAuditLogCommands } from './commands/audit-log.js';
+import { registerAvCommands } from './commands/av.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -37,6 +38,7 @@ registerTlsRptCommand(program);
 registerDmarcCommands(program);
 registerIntegrityCommands(program);
 registerAuditLogCommands(program);
+registerAvCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,35 @@ export function clamdAvailable(): boolean {
   return existsSync('/usr/sbin/clamd') && existsSync(path.join(TESTFILES, 'clam.exe'));
 }
 
+/** A MIME message with one attachment, base64-encoded as mail clients send it. */
+export function mailWith(name: string, type: string, content: Uint8Array, opts: { encoding?: 'base64' | '7bit' } = {}): Buffer {
+  const enc = opts.encoding ?? 'base64';
+  const body = enc === 'base64' ? (Buffer.from(content).toString('base64').match(/.{1,76}/g) ?? []).join('\r\n') : Buffer.from(content).toString('latin1');
+  return Buffer.from(
+    [
+      'From: a@example.org',
+      'To: b@example.test',
+      'Subject: files',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain',
+      '',
+      'see attached',
+      '--b1',
+      `Content-Type: ${type}; name="${name}"`,
+      `Content-Disposition: attachment; filename="${name}"`,
+      `Content-Transfer-Encoding: ${enc}`,
+      '',
+      body,
+      '--b1--',
+      '',
+    ].join('\r\n'),
+    'latin1',
+  );
+}
+
 const hex = (s: string) => Buffer.from(s, 'latin1').toString('hex');
 
 export class Clamd {
