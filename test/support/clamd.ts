@@ -23,8 +23,10 @@ export function eicar(): string {
   return 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + tail + '!$H+H*';
 }
 
-export function clamdAvailable(): boolean {
-  return existsSync('/usr/sbin/clamd') && existsSync(path.join(TESTFILES, 'clam.exe'));
+function requireClamd(): void {
+  if (!existsSync('/usr/sbin/clamd') || !existsSync(path.join(TESTFILES, 'clam.exe'))) {
+    throw new Error('clamd or clamav-testfiles missing: apt-get install --no-install-recommends clamav-daemon clamdscan clamav-testfiles (scripts/test-env.sh does)');
+  }
 }
 
 /** A MIME message with one attachment, base64-encoded as mail clients send it. */
@@ -69,6 +71,7 @@ export class Clamd {
   ) {}
 
   static async create(opts: { streamMaxLength?: string } = {}): Promise<Clamd> {
+    requireClamd();
     const dir = mkdtempSync(path.join(tmpdir(), 'postern-clamd-'));
     mkdirSync(path.join(dir, 'db'));
     const marker = ['EICAR', 'STANDARD', 'ANTIVIRUS', 'TEST', 'FILE'].join('-');
