@@ -110,7 +110,7 @@ async function throughput(engine, connections, count) {
       while (next < count) {
         next++;
         const m = message(serial++); // never seen by clamd before
-        const r = await engine.scan(m, AbortSignal.timeout(30_000));
+        const r = await engine.scan(m, globalThis.AbortSignal.timeout(30_000));
         bytes += m.length;
         found += r.detections.length;
       }
