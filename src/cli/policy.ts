@@ -103,6 +103,18 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
   if (engines.length > 0) {
     const watch = new EngineWatch(events);
     const m = p.malware;
+    // Said at start rather than at the first message: mail would wait (or get 451) until clamd answers.
+    for (const e of engines) {
+      e.health(AbortSignal.timeout(5000))
+        .then((h) => {
+          if (h.up) log.info({ engine: h.engine, version: h.version }, 'malware engine answers');
+          else {
+            log.warn({ engine: h.engine, detail: h.detail }, 'malware engine does not answer: mail it should scan waits or is refused with 451');
+            watch.failed(h.engine, h.detail ?? 'down');
+          }
+        })
+        .catch(() => undefined);
+    }
     const dirs = (phase: 'inline' | 'after-queue') => (['inbound', 'outbound', 'internal'] as const).filter((d: Direction) => m.phase[d] === phase);
     // In-line after the cheaper stages (a refusal there spares the scan); after the queue before anything that reads attachments.
     for (const phase of ['inline', 'after-queue'] as const) {
