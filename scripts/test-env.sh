@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(swaks libnet-ssleay-perl libio-socket-ssl-perl openssl curl python3 ca-certificates isync fetchmail python3-dkim python3-prometheus-client)
+packages=(swaks libnet-ssleay-perl libio-socket-ssl-perl openssl curl python3 ca-certificates isync fetchmail python3-dkim python3-prometheus-client clamav-daemon clamdscan clamav-testfiles)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for p in "${packages[@]}"; do
@@ -35,6 +35,11 @@ else
     echo "installing: ${missing[*]}"
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # The malware tests start their own clamd with a tiny database; the packaged
+    # services (and freshclam, which would go online) are not wanted.
+    if [[ " ${missing[*]} " == *" clamav-daemon "* ]] && command -v systemctl >/dev/null; then
+      systemctl disable --now clamav-freshclam clamav-daemon >/dev/null 2>&1 || true
+    fi
   fi
   if ! pg_up; then
     pgv=$(ls /etc/postgresql | sort -V | tail -1)

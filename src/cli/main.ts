@@ -17,6 +17,7 @@ import { registerDmarcCommands } from './commands/dmarc.js';
 import { registerAuditLogCommands } from './commands/audit-log.js';
 import { registerProbeCommands } from './commands/probe.js';
 import { registerReportCommand } from './commands/report.js';
+import { registerAvCommands } from './commands/av.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -41,6 +42,7 @@ registerIntegrityCommands(program);
 registerAuditLogCommands(program);
 registerProbeCommands(program);
 registerReportCommand(program);
+registerAvCommands(program);
 
 try {
   await program.parseAsync(process.argv);

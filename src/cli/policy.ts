@@ -16,14 +16,29 @@ import { spoofStage } from '../policy/spoof/stage.js';
 import type { SpoofContext } from '../policy/spoof/index.js';
 import { dmarcReportStage } from '../policy/dmarc-report/stage.js';
 import type { Store } from '../store/types.js';
+import { ClamdEngine } from '../policy/av/clamav.js';
+import type { ScanEngine } from '../policy/av/engine.js';
+import { malwareStage } from '../policy/av/stage.js';
+import { EngineWatch } from '../policy/av/watch.js';
+import type { Direction } from '../core/verdict.js';
 
 export interface BuiltPolicy {
   readonly pipeline: PolicyPipeline;
   readonly pool: PolicyPool;
+  /** The malware engines [policy.malware] configures (empty when it is off). */
+  readonly engines: readonly ScanEngine[];
   close(): Promise<void>;
 }
 
 const DIRECTORY_REFRESH_MS = 60_000;
+
+/** The malware engines of [policy.malware]; none when it is off. */
+export function malwareEngines(config: Config): ScanEngine[] {
+  const m = config.policy.malware;
+  if (!m.enabled || !m.clamav) return [];
+  const c = m.clamav;
+  return [new ClamdEngine({ ...(c.socket ? { socket: c.socket } : { host: c.host, port: c.port }), maxConnections: c.max_connections, timeoutMs: c.timeout_ms })];
+}
 
 /** The directory as the detectors see it, re-read at most once a minute. */
 function directoryView(store: Store, config: Config, clock: Clock, log: Logger) {
@@ -84,6 +99,30 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
       settings: settings(p.spoof),
     });
   }
+  const engines = malwareEngines(config);
+  if (engines.length > 0) {
+    const watch = new EngineWatch(events);
+    const m = p.malware;
+    // Said at start rather than at the first message: mail would wait (or get 451) until clamd answers.
+    for (const e of engines) {
+      e.health(AbortSignal.timeout(5000))
+        .then((h) => {
+          if (h.up) log.info({ engine: h.engine, version: h.version }, 'malware engine answers');
+          else {
+            log.warn({ engine: h.engine, detail: h.detail }, 'malware engine does not answer: mail it should scan waits or is refused with 451');
+            watch.failed(h.engine, h.detail ?? 'down');
+          }
+        })
+        .catch(() => undefined);
+    }
+    const dirs = (phase: 'inline' | 'after-queue') => (['inbound', 'outbound', 'internal'] as const).filter((d: Direction) => m.phase[d] === phase);
+    // In-line after the cheaper stages (a refusal there spares the scan); after the queue before anything that reads attachments.
+    for (const phase of ['inline', 'after-queue'] as const) {
+      if (dirs(phase).length === 0) continue;
+      const action = phase === 'inline' ? m.action.inline : m.action.after_queue;
+      stages.push({ stage: malwareStage(engines, { phase, directions: dirs(phase), action, watch }), settings: settings(m) });
+    }
+  }
   if (p.dmarc_reports.enabled) {
     stages.push({
       stage: dmarcReportStage({ pool, repo: store.meta.dmarcReports, budgetMs: p.dmarc_reports.budget_ms, localPart: p.dmarc_reports.local_part, localDomains: view.domains, now: () => clock.now() }),
@@ -100,5 +139,13 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
     sanitize: p.auth.enabled ? (raw) => stripForgedAuthResults(raw, authservId).raw : undefined,
     banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
   });
-  return { pipeline, pool, close: () => pool.close() };
+  return {
+    pipeline,
+    pool,
+    engines,
+    close: async () => {
+      await Promise.all(engines.map((e) => e.close()));
+      await pool.close();
+    },
+  };
 }

@@ -100,7 +100,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     batch: 32,
     leaseMs: config.policy.scan_lease * 1000,
     pollMs: 1000,
-    retryMinMs: 60_000,
+    // A scan that failed closed (an engine down) is retried like a delivery, at most a minute apart at first.
+    retryMinMs: Math.min(60, q.retry_min) * 1000,
     retryMaxMs: 15 * 60_000,
   });
   spool.onEnqueued(() => scanner.kick());

@@ -7,6 +7,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, int, oneOf, table } from './values.js';
+import { malwareSection } from './malware.js';
 
 const name = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
@@ -102,5 +103,6 @@ export function policySection() {
       // Mail to <local_part>@<each local domain> is read as DMARC aggregate reports (the address `postern init` publishes).
       local_part: z.string().regex(/^[a-z0-9._+-]{1,64}$/).default('dmarc-reports'),
     }).prefault({}),
+    malware: malwareSection(),
   }).prefault({});
 }

@@ -23,6 +23,13 @@ describe('renderConfigTemplate', () => {
     expect(renderConfigTemplate({ hostname: 'mail.example.org', domain: 'example.org', dataDir: 'data' })).toContain('dkim/example.org.postern.key.pem');
   });
 
+  it('explains malware scanning, off until clamd is set', () => {
+    const text = renderConfigTemplate({ hostname: 'mail.example.org', domain: 'example.org', dataDir: 'data' });
+    expect(text).toContain('[policy.malware]');
+    expect(parsed(text).policy.malware.enabled).toBe(false);
+    expect(parsed(text.replace('# [policy.malware.clamav]', '[policy.malware.clamav]').replace('# socket = ', 'socket = ')).policy.malware.enabled).toBe(true);
+  });
+
   it('quotes paths that need escaping', () => {
     const c = parsed(renderConfigTemplate({ hostname: 'mail.example.org', domain: 'example.org', dataDir: 'C:\\mail "data"' }));
     expect(c.server.data_dir).toBe('/srv/postern/C:\\mail "data"');

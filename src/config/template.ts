@@ -230,6 +230,19 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[policy.malware]
+# Virus scanning with clamd (Debian: clamav-daemon). On when an engine below is
+# set. A detection is refused in-line (550 5.7.1) or held in quarantine after
+# the queue; an engine that is down fails closed (451, or the message waits).
+budget_ms = 30000
+fail_open = false
+phase = { inbound = "after-queue", outbound = "after-queue", internal = "after-queue" }   # or "inline"
+action = { inline = "reject", after_queue = "quarantine" }    # or "quarantine"; "tag" (deliver, marked)
+# [policy.malware.clamav]
+# socket = "/run/clamav/clamd.ctl"   # or host = "127.0.0.1" and port = 3310
+# max_connections = 8
+# timeout_ms = 30000
+
 [metrics]
 enabled = true                # every event also becomes a Prometheus counter and a log line
 message_events = true         # an event per SMTP session, accepted message and outbound delivery (the TLS-share figures)

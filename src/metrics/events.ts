@@ -56,6 +56,10 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('dmarc.report_received', 'I', 'a DMARC aggregate report mailed to us', ['result']),
   k('quarantine.released', 'I', 'held mail released (data: actor)'),
   k('quarantine.deleted', 'I', 'held mail deleted (data: actor)'),
+  // Malware scanning (policy/av): direction is inbound, outbound, internal, or stored (a rescan)
+  k('malware.detected', 'I', 'a malware engine found something in a message (data: signature, part, stage)', ['engine', 'direction', 'action']),
+  k('engine.down', 'I', 'a malware engine stopped answering (once per change; data: detail)', ['engine']),
+  k('engine.up', 'I', 'a malware engine answers again after engine.down', ['engine']),
   // Confidentiality
   k('tls.success', 'C', 'an outbound connection used TLS (subject: the destination domain)', ['policyType', 'protocol', 'verified']),
   k('tls.plaintext', 'C', 'an outbound connection without TLS, which its policy allowed', ['policyType']),

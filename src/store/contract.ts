@@ -591,6 +591,52 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.quarantine.list({ state: 'held' })).toEqual([]);
       });
 
+      it('moves delivered copies into the quarantine (a rescan); release delivers them again', async () => {
+        const alice = await addUser('alice@example.org');
+        const bob = await addUser('bob@example.org');
+        const aInbox = await s.meta.mailboxes.createFolder(alice.id, 'INBOX', null, 1);
+        const aOld = await s.meta.mailboxes.createFolder(alice.id, 'Archive', null, 1);
+        const bInbox = await s.meta.mailboxes.createFolder(bob.id, 'INBOX', null, 1);
+        const bad = await s.blobs.put(Buffer.from('Subject: bad\r\n\r\nmarker\r\n'));
+        const good = await s.blobs.put(Buffer.from('Subject: good\r\n\r\nfine\r\n'));
+        const m = { blobId: bad.id, size: bad.size, internalDate: 5 };
+        const a1 = await s.meta.mailboxes.append(aInbox.id, m);
+        const a2 = await s.meta.mailboxes.append(aOld.id, m);
+        const kept = await s.meta.mailboxes.append(aInbox.id, { blobId: good.id, size: good.size, internalDate: 6 });
+        const b1 = await s.meta.mailboxes.append(bInbox.id, m);
+        const before = (await s.meta.mailboxes.getFolderById(aInbox.id))!.highestModseq;
+        const id = newQueueId();
+        const copies = [
+          { folderId: aInbox.id, uid: a1.uid, accountId: alice.id, address: alice.address },
+          { folderId: aOld.id, uid: a2.uid, accountId: alice.id, address: alice.address },
+          { folderId: bInbox.id, uid: b1.uid, accountId: bob.id, address: bob.address },
+          // Not this blob: left alone.
+          { folderId: aInbox.id, uid: kept.uid, accountId: alice.id, address: alice.address },
+        ];
+        const hold = { queueId: id, blobId: bad.id, size: bad.size, sender: 's@x.test', at: 7000, stage: 'malware', reason: 'malware: clamav: Sig', verdicts: [verdict('malware', 'hold')], copies };
+        expect(await s.meta.quarantine.holdStored(hold)).toBe(3);
+        expect((await s.meta.mailboxes.listMessages(aInbox.id)).map((x) => x.uid)).toEqual([kept.uid]);
+        expect(await s.meta.mailboxes.listMessages(aOld.id)).toEqual([]);
+        expect(await s.meta.mailboxes.listMessages(bInbox.id)).toEqual([]);
+        // IMAP clients learn of the removal (CONDSTORE/QRESYNC).
+        const changes = await s.meta.mailboxes.changesSince(aInbox.id, before);
+        expect(changes.expunged).toEqual([a1.uid]);
+        expect(await s.meta.quarantine.get(id)).toMatchObject({ stage: 'malware', state: 'held', sender: 's@x.test', size: bad.size });
+        expect((await s.meta.quarantine.get(id))!.recipients.slice().sort()).toEqual([alice.address, bob.address]);
+        expect((await s.meta.queue.getMessage(id))!.verdicts.map((v) => v.stage)).toEqual(['malware']);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => [r.address, r.state, r.transport])).toEqual([
+          [alice.address, 'held', 'local'],
+          [bob.address, 'held', 'local'],
+        ]);
+        // The blob stays referenced: no garbage collection takes it from the quarantine.
+        expect(await s.meta.mailboxes.blobReferences(bad.id)).toBeGreaterThan(0);
+        // Done again (copies gone): nothing is written.
+        expect(await s.meta.quarantine.holdStored({ ...hold, queueId: newQueueId() })).toBe(0);
+        expect(await s.meta.quarantine.list({ state: 'held' })).toHaveLength(1);
+        expect(await s.meta.quarantine.release(id, 'auditor@example.org', 8000)).toBe(true);
+        expect((await s.meta.queue.lease({ transport: 'local', now: 8000, leaseMs: 1000, limit: 10 })).map((l) => l.recipient.address).sort()).toEqual([alice.address, bob.address]);
+      });
+
       it('keeps the verdicts with mail delivered into a mailbox', async () => {
         const user = await addUser();
         const inbox = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);

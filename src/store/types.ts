@@ -534,6 +534,28 @@ export interface QuarantineRepo {
   release(queueId: string, actor: string, now: number): Promise<boolean>;
   /** The queue entry is removed and the quarantine entry kept as a record, marked deleted by `actor`; false if not held. */
   delete(queueId: string, actor: string, now: number): Promise<boolean>;
+  /**
+   * Takes delivered copies of a message out of their mailboxes and into the
+   * quarantine (a rescan found malware), in one transaction: the copies still
+   * holding `blobId` are expunged, and a queue entry `queueId` is written with
+   * one held local recipient per account, plus its quarantine entry. Releasing
+   * it delivers the message to those accounts' inboxes again. Returns how many
+   * copies were taken; 0 writes nothing.
+   */
+  holdStored(h: StoredHold): Promise<number>;
+}
+
+/** Delivered copies of one message to move into the quarantine (see QuarantineRepo.holdStored). */
+export interface StoredHold {
+  readonly queueId: string;
+  readonly blobId: string;
+  readonly size: number;
+  readonly sender: string;
+  readonly at: number;
+  readonly stage: string;
+  readonly reason: string;
+  readonly verdicts: readonly Verdict[];
+  readonly copies: readonly { readonly folderId: number; readonly uid: number; readonly accountId: number; readonly address: string }[];
 }
 
 /** Verdicts kept with delivered mail, by blob (copies of a message share them). */

@@ -137,7 +137,7 @@ async function insertFolder(c: Client, accountId: number, name: string, specialU
   }
 }
 
-async function expungeInTx(c: Client, folderId: number, uids: number[]): Promise<number[]> {
+export async function expungeInTx(c: Client, folderId: number, uids: number[]): Promise<number[]> {
   if ((await lockFolders(c, [folderId])).size === 0) return [];
   const rows = await selectByUids(c, folderId, uids);
   if (rows.length === 0) return [];

@@ -1,4 +1,5 @@
-import type { QuarantineEntry, QuarantineRepo, VerdictRepo } from '../../types.js';
+import type { QuarantineEntry, QuarantineRepo, StoredHold, VerdictRepo } from '../../types.js';
+import { expungeInTx } from './mailboxes.js';
 import type { Verdict } from '../../../core/verdict.js';
 import { tx, type Pool, type Queryable } from './db.js';
 import { toQuarantineEntry, type NewQuarantine, type QuarantineRow } from '../rows.js';
@@ -44,6 +45,28 @@ export class PgQuarantine implements QuarantineRepo {
       if (r.rowCount !== 1) return false;
       await c.query('DELETE FROM queue_messages WHERE id = $1', [queueId]);
       return true;
+    });
+  }
+
+  async holdStored(h: StoredHold): Promise<number> {
+    return tx(this.pool, async (c) => {
+      const taken: StoredHold['copies'][number][] = [];
+      for (const copy of h.copies) {
+        const still = await c.query('SELECT 1 FROM messages WHERE folder_id = $1 AND uid = $2 AND blob_id = $3', [copy.folderId, copy.uid, h.blobId]);
+        if (still.rowCount === 0) continue;
+        if ((await expungeInTx(c, copy.folderId, [copy.uid])).length === 1) taken.push(copy);
+      }
+      if (taken.length === 0) return 0;
+      await c.query(
+        "INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts) VALUES ($1, $2, $3, $4, $5, 'local', '127.0.0.1', NULL, $6, $7)",
+        [h.queueId, h.blobId, h.size, h.sender, h.at, JSON.stringify({ rescan: true }), JSON.stringify(h.verdicts)],
+      );
+      const accounts = new Map(taken.map((x) => [x.accountId, x.address]));
+      for (const [id, address] of accounts) {
+        await c.query("INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at, state) VALUES ($1, $2, 'local', $3, $4, 'held')", [h.queueId, address, id, h.at]);
+      }
+      await quarantineInTx(c, { queueId: h.queueId, at: h.at, stage: h.stage, reason: h.reason, sender: h.sender, size: h.size, recipients: [...accounts.values()] });
+      return taken.length;
     });
   }
 }

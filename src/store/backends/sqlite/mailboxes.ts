@@ -64,6 +64,17 @@ function keywordsMayBeStale(db: Db, folderId: number): void {
   db.prepare('UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
 }
 
+/** Expunges one message if it still holds `blobId`, inside the caller's transaction; true when it did. */
+export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: string): boolean {
+  const row = db.prepare('SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
+  if (!row) return false;
+  const f = db.prepare('UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
+  db.prepare('DELETE FROM messages WHERE id = ?').run(row.id);
+  db.prepare('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
+  keywordsMayBeStale(db, folderId);
+  return true;
+}
+
 export class SqliteMailboxes implements MailboxRepo {
   constructor(private readonly db: Db) {}
 

@@ -1,4 +1,5 @@
-import type { QuarantineEntry, QuarantineRepo, VerdictRepo } from '../../types.js';
+import type { QuarantineEntry, QuarantineRepo, StoredHold, VerdictRepo } from '../../types.js';
+import { expungeBlobInTx } from './mailboxes.js';
 import type { Verdict } from '../../../core/verdict.js';
 import type { Db } from './db.js';
 import { toQuarantineEntry, type NewQuarantine, type QuarantineRow } from '../rows.js';
@@ -49,6 +50,25 @@ export class SqliteQuarantine implements QuarantineRepo {
         this.db.prepare('DELETE FROM queue_recipients WHERE queue_id = ?').run(queueId);
         this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(queueId);
         return true;
+      })
+      .immediate();
+  }
+
+  async holdStored(h: StoredHold): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const taken = h.copies.filter((c) => expungeBlobInTx(this.db, c.folderId, c.uid, h.blobId));
+        if (taken.length === 0) return 0;
+        this.db
+          .prepare(
+            "INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts) VALUES (?, ?, ?, ?, ?, 'local', '127.0.0.1', NULL, ?, ?)",
+          )
+          .run(h.queueId, h.blobId, h.size, h.sender, h.at, JSON.stringify({ rescan: true }), JSON.stringify(h.verdicts));
+        const accounts = new Map(taken.map((c) => [c.accountId, c.address]));
+        const ins = this.db.prepare("INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at, state) VALUES (?, ?, 'local', ?, ?, 'held')");
+        for (const [id, address] of accounts) ins.run(h.queueId, address, id, h.at);
+        quarantineInTx(this.db, { queueId: h.queueId, at: h.at, stage: h.stage, reason: h.reason, sender: h.sender, size: h.size, recipients: [...accounts.values()] });
+        return taken.length;
       })
       .immediate();
   }
