@@ -16,10 +16,14 @@ import { spoofStage } from '../policy/spoof/stage.js';
 import type { SpoofContext } from '../policy/spoof/index.js';
 import { dmarcReportStage } from '../policy/dmarc-report/stage.js';
 import type { Store } from '../store/types.js';
+import { attachmentsFromConfig, staticEngines } from '../policy/av/static/index.js';
+import type { ScanEngine } from '../policy/av/engine.js';
 
 export interface BuiltPolicy {
   readonly pipeline: PolicyPipeline;
   readonly pool: PolicyPool;
+  /** [malware static/yara] engines for the malware stage; closed with the pipeline. */
+  readonly staticEngines: readonly ScanEngine[];
   close(): Promise<void>;
 }
 
@@ -84,6 +88,10 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
       settings: settings(p.spoof),
     });
   }
+  // [attachments] cheap, in-line by default: before the content scanners.
+  if (p.attachments.enabled) stages.push({ stage: attachmentsFromConfig(config, pool), settings: settings(p.attachments) });
+  // [malware static/yara] pass these to the malware stage.
+  const engines = staticEngines(config, pool);
   if (p.dmarc_reports.enabled) {
     stages.push({
       stage: dmarcReportStage({ pool, repo: store.meta.dmarcReports, budgetMs: p.dmarc_reports.budget_ms, localPart: p.dmarc_reports.local_part, localDomains: view.domains, now: () => clock.now() }),
@@ -100,5 +108,13 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
     sanitize: p.auth.enabled ? (raw) => stripForgedAuthResults(raw, authservId).raw : undefined,
     banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
   });
-  return { pipeline, pool, close: () => pool.close() };
+  return {
+    pipeline,
+    pool,
+    staticEngines: engines,
+    close: async () => {
+      await Promise.allSettled(engines.map((e) => e.close()));
+      await pool.close();
+    },
+  };
 }
