@@ -57,10 +57,12 @@ const rulesFor = { enabled: true, action: 'reject', blockExtensions: new Set(DEF
 const stage = attachmentsStage({ pool, phase: 'inline', budgetMs: 30_000, limits: DEFAULT_EXTRACT_LIMITS, rules: { inbound: rulesFor, outbound: rulesFor, internal: rulesFor } });
 const envelope = { sender: 'a@partner.test', recipients: ['b@example.test'], helo: 'x', clientAddress: '127.0.0.1', listener: 'mx', authUser: null, tls: false };
 
+// A signal that never aborts (the engines want one).
+const never = new globalThis.AbortController().signal;
 const subjects = {
-  static: (raw) => engines.static.scan(raw, new AbortController().signal).then((r) => r.detections.length),
-  yara: (raw) => engines.yara.scan(raw, new AbortController().signal).then((r) => r.detections.length),
-  attachments: (raw) => stage.run({ queueId: 'b', raw, envelope, direction: 'inbound', earlier: [] }, { signal: new AbortController().signal, now: Date.now }).then((v) => (v.action === 'pass' ? 0 : 1)),
+  static: (raw) => engines.static.scan(raw, never).then((r) => r.detections.length),
+  yara: (raw) => engines.yara.scan(raw, never).then((r) => r.detections.length),
+  attachments: (raw) => stage.run({ queueId: 'b', raw, envelope, direction: 'inbound', earlier: [] }, { signal: never, now: Date.now }).then((v) => (v.action === 'pass' ? 0 : 1)),
 };
 
 async function measure(fn, concurrency) {

@@ -5,6 +5,7 @@
  * VBA project, a PE header, an HTML smuggling page.
  */
 import { Deflate, strToU8, zipSync } from 'fflate';
+import { randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export interface Attachment {
@@ -18,7 +19,7 @@ const bytesOf = (b: Uint8Array | string): Uint8Array => (typeof b === 'string' ?
 /** A multipart/mixed message: a text body and each attachment in base64 (lines of 76). */
 export function message(attachments: readonly Attachment[], body = 'Please see the attached file.\r\n'): Uint8Array {
   const boundary = '=_postern_test_boundary';
-  let out = `From: Sender <sender@partner.test>\r\nTo: alice@example.test\r\nSubject: Files\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <files-${Math.random().toString(36).slice(2)}@partner.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n`;
+  let out = `From: Sender <sender@partner.test>\r\nTo: alice@example.test\r\nSubject: Files\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <files-${randomUUID()}@partner.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n`;
   out += `--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${body}`;
   for (const a of attachments) {
     const b64 = Buffer.from(bytesOf(a.bytes)).toString('base64').replace(/.{76}/g, '$&\r\n');
