@@ -25,6 +25,7 @@ export interface AttachmentFacts {
 }
 
 const MAX_FILES = 2000;
+const NATIVE = new Set(['exe', 'elf', 'macho']);
 
 export async function trueTypeOf(bytes: Uint8Array): Promise<string | null> {
   const exe = executableKind(bytes);
@@ -32,7 +33,9 @@ export async function trueTypeOf(bytes: Uint8Array): Promise<string | null> {
   const disk = diskImageKind(bytes);
   if (disk) return disk;
   try {
-    return (await fileTypeFromBuffer(bytes))?.ext ?? null;
+    const ext = (await fileTypeFromBuffer(bytes))?.ext ?? null;
+    // file-type calls anything starting "MZ" an exe; executables are judged above, by their full header.
+    return ext !== null && NATIVE.has(ext) ? null : ext;
   } catch {
     return null; // a malformed container: its name is still checked
   }

@@ -104,6 +104,10 @@ describe('the attachments stage', () => {
     expect((await run(raw, 'internal', s)).action).toBe('pass');
   });
 
+  it('does not take a text starting "MZ" for an executable', async () => {
+    expect((await run(message([{ filename: 'notes.txt', type: 'text/plain', bytes: 'MZ postcodes list\n'.repeat(100) }]))).action).toBe('pass');
+  });
+
   it('passes ordinary mail', async () => {
     const pdf = Buffer.from('%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
     const v = await run(message([{ filename: 'report.pdf', type: 'application/pdf', bytes: pdf }, { filename: 'a.zip', type: 'application/zip', bytes: zip({ 'x.csv': '1,2' }) }]));
