@@ -16,6 +16,8 @@ import { base64Volume } from './checks.js';
 import { StaticEngine } from './engine.js';
 import { HashListFile, parseHashList } from './hashes.js';
 import { staticScan } from './task.js';
+import { staticEngines } from './index.js';
+import { parseConfig } from '../../../config/load.js';
 
 const sigs = (raw: Uint8Array) => staticScan(raw, DEFAULT_EXTRACT_LIMITS).detections.map((d) => `${d.signature} ${d.part}`);
 
@@ -149,6 +151,24 @@ describe('StaticEngine through the worker pool', () => {
     expect(r.detections).toEqual([{ engine: 'static', signature: 'disguised-executable', part: '2/invoice.pdf' }]);
     function engine() {
       return new StaticEngine({ pool, limits: DEFAULT_EXTRACT_LIMITS, budgetMs: 10_000, hashes: null });
+    }
+  });
+});
+
+describe('staticEngines', () => {
+  it('builds the engines the config enables, in order', async () => {
+    const cfg = (extra: string) => {
+      const r = parseConfig(`[server]\nhostname = "mail.example.org"\n${extra}`, '/etc/postern');
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      return r.config;
+    };
+    const pool = PolicyPool.open({ threads: 1 });
+    try {
+      expect(staticEngines(cfg(''), pool).map((e) => e.name)).toEqual(['static']);
+      expect(staticEngines(cfg('[policy.malware.yara]\nenabled = true\n'), pool).map((e) => e.name)).toEqual(['static', 'yara']);
+      expect(staticEngines(cfg('[policy.malware.static]\nenabled = false\n'), pool)).toEqual([]);
+    } finally {
+      await pool.close();
     }
   });
 });

@@ -5,7 +5,8 @@
  * changes) into a private folder. For each message a pool worker writes the
  * message and its extracted parts into a fresh folder (0700, files 0600,
  * named by number), `yara -C -r` scans it under a timeout (the process is
- * killed when the time is up or the caller aborts), its "RULE path" lines
+ * killed when the time is up or the caller aborts; it sees no environment
+ * but PATH), its "RULE path" lines
  * become detections, and the folder is removed whatever happened.
  */
 import { execFile } from 'node:child_process';
@@ -52,7 +53,7 @@ function run(cmd: string, args: string[], signal: AbortSignal, timeoutMs: number
     execFile(
       cmd,
       args,
-      { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, env: {}, encoding: 'utf8' },
+      { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), killSignal: 'SIGKILL', maxBuffer: MAX_OUTPUT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, encoding: 'utf8' },
       (err, stdout, stderr) => {
         if (err && (err.name === 'AbortError' || signal.aborted)) return reject(new Error(`${path.basename(cmd)} stopped after ${timeoutMs} ms or by abort`));
         if (err && typeof err.code !== 'number') return reject(err);
