@@ -90,7 +90,9 @@ describe('the attachments stage', () => {
 
   it('blocks an archive it cannot open within its limits, unless told not to', async () => {
     const raw = message([{ filename: 'zeros.zip', type: 'application/zip', bytes: bombZip(1024) }]);
-    expect((await run(raw)).reasons[0]).toMatchObject({ rule: 'archive-limit', part: '2/zeros.zip' });
+    const v = await run(raw);
+    expect(v.reasons[0]).toMatchObject({ rule: 'archive-limit', part: '2/zeros.zip' });
+    expect(v.reply).toBe('5.7.1 Attachment "zeros.zip" refused by policy (archive-limit)');
     expect((await run(raw, 'inbound', stage({ inbound: { blockUnreadableArchives: false } }))).action).toBe('pass');
   });
 

@@ -62,7 +62,9 @@ export function blockedIn(facts: AttachmentFacts, r: AttachmentRules): Blocked[]
   if (r.blockUnreadableArchives) {
     for (const x of facts.findings) {
       if (x.kind === 'encrypted-archive') continue; // its names were read and checked above
-      out.push({ rule: 'archive-limit', name: displayName(x.part), part: x.part });
+      // The archive's own name: "2/files.zip!inner.zip" → "inner.zip".
+      const name = (x.part.split('!').pop() ?? x.part).replace(/^[0-9.]+\//, '');
+      out.push({ rule: 'archive-limit', name: displayName(name), part: x.part });
     }
   }
   return out;

@@ -35,6 +35,8 @@ describe('YaraEngine', () => {
   let rulesDir: string;
   let scanTmp: string;
   let engine: YaraEngine;
+  // The rule folder is looked at again every 10 s of this clock.
+  let clock = 1_000_000;
   beforeAll(() => {
     pool = PolicyPool.open({ threads: 1 });
     root = mkdtempSync(path.join(tmpdir(), 'postern-yara-test-'));
@@ -42,7 +44,7 @@ describe('YaraEngine', () => {
     scanTmp = path.join(root, 'tmp');
     for (const d of [rulesDir, scanTmp]) mkdirSync(d);
     writeFileSync(path.join(rulesDir, 'dropper.yar'), RULES);
-    engine = new YaraEngine({ pool, limits: DEFAULT_EXTRACT_LIMITS, rulesDir, timeoutMs: 20_000, tmpRoot: scanTmp });
+    engine = new YaraEngine({ pool, limits: DEFAULT_EXTRACT_LIMITS, rulesDir, timeoutMs: 20_000, tmpRoot: scanTmp, now: () => clock });
   });
   afterAll(async () => {
     await engine.close();
@@ -78,8 +80,11 @@ describe('YaraEngine', () => {
   it('sees a new rule file, and is unavailable (naming rules_dir) when the rules do not compile', async () => {
     writeFileSync(path.join(rulesDir, 'more.yara'), 'rule Hello_Marker { strings: $h = "hello-marker-42" condition: $h }');
     const raw = message([{ filename: 'note.txt', type: 'text/plain', bytes: 'x hello-marker-42 y' }]);
+    expect((await engine.scan(raw, new AbortController().signal)).detections).toEqual([]); // not looked at yet
+    clock += 11_000;
     expect((await engine.scan(raw, new AbortController().signal)).detections).toEqual([{ engine: 'yara', signature: 'Hello_Marker', part: '2/note.txt' }]);
     writeFileSync(path.join(rulesDir, 'broken.yar'), 'rule Broken { condition: $nope }');
+    clock += 11_000;
     const err = await engine.scan(raw, new AbortController().signal).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EngineUnavailable);
     expect((err as Error).message).toMatch(/rules_dir .* do not compile/);

@@ -2,7 +2,8 @@
  * The "yara" ScanEngine: Debian's `yara` command over the parts of a
  * message, with the rules the administrator keeps in a folder (*.yar,
  * *.yara). The rules are compiled once with `yarac` (again when a file
- * changes) into a private folder. For each message a pool worker writes the
+ * changes; the folder is looked at every 10 s and at each health check)
+ * into a private folder. For each message a pool worker writes the
  * message and its extracted parts into a fresh folder (0700, files 0600,
  * named by number), `yara -C -r` scans it under a timeout (the process is
  * killed when the time is up or the caller aborts; it sees no environment
@@ -23,6 +24,7 @@ const RULE_FILE = /\.(yar|yara)$/i;
 const MAX_RULE_FILES = 10_000;
 const MAX_OUTPUT = 1024 * 1024;
 const MAX_DETECTIONS = 100;
+const RECHECK_MS = 10_000;
 
 export interface YaraEngineOptions {
   readonly pool: PolicyPool;
@@ -74,6 +76,8 @@ export class YaraEngine implements ScanEngine {
   private compiled: Compiled | null = null;
   private compiling: Promise<Compiled> | null = null;
   private rulesHome: string | null = null;
+  private checkedAt = -Infinity;
+  private generation = 0;
 
   constructor(private readonly o: YaraEngineOptions) {
     this.yara = o.yara ?? 'yara';
@@ -92,16 +96,25 @@ export class YaraEngine implements ScanEngine {
   }
 
   /** The compiled rules, compiled again when a rule file was added, removed or changed. */
-  private async rules(signal: AbortSignal): Promise<Compiled> {
+  private async rules(): Promise<Compiled> {
+    // The folder is looked at again at most every RECHECK_MS, not for every message.
+    if (this.compiled && this.now() - this.checkedAt < RECHECK_MS) return this.compiled;
     const set = await this.ruleSet();
-    if (this.compiled?.key === set.key) return this.compiled;
-    this.compiling ??= this.compile(set, signal).finally(() => (this.compiling = null));
-    return this.compiling;
+    if (this.compiled?.key === set.key) {
+      this.checkedAt = this.now();
+      return this.compiled;
+    }
+    this.compiling ??= this.compile(set).finally(() => (this.compiling = null));
+    const c = await this.compiling;
+    this.checkedAt = this.now();
+    return c;
   }
 
-  private async compile(set: RuleSet, signal: AbortSignal): Promise<Compiled> {
+  /** Not tied to one caller's signal: other scans wait for the same compilation. */
+  private async compile(set: RuleSet): Promise<Compiled> {
+    const signal = new AbortController().signal;
     this.rulesHome ??= await mkdtemp(path.join(this.tmpRoot, 'postern-yara-rules-'));
-    const file = path.join(this.rulesHome, `rules-${this.now()}.yarc`);
+    const file = path.join(this.rulesHome, `rules-${++this.generation}.yarc`);
     // A namespace per file: two files may name a rule alike.
     const r = await run(this.yarac, ['-w', ...set.files.map((f, i) => `f${i}:${f}`), file], signal, Math.max(this.o.timeoutMs, 60_000));
     if (r.code !== 0) throw new Error(`rules_dir ${this.o.rulesDir}: the rules do not compile: ${firstLine(r.stderr || r.stdout)}`);
@@ -115,7 +128,7 @@ export class YaraEngine implements ScanEngine {
     const started = this.now();
     let dir: string | null = null;
     try {
-      const rules = await this.rules(signal);
+      const rules = await this.rules();
       dir = await mkdtemp(path.join(this.tmpRoot, 'postern-yara-scan-'));
       const written = await this.o.pool.run<MaterializeOutput>('av.materialize', { raw, dir, limits: this.o.limits }, { budgetMs: this.o.timeoutMs, signal });
       const left = Math.max(1, this.o.timeoutMs - (this.now() - started));
@@ -142,7 +155,8 @@ export class YaraEngine implements ScanEngine {
     try {
       const v = await run(this.yara, ['--version'], signal, 10_000);
       if (v.code !== 0) throw new Error(`${this.yara} --version exited with ${v.code}`);
-      const rules = await this.rules(signal);
+      this.checkedAt = -Infinity; // health looks at the folder now
+      const rules = await this.rules();
       return { engine: this.name, up: true, version: `yara ${v.stdout.trim()}/${rules.files.length} rule files`, signaturesAt: rules.newest };
     } catch (e) {
       return { engine: this.name, up: false, version: null, signaturesAt: null, detail: e instanceof Error ? e.message : String(e) };
