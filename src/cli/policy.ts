@@ -21,6 +21,7 @@ import type { ScanEngine } from '../policy/av/engine.js';
 import { malwareStage } from '../policy/av/stage.js';
 import { EngineWatch } from '../policy/av/watch.js';
 import type { Direction } from '../core/verdict.js';
+import { attachmentsFromConfig, staticEngines } from '../policy/av/static/index.js';
 
 export interface BuiltPolicy {
   readonly pipeline: PolicyPipeline;
@@ -99,7 +100,10 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
       settings: settings(p.spoof),
     });
   }
-  const engines = malwareEngines(config);
+  // [policy.attachments]: cheap, in-line by default, before the content scanners.
+  if (p.attachments.enabled) stages.push({ stage: attachmentsFromConfig(config, pool), settings: settings(p.attachments) });
+  // clamd, then the engines of another kind (static checks, YARA) in the worker pool: two kinds see more than one.
+  const engines = [...malwareEngines(config), ...(p.malware.enabled ? staticEngines(config, pool) : [])];
   if (engines.length > 0) {
     const watch = new EngineWatch(events);
     const m = p.malware;
@@ -144,7 +148,7 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
     pool,
     engines,
     close: async () => {
-      await Promise.all(engines.map((e) => e.close()));
+      await Promise.allSettled(engines.map((e) => e.close()));
       await pool.close();
     },
   };

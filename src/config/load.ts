@@ -87,6 +87,7 @@ function keyPath(parts: readonly string[]): string {
 // The parsed defaults hold every known key at every level: they answer
 // "which keys could the operator have meant" without reaching into zod.
 let defaultsCache: unknown;
+let shapeCache: unknown;
 function knownKeys(path: readonly string[]): string[] {
   if (defaultsCache === undefined) {
     const r = configSchema('/').safeParse({ server: { hostname: 'mail.example.org' } });
@@ -94,7 +95,34 @@ function knownKeys(path: readonly string[]): string[] {
   }
   let node: unknown = defaultsCache;
   for (const p of path) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[p] : undefined;
-  return typeof node === 'object' && node !== null ? Object.keys(node) : [];
+  const fromDefaults = typeof node === 'object' && node !== null ? Object.keys(node) : [];
+  // Keys without a default (optional ones) are missing from the defaults; the schema's shape has them.
+  shapeCache ??= configSchema('/');
+  const fromShape = shapeKeys(shapeCache, path);
+  return [...new Set([...fromDefaults, ...fromShape])];
+}
+
+interface ZodLike {
+  _zod: { def: { type: string; innerType?: ZodLike; in?: ZodLike; shape?: Record<string, ZodLike> } };
+}
+
+/** The keys a table of the schema declares, through its wrappers (default, optional, pipe). */
+function shapeKeys(schema: unknown, path: readonly string[]): string[] {
+  let s = schema as ZodLike | undefined;
+  const unwrap = (): void => {
+    for (let i = 0; i < 16 && s; i++) {
+      const d: ZodLike['_zod']['def'] = s._zod.def;
+      if (d.innerType) s = d.innerType;
+      else if (d.type === 'pipe' && d.in) s = d.in;
+      else return;
+    }
+  };
+  for (const p of path) {
+    unwrap();
+    s = s?._zod.def.shape?.[p];
+  }
+  unwrap();
+  return Object.keys(s?._zod.def.shape ?? {});
 }
 
 function unknownKeyReason(path: readonly string[], key: string): string {

@@ -8,6 +8,7 @@ import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, int, oneOf, table } from './values.js';
 import { malwareSection } from './malware.js';
+import { attachmentsSection } from './malware-static.js';
 
 const name = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
@@ -65,7 +66,7 @@ const stage = (budgetMs: number) => ({
 export const SPOOF_DETECTORS = ['own-domain', 'internal-forgery', 'display-name', 'lookalike', 'reply-to', 'bogus-transaction', 'malformed-from'] as const;
 const spoofAction = oneOf(['off', 'tag', 'quarantine', 'reject']);
 
-export function policySection() {
+export function policySection(baseDir: string) {
   return table({
     // The authserv-id of our Authentication-Results fields (RFC 8601); "" = server.hostname.
     authserv_id: z
@@ -103,6 +104,7 @@ export function policySection() {
       // Mail to <local_part>@<each local domain> is read as DMARC aggregate reports (the address `postern init` publishes).
       local_part: z.string().regex(/^[a-z0-9._+-]{1,64}$/).default('dmarc-reports'),
     }).prefault({}),
-    malware: malwareSection(),
+    attachments: attachmentsSection(),
+    malware: malwareSection(baseDir),
   }).prefault({});
 }

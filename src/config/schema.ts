@@ -177,7 +177,7 @@ export function configSchema(baseDir: string) {
       memory_budget: int(16, 1024 * 1024).default(512),
     }).prefault({}),
 
-    policy: policySection(),
+    policy: policySection(baseDir),
 
     maintenance: maintenanceSection(),
 

@@ -12,6 +12,8 @@ export interface TemplateOptions {
   listenAddress?: string;
 }
 
+import { DEFAULT_BLOCK_EXTENSIONS, DEFAULT_BLOCK_TYPES } from './malware-static.js';
+
 /** TOML basic string; JSON escapes are a subset of TOML's. */
 const q = (s: string): string => JSON.stringify(s);
 
@@ -230,9 +232,30 @@ budget_ms = 30000
 fail_open = false
 local_part = "dmarc-reports"
 
+[policy.attachments]
+# Files refused by extension (the last one; "invoice.pdf.exe" is a double
+# extension) and by true type (magic bytes, whatever the name says), also
+# inside ZIP archives. An archive that cannot be opened within the limits
+# (a zip bomb, nested too deep, corrupt) counts as blocked.
+enabled = true
+budget_ms = 10000
+fail_open = false
+phase = "inline"              # or "after-queue" (then reject becomes quarantine)
+action = "reject"             # "reject" (550 5.7.1 naming the file) or "quarantine"
+block_extensions = ${JSON.stringify(DEFAULT_BLOCK_EXTENSIONS)}
+block_types = ${JSON.stringify(DEFAULT_BLOCK_TYPES)}
+block_unreadable_archives = true
+max_archive_depth = 3         # archives inside archives opened, at most
+max_unpacked_mib = 100        # decoded and uncompressed MiB per message
+max_ratio = 100               # uncompressed:compressed of an archive entry over 1 MiB
+max_archive_entries = 1000    # archive entries per message
+# Per direction, any of enabled, action, block_extensions, block_types:
+# [policy.attachments.outbound]
+# block_types = ["exe"]
+
 [policy.malware]
-# Virus scanning with clamd (Debian: clamav-daemon). On when an engine below is
-# set. A detection is refused in-line (550 5.7.1) or held in quarantine after
+# Virus scanning with clamd (Debian: clamav-daemon), the static checks and YARA
+# rules. On when clamd or yara below is set. A detection is refused in-line (550 5.7.1) or held in quarantine after
 # the queue; an engine that is down fails closed (451, or the message waits).
 budget_ms = 30000
 fail_open = false
@@ -242,6 +265,19 @@ action = { inline = "reject", after_queue = "quarantine" }    # or "quarantine";
 # socket = "/run/clamav/clamd.ctl"   # or host = "127.0.0.1" and port = 3310
 # max_connections = 8
 # timeout_ms = 30000
+
+[policy.malware.static]
+# Checks without signatures: macro documents, executables disguised by name or
+# type, HTML smuggling, encrypted archives, zip bombs; and known-bad SHA-256.
+enabled = true
+budget_ms = 10000
+# bad_hashes_file = "bad-hashes.txt"   # one hex digest a line, optionally a name after it
+
+[policy.malware.yara]
+# Debian's yara over each part, with the *.yar/*.yara rules in rules_dir.
+enabled = false
+rules_dir = "yara"
+timeout_ms = 30000
 
 [metrics]
 enabled = true                # every event also becomes a Prometheus counter and a log line

@@ -51,6 +51,8 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('integrity.restore_completed', 'I', 'a backup was restored'),
   k('integrity.error', 'I', 'an integrity task failed to run'),
   k('store.gc', 'I', 'garbage collection ran (blobs, cache rows and events removed)'),
+  // Attachment policy
+  k('attachment.blocked', 'I', 'an attachment refused or held by the attachment policy (by extension, true type or an unreadable archive)', ['rule', 'direction', 'action']),
   k('spoof.detected', 'I', 'a forged or spoofed message', ['detector', 'origin', 'result', 'action']),
   k('auth.result', 'I', 'sender authentication of an inbound message', ['spf', 'dkim', 'dmarc', 'arc', 'action']),
   k('dmarc.report_received', 'I', 'a DMARC aggregate report mailed to us', ['result']),

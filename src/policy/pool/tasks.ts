@@ -11,6 +11,8 @@ import { extractReports } from '../dmarc-report/extract.js';
 import { verifySender } from '../auth/verify.js';
 import type { AuthInput } from '../auth/types.js';
 import { MemoryResolver } from '../../net/dns/memory.js';
+import { materialize, staticScan } from '../av/static/task.js';
+import { attachmentFacts } from '../av/attachment-facts.js';
 
 /** The message bytes of a task's input; anything else is an empty message (the task then finds nothing). */
 function rawOf(input: unknown): Uint8Array {
@@ -31,6 +33,10 @@ export const TASKS = {
     const outcome = await verifySender({ ...(input as AuthInput), raw }, env.resolver ?? new MemoryResolver());
     return { outcome, facts: extractFacts(raw) };
   },
+  // [malware static/yara, attachments]: parts and archives are opened only here, in the worker.
+  'av.static': async (input) => staticScan(rawOf(input), (input as { limits?: unknown }).limits),
+  'av.materialize': async (input) => materialize(rawOf(input), (input as { dir?: unknown }).dir, (input as { limits?: unknown }).limits),
+  'attachments.facts': async (input) => attachmentFacts(rawOf(input), (input as { limits?: unknown }).limits),
 } satisfies Record<string, TaskFn>;
 
 export type TaskName = keyof typeof TASKS;

@@ -99,10 +99,10 @@ describe('malware scanning in a real postern process', () => {
 
   it('refuses EICAR from an authenticated user, outbound and internal, naming the signature; clean mail passes', async () => {
     const e = Buffer.from(eicar(), 'latin1');
-    const zipped = mailWith('invoice.zip', 'application/zip', zipSync({ 'inner.zip': zipSync({ 'eicar.com': e }) }));
+    const zipped = mailWith('invoice.zip', 'application/zip', zipSync({ 'inner.zip': zipSync({ 'eicar.txt': e }) }));
     const out = await submit('bob@remote.test', zipped);
     expect(last(out)).toMatch(new RegExp(`^550 5\\.7\\.1 .*${EICAR_SIG.replace(/\./g, '\\.')}`));
-    const internal = await submit('alice@example.test', mailWith('eicar.com', 'application/octet-stream', e));
+    const internal = await submit('alice@example.test', mailWith('eicar.txt', 'application/octet-stream', e));
     expect(last(internal)).toMatch(/^550 5\.7\.1 .*malware/);
     expect(last(await submit('bob@remote.test', mailWith('notes.txt', 'text/plain', Buffer.from('hello'))))).toMatch(/^250 /);
   });
@@ -122,7 +122,7 @@ describe('malware scanning in a real postern process', () => {
       expect(status.stdout).toMatch(/clamav\tdown/);
       const e = Buffer.from(eicar(), 'latin1');
       expect(last(await mx(withSubject(mailWith('notes.txt', 'text/plain', Buffer.from('fine')), 'wait-clean')))).toMatch(/^250 /);
-      expect(last(await mx(withSubject(mailWith('eicar.zip', 'application/zip', zipSync({ 'eicar.com': e })), 'wait-infected')))).toMatch(/^250 /);
+      expect(last(await mx(withSubject(mailWith('eicar.zip', 'application/zip', zipSync({ 'eicar.txt': e })), 'wait-infected')))).toMatch(/^250 /);
       // Several scan retries happen meanwhile (retry_min = 1 s); none lets anything through.
       await new Promise((r) => setTimeout(r, 3000));
       expect((await inboxSubjects()).filter((s) => s.includes('wait-'))).toEqual([]);
