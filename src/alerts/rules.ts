@@ -19,7 +19,6 @@ const RESTORE = 'Run `postern scrub --status` to see which messages are affected
 
 const rule = (kind: string, severity: AlertRule['severity'], advice: string, when?: AlertRule['when']): AlertRule => ({ kind, severity, advice, ...(when ? { when } : {}) });
 
-// probe.outage_started and engine.down are recorded by parts that may not be built yet: listed here so they alert once they are.
 export const ALERT_RULES: readonly AlertRule[] = [
   rule('integrity.uncorrectable', 'critical', `A stored message blob is damaged beyond repair and is no longer served. ${RESTORE}`),
   rule('integrity.missing', 'critical', `A message blob the store references is missing. ${RESTORE}`),
@@ -34,6 +33,12 @@ export const ALERT_RULES: readonly AlertRule[] = [
   ),
   rule('probe.outage_started', 'critical', 'The synthetic probe cannot send or read mail. Check the listeners, the queue (`postern queue list`) and the logs.'),
   rule('engine.down', 'critical', 'A scanning engine is not answering; mail that needs it waits or is refused. Restart the engine and check its logs.'),
+  rule(
+    'malware.detected',
+    'warning',
+    'Malware was found (engine, signature and part in the data) and the message refused or held. Look at it with `postern quarantine show ID`; a detection in stored mail (stage rescan) means it was delivered before the signature existed.',
+    (d) => d.action !== 'tag',
+  ),
   rule('policy.stage_failed', 'warning', 'A policy stage threw or ran out of time; mail it checks is deferred (fail closed). Check the logs for the stage named in the data.'),
   rule('storage.full', 'critical', 'Mail is refused with 4xx because the disk or a quota is full. Free space now (`postern gc`), then grow the volume.'),
   rule('events.dropped', 'warning', 'Events the store could not take were dropped, so reports and metrics miss some. Check the store (disk space, database reachability).'),

@@ -3,14 +3,19 @@
  * the MX with and without STARTTLS and over submission with AUTH; Python's
  * smtplib, imaplib and poplib offer credentials before TLS and are refused.
  * Each session, message and refusal is one event with the TLS version it
- * reached, and nothing else is counted.
+ * reached, and nothing else is counted; a bit flipped in a stored message
+ * and repaired by a scrub is one correction; `postern report` shows exactly
+ * these counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
 import { swaks } from '../support/swaks.js';
 import { run } from '../support/procs.js';
 import { openStore } from '../../src/store/index.js';
+import { BLOB_HEADER_SIZE } from '../../src/crypto/blockcodec.js';
+import { flipBit } from '../integrity/helpers.js';
 
 const PY = '/usr/bin/python3';
 const PASSWORD = 'correct horse battery staple';
@@ -57,6 +62,35 @@ p.quit()`;
     const r = await run(PY, ['-c', script], { env: { SUB: String(inst.ports.submission), IMAP: String(inst.ports.imap), POP3: String(inst.ports.pop3) }, timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['smtp 530', 'imap refused', 'pop3 refused']);
+
+    // One flipped bit in a stored message, repaired by a scrub.
+    const blobDir = path.join(inst.dir, 'data', 'blobs');
+    const blob = readdirSync(blobDir, { recursive: true, withFileTypes: true }).find((d) => d.isFile() && /^[0-9a-f]{64}$/.test(d.name));
+    if (!blob) throw new Error('no stored blob');
+    flipBit(path.join(blob.parentPath, blob.name), BLOB_HEADER_SIZE * 8 + 100);
+    const scrub = cli(inst, ['scrub']);
+    expect(scrub.status, scrub.stdout + scrub.stderr).toBe(0);
+
+    // The report reads the same events back: exactly the traffic above.
+    const rep = cli(inst, ['report', '--since', '1h', '--format', 'json']);
+    expect(rep.status, rep.stderr).toBe(0);
+    const report = JSON.parse(rep.stdout) as {
+      confidentiality: {
+        inbound: { byTls: { tls: string; sessions: number; messages: number }[]; tlsSharePct: { value: number } };
+        submission: { byTls: { tls: string; sessions: number; messages: number }[] };
+        plaintextAuthRefused: { total: { value: number }; byProtocol: { labels: Record<string, string>; count: number }[] };
+      };
+      integrity: { corrected: { value: number }; uncorrectable: { value: number } };
+    };
+    const byTls = (rows: { tls: string; sessions: number; messages: number }[]) => Object.fromEntries(rows.map((r) => [r.tls, [r.sessions, r.messages]]));
+    const c = report.confidentiality;
+    expect(byTls(c.inbound.byTls)).toEqual({ none: [2, 2], 'TLSv1.3': [3, 3] });
+    expect(c.inbound.tlsSharePct.value).toBe(60);
+    expect(byTls(c.submission.byTls)).toEqual({ none: [1, 0], 'TLSv1.3': [1, 1] });
+    expect(c.plaintextAuthRefused.total.value).toBe(3);
+    expect(Object.fromEntries(c.plaintextAuthRefused.byProtocol.map((x) => [x.labels.protocol, x.count]))).toEqual({ smtp: 1, imap: 1, pop3: 1 });
+    expect(report.integrity.corrected.value).toBe(1);
+    expect(report.integrity.uncorrectable.value).toBe(0);
 
     await server.kill(); // a clean stop flushes every event
     const store = await openStore({ backend: 'sqlite', dataDir: path.join(inst.dir, 'data') });
