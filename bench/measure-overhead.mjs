@@ -5,7 +5,8 @@
 // the per-message delivery timestamps (they are part of the delivery
 // transaction). The policy stages are off in both, so only measurement
 // differs. Rounds alternate between the two, so drift on a shared machine
-// hits both; each round is bounded in messages and time.
+// hits both, and each waits until the previous round's mail is delivered;
+// each round is bounded in messages and time.
 //
 //   npm run build && node bench/measure-overhead.mjs [--messages 2000] [--senders 20] [--rounds 4]
 import { spawn, spawnSync } from 'node:child_process';
@@ -129,6 +130,17 @@ async function round(server, tag) {
   return { rate: sent / s, sent, failed };
 }
 
+/** Waits until a server has delivered everything it accepted, so its deliveries do not slow the next round of the other. */
+async function drained(server) {
+  const until = performance.now() + 180_000;
+  while (performance.now() < until) {
+    const r = spawnSync(process.execPath, [MAIN, '-c', server.config, 'queue', 'list', '--json'], { encoding: 'utf8' });
+    if (r.status === 0 && JSON.parse(r.stdout).length === 0) return;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+  throw new Error(`${server.name}: the queue did not drain`);
+}
+
 const median = (xs) => {
   const a = [...xs].sort((x, y) => x - y);
   return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
@@ -140,11 +152,14 @@ const rates = { on: [], off: [] };
 try {
   // A warm-up round each, not counted: JIT, page cache, SQLite file growth.
   await round(on, 'warm');
+  await drained(on);
   await round(off, 'warm');
+  await drained(off);
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 === 0 ? [off, on] : [on, off];
     for (const s of order) {
       const x = await round(s, `r${r}`);
+      await drained(s);
       rates[s.name].push(x.rate);
       console.log(`round ${r + 1} measurement ${s.name.padEnd(3)}: ${x.rate.toFixed(0)} msg/s (${x.sent} sent, ${x.failed} failed)`);
     }

@@ -62,7 +62,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   const directory = new Directory(store.meta.directory, { reportLocalParts: config.policy.dmarc_reports.enabled ? [config.policy.dmarc_reports.local_part] : [] });
   const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
   // A store that cannot write now (a full disk) gets these events once it can again.
-  const faults = new EventOutbox(store.meta.events, clock, { retryMs: 1000, onError: (err) => log.debug({ err }, 'event held until the store takes writes') });
+  // Per-message events are gathered for 50 ms and written in one transaction: one sync to disk, not one per message.
+  const faults = new EventOutbox(store.meta.events, clock, { retryMs: 1000, batchMs: 50, onError: (err) => log.debug({ err }, 'event held until the store takes writes') });
   try {
     await recordStart(store.meta.events, node, clock, log, config.maintenance);
   } catch (e) {

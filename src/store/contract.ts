@@ -757,6 +757,24 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await ev.list('server.heartbeat', 10, 151)).toEqual([]);
       });
 
+      it('records several events at once, in order, and the feed hears them', async () => {
+        const heard: string[] = [];
+        const fed = s as Partial<{ feed: { listen(fn: (e: { subject: string }) => void): () => void } }>;
+        const off = fed.feed?.listen((e) => heard.push(e.subject));
+        await s.meta.events.recordMany([
+          { kind: 'smtp.message', subject: 'M1', data: { listener: 'mx', tls: 'none' }, at: 100 },
+          { kind: 'smtp.message', subject: 'M2', data: { listener: 'mx', tls: 'TLSv1.3' }, at: 101 },
+        ]);
+        await s.meta.events.recordMany([]);
+        off?.();
+        const rows = (await s.meta.events.list('smtp.message')).reverse();
+        expect(rows.map((r) => [r.subject, r.at, r.data.tls])).toEqual([
+          ['M1', 100, 'none'],
+          ['M2', 101, 'TLSv1.3'],
+        ]);
+        if (fed.feed) expect(heard).toEqual(['M1', 'M2']);
+      });
+
       it('tallies events of a kind since a time by data fields', async () => {
         const ev = s.meta.events;
         await ev.record('spoof.detected', 'Q1', { detector: 'lookalike', origin: 'outside' }, 100);

@@ -7,7 +7,7 @@
  * breaks mail).
  */
 import type { EventFeed, EventListener, RecordedEvent } from '../metrics/feed.js';
-import type { EventKind, EventRepo, MetaStore, Store } from './types.js';
+import type { EventKind, EventRepo, MetaStore, NewEvent, Store } from './types.js';
 
 class FeedingEvents implements EventFeed {
   private readonly listeners = new Set<EventListener>();
@@ -38,6 +38,13 @@ class FeedingEvents implements EventFeed {
     return new Proxy(repo, {
       get(target, key) {
         const v = Reflect.get(target, key) as unknown;
+        if (key === 'recordMany' && typeof v === 'function') {
+          return (events: readonly NewEvent[]) => {
+            const kept = events.filter((e) => !muted.has(e.kind));
+            for (const e of kept) emit(e);
+            return (v as EventRepo['recordMany']).call(target, kept);
+          };
+        }
         if (key !== 'record' || typeof v !== 'function') return typeof v === 'function' ? v.bind(target) : v;
         return (kind: EventKind, subject: string, data: Record<string, unknown>, now: number) => {
           if (muted.has(kind)) return Promise.resolve();

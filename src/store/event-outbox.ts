@@ -20,16 +20,26 @@ interface Pending {
 
 export interface EventOutboxOptions {
   retryMs?: number;
+  /**
+   * Gather events this many ms and write them in one transaction (one sync
+   * to disk instead of one per event); 0 writes each at once. A crash loses
+   * at most this window of events, never mail.
+   */
+  batchMs?: number;
   /** Distinct kind+subject pairs kept while the store refuses writes. */
   maxPending?: number;
   onError?: (err: unknown) => void;
 }
+
+const MAX_BATCH = 500;
 
 export class EventOutbox {
   private readonly pending = new Map<string, Pending>();
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private dropped = 0;
+  private batch: Pending[] = [];
+  private batchTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly events: EventRepo,
@@ -47,10 +57,36 @@ export class EventOutbox {
       held.last = now;
       return;
     }
+    const p = { kind, subject, data, first: now, last: now, count: 1 };
+    if (this.opts.batchMs) {
+      this.batch.push(p);
+      // writeBatch never rejects (a refused batch is held); the catch only satisfies the rule.
+      if (this.batch.length >= MAX_BATCH) this.writeBatch().catch(() => undefined);
+      else
+        this.batchTimer ??= setTimeout(() => {
+          this.writeBatch().catch(() => undefined);
+        }, this.opts.batchMs).unref();
+      return;
+    }
     this.events.record(kind, subject, data, now).catch((err: unknown) => {
       this.opts.onError?.(err);
-      this.hold(key, { kind, subject, data, first: now, last: now, count: 1 });
+      this.hold(key, p);
     });
+  }
+
+  /** Writes the gathered events; those the store refuses are held like single ones. */
+  private writeBatch(): Promise<void> {
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return Promise.resolve();
+    return this.events
+      .recordMany(batch.map((p) => ({ kind: p.kind, subject: p.subject, data: p.data, at: p.first })))
+      .catch((err: unknown) => {
+        this.opts.onError?.(err);
+        for (const p of batch) this.hold(`${p.kind}\u0000${p.subject}`, p);
+      });
   }
 
   /** Events still waiting for the store. */
@@ -60,7 +96,7 @@ export class EventOutbox {
 
   /** Tries to write what is waiting; resolves when that attempt is over. */
   flush(): Promise<void> {
-    this.flushing ??= this.writePending().finally(() => {
+    this.flushing ??= this.writeBatch().then(() => this.writePending()).finally(() => {
       this.flushing = null;
     });
     return this.flushing;
@@ -69,6 +105,8 @@ export class EventOutbox {
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batchTimer = null;
   }
 
   private hold(key: string, p: Pending): void {

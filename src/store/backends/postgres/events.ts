@@ -1,4 +1,4 @@
-import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
+import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type NewEvent, type StoreEvent } from '../../types.js';
 import type { Pool } from './db.js';
 import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
 
@@ -24,6 +24,16 @@ export class PgEvents implements EventRepo {
 
   async record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
     await this.pool.query('INSERT INTO events (at, kind, subject, data) VALUES ($1, $2, $3, $4)', [now, kind, subject, JSON.stringify(data)]);
+  }
+
+  async recordMany(events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.pool.query('INSERT INTO events (at, kind, subject, data) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])', [
+      events.map((e) => e.at),
+      events.map((e) => e.kind),
+      events.map((e) => e.subject),
+      events.map((e) => JSON.stringify(e.data)),
+    ]);
   }
 
   async list(kind?: EventKind, limit = 1000, since?: number): Promise<StoreEvent[]> {

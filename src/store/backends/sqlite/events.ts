@@ -1,4 +1,4 @@
-import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type StoreEvent } from '../../types.js';
+import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type NewEvent, type StoreEvent } from '../../types.js';
 import type { Db } from './db.js';
 import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
 
@@ -24,6 +24,14 @@ export class SqliteEvents implements EventRepo {
 
   async record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
     this.db.prepare('INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)').run(now, kind, subject, JSON.stringify(data));
+  }
+
+  async recordMany(events: readonly NewEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const insert = this.db.prepare('INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const e of events) insert.run(e.at, e.kind, e.subject, JSON.stringify(e.data));
+    })();
   }
 
   async list(kind?: EventKind, limit = 1000, since?: number): Promise<StoreEvent[]> {
