@@ -41,6 +41,24 @@ export function malwareEngines(config: Config): ScanEngine[] {
   return [new ClamdEngine({ ...(c.socket ? { socket: c.socket } : { host: c.host, port: c.port }), maxConnections: c.max_connections, timeoutMs: c.timeout_ms })];
 }
 
+/**
+ * The engines of [policy.malware] for a command that runs beside the server
+ * (`av status`, `av rescan`): clamd, and the static and YARA engines in a
+ * worker pool of its own. close() stops the engines and the pool.
+ */
+export function commandEngines(config: Config): { engines: ScanEngine[]; close(): Promise<void> } {
+  const m = config.policy.malware;
+  const pool = m.enabled && (m.static.enabled || m.yara.enabled) ? PolicyPool.open({ threads: 1, maxQueue: 64 }) : null;
+  const engines = [...malwareEngines(config), ...(pool ? staticEngines(config, pool) : [])];
+  return {
+    engines,
+    close: async () => {
+      await Promise.allSettled(engines.map((e) => e.close()));
+      await pool?.close();
+    },
+  };
+}
+
 /** The directory as the detectors see it, re-read at most once a minute. */
 function directoryView(store: Store, config: Config, clock: Clock, log: Logger) {
   let cached: { at: number; ctx: SpoofContext; domains: Set<string> } | null = null;

@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { rescanStored } from '../../policy/av/rescan.js';
 import type { EngineHealth } from '../../policy/av/engine.js';
-import { malwareEngines } from '../policy.js';
+import { commandEngines } from '../policy.js';
 import { readConfig, resolveConfigPath, UsageError, withStore } from '../context.js';
 import { parseSince } from '../duration.js';
 import { formatBytes, formatDuration, Progress } from '../progress.js';
@@ -30,7 +30,7 @@ export function registerAvCommands(program: Command): void {
     .description('whether each configured engine answers, its version and signature age; exit 1 if one is down')
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) => {
-      const engines = malwareEngines(readConfig(cfg(cmd)));
+      const { engines, close } = commandEngines(readConfig(cfg(cmd)));
       if (engines.length === 0) throw new UsageError('no malware engine is configured: set [policy.malware.clamav] socket, or host and port');
       try {
         const health = await Promise.all(engines.map((e) => e.health(AbortSignal.timeout(HEALTH_MS))));
@@ -38,7 +38,7 @@ export function registerAvCommands(program: Command): void {
         else for (const h of health) console.log(formatHealth(h, Date.now()));
         if (health.some((h) => !h.up)) process.exitCode = 1;
       } finally {
-        await Promise.all(engines.map((e) => e.close()));
+        await close();
       }
     });
 
@@ -50,9 +50,12 @@ export function registerAvCommands(program: Command): void {
     .action(async (o: { since: string; mailbox?: string; json?: boolean }, cmd: Command) => {
       const since = parseSince(o.since, Date.now());
       const summary = await withStore(cfg(cmd), async (s, config) => {
-        const engines = malwareEngines(config);
-        if (engines.length === 0) throw new UsageError('no malware engine is configured: set [policy.malware.clamav] socket, or host and port');
         if (o.mailbox && !(await s.meta.directory.getAccount(o.mailbox.toLowerCase()))) throw new UsageError(`${o.mailbox}: no such account`);
+        const { engines, close } = commandEngines(config);
+        if (engines.length === 0) {
+          await close();
+          throw new UsageError('no malware engine is configured: set [policy.malware.clamav] socket, or host and port');
+        }
         const p = new Progress({ label: 'rescan', unit: 'items' });
         try {
           const r = await rescanStored(s, engines, {
@@ -66,7 +69,7 @@ export function registerAvCommands(program: Command): void {
           await audited(s, 'av.rescan', o.mailbox ?? '*', { since, scanned: r.scanned, detected: r.detected });
           return r;
         } finally {
-          await Promise.all(engines.map((e) => e.close()));
+          await close();
         }
       });
       if (o.json) console.log(JSON.stringify(summary, null, 2));
