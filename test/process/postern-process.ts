@@ -15,23 +15,34 @@ export const MAIN = path.resolve('dist/cli/main.js');
 /** Ports handed out in this process: the kernel may give a just-closed port twice. */
 const issued = new Set<number>();
 
+/**
+ * Test servers get ports below the kernel's ephemeral range (32768 and up on
+ * Linux), where no outgoing connection takes one as its source port between
+ * the check and the bind, and each parallel test worker has a block of its
+ * own, so two workers never pick the same port.
+ */
+const BLOCK = 1500;
+const BASE = 20_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * BLOCK;
+let cursor = process.pid % BLOCK;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
 /** A loopback port nothing listens on now, never one this process handed out before. */
 export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const p = await new Promise<number>((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => {
-        const a = s.address();
-        s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-      });
-    });
-    if (p !== 0 && !issued.has(p)) {
+  for (let attempt = 0; attempt < BLOCK; attempt++) {
+    const p = BASE + (cursor++ % BLOCK);
+    if (!issued.has(p) && (await canListen(p))) {
       issued.add(p);
       return p;
     }
   }
-  throw new Error('no free port found in 50 attempts');
+  throw new Error(`no free port found in ${BASE}-${BASE + BLOCK - 1}`);
 }
 
 export interface Installation {
