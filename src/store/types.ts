@@ -197,8 +197,6 @@ export interface QueueRepo {
   listRecipients(queueId: string): Promise<QueueRecipient[]>;
   /** Recipients not yet delivered or failed, oldest first. */
   listPending(limit?: number): Promise<QueueRecipient[]>;
-  /** What is in the queue now: recipients not yet delivered or failed, their messages, and the oldest one's receivedAt (null when empty). */
-  pendingSummary(): Promise<PendingSummary>;
   /**
    * Takes up to `limit` messages waiting for their after-queue stages whose
    * scan is not leased (or whose scan lease expired: a crash mid-scan rescans).
@@ -224,16 +222,18 @@ export interface QueueRepo {
    * was received, at `now`; null when nothing waits.
    */
   oldestAge(now?: number): Promise<number | null>;
-  /** What waits in the queue now (recipients not delivered or failed): counts per state and the oldest. */
+  /** What waits in the queue now (recipients not delivered or failed): totals, counts per state and the oldest. */
   stats(): Promise<QueueStats>;
 }
 
-/** The queue at a glance, for metrics: only states still waiting appear. */
-export interface QueueStats {
+/**
+ * The queue at a glance (metrics, the report): totals over recipients not yet
+ * delivered or failed (messages counted once), the oldest such message's
+ * receivedAt (null when nothing waits), and the same per state.
+ */
+export interface QueueStats extends PendingSummary {
   /** Per waiting state: messages with at least one recipient in it, and those recipients. */
   readonly states: readonly { readonly state: RecipientState; readonly messages: number; readonly recipients: number }[];
-  /** receivedAt of the oldest message with a waiting recipient; null when nothing waits. */
-  readonly oldestReceivedAt: number | null;
 }
 
 export interface Folder {

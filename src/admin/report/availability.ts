@@ -75,7 +75,7 @@ function deliveryFigures(now: readonly DeliveryTimeSummary[], prev: readonly Del
 export interface AvailabilityInputs {
   readonly events: EventRepo;
   readonly deliveryTimes: DeliveryTimeRepo;
-  readonly queue: { pendingSummary(): Promise<PendingSummary> };
+  readonly queue: { stats(): Promise<PendingSummary> };
   readonly slaTargetPct: number;
   readonly schedule?: MaintenanceSchedule;
   readonly now: number;
@@ -91,7 +91,7 @@ export async function availability(i: AvailabilityInputs, w: Span, p: Span, all:
     maintenanceWindowsBetween(i.events, i.schedule ?? NO_SCHEDULE, w.since, w.until),
     i.deliveryTimes.summary({ since: w.since, until: w.until }),
     i.deliveryTimes.summary({ since: p.since, until: p.until }),
-    i.queue.pendingSummary(),
+    i.queue.stats(),
   ]);
   const [a, b] = [outagesIn(all, w), outagesIn(all, p)];
   const pct = availabilityPct(a.unplannedMs, w);

@@ -14,7 +14,7 @@ import { REPORT_SCHEMA, type Report, type Span } from './types.js';
 export interface ReportSources {
   readonly events: EventRepo;
   readonly deliveryTimes: DeliveryTimeRepo;
-  readonly queue: { pendingSummary(): Promise<PendingSummary> };
+  readonly queue: { stats(): Promise<PendingSummary> };
 }
 
 export interface ReportOptions {

@@ -1,5 +1,4 @@
 import type {
-  PendingSummary,
   DeliveryTiming,
   Lease,
   LeaseRequest,
@@ -279,14 +278,6 @@ export class PgQueue implements QueueRepo {
     return r.rows.map(toRecipient);
   }
 
-  async pendingSummary(): Promise<PendingSummary> {
-    const r = await this.pool.query<{ recipients: number; messages: number; oldest: number | null }>(
-      "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
-    );
-    const row = r.rows[0]!;
-    return { messages: row.messages, recipients: row.recipients, oldestReceivedAt: row.oldest };
-  }
-
   async hold(queueId: string): Promise<number> {
     const r = await this.pool.query("UPDATE queue_recipients SET state = 'held' WHERE queue_id = $1 AND state IN ('queued','deferred')", [queueId]);
     return r.rowCount ?? 0;
@@ -317,14 +308,15 @@ export class PgQueue implements QueueRepo {
     const states = await this.pool.query<{ state: RecipientState; messages: string; recipients: string }>(
       "SELECT state, COUNT(DISTINCT queue_id) AS messages, COUNT(*) AS recipients FROM queue_recipients WHERE state NOT IN ('delivered','failed') GROUP BY state ORDER BY state",
     );
-    const oldest = await this.pool.query<{ at: string | null }>(
-      `SELECT MIN(m.received_at) AS at FROM queue_messages m WHERE EXISTS (
-         SELECT 1 FROM queue_recipients r WHERE r.queue_id = m.id AND r.state NOT IN ('delivered','failed'))`,
+    const t = await this.pool.query<{ recipients: string; messages: string; oldest: string | null }>(
+      "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
     );
-    const at = oldest.rows[0]?.at ?? null;
+    const row = t.rows[0]!;
     return {
+      messages: Number(row.messages),
+      recipients: Number(row.recipients),
+      oldestReceivedAt: row.oldest === null ? null : Number(row.oldest),
       states: states.rows.map((r) => ({ state: r.state, messages: Number(r.messages), recipients: Number(r.recipients) })),
-      oldestReceivedAt: at === null ? null : Number(at),
     };
   }
 

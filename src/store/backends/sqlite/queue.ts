@@ -1,5 +1,4 @@
 import type {
-  PendingSummary,
   DeliveryTiming,
   Lease,
   LeaseRequest,
@@ -261,15 +260,6 @@ export class SqliteQueue implements QueueRepo {
     ).map(toRecipient);
   }
 
-  async pendingSummary(): Promise<PendingSummary> {
-    const r = this.db
-      .prepare(
-        "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
-      )
-      .get() as { recipients: number; messages: number; oldest: number | null };
-    return { messages: r.messages, recipients: r.recipients, oldestReceivedAt: r.oldest };
-  }
-
   async hold(queueId: string): Promise<number> {
     return this.db
       .prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state IN ('queued','deferred')")
@@ -301,13 +291,12 @@ export class SqliteQueue implements QueueRepo {
         "SELECT state, COUNT(DISTINCT queue_id) AS messages, COUNT(*) AS recipients FROM queue_recipients WHERE state NOT IN ('delivered','failed') GROUP BY state ORDER BY state",
       )
       .all() as { state: RecipientState; messages: number; recipients: number }[];
-    const oldest = this.db
+    const r = this.db
       .prepare(
-        `SELECT MIN(m.received_at) AS at FROM queue_messages m WHERE EXISTS (
-           SELECT 1 FROM queue_recipients r WHERE r.queue_id = m.id AND r.state NOT IN ('delivered','failed'))`,
+        "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
       )
-      .get() as { at: number | null };
-    return { states, oldestReceivedAt: oldest.at };
+      .get() as { recipients: number; messages: number; oldest: number | null };
+    return { messages: r.messages, recipients: r.recipients, oldestReceivedAt: r.oldest, states };
   }
 
   async purgeFinished(): Promise<number> {
