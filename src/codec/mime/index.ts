@@ -5,7 +5,7 @@ export { parseMessage, collectDefects, DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS } fr
 export { findPart, listParts, parsePartNumber, fetchSection, partBody, partMime, messageHeader, messageText, headerFields } from './sections.js';
 export type { SectionSpec, SectionText } from './sections.js';
 export { decodeEncodedWords, encodeEncodedWords, needsEncoding } from './encoded-word.js';
-export { decodeCharset, isKnownCharset, normalizeCharset } from './charset.js';
+export { decodeCharset, decodeCp1252, isKnownCharset, normalizeCharset } from './charset.js';
 export { decodeBase64, decodeQuotedPrintable, decodeTransfer } from './transfer.js';
 export { decodePartBody, decodePartText } from './body.js';
 export { parseStructuredValue, paramValue } from './params.js';
