@@ -12,6 +12,7 @@ import { MemoryBudget } from '../net/memory-budget.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../net/throttle.js';
 import { loadTlsOptions } from '../net/tls.js';
 import { Spool } from '../queue/spool.js';
+import { NoticeSender } from '../queue/notice.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
 import { createImapListener, DEFAULT_IMAP_LIMITS } from '../imap/index.js';
 import { createPop3Listener, DEFAULT_POP3_LIMITS } from '../pop3/index.js';
@@ -90,9 +91,11 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   // Sender authentication asks the configured resolver (the one outbound delivery trusts), through a cache.
   const d = config.delivery;
   const policyResolver = new CachingResolver(new WireResolver({ ...(d.resolver ? { server: d.resolver } : {}), timeoutMs: d.resolver_timeout * 1000 }));
+  // What a policy stage asks to tell (e.g. DLP: "your message was held"), as local mail from postmaster.
+  const notices = new NoticeSender({ spool, directory, hostname: config.server.hostname, clock, log: log.child({ part: 'notice' }) });
   let policy: Awaited<ReturnType<typeof buildPolicy>>;
   try {
-    policy = await buildPolicy(config, store, policyResolver, clock, log.child({ part: 'policy' }), faults);
+    policy = await buildPolicy(config, store, policyResolver, clock, log.child({ part: 'policy' }), faults, notices.notify);
   } catch (e) {
     await store.close();
     throw e;
@@ -280,6 +283,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         await alerts?.stop(); // alerts: its cursor is in the store, so events not yet read alert at the next start
         await Promise.allSettled(opened.map((l) => l.close()));
         await scanner.stop();
+        await notices.idle();
         await policy.close();
         await local.stop();
         await outbound?.stop();

@@ -33,6 +33,14 @@ export interface PolicyEvent {
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
+/** A short plain-text message the pipeline sends once the decision is final (e.g. DLP: "your message was held"). */
+export interface Notice {
+  /** One address; only local domains receive notices (no backscatter). */
+  readonly to: string;
+  readonly subject: string;
+  readonly text: string;
+}
+
 export interface Verdict {
   readonly stage: string;
   readonly action: PolicyAction;
@@ -53,6 +61,16 @@ export interface Verdict {
    * `dmarc: 'fail'`, `dkim_aligned: true`); never message content.
    */
   readonly facts?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * Facts for the queue entry (e.g. `tlsFloor: 'verify'`), merged into its
+   * meta: later stages win per key, a `tlsFloor` is only ever raised, and the
+   * session's own keys (listener, rcptTo, tls, requireTls…) are never replaced.
+   */
+  readonly meta?: Readonly<Record<string, string | number | boolean>>;
+  /** Notices to send once the decision is final (not on tempfail/retry). */
+  readonly notices?: readonly Notice[];
+  /** Put before the Subject value by the pipeline (once; the first tag asked for wins; CR/LF removed, at most 100 chars). */
+  readonly subjectTag?: string;
 }
 
 export function passVerdict(stage: string, extra: Partial<Omit<Verdict, 'stage' | 'action'>> = {}): Verdict {

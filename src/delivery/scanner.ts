@@ -96,6 +96,7 @@ export class PolicyScanner {
           direction: directionOf(listener, rcpts.some((r) => r.transport === 'remote')),
         },
         m.verdicts,
+        meta,
       );
       const now = this.clock.now();
       const summary = decision.verdicts.map((v) => `${v.stage}=${v.action}`);
@@ -107,10 +108,16 @@ export class PolicyScanner {
         return false;
       }
       const blob = decision.data ? await this.blobs.put(decision.data) : undefined;
-      const ok = await this.queue.finishScan(lease, { verdicts: decision.verdicts, next: decision.next, now, blob });
-      if (!ok) log.warn('policy scan lease lost; another scanner has the entry');
-      else log.info({ policy: summary, next: decision.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');
-      return ok && decision.next === 'deliver';
+      const stageMeta = Object.keys(decision.meta).length > 0 ? { meta: decision.meta } : {};
+      const ok = await this.queue.finishScan(lease, { verdicts: decision.verdicts, next: decision.next, now, blob, ...stageMeta });
+      if (!ok) {
+        log.warn('policy scan lease lost; another scanner has the entry');
+        return false;
+      }
+      // Only the scanner whose result was stored tells of it (a lost lease is scanned, and told, again).
+      this.pipeline.notify(m.id, decision.verdicts);
+      log.info({ policy: summary, next: decision.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');
+      return decision.next === 'deliver';
     } catch (e) {
       // The store or the blob failed: the lease expires and the entry is scanned again.
       log.error({ err: e instanceof Error ? e.message : String(e) }, 'policy scan failed; left to a retry');

@@ -14,7 +14,7 @@ import type { Logger } from '../metrics/logger.js';
 import type { BudgetHold } from '../net/memory-budget.js';
 import type { EnqueueRoute, NewRecipient } from '../store/types.js';
 import type { Verdict } from '../core/verdict.js';
-import { directionOf } from '../policy/pipeline/index.js';
+import { directionOf, type QueueMeta } from '../policy/pipeline/index.js';
 import { isSubmission, type ListenerContext } from './context.js';
 import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors } from './headers.js';
 import { applyNewlinePolicy, firstNul } from './newlines.js';
@@ -181,6 +181,7 @@ async function finish(
   }
   let route: EnqueueRoute = 'deliver';
   let verdicts: readonly Verdict[] = [];
+  let stageMeta: QueueMeta = {};
   const policy = ctx.deps.policy;
   if (policy) {
     const decision = await policy.inline({
@@ -208,6 +209,7 @@ async function finish(
     }
     route = decision.route;
     verdicts = decision.verdicts;
+    stageMeta = decision.meta;
   }
   // The blob store encodes the message into its own container (one more copy) while it writes.
   if (!hold.reserve(data.length)) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
@@ -226,6 +228,8 @@ async function finish(
       verdicts,
       route,
       meta: {
+        // What the stages recorded (e.g. a TLS floor) first: the session's own keys below always win.
+        ...stageMeta,
         listener: ctx.kind,
         // RCPT TO as given, before aliases: after-queue stages route by it (e.g. the DMARC report address).
         rcptTo: rcpts.slice(0, 100),
@@ -242,6 +246,8 @@ async function finish(
     return [smtpError(full ? 'STORAGE_FULL' : 'STORE_UNAVAILABLE')];
   }
   state.messages++;
+  // The message is durable: now its notices tell of something that happened.
+  policy?.notify(queueId, verdicts);
   ctx.deps.events?.record('smtp.message', queueId, { listener: ctx.kind, tls: state.tls?.protocol ?? 'none' });
   log.info(
     {

@@ -560,6 +560,32 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(l.message.size).toBe(newer.size);
       });
 
+      it('merges a scan outcome\'s meta into the stored meta with the verdicts (a TLS floor is leased with the message)', async () => {
+        const blob = await s.blobs.put(Buffer.from(`Subject: m ${newQueueId()}\r\n\r\nbody\r\n`));
+        const id = newQueueId();
+        const meta = { listener: 'submission', rcptTo: ['r@remote.test'], tls: null, requireTls: false };
+        await s.meta.queue.enqueue(
+          { id, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'submission', clientAddress: '127.0.0.1', authUser: 's@x.test', meta, route: 'scan' },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        const [scan] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        // A lost lease stores nothing, meta included.
+        const [again] = (await s.meta.queue.leaseScan({ now: 3001, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        expect(await s.meta.queue.finishScan(scan, { verdicts: [verdict('dlp', 'pass')], next: 'deliver', now: 3002, meta: { tlsFloor: 'encrypt' } })).toBe(false);
+        expect((await s.meta.queue.getMessage(id))?.meta).toEqual(meta);
+        expect(await s.meta.queue.finishScan(again, { verdicts: [verdict('dlp', 'pass')], next: 'deliver', now: 3002, meta: { tlsFloor: 'verify', dlp: 'confidential' } })).toBe(true);
+        const [l] = (await leaseRemote(3002)) as [Lease];
+        expect(l.message.meta).toEqual({ ...meta, tlsFloor: 'verify', dlp: 'confidential' });
+        expect(l.message.verdicts.map((v) => v.stage)).toEqual(['dlp']);
+      });
+
+      it('keeps the stored meta when a scan outcome has none', async () => {
+        const id = await enqueue('scan');
+        const [scan] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as [ScanLease];
+        expect(await s.meta.queue.finishScan(scan, { verdicts: [], next: { quarantine: { stage: 'dlp', reason: 'cards' } }, now: 2100 })).toBe(true);
+        expect((await s.meta.queue.getMessage(id))?.meta).toEqual({});
+      });
+
       it('rescans after a crash mid-scan (the scan lease expires) and defers a failed scan', async () => {
         await enqueue('scan');
         const [first] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as [ScanLease];

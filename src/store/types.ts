@@ -118,6 +118,8 @@ export interface ScanOutcome {
   now: number;
   /** The message bytes when a stage rewrote them (headers, banner): replaces blobId and size. */
   blob?: BlobRef;
+  /** Keys merged into the stored meta in the same transaction (e.g. a stage's `tlsFloor`). */
+  meta?: Readonly<Record<string, string | number | boolean>>;
 }
 
 export interface QueueRecipient {

@@ -3,6 +3,7 @@
  * never carrying CR or LF from a stage), the visible banner, the Junk flag.
  */
 import type { Verdict } from '../../core/verdict.js';
+import { encodeEncodedWords } from '../../codec/mime/encoded-word.js';
 
 const MAX_FIELD = 4096;
 const FOLD_AT = 76;
@@ -80,4 +81,66 @@ export function insertBelowTrace(raw: Uint8Array, block: Uint8Array): Buffer {
     if (next !== 0x20 && next !== 0x09) return Buffer.concat([buf.subarray(0, end), block, buf.subarray(end)]);
   }
   return Buffer.concat([block, buf]);
+}
+
+const MAX_TAG = 100;
+/** How far into a message the header section is looked for (data.ts bounds real header sections well below). */
+const MAX_HEADER_SCAN = 256 * 1024;
+
+/** The first subject tag the verdicts ask for, one line, bounded, as header text (RFC 2047 words when not ASCII); null when none. */
+export function subjectTagOf(verdicts: readonly Verdict[]): string | null {
+  for (const v of verdicts) {
+    if (!v.subjectTag) continue;
+    let clean = '';
+    for (const ch of v.subjectTag) {
+      const c = ch.charCodeAt(0);
+      clean += c < 0x20 || c === 0x7f ? ' ' : ch;
+    }
+    clean = clean.replace(/ +/g, ' ').trim().slice(0, MAX_TAG).trim();
+    if (clean) return encodeEncodedWords(clean);
+  }
+  return null;
+}
+
+/**
+ * Puts `tag` in front of the first Subject field's value: the message with
+ * the tag, 'unchanged' when the subject already starts with it, 'absent'
+ * when there is no Subject field (the caller adds one). An encoded-word
+ * subject gets the tag as ASCII text before it, separated by a space (RFC
+ * 2047 allows that). A line that would pass 78 characters is folded after the tag.
+ */
+export function tagSubject(raw: Uint8Array, tag: string): Buffer | 'unchanged' | 'absent' {
+  const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  const limit = Math.min(buf.length, MAX_HEADER_SCAN);
+  let pos = 0;
+  while (pos < limit) {
+    const nl = buf.indexOf(0x0a, pos);
+    const end = nl < 0 || nl >= limit ? limit : nl + 1;
+    const first = buf[pos];
+    if (first === 0x0d || first === 0x0a) return 'absent'; // the blank line: end of the header section
+    if (end - pos >= 8 && buf.subarray(pos, pos + 8).toString('latin1').toLowerCase() === 'subject:') {
+      return tagField(buf, pos, end, limit, tag);
+    }
+    pos = end;
+  }
+  return 'absent';
+}
+
+function tagField(buf: Buffer, start: number, lineEnd: number, limit: number, tag: string): Buffer | 'unchanged' {
+  // The whole field, continuation lines included, to compare the unfolded value.
+  let fieldEnd = lineEnd;
+  while (fieldEnd < limit && (buf[fieldEnd] === 0x20 || buf[fieldEnd] === 0x09)) {
+    const nl = buf.indexOf(0x0a, fieldEnd);
+    fieldEnd = nl < 0 || nl >= limit ? limit : nl + 1;
+  }
+  const value = buf.subarray(start + 8, fieldEnd).toString('utf8').replace(/\r?\n(?=[ \t])/g, '').replace(/^[ \t]+/, '');
+  if (value.toLowerCase().startsWith(tag.toLowerCase())) return 'unchanged';
+  let at = start + 8;
+  while (at < lineEnd && (buf[at] === 0x20 || buf[at] === 0x09)) at++;
+  const rest = value.replace(/[\r\n]+$/, '');
+  const lineLength = lineEnd - start + tag.length + 1;
+  const nl = buf[lineEnd - 2] === 0x0d ? '\r\n' : '\n';
+  // An empty subject gets just the tag; a long first line is folded after it.
+  const insert = rest === '' ? `${tag}` : lineLength > 78 ? `${tag}${nl} ` : `${tag} `;
+  return Buffer.concat([buf.subarray(0, start), Buffer.from('Subject: ', 'latin1'), Buffer.from(insert, 'utf8'), buf.subarray(at)]);
 }

@@ -1,4 +1,5 @@
 export type { Stage, StageInput, StageContext, StagePhase, MessageEnvelope } from './stage.js';
 export { runPhase, runStage, type ConfiguredStage, type StageSettings, type PhaseResult } from './run.js';
-export { formatField, headerBlock, wantsJunk, bannerOf, holdReason, replyFor } from './apply.js';
+export { formatField, headerBlock, wantsJunk, bannerOf, holdReason, replyFor, subjectTagOf, tagSubject } from './apply.js';
+export { mergeMeta, SESSION_META_KEYS, type QueueMeta } from './meta.js';
 export { PolicyPipeline, directionOf, type InlineDecision, type AfterQueueDecision, type Rewriter, type EventSink, type PipelineOptions } from './pipeline.js';

@@ -96,3 +96,82 @@ describe('policy pipeline', () => {
     expect(directionOf('submissions', false)).toBe('internal');
   });
 });
+
+describe('policy pipeline: effects a stage asks for (queue meta, notices, subject tag)', () => {
+  const notices = () => {
+    const got: [string, string[]][] = [];
+    return { got, notify: (id: string, n: readonly { to: string }[]) => void got.push([id, n.map((x) => x.to)]) };
+  };
+  const note = (to: string) => ({ to, subject: 'Your message', text: 'held' });
+
+  it('merges the verdicts\' meta: later stages win, a TLS floor only goes up, session keys and bad values are dropped', async () => {
+    const p = new PolicyPipeline(
+      [
+        conf(stage('a', async () => verdict('a', 'pass', { meta: { tlsFloor: 'verify', dlp: 'card', n: 1 } }))),
+        conf(stage('b', async () => verdict('b', 'pass', { meta: { tlsFloor: 'encrypt', dlp: 'legal', listener: 'mx', requireTls: false, rcptTo: 'x' } }))),
+        conf(stage('c', async () => verdict('c', 'pass', { meta: { tlsFloor: 'bogus', n: Number.NaN } }))),
+      ],
+      { now: Date.now },
+    );
+    const d = await p.inline(input());
+    expect(d).toMatchObject({ kind: 'accept' });
+    if (d.kind === 'accept') expect(d.meta).toEqual({ tlsFloor: 'verify', dlp: 'legal', n: 1 });
+    // After the queue the stored floor counts: a milder one is left out, a stricter one is kept.
+    const after = (floor: string) => new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'pass', { meta: { tlsFloor: floor } }), 'after-queue'))], { now: Date.now });
+    expect(await after('encrypt').afterQueue(input(), [], { tlsFloor: 'verify' })).toMatchObject({ kind: 'done', meta: {} });
+    expect(await after('verify').afterQueue(input(), [], { tlsFloor: 'encrypt' })).toMatchObject({ kind: 'done', meta: { tlsFloor: 'verify' } });
+  });
+
+  it('sends notices on reject, leaves accept and scans to the caller (once durable), never on tempfail, and survives a throwing notifier', async () => {
+    const n = notices();
+    const rejects = new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'reject', { notices: [note('s@example.org')] })))], { now: Date.now, notify: n.notify });
+    expect(await rejects.inline(input())).toMatchObject({ kind: 'refuse', code: 550 });
+    expect(n.got).toEqual([['Q1', ['s@example.org']]]);
+
+    const tempfails = new PolicyPipeline(
+      [conf(stage('dlp', async () => verdict('dlp', 'pass', { notices: [note('a@example.org')] }))), conf(stage('av', () => Promise.reject(new Error('down'))))],
+      { now: Date.now, notify: n.notify },
+    );
+    expect(await tempfails.inline(input())).toMatchObject({ kind: 'refuse', code: 451 });
+    const retry = new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'tempfail', { notices: [note('b@example.org')] }), 'after-queue'))], { now: Date.now, notify: n.notify });
+    expect(await retry.afterQueue(input(), [])).toMatchObject({ kind: 'retry' });
+    expect(n.got).toHaveLength(1);
+
+    const accepts = new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'tag', { notices: [note('m@example.org'), note('s@example.org')] })))], { now: Date.now, notify: n.notify });
+    const d = await accepts.inline(input());
+    expect(n.got).toHaveLength(1);
+    accepts.notify('Q1', d.verdicts);
+    expect(n.got[1]).toEqual(['Q1', ['m@example.org', 's@example.org']]);
+
+    const broken = new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'reject', { notices: [note('s@example.org')] })))], {
+      now: Date.now,
+      notify: () => {
+        throw new Error('spool down');
+      },
+    });
+    expect(await broken.inline(input())).toMatchObject({ kind: 'refuse', code: 550 });
+  });
+
+  it('tags the subject once, with the first tag asked for, and adds a Subject when there is none', async () => {
+    const tagging = (...tags: (string | undefined)[]) =>
+      new PolicyPipeline(
+        tags.map((t, i) => conf(stage(`s${i}`, async () => verdict(`s${i}`, 'tag', t === undefined ? {} : { subjectTag: t })))),
+        { now: Date.now },
+      );
+    const accepted = async (p: PolicyPipeline, raw: Buffer) => {
+      const d = await p.inline(input(raw));
+      if (d.kind !== 'accept') throw new Error(d.kind);
+      return Buffer.from(d.data).toString();
+    };
+    const withSubject = Buffer.from('Received: x\r\nSubject: Q3 numbers\r\nFrom: a@out.test\r\n\r\nbody\r\n');
+    expect(await accepted(tagging(undefined, '[Confidential]', '[Other]'), withSubject)).toBe('Received: x\r\nSubject: [Confidential] Q3 numbers\r\nFrom: a@out.test\r\n\r\nbody\r\n');
+    const tagged = Buffer.from('Received: x\r\nSubject: [confidential] Q3\r\n\r\nbody\r\n');
+    const same = await tagging('[Confidential]').inline(input(tagged));
+    expect(same).toMatchObject({ kind: 'accept' });
+    if (same.kind === 'accept') expect(same.data).toBe(tagged); // nothing to rewrite: no copy either
+    expect(await accepted(tagging('[Conf\r\nBcc: x@evil.test]'), msg)).toBe('Received: x\r\nSubject: [Conf Bcc: x@evil.test]\r\nFrom: a@out.test\r\n\r\nbody\r\n');
+    // A refused message is not rewritten; an encoded-word subject gets the tag as ASCII before it.
+    const encoded = Buffer.from('Subject: =?UTF-8?B?w6RiYw==?=\r\n\r\nx\r\n');
+    expect(await accepted(tagging('[Secret]'), encoded)).toBe('Subject: [Secret] =?UTF-8?B?w6RiYw==?=\r\n\r\nx\r\n');
+  });
+});

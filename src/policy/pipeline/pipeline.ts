@@ -5,9 +5,10 @@
  * Every verdict's events are recorded, whatever the outcome, so refused mail
  * is counted too.
  */
-import type { Direction, Verdict } from '../../core/verdict.js';
+import type { Direction, Notice, Verdict } from '../../core/verdict.js';
 import type { EnqueueRoute } from '../../store/types.js';
-import { bannerOf, headerBlock, holdReason, insertBelowTrace, replyFor } from './apply.js';
+import { bannerOf, formatField, headerBlock, holdReason, insertBelowTrace, replyFor, subjectTagOf, tagSubject } from './apply.js';
+import { mergeMeta, type QueueMeta } from './meta.js';
 import { runPhase, type ConfiguredStage } from './run.js';
 import type { MessageEnvelope, StageInput } from './stage.js';
 
@@ -21,7 +22,14 @@ export type Rewriter = (raw: Uint8Array, banner: string, signal: AbortSignal) =>
 
 export type InlineDecision =
   | { readonly kind: 'refuse'; readonly code: number; readonly text: string; readonly verdicts: readonly Verdict[] }
-  | { readonly kind: 'accept'; readonly data: Uint8Array; readonly route: EnqueueRoute; readonly verdicts: readonly Verdict[] };
+  | {
+      readonly kind: 'accept';
+      readonly data: Uint8Array;
+      readonly route: EnqueueRoute;
+      readonly verdicts: readonly Verdict[];
+      /** The verdicts' queue meta, merged (mergeMeta): spread under the session's own keys. */
+      readonly meta: QueueMeta;
+    };
 
 export type AfterQueueDecision =
   | { readonly kind: 'retry'; readonly error: string; readonly verdicts: readonly Verdict[] }
@@ -29,8 +37,10 @@ export type AfterQueueDecision =
       readonly kind: 'done';
       readonly next: 'deliver' | { quarantine: { stage: string; reason: string } };
       readonly verdicts: readonly Verdict[];
-      /** The rewritten message, when a stage added headers or a banner. */
+      /** The rewritten message, when a stage added headers, a subject tag or a banner. */
       readonly data: Uint8Array | null;
+      /** Keys to merge into the stored meta (mergeMeta over the stored meta); empty when none. */
+      readonly meta: QueueMeta;
     };
 
 /** inbound: from the MX. Submitted mail is outbound when any recipient is remote, internal otherwise. */
@@ -50,6 +60,12 @@ export interface PipelineOptions {
    * fields that claim our authserv-id): stages and the stored message see its result.
    */
   readonly sanitize?: (raw: Uint8Array) => Uint8Array;
+  /**
+   * Sends the verdicts' notices once the decision is final (refuse/accept
+   * in-line, `done` after the queue; never on tempfail/retry). Must not throw;
+   * a throw is swallowed.
+   */
+  readonly notify?: (queueId: string, notices: readonly Notice[]) => void;
 }
 
 export class PolicyPipeline {
@@ -71,15 +87,21 @@ export class PolicyPipeline {
     this.record(input.queueId, verdicts);
     if (action === 'reject' || action === 'tempfail') {
       const [code, text] = replyFor(verdicts, action);
+      // A tempfail is not final: the client retries and would be told again.
+      if (action === 'reject') this.notify(input.queueId, verdicts);
       return { kind: 'refuse', code, text, verdicts };
     }
     const data = (await this.rewrite(input.raw, verdicts)) ?? input.raw;
     const route: EnqueueRoute =
       action === 'hold' ? { quarantine: holdReason(verdicts) } : this.hasAfterQueue(input.direction, input.envelope) ? 'scan' : 'deliver';
-    return { kind: 'accept', data, route, verdicts };
+    return { kind: 'accept', data, route, verdicts, meta: mergeMeta(verdicts) };
   }
 
-  async afterQueue(input: Omit<StageInput, 'earlier'>, earlier: readonly Verdict[]): Promise<AfterQueueDecision> {
+  /**
+   * `meta` is what the entry has stored: a `tlsFloor` in the decision only
+   * ever raises its floor.
+   */
+  async afterQueue(input: Omit<StageInput, 'earlier'>, earlier: readonly Verdict[], meta: Readonly<Record<string, unknown>> = {}): Promise<AfterQueueDecision> {
     const { verdicts, action } = await runPhase('after-queue', this.stages, input, this.opts.now, earlier);
     this.record(input.queueId, verdicts);
     if (action === 'tempfail') {
@@ -89,14 +111,30 @@ export class PolicyPipeline {
     const data = await this.rewrite(input.raw, verdicts);
     // Mail already acknowledged cannot be refused any more: what a stage would reject is held.
     const next = action === 'hold' || action === 'reject' ? { quarantine: holdReason(verdicts.map((v) => (v.action === 'reject' ? { ...v, action: 'hold' as const } : v))) } : 'deliver';
-    return { kind: 'done', next, verdicts, data };
+    return { kind: 'done', next, verdicts, data, meta: mergeMeta(verdicts, meta) };
   }
 
-  /** Headers and banner applied; null when the verdicts ask for neither. */
+  /**
+   * Sends the verdicts' notices; never throws. Called by the pipeline for a
+   * reject, and by the caller once an accepted message or a finished scan is
+   * durable (spool.accept, finishScan): a notice is sent only for what happened.
+   */
+  notify(queueId: string, verdicts: readonly Verdict[]): void {
+    const notices = verdicts.flatMap((v) => v.notices ?? []);
+    if (notices.length === 0 || !this.opts.notify) return;
+    try {
+      this.opts.notify(queueId, notices);
+    } catch {
+      // a notice is a courtesy: the message's fate does not depend on it
+    }
+  }
+
+  /** Headers, subject tag and banner applied; null when the verdicts ask for none. */
   private async rewrite(raw: Uint8Array, verdicts: readonly Verdict[]): Promise<Uint8Array | null> {
-    const block = headerBlock(verdicts);
+    let block: Uint8Array = headerBlock(verdicts);
     const banner = bannerOf(verdicts);
-    if (block.length === 0 && !banner) return null;
+    const tag = subjectTagOf(verdicts);
+    if (block.length === 0 && !banner && !tag) return null;
     let body: Uint8Array = raw;
     if (banner && this.opts.banner) {
       const ac = new AbortController();
@@ -109,6 +147,12 @@ export class PolicyPipeline {
         clearTimeout(t);
       }
     }
+    if (tag) {
+      const tagged = tagSubject(body, tag);
+      if (tagged === 'absent') block = Buffer.concat([block, Buffer.from(formatField('Subject', tag), 'utf8')]);
+      else if (tagged !== 'unchanged') body = tagged;
+    }
+    if (body === raw && block.length === 0) return null; // already tagged, and nothing else to do
     return insertBelowTrace(body, block);
   }
 

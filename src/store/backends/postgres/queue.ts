@@ -228,8 +228,11 @@ export class PgQueue implements QueueRepo {
       if (!m) return false;
       const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
       const size = o.blob?.size ?? m.size;
-      await c.query('UPDATE queue_messages SET verdicts = $1, scan_token = NULL, scan_until = NULL, blob_id = $2, size = $3 WHERE id = $4', [
+      // A stage's meta (e.g. a TLS floor) is stored with the outcome, in this transaction.
+      const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
+      await c.query('UPDATE queue_messages SET verdicts = $1, meta = $2, scan_token = NULL, scan_until = NULL, blob_id = $3, size = $4 WHERE id = $5', [
         JSON.stringify(verdicts),
+        meta,
         o.blob?.id ?? m.blob_id,
         size,
         m.id,

@@ -213,9 +213,11 @@ export class SqliteQueue implements QueueRepo {
           | undefined;
         if (!m) return false;
         const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
+        // A stage's meta (e.g. a TLS floor) is stored with the outcome, in this transaction.
+        const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
         this.db
-          .prepare('UPDATE queue_messages SET verdicts = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
-          .run(JSON.stringify(verdicts), o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
+          .prepare('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
+          .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
         if (o.next === 'deliver') {
           this.db.prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
         } else {

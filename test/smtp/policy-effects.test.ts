@@ -1,0 +1,73 @@
+/**
+ * What a policy verdict asks of the queue entry, end to end through the
+ * submission listener and the after-queue scanner: a stage's `tlsFloor`
+ * reaches the entry delivery leases (and the floor its session must meet),
+ * the session's own meta keys stay the session's, the subject is tagged, and
+ * notices are handed out once the message is durable.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { passVerdict, type Notice, type Verdict } from '../../src/core/verdict.js';
+import { PolicyScanner } from '../../src/delivery/scanner.js';
+import { groupLeases } from '../../src/delivery/outbound/jobs.js';
+import { silentLogger } from '../../src/metrics/logger.js';
+import { PolicyPipeline, type Stage } from '../../src/policy/pipeline/index.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { smtplib } from '../support/smtplib.js';
+
+const dlp = (phase: Stage['phase'], extra: Partial<Verdict>): Stage => ({
+  name: `dlp-${phase}`,
+  phase,
+  directions: ['outbound', 'internal'],
+  run: async () => ({ ...passVerdict('dlp'), action: 'tag', ...extra }),
+});
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function submit(hh: Harness, subject: string) {
+  const alice = hh.users.alice;
+  const file = await hh.writeFile(`m-${Date.now()}.eml`, `From: ${alice.address}\r\nTo: partner@remote.test\r\nSubject: ${subject}\r\n\r\nPRJ-1234-AB\r\n`);
+  return smtplib({ port: hh.ports.submission, mode: 'starttls', ca: hh.caFile, logins: [{ user: alice.address, password: alice.password }], from: alice.address, to: ['partner@remote.test'], msgFile: file });
+}
+
+const leaseRemote = (hh: Harness) => hh.store.meta.queue.lease({ transport: 'remote', now: Date.now() + 1000, leaseMs: 60_000, limit: 10 });
+
+describe('verdict effects on the queue entry', () => {
+  it('in-line: the TLS floor is leased with the message, session keys win, the subject is tagged, the notice follows the 250', async () => {
+    const told: [string, readonly Notice[]][] = [];
+    const notice = { to: 'alice@example.test', subject: 'Sent with TLS required', text: 'Your message matched payment-cards.' };
+    const stage = dlp('inline', { meta: { tlsFloor: 'verify', listener: 'mx', requireTls: true, dlp: 'payment-cards' }, subjectTag: '[Confidential]', notices: [notice] });
+    const policy = new PolicyPipeline([{ stage, settings: { budgetMs: 5000, failOpen: false } }], { now: Date.now, notify: (id, n) => void told.push([id, n]) });
+    h = await startHarness({ policy, deliver: false });
+    const r = await submit(h, 'Q3 plan');
+    expect(r.data?.[0]).toBe(250);
+    const queueId = /queued as (\S+)/.exec(r.data?.[1] ?? '')?.[1];
+    expect(told).toEqual([[queueId, [notice]]]);
+    const [lease] = await leaseRemote(h);
+    expect(lease?.message.id).toBe(queueId);
+    expect(lease?.message.meta).toMatchObject({ tlsFloor: 'verify', dlp: 'payment-cards', listener: 'submission', requireTls: false });
+    expect(groupLeases([lease!], null)[0]?.dest.tlsFloor).toBe('verify');
+    const raw = Buffer.from(await h.store.blobs.get(lease!.message.blobId)).toString();
+    expect(raw).toContain('\r\nSubject: [Confidential] Q3 plan\r\n');
+  });
+
+  it('after the queue: finishScan stores the floor with the verdicts, and the notice is sent once the scan is stored', async () => {
+    const told: string[] = [];
+    const stage = dlp('after-queue', { meta: { tlsFloor: 'verify' }, notices: [{ to: 'alice@example.test', subject: 's', text: 't' }] });
+    const policy = new PolicyPipeline([{ stage, settings: { budgetMs: 5000, failOpen: false } }], { now: Date.now, notify: (id) => void told.push(id) });
+    h = await startHarness({ policy, deliver: false });
+    const r = await submit(h, 'later');
+    expect(r.data?.[0]).toBe(250);
+    expect(await leaseRemote(h)).toEqual([]); // waiting for its scan
+    expect(told).toEqual([]);
+    const scanner = new PolicyScanner(h.store.meta.queue, h.store.blobs, policy, { now: Date.now }, silentLogger(), { batch: 8, leaseMs: 60_000, pollMs: 60_000, retryMinMs: 0, retryMaxMs: 0 });
+    expect(await scanner.pass()).toBe(1);
+    const [lease] = await leaseRemote(h);
+    expect(lease?.message.meta).toMatchObject({ tlsFloor: 'verify', listener: 'submission' });
+    expect(lease?.message.verdicts.map((v) => v.stage)).toEqual(['dlp-after-queue']);
+    expect(told).toEqual([lease?.message.id]);
+  });
+});
