@@ -53,3 +53,21 @@ fi
 
 # npm dependencies, when this is a fresh clone.
 [ -f node_modules/.package-lock.json ] || npm ci --no-audit --no-fund
+
+# The DLP extraction tests make real DOCX, XLSX and PDF files (python3-docx, -openpyxl, -reportlab; run by
+# /usr/bin/python3) and password-protected ZIPs (zip).
+dlp_missing=()
+if command -v dpkg-query >/dev/null; then
+  for p in python3-docx python3-openpyxl python3-reportlab zip; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || dlp_missing+=("$p")
+  done
+fi
+if [ ${#dlp_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${dlp_missing[@]}" >/dev/null
+  else
+    echo "the DLP extraction tests need: sudo apt-get install ${dlp_missing[*]}" >&2
+    exit 1
+  fi
+fi
