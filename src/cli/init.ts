@@ -15,6 +15,7 @@ import { normalizeDomain } from '../core/address.js';
 import { generateDkimKey } from '../crypto/dkimkey.js';
 import { dnsRecordsForDomain, formatZone } from '../crypto/dnsrecords.js';
 import { generateSelfSigned } from '../crypto/selfsigned.js';
+import { DEFAULT_RULES_TOML } from '../policy/dlp/rules/default.js';
 import { UsageError } from './context.js';
 
 export interface InitOptions {
@@ -39,6 +40,7 @@ export interface InitResult {
 }
 
 const CONFIG_FILE = 'postern.toml';
+const DLP_RULES_FILE = 'dlp-rules.toml';
 const PRIVATE = 0o600;
 const PRIVATE_DIR = 0o700;
 
@@ -49,7 +51,7 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
   const configPath = join(dir, CONFIG_FILE);
 
   // Render and validate first: a bad host name or port offset writes nothing.
-  const text = renderConfigTemplate({ hostname: opts.hostname ?? `mail.${domain}`, domain, dataDir: 'data', portOffset: opts.portOffset ?? 0, ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}) });
+  const text = renderConfigTemplate({ hostname: opts.hostname ?? `mail.${domain}`, domain, dataDir: 'data', portOffset: opts.portOffset ?? 0, dlpRules: DLP_RULES_FILE, ...(opts.listenAddress ? { listenAddress: opts.listenAddress } : {}) });
   const parsed = parseConfig(text, dir);
   if (!parsed.ok) throw new UsageError(`cannot write this configuration:\n${formatConfigErrors(configPath, parsed.errors)}`);
   const config = parsed.config;
@@ -74,6 +76,9 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
   await writeFileAtomic(keyPath, tls.keyPem, PRIVATE);
   await writeFileAtomic(dkimKeyPath, dkim.privateKeyPem, PRIVATE);
   await writeFileAtomic(certPath, tls.certPem, 0o644);
+  // The administrator's to adapt (and version): an existing one is kept even with --force.
+  const rulesPath = join(dir, DLP_RULES_FILE);
+  if ((await existing([rulesPath])).length === 0) await writeFileAtomic(rulesPath, DEFAULT_RULES_TOML, 0o640);
   // 0640: the file may later hold the PostgreSQL password.
   await writeFileAtomic(configPath, text, 0o640);
 

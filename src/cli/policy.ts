@@ -1,6 +1,6 @@
 /**
  * Builds the policy pipeline from [policy]: the worker pool, the stages in
- * their order (auth, spoof in-line; DMARC reports after the queue), the
+ * their order (auth, spoof in-line; attachments, malware, DLP; DMARC reports after the queue), the
  * directory view the detectors read (refreshed once a minute), and the
  * sanitizer that removes Authentication-Results fields claiming our name.
  */
@@ -20,8 +20,13 @@ import { ClamdEngine } from '../policy/av/clamav.js';
 import type { ScanEngine } from '../policy/av/engine.js';
 import { malwareStage } from '../policy/av/stage.js';
 import { EngineWatch } from '../policy/av/watch.js';
-import type { Direction } from '../core/verdict.js';
-import { attachmentsFromConfig, staticEngines } from '../policy/av/static/index.js';
+import type { Direction, Notice } from '../core/verdict.js';
+import { attachmentsFromConfig, extractLimits, staticEngines } from '../policy/av/static/index.js';
+import { dlpStage } from '../policy/dlp/stage.js';
+import { directorySnapshots } from '../policy/dlp/attribution.js';
+import { WatchedRules } from '../policy/dlp/rules/index.js';
+import { DEFAULT_CONTENT_LIMITS } from '../policy/dlp/extract/index.js';
+import type { ContentLimits } from '../policy/dlp/types.js';
 
 export interface BuiltPolicy {
   readonly pipeline: PolicyPipeline;
@@ -90,12 +95,67 @@ function directoryView(store: Store, config: Config, clock: Clock, log: Logger) 
   return { context: async () => (await fresh()).ctx, domains: () => cached?.domains ?? new Set<string>(), warm: fresh };
 }
 
-export async function buildPolicy(config: Config, store: Store, resolver: DnsResolver, clock: Clock, log: Logger, events: EventSink): Promise<BuiltPolicy> {
+/**
+ * The `dlp` stages of [policy.dlp] (one per phase in use), or none when it is
+ * off. The rules file is read now: a bad one throws RulesError and start stops
+ * with its message; later versions are picked up within a minute.
+ */
+export async function dlpStages(config: Config, store: Store, pool: PolicyPool, clock: Clock, log: Logger): Promise<ConfiguredStage[]> {
+  const d = config.policy.dlp;
+  if (!d.enabled || d.rules === undefined) return [];
+  const rules = await WatchedRules.open({
+    path: d.rules,
+    now: () => clock.now(),
+    onError: (message) => log.error({ rules: d.rules, reason: message }, 'DLP rules file not reloaded: the previous rules stay in force'),
+    onReload: (r) => log.info({ rules: d.rules, key: r.key.slice(0, 12), count: r.rules.length }, 'DLP rules reloaded'),
+  });
+  // The archive bounds of [policy.attachments] (which the malware engines share), when those stages open archives.
+  const p = config.policy;
+  const archives = p.attachments.enabled || p.malware.enabled ? extractLimits(p) : DEFAULT_CONTENT_LIMITS;
+  const limits: ContentLimits = {
+    maxArchiveDepth: archives.maxArchiveDepth,
+    maxTotalBytes: archives.maxTotalBytes,
+    maxRatio: archives.maxRatio,
+    maxEntries: archives.maxEntries,
+    maxTextChars: d.max_text_chars,
+    maxPdfPages: d.max_pdf_pages,
+  };
+  const directory = directorySnapshots(store.meta.directory, () => clock.now(), DIRECTORY_REFRESH_MS);
+  await directory();
+  const out: ConfiguredStage[] = [];
+  for (const phase of ['inline', 'after-queue'] as const) {
+    const directions = (['inbound', 'outbound', 'internal'] as const).filter((x: Direction) => d.phase[x] === phase);
+    if (directions.length === 0) continue;
+    out.push({
+      stage: dlpStage({ pool, phase, directions, budgetMs: d.budget_ms, limits, rules: () => rules.current(), directory }),
+      settings: { budgetMs: d.budget_ms, failOpen: d.fail_open },
+    });
+  }
+  return out;
+}
+
+export async function buildPolicy(
+  config: Config,
+  store: Store,
+  resolver: DnsResolver,
+  clock: Clock,
+  log: Logger,
+  events: EventSink,
+  notify?: (queueId: string, notices: readonly Notice[]) => void,
+): Promise<BuiltPolicy> {
   const p = config.policy;
   const authservId = p.authserv_id || config.server.hostname;
   const pool = PolicyPool.open({ threads: p.worker_threads, maxQueue: p.max_queued });
   const view = directoryView(store, config, clock, log);
-  await view.warm();
+  // The DLP rules first: a bad file stops start before any engine or thread is left running.
+  let dlp: ConfiguredStage[];
+  try {
+    await view.warm();
+    dlp = await dlpStages(config, store, pool, clock, log);
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
   const stages: ConfiguredStage[] = [];
   const settings = (s: { budget_ms: number; fail_open: boolean }) => ({ budgetMs: s.budget_ms, failOpen: s.fail_open });
   if (p.auth.enabled) {
@@ -145,6 +205,8 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
       stages.push({ stage: malwareStage(engines, { phase, directions: dirs(phase), action, watch }), settings: settings(m) });
     }
   }
+  // After attachments and malware: a refused virus is not classified.
+  stages.push(...dlp);
   if (p.dmarc_reports.enabled) {
     stages.push({
       stage: dmarcReportStage({ pool, repo: store.meta.dmarcReports, budgetMs: p.dmarc_reports.budget_ms, localPart: p.dmarc_reports.local_part, localDomains: view.domains, now: () => clock.now() }),
@@ -158,6 +220,7 @@ export async function buildPolicy(config: Config, store: Store, resolver: DnsRes
   const pipeline = new PolicyPipeline(stages, {
     now: () => clock.now(),
     events,
+    ...(notify ? { notify } : {}),
     sanitize: p.auth.enabled ? (raw) => stripForgedAuthResults(raw, authservId).raw : undefined,
     banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
   });

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { bool, int, oneOf, table } from './values.js';
 import { malwareSection } from './malware.js';
 import { attachmentsSection } from './malware-static.js';
+import { dlpSection } from './dlp.js';
 
 const name = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
@@ -106,5 +107,6 @@ export function policySection(baseDir: string) {
     }).prefault({}),
     attachments: attachmentsSection(),
     malware: malwareSection(baseDir),
+    dlp: dlpSection(baseDir),
   }).prefault({});
 }

@@ -57,4 +57,11 @@ describe('renderConfigTemplate', () => {
       if (!r.ok) expect(JSON.stringify(r.errors)).toMatch(/report.*sla_target|sla_target.*percentage/);
     }
   });
+
+  it('leaves DLP off unless init names its rules file, which it then resolves beside the config', () => {
+    const opts = { hostname: 'mail.example.org', domain: 'example.org', dataDir: 'data' };
+    expect(renderConfigTemplate(opts)).toContain('[policy.dlp]');
+    expect(parsed(renderConfigTemplate(opts)).policy.dlp.enabled).toBe(false);
+    expect(parsed(renderConfigTemplate({ ...opts, dlpRules: 'dlp-rules.toml' })).policy.dlp).toMatchObject({ enabled: true, rules: '/srv/postern/dlp-rules.toml', budget_ms: 15_000 });
+  });
 });

@@ -10,6 +10,8 @@ export interface TemplateOptions {
   portOffset?: number;
   /** Address every listener binds; default all IPv4 addresses. */
   listenAddress?: string;
+  /** The DLP rules file `postern init` writes beside the config; without it [policy.dlp] is left off (commented). */
+  dlpRules?: string;
 }
 
 import { DEFAULT_BLOCK_EXTENSIONS, DEFAULT_BLOCK_TYPES } from './malware-static.js';
@@ -278,6 +280,19 @@ budget_ms = 10000
 enabled = false
 rules_dir = "yara"
 timeout_ms = 30000
+
+[policy.dlp]
+# Data-loss prevention: the rules file says what is confidential (payment
+# cards, IBANs, secrets, labelled mail, registered documents, ...) and what
+# each rule does per direction: log, tag, require_tls, hold or reject. Every
+# match is counted by rule and the sender's group ("postern dlp report").
+# On when rules is set; "postern dlp test" explains what a message matches.
+${opts.dlpRules === undefined ? '# rules = "dlp-rules.toml"' : `rules = ${q(opts.dlpRules)}`}
+phase = { inbound = "after-queue", outbound = "inline", internal = "inline" }   # in-line can refuse with 550
+budget_ms = 15000
+fail_open = false
+max_text_chars = 20000000     # characters of text read per message, all parts together
+max_pdf_pages = 1000          # pages read per PDF
 
 [metrics]
 enabled = true                # every event also becomes a Prometheus counter and a log line

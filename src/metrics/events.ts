@@ -70,6 +70,10 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('smtp.message', 'C', 'a message was accepted over SMTP', ['listener', 'tls']),
   k('relay.message', 'C', 'a remote server accepted a message for one recipient', ['tls', 'verified']),
   k('auth.plaintext_refused', 'C', 'credentials offered before TLS were refused', ['protocol']),
+  // Data-loss prevention (policy/dlp): data never carries a matched value, only addresses, domains and counts
+  k('dlp.message', 'C', 'a message classified by the DLP rules (result: confidential, clean or unscannable; action: the strictest taken)', ['direction', 'result', 'action']),
+  k('dlp.match', 'C', 'a DLP rule matched a message (group: the sender\'s first group; destination: the widest recipient; data: sender, groups, domains, confidence, count)', ['rule', 'group', 'direction', 'destination', 'action']),
+  k('dlp.flow', 'C', 'confidential data sent to an outside domain: one per rule, sender group and partner or external domain (data: domain)', ['rule', 'group', 'direction', 'destination', 'action']),
   // Alerts (src/alerts): the checks that raise alertable events, and the alerts sent
   k('tls.cert_expiring', 'C', 'the [tls] certificate expires within alerts.cert_warn_days (data: days)'),
   k('queue.old', 'A', 'the oldest waiting queue message is older than alerts.queue_age_warn (data: age_s)'),

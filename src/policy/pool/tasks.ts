@@ -13,6 +13,8 @@ import type { AuthInput } from '../auth/types.js';
 import { MemoryResolver } from '../../net/dns/memory.js';
 import { materialize, staticScan } from '../av/static/task.js';
 import { attachmentFacts } from '../av/attachment-facts.js';
+import { classifyMessage } from '../dlp/classify.js';
+import type { ContentLimits, RulesSpec } from '../dlp/types.js';
 
 /** The message bytes of a task's input; anything else is an empty message (the task then finds nothing). */
 function rawOf(input: unknown): Uint8Array {
@@ -37,6 +39,11 @@ export const TASKS = {
   'av.static': async (input) => staticScan(rawOf(input), (input as { limits?: unknown }).limits),
   'av.materialize': async (input) => materialize(rawOf(input), (input as { dir?: unknown }).dir, (input as { limits?: unknown }).limits),
   'attachments.facts': async (input) => attachmentFacts(rawOf(input), (input as { limits?: unknown }).limits),
+  // [policy.dlp]: the rules come from the main thread (checked there); matched values are masked before they return.
+  'dlp.classify': async (input) => {
+    const o = input as { rules: RulesSpec; limits: ContentLimits };
+    return classifyMessage(rawOf(input), o.rules, o.limits);
+  },
 } satisfies Record<string, TaskFn>;
 
 export type TaskName = keyof typeof TASKS;

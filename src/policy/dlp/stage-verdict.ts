@@ -1,0 +1,127 @@
+/**
+ * From a Classification to the `dlp` stage's Verdict: the union of the
+ * matched rules' actions for the direction (reject > hold > require_tls >
+ * tag > log), the reply, header fields, queue meta, subject tag, notices and
+ * the dlp.message / dlp.match / dlp.flow events. Pure: the stage gathers the
+ * facts, this file decides, so every mapping is tested without a worker.
+ */
+import type { Direction, Notice, PolicyEvent, Reason, Verdict } from '../../core/verdict.js';
+import type { StagePhase } from '../pipeline/stage.js';
+import type { Attribution } from './attribution.js';
+import { decideActions } from './classify.js';
+import { noticesFor } from './stage-notice.js';
+import type { Classification, DlpAction, RuleMatch, RulesSpec } from './types.js';
+
+export const DLP_STAGE = 'dlp';
+const MAX_DOMAINS = 20;
+const MAX_FLOW_GROUPS = 5;
+const MAX_REASONS = 10;
+
+export type DlpResult = 'confidential' | 'clean' | 'unscannable';
+
+export interface VerdictInput {
+  readonly classification: Classification;
+  readonly rules: RulesSpec;
+  readonly direction: Direction;
+  readonly phase: StagePhase;
+  readonly attribution: Attribution;
+  readonly queueId: string;
+  readonly recipients: readonly string[];
+}
+
+/** The matches that count in this direction: encrypted content counts as unscannable only when it leaves the organisation. */
+export function matchesFor(c: Classification, rules: RulesSpec, direction: Direction): RuleMatch[] {
+  return c.matches.filter((m) => m.rule !== rules.unscannable_rule || direction === 'outbound' || m.detectors.some((d) => d.detector !== 'encrypted'));
+}
+
+export function resultOf(c: Classification, matches: readonly RuleMatch[], rules: RulesSpec, direction: Direction): DlpResult {
+  if (matches.some((m) => m.rule !== rules.unscannable_rule)) return 'confidential';
+  const encrypted = c.encrypted || c.findings.some((f) => f.kind === 'encrypted');
+  if (direction === 'outbound' && encrypted) return 'unscannable';
+  return matches.length > 0 ? 'confidential' : 'clean';
+}
+
+/** The strictest action a rule takes in a direction ('none' when it has none). */
+function ruleAction(rules: RulesSpec, m: RuleMatch, direction: Direction): DlpAction | 'none' {
+  return decideActions([m], direction, rules)[0] ?? 'none';
+}
+
+function rulesWith(rules: RulesSpec, matches: readonly RuleMatch[], direction: Direction, action: DlpAction): string[] {
+  return matches.filter((m) => rules.rules.find((r) => r.name === m.rule)?.actions[direction].includes(action)).map((m) => m.rule);
+}
+
+/** "(rule payment-cards)" or "(rules a, b)". */
+export const ruleList = (names: readonly string[]): string => `${names.length === 1 ? 'rule' : 'rules'} ${names.join(', ')}`;
+
+export function dlpVerdict(i: VerdictInput): Verdict {
+  const { rules, direction } = i;
+  const matches = matchesFor(i.classification, rules, direction);
+  const result = resultOf(i.classification, matches, rules, direction);
+  const actions = decideActions(matches, direction, rules);
+  const top = actions[0] ?? 'none';
+  const events = eventsOf(i, matches, result, top);
+  if (matches.length === 0) return { stage: DLP_STAGE, action: 'pass', reasons: [], headers: [], events, facts: { dlp: result } };
+
+  const reasons: Reason[] = matches.slice(0, MAX_REASONS).map((m) => ({
+    rule: m.rule,
+    detail: m.detectors.map((d) => `${d.detector}×${d.count}`).join(', ').slice(0, 200),
+  }));
+  const facts = { dlp: result, dlp_rules: matches.map((m) => m.rule).join(',').slice(0, 200) };
+  const notices: Notice[] = direction === 'inbound' ? [] : noticesFor(i, matches, actions);
+  const withNotices = notices.length > 0 ? { notices } : {};
+
+  if (top === 'reject') {
+    const names = rulesWith(rules, matches, direction, 'reject');
+    return {
+      stage: DLP_STAGE,
+      action: 'reject',
+      reasons,
+      headers: [],
+      events,
+      facts,
+      reply: `5.7.1 Message refused: it contains data classified as confidential (${ruleList(names)}). Remove it or ask your administrator.`,
+      ...withNotices,
+    };
+  }
+  const headers: [string, string][] = [];
+  let meta: Verdict['meta'];
+  if (actions.includes('require_tls')) {
+    meta = { tlsFloor: 'verify' };
+    headers.push(['X-Postern-DLP-TLS', 'required']);
+  }
+  const tagged = actions.includes('tag') ? rulesWith(rules, matches, direction, 'tag') : [];
+  if (tagged.length > 0) headers.push(['X-Postern-DLP', tagged.join(', ')]);
+  const action = top === 'hold' ? 'hold' : tagged.length > 0 ? 'tag' : 'pass';
+  return {
+    stage: DLP_STAGE,
+    action,
+    reasons,
+    headers,
+    events,
+    facts,
+    ...(meta ? { meta } : {}),
+    ...(tagged.length > 0 && rules.subject_tag !== '' ? { subjectTag: rules.subject_tag } : {}),
+    ...withNotices,
+  };
+}
+
+function eventsOf(i: VerdictInput, matches: readonly RuleMatch[], result: DlpResult, top: DlpAction | 'none'): PolicyEvent[] {
+  const { direction, attribution: at, rules } = i;
+  const events: PolicyEvent[] = [{ kind: 'dlp.message', labels: { direction, result, action: top } }];
+  const domains = at.destinations.slice(0, MAX_DOMAINS).map((d) => d.domain);
+  const outside = at.destinations.filter((d) => d.class !== 'internal').slice(0, MAX_DOMAINS);
+  const flowGroups = at.groups.length > 0 ? at.groups.slice(0, MAX_FLOW_GROUPS) : ['none'];
+  for (const m of matches) {
+    const action = ruleAction(rules, m, direction);
+    const count = m.detectors.reduce((n, d) => n + d.count, 0);
+    events.push({
+      kind: 'dlp.match',
+      labels: { rule: m.rule, group: at.groups[0] ?? 'none', direction, destination: at.widest, action },
+      data: { sender: at.sender ?? '', groups: [...at.groups], domains, confidence: m.confidence, count },
+    });
+    for (const group of flowGroups) {
+      for (const d of outside) events.push({ kind: 'dlp.flow', labels: { rule: m.rule, group, direction, destination: d.class, action }, data: { domain: d.domain } });
+    }
+  }
+  return events;
+}
