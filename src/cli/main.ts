@@ -18,6 +18,7 @@ import { registerAuditLogCommands } from './commands/audit-log.js';
 import { registerProbeCommands } from './commands/probe.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerAvCommands } from './commands/av.js';
+import { registerDlpCommands } from './commands/dlp.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -43,6 +44,7 @@ registerAuditLogCommands(program);
 registerProbeCommands(program);
 registerReportCommand(program);
 registerAvCommands(program);
+registerDlpCommands(program);
 
 try {
   await program.parseAsync(process.argv);
