@@ -146,6 +146,14 @@ describe('PDF', () => {
     expect(t).toContain('Line 29 of page 50');
   });
 
+  it('reads a PDF handed over as a Buffer (what MIME decoding and readFile give), and leaves it intact', async () => {
+    const buf = Buffer.from(pdf50);
+    const c = await extractDocument(buf, 'report.pdf', L);
+    expect(c.findings).toEqual([]);
+    expect(allText(c)).toContain(CARD);
+    expect(Buffer.compare(buf, Buffer.from(pdf50))).toBe(0);
+  });
+
   it('stops at maxPdfPages with a truncated finding', async () => {
     const c = await extractDocument(pdf50, 'report.pdf', { ...L, maxPdfPages: 30 });
     expect(findingsOf(c)).toEqual(['truncated attachment:report.pdf']);
