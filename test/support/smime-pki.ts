@@ -5,6 +5,7 @@
  * here is committed; each run makes fresh keys in a temp directory.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +68,7 @@ export function makePki(): Pki {
     key(name, kind);
     writeFileSync(f(`${name}.ext`), ext);
     openssl(['req', '-new', '-key', f(`${name}.key`), '-subj', subj, '-out', f(`${name}.csr`)]);
-    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${issuer}.crt`), '-CAkey', f(`${issuer}.key`), '-set_serial', `0x${Date.now().toString(16)}${Math.floor(Math.random() * 1e6).toString(16)}`,
+    openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${issuer}.crt`), '-CAkey', f(`${issuer}.key`), '-set_serial', `0x7${randomBytes(8).toString('hex')}`,
       '-days', '825', '-sha256', '-extfile', f(`${name}.ext`), '-out', f(`${name}.crt`)]);
   };
   selfSigned('root', 'postern test root');

@@ -60,12 +60,19 @@ function signerId(cert: Cert, kind: 'issuerAndSerial' | 'subjectKeyIdentifier'):
   return seq(issuer, serial);
 }
 
+/** The digest a signature will use: the one asked for, else by key (P-384 → sha384, P-521 → sha512, others sha256). */
+export function signingHash(opts: Pick<SignOptions, 'hash' | 'key'>): 'sha256' | 'sha384' | 'sha512' {
+  if (opts.hash) return opts.hash;
+  const kind = keyKind(privateKey(opts.key));
+  return kind === 'ec-p384' ? 'sha384' : kind === 'ec-p521' ? 'sha512' : 'sha256';
+}
+
 /** Signs `content` and returns a DER ContentInfo holding the SignedData. */
 export function signData(content: Uint8Array, opts: SignOptions): Uint8Array {
   const cert = parseCertificate(opts.certificate);
   const key = privateKey(opts.key);
   const kind = keyKind(key);
-  const hash: HashName = opts.hash ?? (kind === 'ec-p384' ? 'sha384' : kind === 'ec-p521' ? 'sha512' : 'sha256');
+  const hash = signingHash(opts);
   if (!cert.x509.checkPrivateKey(key)) throw new CmsError('the key does not belong to the certificate');
   const detached = opts.detached ?? true;
   const sidKind = opts.signerId ?? 'issuerAndSerial';
