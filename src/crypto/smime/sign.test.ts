@@ -57,7 +57,7 @@ describe('one changed byte', () => {
   it('in detached content: OpenSSL refuses, postern says tampered', () => {
     const der = signData(CONTENT, { certificate: pki.rsa.certPem, key: pki.rsa.keyPem, chain: [pki.interPem] });
     const changed = Buffer.from(CONTENT);
-    changed[changed.length - 5] ^= 0x01;
+    changed[changed.length - 5]! ^= 0x01;
     expect(opensslVerify(der, changed).status).not.toBe(0);
     const v = verifySignedData(der, { content: changed, anchors: [pki.rootPem] });
     expect(v.status).toBe('tampered');
@@ -66,14 +66,14 @@ describe('one changed byte', () => {
   it('in encapsulated content: OpenSSL refuses, postern says tampered', () => {
     const der = Buffer.from(signData(CONTENT, { certificate: pki.p256.certPem, key: pki.p256.keyPem, chain: [pki.interPem], detached: false }));
     const at = der.indexOf(Buffer.from('invoice'));
-    der[at] ^= 0x20;
+    der[at]! ^= 0x20;
     expect(opensslVerify(der, undefined).status).not.toBe(0);
     expect(verifySignedData(der, { anchors: [pki.rootPem] }).status).toBe('tampered');
   });
 
   it('in the signature value: OpenSSL refuses, postern says invalid', () => {
     const der = Buffer.from(signData(CONTENT, { certificate: pki.rsa.certPem, key: pki.rsa.keyPem, chain: [pki.interPem] }));
-    der[der.length - 10] ^= 0x01; // the signature OCTET STRING ends the structure
+    der[der.length - 10]! ^= 0x01; // the signature OCTET STRING ends the structure
     expect(opensslVerify(der, CONTENT).status).not.toBe(0);
     expect(verifySignedData(der, { content: CONTENT, anchors: [pki.rootPem] }).status).toBe('invalid');
   });
