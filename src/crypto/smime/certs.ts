@@ -11,8 +11,8 @@ import * as pkijs from 'pkijs';
 import { CmsError, bytesOf, equalBytes, hex, parseDer } from './asn1.js';
 import { OID } from './oids.js';
 
-/** PEM text (one or more certificates) or DER bytes. */
-export type CertInput = string | Uint8Array;
+/** PEM text (one or more certificates), DER bytes, or a certificate parsed before (callers may cache it: parsing costs ~2 ms). */
+export type CertInput = string | Uint8Array | Cert;
 
 export interface Cert {
   der: Uint8Array;
@@ -50,6 +50,7 @@ export function certFromDer(der: Uint8Array): Cert {
 
 /** Every certificate in the input (PEM may hold a bundle). */
 export function parseCertificates(input: CertInput): Cert[] {
+  if (typeof input === 'object' && 'x509' in input) return [input];
   if (typeof input !== 'string') return [certFromDer(input)];
   const out: Cert[] = [];
   for (const m of input.matchAll(PEM_RE)) out.push(certFromDer(new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'))));
@@ -154,10 +155,16 @@ export function issuerAndSerial(cert: Cert): pkijs.IssuerAndSerialNumber {
 }
 
 /** The issuer Name and serialNumber exactly as encoded in the certificate (CMS identifiers must match byte for byte). */
+const rawCache = new WeakMap<Cert, { issuer: Uint8Array; serial: Uint8Array }>();
+
 export function rawIssuerAndSerial(cert: Cert): { issuer: Uint8Array; serial: Uint8Array } {
+  const hit = rawCache.get(cert);
+  if (hit) return hit;
   const root = parseDer(cert.der, 'certificate') as asn1js.Sequence;
   const tbs = (root.valueBlock.value[0] as asn1js.Sequence).valueBlock.value;
   const first = tbs[0]!;
   const i = first.idBlock.tagClass === 3 && first.idBlock.tagNumber === 0 ? 1 : 0;
-  return { serial: bytesOf(tbs[i]!.valueBeforeDecodeView).slice(), issuer: bytesOf(tbs[i + 2]!.valueBeforeDecodeView).slice() };
+  const raw = { serial: bytesOf(tbs[i]!.valueBeforeDecodeView).slice(), issuer: bytesOf(tbs[i + 2]!.valueBeforeDecodeView).slice() };
+  rawCache.set(cert, raw);
+  return raw;
 }

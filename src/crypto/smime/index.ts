@@ -3,7 +3,7 @@
  * and caller-supplied keys. See README.md for the API and its security notes.
  */
 export { CmsError, MAX_CMS_BYTES } from './asn1.js';
-export { type CertInput, type SignerInfoSummary, parseCertificate, parseCertificates, summarize } from './certs.js';
+export { type Cert, type CertInput, type SignerInfoSummary, parseCertificate, parseCertificates, summarize } from './certs.js';
 export { type ChainResult, checkChain } from './chain.js';
 export { type KeyInput } from './keys.js';
 export { type SignOptions, signData, signingHash } from './sign.js';

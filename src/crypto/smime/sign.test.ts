@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Party, type Pki, makePki, opensslStatus } from '../../../test/support/smime-pki.js';
+import { children, parseDer, rawOf } from './asn1.js';
+import { readContentInfo, readSignedData } from './cms.js';
 import { signData } from './sign.js';
 import { verifySignedData } from './verify.js';
 
@@ -87,4 +89,13 @@ it('uses SHA-384 by default for a P-384 key and says so in the SignedData', () =
   const der = Buffer.from(signData(CONTENT, { certificate: pki.p384.certPem, key: pki.p384.keyPem }));
   expect(der.includes(Buffer.from('0609608648016503040202', 'hex'))).toBe(true); // id-sha384
   expect(der.includes(Buffer.from('0609608648016503040201', 'hex'))).toBe(false); // no id-sha256
+});
+
+it('writes the signed attributes in DER order (SET OF sorted by encoding), all four of them', () => {
+  const der = signData(CONTENT, { certificate: pki.p256.certPem, key: pki.p256.keyPem });
+  const si = readSignedData(readContentInfo(der).content).signerInfos[0]!;
+  const encodings = children(parseDer(si.signedAttrsDer!), 'signedAttrs').map((n) => Buffer.from(rawOf(n)));
+  expect(encodings).toHaveLength(4);
+  expect(encodings.map((e) => e.toString('hex'))).toEqual([...encodings].sort(Buffer.compare).map((e) => e.toString('hex')));
+  expect(si.signedAttrs!.map((a) => a.type).sort()).toEqual(['1.2.840.113549.1.9.15', '1.2.840.113549.1.9.3', '1.2.840.113549.1.9.4', '1.2.840.113549.1.9.5']);
 });

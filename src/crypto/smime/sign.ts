@@ -3,8 +3,8 @@
  * (contentType, signingTime, messageDigest, smimeCapabilities), the signer's
  * certificate and any chain included, detached (multipart/signed) or
  * encapsulated (smime-type=signed-data). RSA PKCS#1 v1.5 or RSA-PSS, ECDSA
- * P-256/P-384; signed with node:crypto. The signed attributes are DER-sorted
- * because verifiers (OpenSSL) re-encode them before checking.
+ * P-256/P-384; signed with node:crypto. The signed attributes are sorted as
+ * DER requires, because some verifiers re-encode them before checking.
  */
 import { createHash, sign as nodeSign, constants } from 'node:crypto';
 import { explicit, implicit, octets, oid, seq, set, smallUint, time, tlv } from '../der.js';

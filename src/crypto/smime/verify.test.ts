@@ -49,6 +49,28 @@ describe.each([
   });
 });
 
+describe('openssl cms -sign variants', () => {
+  it('signer named by subjectKeyIdentifier (-keyid): valid', () => {
+    const v = verifySignedData(opensslSign(pki.p256, { detached: true, extra: ['-keyid'] }), { content: CONTENT, anchors: [pki.rootPem] });
+    expect(v.status).toBe('valid');
+  });
+
+  it('RSA-PSS (-keyopt rsa_padding_mode:pss): valid; SHA-512 (-md sha512): valid', () => {
+    const pss = opensslSign(pki.rsa, { detached: true, extra: ['-keyopt', 'rsa_padding_mode:pss'] });
+    expect(Buffer.from(pss).includes(Buffer.from('06092a864886f70d01010a', 'hex'))).toBe(true); // id-RSASSA-PSS
+    expect(verifySignedData(pss, { content: CONTENT, anchors: [pki.rootPem] }).status).toBe('valid');
+    expect(verifySignedData(opensslSign(pki.p256, { detached: true, extra: ['-md', 'sha512'] }), { content: CONTENT, anchors: [pki.rootPem] }).status).toBe('valid');
+  });
+
+  it('two signers (RSA and P-256): valid when either chains, and the verdict names the one that did', () => {
+    const data = join(pki.dir, 'in.bin');
+    writeFileSync(data, CONTENT);
+    const der = openssl(['cms', '-sign', '-binary', '-in', data, '-outform', 'DER', '-signer', pki.rsa.certFile, '-inkey', pki.rsa.keyFile, '-signer', pki.p256.certFile, '-inkey', pki.p256.keyFile, '-certfile', pki.interFile]);
+    expect(verifySignedData(der, { content: CONTENT, anchors: [pki.rootPem] }).status).toBe('valid');
+    expect(verifySignedData(der, { content: CONTENT, anchors: [pki.p256.certPem] }).signer?.email).toBe(pki.p256.email);
+  });
+});
+
 describe('chain checks', () => {
   it('is untrusted when the intermediate is missing, valid when the caller supplies it', () => {
     const der = opensslSign(pki.rsa, { detached: true, chain: false });
