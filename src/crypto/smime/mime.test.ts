@@ -177,3 +177,47 @@ describe('parsers on hostile input', () => {
     );
   });
 });
+
+describe('parseSmime on hand-made multipart/signed', () => {
+  const sig = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x01]).toString('base64');
+  const make = (eol: string, boundary = 'b1') =>
+    Buffer.from(
+      [
+        `Content-Type: multipart/signed; protocol="application/x-pkcs7-signature"; micalg=sha-256; boundary="${boundary}"`,
+        '',
+        'preamble',
+        `--${boundary}x`, // a longer boundary is not ours
+        `--${boundary}  `, // transport padding after the delimiter is allowed
+        'Content-Type: text/plain',
+        '',
+        'line 1',
+        '',
+        `--${boundary}`,
+        'Content-Type: application/pkcs7-signature',
+        'Content-Transfer-Encoding: base64',
+        '',
+        sig,
+        `--${boundary}--`,
+        'epilogue',
+      ].join(eol),
+      'latin1',
+    );
+
+  it('takes the first part exactly, without the line break that belongs to the next delimiter (CRLF and LF)', () => {
+    for (const eol of ['\r\n', '\n']) {
+      const p = parseSmime(make(eol));
+      expect(p.kind).toBe('signed');
+      if (p.kind !== 'signed') continue;
+      expect(Buffer.from(p.signedEntity).toString('latin1')).toBe(['Content-Type: text/plain', '', 'line 1', ''].join(eol));
+      expect(Buffer.from(p.signature).toString('base64')).toBe(sig);
+      expect(p.protocol).toBe('application/x-pkcs7-signature');
+    }
+  });
+
+  it('refuses a wrong protocol, a missing closing delimiter, and a non-signature second part', () => {
+    const text = make('\r\n').toString('latin1');
+    expect(parseSmime(Buffer.from(text.replace('protocol="application/x-pkcs7-signature"', 'protocol="application/pgp-signature"'))).kind).toBe('malformed');
+    expect(parseSmime(Buffer.from(text.replace('--b1--', '--b1-x'))).kind).toBe('malformed');
+    expect(parseSmime(Buffer.from(text.replace('Content-Type: application/pkcs7-signature', 'Content-Type: text/plain'))).kind).toBe('malformed');
+  });
+});

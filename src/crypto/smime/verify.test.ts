@@ -150,3 +150,9 @@ describe('bad input', () => {
     );
   });
 });
+
+it('finds the path among many anchors (a system bundle) without running out of steps', () => {
+  const der = opensslSign(pki.rsa, { detached: true });
+  const many = Array.from({ length: 300 }, () => pki.otherRootPem);
+  expect(verifySignedData(der, { content: CONTENT, anchors: [...many, pki.rootPem] }).status).toBe('valid');
+});
