@@ -111,6 +111,12 @@ export function extKeyUsage(cert: Cert): string[] | undefined {
   return eku && eku.length > 0 ? eku : undefined;
 }
 
+/** An EC key with explicit curve parameters (RFC 5480 forbids them; "CurveBall" abused them). */
+export function explicitEcParams(cert: Cert): boolean {
+  const alg = cert.pki.subjectPublicKeyInfo.algorithm;
+  return alg.algorithmId === OID.ecPublicKey && alg.algorithmParams instanceof asn1js.Sequence;
+}
+
 export function validAt(cert: Cert, at: Date): boolean {
   const t = at.getTime();
   return cert.pki.notBefore.value.getTime() <= t && t <= cert.pki.notAfter.value.getTime();

@@ -4,9 +4,10 @@
  * anchors. Every certificate on the path must be valid at the given time,
  * every issuer a CA (basicConstraints, keyCertSign, path length), and the
  * leaf fit for e-mail signing (key usage, emailProtection EKU when an EKU is
- * present). No revocation checking: that needs I/O and belongs to callers.
+ * present). EC keys with explicit curve parameters are refused, as OpenSSL 3
+ * does. No revocation checking: that needs I/O and belongs to callers.
  */
-import { type Cert, KU, basicConstraints, extKeyUsage, keyUsage, validAt } from './certs.js';
+import { type Cert, KU, basicConstraints, explicitEcParams, extKeyUsage, keyUsage, validAt } from './certs.js';
 import { OID } from './oids.js';
 
 export type ChainResult = { ok: true; path: Cert[] } | { ok: false; reason: string };
@@ -15,6 +16,7 @@ const MAX_DEPTH = 8;
 const MAX_STEPS = 256;
 
 export function checkLeafUse(leaf: Cert): string | undefined {
+  if (explicitEcParams(leaf)) return 'signer certificate has an EC key with explicit curve parameters (RFC 5480 forbids them)';
   const ku = keyUsage(leaf);
   if (ku && !ku.has(KU.digitalSignature) && !ku.has(KU.nonRepudiation)) return 'signer certificate key usage allows neither digitalSignature nor nonRepudiation';
   const eku = extKeyUsage(leaf);
@@ -31,6 +33,7 @@ function issues(issuer: Cert, child: Cert): boolean {
 }
 
 function caFit(ca: Cert, below: number): string | undefined {
+  if (explicitEcParams(ca)) return `${ca.x509.subject.replace(/\n/g, ', ')} has an EC key with explicit curve parameters`;
   const bc = basicConstraints(ca);
   if (!bc.ca) return `${ca.x509.subject.replace(/\n/g, ', ')} is not a CA (basicConstraints)`;
   if (bc.pathLen !== undefined && below > bc.pathLen) return `path length constraint of ${ca.x509.subject.replace(/\n/g, ', ')} exceeded`;

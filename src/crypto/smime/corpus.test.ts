@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { opensslStatus } from '../../../test/support/smime-pki.js';
+import { openssl, opensslStatus } from '../../../test/support/smime-pki.js';
 import { decryptData } from './decrypt.js';
-import { verifySmime } from './mime.js';
+import { encryptData } from './envelope.js';
+import { signEntity, verifySmime } from './mime.js';
 
 // Real S/MIME material from other projects (test/fixtures/smime/README.md).
 const F = (name: string): string => join('test/fixtures/smime', name);
@@ -72,5 +75,62 @@ describe('pyca enveloped vectors', () => {
 
   it('addressed to other recipients (RFC 9216 PKI, 3DES): not for this certificate', () => {
     expect(decryptData(pemDer('enveloped.pem'), recipient)).toEqual({ ok: false, reason: expect.stringMatching(/not encrypted to this certificate/) });
+  });
+});
+
+describe('MimeKit test PKI (a third-party four-level chain)', () => {
+  // The PKCS#12 files hold leaf, two intermediates and root (leaf first); RC2-encrypted, hence -legacy.
+  const chainOf = (pfx: string): string[] =>
+    openssl(['pkcs12', '-legacy', '-in', F(pfx), '-passin', 'pass:no.secret', '-nokeys']).toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)!;
+  const at = new Date('2030-01-01T00:00:00Z');
+
+  const rootOf = (chain: string[]): string => chain.find((c) => new X509Certificate(c).subject === new X509Certificate(c).issuer)!;
+  const keyOf = (pfx: string): string => openssl(['pkcs12', '-legacy', '-in', F(pfx), '-passin', 'pass:no.secret', '-nocerts', '-nodes']).toString('latin1');
+  const opensslVerify = (signed: Uint8Array, root: string) => {
+    const rootFile = join(tmpdir(), `mimekit-root-${process.pid}.pem`);
+    writeFileSync(rootFile, root);
+    try {
+      return opensslStatus(['cms', '-verify', '-CAfile', rootFile, '-purpose', 'smimesign'], signed);
+    } finally {
+      rmSync(rootFile, { force: true });
+    }
+  };
+  const ENTITY = Buffer.from('Content-Type: text/plain\r\n\r\nhi through four levels\r\n');
+
+  it('postern signs with the RSA leaf and both intermediates; openssl and postern verify to the MimeKit root', () => {
+    const [leaf, ...rest] = chainOf('rsa-smime.pfx');
+    const root = rootOf(rest);
+    const intermediates = rest.filter((c) => c !== root);
+    expect(intermediates).toHaveLength(2);
+    const signed = signEntity(ENTITY, { certificate: leaf!, key: keyOf('rsa-smime.pfx'), chain: intermediates });
+    expect(verifySmime(signed, { anchors: [root], at })).toMatchObject({ status: 'valid', signer: { email: 'rsa@mimekit.net' } });
+    expect(verifySmime(signed, { anchors: [root], at: new Date('2040-01-01') }).status).toBe('untrusted');
+    expect(opensslVerify(signed, root).status).toBe(0);
+  });
+
+  it('the P-384 leaf has explicit curve parameters: openssl refuses the chain and postern says untrusted', () => {
+    const [leaf, ...rest] = chainOf('ec-smime.pfx');
+    const root = rootOf(rest);
+    const signed = signEntity(ENTITY, { certificate: leaf!, key: keyOf('ec-smime.pfx'), chain: rest.filter((c) => c !== root) });
+    const r = opensslVerify(signed, root);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/explicit ECC parameters/);
+    const v = verifySmime(signed, { anchors: [root], at });
+    expect(v).toMatchObject({ status: 'untrusted', reason: expect.stringMatching(/explicit curve parameters/), signer: { email: 'ec@mimekit.net' } });
+  });
+
+  it('encrypts to the RSA leaf; openssl decrypts with the MimeKit key, and so does postern', () => {
+    const [leaf] = chainOf('rsa-smime.pfx');
+    const der = encryptData(Buffer.from('secret'), { recipients: [{ certificate: leaf! }] });
+    const file = join(tmpdir(), `mimekit-enc-${process.pid}.der`);
+    writeFileSync(file, der);
+    try {
+      const r = opensslStatus(['cms', '-decrypt', '-inform', 'DER', '-in', file, '-inkey', F('rsa-smime.key'), '-binary']);
+      expect(r.stdout.toString()).toBe('secret');
+    } finally {
+      rmSync(file, { force: true });
+    }
+    const ours = decryptData(der, { certificate: leaf!, key: read('rsa-smime.key').toString('latin1') });
+    expect(ours.ok && Buffer.from(ours.content).toString()).toBe('secret');
   });
 });
