@@ -1,8 +1,9 @@
 /**
  * Certificates as the S/MIME code needs them: node:crypto's X509Certificate
  * for signatures, issuance and names, pkijs for the fields node does not
- * expose (key usage bits, path length, SKI, the raw issuer for CMS
- * identifiers). Certificates come from senders, so parsing is bounded and
+ * expose (key usage bits, path length, SKI, validity dates, key parameters),
+ * and the issuer and serial as encoded, which CMS identifiers must match
+ * byte for byte. Certificates come from senders, so parsing is bounded and
  * failures are CmsErrors.
  */
 import { X509Certificate, createHash } from 'node:crypto';
@@ -143,22 +144,11 @@ export function summarize(cert: Cert): SignerInfoSummary {
   return email ? { ...base, email } : base;
 }
 
-/** Does the certificate match a CMS IssuerAndSerialNumber? */
-export function matchesIssuerSerial(cert: Cert, ias: pkijs.IssuerAndSerialNumber): boolean {
-  return (
-    cert.pki.issuer.isEqual(ias.issuer) &&
-    equalBytes(bytesOf(cert.pki.serialNumber.valueBlock.valueHexView), bytesOf(ias.serialNumber.valueBlock.valueHexView))
-  );
-}
-
 export function matchesKeyId(cert: Cert, keyId: Uint8Array): boolean {
   const ski = subjectKeyId(cert);
   return (ski !== undefined && equalBytes(ski, keyId)) || equalBytes(sha1KeyId(cert), keyId);
 }
 
-export function issuerAndSerial(cert: Cert): pkijs.IssuerAndSerialNumber {
-  return new pkijs.IssuerAndSerialNumber({ issuer: cert.pki.issuer, serialNumber: cert.pki.serialNumber });
-}
 
 /** The issuer Name and serialNumber exactly as encoded in the certificate (CMS identifiers must match byte for byte). */
 const rawCache = new WeakMap<Cert, { issuer: Uint8Array; serial: Uint8Array }>();

@@ -15,7 +15,7 @@ export type ChainResult = { ok: true; path: Cert[] } | { ok: false; reason: stri
 const MAX_DEPTH = 8;
 const MAX_STEPS = 256;
 
-export function checkLeafUse(leaf: Cert): string | undefined {
+function checkLeafUse(leaf: Cert): string | undefined {
   if (explicitEcParams(leaf)) return 'signer certificate has an EC key with explicit curve parameters (RFC 5480 forbids them)';
   const ku = keyUsage(leaf);
   if (ku && !ku.has(KU.digitalSignature) && !ku.has(KU.nonRepudiation)) return 'signer certificate key usage allows neither digitalSignature nor nonRepudiation';

@@ -32,7 +32,7 @@ export interface SignOptions {
   signingTime?: Date;
 }
 
-export const HASH_LEN: Record<HashName, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
+const HASH_LEN: Record<HashName, number> = { sha1: 20, sha224: 28, sha256: 32, sha384: 48, sha512: 64 };
 const ECDSA_OID: Record<string, string> = { sha256: OID.ecdsaWithSha256, sha384: OID.ecdsaWithSha384, sha512: OID.ecdsaWithSha512 };
 const RSA_OID: Record<string, string> = { sha256: OID.sha256WithRsa, sha384: OID.sha384WithRsa, sha512: OID.sha512WithRsa };
 const NULL = Buffer.from([0x05, 0x00]);
@@ -48,9 +48,9 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 }
 
 /** The content of a DER SET OF: elements sorted by their encodings. */
-export const setOfContent = (encoded: readonly Uint8Array[]): Buffer => Buffer.concat([...encoded].sort(compareBytes));
+const setOfContent = (encoded: readonly Uint8Array[]): Buffer => Buffer.concat([...encoded].sort(compareBytes));
 
-export const pssParams = (hash: HashName): Buffer =>
+const pssParams = (hash: HashName): Buffer =>
   seq(explicit(0, algId(HASH_OID[hash])), explicit(1, algId(OID.mgf1, algId(HASH_OID[hash]))), explicit(2, smallUint(HASH_LEN[hash])));
 
 /** The signer identifier: IssuerAndSerialNumber, or [0] SubjectKeyIdentifier. */
