@@ -9,8 +9,9 @@ import { mimeFields } from './mime-fields.js';
 import { pop3 } from './pop3.js';
 import { smtpCommand } from './smtp-command.js';
 import { smtpData } from './smtp-data.js';
+import { smime } from './smime.js';
 
-export const TARGETS: readonly FuzzTarget[] = [smtpCommand, smtpData, mime, mimeFields, imapReader, imapEncode, pop3, blob, config];
+export const TARGETS: readonly FuzzTarget[] = [smtpCommand, smtpData, mime, mimeFields, imapReader, imapEncode, pop3, blob, config, smime];
 
 export function targetNamed(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);
