@@ -17,3 +17,4 @@ export { checkMessage, MAX_LINE_OCTETS } from './sanity.js';
 export type { SanityCode, SanityProblem } from './sanity.js';
 export { checkStorable, checkHeaderSection, firstNul } from './storable.js';
 export type { StorableCheck, StorableRefusal, HeaderCheck, HeaderRefusal } from './storable.js';
+export { htmlToText } from './html-text.js';

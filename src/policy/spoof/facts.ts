@@ -5,7 +5,7 @@
  */
 import { decodeEncodedWords, decodePartText, getFields, headerValue, parseAddressList, parseAddressNodes, parseMessage } from '../../codec/mime/index.js';
 import type { HeaderField, MailboxNode, MimeMessage, MimePart } from '../../codec/mime/index.js';
-import { htmlToText } from './html-text.js';
+import { htmlToText } from '../../codec/mime/index.js';
 import { hasUnsafeChars, sanitize } from './sanitize.js';
 import type { AddressFieldFact, AddressProblem, FactLimits, MailboxFact, MessageFacts } from './types.js';
 

@@ -8,7 +8,7 @@ import { gunzipBounded } from '../../dmarc-report/unpack.js';
 import { looksLikeZip } from '../../av/zip.js';
 import type { SegmentKind } from '../types.js';
 import type { Collector } from './collector.js';
-import { htmlToText } from './html.js';
+import { htmlToText } from '../../../codec/mime/index.js';
 import { officeKind, officeText } from './office.js';
 import { looksLikePdf, pdfText } from './pdf.js';
 import { readTar, looksLikeTar } from './tar.js';

@@ -12,7 +12,7 @@ import { signedContent } from './cms.js';
 import type { Collector } from './collector.js';
 import { extractFile } from './document.js';
 import { PGP_ARMOUR, wholeMessageKind } from './encrypted.js';
-import { htmlToText } from './html.js';
+import { htmlToText } from '../../../codec/mime/index.js';
 import { decodeText } from './text.js';
 
 const MIME_LIMITS = { maxDepth: 20, maxParts: 1000 };

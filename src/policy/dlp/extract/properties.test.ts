@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { strToU8, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { ExtractedContent } from '../types.js';
-import { htmlToText } from './html.js';
+import { htmlToText } from '../../../codec/mime/index.js';
 import { DEFAULT_CONTENT_LIMITS, extractContent, extractDocument } from './index.js';
 import { readXml } from './xml.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { htmlToText } from './html.js';
+import { htmlToText } from './html-text.js';
 
 describe('htmlToText', () => {
   it('keeps text, decodes entities, separates blocks and cells, joins inline formatting', () => {

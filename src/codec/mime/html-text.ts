@@ -1,5 +1,5 @@
 /**
- * HTML to text for detectors: one linear pass, no DOM, no regular
+ * HTML to text for detectors (DLP, the spoof phrases): one linear pass, no DOM, no regular
  * expressions over the markup. Tags go, the content of <script>, <style>,
  * <head> goes, block tags become line breaks (so a number in one table cell
  * does not run into the next), table cells become tabs, entities are
