@@ -105,11 +105,11 @@ function readCsr(der: Uint8Array): ParsedCsr {
   if (attributes !== undefined && !isContextTag(attributes, 0)) throw new CaError('request: attributes are not [0]');
   if (!(sigBits instanceof asn1js.BitString) || sigBits.valueBlock.unusedBits !== 0) throw new CaError('request: no signature');
 
+  if (!spkiNode) throw new CaError('request: no public key');
+  const key = checkSubjectKey(rawOf(spkiNode));
   const sigOid = oidOf(children(sigAlgNode, 'signatureAlgorithm')[0], 'signature algorithm');
   const alg = SIG[sigOid];
   if (!alg) throw new CaError(`request: signature algorithm ${sigOid} is not accepted (RSA PKCS#1 v1.5 or ECDSA with SHA-2)`);
-  const spki = rawOf(spkiNode!);
-  const key = checkSubjectKey(spki);
   if (key.kind !== alg.kind) throw new CaError('request: the signature algorithm does not fit the key');
   let ok: boolean;
   try {
