@@ -2,6 +2,7 @@
  * Helpers for the CA tests: a temp directory per test file and the openssl
  * CLI (OpenSSL 3) as the independent judge of what the CA produces.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,4 +36,10 @@ export function tempDir(): TempDir {
 export function verifyLeaf(t: TempDir, caPem: string, leafPem: string, extra: readonly string[] = []): { status: number; out: string } {
   const r = opensslStatus(['verify', ...extra, '-CAfile', t.put('ca.pem', caPem), t.put('leaf.pem', leafPem)]);
   return { status: r.status, out: r.stdout.toString() + r.stderr };
+}
+
+/** Runs openssl and returns status, stdout and stderr whatever the outcome (some commands report on stderr). */
+export function run(args: readonly string[]): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync('openssl', args, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
