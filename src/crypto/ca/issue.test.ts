@@ -50,7 +50,7 @@ describe('issueFromCsr', () => {
     // The certificate is for the CSR's key.
     const reqKey = createPublicKey(openssl(['req', '-in', t.put('r.csr', req), '-noout', '-pubkey']).toString());
     expect(new X509Certificate(leaf.certificate).publicKey.equals(reqKey)).toBe(true);
-    expect(leaf.serial).toMatch(/^[1-7][0-9A-F]{31}$/);
+    expect(leaf.serial).toMatch(/^(?!00)[0-7][0-9A-F]{31}$/); // positive, 16 bytes, first byte not zero
   });
 
   it('an EC certificate is usable for encryption: openssl cms encrypts to it and decrypts with the key', async () => {
@@ -61,6 +61,16 @@ describe('issueFromCsr', () => {
     openssl(['cms', '-encrypt', '-binary', '-aes256', '-in', msg, '-out', enc, t.put('ecleaf.pem', leaf.certificatePem)]);
     const dec = openssl(['cms', '-decrypt', '-binary', '-in', enc, '-recip', t.path('ecleaf.pem'), '-inkey', t.path('ecenc.key')]);
     expect(dec.toString()).toBe('Content-Type: text/plain\r\n\r\nhello\r\n');
+  });
+
+  it('accepts a request naming the same address among other (ignored) names; a CA reloaded from PEM issues', async () => {
+    const req = csr('same', P256, '/CN=Alice', [`subjectAltName=email:${EMAIL},DNS:www.example.test,URI:https://example.test/`]);
+    const stored = { certificate: ca.certificatePem, signer: ca.signer };
+    const leaf = await issueFromCsr(stored, req, { email: EMAIL, validityDays: 30 });
+    const x = text(leaf.certificatePem);
+    expect(x).toMatch(new RegExp(`Subject Alternative Name:\\s+email:${EMAIL}\\n`));
+    expect(x).not.toContain('www.example.test');
+    expect(verifyLeaf(t, ca.certificatePem, leaf.certificatePem, ['-purpose', 'smimesign']).status).toBe(0);
   });
 
   it('takes the common name from the caller, never from the request', async () => {
@@ -187,6 +197,15 @@ describe('renew', () => {
     expect(b.checkPrivateKey(old.privateKey)).toBe(true);
     expect(text(fresh.certificatePem)).toContain('URI:http://ca.example.test/c.crl');
     expect(verifyLeaf(t, ca.certificatePem, fresh.certificatePem, ['-purpose', 'smimesign', '-attime', String(Math.floor(later.getTime() / 1000))]).status).toBe(0);
+  });
+
+  it('fast-check: random bytes as the certificate to renew are refused with a CaError', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 400 }), async (bytes) => {
+        await expect(renew(ca, bytes, { validityDays: 30 })).rejects.toBeInstanceOf(CaError);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('refuses a certificate another CA issued', async () => {
