@@ -1,4 +1,5 @@
-import { generateKeyPairSync, sign as nodeSign, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, sign as nodeSign, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type TempDir, openssl, opensslStatus, tempDir } from '../../../test/crypto/ca/support.js';
 import { type Signer, CaError, createCa, ecdsaRawToDer, issueWithKey, softwareSigner } from './index.js';
@@ -66,6 +67,19 @@ describe('signers', () => {
     const ca = await createCa({ subject: 'x', validityDays: 5, keyAlgorithm: 'p-256' });
     const stranger = softwareSigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
     await expect(issueWithKey({ certificate: ca.certificatePem, signer: stranger }, { email: 'a@example.test', keyAlgorithm: 'p-256', validityDays: 1 })).rejects.toThrow(/not the CA certificate's key/);
+  });
+
+  it('a certificate that is not a CA, or may not sign certificates, is refused as a CA', async () => {
+    const key = t.put('nonca.key', openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']));
+    const signer = softwareSigner(createPrivateKey(readFileSync(key)));
+    const make = (ext: string[]): string => openssl(['req', '-new', '-x509', '-key', key, '-subj', '/CN=not a CA', '-days', '5', ...ext.flatMap((e) => ['-addext', e])]).toString();
+    const leafOnly = make(['basicConstraints=critical,CA:FALSE']);
+    const noCertSign = make(['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature']);
+    await expect(issueWithKey({ certificate: leafOnly, signer }, { email: 'a@example.test', keyAlgorithm: 'p-256', validityDays: 1 })).rejects.toThrow(/not a CA/);
+    await expect(issueWithKey({ certificate: noCertSign, signer }, { email: 'a@example.test', keyAlgorithm: 'p-256', validityDays: 1 })).rejects.toThrow(/keyUsage/);
+    const fine = make(['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']);
+    const leaf = await issueWithKey({ certificate: fine, signer }, { email: 'a@example.test', keyAlgorithm: 'p-256', validityDays: 1 });
+    expect(opensslStatus(['verify', '-purpose', 'smimesign', '-CAfile', t.put('fine.pem', fine), t.put('fineleaf.pem', leaf.certificatePem)]).status).toBe(0);
   });
 
   it('refuses bad options', async () => {

@@ -9,7 +9,7 @@
  */
 import { generateKeyPair, type KeyObject } from 'node:crypto';
 import { bool, explicit, oid, seq, set, smallUint, uint, utf8 } from '../der.js';
-import { type Cert, basicConstraints, parseCertificate } from '../smime/certs.js';
+import { type Cert, KU, basicConstraints, keyUsage, parseCertificate } from '../smime/certs.js';
 import { CaError, type Signer, signatureAlgorithm, softwareSigner } from './signer.js';
 import {
   CA_OID, DAY, HOUR, type TbsParts, akiExtension, checkCommonName, checkSubjectKey, extension, fromPem, keyUsageExtension,
@@ -135,6 +135,8 @@ export function resolveCa(ca: Ca): ResolvedCa {
     throw err instanceof CaError ? err : new CaError(`CA certificate: ${(err as Error).message}`);
   }
   if (!basicConstraints(cert).ca) throw new CaError('the CA certificate is not a CA (basicConstraints)');
+  const ku = keyUsage(cert);
+  if (ku && (!ku.has(KU.keyCertSign) || !ku.has(KU.cRLSign))) throw new CaError('the CA certificate may not sign certificates and CRLs (keyUsage)');
   checkSignerFits(ca.signer, undefined);
   const certKey = checkSubjectKey(parts.spki);
   if (!certKey.spki.equals(checkSubjectKey(ca.signer.publicKeySpki).spki)) throw new CaError("the signer's key is not the CA certificate's key");

@@ -56,6 +56,7 @@ describe('buildCrl', () => {
     const at = new Date();
     await expect(buildCrl(ca, [], { thisUpdate: at, nextUpdate: at, crlNumber: 1 })).rejects.toThrow(/after thisUpdate/);
     await expect(buildCrl(ca, [], { thisUpdate: at, nextUpdate: new Date(Number.NaN), crlNumber: 1 })).rejects.toThrow(/not a date/);
+    await expect(buildCrl(ca, [], { thisUpdate: at, nextUpdate: new Date(Date.UTC(10000, 0, 1)), crlNumber: 1 })).rejects.toThrow(/9999/);
     await expect(buildCrl(ca, [], { thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY), crlNumber: -1 })).rejects.toThrow(/crlNumber/);
     await expect(buildCrl(ca, [], { thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY), crlNumber: 2n ** 200n })).rejects.toThrow(CaError);
     await expect(buildCrl(ca, [{ serial: 'xyz', at }], { thisUpdate: at, nextUpdate: new Date(at.getTime() + DAY), crlNumber: 1 })).rejects.toThrow(/hex/);

@@ -48,6 +48,8 @@ function crlNumberBytes(n: number | bigint): Buffer {
 
 const validDate = (d: Date, what: string): Date => {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new CaError(`${what} is not a date`);
+  const y = d.getUTCFullYear();
+  if (y < 1950 || y > 9999) throw new CaError(`${what} is outside the years 1950 to 9999 (RFC 5280 times)`);
   return d;
 };
 

@@ -112,6 +112,7 @@ describe('issueFromCsr', () => {
     ['RSA 1024', ['rsa:1024'], /RSA key of 1024 bits refused/],
     ['EC P-521', ['ec', '-pkeyopt', 'ec_paramgen_curve:P-521'], /P-256 or P-384/],
     ['Ed25519', ['ed25519'], /RSA or EC/],
+    ['RSA with e = 3', ['rsa:2048', '-pkeyopt', 'rsa_keygen_pubexp:3'], /public exponent 3 refused/],
   ])('refuses a %s key', async (_n, keyArgs, why) => {
     const req = csr('weak', keyArgs, `/CN=${EMAIL}`);
     await expect(issueFromCsr(ca, req, { email: EMAIL, validityDays: 30 })).rejects.toThrow(why);
@@ -135,6 +136,15 @@ describe('issueFromCsr', () => {
         await expect(issueFromCsr(ca, bytes, { email: EMAIL, validityDays: 30 })).rejects.toBeInstanceOf(CaError);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('fast-check: random text as a CSR is refused with a CaError', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.base64String().map((b) => `-----BEGIN CERTIFICATE REQUEST-----\n${b}\n-----END CERTIFICATE REQUEST-----\n`)), async (text) => {
+        await expect(issueFromCsr(ca, text, { email: EMAIL, validityDays: 30 })).rejects.toBeInstanceOf(CaError);
+      }),
+      { numRuns: 200 },
     );
   });
 

@@ -111,6 +111,9 @@ export function checkSubjectKey(spkiDer: Uint8Array): SubjectKey {
   if (alg === OID.rsaEncryption && key.asymmetricKeyType === 'rsa') {
     const n = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (n < MIN_RSA || n > MAX_RSA) throw new CaError(`RSA key of ${n} bits refused (${MIN_RSA} to ${MAX_RSA})`);
+    // CA/Browser Forum baseline: an odd public exponent from 2^16+1 to 2^256-1 (e = 1 or 3 invite forgery tricks).
+    const e = key.asymmetricKeyDetails?.publicExponent ?? 0n;
+    if (e % 2n === 0n || e < 65537n || e >= 1n << 256n) throw new CaError(`RSA public exponent ${e} refused (odd, 65537 to 2^256-1)`);
     kind = 'rsa';
     description = `RSA ${n}`;
   } else if (alg === OID.ecPublicKey && key.asymmetricKeyType === 'ec') {
