@@ -12,9 +12,9 @@ import { bool, explicit, oid, seq, set, smallUint, uint, utf8 } from '../der.js'
 import { type Cert, KU, basicConstraints, keyUsage, parseCertificate } from '../smime/certs.js';
 import { CaError, type Signer, signatureAlgorithm, softwareSigner } from './signer.js';
 import {
-  CA_OID, DAY, HOUR, type TbsParts, akiExtension, checkCommonName, checkSubjectKey, extension, fromPem, keyUsageExtension,
-  randomSerial, signTbs, skiExtension, tbsParts, toPem, validity,
+  CA_OID, DAY, HOUR, type TbsParts, akiExtension, checkCommonName, extension, fromPem, keyUsageExtension, randomSerial, signTbs, skiExtension, tbsParts, toPem, validity,
 } from './x509.js';
+import { checkSubjectKey } from './subjectkey.js';
 
 export type CaKeyAlgorithm = 'rsa-3072' | 'p-256' | 'p-384';
 

@@ -12,7 +12,8 @@ import * as asn1js from 'asn1js';
 import { bytesOf, children, isContextTag, oidOf, parseDer, rawOf } from '../smime/asn1.js';
 import { OID } from '../smime/oids.js';
 import { CaError } from './signer.js';
-import { CA_OID, type SubjectKey, checkSubjectKey, fromPem } from './x509.js';
+import { CA_OID, fromPem } from './x509.js';
+import { type SubjectKey, checkSubjectKey } from './subjectkey.js';
 
 export const MAX_CSR_BYTES = 64 * 1024;
 

@@ -14,9 +14,9 @@ import { type Ca, type ResolvedCa, checkDays, resolveCa } from './ca.js';
 import { parseCsr } from './csr.js';
 import { CaError, signatureAlgorithm } from './signer.js';
 import {
-  CA_OID, DAY, HOUR, type SubjectKey, akiExtension, checkCommonName, checkSubjectKey, crlDpExtension, encodeName, extension,
-  fromPem, keyUsageExtension, randomSerial, serialBytes, signTbs, skiExtension, tbsParts, toPem, validity,
+  CA_OID, DAY, HOUR, akiExtension, checkCommonName, crlDpExtension, encodeName, extension, fromPem, keyUsageExtension, randomSerial, serialBytes, signTbs, skiExtension, tbsParts, toPem, validity,
 } from './x509.js';
+import { type SubjectKey, checkSubjectKey } from './subjectkey.js';
 
 /** CA/Browser Forum S/MIME Baseline Requirements: at most 825 days. */
 export const MAX_LEAF_DAYS = 825;
