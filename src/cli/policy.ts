@@ -11,7 +11,7 @@ import type { Logger } from '../metrics/logger.js';
 import { PolicyPipeline, type ConfiguredStage, type EventSink } from '../policy/pipeline/index.js';
 import { PolicyPool } from '../policy/pool/index.js';
 import { authStage } from '../policy/auth/stage.js';
-import { stripForgedAuthResults } from '../policy/auth/index.js';
+import { stripForged, VERDICT_FIELDS } from '../policy/auth/index.js';
 import { spoofStage } from '../policy/spoof/stage.js';
 import type { SpoofContext } from '../policy/spoof/index.js';
 import { dmarcReportStage } from '../policy/dmarc-report/stage.js';
@@ -221,7 +221,8 @@ export async function buildPolicy(
     now: () => clock.now(),
     events,
     ...(notify ? { notify } : {}),
-    sanitize: p.auth.enabled ? (raw) => stripForgedAuthResults(raw, authservId).raw : undefined,
+    // Fields that state our verdicts are ours alone: any that arrive with the message are removed before the stages run.
+    sanitize: (raw) => stripForged(raw, p.auth.enabled ? authservId : null, VERDICT_FIELDS).raw,
     banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
   });
   return {

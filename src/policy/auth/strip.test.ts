@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authservIdOf, stripForgedAuthResults } from './strip.js';
+import { authservIdOf, stripForged, stripForgedAuthResults, VERDICT_FIELDS } from './strip.js';
 
 const enc = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const dec = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
@@ -52,5 +52,23 @@ describe('stripForgedAuthResults', () => {
     const raw = enc(big.repeat(6000) + 'Authentication-Results: mx.postern.example; dkim=pass\r\n\r\nbody');
     const r = stripForgedAuthResults(raw, 'mx.postern.example');
     expect(r.truncated).toBe(true);
+  });
+});
+
+describe('stripForged', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+  it('removes the verdict fields a sender wrote, keeps other X-Postern fields', () => {
+    const msg = 'Received: from x\r\nX-Postern-SMIME: valid (signer ceo@example.org)\r\nX-Postern-DLP:\r\n payment-cards\r\nX-Postern-Probe: 123\r\nFrom: a@b.example\r\n\r\nX-Postern-Spoof: body text stays\r\n';
+    const r = stripForged(enc(msg), null, VERDICT_FIELDS);
+    expect(r.removed).toBe(2);
+    expect(dec(r.raw)).toBe('Received: from x\r\nX-Postern-Probe: 123\r\nFrom: a@b.example\r\n\r\nX-Postern-Spoof: body text stays\r\n');
+  });
+
+  it('leaves Authentication-Results alone without an authserv-id, removes ours with one', () => {
+    const msg = 'Authentication-Results: mx.postern.example; dmarc=pass\r\nX-Postern-Malware: none\r\n\r\nx';
+    expect(dec(stripForged(enc(msg), null, VERDICT_FIELDS).raw)).toBe('Authentication-Results: mx.postern.example; dmarc=pass\r\n\r\nx');
+    expect(dec(stripForged(enc(msg), 'mx.postern.example', VERDICT_FIELDS).raw)).toBe('\r\nx');
   });
 });

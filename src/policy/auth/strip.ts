@@ -1,7 +1,7 @@
 /**
  * Removes Authentication-Results fields that claim to come from us (RFC 8601
  * §5): a sender must not be able to hand our users a "dkim=pass" we never
- * said. ARC-Authentication-Results are left alone: they belong to ARC sets
+ * said; likewise the X-Postern-* fields our stages write their verdicts in. ARC-Authentication-Results are left alone: they belong to ARC sets
  * and their removal would break the chain.
  */
 import { parseHeaderSection } from '../../codec/mime/header.js';
@@ -18,13 +18,34 @@ export interface StripResult {
   readonly truncated: boolean;
 }
 
+/**
+ * The header fields in which postern's stages state a verdict. One that
+ * arrives with the message is a forgery (a sender writing
+ * "X-Postern-SMIME: valid" for our users' filters to trust).
+ */
+export const VERDICT_FIELDS: ReadonlySet<string> = new Set(['x-postern-spoof', 'x-postern-malware', 'x-postern-dlp', 'x-postern-dlp-tls', 'x-postern-smime']);
+
 export function stripForgedAuthResults(raw: Uint8Array, authservId: string): StripResult {
+  return stripForged(raw, authservId, new Set());
+}
+
+/**
+ * Removes Authentication-Results fields with our authserv-id (none when
+ * `authservId` is null) and every field named in `verdictFields`
+ * (lower-case names).
+ */
+export function stripForged(raw: Uint8Array, authservId: string | null, verdictFields: ReadonlySet<string>): StripResult {
   // "mx.example." names the same host as "mx.example" to a reader: both are ours.
-  const ours = withoutDot(authservId.trim().toLowerCase());
+  const ours = authservId === null ? null : withoutDot(authservId.trim().toLowerCase());
   const header = parseHeaderSection(raw, { maxHeaderBytes: MAX_HEADER_BYTES, maxHeaderFields: 20000 });
   const drop: [number, number][] = [];
   for (const f of header.fields) {
-    if (f.name.toLowerCase() !== 'authentication-results') continue;
+    const name = f.name.toLowerCase();
+    if (verdictFields.has(name)) {
+      drop.push([f.start, f.end]);
+      continue;
+    }
+    if (ours === null || name !== 'authentication-results') continue;
     const id = authservIdOf(f.value);
     if (id !== null && withoutDot(id.toLowerCase()) === ours) drop.push([f.start, f.end]);
   }
