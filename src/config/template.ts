@@ -294,6 +294,20 @@ fail_open = false
 max_text_chars = 20000000     # characters of text read per message, all parts together
 max_pdf_pages = 1000          # pages read per PDF
 
+# [policy.smime]
+# S/MIME signatures on received mail are checked (on unless enabled = false):
+# each message gets X-Postern-SMIME: valid | tampered | invalid | untrusted |
+# malformed (signer <address>); a valid signer must be the From address.
+# enabled = true
+# trust_anchors = "smime-ca.pem"    # CA certificates (PEM); none = every signature is at best "untrusted"
+# phase = "after-queue"             # or "inline"
+# directions = ["inbound", "internal"]
+# budget_ms = 10000
+# fail_open = false
+# on_tampered = "tag"               # "tag", "quarantine" (hold) or "pass"
+# on_invalid = "tag"
+# learn_certificates = true         # keep a valid signer's certificate for its address (source "learned")
+
 [metrics]
 enabled = true                # every event also becomes a Prometheus counter and a log line
 message_events = true         # an event per SMTP session, accepted message and outbound delivery (the TLS-share figures)

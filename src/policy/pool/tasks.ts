@@ -15,6 +15,7 @@ import { materialize, staticScan } from '../av/static/task.js';
 import { attachmentFacts } from '../av/attachment-facts.js';
 import { classifyMessage } from '../dlp/classify.js';
 import type { ContentLimits, RulesSpec } from '../dlp/types.js';
+import { inspectSmime } from '../smime/inspect.js';
 
 /** The message bytes of a task's input; anything else is an empty message (the task then finds nothing). */
 function rawOf(input: unknown): Uint8Array {
@@ -43,6 +44,11 @@ export const TASKS = {
   'dlp.classify': async (input) => {
     const o = input as { rules: RulesSpec; limits: ContentLimits };
     return classifyMessage(rawOf(input), o.rules, o.limits);
+  },
+  // [policy.smime]: the anchors' PEM comes from the main thread (checked there at start); `at` is the arrival time.
+  'smime.verify': async (input) => {
+    const o = input as { anchors?: unknown; at?: unknown };
+    return inspectSmime(rawOf(input), typeof o.anchors === 'string' ? o.anchors : '', typeof o.at === 'number' ? o.at : Date.now());
   },
 } satisfies Record<string, TaskFn>;
 
