@@ -84,6 +84,11 @@ describe('smime stage on openssl-signed mail', () => {
     expect(sha256(learned[0]![1])).toBe(fingerprintOf(pki.rsa));
   });
 
+  it('keeps the verdict when learning fails', async () => {
+    const { verdict } = await check(signed(pki.rsa), { learn: async () => { throw new Error('store down'); } });
+    expect([verdict.action, header(verdict)]).toEqual(['pass', 'valid (signer rsa@example.test)']);
+  });
+
   it('verifies opaque signed-data (P-256) the same way', async () => {
     const { verdict, learned } = await check(signed(pki.p256, pki.p256.email, { opaque: true }));
     expect(header(verdict)).toBe('valid (signer p256@example.test)');
