@@ -368,6 +368,24 @@ port = 8443
 # of the report's window without unplanned downtime (maintenance does not count).
 sla_target = 99.9
 
+# [encryption_at_rest]
+# Mail delivered to the accounts covered here is stored encrypted (S/MIME) to
+# the owner's certificates ("postern cert import"): the server, its admins and
+# its backups hold no key that opens it; the owner's mail client decrypts.
+# Covered: accounts listed, members of groups listed, every account of domains
+# listed. outer_fields stay in clear so IMAP can list, thread and search by
+# them; each is readable by an administrator. Subject in clear helps search but
+# leaks what a message is about; the strictest useful set is
+# ["From", "To", "Date", "Message-ID"]. The whole message is also inside.
+# enabled = false
+# domains = ["example.org"]
+# accounts = []
+# groups = []
+# outer_fields = ["From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References"]
+# cipher = "aes-256-gcm"              # or "aes-256-cbc" for clients without AuthEnvelopedData
+# missing_certificate = "deliver"     # or "defer": keep it queued until a certificate is imported
+# budget_ms = 30000                   # encryption time per recipient; over it the recipient is deferred
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"

@@ -461,6 +461,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.listPending()).toHaveLength(0);
       });
 
+      it('delivers locally another blob in place of the queue\'s, in the same one step', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const id = await enqueue([{ address: a.address, transport: 'local', accountId: a.id }]);
+        const sealed = await s.blobs.put(Buffer.from('Subject: sealed\r\n\r\nciphertext\r\n'));
+        const [l] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(await s.meta.queue.deliverLocal(l, f.id, 2001, { blobId: sealed.id, size: sealed.size })).toEqual({ uid: 1 });
+        expect(await s.meta.queue.deliverLocal(l, f.id, 2002, { blobId: sealed.id, size: sealed.size })).toBeNull();
+        const msgs = await s.meta.mailboxes.listMessages(f.id);
+        expect(msgs.map((m) => [m.blobId, m.size])).toEqual([[sealed.id, sealed.size]]);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['delivered']);
+      });
+
       it('records when a recipient was leased and the timing of its last attempt', async () => {
         const id = await enqueue([{ address: 'a@remote.test', transport: 'remote' }]);
         expect((await s.meta.queue.listRecipients(id))[0]).toMatchObject({ leasedAt: null, timing: null });

@@ -185,8 +185,10 @@ export interface QueueRepo {
    * Appends the message to the account's folder and marks the recipient delivered
    * in one transaction, so a crash can never deliver twice or lose the message.
    * Returns null when the lease is no longer held (another worker took it).
+   * `stored` appends another blob in place of the queue's (encryption at rest
+   * writes one per recipient); verdicts are kept for the blob appended.
    */
-  deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null>;
+  deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null>;
   complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean>;
   /**
    * Extends a lease still held to `until` (a transfer that is still making
