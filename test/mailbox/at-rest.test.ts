@@ -18,7 +18,8 @@ import { ManualClock } from '../../src/core/clock.js';
 import { newQueueId } from '../../src/core/ids.js';
 import { silentLogger } from '../../src/metrics/logger.js';
 import { provisionMailbox } from '../../src/mailbox/provision.js';
-import { AtRest, AtRestDeferred, alreadyEncrypted, covers, outerHeader, type AtRestSettings } from '../../src/mailbox/at-rest.js';
+import { AtRest, AtRestDeferred, alreadyEncrypted, atRestSettings, covers, outerHeader, type AtRestSettings } from '../../src/mailbox/at-rest.js';
+import { parseConfig } from '../../src/config/load.js';
 import { TASKS } from '../../src/policy/pool/tasks.js';
 import { parseCertificate, encryptData, pkcs7MimeEntity } from '../../src/crypto/smime/index.js';
 import { makePki, opensslStatus, type Pki } from '../support/smime-pki.js';
@@ -52,6 +53,15 @@ describe('the policy decision', () => {
     expect(covers(s, 'clerk@corp.test', ['sales'])).toBe(false);
     expect(covers(s, 'x@sub.secure.test', [])).toBe(false);
     expect(covers({ accounts: [], groups: [], domains: [] }, 'a@b.test', ['legal'])).toBe(false);
+  });
+
+  it('takes its settings from [encryption_at_rest]', () => {
+    const r = parseConfig('[server]\nhostname = "mail.example.org"\n[encryption_at_rest]\nenabled = true\naccounts = ["CEO@Example.org"]\ngroups = ["board"]\nouter_fields = ["From", "Date"]\n', '/srv');
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const s = atRestSettings(r.config.encryption_at_rest);
+    expect(s).toEqual({ accounts: ['ceo@example.org'], groups: ['board'], domains: [], outerFields: ['From', 'Date'], cipher: 'aes-256-gcm', missingCertificate: 'deliver', budgetMs: 30_000 });
+    expect(covers(s, 'ceo@example.org', [])).toBe(true);
+    expect(covers(s, 'cfo@example.org', [])).toBe(false);
   });
 
   it('recognises mail that is already encrypted from its header alone', () => {
