@@ -115,7 +115,9 @@ export class AtRest {
    */
   async prepare(address: string, queued: { blobId: string; size: number }, now: number): Promise<AtRestChoice> {
     if (!(await this.covered(address))) return { ...queued, result: null };
-    const certs = await this.deps.certificates.valid(address, now);
+    // A learned certificate is vouched for only by a CA and a From field: mail at rest goes to the ones an
+    // administrator imported (or the CA issued); importing a learned one makes it count.
+    const certs = (await this.deps.certificates.valid(address, now)).filter((c) => c.source !== 'learned');
     const raw = await this.deps.blobs.get(queued.blobId);
     if (alreadyEncrypted(raw)) return { ...queued, result: 'already' };
     if (certs.length === 0) {

@@ -113,10 +113,10 @@ describe('local delivery with encryption at rest', () => {
       await spool.accept({ queueId, data, sender: 'bob@remote.test', recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }], source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} });
       return queueId;
     };
-    const addCert = async (pem: string, revoked = false) => {
+    const addCert = async (pem: string, revoked = false, source: 'uploaded' | 'learned' = 'uploaded') => {
       const c = parseCertificate(pem);
       const fingerprint = createHash('sha256').update(c.der).digest('hex');
-      await store.meta.certificates.put({ address: acct.address, der: c.der, fingerprint, source: 'uploaded', notBefore: Date.parse(c.x509.validFrom), notAfter: Date.parse(c.x509.validTo) }, 1);
+      await store.meta.certificates.put({ address: acct.address, der: c.der, fingerprint, source, notBefore: Date.parse(c.x509.validFrom), notAfter: Date.parse(c.x509.validTo) }, 1);
       if (revoked) await store.meta.certificates.setRevoked(fingerprint, true);
     };
     const stored = async () => Promise.all((await store.meta.mailboxes.listMessages(inbox.id)).map(async (m) => Buffer.from(await store.blobs.get(m.blobId))));
@@ -199,6 +199,7 @@ describe('local delivery with encryption at rest', () => {
     const deliver = await setup();
     try {
       await deliver.addCert(pki.rsa.certPem, true); // revoked: does not count
+      await deliver.addCert(pki.p256.certPem, false, 'learned'); // learned from a signature: not imported, does not count
       await deliver.send();
       await deliver.agent.pass();
       expect((await deliver.stored())[0]!.equals(MESSAGE)).toBe(true);
