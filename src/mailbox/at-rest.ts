@@ -15,6 +15,9 @@ import { splitEntity, parseContentType, field } from '../crypto/smime/entity.js'
 import type { BlobStore, CertificateRepo, DirectoryRepo } from '../store/types.js';
 import { domainOf } from '../core/address.js';
 
+/** The newest this many valid certificates of an owner are used (one recipient info each). */
+export const MAX_CERTIFICATES = 16;
+
 export type AtRestCipher = 'aes-256-gcm' | 'aes-256-cbc';
 export type AtRestResult = 'encrypted' | 'already' | 'no_certificate' | 'failed';
 
@@ -117,7 +120,7 @@ export class AtRest {
     if (!(await this.covered(address))) return { ...queued, result: null };
     // A learned certificate is vouched for only by a CA and a From field: mail at rest goes to the ones an
     // administrator imported (or the CA issued); importing a learned one makes it count.
-    const certs = (await this.deps.certificates.valid(address, now)).filter((c) => c.source !== 'learned');
+    const certs = (await this.deps.certificates.valid(address, now)).filter((c) => c.source !== 'learned').slice(0, MAX_CERTIFICATES);
     const raw = await this.deps.blobs.get(queued.blobId);
     if (alreadyEncrypted(raw)) return { ...queued, result: 'already' };
     if (certs.length === 0) {

@@ -120,8 +120,18 @@ describe('postern cert', () => {
     const list = JSON.parse(cli(inst, ['cert', 'list', OWNER, '--json']).stdout) as { address: string; source: string; state: string; fingerprint: string }[];
     const fp = openssl(['x509', '-in', pki.rsa.certFile, '-noout', '-fingerprint', '-sha256']).toString().split('=')[1]!.trim().replace(/:/g, '').toLowerCase();
     expect(list).toEqual([expect.objectContaining({ address: OWNER, source: 'uploaded', state: 'valid', fingerprint: fp })]);
+    // Another user's certificate, imported and removed again.
+    expect(cli(inst, ['user', 'add', pki.p256.email], `${PASSWORD}\n`).status).toBe(0);
+    expect(cli(inst, ['cert', 'import', pki.p256.email, pki.p256.certFile]).status).toBe(0);
+    const p256 = JSON.parse(cli(inst, ['cert', 'list', '--json']).stdout) as { address: string; fingerprint: string }[];
+    expect(p256.map((c) => c.address)).toEqual([pki.p256.email, OWNER]);
+    const rm = cli(inst, ['cert', 'remove', p256[0]!.fingerprint]);
+    expect(rm.status, rm.stderr).toBe(0);
+    expect(cli(inst, ['cert', 'remove', p256[0]!.fingerprint]).status).toBe(2);
+    expect(cli(inst, ['cert', 'list', pki.p256.email]).stdout).toMatch(/no certificates/);
     const audit = cli(inst, ['audit-log', 'show', '--json']);
     expect(audit.stdout).toContain('cert.import');
+    expect(audit.stdout).toContain('cert.remove');
   });
 });
 
