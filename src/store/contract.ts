@@ -1097,11 +1097,14 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(Buffer.from(got!.der)).toEqual(Buffer.from([0x30, 0x82, 1, 0, 255, 13, 10]));
       });
 
-      it('puts the same fingerprint once, refreshing source and time and keeping a revocation', async () => {
+      it('puts the same fingerprint once, refreshing source and time, keeping a revocation, never demoted to learned', async () => {
         const a = await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'learned'), 1);
         expect(await s.meta.certificates.setRevoked(fp(2), true)).toBe(true);
         const b = await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'uploaded'), 9);
         expect(b).toMatchObject({ id: a.id, source: 'uploaded', addedAt: 9, revoked: true });
+        // Seen again in a signature: an imported certificate stays imported.
+        expect(await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'learned'), 12)).toMatchObject({ id: a.id, source: 'uploaded', addedAt: 12 });
+        expect(await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'issued'), 13)).toMatchObject({ source: 'issued' });
         expect(await s.meta.certificates.list()).toHaveLength(1);
       });
 

@@ -754,7 +754,10 @@ export interface StoredCertificate {
 
 /** The certificates role: public certificates of addresses (encryption at rest, learned signers). Addresses are stored lowercased. */
 export interface CertificateRepo {
-  /** Adds (or, same fingerprint, refreshes source/addedAt of) a certificate for an address; returns it. */
+  /**
+   * Adds (or, same fingerprint, refreshes source/addedAt of) a certificate for an address; returns it.
+   * A refresh keeps a revoked mark, and source 'learned' never replaces 'uploaded' or 'issued'.
+   */
   put(
     c: { address: string; der: Uint8Array; fingerprint: string; source: CertificateSource; notBefore: number; notAfter: number },
     now: number,

@@ -8,11 +8,12 @@ export class SqliteCertificates implements CertificateRepo {
 
   async put(c: { address: string; der: Uint8Array; fingerprint: string; source: CertificateSource; notBefore: number; notAfter: number }, now: number): Promise<StoredCertificate> {
     const { address, fingerprint } = normaliseCertificate(c);
-    // A certificate seen again keeps its row (and its revoked mark): only where it came from and when change.
+    // A certificate seen again keeps its row (and its revoked mark): only where it came from and when change;
+    // seeing it in a signature again never demotes one an administrator imported or the CA issued.
     const row = this.db
       .prepare(
         `INSERT INTO certificates (address, der, fingerprint, source, not_before, not_after, added_at, revoked) VALUES (?, ?, ?, ?, ?, ?, ?, 0)
-         ON CONFLICT (address, fingerprint) DO UPDATE SET source = excluded.source, added_at = excluded.added_at
+         ON CONFLICT (address, fingerprint) DO UPDATE SET source = CASE WHEN excluded.source = 'learned' THEN certificates.source ELSE excluded.source END, added_at = excluded.added_at
          RETURNING *`,
       )
       .get(address, Buffer.from(c.der), fingerprint, c.source, c.notBefore, c.notAfter, now) as CertificateRow;
