@@ -19,6 +19,7 @@ import { registerProbeCommands } from './commands/probe.js';
 import { registerReportCommand } from './commands/report.js';
 import { registerAvCommands } from './commands/av.js';
 import { registerDlpCommands } from './commands/dlp.js';
+import { registerCertCommands } from './commands/cert.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -45,6 +46,7 @@ registerProbeCommands(program);
 registerReportCommand(program);
 registerAvCommands(program);
 registerDlpCommands(program);
+registerCertCommands(program);
 
 try {
   await program.parseAsync(process.argv);

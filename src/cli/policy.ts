@@ -27,6 +27,7 @@ import { directorySnapshots } from '../policy/dlp/attribution.js';
 import { WatchedRules } from '../policy/dlp/rules/index.js';
 import { DEFAULT_CONTENT_LIMITS } from '../policy/dlp/extract/index.js';
 import type { ContentLimits } from '../policy/dlp/types.js';
+import { learnCertificate, readTrustAnchors, smimeStage } from '../policy/smime/index.js';
 
 export interface BuiltPolicy {
   readonly pipeline: PolicyPipeline;
@@ -149,9 +150,12 @@ export async function buildPolicy(
   const view = directoryView(store, config, clock, log);
   // The DLP rules first: a bad file stops start before any engine or thread is left running.
   let dlp: ConfiguredStage[];
+  let anchorsPem: string;
   try {
     await view.warm();
     dlp = await dlpStages(config, store, pool, clock, log);
+    // [policy.smime] trust anchors: a missing or unreadable file stops start with its name.
+    anchorsPem = p.smime.enabled ? await readTrustAnchors(p.smime.trust_anchors) : '';
   } catch (e) {
     await pool.close();
     throw e;
@@ -207,6 +211,14 @@ export async function buildPolicy(
   }
   // After attachments and malware: a refused virus is not classified.
   stages.push(...dlp);
+  if (p.smime.enabled) {
+    const s = p.smime;
+    const learn = s.learn_certificates ? learnCertificate(store, clock, log, view.domains) : undefined;
+    stages.push({
+      stage: smimeStage({ pool, phase: s.phase, directions: s.directions, budgetMs: s.budget_ms, anchorsPem, onTampered: s.on_tampered, onInvalid: s.on_invalid, ...(learn ? { learn } : {}) }),
+      settings: settings(s),
+    });
+  }
   if (p.dmarc_reports.enabled) {
     stages.push({
       stage: dmarcReportStage({ pool, repo: store.meta.dmarcReports, budgetMs: p.dmarc_reports.budget_ms, localPart: p.dmarc_reports.local_part, localDomains: view.domains, now: () => clock.now() }),

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { Directory } from '../directory/directory.js';
 import { startBackgroundGc, startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
+import { AtRest, atRestSettings } from '../mailbox/at-rest.js';
 import type { Logger } from '../metrics/logger.js';
 import { MemoryBudget } from '../net/memory-budget.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../net/throttle.js';
@@ -99,6 +100,18 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   } catch (e) {
     await store.close();
     throw e;
+  }
+  // [encryption_at_rest]: covered recipients' copies are encrypted in the worker pool before they are stored.
+  const ear = config.encryption_at_rest;
+  if (ear.enabled) {
+    local.encryptAtRest(
+      new AtRest(atRestSettings(ear), {
+        certificates: store.meta.certificates,
+        blobs: store.blobs,
+        directory: store.meta.directory,
+        encrypt: (raw, certs, cipher, budgetMs) => policy.pool.run<Uint8Array>('smime.encrypt', { raw, certs, cipher }, { budgetMs }),
+      }),
+    );
   }
   const scanner = new PolicyScanner(store.meta.queue, store.blobs, policy.pipeline, clock, log.child({ part: 'policy-scan' }), {
     batch: 32,

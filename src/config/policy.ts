@@ -10,6 +10,7 @@ import { bool, int, oneOf, table } from './values.js';
 import { malwareSection } from './malware.js';
 import { attachmentsSection } from './malware-static.js';
 import { dlpSection } from './dlp.js';
+import { smimeSection } from './smime.js';
 
 const name = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*$/;
 
@@ -108,5 +109,6 @@ export function policySection(baseDir: string) {
     attachments: attachmentsSection(),
     malware: malwareSection(baseDir),
     dlp: dlpSection(baseDir),
+    smime: smimeSection(baseDir),
   }).prefault({});
 }

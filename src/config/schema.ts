@@ -16,6 +16,7 @@ import { alertsSection } from './alerts.js';
 import { probeSection } from './probe.js';
 import { adminSection } from './admin.js';
 import { reportSection } from './report.js';
+import { encryptionAtRestSection } from './encryption-at-rest.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -187,6 +188,7 @@ export function configSchema(baseDir: string) {
     probe: probeSection(baseDir),
     admin: adminSection(baseDir),
     report: reportSection(),
+    encryption_at_rest: encryptionAtRestSection(),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -294,6 +294,20 @@ fail_open = false
 max_text_chars = 20000000     # characters of text read per message, all parts together
 max_pdf_pages = 1000          # pages read per PDF
 
+# [policy.smime]
+# S/MIME signatures on received mail are checked (on unless enabled = false):
+# each message gets X-Postern-SMIME: valid | tampered | invalid | untrusted |
+# malformed (signer <address>); a valid signer must be the From address.
+# enabled = true
+# trust_anchors = "smime-ca.pem"    # CA certificates (PEM); none = every signature is at best "untrusted"
+# phase = "after-queue"             # or "inline"
+# directions = ["inbound", "internal"]
+# budget_ms = 10000
+# fail_open = false
+# on_tampered = "tag"               # "tag", "quarantine" (hold) or "pass"
+# on_invalid = "tag"
+# learn_certificates = true         # keep a valid signer's certificate for its address (source "learned")
+
 [metrics]
 enabled = true                # every event also becomes a Prometheus counter and a log line
 message_events = true         # an event per SMTP session, accepted message and outbound delivery (the TLS-share figures)
@@ -353,6 +367,24 @@ port = 8443
 # "postern report" measures availability against this target: the percentage
 # of the report's window without unplanned downtime (maintenance does not count).
 sla_target = 99.9
+
+# [encryption_at_rest]
+# Mail delivered to the accounts covered here is stored encrypted (S/MIME) to
+# the owner's certificates ("postern cert import"): the server, its admins and
+# its backups hold no key that opens it; the owner's mail client decrypts.
+# Covered: accounts listed, members of groups listed, every account of domains
+# listed. outer_fields stay in clear so IMAP can list, thread and search by
+# them; each is readable by an administrator. Subject in clear helps search but
+# leaks what a message is about; the strictest useful set is
+# ["From", "To", "Date", "Message-ID"]. The whole message is also inside.
+# enabled = false
+# domains = ["example.org"]
+# accounts = []
+# groups = []
+# outer_fields = ["From", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References"]
+# cipher = "aes-256-gcm"              # or "aes-256-cbc" for clients without AuthEnvelopedData
+# missing_certificate = "deliver"     # or "defer": keep it queued until a certificate is imported
+# budget_ms = 30000                   # encryption time per recipient; over it the recipient is deferred
 
 [log]
 # fatal, error, warn, info, debug, trace or silent.

@@ -9,6 +9,9 @@ import { cacheMessage } from '../mailbox/header-cache.js';
 import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 import { reportFailure } from './failure.js';
+import { AtRestDeferred, type AtRest, type AtRestResult } from '../mailbox/at-rest.js';
+
+export const AT_REST_EVENT = 'smime.at_rest';
 
 export interface LocalDeliveryOptions {
   batch: number;
@@ -23,9 +26,13 @@ export interface LocalDeliveryOptions {
  * Moves queued mail for local accounts into their INBOX. Each delivery is one
  * store transaction (append + mark delivered), so a crash at any point leaves
  * the message either still queued or delivered, never both, never neither.
+ * With encryption at rest, a covered recipient's copy is encrypted and written
+ * as its own blob first; that blob is appended in the same one transaction,
+ * and a failure to encrypt defers the recipient (the queued copy stays).
  */
 export class LocalDelivery {
   private readonly pump: Pump;
+  private atRest: AtRest | null = null;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -52,6 +59,20 @@ export class LocalDelivery {
     this.pump.start();
   }
 
+  /** Turns encryption at rest on ([encryption_at_rest]); null turns it off. */
+  encryptAtRest(atRest: AtRest | null): void {
+    this.atRest = atRest;
+  }
+
+  /** The `smime.at_rest` event; a store that cannot take it only loses the count. */
+  private async atRestEvent(result: AtRestResult, queueId: string, now: number, log: Logger): Promise<void> {
+    try {
+      await this.events?.record(AT_REST_EVENT, queueId, { result }, now);
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'smime.at_rest event not recorded');
+    }
+  }
+
   /** Runs a pass now (or right after the current one). */
   kick(): void {
     this.pump.kick();
@@ -76,6 +97,8 @@ export class LocalDelivery {
   /** One pass: delivers everything due; returns how many recipients were handled. */
   async pass(): Promise<number> {
     let handled = 0;
+    // Queue blobs in clear whose covered recipients got encrypted copies: removed once nothing uses them.
+    const shred = new Set<string>();
     for (;;) {
       const leases = await this.queue.lease({ transport: 'local', now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
       if (leases.length === 0) break;
@@ -89,11 +112,16 @@ export class LocalDelivery {
           // A policy stage (e.g. DMARC p=quarantine) may ask for the recipient's Junk folder.
           const junk = lease.message.verdicts.some((v) => v.junk === true);
           const folder = junk ? await junkOf(this.mailboxes, lease.recipient.accountId, now) : await inboxOf(this.mailboxes, lease.recipient.accountId, now);
-          const r = await this.queue.deliverLocal(lease, folder.id, now);
+          const queued = { blobId: lease.message.blobId, size: lease.message.size };
+          const choice = this.atRest ? await this.atRest.prepare(lease.recipient.address, queued, now) : { ...queued, result: null };
+          const r = await this.queue.deliverLocal(lease, folder.id, now, choice.blobId === queued.blobId ? undefined : choice);
           if (r) this.notifier?.changed(folder.id);
-          if (r) await this.cacheHeaders(lease.message.blobId, log);
-          if (r) log.info({ folder: folder.name, uid: r.uid, delay: now - lease.message.receivedAt }, 'delivered');
+          if (r) await this.cacheHeaders(choice.blobId, log);
+          if (r && choice.result) await this.atRestEvent(choice.result, lease.message.id, now, log);
+          if (r && choice.result === 'encrypted') shred.add(queued.blobId);
+          if (r) log.info({ folder: folder.name, uid: r.uid, delay: now - lease.message.receivedAt, ...(choice.result ? { atRest: choice.result } : {}) }, 'delivered');
         } catch (e) {
+          if (e instanceof AtRestDeferred) await this.atRestEvent(e.result, lease.message.id, now, log);
           const msg = e instanceof Error ? e.message : String(e);
           try {
             if (now - lease.message.receivedAt > this.opts.maxLifetimeMs) {
@@ -112,6 +140,24 @@ export class LocalDelivery {
       }
     }
     if (handled > 0) await this.queue.purgeFinished();
+    if (shred.size > 0) await this.shredClear([...shred]);
     return handled;
+  }
+
+  /**
+   * Deletes the clear queue copies of encrypted deliveries now rather than at
+   * the next garbage collection, with the collector's own safe protocol: only
+   * blobs no message or queue entry references at the moment of deletion, and
+   * not rewritten since (a queue copy carries its unique Received field, so
+   * the same bytes arriving again is not expected). One still used (another
+   * recipient not yet delivered) is left to the garbage collector.
+   */
+  private async shredClear(ids: string[]): Promise<void> {
+    if (!this.blobs) return;
+    try {
+      await this.blobs.collectGarbage(ids, this.clock.now(), async (id) => (await this.mailboxes.blobReferences(id)) === 0);
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'clear queue copies left to garbage collection');
+    }
   }
 }

@@ -74,6 +74,11 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('dlp.message', 'C', 'a message classified by the DLP rules (result: confidential, clean or unscannable; action: the strictest taken)', ['direction', 'result', 'action']),
   k('dlp.match', 'C', 'a DLP rule matched a message (group: the sender\'s first group; destination: the widest recipient; data: sender, groups, domains, confidence, count)', ['rule', 'group', 'direction', 'destination', 'action']),
   k('dlp.flow', 'C', 'confidential data sent to an outside domain: one per rule, sender group and partner or external domain (data: domain)', ['rule', 'group', 'direction', 'destination', 'action']),
+  // S/MIME signatures on received mail (policy/smime): result valid, tampered, invalid, untrusted or malformed
+  k('smime.signature', 'I', 'a signed message was checked (result: the verdict that stands; a valid signer that is not the From address is untrusted)', ['result', 'direction']),
+  k('smime.message', 'C', 'a message the smime stage looked at (signed, encrypted: true or false)', ['signed', 'encrypted', 'direction']),
+  // Encryption at rest (delivery/local, [encryption_at_rest]): one per covered recipient
+  k('smime.at_rest', 'C', 'a message for a covered account at local delivery (result: encrypted, already (stored as sent), no_certificate (per missing_certificate: delivered in clear or deferred), failed (deferred))', ['result']),
   // Alerts (src/alerts): the checks that raise alertable events, and the alerts sent
   k('tls.cert_expiring', 'C', 'the [tls] certificate expires within alerts.cert_warn_days (data: days)'),
   k('queue.old', 'A', 'the oldest waiting queue message is older than alerts.queue_age_warn (data: age_s)'),

@@ -461,6 +461,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.listPending()).toHaveLength(0);
       });
 
+      it('delivers locally another blob in place of the queue\'s, in the same one step', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const id = await enqueue([{ address: a.address, transport: 'local', accountId: a.id }]);
+        const sealed = await s.blobs.put(Buffer.from('Subject: sealed\r\n\r\nciphertext\r\n'));
+        const [l] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
+        expect(await s.meta.queue.deliverLocal(l, f.id, 2001, { blobId: sealed.id, size: sealed.size })).toEqual({ uid: 1 });
+        expect(await s.meta.queue.deliverLocal(l, f.id, 2002, { blobId: sealed.id, size: sealed.size })).toBeNull();
+        const msgs = await s.meta.mailboxes.listMessages(f.id);
+        expect(msgs.map((m) => [m.blobId, m.size])).toEqual([[sealed.id, sealed.size]]);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['delivered']);
+      });
+
       it('records when a recipient was leased and the timing of its last attempt', async () => {
         const id = await enqueue([{ address: 'a@remote.test', transport: 'remote' }]);
         expect((await s.meta.queue.listRecipients(id))[0]).toMatchObject({ leasedAt: null, timing: null });
@@ -1061,6 +1074,76 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
           expect(await tampered(swap)).toMatchObject({ ok: false, seq: 3 });
         });
       }
+    });
+
+    describe('certificates', () => {
+      const DAY = 86_400_000;
+      const fp = (n: number) => n.toString(16).padStart(64, '0');
+      const cert = (address: string, n: number, notBefore: number, notAfter: number, source: 'uploaded' | 'issued' | 'learned' = 'uploaded') => ({
+        address,
+        der: new Uint8Array([0x30, 0x82, n & 255, 0, 255, 13, 10]),
+        fingerprint: fp(n),
+        source,
+        notBefore,
+        notAfter,
+      });
+
+      it('stores a certificate and hands its bytes back exactly', async () => {
+        const c = await s.meta.certificates.put(cert('Alice@Example.org', 1, 0, 10 * DAY), 5);
+        expect(c).toMatchObject({ address: 'alice@example.org', fingerprint: fp(1), source: 'uploaded', notBefore: 0, notAfter: 10 * DAY, addedAt: 5, revoked: false });
+        expect(c.id).toBeGreaterThan(0);
+        const [got] = await s.meta.certificates.list('ALICE@example.org');
+        expect(got).toEqual(c);
+        expect(Buffer.from(got!.der)).toEqual(Buffer.from([0x30, 0x82, 1, 0, 255, 13, 10]));
+      });
+
+      it('puts the same fingerprint once, refreshing source and time, keeping a revocation, never demoted to learned', async () => {
+        const a = await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'learned'), 1);
+        expect(await s.meta.certificates.setRevoked(fp(2), true)).toBe(true);
+        const b = await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'uploaded'), 9);
+        expect(b).toMatchObject({ id: a.id, source: 'uploaded', addedAt: 9, revoked: true });
+        // Seen again in a signature: an imported certificate stays imported.
+        expect(await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'learned'), 12)).toMatchObject({ id: a.id, source: 'uploaded', addedAt: 12 });
+        expect(await s.meta.certificates.put(cert('alice@example.org', 2, 0, DAY, 'issued'), 13)).toMatchObject({ source: 'issued' });
+        expect(await s.meta.certificates.list()).toHaveLength(1);
+      });
+
+      it('returns only valid certificates of the address, newest first', async () => {
+        await s.meta.certificates.put(cert('alice@example.org', 10, 0, 5 * DAY), 1); // expired at 6 days
+        await s.meta.certificates.put(cert('alice@example.org', 11, 1 * DAY, 30 * DAY), 1);
+        await s.meta.certificates.put(cert('alice@example.org', 12, 2 * DAY, 30 * DAY), 1);
+        await s.meta.certificates.put(cert('alice@example.org', 13, 20 * DAY, 40 * DAY), 1); // not yet valid
+        await s.meta.certificates.put(cert('alice@example.org', 14, 3 * DAY, 30 * DAY), 1); // revoked below
+        await s.meta.certificates.put(cert('bob@example.org', 15, 0, 30 * DAY), 1);
+        expect(await s.meta.certificates.setRevoked(fp(14), true)).toBe(true);
+        const at = 6 * DAY;
+        expect((await s.meta.certificates.valid('Alice@example.org', at)).map((c) => c.fingerprint)).toEqual([fp(12), fp(11)]);
+        // The bounds: valid from notBefore, no longer at notAfter.
+        expect((await s.meta.certificates.valid('alice@example.org', 5 * DAY)).map((c) => c.fingerprint)).toEqual([fp(12), fp(11)]);
+        expect((await s.meta.certificates.valid('alice@example.org', 5 * DAY - 1)).map((c) => c.fingerprint)).toEqual([fp(12), fp(11), fp(10)]);
+        expect(await s.meta.certificates.setRevoked(fp(14), false)).toBe(true);
+        expect((await s.meta.certificates.valid('alice@example.org', at)).map((c) => c.fingerprint)).toEqual([fp(14), fp(12), fp(11)]);
+        expect(await s.meta.certificates.valid('carol@example.org', at)).toEqual([]);
+        expect((await s.meta.certificates.list('alice@example.org')).map((c) => c.fingerprint)).toEqual([fp(13), fp(14), fp(12), fp(11), fp(10)]);
+        expect((await s.meta.certificates.list()).map((c) => c.address)).toEqual([...Array(5).fill('alice@example.org'), 'bob@example.org']);
+      });
+
+      it('removes by fingerprint and says whether anything was there', async () => {
+        await s.meta.certificates.put(cert('alice@example.org', 20, 0, DAY), 1);
+        await s.meta.certificates.put(cert('bob@example.org', 20, 0, DAY), 1); // one certificate naming two addresses
+        expect(await s.meta.certificates.remove(fp(20).toUpperCase())).toBe(true);
+        expect(await s.meta.certificates.remove(fp(20))).toBe(false);
+        expect(await s.meta.certificates.setRevoked(fp(20), true)).toBe(false);
+        expect(await s.meta.certificates.list()).toEqual([]);
+      });
+
+      it('refuses malformed input and stores nothing', async () => {
+        await expect(s.meta.certificates.put({ ...cert('alice@example.org', 30, 0, DAY), fingerprint: 'nothex' }, 1)).rejects.toThrow(/fingerprint/);
+        await expect(s.meta.certificates.put(cert('not an address', 31, 0, DAY), 1)).rejects.toThrow(/address/);
+        await expect(s.meta.certificates.put({ ...cert('alice@example.org', 32, 0, DAY), der: new Uint8Array(0) }, 1)).rejects.toThrow(/empty/);
+        await expect(s.meta.certificates.put({ ...cert('alice@example.org', 33, 0, DAY), source: 'stolen' as 'learned' }, 1)).rejects.toThrow(/source/);
+        expect(await s.meta.certificates.list()).toEqual([]);
+      });
     });
 
     describe('integrity', () => {

@@ -185,8 +185,10 @@ export interface QueueRepo {
    * Appends the message to the account's folder and marks the recipient delivered
    * in one transaction, so a crash can never deliver twice or lose the message.
    * Returns null when the lease is no longer held (another worker took it).
+   * `stored` appends another blob in place of the queue's (encryption at rest
+   * writes one per recipient); verdicts are kept for the blob appended.
    */
-  deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null>;
+  deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null>;
   complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean>;
   /**
    * Extends a lease still held to `until` (a transfer that is still making
@@ -731,6 +733,42 @@ export interface AuditRepo {
   listCheckpoints(): Promise<AuditCheckpointRow[]>;
 }
 
+/** Where a user's certificate came from: uploaded by an admin, issued by the CA, or learned from a signed message. */
+export type CertificateSource = 'uploaded' | 'issued' | 'learned';
+
+/** A user's (public) S/MIME certificate; the server never holds the matching key. */
+export interface StoredCertificate {
+  readonly id: number;
+  readonly address: string;
+  readonly der: Uint8Array;
+  /** sha256 of the DER, lowercase hex. */
+  readonly fingerprint: string;
+  readonly source: CertificateSource;
+  /** Unix ms. */
+  readonly notBefore: number;
+  /** Unix ms. */
+  readonly notAfter: number;
+  readonly addedAt: number;
+  readonly revoked: boolean;
+}
+
+/** The certificates role: public certificates of addresses (encryption at rest, learned signers). Addresses are stored lowercased. */
+export interface CertificateRepo {
+  /**
+   * Adds (or, same fingerprint, refreshes source/addedAt of) a certificate for an address; returns it.
+   * A refresh keeps a revoked mark, and source 'learned' never replaces 'uploaded' or 'issued'.
+   */
+  put(
+    c: { address: string; der: Uint8Array; fingerprint: string; source: CertificateSource; notBefore: number; notAfter: number },
+    now: number,
+  ): Promise<StoredCertificate>;
+  /** Certificates of an address valid at `at` (not revoked, notBefore ≤ at < notAfter), newest first. */
+  valid(address: string, at: number): Promise<StoredCertificate[]>;
+  list(address?: string): Promise<StoredCertificate[]>;
+  remove(fingerprint: string): Promise<boolean>;
+  setRevoked(fingerprint: string, revoked: boolean): Promise<boolean>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -742,6 +780,7 @@ export interface MetaStore {
   readonly dmarcReports: DmarcReportRepo;
   readonly deliveryTimes: DeliveryTimeRepo;
   readonly audit: AuditRepo;
+  readonly certificates: CertificateRepo;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,8 @@ import { materialize, staticScan } from '../av/static/task.js';
 import { attachmentFacts } from '../av/attachment-facts.js';
 import { classifyMessage } from '../dlp/classify.js';
 import type { ContentLimits, RulesSpec } from '../dlp/types.js';
+import { encryptData, pkcs7MimeEntity } from '../../crypto/smime/index.js';
+import { inspectSmime } from '../smime/inspect.js';
 
 /** The message bytes of a task's input; anything else is an empty message (the task then finds nothing). */
 function rawOf(input: unknown): Uint8Array {
@@ -43,6 +45,19 @@ export const TASKS = {
   'dlp.classify': async (input) => {
     const o = input as { rules: RulesSpec; limits: ContentLimits };
     return classifyMessage(rawOf(input), o.rules, o.limits);
+  },
+  // [policy.smime]: the anchors' PEM comes from the main thread (checked there at start); `at` is the arrival time.
+  'smime.verify': async (input) => {
+    const o = input as { anchors?: unknown; at?: unknown };
+    return inspectSmime(rawOf(input), typeof o.anchors === 'string' ? o.anchors : '', typeof o.at === 'number' ? o.at : Date.now());
+  },
+  // [encryption_at_rest]: the whole message as delivered becomes the enveloped content (the owner's decryption gives it back byte for byte).
+  'smime.encrypt': async (input) => {
+    const o = input as { certs?: unknown; cipher?: unknown };
+    const certs = Array.isArray(o.certs) ? o.certs.filter((c): c is Uint8Array => c instanceof Uint8Array) : [];
+    if (certs.length === 0) throw new Error('smime.encrypt needs at least one recipient certificate');
+    const cipher = o.cipher === 'aes-256-cbc' ? 'aes-256-cbc' : 'aes-256-gcm';
+    return pkcs7MimeEntity(encryptData(rawOf(input), { recipients: certs.map((certificate) => ({ certificate })), cipher }), cipher === 'aes-256-gcm' ? 'authEnveloped-data' : 'enveloped-data');
   },
 } satisfies Record<string, TaskFn>;
 

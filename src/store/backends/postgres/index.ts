@@ -1,6 +1,7 @@
 import type { MetaStore, Store } from '../../types.js';
 import { openPool, type PgOptions, type Pool } from './db.js';
 import { PgAudit } from './audit.js';
+import { PgCertificates } from './certificates.js';
 import { PgBlobStore } from './blobs.js';
 import { PgDirectory } from './directory.js';
 import { PgDmarcReports } from './dmarc.js';
@@ -26,6 +27,7 @@ export class PgMetaStore implements MetaStore {
   readonly integrity: PgIntegrity;
   readonly dmarcReports: PgDmarcReports;
   readonly audit: PgAudit;
+  readonly certificates: PgCertificates;
   private closed = false;
 
   constructor(readonly pool: Pool) {
@@ -39,6 +41,7 @@ export class PgMetaStore implements MetaStore {
     this.integrity = new PgIntegrity(pool);
     this.dmarcReports = new PgDmarcReports(pool);
     this.audit = new PgAudit(pool);
+    this.certificates = new PgCertificates(pool);
   }
 
   /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */

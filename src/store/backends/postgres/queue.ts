@@ -151,17 +151,18 @@ export class PgQueue implements QueueRepo {
     });
   }
 
-  async deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null> {
+  async deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null> {
+    const blob = stored ?? { blobId: lease.message.blobId, size: lease.message.size };
     return tx(this.pool, async (c) => {
       const held = await c.query(
         "SELECT 1 FROM queue_recipients WHERE id = $1 AND state = 'leased' AND lease_token = $2 FOR UPDATE",
         [lease.recipient.id, lease.token],
       );
       if (held.rowCount === 0) return null;
-      const [m] = await appendInTx(c, folderId, [{ blobId: lease.message.blobId, size: lease.message.size, internalDate: now }]);
+      const [m] = await appendInTx(c, folderId, [{ blobId: blob.blobId, size: blob.size, internalDate: now }]);
       if (lease.message.verdicts.length > 0) {
         await c.query('INSERT INTO message_verdicts (blob_id, queue_id, verdicts) VALUES ($1, $2, $3) ON CONFLICT (blob_id) DO NOTHING', [
-          lease.message.blobId,
+          blob.blobId,
           lease.message.id,
           JSON.stringify(lease.message.verdicts),
         ]);

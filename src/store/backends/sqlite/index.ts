@@ -5,6 +5,7 @@ import { MIGRATIONS } from './schema.js';
 import { reportingDamage } from './damage.js';
 import { checkDb, checkDbOffThread } from './check.js';
 import { SqliteAudit } from './audit.js';
+import { SqliteCertificates } from './certificates.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteDmarcReports } from './dmarc.js';
 import { SqliteEvents } from './events.js';
@@ -24,6 +25,7 @@ export class SqliteMetaStore implements MetaStore {
   readonly integrity: SqliteIntegrity;
   readonly dmarcReports: SqliteDmarcReports;
   readonly audit: SqliteAudit;
+  readonly certificates: SqliteCertificates;
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
@@ -37,6 +39,7 @@ export class SqliteMetaStore implements MetaStore {
     this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);
     this.dmarcReports = reportingDamage(new SqliteDmarcReports(db), db.name);
     this.audit = reportingDamage(new SqliteAudit(db), db.name);
+    this.certificates = reportingDamage(new SqliteCertificates(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {

@@ -128,13 +128,14 @@ export class SqliteQueue implements QueueRepo {
       .immediate();
   }
 
-  async deliverLocal(lease: Lease, folderId: number, now: number): Promise<{ uid: number } | null> {
+  async deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null> {
+    const blob = stored ?? { blobId: lease.message.blobId, size: lease.message.size };
     return this.withLease(lease, () => {
-      const m = appendInTx(this.db, folderId, { blobId: lease.message.blobId, size: lease.message.size, internalDate: now });
+      const m = appendInTx(this.db, folderId, { blobId: blob.blobId, size: blob.size, internalDate: now });
       if (lease.message.verdicts.length > 0) {
         this.db
           .prepare('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
-          .run(lease.message.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
+          .run(blob.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
       }
       this.finish(lease.recipient.id, 'delivered', now, null);
       recordDeliveryTime(this.db, lease, now);

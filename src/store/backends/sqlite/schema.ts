@@ -229,4 +229,20 @@ export const MIGRATIONS: readonly string[] = [
     last_id INTEGER NOT NULL
   );
   `,
+  // Users' public S/MIME certificates (encryption at rest, learned signers); the server never holds their keys.
+  `
+  CREATE TABLE certificates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    address TEXT NOT NULL,
+    der BLOB NOT NULL,
+    fingerprint TEXT NOT NULL,
+    source TEXT NOT NULL,
+    not_before INTEGER NOT NULL,
+    not_after INTEGER NOT NULL,
+    added_at INTEGER NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (address, fingerprint)
+  );
+  CREATE INDEX certificates_fingerprint ON certificates(fingerprint);
+  `,
 ];
