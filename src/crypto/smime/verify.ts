@@ -128,7 +128,11 @@ function verifySigner(si: SignerInfo, eContentType: string, content: Uint8Array,
     if (!ct || !md) return malformed('signed attributes lack contentType or messageDigest');
     if (oidOf(ct, 'contentType attribute') !== eContentType) return { status: 'invalid', reason: 'contentType attribute differs from the content type', ...extra };
     if (!(md instanceof asn1js.OctetString)) return malformed('messageDigest attribute is not an OCTET STRING');
-    if (!equalBytes(octetValue(md), digest)) return { status: 'tampered', reason: 'content does not match the signed message digest', ...extra };
+    if (!equalBytes(octetValue(md), digest)) {
+      // Who claims to have signed is worth showing on a tampered message; it vouches for nothing.
+      const claimed = findSigner(si, certs);
+      return { status: 'tampered', reason: 'content does not match the signed message digest', ...(claimed ? { signer: summarize(claimed) } : {}), ...extra };
+    }
     signed = si.signedAttrsDer;
   }
   const cert = findSigner(si, certs);
