@@ -90,7 +90,7 @@ describe('smime stage in a running server', () => {
 
     expect(await inbox(5)).toEqual({
       good: 'valid (signer rsa@example.test)',
-      changed: 'tampered (signer rsa@example.test)',
+      changed: 'tampered (signer p256@example.test)',
       mismatch: 'untrusted (signer rsa@example.test)',
       plain: '-',
       sealed: '-',
