@@ -51,6 +51,17 @@ export interface RunningServer {
  * directory, spool and delivery agents, and binds every enabled listener.
  * Nothing else in postern constructs these objects.
  */
+/**
+ * How long a scan holds its entry: the configured lease, but never less than
+ * the after-queue stages' budgets together (plus slack), so a slow but
+ * working scan is not taken over and run twice.
+ */
+export function scanLeaseMs(config: Config): number {
+  const p = config.policy;
+  const budgets = [p.malware.enabled ? p.malware.budget_ms : 0, p.dlp.enabled ? p.dlp.budget_ms : 0, p.smime.enabled ? p.smime.budget_ms : 0, p.dmarc_reports.enabled ? p.dmarc_reports.budget_ms : 0];
+  return Math.max(p.scan_lease * 1000, budgets.reduce((a, b) => a + b, 0) + 10_000);
+}
+
 export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
   // A probe that cannot run (no password file, IMAP off) refuses the start, as any config error does.
   const probeAt = config.probe.enabled ? probeTarget(config) : null;
@@ -114,8 +125,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     );
   }
   const scanner = new PolicyScanner(store.meta.queue, store.blobs, policy.pipeline, clock, log.child({ part: 'policy-scan' }), {
-    batch: 32,
-    leaseMs: config.policy.scan_lease * 1000,
+    batch: Math.max(2, config.policy.worker_threads * 2),
+    leaseMs: scanLeaseMs(config),
     pollMs: 1000,
     // A scan that failed closed (an engine down) is retried like a delivery, at most a minute apart at first.
     retryMinMs: Math.min(60, q.retry_min) * 1000,

@@ -79,7 +79,7 @@ export function policySection(baseDir: string) {
     worker_threads: int(1, 64).default(2),
     max_queued: int(1, 100_000).default(256),
     // Seconds an after-queue scan may hold an entry before it is scanned again (a crash mid-scan).
-    scan_lease: int(10, 86_400).default(300),
+    scan_lease: int(10, 86_400).default(60),
     // Roles that may release or delete quarantined mail.
     release_roles: roles().default(['auditor']),
     auth: table({

@@ -201,7 +201,7 @@ memory_budget = 512
 authserv_id = ""              # our name in Authentication-Results; "" = server.hostname
 worker_threads = 2            # threads for content work (parsing, DKIM hashing, detectors)
 max_queued = 256              # content tasks waiting for a thread; beyond it, 451
-scan_lease = 300              # seconds a scan after the queue may hold a message before it is scanned again
+scan_lease = 60               # seconds a scan after the queue holds a message (at least the stages' budgets together) before it is scanned again
 release_roles = ["auditor"]   # roles that may release or delete quarantined mail
 
 [policy.auth]

@@ -14,6 +14,7 @@ import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 
 export interface ScannerOptions {
+  /** Entries leased and scanned at once: enough to keep the pool's threads busy, few enough that a crash strands few. */
   batch: number;
   /** How long one scan may hold an entry before another scanner (or this one, after a crash) takes it again. */
   leaseMs: number;
@@ -62,10 +63,10 @@ export class PolicyScanner {
     for (;;) {
       const leases = await this.queue.leaseScan({ now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
       if (leases.length === 0) break;
-      for (const lease of leases) {
-        if (await this.scan(lease)) released++;
-        handled++;
-      }
+      // The batch is scanned at once (the pool's threads work in parallel); its lease need only cover one scan.
+      const done = await Promise.all(leases.map((lease) => this.scan(lease)));
+      released += done.filter(Boolean).length;
+      handled += leases.length;
     }
     if (released > 0) for (const fn of this.delivered) fn();
     return handled;

@@ -70,4 +70,27 @@ describe('verdict effects on the queue entry', () => {
     expect(lease?.message.verdicts.map((v) => v.stage)).toEqual(['dlp-after-queue']);
     expect(told).toEqual([lease?.message.id]);
   });
+
+  it('after the queue: a batch is scanned at once, so one slow scan does not hold the others', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const stage: Stage = {
+      name: 'slow',
+      phase: 'after-queue',
+      directions: ['outbound', 'internal'],
+      run: async () => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setTimeout(r, 200));
+        inFlight--;
+        return passVerdict('slow');
+      },
+    };
+    const policy = new PolicyPipeline([{ stage, settings: { budgetMs: 5000, failOpen: false } }], { now: Date.now });
+    h = await startHarness({ policy, deliver: false });
+    for (const n of [1, 2, 3]) expect((await submit(h, `batch ${n}`)).data?.[0]).toBe(250);
+    const scanner = new PolicyScanner(h.store.meta.queue, h.store.blobs, policy, { now: Date.now }, silentLogger(), { batch: 4, leaseMs: 60_000, pollMs: 60_000, retryMinMs: 0, retryMaxMs: 0 });
+    expect(await scanner.pass()).toBe(3);
+    expect(most).toBe(3);
+    expect(await leaseRemote(h)).toHaveLength(3);
+  });
 });
