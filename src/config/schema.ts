@@ -138,6 +138,8 @@ export function configSchema(baseDir: string) {
       delay_min: int(0, 3600).default(1),
       delay_max: int(1, 3600).default(30),
       known_sources: int(0, 1000).default(16),
+      // Separation of duties: one account may not be both mailadmin and pkiofficer unless this says so.
+      allow_pki_and_mail_admin: bool().optional(), // absent = false
     })
       .superRefine(
         (a, ctx) => {

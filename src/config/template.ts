@@ -129,6 +129,9 @@ lockout = 900                 # seconds a locked-out client address waits
 delay_min = 1                 # seconds
 delay_max = 30                # seconds
 known_sources = 16            # client addresses remembered per account after a login
+# An account may not hold both the mailadmin and pkiofficer roles (the CA must not be
+# in the hands of whoever runs the mail); true allows it, with a warning.
+# allow_pki_and_mail_admin = true
 
 [queue]
 retry_min = 60                # seconds

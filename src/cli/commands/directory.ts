@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { normalizeAddress, normalizeDomain } from '../../core/address.js';
 import { hashPassword } from '../../crypto/password.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
+import type { Config } from '../../config/index.js';
 import { ROLES, type Role } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited } from '../audit.js';
@@ -19,6 +20,20 @@ function rolesArg(list: string[] | undefined): Role[] {
   const roles = list && list.length ? list : ['user'];
   for (const r of roles) if (!ROLES.includes(r as Role)) throw new UsageError(`unknown role ${r}; roles are ${ROLES.join(', ')}`);
   return roles as Role[];
+}
+
+/**
+ * Separation of duties: whoever runs the mail (mailadmin) must not also hold
+ * the CA (pkiofficer), or one person could issue a certificate for any
+ * address and read what is encrypted to it. [auth] allow_pki_and_mail_admin
+ * lifts the rule, with a warning each time.
+ */
+function checkRoleSeparation(config: Config, address: string, roles: readonly Role[]): void {
+  if (!(roles.includes('mailadmin') && roles.includes('pkiofficer'))) return;
+  if (config.auth.allow_pki_and_mail_admin !== true) {
+    throw new UsageError(`${address} may not hold both mailadmin and pkiofficer (separation of duties); set [auth] allow_pki_and_mail_admin = true to allow it`);
+  }
+  console.error(`warning: ${address} holds both mailadmin and pkiofficer ([auth] allow_pki_and_mail_admin = true)`);
 }
 
 async function newPassword(): Promise<string> {
@@ -63,7 +78,8 @@ export function registerDirectoryCommands(program: Command): void {
       const quota = o.quota === undefined ? null : Number(o.quota);
       if (quota !== null && (!Number.isSafeInteger(quota) || quota < 0)) throw new UsageError('--quota takes a whole number of bytes');
       const hash = await hashPassword(await newPassword());
-      await withStore(cfg(cmd), async (s) => {
+      await withStore(cfg(cmd), async (s, config) => {
+        checkRoleSeparation(config, a, roles);
         const acct = await s.meta.directory.addAccount({ address: a, displayName: o.name, passwordHash: hash, roles, quotaBytes: quota }, Date.now());
         await provisionMailbox(s.meta.mailboxes, acct.id, Date.now());
         await audited(s, 'user.add', a, { roles, quotaBytes: quota, displayName: o.name });
@@ -111,7 +127,8 @@ export function registerDirectoryCommands(program: Command): void {
     .action(async (address: string, roles: string[], _o, cmd: Command) => {
       const a = addressArg(address);
       const rs = rolesArg(roles);
-      await withStore(cfg(cmd), async (s) => {
+      await withStore(cfg(cmd), async (s, config) => {
+        checkRoleSeparation(config, a, rs);
         const before = (await s.meta.directory.getAccount(a))?.roles ?? null;
         await s.meta.directory.setRoles(a, rs);
         await audited(s, 'user.roles', a, { from: before, to: rs });
