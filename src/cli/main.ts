@@ -20,6 +20,7 @@ import { registerReportCommand } from './commands/report.js';
 import { registerAvCommands } from './commands/av.js';
 import { registerDlpCommands } from './commands/dlp.js';
 import { registerCertCommands } from './commands/cert.js';
+import { registerPkiCommands } from './commands/pki.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -47,6 +48,7 @@ registerReportCommand(program);
 registerAvCommands(program);
 registerDlpCommands(program);
 registerCertCommands(program);
+registerPkiCommands(program);
 
 try {
   await program.parseAsync(process.argv);
