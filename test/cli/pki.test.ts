@@ -151,6 +151,10 @@ describe('postern pki issue, list, revoke, crl', () => {
     expect(p.out).toContain('-----BEGIN PRIVATE KEY-----');
     expect(p.out).toContain('bob@example.test');
     expect(openssl(['pkcs12', '-in', out, '-nodes', '-passin', 'pass:not it at all']).status).not.toBe(0);
+    // An existing file is refused before anything is signed.
+    const again = cli(inst, ['pki', 'issue', '--as', OFFICER, '--email', 'bob@example.test', '--p12', out], `${PW}\n${CA_PASS}\n${P12_PASS}\n`);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('not overwritten');
     const bobs = (await certificates()).filter((c) => c.address === 'bob@example.test');
     expect(bobs.map((c) => c.source)).toEqual(['issued']);
     // The server keeps no copy of the key.

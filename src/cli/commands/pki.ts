@@ -132,6 +132,9 @@ export function registerPkiCommands(program: Command): void {
         // The library takes PEM as text and DER as bytes.
         csr = bytes.includes('-----BEGIN') ? bytes.toString('latin1') : new Uint8Array(bytes);
       }
+      if (o.out !== undefined && o.csr === undefined) throw new UsageError('--out goes with --csr (--p12 names its own file)');
+      // Refused before anything is signed: an issued certificate is never left without its file.
+      for (const f of [o.out, o.p12]) if (f !== undefined && (await fsp.stat(outPath(f)).then(() => true, () => false))) throw new UsageError(`${f} exists; it is not overwritten`);
       const prompts = [`password for ${o.as}: `, 'CA key passphrase: ', ...(o.p12 ? ['PKCS#12 passphrase: '] : [])];
       const [password, passphrase, p12pass] = await readSecrets(prompts);
       if (o.p12) {
