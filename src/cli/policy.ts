@@ -110,17 +110,7 @@ export async function dlpStages(config: Config, store: Store, pool: PolicyPool, 
     onError: (message) => log.error({ rules: d.rules, reason: message }, 'DLP rules file not reloaded: the previous rules stay in force'),
     onReload: (r) => log.info({ rules: d.rules, key: r.key.slice(0, 12), count: r.rules.length }, 'DLP rules reloaded'),
   });
-  // The archive bounds of [policy.attachments] (which the malware engines share), when those stages open archives.
-  const p = config.policy;
-  const archives = p.attachments.enabled || p.malware.enabled ? extractLimits(p) : DEFAULT_CONTENT_LIMITS;
-  const limits: ContentLimits = {
-    maxArchiveDepth: archives.maxArchiveDepth,
-    maxTotalBytes: archives.maxTotalBytes,
-    maxRatio: archives.maxRatio,
-    maxEntries: archives.maxEntries,
-    maxTextChars: d.max_text_chars,
-    maxPdfPages: d.max_pdf_pages,
-  };
+  const limits = dlpContentLimits(config);
   const directory = directorySnapshots(store.meta.directory, () => clock.now(), DIRECTORY_REFRESH_MS);
   await directory();
   const out: ConfiguredStage[] = [];
@@ -133,6 +123,25 @@ export async function dlpStages(config: Config, store: Store, pool: PolicyPool, 
     });
   }
   return out;
+}
+
+/**
+ * What the DLP stage reads of a message: the archive bounds of
+ * [policy.attachments] (which the malware engines share) when those stages
+ * open archives, and [policy.dlp]'s text and PDF bounds. `postern dlp scan`
+ * and `dlp test` use the same, so they judge as the server does.
+ */
+export function dlpContentLimits(config: Config): ContentLimits {
+  const p = config.policy;
+  const archives = p.attachments.enabled || p.malware.enabled ? extractLimits(p) : DEFAULT_CONTENT_LIMITS;
+  return {
+    maxArchiveDepth: archives.maxArchiveDepth,
+    maxTotalBytes: archives.maxTotalBytes,
+    maxRatio: archives.maxRatio,
+    maxEntries: archives.maxEntries,
+    maxTextChars: p.dlp.max_text_chars,
+    maxPdfPages: p.dlp.max_pdf_pages,
+  };
 }
 
 export async function buildPolicy(

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../../config/index.js';
 import type { Direction } from '../../core/verdict.js';
-import { extractLimits } from '../../policy/av/static/index.js';
+import { dlpContentLimits } from '../policy.js';
 import { DEFAULT_CONTENT_LIMITS } from '../../policy/dlp/extract/index.js';
 import { loadRules, RulesError } from '../../policy/dlp/rules/index.js';
 import type { ContentLimits, RulesSpec } from '../../policy/dlp/types.js';
@@ -42,21 +42,7 @@ export async function rulesFrom(path: string): Promise<RulesSpec> {
  */
 export function limitsOf(config: Config | null): { limits: ContentLimits; budgetMs: number } {
   if (!config) return { limits: DEFAULT_CONTENT_LIMITS, budgetMs: 15_000 };
-  const p = config.policy;
-  const d = p.dlp;
-  const a = p.attachments.enabled || p.malware.enabled ? extractLimits(p) : DEFAULT_CONTENT_LIMITS;
-  return {
-    limits: {
-      maxArchiveDepth: a.maxArchiveDepth,
-      maxTotalBytes: a.maxTotalBytes,
-      maxRatio: a.maxRatio,
-      maxEntries: a.maxEntries,
-      // contentLimitsFrom in the worker holds maxTextChars to 100 M; the same bound here keeps `dlp test` identical to the scan.
-      maxTextChars: Math.min(d.max_text_chars, 100_000_000),
-      maxPdfPages: d.max_pdf_pages,
-    },
-    budgetMs: d.budget_ms,
-  };
+  return { limits: dlpContentLimits(config), budgetMs: config.policy.dlp.budget_ms };
 }
 
 /** The configuration when it can be read; null when --rules stands in for it and there is none. */

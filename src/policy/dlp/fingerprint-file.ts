@@ -8,10 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parse } from 'smol-toml';
 import { fingerprintOf } from './detect/index.js';
 import { DEFAULT_CONTENT_LIMITS, extractDocument } from './extract/index.js';
-import { FP_SUFFIX, parseFingerprint } from './rules/index.js';
+import { fingerprintDirIn, FP_SUFFIX, parseFingerprint } from './rules/index.js';
 import { NAME as FILE_NAME } from './rules/schema.js';
 import type { ContentLimits, ExtractFinding, Fingerprint } from './types.js';
 
@@ -35,14 +34,11 @@ export async function fingerprintDirOf(rulesPath: string): Promise<string> {
   } catch (e) {
     throw new FingerprintFileError(`${rulesPath}: cannot read the DLP rules file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  let dir: unknown = 'fingerprints';
   try {
-    dir = (parse(text.replace(/^\uFEFF/, '')) as { fingerprint_dir?: unknown }).fingerprint_dir ?? 'fingerprints';
+    return fingerprintDirIn(text, dirname(resolve(rulesPath)));
   } catch (e) {
     throw new FingerprintFileError(`${rulesPath}: not valid TOML (${String((e as Error).message).split('\n')[0]})`);
   }
-  if (typeof dir !== 'string' || dir === '') throw new FingerprintFileError(`${rulesPath}: fingerprint_dir must be a non-empty path`);
-  return resolve(dirname(resolve(rulesPath)), dir);
 }
 
 /** The file's JSON: hashes as a sorted list of numbers, and nothing of the text. */

@@ -183,16 +183,14 @@ export function rulesKey(text: string, fpFiles: readonly FingerprintFile[]): str
   return h.digest('hex');
 }
 
-/** The fingerprint folder a rules text names, resolved against the rules file's folder. */
-function fingerprintDirOf(text: string, rulesDir: string): string {
-  let dir = 'fingerprints';
-  try {
-    const v = (parse(text.replace(/^\uFEFF/, '')) as { fingerprint_dir?: unknown }).fingerprint_dir;
-    if (typeof v === 'string' && v !== '') dir = v;
-  } catch {
-    // The syntax error is reported by buildRules.
-  }
-  return resolve(rulesDir, dir);
+/**
+ * The fingerprint folder a rules text names (`fingerprint_dir`, default
+ * "fingerprints"), resolved against the rules file's folder. Throws when the
+ * text is not TOML.
+ */
+export function fingerprintDirIn(text: string, rulesDir: string): string {
+  const v = (parse(text.replace(/^\uFEFF/, '')) as { fingerprint_dir?: unknown }).fingerprint_dir;
+  return resolve(rulesDir, typeof v === 'string' && v !== '' ? v : 'fingerprints');
 }
 
 /** Reads and checks the rules file at `path` and its fingerprint files; throws RulesError. */
@@ -208,6 +206,13 @@ export async function loadRules(path: string): Promise<RulesSpec> {
     const why = code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a folder' : code ? code : 'not UTF-8 text';
     throw new RulesError(path, [{ key: '(file)', reason: `cannot read: ${why}` }]);
   }
-  const fp = await readFingerprintDir(fingerprintDirOf(text, dirname(resolve(path))));
+  const rulesDir = dirname(resolve(path));
+  let fpDir: string;
+  try {
+    fpDir = fingerprintDirIn(text, rulesDir);
+  } catch {
+    fpDir = resolve(rulesDir, 'fingerprints'); // the syntax error is reported by buildRules
+  }
+  const fp = await readFingerprintDir(fpDir);
   return buildRules(text, fp.files, path, fp.errors);
 }
