@@ -51,7 +51,7 @@ const isCrlUrl = (v: unknown): boolean => {
 
 export function pkiSection() {
   return table({
-    // Put into issued certificates as the CRL distribution point, e.g. "http://mail.example.org/pki/crl.crl".
+    // Put into issued certificates as the CRL distribution point, e.g. "https://mail.example.org/pki/crl.crl".
     crl_url: z
       .custom<string>(isCrlUrl, { abort: false, error: (iss) => `expected an http:// or https:// URL of the CRL (no user, no #fragment), got ${JSON.stringify(String(iss.input).slice(0, 60))}` })
       .optional(),

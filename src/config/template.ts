@@ -379,7 +379,7 @@ max_age = 604800              # seconds (1 week) senders cache the policy
 mx = []                       # MX host names; empty = server.hostname
 
 [pki]
-# crl_url = "${c(`http://${opts.hostname}/pki/crl.crl`)}"   # CRL distribution point put into issued certificates
+# crl_url = "${c(`https://${opts.hostname}/pki/crl.crl`)}"  # CRL distribution point put into issued certificates
 
 [report]
 # "postern report" measures availability against this target: the percentage
