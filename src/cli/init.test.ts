@@ -86,6 +86,8 @@ describe('runInit', () => {
     expect(r.dnsRecords).toContain('_imaps._tcp.example.org.\t3600\tIN\tSRV\t0 1 993 mail.example.org.');
     expect(r.dnsRecords).toContain('_submission._tcp.example.org.\t3600\tIN\tSRV\t10 1 587 mail.example.org.');
     expect(r.dnsRecords).toContain('_imap._tcp.example.org.\t3600\tIN\tSRV\t0 0 0 .');
+    expect(r.dnsRecords).toContain('mta-sts.example.org.\t3600\tIN\tCNAME\tmail.example.org.');
+    expect(r.dnsRecords).toContain('autoconfig.example.org.\t3600\tIN\tCNAME\tmail.example.org.');
     expect(new X509Certificate(readFileSync(r.certPath, 'utf8')).checkHost('mta-sts.example.org')).toBe('mta-sts.example.org');
   });
 

@@ -22,6 +22,7 @@ describe('dnsRecordsForDomain', () => {
       { name: 'postern._domainkey.example.org', type: 'TXT', value: DKIM },
       { name: '_dmarc.example.org', type: 'TXT', value: 'v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@example.org; adkim=s; aspf=s' },
       { name: '_mta-sts.example.org', type: 'TXT', value: `v=STSv1; id=${mtaStsPolicyId(mtaStsPolicyText(STS))}` },
+      { name: 'mta-sts.example.org', type: 'CNAME', value: 'mail.example.org.' },
       { name: '_smtp._tls.example.org', type: 'TXT', value: 'v=TLSRPTv1; rua=mailto:tls-reports@example.org' },
     ]);
   });
@@ -55,6 +56,8 @@ describe('dnsRecordsForDomain', () => {
       { name: '_submissions._tcp.example.org', type: 'SRV', value: '0 1 465 mail.example.org.' },
       { name: '_submission._tcp.example.org', type: 'SRV', value: '10 1 587 mail.example.org.' },
     ]);
+    const all = dnsRecordsForDomain({ domain: 'example.org', hostname: 'mail.example.org', dkimSelector: 'postern', dkimValue: DKIM, clientPorts: { imaps: 993 } });
+    expect(all.at(-1)).toEqual({ name: 'autoconfig.example.org', type: 'CNAME', value: 'mail.example.org.' });
     expect(formatZone(clientSrvRecords('example.org', 'mail.example.org', { pop3s: 995 }))).toContain('_pop3s._tcp.example.org.\t3600\tIN\tSRV\t10 1 995 mail.example.org.\n');
   });
 
@@ -88,7 +91,7 @@ describe('formatZone', () => {
   it('writes one absolute line per record and splits long TXT values', () => {
     const zone = formatZone(dnsRecordsForDomain({ domain: 'example.org', hostname: 'mail.example.org', dkimSelector: 'postern', dkimValue: DKIM, mtaSts: STS }));
     const lines = zone.trimEnd().split('\n');
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(lines[0]).toBe('example.org.\t3600\tIN\tMX\t10 mail.example.org.');
     expect(lines[1]).toBe('example.org.\t3600\tIN\tTXT\t"v=spf1 mx -all"');
     const dkim = lines[2]?.split('\t') ?? [];

@@ -12,7 +12,7 @@ import { mtaStsPolicyId, mtaStsPolicyText, type MtaStsSettings } from './mta-sts
 export interface DnsRecord {
   /** Fully qualified, without the trailing dot. */
   readonly name: string;
-  readonly type: 'MX' | 'TXT' | 'TLSA' | 'SRV';
+  readonly type: 'MX' | 'TXT' | 'TLSA' | 'SRV' | 'CNAME';
   /** Presentation form; TXT values unquoted and unsplit. */
   readonly value: string;
 }
@@ -81,10 +81,11 @@ export function dnsRecordsForDomain(opts: DomainRecordsOptions): DnsRecord[] {
     { name: domain, type: 'TXT', value: 'v=spf1 mx -all' },
     dkimDnsRecord(domain, opts.dkimSelector, opts.dkimValue),
     { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${domain}; adkim=s; aspf=s` },
-    ...(opts.mtaSts ? [mtaStsRecord(domain, opts.mtaSts)] : []),
+    // The policy host is the admin listener on the mail host (it must answer on port 443).
+    ...(opts.mtaSts ? [mtaStsRecord(domain, opts.mtaSts), { name: `mta-sts.${domain}`, type: 'CNAME' as const, value: `${host}.` }] : []),
     { name: `_smtp._tls.${domain}`, type: 'TXT', value: `v=TLSRPTv1; rua=mailto:tls-reports@${domain}` },
   ];
-  if (opts.clientPorts) records.push(...clientSrvRecords(domain, host, opts.clientPorts));
+  if (opts.clientPorts) records.push(...clientSrvRecords(domain, host, opts.clientPorts), { name: `autoconfig.${domain}`, type: 'CNAME', value: `${host}.` });
   if (opts.tlsCertPem) records.push({ name: `_25._tcp.${host}`, type: 'TLSA', value: tlsaValue(opts.tlsCertPem) });
   return records;
 }
