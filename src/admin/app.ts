@@ -1,8 +1,10 @@
 /**
  * The routes of the admin listener (Hono): /metrics (Prometheus text) and
- * the JSON API under /api/v1, both behind access.ts. Every response,
- * errors and 404s included, carries HSTS, nosniff, no-store and a CSP that
- * allows nothing: these are data endpoints, never pages.
+ * the JSON API under /api/v1, both behind access.ts, and the public routes
+ * of public/ (MTA-STS, client autoconfiguration, CA and CRL). Every
+ * response, errors and 404s included, carries HSTS, nosniff, a CSP that
+ * allows nothing and no-store, unless a public route chose its own
+ * Cache-Control: these are data endpoints, never pages.
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -16,6 +18,7 @@ import type { Clock } from '../core/clock.js';
 import { decideAccess, type AccessRules } from './access.js';
 import { deliveryTimesQuery, describeIssues, eventsQuery, noQuery } from './params.js';
 import type { StatusSource } from './status.js';
+import { createPublicApp, type PublicDeps } from './public/routes.js';
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Strict-Transport-Security': 'max-age=31536000',
@@ -26,7 +29,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
 };
 
-/** Request bodies are never needed (GET only); anything larger than this is cut off with 413. */
+/** Only the autodiscover POST reads a body; anything larger than this is cut off with 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 export interface ListenerInfo {
@@ -47,6 +50,8 @@ export interface AdminAppDeps {
   readonly listeners: () => readonly ListenerInfo[];
   readonly clock: Clock;
   readonly log: Logger;
+  /** The unauthenticated routes; absent: none are served. */
+  readonly public?: Omit<PublicDeps, 'listeners' | 'log'>;
 }
 
 type Env = { Bindings: HttpBindings };
@@ -56,7 +61,11 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
 
   app.use('*', async (c, next) => {
     await next();
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
+      // Public documents (MTA-STS policy, CA certificate) may be cached; everything else is no-store.
+      if (k === 'Cache-Control' && c.res.headers.has(k)) continue;
+      c.res.headers.set(k, v);
+    }
   });
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'request body too large' }, 413) }));
 
@@ -124,6 +133,8 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     const rows = await d.deliveryTimes.summary({ since: q.since, until: now + 1 });
     return c.json({ since: new Date(q.since).toISOString(), until: new Date(now).toISOString(), directions: rows });
   });
+
+  if (d.public) app.route('/', createPublicApp({ ...d.public, listeners: d.listeners, log: d.log }));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
   app.onError((err, c) => {

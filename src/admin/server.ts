@@ -16,6 +16,7 @@ import { PosternError } from '../core/errors.js';
 import type { Logger } from '../metrics/logger.js';
 import type { PosternMetrics } from '../metrics/prometheus.js';
 import type { MaintenanceSchedule } from '../store/maintenance.js';
+import type { MtaStsSettings } from '../crypto/mta-sts-policy.js';
 import type { MetaStore } from '../store/types.js';
 import { loadToken, type AccessRules } from './access.js';
 import { createAdminApp, type ListenerInfo } from './app.js';
@@ -33,8 +34,12 @@ export interface AdminOptions {
   readonly clientCa?: string;
   /** Server certificate and key ([tls], loadTlsOptions). */
   readonly tls: SecureContextOptions;
-  /** Host name used in redirects when the request's Host is unusable. */
+  /** Host name used in redirects when the request's Host is unusable, and the one client configuration points at. */
   readonly hostname: string;
+  /** The MTA-STS policy to serve as mta-sts.<local domain>; null or absent: none. */
+  readonly mtaSts?: MtaStsSettings | null;
+  /** The pki/ folder whose ca.pem and crl.pem are published; absent: none. */
+  readonly pkiDir?: string;
 }
 
 export interface AdminDeps {
@@ -45,6 +50,8 @@ export interface AdminDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly schedule?: MaintenanceSchedule;
+  /** Whether a domain is one of ours: the public routes answer only for those. Absent: no public routes. */
+  readonly isLocalDomain?: (domain: string) => Promise<boolean>;
 }
 
 export interface AdminListener {
@@ -118,6 +125,9 @@ export async function startAdminListener(opts: AdminOptions, deps: AdminDeps, fi
     listeners: deps.listeners,
     clock: deps.clock,
     log: deps.log,
+    ...(deps.isLocalDomain
+      ? { public: { hostname: opts.hostname, isLocalDomain: deps.isLocalDomain, mtaSts: opts.mtaSts ?? null, pkiDir: opts.pkiDir ?? null } }
+      : {}),
   });
 
   const https = createAdaptorServer({

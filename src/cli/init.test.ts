@@ -82,6 +82,13 @@ describe('runInit', () => {
     const spki = createPublicKey(createPrivateKey(readFileSync(r.keyPath, 'utf8'))).export({ type: 'spki', format: 'der' });
     expect(r.dnsRecords).toContain(`_25._tcp.mail.example.org.\t3600\tIN\tTLSA\t3 1 1 ${createHash('sha256').update(spki).digest('hex')}`);
     expect(r.dnsRecords).toContain('example.org.\t3600\tIN\tMX\t10 mail.example.org.');
+    expect(r.dnsRecords).toMatch(/^_mta-sts\.example\.org\.\t3600\tIN\tTXT\t"v=STSv1; id=[0-9a-f]{20}"$/m);
+    expect(r.dnsRecords).toContain('_imaps._tcp.example.org.\t3600\tIN\tSRV\t0 1 993 mail.example.org.');
+    expect(r.dnsRecords).toContain('_submission._tcp.example.org.\t3600\tIN\tSRV\t10 1 587 mail.example.org.');
+    expect(r.dnsRecords).toContain('_imap._tcp.example.org.\t3600\tIN\tSRV\t0 0 0 .');
+    expect(r.dnsRecords).toContain('mta-sts.example.org.\t3600\tIN\tCNAME\tmail.example.org.');
+    expect(r.dnsRecords).toContain('autoconfig.example.org.\t3600\tIN\tCNAME\tmail.example.org.');
+    expect(new X509Certificate(readFileSync(r.certPath, 'utf8')).checkHost('mta-sts.example.org')).toBe('mta-sts.example.org');
   });
 
   it('refuses to overwrite an existing config or key, naming the file, unless forced', async () => {

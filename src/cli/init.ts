@@ -10,10 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { formatConfigErrors, parseConfig, renderConfigTemplate } from '../config/index.js';
+import { formatConfigErrors, listenPort, parseConfig, renderConfigTemplate, type Config } from '../config/index.js';
 import { normalizeDomain } from '../core/address.js';
 import { generateDkimKey } from '../crypto/dkimkey.js';
-import { dnsRecordsForDomain, formatZone } from '../crypto/dnsrecords.js';
+import { dnsRecordsForDomain, formatZone, type ClientPorts } from '../crypto/dnsrecords.js';
+import { mtaStsSettings } from '../crypto/mta-sts-policy.js';
 import { generateSelfSigned } from '../crypto/selfsigned.js';
 import { DEFAULT_RULES_TOML } from '../policy/dlp/rules/default.js';
 import { UsageError } from './context.js';
@@ -68,7 +69,9 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
     }
   }
 
-  const [tls, dkim] = await Promise.all([generateSelfSigned({ hostname }), generateDkimKey({ algorithm: 'rsa', bits: 2048 })]);
+  // The admin listener also answers as mta-sts.<domain> and autoconfig.<domain>; the certificate names them.
+  const altNames = [`mta-sts.${domain}`, `autoconfig.${domain}`];
+  const [tls, dkim] = await Promise.all([generateSelfSigned({ hostname, altNames }), generateDkimKey({ algorithm: 'rsa', bits: 2048 })]);
 
   await mkdir(dir, { recursive: true });
   for (const d of [dirname(keyPath), config.dkim.key_dir, config.server.data_dir]) await ensureDir(d, PRIVATE_DIR);
@@ -82,9 +85,28 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
   // 0640: the file may later hold the PostgreSQL password.
   await writeFileAtomic(configPath, text, 0o640);
 
-  const records = dnsRecordsForDomain({ domain, hostname, dkimSelector: config.dkim.selector, dkimValue: dkim.dnsRecordValue, tlsCertPem: tls.certPem });
+  const records = dnsRecordsForDomain({
+    domain,
+    hostname,
+    dkimSelector: config.dkim.selector,
+    dkimValue: dkim.dnsRecordValue,
+    tlsCertPem: tls.certPem,
+    ...(config.mta_sts.enabled ? { mtaSts: mtaStsSettings(config) } : {}),
+    clientPorts: clientPorts(config),
+  });
   const dnsRecords = `; DNS records for ${domain}\n${formatZone(records)}`;
   return { configPath, certPath, keyPath, dkimKeyPath, dnsRecords };
+}
+
+/** The public port of each TLS client service the configuration enables (port_offset applied). */
+export function clientPorts(config: Config): ClientPorts {
+  const port = (on: boolean, p: number) => (on ? listenPort(config, p) : null);
+  return {
+    imaps: port(config.imap.enabled, config.imap.tls_port),
+    pop3s: port(config.pop3.enabled, config.pop3.tls_port),
+    submissions: port(config.smtp.submissions.enabled, config.smtp.submissions.port),
+    submission: port(config.smtp.submission.enabled, config.smtp.submission.port),
+  };
 }
 
 async function existing(paths: readonly string[]): Promise<string[]> {

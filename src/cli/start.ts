@@ -30,6 +30,8 @@ import { MESSAGE_EVENT_KINDS } from '../config/metrics.js';
 import { startAlerts } from '../alerts/index.js';
 import { probeTarget, startProbe } from '../probe/index.js';
 import { loadAdminFiles, startAdminListener } from '../admin/index.js';
+import { mtaStsSettings } from '../crypto/mta-sts-policy.js';
+import { pkiPaths } from './pki-files.js';
 
 export interface BoundListener {
   name: string;
@@ -62,7 +64,12 @@ export function scanLeaseMs(config: Config): number {
   return Math.max(p.scan_lease * 1000, budgets.reduce((a, b) => a + b, 0) + 10_000);
 }
 
-export async function startServer(config: Config, log: Logger, clock: Clock = systemClock): Promise<RunningServer> {
+/** Where the configuration file is: the admin listener publishes the CA and CRL of the pki/ folder beside it. */
+export interface StartPaths {
+  readonly configPath?: string;
+}
+
+export async function startServer(config: Config, log: Logger, clock: Clock = systemClock, paths: StartPaths = {}): Promise<RunningServer> {
   // A probe that cannot run (no password file, IMAP off) refuses the start, as any config error does.
   const probeAt = config.probe.enabled ? probeTarget(config) : null;
   const ad = config.admin;
@@ -251,8 +258,13 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
           ...(ad.client_ca ? { clientCa: ad.client_ca } : {}),
           tls: deps.tls,
           hostname: config.server.hostname,
+          mtaSts: config.mta_sts.enabled ? mtaStsSettings(config) : null,
+          ...(paths.configPath ? { pkiDir: pkiPaths(paths.configPath).dir } : {}),
         },
-        { metrics, meta: store.meta, node, listeners: () => bound, clock, log: log.child({ part: 'admin' }), schedule: config.maintenance },
+        {
+          metrics, meta: store.meta, node, listeners: () => bound, clock, log: log.child({ part: 'admin' }), schedule: config.maintenance,
+          isLocalDomain: (domain) => directory.isLocalDomain(domain),
+        },
         adminFiles,
       );
       opened.push(admin);

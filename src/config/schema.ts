@@ -17,6 +17,7 @@ import { probeSection } from './probe.js';
 import { adminSection } from './admin.js';
 import { reportSection } from './report.js';
 import { encryptionAtRestSection } from './encryption-at-rest.js';
+import { mtaStsSection, pkiSection } from './public-https.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -189,6 +190,8 @@ export function configSchema(baseDir: string) {
     alerts: alertsSection(baseDir),
     probe: probeSection(baseDir),
     admin: adminSection(baseDir),
+    mta_sts: mtaStsSection(),
+    pki: pkiSection(),
     report: reportSection(),
     encryption_at_rest: encryptionAtRestSection(),
 

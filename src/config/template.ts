@@ -366,6 +366,21 @@ port = 8443
 # metrics_token_file = "admin/token"      # first line: the token (32+ characters), mode 0600
 # client_ca = "tls/admin-ca.pem"           # CA of the client certificates that may scrape
 # redirect_port = 8080                     # plain HTTP that only redirects (301) to https
+# Without a token it also serves what mail clients and other servers fetch:
+# /.well-known/mta-sts.txt (for Host mta-sts.<domain>), client autoconfiguration
+# (Thunderbird's config-v1.1.xml, Outlook's autodiscover.xml) and /pki/ca.pem,
+# ca.crt, crl.pem, crl.crl from the pki/ folder. Expose it on port 443 for those.
+
+[mta_sts]
+# The MTA-STS policy (RFC 8461); its id in the _mta-sts TXT record changes with it.
+enabled = true
+mode = "testing"              # "testing", "enforce" or "none"
+max_age = 604800              # seconds (1 week) senders cache the policy
+mx = []                       # MX host names; empty = server.hostname
+
+[pki]
+# crl_url = "${c(`https://${opts.hostname}/pki/crl.crl`)}"  # CRL distribution point put into issued certificates
+
 [report]
 # "postern report" measures availability against this target: the percentage
 # of the report's window without unplanned downtime (maintenance does not count).

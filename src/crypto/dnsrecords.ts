@@ -1,17 +1,18 @@
 /**
  * The DNS records a mail domain publishes to be deliverable and to have its
- * mail authenticated: MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT and, for the
- * server's own certificate, a DANE TLSA record. Text only; nothing here
- * queries or changes DNS.
+ * mail authenticated: MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT, for the
+ * server's own certificate a DANE TLSA record and, for mail clients, the SRV
+ * records of RFC 6186/8314. Text only; nothing here queries or changes DNS.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import { normalizeDomain } from '../core/address.js';
 import { dkimDnsRecord } from './dkimkey.js';
+import { mtaStsPolicyId, mtaStsPolicyText, type MtaStsSettings } from './mta-sts-policy.js';
 
 export interface DnsRecord {
   /** Fully qualified, without the trailing dot. */
   readonly name: string;
-  readonly type: 'MX' | 'TXT' | 'TLSA';
+  readonly type: 'MX' | 'TXT' | 'TLSA' | 'SRV' | 'CNAME';
   /** Presentation form; TXT values unquoted and unsplit. */
   readonly value: string;
 }
@@ -25,8 +26,18 @@ export interface DomainRecordsOptions {
   dkimValue: string;
   /** The server certificate; adds a TLSA record pinning its public key. */
   tlsCertPem?: string;
-  /** Time for the MTA-STS policy id; injected by tests. */
-  now?: Date;
+  /** The MTA-STS policy served; its id goes into the `_mta-sts` record. Without it, no record. */
+  mtaSts?: MtaStsSettings;
+  /** Client ports to announce by SRV (RFC 6186, RFC 8314); absent services get target "." (not offered). */
+  clientPorts?: ClientPorts;
+}
+
+/** Public port of each client service that is listening; null or absent = not offered. */
+export interface ClientPorts {
+  imaps?: number | null;
+  pop3s?: number | null;
+  submissions?: number | null;
+  submission?: number | null;
 }
 
 function name(label: string, what: string): string {
@@ -35,9 +46,25 @@ function name(label: string, what: string): string {
   return n;
 }
 
-/** MTA-STS policy id: any string that changes when the policy does; a timestamp is conventional. */
-function stsId(d: Date): string {
-  return d.toISOString().replace(/\D/g, '').slice(0, 14);
+/** The `_mta-sts` TXT record; its id is derived from the very text the admin listener serves. */
+export function mtaStsRecord(domain: string, settings: MtaStsSettings): DnsRecord {
+  return { name: `_mta-sts.${name(domain, 'domain')}`, type: 'TXT', value: `v=STSv1; id=${mtaStsPolicyId(mtaStsPolicyText(settings))}` };
+}
+
+/**
+ * SRV records for mail clients: implicit TLS and submission with STARTTLS
+ * where they listen; plain IMAP and POP3 (and any service that is off) as
+ * "0 0 0 ." - not offered (RFC 6186 4).
+ */
+export function clientSrvRecords(domain: string, host: string, ports: ClientPorts): DnsRecord[] {
+  const d = name(domain, 'domain');
+  const h = name(host, 'hostname');
+  const srv = (service: string, port: number | null | undefined, priority: number): DnsRecord => ({
+    name: `_${service}._tcp.${d}`,
+    type: 'SRV',
+    value: port ? `${priority} 1 ${port} ${h}.` : '0 0 0 .',
+  });
+  return [srv('imaps', ports.imaps, 0), srv('imap', null, 0), srv('pop3s', ports.pop3s, 10), srv('pop3', null, 0), srv('submissions', ports.submissions, 0), srv('submission', ports.submission, 10)];
 }
 
 /** DANE-EE SPKI SHA-256 (3 1 1, RFC 7671): survives certificate renewal with the same key. */
@@ -54,9 +81,11 @@ export function dnsRecordsForDomain(opts: DomainRecordsOptions): DnsRecord[] {
     { name: domain, type: 'TXT', value: 'v=spf1 mx -all' },
     dkimDnsRecord(domain, opts.dkimSelector, opts.dkimValue),
     { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${domain}; adkim=s; aspf=s` },
-    { name: `_mta-sts.${domain}`, type: 'TXT', value: `v=STSv1; id=${stsId(opts.now ?? new Date())}` },
+    // The policy host is the admin listener on the mail host (it must answer on port 443).
+    ...(opts.mtaSts ? [mtaStsRecord(domain, opts.mtaSts), { name: `mta-sts.${domain}`, type: 'CNAME' as const, value: `${host}.` }] : []),
     { name: `_smtp._tls.${domain}`, type: 'TXT', value: `v=TLSRPTv1; rua=mailto:tls-reports@${domain}` },
   ];
+  if (opts.clientPorts) records.push(...clientSrvRecords(domain, host, opts.clientPorts), { name: `autoconfig.${domain}`, type: 'CNAME', value: `${host}.` });
   if (opts.tlsCertPem) records.push({ name: `_25._tcp.${host}`, type: 'TLSA', value: tlsaValue(opts.tlsCertPem) });
   return records;
 }

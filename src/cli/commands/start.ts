@@ -10,6 +10,7 @@ import { listenerPorts, type Config } from '../../config/index.js';
 import { readConfig, resolveConfigPath, UsageError, openConfiguredStore } from '../context.js';
 import { runInit } from '../init.js';
 import { startServer, type BoundListener } from '../start.js';
+import { systemClock } from '../../core/clock.js';
 import { installProcessGuard } from '../process-guard.js';
 
 const DEV_DOMAIN = 'example.test';
@@ -89,7 +90,7 @@ export function registerStartCommand(program: Command): void {
       if (o.dev) ({ configPath, password } = await prepareDev(path.resolve(o.dir)));
       const config = withOffset(readConfig(configPath), o.portOffset);
       const log = createLogger(config.log.level);
-      const server = await startServer(config, log);
+      const server = await startServer(config, log, systemClock, { configPath });
       // An edited config is an administrative change: it goes into the audit log.
       await auditConfigChange(server.store, configPath, readFileSync(configPath)).catch((err: unknown) => log.warn({ err }, 'could not record the config in the audit log'));
       installProcessGuard(log, (kind, data) => server.store.meta.events.record(kind, 'process', data, Date.now()));
