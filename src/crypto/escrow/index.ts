@@ -4,4 +4,4 @@
  */
 export { EscrowError, type EscrowOfficer, escrowKey, openShare, parseEscrowRecord, recoverKey } from './escrow.js';
 export { type RequestKeyPair, exportRequestPublicKey, importRequestPublicKey, newRequestKey, openProtectedKey, protectKey, sealShare, unsealShare } from './seal.js';
-export { ESCROW_VERSION, type EscrowRecord, MAX_OFFICERS, type ProtectedKey, type SealedShare, type ShareEntry, parseWith } from './schema.js';
+export { ESCROW_VERSION, type EscrowRecord, MAX_OFFICERS, type ProtectedKey, type SealedShare, type ShareEntry, parseWith, protectedKeySchema, sealedShareSchema } from './schema.js';
