@@ -412,8 +412,8 @@ export function registerPkiEscrowCommands(pki: Command): void {
           const state = await requestState(paths, req, Date.now());
           if (state !== 'pending') throw new UsageError(`recovery request ${id} is ${state}${state === 'expired' ? ` (its window closed ${new Date(req.expiresAt).toISOString()})` : ''}`);
           if (actor.address === req.address) throw new UsageError('the requester may not approve their own recovery');
-          const { record } = await loadRecord(paths, req.serial);
-          if (record.certFingerprint !== req.certFingerprint) throw new UsageError(`recovery request ${id} does not match the escrow record of ${req.serial}`);
+          const { record, address: owner } = await loadRecord(paths, req.serial);
+          if (record.certFingerprint !== req.certFingerprint || owner !== req.address) throw new UsageError(`recovery request ${id} does not match the escrow record of ${req.serial}`);
           const entry = record.shares.find((x) => x.address === actor.address);
           if (!entry) throw new UsageError(`${actor.address} holds no share of this key (its officers: ${record.shares.map((x) => x.address).join(', ')})`);
           const file = approvalFile(paths, id, actor.address);
@@ -453,8 +453,8 @@ export function registerPkiEscrowCommands(pki: Command): void {
           if (state === 'collected') throw new UsageError(`request ${id} was already collected; a recovery is collected once`);
           if (state === 'expired') throw new UsageError(`request ${id} expired ${new Date(req.expiresAt).toISOString()}; nothing recovered`);
           if (await exists(o.p12)) throw new UsageError(`${o.p12} exists; it is not overwritten`);
-          const { record } = await loadRecord(paths, req.serial);
-          if (record.certFingerprint !== req.certFingerprint) throw new UsageError(`recovery request ${id} does not match the escrow record of ${req.serial}`);
+          const { record, address: owner } = await loadRecord(paths, req.serial);
+          if (record.certFingerprint !== req.certFingerprint || owner !== req.address) throw new UsageError(`recovery request ${id} does not match the escrow record of ${req.serial}`);
           const approvals = await countedApprovals(paths, req, digest, record);
           a.data.approvals = approvals.map((x) => x.officer);
           a.data.threshold = record.threshold;
