@@ -18,6 +18,7 @@ import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited } from '../audit.js';
 import { checkPasswordStrength } from '../password-input.js';
 import { encryptKeyPem, loadCa, pkiPaths, readSecrets, writeNew } from '../pki-files.js';
+import { depositEscrow, registerPkiEscrowCommands } from './pki-escrow.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const CA_KEYS: readonly CaKeyAlgorithm[] = ['rsa-3072', 'p-256', 'p-384'];
@@ -149,10 +150,12 @@ export function registerPkiCommands(program: Command): void {
         const ca: Ca = { certificate: certificatePem, signer: softwareSigner(key) };
         const now = Date.now();
         let issued;
+        let escrowed: boolean | undefined;
         if (csr) {
           issued = await caErrors(() => issueFromCsr(ca, csr, { email, validityDays: days }));
         } else {
           const withKey = await caErrors(() => issueWithKey(ca, { email, validityDays: days, keyAlgorithm }));
+          escrowed = await depositEscrow(cfg(cmd), s, withKey, email, actor); // before the key is forgotten
           const p12 = toPkcs12({ certificate: withKey.certificate, privateKey: withKey.privateKey, chain: [certificatePem], password: p12pass!, friendlyName: email });
           await writeNew(outPath(o.p12!), p12, 0o600);
           issued = withKey;
@@ -160,7 +163,7 @@ export function registerPkiCommands(program: Command): void {
         const x = new X509Certificate(issued.certificate);
         const fingerprint = fingerprintOf(issued.certificate);
         await s.meta.certificates.put({ address: email, der: issued.certificate, fingerprint, source: 'issued', notBefore: Date.parse(x.validFrom), notAfter: Date.parse(x.validTo) }, now);
-        await audited(s, 'pki.issue', email, { serial: issued.serial, fingerprint, from: csr ? 'csr' : 'p12', notAfter: Date.parse(x.validTo) }, actor);
+        await audited(s, 'pki.issue', email, { serial: issued.serial, fingerprint, from: csr ? 'csr' : 'p12', notAfter: Date.parse(x.validTo), ...(escrowed === undefined ? {} : { escrowed }) }, actor);
         console.error(`issued ${issued.serial} for ${email} (valid to ${new Date(x.validTo).toISOString().slice(0, 10)})${o.p12 ? `: ${o.p12}` : ''}`);
         return issued.certificatePem;
       });
@@ -246,4 +249,6 @@ export function registerPkiCommands(program: Command): void {
         console.log(`CRL ${crlNumber} with ${entries.length} revoked certificate(s): ${out}`);
       });
     });
+
+  registerPkiEscrowCommands(pki);
 }
