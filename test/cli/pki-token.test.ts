@@ -6,12 +6,13 @@
  * `openssl verify` and `openssl crl -verify`; a wrong PIN writes nothing.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/index.js';
 import { SOFTHSM_MODULE, type SoftHsm, softHsm } from '../crypto/ca/softhsm.js';
-import { cli, makeInstallation, type Installation } from '../process/postern-process.js';
+import { MAIN, cli, makeInstallation, type Installation } from '../process/postern-process.js';
 
 const PW = 'correct horse battery staple';
 const TOKEN = 'postern-ca-token';
@@ -61,7 +62,40 @@ afterAll(() => {
   hsm?.cleanup();
 });
 
+/**
+ * The built postern on a machine without the native binding: dist/ and
+ * package.json copied beside a node_modules that links every package but pkcs11js.
+ */
+function withoutBinding<T>(f: (main: string) => T): T {
+  const root = mkdtempSync(path.join(tmpdir(), 'postern-nop11-'));
+  try {
+    const dist = path.dirname(path.dirname(MAIN));
+    cpSync(dist, path.join(root, 'dist'), { recursive: true });
+    cpSync(path.join(path.dirname(dist), 'package.json'), path.join(root, 'package.json'));
+    const modules = path.join(path.dirname(dist), 'node_modules');
+    mkdirSync(path.join(root, 'node_modules'));
+    for (const name of readdirSync(modules)) if (name !== 'pkcs11js') symlinkSync(path.join(modules, name), path.join(root, 'node_modules', name));
+    return f(path.join(root, 'dist', 'cli', 'main.js'));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 describe('postern pki init --token', () => {
+  it('without the native binding, says so clearly when a token is used, and writes nothing', () => {
+    withoutBinding((main) => {
+      const run = (args: string[], input: string) => spawnSync(process.execPath, [main, '-c', inst.config, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+      const r = run(['pki', 'init', '--as', OFFICER, '--key', 'p-256', '--token', TOKEN], `${PW}\n${PIN}\n`);
+      expect(r.stderr).toContain('PKCS#11 is not available: the pkcs11js native module could not be loaded');
+      expect(r.status).toBe(2);
+      // The rest of postern runs there: the CA commands that need no token answer.
+      const list = run(['pki', 'list'], '');
+      expect(list.stderr).toContain('run postern pki init first');
+      expect(list.stderr).not.toContain('pkcs11js');
+    });
+    for (const f of ['pki/ca.pem', 'pki/ca.token.json', 'pki/ca.key.pem']) expect(existsSync(at(f))).toBe(false);
+  });
+
   const init = (extra: string[], input: string) => cli(inst, ['pki', 'init', '--as', OFFICER, '--key', 'p-256', '--name', 'Token S/MIME CA', '--token', TOKEN, ...extra], input);
 
   it('refuses a wrong PIN, an unknown token, a missing module, a mailadmin and stray options, and writes nothing', () => {

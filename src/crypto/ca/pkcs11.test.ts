@@ -60,6 +60,22 @@ describe('openToken', () => {
     await withToken(() => Promise.resolve());
   });
 
+  it('two sessions opened at once share the module; one closing leaves the other signing', async () => {
+    const [a, b] = await Promise.all([open(), open()]);
+    try {
+      await generateTokenKey(a, { label: 'shared', algorithm: 'p-256' });
+      const signer = tokenSigner(b, { label: 'shared' });
+      a.close();
+      const sig = await signer.sign(Buffer.from('after the other closed'));
+      expect(verifies(signer.publicKeySpki, 'sha256', Buffer.from('after the other closed'), sig)).toBe(true);
+    } finally {
+      a.close();
+      b.close();
+    }
+    // The module was finalised with the last session and opens again.
+    await withToken((s) => Promise.resolve(expect(tokenSigner(s, { label: 'shared' }).algorithm).toBe('ecdsa-sha256')));
+  });
+
   it('a closed session is refused, and closing twice is harmless', async () => {
     const s = await open();
     s.close();

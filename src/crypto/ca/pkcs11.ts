@@ -58,17 +58,14 @@ function tokenError(step: string, e: unknown): CaError {
 
 /** One C_Initialize per module in this process, shared by its sessions (a second one would fail, and C_Finalize ends them all). */
 interface Library {
-  p11: P11.PKCS11;
+  ready: Promise<P11.PKCS11>;
+  /** Set once initialised, so that the last release finalises at once, before any new open. */
+  p11?: P11.PKCS11;
   sessions: number;
 }
 const libraries = new Map<string, Library>();
 
-async function acquire(module: string): Promise<Library> {
-  const open = libraries.get(module);
-  if (open) {
-    open.sessions++;
-    return open;
-  }
+async function initialise(module: string): Promise<P11.PKCS11> {
   const pkcs11 = loadBinding();
   const st = await fsp.stat(module).catch(() => null);
   if (!st?.isFile()) throw new CaError(`PKCS#11 module ${module} does not exist (install the token's library, e.g. Debian's softhsm2, or give --module)`);
@@ -84,19 +81,39 @@ async function acquire(module: string): Promise<Library> {
     p11.close();
     throw tokenError(`PKCS#11 module ${module} did not initialise`, e);
   }
-  const lib = { p11, sessions: 1 };
-  libraries.set(module, lib);
-  return lib;
+  return p11;
 }
 
-function release(module: string, lib: Library): void {
-  if (--lib.sessions > 0) return;
-  libraries.delete(module);
-  try {
-    lib.p11.C_Finalize();
-  } finally {
-    lib.p11.close();
+/** The initialised module, counted; every acquire is matched by one release. */
+async function acquire(module: string): Promise<P11.PKCS11> {
+  let lib = libraries.get(module);
+  if (!lib) {
+    const created: Library = { ready: initialise(module).then((p11) => (created.p11 = p11)), sessions: 0 };
+    libraries.set(module, created);
+    lib = created;
   }
+  lib.sessions++;
+  try {
+    return await lib.ready;
+  } catch (e) {
+    // A module that failed stays failed for this attempt only: the next open tries again.
+    if (--lib.sessions === 0 && libraries.get(module) === lib) libraries.delete(module);
+    throw e;
+  }
+}
+
+function release(module: string): void {
+  const lib = libraries.get(module);
+  if (!lib || --lib.sessions > 0) return;
+  libraries.delete(module);
+  const p11 = lib.p11; // always set: only a successful acquire is released
+  if (!p11) return;
+  try {
+    p11.C_Finalize();
+  } catch {
+    /* a module that cannot finalise is unloaded all the same */
+  }
+  p11.close();
 }
 
 export interface OpenTokenOptions {
@@ -145,8 +162,7 @@ export async function openToken(opts: OpenTokenOptions): Promise<TokenSession> {
   if (typeof opts.module !== 'string' || !isAbsolute(opts.module)) throw new CaError(`the PKCS#11 module must be an absolute path, got ${JSON.stringify(opts.module)}`);
   const tokenLabel = checkLabel(opts.tokenLabel, 'the token label');
   if (typeof opts.pin !== 'string' || opts.pin.length === 0) throw new CaError('the token PIN is empty');
-  const lib = await acquire(opts.module);
-  const { p11 } = lib;
+  const p11 = await acquire(opts.module);
   const pkcs11 = loadBinding();
   let handle: Handle | undefined;
   try {
@@ -182,7 +198,7 @@ export async function openToken(opts: OpenTokenOptions): Promise<TokenSession> {
     }
   } catch (e) {
     if (handle) closeQuietly(p11, handle);
-    release(opts.module, lib);
+    release(opts.module);
     throw e;
   }
   const session: TokenSession = {
@@ -195,7 +211,7 @@ export async function openToken(opts: OpenTokenOptions): Promise<TokenSession> {
       try {
         closeQuietly(p11, s.handle);
       } finally {
-        release(opts.module, lib);
+        release(opts.module);
       }
     },
   };
