@@ -5,9 +5,10 @@
  * never reaches this process. All native calls of postern go through this
  * file. The binding (pkcs11js, a native module) is loaded only when a token
  * is opened, so postern runs on a machine without it until a token is used.
+ * The one part of crypto/ that talks to a device: it opens no files itself
+ * (the module loader and the token do).
  */
 import { createHash, createPublicKey, randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import type * as P11 from 'pkcs11js';
@@ -65,14 +66,13 @@ interface Library {
 }
 const libraries = new Map<string, Library>();
 
-async function initialise(module: string): Promise<P11.PKCS11> {
+function initialise(module: string): P11.PKCS11 {
   const pkcs11 = loadBinding();
-  const st = await fsp.stat(module).catch(() => null);
-  if (!st?.isFile()) throw new CaError(`PKCS#11 module ${module} does not exist (install the token's library, e.g. Debian's softhsm2, or give --module)`);
   const p11 = new pkcs11.PKCS11();
   try {
     p11.load(module);
   } catch (e) {
+    if (/No such file or directory/.test((e as Error).message)) throw new CaError(`PKCS#11 module ${module} does not exist (install the token's library, e.g. Debian's softhsm2, or give --module)`);
     throw tokenError(`cannot load PKCS#11 module ${module}`, e);
   }
   try {
@@ -88,7 +88,7 @@ async function initialise(module: string): Promise<P11.PKCS11> {
 async function acquire(module: string): Promise<P11.PKCS11> {
   let lib = libraries.get(module);
   if (!lib) {
-    const created: Library = { ready: initialise(module).then((p11) => (created.p11 = p11)), sessions: 0 };
+    const created: Library = { ready: Promise.resolve().then(() => (created.p11 = initialise(module))), sessions: 0 };
     libraries.set(module, created);
     lib = created;
   }
