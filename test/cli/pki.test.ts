@@ -193,6 +193,31 @@ describe('postern pki issue, list, revoke, crl', () => {
   });
 });
 
+describe('[pki] crl_url', () => {
+  it('goes into issued certificates as their CRL distribution point', () => {
+    const before = readFileSync(inst.config, 'utf8');
+    expect(before).not.toMatch(/^\[pki\]$/m);
+    writeFileSync(inst.config, `${before}\n[pki]\ncrl_url = "https://mail.example.test/pki/crl.crl"\n`);
+    try {
+      const csr = at('alice2.csr');
+      expect(openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at('alice2.key'), '-subj', '/CN=Alice', '-addext', 'subjectAltName=email:alice@example.test', '-out', csr]).status).toBe(0);
+      const r = cli(inst, ['pki', 'issue', '--as', OFFICER, '--email', 'alice@example.test', '--csr', csr], `${PW}\n${CA_PASS}\n`);
+      expect(r.status).toBe(0);
+      const text = openssl(['x509', '-noout', '-text'], r.stdout).out;
+      expect(text).toContain('X509v3 CRL Distribution Points');
+      expect(text).toContain('URI:https://mail.example.test/pki/crl.crl');
+    } finally {
+      writeFileSync(inst.config, before);
+    }
+    // Without the setting, no distribution point.
+    const csr = at('alice3.csr');
+    expect(openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at('alice3.key'), '-subj', '/CN=Alice', '-out', csr]).status).toBe(0);
+    const plain = cli(inst, ['pki', 'issue', '--as', OFFICER, '--email', 'alice@example.test', '--csr', csr], `${PW}\n${CA_PASS}\n`);
+    expect(plain.status).toBe(0);
+    expect(openssl(['x509', '-noout', '-text'], plain.stdout).out).not.toContain('CRL Distribution Points');
+  });
+});
+
 describe('role separation allowed by the configuration', () => {
   it('lets an account hold both roles with [auth] allow_pki_and_mail_admin = true, and warns', () => {
     appendFileSync(inst.config, '\n[auth]\nallow_pki_and_mail_admin = true\n');

@@ -2,8 +2,9 @@
  * `postern pki`: the organisation's S/MIME CA as a command. Every act that
  * uses or changes the CA is done by an account with the pkiofficer role,
  * proven by its password (stdin, never argv), and audited without key
- * material. The CA key lives only encrypted on disk (see ../pki-files.ts); the
- * officer types its passphrase each time. Issued certificates go into the
+ * material. The CA key lives only encrypted on disk or in a PKCS#11 token
+ * (see ../pki-files.ts); the officer types its passphrase or the token PIN
+ * each time. Issued certificates go into the
  * store's certificates (source 'issued'), where encryption at rest finds them.
  */
 import { X509Certificate, createHash } from 'node:crypto';
@@ -12,13 +13,16 @@ import { isAbsolute, join, dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { normalizeAddress } from '../../core/address.js';
 import { verifyPassword, dummyVerify } from '../../crypto/password.js';
-import { CaError, MAX_CSR_BYTES, buildCrl, createCa, issueFromCsr, issueWithKey, softwareSigner, toPkcs12, type Ca, type CaKeyAlgorithm, type LeafKeyAlgorithm } from '../../crypto/ca/index.js';
+import { CaError, MAX_CSR_BYTES, buildCrl, createCa, issueFromCsr, issueWithKey, toPkcs12, type Ca, type CaKeyAlgorithm, type LeafKeyAlgorithm } from '../../crypto/ca/index.js';
 import type { Store, StoredCertificate } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited } from '../audit.js';
 import { checkPasswordStrength } from '../password-input.js';
-import { encryptKeyPem, loadCa, pkiPaths, readSecrets, writeNew } from '../pki-files.js';
+import {
+  DEFAULT_KEY_LABEL, DEFAULT_PKCS11_MODULE, type LoadedCa, caKeyLocation, caKeyPrompt, encryptKeyPem, initTokenCa, loadCa, pkiPaths, readSecrets, writeNew,
+} from '../pki-files.js';
 import { depositEscrow, registerPkiEscrowCommands } from './pki-escrow.js';
+import { crlDistributionPoint } from '../../config/index.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const CA_KEYS: readonly CaKeyAlgorithm[] = ['rsa-3072', 'p-256', 'p-384'];
@@ -77,34 +81,47 @@ const outPath = (p: string): string => (isAbsolute(p) ? p : resolve(p));
 export function registerPkiCommands(program: Command): void {
   const pki = program
     .command('pki')
-    .description("the organisation's S/MIME CA (pkiofficer only; stdin: the officer's password, then the CA key passphrase, then a PKCS#12 passphrase)");
+    .description("the organisation's S/MIME CA (pkiofficer only; stdin: the officer's password, then the CA key passphrase or token PIN, then a PKCS#12 passphrase)");
 
   pki
     .command('init')
-    .description('create the CA: pki/ca.pem and the encrypted key pki/ca.key.pem beside the configuration')
-    .requiredOption('--as <address>', 'the pkiofficer who acts; stdin: its password, then the new CA key passphrase')
+    .description('create the CA: pki/ca.pem and the encrypted key pki/ca.key.pem (or, with --token, the key in a PKCS#11 token and pki/ca.token.json) beside the configuration')
+    .requiredOption('--as <address>', 'the pkiofficer who acts; stdin: its password, then the new CA key passphrase (with --token: the token PIN)')
     .option('--key <algorithm>', `CA key: ${CA_KEYS.join(', ')}`, 'rsa-3072')
     .option('--name <common name>', 'the CA\'s name', 'S/MIME CA')
     .option('--days <n>', 'validity in days', '3650')
-    .action(async (o: { as: string; key: string; name: string; days: string }, cmd: Command) => {
+    .option('--token <label>', 'generate the CA key in this PKCS#11 token, where it stays (not exportable)')
+    .option('--module <path>', `with --token: the PKCS#11 module (default ${DEFAULT_PKCS11_MODULE})`)
+    .option('--key-label <label>', `with --token: the key's label in the token (default ${DEFAULT_KEY_LABEL})`)
+    .action(async (o: { as: string; key: string; name: string; days: string; token?: string; module?: string; keyLabel?: string }, cmd: Command) => {
       const keyAlgorithm = oneOf(o.key, CA_KEYS, '--key');
       const days = intArg(o.days, '--days', 1, 10_950);
       if (o.name.trim() === '' || o.name.length > 64) throw new UsageError('--name takes 1 to 64 characters');
-      const [password, passphrase] = await readSecrets([`password for ${o.as}: `, 'new CA key passphrase: ']);
-      const weak = checkPasswordStrength(passphrase ?? '');
+      if (o.token === undefined && (o.module !== undefined || o.keyLabel !== undefined)) throw new UsageError('--module and --key-label go with --token');
+      const tokenRef = o.token === undefined ? undefined : { module: resolve(o.module ?? DEFAULT_PKCS11_MODULE), token: o.token, keyLabel: o.keyLabel ?? DEFAULT_KEY_LABEL };
+      const [password, passphrase] = await readSecrets([`password for ${o.as}: `, tokenRef ? 'token PIN: ' : 'new CA key passphrase: ']);
+      if (tokenRef && !passphrase) throw new UsageError('the token PIN is empty');
+      const weak = tokenRef ? null : checkPasswordStrength(passphrase ?? '');
       if (weak) throw new UsageError(`CA key passphrase: ${weak.replace(/^password /, '')}`);
       const paths = pkiPaths(cfg(cmd));
       await withStore(cfg(cmd), async (s) => {
         const actor = await officer(s, o.as, password!);
-        for (const f of [paths.cert, paths.key]) {
+        for (const f of [paths.cert, paths.key, paths.token]) {
           if (await fsp.stat(f).then(() => true, () => false)) throw new UsageError(`${f} exists; a CA is not overwritten`);
+        }
+        if (tokenRef) {
+          const ca = await initTokenCa(paths, tokenRef, passphrase!, { subject: o.name, keyAlgorithm, validityDays: days });
+          const x = new X509Certificate(ca.certificate);
+          await audited(s, 'pki.init', x.subject.replace(/\n/g, ', '), { key: keyAlgorithm, days, serial: x.serialNumber.toUpperCase(), fingerprint: fingerprintOf(ca.certificate), caKey: 'token', ...tokenRef }, actor);
+          console.log(`CA "${o.name}" created (${keyAlgorithm}, valid to ${new Date(x.validTo).toISOString().slice(0, 10)}): ${paths.cert}, key "${tokenRef.keyLabel}" in token "${tokenRef.token}" (${paths.token})`);
+          return;
         }
         const ca = await caErrors(() => createCa({ subject: o.name, keyAlgorithm, validityDays: days }));
         await fsp.mkdir(paths.dir, { recursive: true, mode: 0o755 });
         await writeNew(paths.key, encryptKeyPem(ca.privateKey!, passphrase!), 0o600);
         await writeNew(paths.cert, ca.certificatePem, 0o644);
         const x = new X509Certificate(ca.certificate);
-        await audited(s, 'pki.init', x.subject.replace(/\n/g, ', '), { key: keyAlgorithm, days, serial: x.serialNumber.toUpperCase(), fingerprint: fingerprintOf(ca.certificate) }, actor);
+        await audited(s, 'pki.init', x.subject.replace(/\n/g, ', '), { key: keyAlgorithm, days, serial: x.serialNumber.toUpperCase(), fingerprint: fingerprintOf(ca.certificate), caKey: 'file' }, actor);
         console.log(`CA "${o.name}" created (${keyAlgorithm}, valid to ${new Date(x.validTo).toISOString().slice(0, 10)}): ${paths.cert}, key ${paths.key} (encrypted)`);
       });
     });
@@ -112,7 +129,7 @@ export function registerPkiCommands(program: Command): void {
   pki
     .command('issue')
     .description("issue a user's certificate from their request (--csr) or with a new key in a PKCS#12 (--p12)")
-    .requiredOption('--as <address>', 'the pkiofficer who acts; stdin: its password, the CA key passphrase, and for --p12 the PKCS#12 passphrase')
+    .requiredOption('--as <address>', 'the pkiofficer who acts; stdin: its password, the CA key passphrase or token PIN, and for --p12 the PKCS#12 passphrase')
     .requiredOption('--email <address>', 'the address the certificate is for (an account)')
     .option('--csr <file>', 'a PKCS#10 request (PEM or DER) made by the user')
     .option('--out <file>', 'with --csr: write the certificate here instead of stdout')
@@ -136,25 +153,31 @@ export function registerPkiCommands(program: Command): void {
       if (o.out !== undefined && o.csr === undefined) throw new UsageError('--out goes with --csr (--p12 names its own file)');
       // Refused before anything is signed: an issued certificate is never left without its file.
       for (const f of [o.out, o.p12]) if (f !== undefined && (await fsp.stat(outPath(f)).then(() => true, () => false))) throw new UsageError(`${f} exists; it is not overwritten`);
-      const prompts = [`password for ${o.as}: `, 'CA key passphrase: ', ...(o.p12 ? ['PKCS#12 passphrase: '] : [])];
+      const paths = pkiPaths(cfg(cmd));
+      const where = await caKeyLocation(paths);
+      const prompts = [`password for ${o.as}: `, caKeyPrompt(where), ...(o.p12 ? ['PKCS#12 passphrase: '] : [])];
       const [password, passphrase, p12pass] = await readSecrets(prompts);
       if (o.p12) {
         const weak = checkPasswordStrength(p12pass ?? '');
         if (weak) throw new UsageError(`PKCS#12 passphrase: ${weak.replace(/^password /, '')}`);
       }
-      const paths = pkiPaths(cfg(cmd));
-      const pem = await withStore(cfg(cmd), async (s) => {
+      let caKey: LoadedCa | undefined;
+      const pem = await withStore(cfg(cmd), async (s, config) => {
         const actor = await officer(s, o.as, password!);
         if (!(await s.meta.directory.getAccount(email))) throw new UsageError(`no account ${email}`);
-        const { certificatePem, key } = await loadCa(paths, passphrase!);
-        const ca: Ca = { certificate: certificatePem, signer: softwareSigner(key) };
+        caKey = await loadCa(paths, where, passphrase!);
+        const { certificatePem, signer } = caKey;
+        const ca: Ca = { certificate: certificatePem, signer };
         const now = Date.now();
         let issued;
         let escrowed: boolean | undefined;
+        // [pki] crl_url: where relying parties fetch the CRL (the HTTPS listener serves pki/crl.pem there).
+        const crlUrl = crlDistributionPoint(config);
+        const leaf = { email, validityDays: days, ...(crlUrl ? { crlUrl } : {}) };
         if (csr) {
-          issued = await caErrors(() => issueFromCsr(ca, csr, { email, validityDays: days }));
+          issued = await caErrors(() => issueFromCsr(ca, csr, leaf));
         } else {
-          const withKey = await caErrors(() => issueWithKey(ca, { email, validityDays: days, keyAlgorithm }));
+          const withKey = await caErrors(() => issueWithKey(ca, { ...leaf, keyAlgorithm }));
           escrowed = await depositEscrow(cfg(cmd), s, withKey, email, actor); // before the key is forgotten
           const p12 = toPkcs12({ certificate: withKey.certificate, privateKey: withKey.privateKey, chain: [certificatePem], password: p12pass!, friendlyName: email });
           await writeNew(outPath(o.p12!), p12, 0o600);
@@ -163,10 +186,10 @@ export function registerPkiCommands(program: Command): void {
         const x = new X509Certificate(issued.certificate);
         const fingerprint = fingerprintOf(issued.certificate);
         await s.meta.certificates.put({ address: email, der: issued.certificate, fingerprint, source: 'issued', notBefore: Date.parse(x.validFrom), notAfter: Date.parse(x.validTo) }, now);
-        await audited(s, 'pki.issue', email, { serial: issued.serial, fingerprint, from: csr ? 'csr' : 'p12', notAfter: Date.parse(x.validTo), ...(escrowed === undefined ? {} : { escrowed }) }, actor);
+        await audited(s, 'pki.issue', email, { serial: issued.serial, fingerprint, from: csr ? 'csr' : 'p12', notAfter: Date.parse(x.validTo), caKey: where, ...(escrowed === undefined ? {} : { escrowed }) }, actor);
         console.error(`issued ${issued.serial} for ${email} (valid to ${new Date(x.validTo).toISOString().slice(0, 10)})${o.p12 ? `: ${o.p12}` : ''}`);
         return issued.certificatePem;
-      });
+      }).finally(() => caKey?.close());
       if (o.csr !== undefined) {
         if (o.out) await writeNew(outPath(o.out), pem, 0o644);
         else process.stdout.write(pem);
@@ -221,17 +244,20 @@ export function registerPkiCommands(program: Command): void {
   pki
     .command('crl')
     .description('sign a CRL of the revoked certificates')
-    .requiredOption('--as <address>', 'the pkiofficer who acts; stdin: its password, then the CA key passphrase')
+    .requiredOption('--as <address>', 'the pkiofficer who acts; stdin: its password, then the CA key passphrase or token PIN')
     .option('--out <file>', 'where to write it (default pki/crl.pem beside the configuration)')
     .option('--days <n>', 'days until the next update', '7')
     .action(async (o: { as: string; out?: string; days: string }, cmd: Command) => {
       const days = intArg(o.days, '--days', 1, 365);
-      const [password, passphrase] = await readSecrets([`password for ${o.as}: `, 'CA key passphrase: ']);
       const paths = pkiPaths(cfg(cmd));
+      const where = await caKeyLocation(paths);
+      const [password, passphrase] = await readSecrets([`password for ${o.as}: `, caKeyPrompt(where)]);
       const out = o.out ? outPath(o.out) : paths.crl;
+      let caKey: LoadedCa | undefined;
       await withStore(cfg(cmd), async (s) => {
         const actor = await officer(s, o.as, password!);
-        const { certificatePem, key } = await loadCa(paths, passphrase!);
+        caKey = await loadCa(paths, where, passphrase!);
+        const { certificatePem, signer } = caKey;
         const revoked = (await issuedByCa(s, certificatePem)).filter((c) => c.revoked);
         // When each was revoked: the audit record of the revocation (the store keeps only the mark).
         const when = new Map<string, number>();
@@ -240,14 +266,14 @@ export function registerPkiCommands(program: Command): void {
         const entries = revoked.map((c) => ({ serial: serialOf(c.der), at: new Date(when.get(c.fingerprint) ?? now.getTime()) }));
         // Seconds since 1970: increases from one CRL to the next without keeping a counter.
         const crlNumber = BigInt(Math.floor(now.getTime() / 1000));
-        const { crlPem } = await caErrors(() => buildCrl({ certificate: certificatePem, signer: softwareSigner(key) }, entries, { thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY), crlNumber }));
+        const { crlPem } = await caErrors(() => buildCrl({ certificate: certificatePem, signer }, entries, { thisUpdate: now, nextUpdate: new Date(now.getTime() + days * DAY), crlNumber }));
         await fsp.mkdir(dirname(out), { recursive: true });
         const tmp = join(dirname(out), `.crl.${process.pid}.tmp`);
         await fsp.writeFile(tmp, crlPem, { mode: 0o644 });
         await fsp.rename(tmp, out); // a CRL is republished: replacing the old one is the point
-        await audited(s, 'pki.crl', out, { crlNumber: crlNumber.toString(), revoked: entries.map((e) => e.serial) }, actor);
+        await audited(s, 'pki.crl', out, { crlNumber: crlNumber.toString(), revoked: entries.map((e) => e.serial), caKey: where }, actor);
         console.log(`CRL ${crlNumber} with ${entries.length} revoked certificate(s): ${out}`);
-      });
+      }).finally(() => caKey?.close());
     });
 
   registerPkiEscrowCommands(pki);

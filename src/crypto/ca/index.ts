@@ -9,3 +9,4 @@ export { type IssueOptions, type Issued, type LeafKeyAlgorithm, type LeafOptions
 export { type BuiltCrl, type CrlOptions, type RevocationReason, type Revoked, buildCrl } from './crl.js';
 export { type Pkcs12Options, toPkcs12 } from './pkcs12.js';
 export { toPem } from './x509.js';
+export { type GenerateTokenKeyOptions, type GeneratedTokenKey, type OpenTokenOptions, type TokenSession, discardTokenKey, generateTokenKey, openToken, tokenSigner } from './pkcs11.js';
