@@ -28,6 +28,7 @@ import { WatchedRules } from '../policy/dlp/rules/index.js';
 import { DEFAULT_CONTENT_LIMITS } from '../policy/dlp/extract/index.js';
 import type { ContentLimits } from '../policy/dlp/types.js';
 import { learnCertificate, readTrustAnchors, smimeStage } from '../policy/smime/index.js';
+import { sealedMessage } from '../crypto/smime/index.js';
 
 export interface BuiltPolicy {
   readonly pipeline: PolicyPipeline;
@@ -118,7 +119,7 @@ export async function dlpStages(config: Config, store: Store, pool: PolicyPool, 
     const directions = (['inbound', 'outbound', 'internal'] as const).filter((x: Direction) => d.phase[x] === phase);
     if (directions.length === 0) continue;
     out.push({
-      stage: dlpStage({ pool, phase, directions, budgetMs: d.budget_ms, limits, rules: () => rules.current(), directory }),
+      stage: dlpStage({ pool, phase, directions, budgetMs: d.budget_ms, limits, rules: () => rules.current(), directory, certificates: store.meta.certificates }),
       settings: { budgetMs: d.budget_ms, failOpen: d.fail_open },
     });
   }
@@ -245,6 +246,12 @@ export async function buildPolicy(
     // Fields that state our verdicts are ours alone: any that arrive with the message are removed before the stages run.
     sanitize: (raw) => stripForged(raw, p.auth.enabled ? authservId : null, VERDICT_FIELDS).raw,
     banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
+    // DLP "encrypt": the same worker task as encryption at rest; the header fields stay readable outside
+    // (a mail server on the way needs them), the whole message including them is what the recipient decrypts.
+    // AES-256-GCM (authEnveloped-data, RFC 8551): the content cannot be altered unnoticed on the way.
+    encrypt: async (raw, certs, signal) =>
+      sealedMessage(raw, await pool.run<Uint8Array>('smime.encrypt', { raw, certs: [...certs], cipher: 'aes-256-gcm' }, { budgetMs: p.dlp.budget_ms, signal }), 'all'),
+    encryptBudgetMs: p.dlp.budget_ms,
   });
   return {
     pipeline,

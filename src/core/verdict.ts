@@ -71,6 +71,13 @@ export interface Verdict {
   readonly notices?: readonly Notice[];
   /** Put before the Subject value by the pipeline (once; the first tag asked for wins; CR/LF removed, at most 100 chars). */
   readonly subjectTag?: string;
+  /**
+   * S/MIME-encrypt the whole message to these certificates (DER; every
+   * recipient's) before it is queued or released: the pipeline answers
+   * tempfail rather than pass it on in clear. Used up by the pipeline: never
+   * stored with the queue entry.
+   */
+  readonly encryptTo?: readonly Uint8Array[];
 }
 
 export function passVerdict(stage: string, extra: Partial<Omit<Verdict, 'stage' | 'action'>> = {}): Verdict {

@@ -11,7 +11,7 @@
  * composition root binds to the worker pool task 'smime.encrypt' with a time
  * budget; only the header section is read here on the main thread.
  */
-import { splitEntity, parseContentType, field } from '../crypto/smime/entity.js';
+import { alreadyEncrypted, outerHeader, sealedMessage } from '../crypto/smime/message.js';
 import type { BlobStore, CertificateRepo, DirectoryRepo } from '../store/types.js';
 import { domainOf } from '../core/address.js';
 
@@ -61,38 +61,8 @@ export function covers(s: Pick<AtRestSettings, 'accounts' | 'groups' | 'domains'
   return groups.some((g) => s.groups.includes(g));
 }
 
-const ENCRYPTED_SMIME = new Set(['enveloped-data', 'authenveloped-data']);
-const P7M = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
-
-/** True for application/pkcs7-mime enveloped/authEnveloped data and multipart/encrypted (PGP/MIME). Reads the header only. */
-export function alreadyEncrypted(raw: Uint8Array): boolean {
-  try {
-    const ct = parseContentType(field(splitEntity(raw), 'content-type'));
-    if (ct.type === 'multipart/encrypted') return true;
-    return P7M.has(ct.type) && ENCRYPTED_SMIME.has((ct.params['smime-type'] ?? '').toLowerCase());
-  } catch {
-    return false; // an unreadable header is not a sign of encryption: it gets encrypted like any other
-  }
-}
-
-/** The fields named (case-insensitive) as they were written, in their order, each ending CRLF; none when the header is unreadable. */
-export function outerHeader(raw: Uint8Array, names: readonly string[]): Uint8Array {
-  // The encrypted form writes its own Content-* and MIME-Version fields.
-  const keep = new Set(names.map((n) => n.toLowerCase()).filter((n) => !n.startsWith('content-') && n !== 'mime-version'));
-  let fields;
-  try {
-    fields = splitEntity(raw).fields;
-  } catch {
-    return new Uint8Array(0);
-  }
-  const out: Uint8Array[] = [];
-  for (const f of fields) {
-    if (!keep.has(f.name.toLowerCase())) continue;
-    const end = f.raw.length;
-    out.push(f.raw[end - 1] === 10 ? (f.raw[end - 2] === 13 ? f.raw : Buffer.concat([f.raw.subarray(0, end - 1), Buffer.from('\r\n')])) : Buffer.concat([f.raw, Buffer.from('\r\n')]));
-  }
-  return new Uint8Array(Buffer.concat(out));
-}
+// Shared with outbound encryption (policy/dlp): one place reads the header of a message to seal.
+export { alreadyEncrypted, outerHeader };
 
 export class AtRest {
   constructor(
@@ -130,7 +100,7 @@ export class AtRest {
     let sealed: Uint8Array;
     try {
       const entity = await this.deps.encrypt(raw, certs.map((c) => c.der), this.settings.cipher, this.settings.budgetMs);
-      sealed = new Uint8Array(Buffer.concat([outerHeader(raw, this.settings.outerFields), Buffer.from('MIME-Version: 1.0\r\n'), entity]));
+      sealed = sealedMessage(raw, entity, this.settings.outerFields);
     } catch (e) {
       throw new AtRestDeferred('failed', `encryption at rest failed: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -73,6 +73,8 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   // Data-loss prevention (policy/dlp): data never carries a matched value, only addresses, domains and counts
   k('dlp.message', 'C', 'a message classified by the DLP rules (result: confidential, clean or unscannable; action: the strictest taken)', ['direction', 'result', 'action']),
   k('dlp.match', 'C', 'a DLP rule matched a message (group: the sender\'s first group; destination: the widest recipient; data: sender, groups, domains, confidence, count)', ['rule', 'group', 'direction', 'destination', 'action']),
+  k('dlp.encrypt', 'C', 'a DLP rule asked to encrypt a message (result: encrypted, already encrypted, or the rule\'s fallback fallback_hold / fallback_reject when a recipient has no certificate; data: rules, recipients without one)', ['direction', 'result']),
+  k('policy.encrypt_failed', 'C', 'a message a policy asked to encrypt could not be encrypted: it was refused with 451 or waits, never sent in clear (data: phase, reason)', ['phase']),
   k('dlp.flow', 'C', 'confidential data sent to an outside domain: one per rule, sender group and partner or external domain (data: domain)', ['rule', 'group', 'direction', 'destination', 'action']),
   // S/MIME signatures on received mail (policy/smime): result valid, tampered, invalid, untrusted or malformed
   k('smime.signature', 'I', 'a signed message was checked (result: the verdict that stands; a valid signer that is not the From address is untrusted)', ['result', 'direction']),

@@ -147,7 +147,7 @@ beforeAll(async () => {
     expect(r.status, r.stderr).toBe(0);
   }
   // Before the real start: the same installation with a broken rules file must not start.
-  writeFileSync(path.join(inst.dir, 'bad-rules.toml'), RULES.replace('outbound = ["reject"]', 'outbound = ["encrypt"]'));
+  writeFileSync(path.join(inst.dir, 'bad-rules.toml'), RULES.replace('outbound = ["reject"]', 'outbound = ["reject"]\ninbound = ["encrypt"]'));
   const badConfig = path.join(inst.dir, 'bad.toml');
   writeFileSync(badConfig, readFileSync(inst.config, 'utf8').replace('rules = "dlp-rules.toml"', 'rules = "bad-rules.toml"'));
   badStart = cli({ config: badConfig }, ['start']);
@@ -164,7 +164,7 @@ afterAll(async () => {
 describe('DLP over real SMTP', () => {
   it('refuses to start with a bad rules file, naming the key and the reason', () => {
     expect(badStart.status).not.toBe(0);
-    expect(badStart.stderr).toContain('rules[2].outbound[0]: "encrypt" needs S/MIME, which postern does not have yet');
+    expect(badStart.stderr).toContain('rules[2].inbound[0]: "encrypt" is for outbound and internal mail only');
   });
 
   it('holds labelled mail from a legal member to an outside domain, and tells the sender and the manager', async () => {

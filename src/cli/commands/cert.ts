@@ -1,6 +1,7 @@
 /**
  * `postern cert`: the public S/MIME certificates of users, which encryption at
- * rest encrypts their mail to. Only certificates go in, never keys: the owner
+ * rest encrypts their mail to, and of outside correspondents, which the DLP
+ * action "encrypt" encrypts outbound mail to. Only certificates go in, never keys: the owner
  * keeps the private key in their mail client, so nothing on the server opens
  * their stored mail. import checks the certificate can do that job (parses,
  * names the address, an RSA ≥ 2048 or EC P-256/384/521 key that may encrypt,
@@ -8,7 +9,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import type { Command } from 'commander';
-import { normalizeAddress } from '../../core/address.js';
+import { domainOf, normalizeAddress } from '../../core/address.js';
 import { parseCertificates, type Cert } from '../../crypto/smime/index.js';
 import { keyUsage } from '../../crypto/smime/certs.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
@@ -110,16 +111,17 @@ const state = (c: StoredCertificate, now: number) => (c.revoked ? 'revoked' : no
 export function registerCertCommands(program: Command): void {
   const cert = program
     .command('cert')
-    .description('users\' S/MIME certificates (public): what encryption at rest encrypts their mail to');
+    .description('S/MIME certificates (public) of users, which encryption at rest encrypts their mail to, and of correspondents, which DLP "encrypt" sends to');
   cert
     .command('import <address> <file>')
-    .description('add a user\'s certificate (PEM or DER) after checking it names the address and can encrypt')
+    .description('add a user\'s or an outside correspondent\'s certificate (PEM or DER) after checking it names the address and can encrypt')
     .action(async (address: string, file: string, _o: unknown, cmd: Command) => {
       const a = addressArg(address);
       const now = Date.now();
       const c = checkCertificate(await readCertificateFile(file), a, now);
       await withStore(cfg(cmd), async (s) => {
-        if (!(await s.meta.directory.getAccount(a))) throw new UsageError(`no account ${a}`);
+        // An address of our domains must be an account; an outside address is a correspondent (DLP "encrypt" sends to it).
+        if ((await s.meta.directory.hasDomain(domainOf(a))) && !(await s.meta.directory.getAccount(a))) throw new UsageError(`no account ${a}`);
         const stored = await s.meta.certificates.put({ address: a, der: c.der, fingerprint: c.fingerprint, source: 'uploaded', notBefore: c.notBefore, notAfter: c.notAfter }, now);
         await audited(s, 'cert.import', a, { fingerprint: c.fingerprint, subject: c.subject, key: c.key, notAfter: c.notAfter });
         console.log(`${a}: certificate ${stored.fingerprint} (${c.key}, valid ${iso(c.notBefore)} to ${iso(c.notAfter)})${stored.revoked ? ' — it was marked revoked before and stays so' : ''}`);

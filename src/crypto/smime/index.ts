@@ -12,4 +12,14 @@ export { type ContentCipher, type EncryptOptions, type Recipient, type RsaPaddin
 export { type DecryptOptions, type DecryptResult, decryptData } from './decrypt.js';
 export { canonicalize, EntityError } from './entity.js';
 export { type SmimeParts, type SmimeType, type SmimeVerdict, multipartSigned, parseSmime, pkcs7MimeEntity, signEntity, verifySmime } from './mime.js';
-export { DEFAULT_OUTER_FIELDS, type MessageDecryptResult, type MessageEncryptOptions, decryptMessage, encryptMessage, signMessage } from './message.js';
+export {
+  DEFAULT_OUTER_FIELDS,
+  type MessageDecryptResult,
+  type MessageEncryptOptions,
+  alreadyEncrypted,
+  decryptMessage,
+  encryptMessage,
+  outerHeader,
+  sealedMessage,
+  signMessage,
+} from './message.js';

@@ -7,7 +7,7 @@
  */
 import { encryptData, type EncryptOptions } from './envelope.js';
 import { decryptData, type DecryptOptions, type DecryptResult } from './decrypt.js';
-import { type HeaderField, canonicalize, field, splitEntity } from './entity.js';
+import { type HeaderField, canonicalize, field, parseContentType, splitEntity } from './entity.js';
 import { parseSmime, pkcs7MimeEntity, signEntity } from './mime.js';
 import { type SignOptions } from './sign.js';
 
@@ -58,6 +58,54 @@ export function signMessage(message: Uint8Array, opts: SignOptions & { opaque?: 
   const outer = entity.fields.filter((f) => !isContentField(f) && f.name.toLowerCase() !== 'mime-version' && (!keep || keep.has(f.name.toLowerCase())));
   const inner = Buffer.concat([...entity.fields.filter(isContentField).map((f) => withCrlf(f.raw)), CRLF, canonicalize(entity.body)]);
   return new Uint8Array(Buffer.concat([...outer.map((f) => withCrlf(f.raw)), Buffer.from('MIME-Version: 1.0\r\n'), signEntity(inner, opts)]));
+}
+
+const ENCRYPTED_SMIME = new Set(['enveloped-data', 'authenveloped-data']);
+const P7M = new Set(['application/pkcs7-mime', 'application/x-pkcs7-mime']);
+
+/** True for application/pkcs7-mime enveloped/authEnveloped data and multipart/encrypted (PGP/MIME). Reads the header only. */
+export function alreadyEncrypted(raw: Uint8Array): boolean {
+  try {
+    const ct = parseContentType(field(splitEntity(raw), 'content-type'));
+    if (ct.type === 'multipart/encrypted') return true;
+    return P7M.has(ct.type) && ENCRYPTED_SMIME.has((ct.params['smime-type'] ?? '').toLowerCase());
+  } catch {
+    return false; // an unreadable header is not a sign of encryption: it gets encrypted like any other
+  }
+}
+
+/**
+ * The header fields to keep outside an encrypted whole message: those named
+ * (case-insensitive), or 'all' of them, as they were written, in their order,
+ * each ending CRLF. Content-* and MIME-Version never (the encrypted form
+ * writes its own); none when the header is unreadable.
+ */
+export function outerHeader(raw: Uint8Array, names: readonly string[] | 'all'): Uint8Array {
+  const keep = names === 'all' ? null : new Set(names.map((n) => n.toLowerCase()));
+  let fields: HeaderField[];
+  try {
+    fields = splitEntity(raw).fields;
+  } catch {
+    return new Uint8Array(0);
+  }
+  const out: Uint8Array[] = [];
+  for (const f of fields) {
+    const name = f.name.toLowerCase();
+    if (name.startsWith('content-') || name === 'mime-version' || (keep && !keep.has(name))) continue;
+    const end = f.raw.length;
+    out.push(f.raw[end - 1] === 10 ? (f.raw[end - 2] === 13 ? f.raw : Buffer.concat([f.raw.subarray(0, end - 1), CRLF])) : Buffer.concat([f.raw, CRLF]));
+  }
+  return new Uint8Array(Buffer.concat(out));
+}
+
+/**
+ * A whole message sealed by the worker task that encrypts it as one entity
+ * (the message, header included, is the enveloped content): the outer fields
+ * of `raw`, MIME-Version, then `entity` (the application/pkcs7-mime header
+ * and base64 body). Used by encryption at rest and by outbound encryption.
+ */
+export function sealedMessage(raw: Uint8Array, entity: Uint8Array, outer: readonly string[] | 'all'): Uint8Array {
+  return new Uint8Array(Buffer.concat([outerHeader(raw, outer), Buffer.from('MIME-Version: 1.0\r\n'), entity]));
 }
 
 export type MessageDecryptResult = { ok: true; message: Uint8Array; authenticated: boolean; cipher: string } | { ok: false; reason: string };

@@ -130,7 +130,7 @@ export async function classifyMessage(raw: Uint8Array, rules: RulesSpec, limits:
   return { ...c, ms: Math.round(performance.now() - t0) };
 }
 
-/** Strictest first: the order in which actions decide (encrypt is refused by the rules loader). */
+/** Strictest first: the order in which actions decide (encrypt falls back to hold or reject when it cannot be done). */
 export const ACTION_ORDER: readonly DlpAction[] = ['reject', 'hold', 'encrypt', 'require_tls', 'tag', 'log'];
 
 /** The union of the matched rules' actions for a direction, strictest first. */

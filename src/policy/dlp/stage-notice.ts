@@ -13,10 +13,16 @@ const MAX_RECIPIENTS_SHOWN = 10;
 
 function outcome(i: VerdictInput, actions: readonly DlpAction[]): { subject: string; what: string } {
   const top = actions[0];
+  const e = i.encryption;
+  // A fallback (the stage put hold or reject before encrypt) says why encryption could not be done.
+  const why = actions.includes('encrypt') && e?.kind === 'unavailable' ? ` It had to be sent encrypted, but ${e.why}.` : '';
   if (top === 'reject' && i.phase === 'inline')
-    return { subject: 'Your message was refused: it contains confidential data', what: 'was refused and not sent. Remove the confidential data, or ask your administrator if it must be sent.' };
+    return { subject: 'Your message was refused: it contains confidential data', what: `was refused and not sent.${why} Remove the confidential data, or ask your administrator if it must be sent.` };
   if (top === 'reject' || top === 'hold')
-    return { subject: 'Your message is held: it contains confidential data', what: 'is held for review and has not been sent yet. An administrator will release or delete it.' };
+    return { subject: 'Your message is held: it contains confidential data', what: `is held for review and has not been sent yet.${why} An administrator will release or delete it.` };
+  if (top === 'encrypt' && e?.kind === 'certificates')
+    return { subject: 'Your message was sent encrypted', what: "was encrypted (S/MIME) to every recipient's certificate before it was sent: only the recipients can read it." };
+  if (top === 'encrypt' && e?.kind === 'already') return { subject: 'Your message contains confidential data', what: 'was sent as it was: it is already encrypted.' };
   if (actions.includes('require_tls'))
     return { subject: 'Your message is sent only over verified TLS', what: 'is delivered only over an encrypted connection to a server with a verified certificate. If the recipient\'s server cannot offer one, the message waits and then comes back to you.' };
   return { subject: 'Your message contains confidential data', what: actions.includes('tag') ? 'was sent, marked as confidential.' : 'was sent; the match was recorded.' };

@@ -147,7 +147,8 @@ export interface Fingerprint {
  * log      record the match only;
  * tag      add X-Postern-DLP (and the subject tag, when the rules file sets one);
  * require_tls  deliver only over TLS with a verified certificate (`verify` floor), never in clear;
- * encrypt  S/MIME to the recipient's certificate (not available yet: refused by the rules loader);
+ * encrypt  S/MIME-encrypt to every recipient's certificate; when one has none, the rule's
+ *          encrypt_fallback (hold or reject) applies: never sent in clear (outbound and internal only);
  * hold     quarantine for review;
  * reject   refuse (550 5.7.1 in-line with a clear text; after the queue the message is held).
  */
@@ -168,6 +169,8 @@ export interface RuleSpec {
   readonly actions: Readonly<Record<Direction, readonly DlpAction[]>>;
   /** Notify the sender and/or the manager of the sender's groups (managers from RulesSpec.groups). */
   readonly notify: readonly ('sender' | 'manager')[];
+  /** What `encrypt` does when a recipient has no valid certificate (default hold). */
+  readonly encrypt_fallback?: 'hold' | 'reject';
 }
 
 /** The rules file, validated, as plain data (structured-cloneable to a worker). */

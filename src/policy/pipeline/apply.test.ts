@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { subjectTagOf, tagSubject } from './apply.js';
+import { encryptToOf, subjectTagOf, tagSubject } from './apply.js';
 import { passVerdict } from '../../core/verdict.js';
 
 /** The unfolded value of the first Subject field, or null. */
@@ -48,5 +48,16 @@ describe('subject tag', () => {
     expect(tag).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/);
     const once = tagSubject(Buffer.from('Subject: Plan\r\n\r\n'), tag);
     expect(tagSubject(once as Buffer, tag)).toBe('unchanged');
+  });
+});
+
+describe('encryptToOf', () => {
+  it('is null when no verdict asks, and every certificate once when some do (an empty list still asks)', () => {
+    const a = new Uint8Array([1, 2, 3]);
+    const b = new Uint8Array([4, 5]);
+    expect(encryptToOf([passVerdict('a'), passVerdict('b')])).toBeNull();
+    expect(encryptToOf([passVerdict('dlp', { encryptTo: [a, b] }), passVerdict('x', { encryptTo: [new Uint8Array([1, 2, 3])] })])).toEqual([a, b]);
+    // An empty list is still a request: the encryptor then fails and the message waits, it is never sent in clear.
+    expect(encryptToOf([passVerdict('dlp', { encryptTo: [] })])).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * What a phase's verdicts do to the message: header fields prepended (folded,
- * never carrying CR or LF from a stage), the visible banner, the Junk flag.
+ * never carrying CR or LF from a stage), the visible banner, the Junk flag,
+ * the certificates to encrypt to.
  */
 import type { Verdict } from '../../core/verdict.js';
 import { encodeEncodedWords } from '../../codec/mime/encoded-word.js';
@@ -45,6 +46,21 @@ export function wantsJunk(verdicts: readonly Verdict[]): boolean {
 /** The first banner of a stage that tagged the message. */
 export function bannerOf(verdicts: readonly Verdict[]): string | null {
   return verdicts.find((v) => v.action === 'tag' && v.banner)?.banner ?? null;
+}
+
+/** The certificates (DER) the verdicts ask to encrypt to, all stages together, each once; null when none asks. */
+export function encryptToOf(verdicts: readonly Verdict[]): Uint8Array[] | null {
+  const asked = verdicts.filter((v) => v.encryptTo !== undefined);
+  if (asked.length === 0) return null;
+  const seen = new Set<string>();
+  const out: Uint8Array[] = [];
+  for (const c of asked.flatMap((v) => v.encryptTo ?? [])) {
+    const k = Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('base64');
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(c);
+  }
+  return out;
 }
 
 /** The stage and reason a hold is filed under in the quarantine. */

@@ -175,3 +175,83 @@ describe('policy pipeline: effects a stage asks for (queue meta, notices, subjec
     expect(await accepted(tagging('[Secret]'), encoded)).toBe('Subject: [Secret] =?UTF-8?B?w6RiYw==?=\r\n\r\nx\r\n');
   });
 });
+
+describe('policy pipeline: encryption a verdict asks for', () => {
+  const CERT = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x07]);
+  const secret = Buffer.from('Received: x\r\nFrom: a@example.org\r\nSubject: cards\r\n\r\ncard 4111 1111 1111 1111\r\n');
+  const asks = (extra: Partial<Verdict> = {}) =>
+    conf(stage('dlp', async () => verdict('dlp', 'tag', { headers: [['X-Postern-DLP', 'encrypted (rule payment-cards)']], encryptTo: [CERT], subjectTag: '[Conf]', ...extra })));
+  const after = (extra: Partial<Verdict> = {}) =>
+    conf(stage('dlp', async () => verdict('dlp', 'tag', { headers: [['X-Postern-DLP', 'encrypted (rule payment-cards)']], encryptTo: [CERT], ...extra }), 'after-queue'));
+  /** A stand-in encryptor: what it was given is kept, and the "sealed" form hides the body. */
+  function sealer() {
+    const seen: { raw: string; certs: readonly Uint8Array[] }[] = [];
+    const encrypt = async (raw: Uint8Array, certs: readonly Uint8Array[]) => {
+      seen.push({ raw: Buffer.from(raw).toString('latin1'), certs });
+      return Buffer.from('Received: x\r\nFrom: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data\r\n\r\nSEALED\r\n');
+    };
+    return { seen, encrypt };
+  }
+  const text = (d: { data: Uint8Array | null }) => Buffer.from(d.data ?? new Uint8Array(0)).toString('latin1');
+
+  it('encrypts after the subject tag and before our header fields, which stay below the trace field in clear', async () => {
+    const s = sealer();
+    const events = sink();
+    const d = await new PolicyPipeline([asks()], { now: Date.now, encrypt: s.encrypt, events }).inline(input(secret));
+    expect(d.kind).toBe('accept');
+    if (d.kind !== 'accept') return;
+    expect(s.seen).toHaveLength(1);
+    expect(s.seen[0]?.raw).toContain('Subject: [Conf] cards'); // the tag is inside what the recipient decrypts
+    expect(s.seen[0]?.raw).not.toContain('X-Postern-DLP'); // our fields are added outside
+    expect(s.seen[0]?.certs).toEqual([CERT]);
+    const out = text(d);
+    expect(out).toBe('Received: x\r\nX-Postern-DLP: encrypted (rule payment-cards)\r\nFrom: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=authEnveloped-data\r\n\r\nSEALED\r\n');
+    expect(out).not.toContain('4111');
+    // The certificates are used up: not kept with the queue entry's verdicts.
+    expect(d.verdicts[0]?.encryptTo).toBeUndefined();
+    expect(d.verdicts[0]?.facts).toMatchObject({ encrypted_to: 1 });
+    expect(events.got.filter(([k]) => k === 'policy.encrypt_failed')).toEqual([]);
+  });
+
+  it('answers 451 in-line, never the clear message, when the encryptor fails, is missing, gives nothing or takes too long', async () => {
+    const failing = async () => {
+      throw new Error('worker died');
+    };
+    const hanging = (_r: Uint8Array, _c: readonly Uint8Array[], signal: AbortSignal) => new Promise<Uint8Array>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    const cases: [string, Partial<ConstructorParameters<typeof PolicyPipeline>[1]>, RegExp][] = [
+      ['failing', { encrypt: failing }, /encryption failed: worker died/],
+      ['missing', {}, /no encryptor is configured/],
+      ['empty', { encrypt: async () => new Uint8Array(0) }, /gave no encrypted message/],
+      ['unchanged', { encrypt: async (raw: Uint8Array) => raw }, /gave no encrypted message/],
+      ['hanging', { encrypt: hanging, encryptBudgetMs: 50 }, /longer than 50 ms/],
+    ];
+    for (const [what, opts, reason] of cases) {
+      const events = sink();
+      const d = await new PolicyPipeline([asks()], { now: Date.now, events, ...opts }).inline(input(secret));
+      expect(d, what).toMatchObject({ kind: 'refuse', code: 451, text: '4.7.0 Message could not be encrypted as policy requires, try again later' });
+      expect(JSON.stringify(d), what).not.toContain('4111');
+      const failed = events.got.find(([k]) => k === 'policy.encrypt_failed');
+      expect(failed?.[2], what).toMatchObject({ phase: 'inline', reason: expect.stringMatching(reason) });
+    }
+  });
+
+  it('after the queue: encrypts, or retries when the encryptor fails (no data to deliver)', async () => {
+    const s = sealer();
+    const ok = await new PolicyPipeline([after()], { now: Date.now, encrypt: s.encrypt }).afterQueue(input(secret), []);
+    expect(ok).toMatchObject({ kind: 'done', next: 'deliver' });
+    expect(text(ok as { data: Uint8Array | null })).toContain('SEALED');
+    const bad = await new PolicyPipeline([after()], { now: Date.now, encrypt: async () => Promise.reject(new Error('pool closed')) }).afterQueue(input(secret), []);
+    expect(bad).toMatchObject({ kind: 'retry', error: 'policy: encryption failed: pool closed' });
+    expect(bad).not.toHaveProperty('data');
+  });
+
+  it('encrypts a held message too (the quarantine keeps what would leave), and does nothing for verdicts that do not ask', async () => {
+    const s = sealer();
+    const held = await new PolicyPipeline([asks(), conf(stage('spoof', async () => verdict('spoof', 'hold')))], { now: Date.now, encrypt: s.encrypt }).inline(input(secret));
+    expect(held).toMatchObject({ kind: 'accept', route: { quarantine: { stage: 'spoof' } } });
+    expect(text(held as { data: Uint8Array })).toContain('SEALED');
+    const plain = await new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'tag', { headers: [['X-Postern-DLP', 'payment-cards']] })))], { now: Date.now, encrypt: s.encrypt }).inline(input(secret));
+    expect(text(plain as { data: Uint8Array })).toContain('4111');
+    expect(s.seen).toHaveLength(1);
+  });
+});

@@ -3,11 +3,12 @@
  * DATA (refuse, or accept and how to route the entry); `afterQueue` answers
  * for an entry waiting in `scanning` (deliver, quarantine, or try again).
  * Every verdict's events are recorded, whatever the outcome, so refused mail
- * is counted too.
+ * is counted too. A verdict that asks for encryption (encryptTo) is honoured
+ * or the phase answers tempfail: such a message never leaves in clear.
  */
 import type { Direction, Notice, Verdict } from '../../core/verdict.js';
 import type { EnqueueRoute } from '../../store/types.js';
-import { bannerOf, formatField, headerBlock, holdReason, insertBelowTrace, replyFor, subjectTagOf, tagSubject } from './apply.js';
+import { bannerOf, encryptToOf, formatField, headerBlock, holdReason, insertBelowTrace, replyFor, subjectTagOf, tagSubject } from './apply.js';
 import { mergeMeta, type QueueMeta } from './meta.js';
 import { runPhase, type ConfiguredStage } from './run.js';
 import type { MessageEnvelope, StageInput } from './stage.js';
@@ -19,6 +20,30 @@ export interface EventSink {
 
 /** Puts a visible banner into the message; null when it cannot be done safely (signed, encrypted, too deep). */
 export type Rewriter = (raw: Uint8Array, banner: string, signal: AbortSignal) => Promise<Uint8Array | null>;
+
+/**
+ * The whole message S/MIME-encrypted to the certificates (DER): its outer
+ * header fields in clear, then MIME-Version and the application/pkcs7-mime
+ * entity. Throws (or rejects) when it cannot; stops when `signal` aborts.
+ */
+export type Encryptor = (raw: Uint8Array, certs: readonly Uint8Array[], signal: AbortSignal) => Promise<Uint8Array>;
+
+/** Encryption was asked for and could not be done: the phase answers tempfail. */
+export class EncryptionFailed extends Error {
+  override name = 'EncryptionFailed';
+}
+
+const ENCRYPT_TEMPFAIL = '4.7.0 Message could not be encrypted as policy requires, try again later';
+const DEFAULT_ENCRYPT_BUDGET_MS = 30_000;
+
+/** The verdicts as they are kept with the entry: certificates asked for are used up by the rewrite, not stored. */
+function forStorage(verdicts: readonly Verdict[]): Verdict[] {
+  return verdicts.map((v) => {
+    if (!v.encryptTo) return v;
+    const { encryptTo, ...rest } = v;
+    return { ...rest, facts: { ...rest.facts, encrypted_to: encryptTo.length } };
+  });
+}
 
 export type InlineDecision =
   | { readonly kind: 'refuse'; readonly code: number; readonly text: string; readonly verdicts: readonly Verdict[] }
@@ -66,6 +91,10 @@ export interface PipelineOptions {
    * a throw is swallowed.
    */
   readonly notify?: (queueId: string, notices: readonly Notice[]) => void;
+  /** Encrypts a message a verdict asks to encrypt (encryptTo); without it such a message gets tempfail. */
+  readonly encrypt?: Encryptor;
+  /** Milliseconds an encryption may take; past it the phase answers tempfail (default 30 s). */
+  readonly encryptBudgetMs?: number;
 }
 
 export class PolicyPipeline {
@@ -89,12 +118,19 @@ export class PolicyPipeline {
       const [code, text] = replyFor(verdicts, action);
       // A tempfail is not final: the client retries and would be told again.
       if (action === 'reject') this.notify(input.queueId, verdicts);
-      return { kind: 'refuse', code, text, verdicts };
+      return { kind: 'refuse', code, text, verdicts: forStorage(verdicts) };
     }
-    const data = (await this.rewrite(input.raw, verdicts)) ?? input.raw;
+    let data: Uint8Array;
+    try {
+      data = (await this.rewrite(input.raw, verdicts)) ?? input.raw;
+    } catch (e) {
+      if (!(e instanceof EncryptionFailed)) throw e;
+      this.encryptFailed(input.queueId, 'inline', e);
+      return { kind: 'refuse', code: 451, text: ENCRYPT_TEMPFAIL, verdicts: forStorage(verdicts) };
+    }
     const route: EnqueueRoute =
       action === 'hold' ? { quarantine: holdReason(verdicts) } : this.hasAfterQueue(input.direction, input.envelope) ? 'scan' : 'deliver';
-    return { kind: 'accept', data, route, verdicts, meta: mergeMeta(verdicts) };
+    return { kind: 'accept', data, route, verdicts: forStorage(verdicts), meta: mergeMeta(verdicts) };
   }
 
   /**
@@ -106,12 +142,19 @@ export class PolicyPipeline {
     this.record(input.queueId, verdicts);
     if (action === 'tempfail') {
       const v = verdicts.find((x) => x.action === 'tempfail');
-      return { kind: 'retry', error: `${v?.stage ?? 'policy'}: ${v?.reasons[0]?.rule ?? 'tempfail'}`, verdicts };
+      return { kind: 'retry', error: `${v?.stage ?? 'policy'}: ${v?.reasons[0]?.rule ?? 'tempfail'}`, verdicts: forStorage(verdicts) };
     }
-    const data = await this.rewrite(input.raw, verdicts);
+    let data: Uint8Array | null;
+    try {
+      data = await this.rewrite(input.raw, verdicts);
+    } catch (e) {
+      if (!(e instanceof EncryptionFailed)) throw e;
+      this.encryptFailed(input.queueId, 'after-queue', e);
+      return { kind: 'retry', error: `policy: ${e.message}`.slice(0, 300), verdicts: forStorage(verdicts) };
+    }
     // Mail already acknowledged cannot be refused any more: what a stage would reject is held.
     const next = action === 'hold' || action === 'reject' ? { quarantine: holdReason(verdicts.map((v) => (v.action === 'reject' ? { ...v, action: 'hold' as const } : v))) } : 'deliver';
-    return { kind: 'done', next, verdicts, data, meta: mergeMeta(verdicts, meta) };
+    return { kind: 'done', next, verdicts: forStorage(verdicts), data, meta: mergeMeta(verdicts, meta) };
   }
 
   /**
@@ -129,12 +172,19 @@ export class PolicyPipeline {
     }
   }
 
-  /** Headers, subject tag and banner applied; null when the verdicts ask for none. */
+  /**
+   * Headers, subject tag, banner and encryption applied; null when the
+   * verdicts ask for none. The message is encrypted after the banner and the
+   * subject tag (they are part of what the recipient decrypts) and before our
+   * header fields go on top (they stay readable outside). Throws
+   * EncryptionFailed when encryption was asked for and not done.
+   */
   private async rewrite(raw: Uint8Array, verdicts: readonly Verdict[]): Promise<Uint8Array | null> {
     let block: Uint8Array = headerBlock(verdicts);
     const banner = bannerOf(verdicts);
     const tag = subjectTagOf(verdicts);
-    if (block.length === 0 && !banner && !tag) return null;
+    const certs = encryptToOf(verdicts);
+    if (block.length === 0 && !banner && !tag && !certs) return null;
     let body: Uint8Array = raw;
     if (banner && this.opts.banner) {
       const ac = new AbortController();
@@ -152,8 +202,39 @@ export class PolicyPipeline {
       if (tagged === 'absent') block = Buffer.concat([block, Buffer.from(formatField('Subject', tag), 'utf8')]);
       else if (tagged !== 'unchanged') body = tagged;
     }
+    if (certs) body = await this.sealed(body, certs);
     if (body === raw && block.length === 0) return null; // already tagged, and nothing else to do
     return insertBelowTrace(body, block);
+  }
+
+  /** The message encrypted under the encryption budget; EncryptionFailed for anything short of an encrypted message. */
+  private async sealed(raw: Uint8Array, certs: readonly Uint8Array[]): Promise<Uint8Array> {
+    if (!this.opts.encrypt) throw new EncryptionFailed('encryption was asked for, but no encryptor is configured');
+    const ac = new AbortController();
+    const budget = this.opts.encryptBudgetMs ?? DEFAULT_ENCRYPT_BUDGET_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const e = new EncryptionFailed(`encryption took longer than ${budget} ms`);
+        reject(e); // first, so the reason given is the budget and not the encryptor's answer to the abort
+        ac.abort(e);
+      }, budget);
+    });
+    try {
+      const run = this.opts.encrypt(raw, certs, ac.signal);
+      run.catch(() => undefined); // a late answer after the budget is dropped
+      const out = await Promise.race([run, timeout]);
+      if (!(out instanceof Uint8Array) || out.length === 0 || out === raw) throw new EncryptionFailed('the encryptor gave no encrypted message');
+      return out;
+    } catch (e) {
+      throw e instanceof EncryptionFailed ? e : new EncryptionFailed(`encryption failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 300));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private encryptFailed(queueId: string, phase: string, e: EncryptionFailed): void {
+    this.opts.events?.record('policy.encrypt_failed', queueId, { phase, reason: e.message.slice(0, 200) });
   }
 
   private record(queueId: string, verdicts: readonly Verdict[]): void {

@@ -51,7 +51,7 @@ export const TASKS = {
     const o = input as { anchors?: unknown; at?: unknown };
     return inspectSmime(rawOf(input), typeof o.anchors === 'string' ? o.anchors : '', typeof o.at === 'number' ? o.at : Date.now());
   },
-  // [encryption_at_rest]: the whole message as delivered becomes the enveloped content (the owner's decryption gives it back byte for byte).
+  // [encryption_at_rest] and the DLP action "encrypt": the whole message becomes the enveloped content (decryption gives it back byte for byte).
   'smime.encrypt': async (input) => {
     const o = input as { certs?: unknown; cipher?: unknown };
     const certs = Array.isArray(o.certs) ? o.certs.filter((c): c is Uint8Array => c instanceof Uint8Array) : [];

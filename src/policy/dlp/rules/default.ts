@@ -15,6 +15,10 @@ export const DEFAULT_RULES_TOML = `# postern DLP rules (data-loss prevention). C
 # internal (us to us). Actions per direction, strictest first:
 #   reject       refuse with 550 5.7.1 and a clear text (held if already accepted)
 #   hold         keep in quarantine for review ("postern quarantine list")
+#   encrypt      S/MIME-encrypt to every recipient's certificate ("postern cert
+#                import"); when one has none, encrypt_fallback = "hold" (the
+#                default) or "reject" decides: never sent in clear. Outbound
+#                and internal only.
 #   require_tls  deliver only over TLS with a verified certificate, never in clear
 #   tag          add X-Postern-DLP (and subject_tag to the Subject)
 #   log          only count the match ("postern dlp report")
@@ -101,6 +105,9 @@ subject_tags = ["[Confidential]", "[Secret]"]
 # it do not count; min_count: distinct values a detector must find.
 # notify = ["sender"] and/or ["manager"] (outbound and internal mail only,
 # never to outside senders; the notice shows masked values only).
+# An encrypting rule, e.g.:
+#   outbound = ["encrypt", "tag"]
+#   encrypt_fallback = "reject"   # no certificate for a recipient: 550
 
 [[rules]]
 name = "payment-cards"

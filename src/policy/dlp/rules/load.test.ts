@@ -124,6 +124,17 @@ describe('loadRules', () => {
     expect((await loadRules(join(d, 'rules.toml'))).key).not.toBe(b);
   });
 
+  it('accepts encrypt for outbound and internal mail, with hold as the default fallback', () => {
+    const r = buildRules(GOOD.replace('outbound = ["reject"]\ninternal = []', 'outbound = ["encrypt", "tag"]\ninternal = ["encrypt"]').replace('outbound = ["require_tls", "tag"]', 'outbound = ["encrypt"]\nencrypt_fallback = "reject"'), [
+      { name: 'merger-plan', bytes: new TextEncoder().encode(FP) },
+    ]);
+    const legal = r.rules.find((x) => x.name === 'legal');
+    expect(legal?.actions).toMatchObject({ outbound: ['encrypt', 'tag'], internal: ['encrypt'] });
+    expect(legal?.encrypt_fallback).toBe('hold');
+    expect(r.rules.find((x) => x.name === 'payment-cards')?.encrypt_fallback).toBe('reject');
+    expect(r.rules.find((x) => x.name === 'unscannable')?.encrypt_fallback).toBeUndefined();
+  });
+
   it('accepts the default rules file init writes', () => {
     const r = buildRules(DEFAULT_RULES_TOML, []);
     expect(r.rules.map((x) => x.name)).toEqual(['payment-cards', 'personal-data', 'bank-routing', 'secrets', 'classified', 'unscannable']);
@@ -143,7 +154,9 @@ describe('loadRules', () => {
   });
 
   it.each([
-    ['encrypt', GOOD.replace('outbound = ["reject"]', 'outbound = ["encrypt"]'), 'rules[1].outbound[0]: "encrypt" needs S/MIME, which postern does not have yet'],
+    ['encrypt for inbound mail', GOOD.replace('outbound = ["reject"]', 'outbound = ["reject"]\ninbound = ["log", "encrypt"]'), 'rules[1].inbound[1]: "encrypt" is for outbound and internal mail only'],
+    ['a bad encrypt_fallback', GOOD.replace('outbound = ["reject"]', 'outbound = ["encrypt"]\nencrypt_fallback = "deliver"'), 'rules[1].encrypt_fallback: expected one of "hold", "reject"'],
+    ['an encrypt_fallback without encrypt', GOOD.replace('outbound = ["reject"]', 'outbound = ["reject"]\nencrypt_fallback = "hold"'), 'rules[1].encrypt_fallback: only applies to a rule whose outbound or internal actions include "encrypt"'],
     ['unknown detector', GOOD.replace('detectors = ["cards"]', 'detectors = ["cardz"]'), 'rules[0].detectors[0]: unknown detector "cardz"'],
     ['unknown key (a typo)', GOOD.replace('min_count = 2', 'min_cuont = 2'), 'rules[1].min_cuont: unknown key (a typo?)'],
     ['unknown key in a detector', GOOD.replace('threshold = 0.5', 'threshold = 0.5\nthreshhold = 1'), 'detectors.merger.threshhold: unknown key (a typo?)'],
@@ -167,10 +180,10 @@ describe('loadRules', () => {
   });
 
   it('reports every mistake at once', () => {
-    const text = GOOD.replace('outbound = ["reject"]', 'outbound = ["encrypt"]').replace('detectors = ["cards"]', 'detectors = ["cardz"]').replace('threshold = 0.5', 'threshold = 0');
+    const text = GOOD.replace('outbound = ["reject"]', 'outbound = ["reject"]\ninbound = ["encrypt"]').replace('detectors = ["cards"]', 'detectors = ["cardz"]').replace('threshold = 0.5', 'threshold = 0');
     const got = problems(text, [{ name: 'merger-plan', bytes: new TextEncoder().encode(FP) }]);
     expect(got.length).toBeGreaterThanOrEqual(3);
-    expect(got.join('\n')).toMatch(/rules\[1\]\.outbound\[0\][^]*rules\[0\]\.detectors\[0\]|rules\[0\]\.detectors\[0\][^]*rules\[1\]\.outbound\[0\]/);
+    expect(got.join('\n')).toMatch(/rules\[1\]\.inbound\[0\][^]*rules\[0\]\.detectors\[0\]|rules\[0\]\.detectors\[0\][^]*rules\[1\]\.inbound\[0\]/);
     expect(got.join('\n')).toContain('detectors.merger.threshold');
   });
 

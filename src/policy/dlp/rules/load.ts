@@ -86,11 +86,12 @@ function crossCheck(file: RulesFile, detectors: Record<string, DetectorSpec>, ba
     r.detectors.forEach((d, j) => {
       if (!(d in detectors) && !badDetectors.has(d)) problems.push({ key: keyPath(['rules', i, 'detectors', j]), reason: `unknown detector "${d.slice(0, 64)}"` });
     });
-    for (const dir of ['inbound', 'outbound', 'internal'] as const) {
-      r[dir].forEach((a, j) => {
-        if (a === 'encrypt') problems.push({ key: keyPath(['rules', i, dir, j]), reason: '"encrypt" needs S/MIME, which postern does not have yet' });
-      });
-    }
+    // Mail from the Internet reaches our own readers: encrypting it would only lock them out.
+    r.inbound.forEach((a, j) => {
+      if (a === 'encrypt') problems.push({ key: keyPath(['rules', i, 'inbound', j]), reason: '"encrypt" is for outbound and internal mail only (inbound mail is encrypted at rest with [encryption_at_rest])' });
+    });
+    if (r.encrypt_fallback !== undefined && !r.outbound.includes('encrypt') && !r.internal.includes('encrypt'))
+      problems.push({ key: keyPath(['rules', i, 'encrypt_fallback']), reason: 'only applies to a rule whose outbound or internal actions include "encrypt"' });
     if (r.notify.includes('manager') && !Object.values(file.groups).some((g) => g.manager))
       problems.push({ key: keyPath(['rules', i, 'notify']), reason: '"manager" is asked for but no [groups.<name>] sets a manager' });
   });
@@ -163,6 +164,7 @@ export function buildRules(text: string, fpFiles: readonly FingerprintFile[], pa
     min_count: r.min_count,
     actions: { inbound: r.inbound as DlpAction[], outbound: r.outbound as DlpAction[], internal: r.internal as DlpAction[] },
     notify: [...new Set(r.notify)],
+    ...(r.outbound.includes('encrypt') || r.internal.includes('encrypt') ? { encrypt_fallback: r.encrypt_fallback ?? 'hold' } : {}),
   }));
   return {
     key: rulesKey(text, fpFiles),

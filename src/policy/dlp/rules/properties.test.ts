@@ -16,7 +16,7 @@ const value = fc.oneof(
   fc.constantFrom('credit_card', 'regex', 'label', 'keywords', 'fingerprint', 'any', 'all', 'hold', 'encrypt', 'reject', 'high', '(a+)+$', '[', 'cards'),
   fc.array(fc.constantFrom('cards', 'log', 'tag', 'encrypt', 'sender', 'manager', 'x', ''), { maxLength: 3 }),
 );
-const key = fc.constantFrom('type', 'pattern', 'terms', 'headers', 'documents', 'threshold', 'name', 'detectors', 'match', 'min_count', 'outbound', 'notify', 'typo');
+const key = fc.constantFrom('type', 'pattern', 'terms', 'headers', 'documents', 'threshold', 'name', 'detectors', 'match', 'min_count', 'inbound', 'outbound', 'internal', 'encrypt_fallback', 'notify', 'typo');
 const table = fc.dictionary(key, value, { maxKeys: 5 });
 const file = fc.record(
   {
@@ -44,6 +44,12 @@ describe('buildRules on arbitrary files', () => {
         try {
           const r = buildRules(text, []);
           expect(r.rules.length).toBeGreaterThan(0);
+          // encrypt is never accepted for inbound mail, and where it is accepted it always has a fallback.
+          for (const rule of r.rules) {
+            expect(rule.actions.inbound).not.toContain('encrypt');
+            const encrypts = rule.actions.outbound.includes('encrypt') || rule.actions.internal.includes('encrypt');
+            expect(rule.encrypt_fallback === 'hold' || rule.encrypt_fallback === 'reject').toBe(encrypts);
+          }
         } catch (e) {
           expect(e).toBeInstanceOf(RulesError);
           const problems = (e as RulesError).problems;

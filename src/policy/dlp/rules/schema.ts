@@ -2,7 +2,7 @@
  * The rules file's shape, checked with zod: every mistake is reported at once
  * with its key path ("rules[1].outbound[0]") and a plain reason, and unknown
  * keys are errors (a typo must not silently switch a rule off). Cross-field
- * checks (unknown detector names, the unscannable rule, S/MIME) are in
+ * checks (unknown detector names, the unscannable rule, where encrypt may be) are in
  * check.ts; this file only knows single values and tables.
  */
 import { z } from 'zod';
@@ -81,6 +81,8 @@ export const ruleSchema = table({
   outbound: actions(),
   internal: actions(),
   notify: z.array(oneOf(['sender', 'manager'])).max(2).default([]),
+  // What "encrypt" does when a recipient has no valid certificate: never send in clear.
+  encrypt_fallback: oneOf(['hold', 'reject']).optional(),
 });
 
 export const fileSchema = table({
