@@ -248,9 +248,9 @@ export async function buildPolicy(
     banner: async (raw, text, signal) => pool.run<Uint8Array | null>('spoof.banner', { raw, text }, { budgetMs: 5000, signal }),
     // DLP "encrypt": the same worker task as encryption at rest; the header fields stay readable outside
     // (a mail server on the way needs them), the whole message including them is what the recipient decrypts.
-    // AES-256-GCM (authEnveloped-data, RFC 8551): the content cannot be altered unnoticed on the way.
+    // [policy.dlp] encrypt_cipher: AES-256-GCM by default (authEnveloped-data: the content cannot be altered unnoticed on the way).
     encrypt: async (raw, certs, signal) =>
-      sealedMessage(raw, await pool.run<Uint8Array>('smime.encrypt', { raw, certs: [...certs], cipher: 'aes-256-gcm' }, { budgetMs: p.dlp.budget_ms, signal }), 'all'),
+      sealedMessage(raw, await pool.run<Uint8Array>('smime.encrypt', { raw, certs: [...certs], cipher: p.dlp.encrypt_cipher }, { budgetMs: p.dlp.budget_ms, signal }), 'all'),
     encryptBudgetMs: p.dlp.budget_ms,
   });
   return {

@@ -18,16 +18,17 @@ describe('[policy.dlp]', () => {
       fail_open: false,
       max_text_chars: 20_000_000,
       max_pdf_pages: 1000,
+      encrypt_cipher: 'aes-256-gcm',
     });
     const disabled = parse('[policy.dlp]\nenabled = false\nrules = "/etc/postern/rules.toml"\n');
     expect(disabled.ok && disabled.config.policy.dlp).toMatchObject({ enabled: false, rules: '/etc/postern/rules.toml' });
   });
 
   it('names the key and the reason of a bad value', () => {
-    const r = parse('[policy.dlp]\nrules = "r.toml"\nphase = { outbound = "later" }\nbudget_ms = 0\nmax_pdf_pages = -1\nrulez = 1\n');
+    const r = parse('[policy.dlp]\nrules = "r.toml"\nphase = { outbound = "later" }\nbudget_ms = 0\nmax_pdf_pages = -1\nencrypt_cipher = "des"\nrulez = 1\n');
     expect(r.ok).toBe(false);
     const keys = r.ok ? [] : r.errors.map((e) => e.key);
-    expect(keys).toEqual(expect.arrayContaining(['policy.dlp.phase.outbound', 'policy.dlp.budget_ms', 'policy.dlp.max_pdf_pages', 'policy.dlp.rulez']));
+    expect(keys).toEqual(expect.arrayContaining(['policy.dlp.phase.outbound', 'policy.dlp.budget_ms', 'policy.dlp.max_pdf_pages', 'policy.dlp.encrypt_cipher', 'policy.dlp.rulez']));
     const none = parse('[policy.dlp]\nenabled = true\n');
     expect(none.ok ? [] : none.errors).toEqual([expect.objectContaining({ key: 'policy.dlp.rules', reason: expect.stringContaining('no rules file') })]);
   });

@@ -22,6 +22,9 @@ export function dlpSection(baseDir: string) {
     // Characters of text looked at per message, all parts and documents together; what follows is not classified.
     max_text_chars: int(1000, 100_000_000).default(20_000_000),
     max_pdf_pages: int(1, 10_000).default(1000),
+    // The "encrypt" action's content cipher: GCM (authEnveloped-data, RFC 8551) by default; CBC for clients
+    // without RFC 5083 (e.g. GnuPG's gpgsm 2.2, older Outlook), at the price of no integrity of its own.
+    encrypt_cipher: oneOf(['aes-256-gcm', 'aes-256-cbc']).default('aes-256-gcm'),
   })
     .transform(({ enabled, ...rest }) => ({ ...rest, enabled: enabled ?? rest.rules !== undefined }))
     .superRefine((v, ctx) => {

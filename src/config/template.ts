@@ -287,7 +287,7 @@ timeout_ms = 30000
 [policy.dlp]
 # Data-loss prevention: the rules file says what is confidential (payment
 # cards, IBANs, secrets, labelled mail, registered documents, ...) and what
-# each rule does per direction: log, tag, require_tls, hold or reject. Every
+# each rule does per direction: log, tag, require_tls, encrypt, hold or reject. Every
 # match is counted by rule and the sender's group ("postern dlp report").
 # On when rules is set; "postern dlp test" explains what a message matches.
 ${opts.dlpRules === undefined ? '# rules = "dlp-rules.toml"' : `rules = ${q(opts.dlpRules)}`}
@@ -296,6 +296,7 @@ budget_ms = 15000
 fail_open = false
 max_text_chars = 20000000     # characters of text read per message, all parts together
 max_pdf_pages = 1000          # pages read per PDF
+encrypt_cipher = "aes-256-gcm"   # the "encrypt" action; "aes-256-cbc" for clients without GCM (gpgsm 2.2)
 
 # [policy.smime]
 # S/MIME signatures on received mail are checked (on unless enabled = false):

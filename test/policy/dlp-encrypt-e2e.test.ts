@@ -197,4 +197,26 @@ describe('DLP encrypt over real SMTP', () => {
     const logs = server.stdout() + server.stderr();
     expect(logs).not.toContain(CARD_DIGITS);
   }, 60_000);
+
+  it('releases the message held for want of a certificate only with --clear, and audits both answers', async () => {
+    expect(cli(inst, ['user', 'add', 'audit@example.test', '--role', 'auditor'], `${PASSWORD}\n`).status).toBe(0);
+    const list = JSON.parse(cli(inst, ['quarantine', 'list', '--json']).stdout) as { queueId: string; stage: string; state: string }[];
+    const held = list.find((q) => q.stage === 'dlp' && q.state === 'held');
+    expect(held).toBeDefined();
+    const refused = cli(inst, ['quarantine', 'release', held!.queueId, '--as', 'audit@example.test'], `${PASSWORD}\n`);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('release it with --clear to send it unencrypted');
+    const still = JSON.parse(cli(inst, ['quarantine', 'list', '--json']).stdout) as { queueId: string; state: string }[];
+    expect(still.find((q) => q.queueId === held!.queueId)?.state).toBe('held');
+    const released = cli(inst, ['quarantine', 'release', held!.queueId, '--as', 'audit@example.test', '--clear'], `${PASSWORD}\n`);
+    expect(released.status, released.stderr).toBe(0);
+    const store = await openStore({ backend: 'sqlite', dataDir: path.join(inst.dir, 'data') });
+    try {
+      const audit = (await store.meta.audit.list({ action: 'quarantine.release', limit: 10 })).map((e) => e.data);
+      expect(audit).toEqual(expect.arrayContaining([{ result: 'refused', reason: 'held for encryption; --clear not given' }, { clear: true }]));
+      expect((await store.meta.quarantine.get(held!.queueId))?.state).toBe('released');
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

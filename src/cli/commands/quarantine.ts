@@ -7,6 +7,7 @@ import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited } from '../audit.js';
 import { readPassword } from '../password-input.js';
 import { printVerdicts } from './verdicts.js';
+import { heldForEncryption } from '../../policy/dlp/index.js';
 
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
@@ -28,32 +29,47 @@ async function authorise(s: Store, config: Config, address: string, password: st
 }
 
 function act(parent: Command, verb: 'release' | 'delete', description: string) {
-  parent
+  const command = parent
     .command(`${verb} <queue-id...>`)
     .description(description)
-    .requiredOption('--as <address>', 'the account that acts (an auditor by default); its password is read from stdin')
-    .action(async (ids: string[], o: { as: string }, cmd: Command) => {
+    .requiredOption('--as <address>', 'the account that acts (an auditor by default); its password is read from stdin');
+  if (verb === 'release') command.option('--clear', 'also release mail held because a DLP rule said encrypt and a recipient had no certificate: it goes out unencrypted');
+  command
+    .action(async (ids: string[], o: { as: string; clear?: boolean }, cmd: Command) => {
       const password = await readPassword(`password for ${o.as}: `);
       const results = await withStore(cfg(cmd), async (s, config) => {
         const actor = await authorise(s, config, o.as, password);
-        const out: [string, boolean][] = [];
+        const out: [string, boolean | 'encrypt'][] = [];
         for (const id of ids) {
           const now = Date.now();
+          const entry = verb === 'release' ? await s.meta.quarantine.get(id) : null;
+          // A rule said encrypt and no certificate was known: releasing sends it in clear, so only on explicit request.
+          const clear = entry?.state === 'held' && heldForEncryption(entry);
+          if (clear && !o.clear) {
+            await audited(s, 'quarantine.release', id, { result: 'refused', reason: 'held for encryption; --clear not given' }, actor);
+            out.push([id, 'encrypt']);
+            continue;
+          }
           const done = verb === 'release' ? await s.meta.quarantine.release(id, actor, now) : await s.meta.quarantine.delete(id, actor, now);
           if (done) await s.meta.events.record(`quarantine.${verb === 'release' ? 'released' : 'deleted'}`, id, { actor }, now);
-          if (done) await audited(s, `quarantine.${verb}`, id, {}, actor);
+          if (done) await audited(s, `quarantine.${verb}`, id, clear ? { clear: true } : {}, actor);
           out.push([id, done]);
         }
         return out;
       });
       let missing = 0;
+      let refused = 0;
       for (const [id, done] of results) {
-        if (done) console.log(`${id}: ${verb === 'release' ? 'released' : 'deleted'} by ${o.as.toLowerCase()}`);
+        if (done === 'encrypt') {
+          refused++;
+          console.error(`${id}: held because a DLP rule said encrypt and a recipient had no certificate; import the certificate (postern cert import) and have the sender send it again, or release it with --clear to send it unencrypted`);
+        } else if (done) console.log(`${id}: ${verb === 'release' ? 'released' : 'deleted'} by ${o.as.toLowerCase()}`);
         else {
           missing++;
           console.error(`${id}: not held in the quarantine`);
         }
       }
+      if (refused > 0) throw new UsageError(`${refused} of ${ids.length} message(s) not released: they would leave unencrypted (--clear)`);
       if (missing > 0) throw new UsageError(`${missing} of ${ids.length} message(s) not held in the quarantine`);
     });
 }

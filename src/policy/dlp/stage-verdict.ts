@@ -78,6 +78,18 @@ function fallbackOf(rules: RulesSpec, names: readonly string[]): 'hold' | 'rejec
   return names.some((n) => rules.rules.find((r) => r.name === n)?.encrypt_fallback === 'reject') ? 'reject' : 'hold';
 }
 
+/** How the reason of a hold by an encrypt rule's fallback begins (after the rule name); the quarantine commands look for it. */
+const CANNOT_ENCRYPT = 'cannot encrypt';
+
+/**
+ * True for a quarantine entry held because a rule said encrypt and a recipient
+ * had no certificate: releasing it would send in clear what the rule said to
+ * encrypt, so a release needs an explicit override.
+ */
+export function heldForEncryption(entry: { readonly stage: string; readonly reason: string }): boolean {
+  return entry.stage === DLP_STAGE && entry.reason.includes(`: ${CANNOT_ENCRYPT} (`);
+}
+
 /** "(rule payment-cards)" or "(rules a, b)". */
 export const ruleList = (names: readonly string[]): string => `${names.length === 1 ? 'rule' : 'rules'} ${names.join(', ')}`;
 
@@ -102,7 +114,7 @@ export function dlpVerdict(i: VerdictInput): Verdict {
   if (facts0 && encrypt) events.push(encryptEvent(i, encryptNames, facts0, encrypt));
   if (matches.length === 0) return { stage: DLP_STAGE, action: 'pass', reasons: [], headers: [], events, facts: { dlp: result } };
 
-  const cannot = facts0?.kind === 'unavailable' ? `cannot encrypt (${ruleList(encryptNames)}): ${facts0.why}` : null;
+  const cannot = facts0?.kind === 'unavailable' ? `${CANNOT_ENCRYPT} (${ruleList(encryptNames)}): ${facts0.why}` : null;
   const reasons: Reason[] = [
     ...(cannot ? [{ rule: encryptNames[0] ?? 'encrypt', detail: cannot.slice(0, 200) }] : []),
     ...matches.slice(0, MAX_REASONS).map((m) => ({
