@@ -254,4 +254,26 @@ describe('policy pipeline: encryption a verdict asks for', () => {
     expect(text(plain as { data: Uint8Array })).toContain('4111');
     expect(s.seen).toHaveLength(1);
   });
+
+  it('runs the after-queue stages in-line on the clear message before encrypting, and delivers without a later scan', async () => {
+    const s = sealer();
+    const scanned: string[] = [];
+    const malware = (action: Verdict['action']) =>
+      conf(stage('malware', async (i) => (scanned.push(Buffer.from(i.raw).toString('latin1')), verdict('malware', action, action === 'reject' ? { reply: '5.7.1 infected' } : {})), 'after-queue'));
+    const ok = await new PolicyPipeline([asks(), malware('pass')], { now: Date.now, encrypt: s.encrypt }).inline(input(secret));
+    expect(scanned).toHaveLength(1);
+    expect(scanned[0]).toContain('card 4111 1111 1111 1111'); // the scanner saw the clear text
+    expect(ok).toMatchObject({ kind: 'accept', route: 'deliver' });
+    expect(ok.verdicts.map((v) => v.stage)).toEqual(['dlp', 'malware']);
+    expect(s.seen).toHaveLength(1);
+    // What the scanner refuses is refused in-line, and nothing is encrypted.
+    const s2 = sealer();
+    const bad = await new PolicyPipeline([asks(), malware('reject')], { now: Date.now, encrypt: s2.encrypt }).inline(input(secret));
+    expect(bad).toMatchObject({ kind: 'refuse', code: 550, text: '5.7.1 infected' });
+    expect(s2.seen).toEqual([]);
+    // Without a request to encrypt, the after-queue stages wait for the queue as before.
+    const plain = await new PolicyPipeline([conf(stage('dlp', async () => verdict('dlp', 'pass'))), malware('pass')], { now: Date.now }).inline(input(secret));
+    expect(plain).toMatchObject({ kind: 'accept', route: 'scan' });
+    expect(scanned).toHaveLength(2);
+  });
 });

@@ -6,7 +6,7 @@
  * is counted too. A verdict that asks for encryption (encryptTo) is honoured
  * or the phase answers tempfail: such a message never leaves in clear.
  */
-import type { Direction, Notice, Verdict } from '../../core/verdict.js';
+import { strictest, type Direction, type Notice, type Verdict } from '../../core/verdict.js';
 import type { EnqueueRoute } from '../../store/types.js';
 import { bannerOf, encryptToOf, formatField, headerBlock, holdReason, insertBelowTrace, replyFor, subjectTagOf, tagSubject } from './apply.js';
 import { mergeMeta, type QueueMeta } from './meta.js';
@@ -112,8 +112,18 @@ export class PolicyPipeline {
 
   async inline(received: Omit<StageInput, 'earlier'>): Promise<InlineDecision> {
     const input = this.opts.sanitize ? { ...received, raw: this.opts.sanitize(received.raw) } : received;
-    const { verdicts, action } = await runPhase('inline', this.stages, input, this.opts.now);
-    this.record(input.queueId, verdicts);
+    const first = await runPhase('inline', this.stages, input, this.opts.now);
+    this.record(input.queueId, first.verdicts);
+    let { verdicts, action } = first;
+    // A message to be encrypted now would reach the after-queue stages (malware, ...) as ciphertext they
+    // cannot look into: those stages run here instead, on the clear message, before it is encrypted.
+    const early = action !== 'reject' && action !== 'tempfail' && verdicts.some((v) => (v.encryptTo?.length ?? 0) > 0) && this.hasAfterQueue(input.direction, input.envelope);
+    if (early) {
+      const later = await runPhase('after-queue', this.stages, input, this.opts.now, verdicts);
+      this.record(input.queueId, later.verdicts);
+      verdicts = [...verdicts, ...later.verdicts];
+      action = strictest(verdicts);
+    }
     if (action === 'reject' || action === 'tempfail') {
       const [code, text] = replyFor(verdicts, action);
       // A tempfail is not final: the client retries and would be told again.
@@ -129,7 +139,7 @@ export class PolicyPipeline {
       return { kind: 'refuse', code: 451, text: ENCRYPT_TEMPFAIL, verdicts: forStorage(verdicts) };
     }
     const route: EnqueueRoute =
-      action === 'hold' ? { quarantine: holdReason(verdicts) } : this.hasAfterQueue(input.direction, input.envelope) ? 'scan' : 'deliver';
+      action === 'hold' ? { quarantine: holdReason(verdicts) } : !early && this.hasAfterQueue(input.direction, input.envelope) ? 'scan' : 'deliver';
     return { kind: 'accept', data, route, verdicts: forStorage(verdicts), meta: mergeMeta(verdicts) };
   }
 
