@@ -3,7 +3,8 @@
  * the request is read without any DTD or entity processing and must name
  * exactly one e-mail address; the answer lists IMAP, POP3 and SMTP with TLS.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { FORBIDDEN_DECLARATION, safeXmlParser } from '../../codec/xml.js';
 import { normalizeAddress } from '../../core/address.js';
 import type { ClientEndpoint } from './endpoints.js';
 import { xmlText } from './xml.js';
@@ -12,19 +13,10 @@ export const REQUEST_NS = 'http://schemas.microsoft.com/exchange/autodiscover/ou
 export const RESPONSE_NS = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
 const OUTER_NS = 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006';
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  // Entities are never expanded: no external entity, no expansion bomb.
-  processEntities: false,
-  parseTagValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  maxNestedTags: 8,
-});
+// Entities are never expanded: no external entity, no expansion bomb.
+const parser = safeXmlParser({ maxNestedTags: 8 });
 
-const FORBIDDEN = /<!(?:DOCTYPE|ENTITY)/i;
+const FORBIDDEN = FORBIDDEN_DECLARATION;
 const MAX_ELEMENTS = 64;
 
 const field = (v: unknown, k: string): unknown => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined);

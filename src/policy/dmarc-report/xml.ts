@@ -3,28 +3,21 @@
  * schema and DMARCbis' variant) to an AggregateReport, or the reason it is
  * not one. Never throws.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLValidator } from 'fast-xml-parser';
+import { FORBIDDEN_DECLARATION, safeXmlParser } from '../../codec/xml.js';
 import { reportSchema, describeIssues } from './schema.js';
 import { DEFAULT_LIMITS, type AggregateReport, type ReportError } from './types.js';
 
 // Repeatable elements, by path once namespace prefixes are removed.
 const ARRAYS = new Set(['feedback.record', 'feedback.record.auth_results.dkim', 'feedback.record.auth_results.spf']);
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  removeNSPrefix: true,
-  // Entities are never expanded by the parser: no external entity, no expansion bomb.
-  processEntities: false,
-  parseTagValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
+const parser = safeXmlParser({
   maxNestedTags: 16,
   jPath: true,
   isArray: (_tag, jpath) => typeof jpath === 'string' && ARRAYS.has(jpath),
 });
 
-const FORBIDDEN = /<!(?:DOCTYPE|ENTITY)/i;
+const FORBIDDEN = FORBIDDEN_DECLARATION;
 // Tag names are short: bounded repetitions, no nested quantifiers.
 const OPEN = /<(?:[A-Za-z_][\w.-]{0,40}:)?feedback[\s>]/;
 const CLOSE = /<\/(?:[A-Za-z_][\w.-]{0,40}:)?feedback\s{0,20}>/g;
