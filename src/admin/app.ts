@@ -19,6 +19,7 @@ import { decideAccess, type AccessRules } from './access.js';
 import { deliveryTimesQuery, describeIssues, eventsQuery, noQuery } from './params.js';
 import type { StatusSource } from './status.js';
 import { createPublicApp, type PublicDeps } from './public/routes.js';
+import { CONSOLE_CSP, createConsoleApp, isConsolePath, type ConsoleDeps } from './console/index.js';
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Strict-Transport-Security': 'max-age=31536000',
@@ -52,6 +53,8 @@ export interface AdminAppDeps {
   readonly log: Logger;
   /** The unauthenticated routes; absent: none are served. */
   readonly public?: Omit<PublicDeps, 'listeners' | 'log'>;
+  /** The web console under /console; absent: not served. */
+  readonly console?: ConsoleDeps;
 }
 
 type Env = { Bindings: HttpBindings };
@@ -64,7 +67,8 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
       // Public documents (MTA-STS policy, CA certificate) may be cached; everything else is no-store.
       if (k === 'Cache-Control' && c.res.headers.has(k)) continue;
-      c.res.headers.set(k, v);
+      // The console's pages load their own script and stylesheet; every other answer allows nothing.
+      c.res.headers.set(k, k === 'Content-Security-Policy' && isConsolePath(c.req.path) ? CONSOLE_CSP : v);
     }
   });
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'request body too large' }, 413) }));
@@ -134,6 +138,7 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     return c.json({ since: new Date(q.since).toISOString(), until: new Date(now).toISOString(), directions: rows });
   });
 
+  if (d.console) app.route('/', createConsoleApp(d.console).app);
   if (d.public) app.route('/', createPublicApp({ ...d.public, listeners: d.listeners, log: d.log }));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));
