@@ -30,6 +30,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Frame-Options': 'DENY',
 };
 
+/**
+ * The console's pages load their own script and stylesheet, and their forms
+ * post back with an Origin the console checks: under no-referrer a browser
+ * sends "Origin: null", so these pages say same-origin instead.
+ */
+const CONSOLE_HEADERS: Readonly<Record<string, string>> = { 'Content-Security-Policy': CONSOLE_CSP, 'Referrer-Policy': 'same-origin' };
+
 /** Only the autodiscover POST reads a body; anything larger than this is cut off with 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
@@ -67,8 +74,7 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
       // Public documents (MTA-STS policy, CA certificate) may be cached; everything else is no-store.
       if (k === 'Cache-Control' && c.res.headers.has(k)) continue;
-      // The console's pages load their own script and stylesheet; every other answer allows nothing.
-      c.res.headers.set(k, k === 'Content-Security-Policy' && isConsolePath(c.req.path) ? CONSOLE_CSP : v);
+      c.res.headers.set(k, isConsolePath(c.req.path) ? (CONSOLE_HEADERS[k] ?? v) : v);
     }
   });
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'request body too large' }, 413) }));

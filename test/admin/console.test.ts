@@ -101,6 +101,8 @@ describe('console over HTTPS', () => {
     expect(r.headers['content-security-policy']).toContain("script-src 'self'");
     expect(r.headers['content-security-policy']).not.toContain('unsafe-inline');
     expect(r.headers['strict-transport-security']).toBe('max-age=31536000');
+    // Under no-referrer browsers post forms with "Origin: null", which the console refuses.
+    expect(r.headers['referrer-policy']).toBe('same-origin');
     expect(r.body).not.toMatch(/<script>|<script [^>]*>[^<]/); // no inline script
     const js = await c.get('/console/static/console.js');
     expect(js.headers['content-type']).toMatch(/^text\/javascript/);
