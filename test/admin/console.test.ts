@@ -165,6 +165,9 @@ describe('console over HTTPS', () => {
     const again = new ConsoleClient(inst);
     await again.login(BOB, PASSWORD);
     expect((await again.post('/console/enroll', '/console/enroll/code', { code })).status).toBe(401);
+    const plain = cli(inst, ['console', 'enroll', ALICE]);
+    expect(plain.status).not.toBe(0);
+    expect(plain.stderr).toContain('no administrator role');
     const log = cli(inst, ['audit-log', 'show', '--json']);
     expect(log.stdout).toContain('console.enroll');
   });

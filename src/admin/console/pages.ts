@@ -167,7 +167,7 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
     const rows = (await meta.audit.list({ since: now - Number(days) * 86_400_000, limit: 1000 })).reverse();
     const links = ['1', '7', '30'].map((k) => (k === days ? `<b>${k} d</b>` : `<a href="/console/audit?days=${k}">${k} d</a>`)).join(' · ');
     const body = `<p>Newest first (${links}); the chain and its signed checkpoints are checked by <code>postern audit-log verify</code>.</p><table id="audit"><tr><th>#</th><th>When</th><th>Actor</th><th>Action</th><th>Subject</th><th>Data</th></tr>${rows
-      .map((r) => `<tr><td>${r.seq}</td><td>${e(when(r.at))}</td><td>${e(r.actor)}</td><td>${e(r.action)}</td><td>${e(r.subject)}</td><td><code>${e(JSON.stringify(r.data))}</code></td></tr>`)
+      .map((r) => `<tr><td>${r.seq}</td><td class="when">${e(when(r.at))}</td><td>${e(r.actor)}</td><td>${e(r.action)}</td><td>${e(r.subject)}</td><td><code>${e(JSON.stringify(r.data))}</code></td></tr>`)
       .join('')}</table>`;
     return c.html(page('Audit log', s, body, navFor(s)));
   });
