@@ -40,7 +40,8 @@ export function createConsoleApp(d: ConsoleDeps): { app: Hono<ConsoleEnv>; sessi
   const sessions = new SessionStore(() => d.clock.now());
   const app = new Hono<ConsoleEnv>();
 
-  app.use('*', async (c, next) => {
+  // Only the console's own paths: this app is mounted at the root beside the public routes.
+  const checks = async (c: Ctx, next: () => Promise<void>) => {
     c.set('session', sessionOf(c, sessions));
     c.set('form', {});
     if (c.req.method === 'POST') {
@@ -55,7 +56,9 @@ export function createConsoleApp(d: ConsoleDeps): { app: Hono<ConsoleEnv>; sessi
       c.set('form', body);
     }
     await next();
-  });
+  };
+  app.use('/console', checks);
+  app.use('/console/*', checks);
 
   app.get('/console/static/console.js', (c) => c.body(CONSOLE_JS, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }));
   app.get('/console/static/console.css', (c) => c.body(CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }));
