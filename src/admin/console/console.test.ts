@@ -94,15 +94,17 @@ describe('sessions', () => {
     expect(csrfMatches(s, [s.csrf])).toBe(false);
   });
 
-  it('are capped, the least recently used going first', () => {
+  it('are capped: pre-login sessions go first, least recently used first, so a flood of login pages keeps logged-in people in', () => {
     const ss = store();
+    const loggedIn = ss.rotate(ss.create(), { stage: 'full', address: 'a@example.org', roles: ['mailadmin'] });
     const first = ss.create();
     const second = ss.create();
-    expect(ss.get(first.id)).toBe(first); // first is now the most recently used
-    for (let i = 0; i < MAX_SESSIONS - 1; i++) ss.create();
+    expect(ss.get(first.id)).toBe(first); // first is now more recently used than second
+    for (let i = 0; i < MAX_SESSIONS; i++) ss.create();
     expect(ss.size).toBe(MAX_SESSIONS);
     expect(ss.get(second.id)).toBeNull();
-    expect(ss.get(first.id)).toBe(first);
+    expect(ss.get(first.id)).toBeNull();
+    expect(ss.get(loggedIn.id)).toBe(loggedIn); // the oldest of all, but logged in
   });
 
   it('set a __Host- cookie that is Secure, HttpOnly and SameSite=Strict', () => {

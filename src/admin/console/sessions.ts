@@ -10,7 +10,7 @@ import type { Role } from '../../store/types.js';
 export const SESSION_COOKIE = '__Host-postern-session';
 export const IDLE_MS = 15 * 60_000;
 export const ABSOLUTE_MS = 8 * 3_600_000;
-/** Pre-login sessions (a login form shown) are cheap to make, so they are capped and the oldest go first. */
+/** Pre-login sessions (a login form shown) are cheap to make, so sessions are capped; see evictOne. */
 export const MAX_SESSIONS = 10_000;
 
 /**
@@ -54,11 +54,7 @@ export class SessionStore {
 
   create(): Session {
     this.sweep();
-    while (this.byDigest.size >= MAX_SESSIONS) {
-      const oldest = this.byDigest.keys().next().value;
-      if (oldest === undefined) break;
-      this.byDigest.delete(oldest);
-    }
+    if (this.byDigest.size >= MAX_SESSIONS) this.evictOne();
     const t = this.now();
     const s: Session = { id: token(), csrf: token(), createdAt: t, lastSeen: t, stage: 'anonymous', address: null, roles: [], challenge: null, codeAccepted: false, failures: 0, pendingTotp: null };
     this.byDigest.set(SessionStore.digest(s.id), s);
@@ -99,6 +95,22 @@ export class SessionStore {
 
   get size(): number {
     return this.byDigest.size;
+  }
+
+  /**
+   * Makes room: the least recently used session not yet logged in goes first,
+   * so opening login pages by the thousand cannot push logged-in people out;
+   * only when every session is logged in does the oldest of those go.
+   */
+  private evictOne(): void {
+    for (const [k, s] of this.byDigest) {
+      if (s.stage !== 'full') {
+        this.byDigest.delete(k);
+        return;
+      }
+    }
+    const oldest = this.byDigest.keys().next().value;
+    if (oldest !== undefined) this.byDigest.delete(oldest);
   }
 
   private sweep(): void {
