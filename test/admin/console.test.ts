@@ -138,6 +138,7 @@ describe('console over HTTPS', () => {
     expect((await c.get('/console/quarantine')).status).toBe(200);
     expect((await c.get('/console/overview')).status).toBe(403);
     expect((await c.get('/console/audit')).status).toBe(403);
+    expect((await c.get('/console/queue')).status).toBe(403);
     const wrong = await c.login(ALICE, 'not the password');
     expect(wrong.status).toBe(401);
     expect(wrong.body).toContain('Wrong address or password');
@@ -221,6 +222,9 @@ describe('console over HTTPS', () => {
     expect(r.headers.location).toBe('/console/factor');
     const ok = await admin.post('/console/factor', '/console/totp', { code: await nextCode(adminTotp) });
     expect(ok.status, ok.body).toBe(303);
+    const queue = await admin.get('/console/queue');
+    expect(queue.status).toBe(200);
+    expect(queue.body).toMatch(/<td>held<\/td><td>1<\/td><td>1<\/td>/); // the held message counts in the queue
     const released = await admin.post(`/console/quarantine/${held.queueId}`, `/console/quarantine/${held.queueId}/release`);
     expect(released.status).toBe(303);
     expect(quarantine(inst).find((q) => q.queueId === held.queueId)).toMatchObject({ state: 'released', actor: ADMIN });

@@ -7,6 +7,7 @@ export function navFor(s: Session): NavItem[] {
   const has = (r: string) => s.roles.some((x) => x === r);
   const out: NavItem[] = [];
   if (has('mailadmin') || has('auditor') || has('pkiofficer')) out.push({ href: '/console/overview', label: 'Overview' });
+  if (has('mailadmin') || has('auditor')) out.push({ href: '/console/queue', label: 'Queue' });
   if (has('mailadmin') || has('auditor') || has('user')) out.push({ href: '/console/quarantine', label: 'Quarantine' });
   if (has('auditor')) out.push({ href: '/console/audit', label: 'Audit log' });
   return out;
