@@ -40,7 +40,9 @@ export class ConsoleClient {
     }
     return new Promise((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: this.inst.ports.admin!, servername: HOST, method, path: p, headers, ca: readFileSync(path.join(this.inst.dir, 'tls/cert.pem')), timeout: 20_000 },
+        // A connection per request: the CLI runs synchronously between requests, and a kept-alive socket
+        // the server closed meanwhile (5 s idle) would be reused before the client noticed.
+        { host: '127.0.0.1', port: this.inst.ports.admin!, servername: HOST, method, path: p, headers, ca: readFileSync(path.join(this.inst.dir, 'tls/cert.pem')), timeout: 20_000, agent: false },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (b: Buffer) => chunks.push(b));
