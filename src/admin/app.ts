@@ -19,6 +19,7 @@ import { decideAccess, type AccessRules } from './access.js';
 import { deliveryTimesQuery, describeIssues, eventsQuery, noQuery } from './params.js';
 import type { StatusSource } from './status.js';
 import { createPublicApp, type PublicDeps } from './public/routes.js';
+import { CONSOLE_CSP, createConsoleApp, isConsolePath, type ConsoleDeps } from './console/index.js';
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Strict-Transport-Security': 'max-age=31536000',
@@ -28,6 +29,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
 };
+
+/**
+ * The console's pages load their own script and stylesheet, and their forms
+ * post back with an Origin the console checks: under no-referrer a browser
+ * sends "Origin: null", so these pages say same-origin instead.
+ */
+const CONSOLE_HEADERS: Readonly<Record<string, string>> = { 'Content-Security-Policy': CONSOLE_CSP, 'Referrer-Policy': 'same-origin' };
 
 /** Only the autodiscover POST reads a body; anything larger than this is cut off with 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -52,6 +60,8 @@ export interface AdminAppDeps {
   readonly log: Logger;
   /** The unauthenticated routes; absent: none are served. */
   readonly public?: Omit<PublicDeps, 'listeners' | 'log'>;
+  /** The web console under /console; absent: not served. */
+  readonly console?: ConsoleDeps;
 }
 
 type Env = { Bindings: HttpBindings };
@@ -64,7 +74,7 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) {
       // Public documents (MTA-STS policy, CA certificate) may be cached; everything else is no-store.
       if (k === 'Cache-Control' && c.res.headers.has(k)) continue;
-      c.res.headers.set(k, v);
+      c.res.headers.set(k, isConsolePath(c.req.path) ? (CONSOLE_HEADERS[k] ?? v) : v);
     }
   });
   app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => c.json({ error: 'request body too large' }, 413) }));
@@ -134,6 +144,7 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     return c.json({ since: new Date(q.since).toISOString(), until: new Date(now).toISOString(), directions: rows });
   });
 
+  if (d.console) app.route('/', createConsoleApp(d.console).app);
   if (d.public) app.route('/', createPublicApp({ ...d.public, listeners: d.listeners, log: d.log }));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

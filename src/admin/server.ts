@@ -24,6 +24,7 @@ import { registerStatusGauges } from './gauges.js';
 import { ADMIN_LIMITS, applyHttpLimits } from './limits.js';
 import { createRedirectServer } from './redirect.js';
 import { StatusSource } from './status.js';
+import type { ConsoleDeps } from './console/index.js';
 
 export interface AdminOptions {
   readonly address: string;
@@ -52,6 +53,8 @@ export interface AdminDeps {
   readonly schedule?: MaintenanceSchedule;
   /** Whether a domain is one of ours: the public routes answer only for those. Absent: no public routes. */
   readonly isLocalDomain?: (domain: string) => Promise<boolean>;
+  /** The web console; absent: /console is not served. Host name, origins, clock and log come from here. */
+  readonly console?: Omit<ConsoleDeps, 'rpId' | 'origins' | 'clock' | 'log'>;
 }
 
 export interface AdminListener {
@@ -114,6 +117,9 @@ export async function startAdminListener(opts: AdminOptions, deps: AdminDeps, fi
 
   const status = new StatusSource(deps.meta, deps.clock, { ttlMs: 5000, ...(deps.schedule ? { schedule: deps.schedule } : {}) });
   const gauges = registerStatusGauges(deps.metrics.registry, status, deps.node, deps.log);
+  let port = 0;
+  // Browsers send the port in Origin; a proxy on 443 in front of the listener makes it the bare host name.
+  const origins = () => [`https://${opts.hostname}:${port}`, `https://${opts.hostname}`];
   const app = createAdminApp({
     metrics: deps.metrics,
     status,
@@ -127,6 +133,9 @@ export async function startAdminListener(opts: AdminOptions, deps: AdminDeps, fi
     log: deps.log,
     ...(deps.isLocalDomain
       ? { public: { hostname: opts.hostname, isLocalDomain: deps.isLocalDomain, mtaSts: opts.mtaSts ?? null, pkiDir: opts.pkiDir ?? null } }
+      : {}),
+    ...(deps.console
+      ? { console: { ...deps.console, rpId: opts.hostname, origins, clock: deps.clock, log: deps.log.child({ part: 'console' }) } }
       : {}),
   });
 
@@ -144,7 +153,6 @@ export async function startAdminListener(opts: AdminOptions, deps: AdminDeps, fi
   applyHttpLimits(https);
   https.on('tlsClientError', (err: Error) => deps.log.debug({ err: err.message }, 'admin: TLS handshake failed'));
 
-  let port: number;
   let redirect: Server | null = null;
   let redirectPort: number | null = null;
   try {

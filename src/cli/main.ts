@@ -21,6 +21,7 @@ import { registerAvCommands } from './commands/av.js';
 import { registerDlpCommands } from './commands/dlp.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerPkiCommands } from './commands/pki.js';
+import { registerConsoleCommands } from './commands/console.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -49,6 +50,7 @@ registerAvCommands(program);
 registerDlpCommands(program);
 registerCertCommands(program);
 registerPkiCommands(program);
+registerConsoleCommands(program);
 
 try {
   await program.parseAsync(process.argv);

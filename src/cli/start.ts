@@ -264,6 +264,14 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         {
           metrics, meta: store.meta, node, listeners: () => bound, clock, log: log.child({ part: 'admin' }), schedule: config.maintenance,
           isLocalDomain: (domain) => directory.isLocalDomain(domain),
+          console: {
+            store,
+            authenticate: (address, password) => directory.authenticate(address, password),
+            throttle: authThrottle,
+            releaseRoles: config.policy.release_roles,
+            slaTargetPct: config.report.sla_target,
+            schedule: config.maintenance,
+          },
         },
         adminFiles,
       );

@@ -1146,6 +1146,82 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
       });
     });
 
+    describe('second factors', () => {
+      const key = (id: string, address = 'alice@example.org') => ({ id, address, publicKey: new Uint8Array([0xa5, 1, 2, 3, 0, 255]), counter: 0, transports: ['usb', 'internal'] });
+      const h = (n: number) => n.toString(16).padStart(64, '0');
+
+      it('registers security keys per address and refuses an id twice', async () => {
+        const c = await s.meta.factors.addCredential(key('AAEC_-x', 'Alice@Example.org'), 5);
+        expect(c).toEqual({ id: 'AAEC_-x', address: 'alice@example.org', publicKey: new Uint8Array([0xa5, 1, 2, 3, 0, 255]), counter: 0, transports: ['usb', 'internal'], createdAt: 5, lastUsedAt: null });
+        await s.meta.factors.addCredential(key('second'), 6);
+        await s.meta.factors.addCredential(key('bobs', 'bob@example.org'), 7);
+        await expect(s.meta.factors.addCredential(key('AAEC_-x', 'bob@example.org'), 8)).rejects.toThrow(/registered already/);
+        expect((await s.meta.factors.listCredentials('ALICE@example.org')).map((x) => x.id)).toEqual(['AAEC_-x', 'second']);
+        expect(await s.meta.factors.getCredential('bobs')).toMatchObject({ address: 'bob@example.org' });
+        expect(await s.meta.factors.getCredential('aaec_-x')).toBeNull(); // ids are case-sensitive
+        expect(await s.meta.factors.hasFactor('alice@example.org')).toBe(true);
+        expect(await s.meta.factors.removeCredential('AAEC_-x')).toBe(true);
+        expect(await s.meta.factors.removeCredential('AAEC_-x')).toBe(false);
+        expect(await s.meta.factors.removeCredential('second')).toBe(true);
+        expect(await s.meta.factors.hasFactor('alice@example.org')).toBe(false);
+      });
+
+      it('moves a counter only forward, except for keys without one', async () => {
+        await s.meta.factors.addCredential(key('k'), 1);
+        expect(await s.meta.factors.useCredential('k', 0, 2)).toBe(true); // no counter at all: allowed
+        expect(await s.meta.factors.useCredential('k', 5, 3)).toBe(true);
+        expect(await s.meta.factors.useCredential('k', 5, 4)).toBe(false); // replayed or cloned
+        expect(await s.meta.factors.useCredential('k', 4, 4)).toBe(false);
+        expect(await s.meta.factors.useCredential('k', 0, 4)).toBe(false);
+        expect(await s.meta.factors.getCredential('k')).toMatchObject({ counter: 5, lastUsedAt: 3 });
+        expect(await s.meta.factors.useCredential('missing', 9, 4)).toBe(false);
+      });
+
+      it('keeps one TOTP secret per address and never accepts a step twice', async () => {
+        const secret = new Uint8Array(20).map((_, i) => i * 13);
+        expect(await s.meta.factors.getTotp('alice@example.org')).toBeNull();
+        await s.meta.factors.setTotp('Alice@example.org', secret, 10);
+        expect(await s.meta.factors.getTotp('alice@example.org')).toEqual({ secret, lastStep: null, createdAt: 10 });
+        expect(await s.meta.factors.hasFactor('alice@example.org')).toBe(true);
+        expect(await s.meta.factors.useTotpStep('alice@example.org', 100)).toBe(true);
+        expect(await s.meta.factors.useTotpStep('alice@example.org', 100)).toBe(false);
+        expect(await s.meta.factors.useTotpStep('alice@example.org', 99)).toBe(false);
+        expect(await s.meta.factors.useTotpStep('alice@example.org', 101)).toBe(true);
+        expect(await s.meta.factors.useTotpStep('bob@example.org', 101)).toBe(false);
+        await s.meta.factors.setTotp('alice@example.org', new Uint8Array(32).fill(7), 11); // a new secret starts afresh
+        expect(await s.meta.factors.getTotp('alice@example.org')).toMatchObject({ lastStep: null, createdAt: 11 });
+        expect(await s.meta.factors.removeTotp('alice@example.org')).toBe(true);
+        expect(await s.meta.factors.hasFactor('alice@example.org')).toBe(false);
+      });
+
+      it('accepts an enrollment code once, for its address, before it expires', async () => {
+        await s.meta.factors.addEnrollmentCode('alice@example.org', h(1), 1000, 1);
+        expect(await s.meta.factors.consumeEnrollmentCode('bob@example.org', h(1), 2)).toBe(false);
+        expect(await s.meta.factors.consumeEnrollmentCode('alice@example.org', h(2), 2)).toBe(false);
+        expect(await s.meta.factors.consumeEnrollmentCode('alice@example.org', 'not a digest', 2)).toBe(false);
+        expect(await s.meta.factors.consumeEnrollmentCode('ALICE@example.org', h(1).toUpperCase(), 999)).toBe(true);
+        expect(await s.meta.factors.consumeEnrollmentCode('alice@example.org', h(1), 999)).toBe(false);
+        await s.meta.factors.addEnrollmentCode('alice@example.org', h(3), 1000, 1);
+        expect(await s.meta.factors.consumeEnrollmentCode('alice@example.org', h(3), 1000)).toBe(false); // expired
+        await s.meta.factors.addEnrollmentCode('alice@example.org', h(4), 5000, 1);
+        await s.meta.factors.addEnrollmentCode('alice@example.org', h(5), 5000, 2); // the newer code replaces the older
+        expect(await s.meta.factors.consumeEnrollmentCode('alice@example.org', h(4), 3)).toBe(false);
+        expect(await s.meta.factors.consumeEnrollmentCode('alice@example.org', h(5), 3)).toBe(true);
+      });
+
+      it('refuses bad input and changes nothing', async () => {
+        await expect(s.meta.factors.addCredential({ ...key('x'), id: 'not base64url!' }, 1)).rejects.toThrow(/base64url/);
+        await expect(s.meta.factors.addCredential({ ...key('x'), publicKey: new Uint8Array(0) }, 1)).rejects.toThrow(/public key/);
+        await expect(s.meta.factors.addCredential({ ...key('x'), counter: -1 }, 1)).rejects.toThrow(/counter/);
+        await expect(s.meta.factors.addCredential({ ...key('x'), transports: ['USB; drop'] }, 1)).rejects.toThrow(/transports/);
+        await expect(s.meta.factors.addCredential(key('x', 'nobody'), 1)).rejects.toThrow(/address/);
+        await expect(s.meta.factors.setTotp('alice@example.org', new Uint8Array(8), 1)).rejects.toThrow(/secret/);
+        await expect(s.meta.factors.addEnrollmentCode('alice@example.org', 'abc', 5, 1)).rejects.toThrow(/SHA-256/);
+        expect(await s.meta.factors.getCredential('x')).toBeNull();
+        expect(await s.meta.factors.hasFactor('alice@example.org')).toBe(false);
+      });
+    });
+
     describe('integrity', () => {
       it('lists the blobs messages and queue entries reference, once each', async () => {
         const a = await addUser();

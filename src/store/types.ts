@@ -769,6 +769,53 @@ export interface CertificateRepo {
   setRevoked(fingerprint: string, revoked: boolean): Promise<boolean>;
 }
 
+/** A WebAuthn security key registered to an address (the public half only). */
+export interface WebAuthnCredential {
+  /** The credential id, base64url. */
+  readonly id: string;
+  readonly address: string;
+  /** COSE public key as the authenticator gave it. */
+  readonly publicKey: Uint8Array;
+  /** The authenticator's signature counter as last seen. */
+  readonly counter: number;
+  readonly transports: readonly string[];
+  readonly createdAt: number;
+  readonly lastUsedAt: number | null;
+}
+
+/**
+ * The second factors of accounts with an administrator role: WebAuthn
+ * credentials, one TOTP secret per address, and one-time enrollment codes
+ * (kept only as SHA-256). Addresses are stored lowercased. A TOTP secret is
+ * kept as it is (the HMAC needs it): whoever reads the store can compute codes.
+ */
+export interface FactorRepo {
+  /** Registers a credential; a credential id already registered (to anyone) throws RangeError. */
+  addCredential(c: { id: string; address: string; publicKey: Uint8Array; counter: number; transports: readonly string[] }, now: number): Promise<WebAuthnCredential>;
+  getCredential(id: string): Promise<WebAuthnCredential | null>;
+  /** Oldest first. */
+  listCredentials(address: string): Promise<WebAuthnCredential[]>;
+  /**
+   * Records a verified assertion: the new counter and the time of use, only if
+   * the counter went up (or both are 0, an authenticator without a counter);
+   * false otherwise (a cloned key, or a replay racing this one).
+   */
+  useCredential(id: string, counter: number, now: number): Promise<boolean>;
+  removeCredential(id: string): Promise<boolean>;
+  /** Sets (or replaces) the TOTP secret of an address; forgets the last step used. */
+  setTotp(address: string, secret: Uint8Array, now: number): Promise<void>;
+  getTotp(address: string): Promise<{ readonly secret: Uint8Array; readonly lastStep: number | null; readonly createdAt: number } | null>;
+  /** Records that the code of time step `step` was used; false when that step or a later one was already used (no code twice). */
+  useTotpStep(address: string, step: number): Promise<boolean>;
+  removeTotp(address: string): Promise<boolean>;
+  /** Stores a one-time enrollment code by its SHA-256 (hex); older unused codes of the address stop working. */
+  addEnrollmentCode(address: string, codeSha256: string, expiresAt: number, now: number): Promise<void>;
+  /** Marks the code used when it belongs to the address, is unused and not expired at `now`: true exactly once. */
+  consumeEnrollmentCode(address: string, codeSha256: string, now: number): Promise<boolean>;
+  /** Whether the address has a WebAuthn credential or a TOTP secret. */
+  hasFactor(address: string): Promise<boolean>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -781,6 +828,7 @@ export interface MetaStore {
   readonly deliveryTimes: DeliveryTimeRepo;
   readonly audit: AuditRepo;
   readonly certificates: CertificateRepo;
+  readonly factors: FactorRepo;
   close(): Promise<void>;
 }
 

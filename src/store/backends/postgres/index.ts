@@ -2,6 +2,7 @@ import type { MetaStore, Store } from '../../types.js';
 import { openPool, type PgOptions, type Pool } from './db.js';
 import { PgAudit } from './audit.js';
 import { PgCertificates } from './certificates.js';
+import { PgFactors } from './factors.js';
 import { PgBlobStore } from './blobs.js';
 import { PgDirectory } from './directory.js';
 import { PgDmarcReports } from './dmarc.js';
@@ -28,6 +29,7 @@ export class PgMetaStore implements MetaStore {
   readonly dmarcReports: PgDmarcReports;
   readonly audit: PgAudit;
   readonly certificates: PgCertificates;
+  readonly factors: PgFactors;
   private closed = false;
 
   constructor(readonly pool: Pool) {
@@ -42,6 +44,7 @@ export class PgMetaStore implements MetaStore {
     this.dmarcReports = new PgDmarcReports(pool);
     this.audit = new PgAudit(pool);
     this.certificates = new PgCertificates(pool);
+    this.factors = new PgFactors(pool);
   }
 
   /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */

@@ -253,4 +253,31 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX certificates_fingerprint ON certificates(fingerprint);
   `,
+  // Second factors of administrator accounts: security keys, TOTP secrets, one-time enrollment codes (SHA-256 only).
+  `
+  CREATE TABLE webauthn_credentials (
+    id text COLLATE "C" PRIMARY KEY,
+    address text COLLATE "C" NOT NULL,
+    public_key bytea NOT NULL,
+    counter bigint NOT NULL,
+    transports text NOT NULL,
+    created_at bigint NOT NULL,
+    last_used_at bigint
+  );
+  CREATE INDEX webauthn_credentials_address ON webauthn_credentials(address);
+  CREATE TABLE totp_secrets (
+    address text COLLATE "C" PRIMARY KEY,
+    secret bytea NOT NULL,
+    last_step bigint,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE enrollment_codes (
+    code_sha256 text COLLATE "C" PRIMARY KEY,
+    address text COLLATE "C" NOT NULL,
+    expires_at bigint NOT NULL,
+    created_at bigint NOT NULL,
+    used boolean NOT NULL DEFAULT false
+  );
+  CREATE INDEX enrollment_codes_address ON enrollment_codes(address);
+  `,
 ];

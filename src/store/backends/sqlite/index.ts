@@ -6,6 +6,7 @@ import { reportingDamage } from './damage.js';
 import { checkDb, checkDbOffThread } from './check.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteCertificates } from './certificates.js';
+import { SqliteFactors } from './factors.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteDmarcReports } from './dmarc.js';
 import { SqliteEvents } from './events.js';
@@ -26,6 +27,7 @@ export class SqliteMetaStore implements MetaStore {
   readonly dmarcReports: SqliteDmarcReports;
   readonly audit: SqliteAudit;
   readonly certificates: SqliteCertificates;
+  readonly factors: SqliteFactors;
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
@@ -40,6 +42,7 @@ export class SqliteMetaStore implements MetaStore {
     this.dmarcReports = reportingDamage(new SqliteDmarcReports(db), db.name);
     this.audit = reportingDamage(new SqliteAudit(db), db.name);
     this.certificates = reportingDamage(new SqliteCertificates(db), db.name);
+    this.factors = reportingDamage(new SqliteFactors(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {

@@ -245,4 +245,31 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX certificates_fingerprint ON certificates(fingerprint);
   `,
+  // Second factors of administrator accounts: security keys, TOTP secrets, one-time enrollment codes (SHA-256 only).
+  `
+  CREATE TABLE webauthn_credentials (
+    id TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    public_key BLOB NOT NULL,
+    counter INTEGER NOT NULL,
+    transports TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX webauthn_credentials_address ON webauthn_credentials(address);
+  CREATE TABLE totp_secrets (
+    address TEXT PRIMARY KEY,
+    secret BLOB NOT NULL,
+    last_step INTEGER,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE enrollment_codes (
+    code_sha256 TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX enrollment_codes_address ON enrollment_codes(address);
+  `,
 ];

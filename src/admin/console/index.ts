@@ -1,0 +1,2 @@
+export { createConsoleApp, CONSOLE_CSP, isConsolePath } from './routes.js';
+export type { ConsoleDeps } from './context.js';
