@@ -82,7 +82,7 @@ beforeAll(async () => {
   artifacts = process.env.POSTERN_TEST_ARTIFACTS ? path.resolve(process.env.POSTERN_TEST_ARTIFACTS, 'console-browser') : mkdtempSync(path.join(tmpdir(), 'postern-console-shots-'));
   mkdirSync(artifacts, { recursive: true });
   console.log(`console browser test: screenshots in ${artifacts}`);
-  inst = await makeInstallation('example.test', '[policy.attachments]\naction = "quarantine"\n');
+  inst = await makeInstallation('example.test', '[policy]\nrelease_roles = ["mailadmin"]\n[policy.attachments]\naction = "quarantine"\n');
   for (const [addr, args] of [
     [ADMIN, ['--role', 'mailadmin']],
     [AUDITOR, ['--role', 'auditor']],

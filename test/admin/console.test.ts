@@ -67,7 +67,8 @@ async function enrollTotp(c: ConsoleClient, address: string): Promise<{ secret: 
 }
 
 beforeAll(async () => {
-  inst = await makeInstallation('example.test', '[auth]\nmax_failures = 10\nlockout = 600\n[policy.attachments]\naction = "quarantine"\n');
+  // release_roles names mailadmin only (the default is auditor): the console follows it like the command line.
+  inst = await makeInstallation('example.test', '[auth]\nmax_failures = 10\nlockout = 600\n[policy]\nrelease_roles = ["mailadmin"]\n[policy.attachments]\naction = "quarantine"\n');
   for (const [addr, args] of [
     [ADMIN, ['--role', 'mailadmin']],
     [AUDITOR, ['--role', 'auditor']],

@@ -6,6 +6,7 @@
  */
 import type { Hono } from 'hono';
 import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
+import { heldForEncryption } from '../../policy/dlp/index.js';
 import type { QuarantineEntry, Role } from '../../store/types.js';
 import { buildReport } from '../report/build.js';
 import { value as fmtValue, when } from '../report/format.js';
@@ -62,8 +63,12 @@ const mine = (s: Session, q: QuarantineEntry): boolean => q.recipients.some((r) 
 
 export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
   const meta = d.store.meta;
-  /** Who may release or delete: a mailadmin any held message; a user their own only when [policy] release_roles names 'user'. */
-  const mayAct = (s: Session, q: QuarantineEntry): boolean => s.roles.includes('mailadmin') || (s.roles.includes('user') && d.releaseRoles.includes('user') && mine(s, q));
+  /**
+   * Who may release or delete: the same rule as the command line, [policy] release_roles (default auditor):
+   * an account with one of its administrator roles any held message, and, when it names 'user', a user their own.
+   */
+  const mayAct = (s: Session, q: QuarantineEntry): boolean =>
+    s.roles.some((r) => r !== 'user' && d.releaseRoles.includes(r)) || (s.roles.includes('user') && d.releaseRoles.includes('user') && mine(s, q));
   /** Who may see a message: mailadmin and auditor all, a user their own. */
   const maySee = (s: Session, q: QuarantineEntry): boolean => s.roles.includes('mailadmin') || s.roles.includes('auditor') || mine(s, q);
 
@@ -140,13 +145,18 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
 
   for (const verb of ['release', 'delete'] as const) {
     app.post(`/console/quarantine/:id/${verb}`, async (c) => {
-      const s = await requireRole(c, d, ['mailadmin', 'user'], `To ${verb} held mail`);
+      const s = await requireRole(c, d, [...ADMINS, 'user'], `To ${verb} held mail`);
       if (s instanceof Response) return s;
       const q = await entryFor(c, s);
       if (q instanceof Response) return q;
       if (!mayAct(s, q)) {
         await audit(d, s.address!, 'console.refused', c.req.path, { method: 'POST' });
         return htmlError(c, 403, 'Not allowed', `${s.address} may not ${verb} this message.`);
+      }
+      if (verb === 'release' && heldForEncryption(q)) {
+        // It would leave unencrypted: only `postern quarantine release --clear` does that, on purpose.
+        await audit(d, s.address!, 'quarantine.release', q.queueId, { result: 'refused', reason: 'held for encryption; use the command line with --clear' });
+        return htmlError(c, 403, 'Held for encryption', `${q.queueId} had to be sent encrypted and a recipient has no certificate; releasing it would send it in clear. Import the certificate and have the sender send it again, or release it with postern quarantine release --clear.`);
       }
       const now = d.clock.now();
       const done = verb === 'release' ? await meta.quarantine.release(q.queueId, s.address!, now) : await meta.quarantine.delete(q.queueId, s.address!, now);
