@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
-import { enrollmentCode, HOST, quarantine, sendMail, until } from './console-helpers.js';
+import { enrollmentCode, HOST, quarantine, sendMail, until, unbase32 } from './console-helpers.js';
 import { totpCode, TOTP_STEP_MS } from '../../src/admin/console/codes.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -36,21 +36,6 @@ function spkiHash(certFile: string): string {
   return execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: der, timeout: 30_000 }).toString('base64');
 }
 
-function unbase32(s: string): Uint8Array {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const ch of s) {
-    value = (value << 5) | A.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return new Uint8Array(out);
-}
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });

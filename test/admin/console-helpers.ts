@@ -138,3 +138,20 @@ export async function until<T>(what: string, ms: number, probe: () => Promise<T 
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** RFC 4648 base32 (no padding) to bytes: the TOTP secret the console shows. */
+export function unbase32(s: string): Uint8Array {
+  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of s) {
+    value = (value << 5) | A.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 255);
+      bits -= 8;
+    }
+  }
+  return new Uint8Array(out);
+}

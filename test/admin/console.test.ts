@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
 import { rawExchange } from './helpers.js';
-import { ConsoleClient, enrollmentCode, quarantine, sendMail, until } from './console-helpers.js';
+import { ConsoleClient, enrollmentCode, quarantine, sendMail, until, unbase32 } from './console-helpers.js';
 import { totpCode, TOTP_STEP_MS } from '../../src/admin/console/codes.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -21,21 +21,6 @@ const CAROL = 'carol@example.test';
 let inst: Installation;
 let server: ServerProcess;
 
-function unbase32(s: string): Uint8Array {
-  const A = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out: number[] = [];
-  for (const ch of s) {
-    value = (value << 5) | A.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 255);
-      bits -= 8;
-    }
-  }
-  return new Uint8Array(out);
-}
 
 const step = () => Math.floor(Date.now() / TOTP_STEP_MS);
 let adminTotp: { secret: Uint8Array; used: number };
