@@ -7,17 +7,17 @@
 import type { Hono } from 'hono';
 import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
 import { heldForEncryption } from '../../policy/dlp/index.js';
-import type { QuarantineEntry, Role } from '../../store/types.js';
+import type { QuarantineEntry } from '../../store/types.js';
 import { buildReport } from '../report/build.js';
 import { value as fmtValue, when } from '../report/format.js';
 import { stackedBars } from '../report/svg.js';
 import type { Report } from '../report/types.js';
 import { audit, htmlError, requireRole, type ConsoleDeps, type ConsoleEnv, type Ctx } from './context.js';
 import { escapeHtml as e, form, page } from './html.js';
+import { ADMIN_ROLES } from './codes.js';
 import { navFor } from './nav.js';
 import type { Session } from './sessions.js';
 
-const ADMINS: readonly Role[] = ['mailadmin', 'auditor', 'pkiofficer'];
 const QUEUE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 type Range = keyof typeof RANGES;
@@ -73,7 +73,7 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
   const maySee = (s: Session, q: QuarantineEntry): boolean => s.roles.includes('mailadmin') || s.roles.includes('auditor') || mine(s, q);
 
   app.get('/console/overview', async (c) => {
-    const s = await requireRole(c, d, ADMINS, 'The overview');
+    const s = await requireRole(c, d, ADMIN_ROLES, 'The overview');
     if (s instanceof Response) return s;
     const raw = c.req.query('range') ?? '24h';
     if (!(raw in RANGES)) return htmlError(c, 400, 'Bad request', 'range must be 24h or 7d');
@@ -145,7 +145,7 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
 
   for (const verb of ['release', 'delete'] as const) {
     app.post(`/console/quarantine/:id/${verb}`, async (c) => {
-      const s = await requireRole(c, d, [...ADMINS, 'user'], `To ${verb} held mail`);
+      const s = await requireRole(c, d, [...ADMIN_ROLES, 'user'], `To ${verb} held mail`);
       if (s instanceof Response) return s;
       const q = await entryFor(c, s);
       if (q instanceof Response) return q;
