@@ -38,6 +38,7 @@ export const CATALOGUE = {
   INTEGRITY: { severity: 'recoverable', text: 'Stored data failed its integrity check' },
   NOT_FOUND: { severity: 'recoverable', text: 'Not found' },
   LIMIT: { severity: 'recoverable', text: 'Limit reached' },
+  EXISTS: { severity: 'recoverable', text: 'Already exists' },
   INVARIANT: { severity: 'invariant', text: 'Internal invariant broken' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,6 +1,6 @@
 /**
- * The console's pages: overview (C, I and A now and over the last 24 hours
- * or 7 days, from the same store data as `postern report`), the queue, the
+ * The console's pages: overview (C, I and A now and over the last 24 hours,
+ * 7 or 30 days, from the same store data as `postern report`), the queue, the
  * quarantine (list, verdicts, release, delete) and the audit log. Each checks the role
  * it needs; every view of mail or of the audit log and every action is audited.
  */
@@ -19,12 +19,17 @@ import { navFor } from './nav.js';
 import type { Session } from './sessions.js';
 
 const QUEUE_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
-const RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
+const RANGES = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 } as const;
 type Range = keyof typeof RANGES;
+/**
+ * How long one overview stays served: building it reads every event of the range (seconds for a busy month
+ * on SQLite), so concurrent and repeated loads share one computation per range, refreshed at most this often.
+ */
+const OVERVIEW_TTL_MS: Record<Range, number> = { '24h': 10_000, '7d': 60_000, '30d': 300_000 };
 
 const card = (label: string, v: string, note = ''): string => `<div class="card">${e(label)}<b>${e(v)}</b>${note ? `<small class="muted">${e(note)}</small>` : ''}</div>`;
 
-function overviewBody(r: Report, range: Range): string {
+function overviewBody(r: Report, range: Range, builtAt: number): string {
   const c = r.confidentiality;
   const i = r.integrity;
   const a = r.availability;
@@ -33,7 +38,7 @@ function overviewBody(r: Report, range: Range): string {
   const labels = s.starts.map((t) => new Date(t).toISOString().slice(day ? 5 : 11, day ? 10 : 16));
   const links = (Object.keys(RANGES) as Range[]).map((k) => (k === range ? `<b>${k}</b>` : `<a href="/console/overview?range=${k}">${k}</a>`)).join(' · ');
   return [
-    `<p>Last ${e(range)}: ${e(when(r.window.since))} – ${e(when(r.window.until))} (${links})</p>`,
+    `<p>Last ${e(range)}: ${e(when(r.window.since))} – ${e(when(r.window.until))} (${links}); computed ${e(when(builtAt))}, at most every ${OVERVIEW_TTL_MS[range] / 1000} s</p>`,
     '<h2>Confidentiality</h2><div class="cards">',
     card('Inbound messages', fmtValue(c.inbound.messages.value, 'count')),
     card('Inbound over TLS', fmtValue(c.inbound.tlsSharePct.value, 'pct')),
@@ -71,19 +76,33 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
     s.roles.some((r) => r !== 'user' && d.releaseRoles.includes(r)) || (s.roles.includes('user') && d.releaseRoles.includes('user') && mine(s, q));
   /** Who may see a message: mailadmin and auditor all, a user their own. */
   const maySee = (s: Session, q: QuarantineEntry): boolean => s.roles.includes('mailadmin') || s.roles.includes('auditor') || mine(s, q);
+  const overviews = new Map<Range, { at: number; report: Promise<Report> }>();
+  const overviewOf = (range: Range): { at: number; report: Promise<Report> } => {
+    const now = d.clock.now();
+    const hit = overviews.get(range);
+    if (hit && now - hit.at < OVERVIEW_TTL_MS[range]) return hit;
+    const entry = {
+      at: now,
+      report: buildReport(
+        { events: meta.events, deliveryTimes: meta.deliveryTimes, queue: meta.queue },
+        { since: now - RANGES[range], until: now, now, slaTargetPct: d.slaTargetPct, ...(d.schedule ? { schedule: d.schedule } : {}) },
+      ),
+    };
+    overviews.set(range, entry);
+    // A failed build is not kept: the next load tries again.
+    entry.report.catch(() => overviews.get(range) === entry && overviews.delete(range));
+    return entry;
+  };
 
   app.get('/console/overview', async (c) => {
     const s = await requireRole(c, d, ADMIN_ROLES, 'The overview');
     if (s instanceof Response) return s;
     const raw = c.req.query('range') ?? '24h';
-    if (!(raw in RANGES)) return htmlError(c, 400, 'Bad request', 'range must be 24h or 7d');
+    if (!(raw in RANGES)) return htmlError(c, 400, 'Bad request', 'range must be 24h, 7d or 30d');
     const range = raw as Range;
-    const now = d.clock.now();
-    const report = await buildReport(
-      { events: meta.events, deliveryTimes: meta.deliveryTimes, queue: meta.queue },
-      { since: now - RANGES[range], until: now, now, slaTargetPct: d.slaTargetPct, ...(d.schedule ? { schedule: d.schedule } : {}) },
-    );
-    return c.html(page('Overview', s, overviewBody(report, range), navFor(s)));
+    const entry = overviewOf(range);
+    const report = await entry.report;
+    return c.html(page('Overview', s, overviewBody(report, range, entry.at), navFor(s)));
   });
 
   app.get('/console/quarantine', async (c) => {

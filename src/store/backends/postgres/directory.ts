@@ -8,7 +8,7 @@ export class PgDirectory implements DirectoryRepo {
 
   async addDomain(name: string, now: number): Promise<void> {
     const r = await this.pool.query('INSERT INTO domains (name, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING', [name, now]);
-    if (r.rowCount === 0) throw new PosternError('INVARIANT', `domain ${name} exists already`);
+    if (r.rowCount === 0) throw new PosternError('EXISTS', `domain ${name} exists already`);
   }
 
   async listDomains(): Promise<Domain[]> {
@@ -31,7 +31,7 @@ export class PgDirectory implements DirectoryRepo {
       );
       return toAccount(r.rows[0]!);
     } catch (e) {
-      if (isUniqueViolation(e)) throw new PosternError('INVARIANT', `account ${a.address} exists already`);
+      if (isUniqueViolation(e)) throw new PosternError('EXISTS', `account ${a.address} exists already`);
       // The domain was removed between the check and the insert.
       if ((e as { code?: string }).code === '23503') throw new PosternError('NOT_FOUND', `domain ${domain} is not a local domain`);
       throw e;
@@ -87,7 +87,7 @@ export class PgDirectory implements DirectoryRepo {
 
   async addGroup(name: string, description: string): Promise<void> {
     const r = await this.pool.query('INSERT INTO groups (name, description) VALUES ($1, $2) ON CONFLICT DO NOTHING', [name, description]);
-    if (r.rowCount === 0) throw new PosternError('INVARIANT', `group ${name} exists already`);
+    if (r.rowCount === 0) throw new PosternError('EXISTS', `group ${name} exists already`);
   }
 
   async listGroups(): Promise<Group[]> {

@@ -8,7 +8,7 @@ export class SqliteDirectory implements DirectoryRepo {
 
   async addDomain(name: string, now: number): Promise<void> {
     const r = this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, now);
-    if (r.changes === 0) throw new PosternError('INVARIANT', `domain ${name} exists already`);
+    if (r.changes === 0) throw new PosternError('EXISTS', `domain ${name} exists already`);
   }
 
   async listDomains(): Promise<Domain[]> {
@@ -36,7 +36,7 @@ export class SqliteDirectory implements DirectoryRepo {
         .run(a.address, domain, a.displayName ?? '', a.passwordHash, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now);
       return (await this.getAccountById(Number(r.lastInsertRowid)))!;
     } catch (e) {
-      if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('INVARIANT', `account ${a.address} exists already`);
+      if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('EXISTS', `account ${a.address} exists already`);
       throw e;
     }
   }
@@ -90,7 +90,7 @@ export class SqliteDirectory implements DirectoryRepo {
 
   async addGroup(name: string, description: string): Promise<void> {
     const r = this.db.prepare('INSERT OR IGNORE INTO groups (name, description) VALUES (?, ?)').run(name, description);
-    if (r.changes === 0) throw new PosternError('INVARIANT', `group ${name} exists already`);
+    if (r.changes === 0) throw new PosternError('EXISTS', `group ${name} exists already`);
   }
 
   async listGroups(): Promise<Group[]> {
