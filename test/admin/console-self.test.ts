@@ -33,6 +33,8 @@ const CAROL = `carol@${DOMAIN}`;
 const ADMIN = `admin@${DOMAIN}`;
 const AUDITOR = `audit@${DOMAIN}`;
 const HOUR = 3_600_000;
+/** Bob's name has XML's special characters: the profile must still parse and carry it as typed. */
+const DISPLAY_NAMES: Record<string, string> = { [ALICE]: 'Alice Example', [BOB]: '<Bob & "Co"> ]]>' };
 const DAY = 24 * HOUR;
 
 let h: Harness;
@@ -47,7 +49,7 @@ const totps = new Map<string, Uint8Array>();
 const imapsListener = (): ListenerInfo => ({ name: 'imaps', address: '127.0.0.1', port: h.ports.tls, tls: 'implicit' });
 
 async function addAccount(address: string, roles: Role[], password = PW): Promise<void> {
-  await h.store.meta.directory.addAccount({ address, passwordHash: await hashPassword(password), roles, displayName: address === ALICE ? 'Alice Example' : '' }, Date.now());
+  await h.store.meta.directory.addAccount({ address, passwordHash: await hashPassword(password), roles, displayName: DISPLAY_NAMES[address] ?? '' }, Date.now());
 }
 
 /** Password, then (for an account with TOTP) a code of a step nobody used yet. */
@@ -311,7 +313,9 @@ describe('Apple Mail profile', () => {
     expect(Object.keys(mail).filter((k) => /password$/i.test(k) && k !== 'OutgoingPasswordSameAsIncomingPassword')).toEqual([]);
     // Downloading again gives the same profile (it replaces, not adds), another account another one.
     expect((await profile(c)).PayloadUUID).toBe(p.PayloadUUID);
-    expect((await profile(await login(BOB))).PayloadUUID).not.toBe(p.PayloadUUID);
+    const bob = await profile(await login(BOB));
+    expect(bob.PayloadUUID).not.toBe(p.PayloadUUID);
+    expect((bob.PayloadContent as Record<string, unknown>[])[0]!.EmailAccountName).toBe(DISPLAY_NAMES[BOB]);
     expect((await auditRows('console.mobileconfig', ALICE)).length).toBeGreaterThanOrEqual(2);
   });
 
