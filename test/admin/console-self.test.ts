@@ -229,6 +229,7 @@ describe('my account', () => {
 
     const shown = await c.post('/console/account', '/console/enroll/totp');
     expect(shown.status).toBe(200);
+    expect(shown.body).toContain('href="/console/account"'); // still the logged-in frame
     const secret = unbase32(/id="totp-secret">([A-Z2-7]+)</.exec(shown.body)![1]!);
     const done = await c.send('POST', '/console/enroll/totp-confirm', { form: { csrf: ConsoleClient.csrf(shown), code: totpCode(secret, Math.floor(clock.now() / TOTP_STEP_MS)) } });
     expect(done.status, done.body).toBe(303);

@@ -18,7 +18,7 @@ import { normalizeAddress } from '../../core/address.js';
 import { enrollmentCodeDigest, isAdmin, matchTotp, otpauthUri, base32 } from './codes.js';
 import { audit, field, htmlError, remoteAddress, setSession, type ConsoleDeps, type ConsoleEnv, type Ctx } from './context.js';
 import { escapeHtml as e, form, page } from './html.js';
-import { homeOf } from './nav.js';
+import { homeOf, navFor } from './nav.js';
 import { REAUTH_MS, type Session, type SessionStore } from './sessions.js';
 
 /** Wrong second factors or enrollment codes one session may try before it ends. */
@@ -299,9 +299,11 @@ export function mountAuth(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessions: Sessi
     return c.html(
       page(
         'Authenticator app',
-        null,
+        s.stage === 'full' ? s : null,
         `<p>Add this secret to your authenticator app (TOTP, SHA-1, 6 digits, 30 s), then type the code it shows.</p><p>Secret: <code id="totp-secret">${e(secret)}</code></p><p class="muted">URI: <code>${e(otpauthUri(s.address!, s.pendingTotp))}</code></p>` +
           form(s, '/console/enroll/totp-confirm', '<label>6-digit code <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required></label><button type="submit">Confirm</button>'),
+        // A logged-in account adding a factor keeps its navigation.
+        s.stage === 'full' ? navFor(s) : [],
       ),
     );
   });
