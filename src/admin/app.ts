@@ -144,7 +144,7 @@ export function createAdminApp(d: AdminAppDeps): Hono<Env> {
     return c.json({ since: new Date(q.since).toISOString(), until: new Date(now).toISOString(), directions: rows });
   });
 
-  if (d.console) app.route('/', createConsoleApp(d.console).app);
+  if (d.console) app.route('/', createConsoleApp({ ...d.console, listeners: d.listeners }).app);
   if (d.public) app.route('/', createPublicApp({ ...d.public, listeners: d.listeners, log: d.log }));
 
   app.notFound((c) => c.json({ error: 'not found' }, 404));

@@ -32,8 +32,5 @@ export async function readPassword(prompt: string): Promise<string> {
   }
 }
 
-export function checkPasswordStrength(p: string): string | null {
-  if (p.length < 12) return 'password must have at least 12 characters';
-  if (p.length > 1024) return 'password must have at most 1024 characters';
-  return null;
-}
+// The rule lives with the directory, which the console shares.
+export { checkPasswordStrength } from '../directory/password-rules.js';

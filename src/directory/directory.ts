@@ -1,6 +1,7 @@
 import type { Account, DirectoryRepo } from '../store/types.js';
 import { normalizeAddress, domainOf } from '../core/address.js';
 import { hashPassword, verifyPassword, dummyVerify } from '../crypto/password.js';
+import { checkPasswordStrength } from './password-rules.js';
 
 export type Resolution =
   | { kind: 'local'; account: Account }
@@ -102,7 +103,10 @@ export class Directory {
     return out;
   }
 
+  /** Sets a new password under the shared rules (password-rules.ts); throws RangeError with the reason when it breaks them. */
   async setPassword(address: string, password: string): Promise<void> {
+    const weak = checkPasswordStrength(password);
+    if (weak) throw new RangeError(weak);
     await this.repo.setPasswordHash(address, await hashPassword(password));
   }
 }

@@ -2,8 +2,11 @@
  * Logging in: password (the directory's check, under the shared login
  * throttle), then for administrator roles a second factor — a WebAuthn
  * security key or a TOTP code — or, for an administrator without one,
- * enrollment with a one-time code from `postern console enroll`. Each step
- * that raises privilege gets a new session id.
+ * enrollment with a one-time code from `postern console enroll`; any other
+ * account that registered a factor (on its account page) must prove it too.
+ * Each step that raises privilege gets a new session id. The registration
+ * routes serve both enrollment and a logged-in account adding a factor after
+ * typing its password again (pages-self.ts).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Hono } from 'hono';
@@ -15,8 +18,8 @@ import { normalizeAddress } from '../../core/address.js';
 import { enrollmentCodeDigest, isAdmin, matchTotp, otpauthUri, base32 } from './codes.js';
 import { audit, field, htmlError, remoteAddress, setSession, type ConsoleDeps, type ConsoleEnv, type Ctx } from './context.js';
 import { escapeHtml as e, form, page } from './html.js';
-import { homeOf } from './nav.js';
-import type { Session, SessionStore } from './sessions.js';
+import { homeOf, navFor } from './nav.js';
+import { REAUTH_MS, type Session, type SessionStore } from './sessions.js';
 
 /** Wrong second factors or enrollment codes one session may try before it ends. */
 export const MAX_SESSION_FAILURES = 5;
@@ -82,13 +85,14 @@ export function mountAuth(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessions: Sessi
       return c.html(loginForm(s, 'Wrong address or password.'), 401);
     }
     const account = outcome.value;
-    if (!isAdmin(account.roles)) {
+    const hasFactor = await d.store.meta.factors.hasFactor(account.address);
+    if (!isAdmin(account.roles) && !hasFactor) {
       const next = sessions.rotate(s, { stage: 'full', address: account.address, roles: account.roles });
       setSession(c, next);
       await audit(d, account.address, 'console.login', account.address, { factor: 'password', roles: account.roles });
       return c.redirect(homeOf(next), 303);
     }
-    const stage = (await d.store.meta.factors.hasFactor(account.address)) ? 'second' : 'enroll';
+    const stage = hasFactor ? 'second' : 'enroll';
     const next = sessions.rotate(s, { stage, address: account.address, roles: account.roles });
     setSession(c, next);
     return c.redirect(stage === 'second' ? '/console/factor' : '/console/enroll', 303);
@@ -223,14 +227,31 @@ export function mountAuth(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessions: Sessi
     return htmlError(c, 401, 'Wrong code', ended ? 'Too many wrong codes: log in again.' : 'The enrollment code is wrong, expired or was used already.');
   });
 
+  /**
+   * Who may register a factor: an administrator enrolling who entered a code, or a logged-in
+   * account that typed its password again in the last REAUTH_MS (a session left open is not enough).
+   */
   const enrolling = (c: Ctx): Session | null => {
-    const s = inStage(c, 'enroll');
-    return s && s.codeAccepted ? s : null;
+    const s = c.get('session');
+    if (!s?.address) return null;
+    if (s.stage === 'enroll' && s.codeAccepted) return s;
+    if (s.stage === 'full' && s.reauthAt !== null && d.clock.now() - s.reauthAt < REAUTH_MS) return s;
+    return null;
+  };
+  const NOT_ENROLLING = 'enter an enrollment code first (logged in: type your password again on the account page)';
+
+  /** After a factor was added: enrollment ends in a login; a logged-in account goes back to its page, its re-entered password spent. */
+  const registered = async (c: Ctx, s: Session, factor: string): Promise<string> => {
+    if (s.stage === 'full') {
+      s.reauthAt = null;
+      return '/console/account';
+    }
+    return homeOf(await loggedIn(c, s, factor));
   };
 
   app.post('/console/webauthn/register-options', async (c) => {
     const s = enrolling(c);
-    if (!s) return c.json({ error: 'enter an enrollment code first' }, 401);
+    if (!s) return c.json({ error: NOT_ENROLLING }, 401);
     const keys = await d.store.meta.factors.listCredentials(s.address!);
     const opts = await generateRegistrationOptions({
       rpName: 'postern',
@@ -249,7 +270,7 @@ export function mountAuth(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessions: Sessi
 
   app.post('/console/webauthn/register-verify', async (c) => {
     const s = enrolling(c);
-    if (!s) return c.json({ error: 'enter an enrollment code first' }, 401);
+    if (!s) return c.json({ error: NOT_ENROLLING }, 401);
     const challenge = s.challenge;
     s.challenge = null;
     const response = c.get('form').response as RegistrationResponseJSON | undefined;
@@ -267,28 +288,29 @@ export function mountAuth(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessions: Sessi
       return c.json({ error: `the security key was not registered: ${(err as Error).message}` }, 400);
     }
     await audit(d, s.address!, 'console.factor_add', s.address!, { kind: 'webauthn', credential: id.slice(0, 16) });
-    const next = await loggedIn(c, s, 'webauthn');
-    return c.json({ next: homeOf(next) });
+    return c.json({ next: await registered(c, s, 'webauthn') });
   });
 
   app.post('/console/enroll/totp', (c) => {
     const s = enrolling(c);
-    if (!s) return htmlError(c, 401, 'Log in first', 'Enter an enrollment code first.');
+    if (!s) return htmlError(c, 401, 'Log in first', `Not allowed yet: ${NOT_ENROLLING}.`);
     s.pendingTotp = new Uint8Array(randomBytes(20));
     const secret = base32(s.pendingTotp);
     return c.html(
       page(
         'Authenticator app',
-        null,
+        s.stage === 'full' ? s : null,
         `<p>Add this secret to your authenticator app (TOTP, SHA-1, 6 digits, 30 s), then type the code it shows.</p><p>Secret: <code id="totp-secret">${e(secret)}</code></p><p class="muted">URI: <code>${e(otpauthUri(s.address!, s.pendingTotp))}</code></p>` +
           form(s, '/console/enroll/totp-confirm', '<label>6-digit code <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" required></label><button type="submit">Confirm</button>'),
+        // A logged-in account adding a factor keeps its navigation.
+        s.stage === 'full' ? navFor(s) : [],
       ),
     );
   });
 
   app.post('/console/enroll/totp-confirm', async (c) => {
     const s = enrolling(c);
-    if (!s || !s.pendingTotp) return htmlError(c, 401, 'Log in first', 'Enter an enrollment code first.');
+    if (!s || !s.pendingTotp) return htmlError(c, 401, 'Log in first', `Not allowed yet: ${NOT_ENROLLING}.`);
     const step = matchTotp(s.pendingTotp, field(c, 'code'), d.clock.now());
     if (step === null) {
       const ended = await failed(c, s, 'totp enrollment');
@@ -298,7 +320,6 @@ export function mountAuth(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessions: Sessi
     await d.store.meta.factors.useTotpStep(s.address!, step);
     s.pendingTotp = null;
     await audit(d, s.address!, 'console.factor_add', s.address!, { kind: 'totp' });
-    const next = await loggedIn(c, s, 'totp');
-    return c.redirect(homeOf(next), 303);
+    return c.redirect(await registered(c, s, 'totp'), 303);
   });
 }

@@ -11,6 +11,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../metrics/logger.js';
 import type { LoginThrottle } from '../../net/throttle.js';
 import type { MaintenanceSchedule } from '../../store/maintenance.js';
+import type { ListenerInfo } from '../app.js';
 import { recordAudit } from '../../integrity/audit-log.js';
 import { CLEAR_COOKIE, SESSION_COOKIE, sessionCookie, type Session, type SessionStore } from './sessions.js';
 import { escapeHtml, page } from './html.js';
@@ -22,7 +23,7 @@ export interface ConsoleDeps {
   readonly authenticate: (address: string, password: string) => Promise<Account | null>;
   /** The login throttle the mail listeners share. */
   readonly throttle: LoginThrottle;
-  /** WebAuthn relying party id: the host name browsers use for the console. */
+  /** WebAuthn relying party id: the host name browsers use for the console (server.hostname, also the mail clients' server). */
   readonly rpId: string;
   /** Origins a POST may come from (https://host[:port]); checked on every POST and in WebAuthn responses. */
   readonly origins: () => readonly string[];
@@ -30,6 +31,8 @@ export interface ConsoleDeps {
   readonly releaseRoles: readonly string[];
   readonly slaTargetPct: number;
   readonly schedule?: MaintenanceSchedule;
+  /** The bound listeners, for the Apple Mail profile (only TLS services that listen); absent: none. */
+  readonly listeners?: () => readonly ListenerInfo[];
   readonly clock: Clock;
   readonly log: Logger;
 }

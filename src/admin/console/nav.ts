@@ -10,6 +10,8 @@ export function navFor(s: Session): NavItem[] {
   if (has('mailadmin') || has('auditor')) out.push({ href: '/console/queue', label: 'Queue' });
   if (has('mailadmin') || has('auditor') || has('user')) out.push({ href: '/console/quarantine', label: 'Quarantine' });
   if (has('auditor')) out.push({ href: '/console/audit', label: 'Audit log' });
+  if (has('mailadmin') || has('auditor')) out.push({ href: '/console/security/integrity', label: 'Security' });
+  out.push({ href: '/console/account', label: 'My account' });
   return out;
 }
 

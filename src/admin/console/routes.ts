@@ -2,7 +2,8 @@
  * The console under /console on the admin listener: the session of the
  * cookie, the checks every POST passes (same Origin, the session's CSRF
  * token in the body, compared in constant time), the static script and
- * stylesheet, then the login steps (auth.ts) and the pages (pages.ts).
+ * stylesheet, then the login steps (auth.ts) and the pages (pages.ts, the
+ * account's own pages-self.ts, the security views pages-security.ts).
  */
 import { Hono } from 'hono';
 import { mountAuth } from './auth.js';
@@ -10,6 +11,8 @@ import { htmlError, type ConsoleDeps, type ConsoleEnv, type Ctx, sessionOf } fro
 import { CSS } from './html.js';
 import { homeOf } from './nav.js';
 import { mountPages } from './pages.js';
+import { mountSecurityPages } from './pages-security.js';
+import { mountSelfPages } from './pages-self.js';
 import { CONSOLE_JS } from './script.js';
 import { csrfMatches, SessionStore } from './sessions.js';
 
@@ -71,5 +74,7 @@ export function createConsoleApp(d: ConsoleDeps): { app: Hono<ConsoleEnv>; sessi
 
   mountAuth(app, d, sessions);
   mountPages(app, d);
+  mountSelfPages(app, d, sessions);
+  mountSecurityPages(app, d);
   return { app, sessions };
 }

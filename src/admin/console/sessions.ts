@@ -36,7 +36,12 @@ export interface Session {
   failures: number;
   /** A TOTP secret shown for enrollment, stored once a code from it is confirmed. */
   pendingTotp: Uint8Array | null;
+  /** When a logged-in account last typed its password again (to add a factor); null: not in this session. */
+  reauthAt: number | null;
 }
+
+/** How long a password typed again on the account page allows adding a factor. */
+export const REAUTH_MS = 5 * 60_000;
 
 const token = (): string => randomBytes(32).toString('base64url');
 const ID_RE = /^[A-Za-z0-9_-]{43}$/;
@@ -56,7 +61,7 @@ export class SessionStore {
     this.sweep();
     if (this.byDigest.size >= MAX_SESSIONS) this.evictOne();
     const t = this.now();
-    const s: Session = { id: token(), csrf: token(), createdAt: t, lastSeen: t, stage: 'anonymous', address: null, roles: [], challenge: null, codeAccepted: false, failures: 0, pendingTotp: null };
+    const s: Session = { id: token(), csrf: token(), createdAt: t, lastSeen: t, stage: 'anonymous', address: null, roles: [], challenge: null, codeAccepted: false, failures: 0, pendingTotp: null, reauthAt: null };
     this.byDigest.set(SessionStore.digest(s.id), s);
     return s;
   }
@@ -91,6 +96,18 @@ export class SessionStore {
 
   destroy(s: Session): void {
     this.byDigest.delete(SessionStore.digest(s.id));
+  }
+
+  /** Ends every session of an account but `keep` (after its password changed); returns how many ended. */
+  endAccount(address: string, keep: Session | null): number {
+    let n = 0;
+    for (const [k, s] of this.byDigest) {
+      if (s !== keep && s.address === address) {
+        this.byDigest.delete(k);
+        n++;
+      }
+    }
+    return n;
   }
 
   get size(): number {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { normalizeAddress, normalizeDomain } from '../../core/address.js';
 import { hashPassword } from '../../crypto/password.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
+import { Directory } from '../../directory/directory.js';
 import type { Config } from '../../config/index.js';
 import { ROLES, type Role } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
@@ -98,9 +99,10 @@ export function registerDirectoryCommands(program: Command): void {
     .description('set a new password')
     .action(async (address: string, _o, cmd: Command) => {
       const a = addressArg(address);
-      const hash = await hashPassword(await newPassword());
+      const password = await newPassword();
       await withStore(cfg(cmd), async (s) => {
-        await s.meta.directory.setPasswordHash(a, hash);
+        // The same rules and hashing as the console's own-account page.
+        await new Directory(s.meta.directory).setPassword(a, password);
         await audited(s, 'user.passwd', a); // never the password or its hash
       });
       console.log(`password of ${a} changed`);
