@@ -32,8 +32,5 @@ export async function readPassword(prompt: string): Promise<string> {
   }
 }
 
-export function checkPasswordStrength(p: string): string | null {
-  if (p.length < 12) return 'password must have at least 12 characters';
-  if (p.length > 1024) return 'password must have at most 1024 characters';
-  return null;
-}
+/** The one password rule, kept with the directory's other rules (the console applies it too). */
+export { checkPasswordStrength } from '../directory/admin.js';
