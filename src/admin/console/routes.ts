@@ -2,7 +2,7 @@
  * The console under /console on the admin listener: the session of the
  * cookie, the checks every POST passes (same Origin, the session's CSRF
  * token in the body, compared in constant time), the static script and
- * stylesheet, then the login steps (auth.ts) and the pages (pages.ts).
+ * stylesheet, then the login steps (auth.ts) and the pages (pages*.ts).
  */
 import { Hono } from 'hono';
 import { mountAuth } from './auth.js';
@@ -10,6 +10,9 @@ import { htmlError, type ConsoleDeps, type ConsoleEnv, type Ctx, sessionOf } fro
 import { CSS } from './html.js';
 import { homeOf } from './nav.js';
 import { mountPages } from './pages.js';
+import { mountDirectoryPages } from './pages-directory.js';
+import { mountMaintenancePages } from './pages-maintenance.js';
+import { mountQueuePages } from './pages-queue.js';
 import { CONSOLE_JS } from './script.js';
 import { csrfMatches, SessionStore } from './sessions.js';
 
@@ -71,5 +74,8 @@ export function createConsoleApp(d: ConsoleDeps): { app: Hono<ConsoleEnv>; sessi
 
   mountAuth(app, d, sessions);
   mountPages(app, d);
+  mountQueuePages(app, d);
+  mountMaintenancePages(app, d);
+  mountDirectoryPages(app, d, sessions);
   return { app, sessions };
 }

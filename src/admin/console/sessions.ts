@@ -93,6 +93,21 @@ export class SessionStore {
     this.byDigest.delete(SessionStore.digest(s.id));
   }
 
+  /**
+   * Ends every session of an account (this node's): after it is disabled or
+   * its roles change, a session must not keep what it was given at login.
+   */
+  endSessionsOf(address: string): number {
+    let n = 0;
+    for (const [k, s] of this.byDigest) {
+      if (s.address === address) {
+        this.byDigest.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
   get size(): number {
     return this.byDigest.size;
   }
