@@ -269,6 +269,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
             authenticate: (address, password) => directory.authenticate(address, password),
             throttle: authThrottle,
             releaseRoles: config.policy.release_roles,
+            allowPkiAndMailAdmin: config.auth.allow_pki_and_mail_admin === true,
             slaTargetPct: config.report.sla_target,
             schedule: config.maintenance,
           },

@@ -1,4 +1,4 @@
-import type { Folder, MailboxRepo } from '../store/types.js';
+import type { Account, DirectoryRepo, Folder, MailboxRepo, NewAccount } from '../store/types.js';
 
 /** Folders every new account gets, with their RFC 6154 special-use attribute. */
 export const DEFAULT_FOLDERS: readonly { name: string; specialUse: string | null }[] = [
@@ -15,6 +15,13 @@ export async function provisionMailbox(repo: MailboxRepo, accountId: number, now
   for (const f of DEFAULT_FOLDERS) {
     if (!(await repo.getFolder(accountId, f.name))) await repo.createFolder(accountId, f.name, f.specialUse, now);
   }
+}
+
+/** A new account with its default folders: what `postern user add` and the console's "add account" both do. */
+export async function createAccount(meta: { readonly directory: DirectoryRepo; readonly mailboxes: MailboxRepo }, a: NewAccount, now: number): Promise<Account> {
+  const acct = await meta.directory.addAccount(a, now);
+  await provisionMailbox(meta.mailboxes, acct.id, now);
+  return acct;
 }
 
 /** The account's INBOX, created on first use if an older account lacks it. */

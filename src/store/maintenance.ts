@@ -16,6 +16,8 @@ export interface MaintenanceWindow {
   readonly to: number | null;
   readonly reason: string;
   readonly source?: 'declared' | 'scheduled';
+  /** When the declarer expected a still-open window to end; only said, the window stays open until ended. */
+  readonly plannedEnd?: number;
 }
 
 export interface MaintenanceSchedule {
@@ -48,10 +50,13 @@ export function scheduledWindows(s: MaintenanceSchedule, from: number, to: numbe
 /** The declared maintenance windows recorded, oldest first; a window still open ends at null. */
 export async function declaredWindows(events: EventRepo): Promise<MaintenanceWindow[]> {
   const marks = [...(await events.list('maintenance.start', 1000)), ...(await events.list('maintenance.end', 1000))].sort((a, b) => a.id - b.id);
-  const out: { from: number; to: number | null; reason: string; source: 'declared' }[] = [];
+  const out: { from: number; to: number | null; reason: string; source: 'declared'; plannedEnd?: number }[] = [];
   for (const m of marks) {
     const open = out.at(-1);
-    if (m.kind === 'maintenance.start' && (!open || open.to !== null)) out.push({ from: m.at, to: null, reason: String(m.data.reason ?? ''), source: 'declared' });
+    if (m.kind === 'maintenance.start' && (!open || open.to !== null)) {
+      const planned = m.data.plannedEnd;
+      out.push({ from: m.at, to: null, reason: String(m.data.reason ?? ''), source: 'declared', ...(typeof planned === 'number' ? { plannedEnd: planned } : {}) });
+    }
     else if (m.kind === 'maintenance.end' && open && open.to === null) open.to = m.at;
   }
   return out;
@@ -66,4 +71,33 @@ export async function maintenanceWindowsBetween(events: EventRepo, schedule: Mai
 /** True when a declared or scheduled maintenance window overlaps [from, to]. */
 export async function inMaintenance(events: EventRepo, from: number, to: number, schedule: MaintenanceSchedule = NO_SCHEDULE): Promise<boolean> {
   return (await maintenanceWindowsBetween(events, schedule, from, to)).length > 0;
+}
+
+/** The longest reason kept with a declared window. */
+export const MAX_REASON = 500;
+
+/**
+ * Opens a declared window now, unless one is open; returns why not, or null
+ * once the start is recorded. A planned end must lie in the future.
+ */
+export async function startMaintenance(events: EventRepo, o: { reason: string; actor: string; plannedEnd?: number }, now: number): Promise<string | null> {
+  const open = (await declaredWindows(events)).at(-1);
+  if (open && open.to === null) return `a maintenance window is open since ${new Date(open.from).toISOString()}`;
+  if (o.plannedEnd !== undefined && (!Number.isSafeInteger(o.plannedEnd) || o.plannedEnd <= now)) return 'the planned end must be a time in the future';
+  const data = { reason: o.reason.slice(0, MAX_REASON), actor: o.actor, ...(o.plannedEnd !== undefined ? { plannedEnd: o.plannedEnd } : {}) };
+  await events.record('maintenance.start', MAINTENANCE, data, now);
+  return null;
+}
+
+/** Closes the open declared window; returns why not, or null once the end is recorded. */
+export async function endMaintenance(events: EventRepo, actor: string, now: number): Promise<string | null> {
+  const open = (await declaredWindows(events)).at(-1);
+  if (!open || open.to !== null) return 'no maintenance window is open';
+  await events.record('maintenance.end', MAINTENANCE, { actor }, now);
+  return null;
+}
+
+/** What `maintenance list` shows: every declared window, oldest first, then the scheduled ones of the next 14 days. */
+export async function listedWindows(events: EventRepo, schedule: MaintenanceSchedule, now: number): Promise<MaintenanceWindow[]> {
+  return [...(await declaredWindows(events)), ...scheduledWindows(schedule, now, now + 14 * DAY)];
 }

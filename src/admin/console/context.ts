@@ -29,6 +29,8 @@ export interface ConsoleDeps {
   readonly origins: () => readonly string[];
   /** [policy] release_roles: a plain user may release their own mail only when it holds 'user'. */
   readonly releaseRoles: readonly string[];
+  /** [auth] allow_pki_and_mail_admin: one account may hold mailadmin and pkiofficer (absent: it may not). */
+  readonly allowPkiAndMailAdmin?: boolean;
   readonly slaTargetPct: number;
   readonly schedule?: MaintenanceSchedule;
   /** The bound listeners, for the Apple Mail profile (only TLS services that listen); absent: none. */

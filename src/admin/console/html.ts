@@ -48,7 +48,7 @@ header{display:flex;gap:1.5em;align-items:center;padding:.6em 1.2em;background:#
 header a{color:#cfe3f1;margin-right:1em}header .who{margin-left:auto}
 main{max-width:64em;margin:1em auto;padding:0 1em}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:.6em 0}td,th{padding:.25em .7em;text-align:left;border-bottom:1px solid #eee;vertical-align:top}
-form.inline{display:inline}label{display:block;margin:.5em 0}input[type=text],input[type=password]{width:20em;padding:.3em}
+form.inline{display:inline}label{display:block;margin:.5em 0}label.inline{display:inline;margin:0 .4em 0 0}input[type=text],input[type=password]{width:20em;padding:.3em}
 button{padding:.3em .9em}.error{color:#b00;font-weight:bold}.ok{color:#070}.muted{color:#666}
 figure{margin:1em 0}figcaption{font-weight:bold;margin-bottom:.3em}svg text{font:11px sans-serif;fill:#444}
 .legend{font-size:12px}.key i{display:inline-block;width:.8em;height:.8em;margin:0 .3em 0 .8em;background:#999}

@@ -8,6 +8,8 @@ export function navFor(s: Session): NavItem[] {
   const out: NavItem[] = [];
   if (has('mailadmin') || has('auditor') || has('pkiofficer')) out.push({ href: '/console/overview', label: 'Overview' });
   if (has('mailadmin') || has('auditor')) out.push({ href: '/console/queue', label: 'Queue' });
+  if (has('mailadmin') || has('auditor')) out.push({ href: '/console/maintenance', label: 'Maintenance' });
+  if (has('mailadmin')) out.push({ href: '/console/directory', label: 'Directory' });
   if (has('mailadmin') || has('auditor') || has('user')) out.push({ href: '/console/quarantine', label: 'Quarantine' });
   if (has('auditor')) out.push({ href: '/console/audit', label: 'Audit log' });
   if (has('mailadmin') || has('auditor')) out.push({ href: '/console/security/integrity', label: 'Security' });

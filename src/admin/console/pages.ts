@@ -1,6 +1,6 @@
 /**
  * The console's pages: overview (C, I and A now and over the last 24 hours,
- * 7 or 30 days, from the same store data as `postern report`), the queue, the
+ * 7 or 30 days, from the same store data as `postern report`), the
  * quarantine (list, verdicts, release, delete) and the audit log. Each checks the role
  * it needs; every view of mail or of the audit log and every action is audited.
  */
@@ -185,26 +185,6 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
       return c.redirect(`/console/quarantine/${encodeURIComponent(q.queueId)}`, 303);
     });
   }
-
-  app.get('/console/queue', async (c) => {
-    const s = await requireRole(c, d, ['mailadmin', 'auditor'], 'The queue');
-    if (s instanceof Response) return s;
-    const [stats, pending] = await Promise.all([meta.queue.stats(), meta.queue.listPending(500)]);
-    const now = d.clock.now();
-    const states = stats.states.map((x) => `<tr><td>${e(x.state)}</td><td>${x.messages}</td><td>${x.recipients}</td></tr>`).join('');
-    const rows = pending
-      .map(
-        (r) =>
-          `<tr><td>${e(r.queueId)}</td><td>${e(r.address)}</td><td>${e(r.transport)}</td><td>${e(r.state)}</td><td>${r.attempts}</td><td class="when">${e(r.nextAttemptAt > now ? when(r.nextAttemptAt) : 'due')}</td><td>${e(r.lastError ?? '')}</td></tr>`,
-      )
-      .join('');
-    const body = [
-      `<p>${stats.messages} message(s), ${stats.recipients} recipient(s) waiting; oldest received ${e(stats.oldestReceivedAt === null ? '—' : when(stats.oldestReceivedAt))}.</p>`,
-      `<table><tr><th>State</th><th>Messages</th><th>Recipients</th></tr>${states}</table>`,
-      `<h2>Waiting recipients</h2><table id="queue"><tr><th>Queue id</th><th>Recipient</th><th>Transport</th><th>State</th><th>Attempts</th><th>Next attempt</th><th>Last error</th></tr>${rows}</table>`,
-    ].join('');
-    return c.html(page('Queue', s, body, navFor(s)));
-  });
 
   app.get('/console/audit', async (c) => {
     const s = await requireRole(c, d, ['auditor'], 'The audit log');

@@ -2,8 +2,7 @@
  * The console under /console on the admin listener: the session of the
  * cookie, the checks every POST passes (same Origin, the session's CSRF
  * token in the body, compared in constant time), the static script and
- * stylesheet, then the login steps (auth.ts) and the pages (pages.ts, the
- * account's own pages-self.ts, the security views pages-security.ts).
+ * stylesheet, then the login steps (auth.ts) and the pages (pages*.ts).
  */
 import { Hono } from 'hono';
 import { mountAuth } from './auth.js';
@@ -13,6 +12,9 @@ import { homeOf } from './nav.js';
 import { mountPages } from './pages.js';
 import { mountSecurityPages } from './pages-security.js';
 import { mountSelfPages } from './pages-self.js';
+import { mountDirectoryPages } from './pages-directory.js';
+import { mountMaintenancePages } from './pages-maintenance.js';
+import { mountQueuePages } from './pages-queue.js';
 import { CONSOLE_JS } from './script.js';
 import { csrfMatches, SessionStore } from './sessions.js';
 
@@ -76,5 +78,8 @@ export function createConsoleApp(d: ConsoleDeps): { app: Hono<ConsoleEnv>; sessi
   mountPages(app, d);
   mountSelfPages(app, d, sessions);
   mountSecurityPages(app, d);
+  mountQueuePages(app, d);
+  mountMaintenancePages(app, d);
+  mountDirectoryPages(app, d, sessions);
   return { app, sessions };
 }

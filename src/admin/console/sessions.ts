@@ -98,8 +98,11 @@ export class SessionStore {
     this.byDigest.delete(SessionStore.digest(s.id));
   }
 
-  /** Ends every session of an account but `keep` (after its password changed); returns how many ended. */
-  endAccount(address: string, keep: Session | null): number {
+  /**
+   * Ends every session of an account (this node's) but `keep`: after its password changed, it is disabled
+   * or its roles change, a session must not keep what it was given at login. Returns how many ended.
+   */
+  endAccount(address: string, keep: Session | null = null): number {
     let n = 0;
     for (const [k, s] of this.byDigest) {
       if (s !== keep && s.address === address) {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { normalizeAddress, normalizeDomain } from '../../core/address.js';
+import { normalizeDomain } from '../../core/address.js';
 import { hashPassword } from '../../crypto/password.js';
-import { provisionMailbox } from '../../mailbox/provision.js';
 import { Directory } from '../../directory/directory.js';
+import { checkAddress, checkGroupName, checkRoles, checkRoleSeparation as separation } from '../../directory/admin.js';
+import { createAccount } from '../../mailbox/provision.js';
 import type { Config } from '../../config/index.js';
 import { ROLES, type Role } from '../../store/types.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
@@ -12,29 +13,22 @@ import { checkPasswordStrength, readPassword } from '../password-input.js';
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 
 function addressArg(a: string): string {
-  const n = normalizeAddress(a);
-  if (!n) throw new UsageError(`not a valid mail address: ${JSON.stringify(a)}`);
-  return n;
+  const r = checkAddress(a);
+  if ('error' in r) throw new UsageError(r.error);
+  return r.address;
 }
 
 function rolesArg(list: string[] | undefined): Role[] {
-  const roles = list && list.length ? list : ['user'];
-  for (const r of roles) if (!ROLES.includes(r as Role)) throw new UsageError(`unknown role ${r}; roles are ${ROLES.join(', ')}`);
-  return roles as Role[];
+  const r = checkRoles(list ?? [], ROLES);
+  if ('error' in r) throw new UsageError(r.error);
+  return r.roles;
 }
 
-/**
- * Separation of duties: whoever runs the mail (mailadmin) must not also hold
- * the CA (pkiofficer), or one person could issue a certificate for any
- * address and read what is encrypted to it. [auth] allow_pki_and_mail_admin
- * lifts the rule, with a warning each time.
- */
+/** Separation of duties (see directory/admin.ts): refused, or allowed by the config with a warning. */
 function checkRoleSeparation(config: Config, address: string, roles: readonly Role[]): void {
-  if (!(roles.includes('mailadmin') && roles.includes('pkiofficer'))) return;
-  if (config.auth.allow_pki_and_mail_admin !== true) {
-    throw new UsageError(`${address} may not hold both mailadmin and pkiofficer (separation of duties); set [auth] allow_pki_and_mail_admin = true to allow it`);
-  }
-  console.error(`warning: ${address} holds both mailadmin and pkiofficer ([auth] allow_pki_and_mail_admin = true)`);
+  const r = separation(config.auth.allow_pki_and_mail_admin === true, address, roles);
+  if (r && 'error' in r) throw new UsageError(r.error);
+  if (r) console.error(`warning: ${r.warning}`);
 }
 
 async function newPassword(): Promise<string> {
@@ -81,8 +75,7 @@ export function registerDirectoryCommands(program: Command): void {
       const hash = await hashPassword(await newPassword());
       await withStore(cfg(cmd), async (s, config) => {
         checkRoleSeparation(config, a, roles);
-        const acct = await s.meta.directory.addAccount({ address: a, displayName: o.name, passwordHash: hash, roles, quotaBytes: quota }, Date.now());
-        await provisionMailbox(s.meta.mailboxes, acct.id, Date.now());
+        await createAccount(s.meta, { address: a, displayName: o.name, passwordHash: hash, roles, quotaBytes: quota }, Date.now());
         await audited(s, 'user.add', a, { roles, quotaBytes: quota, displayName: o.name });
       });
       console.log(`account ${a} created (roles: ${roles.join(', ')})`);
@@ -159,7 +152,8 @@ export function registerDirectoryCommands(program: Command): void {
     .command('add <name>')
     .option('--description <text>', 'what the group is', '')
     .action(async (name: string, o: { description: string }, cmd: Command) => {
-      if (!/^[\w.-]{1,64}$/.test(name)) throw new UsageError('group names are 1-64 letters, digits, ".", "_" or "-"');
+      const bad = checkGroupName(name);
+      if (bad) throw new UsageError(bad);
       await withStore(cfg(cmd), async (s) => {
         await s.meta.directory.addGroup(name, o.description);
         await audited(s, 'group.add', name, { description: o.description });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MAINTENANCE, declaredWindows as maintenanceWindows, scheduledWindows } from '../../store/maintenance.js';
+import { MAINTENANCE, MAX_REASON, endMaintenance, listedWindows, startMaintenance } from '../../store/maintenance.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited, cliActor } from '../audit.js';
 
@@ -15,12 +15,14 @@ export function registerMaintenanceCommands(program: Command): void {
   m.command('start')
     .description('open a maintenance window now')
     .option('--reason <text>', 'why', '')
-    .action(async (o: { reason: string }, cmd: Command) => {
+    .option('--until <time>', 'when it is planned to end (ISO 8601); only shown, end it with `maintenance end`')
+    .action(async (o: { reason: string; until?: string }, cmd: Command) => {
+      const plannedEnd = o.until === undefined ? undefined : Date.parse(o.until);
+      if (plannedEnd !== undefined && Number.isNaN(plannedEnd)) throw new UsageError(`--until: not a time: ${JSON.stringify(o.until)}`);
       await withStore(cfg(cmd), async (s) => {
-        const open = (await maintenanceWindows(s.meta.events)).at(-1);
-        if (open && open.to === null) throw new UsageError(`a maintenance window is open since ${iso(open.from)}`);
-        await s.meta.events.record('maintenance.start', MAINTENANCE, { reason: o.reason.slice(0, 500), actor: cliActor() }, Date.now());
-        await audited(s, 'maintenance.start', MAINTENANCE, { reason: o.reason.slice(0, 500) });
+        const refused = await startMaintenance(s.meta.events, { reason: o.reason, actor: cliActor(), ...(plannedEnd !== undefined ? { plannedEnd } : {}) }, Date.now());
+        if (refused) throw new UsageError(refused);
+        await audited(s, 'maintenance.start', MAINTENANCE, { reason: o.reason.slice(0, MAX_REASON), ...(plannedEnd !== undefined ? { plannedEnd } : {}) });
       });
       console.log('maintenance window opened');
     });
@@ -28,9 +30,8 @@ export function registerMaintenanceCommands(program: Command): void {
     .description('close the open maintenance window')
     .action(async (_o, cmd: Command) => {
       await withStore(cfg(cmd), async (s) => {
-        const open = (await maintenanceWindows(s.meta.events)).at(-1);
-        if (!open || open.to !== null) throw new UsageError('no maintenance window is open');
-        await s.meta.events.record('maintenance.end', MAINTENANCE, { actor: cliActor() }, Date.now());
+        const refused = await endMaintenance(s.meta.events, cliActor(), Date.now());
+        if (refused) throw new UsageError(refused);
         await audited(s, 'maintenance.end', MAINTENANCE);
       });
       console.log('maintenance window closed');
@@ -40,11 +41,13 @@ export function registerMaintenanceCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const windows = await withStore(cfg(cmd), async (s, config) => {
-        const now = Date.now();
-        return [...(await maintenanceWindows(s.meta.events)), ...scheduledWindows(config.maintenance, now, now + 14 * 86_400_000)];
+        return listedWindows(s.meta.events, config.maintenance, Date.now());
       });
       if (o.json) return void console.log(JSON.stringify(windows, null, 2));
       if (windows.length === 0) return void console.log('no maintenance window recorded or scheduled');
-      for (const w of windows) console.log(`${iso(w.from)}  ${iso(w.to)}  ${(w.source ?? 'declared').padEnd(9)}  ${w.reason}`);
+      for (const w of windows) {
+        const planned = w.to === null && w.plannedEnd !== undefined ? `  (planned end ${new Date(w.plannedEnd).toISOString()})` : '';
+        console.log(`${iso(w.from)}  ${iso(w.to)}  ${(w.source ?? 'declared').padEnd(9)}  ${w.reason}${planned}`);
+      }
     });
 }

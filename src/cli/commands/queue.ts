@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
-import type { QueueRecipient, Store } from '../../store/types.js';
+import { applyQueueAction, delays, queueActionData, queueMessageDetail, type QueueAction } from '../../queue/admin.js';
 import { resolveConfigPath, UsageError, withStore } from '../context.js';
 import { audited } from '../audit.js';
 import { printVerdicts } from './verdicts.js';
@@ -8,16 +7,8 @@ import { printVerdicts } from './verdicts.js';
 const cfg = (cmd: Command): string => resolveConfigPath((cmd.optsWithGlobals() as { config?: string }).config);
 const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
 
-/** Postfix-style delays=a/b/c/d in seconds: in queue, waiting for a session, connection setup, transmission. */
-function delays(r: QueueRecipient, receivedAt: number): string {
-  const s = (ms: number) => (ms / 1000).toFixed(2);
-  const t = r.timing;
-  if (!t || r.leasedAt === null) return '-';
-  return `${s(r.leasedAt - receivedAt)}/${s(t.waitMs)}/${s(t.connMs)}/${s(t.xmitMs)}`;
-}
-
 /** Applies a change to each queue id given; unknown ids are reported, not fatal. */
-function perMessage(program: Command, name: string, description: string, fn: (s: Store, id: string) => Promise<number | boolean>, done: string) {
+function perMessage(program: Command, name: QueueAction, description: string, done: string) {
   program
     .command(`${name} <queue-id...>`)
     .description(description)
@@ -25,8 +16,8 @@ function perMessage(program: Command, name: string, description: string, fn: (s:
       const results = await withStore(cfg(cmd), async (s) => {
         const out: [string, number | boolean | null][] = [];
         for (const id of ids) {
-          const r = (await s.meta.queue.getMessage(id)) ? await fn(s, id) : null;
-          if (r !== null) await audited(s, `queue.${name}`, id, typeof r === 'number' ? { recipients: r } : { changed: r });
+          const r = await applyQueueAction(s.meta.queue, name, id, Date.now());
+          if (r !== null) await audited(s, `queue.${name}`, id, queueActionData(r));
           out.push([id, r]);
         }
         return out;
@@ -78,16 +69,9 @@ export function registerQueueCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const found = await withStore(cfg(cmd), async (s) => {
-        const m = await s.meta.queue.getMessage(id);
-        if (!m) return null;
-        const rcpts = await s.meta.queue.listRecipients(id);
-        await audited(s, 'queue.show', id, { sender: m.sender });
-        const head = await s.blobs.get(m.blobId).then(
-          (b) => parseHeaderSection(b.subarray(0, 64 * 1024)).fields,
-          () => [],
-        );
-        const header = Object.fromEntries(['From', 'To', 'Subject', 'Message-ID', 'Date'].map((k) => [k, headerValue(head, k)]));
-        return { message: m, header, recipients: rcpts };
+        const detail = await queueMessageDetail(s, id);
+        if (detail) await audited(s, 'queue.show', id, { sender: detail.message.sender });
+        return detail;
       });
       if (!found) throw new UsageError(`${id}: no such message in the queue`);
       if (o.json) {
@@ -111,8 +95,8 @@ export function registerQueueCommands(program: Command): void {
       }
     });
 
-  perMessage(queue, 'retry', 'try the deferred recipients of these messages now', (s, id) => s.meta.queue.retryNow(id, Date.now()), 'due now');
-  perMessage(queue, 'hold', 'stop delivery attempts for these messages until released', (s, id) => s.meta.queue.hold(id), 'held');
-  perMessage(queue, 'release', 'resume delivery of held messages', (s, id) => s.meta.queue.release(id, Date.now()), 'released');
-  perMessage(queue, 'delete', 'remove messages from the queue without delivering or bouncing them', (s, id) => s.meta.queue.deleteMessage(id), 'deleted');
+  perMessage(queue, 'retry', 'try the deferred recipients of these messages now', 'due now');
+  perMessage(queue, 'hold', 'stop delivery attempts for these messages until released', 'held');
+  perMessage(queue, 'release', 'resume delivery of held messages', 'released');
+  perMessage(queue, 'delete', 'remove messages from the queue without delivering or bouncing them', 'deleted');
 }
