@@ -48,6 +48,7 @@ export const ALERT_RULES: readonly AlertRule[] = [
     'The [tls] certificate expires soon (days in the data). Renew it and restart postern so clients keep connecting.',
   ),
   rule('queue.old', 'warning', 'Mail has waited in the queue longer than alerts.queue_age_warn. Look at `postern queue list` and the last errors (`postern queue show ID`).'),
+  rule('posture.failed', 'warning', 'A `postern audit` check failed (the check ids and the first reason in the data). Run `postern audit` for each reason and its fix.'),
 ];
 
 const BY_KIND = new Map(ALERT_RULES.map((r) => [r.kind, r]));

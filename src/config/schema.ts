@@ -18,6 +18,7 @@ import { adminSection } from './admin.js';
 import { reportSection } from './report.js';
 import { encryptionAtRestSection } from './encryption-at-rest.js';
 import { mtaStsSection, pkiSection } from './public-https.js';
+import { postureSection } from './posture.js';
 
 const MAX_PORT = 65535;
 const MAX_OFFSET = 50_000;
@@ -194,6 +195,7 @@ export function configSchema(baseDir: string) {
     pki: pkiSection(),
     report: reportSection(),
     encryption_at_rest: encryptionAtRestSection(),
+    posture: postureSection(),
 
     log: table({
       level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -405,6 +405,13 @@ sla_target = 99.9
 # missing_certificate = "deliver"     # or "defer": keep it queued until a certificate is imported
 # budget_ms = 30000                   # encryption time per recipient; over it the recipient is deferred
 
+[posture]
+# What "postern audit" holds the installation to (it also checks TLS on every
+# listener, logins only inside TLS, the malware engines, roles and the audit log).
+max_scrub_age = 72            # hours since the last full scrub (see [integrity] scrub_interval)
+max_backup_age = 48           # hours since the last verified backup ("postern backup", "postern backup verify")
+require_at_rest_groups = []   # groups whose every member [encryption_at_rest] must cover, e.g. ["board"]
+
 [log]
 # fatal, error, warn, info, debug, trace or silent.
 level = "info"

@@ -84,6 +84,9 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   // Alerts (src/alerts): the checks that raise alertable events, and the alerts sent
   k('tls.cert_expiring', 'C', 'the [tls] certificate expires within alerts.cert_warn_days (data: days)'),
   k('queue.old', 'A', 'the oldest waiting queue message is older than alerts.queue_age_warn (data: age_s)'),
+  // Posture (src/posture): the last `postern audit`, for the console; a failed check alerts
+  k('posture.audited', 'C', '`postern audit` graded the installation (data: pass, warn, fail counts and the findings)'),
+  k('posture.failed', 'C', 'a `postern audit` check failed (data: fail, checks, first)'),
   k('alert.sent', 'A', 'an alert went out by mail (queued) or webhook (accepted)', ['channel', 'kind', 'severity', 'summary']),
   k('alert.webhook_failed', 'A', 'a webhook alert was given up after its retries', ['cause', 'kind']),
   k('alert.mail_failed', 'A', 'an alert mail could not be queued', ['kind']),
