@@ -22,6 +22,7 @@ import { registerDlpCommands } from './commands/dlp.js';
 import { registerCertCommands } from './commands/cert.js';
 import { registerPkiCommands } from './commands/pki.js';
 import { registerConsoleCommands } from './commands/console.js';
+import { registerDnsCommand } from './commands/dns.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -51,6 +52,7 @@ registerDlpCommands(program);
 registerCertCommands(program);
 registerPkiCommands(program);
 registerConsoleCommands(program);
+registerDnsCommand(program);
 
 try {
   await program.parseAsync(process.argv);
