@@ -76,6 +76,8 @@ describe('dnsRecordsForDomain', () => {
     expect(() => dnsRecordsForDomain({ ...base, domain: 'example.org\n@ IN NS evil.' })).toThrow(RangeError);
     expect(() => dnsRecordsForDomain({ ...base, hostname: 'mail example.org' })).toThrow(RangeError);
     expect(() => dnsRecordsForDomain({ ...base, dkimSelector: 'a"b' })).toThrow(RangeError);
+    expect(() => dnsRecordsForDomain({ ...base, dmarcReportLocalPart: 'a; p=none' })).toThrow(RangeError);
+    expect(dnsRecordsForDomain({ ...base, dmarcReportLocalPart: 'reports' }).find((r) => r.name === '_dmarc.example.org')?.value).toMatch(/rua=mailto:reports@example.org;/);
   });
 });
 

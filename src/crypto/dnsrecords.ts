@@ -30,6 +30,8 @@ export interface DomainRecordsOptions {
   tlsCertPem?: string;
   /** The MTA-STS policy served; its id goes into the `_mta-sts` record. Without it, no record. */
   mtaSts?: MtaStsSettings;
+  /** Local part of the DMARC rua address (`[policy.dmarc_reports] local_part`); default "dmarc-reports". */
+  dmarcReportLocalPart?: string;
   /** Client ports to announce by SRV (RFC 6186, RFC 8314); absent services get target "." (not offered). */
   clientPorts?: ClientPorts;
 }
@@ -89,12 +91,13 @@ function dkimKeys(opts: DomainRecordsOptions): DkimPublicKey[] {
 
 export function dnsRecordsForDomain(opts: DomainRecordsOptions): DnsRecord[] {
   const domain = name(opts.domain, 'domain');
+  if (opts.dmarcReportLocalPart !== undefined && !/^[a-z0-9._+-]{1,64}$/.test(opts.dmarcReportLocalPart)) throw new RangeError(`not a report address local part: ${JSON.stringify(opts.dmarcReportLocalPart)}`);
   const host = name(opts.hostname, 'hostname');
   const records: DnsRecord[] = [
     { name: domain, type: 'MX', value: `10 ${host}.` },
     { name: domain, type: 'TXT', value: 'v=spf1 mx -all' },
     ...dkimKeys(opts).map((k) => dkimDnsRecord(domain, k.selector, k.value)),
-    { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${domain}; adkim=s; aspf=s` },
+    { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=quarantine; rua=mailto:${opts.dmarcReportLocalPart ?? 'dmarc-reports'}@${domain}; adkim=s; aspf=s` },
     // The policy host is the admin listener on the mail host (it must answer on port 443).
     ...(opts.mtaSts ? [mtaStsRecord(domain, opts.mtaSts), { name: `mta-sts.${domain}`, type: 'CNAME' as const, value: `${host}.` }] : []),
     { name: `_smtp._tls.${domain}`, type: 'TXT', value: `v=TLSRPTv1; rua=mailto:tls-reports@${domain}` },

@@ -39,6 +39,8 @@ export function domainRecords(config: Config, domain: string, keys: DomainKeys):
     ...(keys.certPem ? { tlsCertPem: keys.certPem } : {}),
     ...(config.mta_sts.enabled ? { mtaSts: mtaStsSettings(config) } : {}),
     clientPorts: clientPorts(config),
+    // The address the dmarc-reports stage reads reports from.
+    dmarcReportLocalPart: config.policy.dmarc_reports.local_part,
   });
 }
 
