@@ -56,6 +56,7 @@ export async function readDomainKeys(config: Config, domain: string): Promise<Do
       problems.push(`DKIM key ${file}: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
+  if (dkim.length === 0 && problems.length === 0) problems.push(`no DKIM key for ${domain} in ${config.dkim.key_dir} (postern dkim rotate --domain ${domain} --activate)`);
   let certPem: string | null = null;
   try {
     certPem = await readFile(config.tls.cert, 'utf8');

@@ -95,4 +95,11 @@ describe('dnsChecks', () => {
     const results = await dnsChecks({ config, dns: new MemoryResolver({ 'example.org': { fail: ['MX', 'TXT'] } }), directory: store.meta.directory });
     expect(results.find((r) => r.id === 'dns.example.org.mx')).toMatchObject({ grade: 'warn', reason: expect.stringMatching(/no answer: MX example.org: SERVFAIL/) });
   });
+
+  it('fails a local domain that has no DKIM key to publish', async () => {
+    await store.meta.directory.addDomain('nokey.example', Date.now());
+    const results = await dnsChecks({ config, dns: new MemoryResolver(zoneOf(records, HOST_A)), directory: store.meta.directory });
+    expect(results.find((r) => r.id === 'dns.nokey.example.dkim')).toMatchObject({ grade: 'fail', reason: expect.stringMatching(/no DKIM record to publish \(no DKIM key for nokey.example in /), fix: 'postern dkim rotate --domain nokey.example --activate' });
+    expect(results.find((r) => r.id === 'dns.example.org.dkim')?.grade).toBe('pass');
+  });
 });

@@ -74,7 +74,7 @@ export async function dnsChecks(ctx: DnsCheckContext): Promise<CheckResult[]> {
     for (const kind of KINDS) {
       const checks = report.checks.filter((c) => c.kind === kind);
       if (checks.length === 0) {
-        const left = kind === 'dkim' ? 'no DKIM key in [dkim] key_dir' : kind === 'tlsa' ? 'the certificate cannot be read' : null;
+        const left = kind === 'dkim' ? 'no DKIM record to publish' : kind === 'tlsa' ? 'no TLSA record to publish' : null;
         if (left) out.push(result(report.domain, kind, 'fail', `${left}${report.problems.length ? ` (${report.problems.join('; ')})` : ''}`, kind === 'dkim' ? 'postern dkim rotate --domain ' + report.domain + ' --activate' : 'check [tls] cert'));
         continue;
       }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryResolver } from '../net/dns/memory.js';
 import { analyzeSpf, parseSpf, type SpfTerm } from './spf.js';
@@ -90,5 +91,26 @@ describe('analyzeSpf', () => {
       'down.example.net: TXT down.example.net: SERVFAIL',
     ]);
     expect(r.authorises).toBe(false); // no MX for example.org here
+  });
+});
+
+describe('analyzeSpf on arbitrary records', () => {
+  it('answers without throwing and within its query budget', async () => {
+    const term = fc.oneof(
+      fc.constantFrom('mx', '-all', '~all', '+all', 'a', 'ptr', 'exists:x.example.net', 'redirect=r.example.net', 'include:i.example.net', 'include:r.example.net', 'ip4:192.0.2.0/24', 'ip6:2001:db8::/48', 'a:mail.example.org/24//64'),
+      fc.stringMatching(/^[a-z0-9:./=~+-]{1,20}$/),
+    );
+    const record = fc.array(term, { maxLength: 15 }).map((ts) => `v=spf1 ${ts.join(' ')}`);
+    await fc.assert(
+      fc.asyncProperty(record, record, async (top, included) => {
+        const parsed = parseSpf(top);
+        if (!parsed.ok) return;
+        const dns = new MemoryResolver({ 'i.example.net': { TXT: [included] }, 'r.example.net': { TXT: [included, 'unrelated'] }, 'example.org': { MX: [{ exchange: 'mail.example.org', preference: 5 }] } });
+        const r = await analyzeSpf('example.org', parsed.value, HOST, dns);
+        expect(r.lookups).toBeGreaterThanOrEqual(0);
+        expect(dns.log.length).toBeLessThanOrEqual(80); // 40 queries, A and AAAA counted apart
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -50,7 +50,7 @@ export function registerDnsCommand(program: Command): void {
           const keys = await readDomainKeys(config, domain);
           out.push({ domain, records: domainRecords(config, domain, keys), problems: keys.problems });
         }
-        for (const d of out) for (const p of d.problems) process.stderr.write(`postern: ${d.domain}: ${p} (its record is left out)\n`);
+        for (const d of out) for (const p of d.problems) process.stderr.write(`postern: ${d.domain}: ${p}; its record is left out\n`);
         if (o.json) console.log(JSON.stringify({ domains: out }, null, 2));
         else console.log(out.map((d) => `; DNS records for ${d.domain}\n${formatZone(d.records)}`).join('\n'));
         return;
@@ -65,7 +65,7 @@ export function registerDnsCommand(program: Command): void {
       } else {
         for (const r of reports) {
           console.log(`; ${r.domain}`);
-          for (const p of r.problems) console.log(`error     ${p} (its record is left out)`);
+          for (const p of r.problems) console.log(`error     ${p}; its record is left out`);
           for (const c of r.checks) console.log(formatCheck(c));
           const bad = r.checks.filter((c) => c.status !== 'ok').length;
           console.log(`; ${r.checks.length - bad} of ${r.checks.length} records as expected\n`);
