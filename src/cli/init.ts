@@ -10,13 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { formatConfigErrors, listenPort, parseConfig, renderConfigTemplate, type Config } from '../config/index.js';
+import { formatConfigErrors, parseConfig, renderConfigTemplate } from '../config/index.js';
 import { normalizeDomain } from '../core/address.js';
 import { generateDkimKey } from '../crypto/dkimkey.js';
-import { dnsRecordsForDomain, formatZone, type ClientPorts } from '../crypto/dnsrecords.js';
-import { mtaStsSettings } from '../crypto/mta-sts-policy.js';
+import { formatZone } from '../crypto/dnsrecords.js';
 import { generateSelfSigned } from '../crypto/selfsigned.js';
 import { DEFAULT_RULES_TOML } from '../policy/dlp/rules/default.js';
+import { domainRecords } from '../posture/dns-expected.js';
 import { UsageError } from './context.js';
 
 export interface InitOptions {
@@ -85,29 +85,13 @@ export async function runInit(opts: InitOptions): Promise<InitResult> {
   // 0640: the file may later hold the PostgreSQL password.
   await writeFileAtomic(configPath, text, 0o640);
 
-  const records = dnsRecordsForDomain({
-    domain,
-    hostname,
-    dkimSelector: config.dkim.selector,
-    dkimValue: dkim.dnsRecordValue,
-    tlsCertPem: tls.certPem,
-    ...(config.mta_sts.enabled ? { mtaSts: mtaStsSettings(config) } : {}),
-    clientPorts: clientPorts(config),
-  });
+  // The same records `postern dns` prints from the files just written.
+  const records = domainRecords(config, domain, { dkim: [{ selector: config.dkim.selector, value: dkim.dnsRecordValue }], certPem: tls.certPem });
   const dnsRecords = `; DNS records for ${domain}\n${formatZone(records)}`;
   return { configPath, certPath, keyPath, dkimKeyPath, dnsRecords };
 }
 
-/** The public port of each TLS client service the configuration enables (port_offset applied). */
-export function clientPorts(config: Config): ClientPorts {
-  const port = (on: boolean, p: number) => (on ? listenPort(config, p) : null);
-  return {
-    imaps: port(config.imap.enabled, config.imap.tls_port),
-    pop3s: port(config.pop3.enabled, config.pop3.tls_port),
-    submissions: port(config.smtp.submissions.enabled, config.smtp.submissions.port),
-    submission: port(config.smtp.submission.enabled, config.smtp.submission.port),
-  };
-}
+export { clientPorts } from '../posture/dns-expected.js';
 
 async function existing(paths: readonly string[]): Promise<string[]> {
   const found: string[] = [];

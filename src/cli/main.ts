@@ -23,6 +23,7 @@ import { registerCertCommands } from './commands/cert.js';
 import { registerPkiCommands } from './commands/pki.js';
 import { registerConsoleCommands } from './commands/console.js';
 import { registerPostureAuditCommand } from './commands/posture-audit.js';
+import { registerDnsCommand } from './commands/dns.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -53,6 +54,7 @@ registerCertCommands(program);
 registerPkiCommands(program);
 registerConsoleCommands(program);
 registerPostureAuditCommand(program);
+registerDnsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -27,6 +27,16 @@ describe('dnsRecordsForDomain', () => {
     ]);
   });
 
+  it('publishes every DKIM key of the domain once, as during a rotation', () => {
+    const other = `v=DKIM1; k=ed25519; p=${'B'.repeat(44)}`;
+    const records = dnsRecordsForDomain({ domain: 'example.org', hostname: 'mail.example.org', dkimSelector: 'postern', dkimValue: DKIM, dkimKeys: [{ selector: 'postern', value: DKIM }, { selector: 's20261204', value: other }] });
+    expect(records.filter((r) => r.name.includes('._domainkey.'))).toEqual([
+      { name: 'postern._domainkey.example.org', type: 'TXT', value: DKIM },
+      { name: 's20261204._domainkey.example.org', type: 'TXT', value: other },
+    ]);
+    expect(dnsRecordsForDomain({ domain: 'example.org', hostname: 'mail.example.org' }).some((r) => r.name.includes('._domainkey.'))).toBe(false);
+  });
+
   it('adds a DANE-EE TLSA record with the SHA-256 of the certificate key', async () => {
     const { certPem, keyPem } = await generateSelfSigned({ hostname: 'mail.example.org' });
     const records = dnsRecordsForDomain({ domain: 'example.org', hostname: 'mail.example.org', dkimSelector: 'postern', dkimValue: DKIM, tlsCertPem: certPem });
@@ -66,6 +76,8 @@ describe('dnsRecordsForDomain', () => {
     expect(() => dnsRecordsForDomain({ ...base, domain: 'example.org\n@ IN NS evil.' })).toThrow(RangeError);
     expect(() => dnsRecordsForDomain({ ...base, hostname: 'mail example.org' })).toThrow(RangeError);
     expect(() => dnsRecordsForDomain({ ...base, dkimSelector: 'a"b' })).toThrow(RangeError);
+    expect(() => dnsRecordsForDomain({ ...base, dmarcReportLocalPart: 'a; p=none' })).toThrow(RangeError);
+    expect(dnsRecordsForDomain({ ...base, dmarcReportLocalPart: 'reports' }).find((r) => r.name === '_dmarc.example.org')?.value).toMatch(/rua=mailto:reports@example.org;/);
   });
 });
 

@@ -21,15 +21,25 @@ export interface DomainRecordsOptions {
   domain: string;
   /** The MX host, normally server.hostname. */
   hostname: string;
-  dkimSelector: string;
+  dkimSelector?: string;
   /** "v=DKIM1; k=...; p=..." from generateDkimKey. */
-  dkimValue: string;
+  dkimValue?: string;
+  /** More DKIM keys of the domain (during a rotation, the old and the new selector are both published). */
+  dkimKeys?: readonly DkimPublicKey[];
   /** The server certificate; adds a TLSA record pinning its public key. */
   tlsCertPem?: string;
   /** The MTA-STS policy served; its id goes into the `_mta-sts` record. Without it, no record. */
   mtaSts?: MtaStsSettings;
+  /** Local part of the DMARC rua address (`[policy.dmarc_reports] local_part`); default "dmarc-reports". */
+  dmarcReportLocalPart?: string;
   /** Client ports to announce by SRV (RFC 6186, RFC 8314); absent services get target "." (not offered). */
   clientPorts?: ClientPorts;
+}
+
+export interface DkimPublicKey {
+  readonly selector: string;
+  /** "v=DKIM1; k=...; p=...". */
+  readonly value: string;
 }
 
 /** Public port of each client service that is listening; null or absent = not offered. */
@@ -73,14 +83,21 @@ export function tlsaValue(certPem: string): string {
   return `3 1 1 ${createHash('sha256').update(spki).digest('hex')}`;
 }
 
+function dkimKeys(opts: DomainRecordsOptions): DkimPublicKey[] {
+  const keys = opts.dkimSelector !== undefined && opts.dkimValue !== undefined ? [{ selector: opts.dkimSelector, value: opts.dkimValue }] : [];
+  for (const k of opts.dkimKeys ?? []) if (!keys.some((x) => x.selector === k.selector)) keys.push(k);
+  return keys;
+}
+
 export function dnsRecordsForDomain(opts: DomainRecordsOptions): DnsRecord[] {
   const domain = name(opts.domain, 'domain');
+  if (opts.dmarcReportLocalPart !== undefined && !/^[a-z0-9._+-]{1,64}$/.test(opts.dmarcReportLocalPart)) throw new RangeError(`not a report address local part: ${JSON.stringify(opts.dmarcReportLocalPart)}`);
   const host = name(opts.hostname, 'hostname');
   const records: DnsRecord[] = [
     { name: domain, type: 'MX', value: `10 ${host}.` },
     { name: domain, type: 'TXT', value: 'v=spf1 mx -all' },
-    dkimDnsRecord(domain, opts.dkimSelector, opts.dkimValue),
-    { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=quarantine; rua=mailto:dmarc-reports@${domain}; adkim=s; aspf=s` },
+    ...dkimKeys(opts).map((k) => dkimDnsRecord(domain, k.selector, k.value)),
+    { name: `_dmarc.${domain}`, type: 'TXT', value: `v=DMARC1; p=quarantine; rua=mailto:${opts.dmarcReportLocalPart ?? 'dmarc-reports'}@${domain}; adkim=s; aspf=s` },
     // The policy host is the admin listener on the mail host (it must answer on port 443).
     ...(opts.mtaSts ? [mtaStsRecord(domain, opts.mtaSts), { name: `mta-sts.${domain}`, type: 'CNAME' as const, value: `${host}.` }] : []),
     { name: `_smtp._tls.${domain}`, type: 'TXT', value: `v=TLSRPTv1; rua=mailto:tls-reports@${domain}` },

@@ -11,6 +11,7 @@ import { credentialChecks } from './credentials.js';
 import { outboundChecks } from './outbound.js';
 import { dlpChecks, failOpenChecks, malwareChecks } from './policy.js';
 import { atRestChecks, integrityChecks, roleChecks } from './operations.js';
+import { dnsChecks } from './dns.js';
 import type { Store } from '../store/index.js';
 
 export const POSTURE_AUDITED = 'posture.audited';
@@ -21,9 +22,9 @@ export const CORE_GROUPS: readonly CheckGroup<PostureContext>[] = [tlsChecks, cr
 
 /**
  * The DNS records of the organisation's domains (SPF, DKIM, DMARC, MTA-STS,
- * TLS-RPT, MX, TLSA): `dnsChecks` from ./dns.ts goes here.
+ * TLS-RPT, MX, TLSA, SRV, autoconfig): `dnsChecks` from ./dns.ts.
  */
-export const DNS_GROUPS: readonly CheckGroup<PostureContext>[] = [];
+export const DNS_GROUPS: readonly CheckGroup<PostureContext>[] = [(ctx) => dnsChecks({ config: ctx.config, dns: ctx.dns, directory: ctx.store.meta.directory })];
 
 export const ALL_GROUPS: readonly CheckGroup<PostureContext>[] = [...CORE_GROUPS, ...DNS_GROUPS];
 

@@ -6,6 +6,7 @@
 import type { Config } from '../config/index.js';
 import type { ScanEngine } from '../policy/av/engine.js';
 import type { Store } from '../store/index.js';
+import type { CheckDns } from './dns-lookup.js';
 
 export interface PostureContext {
   readonly config: Config;
@@ -14,6 +15,8 @@ export interface PostureContext {
   readonly engines: readonly ScanEngine[];
   /** Loads the DLP rules file: the number of rules, or throws why it cannot. */
   readonly loadDlpRules: (path: string) => Promise<number>;
+  /** The configured resolver, for the organisation's DNS records. */
+  readonly dns: CheckDns;
   readonly now: number;
   /** Milliseconds any one connection, handshake or reply may take. */
   readonly timeoutMs: number;

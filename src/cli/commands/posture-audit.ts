@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { formatAudit, recordAudit, runAudit } from '../../posture/audit.js';
 import { loadRules } from '../../policy/dlp/rules/load.js';
+import { configuredResolver } from '../../posture/dns.js';
 import { commandEngines } from '../policy.js';
 import { openConfiguredStore, readConfig, resolveConfigPath, UsageError } from '../context.js';
 
@@ -39,6 +40,7 @@ event; a failed check also records posture.failed, which raises an alert.`,
           store,
           engines,
           loadDlpRules: async (path) => (await loadRules(path)).rules.length,
+          dns: configuredResolver(config),
           now: Date.now(),
           timeoutMs: seconds * 1000,
         });

@@ -4,7 +4,7 @@
  * is NXDOMAIN; a name with records of other types is NODATA. Each name says
  * whether its answers count as DNSSEC-authenticated.
  */
-import { canonicalName, type DnsAnswer, type DnsResolver, type MxRecord, type TlsaRecord } from './types.js';
+import { canonicalName, type DnsAnswer, type DnsResolver, type MxRecord, type SrvRecord, type TlsaRecord } from './types.js';
 
 export interface ZoneEntry {
   MX?: MxRecord[];
@@ -13,13 +13,16 @@ export interface ZoneEntry {
   TXT?: string[];
   TLSA?: TlsaRecord[];
   PTR?: string[];
+  SRV?: SrvRecord[];
+  /** The target of a CNAME at this name (one; the resolver does not follow it). */
+  CNAME?: string[];
   /** Answers for this name carry the AD bit. */
   secure?: boolean;
   /** Types whose lookup fails with a temporary error (SERVFAIL, timeout). */
-  fail?: ('MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR')[];
+  fail?: RecordType[];
 }
 
-type RecordType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR';
+type RecordType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR' | 'SRV' | 'CNAME';
 
 export class MemoryResolver implements DnsResolver {
   private readonly zone = new Map<string, ZoneEntry>();
@@ -52,6 +55,12 @@ export class MemoryResolver implements DnsResolver {
   }
   ptr(name: string): Promise<DnsAnswer<string>> {
     return this.get(name, 'PTR');
+  }
+  srv(name: string): Promise<DnsAnswer<SrvRecord>> {
+    return this.get(name, 'SRV');
+  }
+  cname(name: string): Promise<DnsAnswer<string>> {
+    return this.get(name, 'CNAME');
   }
 
   private async get<T>(name: string, type: RecordType): Promise<DnsAnswer<T>> {

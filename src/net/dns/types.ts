@@ -21,6 +21,13 @@ export interface TlsaRecord {
   readonly data: Buffer;
 }
 
+export interface SrvRecord {
+  readonly priority: number;
+  readonly weight: number;
+  readonly port: number;
+  readonly target: string; // lower-case, no trailing dot; '' for "." (service not offered)
+}
+
 export interface DnsResolver {
   mx(name: string): Promise<DnsAnswer<MxRecord>>;
   a(name: string): Promise<DnsAnswer<string>>;
@@ -31,6 +38,10 @@ export interface DnsResolver {
   tlsa(name: string): Promise<DnsAnswer<TlsaRecord>>;
   /** PTR names for a reverse name (`4.3.2.1.in-addr.arpa`); optional, SPF's `ptr` mechanism alone uses it. */
   ptr?(name: string): Promise<DnsAnswer<string>>;
+  /** SRV records (RFC 2782); optional, only the check of published records uses it. */
+  srv?(name: string): Promise<DnsAnswer<SrvRecord>>;
+  /** The CNAME target of a name, canonical; optional, only the check of published records uses it. */
+  cname?(name: string): Promise<DnsAnswer<string>>;
 }
 
 export function answerRecords<T>(a: DnsAnswer<T>): readonly T[] {

@@ -11,6 +11,9 @@ const zone: Record<string, ZoneEntry> = {
   '_25._tcp.mx2.dest.test': { TLSA: [TLSA], secure: false },
   'nullmx.test': { MX: [{ exchange: '', preference: 0 }] },
   'broken.test': { fail: ['MX'] },
+  '_imaps._tcp.dest.test': { SRV: [{ priority: 0, weight: 1, port: 993, target: 'mx1.dest.test' }] },
+  '_imap._tcp.dest.test': { SRV: [{ priority: 0, weight: 0, port: 0, target: '' }] },
+  'mta-sts.dest.test': { CNAME: ['mx1.dest.test'] },
   '_mta-sts.long.test': { TXT: ['v=STSv1; id=' + 'x'.repeat(300)] },
 };
 
@@ -33,6 +36,15 @@ describe('WireResolver against a loopback DNS server', () => {
     expect(await r.aaaa('mx1.dest.test')).toEqual({ status: 'ok', records: ['::1'], authenticated: true, ttl: 60 });
     expect(await r.txt('dest.test')).toEqual({ status: 'ok', records: ['v=spf1 -all'], authenticated: true, ttl: 60 });
     expect(await r.txt('_mta-sts.long.test')).toMatchObject({ status: 'ok', records: ['v=STSv1; id=' + 'x'.repeat(300)], authenticated: false });
+  });
+
+  it('reads SRV records, "." as not offered, and CNAME targets', async () => {
+    const r = await start();
+    expect(await r.srv('_imaps._tcp.dest.test')).toMatchObject({ status: 'ok', records: [{ priority: 0, weight: 1, port: 993, target: 'mx1.dest.test' }] });
+    expect(await r.srv('_imap._tcp.dest.test')).toMatchObject({ status: 'ok', records: [{ priority: 0, weight: 0, port: 0, target: '' }] });
+    expect(await r.cname('mta-sts.dest.test')).toMatchObject({ status: 'ok', records: ['mx1.dest.test'] });
+    expect(await r.cname('dest.test')).toMatchObject({ status: 'nodata' });
+    expect(await r.srv('_pop3s._tcp.dest.test')).toMatchObject({ status: 'nxdomain' });
   });
 
   it('returns TLSA records and whether they were authenticated', async () => {

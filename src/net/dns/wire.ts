@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { getServers } from 'node:dns';
 import { randomInt } from 'node:crypto';
 import * as dnsPacket from 'dns-packet';
-import { canonicalName, type DnsAnswer, type DnsResolver, type MxRecord, type TlsaRecord } from './types.js';
+import { canonicalName, type DnsAnswer, type DnsResolver, type MxRecord, type SrvRecord, type TlsaRecord } from './types.js';
 
 export interface WireResolverOptions {
   /** "127.0.0.1", "127.0.0.1:5353" or "[::1]:53"; default: the system's first name server. */
@@ -20,7 +20,7 @@ export interface WireResolverOptions {
   tries?: number;
 }
 
-type QType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR';
+type QType = 'MX' | 'A' | 'AAAA' | 'TXT' | 'TLSA' | 'PTR' | 'SRV' | 'CNAME';
 type Decoded = dnsPacket.DecodedPacket & { rcode?: string };
 
 const MAX_TCP_ANSWER = 65_535;
@@ -81,6 +81,17 @@ export class WireResolver implements DnsResolver {
 
   async ptr(name: string): Promise<DnsAnswer<string>> {
     return this.lookup(name, 'PTR', (d) => canonicalName(String(d)));
+  }
+
+  async srv(name: string): Promise<DnsAnswer<SrvRecord>> {
+    return this.lookup(name, 'SRV', (d) => {
+      const r = d as dnsPacket.SrvData;
+      return { priority: r.priority ?? 0, weight: r.weight ?? 0, port: r.port, target: canonicalName(r.target) };
+    });
+  }
+
+  async cname(name: string): Promise<DnsAnswer<string>> {
+    return this.lookup(name, 'CNAME', (d) => canonicalName(String(d)));
   }
 
   private async lookup<T>(name: string, type: QType, map: (data: unknown) => T): Promise<DnsAnswer<T>> {

@@ -150,6 +150,10 @@ function recordsOf(e: ZoneEntry, type: string, name: string): dnsPacket.Answer[]
         type: 'TLSA',
         data: { usage: t.usage, selector: t.selector, matchingType: t.matchingType, certificate: t.data },
       }));
+    case 'SRV':
+      return (e.SRV ?? []).map((r) => ({ ...base, type: 'SRV', data: { priority: r.priority, weight: r.weight, port: r.port, target: r.target === '' ? '.' : r.target } }));
+    case 'CNAME':
+      return (e.CNAME ?? []).map((data) => ({ ...base, type: 'CNAME', data }));
     default:
       return [];
   }
