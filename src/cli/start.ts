@@ -186,6 +186,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     memoryBudget: new MemoryBudget(config.limits.memory_budget * 1024 * 1024),
     policy: policy.pipeline,
     events: faults,
+    // A recipient whose mailbox is full is refused at RCPT (452 4.2.2).
+    mailboxes: store.meta.mailboxes,
   };
 
   // Alerts: tail the events table and send mail and signed webhooks ([alerts]).
