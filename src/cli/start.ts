@@ -107,6 +107,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,
     maxLifetimeMs: q.max_lifetime * 1000,
+    // Return-Path and Delivered-To in every delivered copy (RFC 5321 4.4).
+    deliveryFields: true,
   }, store.meta.directory, notifier, store.blobs, store.meta.events);
   spool.onEnqueued(() => local.kick());
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
