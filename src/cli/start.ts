@@ -4,7 +4,7 @@ import { EventOutbox } from '../store/event-outbox.js';
 import { recordStart, recordStop, startHeartbeat } from './lifecycle.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { Directory } from '../directory/directory.js';
+import { Directory, REQUIRED_LOCAL_PARTS } from '../directory/directory.js';
 import { startBackgroundGc, startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import { AtRest, atRestSettings } from '../mailbox/at-rest.js';
@@ -79,7 +79,12 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   const metrics = new PosternMetrics();
   if (config.metrics.enabled) measureEvents(store.feed, metrics, log.child({ part: 'events' }));
   if (!config.metrics.message_events) store.feed.mute(MESSAGE_EVENT_KINDS);
-  const directory = new Directory(store.meta.directory, { reportLocalParts: config.policy.dmarc_reports.enabled ? [config.policy.dmarc_reports.local_part] : [] });
+  const directory = new Directory(store.meta.directory, {
+    // A DMARC report address other than the published default exists too.
+    requiredLocalParts: [...new Set([...REQUIRED_LOCAL_PARTS, config.policy.dmarc_reports.local_part])],
+    ...(config.directory.postmaster ? { postmaster: config.directory.postmaster } : {}),
+  });
+  await checkPostmaster(directory, config, log);
   const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
   // A store that cannot write now (a full disk) gets these events once it can again.
   // Per-message events are gathered for 50 ms and written in one transaction: one sync to disk, not one per message.
@@ -102,6 +107,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,
     maxLifetimeMs: q.max_lifetime * 1000,
+    // Return-Path and Delivered-To in every delivered copy (RFC 5321 4.4).
+    deliveryFields: true,
   }, store.meta.directory, notifier, store.blobs, store.meta.events);
   spool.onEnqueued(() => local.kick());
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
@@ -181,6 +188,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     memoryBudget: new MemoryBudget(config.limits.memory_budget * 1024 * 1024),
     policy: policy.pipeline,
     events: faults,
+    // A recipient whose mailbox is full is refused at RCPT (452 4.2.2).
+    mailboxes: store.meta.mailboxes,
   };
 
   // Alerts: tail the events table and send mail and signed webhooks ([alerts]).
@@ -342,6 +351,23 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       return closing;
     },
   };
+}
+
+/**
+ * The start check of the required addresses: postmaster@ every local domain
+ * must reach someone (RFC 5321 4.5.1). Not a refusal to start (a new
+ * installation has no accounts yet), but said loudly.
+ */
+async function checkPostmaster(directory: Directory, config: Config, log: Logger): Promise<void> {
+  try {
+    if (await directory.postmasterTarget()) return;
+    const why = config.directory.postmaster
+      ? `[directory] postmaster = "${config.directory.postmaster}" is not a local account or alias`
+      : 'there is no enabled account with the mailadmin role';
+    log.warn({ key: 'directory.postmaster' }, `postmaster@, abuse@ and the report addresses reach nobody: ${why}; they are refused until one exists (postern user add <address> --role mailadmin)`);
+  } catch (err) {
+    log.warn({ err }, 'could not check where postmaster mail goes');
+  }
 }
 
 /** The slow-client guards every listener section shares, from config seconds and percent. */

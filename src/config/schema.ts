@@ -8,7 +8,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, dnsName, filePath, hostname, int, listenAddress, oneOf, secretString, table } from './values.js';
-import { normalizeDomain } from '../core/address.js';
+import { normalizeAddress, normalizeDomain } from '../core/address.js';
 import { policySection } from './policy.js';
 import { maintenanceSection } from './maintenance.js';
 import { metricsSection } from './metrics.js';
@@ -152,6 +152,16 @@ export function configSchema(baseDir: string) {
         { when: () => true },
       )
       .prefault({}),
+
+    // Who receives the mail of the required addresses (postmaster@, abuse@, the report addresses); "" = the first enabled mailadmin.
+    directory: table({
+      postmaster: z
+        .custom<string>((v) => typeof v === 'string' && (v === '' || normalizeAddress(v) !== null), {
+          abort: false,
+          error: () => 'expected "" (the first enabled mailadmin) or a local account or alias, e.g. "admin@example.org"',
+        })
+        .default(''),
+    }).prefault({}),
 
     queue: table({
       retry_min: int(1, DAY).default(60),

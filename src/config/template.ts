@@ -133,6 +133,12 @@ known_sources = 16            # client addresses remembered per account after a 
 # in the hands of whoever runs the mail); true allows it, with a warning.
 # allow_pki_and_mail_admin = true
 
+[directory]
+# postmaster@, abuse@, dmarc-reports@ and tls-reports@ exist at every local
+# domain without an alias (an explicit account or alias of that name wins).
+# Their mail goes to this account or alias; "" = the first enabled mailadmin.
+postmaster = ""
+
 [queue]
 retry_min = 60                # seconds
 retry_max = 3600              # seconds
@@ -231,7 +237,7 @@ actions = {}                  # e.g. { "own-domain" = "quarantine", lookalike = 
 
 [policy.dmarc_reports]
 # Mail to <local_part>@<each local domain> is read as DMARC aggregate reports
-# (see "postern dmarc report") and delivered to the first mailadmin.
+# (see "postern dmarc report") and delivered to the postmaster ([directory]).
 enabled = true
 budget_ms = 30000
 fail_open = false

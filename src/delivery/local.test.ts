@@ -77,4 +77,42 @@ describe('local delivery', () => {
       await store.close();
     }
   });
+
+  it('with delivery fields, each recipient gets its own copy with Return-Path and Delivered-To, and the queue copy is left unreferenced', async () => {
+    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    try {
+      const clock = new ManualClock(1_000_000);
+      await store.meta.directory.addDomain('example.test', 1);
+      const ann = await store.meta.directory.addAccount({ address: 'ann@example.test', passwordHash: 'x' }, 1);
+      const ben = await store.meta.directory.addAccount({ address: 'ben@example.test', passwordHash: 'x' }, 1);
+      for (const a of [ann, ben]) await provisionMailbox(store.meta.mailboxes, a.id, 1);
+      const spool = new Spool(store.blobs, store.meta.queue, clock);
+      const bytes = Buffer.from('Return-Path: <forged@evil.test>\r\nFrom: bob@remote.test\r\nSubject: fields\r\n\r\nhello\r\n');
+      const queueId = newQueueId();
+      await spool.accept({
+        queueId,
+        data: bytes,
+        sender: 'bob@remote.test',
+        recipients: [ann, ben].map((a) => ({ address: a.address, transport: 'local' as const, accountId: a.id })),
+        source: 'mx',
+        clientAddress: '127.0.0.1',
+        authUser: null,
+        meta: {},
+      });
+      const queueBlob = (await store.meta.queue.getMessage(queueId))!.blobId;
+      const agent = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, deliveryFields: true }, store.meta.directory, undefined, store.blobs);
+      expect(await agent.pass()).toBe(2);
+      for (const a of [ann, ben]) {
+        const inbox = (await store.meta.mailboxes.getFolder(a.id, 'INBOX'))!;
+        const [m] = await store.meta.mailboxes.listMessages(inbox.id);
+        const got = Buffer.from(await store.blobs.get(m!.blobId)).toString('latin1');
+        expect(got).toBe(`Return-Path: <bob@remote.test>\r\nDelivered-To: ${a.address}\r\nFrom: bob@remote.test\r\nSubject: fields\r\n\r\nhello\r\n`);
+        expect(m!.size).toBe(Buffer.byteLength(got));
+      }
+      // Every recipient has its own copy: the queue copy is referenced by nothing, so the collector may take it.
+      expect(await store.meta.mailboxes.blobReferences(queueBlob)).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import type { Logger } from '../metrics/logger.js';
 import type { Clock } from '../core/clock.js';
-import type { MailboxRepo, QueueRepo } from '../store/types.js';
+import type { Lease, MailboxRepo, QueueRepo } from '../store/types.js';
+import { withDeliveryFields } from './trace.js';
 import { inboxOf, junkOf } from '../mailbox/provision.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
@@ -20,6 +21,12 @@ export interface LocalDeliveryOptions {
   retryMinMs: number;
   retryMaxMs: number;
   maxLifetimeMs: number;
+  /**
+   * Write `Return-Path:` and `Delivered-To:` into each recipient's copy
+   * (RFC 5321 4.4): a blob per recipient, written before encryption at rest.
+   * Needs the blob store; the server turns it on.
+   */
+  deliveryFields?: boolean;
 }
 
 /**
@@ -94,6 +101,14 @@ export class LocalDelivery {
     }
   }
 
+  /** The recipient's copy with its delivery fields (a new blob), or the queued one when they are off. */
+  private async recipientCopy(lease: Lease, queued: { blobId: string; size: number }): Promise<{ blobId: string; size: number }> {
+    if (!this.opts.deliveryFields || !this.blobs) return queued;
+    const raw = await this.blobs.get(queued.blobId);
+    const ref = await this.blobs.put(withDeliveryFields(raw, lease.message.sender, lease.recipient.address));
+    return { blobId: ref.id, size: ref.size };
+  }
+
   /** One pass: delivers everything due; returns how many recipients were handled. */
   async pass(): Promise<number> {
     let handled = 0;
@@ -113,7 +128,12 @@ export class LocalDelivery {
           const junk = lease.message.verdicts.some((v) => v.junk === true);
           const folder = junk ? await junkOf(this.mailboxes, lease.recipient.accountId, now) : await inboxOf(this.mailboxes, lease.recipient.accountId, now);
           const queued = { blobId: lease.message.blobId, size: lease.message.size };
-          const choice = this.atRest ? await this.atRest.prepare(lease.recipient.address, queued, now) : { ...queued, result: null };
+          // The queue copy, unused once every recipient has its own, is left to the collector
+          // (deleting it at once would race with a backup that listed it).
+          const copy = await this.recipientCopy(lease, queued);
+          const choice = this.atRest ? await this.atRest.prepare(lease.recipient.address, copy, now) : { ...copy, result: null };
+          // An encrypted copy replaces the clear one written for this recipient.
+          if (choice.blobId !== copy.blobId && copy !== queued) shred.add(copy.blobId);
           const r = await this.queue.deliverLocal(lease, folder.id, now, choice.blobId === queued.blobId ? undefined : choice);
           if (r) this.notifier?.changed(folder.id);
           if (r) await this.cacheHeaders(choice.blobId, log);

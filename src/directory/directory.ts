@@ -12,31 +12,58 @@ export type Resolution =
 const MAX_ALIAS_DEPTH = 8;
 
 /**
+ * Local parts that exist at every local domain even without an account or
+ * alias: `postmaster` (RFC 5321 4.5.1), `abuse` (RFC 2142), and the report
+ * addresses `postern init` publishes in DNS (`dmarc-reports`, the DMARC rua;
+ * `tls-reports`, the TLS-RPT rua). Implicit rather than created aliases, so
+ * a domain added later has them too and no one can forget or delete them; an
+ * explicit account or alias of the same name takes precedence.
+ */
+export const REQUIRED_LOCAL_PARTS: readonly string[] = ['postmaster', 'abuse', 'dmarc-reports', 'tls-reports'];
+
+/**
  * The directory service: who is local, who may log in, and which addresses an
  * account may send as. Credentials are verified here and nowhere else.
  */
 export interface DirectoryOptions {
+  /** Local parts that reach the postmaster at every local domain (default: REQUIRED_LOCAL_PARTS). */
+  readonly requiredLocalParts?: readonly string[];
   /**
-   * Local parts that exist at every local domain even without an account or
-   * alias (the DMARC report address `postern init` publishes): mail for them
-   * goes to the first enabled `mailadmin` account.
+   * Who receives mail for those addresses: a local account or alias
+   * (`[directory] postmaster`); when absent, the first enabled `mailadmin`.
    */
-  readonly reportLocalParts?: readonly string[];
+  readonly postmaster?: string;
 }
 
 export class Directory {
+  private readonly required: ReadonlySet<string>;
+
   constructor(
     readonly repo: DirectoryRepo,
     private readonly opts: DirectoryOptions = {},
-  ) {}
+  ) {
+    this.required = new Set((opts.requiredLocalParts ?? REQUIRED_LOCAL_PARTS).map((l) => l.toLowerCase()));
+  }
 
-  /** The first enabled mailadmin, who receives mail for the report addresses nobody else has claimed. */
-  private async reportRecipient(address: string): Promise<Account | null> {
+  /** Whether `address` (normalised) is one of the required addresses of a local domain. */
+  async isRequiredAddress(address: string): Promise<boolean> {
     const at = address.lastIndexOf('@');
-    if (at < 1 || !(this.opts.reportLocalParts ?? []).includes(address.slice(0, at))) return null;
-    if (!(await this.isLocalDomain(address.slice(at + 1)))) return null;
+    return at > 0 && this.required.has(address.slice(0, at)) && (await this.isLocalDomain(address.slice(at + 1)));
+  }
+
+  /**
+   * Where the postmaster's mail goes: the configured address expanded (its
+   * accounts and remote targets), else the first enabled mailadmin; null when
+   * there is neither, which the start check reports.
+   */
+  async postmasterTarget(): Promise<{ local: Account[]; remote: string[] } | null> {
+    if (this.opts.postmaster) {
+      const exp = await this.expandExplicit(this.opts.postmaster);
+      return exp && (exp.local.length > 0 || exp.remote.length > 0) ? { local: exp.local, remote: exp.remote } : null;
+    }
     const admins = (await this.repo.listAccounts()).filter((a) => a.roles.includes('mailadmin') && !a.disabled);
-    return admins.sort((a, b) => a.id - b.id)[0] ?? null;
+    const first = admins.sort((a, b) => a.id - b.id)[0];
+    return first ? { local: [first], remote: [] } : null;
   }
 
   async isLocalDomain(domain: string): Promise<boolean> {
@@ -49,6 +76,16 @@ export class Directory {
    * addresses for the outbound queue.
    */
   async expandRecipient(address: string): Promise<{ local: Account[]; remote: string[]; disabled: Account[] } | null> {
+    const exp = await this.expandExplicit(address);
+    if (exp) return exp;
+    const norm = normalizeAddress(address);
+    if (!norm || !(await this.isRequiredAddress(norm))) return null;
+    const target = await this.postmasterTarget();
+    return target ? { ...target, disabled: [] } : null;
+  }
+
+  /** Accounts and aliases as stored, without the required addresses. */
+  private async expandExplicit(address: string): Promise<{ local: Account[]; remote: string[]; disabled: Account[] } | null> {
     const norm = normalizeAddress(address);
     if (!norm) return null;
     const local = new Map<number, Account>();
@@ -72,10 +109,7 @@ export class Directory {
       for (const t of targets) await walk(t, depth + 1);
     };
     await walk(norm, 0);
-    if (local.size === 0 && remote.size === 0 && disabled.length === 0) {
-      const admin = await this.reportRecipient(norm);
-      return admin ? { local: [admin], remote: [], disabled: [] } : null;
-    }
+    if (local.size === 0 && remote.size === 0 && disabled.length === 0) return null;
     return { local: [...local.values()], remote: [...remote], disabled };
   }
 

@@ -6,6 +6,7 @@
  * Every transfer ends in exactly one reply and gives its budget back, however
  * it ends: an unexpected throw is a logged 451, never a crash.
  */
+import { randomUUID } from 'node:crypto';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { HeaderField } from '../codec/mime/index.js';
 import { newQueueId } from '../core/ids.js';
@@ -18,7 +19,7 @@ import { directionOf, type QueueMeta } from '../policy/pipeline/index.js';
 import { isSubmission, type ListenerContext } from './context.js';
 import { checkHeaderSection, tlsRequiredNoAsked, unownedAuthors } from './headers.js';
 import { applyNewlinePolicy, firstNul } from './newlines.js';
-import { formatReceived } from './received.js';
+import { formatReceived, rfc5322Date } from './received.js';
 import { policyReply, smtpError, type LocalReply } from './replies.js';
 import type { SessionState } from './session.js';
 
@@ -174,6 +175,15 @@ async function finish(
     data = budgeted(hold, [received, verdict.data], received.length + verdict.data.length, data.length);
     if (!data) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
   }
+  // RFC 6409 8.2, 8.3: submission completes a message without Date or Message-ID, before any
+  // stage (DKIM signs at delivery, encryption comes later still) sees it.
+  const missing = isSubmission(ctx.kind) ? missingOriginFields(verdict.fields, now, hostname) : '';
+  if (missing) {
+    const added = Buffer.from(missing, 'latin1');
+    const body = data.subarray(received.length);
+    data = budgeted(hold, [received, added, body], data.length + added.length, data.length);
+    if (!data) return refused(log, size, state, ['MEMORY_BUDGET', 'memory']);
+  }
   const recipients = dedupe(rcpts.flatMap((r) => state.recipients.get(r.toLowerCase()) ?? []));
   if (recipients.length === 0) {
     log.warn({ verdict: 'NO_RECIPIENTS' }, 'message refused');
@@ -283,4 +293,13 @@ function dedupe(list: NewRecipient[]): NewRecipient[] {
     if (!seen.has(key)) seen.set(key, r);
   }
   return [...seen.values()];
+}
+
+/** The Date and Message-ID fields a submitted message lacks (RFC 5322 3.6), as header lines; '' when it has both. */
+function missingOriginFields(fields: readonly HeaderField[], now: number, hostname: string): string {
+  const has = (name: string) => fields.some((f) => f.name.toLowerCase() === name);
+  let out = '';
+  if (!has('date')) out += `Date: ${rfc5322Date(now)}\r\n`;
+  if (!has('message-id')) out += `Message-ID: <${randomUUID()}@${hostname}>\r\n`;
+  return out;
 }

@@ -33,6 +33,8 @@ const LOCAL = {
   REQUIRETLS_NOT_OFFERED: [555, '5.5.4', 'REQUIRETLS parameter not recognized: it is offered only over TLS'],
   // RFC 5321 4.1.1.11 and 4.1.2: a parameter no offered extension defines; a word after the path that is no esmtp-param.
   PARAM_NOT_OFFERED: [555, '5.5.4', 'MAIL or RCPT parameter not recognized or not offered'],
+  // RFC 3463 4.2.2: the recipient's mailbox is over its quota; the sender retries this recipient later.
+  MAILBOX_FULL: [452, '4.2.2', 'Mailbox full, try again later'],
   PARAM_SYNTAX: [501, '5.5.4', 'Syntax error in MAIL or RCPT parameters'],
 } as const satisfies Record<string, readonly [number, string, string]>;
 

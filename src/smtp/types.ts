@@ -1,6 +1,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
+import type { MailboxRepo } from '../store/types.js';
 import type { Logger } from '../metrics/logger.js';
 import type { MemoryBudget } from '../net/memory-budget.js';
 import type { LoginThrottle } from '../net/throttle.js';
@@ -50,6 +51,8 @@ export interface SmtpDeps {
   memoryBudget: MemoryBudget;
   /** The policy stages every message passes; none when absent. */
   policy?: PolicyPipeline;
+  /** Mailbox usage, for refusing a recipient whose mailbox is full at RCPT; without it quota is left to delivery. */
+  mailboxes?: MailboxRepo;
   /** Where counted facts go (e.g. a user sending as someone else); must not throw. */
   events?: EventSink;
 }

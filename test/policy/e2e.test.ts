@@ -121,8 +121,8 @@ describe('policy pipeline over real SMTP', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const inbox = await imapFetch('alice@example.test', 'correct horse battery staple', 'INBOX');
     const signed = inbox.find((m) => m.includes('Subject: signed-ok'))!;
-    // Our Received field first, our Authentication-Results right below it.
-    expect(signed).toMatch(/^Received: [^]*?\r\nAuthentication-Results: mail\.example\.test;/);
+    // The delivery fields, then our Received field, our Authentication-Results right below it.
+    expect(signed).toMatch(/^Return-Path: <news@partner\.test>\r\nDelivered-To: alice@example\.test\r\nReceived: [^]*?\r\nAuthentication-Results: mail\.example\.test;/);
     expect(signed.indexOf('Authentication-Results')).toBeLessThan(signed.indexOf('DKIM-Signature'));
     expect(signed).toMatch(/dkim=pass[^;]*header\.d=partner\.test/);
     expect(signed).toMatch(/dmarc=pass/);

@@ -150,8 +150,9 @@ describe('encryption at rest, end to end', () => {
     expect(owner.imap[0]!.envelope).toContain('"shared plans"');
     expect(sealed.toString('latin1')).not.toMatch(/^Received:/m); // trace fields are inside only
     const opened = decrypt(sealed, pki.rsa.keyFile);
-    expect(opened.toString('latin1')).toMatch(/^Received: from swaks\.example\.test/);
-    expect(opened.equals(clear)).toBe(true);
+    expect(opened.toString('latin1')).toMatch(new RegExp(`^Return-Path: <bob@outside\\.test>\r\nDelivered-To: ${OWNER}\r\nReceived: from swaks\\.example\\.test`));
+    // The same message as the plain user's, but for the mailbox it was delivered to.
+    expect(withoutDeliveredTo(opened).equals(withoutDeliveredTo(clear))).toBe(true);
     // POP3 serves the same stored message.
     expect(owner.pop3[0]!.equals(sealed)).toBe(true);
   }, 120_000);
@@ -187,11 +188,16 @@ describe('encryption at rest, end to end', () => {
     const owner = await fetchAll(OWNER, 3);
     const plain = await fetchAll(PLAIN, 2);
     const stored = owner.imap[2]!.body;
-    expect(stored.equals(plain.imap[1]!.body)).toBe(true);
-    // As delivered: our trace fields on top, then the sender's bytes unchanged.
-    expect(stored.toString('latin1')).toMatch(/^Received: from swaks\.example\.test/);
+    expect(withoutDeliveredTo(stored).equals(withoutDeliveredTo(plain.imap[1]!.body))).toBe(true);
+    // As delivered: the delivery and trace fields on top, then the sender's bytes unchanged.
+    expect(stored.toString('latin1')).toMatch(new RegExp(`^Return-Path: <bob@outside\\.test>\r\nDelivered-To: ${OWNER}\r\nReceived: from swaks\\.example\\.test`));
     expect(stored.toString('latin1')).toContain(msg.trimEnd());
     expect(decrypt(stored, pki.rsa.keyFile).toString('latin1')).toContain('sealed by the sender');
     expect(await atRestEvents()).toEqual(['encrypted', 'encrypted', 'already']);
   }, 120_000);
 });
+
+/** A delivered copy without its Delivered-To field (the one line that differs between two recipients' copies). */
+function withoutDeliveredTo(b: Buffer): Buffer {
+  return Buffer.from(b.toString('latin1').replace(/^(Return-Path: [^\r]*\r\n)Delivered-To: [^\r]*\r\n/, '$1'), 'latin1');
+}

@@ -16,7 +16,7 @@ afterAll(async () => {
 // A line starting with "." (dot-stuffed on the wire), 8-bit bytes and a long body line.
 function message(subject: string, from = 'alice@example.test'): Buffer {
   return Buffer.concat([
-    Buffer.from(`From: Alice <${from}>\r\nTo: bob@example.test\r\nSubject: ${subject}\r\nDate: Mon, 01 Jan 2024 00:00:00 +0000\r\n\r\n`),
+    Buffer.from(`From: Alice <${from}>\r\nTo: bob@example.test\r\nSubject: ${subject}\r\nDate: Mon, 01 Jan 2024 00:00:00 +0000\r\nMessage-ID: <${subject.replace(/ /g, '.')}@example.test>\r\n\r\n`),
     Buffer.from('.a line that starts with a dot\r\n..two dots\r\n'),
     Buffer.from([0xc3, 0xa9, 0x0d, 0x0a]),
     Buffer.from('x'.repeat(900) + '\r\nend\r\n'),

@@ -17,8 +17,9 @@ describe('swaks delivers through submission', () => {
   for (const mode of ['--tls', '--tls-on-connect'] as const) {
     it(`with ${mode} and AUTH PLAIN; the INBOX holds exactly what was sent`, async () => {
       const port = mode === '--tls' ? h.ports.submission : h.ports.submissions;
+      // With its own Date and Message-ID, submission adds nothing to it.
       // swaks sends the file with CRLF line ends, dot-stuffed, and ends it with CRLF "." CRLF.
-      const body = `From: alice@example.test\nTo: victim@example.test\nSubject: swaks ${mode}\n\n.dotted line\nlast line`;
+      const body = `From: alice@example.test\nTo: victim@example.test\nSubject: swaks ${mode}\nDate: Mon, 01 Jan 2024 00:00:00 +0000\nMessage-ID: <swaks${mode}@example.test>\n\n.dotted line\nlast line`;
       const file = await h.writeFile(`swaks${mode}.eml`, body);
       const sent = Buffer.from(body.replace(/\n/g, '\r\n') + '\r\n', 'latin1');
       const before = (await h.inbox(h.users.victim)).length;

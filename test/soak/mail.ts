@@ -54,10 +54,13 @@ export function messageIdOf(b: Buffer): string | null {
 }
 
 /**
- * The stored message without the first `Received:` header postern prepended,
- * and the queue id that header names (null when there is none).
+ * The stored message without the delivery fields and the first `Received:`
+ * header postern prepended, and the queue id that header names (null when there is none).
  */
 export function withoutOwnReceived(b: Buffer): { body: Buffer; queueId: string | null } {
+  // Local delivery puts Return-Path and Delivered-To (one line each) above the Received field.
+  const fields = /^Return-Path: [^\r\n]*\r\nDelivered-To: [^\r\n]*\r\n/.exec(b.subarray(0, 2048).toString('latin1'));
+  if (fields) b = b.subarray(fields[0].length);
   const text = b.toString('latin1');
   if (!text.startsWith('Received: ')) return { body: b, queueId: null };
   let end = 0;

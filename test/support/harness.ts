@@ -153,6 +153,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     },
     authThrottle,
     memoryBudget: new MemoryBudget(opts.memoryBudget ?? 64 * 1024 * 1024),
+    mailboxes: store.meta.mailboxes,
     ...(opts.policy ? { policy: opts.policy } : {}),
   };
   const listeners: SmtpListener[] = [];

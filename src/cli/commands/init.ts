@@ -30,6 +30,6 @@ export function registerInitCommand(program: Command): void {
       console.log('\nPublish these DNS records:\n');
       console.log(r.dnsRecords);
       console.log(`Next: postern -c ${r.configPath} user add you@${domain} --role mailadmin   (then: postern -c ${r.configPath} start)`);
-      console.log(`The first mailadmin also receives what is mailed to dmarc-reports@${domain} (the rua above) once postern has stored the reports.`);
+      console.log(`postmaster@${domain}, abuse@${domain}, dmarc-reports@${domain} and tls-reports@${domain} (the rua addresses above) exist without an alias: their mail goes to the first mailadmin, or to [directory] postmaster; DMARC reports are stored first (postern dmarc).`);
     });
 }

@@ -10,6 +10,7 @@ import { listenerPorts, type Config } from '../../config/index.js';
 import { readConfig, resolveConfigPath, UsageError, openConfiguredStore } from '../context.js';
 import { runInit } from '../init.js';
 import { startServer, type BoundListener } from '../start.js';
+import type { Store } from '../../store/index.js';
 import { systemClock } from '../../core/clock.js';
 import { installProcessGuard } from '../process-guard.js';
 
@@ -55,26 +56,42 @@ async function prepareDev(dir: string): Promise<{ configPath: string; password: 
   return { configPath, password };
 }
 
-function printWelcome(listeners: readonly BoundListener[], certPath: string, password: string | null): void {
+/**
+ * The account the banner's examples use: the first enabled account of the
+ * installation (the demo account under --dev), else a placeholder at the first
+ * local domain, so no example names an account that does not exist.
+ */
+export async function exampleAccount(store: Store): Promise<{ address: string; exists: boolean }> {
+  const accounts = (await store.meta.directory.listAccounts()).filter((a) => !a.disabled).sort((a, b) => a.id - b.id);
+  const first = accounts[0];
+  if (first) return { address: first.address, exists: true };
+  const domain = (await store.meta.directory.listDomains())[0]?.name ?? 'example.org';
+  return { address: `you@${domain}`, exists: false };
+}
+
+/** What `postern start` prints once it listens: the listeners, and a first message to send with swaks or Python. */
+export function welcomeText(listeners: readonly BoundListener[], certPath: string, password: string | null, example: { address: string; exists: boolean }): string {
   const sub = listeners.find((l) => l.name === 'smtp submission');
+  const user = example.address;
   const lines = ['', 'postern is running.', ''];
   for (const l of listeners) lines.push(`  ${l.name.padEnd(18)} ${l.address}:${l.port}  (${l.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'})`);
   lines.push('', `  TLS certificate: ${certPath} (self-signed; trust it in your client)`);
   if (password) {
     lines.push(`  demo account:    ${DEV_USER}`, `  demo password:   ${password}   (shown once; change it with: postern user passwd ${DEV_USER})`);
   }
+  if (!example.exists) lines.push('', `  No account yet: add one with  postern user add ${user} --role mailadmin`);
   if (sub) {
     lines.push(
       '',
-      '  Send a first message:',
+      `  Send a first message${example.exists ? ` as ${user}` : ` (once ${user} exists)`}:`,
       `    swaks --server 127.0.0.1 --port ${sub.port} --tls --tls-ca-path ${certPath} \\`,
-      `      --auth PLAIN --auth-user ${DEV_USER} --auth-password '<password>' --from ${DEV_USER} --to ${DEV_USER}`,
+      `      --auth PLAIN --auth-user ${user} --auth-password '<password>' --from ${user} --to ${user}`,
       '  or with Python:',
-      `    /usr/bin/python3 -c "import smtplib,ssl; c=ssl.create_default_context(cafile='${certPath}'); s=smtplib.SMTP('localhost',${sub.port}); s.starttls(context=c); s.login('${DEV_USER}','<password>'); s.sendmail('${DEV_USER}',['${DEV_USER}'],'From: ${DEV_USER}\\r\\nTo: ${DEV_USER}\\r\\nSubject: hi\\r\\n\\r\\nhello\\r\\n'); s.quit()"`,
+      `    /usr/bin/python3 -c "import smtplib,ssl; c=ssl.create_default_context(cafile='${certPath}'); s=smtplib.SMTP('localhost',${sub.port}); s.starttls(context=c); s.login('${user}','<password>'); s.sendmail('${user}',['${user}'],'From: ${user}\\r\\nTo: ${user}\\r\\nSubject: hi\\r\\n\\r\\nhello\\r\\n'); s.quit()"`,
     );
   }
   lines.push('', '  Stop with Ctrl-C.', '');
-  process.stderr.write(lines.join('\n') + '\n');
+  return lines.join('\n') + '\n';
 }
 
 export function registerStartCommand(program: Command): void {
@@ -94,7 +111,8 @@ export function registerStartCommand(program: Command): void {
       // An edited config is an administrative change: it goes into the audit log.
       await auditConfigChange(server.store, configPath, readFileSync(configPath)).catch((err: unknown) => log.warn({ err }, 'could not record the config in the audit log'));
       installProcessGuard(log, (kind, data) => server.store.meta.events.record(kind, 'process', data, Date.now()));
-      printWelcome(server.listeners, config.tls.cert, password);
+      const example = await exampleAccount(server.store).catch(() => ({ address: 'you@example.org', exists: false }));
+      process.stderr.write(welcomeText(server.listeners, config.tls.cert, password, example));
       const stop = (sig: string) => {
         log.info({ signal: sig }, 'shutting down');
         server.close().then(
