@@ -4,7 +4,8 @@ import { EventOutbox } from '../store/event-outbox.js';
 import { recordStart, recordStop, startHeartbeat } from './lifecycle.js';
 import { listenPort } from '../config/index.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { Directory, REQUIRED_LOCAL_PARTS } from '../directory/directory.js';
+import { Directory } from '../directory/directory.js';
+import { directoryOptions } from '../directory/options.js';
 import { startBackgroundGc, startBackgroundScrub, watchDamage } from '../integrity/index.js';
 import { LocalDelivery } from '../delivery/local.js';
 import { AtRest, atRestSettings } from '../mailbox/at-rest.js';
@@ -79,11 +80,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   const metrics = new PosternMetrics();
   if (config.metrics.enabled) measureEvents(store.feed, metrics, log.child({ part: 'events' }));
   if (!config.metrics.message_events) store.feed.mute(MESSAGE_EVENT_KINDS);
-  const directory = new Directory(store.meta.directory, {
-    // A DMARC report address other than the published default exists too.
-    requiredLocalParts: [...new Set([...REQUIRED_LOCAL_PARTS, config.policy.dmarc_reports.local_part])],
-    ...(config.directory.postmaster ? { postmaster: config.directory.postmaster } : {}),
-  });
+  const directory = new Directory(store.meta.directory, directoryOptions(config));
   await checkPostmaster(directory, config, log);
   const node = `${config.server.hostname}:${path.resolve(config.server.data_dir)}`;
   // A store that cannot write now (a full disk) gets these events once it can again.

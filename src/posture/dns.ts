@@ -7,6 +7,7 @@
  */
 import type { Config } from '../config/index.js';
 import { Directory } from '../directory/directory.js';
+import { directoryOptions } from '../directory/options.js';
 import { WireResolver } from '../net/dns/wire.js';
 import { activeSelector } from '../policy/dkim/keys.js';
 import type { DirectoryRepo } from '../store/types.js';
@@ -66,9 +67,8 @@ const FIX: Record<RecordKind, string> = {
 export async function dnsChecks(ctx: DnsCheckContext): Promise<CheckResult[]> {
   const domains = (await ctx.directory.listDomains()).map((d) => d.name);
   const reports = await Promise.all(domains.map((d) => checkDomainDns(ctx.config, d, ctx.dns)));
-  // Routed as delivery routes it: accounts, aliases, and the DMARC report address that reaches the first mailadmin.
-  const reportParts = ctx.config.policy.dmarc_reports.enabled ? [ctx.config.policy.dmarc_reports.local_part] : [];
-  const directory = new Directory(ctx.directory, { reportLocalParts: reportParts });
+  // Routed as delivery routes it: accounts, aliases, and the required addresses that reach the postmaster.
+  const directory = new Directory(ctx.directory, directoryOptions(ctx.config));
   const out: CheckResult[] = [];
   for (const report of reports) {
     for (const kind of KINDS) {

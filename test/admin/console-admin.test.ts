@@ -358,8 +358,8 @@ describe('console directory page', () => {
 
   it('shows each role only the links to pages it may open', async () => {
     const nav = (b: string) => [...(/<nav>(.*?)<\/nav>/.exec(b)?.[1] ?? '').matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
-    expect(nav((await send(as(ADMIN, ['mailadmin']), 'GET', '/console/queue')).body)).toEqual(['/console/overview', '/console/queue', '/console/maintenance', '/console/directory', '/console/quarantine']);
-    expect(nav((await send(as(AUDITOR, ['auditor']), 'GET', '/console/queue')).body)).toEqual(['/console/overview', '/console/queue', '/console/maintenance', '/console/quarantine', '/console/audit']);
-    expect(nav((await send(as(ALICE, ['user']), 'GET', '/console/quarantine')).body)).toEqual(['/console/quarantine']);
+    expect(nav((await send(as(ADMIN, ['mailadmin']), 'GET', '/console/queue')).body)).toEqual(['/console/overview', '/console/queue', '/console/maintenance', '/console/directory', '/console/quarantine', '/console/security/integrity', '/console/account']);
+    expect(nav((await send(as(AUDITOR, ['auditor']), 'GET', '/console/queue')).body)).toEqual(['/console/overview', '/console/queue', '/console/maintenance', '/console/quarantine', '/console/audit', '/console/security/integrity', '/console/account']);
+    expect(nav((await send(as(ALICE, ['user']), 'GET', '/console/quarantine')).body)).toEqual(['/console/quarantine', '/console/account']);
   });
 });
