@@ -104,6 +104,23 @@ describe('STATUS and quota', () => {
   });
 });
 
+describe('quota rounding', () => {
+  it('rounds usage and limit alike, so usage within the limit never reads as above it', async () => {
+    const small = await startHarness({ quotaBytes: 3000 });
+    const q = await RawClient.tls(small.ports.tls);
+    try {
+      await q.line();
+      await q.login();
+      await small.deliver('INBOX', `Subject: fill\n\n${'x'.repeat(2909 - 'Subject: fill\r\n\r\n'.length)}`);
+      expect(await small.meta.mailboxes.usage(small.account.id)).toBe(2909);
+      expect(await q.command('a', 'GETQUOTA ""')).toEqual(['* QUOTA "" (STORAGE 3 3)', 'a OK GETQUOTA completed']);
+    } finally {
+      q.close();
+      await small.close();
+    }
+  });
+});
+
 describe('QRESYNC', () => {
   it('replays what changed since a known modseq on SELECT', async () => {
     for (let i = 1; i <= 4; i++) await h.deliver('INBOX', `Subject: ${i}\n\nx\n`);
