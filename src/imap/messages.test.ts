@@ -165,4 +165,13 @@ describe('APPEND', () => {
     expect(await c.command('e', 'APPEND Nowhere {3+}\r\nx\r\n')).toEqual(['e NO [TRYCREATE] No such mailbox']);
     expect(uidValidity).toBeGreaterThan(0);
   });
+
+  it('advertises MULTIAPPEND and stores several messages in one command', async () => {
+    expect((await c.command('a', 'CAPABILITY'))[0]).toMatch(/^\* CAPABILITY .* MULTIAPPEND /);
+    const [m1, m2] = ['Subject: one\r\n\r\n1\r\n', 'Subject: two\r\n\r\n22\r\n'];
+    const sent = (await h.meta.mailboxes.getFolder(h.account.id, 'Sent'))!;
+    expect(await c.command('b', `APPEND Sent (\\Seen) {${m1.length}+}\r\n${m1} {${m2.length}+}\r\n${m2}`)).toEqual([`b OK [APPENDUID ${sent.uidValidity} 1:2] APPEND completed`]);
+    await c.command('c', 'EXAMINE Sent');
+    expect(await c.command('d', 'FETCH 1:* (FLAGS RFC822.SIZE)')).toEqual(['* 1 FETCH (FLAGS (\\Seen) RFC822.SIZE 19)', '* 2 FETCH (FLAGS () RFC822.SIZE 20)', 'd OK FETCH completed']);
+  });
 });
