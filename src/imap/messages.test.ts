@@ -91,10 +91,11 @@ describe('FETCH', () => {
 describe('STORE', () => {
   it('adds, removes and replaces flags, and reports UNCHANGEDSINCE conflicts', async () => {
     expect(await c.command('a', 'STORE 1:2 +FLAGS (\\Flagged $Work)')).toEqual([
-      '* 1 FETCH (FLAGS ($Work \\Flagged))',
-      '* 2 FETCH (FLAGS ($Work \\Flagged \\Seen))',
+      // The new keyword is announced before a FETCH response shows it (RFC 9051 7.3.5).
       '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)',
       '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted',
+      '* 1 FETCH (FLAGS ($Work \\Flagged))',
+      '* 2 FETCH (FLAGS ($Work \\Flagged \\Seen))',
       'a OK STORE completed',
     ]);
     expect(await c.command('b', 'UID STORE 2 -FLAGS.SILENT ($work)')).toEqual(['b OK STORE completed']);

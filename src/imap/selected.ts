@@ -108,15 +108,7 @@ export class SelectedMailbox {
       out.push(existsResponse(this.view.exists));
       this.announceExists = false;
     }
-    if (this.keywordsDirty) {
-      this.keywordsDirty = false;
-      const keywords = this.view.keywords();
-      if (keywords.size !== this.keywordCount) {
-        this.keywordCount = keywords.size;
-        out.push(flagsResponse([...SYSTEM_FLAGS, ...keywords]));
-        if (!this.readOnly) out.push(ok(null, 'Flags permitted', { code: 'PERMANENTFLAGS', flags: this.permanentFlags(keywords) }));
-      }
-    }
+    out.push(...this.keywordUpdates());
     if (this.changed.size > 0) {
       const uids = [...this.changed].sort((a, b) => a - b);
       this.changed.clear();
@@ -126,6 +118,21 @@ export class SelectedMailbox {
         out.push(...fetchResponse(seq, this.flagItems(seq, o.condstore)));
       }
     }
+    return out;
+  }
+
+  /**
+   * FLAGS and PERMANENTFLAGS when the keywords in use changed: owed before
+   * any FETCH response that shows a new keyword (RFC 9051 7.3.5).
+   */
+  keywordUpdates(): Buffer[] {
+    if (!this.keywordsDirty) return [];
+    this.keywordsDirty = false;
+    const keywords = this.view.keywords();
+    if (keywords.size === this.keywordCount) return [];
+    this.keywordCount = keywords.size;
+    const out = [flagsResponse([...SYSTEM_FLAGS, ...keywords])];
+    if (!this.readOnly) out.push(ok(null, 'Flags permitted', { code: 'PERMANENTFLAGS', flags: this.permanentFlags(keywords) }));
     return out;
   }
 
