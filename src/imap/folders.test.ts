@@ -131,10 +131,10 @@ describe('QRESYNC', () => {
     expect(await c.command('a', `SELECT INBOX (QRESYNC (${inbox.uidValidity} ${known}))`)).toEqual(['a BAD QRESYNC is not enabled']);
     await c.command('b', 'ENABLE QRESYNC');
     const r = await c.command('c', `SELECT INBOX (QRESYNC (${inbox.uidValidity} ${known} 1:4))`);
-    expect(r.slice(-3)).toEqual(['* VANISHED (EARLIER) 3', `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${known + 1}))`, 'c OK [READ-WRITE] SELECT completed']);
+    expect(r.slice(-3)).toEqual(['* VANISHED (EARLIER) 3', `* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen) MODSEQ (${known + 1}))`, 'c OK [READ-WRITE] SELECT completed']);
     expect(await c.command('d', `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${known} VANISHED)`)).toEqual([
       '* VANISHED (EARLIER) 3',
-      `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${known + 1}))`,
+      `* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen) MODSEQ (${known + 1}))`,
       'd OK FETCH completed',
     ]);
   });

@@ -34,8 +34,8 @@ describe('FETCH', () => {
       '* 1 FETCH (BODY[HEADER.FIELDS (Subject)] {24}\r\nSubject: Hello there\r\n\r\n BODY[TEXT]<0> {5}\r\nFirst)',
       'a OK FETCH completed',
     ]);
-    expect(await c.command('b', 'FETCH 1 (FLAGS)')).toEqual(['* 1 FETCH (FLAGS ())', 'b OK FETCH completed']);
-    expect(await c.command('c', 'FETCH 1 BODY[TEXT]')).toEqual(['* 1 FETCH (BODY[TEXT] {17}\r\nFirst body line\r\n FLAGS (\\Seen))', 'c OK FETCH completed']);
+    expect(await c.command('b', 'FETCH 1 (FLAGS)')).toEqual(['* 1 FETCH (FLAGS (\\Recent))', 'b OK FETCH completed']);
+    expect(await c.command('c', 'FETCH 1 BODY[TEXT]')).toEqual(['* 1 FETCH (BODY[TEXT] {17}\r\nFirst body line\r\n FLAGS (\\Recent \\Seen))', 'c OK FETCH completed']);
     expect(await c.command('d', 'FETCH 2 (BINARY.SIZE[2] BINARY[2] BODY[2.MIME])')).toEqual([
       '* 2 FETCH (BINARY.SIZE[2] 4 BINARY[2] ~{4}\r\n\x00\x01\x02\x03 BODY[2.MIME] {77}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n)',
       'd OK FETCH completed',
@@ -56,10 +56,10 @@ describe('FETCH', () => {
   it('refuses message numbers beyond EXISTS but ignores unknown UIDs', async () => {
     expect(await c.command('a', 'FETCH 3 FLAGS')).toEqual(['a BAD Invalid message sequence number']);
     expect(await c.command('a2', 'FETCH 2:3 FLAGS')).toEqual(['a2 BAD Invalid message sequence number']);
-    expect(await c.command('a3', 'FETCH 2:* FLAGS')).toEqual(['* 2 FETCH (FLAGS (\\Seen))', 'a3 OK FETCH completed']);
+    expect(await c.command('a3', 'FETCH 2:* FLAGS')).toEqual(['* 2 FETCH (FLAGS (\\Recent \\Seen))', 'a3 OK FETCH completed']);
     expect(await c.command('b', 'UID FETCH 7:9 FLAGS')).toEqual(['b OK FETCH completed']);
     // "n:*" with n above the highest UID still means the highest UID (RFC 9051 section 9).
-    expect(await c.command('c', 'UID FETCH 9:* FLAGS')).toEqual(['* 2 FETCH (UID 2 FLAGS (\\Seen))', 'c OK FETCH completed']);
+    expect(await c.command('c', 'UID FETCH 9:* FLAGS')).toEqual(['* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen))', 'c OK FETCH completed']);
     // In an empty folder "1:*" matches nothing rather than failing.
     await c.command('d', 'SELECT Drafts');
     expect(await c.command('e', 'FETCH 1:* (FLAGS)')).toEqual(['e OK FETCH completed']);
@@ -94,8 +94,8 @@ describe('STORE', () => {
       // The new keyword is announced before a FETCH response shows it (RFC 9051 7.3.5).
       '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)',
       '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted',
-      '* 1 FETCH (FLAGS ($Work \\Flagged))',
-      '* 2 FETCH (FLAGS ($Work \\Flagged \\Seen))',
+      '* 1 FETCH (FLAGS ($Work \\Flagged \\Recent))',
+      '* 2 FETCH (FLAGS ($Work \\Flagged \\Recent \\Seen))',
       'a OK STORE completed',
     ]);
     expect(await c.command('b', 'UID STORE 2 -FLAGS.SILENT ($work)')).toEqual(['b OK STORE completed']);
@@ -104,7 +104,7 @@ describe('STORE', () => {
     const m2 = Number(/MODSEQ \((\d+)\)/.exec(ms[1]!)![1]);
     expect(m2).toBeGreaterThan(m1);
     expect(await c.command('d', `STORE 1:2 (UNCHANGEDSINCE ${m1}) FLAGS (\\Answered)`)).toEqual([
-      `* 1 FETCH (FLAGS (\\Answered) MODSEQ (${m2 + 1}))`,
+      `* 1 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (${m2 + 1}))`,
       'd OK [MODIFIED 2] Conditional STORE failed for some messages',
     ]);
     expect(await c.command('e', 'STORE 1 +FLAGS (\\Bogus)')).toEqual(['e BAD Unknown system flag']);
@@ -159,7 +159,7 @@ describe('APPEND', () => {
       `a OK [APPENDUID ${(await h.meta.mailboxes.getFolder(h.account.id, 'Drafts'))!.uidValidity} 1] APPEND completed`,
     ]);
     await c.command('b', 'SELECT Drafts');
-    expect(await c.command('c', 'FETCH 1 (FLAGS INTERNALDATE)')).toEqual(['* 1 FETCH (FLAGS (\\Draft) INTERNALDATE "14-Jul-2023 09:44:25 +0000")', 'c OK FETCH completed']);
+    expect(await c.command('c', 'FETCH 1 (FLAGS INTERNALDATE)')).toEqual(['* 1 FETCH (FLAGS (\\Draft \\Recent) INTERNALDATE "14-Jul-2023 09:44:25 +0000")', 'c OK FETCH completed']);
     // The quota is 4096 bytes: a synchronising literal is refused before it is sent.
     c.write('d APPEND INBOX {5000}\r\n');
     expect(await c.until('d')).toEqual(['d NO [OVERQUOTA] Quota exceeded']);
@@ -173,6 +173,6 @@ describe('APPEND', () => {
     const sent = (await h.meta.mailboxes.getFolder(h.account.id, 'Sent'))!;
     expect(await c.command('b', `APPEND Sent (\\Seen) {${m1.length}+}\r\n${m1} {${m2.length}+}\r\n${m2}`)).toEqual([`b OK [APPENDUID ${sent.uidValidity} 1:2] APPEND completed`]);
     await c.command('c', 'EXAMINE Sent');
-    expect(await c.command('d', 'FETCH 1:* (FLAGS RFC822.SIZE)')).toEqual(['* 1 FETCH (FLAGS (\\Seen) RFC822.SIZE 19)', '* 2 FETCH (FLAGS () RFC822.SIZE 20)', 'd OK FETCH completed']);
+    expect(await c.command('d', 'FETCH 1:* (FLAGS RFC822.SIZE)')).toEqual(['* 1 FETCH (FLAGS (\\Recent \\Seen) RFC822.SIZE 19)', '* 2 FETCH (FLAGS (\\Recent) RFC822.SIZE 20)', 'd OK FETCH completed']);
   });
 });

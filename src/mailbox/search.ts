@@ -254,11 +254,14 @@ const compare = (n: number | undefined, test: (n: number) => boolean): boolean |
 function flagKey(key: string, flags: readonly string[]): boolean {
   switch (key) {
     case 'ALL':
-    case 'OLD': // \Recent is not kept: every message is old
       return true;
+    // \Recent is in the flags of messages recent to this session (IMAP4rev1 only).
+    case 'OLD':
+      return !has(flags, '\\Recent');
     case 'NEW':
+      return has(flags, '\\Recent') && !has(flags, '\\Seen');
     case 'RECENT':
-      return false;
+      return has(flags, '\\Recent');
     case 'ANSWERED':
       return has(flags, '\\Answered');
     case 'DELETED':

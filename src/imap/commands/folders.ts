@@ -48,6 +48,7 @@ export async function remove(s: ImapSession, cmd: Cmd<'DELETE'>): Promise<Buffer
   }
   await s.deps.mailboxes.deleteFolder(folder.id);
   s.deps.notifier.changed(folder.id);
+  s.deps.notifier.recent.forget(folder.id);
   s.log.info({ folder: name }, 'folder deleted');
   return ok(cmd.tag, 'DELETE completed');
 }
