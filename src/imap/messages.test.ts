@@ -123,6 +123,27 @@ describe('SEARCH', () => {
     expect(await c.command('h', 'SEARCH RETURN () LARGER 200')).toEqual(['* ESEARCH (TAG "h") ALL 2', 'h OK SEARCH completed']);
   });
 
+  it('reports with MIN or MAX alone the modseq of the messages returned (RFC 7162 3.1.5)', async () => {
+    // Message 1 changes last, so it has the higher modseq.
+    // The first CONDSTORE-enabling command with the mailbox selected hears its HIGHESTMODSEQ (RFC 7162 3.1).
+    const inbox = (await h.meta.mailboxes.getFolder(h.account.id, 'INBOX'))!;
+    expect(await c.command('m', 'FETCH 1 (MODSEQ)')).toEqual([
+      `* 1 FETCH (MODSEQ (${inbox.highestModseq - 1}))`,
+      `* OK [HIGHESTMODSEQ ${inbox.highestModseq}] Highest`,
+      'm OK FETCH completed',
+    ]);
+    expect(await c.command('n', 'FETCH 1 (MODSEQ)')).toHaveLength(2);
+    const [s2] = await c.command('a', 'STORE 2 (UNCHANGEDSINCE 999999) +FLAGS.SILENT (\\Flagged)');
+    const [s1] = await c.command('b', 'STORE 1 (UNCHANGEDSINCE 999999) +FLAGS.SILENT (\\Flagged)');
+    const m2 = Number(/MODSEQ \((\d+)\)/.exec(s2!)![1]);
+    const m1 = Number(/MODSEQ \((\d+)\)/.exec(s1!)![1]);
+    expect(m1).toBeGreaterThan(m2);
+    expect(await c.command('c', 'SEARCH RETURN (MAX) MODSEQ 1')).toEqual([`* ESEARCH (TAG "c") MAX 2 MODSEQ ${m2}`, 'c OK SEARCH completed']);
+    expect(await c.command('d', 'SEARCH RETURN (MIN) MODSEQ 1')).toEqual([`* ESEARCH (TAG "d") MIN 1 MODSEQ ${m1}`, 'd OK SEARCH completed']);
+    expect(await c.command('e', 'SEARCH RETURN (MIN MAX) 2 MODSEQ 1')).toEqual([`* ESEARCH (TAG "e") MIN 2 MAX 2 MODSEQ ${m2}`, 'e OK SEARCH completed']);
+    expect(await c.command('f', 'SEARCH RETURN (MAX COUNT) MODSEQ 1')).toEqual([`* ESEARCH (TAG "f") MAX 2 COUNT 2 MODSEQ ${m1}`, 'f OK SEARCH completed']);
+  });
+
   it('saves a result for "$" (SEARCHRES)', async () => {
     expect(await c.command('a', 'SEARCH RETURN (SAVE) UNSEEN')).toEqual(['a OK SEARCH completed']);
     expect(await c.command('b', 'FETCH $ (UID)')).toEqual(['* 1 FETCH (UID 1)', 'b OK FETCH completed']);
