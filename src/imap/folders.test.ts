@@ -45,7 +45,9 @@ describe('folders', () => {
 
   it('answers LIST-EXTENDED selection and return options, and LSUB', async () => {
     await c.command('a', 'CREATE Lists/Dev (USE (\\Archive))');
-    await c.command('b', 'UNSUBSCRIBE Lists');
+    // CREATE subscribes nothing (RFC 3501 6.3.6): the client subscribes what it wants.
+    expect(await c.command('b', 'LSUB "" Lists*')).toEqual(['b OK LSUB completed']);
+    expect(await c.command('b2', 'SUBSCRIBE Lists/Dev')).toEqual(['b2 OK SUBSCRIBE completed']);
     await c.command('c', 'UNSUBSCRIBE Junk');
     expect(await c.command('d', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "L%"')).toEqual([
       // Lists exists but is not subscribed: it shows only because of its subscribed child.
