@@ -88,6 +88,17 @@ describe('FETCH', () => {
   });
 });
 
+describe('ENVELOPE of raw 8-bit header text', () => {
+  it('sends the bytes written (GB2312 here) in a literal, from the blob and from the header cache alike', async () => {
+    const gb2312 = Buffer.from([0xb2, 0xe2, 0xca, 0xd4]);
+    await h.deliver('INBOX', Buffer.concat([Buffer.from('From: a@b.example\r\nSubject: '), gb2312, Buffer.from('\r\n\r\nbody\r\n')]));
+    await c.command('n', 'NOOP');
+    const expected = `* 3 FETCH (ENVELOPE (NIL {4}\r\n${gb2312.toString('latin1')} ((NIL NIL "a" "b.example")) ((NIL NIL "a" "b.example")) ((NIL NIL "a" "b.example")) NIL NIL NIL NIL NIL))`;
+    expect(await c.command('a', 'FETCH 3 ENVELOPE')).toEqual([expected, 'a OK FETCH completed']);
+    expect(await c.command('b', 'FETCH 3 ENVELOPE')).toEqual([expected, 'b OK FETCH completed']);
+  });
+});
+
 describe('STORE', () => {
   it('adds, removes and replaces flags, and reports UNCHANGEDSINCE conflicts', async () => {
     expect(await c.command('a', 'STORE 1:2 +FLAGS (\\Flagged $Work)')).toEqual([
