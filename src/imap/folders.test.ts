@@ -106,6 +106,25 @@ describe('STATUS and quota', () => {
   });
 });
 
+describe('names with atom characters', () => {
+  it("accepts !#$&'+,-. and ] in names and LIST patterns written as atoms", async () => {
+    // "&" is written "&-" in modified UTF-7 (RFC 3501 5.1.3).
+    const name = "a!#$&-'+,-.b]c";
+    expect(await c.command('a', `CREATE ${name}/x`)).toEqual(['a OK CREATE completed']);
+    expect(await c.command('b', `LIST "" ${name}*`)).toEqual([
+      `* LIST (\\HasChildren) "/" "${name}"`,
+      `* LIST (\\HasNoChildren) "/" "${name}/x"`,
+      'b OK LIST completed',
+    ]);
+    expect(await c.command('c', `LIST "" a!#$&-'+,-.%/%`)).toEqual([`* LIST (\\HasNoChildren) "/" "${name}/x"`, 'c OK LIST completed']);
+    expect(await c.command('d', `STATUS ${name} (MESSAGES)`)).toEqual([`* STATUS "${name}" (MESSAGES 0)`, 'd OK STATUS completed']);
+    expect((await c.command('e', `SELECT ${name}/x`)).at(-1)).toBe('e OK [READ-WRITE] SELECT completed');
+    expect(await c.command('f', `RENAME ${name} z.+,`)).toEqual(['f OK RENAME completed']);
+    expect(await c.command('g', 'LIST "" z.+,*')).toEqual(['* LIST (\\HasChildren) "/" "z.+,"', '* LIST (\\HasNoChildren) "/" "z.+,/x"', 'g OK LIST completed']);
+    expect(await c.command('h', "CREATE a&b")).toEqual(['h NO Mailbox name is not valid modified UTF-7']);
+  });
+});
+
 describe('quota rounding', () => {
   it('rounds usage and limit alike, so usage within the limit never reads as above it', async () => {
     const small = await startHarness({ quotaBytes: 3000 });
