@@ -54,6 +54,11 @@ describe('folders', () => {
       '* LIST (\\HasChildren) "/" "Lists" ("CHILDINFO" ("SUBSCRIBED"))',
       'd OK LIST completed',
     ]);
+    // The subscribed child matches a pattern itself: no CHILDINFO for its parent.
+    expect(await c.command('d2', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" (Lists Lists/Dev)')).toEqual([
+      '* LIST (\\HasNoChildren \\Archive \\Subscribed) "/" "Lists/Dev"',
+      'd2 OK LIST completed',
+    ]);
     expect(await c.command('e', 'LIST (SPECIAL-USE) "" * RETURN (STATUS (MESSAGES UIDNEXT))')).toEqual([
       '* LIST (\\HasNoChildren \\Archive) "/" "Archive"',
       '* STATUS "Archive" (MESSAGES 0 UIDNEXT 1)',
