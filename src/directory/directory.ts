@@ -2,6 +2,7 @@ import type { Account, DirectoryRepo } from '../store/types.js';
 import { normalizeAddress, domainOf } from '../core/address.js';
 import { hashPassword, verifyPassword, dummyVerify } from '../crypto/password.js';
 import { checkPasswordStrength } from './password-rules.js';
+import { LoginCache } from './login-cache.js';
 
 export type Resolution =
   | { kind: 'local'; account: Account }
@@ -33,16 +34,24 @@ export interface DirectoryOptions {
    * (`[directory] postmaster`); when absent, the first enabled `mailadmin`.
    */
   readonly postmaster?: string;
+  /**
+   * Remembers successful logins by client address for a short time (see
+   * login-cache.ts); default: 60 s, 10,000 entries; null: every login is
+   * checked with scrypt.
+   */
+  readonly loginCache?: LoginCache | null;
 }
 
 export class Directory {
   private readonly required: ReadonlySet<string>;
+  private readonly loginCache: LoginCache | null;
 
   constructor(
     readonly repo: DirectoryRepo,
     private readonly opts: DirectoryOptions = {},
   ) {
     this.required = new Set((opts.requiredLocalParts ?? REQUIRED_LOCAL_PARTS).map((l) => l.toLowerCase()));
+    this.loginCache = opts.loginCache === undefined ? new LoginCache() : opts.loginCache;
   }
 
   /** Whether `address` (normalised) is one of the required addresses of a local domain. */
@@ -113,16 +122,27 @@ export class Directory {
     return { local: [...local.values()], remote: [...remote], disabled };
   }
 
-  /** Verifies a login; costs the same time for unknown users as for known ones. */
-  async authenticate(username: string, password: string): Promise<Account | null> {
+  /**
+   * Verifies a login; costs the same time for unknown users as for known ones.
+   * With a client address and a login cache, a success that this address had
+   * with this password and this stored hash in the last moments is taken
+   * without scrypt; anything else is checked in full.
+   */
+  async authenticate(username: string, password: string, client?: string): Promise<Account | null> {
     const norm = normalizeAddress(username);
     const acct = norm ? await this.repo.getAccount(norm) : null;
     if (!acct) {
       await dummyVerify();
       return null;
     }
+    const cache = client === undefined ? null : this.loginCache;
+    const facts = { accountId: acct.id, passwordHash: acct.passwordHash, client: client ?? '', password };
+    // The account was just read: a disabled one, or one with a new password, never hits.
+    if (cache?.has(facts)) return acct.disabled ? null : acct;
     const ok = await verifyPassword(password, acct.passwordHash);
-    return ok && !acct.disabled ? acct : null;
+    if (!ok || acct.disabled) return null;
+    cache?.remember(facts);
+    return acct;
   }
 
   /** The addresses an account may use as envelope sender and From: its own and aliases pointing only at it. */
@@ -142,5 +162,6 @@ export class Directory {
     const weak = checkPasswordStrength(password);
     if (weak) throw new RangeError(weak);
     await this.repo.setPasswordHash(address, await hashPassword(password));
+    this.loginCache?.clear();
   }
 }

@@ -10,6 +10,7 @@ const EXTENSIONS = [
   'IDLE',
   'NAMESPACE',
   'UIDPLUS',
+  'MULTIAPPEND',
   'MOVE',
   'UNSELECT',
   'CHILDREN',

@@ -45,12 +45,19 @@ describe('folders', () => {
 
   it('answers LIST-EXTENDED selection and return options, and LSUB', async () => {
     await c.command('a', 'CREATE Lists/Dev (USE (\\Archive))');
-    await c.command('b', 'UNSUBSCRIBE Lists');
+    // CREATE subscribes nothing (RFC 3501 6.3.6): the client subscribes what it wants.
+    expect(await c.command('b', 'LSUB "" Lists*')).toEqual(['b OK LSUB completed']);
+    expect(await c.command('b2', 'SUBSCRIBE Lists/Dev')).toEqual(['b2 OK SUBSCRIBE completed']);
     await c.command('c', 'UNSUBSCRIBE Junk');
     expect(await c.command('d', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" "L%"')).toEqual([
       // Lists exists but is not subscribed: it shows only because of its subscribed child.
       '* LIST (\\HasChildren) "/" "Lists" ("CHILDINFO" ("SUBSCRIBED"))',
       'd OK LIST completed',
+    ]);
+    // The subscribed child matches a pattern itself: no CHILDINFO for its parent.
+    expect(await c.command('d2', 'LIST (SUBSCRIBED RECURSIVEMATCH) "" (Lists Lists/Dev)')).toEqual([
+      '* LIST (\\HasNoChildren \\Archive \\Subscribed) "/" "Lists/Dev"',
+      'd2 OK LIST completed',
     ]);
     expect(await c.command('e', 'LIST (SPECIAL-USE) "" * RETURN (STATUS (MESSAGES UIDNEXT))')).toEqual([
       '* LIST (\\HasNoChildren \\Archive) "/" "Archive"',
@@ -104,6 +111,42 @@ describe('STATUS and quota', () => {
   });
 });
 
+describe('names with atom characters', () => {
+  it("accepts !#$&'+,-. and ] in names and LIST patterns written as atoms", async () => {
+    // "&" is written "&-" in modified UTF-7 (RFC 3501 5.1.3).
+    const name = "a!#$&-'+,-.b]c";
+    expect(await c.command('a', `CREATE ${name}/x`)).toEqual(['a OK CREATE completed']);
+    expect(await c.command('b', `LIST "" ${name}*`)).toEqual([
+      `* LIST (\\HasChildren) "/" "${name}"`,
+      `* LIST (\\HasNoChildren) "/" "${name}/x"`,
+      'b OK LIST completed',
+    ]);
+    expect(await c.command('c', `LIST "" a!#$&-'+,-.%/%`)).toEqual([`* LIST (\\HasNoChildren) "/" "${name}/x"`, 'c OK LIST completed']);
+    expect(await c.command('d', `STATUS ${name} (MESSAGES)`)).toEqual([`* STATUS "${name}" (MESSAGES 0)`, 'd OK STATUS completed']);
+    expect((await c.command('e', `SELECT ${name}/x`)).at(-1)).toBe('e OK [READ-WRITE] SELECT completed');
+    expect(await c.command('f', `RENAME ${name} z.+,`)).toEqual(['f OK RENAME completed']);
+    expect(await c.command('g', 'LIST "" z.+,*')).toEqual(['* LIST (\\HasChildren) "/" "z.+,"', '* LIST (\\HasNoChildren) "/" "z.+,/x"', 'g OK LIST completed']);
+    expect(await c.command('h', "CREATE a&b")).toEqual(['h NO Mailbox name is not valid modified UTF-7']);
+  });
+});
+
+describe('quota rounding', () => {
+  it('rounds usage and limit alike, so usage within the limit never reads as above it', async () => {
+    const small = await startHarness({ quotaBytes: 3000 });
+    const q = await RawClient.tls(small.ports.tls);
+    try {
+      await q.line();
+      await q.login();
+      await small.deliver('INBOX', `Subject: fill\n\n${'x'.repeat(2909 - 'Subject: fill\r\n\r\n'.length)}`);
+      expect(await small.meta.mailboxes.usage(small.account.id)).toBe(2909);
+      expect(await q.command('a', 'GETQUOTA ""')).toEqual(['* QUOTA "" (STORAGE 3 3)', 'a OK GETQUOTA completed']);
+    } finally {
+      q.close();
+      await small.close();
+    }
+  });
+});
+
 describe('QRESYNC', () => {
   it('replays what changed since a known modseq on SELECT', async () => {
     for (let i = 1; i <= 4; i++) await h.deliver('INBOX', `Subject: ${i}\n\nx\n`);
@@ -114,10 +157,10 @@ describe('QRESYNC', () => {
     expect(await c.command('a', `SELECT INBOX (QRESYNC (${inbox.uidValidity} ${known}))`)).toEqual(['a BAD QRESYNC is not enabled']);
     await c.command('b', 'ENABLE QRESYNC');
     const r = await c.command('c', `SELECT INBOX (QRESYNC (${inbox.uidValidity} ${known} 1:4))`);
-    expect(r.slice(-3)).toEqual(['* VANISHED (EARLIER) 3', `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${known + 1}))`, 'c OK [READ-WRITE] SELECT completed']);
+    expect(r.slice(-3)).toEqual(['* VANISHED (EARLIER) 3', `* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen) MODSEQ (${known + 1}))`, 'c OK [READ-WRITE] SELECT completed']);
     expect(await c.command('d', `UID FETCH 1:* (FLAGS) (CHANGEDSINCE ${known} VANISHED)`)).toEqual([
       '* VANISHED (EARLIER) 3',
-      `* 2 FETCH (UID 2 FLAGS (\\Seen) MODSEQ (${known + 1}))`,
+      `* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen) MODSEQ (${known + 1}))`,
       'd OK FETCH completed',
     ]);
   });

@@ -34,8 +34,8 @@ describe('FETCH', () => {
       '* 1 FETCH (BODY[HEADER.FIELDS (Subject)] {24}\r\nSubject: Hello there\r\n\r\n BODY[TEXT]<0> {5}\r\nFirst)',
       'a OK FETCH completed',
     ]);
-    expect(await c.command('b', 'FETCH 1 (FLAGS)')).toEqual(['* 1 FETCH (FLAGS ())', 'b OK FETCH completed']);
-    expect(await c.command('c', 'FETCH 1 BODY[TEXT]')).toEqual(['* 1 FETCH (BODY[TEXT] {17}\r\nFirst body line\r\n FLAGS (\\Seen))', 'c OK FETCH completed']);
+    expect(await c.command('b', 'FETCH 1 (FLAGS)')).toEqual(['* 1 FETCH (FLAGS (\\Recent))', 'b OK FETCH completed']);
+    expect(await c.command('c', 'FETCH 1 BODY[TEXT]')).toEqual(['* 1 FETCH (BODY[TEXT] {17}\r\nFirst body line\r\n FLAGS (\\Recent \\Seen))', 'c OK FETCH completed']);
     expect(await c.command('d', 'FETCH 2 (BINARY.SIZE[2] BINARY[2] BODY[2.MIME])')).toEqual([
       '* 2 FETCH (BINARY.SIZE[2] 4 BINARY[2] ~{4}\r\n\x00\x01\x02\x03 BODY[2.MIME] {77}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n)',
       'd OK FETCH completed',
@@ -56,10 +56,10 @@ describe('FETCH', () => {
   it('refuses message numbers beyond EXISTS but ignores unknown UIDs', async () => {
     expect(await c.command('a', 'FETCH 3 FLAGS')).toEqual(['a BAD Invalid message sequence number']);
     expect(await c.command('a2', 'FETCH 2:3 FLAGS')).toEqual(['a2 BAD Invalid message sequence number']);
-    expect(await c.command('a3', 'FETCH 2:* FLAGS')).toEqual(['* 2 FETCH (FLAGS (\\Seen))', 'a3 OK FETCH completed']);
+    expect(await c.command('a3', 'FETCH 2:* FLAGS')).toEqual(['* 2 FETCH (FLAGS (\\Recent \\Seen))', 'a3 OK FETCH completed']);
     expect(await c.command('b', 'UID FETCH 7:9 FLAGS')).toEqual(['b OK FETCH completed']);
     // "n:*" with n above the highest UID still means the highest UID (RFC 9051 section 9).
-    expect(await c.command('c', 'UID FETCH 9:* FLAGS')).toEqual(['* 2 FETCH (UID 2 FLAGS (\\Seen))', 'c OK FETCH completed']);
+    expect(await c.command('c', 'UID FETCH 9:* FLAGS')).toEqual(['* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen))', 'c OK FETCH completed']);
     // In an empty folder "1:*" matches nothing rather than failing.
     await c.command('d', 'SELECT Drafts');
     expect(await c.command('e', 'FETCH 1:* (FLAGS)')).toEqual(['e OK FETCH completed']);
@@ -88,13 +88,25 @@ describe('FETCH', () => {
   });
 });
 
+describe('ENVELOPE of raw 8-bit header text', () => {
+  it('sends the bytes written (GB2312 here) in a literal, from the blob and from the header cache alike', async () => {
+    const gb2312 = Buffer.from([0xb2, 0xe2, 0xca, 0xd4]);
+    await h.deliver('INBOX', Buffer.concat([Buffer.from('From: a@b.example\r\nSubject: '), gb2312, Buffer.from('\r\n\r\nbody\r\n')]));
+    await c.command('n', 'NOOP');
+    const expected = `* 3 FETCH (ENVELOPE (NIL {4}\r\n${gb2312.toString('latin1')} ((NIL NIL "a" "b.example")) ((NIL NIL "a" "b.example")) ((NIL NIL "a" "b.example")) NIL NIL NIL NIL NIL))`;
+    expect(await c.command('a', 'FETCH 3 ENVELOPE')).toEqual([expected, 'a OK FETCH completed']);
+    expect(await c.command('b', 'FETCH 3 ENVELOPE')).toEqual([expected, 'b OK FETCH completed']);
+  });
+});
+
 describe('STORE', () => {
   it('adds, removes and replaces flags, and reports UNCHANGEDSINCE conflicts', async () => {
     expect(await c.command('a', 'STORE 1:2 +FLAGS (\\Flagged $Work)')).toEqual([
-      '* 1 FETCH (FLAGS ($Work \\Flagged))',
-      '* 2 FETCH (FLAGS ($Work \\Flagged \\Seen))',
+      // The new keyword is announced before a FETCH response shows it (RFC 9051 7.3.5).
       '* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)',
       '* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work \\*)] Flags permitted',
+      '* 1 FETCH (FLAGS ($Work \\Flagged \\Recent))',
+      '* 2 FETCH (FLAGS ($Work \\Flagged \\Recent \\Seen))',
       'a OK STORE completed',
     ]);
     expect(await c.command('b', 'UID STORE 2 -FLAGS.SILENT ($work)')).toEqual(['b OK STORE completed']);
@@ -103,7 +115,7 @@ describe('STORE', () => {
     const m2 = Number(/MODSEQ \((\d+)\)/.exec(ms[1]!)![1]);
     expect(m2).toBeGreaterThan(m1);
     expect(await c.command('d', `STORE 1:2 (UNCHANGEDSINCE ${m1}) FLAGS (\\Answered)`)).toEqual([
-      `* 1 FETCH (FLAGS (\\Answered) MODSEQ (${m2 + 1}))`,
+      `* 1 FETCH (FLAGS (\\Answered \\Recent) MODSEQ (${m2 + 1}))`,
       'd OK [MODIFIED 2] Conditional STORE failed for some messages',
     ]);
     expect(await c.command('e', 'STORE 1 +FLAGS (\\Bogus)')).toEqual(['e BAD Unknown system flag']);
@@ -120,6 +132,27 @@ describe('SEARCH', () => {
     expect(await c.command('f', 'SEARCH CHARSET KOI8-R TEXT x')).toEqual(['f NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset']);
     expect(await c.command('g', 'UID SEARCH RETURN (MIN MAX COUNT) ALL')).toEqual(['* ESEARCH (TAG "g") UID MIN 1 MAX 2 COUNT 2', 'g OK SEARCH completed']);
     expect(await c.command('h', 'SEARCH RETURN () LARGER 200')).toEqual(['* ESEARCH (TAG "h") ALL 2', 'h OK SEARCH completed']);
+  });
+
+  it('reports with MIN or MAX alone the modseq of the messages returned (RFC 7162 3.1.5)', async () => {
+    // Message 1 changes last, so it has the higher modseq.
+    // The first CONDSTORE-enabling command with the mailbox selected hears its HIGHESTMODSEQ (RFC 7162 3.1).
+    const inbox = (await h.meta.mailboxes.getFolder(h.account.id, 'INBOX'))!;
+    expect(await c.command('m', 'FETCH 1 (MODSEQ)')).toEqual([
+      `* 1 FETCH (MODSEQ (${inbox.highestModseq - 1}))`,
+      `* OK [HIGHESTMODSEQ ${inbox.highestModseq}] Highest`,
+      'm OK FETCH completed',
+    ]);
+    expect(await c.command('n', 'FETCH 1 (MODSEQ)')).toHaveLength(2);
+    const [s2] = await c.command('a', 'STORE 2 (UNCHANGEDSINCE 999999) +FLAGS.SILENT (\\Flagged)');
+    const [s1] = await c.command('b', 'STORE 1 (UNCHANGEDSINCE 999999) +FLAGS.SILENT (\\Flagged)');
+    const m2 = Number(/MODSEQ \((\d+)\)/.exec(s2!)![1]);
+    const m1 = Number(/MODSEQ \((\d+)\)/.exec(s1!)![1]);
+    expect(m1).toBeGreaterThan(m2);
+    expect(await c.command('c', 'SEARCH RETURN (MAX) MODSEQ 1')).toEqual([`* ESEARCH (TAG "c") MAX 2 MODSEQ ${m2}`, 'c OK SEARCH completed']);
+    expect(await c.command('d', 'SEARCH RETURN (MIN) MODSEQ 1')).toEqual([`* ESEARCH (TAG "d") MIN 1 MODSEQ ${m1}`, 'd OK SEARCH completed']);
+    expect(await c.command('e', 'SEARCH RETURN (MIN MAX) 2 MODSEQ 1')).toEqual([`* ESEARCH (TAG "e") MIN 2 MAX 2 MODSEQ ${m2}`, 'e OK SEARCH completed']);
+    expect(await c.command('f', 'SEARCH RETURN (MAX COUNT) MODSEQ 1')).toEqual([`* ESEARCH (TAG "f") MAX 2 COUNT 2 MODSEQ ${m1}`, 'f OK SEARCH completed']);
   });
 
   it('saves a result for "$" (SEARCHRES)', async () => {
@@ -158,11 +191,20 @@ describe('APPEND', () => {
       `a OK [APPENDUID ${(await h.meta.mailboxes.getFolder(h.account.id, 'Drafts'))!.uidValidity} 1] APPEND completed`,
     ]);
     await c.command('b', 'SELECT Drafts');
-    expect(await c.command('c', 'FETCH 1 (FLAGS INTERNALDATE)')).toEqual(['* 1 FETCH (FLAGS (\\Draft) INTERNALDATE "14-Jul-2023 09:44:25 +0000")', 'c OK FETCH completed']);
+    expect(await c.command('c', 'FETCH 1 (FLAGS INTERNALDATE)')).toEqual(['* 1 FETCH (FLAGS (\\Draft \\Recent) INTERNALDATE "14-Jul-2023 09:44:25 +0000")', 'c OK FETCH completed']);
     // The quota is 4096 bytes: a synchronising literal is refused before it is sent.
     c.write('d APPEND INBOX {5000}\r\n');
     expect(await c.until('d')).toEqual(['d NO [OVERQUOTA] Quota exceeded']);
     expect(await c.command('e', 'APPEND Nowhere {3+}\r\nx\r\n')).toEqual(['e NO [TRYCREATE] No such mailbox']);
     expect(uidValidity).toBeGreaterThan(0);
+  });
+
+  it('advertises MULTIAPPEND and stores several messages in one command', async () => {
+    expect((await c.command('a', 'CAPABILITY'))[0]).toMatch(/^\* CAPABILITY .* MULTIAPPEND /);
+    const [m1, m2] = ['Subject: one\r\n\r\n1\r\n', 'Subject: two\r\n\r\n22\r\n'];
+    const sent = (await h.meta.mailboxes.getFolder(h.account.id, 'Sent'))!;
+    expect(await c.command('b', `APPEND Sent (\\Seen) {${m1.length}+}\r\n${m1} {${m2.length}+}\r\n${m2}`)).toEqual([`b OK [APPENDUID ${sent.uidValidity} 1:2] APPEND completed`]);
+    await c.command('c', 'EXAMINE Sent');
+    expect(await c.command('d', 'FETCH 1:* (FLAGS RFC822.SIZE)')).toEqual(['* 1 FETCH (FLAGS (\\Recent \\Seen) RFC822.SIZE 19)', '* 2 FETCH (FLAGS (\\Recent) RFC822.SIZE 20)', 'd OK FETCH completed']);
   });
 });

@@ -12,11 +12,13 @@ import {
   flagsValue,
   modseqValue,
   ok,
+  recentResponse,
   vanishedResponse,
   type FetchResponseItem,
 } from '../codec/imap/index.js';
 import { isPosternError } from '../core/errors.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
+import type { RecentClaims } from '../mailbox/recent.js';
 import { MailboxView } from '../mailbox/view.js';
 import { KEYWORD_LIMITS, type Folder, type MailboxRepo } from '../store/types.js';
 
@@ -38,28 +40,57 @@ export class SelectedMailbox {
   private keywordCount: number;
   private keywordsDirty = false;
   private readonly unsubscribe: () => void;
+  private readonly recent: RecentClaims | null;
 
+  /** `trackRecent`: the session speaks IMAP4rev1, which has \Recent (IMAP4rev2 dropped it). */
   constructor(
     readonly folder: Folder,
     readonly view: MailboxView,
     readonly readOnly: boolean,
     notifier: MailboxNotifier,
     onChange: () => void,
+    trackRecent = false,
   ) {
     this.name = folder.name;
     this.keywordCount = view.keywords().size;
+    this.recent = trackRecent ? notifier.recent : null;
+    this.takeRecent(view.maxUid > 0 ? this.allUids() : []);
     this.unsubscribe = notifier.subscribe(folder.id, () => {
       this.dirty = true;
       onChange();
     });
   }
 
-  static async open(repo: MailboxRepo, folder: Folder, readOnly: boolean, notifier: MailboxNotifier, onChange: () => void): Promise<SelectedMailbox> {
+  static async open(
+    repo: MailboxRepo,
+    folder: Folder,
+    readOnly: boolean,
+    notifier: MailboxNotifier,
+    onChange: () => void,
+    trackRecent = false,
+  ): Promise<SelectedMailbox> {
     // Folder first, then the list: a change in between is seen twice, never missed.
     const fresh = (await repo.getFolderById(folder.id)) ?? folder;
     const index = await repo.listIndex(folder.id);
     const view = new MailboxView(folder.id, fresh.uidValidity, index, fresh.highestModseq);
-    return new SelectedMailbox(fresh, view, readOnly, notifier, onChange);
+    return new SelectedMailbox(fresh, view, readOnly, notifier, onChange, trackRecent);
+  }
+
+  private allUids(from = 1): number[] {
+    const out: number[] = [];
+    for (let seq = from; seq <= this.view.exists; seq++) out.push(this.view.uidAt(seq));
+    return out;
+  }
+
+  /** New messages become recent to this session if no other claimed them; EXAMINE looks without claiming. */
+  private takeRecent(uids: readonly number[]): void {
+    if (!this.recent || uids.length === 0) return;
+    this.view.markRecent(this.readOnly ? this.recent.unclaimed(this.id, uids) : this.recent.claim(this.id, uids));
+  }
+
+  /** Messages recent to this session, or null when the session does not speak of \Recent. */
+  get recentCount(): number | null {
+    return this.recent ? this.view.recentCount : null;
   }
 
   get id(): number {
@@ -82,8 +113,12 @@ export class SelectedMailbox {
       if (isPosternError(e, 'NOT_FOUND')) return 'gone';
       throw e;
     }
+    const before = this.view.exists;
     const u = this.view.apply(changes);
-    if (u.added > 0) this.announceExists = true;
+    if (u.added > 0) {
+      this.announceExists = true;
+      this.takeRecent(this.allUids(before + 1));
+    }
     for (const uid of u.changed) this.changed.add(uid);
     if (u.added > 0 || u.changed.length > 0) this.keywordsDirty = true;
     return 'ok';
@@ -106,17 +141,10 @@ export class SelectedMailbox {
     }
     if (this.announceExists) {
       out.push(existsResponse(this.view.exists));
+      if (this.recent) out.push(recentResponse(this.view.recentCount));
       this.announceExists = false;
     }
-    if (this.keywordsDirty) {
-      this.keywordsDirty = false;
-      const keywords = this.view.keywords();
-      if (keywords.size !== this.keywordCount) {
-        this.keywordCount = keywords.size;
-        out.push(flagsResponse([...SYSTEM_FLAGS, ...keywords]));
-        if (!this.readOnly) out.push(ok(null, 'Flags permitted', { code: 'PERMANENTFLAGS', flags: this.permanentFlags(keywords) }));
-      }
-    }
+    out.push(...this.keywordUpdates());
     if (this.changed.size > 0) {
       const uids = [...this.changed].sort((a, b) => a - b);
       this.changed.clear();
@@ -126,6 +154,21 @@ export class SelectedMailbox {
         out.push(...fetchResponse(seq, this.flagItems(seq, o.condstore)));
       }
     }
+    return out;
+  }
+
+  /**
+   * FLAGS and PERMANENTFLAGS when the keywords in use changed: owed before
+   * any FETCH response that shows a new keyword (RFC 9051 7.3.5).
+   */
+  keywordUpdates(): Buffer[] {
+    if (!this.keywordsDirty) return [];
+    this.keywordsDirty = false;
+    const keywords = this.view.keywords();
+    if (keywords.size === this.keywordCount) return [];
+    this.keywordCount = keywords.size;
+    const out = [flagsResponse([...SYSTEM_FLAGS, ...keywords])];
+    if (!this.readOnly) out.push(ok(null, 'Flags permitted', { code: 'PERMANENTFLAGS', flags: this.permanentFlags(keywords) }));
     return out;
   }
 

@@ -46,3 +46,19 @@ describe('connection and TLS', () => {
     c.close();
   });
 });
+
+describe('LOGIN', () => {
+  it('logs in again from the same address, and still refuses a wrong password after a success', async () => {
+    for (const tag of ['a', 'b']) {
+      const c = await RawClient.tls(h.ports.tls);
+      await c.line();
+      expect((await c.login(tag)).at(-1)).toMatch(new RegExp(`^${tag} OK \\[CAPABILITY `));
+      c.close();
+    }
+    const c = await RawClient.tls(h.ports.tls);
+    await c.line();
+    expect(await c.command('c', 'LOGIN alice@example.test "correct horse battery stapler"')).toEqual(['c NO [AUTHENTICATIONFAILED] Authentication failed']);
+    expect(await c.command('d', 'LOGIN alice@example.test "correct horse battery"')).toEqual(['d NO [AUTHENTICATIONFAILED] Authentication failed']);
+    c.close();
+  });
+});

@@ -214,6 +214,7 @@ export class ImapSession implements SessionHandler {
       return;
     }
     const started = this.deps.clock.now();
+    const condstoreBefore = this.condstore;
     let tagged: Buffer | null;
     try {
       tagged = await entry.run(this, cmd);
@@ -232,6 +233,10 @@ export class ImapSession implements SessionHandler {
     // Command names and outcomes only: arguments may hold passwords, literals hold mail.
     this.log.info({ cmd: commandName(cmd), status: tagged ? statusOf(tagged) : null, ms: this.deps.clock.now() - started }, 'command');
     if (tagged === null) return;
+    // The first CONDSTORE-enabling command with a mailbox selected is told its HIGHESTMODSEQ (RFC 7162 3.1).
+    if (!condstoreBefore && this.condstore && this.selected && cmd.name !== 'SELECT' && cmd.name !== 'EXAMINE') {
+      this.send(ok(null, 'Highest', { code: 'HIGHESTMODSEQ', value: this.selected.view.highestModseq }));
+    }
     await this.finish(cmd, tagged);
   }
 

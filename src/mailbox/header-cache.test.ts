@@ -53,7 +53,9 @@ describe('header cache entries', () => {
       ['SUBJECT "quarterly report"', true, true],
       ['FROM "rené"', true, true],
       ['TO "\\" me"', true, true],
-      ['TO "quote \\" me"', false, false],
+      // The display name unquoted, from the plain form of the address.
+      ['TO "quote \\" me"', true, true],
+      ['TO "\\"quote me"', false, false],
       ['HEADER to team@', true, true],
       ['CC x', false, false],
       ['HEADER Cc ""', false, false],
@@ -126,7 +128,7 @@ describe('header cache entries', () => {
     const search = e.search;
     const at = search.indexOf('quarterly');
     expect(readSearch({ ...lean(e), search: search.slice(0, at) + 'Q' + search.slice(at + 1) })).toBeNull();
-    expect(readSearch({ ...lean(e), search: '2' + search.slice(1) })).toBeNull();
+    expect(readSearch({ ...lean(e), search: '9' + search.slice(1) })).toBeNull();
     expect(readSearch({ ...lean(e), search: 'garbage' })).toBeNull();
     for (const i of [0, 4, 10, e.detail.length - 1]) {
       const d = Buffer.from(e.detail);

@@ -53,8 +53,8 @@ export const MAX_CACHED_HEADER = 64 * 1024;
 const MAX_SEARCH = 16 * 1024;
 /** Largest detail part; the header, then the structure, are left out to stay below it. */
 const MAX_DETAIL = 256 * 1024;
-/** Layout version: entries of another version are ignored and rebuilt. */
-const FORMAT = 1;
+/** Layout version: entries of another version are ignored and rebuilt (2: address fields also in plain form). */
+const FORMAT = 2;
 const FIELD_INDEX = new Map(SEARCH_FIELDS.map((f, i) => [f, i + 1]));
 const FIELD_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT']);
 const DETAIL_CHECK = 4;

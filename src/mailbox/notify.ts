@@ -5,10 +5,14 @@
  * `changesSince(modseq)`. Several nodes on one PostgreSQL store will need a
  * shared channel behind the same interface.
  */
+import { RecentClaims } from './recent.js';
+
 export type FolderListener = (folderId: number) => void;
 
 export class MailboxNotifier {
   private readonly byFolder = new Map<number, Set<FolderListener>>();
+  /** Which session holds which messages as \Recent: per process, like the notifications. */
+  readonly recent = new RecentClaims();
 
   subscribe(folderId: number, fn: FolderListener): () => void {
     let set = this.byFolder.get(folderId);

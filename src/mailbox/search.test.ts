@@ -80,6 +80,16 @@ describe('SEARCH evaluation', () => {
     expect(run('NOT BODY revenue')).toBe(false);
   });
 
+  it('finds an address written with comments and spaces inside it', () => {
+    const msg = Buffer.from('From: Joe <user (comment)@ (comment) example.org>\r\nTo: undisclosed: ;\r\nSubject: x\r\n\r\nbody\r\n');
+    const found = (text: string): boolean | undefined => matchMessage(criteria(text), meta, scope, new SearchContent(parseMessage(msg)));
+    expect(found('FROM user@example.org')).toBe(true);
+    expect(found('FROM "joe <user@example.org>"')).toBe(true);
+    expect(found('FROM "(comment)"')).toBe(true);
+    expect(found('FROM other@example.org')).toBe(false);
+    expect(found('TO undisclosed')).toBe(true);
+  });
+
   it('compares the Date field by its own calendar day', () => {
     // Written as 5 Jan in its own zone, though it is 6 Jan in UTC.
     expect(run('SENTON 5-Jan-2024')).toBe(true);

@@ -21,7 +21,9 @@ import {
   decodeEncodedWords,
   decodePartText,
   listParts,
+  parseAddressList,
   type HeaderField,
+  type MailAddress,
   type MimeMessage,
   type MimePart,
 } from '../codec/mime/index.js';
@@ -115,6 +117,17 @@ export function planSearch(keys: readonly SearchKey[]): SearchPlan {
 /** Largest text taken from one part for BODY/TEXT searches. */
 const MAX_PART_TEXT = 8 * 1024 * 1024;
 
+/** Fields that hold address lists (RFC 5322 3.6.2, 3.6.3). */
+const ADDRESS_FIELDS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
+
+/** `Name <local@domain>` for each mailbox of an address list, comments and spaces between tokens dropped. */
+function plainAddresses(value: string): string {
+  const one = (a: MailAddress): string => (a.name ? `${a.name} <${a.address}>` : `<${a.address}>`);
+  return parseAddressList(value)
+    .map((a) => (a.group ? `${a.name}: ${a.group.map(one).join(', ')};` : one(a)))
+    .join(', ');
+}
+
 /** Decoded, lower-cased text of one header section's fields, computed on first use. */
 export class HeaderText {
   private byName = new Map<string, string | null>();
@@ -127,7 +140,10 @@ export class HeaderText {
     const n = name.toLowerCase();
     let text = this.byName.get(n);
     if (text === undefined) {
-      const values = this.fields.filter((f) => f.name.toLowerCase() === n).map((f) => decodeEncodedWords(f.value));
+      const raw = this.fields.filter((f) => f.name.toLowerCase() === n).map((f) => f.value);
+      const values = raw.map((v) => decodeEncodedWords(v));
+      // Addresses also in their plain form, so "user@domain" finds one written with comments or folding inside.
+      if (ADDRESS_FIELDS.has(n)) values.push(...raw.map(plainAddresses));
       text = values.length === 0 ? null : values.join('\n').toLowerCase();
       this.byName.set(n, text);
     }
@@ -238,11 +254,14 @@ const compare = (n: number | undefined, test: (n: number) => boolean): boolean |
 function flagKey(key: string, flags: readonly string[]): boolean {
   switch (key) {
     case 'ALL':
-    case 'OLD': // \Recent is not kept: every message is old
       return true;
+    // \Recent is in the flags of messages recent to this session (IMAP4rev1 only).
+    case 'OLD':
+      return !has(flags, '\\Recent');
     case 'NEW':
+      return has(flags, '\\Recent') && !has(flags, '\\Seen');
     case 'RECENT':
-      return false;
+      return has(flags, '\\Recent');
     case 'ANSWERED':
       return has(flags, '\\Answered');
     case 'DELETED':

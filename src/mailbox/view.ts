@@ -63,6 +63,10 @@ export class MailboxView {
   /** Expunged in the store, not yet announced to the client. */
   private readonly gone = new Set<number>();
   private readonly interner = new FlagInterner();
+  /** UIDs this session holds as \Recent (IMAP4rev1); shown in their flags, never stored. */
+  private readonly recent = new Set<number>();
+  /** A flag list with \Recent added, per interned list. */
+  private readonly withRecent = new Map<FlagList, FlagList>();
   /** The store modseq this view reflects (the folder's HIGHESTMODSEQ when it was last synced). */
   highestModseq: number;
 
@@ -97,8 +101,23 @@ export class MailboxView {
     return this.uids[seq - 1] ?? 0;
   }
 
+  /** The message's flags, \Recent included when this session holds it as recent. */
   flagsAt(seq: number): FlagList {
-    return this.flagLists[seq - 1] ?? EMPTY;
+    const flags = this.flagLists[seq - 1] ?? EMPTY;
+    if (this.recent.size === 0 || !this.recent.has(this.uids[seq - 1]!)) return flags;
+    let out = this.withRecent.get(flags);
+    if (!out) this.withRecent.set(flags, (out = this.interner.intern([...flags, '\\Recent'])));
+    return out;
+  }
+
+  /** Marks UIDs as recent to this session. */
+  markRecent(uids: Iterable<number>): void {
+    for (const uid of uids) if (this.seqOf(uid) !== 0) this.recent.add(uid);
+  }
+
+  /** Messages recent to this session (the RECENT response). */
+  get recentCount(): number {
+    return this.recent.size;
   }
 
   modseqAt(seq: number): number {
@@ -215,6 +234,7 @@ export class MailboxView {
     for (let r = 0; r < this.uids.length; r++) {
       const uid = this.uids[r]!;
       if (this.gone.has(uid)) {
+        this.recent.delete(uid);
         seqs.push(r + 1);
         uids.push(uid);
         continue;

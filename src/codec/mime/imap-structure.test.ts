@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBodyStructure, buildEnvelope, imapAddresses, type ImapMultipart, type ImapSinglePart } from './imap-structure.js';
+import { encodeEnvelope, encodeValue } from '../imap/index.js';
 import { parseMessage } from './parse.js';
 import { findPart } from './sections.js';
 import { corpus } from './testing/corpus.js';
@@ -10,6 +11,20 @@ const single = (v: unknown): ImapSinglePart => v as ImapSinglePart;
 const multi = (v: unknown): ImapMultipart => v as ImapMultipart;
 
 describe('buildEnvelope', () => {
+  it('sends raw 8-bit header text (not UTF-8) back as the bytes written, never as Latin-1 reinterpreted', () => {
+    const gb2312 = Buffer.from([0xb2, 0xe2, 0xca, 0xd4]); // "测试"
+    const koi8 = Buffer.from([0xf4, 0xc5, 0xd3, 0xd4]); // "Тест"
+    const head = (s: string): Buffer => Buffer.from(s, 'latin1');
+    const msg = parseMessage(Buffer.concat([head('Subject: '), gb2312, head('\r\nFrom: '), koi8, head(' <a@b.example>\r\nTo: caf\xc3\xa9 <c@d.example>\r\n\r\nx\r\n')]));
+    const wire = encodeValue(encodeEnvelope(buildEnvelope(msg.root)));
+    expect(wire.includes(Buffer.concat([head('{4}\r\n'), gb2312]))).toBe(true);
+    expect(wire.includes(Buffer.concat([head('{4}\r\n'), koi8]))).toBe(true);
+    // UTF-8 text stays UTF-8 (a literal, as IMAP4rev1 quoted strings are 7-bit).
+    expect(wire.includes(head('{5}\r\ncaf\xc3\xa9'))).toBe(true);
+    expect(wire.includes(Buffer.from('\ufffd'))).toBe(false);
+    expect(wire.includes(Buffer.from('\u00b2'))).toBe(false);
+  });
+
   it('reads the RFC 3501 sample header; Sender and Reply-To default to From', () => {
     const msg = parseMessage(corpus('mimekit-rfc2060.txt'));
     expect(buildEnvelope(msg.root)).toEqual({

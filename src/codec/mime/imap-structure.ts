@@ -6,7 +6,7 @@
  */
 import { parseAddressNodes, type MailboxNode } from './address.js';
 import { getField } from './header.js';
-import type { MimeParam, MimePart } from './types.js';
+import type { HeaderField, MimeParam, MimePart } from './types.js';
 
 export interface ImapAddress {
   readonly name: string | null;
@@ -107,10 +107,33 @@ export function imapAddresses(value: string | null): ImapAddress[] | null {
   return out.length > 0 ? out : null;
 }
 
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A field's value with its bytes kept: text that was not UTF-8 (GB2312 or
+ * KOI8-R written raw, without encoded words) was read byte for byte as
+ * Latin-1; each such byte 0x80..0xFF becomes the lone surrogate
+ * U+DC80..U+DCFF, which the IMAP encoder writes back as that byte. So
+ * ENVELOPE sends the bytes that were written, never a reinterpretation.
+ */
+export function rawEightBit(field: HeaderField): string {
+  const v = field.value;
+  if (!field.raw.some((b) => b >= 0x80)) return v;
+  try {
+    utf8Strict.decode(field.raw);
+    return v;
+  } catch {
+    return v.replace(/[\x80-\xff]/g, (c) => String.fromCharCode(0xdc00 + c.charCodeAt(0)));
+  }
+}
+
 /** ENVELOPE of a message root: the top root, or a message/rfc822 part's `message`. */
 export function buildEnvelope(root: MimePart): ImapEnvelope {
   const fields = root.header.fields;
-  const raw = (name: string): string | null => getField(fields, name)?.value ?? null;
+  const raw = (name: string): string | null => {
+    const f = getField(fields, name);
+    return f ? rawEightBit(f) : null;
+  };
   const from = imapAddresses(raw('From'));
   return {
     date: raw('Date'),

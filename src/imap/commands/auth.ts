@@ -83,7 +83,7 @@ async function verify(s: ImapSession, tag: string, username: string, password: s
   }
   let outcome;
   try {
-    outcome = await throttle.attempt(ip, name, () => s.deps.directory.authenticate(username, password));
+    outcome = await throttle.attempt(ip, name, () => s.deps.directory.authenticate(username, password, ip));
   } catch (err) {
     log.error({ err }, 'login could not be checked');
     return no(tag, 'Temporary failure, please try again', 'UNAVAILABLE');

@@ -26,8 +26,11 @@ export async function create(s: ImapSession, cmd: Cmd<'CREATE'>): Promise<Buffer
   const now = s.deps.clock.now();
   try {
     // Superior names are created too (RFC 9051 6.3.4), so every level can be selected.
-    for (const parent of ancestors(name)) if (!(await repo.getFolder(accountId, parent))) await repo.createFolder(accountId, parent, null, now);
-    await repo.createFolder(accountId, name, use, now);
+    // Subscriptions are the client's to make (RFC 3501 6.3.6): what CREATE makes is not subscribed.
+    for (const parent of ancestors(name)) {
+      if (!(await repo.getFolder(accountId, parent))) await repo.setSubscribed((await repo.createFolder(accountId, parent, null, now)).id, false);
+    }
+    await repo.setSubscribed((await repo.createFolder(accountId, name, use, now)).id, false);
   } catch (e) {
     // Two sessions creating the same name at once: one of them loses.
     if (isPosternError(e, 'INVARIANT')) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
@@ -48,6 +51,7 @@ export async function remove(s: ImapSession, cmd: Cmd<'DELETE'>): Promise<Buffer
   }
   await s.deps.mailboxes.deleteFolder(folder.id);
   s.deps.notifier.changed(folder.id);
+  s.deps.notifier.recent.forget(folder.id);
   s.log.info({ folder: name }, 'folder deleted');
   return ok(cmd.tag, 'DELETE completed');
 }

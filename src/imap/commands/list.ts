@@ -35,6 +35,11 @@ function matchers(reference: string, patterns: readonly string[]): Array<(name: 
   return full.map(patternMatcher);
 }
 
+/** A subscribed folder below `name` that no pattern matches (so only its parent can stand for it). */
+function subscribedUnmatchedBelow(folders: readonly Folder[], name: string, match: ReadonlyArray<(name: string) => boolean>): boolean {
+  return folders.some((f) => f.subscribed && f.name.startsWith(name + DELIMITER) && !match.some((m) => m(f.name)));
+}
+
 export async function list(s: ImapSession, cmd: Cmd<'LIST'>): Promise<Buffer> {
   const extended = cmd.extended || s.rev2;
   // LIST "" "": the delimiter and root (RFC 9051 6.3.9).
@@ -47,13 +52,14 @@ export async function list(s: ImapSession, cmd: Cmd<'LIST'>): Promise<Buffer> {
   const onlySubscribed = sel.has('SUBSCRIBED');
   const recursive = sel.has('RECURSIVEMATCH');
   const showSubscribed = onlySubscribed || ret.subscribed;
-  for (const node of tree(await s.deps.mailboxes.listFolders(s.account!.id))) {
+  const folders = await s.deps.mailboxes.listFolders(s.account!.id);
+  for (const node of tree(folders)) {
     if (!match.some((m) => m(node.name))) continue;
     const f = node.folder;
     let childInfo: string[] | undefined;
     if (onlySubscribed && !f?.subscribed) {
-      // RECURSIVEMATCH: a parent that matches shows because a child is subscribed (RFC 5258 3.5).
-      if (!(recursive && node.subscribedBelow)) continue;
+      // RECURSIVEMATCH: a parent that matches shows because a subscribed child does not match itself (RFC 5258 3.5).
+      if (!(recursive && node.subscribedBelow && subscribedUnmatchedBelow(folders, node.name, match))) continue;
       childInfo = ['SUBSCRIBED'];
     }
     if (sel.has('SPECIAL-USE') && !f?.specialUse) continue;

@@ -7,10 +7,17 @@ import type { Cmd } from './types.js';
 
 const ROOT = '';
 
+/**
+ * Bytes → KiB, rounded up for usage and limit alike: one rounding keeps the
+ * order (usage within the limit never reads as above it) and a message of a
+ * few bytes still shows as used.
+ */
+export const kib = (bytes: number): number => Math.ceil(bytes / 1024);
+
 async function sendQuota(s: ImapSession): Promise<boolean> {
   const q = await quotaOf(s.deps.mailboxes, s.account!);
   if (q.limitBytes === null) return false;
-  s.send(quotaResponse(ROOT, [{ name: 'STORAGE', usage: Math.ceil(q.usedBytes / 1024), limit: Math.floor(q.limitBytes / 1024) }], s.encode));
+  s.send(quotaResponse(ROOT, [{ name: 'STORAGE', usage: kib(q.usedBytes), limit: kib(q.limitBytes) }], s.encode));
   return true;
 }
 

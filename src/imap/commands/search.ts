@@ -179,6 +179,11 @@ function respond(s: ImapSession, cmd: Cmd<'SEARCH'>, seqs: number[], modseq: num
   const opts = new Set<string>(options === null || options.length === 0 ? ['ALL'] : options);
   const min = numbers.length > 0 ? numbers[0] : undefined;
   const max = numbers.length > 0 ? numbers[numbers.length - 1] : undefined;
+  if (modseq !== undefined && !opts.has('ALL') && !opts.has('COUNT') && (opts.has('MIN') || opts.has('MAX'))) {
+    // Only MIN and/or MAX returned: MODSEQ is the highest of those messages' (RFC 7162 3.1.5).
+    const shown = [opts.has('MIN') ? seqs[0]! : 0, opts.has('MAX') ? seqs[seqs.length - 1]! : 0].filter((q) => q > 0);
+    modseq = Math.max(...shown.map((q) => view.modseqAt(q)));
+  }
   if (opts.has('SAVE')) {
     // With MIN or MAX, only those are saved (RFC 5182 2.1).
     const pick = opts.has('MIN') || opts.has('MAX') ? [opts.has('MIN') ? seqs[0] : undefined, opts.has('MAX') ? seqs[seqs.length - 1] : undefined] : seqs;

@@ -30,7 +30,7 @@ export async function select(s: ImapSession, cmd: Cmd<'SELECT' | 'EXAMINE'>): Pr
   const folder = await findFolder(s, cmd.mailbox);
   if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
   const readOnly = cmd.name === 'EXAMINE';
-  const sel = await SelectedMailbox.open(s.deps.mailboxes, folder, readOnly, s.deps.notifier, () => s.folderChanged());
+  const sel = await SelectedMailbox.open(s.deps.mailboxes, folder, readOnly, s.deps.notifier, () => s.folderChanged(), !s.rev2);
   s.selected = sel;
   s.state = 'selected';
   s.saved = null;
@@ -39,7 +39,7 @@ export async function select(s: ImapSession, cmd: Cmd<'SELECT' | 'EXAMINE'>): Pr
   s.send(flagsResponse([...SYSTEM_FLAGS, ...keywords]));
   s.send(existsResponse(v.exists));
   if (!s.rev2) {
-    s.send(recentResponse(0));
+    s.send(recentResponse(sel.recentCount ?? 0));
     const unseen = v.firstUnseen();
     if (unseen > 0) s.send(ok(null, `Message ${unseen} is the first unseen`, { code: 'UNSEEN', value: unseen }));
   }

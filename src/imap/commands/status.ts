@@ -7,6 +7,17 @@ import type { Cmd } from './types.js';
 
 const COUNTED = new Set<StatusItem>(['MESSAGES', 'UNSEEN', 'DELETED', 'SIZE']);
 
+/** Messages nobody has claimed as \Recent yet (none under IMAP4rev2, which dropped it); counting claims nothing. */
+async function recentCount(s: ImapSession, folder: Folder): Promise<number> {
+  if (s.rev2) return 0;
+  // The session that selected the folder holds its recent messages; one that examined it holds none.
+  if (s.selected?.id === folder.id && !s.selected.readOnly && s.selected.recentCount !== null) return s.selected.recentCount;
+  const claims = s.deps.notifier.recent;
+  if (!claims.mayHaveUnclaimed(folder.id, folder.uidNext)) return 0;
+  const uids = (await s.deps.mailboxes.listIndex(folder.id)).map((m) => m.uid);
+  return claims.unclaimed(folder.id, uids).length;
+}
+
 /** The values of the items, in the order asked. */
 export async function statusValues(s: ImapSession, folder: Folder, items: readonly StatusItem[]): Promise<Array<[StatusItem, number]>> {
   const stats = items.some((i) => COUNTED.has(i)) ? await s.deps.mailboxes.folderStats(folder.id) : null;
@@ -35,7 +46,7 @@ export async function statusValues(s: ImapSession, folder: Folder, items: readon
         out.push([item, folder.highestModseq]);
         break;
       case 'RECENT':
-        out.push([item, 0]); // \Recent is not kept (IMAP4rev2 dropped it)
+        out.push([item, await recentCount(s, folder)]);
         break;
     }
   }

@@ -41,6 +41,8 @@ export async function store(s: ImapSession, cmd: Cmd<'STORE'>): Promise<Buffer |
     for (const uid of result.conflicts) conflicts.add(uid);
   }
   if (changed.size > 0) s.deps.notifier.changed(sel.id);
+  // A keyword new to the mailbox is announced before the FETCH responses that show it.
+  s.send(sel.keywordUpdates());
 
   let sent = 0;
   for (const seq of seqs) {

@@ -11,6 +11,8 @@ describe('LIST', () => {
     ['l LIST "" ""', { extended: false, selectOptions: [], reference: '', patterns: [''], returnOptions: none }],
     ['l LIST ~/Mail/ %', { extended: false, selectOptions: [], reference: '~/Mail/', patterns: ['%'], returnOptions: none }],
     ['l LIST "" "&ZeVnLIqe-/*"', { extended: false, selectOptions: [], reference: '', patterns: ['日本語/*'], returnOptions: none }],
+    // Every atom character and both wildcards; not valid modified UTF-7, so taken as written.
+    ["l LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*", { extended: false, selectOptions: [], reference: '', patterns: ["!#$&'+,-.0123456789:;<=>?@^_`|[}%*"], returnOptions: none }],
     ['l LIST "" inbox', { extended: false, selectOptions: [], reference: '', patterns: ['INBOX'], returnOptions: none }],
     ['l LIST (SUBSCRIBED) "" "*"', { extended: true, selectOptions: ['SUBSCRIBED'], reference: '', patterns: ['*'], returnOptions: none }],
     ['l LIST (subscribed recursivematch) "" %', { extended: true, selectOptions: ['SUBSCRIBED', 'RECURSIVEMATCH'], reference: '', patterns: ['%'], returnOptions: none }],

@@ -1,17 +1,25 @@
 /** LIST (RFC 9051, LIST-EXTENDED RFC 5258, LIST-STATUS RFC 5819, SPECIAL-USE RFC 6154) and LSUB. */
 import type { ImapCommand, ListReturnOptions, StatusItem } from '../ast.js';
 import { type Cursor, decodeMailboxName, isListChar } from '../cursor.js';
-import { fail } from '../errors.js';
+import { fail, ParseFailure } from '../errors.js';
 import { statusItems } from './common.js';
 
 const SELECT_OPTIONS = ['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE'];
 
-/** list-mailbox: 1*list-char / string, decoded like a mailbox name. */
+/**
+ * list-mailbox: 1*list-char / string, decoded like a mailbox name. A pattern
+ * is not a name: one that is not valid modified UTF-7 (a bare "&" among the
+ * atom characters) is taken as written, and matches only what it spells.
+ */
 function listMailbox(c: Cursor): string {
   const b = c.peek();
-  if (b === 0x22 || b === 0x7b) return decodeMailboxName(c.string(), c.utf8Names);
-  const start = c.chars(isListChar, 'mailbox pattern');
-  return decodeMailboxName(Buffer.from(start, 'latin1'), c.utf8Names);
+  const bytes = b === 0x22 || b === 0x7b ? c.string() : Buffer.from(c.chars(isListChar, 'mailbox pattern'), 'latin1');
+  try {
+    return decodeMailboxName(bytes, c.utf8Names);
+  } catch (e) {
+    if (c.utf8Names || !(e instanceof ParseFailure) || e.code !== 'mailbox-name') throw e;
+    return bytes.toString('latin1');
+  }
 }
 
 function returnOptions(c: Cursor): ListReturnOptions {

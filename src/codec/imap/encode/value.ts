@@ -67,9 +67,32 @@ function isWellFormedUtf8(bytes: Buffer): boolean {
   }
 }
 
+/**
+ * The octets of a string: UTF-8, except that a lone surrogate U+DC80..U+DCFF
+ * stands for the raw byte 0x80..0xFF (see `rawEightBit` in the MIME codec),
+ * so header text that was not UTF-8 goes out as the bytes it was.
+ */
+export function stringBytes(s: string): Buffer {
+  if (!/[\udc80-\udcff]/.test(s)) return Buffer.from(s, 'utf8');
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      i++; // a pair: UTF-8 below
+      continue;
+    }
+    if (c < 0xdc80 || c > 0xdcff) continue;
+    parts.push(Buffer.from(s.slice(from, i), 'utf8'), Buffer.of(c - 0xdc00));
+    from = i + 1;
+  }
+  parts.push(Buffer.from(s.slice(from), 'utf8'));
+  return Buffer.concat(parts);
+}
+
 /** The wire form of a string: quoted when safe, else a literal. */
 export function encodeString(s: string | Buffer, options: EncodeOptions = {}): Buffer {
-  const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+  const bytes = typeof s === 'string' ? stringBytes(s) : s;
   if (canQuote(bytes, options)) return Buffer.from(quote(bytes.toString('utf8')), 'utf8');
   return Buffer.concat([Buffer.from(`{${bytes.length}}\r\n`, 'latin1'), bytes]);
 }
@@ -114,7 +137,7 @@ export class ResponseWriter {
     if (v === null) return this.write('NIL');
     if (typeof v === 'number' || typeof v === 'bigint') return this.write(formatNumber(v));
     if (typeof v === 'string') {
-      const bytes = Buffer.from(v, 'utf8');
+      const bytes = stringBytes(v);
       if (canQuote(bytes, this.options)) return this.write(quote(v));
       this.literalOf(bytes, false);
       return this;
