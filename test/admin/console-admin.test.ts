@@ -356,6 +356,20 @@ describe('console directory page', () => {
     ]);
   });
 
+  it('shows the latest posture audit on the overview, its failures first in the table', async () => {
+    const admin = as(ADMIN, ['mailadmin']);
+    expect((await send(admin, 'GET', '/console/overview')).body).toContain('No audit recorded yet');
+    const findings = [
+      { id: 'roles.separation', area: 'roles', grade: 'fail', reason: 'boss@example.test holds both <mailadmin> and pkiofficer', fix: 'postern user roles' },
+      { id: 'dns.example.test.mta-sts', area: 'dns', grade: 'warn', reason: 'missing', fix: 'publish it' },
+    ];
+    await store.meta.events.record('posture.audited', 'mail.example.test', { pass: 40, warn: 1, fail: 1, findings }, Date.now() - 60_000);
+    const body = (await send(admin, 'GET', '/console/overview')).body;
+    expect(body).toMatch(/Failed checks<b>1<\/b>/);
+    expect(body).toContain('<td>roles.separation</td><td>boss@example.test holds both &#60;mailadmin&#62; and pkiofficer</td>');
+    expect(body).toContain('<td>dns.example.test.mta-sts</td>');
+  });
+
   it('shows each role only the links to pages it may open', async () => {
     const nav = (b: string) => [...(/<nav>(.*?)<\/nav>/.exec(b)?.[1] ?? '').matchAll(/href="([^"]+)"/g)].map((m) => m[1]);
     expect(nav((await send(as(ADMIN, ['mailadmin']), 'GET', '/console/queue')).body)).toEqual(['/console/overview', '/console/queue', '/console/maintenance', '/console/directory', '/console/quarantine', '/console/security/integrity', '/console/account']);

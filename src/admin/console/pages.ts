@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import { headerValue, parseHeaderSection } from '../../codec/mime/header.js';
 import { heldForEncryption } from '../../policy/dlp/index.js';
-import type { QuarantineEntry } from '../../store/types.js';
+import type { QuarantineEntry, StoreEvent } from '../../store/types.js';
 import { buildReport } from '../report/build.js';
 import { value as fmtValue, when } from '../report/format.js';
 import { stackedBars } from '../report/svg.js';
@@ -28,6 +28,26 @@ type Range = keyof typeof RANGES;
 const OVERVIEW_TTL_MS: Record<Range, number> = { '24h': 10_000, '7d': 60_000, '30d': 300_000 };
 
 const card = (label: string, v: string, note = ''): string => `<div class="card">${e(label)}<b>${e(v)}</b>${note ? `<small class="muted">${e(note)}</small>` : ''}</div>`;
+
+/** The latest `postern audit` as recorded (posture.audited): counts and the findings that were not a pass. */
+export function postureSection(ev: StoreEvent | undefined): string {
+  if (!ev) return '<h2>Posture</h2><p class="muted">No audit recorded yet: run <code>postern audit</code> (a cron job, for instance).</p>';
+  const n = (k: string) => (typeof ev.data[k] === 'number' ? (ev.data[k] as number) : 0);
+  const findings = Array.isArray(ev.data.findings) ? (ev.data.findings as { id?: unknown; grade?: unknown; reason?: unknown; fix?: unknown }[]) : [];
+  const rows = findings
+    .filter((f) => f.grade === 'fail' || f.grade === 'warn')
+    .map((f) => `<tr class="${f.grade === 'fail' ? 'error' : ''}"><td>${e(String(f.grade))}</td><td>${e(String(f.id))}</td><td>${e(String(f.reason ?? ''))}</td><td>${e(String(f.fix ?? ''))}</td></tr>`)
+    .join('');
+  return [
+    '<h2>Posture</h2><div class="cards">',
+    card('Last audit', when(ev.at)),
+    card('Failed checks', String(n('fail')), n('fail') > 0 ? 'an alert was raised' : ''),
+    card('Warnings', String(n('warn'))),
+    card('Passed', String(n('pass'))),
+    '</div>',
+    rows ? `<table id="posture"><tr><th>Grade</th><th>Check</th><th>Finding</th><th>Fix</th></tr>${rows}</table>` : '',
+  ].join('');
+}
 
 function overviewBody(r: Report, range: Range, builtAt: number): string {
   const c = r.confidentiality;
@@ -101,8 +121,8 @@ export function mountPages(app: Hono<ConsoleEnv>, d: ConsoleDeps): void {
     if (!(raw in RANGES)) return htmlError(c, 400, 'Bad request', 'range must be 24h, 7d or 30d');
     const range = raw as Range;
     const entry = overviewOf(range);
-    const report = await entry.report;
-    return c.html(page('Overview', s, overviewBody(report, range, entry.at), navFor(s)));
+    const [report, [posture]] = await Promise.all([entry.report, meta.events.list('posture.audited', 1)]);
+    return c.html(page('Overview', s, overviewBody(report, range, entry.at) + postureSection(posture), navFor(s)));
   });
 
   app.get('/console/quarantine', async (c) => {
