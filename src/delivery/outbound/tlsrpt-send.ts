@@ -25,8 +25,8 @@ import { dayRange, tlsReportsForDay, type TlsReport } from './tlsrpt.js';
 import { gzipReport, parseTlsRptRecord, reportMail } from './tlsrpt-mail.js';
 
 export const MAX_ATTEMPTS = 3;
-/** Events of a day are looked for in the week after it (a report is sent the day after, or by hand later). */
-const LOOK_AHEAD_MS = 8 * 86_400_000;
+/** At most this many tlsrpt.* events of each kind are read per run (one per domain and day and attempt). */
+const MAX_EVENTS = 200_000;
 
 export interface TlsReportSenderDeps {
   readonly events: EventRepo;
@@ -73,14 +73,13 @@ export class TlsReportSender {
   async sendDay(day: string): Promise<DomainOutcome[]> {
     const host = this.o.hostname;
     const reports = await tlsReportsForDay(this.d.events, { day, organization: this.o.organization ?? host, contact: this.o.contact ?? `postmaster@${host}`, sendingMta: host });
+    const done = reports.length > 0 ? await this.done(day) : new Set<string>();
     const out: DomainOutcome[] = [];
-    for (const r of reports) out.push(await this.sendOne(day, r));
+    for (const r of reports) out.push(done.has(r.domain) ? { domain: r.domain, result: 'already', targets: [] } : await this.sendOne(day, r));
     return out;
   }
 
   private async sendOne(day: string, r: TlsReport): Promise<DomainOutcome> {
-    const state = await this.state(day, r.domain);
-    if (state === 'done') return { domain: r.domain, result: 'already', targets: [] };
     const rec = (kind: string, data: Record<string, unknown>) => this.d.events.record(kind, r.domain, { day, ...data }, this.d.clock.now());
     const answer = await this.d.resolver.txt(`_smtp._tls.${r.domain}`);
     if (answer.status === 'temperror') {
@@ -106,13 +105,19 @@ export class TlsReportSender {
     return { domain: r.domain, result: 'failed', detail: failed.join('; '), targets };
   }
 
-  /** 'done' once sent or skipped, or after MAX_ATTEMPTS failures. */
-  private async state(day: string, domain: string): Promise<'done' | 'open'> {
+  /**
+   * The domains of a day that are done: sent or skipped, or failed
+   * MAX_ATTEMPTS times. Read once per run, from the day's end until now.
+   */
+  private async done(day: string): Promise<Set<string>> {
     const since = dayRange(day).end;
-    const until = since + LOOK_AHEAD_MS;
-    const mine = async (kind: string) => (await this.d.events.between(kind, since, until, 100_000)).filter((e) => e.subject === domain && e.data.day === day).length;
-    if ((await mine('tlsrpt.sent')) + (await mine('tlsrpt.skipped')) > 0) return 'done';
-    return (await mine('tlsrpt.failed')) >= MAX_ATTEMPTS ? 'done' : 'open';
+    const until = this.d.clock.now() + 1;
+    const of = async (kind: string) => (await this.d.events.between(kind, since, until, MAX_EVENTS)).filter((e) => e.data.day === day).map((e) => e.subject);
+    const done = new Set([...(await of('tlsrpt.sent')), ...(await of('tlsrpt.skipped'))]);
+    const failures = new Map<string, number>();
+    for (const d of await of('tlsrpt.failed')) failures.set(d, (failures.get(d) ?? 0) + 1);
+    for (const [d, n] of failures) if (n >= MAX_ATTEMPTS) done.add(d);
+    return done;
   }
 
   private async mail(r: TlsReport, to: string): Promise<TargetOutcome> {
