@@ -15,7 +15,7 @@ import { Spool } from '../../queue/spool.js';
 import { openStore, type Store } from '../../store/index.js';
 import { tlsReportsForDay } from './tlsrpt.js';
 import { parseTlsRptRecord } from './tlsrpt-mail.js';
-import { TlsReportSender, previousDay } from './tlsrpt-send.js';
+import { TlsReportSender, TlsReportTimer, previousDay } from './tlsrpt-send.js';
 
 const DAY = '2026-12-03';
 const at = Date.parse(`${DAY}T10:00:00Z`);
@@ -178,5 +178,21 @@ describe('TlsReportSender', () => {
     expect(o).toMatchObject({ domain: 'bad.test', result: 'failed' });
     expect(o!.targets[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/altname|other\.far\.test/i) });
     expect(posts).toHaveLength(1);
+  });
+
+  it('the server\'s timer sends yesterday\'s reports that are not sent yet, and stops cleanly', async () => {
+    await store.meta.events.record('tls.success', 'timer.test', { policyType: 'no-policy-found', policyStrings: [], mx: 'mx.timer.test' }, at);
+    resolver.set('_smtp._tls.timer.test', { TXT: ['v=TLSRPTv1; rua=mailto:tlsrpt@timer.test'] });
+    const timer = new TlsReportTimer(sender(), clock, createLogger('silent'), { maxDelayMs: 0 });
+    timer.start();
+    try {
+      const deadline = Date.now() + 20_000; // a guard, not an assertion
+      while (Date.now() < deadline && !(await store.meta.events.list('tlsrpt.sent')).some((e) => e.subject === 'timer.test')) await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      await timer.stop();
+    }
+    expect((await store.meta.events.list('tlsrpt.sent')).filter((e) => e.subject === 'timer.test').map((e) => e.data.day)).toEqual([DAY]);
+    expect((await store.meta.queue.listPending()).filter((p) => p.address === 'tlsrpt@timer.test')).toHaveLength(1);
+    expect(posts).toHaveLength(1); // far.test was not posted again
   });
 });
