@@ -14,7 +14,7 @@ import { TlsPolicyMap, TlsPolicyResolver, StsResolver, FileStsCache, httpsStsFet
 import { DkimKeyDir, DkimSigner } from '../policy/dkim/index.js';
 import type { Spool } from '../queue/spool.js';
 import type { Store } from '../store/index.js';
-import { OutboundDelivery, directoryBounceRouter, type RelayOptions } from '../delivery/outbound/index.js';
+import { OutboundDelivery, TlsReportSender, directoryBounceRouter, type RelayOptions } from '../delivery/outbound/index.js';
 
 export function createOutbound(config: Config, store: Store, spool: Spool, directory: Directory, clock: Clock, log: Logger): OutboundDelivery {
   const d = config.delivery;
@@ -85,6 +85,20 @@ export function createOutbound(config: Config, store: Store, spool: Spool, direc
       ...timeouts,
       extraCa,
       relay,
+    },
+  );
+}
+
+/** The TLS-RPT report sender of `[delivery] tlsrpt_mail`, for the server's daily timer and `postern tlsrpt --send`. */
+export function createTlsReportSender(config: Config, store: Store, spool: Spool, directory: Directory, clock: Clock, log: Logger): TlsReportSender {
+  const d = config.delivery;
+  const resolver = new WireResolver({ ...(d.resolver ? { server: d.resolver } : {}), timeoutMs: d.resolver_timeout * 1000 });
+  return new TlsReportSender(
+    { events: store.meta.events, resolver, spool, directory, clock, log },
+    {
+      hostname: config.server.hostname,
+      ...(d.tlsrpt_from ? { from: d.tlsrpt_from } : {}),
+      extraCa: d.tls_ca_file ? [readFileSync(d.tls_ca_file, 'utf8')] : [],
     },
   );
 }

@@ -21,7 +21,8 @@ import { createPop3Listener, DEFAULT_POP3_LIMITS } from '../pop3/index.js';
 import { createSmtpListener, type SmtpListenerKind } from '../smtp/index.js';
 import type { Store } from '../store/index.js';
 import { openConfiguredStore } from './context.js';
-import { createOutbound } from './outbound.js';
+import { createOutbound, createTlsReportSender } from './outbound.js';
+import { TlsReportTimer } from '../delivery/outbound/index.js';
 import { buildPolicy } from './policy.js';
 import { PolicyScanner } from '../delivery/scanner.js';
 import { CachingResolver, WireResolver } from '../net/dns/index.js';
@@ -110,6 +111,10 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   spool.onEnqueued(() => local.kick());
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
   if (outbound) spool.onEnqueued(() => outbound.kick());
+  // TLS-RPT: yesterday's reports go to each recipient domain's rua once a day ([delivery] tlsrpt_mail).
+  const tlsReports = config.delivery.enabled && config.delivery.tlsrpt_mail
+    ? new TlsReportTimer(createTlsReportSender(config, store, spool, directory, clock, log.child({ part: 'tlsrpt' })), clock, log.child({ part: 'tlsrpt' }))
+    : null;
 
   // Sender authentication asks the configured resolver (the one outbound delivery trusts), through a cache.
   const d = config.delivery;
@@ -321,6 +326,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     clock, log: log.child({ part: 'probe' }), registry: metrics.registry, schedule: config.maintenance,
   });
 
+  tlsReports?.start(); // started last, so a failed start leaves no timer behind
   let closing: Promise<void> | null = null;
   return {
     store,
@@ -331,6 +337,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         heartbeat.stop();
         // First: a round cut short by our own shutdown is no outage.
         await probe?.stop();
+        await tlsReports?.stop();
         await alerts?.stop(); // alerts: its cursor is in the store, so events not yet read alert at the next start
         await Promise.allSettled(opened.map((l) => l.close()));
         await scanner.stop();

@@ -342,6 +342,11 @@ function deliverySection(baseDir: string) {
     tls_default: level.default('may'),
     tls_ca_file: filePath(baseDir).optional(),
     tlsrpt_dir: filePath(baseDir).prefault('tlsrpt'),
+    // Mail (or POST) each day's TLS-RPT reports to the rua of each recipient domain's _smtp._tls record.
+    tlsrpt_mail: bool().default(true),
+    tlsrpt_from: z
+      .custom<string>((v) => typeof v === 'string' && (v === '' || normalizeAddress(v) !== null), { abort: false, error: () => 'expected "" (tls-reports@<server.hostname>) or a mail address' })
+      .default(''),
     tls_policy: z
       .record(z.string(), level)
       .superRefine((m, ctx) => {

@@ -172,6 +172,11 @@ resolver_timeout = 5
 tls_default = "may"
 # tls_ca_file = "tls/internal-ca.pem"   # extra trust anchors for verify
 tlsrpt_dir = "tlsrpt"         # where "postern tlsrpt" writes TLS reports (RFC 8460)
+# Once a day (shortly after 00:00 UTC) send yesterday's TLS reports to the
+# rua= of each recipient domain's _smtp._tls TXT record (mailto: through the
+# queue, DKIM-signed; https: POST), at most once per domain and day.
+tlsrpt_mail = true
+tlsrpt_from = ""              # "" is tls-reports@<server.hostname>
 
 [delivery.tls_policy]         # per destination; ".example.org" covers its subdomains
 # "example.org" = "verify"

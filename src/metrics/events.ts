@@ -66,6 +66,10 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('tls.success', 'C', 'an outbound connection used TLS (subject: the destination domain)', ['policyType', 'protocol', 'verified']),
   k('tls.plaintext', 'C', 'an outbound connection without TLS, which its policy allowed', ['policyType']),
   k('tls.failure', 'C', 'an outbound connection failed its TLS policy', ['policyType', 'resultType', 'enforced']),
+  // TLS-RPT reports mailed or posted (delivery/outbound/tlsrpt-send.ts): subject the recipient domain, data.day the day reported
+  k('tlsrpt.sent', 'C', 'a TLS-RPT report went to at least one rua destination (data: day, targets, failed)'),
+  k('tlsrpt.skipped', 'C', 'no TLS-RPT report sent: the domain publishes no usable _smtp._tls record (data: day, reason)'),
+  k('tlsrpt.failed', 'C', 'a TLS-RPT report reached none of its destinations; tried again later (data: day, reason)'),
   k('smtp.session', 'C', 'an SMTP session ended (tls: the version it reached, or none)', ['listener', 'tls']),
   k('smtp.message', 'C', 'a message was accepted over SMTP', ['listener', 'tls']),
   k('relay.message', 'C', 'a remote server accepted a message for one recipient', ['tls', 'verified']),

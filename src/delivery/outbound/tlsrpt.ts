@@ -128,9 +128,10 @@ export function buildTlsReports(events: readonly StoreEvent[], o: TlsReportOptio
   return out;
 }
 
-/** Reads the day's TLS events (the most recent `limit` of each kind) and builds the reports. */
+/** Reads the day's TLS events (at most `limit` of each kind, through the (kind, at) index) and builds the reports. */
 export async function tlsReportsForDay(events: EventRepo, o: TlsReportOptions, limit = 1_000_000): Promise<TlsReport[]> {
+  const { start, end } = dayRange(o.day);
   const all: StoreEvent[] = [];
-  for (const kind of TLS_EVENT_KINDS) all.push(...(await events.list(kind, limit)));
+  for (const kind of TLS_EVENT_KINDS) all.push(...(await events.between(kind, start, end, limit)));
   return buildTlsReports(all, o);
 }
