@@ -13,7 +13,7 @@ import { datePart, DATE_PARTS, parseDateHeader, zoneOffset } from './date.js';
 
 export const SIEVE_CAPABILITIES: readonly string[] = [
   'fileinto', 'reject', 'ereject', 'envelope', 'imap4flags', 'body', 'variables', 'copy', 'relational', 'date', 'vacation',
-  'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric', 'encoded-character',
+  'comparator-i;octet', 'comparator-i;ascii-casemap', 'comparator-i;ascii-numeric',
 ];
 
 export const RUN_LIMITS = {
