@@ -153,7 +153,7 @@ export class SieveRunner {
       authUser: null,
       meta: { sieve: 'redirect', from: m.queueId },
     });
-    await this.event(SIEVE_ACTION_EVENT, m.queueId, { accountId: m.accountId, script, action: 'redirect', to }, m.now);
+    await this.event(SIEVE_ACTION_EVENT, m.queueId, { accountId: m.accountId, script, action: 'redirect' }, m.now);
     return true;
   }
 
@@ -205,6 +205,6 @@ export class SieveRunner {
       authUser: null,
       meta: { sieve: 'vacation', from: m.queueId },
     });
-    await this.event(SIEVE_ACTION_EVENT, m.queueId, { accountId: m.accountId, script, action: 'vacation', to: m.sender }, m.now);
+    await this.event(SIEVE_ACTION_EVENT, m.queueId, { accountId: m.accountId, script, action: 'vacation' }, m.now);
   }
 }
