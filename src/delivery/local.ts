@@ -11,6 +11,8 @@ import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 import { reportFailure } from './failure.js';
 import { AtRestDeferred, type AtRest, type AtRestResult } from '../mailbox/at-rest.js';
+import type { Folder } from '../store/types.js';
+import { SieveRunner, SIEVE_ERROR_EVENT, type SieveDeps, type SieveTarget } from './sieve.js';
 
 export const AT_REST_EVENT = 'smime.at_rest';
 
@@ -40,6 +42,7 @@ export interface LocalDeliveryOptions {
 export class LocalDelivery {
   private readonly pump: Pump;
   private atRest: AtRest | null = null;
+  private sieve: SieveRunner | null = null;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -69,6 +72,28 @@ export class LocalDelivery {
   /** Turns encryption at rest on ([encryption_at_rest]); null turns it off. */
   encryptAtRest(atRest: AtRest | null): void {
     this.atRest = atRest;
+  }
+
+  /**
+   * Turns Sieve filtering on: each local recipient's active script decides
+   * the folders, flags and mail sent (`sieve.ts`). Needs the blob store to
+   * read the message; null (the default) delivers to INBOX as before.
+   */
+  useSieve(deps: SieveDeps | null): void {
+    this.sieve = deps && this.blobs ? new SieveRunner({ events: this.events, ...deps }, this.log) : null;
+  }
+
+  /** The folder a Sieve target names (created on first use), or the default one when that fails. */
+  private async targetFolder(t: SieveTarget, accountId: number, fallback: Folder, now: number, queueId: string, log: Logger): Promise<Folder> {
+    if (t.folder === null) return fallback;
+    try {
+      return (await this.mailboxes.getFolder(accountId, t.folder)) ?? (await this.mailboxes.createFolder(accountId, t.folder, null, now));
+    } catch (e) {
+      const err = e instanceof Error ? e.message : String(e);
+      log.warn({ folder: t.folder, err }, 'sieve fileinto folder refused; kept in the default folder');
+      await this.events?.record(SIEVE_ERROR_EVENT, queueId, { accountId, error: `fileinto ${JSON.stringify(t.folder)}: ${err}` }, now).catch(() => undefined);
+      return fallback;
+    }
   }
 
   /** The `smime.at_rest` event; a store that cannot take it only loses the count. */
@@ -128,18 +153,38 @@ export class LocalDelivery {
           const junk = lease.message.verdicts.some((v) => v.junk === true);
           const folder = junk ? await junkOf(this.mailboxes, lease.recipient.accountId, now) : await inboxOf(this.mailboxes, lease.recipient.accountId, now);
           const queued = { blobId: lease.message.blobId, size: lease.message.size };
+          const plan = this.sieve && this.blobs
+            ? await this.sieve.plan({ accountId: lease.recipient.accountId, address: account?.address ?? lease.recipient.address, sender: lease.message.sender, raw: Buffer.from(await this.blobs.get(queued.blobId)), now, queueId: lease.message.id })
+            : null;
+          if (plan && plan.targets.length === 0) {
+            // Discarded or refused by the recipient's own filter: done, nothing stored.
+            if (await this.queue.complete(lease, now, 'sieve: discarded')) log.info({}, 'discarded by sieve');
+            handled++;
+            continue;
+          }
+          const targets = plan ? await Promise.all(plan.targets.map(async (t) => ({ folder: await this.targetFolder(t, lease.recipient.accountId!, folder, now, lease.message.id, log), flags: t.flags }))) : [{ folder, flags: [] as string[] }];
+          const primary = targets[0]!;
           // The queue copy, unused once every recipient has its own, is left to the collector
           // (deleting it at once would race with a backup that listed it).
           const copy = await this.recipientCopy(lease, queued);
           const choice = this.atRest ? await this.atRest.prepare(lease.recipient.address, copy, now) : { ...copy, result: null };
           // An encrypted copy replaces the clear one written for this recipient.
           if (choice.blobId !== copy.blobId && copy !== queued) shred.add(copy.blobId);
-          const r = await this.queue.deliverLocal(lease, folder.id, now, choice.blobId === queued.blobId ? undefined : choice);
-          if (r) this.notifier?.changed(folder.id);
+          const r = await this.queue.deliverLocal(lease, primary.folder.id, now, choice.blobId === queued.blobId ? undefined : choice);
+          if (r && primary.flags.length > 0) await this.mailboxes.storeFlags(primary.folder.id, { uids: [r.uid], op: 'add', flags: primary.flags });
+          // Further copies a script asked for (fileinto :copy, keep and fileinto): the same blob, after the
+          // recipient is marked delivered, so a retry never stores the first copy twice.
+          if (r) {
+            for (const t of targets.slice(1)) {
+              await this.mailboxes.append(t.folder.id, { blobId: choice.blobId, size: choice.size, internalDate: now, flags: t.flags });
+              this.notifier?.changed(t.folder.id);
+            }
+          }
+          if (r) this.notifier?.changed(primary.folder.id);
           if (r) await this.cacheHeaders(choice.blobId, log);
           if (r && choice.result) await this.atRestEvent(choice.result, lease.message.id, now, log);
           if (r && choice.result === 'encrypted') shred.add(queued.blobId);
-          if (r) log.info({ folder: folder.name, uid: r.uid, delay: now - lease.message.receivedAt, ...(choice.result ? { atRest: choice.result } : {}) }, 'delivered');
+          if (r) log.info({ folder: primary.folder.name, ...(targets.length > 1 ? { copies: targets.length } : {}), uid: r.uid, delay: now - lease.message.receivedAt, ...(choice.result ? { atRest: choice.result } : {}) }, 'delivered');
         } catch (e) {
           if (e instanceof AtRestDeferred) await this.atRestEvent(e.result, lease.message.id, now, log);
           const msg = e instanceof Error ? e.message : String(e);

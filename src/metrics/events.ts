@@ -85,6 +85,9 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('smime.message', 'C', 'a message the smime stage looked at (signed, encrypted: true or false)', ['signed', 'encrypted', 'direction']),
   // Encryption at rest (delivery/local, [encryption_at_rest]): one per covered recipient
   k('smime.at_rest', 'C', 'a message for a covered account at local delivery (result: encrypted, already (stored as sent), no_certificate (per missing_certificate: delivered in clear or deferred), failed (deferred))', ['result']),
+  // Sieve filters at local delivery (delivery/sieve.ts)
+  k('sieve.error', 'A', 'an account\'s Sieve script failed, passed a limit or could not carry out an action; the message was kept'),
+  k('sieve.action', 'I', 'a Sieve script discarded, redirected, refused (reject) or answered (vacation) a message', ['action']),
   // Alerts (src/alerts): the checks that raise alertable events, and the alerts sent
   k('tls.cert_expiring', 'C', 'the [tls] certificate expires within alerts.cert_warn_days (data: days)'),
   k('queue.old', 'A', 'the oldest waiting queue message is older than alerts.queue_age_warn (data: age_s)'),

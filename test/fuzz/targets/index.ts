@@ -10,8 +10,9 @@ import { pop3 } from './pop3.js';
 import { smtpCommand } from './smtp-command.js';
 import { smtpData } from './smtp-data.js';
 import { smime } from './smime.js';
+import { sieve } from './sieve.js';
 
-export const TARGETS: readonly FuzzTarget[] = [smtpCommand, smtpData, mime, mimeFields, imapReader, imapEncode, pop3, blob, config, smime];
+export const TARGETS: readonly FuzzTarget[] = [smtpCommand, smtpData, mime, mimeFields, imapReader, imapEncode, pop3, blob, config, smime, sieve];
 
 export function targetNamed(name: string): FuzzTarget {
   const t = TARGETS.find((x) => x.name === name);
