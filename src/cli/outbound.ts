@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
+import { durationSeconds } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
@@ -82,6 +83,7 @@ export function createOutbound(config: Config, store: Store, spool: Spool, direc
       retryMinMs: q.retry_min * 1000,
       retryMaxMs: q.retry_max * 1000,
       maxLifetimeMs: q.max_lifetime * 1000,
+      delayWarningMs: (durationSeconds(d.delay_warning) ?? 0) * 1000,
       ...timeouts,
       extraCa,
       relay,

@@ -29,6 +29,8 @@ import { CachingResolver, WireResolver } from '../net/dns/index.js';
 import { PosternMetrics } from '../metrics/prometheus.js';
 import { measureEvents } from '../metrics/measure.js';
 import { MESSAGE_EVENT_KINDS } from '../config/metrics.js';
+import { DsnSender } from '../delivery/dsn-sender.js';
+import { directoryBounceRouter } from '../delivery/outbound/index.js';
 import { startAlerts } from '../alerts/index.js';
 import { probeTarget, startProbe } from '../probe/index.js';
 import { loadAdminFiles, startAdminListener } from '../admin/index.js';
@@ -109,6 +111,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     deliveryFields: true,
   }, store.meta.directory, notifier, store.blobs, store.meta.events);
   spool.onEnqueued(() => local.kick());
+  // NOTIFY=SUCCESS on mail delivered here: the "delivered" notice goes back the way a bounce would.
+  local.notifySuccess(new DsnSender({ spool, blobs: store.blobs, routeBounce: directoryBounceRouter(directory), clock, reportingMta: config.server.hostname }));
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
   if (outbound) spool.onEnqueued(() => outbound.kick());
   // TLS-RPT: yesterday's reports go to each recipient domain's rua once a day ([delivery] tlsrpt_mail).

@@ -321,6 +321,24 @@ const domainList = () =>
  * [delivery.tls_policy] ("example.org" = "verify"; ".example.org" covers
  * subdomains), an optional smart host in [delivery.relay].
  */
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** A duration as "30s", "15m", "4h", "2d", or 0 (off); at most 30 days. */
+function delayWarning() {
+  return z.union([z.string(), z.number()]).superRefine((v, ctx) => {
+    if (durationSeconds(v) === null) ctx.addIssue({ code: 'custom', message: 'expected 0 (off) or a duration such as "30m", "4h" or "1d" (at most 30 days)' });
+  });
+}
+
+/** Seconds of a delay_warning value; null when it is not one. */
+export function durationSeconds(v: string | number): number | null {
+  if (v === 0 || v === '0') return 0;
+  const m = typeof v === 'string' ? /^([1-9][0-9]{0,6})([smhd])$/.exec(v) : null;
+  if (!m) return null;
+  const secs = Number(m[1]) * DURATION_UNITS[m[2]!]!;
+  return secs <= 30 * 86_400 ? secs : null;
+}
+
 function deliverySection(baseDir: string) {
   const level = oneOf(TLS_POLICY_LEVELS);
   return table({
@@ -337,6 +355,8 @@ function deliverySection(baseDir: string) {
     rcpt_timeout: int(1, 3600).default(300),
     data_init_timeout: int(1, 3600).default(120),
     data_block_timeout: int(1, 3600).default(180),
+    // A recipient still deferred this long after arrival gets one delay warning (RFC 3464 Action: delayed); 0 = off.
+    delay_warning: delayWarning().default('4h'),
     resolver: resolverAddress().default(''),
     resolver_timeout: int(1, 60).default(5),
     tls_default: level.default('may'),

@@ -151,6 +151,9 @@ port = 25                     # destination port of MX hosts
 max_connections = 100         # in total
 per_destination = 10          # per recipient domain (or relay)
 connect_timeout = 30          # seconds
+# A recipient still deferred this long after arrival: one "delayed" notice to
+# the sender (unless its NOTIFY left out DELAY). "30m", "4h", "1d"; 0 = off.
+delay_warning = "4h"
 # Deadlines in seconds (RFC 5321 4.5.3.2); on expiry the connection is
 # dropped and the recipients are deferred.
 command_timeout = 300         # EHLO, STARTTLS and the TLS handshake, RSET, QUIT

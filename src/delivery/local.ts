@@ -10,6 +10,7 @@ import { cacheMessage } from '../mailbox/header-cache.js';
 import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 import { reportFailure } from './failure.js';
+import type { DsnSender } from './dsn-sender.js';
 import { AtRestDeferred, type AtRest, type AtRestResult } from '../mailbox/at-rest.js';
 import type { Folder } from '../store/types.js';
 import { SieveRunner, SIEVE_ERROR_EVENT, type SieveDeps, type SieveTarget } from './sieve.js';
@@ -43,6 +44,7 @@ export class LocalDelivery {
   private readonly pump: Pump;
   private atRest: AtRest | null = null;
   private sieve: SieveRunner | null = null;
+  private notices: DsnSender | null = null;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -102,6 +104,23 @@ export class LocalDelivery {
       await this.events?.record(AT_REST_EVENT, queueId, { result }, now);
     } catch (e) {
       log.warn({ err: e instanceof Error ? e.message : String(e) }, 'smime.at_rest event not recorded');
+    }
+  }
+
+  /** Success notices (RFC 3461 NOTIFY=SUCCESS, "delivered") go out through this; none without it. */
+  notifySuccess(notices: DsnSender | null): void {
+    this.notices = notices;
+  }
+
+  /** Queues a "delivered" notice when the recipient's NOTIFY asks for one; a failure only loses the notice. */
+  private async successNotice(lease: Lease, now: number, log: Logger): Promise<void> {
+    const r = { address: lease.recipient.address, status: '2.0.0', diagnostic: 'delivered to mailbox', remoteMta: null, lastAttemptAt: now, action: 'delivered' as const };
+    if (!this.notices || this.notices.wanted(lease.message, 'success', [r]).length === 0) return;
+    try {
+      const id = await this.notices.send(lease.message, 'success', [r]);
+      log.info({ dsn: id }, 'sender notified of the delivery');
+    } catch (e) {
+      await this.failure('queueing a success notice', e, { queueId: lease.message.id });
     }
   }
 
@@ -185,6 +204,7 @@ export class LocalDelivery {
           if (r && choice.result) await this.atRestEvent(choice.result, lease.message.id, now, log);
           if (r && choice.result === 'encrypted') shred.add(queued.blobId);
           if (r) log.info({ folder: primary.folder.name, ...(targets.length > 1 ? { copies: targets.length } : {}), uid: r.uid, delay: now - lease.message.receivedAt, ...(choice.result ? { atRest: choice.result } : {}) }, 'delivered');
+          if (r) await this.successNotice(lease, now, log);
         } catch (e) {
           if (e instanceof AtRestDeferred) await this.atRestEvent(e.result, lease.message.id, now, log);
           const msg = e instanceof Error ? e.message : String(e);

@@ -31,6 +31,7 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('storage.full', 'A', 'mail refused (4xx) because the disk or quota is full'),
   k('delivery.error', 'A', 'a delivery step failed unexpectedly and is left to a retry'),
   k('delivery.dns_failure', 'A', 'a delivery was deferred because DNS failed'),
+  k('delivery.delay_warning', 'A', 'a sender was warned that a recipient is still deferred after delay_warning (one per recipient)'),
   k('policy.stage_failed', 'A', 'a policy stage threw or ran out of time', ['stage', 'cause', 'action']),
   k('process.unhandled_rejection', 'A', 'a promise failed that nothing handled'),
   k('events.dropped', 'A', 'events the store could not take were dropped from the outbox'),

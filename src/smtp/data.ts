@@ -22,6 +22,7 @@ import { applyNewlinePolicy, firstNul } from './newlines.js';
 import { formatReceived, rfc5322Date } from './received.js';
 import { policyReply, smtpError, type LocalReply } from './replies.js';
 import type { SessionState } from './session.js';
+import { dsnFromEnvelope } from '../queue/dsn-meta.js';
 
 type Done = (err?: Error | null, message?: string) => void;
 type Outcome = [Error | null, string?];
@@ -226,6 +227,11 @@ async function finish(
   // RFC 8689: with REQUIRETLS on MAIL the TLS-Required header field is ignored.
   const requireTls = session.envelope.requireTLS === true;
   const tlsRequiredNo = !requireTls && tlsRequiredNoAsked(verdict.fields);
+  // RFC 3461: what the sender asked of notifications, per final recipient.
+  const dsn = dsnFromEnvelope(
+    (session.envelope as { dsn?: { ret?: string | null; envid?: string | null } }).dsn,
+    session.envelope.rcptTo.map((r) => ({ finals: (state.recipients.get(r.address.toLowerCase()) ?? []).map((x) => x.address), args: (r.args || {}) as Record<string, unknown> })),
+  );
   try {
     await spool.accept({
       queueId,
@@ -248,6 +254,7 @@ async function finish(
         requireTls,
         ...(tlsRequiredNo ? { tlsRequiredNo: true } : {}),
         body: session.envelope.bodyType ?? '7bit',
+        ...(dsn ? { dsn } : {}),
       },
     });
   } catch (err) {

@@ -48,7 +48,7 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
     hideSTARTTLS: false,
     hideENHANCEDSTATUSCODES: false,
     hideSMTPUTF8: true, // addresses are ASCII-only for now
-    hideDSN: true,
+    hideDSN: false, // RFC 3461: NOTIFY, ORCPT, RET and ENVID are checked in params.ts and kept with the message
     hideREQUIRETLS: false, // RFC 8689; the library lists it on TLS sessions only
     disableReverseLookup: true,
     logger: false,

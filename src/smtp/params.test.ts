@@ -31,6 +31,27 @@ describe('checkParams', () => {
     expect(checkParams('MAIL FROM:<x@y.test> REQUIRETLS', 'MAIL', new Set([...offered, 'REQUIRETLS']))).toBeNull();
   });
 
+  it('checks DSN parameters when DSN is offered (RFC 3461)', () => {
+    const dsn = new Set([...offered, 'DSN']);
+    for (const ok of ['MAIL FROM:<x@y.test> RET=HDRS ENVID=abc+2Bdef', 'MAIL FROM:<x@y.test> ret=full', 'RCPT TO:<b@x.test> NOTIFY=NEVER', 'RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;b+2Bc@x.test']) {
+      expect(checkParams(ok, ok.startsWith('RCPT') ? 'RCPT' : 'MAIL', dsn), ok).toBeNull();
+    }
+    for (const bad of [
+      'MAIL FROM:<x@y.test> RET=BODY',
+      `MAIL FROM:<x@y.test> ENVID=${'a'.repeat(101)}`,
+      'MAIL FROM:<x@y.test> ENVID=a+0Db', // a control character once decoded
+      'MAIL FROM:<x@y.test> ENVID=a+zz',
+      'RCPT TO:<b@x.test> NOTIFY=NEVER,SUCCESS',
+      'RCPT TO:<b@x.test> NOTIFY=SUCCESS,SUCCESS',
+      'RCPT TO:<b@x.test> NOTIFY=SOMETIMES',
+      'RCPT TO:<b@x.test> ORCPT=b@x.test',
+      'RCPT TO:<b@x.test> ORCPT=rfc822;a+20b@x.test',
+      `RCPT TO:<b@x.test> ORCPT=rfc822;${'a'.repeat(501)}`,
+    ]) {
+      expect(checkParams(bad, bad.startsWith('RCPT') ? 'RCPT' : 'MAIL', dsn), bad).toEqual({ refuse: 'syntax' });
+    }
+  });
+
   it('leaves a malformed verb or path to smtp-server', () => {
     expect(checkParams('MAIL FROM:x@y.test FOO', 'MAIL', offered)).toBeNull();
     expect(checkParams('MAIL FROM', 'MAIL', offered)).toBeNull();

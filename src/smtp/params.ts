@@ -42,9 +42,53 @@ export function checkParams(line: string, verb: 'MAIL' | 'RCPT', offered: Readon
     if (!PARAM.test(w)) return { refuse: 'syntax' };
     const keyword = w.split('=', 1)[0]!.toUpperCase();
     const ext = Object.hasOwn(known, keyword) ? known[keyword]! : null;
+    if (ext === 'DSN' && offered.has('DSN') && !dsnValueOk(keyword, w.slice(keyword.length + 1))) return { refuse: 'syntax' };
     if (unknown === null && (ext === null || !offered.has(ext))) unknown = keyword;
   }
   return unknown === null ? null : { refuse: 'not-offered', keyword: unknown };
+}
+
+/** Longest ENVID (RFC 3461 4.4: 100 characters, xtext encoded) and ORCPT address (decoded). */
+export const MAX_ENVID = 100;
+export const MAX_ORCPT = 500;
+// xtext (RFC 3461 4): printable ASCII but "+" and "=", or "+" and two upper-case hex digits.
+const XTEXT = /^(?:[\x21-\x2a\x2c-\x3c\x3e-\x7e]|\+[0-9A-F]{2})+$/;
+const NOTIFY = /^(?:NEVER|(?:SUCCESS|FAILURE|DELAY)(?:,(?:SUCCESS|FAILURE|DELAY)){0,2})$/i;
+
+/** RFC 3461 syntax of one DSN parameter's value (without the keyword). */
+function dsnValueOk(keyword: string, value: string): boolean {
+  switch (keyword) {
+    case 'RET':
+      return /^(?:FULL|HDRS)$/i.test(value);
+    case 'ENVID':
+      return value.length <= MAX_ENVID && XTEXT.test(value) && printable(xtextDecode(value), 0x20);
+    case 'NOTIFY':
+      return NOTIFY.test(value) && new Set(value.toUpperCase().split(',')).size === value.split(',').length;
+    case 'ORCPT': {
+      const semi = value.indexOf(';');
+      if (semi < 1 || !/^[A-Za-z0-9-]+$/.test(value.slice(0, semi))) return false;
+      const addr = value.slice(semi + 1);
+      if (!XTEXT.test(addr)) return false;
+      const decoded = xtextDecode(addr);
+      return decoded.length <= MAX_ORCPT && printable(decoded, 0x21);
+    }
+    default:
+      return false;
+  }
+}
+
+/** Every character in [min, 0x7e]: no controls (and, with min 0x21, no space) in what was xtext. */
+function printable(s: string, min: number): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < min || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** xtext decoded (RFC 3461 4): "+XX" is the character with that hex code. */
+export function xtextDecode(s: string): string {
+  return s.replace(/\+([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** The keywords of an EHLO reply's lines ("SIZE 1048576" -> "SIZE"). */

@@ -44,7 +44,8 @@ describe('MAIL and RCPT parameters over a raw socket', () => {
       ['MAIL FROM:<x@remote.test> junk', 555],
       ['MAIL FROM:<x@remote.test> FOO=bar', 555],
       ['MAIL FROM:<x@remote.test> SMTPUTF8', 555],
-      ['MAIL FROM:<x@remote.test> RET=HDRS ENVID=abc', 555],
+      ['MAIL FROM:<x@remote.test> RET=BODY', 501],
+      ['MAIL FROM:<x@remote.test> ENVID=a+zz', 501],
     ] as const) {
       const r = await c.cmd(line);
       expect(r?.code, line).toBe(code);
@@ -52,7 +53,8 @@ describe('MAIL and RCPT parameters over a raw socket', () => {
     }
     // Nothing started: a first valid MAIL is not "nested".
     expect((await c.cmd('MAIL FROM:<x@remote.test> SIZE=100 BODY=8BITMIME'))?.code).toBe(250);
-    expect((await c.cmd(`RCPT TO:<${h.users.bob.address}> NOTIFY=NEVER`))?.code).toBe(555);
+    expect((await c.cmd(`RCPT TO:<${h.users.bob.address}> NOTIFY=NEVER,SUCCESS`))?.code).toBe(501);
+    expect((await c.cmd(`RCPT TO:<${h.users.bob.address}> FOO=1`))?.code).toBe(555);
     expect((await c.cmd(`RCPT TO:<${h.users.bob.address}>`))?.code).toBe(250);
   });
 

@@ -16,6 +16,8 @@ import { generateSelfSigned } from '../../src/crypto/selfsigned.js';
 import { LocalDelivery } from '../../src/delivery/local.js';
 import { Directory } from '../../src/directory/directory.js';
 import { inboxOf, provisionMailbox } from '../../src/mailbox/provision.js';
+import { DsnSender } from '../../src/delivery/dsn-sender.js';
+import { directoryBounceRouter } from '../../src/delivery/outbound/index.js';
 import { createLogger } from '../../src/metrics/logger.js';
 import { MemoryBudget } from '../../src/net/memory-budget.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
@@ -122,6 +124,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const delivery = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, log.child({ part: 'local' }), {
     batch: 64, leaseMs: 60_000, pollMs: 50, retryMinMs: 1000, retryMaxMs: 5000, maxLifetimeMs: 60_000,
   });
+  delivery.notifySuccess(new DsnSender({ spool, blobs: store.blobs, routeBounce: directoryBounceRouter(directory), clock, reportingMta: HOSTNAME }));
   if (opts.deliver !== false) {
     spool.onEnqueued(() => delivery.kick());
     delivery.start();

@@ -34,10 +34,10 @@ try:
         except smtplib.SMTPAuthenticationError as e:
             out.setdefault('auth', []).append([e.smtp_code, e.smtp_error.decode('utf-8', 'replace')])
     if 'from' in cfg:
-        if rec('mail', s.mail(cfg['from'])) == 250:
+        if rec('mail', s.mail(cfg['from'], cfg.get('mail_options', []))) == 250:
             out['rcpt'] = []
             for r in cfg['to']:
-                c, m = s.rcpt(r)
+                c, m = s.rcpt(r, cfg.get('rcpt_options', []))
                 out['rcpt'].append([c, m.decode('utf-8', 'replace')])
             if any(c in (250, 251) for c, _ in out['rcpt']) and 'msgFile' in cfg:
                 with open(cfg['msgFile'], 'rb') as f:
@@ -70,6 +70,9 @@ export interface SmtplibConfig {
   from?: string;
   to?: string[];
   msgFile?: string;
+  /** ESMTP parameters for MAIL and for every RCPT (e.g. "NOTIFY=SUCCESS"). */
+  mail_options?: string[];
+  rcpt_options?: string[];
 }
 
 type Reply = [number, string];

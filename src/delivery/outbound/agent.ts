@@ -39,6 +39,8 @@ export interface OutboundOptions {
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly maxLifetimeMs: number;
+  /** A recipient still deferred this long after arrival gets one delay warning; 0 or absent: never. */
+  readonly delayWarningMs?: number;
   readonly connectTimeoutMs: number;
   /** EHLO, STARTTLS, the TLS handshake, RSET, QUIT; the default of the RFC 5321 deadlines below. */
   readonly commandTimeoutMs: number;
@@ -119,6 +121,7 @@ export class OutboundDelivery {
       retryMinMs: o.retryMinMs,
       retryMaxMs: o.retryMaxMs,
       maxLifetimeMs: o.maxLifetimeMs,
+      ...(o.delayWarningMs !== undefined ? { delayWarningMs: o.delayWarningMs } : {}),
     });
     const now = () => d.clock.now();
     this.connectDeps = {

@@ -1,9 +1,11 @@
 /**
  * Delivery status notifications (RFC 3464, RFC 3462 multipart/report): a
  * human-readable part, a message/delivery-status part with one block per
- * failed recipient, and the original message's header section as
- * text/rfc822-headers. The body of the original is never returned, so a
- * bounce cannot leak content to a forged sender.
+ * recipient, and the original message's header section as
+ * text/rfc822-headers. One generator for every kind: failures (bounces),
+ * delays (warnings) and successes (delivered, or relayed to a server without
+ * DSN). The body of the original is never returned, whatever RET asked, so a
+ * notice cannot leak content to a forged sender.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -15,7 +17,31 @@ export interface FailedRecipient {
   readonly diagnostic: string;
   readonly remoteMta: string | null;
   readonly lastAttemptAt: number;
+  /** RFC 3464 2.3.3; default failed. */
+  readonly action?: 'failed' | 'delayed' | 'delivered' | 'relayed';
+  /** ORCPT as the sender gave it (type and address), for Original-Recipient. */
+  readonly orcpt?: { readonly type: string; readonly address: string };
 }
+
+export type DsnKind = 'failure' | 'delay' | 'success';
+
+const TEXT: Record<DsnKind, { subject: string; lines: string[]; part: string }> = {
+  failure: {
+    subject: 'Undelivered Mail Returned to Sender',
+    lines: ['Your message could not be delivered to one or more recipients. The mail', 'system gave up; it will not try again.'],
+    part: 'Undelivered Message Headers',
+  },
+  delay: {
+    subject: 'Delayed Mail (still being retried)',
+    lines: ['Your message has not been delivered yet to the recipients below. This is', 'only a warning: the mail system will keep trying, and you need not send it', 'again.'],
+    part: 'Delayed Message Headers',
+  },
+  success: {
+    subject: 'Successful Mail Delivery Report',
+    lines: ['Your message was delivered to the recipients below, as you asked to be', 'told (or handed on to a server that cannot report further).'],
+    part: 'Delivered Message Headers',
+  },
+};
 
 export interface DsnInput {
   readonly reportingMta: string;
@@ -25,6 +51,10 @@ export interface DsnInput {
   readonly originalMessage: Uint8Array;
   readonly failed: readonly FailedRecipient[];
   readonly now: number;
+  /** Default failure. */
+  readonly kind?: DsnKind;
+  /** ENVID of the original MAIL (RFC 3464 2.2.1). */
+  readonly envid?: string;
 }
 
 const MAX_RETURNED_HEADER = 64 * 1024;
@@ -32,10 +62,11 @@ const MAX_RETURNED_HEADER = 64 * 1024;
 export function buildDsn(d: DsnInput): Buffer {
   const boundary = `=_postern_${randomBytes(12).toString('hex')}`;
   const mta = d.reportingMta;
+  const text = TEXT[d.kind ?? 'failure'];
   const header = [
     `From: "Mail Delivery System" <MAILER-DAEMON@${mta}>`,
     `To: <${d.sender}>`,
-    `Subject: Undelivered Mail Returned to Sender`,
+    `Subject: ${text.subject}`,
     `Date: ${rfc5322Date(d.now)}`,
     `Message-ID: <${d.queueId}.${randomBytes(6).toString('hex')}.dsn@${mta}>`,
     'Auto-Submitted: auto-replied',
@@ -45,16 +76,20 @@ export function buildDsn(d: DsnInput): Buffer {
   const human = [
     `This is the mail system at ${mta}.`,
     '',
-    "Your message could not be delivered to one or more recipients. The mail",
-    'system gave up; it will not try again.',
+    ...text.lines,
     '',
     ...d.failed.map((f) => `<${f.address}>: ${oneLine(f.diagnostic)}`),
   ];
-  const perMessage = [`Reporting-MTA: dns; ${mta}`, `X-Postern-Queue-ID: ${d.queueId}`, `Arrival-Date: ${rfc5322Date(d.arrivalAt)}`];
+  const perMessage = [
+    ...(d.envid !== undefined ? [`Original-Envelope-Id: ${oneLine(d.envid)}`] : []),
+    `Reporting-MTA: dns; ${mta}`,
+    `X-Postern-Queue-ID: ${d.queueId}`, `Arrival-Date: ${rfc5322Date(d.arrivalAt)}`,
+  ];
   const perRecipient = d.failed.map((f) =>
     [
+      ...(f.orcpt ? [`Original-Recipient: ${oneLine(f.orcpt.type)}; ${xtext(f.orcpt.address)}`] : []),
       `Final-Recipient: rfc822; ${f.address}`,
-      'Action: failed',
+      `Action: ${f.action ?? 'failed'}`,
       `Status: ${f.status}`,
       ...(f.remoteMta ? [`Remote-MTA: dns; ${f.remoteMta}`] : []),
       `Diagnostic-Code: ${diagnosticCode(f.diagnostic)}`,
@@ -78,11 +113,11 @@ export function buildDsn(d: DsnInput): Buffer {
     '',
     `--${boundary}`,
     'Content-Type: text/rfc822-headers',
-    'Content-Description: Undelivered Message Headers',
+    `Content-Description: ${text.part}`,
     '',
   ];
-  const text = `${header.join('\r\n')}\r\n\r\n${parts.join('\r\n')}\r\n`;
-  return Buffer.concat([Buffer.from(text, 'utf8'), originalHeader(d.originalMessage), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+  const all = `${header.join('\r\n')}\r\n\r\n${parts.join('\r\n')}\r\n`;
+  return Buffer.concat([Buffer.from(all, 'utf8'), originalHeader(d.originalMessage), Buffer.from(`\r\n--${boundary}--\r\n`)]);
 }
 
 /** The header section of a message, without the blank line, bounded, with CRLF line ends. */
@@ -101,6 +136,11 @@ export function originalHeader(message: Uint8Array): Buffer {
 function diagnosticCode(d: string): string {
   // "smtp; 550 ..." when the text is a server reply, our own reason otherwise.
   return /^[2-5]\d\d[ -]/.test(d) ? `smtp; ${oneLine(d)}` : `x-postern; ${oneLine(d)}`;
+}
+
+/** RFC 3464 2.3.1: the original recipient as xtext (printable ASCII, "+" and "=" as +XX). */
+function xtext(s: string): string {
+  return oneLine(s).replace(/[+=]/g, (c) => `+${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function oneLine(s: string): string {

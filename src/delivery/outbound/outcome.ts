@@ -5,22 +5,25 @@
  * delivery status notification when the message's last job of the pass ends;
  * the DSN is queued before the recipients are marked failed, so a crash in
  * between can repeat a bounce but never lose one. A message from the null
- * sender is never bounced. A store that fails while an outcome is recorded
+ * sender is never bounced, and a recipient whose NOTIFY leaves out failures
+ * (RFC 3461) fails silently. A recipient still deferred `delayWarningMs`
+ * after arrival gets one delay warning (NOTIFY=DELAY or no NOTIFY); a
+ * success notice goes out for NOTIFY=SUCCESS when the peer could not take the
+ * request on (no DSN offered: "relayed"). A store that fails while an outcome is recorded
  * never throws out of here: the failure is logged and recorded as a
  * `delivery.error` event, and the recipient stays leased until its lease
  * expires and it is tried again.
  */
-import { newQueueId } from '../../core/ids.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../metrics/logger.js';
-import type { BlobStore, DeliveryTiming, EventRepo, Lease, NewRecipient, QueueMessage, QueueRepo } from '../../store/types.js';
+import type { BlobStore, DeliveryTiming, EventRepo, Lease, QueueMessage, QueueRepo } from '../../store/types.js';
 import { backoffMs, type Spool } from '../../queue/spool.js';
-import { buildDsn, type FailedRecipient } from './dsn.js';
+import type { FailedRecipient } from './dsn.js';
+import { DsnSender, type BounceRouter } from '../dsn-sender.js';
 import type { OutboundStats } from './report.js';
 import { reportFailure } from '../failure.js';
 
-/** Where a bounce to this address goes (local mailbox or remote queue); null: nowhere. */
-export type BounceRouter = (address: string) => Promise<NewRecipient | null>;
+export type { BounceRouter } from '../dsn-sender.js';
 
 export interface OutcomeDeps {
   readonly queue: QueueRepo;
@@ -35,6 +38,8 @@ export interface OutcomeDeps {
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly maxLifetimeMs: number;
+  /** A recipient still deferred this long after arrival gets one delay warning; 0: never. */
+  readonly delayWarningMs?: number;
 }
 
 interface Pending {
@@ -57,7 +62,11 @@ const domainOf = (address: string): string => address.slice(address.lastIndexOf(
 export class OutcomeRecorder {
   private readonly pending = new Map<string, Pending>();
 
-  constructor(private readonly d: OutcomeDeps) {}
+  private readonly notices: DsnSender;
+
+  constructor(private readonly d: OutcomeDeps) {
+    this.notices = new DsnSender(d);
+  }
 
   open(message: QueueMessage): void {
     const p = this.pending.get(message.id);
@@ -65,7 +74,8 @@ export class OutcomeRecorder {
     else this.pending.set(message.id, { message, open: 1, failed: [] });
   }
 
-  async delivered(lease: Lease, reply: string, timing?: DeliveryTiming): Promise<void> {
+  /** `peer.passedOn`: the peer offered DSN and took the request on, so any success notice is its to send. */
+  async delivered(lease: Lease, reply: string, timing?: DeliveryTiming, peer?: { passedOn: boolean; host: string }): Promise<void> {
     const now = this.d.clock.now();
     await this.guard([lease], 'recording a delivery', async () => {
       if (await this.d.queue.complete(lease, now, reply, timing)) {
@@ -76,8 +86,42 @@ export class OutcomeRecorder {
         const verified = parts.find((p) => p.startsWith('verified='))?.slice('verified='.length) ?? 'none';
         // Not awaited into the outcome: the delivery is recorded; a lost event must not turn it into a failure.
         void this.d.events.record('relay.message', lease.message.id, { tls: parts[0] ?? 'none', verified, domain: domainOf(lease.recipient.address) }, now).catch(() => undefined);
+        if (peer && !peer.passedOn) await this.notice(lease, 'success', 'relayed', '2.0.0', reply, peer.host);
       }
     });
+  }
+
+  /** One notice about one recipient, when its NOTIFY wants it; a failure is reported, never thrown. */
+  private async notice(lease: Lease, kind: 'success' | 'delay', action: 'relayed' | 'delayed', status: string, diagnostic: string, remoteMta: string | null): Promise<boolean> {
+    const m = lease.message;
+    const r = { address: lease.recipient.address, status, diagnostic, remoteMta, lastAttemptAt: this.d.clock.now(), action };
+    if (this.notices.wanted(m, kind, [r]).length === 0) return false;
+    try {
+      const id = await this.notices.send(m, kind, [r]);
+      this.log(lease).info({ dsn: id, action }, id ? `${action}; sender notified` : `${action}; sender unreachable, not notified`);
+      return true;
+    } catch (e) {
+      await reportFailure(this.d, m.id, `queueing a ${kind} notice`, e, { queueId: m.id });
+      return false;
+    }
+  }
+
+  /** The first deferral past delayWarningMs queues a warning; an event marks it sent, so there is only one. */
+  private async warnDelay(lease: Lease, status: string, reason: string, remoteMta: string | null, now: number): Promise<void> {
+    const after = this.d.delayWarningMs ?? 0;
+    const m = lease.message;
+    if (after <= 0 || now - m.receivedAt < after || this.notices.wanted(m, 'delay', [lease.recipient]).length === 0) return;
+    const subject = `${m.id}/${lease.recipient.id}`;
+    try {
+      const sent = await this.d.events.list('delivery.delay_warning', 10_000, m.receivedAt);
+      if (sent.some((e) => e.subject === subject)) return;
+    } catch (e) {
+      return void (await reportFailure(this.d, m.id, 'looking up a delay warning', e, { queueId: m.id }));
+    }
+    if (await this.notice(lease, 'delay', 'delayed', status, reason, remoteMta)) {
+      // Recorded after the warning is queued: a crash in between can repeat a warning, never lose one.
+      await this.d.events.record('delivery.delay_warning', subject, {}, now).catch((e: unknown) => reportFailure(this.d, m.id, 'recording a delay warning', e, { queueId: m.id }));
+    }
   }
 
   async deferred(lease: Lease, status: string, reason: string, timing?: DeliveryTiming, remoteMta: string | null = null): Promise<void> {
@@ -90,6 +134,7 @@ export class OutcomeRecorder {
       if (await this.d.queue.defer(lease, until, `${status} ${reason}`, timing)) {
         this.d.stats.deferred++;
         this.log(lease).warn({ status: 'deferred', reason, retryAt: new Date(until).toISOString(), ...formatTiming(lease.message, lease, timing, now) }, 'deferred');
+        await this.warnDelay(lease, status, reason, remoteMta, now);
       }
     });
   }
@@ -129,40 +174,24 @@ export class OutcomeRecorder {
   private async bounce(m: QueueMessage, failed: Pending['failed']): Promise<void> {
     const now = this.d.clock.now();
     let dsnId: string | null = null;
-    const to = m.sender === '' ? null : await this.d.routeBounce(m.sender).catch(async (e: unknown) => (await reportFailure(this.d, m.id, 'routing a bounce', e, { queueId: m.id }), undefined));
-    if (to === undefined) {
-      // Could not tell where the bounce goes: keep the recipients and try again later.
+    // Only recipients whose NOTIFY asks for failures are reported (none for the null sender).
+    const reported = this.notices.wanted(m, 'failure', failed.map((x) => x.f));
+    try {
+      dsnId = await this.notices.send(m, 'failure', reported);
+      if (dsnId) this.d.stats.bounces++;
+    } catch (e) {
+      // Could not route or queue the bounce: keep the recipients and try again later.
+      await reportFailure(this.d, m.id, 'queueing a bounce', e, { queueId: m.id });
       for (const x of failed) await this.guard([x.lease], 'deferring a bounce', () => this.d.queue.defer(x.lease, now + this.d.retryMinMs, `${x.f.status} ${x.f.diagnostic}`, x.timing).then(() => undefined));
       return;
     }
-    if (to) {
-      const original = await this.d.blobs.get(m.blobId).catch(() => new Uint8Array(0));
-      const data = buildDsn({ reportingMta: this.d.reportingMta, queueId: m.id, sender: m.sender, arrivalAt: m.receivedAt, originalMessage: original, failed: failed.map((x) => x.f), now });
-      dsnId = newQueueId(now);
-      try {
-        await this.d.spool.accept({
-          queueId: dsnId,
-          data,
-          sender: '', // a bounce is never bounced
-          recipients: [to],
-          source: 'local',
-          clientAddress: '127.0.0.1',
-          authUser: null,
-          meta: { dsnFor: m.id, ...(m.meta.requireTls === true ? { requireTls: true } : {}) },
-        });
-        this.d.stats.bounces++;
-      } catch (e) {
-        await reportFailure(this.d, m.id, 'queueing a bounce', e, { queueId: m.id });
-        for (const x of failed) await this.guard([x.lease], 'deferring a bounce', () => this.d.queue.defer(x.lease, now + this.d.retryMinMs, `${x.f.status} ${x.f.diagnostic}`, x.timing).then(() => undefined));
-        return;
-      }
-    }
     // The bounce is queued: a recipient whose mark fails here is retried and may be bounced twice, never lost.
     for (const x of failed) {
+      const why = m.sender === '' ? 'failed; no bounce for the null sender' : !reported.includes(x.f) ? 'failed; no bounce (NOTIFY)' : 'failed; returned to sender';
       await this.guard([x.lease], 'marking a recipient failed', async () => {
         if (await this.d.queue.fail(x.lease, now, `${x.f.status} ${x.f.diagnostic}`, x.timing)) {
           this.d.stats.failed++;
-          this.log(x.lease).warn({ status: 'bounced', reason: x.f.diagnostic, dsn: dsnId, ...formatTiming(m, x.lease, x.timing, now) }, m.sender === '' ? 'failed; no bounce for the null sender' : 'failed; returned to sender');
+          this.log(x.lease).warn({ status: 'bounced', reason: x.f.diagnostic, dsn: reported.includes(x.f) ? dsnId : null, ...formatTiming(m, x.lease, x.timing, now) }, why);
         }
       });
     }

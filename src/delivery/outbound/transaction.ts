@@ -8,6 +8,7 @@ import type { OutboundDeps } from './agent.js';
 import type { OutcomeRecorder } from './outcome.js';
 import type { DeliveryTiming } from '../../store/types.js';
 import { replyText } from './smtp/reply.js';
+import { dsnOf, rcptDsn } from '../../queue/dsn-meta.js';
 
 /**
  * Returns whether the session can carry another job. `mayCommit` is asked
@@ -50,6 +51,8 @@ export async function runJob(
     return true;
   }
 
+  // RFC 3461: the sender's notification request travels on when the peer offers DSN.
+  const dsnRequest = m.meta.dsn ? dsnOf(m.meta) : null;
   const t0 = clock.now();
   let replies;
   try {
@@ -60,6 +63,7 @@ export async function runJob(
       requireTls: job.dest.requireTls,
       eightBit: String(m.meta.body ?? '').toUpperCase() === '8BITMIME' || has8bit(body),
       ...(mayCommit ? { mayCommit } : {}),
+      ...(dsnRequest ? { dsn: { ...dsnRequest, rcpt: (a: string) => rcptDsn(dsnRequest, a) } } : {}),
     });
   } catch (e) {
     const reason = `${relay}: lost connection: ${e instanceof Error ? e.message : String(e)}`;
@@ -73,7 +77,7 @@ export async function runJob(
     if (!r) continue;
     const text = `${conn.host}[${conn.address}] said: ${replyText(r.reply)}`;
     if (r.reply.code === 421) usable = false;
-    if (r.delivered) await outcome.delivered(l, replyText(r.reply), t);
+    if (r.delivered) await outcome.delivered(l, replyText(r.reply), t, { passedOn: conn.opened.session.extensions.has('DSN'), host: conn.host });
     else if (r.reply.code >= 500) await outcome.failed(l, r.reply.enhanced ?? '5.0.0', replyText(r.reply), conn.host, t);
     else await outcome.deferred(l, r.reply.enhanced ?? '4.0.0', text, t, conn.host);
   }

@@ -10,7 +10,7 @@ import { isTlsFloor, stricterFloor, type TlsFloor } from '../tls/index.js';
 export type QueueMeta = Readonly<Record<string, string | number | boolean>>;
 
 /** Keys the session (smtp/data.ts) or the queue itself writes; a stage cannot set them. */
-export const SESSION_META_KEYS: ReadonlySet<string> = new Set(['listener', 'rcptTo', 'helo', 'tls', 'requireTls', 'tlsRequiredNo', 'body', 'dsnFor', 'noticeFor']);
+export const SESSION_META_KEYS: ReadonlySet<string> = new Set(['listener', 'rcptTo', 'helo', 'tls', 'requireTls', 'tlsRequiredNo', 'body', 'dsn', 'dsnFor', 'noticeFor']);
 
 const MAX_KEYS = 32;
 const MAX_KEY = 64;

@@ -29,6 +29,8 @@ export interface PeerOptions {
   /** Wait this long before the final reply to DATA (a slow but legitimate server). */
   delayDataMs?: number;
   requireTlsExtension?: boolean;
+  /** Offer DSN (RFC 3461); each MAIL and RCPT's parameters are kept in `params`. */
+  dsn?: boolean;
   /** Client certificate checks (mutual TLS): the CA to trust; clients without a valid cert are refused. */
   clientCa?: string;
 }
@@ -42,6 +44,8 @@ export interface Peer {
   mailFroms: string[];
   /** Client certificates' subjects seen on TLS sessions. */
   clientCerts: string[];
+  /** Parameters of every MAIL and RCPT ("MAIL RET=HDRS ENVID=x", "RCPT bob@x NOTIFY=SUCCESS"), as parsed. */
+  params: string[];
   close(): Promise<void>;
 }
 
@@ -54,6 +58,8 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
   const mailFroms: string[] = [];
   const hung: Received[] = [];
   const clientCerts: string[] = [];
+  const params: string[] = [];
+  const argsOf = (a: { args?: unknown }) => Object.entries((a.args ?? {}) as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join(' ');
   const opts: SMTPServerOptions = {
     name: 'peer.test',
     authOptional: true,
@@ -61,11 +67,14 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     logger: false,
     closeTimeout: 200,
     hideREQUIRETLS: !o.requireTlsExtension,
+    hideDSN: !o.dsn,
     onMailFrom(addr, _s, cb) {
       mailFroms.push(addr.address);
+      params.push(`MAIL ${argsOf(addr)}`.trim());
       cb();
     },
     onRcptTo(addr, _s, cb) {
+      params.push(`RCPT ${addr.address} ${argsOf(addr)}`.trim());
       const err = o.onRcpt?.(addr.address) ?? null;
       if (o.delayRcptMs) setTimeout(() => cb(err ?? undefined), o.delayRcptMs);
       else cb(err ?? undefined);
@@ -120,6 +129,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     hung,
     mailFroms,
     clientCerts,
+    params,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

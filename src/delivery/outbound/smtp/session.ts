@@ -93,6 +93,15 @@ export interface Transaction {
    * drops the connection instead, and the peer discards the message.
    */
   readonly mayCommit?: () => boolean;
+  /**
+   * RFC 3461 parameters passed on when the server offers DSN: RET and ENVID
+   * on MAIL, NOTIFY and ORCPT per recipient (values as the sender gave them, decoded).
+   */
+  readonly dsn?: {
+    readonly ret?: 'FULL' | 'HDRS';
+    readonly envid?: string;
+    readonly rcpt: (address: string) => { notify?: readonly string[]; orcpt?: string; orcptType?: string };
+  };
 }
 
 /** The message was not committed because the caller no longer held its recipients. */
@@ -252,13 +261,16 @@ export class SmtpSession {
     if (tx.eightBit && this.extensions.has('8BITMIME')) params.push('BODY=8BITMIME');
     if (utf8) params.push('SMTPUTF8');
     if (tx.requireTls) params.push('REQUIRETLS');
+    const dsn = tx.dsn && this.extensions.has('DSN') ? tx.dsn : null;
+    if (dsn?.ret) params.push(`RET=${dsn.ret}`);
+    if (dsn?.envid) params.push(`ENVID=${xtextEncode(dsn.envid)}`);
     const o = this.o;
     const t = o.commandTimeoutMs;
     const mail = await this.wire.command(`MAIL FROM:<${tx.sender}>${params.length ? ' ' + params.join(' ') : ''}`, o.mailTimeoutMs ?? t);
     if (mail.code !== 250) return all(mail);
     const replies: RecipientReply[] = [];
     for (const address of tx.recipients) {
-      const r = await this.wire.command(`RCPT TO:<${address}>`, o.rcptTimeoutMs ?? t);
+      const r = await this.wire.command(`RCPT TO:<${address}>${dsn ? rcptDsnParams(dsn.rcpt(address)) : ''}`, o.rcptTimeoutMs ?? t);
       replies.push({ address, reply: r, delivered: false });
     }
     const accepted = replies.filter((r) => r.reply.code === 250 || r.reply.code === 251);
@@ -301,4 +313,17 @@ export class SmtpSession {
 
 function isAscii(s: string): boolean {
   return /^[\x20-\x7e]*$/.test(s);
+}
+
+/** " NOTIFY=... ORCPT=type;xtext" for one recipient, or "". */
+function rcptDsnParams(r: { notify?: readonly string[]; orcpt?: string; orcptType?: string }): string {
+  let out = '';
+  if (r.notify) out += ` NOTIFY=${r.notify.length === 0 ? 'NEVER' : r.notify.join(',')}`;
+  if (r.orcpt !== undefined) out += ` ORCPT=${r.orcptType ?? 'rfc822'};${xtextEncode(r.orcpt)}`;
+  return out;
+}
+
+/** xtext (RFC 3461 4): "+", "=", controls, space and non-ASCII as "+XX". */
+function xtextEncode(s: string): string {
+  return s.replace(/[^\x21-\x2a\x2c-\x3c\x3e-\x7e]/g, (c) => `+${(c.charCodeAt(0) & 0xff).toString(16).toUpperCase().padStart(2, '0')}`);
 }
