@@ -2,6 +2,7 @@
 import { SIEVE_LIMITS } from '../types.js';
 
 // RFC 5804 section 1.6: no controls (C0, DEL, C1) and no line or paragraph separators in a script name.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const BAD_NAME_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
 
 /** Throws RangeError unless `name` may name a script. */
