@@ -3,7 +3,8 @@ import type { ManageSieveToken } from './reader.js';
 
 export type ManageSieveCommand =
   | { readonly cmd: 'AUTHENTICATE'; readonly mechanism: string; readonly initialResponse: string | null }
-  | { readonly cmd: 'STARTTLS' | 'LOGOUT' | 'CAPABILITY' | 'LISTSCRIPTS' | 'UNAUTHENTICATE' }
+  | { readonly cmd: 'STARTTLS' | 'LOGOUT' | 'CAPABILITY' | 'UNAUTHENTICATE' }
+  | { readonly cmd: 'LISTSCRIPTS' }
   | { readonly cmd: 'NOOP'; readonly tag: string | null }
   | { readonly cmd: 'HAVESPACE'; readonly name: string; readonly size: number }
   | { readonly cmd: 'PUTSCRIPT'; readonly name: string; readonly script: Buffer }
