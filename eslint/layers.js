@@ -9,12 +9,12 @@ export const LAYERS = {
   config: 1, codec: 1, crypto: 1, metrics: 1,
   store: 2, net: 2, directory: 2,
   queue: 3, mailbox: 3, policy: 3, integrity: 3,
-  smtp: 4, delivery: 4, imap: 4, pop3: 4, admin: 4, probe: 4, alerts: 4, posture: 4,
+  smtp: 4, delivery: 4, imap: 4, pop3: 4, admin: 4, probe: 4, alerts: 4, posture: 4, managesieve: 4,
   cli: 5,
 };
 
 // Protocol servers never import each other: they meet in queue / mailbox.
-const SIBLINGS_FORBIDDEN = new Set(['smtp', 'delivery', 'imap', 'pop3', 'admin']);
+const SIBLINGS_FORBIDDEN = new Set(['smtp', 'delivery', 'imap', 'pop3', 'admin', 'managesieve']);
 
 // Packages that only one part of the tree may import.
 const DRIVER_OWNERS = {

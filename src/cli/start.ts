@@ -18,6 +18,7 @@ import { NoticeSender } from '../queue/notice.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
 import { createImapListener, DEFAULT_IMAP_LIMITS } from '../imap/index.js';
 import { createPop3Listener, DEFAULT_POP3_LIMITS } from '../pop3/index.js';
+import { createManageSieveListener, DEFAULT_MANAGESIEVE_LIMITS } from '../managesieve/index.js';
 import { createSmtpListener, type SmtpListenerKind } from '../smtp/index.js';
 import type { Store } from '../store/index.js';
 import { openConfiguredStore } from './context.js';
@@ -242,6 +243,25 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         const boundPort = await listener.listen(listenPort(config, port), p.address);
         bound.push({ name: mode === 'tls' ? 'pop3s' : 'pop3', address: p.address, port: boundPort, tls: mode === 'tls' ? 'implicit' : 'starttls' });
       }
+    }
+    if (config.managesieve.enabled) {
+      const m = config.managesieve;
+      const listener = createManageSieveListener({
+        hostname: config.server.hostname,
+        directory,
+        sieve: store.meta.sieve,
+        clock,
+        log: log.child({ part: 'managesieve' }),
+        tls: deps.tls,
+        authThrottle,
+        events: faults,
+        limits: { ...DEFAULT_MANAGESIEVE_LIMITS, maxConnections: m.max_connections, maxConnectionsPerClient: m.max_connections_per_client, idleTimeoutMs: m.idle_timeout * 1000, ...slotGuards(m) },
+        // Until delivery runs Sieve, no extension is claimed and scripts are stored as given (UTF-8, within the limits).
+        extensions: [],
+      });
+      opened.push(listener);
+      const boundPort = await listener.listen(listenPort(config, m.port), m.address);
+      bound.push({ name: 'managesieve', address: m.address, port: boundPort, tls: 'starttls' });
     }
     if (config.imap.enabled) {
       const i = config.imap;

@@ -132,7 +132,7 @@ level = "debug"
     expect(c.queue).toEqual({ retry_min: 30, retry_max: 7200, max_lifetime: 86_400 });
     expect(c.log.level).toBe('debug');
     // Disabled listeners are not listed.
-    expect(listenerPorts(c).map((l) => l.key.join('.'))).toEqual(['smtp.mx.port', 'smtp.submissions.port', 'pop3.port', 'pop3.tls_port', 'admin.port']);
+    expect(listenerPorts(c).map((l) => l.key.join('.'))).toEqual(['smtp.mx.port', 'smtp.submissions.port', 'pop3.port', 'pop3.tls_port', 'managesieve.port', 'admin.port']);
   });
 });
 

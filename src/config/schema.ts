@@ -50,7 +50,7 @@ const listenerWithTls = (port: number, tlsPort: number, limits: { connections: n
 
 /**
  * Guards against clients that hold connection slots without using them
- * (slowloris, idle floods): the same keys in [smtp], [imap] and [pop3].
+ * (slowloris, idle floods): the same keys in [smtp], [imap], [pop3] and [managesieve].
  */
 const slotGuards = (loginTimeout: number, pendingPerClient: number) => ({
   // Connections from one address that have not logged in yet (mx: not started a transaction).
@@ -131,6 +131,14 @@ export function configSchema(baseDir: string) {
 
     imap: table({ ...listenerWithTls(143, 993, { connections: 10_000, perClient: 100, idleMin: 1800, login: 60 }), min_transfer_rate: minTransferRate() }).prefault({}),
     pop3: table(listenerWithTls(110, 995, { connections: 500, perClient: 20, idleMin: 600, login: 120 })).prefault({}),
+    // ManageSieve (RFC 5804): users upload and activate their Sieve scripts; STARTTLS only, like the RFC's port 4190.
+    managesieve: table({
+      ...listenerShape(4190),
+      max_connections: int(1, 100_000).default(200),
+      max_connections_per_client: int(1, 100_000).default(10),
+      idle_timeout: int(60, 86_400).default(1800),
+      ...slotGuards(60, 5),
+    }).prefault({}),
 
     // Login throttling: lockout per client address only; per account a growing delay.
     auth: table({
@@ -234,7 +242,7 @@ export function listenerPorts(config: Config): ListenerPort[] {
   return collectListeners(config);
 }
 
-const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3'], ['admin']] as const;
+const LISTENERS = [['smtp', 'mx'], ['smtp', 'submission'], ['smtp', 'submissions'], ['imap'], ['pop3'], ['managesieve'], ['admin']] as const;
 
 // Takes unknown: the cross-field check also runs on input that failed other checks.
 function collectListeners(c: unknown): ListenerPort[] {

@@ -118,6 +118,20 @@ reserved_percent = 10         # of max_connections, kept for addresses with < 2 
 login_timeout = 120           # seconds from connect to login
 command_timeout = 60          # seconds a command line may take from its first byte; also unread output
 
+# ManageSieve (RFC 5804): mail clients upload and activate their Sieve filters.
+# Plaintext until STARTTLS; logins are accepted only inside TLS.
+[managesieve]
+enabled = true
+address = ${q(listen)}
+port = 4190
+max_connections = 200
+max_connections_per_client = 10
+idle_timeout = 1800           # seconds
+max_pending_per_client = 5    # not yet logged in, per client address
+reserved_percent = 10         # of max_connections, kept for addresses with < 2 connections or a past login
+login_timeout = 60            # seconds from connect to login
+command_timeout = 60          # seconds a command line may take from its first byte; also unread output
+
 [auth]
 # Failed logins (across all accounts) after which a client address is locked out.
 # Accounts are never locked: attempts on an account under attack are spaced out

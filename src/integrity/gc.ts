@@ -47,6 +47,8 @@ export interface GcReport {
 
 export const GC_GRACE_MS = 3_600_000;
 export const DEFAULT_EVENTS_RETENTION_DAYS = 90;
+/** How long the sieve role remembers a vacation reply. */
+export const VACATION_MEMORY_DAYS = 365;
 const DAY = 86_400_000;
 /** Blobs handed to the blob store per call, and events deleted per statement: no call holds the database long. */
 const PAGE = 1000;
@@ -122,6 +124,9 @@ export async function gc(store: Store, opts: GcOptions = {}): Promise<GcReport> 
       if (!stop()) await meta.deliveryTimes.prune(before);
     }
   }
+
+  // Vacation replies remembered for a year cover any period a Sieve script may ask for (RFC 5230 :days).
+  if (!dryRun && !stop()) await meta.sieve.pruneVacation(startedAt - VACATION_MEMORY_DAYS * DAY);
 
   const now = clock.now();
   r.durationMs = Math.max(0, now - startedAt);

@@ -75,6 +75,7 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('smtp.message', 'C', 'a message was accepted over SMTP', ['listener', 'tls']),
   k('relay.message', 'C', 'a remote server accepted a message for one recipient', ['tls', 'verified']),
   k('auth.plaintext_refused', 'C', 'credentials offered before TLS were refused', ['protocol']),
+  k('sieve.script', 'I', 'a user changed their Sieve scripts over ManageSieve (subject: the account; data: name, size, from)', ['action']),
   // Data-loss prevention (policy/dlp): data never carries a matched value, only addresses, domains and counts
   k('dlp.message', 'C', 'a message classified by the DLP rules (result: confidential, clean or unscannable; action: the strictest taken)', ['direction', 'result', 'action']),
   k('dlp.match', 'C', 'a DLP rule matched a message (group: the sender\'s first group; destination: the widest recipient; data: sender, groups, domains, confidence, count)', ['rule', 'group', 'direction', 'destination', 'action']),

@@ -1222,6 +1222,73 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
       });
     });
 
+    describe('sieve', () => {
+      it('puts, gets, lists, renames and deletes scripts; one active at most', async () => {
+        const a = await addUser();
+        const b = await addUser('bob@example.org');
+        const sv = s.meta.sieve;
+        await sv.put(a.id, 'main', 'keep;\r\n', 10);
+        await sv.put(a.id, 'vacation ✈', 'stop;', 11);
+        await sv.put(a.id, 'main', 'discard;', 12); // replaces
+        expect(await sv.get(a.id, 'main')).toEqual({ name: 'main', text: 'discard;', size: 8, active: false, updatedAt: 12 });
+        expect(await sv.get(b.id, 'main')).toBeNull(); // another account's scripts are not visible
+        expect(await sv.active(a.id)).toBeNull();
+        expect(await sv.setActive(a.id, 'nope')).toBe(false);
+        expect(await sv.setActive(a.id, 'main')).toBe(true);
+        expect(await sv.setActive(a.id, 'vacation ✈')).toBe(true);
+        expect(await sv.active(a.id)).toEqual({ name: 'vacation ✈', text: 'stop;' });
+        expect((await sv.list(a.id)).map((x) => [x.name, x.active, x.size])).toEqual([['main', false, 8], ['vacation ✈', true, 5]]);
+        expect(await sv.delete(a.id, 'vacation ✈')).toBe('active');
+        expect(await sv.rename(a.id, 'vacation ✈', 'main', 13)).toBe('exists');
+        expect(await sv.rename(a.id, 'gone', 'x', 13)).toBe('missing');
+        expect(await sv.rename(a.id, 'vacation ✈', 'away', 13)).toBe('renamed');
+        expect(await sv.active(a.id)).toEqual({ name: 'away', text: 'stop;' }); // the active mark moves with the name
+        await sv.put(a.id, 'away', 'keep;', 14);
+        expect((await sv.get(a.id, 'away'))?.active).toBe(true);
+        expect(await sv.setActive(a.id, null)).toBe(true);
+        expect(await sv.active(a.id)).toBeNull();
+        expect(await sv.delete(a.id, 'away')).toBe('deleted');
+        expect(await sv.delete(a.id, 'away')).toBe('missing');
+        expect((await sv.list(a.id)).map((x) => x.name)).toEqual(['main']);
+        expect(await sv.list(b.id)).toEqual([]);
+      });
+
+      it('refuses bad names, oversize texts and one script too many, changing nothing', async () => {
+        const a = await addUser();
+        const sv = s.meta.sieve;
+        await expect(sv.put(a.id, '', 'keep;', 1)).rejects.toThrow(RangeError);
+        await expect(sv.put(a.id, 'a\nb', 'keep;', 1)).rejects.toThrow(/control/);
+        await expect(sv.put(a.id, 'x'.repeat(129), 'keep;', 1)).rejects.toThrow(/128/);
+        await sv.put(a.id, 'é'.repeat(128), 'keep;', 1); // 128 characters, 256 bytes
+        await expect(sv.put(a.id, 'big', 'x'.repeat(64 * 1024 + 1), 1)).rejects.toThrow(/bytes/);
+        await sv.put(a.id, 'max', 'x'.repeat(64 * 1024), 1);
+        for (let i = 2; i < 32; i++) await sv.put(a.id, `s${i}`, 'keep;', 1);
+        expect((await sv.list(a.id)).length).toBe(32);
+        await expect(sv.put(a.id, 'one more', 'keep;', 1)).rejects.toThrow(/at most 32/);
+        await sv.put(a.id, 's2', 'discard;', 2); // replacing an existing one is fine
+        await expect(sv.rename(a.id, 's2', 'bad\u0000', 3)).rejects.toThrow(RangeError);
+        expect((await sv.list(a.id)).length).toBe(32);
+        expect(await sv.get(a.id, 'big')).toBeNull();
+      });
+
+      it('remembers vacation replies per account and key, and prunes old ones', async () => {
+        const a = await addUser();
+        const b = await addUser('bob@example.org');
+        const sv = s.meta.sieve;
+        expect(await sv.vacationSeen(a.id, 'h:carol@example.com', 0)).toBe(false);
+        await sv.vacationRemember(a.id, 'h:carol@example.com', 1000);
+        await sv.vacationRemember(a.id, 'h:carol@example.com', 500); // never moves back
+        expect(await sv.vacationSeen(a.id, 'h:carol@example.com', 1000)).toBe(true);
+        expect(await sv.vacationSeen(a.id, 'h:carol@example.com', 1001)).toBe(false);
+        expect(await sv.vacationSeen(b.id, 'h:carol@example.com', 0)).toBe(false);
+        await sv.vacationRemember(b.id, 'h:dave@example.com', 3000);
+        await expect(sv.vacationRemember(a.id, 'k'.repeat(1025), 1)).rejects.toThrow(RangeError);
+        expect(await sv.pruneVacation(2000)).toBe(1);
+        expect(await sv.vacationSeen(a.id, 'h:carol@example.com', 0)).toBe(false);
+        expect(await sv.vacationSeen(b.id, 'h:dave@example.com', 0)).toBe(true);
+      });
+    });
+
     describe('integrity', () => {
       it('lists the blobs messages and queue entries reference, once each', async () => {
         const a = await addUser();

@@ -816,6 +816,57 @@ export interface FactorRepo {
   hasFactor(address: string): Promise<boolean>;
 }
 
+/** Limits of the sieve role, enforced by the store (and reported by ManageSieve HAVESPACE). */
+export const SIEVE_LIMITS = Object.freeze({
+  /** Characters (code points) of a script name. */
+  maxNameLength: 128,
+  /** UTF-8 bytes of a script's text. */
+  maxScriptBytes: 64 * 1024,
+  /** Scripts one account may keep. */
+  maxScripts: 32,
+});
+
+export interface SieveScriptInfo {
+  readonly name: string;
+  readonly active: boolean;
+  /** UTF-8 bytes of the text. */
+  readonly size: number;
+  readonly updatedAt: number;
+}
+
+export interface SieveScript extends SieveScriptInfo {
+  readonly text: string;
+}
+
+/**
+ * The sieve role: each account's Sieve scripts (RFC 5228), at most one of
+ * them active, and the vacation memory (RFC 5230: one reply per sender and
+ * period). Names and texts are checked here: a name that is empty, too long
+ * or holds control characters (RFC 5804 section 1.6), a text over the limit,
+ * or one script too many throws RangeError and changes nothing.
+ */
+export interface SieveRepo {
+  /** Creates or replaces a script (an active script stays active). */
+  put(accountId: number, name: string, text: string, now: number): Promise<void>;
+  get(accountId: number, name: string): Promise<SieveScript | null>;
+  /** By name (bytewise). */
+  list(accountId: number): Promise<SieveScriptInfo[]>;
+  /** 'active': the active script is never deleted (deactivate it first). */
+  delete(accountId: number, name: string): Promise<'deleted' | 'missing' | 'active'>;
+  /** Keeps the text and the active mark. */
+  rename(accountId: number, from: string, to: string, now: number): Promise<'renamed' | 'missing' | 'exists'>;
+  /** Makes `name` the one active script; null deactivates all. False when no such script. */
+  setActive(accountId: number, name: string | null): Promise<boolean>;
+  /** The script delivery runs for the account, or null. */
+  active(accountId: number): Promise<{ name: string; text: string } | null>;
+  /** Whether a vacation reply under `key` (a handle and sender) was remembered at or after `notBefore`. */
+  vacationSeen(accountId: number, key: string, notBefore: number): Promise<boolean>;
+  /** Remembers that a vacation reply under `key` was sent at `at`. */
+  vacationRemember(accountId: number, key: string, at: number): Promise<void>;
+  /** Forgets vacation replies sent before `before`; returns how many. */
+  pruneVacation(before: number): Promise<number>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -829,6 +880,7 @@ export interface MetaStore {
   readonly audit: AuditRepo;
   readonly certificates: CertificateRepo;
   readonly factors: FactorRepo;
+  readonly sieve: SieveRepo;
   close(): Promise<void>;
 }
 

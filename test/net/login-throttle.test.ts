@@ -38,7 +38,7 @@ beforeAll(async () => {
   Object.assign(port, { imap: p.imaps, pop3: p.pop3s, smtp: p.subs });
   const at = (n: number) => `address = "127.0.0.1"\nport = ${n}\n`;
   const parsed = parseConfig(
-    `[server]\nhostname = "mail.${DOMAIN}"\ndata_dir = "data"\n[delivery]\nenabled = false\n[admin]\nenabled = false\n[log]\nlevel = "silent"\n` +
+    `[server]\nhostname = "mail.${DOMAIN}"\ndata_dir = "data"\n[delivery]\nenabled = false\n[admin]\nenabled = false\n[managesieve]\nenabled = false\n[log]\nlevel = "silent"\n` +
       `[smtp.mx]\n${at(p.mx)}[smtp.submission]\n${at(p.sub)}[smtp.submissions]\n${at(p.subs)}` +
       `[imap]\n${at(p.imap)}tls_port = ${p.imaps}\n[pop3]\n${at(p.pop3)}tls_port = ${p.pop3s}\n` +
       // No per-account delay here (its timing is unit-tested); lockout per address only.

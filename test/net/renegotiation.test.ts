@@ -27,7 +27,7 @@ beforeAll(async () => {
   for (const k of ['mx', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s']) port[k] = await freePort();
   const listen = (p: number) => `address = "127.0.0.1"\nport = ${p}\n`;
   const parsed = parseConfig(
-    `[server]\nhostname = "mail.example.test"\ndata_dir = "data"\n[delivery]\nenabled = false\n[admin]\nenabled = false\n[log]\nlevel = "silent"\n` +
+    `[server]\nhostname = "mail.example.test"\ndata_dir = "data"\n[delivery]\nenabled = false\n[admin]\nenabled = false\n[managesieve]\nenabled = false\n[log]\nlevel = "silent"\n` +
       `[smtp.mx]\n${listen(port.mx!)}[smtp.submission]\n${listen(port.submission!)}[smtp.submissions]\n${listen(port.submissions!)}` +
       `[imap]\n${listen(port.imap!)}tls_port = ${port.imaps}\n[pop3]\n${listen(port.pop3!)}tls_port = ${port.pop3s}\n`,
     dir,

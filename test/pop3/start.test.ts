@@ -29,7 +29,7 @@ describe('startServer with [pop3] enabled', () => {
     const [port, tlsPort] = [await freePort(), await freePort()];
     const parsed = parseConfig(
       `[server]\nhostname = "mail.${DOMAIN}"\ndata_dir = "data"\n` +
-        '[smtp.mx]\nenabled = false\n[smtp.submission]\nenabled = false\n[smtp.submissions]\nenabled = false\n[imap]\nenabled = false\n[admin]\nenabled = false\n' +
+        '[smtp.mx]\nenabled = false\n[smtp.submission]\nenabled = false\n[smtp.submissions]\nenabled = false\n[imap]\nenabled = false\n[admin]\nenabled = false\n[managesieve]\nenabled = false\n' +
         `[pop3]\naddress = "127.0.0.1"\nport = ${port}\ntls_port = ${tlsPort}\n[log]\nlevel = "silent"\n`,
       dir,
     );

@@ -104,6 +104,8 @@ tls_port = ${ports.imaps}
 address = "127.0.0.1"
 port = ${ports.pop3}
 tls_port = ${ports.pop3s}
+[managesieve]
+enabled = false
 [admin]
 address = "127.0.0.1"
 port = ${ports.admin}

@@ -48,7 +48,7 @@ export async function freePort(): Promise<number> {
 export interface Installation {
   dir: string;
   config: string;
-  ports: { mx: number; submission: number; submissions: number; imap?: number; imaps?: number; pop3?: number; admin?: number };
+  ports: { mx: number; submission: number; submissions: number; imap?: number; imaps?: number; pop3?: number; managesieve?: number; admin?: number };
   domain: string;
   cleanup(): void;
 }
@@ -73,7 +73,7 @@ function defaultResolver(): Promise<ZoneServer> {
 export async function makeInstallation(
   domain = 'example.test',
   extra = '',
-  opts: { imap?: boolean; pop3?: boolean; heartbeat?: number; logLevel?: string; /** More lines of the [admin] section (its port is free and on loopback). */ admin?: string } = {},
+  opts: { imap?: boolean; pop3?: boolean; managesieve?: boolean; heartbeat?: number; logLevel?: string; /** More lines of the [admin] section (its port is free and on loopback). */ admin?: string } = {},
 ): Promise<Installation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'postern-e2e-'));
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', domain, '--dir', dir, '--hostname', `mail.${domain}`], {
@@ -81,7 +81,7 @@ export async function makeInstallation(
     timeout: 60_000,
   });
   if (init.status !== 0) throw new Error(`postern init failed: ${init.stderr}`);
-  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort(), imaps: await freePort() } : {}), ...(opts.pop3 ? { pop3: await freePort() } : {}), admin: await freePort() };
+  const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), ...(opts.imap ? { imap: await freePort(), imaps: await freePort() } : {}), ...(opts.pop3 ? { pop3: await freePort() } : {}), ...(opts.managesieve ? { managesieve: await freePort() } : {}), admin: await freePort() };
   const resolver = extra.includes('[delivery]') ? '' : `[delivery]\nresolver = "${(await defaultResolver()).address}"`;
   const imap = ports.imap ? `[imap]\naddress = "127.0.0.1"\nport = ${ports.imap}\ntls_port = ${ports.imaps}` : '[imap]\nenabled = false';
   const config = path.join(dir, 'test.toml');
@@ -105,6 +105,7 @@ address = "127.0.0.1"
 port = ${ports.submissions}
 ${imap}
 ${ports.pop3 ? `[pop3]\naddress = "127.0.0.1"\nport = ${ports.pop3}\ntls_port = ${await freePort()}` : '[pop3]\nenabled = false'}
+${ports.managesieve ? `[managesieve]\naddress = "127.0.0.1"\nport = ${ports.managesieve}` : '[managesieve]\nenabled = false'}
 [admin]
 address = "127.0.0.1"
 port = ${ports.admin}

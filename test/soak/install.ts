@@ -92,6 +92,8 @@ max_connections = 200
 max_connections_per_client = 50
 [admin]
 enabled = false
+[managesieve]
+enabled = false
 [pop3]
 address = "127.0.0.1"
 port = ${pop3}

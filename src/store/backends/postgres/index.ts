@@ -3,6 +3,7 @@ import { openPool, type PgOptions, type Pool } from './db.js';
 import { PgAudit } from './audit.js';
 import { PgCertificates } from './certificates.js';
 import { PgFactors } from './factors.js';
+import { PgSieve } from './sieve.js';
 import { PgBlobStore } from './blobs.js';
 import { PgDirectory } from './directory.js';
 import { PgDmarcReports } from './dmarc.js';
@@ -30,6 +31,7 @@ export class PgMetaStore implements MetaStore {
   readonly audit: PgAudit;
   readonly certificates: PgCertificates;
   readonly factors: PgFactors;
+  readonly sieve: PgSieve;
   private closed = false;
 
   constructor(readonly pool: Pool) {
@@ -45,6 +47,7 @@ export class PgMetaStore implements MetaStore {
     this.audit = new PgAudit(pool);
     this.certificates = new PgCertificates(pool);
     this.factors = new PgFactors(pool);
+    this.sieve = new PgSieve(pool);
   }
 
   /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */

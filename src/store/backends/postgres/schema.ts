@@ -280,4 +280,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX enrollment_codes_address ON enrollment_codes(address);
   `,
+  // Sieve scripts per account (at most one active) and the vacation memory (one reply per sender and period).
+  `
+  CREATE TABLE sieve_scripts (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text COLLATE "C" NOT NULL,
+    script text NOT NULL,
+    size bigint NOT NULL,
+    active boolean NOT NULL DEFAULT false,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE UNIQUE INDEX sieve_scripts_active ON sieve_scripts(account_id) WHERE active;
+  CREATE TABLE vacation_replies (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key text COLLATE "C" NOT NULL,
+    at bigint NOT NULL,
+    PRIMARY KEY (account_id, key)
+  );
+  CREATE INDEX vacation_replies_at ON vacation_replies(at);
+  `,
 ];

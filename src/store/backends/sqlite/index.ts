@@ -7,6 +7,7 @@ import { checkDb, checkDbOffThread } from './check.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteCertificates } from './certificates.js';
 import { SqliteFactors } from './factors.js';
+import { SqliteSieve } from './sieve.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteDmarcReports } from './dmarc.js';
 import { SqliteEvents } from './events.js';
@@ -28,6 +29,7 @@ export class SqliteMetaStore implements MetaStore {
   readonly audit: SqliteAudit;
   readonly certificates: SqliteCertificates;
   readonly factors: SqliteFactors;
+  readonly sieve: SqliteSieve;
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
@@ -43,6 +45,7 @@ export class SqliteMetaStore implements MetaStore {
     this.audit = reportingDamage(new SqliteAudit(db), db.name);
     this.certificates = reportingDamage(new SqliteCertificates(db), db.name);
     this.factors = reportingDamage(new SqliteFactors(db), db.name);
+    this.sieve = reportingDamage(new SqliteSieve(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {

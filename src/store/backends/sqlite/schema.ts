@@ -272,4 +272,24 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX enrollment_codes_address ON enrollment_codes(address);
   `,
+  // Sieve scripts per account (at most one active) and the vacation memory (one reply per sender and period).
+  `
+  CREATE TABLE sieve_scripts (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    script TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  CREATE UNIQUE INDEX sieve_scripts_active ON sieve_scripts(account_id) WHERE active = 1;
+  CREATE TABLE vacation_replies (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (account_id, key)
+  );
+  CREATE INDEX vacation_replies_at ON vacation_replies(at);
+  `,
 ];
