@@ -19,6 +19,8 @@ import { MailboxNotifier } from '../mailbox/notify.js';
 import { createImapListener, DEFAULT_IMAP_LIMITS } from '../imap/index.js';
 import { createPop3Listener, DEFAULT_POP3_LIMITS } from '../pop3/index.js';
 import { createManageSieveListener, DEFAULT_MANAGESIEVE_LIMITS } from '../managesieve/index.js';
+import { checkSieve, SIEVE_CAPABILITIES } from '../codec/sieve/index.js';
+import { storeVacationMemory } from '../delivery/sieve-source.js';
 import { createSmtpListener, type SmtpListenerKind } from '../smtp/index.js';
 import type { Store } from '../store/index.js';
 import { openConfiguredStore } from './context.js';
@@ -114,6 +116,19 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   spool.onEnqueued(() => local.kick());
   // NOTIFY=SUCCESS on mail delivered here: the "delivered" notice goes back the way a bounce would.
   local.notifySuccess(new DsnSender({ spool, blobs: store.blobs, routeBounce: directoryBounceRouter(directory), clock, reportingMta: config.server.hostname }));
+  // Each account's active Sieve script (uploaded over ManageSieve) runs at local delivery.
+  local.useSieve({
+    scripts: store.meta.sieve,
+    vacation: storeVacationMemory(store.meta.sieve),
+    spool,
+    route: async (address) => {
+      const exp = await directory.expandRecipient(address);
+      if (!exp) return [{ address, transport: 'remote', accountId: null }];
+      return [...exp.local.map((a) => ({ address: a.address, transport: 'local' as const, accountId: a.id })), ...exp.remote.map((r) => ({ address: r, transport: 'remote' as const, accountId: null }))];
+    },
+    hostname: config.server.hostname,
+    events: store.meta.events,
+  });
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
   if (outbound) spool.onEnqueued(() => outbound.kick());
   // TLS-RPT: yesterday's reports go to each recipient domain's rua once a day ([delivery] tlsrpt_mail).
@@ -256,8 +271,12 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         authThrottle,
         events: faults,
         limits: { ...DEFAULT_MANAGESIEVE_LIMITS, maxConnections: m.max_connections, maxConnectionsPerClient: m.max_connections_per_client, idleTimeoutMs: m.idle_timeout * 1000, ...slotGuards(m) },
-        // Until delivery runs Sieve, no extension is claimed and scripts are stored as given (UTF-8, within the limits).
-        extensions: [],
+        // A script is stored only when local delivery could run it.
+        extensions: SIEVE_CAPABILITIES,
+        validate: (text) => {
+          const r = checkSieve(text);
+          return r.ok ? null : `line ${r.line}: ${r.error}`;
+        },
       });
       opened.push(listener);
       const boundPort = await listener.listen(listenPort(config, m.port), m.address);

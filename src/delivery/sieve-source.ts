@@ -37,3 +37,15 @@ export class MemoryVacationMemory implements VacationMemory {
     return Promise.resolve(false);
   }
 }
+
+/** The store's vacation memory (the `sieve` role): survives restarts and is shared by every node. */
+export function storeVacationMemory(repo: { vacationSeen(accountId: number, key: string, notBefore: number): Promise<boolean>; vacationRemember(accountId: number, key: string, at: number): Promise<void> }): VacationMemory {
+  return {
+    async seen(accountId, handle, sender, days, now) {
+      const key = JSON.stringify([handle, sender.toLowerCase()]);
+      if (await repo.vacationSeen(accountId, key, now - days * 86_400_000)) return true;
+      await repo.vacationRemember(accountId, key, now);
+      return false;
+    },
+  };
+}
