@@ -280,4 +280,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX enrollment_codes_address ON enrollment_codes(address);
   `,
+  // SCRAM-SHA-256 keys beside the scrypt hash (RFC 5803 form); NULL until the password is next set.
+  `
+  ALTER TABLE accounts ADD COLUMN scram_keys text;
+  `,
 ];
