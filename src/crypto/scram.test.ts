@@ -15,7 +15,7 @@ const V = {
 const vectorKeys = () => deriveScramKeys('pencil', Buffer.from('W22ZaJ0SNY7soEsUEjb6gQ==', 'base64'), 4096);
 
 /** A client written from RFC 5802 (independent of the server code): the client-final-message. */
-function clientFinal(password: string, clientFirstBare: string, serverFirst: string, gs2: string, cb = Buffer.alloc(0)): string {
+function clientFinal(password: string, clientFirstBare: string, serverFirst: string, gs2: string, cb: Buffer = Buffer.alloc(0)): string {
   const attrs = Object.fromEntries(serverFirst.split(',').map((a) => [a[0], a.slice(2)]));
   const sp = pbkdf2Sync(password, Buffer.from(attrs.s!, 'base64'), Number(attrs.i), 32, 'sha256');
   const ck = createHmac('sha256', sp).update('Client Key').digest();
