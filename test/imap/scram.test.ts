@@ -4,6 +4,8 @@
  * (hashlib/hmac: nothing of postern's). -PLUS binds to tls-server-end-point,
  * the hash of the certificate the client received.
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness, type TestUser } from './harness.js';
 import { pyParams, runPython } from './python.js';
@@ -123,5 +125,39 @@ m.logout()
     expect(r.badcb).toMatchObject({ typ: 'NO' });
     expect(r.unique).toMatchObject({ typ: 'NO' });
     expect(r.starttlsPlus).toEqual({ typ: 'OK', verified: true });
+  });
+});
+
+/** GNU SASL's client (gsasl --imap, GnuTLS): over STARTTLS it binds -PLUS to tls-exporter on TLS 1.3. */
+function gsasl(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/gsasl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe.runIf(existsSync('/usr/bin/gsasl'))('IMAP SCRAM-SHA-256-PLUS with gsasl (tls-exporter)', () => {
+  const run = (mech: string, password: string, extra: string[] = []) =>
+    gsasl(['--imap', '127.0.0.1', String(h.ports.starttls), '--starttls', '--x509-ca-file', h.caFile, '-m', mech, '-a', alice.address, '-p', password, '--verbose', ...extra]);
+
+  it('logs in with tls-exporter binding, and fails a wrong password', async () => {
+    const good = await run('SCRAM-SHA-256-PLUS', alice.password);
+    // The client-first-message, base64 on the wire, starts "p=tls-exporter,".
+    expect(good.out).toContain(Buffer.from('p=tls-exporter,').toString('base64'));
+    expect(good.out).toMatch(/OK \[CAPABILITY [^\]]*\] Logged in/);
+    expect(good.code, good.out).toBe(0);
+    const bad = await run('SCRAM-SHA-256-PLUS', 'not the password');
+    expect(bad.code, bad.out).not.toBe(0);
   });
 });
