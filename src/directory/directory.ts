@@ -3,6 +3,15 @@ import { normalizeAddress, domainOf } from '../core/address.js';
 import { hashPassword, verifyPassword, dummyVerify } from '../crypto/password.js';
 import { checkPasswordStrength } from './password-rules.js';
 import { LoginCache } from './login-cache.js';
+import { randomBytes } from 'node:crypto';
+import { deriveScramKeys, encodeScramKeys, type ChannelBindingType } from '../crypto/scram.js';
+import { scramStart, type ScramMechanism, type ScramStart } from './scram.js';
+
+/** What is stored for a password: the scrypt hash and the SCRAM-SHA-256 keys, made together. */
+export async function passwordCredentials(password: string): Promise<{ passwordHash: string; scramKeys: string }> {
+  const [passwordHash, keys] = await Promise.all([hashPassword(password), deriveScramKeys(password)]);
+  return { passwordHash, scramKeys: encodeScramKeys(keys) };
+}
 
 export type Resolution =
   | { kind: 'local'; account: Account }
@@ -40,11 +49,17 @@ export interface DirectoryOptions {
    * checked with scrypt.
    */
   readonly loginCache?: LoginCache | null;
+  /**
+   * Makes the fake SCRAM salt of a name without keys (see scram.ts); default:
+   * random at start, so that salt changes when the process restarts.
+   */
+  readonly scramSecret?: Buffer;
 }
 
 export class Directory {
   private readonly required: ReadonlySet<string>;
   private readonly loginCache: LoginCache | null;
+  private readonly scramSecret: Buffer;
 
   constructor(
     readonly repo: DirectoryRepo,
@@ -52,6 +67,7 @@ export class Directory {
   ) {
     this.required = new Set((opts.requiredLocalParts ?? REQUIRED_LOCAL_PARTS).map((l) => l.toLowerCase()));
     this.loginCache = opts.loginCache === undefined ? new LoginCache() : opts.loginCache;
+    this.scramSecret = opts.scramSecret ?? randomBytes(32);
   }
 
   /** Whether `address` (normalised) is one of the required addresses of a local domain. */
@@ -145,6 +161,15 @@ export class Directory {
     return acct;
   }
 
+  /**
+   * Starts a SCRAM-SHA-256(-PLUS) login from the client-first-message; the
+   * caller runs `finish` under the login throttle. Names without keys get an
+   * exchange that looks the same and always fails.
+   */
+  scramStart(mechanism: ScramMechanism, bindings: Partial<Record<ChannelBindingType, Buffer>>, clientFirst: string): Promise<ScramStart> {
+    return scramStart(this.repo, this.scramSecret, mechanism, bindings, clientFirst);
+  }
+
   /** The addresses an account may use as envelope sender and From: its own and aliases pointing only at it. */
   async sendableAddresses(account: Account): Promise<Set<string>> {
     const out = new Set<string>([account.address]);
@@ -161,7 +186,8 @@ export class Directory {
   async setPassword(address: string, password: string): Promise<void> {
     const weak = checkPasswordStrength(password);
     if (weak) throw new RangeError(weak);
-    await this.repo.setPasswordHash(address, await hashPassword(password));
+    const c = await passwordCredentials(password);
+    await this.repo.setPasswordHash(address, c.passwordHash, c.scramKeys);
     this.loginCache?.clear();
   }
 }

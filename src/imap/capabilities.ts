@@ -32,12 +32,14 @@ export interface CapabilityState {
   readonly secure: boolean;
   readonly authenticated: boolean;
   readonly appendLimit: number;
+  /** SCRAM mechanisms this connection offers (-PLUS only inside TLS with binding data). */
+  readonly scram?: readonly string[];
 }
 
 export function capabilities(s: CapabilityState): string[] {
   if (!s.secure) return CLEAR;
   const caps = ['IMAP4rev2', 'IMAP4rev1'];
-  if (!s.authenticated) caps.push('AUTH=PLAIN', 'SASL-IR');
+  if (!s.authenticated) caps.push(...(s.scram ?? []).map((m) => `AUTH=${m}`), 'AUTH=PLAIN', 'SASL-IR');
   caps.push(...EXTENSIONS, `APPENDLIMIT=${s.appendLimit}`);
   return caps;
 }

@@ -4,6 +4,7 @@
  * reach the session. Events are handled one at a time; notifications for an
  * IDLE client are queued behind them, so responses never interleave.
  */
+import { channelBindings, type ChannelBindings } from '../net/channel-binding.js';
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -36,6 +37,8 @@ export interface SessionPort {
   /** Sends the BYE (if any), flushes and closes. */
   close(farewell?: Buffer): void;
   readonly closing: boolean;
+  /** Channel-binding data for SCRAM-SHA-256-PLUS (empty before TLS). */
+  channelBindings(): ChannelBindings;
 }
 
 /** The session as the connection drives it. */
@@ -102,6 +105,10 @@ export class ImapConnection implements SessionPort {
 
   get secure(): boolean {
     return this.secureFlag;
+  }
+
+  channelBindings(): ChannelBindings {
+    return this.secureFlag ? channelBindings(this.stream as Socket) : {};
   }
 
   get closing(): boolean {

@@ -13,7 +13,7 @@ describe('connection and TLS', () => {
   it('greets on the implicit-TLS port with the full capability list', async () => {
     const c = await RawClient.tls(h.ports.tls);
     const greeting = await c.line();
-    expect(greeting).toMatch(/^\* OK \[CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL\+ .*APPENDLIMIT=1048576\] imap\.example\.test /);
+    expect(greeting).toMatch(/^\* OK \[CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 AUTH=PLAIN SASL-IR LITERAL\+ .*APPENDLIMIT=1048576\] imap\.example\.test /);
     expect(greeting).not.toContain('STARTTLS');
     c.close();
   });
@@ -39,7 +39,7 @@ describe('connection and TLS', () => {
     // Had "b" survived, its answer would come before "c"'s.
     expect(await c.command('c', 'NOOP')).toEqual(['c OK NOOP completed']);
     const caps = await c.command('d', 'CAPABILITY');
-    expect(caps[0]).toMatch(/^\* CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=PLAIN /);
+    expect(caps[0]).toMatch(/^\* CAPABILITY IMAP4rev2 IMAP4rev1 AUTH=SCRAM-SHA-256-PLUS AUTH=SCRAM-SHA-256 AUTH=PLAIN /);
     expect(caps[0]).not.toContain('LOGINDISABLED');
     expect(await c.command('e', 'SELECT INBOX')).toEqual(['e BAD Log in first']);
     expect((await c.login('f')).at(-1)).toMatch(/^f OK \[CAPABILITY IMAP4rev2 IMAP4rev1 LITERAL\+ /);

@@ -23,7 +23,8 @@ import type { BudgetHold } from '../net/memory-budget.js';
 import type { Account } from '../store/types.js';
 import { capabilities } from './capabilities.js';
 import { commandEntry, type SessionState } from './commands/registry.js';
-import { authenticateLine } from './commands/auth.js';
+import { authenticateLine, type PendingAuth } from './commands/auth.js';
+import { scramMechanisms } from '../directory/scram.js';
 import type { SessionHandler, SessionPort } from './connection.js';
 import type { SelectedMailbox } from './selected.js';
 import type { StructureCache } from './structure.js';
@@ -51,7 +52,7 @@ export class ImapSession implements SessionHandler {
   /** Tag of the IDLE command in progress. */
   idleTag: string | null = null;
   /** AUTHENTICATE waiting for the client's response line. */
-  pendingAuth: { tag: string; mechanism: string } | null = null;
+  pendingAuth: PendingAuth | null = null;
   private errors = 0;
   commands = 0;
   /** Memory-budget bytes of the APPEND literals of the command being read; given back when it ends. */
@@ -83,7 +84,8 @@ export class ImapSession implements SessionHandler {
   }
 
   capabilities(): string[] {
-    return capabilities({ secure: this.port.secure, authenticated: this.account !== null, appendLimit: this.deps.limits.maxLiteralSize });
+    const scram = this.port.secure && this.account === null ? scramMechanisms(this.port.channelBindings()) : [];
+    return capabilities({ secure: this.port.secure, authenticated: this.account !== null, appendLimit: this.deps.limits.maxLiteralSize, scram });
   }
 
   greeting(): Buffer {

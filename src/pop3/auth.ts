@@ -41,7 +41,11 @@ export async function login(deps: Pop3Deps, locks: MaildropLocks, ip: string, ra
     l.warn({ result: 'fail' }, 'login failed');
     return { ok: false, reply: AUTH_FAILED, failed: true };
   }
-  const account = outcome.value;
+  return openMaildrop(deps, locks, outcome.value, l);
+}
+
+/** After the credentials were checked: takes the maildrop lock and loads the INBOX snapshot. */
+export async function openMaildrop(deps: Pop3Deps, locks: MaildropLocks, account: Account, l: Logger): Promise<LoginResult> {
   const release = locks.tryAcquire(account.id);
   if (!release) {
     l.info({ result: 'in-use', accountId: account.id }, 'login refused: maildrop locked by another session');

@@ -7,12 +7,14 @@ export interface CapaState {
   secure: boolean;
   /** Logged in (TRANSACTION state). */
   authenticated: boolean;
+  /** SASL mechanisms besides PLAIN (SCRAM; -PLUS only with channel-binding data). */
+  scram?: readonly string[];
 }
 
 export function capabilities(s: CapaState): string[] {
   const caps: string[] = [];
   // Credentials are only ever accepted inside TLS: before it, USER and SASL are not offered.
-  if (s.secure && !s.authenticated) caps.push('USER', 'SASL PLAIN');
+  if (s.secure && !s.authenticated) caps.push('USER', ['SASL', ...(s.scram ?? []), 'PLAIN'].join(' '));
   if (s.stlsOffered && !s.secure && !s.authenticated) caps.push('STLS');
   caps.push('TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'IMPLEMENTATION postern');
   return caps;

@@ -3,6 +3,7 @@
  * in-order command processing with back-pressure both ways, the idle timer
  * and a bounded close. The protocol itself lives in session.ts.
  */
+import { channelBindings, type ChannelBindings } from '../net/channel-binding.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import { Pop3LineReader, pop3Err } from '../codec/pop3/index.js';
@@ -44,6 +45,10 @@ export interface ConnectionOptions {
 const newReader = () => new Pop3LineReader({ maxLineLength: MAX_LINE_LENGTH, maxRawLineLength: MAX_LINE_LENGTH });
 
 export class Pop3Connection implements Pop3Wire {
+  channelBindings(): ChannelBindings {
+    return this.secure ? channelBindings(this.socket) : {};
+  }
+
   private socket: net.Socket;
   private reader = newReader();
   private session: Pop3Session | null = null;

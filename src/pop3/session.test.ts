@@ -50,7 +50,7 @@ function setup(opts: { secure: boolean; expungeFails?: boolean; blobs?: Record<s
     tls: {}, limits: DEFAULT_POP3_LIMITS, authThrottle,
   };
   const sent: Buffer[] = [];
-  const wire = { secure: opts.secure, send: (d: Buffer | readonly Buffer[]) => void sent.push(...(Buffer.isBuffer(d) ? [d] : d)), loggedIn: () => undefined };
+  const wire = { secure: opts.secure, send: (d: Buffer | readonly Buffer[]) => void sent.push(...(Buffer.isBuffer(d) ? [d] : d)), loggedIn: () => undefined, channelBindings: () => ({}) };
   const locks = new MaildropLocks();
   const session = new Pop3Session({ mode: 'stls', deps, locks }, wire, '192.0.2.1', silentLogger());
   const run = async (line: string): Promise<{ step: Pop3Step; out: string }> => {

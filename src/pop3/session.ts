@@ -14,7 +14,11 @@ import {
   type Pop3ReaderEvent,
 } from '../codec/pop3/index.js';
 import type { Logger } from '../metrics/logger.js';
-import { AUTH_FAILED, MAX_AUTH_FAILURES_PER_SESSION, login, loginName, type LoginResult } from './auth.js';
+import { AUTH_FAILED, MAX_AUTH_FAILURES_PER_SESSION, login, loginName, openMaildrop, type LoginResult } from './auth.js';
+import { isScramMechanism, scramMechanisms, type ScramMechanism, type ScramStart } from '../directory/scram.js';
+import type { Account } from '../store/types.js';
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 import { capabilities } from './capa.js';
 import type { MaildropLocks } from './locks.js';
 import type { Maildrop } from './maildrop.js';
@@ -38,6 +42,8 @@ export class Pop3Session {
   private phase: 'authorization' | 'transaction' | 'update' = 'authorization';
   private userName: string | null = null;
   private saslPending = false;
+  /** A SCRAM exchange under way: which message the next line is. */
+  private scram: { mechanism: ScramMechanism; step: 'first' } | { mechanism: ScramMechanism; step: 'final'; begun: Extract<ScramStart, { ok: true }> } | { mechanism: ScramMechanism; step: 'done'; account: Account } | null = null;
   private authFailures = 0;
   private badCommands = 0;
   private maildrop: Maildrop | null = null;
@@ -68,6 +74,7 @@ export class Pop3Session {
       return await this.command(parsed.command);
     } catch (err) {
       this.saslPending = false;
+      this.scram = null;
       this.log.error({ err }, 'command failed');
       this.wire.send(pop3Err('Temporary server problem, try again later', 'SYS/TEMP'));
       return 'continue';
@@ -78,6 +85,7 @@ export class Pop3Session {
   tlsStarted(): void {
     this.userName = null;
     this.saslPending = false;
+    this.scram = null;
   }
 
   /** The connection is gone: give up the maildrop lock. Without QUIT nothing is expunged. */
@@ -103,7 +111,8 @@ export class Pop3Session {
 
   private async command(c: Pop3Command): Promise<Pop3Step> {
     if (c.cmd === 'CAPA') {
-      const caps = capabilities({ stlsOffered: this.ctx.mode === 'stls', secure: this.wire.secure, authenticated: this.phase !== 'authorization' });
+      const scram = this.wire.secure ? scramMechanisms(this.wire.channelBindings()) : [];
+      const caps = capabilities({ stlsOffered: this.ctx.mode === 'stls', secure: this.wire.secure, authenticated: this.phase !== 'authorization', scram });
       return this.reply(pop3MultiLineText(pop3Ok('Capability list follows'), caps));
     }
     if (c.cmd === 'QUIT') return this.quit();
@@ -146,7 +155,13 @@ export class Pop3Session {
       case 'APOP':
         return this.reply(pop3Err('APOP is not supported; use USER/PASS or AUTH PLAIN', 'AUTH'));
       case 'AUTH':
-        if (c.mechanism === null) return this.reply(pop3MultiLineText(pop3Ok('Mechanisms follow'), ['PLAIN']));
+        if (c.mechanism === null) return this.reply(pop3MultiLineText(pop3Ok('Mechanisms follow'), [...scramMechanisms(this.wire.channelBindings()), 'PLAIN']));
+        if (isScramMechanism(c.mechanism)) {
+          this.scram = { mechanism: c.mechanism, step: 'first' };
+          if (c.initialResponse !== null) return this.scramLine(c.initialResponse);
+          this.saslPending = true;
+          return this.reply(pop3Continuation());
+        }
         if (c.mechanism !== 'PLAIN') return this.reply(pop3Err('Unsupported authentication mechanism', 'AUTH'));
         if (c.initialResponse !== null) return this.plain(c.initialResponse);
         this.saslPending = true;
@@ -158,8 +173,44 @@ export class Pop3Session {
     this.saslPending = false;
     if (ev.type === 'error') return this.failed(pop3Err('Authentication response too long', 'AUTH'));
     const line = ev.line.toString('latin1').trim();
-    if (line === '*') return this.reply(pop3Err('Authentication cancelled'));
+    if (line === '*') {
+      this.scram = null;
+      return this.reply(pop3Err('Authentication cancelled'));
+    }
+    if (this.scram) return this.scramLine(line);
     return this.plain(line);
+  }
+
+  /** One line of a SCRAM exchange (RFC 5034 with RFC 5802): client-first, client-final, then an empty line. */
+  private async scramLine(base64: string): Promise<Pop3Step> {
+    const s = this.scram!;
+    this.scram = null;
+    if (s.step === 'done') {
+      if (base64 !== '' && base64 !== '=') return this.failed(pop3Err('Expected an empty response', 'AUTH'));
+      return this.loggedIn(await openMaildrop(this.ctx.deps, this.ctx.locks, s.account, this.log.child({ user: s.account.address })));
+    }
+    if (base64 !== '=' && !BASE64.test(base64)) return this.failed(pop3Err('Response is not base64', 'AUTH'));
+    const text = base64 === '=' ? '' : Buffer.from(base64, 'base64').toString('utf8');
+    if (s.step === 'first') {
+      const begun = await this.ctx.deps.directory.scramStart(s.mechanism, this.wire.channelBindings(), text);
+      if (!begun.ok) return this.failed(AUTH_FAILED);
+      this.scram = { mechanism: s.mechanism, step: 'final', begun };
+      this.saslPending = true;
+      return this.reply(pop3Continuation(Buffer.from(begun.serverFirst, 'utf8').toString('base64')));
+    }
+    const l = this.log.child({ user: s.begun.username, method: s.mechanism });
+    const outcome = await this.ctx.deps.authThrottle.attempt(this.ip, s.begun.username, () => s.begun.finish(text));
+    if (outcome.result === 'locked' || outcome.result === 'busy') {
+      l.warn({ result: outcome.result }, 'login refused: too many failures');
+      return this.failed(pop3Err('Too many failed logins, try again later', 'SYS/TEMP'));
+    }
+    if (outcome.result === 'failed') {
+      l.warn({ result: 'fail' }, 'login failed');
+      return this.failed(AUTH_FAILED);
+    }
+    this.scram = { mechanism: s.mechanism, step: 'done', account: outcome.value.account };
+    this.saslPending = true;
+    return this.reply(pop3Continuation(Buffer.from(outcome.value.serverFinal, 'utf8').toString('base64')));
   }
 
   private async plain(base64: string): Promise<Pop3Step> {

@@ -26,6 +26,12 @@ import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
 import { checkParams, ehloKeywords } from './params.js';
 import { InputDeadlines, type InputMode } from '../net/deadlines.js';
 import { ENHANCED_PREFIX, replyOf } from './replies.js';
+import { channelBindings } from '../net/channel-binding.js';
+import { isScramMechanism, type ScramMechanism } from '../directory/scram.js';
+import type { ScramBegun, SmtpScram } from './scram.js';
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** What postern's connections need from their server beyond smtp-server's options. */
 export interface ConnectionGuards {
@@ -36,6 +42,8 @@ export interface ConnectionGuards {
   isEstablished(sessionId: string): boolean;
   /** AUTH was tried before TLS and refused (counted: credentials were about to cross in the clear). */
   onPlaintextAuth?(sessionId: string): void;
+  /** AUTH SCRAM-SHA-256(-PLUS); absent: those mechanisms are not offered. */
+  scram?: SmtpScram;
 }
 
 export class PosternConnection extends SMTPConnection {
@@ -120,7 +128,75 @@ export class PosternConnection extends SMTPConnection {
       this.send(code, text);
       return callback();
     }
+    const [, mechanism = '', ...args] = command.toString().trim().split(/\s+/);
+    const scram = (this._server as PosternSmtpServer).guards.scram;
+    const mech = mechanism.toUpperCase();
+    if (scram && isScramMechanism(mech) && !this.session.user) return this.scramAuth(scram, mech, args, callback);
     super.handler_AUTH(command, callback);
+  }
+
+  /**
+   * AUTH SCRAM-SHA-256(-PLUS) (RFC 4954 with RFC 5802): client-first (initial
+   * response or after "334 "), "334 server-first", client-final, "334
+   * server-final", an empty line, then 235. "*" cancels at any step.
+   */
+  private scramAuth(scram: SmtpScram, mechanism: ScramMechanism, args: string[], callback: () => void): void {
+    if (args.length > 1) {
+      this.send(501, '5.5.2 Error: syntax: AUTH mechanism [initial-response]');
+      return callback();
+    }
+    const id = this.session.id;
+    const fail = ([code, text]: [number, string], done: () => void): void => {
+      this.send(code, text); // a 421 closes the connection
+      done();
+    };
+    /** Reads the client's next line; "*" cancels, anything but base64 is a syntax error. */
+    const next = (then: (text: string, done: () => void) => void): void => {
+      this._nextHandler = (line: Buffer, done: () => void) => {
+        const t = line.toString('latin1').trim();
+        if (t === '*') return fail([501, '5.7.0 Authentication cancelled'], done);
+        if (!BASE64.test(t)) return fail([501, '5.5.2 Invalid base64'], done);
+        then(Buffer.from(t, 'base64').toString('utf8'), done);
+      };
+    };
+    const first = (text: string, done: () => void): void => {
+      scram
+        .start(id, mechanism, channelBindings(this._socket), text)
+        .then((r) => {
+          if (!r.ok) return fail(r.reply, done);
+          next((t, d) => final(r.begun, t, d));
+          this.send(334, b64(r.begun.serverFirst));
+          done();
+        })
+        .catch(() => fail([454, '4.7.0 Temporary authentication failure'], done));
+    };
+    const final = (begun: ScramBegun, text: string, done: () => void): void => {
+      scram
+        .finish(id, mechanism, begun, text)
+        .then((r) => {
+          if (!r.ok) return fail(r.reply, done);
+          this._nextHandler = (line: Buffer, d: () => void) => {
+            // The client checked our server-final-message; only then is the session authenticated.
+            const t = line.toString('latin1').trim();
+            if (t !== '' && t !== '=') return fail([501, '5.7.0 Authentication cancelled'], d);
+            this.session.user = r.user;
+            this.session.transmissionType = this._transmissionType();
+            this.send(235, '2.7.0 Authentication successful');
+            d();
+          };
+          this.send(334, b64(r.serverFinal));
+          done();
+        })
+        .catch(() => fail([454, '4.7.0 Temporary authentication failure'], done));
+    };
+    if (args.length === 1) {
+      const ir = args[0]!;
+      if (ir === '=' || !BASE64.test(ir)) return fail([501, '5.5.2 Invalid base64'], callback);
+      return first(Buffer.from(ir, 'base64').toString('utf8'), callback);
+    }
+    next(first);
+    this.send(334, '');
+    callback();
   }
 
   override handler_MAIL(command: Buffer, callback: () => void): void {

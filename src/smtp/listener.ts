@@ -4,6 +4,7 @@
  * default would be unsafe: no reverse DNS, no library logging, no XCLIENT or
  * PROXY trust, no AUTH outside TLS, postern's own TLS key only.
  */
+import { makeSmtpScram } from './scram.js';
 import type tls from 'node:tls';
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { PosternError } from '../core/errors.js';
@@ -40,7 +41,8 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
     secure: kind === 'submissions',
     name: deps.hostname,
     size: limits.maxMessageSize,
-    authMethods: ['PLAIN', 'LOGIN'],
+    // AUTH is offered inside TLS only (connection.ts), where -PLUS has binding data.
+    authMethods: ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'PLAIN', 'LOGIN'],
     authOptional: false,
     authRequiredMessage: '5.7.0 Authentication required',
     allowInsecureAuth: false,
@@ -112,6 +114,7 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
     commandTimeoutMs: limits.commandTimeoutMs,
     minTransferRate: limits.minTransferRate,
     isEstablished: (id: string) => sessions.isEstablished(id),
+    scram: makeSmtpScram(ctx),
     onPlaintextAuth: (id: string) => deps.events?.record('auth.plaintext_refused', sessions.get(id)?.ip ?? id, { protocol: 'smtp', listener: kind }),
   };
   const onDeadline = (id: string, reply: string): void => sessions.get(id)?.log.info({ reply }, 'closing: deadline passed');

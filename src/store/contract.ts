@@ -73,10 +73,16 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect((await s.meta.directory.getAccount('alice@example.org'))?.id).toBe(a.id);
         await s.meta.directory.setRoles(a.address, ['user', 'mailadmin']);
         await s.meta.directory.setDisabled(a.address, true);
-        await s.meta.directory.setPasswordHash(a.address, '$scrypt$y');
+        expect(a.scramKeys).toBeNull();
+        await s.meta.directory.setPasswordHash(a.address, '$scrypt$y', 'SCRAM-SHA-256$4096:c2FsdA==$a:b');
         const b = await s.meta.directory.getAccountById(a.id);
-        expect(b).toMatchObject({ roles: ['user', 'mailadmin'], disabled: true, passwordHash: '$scrypt$y' });
+        expect(b).toMatchObject({ roles: ['user', 'mailadmin'], disabled: true, passwordHash: '$scrypt$y', scramKeys: 'SCRAM-SHA-256$4096:c2FsdA==$a:b' });
+        // A hash set without keys clears the old keys: the old password must not live on in them.
+        await s.meta.directory.setPasswordHash(a.address, '$scrypt$z');
+        expect((await s.meta.directory.getAccount(a.address))?.scramKeys).toBeNull();
         expect((await s.meta.directory.listAccounts('example.org')).map((x) => x.address)).toEqual(['alice@example.org']);
+        const c = await s.meta.directory.addAccount({ address: 'carol@example.org', passwordHash: '$scrypt$x', scramKeys: 'SCRAM-SHA-256$k' }, 2);
+        expect(c.scramKeys).toBe('SCRAM-SHA-256$k');
       });
 
       it('refuses duplicates and accounts in unknown domains', async () => {

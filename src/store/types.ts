@@ -20,6 +20,8 @@ export interface Account {
   readonly address: string; // normalised, lower-case
   readonly displayName: string;
   readonly passwordHash: string; // PHC-style string, never a clear password
+  /** SCRAM-SHA-256 StoredKey/ServerKey (RFC 5803 form); null until the password is next set. */
+  readonly scramKeys: string | null;
   readonly disabled: boolean;
   readonly roles: readonly Role[];
   readonly quotaBytes: number | null;
@@ -30,6 +32,7 @@ export interface NewAccount {
   address: string;
   displayName?: string;
   passwordHash: string;
+  scramKeys?: string | null;
   roles?: Role[];
   quotaBytes?: number | null;
 }
@@ -48,7 +51,8 @@ export interface DirectoryRepo {
   getAccount(address: string): Promise<Account | null>;
   getAccountById(id: number): Promise<Account | null>;
   listAccounts(domain?: string): Promise<Account[]>;
-  setPasswordHash(address: string, hash: string): Promise<void>;
+  /** Replaces the password hash and the SCRAM keys together (keys left out are cleared, so an old password cannot live on in them). */
+  setPasswordHash(address: string, hash: string, scramKeys?: string | null): Promise<void>;
   setDisabled(address: string, disabled: boolean): Promise<void>;
   setRoles(address: string, roles: Role[]): Promise<void>;
 

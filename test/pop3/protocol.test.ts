@@ -49,7 +49,7 @@ describe('before TLS (port 110)', () => {
     expect(await c.command('STLS')).toMatch(/^\+OK/);
     await c.startTls(fx.caFile);
     const caps = await capaOf(c);
-    expect(caps).toEqual(expect.arrayContaining(['USER', 'SASL PLAIN', 'TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'IMPLEMENTATION postern']));
+    expect(caps).toEqual(expect.arrayContaining(['USER', 'SASL SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN', 'TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'IMPLEMENTATION postern']));
     expect(caps).not.toContain('STLS');
     expect(await c.command('STLS')).toMatch(/^-ERR/);
     const u = fx.users[1]!;
@@ -101,12 +101,12 @@ describe('AUTH PLAIN inside TLS', () => {
     b.close();
   });
 
-  it('lists PLAIN for a bare AUTH, lets "*" cancel, refuses other mechanisms and other identities', async () => {
+  it('lists SCRAM and PLAIN for a bare AUTH, lets "*" cancel, refuses other mechanisms and other identities', async () => {
     const [u, other] = [fx.users[1]!, fx.users[2]!];
     const c = await LineClient.connect(fx.ports.tls, { tls: true, ca: fx.caFile });
     await c.status();
     expect(await c.command('AUTH')).toMatch(/^\+OK/);
-    expect(await c.multi()).toEqual(['PLAIN']);
+    expect(await c.multi()).toEqual(['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256', 'PLAIN']);
     expect(await c.command('AUTH CRAM-MD5')).toMatch(/^-ERR/);
     expect(await c.command('AUTH PLAIN')).toBe('+ ');
     expect(await c.command('*')).toMatch(/^-ERR/);

@@ -43,7 +43,7 @@ describe('submission: no authentication outside TLS', () => {
     expect(first?.code).toBe(250);
     expect(first?.text).toMatch(/OK/);
     const ehlo = await c.cmd('EHLO raw.example.test');
-    expect(ehlo?.lines.join('\n')).toMatch(/AUTH PLAIN LOGIN/); // offered: nobody is logged in
+    expect(ehlo?.lines.join('\n')).toMatch(/AUTH SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN/); // offered: nobody is logged in
     expect((await c.cmd(`MAIL FROM:<${h.users.alice.address}>`))?.code).toBe(530);
     c.close();
   });

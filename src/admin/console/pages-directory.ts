@@ -8,7 +8,7 @@
  * console sessions on this node.
  */
 import type { Hono } from 'hono';
-import { hashPassword } from '../../crypto/password.js';
+import { passwordCredentials } from '../../directory/directory.js';
 import { checkAddress, checkGroupName, checkPasswordStrength, checkRoles, checkRoleSeparation, MAX_DESCRIPTION } from '../../directory/admin.js';
 import { createAccount } from '../../mailbox/provision.js';
 import { ROLES, type Account, type Role } from '../../store/types.js';
@@ -104,9 +104,9 @@ export function mountDirectoryPages(app: Hono<ConsoleEnv>, d: ConsoleDeps, sessi
     const displayName = field(c, 'name').trim().slice(0, 200);
     const separation = checkRoleSeparation(d.allowPkiAndMailAdmin === true, address, roles.roles);
     if (separation && 'error' in separation) return refuse(c, d, s.address!, 'user.add', address, separation.error, { roles: roles.roles });
-    const passwordHash = await hashPassword(password);
+    const credentials = await passwordCredentials(password);
     try {
-      await createAccount(d.store.meta, { address, displayName, passwordHash, roles: roles.roles, quotaBytes: quota }, d.clock.now());
+      await createAccount(d.store.meta, { address, displayName, ...credentials, roles: roles.roles, quotaBytes: quota }, d.clock.now());
     } catch (err) {
       return storeRefusal(c, err);
     }

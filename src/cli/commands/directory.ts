@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { normalizeDomain } from '../../core/address.js';
-import { hashPassword } from '../../crypto/password.js';
-import { Directory } from '../../directory/directory.js';
+import { Directory, passwordCredentials } from '../../directory/directory.js';
 import { checkAddress, checkGroupName, checkRoles, checkRoleSeparation as separation } from '../../directory/admin.js';
 import { createAccount } from '../../mailbox/provision.js';
 import type { Config } from '../../config/index.js';
@@ -72,10 +71,10 @@ export function registerDirectoryCommands(program: Command): void {
       const roles = rolesArg(o.role);
       const quota = o.quota === undefined ? null : Number(o.quota);
       if (quota !== null && (!Number.isSafeInteger(quota) || quota < 0)) throw new UsageError('--quota takes a whole number of bytes');
-      const hash = await hashPassword(await newPassword());
+      const credentials = await passwordCredentials(await newPassword());
       await withStore(cfg(cmd), async (s, config) => {
         checkRoleSeparation(config, a, roles);
-        await createAccount(s.meta, { address: a, displayName: o.name, passwordHash: hash, roles, quotaBytes: quota }, Date.now());
+        await createAccount(s.meta, { address: a, displayName: o.name, ...credentials, roles, quotaBytes: quota }, Date.now());
         await audited(s, 'user.add', a, { roles, quotaBytes: quota, displayName: o.name });
       });
       console.log(`account ${a} created (roles: ${roles.join(', ')})`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { auditConfigChange } from '../config-audit.js';
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../metrics/logger.js';
-import { hashPassword } from '../../crypto/password.js';
+import { passwordCredentials } from '../../directory/directory.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
 import { listenerPorts, type Config } from '../../config/index.js';
 import { readConfig, resolveConfigPath, UsageError, openConfiguredStore } from '../context.js';
@@ -46,7 +46,7 @@ async function prepareDev(dir: string): Promise<{ configPath: string; password: 
   try {
     await store.meta.directory.addDomain(DEV_DOMAIN, Date.now()).catch(() => undefined);
     const acct = await store.meta.directory.addAccount(
-      { address: DEV_USER, displayName: 'Demo User', passwordHash: await hashPassword(password), roles: ['user', 'mailadmin'] },
+      { address: DEV_USER, displayName: 'Demo User', ...(await passwordCredentials(password)), roles: ['user', 'mailadmin'] },
       Date.now(),
     );
     await provisionMailbox(store.meta.mailboxes, acct.id, Date.now());

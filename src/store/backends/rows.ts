@@ -30,6 +30,7 @@ export interface AccountRow {
   address: string;
   display_name: string;
   password_hash: string;
+  scram_keys: string | null;
   disabled: SqlBool;
   roles: string;
   quota_bytes: number | null;
@@ -42,6 +43,7 @@ export function toAccount(r: AccountRow): Account {
     address: r.address,
     displayName: r.display_name,
     passwordHash: r.password_hash,
+    scramKeys: r.scram_keys ?? null,
     disabled: Boolean(r.disabled),
     roles: r.roles.split(',').filter(Boolean) as Role[],
     quotaBytes: r.quota_bytes,

@@ -25,9 +25,9 @@ export class PgDirectory implements DirectoryRepo {
     if (!(await this.hasDomain(domain))) throw new PosternError('NOT_FOUND', `domain ${domain} is not a local domain`);
     try {
       const r = await this.pool.query<AccountRow>(
-        `INSERT INTO accounts (address, domain, display_name, password_hash, roles, quota_bytes, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [a.address, domain, a.displayName ?? '', a.passwordHash, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now],
+        `INSERT INTO accounts (address, domain, display_name, password_hash, scram_keys, roles, quota_bytes, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+        [a.address, domain, a.displayName ?? '', a.passwordHash, a.scramKeys ?? null, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now],
       );
       return toAccount(r.rows[0]!);
     } catch (e) {
@@ -60,8 +60,9 @@ export class PgDirectory implements DirectoryRepo {
     if (r.rowCount === 0) throw new PosternError('NOT_FOUND', `no account ${address}`);
   }
 
-  async setPasswordHash(address: string, hash: string): Promise<void> {
-    await this.update('UPDATE accounts SET password_hash = $1 WHERE address = $2', hash, address);
+  async setPasswordHash(address: string, hash: string, scramKeys: string | null = null): Promise<void> {
+    const r = await this.pool.query('UPDATE accounts SET password_hash = $1, scram_keys = $2 WHERE address = $3', [hash, scramKeys, address]);
+    if (r.rowCount === 0) throw new PosternError('NOT_FOUND', `no account ${address}`);
   }
 
   async setDisabled(address: string, disabled: boolean): Promise<void> {

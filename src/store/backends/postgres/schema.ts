@@ -300,4 +300,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX vacation_replies_at ON vacation_replies(at);
   `,
+  // SCRAM-SHA-256 keys beside the scrypt hash (RFC 5803 form); NULL until the password is next set.
+  `
+  ALTER TABLE accounts ADD COLUMN scram_keys text;
+  `,
 ];

@@ -31,9 +31,9 @@ export class SqliteDirectory implements DirectoryRepo {
     try {
       const r = this.db
         .prepare(
-          'INSERT INTO accounts (address, domain, display_name, password_hash, roles, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO accounts (address, domain, display_name, password_hash, scram_keys, roles, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         )
-        .run(a.address, domain, a.displayName ?? '', a.passwordHash, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now);
+        .run(a.address, domain, a.displayName ?? '', a.passwordHash, a.scramKeys ?? null, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now);
       return (await this.getAccountById(Number(r.lastInsertRowid)))!;
     } catch (e) {
       if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('EXISTS', `account ${a.address} exists already`);
@@ -62,8 +62,9 @@ export class SqliteDirectory implements DirectoryRepo {
     if (changes === 0) throw new PosternError('NOT_FOUND', `no account ${address}`);
   }
 
-  async setPasswordHash(address: string, hash: string): Promise<void> {
-    this.mustChange(this.db.prepare('UPDATE accounts SET password_hash = ? WHERE address = ?').run(hash, address).changes, address);
+  async setPasswordHash(address: string, hash: string, scramKeys: string | null = null): Promise<void> {
+    const r = this.db.prepare('UPDATE accounts SET password_hash = ?, scram_keys = ? WHERE address = ?').run(hash, scramKeys, address);
+    this.mustChange(r.changes, address);
   }
 
   async setDisabled(address: string, disabled: boolean): Promise<void> {
