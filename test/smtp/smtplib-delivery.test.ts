@@ -44,10 +44,10 @@ describe('Python smtplib delivers through submission', () => {
         // AUTH is offered only once the session is encrypted.
         expect(Object.keys(r.features ?? {})).toContain('starttls');
         expect(Object.keys(r.features ?? {})).not.toContain('auth');
-        expect(r.features_tls?.auth?.trim()).toBe('PLAIN LOGIN');
+        expect(r.features_tls?.auth?.trim()).toBe('SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN');
         expect(Object.keys(r.features_tls ?? {})).not.toContain('starttls');
       } else {
-        expect(r.features?.auth?.trim()).toBe('PLAIN LOGIN');
+        expect(r.features?.auth?.trim()).toBe('SCRAM-SHA-256-PLUS SCRAM-SHA-256 PLAIN LOGIN');
       }
       expect((r.features_tls?.size ?? r.features?.size)?.trim()).toBe(String(1024 * 1024));
       expect(r.data?.[0]).toBe(250);
