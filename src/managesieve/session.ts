@@ -18,7 +18,7 @@ import {
 import type { Logger } from '../metrics/logger.js';
 import { AUTH_FAILED, MAX_AUTH_FAILURES_PER_SESSION, login, loginName, type LoginResult } from './auth.js';
 import { capabilities } from './capabilities.js';
-import { decodeSaslPlain } from './sasl.js';
+import { decodeSaslPlain } from '../codec/sasl-plain.js';
 import { isScriptCommand, scriptCommand, TOO_LARGE, type ScriptOwner } from './scripts.js';
 import type { ManageSieveDeps } from './types.js';
 import type { ManageSieveStep, ManageSieveWire } from './wire.js';

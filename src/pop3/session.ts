@@ -22,7 +22,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 import { capabilities } from './capa.js';
 import type { MaildropLocks } from './locks.js';
 import type { Maildrop } from './maildrop.js';
-import { decodeSaslPlain } from './sasl.js';
+import { decodeSaslPlain } from '../codec/sasl-plain.js';
 import { isTransactionCommand, transaction } from './transaction.js';
 import type { Pop3Deps, Pop3Mode } from './types.js';
 import type { Pop3Step, Pop3Wire } from './wire.js';

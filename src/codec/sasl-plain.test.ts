@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSaslPlain } from './sasl.js';
+import { decodeSaslPlain } from './sasl-plain.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 

@@ -1,4 +1,4 @@
-/** SASL PLAIN (RFC 4616) for AUTH (RFC 5034). Pure. */
+/** SASL PLAIN (RFC 4616) for POP3 AUTH (RFC 5034) and ManageSieve AUTHENTICATE (RFC 5804 2.1). Pure. */
 
 export type PlainCredentials = { ok: true; authzid: string; authcid: string; password: string } | { ok: false };
 
