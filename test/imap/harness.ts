@@ -18,6 +18,7 @@ import { silentLogger } from '../../src/metrics/logger.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
 import { generateSelfSigned } from '../../src/crypto/selfsigned.js';
 import { hashPassword } from '../../src/crypto/password.js';
+import { passwordCredentials } from '../../src/directory/directory.js';
 
 export const DOMAIN = 'example.test';
 export const HOSTNAME = 'mail.example.test';
@@ -74,7 +75,8 @@ export interface Harness {
   ports: { starttls: number; tls: number };
   starttls: ImapListener;
   tls: ImapListener;
-  addUser(local: string, opts?: { password?: string; quotaBytes?: number }): Promise<TestUser>;
+  /** With SCRAM keys beside the hash, as `postern user add` makes accounts; `legacy: true`: the hash only, as before SCRAM. */
+  addUser(local: string, opts?: { password?: string; quotaBytes?: number; legacy?: boolean }): Promise<TestUser>;
   folder(user: TestUser, name: string): Promise<Folder>;
   /** Stores a message straight through the store and tells sessions that have the folder open. */
   addMessage(user: TestUser, folder: string, bytes: Buffer, opts?: AddOptions): Promise<Stored>;
@@ -151,7 +153,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         const address = `${local}@${DOMAIN}`;
         const password = o.password ?? `pw-${local}-Secret1`;
         const acct = await store.meta.directory.addAccount(
-          { address, passwordHash: await hashPassword(password), quotaBytes: o.quotaBytes ?? null },
+          { address, ...(o.legacy ? { passwordHash: await hashPassword(password) } : await passwordCredentials(password)), quotaBytes: o.quotaBytes ?? null },
           Date.now(),
         );
         await provisionMailbox(store.meta.mailboxes, acct.id, Date.now());

@@ -19,7 +19,7 @@ beforeAll(async () => {
   alice = await h.addUser('alice');
   // The password is set again, which stores SCRAM keys beside the scrypt hash.
   await h.deps.directory.setPassword(alice.address, alice.password);
-  legacy = await h.addUser('legacy'); // scrypt hash only, as before SCRAM keys were kept
+  legacy = await h.addUser('legacy', { legacy: true }); // scrypt hash only, as before SCRAM keys were kept
 });
 
 afterAll(async () => {

@@ -14,8 +14,10 @@ useHarness({}, (x) => (h = x));
 afterEach(() => killAll());
 
 beforeAll(async () => {
-  // Set again, so SCRAM keys are stored beside the scrypt hash; bob keeps only his hash.
+  // Set again, so SCRAM keys are stored beside the scrypt hash; bob keeps only his hash, as accounts made before SCRAM.
   await h.directory.setPassword(h.users.alice.address, h.users.alice.password);
+  const bob = await h.store.meta.directory.getAccount(h.users.bob.address);
+  await h.store.meta.directory.setPasswordHash(h.users.bob.address, bob!.passwordHash, null);
 });
 
 const SCRIPT = String.raw`

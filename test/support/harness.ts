@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll } from 'vitest';
 import { killAll } from './procs.js';
 import { closeAllRaw } from './raw.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
-import { hashPassword } from '../../src/crypto/password.js';
+import { passwordCredentials } from '../../src/directory/directory.js';
 import { generateSelfSigned } from '../../src/crypto/selfsigned.js';
 import { LocalDelivery } from '../../src/delivery/local.js';
 import { Directory } from '../../src/directory/directory.js';
@@ -92,7 +92,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const users = {} as Record<keyof typeof USERS, TestUser>;
   for (const [name, password] of Object.entries(USERS) as [keyof typeof USERS, string][]) {
     const address = `${name}@${DOMAIN}`;
-    const acct = await repo.addAccount({ address, passwordHash: await hashPassword(password) }, now);
+    const acct = await repo.addAccount({ address, ...(await passwordCredentials(password)) }, now);
     await provisionMailbox(store.meta.mailboxes, acct.id, now);
     users[name] = { address, password, id: acct.id };
   }
