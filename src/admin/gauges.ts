@@ -54,10 +54,11 @@ export function registerStatusGauges(registry: Registry, status: StatusSource, n
     g.set(s.lastVerifiedBackupAgeSeconds ?? -1),
   );
   gauge('postern_delivery_time_seconds', 'Delivery time quantiles over the last hour, acceptance to mailbox or remote 250', ['path', 'quantile'], (g, s) => {
-    for (const d of s.deliveryTimes) for (const [q, k] of QUANTILES) g.set({ path: d.direction, quantile: q }, d[k] / 1000);
+    // A summary without a figure (none delivered yet on that path) has no sample: never a NaN in the exposition.
+    for (const d of s.deliveryTimes) for (const [q, k] of QUANTILES) if (Number.isFinite(d[k])) g.set({ path: d.direction, quantile: q }, d[k] / 1000);
   });
   gauge('postern_delivery_time_avg_seconds', 'Average delivery time over the last hour', ['path'], (g, s) => {
-    for (const d of s.deliveryTimes) g.set({ path: d.direction }, d.avgMs / 1000);
+    for (const d of s.deliveryTimes) if (Number.isFinite(d.avgMs)) g.set({ path: d.direction }, d.avgMs / 1000);
   });
   gauge('postern_deliveries_last_hour', 'Deliveries over the last hour (the sample behind the delivery time gauges)', ['path'], (g, s) => {
     for (const p of PATHS) g.set({ path: p }, s.deliveryTimes.find((d) => d.direction === p)?.count ?? 0);

@@ -29,7 +29,10 @@ def skip_field(raw):
         if raw[end:end + 1] not in (b' ', b'\t'):
             return raw[end:]
 def digest(raw):
+    # The delivery fields local delivery puts first (Return-Path, Delivered-To),
     # postern's own Received field, then the fields its policy stages add below it.
+    while re.match(rb'(Return-Path|Delivered-To):', raw):
+        raw = skip_field(raw)
     if raw.startswith(b'Received: '):
         raw = skip_field(raw)
         while re.match(rb'(?i)(Authentication-Results|X-Postern-[A-Za-z-]+):', raw):
