@@ -173,7 +173,7 @@ export class LocalDelivery {
           const folder = junk ? await junkOf(this.mailboxes, lease.recipient.accountId, now) : await inboxOf(this.mailboxes, lease.recipient.accountId, now);
           const queued = { blobId: lease.message.blobId, size: lease.message.size };
           const plan = this.sieve && this.blobs
-            ? await this.sieve.plan({ accountId: lease.recipient.accountId, address: account?.address ?? lease.recipient.address, sender: lease.message.sender, raw: Buffer.from(await this.blobs.get(queued.blobId)), now, queueId: lease.message.id })
+            ? await this.sieve.plan({ accountId: lease.recipient.accountId, address: account?.address ?? lease.recipient.address, sender: lease.message.sender, load: async () => Buffer.from(await this.blobs!.get(queued.blobId)), now, queueId: lease.message.id })
             : null;
           if (plan && plan.targets.length === 0) {
             // Discarded or refused by the recipient's own filter: done, nothing stored.

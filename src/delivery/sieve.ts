@@ -83,9 +83,12 @@ export class SieveRunner {
    * Mail the script sends is queued before this returns, so a failure to
    * queue it throws and the delivery is tried again as a whole.
    */
-  async plan(m: Delivery): Promise<SievePlan | null> {
-    const script = await this.d.scripts.active(m.accountId);
+  /** `load` reads the message only when the account has a script: most deliveries never need the bytes. */
+  async plan(d: Omit<Delivery, 'raw'> & { load(): Promise<Buffer> }): Promise<SievePlan | null> {
+    const script = await this.d.scripts.active(d.accountId);
     if (!script) return null;
+    const { load, ...rest } = d;
+    const m: Delivery = { ...rest, raw: await load() };
     const r = runSieve(script.text, m.raw, { from: m.sender, to: m.address }, new Date(m.now));
     if (!r.ok) {
       this.log.warn({ script: script.name, line: r.line, err: r.error }, 'sieve script failed; message kept');
