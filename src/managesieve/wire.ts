@@ -9,4 +9,4 @@ export interface ManageSieveWire {
 }
 
 /** What the connection does after a command: read the next one, close, or start TLS. */
-export type ManageSieveStep = 'continue' | 'close' | 'starttls';
+export type { LineStep as ManageSieveStep } from '../net/line-protocol/connection.js';

@@ -12,4 +12,4 @@ export interface Pop3Wire {
 }
 
 /** What the connection does after a command: read the next one, close, or start TLS (STLS). */
-export type Pop3Step = 'continue' | 'close' | 'starttls';
+export type { LineStep as Pop3Step } from '../net/line-protocol/connection.js';
