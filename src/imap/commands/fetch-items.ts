@@ -12,7 +12,7 @@ import {
   type FetchResponseItem,
   type ImapValue,
 } from '../../codec/imap/index.js';
-import { DEFAULT_MAX_PARTS, decodePartBody, fetchSection, findPart, messageHeader, messageText, parseMessage, type MimeMessage } from '../../codec/mime/index.js';
+import { collectDefects, DEFAULT_MAX_PARTS, decodePartBody, fetchSection, findPart, messageHeader, messageText, parseMessage, type MimeMessage } from '../../codec/mime/index.js';
 import type { CachedDetail } from '../../mailbox/header-cache.js';
 import type { FlagList, MailboxView } from '../../mailbox/view.js';
 import type { MailMessage } from '../../store/types.js';
@@ -103,9 +103,11 @@ export class UnknownCte extends Error {}
 /** A part number past the parts the MIME parser reads (DEFAULT_MAX_PARTS): refused rather than shown empty. */
 export class PartBeyondLimit extends Error {}
 
-/** A part that was not found: refused when the message has more parts than were parsed, else empty. */
+/** A part that was not found: refused when the parser stopped at its part limit (it may lie beyond), else empty. */
 function missingPart(mime: MimeMessage, part: readonly number[]): Buffer {
-  if (part.length > 0 && mime.partCount >= DEFAULT_MAX_PARTS) throw new PartBeyondLimit(part.join('.'));
+  if (part.length > 0 && mime.partCount >= DEFAULT_MAX_PARTS && collectDefects(mime.root).some((d) => d.code === 'part-limit')) {
+    throw new PartBeyondLimit(part.join('.'));
+  }
   return Buffer.alloc(0);
 }
 
