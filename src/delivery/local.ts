@@ -2,7 +2,7 @@ import type { Logger } from '../metrics/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { Lease, MailboxRepo, QueueRepo } from '../store/types.js';
 import { withDeliveryFields } from './trace.js';
-import { inboxOf, junkOf } from '../mailbox/provision.js';
+import { createSubscribed, inboxOf, junkOf } from '../mailbox/provision.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
 import type { BlobStore, DirectoryRepo, EventRepo } from '../store/types.js';
@@ -89,7 +89,7 @@ export class LocalDelivery {
   private async targetFolder(t: SieveTarget, accountId: number, fallback: Folder, now: number, queueId: string, log: Logger): Promise<Folder> {
     if (t.folder === null) return fallback;
     try {
-      return (await this.mailboxes.getFolder(accountId, t.folder)) ?? (await this.mailboxes.createFolder(accountId, t.folder, null, now));
+      return (await this.mailboxes.getFolder(accountId, t.folder)) ?? (await createSubscribed(this.mailboxes, accountId, t.folder, null, now));
     } catch (e) {
       const err = e instanceof Error ? e.message : String(e);
       log.warn({ folder: t.folder, err }, 'sieve fileinto folder refused; kept in the default folder');

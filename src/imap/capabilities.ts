@@ -25,6 +25,7 @@ const EXTENSIONS = [
   'ESEARCH',
   'SEARCHRES',
   'BINARY',
+  'CATENATE',
   'STATUS=SIZE',
 ];
 

@@ -86,6 +86,28 @@ describe('folders', () => {
     expect(await c.command('g', 'CREATE X (USE (\\All))')).toEqual(['g NO [USEATTR] Unsupported special use']);
   });
 
+  it('keeps subscriptions apart from folders: DELETE and RENAME leave them, LIST (SUBSCRIBED) shows \\NonExistent', async () => {
+    expect(await c.command('a', 'CREATE Keep/Child')).toEqual(['a OK CREATE completed']);
+    expect(await c.command('b', 'SUBSCRIBE Keep/Child')).toEqual(['b OK SUBSCRIBE completed']);
+    expect(await c.command('b2', 'SUBSCRIBE Nowhere')).toEqual(['b2 NO [NONEXISTENT] No such mailbox']);
+    expect(await c.command('c', 'DELETE Keep/Child')).toEqual(['c OK DELETE completed']);
+    expect(await c.command('d', 'LIST (SUBSCRIBED) "" Keep*')).toEqual(['* LIST (\\NonExistent \\Subscribed) "/" "Keep/Child"', 'd OK LIST completed']);
+    expect(await c.command('e', 'LIST "" Keep*')).toEqual(['* LIST (\\HasNoChildren) "/" "Keep"', 'e OK LIST completed']);
+    // The unsubscribed parent of a subscribed name that "%" does not reach.
+    expect(await c.command('f', 'LSUB "" Keep%')).toEqual(['* LSUB (\\Noselect) "/" "Keep"', 'f OK LSUB completed']);
+    expect(await c.command('g', 'LSUB "" Keep/*')).toEqual(['* LSUB () "/" "Keep/Child"', 'g OK LSUB completed']);
+    // CREATE again: the name was subscribed all along.
+    expect(await c.command('h', 'CREATE Keep/Child')).toEqual(['h OK CREATE completed']);
+    expect(await c.command('i', 'LIST "" Keep/* RETURN (SUBSCRIBED)')).toEqual(['* LIST (\\HasNoChildren \\Subscribed) "/" "Keep/Child"', 'i OK LIST completed']);
+    // RENAME moves the folder, not the subscription.
+    expect(await c.command('j', 'RENAME Keep/Child Moved')).toEqual(['j OK RENAME completed']);
+    expect(await c.command('k', 'LSUB "" *')).toContain('* LSUB () "/" "Keep/Child"');
+    expect(await c.command('l', 'LSUB "" Moved')).toEqual(['l OK LSUB completed']);
+    expect(await c.command('m', 'UNSUBSCRIBE Keep/Child')).toEqual(['m OK UNSUBSCRIBE completed']);
+    expect(await c.command('n', 'UNSUBSCRIBE Keep/Child')).toEqual(['n NO [NONEXISTENT] Not subscribed']);
+    expect(await c.command('o', 'LIST (SUBSCRIBED) "" Keep*')).toEqual(['o OK LIST completed']);
+  });
+
   it('sends mailbox names in modified UTF-7, or UTF-8 once IMAP4rev2 is enabled', async () => {
     expect(await c.command('a', 'CREATE "Entw&APw-rfe"')).toEqual(['a OK CREATE completed']);
     expect(await c.command('b', 'LIST "" Entw*')).toEqual(['* LIST (\\HasNoChildren) "/" "Entw&APw-rfe"', 'b OK LIST completed']);

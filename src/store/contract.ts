@@ -239,8 +239,24 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         await s.meta.mailboxes.deleteFolder(old.id);
         expect(await s.meta.mailboxes.getFolder(a.id, 'Old')).toBeNull();
         expect(await s.meta.mailboxes.blobReferences(blob.id)).toBe(0);
-        await s.meta.mailboxes.setSubscribed(child.id, false);
-        expect((await s.meta.mailboxes.getFolderById(child.id))!.subscribed).toBe(false);
+      });
+
+      it('keeps subscriptions apart from folders', async () => {
+        const { a } = await setup();
+        const other = await addUser('sub-other@example.org');
+        await s.meta.mailboxes.createFolder(a.id, 'Work', null, 1);
+        expect(await s.meta.mailboxes.listSubscriptions(a.id)).toEqual([]);
+        await s.meta.mailboxes.setSubscription(a.id, 'Work', true);
+        await s.meta.mailboxes.setSubscription(a.id, 'Work', true);
+        await s.meta.mailboxes.setSubscription(a.id, 'Gone/Child', true);
+        await s.meta.mailboxes.setSubscription(other.id, 'Elsewhere', true);
+        expect(await s.meta.mailboxes.listSubscriptions(a.id)).toEqual(['Gone/Child', 'Work']);
+        await s.meta.mailboxes.deleteFolder((await s.meta.mailboxes.getFolder(a.id, 'Work'))!.id);
+        expect(await s.meta.mailboxes.listSubscriptions(a.id)).toEqual(['Gone/Child', 'Work']);
+        await s.meta.mailboxes.setSubscription(a.id, 'Work', false);
+        await s.meta.mailboxes.setSubscription(a.id, 'Never', false);
+        expect(await s.meta.mailboxes.listSubscriptions(a.id)).toEqual(['Gone/Child']);
+        expect(await s.meta.mailboxes.listSubscriptions(other.id)).toEqual(['Elsewhere']);
       });
 
       it('lists a lean index and counts a folder for STATUS', async () => {

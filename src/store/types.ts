@@ -252,7 +252,6 @@ export interface Folder {
   readonly uidValidity: number;
   readonly uidNext: number;
   readonly highestModseq: number;
-  readonly subscribed: boolean;
 }
 
 export interface MailMessage {
@@ -366,7 +365,9 @@ export interface MailboxRepo {
   renameFolder(accountId: number, from: string, to: string, now: number): Promise<void>;
   /** Deletes a folder and its messages; blobs stay until garbage collection. */
   deleteFolder(folderId: number): Promise<void>;
-  setSubscribed(folderId: number, subscribed: boolean): Promise<void>;
+  /** Subscribed names (RFC 9051 6.3.7), kept apart from folders: a name may outlive its folder or precede it. */
+  listSubscriptions(accountId: number): Promise<string[]>;
+  setSubscription(accountId: number, name: string, subscribed: boolean): Promise<void>;
   append(folderId: number, m: NewMailMessage): Promise<MailMessage>;
   listMessages(folderId: number): Promise<MailMessage[]>;
   getMessages(folderId: number, uids: number[]): Promise<MailMessage[]>;

@@ -20,12 +20,18 @@ export interface ListReturnOptions {
   readonly status: readonly StatusItem[] | null;
 }
 
+/** One piece of a CATENATE message (RFC 4469): literal text, or an IMAP URL naming stored content. */
+export type CatenatePart = { readonly type: 'TEXT'; readonly data: Buffer; readonly binary: boolean } | { readonly type: 'URL'; readonly url: string };
+
 export interface AppendMessage {
   readonly flags: readonly string[];
   readonly date: ImapDateTime | null;
+  /** Empty when the message is built from `catenate`. */
   readonly data: Buffer;
   /** Sent as literal8 (RFC 3516): the data may hold NUL and binary parts. */
   readonly binary: boolean;
+  /** APPEND ... CATENATE (...): the parts to join, in order; absent for a plain literal. */
+  readonly catenate?: readonly CatenatePart[];
 }
 
 export type SectionText = 'HEADER' | 'HEADER.FIELDS' | 'HEADER.FIELDS.NOT' | 'TEXT' | 'MIME';

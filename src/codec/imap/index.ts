@@ -15,6 +15,8 @@ export { isBase64 } from './commands/session.js';
 export * from './seqset.js';
 export * from './date.js';
 export { encodeMailboxUtf7, decodeMailboxUtf7 } from './mutf7.js';
+export { parseImapUrl, parseUrlSection, MAX_URL_LENGTH } from './imap-url.js';
+export type { ImapMessageUrl, ImapUrlResult, ImapUrlSection } from './imap-url.js';
 export type * from './structure.js';
 export * from './encode/value.js';
 export * from './encode/status.js';

@@ -4,16 +4,17 @@
  * it is stored, so the first SEARCH or FETCH of it need not read it back.
  */
 import { bad, no, ok } from '../../codec/imap/index.js';
-import { checkStorable, parseMessage, type StorableRefusal } from '../../codec/mime/index.js';
+import { checkHeaderSection, checkStorable, firstNul, parseHeaderSection, parseMessage, type StorableRefusal } from '../../codec/mime/index.js';
 import type { AppendMessage } from '../../codec/imap/index.js';
 import { CacheFiller } from '../cache.js';
+import { resolveCatenate } from './catenate.js';
 import { findFolder } from '../names.js';
 import { SYSTEM_FLAGS } from '../selected.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
 
 const WHY: Record<StorableRefusal, string> = {
-  nul: 'Message contains NUL bytes, which postern does not store',
+  nul: 'Message contains NUL bytes outside a binary literal body',
   'header-too-large': 'Message header section is too large',
   'header-no-colon': 'Message header section is malformed: a line is not a header field',
   'header-bad-name': 'Message header section is malformed: a field name is invalid',
@@ -22,22 +23,46 @@ const WHY: Record<StorableRefusal, string> = {
 };
 
 /**
- * postern's one storage rule (the one SMTP applies at the end of DATA). RFC
- * 3516 4.4 lets a server that does not store binary content refuse a literal8
- * with NUL with UNKNOWN-CTE; binary content without NUL is stored.
+ * What IMAP stores, starting from postern's storage rule (the one SMTP
+ * applies at the end of DATA) and loosened where IMAP allows more:
+ *  - a message that starts with the empty line (no header fields at all) is
+ *    stored: where its header ends is beyond doubt (RFC 3501 lets a client
+ *    append any octets; imaptest's ESEARCH messages are such);
+ *  - NUL bytes are stored when they came in a literal8 (RFC 3516 4.4) and lie
+ *    in the body, never in the header section, where readers would disagree
+ *    on a field. They are never sent back in an ordinary literal (see
+ *    fetch-items.ts). A NUL in an ordinary literal is refused by the reader.
  */
 function unstorable(tag: string, m: AppendMessage): Buffer | null {
   const v = checkStorable(m.data);
-  if (v.ok) return null;
-  return no(tag, WHY[v.reason], v.reason === 'nul' && m.binary ? 'UNKNOWN-CTE' : 'PARSE');
+  if (v.ok || v.reason === 'no-header') return null;
+  if (v.reason === 'nul') {
+    if (!m.binary) return no(tag, WHY.nul, 'PARSE');
+    const h = parseHeaderSection(m.data);
+    if (firstNul(m.data) < h.bodyStart) return no(tag, 'Message header section contains NUL', 'PARSE');
+    const rest = checkHeaderSection(m.data.subarray(0, h.bodyStart));
+    return rest.ok || rest.reason === 'no-header' ? null : no(tag, WHY[rest.reason], 'PARSE');
+  }
+  return no(tag, WHY[v.reason], 'PARSE');
 }
 
 export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer> {
   const folder = await findFolder(s, cmd.mailbox);
   if (!folder) return no(cmd.tag, 'No such mailbox', 'TRYCREATE');
   const limit = s.deps.limits.maxLiteralSize;
-  let total = 0;
+  // CATENATE messages are joined first; one bad URL refuses the whole command (RFC 4469 5).
+  const messages: AppendMessage[] = [];
   for (const m of cmd.messages) {
+    if (!m.catenate) {
+      messages.push(m);
+      continue;
+    }
+    const r = await resolveCatenate(s, cmd.tag, m, limit);
+    if (!r.ok) return r.response;
+    messages.push(r.message);
+  }
+  let total = 0;
+  for (const m of messages) {
     if (m.data.length === 0) return no(cmd.tag, 'Empty message');
     if (m.data.length > limit) return no(cmd.tag, `Message larger than ${limit} octets`, 'TOOBIG');
     if (m.flags.some((f) => f.startsWith('\\') && f !== '\\Recent' && !SYSTEM_FLAGS.includes(f))) return bad(cmd.tag, 'Unknown system flag');
@@ -53,7 +78,7 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
   const uids: number[] = [];
   const blobIds: string[] = [];
   try {
-    for (const m of cmd.messages) {
+    for (const m of messages) {
       const blob = await s.deps.blobs.put(m.data);
       const internalDate = m.date ? m.date.date.getTime() : s.deps.clock.now();
       const flags = [...new Set(m.flags.filter((f) => f !== '\\Recent'))];
@@ -70,7 +95,7 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
   }
   // Each blob id is the content address of exactly these bytes: what is derived from them describes the stored blob.
   const filler = new CacheFiller(s);
-  for (const [i, m] of cmd.messages.entries()) await filler.add(blobIds[i]!, parseMessage(m.data));
+  for (const [i, m] of messages.entries()) await filler.add(blobIds[i]!, parseMessage(m.data));
   await filler.flush();
   if (s.selected?.id === folder.id) s.selected.dirty = true;
   s.log.debug({ folder: folder.name, uids, bytes: total }, 'appended');

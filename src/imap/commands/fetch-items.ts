@@ -12,7 +12,7 @@ import {
   type FetchResponseItem,
   type ImapValue,
 } from '../../codec/imap/index.js';
-import { decodePartBody, fetchSection, findPart, messageHeader, messageText, parseMessage, type MimeMessage } from '../../codec/mime/index.js';
+import { collectDefects, DEFAULT_MAX_PARTS, decodePartBody, fetchSection, findPart, messageHeader, messageText, parseMessage, type MimeMessage } from '../../codec/mime/index.js';
 import type { CachedDetail } from '../../mailbox/header-cache.js';
 import type { FlagList, MailboxView } from '../../mailbox/view.js';
 import type { MailMessage } from '../../store/types.js';
@@ -100,6 +100,17 @@ const DECODABLE = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable
 
 export class UnknownCte extends Error {}
 
+/** A part number past the parts the MIME parser reads (DEFAULT_MAX_PARTS): refused rather than shown empty. */
+export class PartBeyondLimit extends Error {}
+
+/** A part that was not found: refused when the parser stopped at its part limit (it may lie beyond), else empty. */
+function missingPart(mime: MimeMessage, part: readonly number[]): Buffer {
+  if (part.length > 0 && mime.partCount >= DEFAULT_MAX_PARTS && collectDefects(mime.root).some((d) => d.code === 'part-limit')) {
+    throw new PartBeyondLimit(part.join('.'));
+  }
+  return Buffer.alloc(0);
+}
+
 function slice(data: Buffer, partial: { offset: number; length: number } | null): Buffer {
   if (!partial) return data;
   const start = Math.min(partial.offset, data.length);
@@ -109,7 +120,7 @@ function slice(data: Buffer, partial: { offset: number; length: number } | null)
 function binaryPart(c: MessageContent, part: readonly number[]): Buffer {
   if (part.length === 0) return c.data;
   const p = findPart(c.mime, part);
-  if (!p) return Buffer.alloc(0);
+  if (!p) return missingPart(c.mime, part);
   if (!DECODABLE.has(p.transferEncoding)) throw new UnknownCte(p.transferEncoding);
   const out = decodePartBody(c.mime, p);
   return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
@@ -117,6 +128,20 @@ function binaryPart(c: MessageContent, part: readonly number[]): Buffer {
 
 function binaryValue(data: Buffer): ImapValue {
   return data.includes(0) ? literal(data, true) : data;
+}
+
+/**
+ * Content for an ordinary literal (BODY[], RFC822...). A message appended as
+ * a literal8 may hold NUL in its body, which an ordinary literal must never
+ * carry (RFC 3516 4.2/4.4, RFC 9051 4.3). Each NUL is sent as 0x80 instead:
+ * the length stays that of the stored octets, so RFC822.SIZE and partial
+ * fetches keep their offsets; BINARY[] gives the exact octets in a literal8.
+ */
+export function textValue(data: Buffer): Buffer {
+  if (!data.includes(0)) return data;
+  const out = Buffer.from(data);
+  for (let i = out.indexOf(0); i >= 0; i = out.indexOf(0, i + 1)) out[i] = 0x80;
+  return out;
 }
 
 export interface MessageData {
@@ -180,22 +205,22 @@ export function fetchItems(
         out.push([name, encodeBodyStructure(structureFor(cache, m!, c, d.cached)!.body, a.name === 'BODYSTRUCTURE')]);
         break;
       case 'RFC822':
-        out.push([name, c!.data]);
+        out.push([name, textValue(c!.data)]);
         break;
       case 'RFC822.HEADER': {
         const h = head();
-        out.push([name, messageHeader(h, h.root)]);
+        out.push([name, textValue(messageHeader(h, h.root))]);
         break;
       }
       case 'RFC822.TEXT':
-        out.push([name, messageText(c!.mime, c!.mime.root)]);
+        out.push([name, textValue(messageText(c!.mime, c!.mime.root))]);
         break;
       case 'BODY[]': {
         const s = a.section;
         const whole = s.part.length === 0 && s.text === null;
         const source = isHeaderSection(s) ? head() : c!.mime;
-        const data = whole ? c!.data : (fetchSection(source, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? Buffer.alloc(0));
-        out.push([name, slice(data, a.partial)]);
+        const data = whole ? c!.data : (fetchSection(source, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? missingPart(source, s.part));
+        out.push([name, textValue(slice(data, a.partial))]);
         break;
       }
       case 'BINARY[]':

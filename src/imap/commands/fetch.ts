@@ -9,12 +9,13 @@
  */
 import { bad, fetchResponse, inSequenceSet, no, ok, vanishedResponse } from '../../codec/imap/index.js';
 import { readDetail, type CachedDetail } from '../../mailbox/header-cache.js';
+import { DEFAULT_MAX_PARTS } from '../../codec/mime/index.js';
 import type { MailMessage } from '../../store/types.js';
 import { CacheFiller, readCache } from '../cache.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
 import { resolveSet, seqsIn } from '../sets.js';
 import type { ImapSession } from '../session.js';
-import { fetchItems, planFetch, UnknownCte, viewOnly, viewOnlyLine, type FetchPlan, type MessageData } from './fetch-items.js';
+import { fetchItems, PartBeyondLimit, planFetch, UnknownCte, viewOnly, viewOnlyLine, type FetchPlan, type MessageData } from './fetch-items.js';
 import type { Cmd } from './types.js';
 
 /** Messages per store query. */
@@ -105,6 +106,7 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
     await run.emit();
   } catch (e) {
     if (e instanceof UnknownCte) return no(cmd.tag, `Unknown Content-Transfer-Encoding "${e.message.slice(0, 40)}"`, 'UNKNOWN-CTE');
+    if (e instanceof PartBeyondLimit) return no(cmd.tag, `Part ${e.message.slice(0, 40)} lies past the ${DEFAULT_MAX_PARTS} MIME parts postern reads; BODY[] gives the whole message`, 'LIMIT');
     throw e;
   }
   if (problems.length > 0) return problemResponse(cmd, problems, 'FETCH');

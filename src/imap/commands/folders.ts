@@ -26,11 +26,11 @@ export async function create(s: ImapSession, cmd: Cmd<'CREATE'>): Promise<Buffer
   const now = s.deps.clock.now();
   try {
     // Superior names are created too (RFC 9051 6.3.4), so every level can be selected.
-    // Subscriptions are the client's to make (RFC 3501 6.3.6): what CREATE makes is not subscribed.
+    // Subscriptions are the client's to make (RFC 3501 6.3.6): CREATE neither adds nor removes one.
     for (const parent of ancestors(name)) {
-      if (!(await repo.getFolder(accountId, parent))) await repo.setSubscribed((await repo.createFolder(accountId, parent, null, now)).id, false);
+      if (!(await repo.getFolder(accountId, parent))) await repo.createFolder(accountId, parent, null, now);
     }
-    await repo.setSubscribed((await repo.createFolder(accountId, name, use, now)).id, false);
+    await repo.createFolder(accountId, name, use, now);
   } catch (e) {
     // Two sessions creating the same name at once: one of them loses.
     if (isPosternError(e, 'INVARIANT')) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
@@ -81,9 +81,24 @@ export async function rename(s: ImapSession, cmd: Cmd<'RENAME'>): Promise<Buffer
   return ok(cmd.tag, 'RENAME completed');
 }
 
+/**
+ * The subscription list is kept apart from folders: DELETE and RENAME leave
+ * it alone (a server must not remove a name from it unilaterally, RFC 3501
+ * 6.3.6), so SUBSCRIBE takes only existing folders but UNSUBSCRIBE takes any
+ * subscribed name, also one whose folder is gone.
+ */
 export async function subscribe(s: ImapSession, cmd: Cmd<'SUBSCRIBE' | 'UNSUBSCRIBE'>): Promise<Buffer> {
-  const folder = await findFolder(s, cmd.mailbox);
-  if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
-  await s.deps.mailboxes.setSubscribed(folder.id, cmd.name === 'SUBSCRIBE');
+  const repo = s.deps.mailboxes;
+  const accountId = s.account!.id;
+  const on = cmd.name === 'SUBSCRIBE';
+  let name = canonicalName(cmd.mailbox);
+  if (on) {
+    const folder = await findFolder(s, cmd.mailbox);
+    if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
+    name = folder.name;
+  } else if (!(await repo.listSubscriptions(accountId)).includes(name)) {
+    return no(cmd.tag, 'Not subscribed', 'NONEXISTENT');
+  }
+  await repo.setSubscription(accountId, name, on);
   return ok(cmd.tag, `${cmd.name} completed`);
 }

@@ -59,7 +59,6 @@ export interface FolderRow {
   uid_validity: number;
   uid_next: number;
   highest_modseq: number;
-  subscribed: SqlBool;
 }
 
 export function toFolder(r: FolderRow): Folder {
@@ -71,7 +70,6 @@ export function toFolder(r: FolderRow): Folder {
     uidValidity: r.uid_validity,
     uidNext: r.uid_next,
     highestModseq: r.highest_modseq,
-    subscribed: Boolean(r.subscribed),
   };
 }
 

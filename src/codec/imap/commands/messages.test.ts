@@ -43,6 +43,31 @@ describe('APPEND', () => {
     expect(parse(line)).toEqual({ ok: false, error: { tag: 'a', code: 'syntax', message } });
   });
 
+  it('reads CATENATE parts (RFC 4469): TEXT literals, literal8 and URLs, beside a plain message', () => {
+    const r = parseStream('a APPEND Sent (\\Seen) CATENATE (URL "/INBOX;UIDVALIDITY=9/;UID=3/;SECTION=HEADER" TEXT {4}\r\nab\r\n url /INBOX/;uid=1 text ~{2}\r\n\x00x) {1}\r\nz\r\n');
+    if (!r.ok || r.command.name !== 'APPEND') throw new Error(`not APPEND: ${JSON.stringify(r)}`);
+    const [cat, plain] = r.command.messages;
+    expect(cat).toMatchObject({ flags: ['\\Seen'], data: Buffer.alloc(0), binary: false });
+    expect(cat!.catenate).toEqual([
+      { type: 'URL', url: '/INBOX;UIDVALIDITY=9/;UID=3/;SECTION=HEADER' },
+      { type: 'TEXT', data: Buffer.from('ab\r\n'), binary: false },
+      { type: 'URL', url: '/INBOX/;uid=1' },
+      { type: 'TEXT', data: Buffer.from('\x00x', 'latin1'), binary: true },
+    ]);
+    expect(plain).toEqual({ flags: [], date: null, data: Buffer.from('z'), binary: false });
+  });
+
+  it.each([
+    ['a APPEND INBOX CATENATE', 'Expected space'],
+    ['a APPEND INBOX CATENATE ()', 'Expected atom'],
+    ['a APPEND INBOX CATENATE (FILE x)', 'Expected TEXT or URL'],
+    ['a APPEND INBOX CATENATE (URL "/a/;uid=1"', 'Expected ")"'],
+    ['a APPEND INBOX CONCAT (URL x)', 'Expected message literal'],
+    [`a APPEND INBOX CATENATE (${Array.from({ length: 51 }, () => 'URL x').join(' ')})`, 'At most 50 CATENATE parts'],
+  ])('rejects CATENATE %j', (line, message) => {
+    expect(parse(line)).toMatchObject({ ok: false, error: { tag: 'a', code: 'syntax', message } });
+  });
+
   it('rejects a literal whose size does not match', () => {
     const raw = { lines: [Buffer.from('a APPEND INBOX {5}'), Buffer.alloc(0)], literals: [Buffer.from('abc')] };
     expect(parseImapCommand(raw)).toMatchObject({ ok: false, error: { message: 'Literal size mismatch' } });

@@ -1,11 +1,36 @@
 /** Commands that add, change or move messages: APPEND, STORE, COPY, MOVE, EXPUNGE. */
-import type { AppendMessage, ImapCommand } from '../ast.js';
-import type { Cursor } from '../cursor.js';
+import type { AppendMessage, CatenatePart, ImapCommand } from '../ast.js';
+import { utf8, type Cursor } from '../cursor.js';
 import type { ImapDateTime } from '../date.js';
 import { fail } from '../errors.js';
 import { dateTime, flag, flagList, sequenceSet } from './common.js';
 
-/** [flag-list SP] [date-time SP] (literal / literal8) */
+/** Parts of one CATENATE message, RFC 4469 (an IMAP URL is refused later, when it is resolved). */
+export const MAX_CATENATE_PARTS = 50;
+
+/** "CATENATE" SP "(" cat-part *(SP cat-part) ")", cat-part = "TEXT" SP literal / "URL" SP astring. */
+function catenateParts(c: Cursor): CatenatePart[] {
+  c.sp();
+  c.expect(0x28, '"("');
+  const parts: CatenatePart[] = [];
+  do {
+    if (parts.length >= MAX_CATENATE_PARTS) fail(`At most ${MAX_CATENATE_PARTS} CATENATE parts`);
+    const kind = c.atom().toUpperCase();
+    c.sp();
+    if (kind === 'TEXT') {
+      const { data, binary } = c.literal({ binary: true, nul: true });
+      parts.push({ type: 'TEXT', data, binary });
+    } else if (kind === 'URL') {
+      parts.push({ type: 'URL', url: utf8(c.astring(), 'URL') });
+    } else {
+      fail('Expected TEXT or URL');
+    }
+  } while (c.tryChar(0x20));
+  c.expect(0x29, '")"');
+  return parts;
+}
+
+/** [flag-list SP] [date-time SP] (literal / literal8 / CATENATE parts) */
 function appendMessage(c: Cursor): AppendMessage {
   let flags: string[] = [];
   let date: ImapDateTime | null = null;
@@ -18,6 +43,10 @@ function appendMessage(c: Cursor): AppendMessage {
     c.sp();
   }
   const b = c.peek();
+  if (b === 0x43 || b === 0x63) {
+    if (c.atom().toUpperCase() !== 'CATENATE') fail('Expected message literal');
+    return { flags, date, data: Buffer.alloc(0), binary: false, catenate: catenateParts(c) };
+  }
   if (b !== 0x7b && b !== 0x7e) fail('Expected message literal');
   // Messages may carry NUL in a plain literal; the store keeps bytes as they are.
   const { data, binary } = c.literal({ binary: true, nul: true });

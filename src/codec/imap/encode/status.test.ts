@@ -44,6 +44,9 @@ describe('response codes', () => {
     [{ code: 'APPENDUID', uidValidity: 38505, uids: [3955, 3956, 3957] }, 'APPENDUID 38505 3955:3957'],
     [{ code: 'COPYUID', uidValidity: 38505, source: [304, 319, 320, 321], destination: [3956, 3957, 3958, 3959] }, 'COPYUID 38505 304,319:321 3956:3959'],
     [{ code: 'MODIFIED', set: [7, 9] }, 'MODIFIED 7,9'],
+    [{ code: 'BADURL', url: '/INBOX/;UID=1' }, 'BADURL /INBOX/;UID=1'],
+    [{ code: 'BADURL', url: '/a]b\r\n/;UID=1' }, 'BADURL /ab/;UID=1'],
+    [{ code: 'BADURL', url: ']' }, 'BADURL'],
     [{ code: 'BADCHARSET', charsets: ['UTF-8', 'US-ASCII'] }, 'BADCHARSET (UTF-8 US-ASCII)'],
   ])('code %# gives %s', (code, text) => {
     expect(formatResponseCode(code)).toBe(text);

@@ -22,7 +22,9 @@ export type ResponseCode =
   /** source[i] was copied to destination[i]. */
   | { readonly code: 'COPYUID'; readonly uidValidity: number; readonly source: readonly number[]; readonly destination: readonly number[] }
   /** RFC 7162: messages that failed UNCHANGEDSINCE. */
-  | { readonly code: 'MODIFIED'; readonly set: readonly number[] };
+  | { readonly code: 'MODIFIED'; readonly set: readonly number[] }
+  /** RFC 4469: a CATENATE URL that could not be resolved. */
+  | { readonly code: 'BADURL'; readonly url: string };
 
 export type StatusKind = 'OK' | 'NO' | 'BAD' | 'PREAUTH' | 'BYE';
 
@@ -55,6 +57,11 @@ export function formatResponseCode(code: ResponseCode): string {
       return `COPYUID ${code.uidValidity} ${formatUidList(code.source)} ${formatUidList(code.destination)}`;
     case 'MODIFIED':
       return `MODIFIED ${formatUidSet(code.set)}`;
+    case 'BADURL': {
+      // url-resp-text: no "]", no line breaks, no NUL (RFC 4469 6).
+      const url = code.url.replace(/[\]\r\n\0]/g, '');
+      return url.length > 0 ? `BADURL ${url}` : 'BADURL';
+    }
   }
 }
 

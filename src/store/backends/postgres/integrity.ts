@@ -55,7 +55,7 @@ const INVARIANTS: { mode: MetadataCheckMode; what: string; sql: string }[] = [
 ];
 
 /** Every table, read page by page (no index): an unreadable page or a page checksum failure surfaces as an error. */
-const TABLES = ['domains', 'accounts', 'aliases', 'groups', 'group_members', 'queue_messages', 'queue_recipients', 'folders', 'messages', 'expunged', 'events', 'damaged_blobs', 'blobs', 'header_cache', 'header_cache_detail', 'quarantine', 'message_verdicts', 'dmarc_reports', 'dmarc_records', 'audit_log', 'audit_checkpoints', 'delivery_times', 'webauthn_credentials', 'totp_secrets', 'enrollment_codes'];
+const TABLES = ['domains', 'accounts', 'aliases', 'groups', 'group_members', 'queue_messages', 'queue_recipients', 'folders', 'messages', 'expunged', 'events', 'damaged_blobs', 'blobs', 'header_cache', 'header_cache_detail', 'quarantine', 'message_verdicts', 'dmarc_reports', 'dmarc_records', 'audit_log', 'audit_checkpoints', 'delivery_times', 'webauthn_credentials', 'totp_secrets', 'enrollment_codes', 'subscriptions'];
 
 async function runChecks(c: Client, mode: MetadataCheckMode): Promise<string[]> {
   const out: string[] = [];

@@ -244,8 +244,14 @@ export class PgMailboxes implements MailboxRepo {
     });
   }
 
-  async setSubscribed(folderId: number, subscribed: boolean): Promise<void> {
-    await this.pool.query('UPDATE folders SET subscribed = $1 WHERE id = $2', [subscribed, folderId]);
+  async listSubscriptions(accountId: number): Promise<string[]> {
+    const r = await this.pool.query<{ name: string }>('SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name', [accountId]);
+    return r.rows.map((row) => row.name);
+  }
+
+  async setSubscription(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    if (subscribed) await this.pool.query('INSERT INTO subscriptions (account_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING', [accountId, name]);
+    else await this.pool.query('DELETE FROM subscriptions WHERE account_id = $1 AND name = $2', [accountId, name]);
   }
 
   async getMessages(folderId: number, uids: number[]): Promise<MailMessage[]> {

@@ -304,4 +304,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE accounts ADD COLUMN scram_keys text;
   `,
+  // IMAP subscriptions kept apart from folders: a subscribed name outlives its folder (RFC 9051 6.3.7).
+  // folders.subscribed is no longer read; its state is carried over once here.
+  `
+  CREATE TABLE subscriptions (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name text COLLATE "C" NOT NULL,
+    PRIMARY KEY (account_id, name)
+  );
+  INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM folders WHERE subscribed;
+  `,
 ];

@@ -168,8 +168,14 @@ export class SqliteMailboxes implements MailboxRepo {
       .immediate();
   }
 
-  async setSubscribed(folderId: number, subscribed: boolean): Promise<void> {
-    this.db.prepare('UPDATE folders SET subscribed = ? WHERE id = ?').run(subscribed ? 1 : 0, folderId);
+  async listSubscriptions(accountId: number): Promise<string[]> {
+    const rows = this.db.prepare('SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name').all(accountId) as { name: string }[];
+    return rows.map((r) => r.name);
+  }
+
+  async setSubscription(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    if (subscribed) this.db.prepare('INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)').run(accountId, name);
+    else this.db.prepare('DELETE FROM subscriptions WHERE account_id = ? AND name = ?').run(accountId, name);
   }
 
   async getMessages(folderId: number, uids: number[]): Promise<MailMessage[]> {
