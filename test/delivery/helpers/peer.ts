@@ -33,6 +33,8 @@ export interface PeerOptions {
   dsn?: boolean;
   /** Client certificate checks (mutual TLS): the CA to trust; clients without a valid cert are refused. */
   clientCa?: string;
+  /** Offer SMTPUTF8 (RFC 6531; smtp-server's default is to offer it). */
+  smtputf8?: boolean;
 }
 
 export interface Peer {
@@ -46,6 +48,8 @@ export interface Peer {
   clientCerts: string[];
   /** Parameters of every MAIL and RCPT ("MAIL RET=HDRS ENVID=x", "RCPT bob@x NOTIFY=SUCCESS"), as parsed. */
   params: string[];
+  /** Offer SMTPUTF8 from the next EHLO on (or stop offering it). */
+  offerSmtputf8(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     closeTimeout: 200,
     hideREQUIRETLS: !o.requireTlsExtension,
     hideDSN: !o.dsn,
+    hideSMTPUTF8: o.smtputf8 === false,
     onMailFrom(addr, _s, cb) {
       mailFroms.push(addr.address);
       params.push(`MAIL ${argsOf(addr)}`.trim());
@@ -130,6 +135,8 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     mailFroms,
     clientCerts,
     params,
+    // smtp-server reads its options at each EHLO.
+    offerSmtputf8: (on: boolean) => void (server.options.hideSMTPUTF8 = !on),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
