@@ -136,7 +136,9 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     clientCerts,
     params,
     // smtp-server reads its options at each EHLO.
-    offerSmtputf8: (on: boolean) => void (server.options.hideSMTPUTF8 = !on),
+    offerSmtputf8: (on: boolean) => {
+      server.options.hideSMTPUTF8 = !on;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
