@@ -35,6 +35,9 @@ export interface PeerOptions {
   clientCa?: string;
   /** Offer SMTPUTF8 (RFC 6531; smtp-server's default is to offer it). */
   smtputf8?: boolean;
+  /** Loopback address and port to listen on (default 127.0.0.1 and any free port). */
+  host?: string;
+  port?: number;
 }
 
 export interface Peer {
@@ -48,8 +51,6 @@ export interface Peer {
   clientCerts: string[];
   /** Parameters of every MAIL and RCPT ("MAIL RET=HDRS ENVID=x", "RCPT bob@x NOTIFY=SUCCESS"), as parsed. */
   params: string[];
-  /** Offer SMTPUTF8 from the next EHLO on (or stop offering it). */
-  offerSmtputf8(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -126,7 +127,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
   }
   const server = new SMTPServer(opts);
   server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,
@@ -135,10 +136,6 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     mailFroms,
     clientCerts,
     params,
-    // smtp-server reads its options at each EHLO.
-    offerSmtputf8: (on: boolean) => {
-      server.options.hideSMTPUTF8 = !on;
-    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
