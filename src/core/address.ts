@@ -59,16 +59,19 @@ function aLabelDomain(domain: string): string | null {
 
 export function parseAddress(input: string): ParsedAddress | null {
   const a = input.trim();
-  if (a.length === 0 || Buffer.byteLength(a, 'utf8') > MAX_ADDRESS * 4) return null;
+  if (a.length === 0 || a.length > MAX_ADDRESS * 4) return null;
   const at = a.lastIndexOf('@');
   if (at <= 0 || at === a.length - 1) return null;
-  const local = a.slice(0, at).normalize('NFC');
-  if (!wellFormed(local) || UNSAFE.test(local)) return null;
+  const raw = a.slice(0, at);
+  // ASCII (nearly every address) is its own NFC: the checks below are all it needs.
+  const ascii = isAscii(raw);
+  const local = ascii ? raw : raw.normalize('NFC');
+  if (UNSAFE.test(local) || (!ascii && !wellFormed(local))) return null;
   // A quoted local part may hold specials and spaces, but no control characters (RFC 5321 qtextSMTP).
   if (ASCII_SPECIALS.test(local) && !/^"[^"\\]*"$/.test(local)) return null;
   // Each label: letters, digits and inner hyphens (RFC 5321 Domain; no "-example-").
   const domain = aLabelDomain(a.slice(at + 1));
-  if (domain === null || Buffer.byteLength(local, 'utf8') + 1 + domain.length > MAX_ADDRESS) return null;
+  if (domain === null || (ascii ? local.length : Buffer.byteLength(local, 'utf8')) + 1 + domain.length > MAX_ADDRESS) return null;
   return { local, domain };
 }
 
