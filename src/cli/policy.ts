@@ -8,7 +8,10 @@ import type { Config } from '../config/index.js';
 import type { Clock } from '../core/clock.js';
 import type { DnsResolver } from '../net/dns/types.js';
 import type { Logger } from '../metrics/logger.js';
-import { PolicyPipeline, type ConfiguredStage, type EventSink } from '../policy/pipeline/index.js';
+import { exemptRequired, PolicyPipeline, type ConfiguredStage, type EventSink, type RequiredAddress } from '../policy/pipeline/index.js';
+import { Directory } from '../directory/directory.js';
+import { directoryOptions } from '../directory/options.js';
+import { normalizeAddress } from '../core/address.js';
 import { PolicyPool } from '../policy/pool/index.js';
 import { authStage } from '../policy/auth/stage.js';
 import { stripForged, VERDICT_FIELDS } from '../policy/auth/index.js';
@@ -172,9 +175,15 @@ export async function buildPolicy(
   }
   const stages: ConfiguredStage[] = [];
   const settings = (s: { budget_ms: number; fail_open: boolean }) => ({ budgetMs: s.budget_ms, failOpen: s.fail_open });
+  // RFC 5321 4.5.1: sender authentication never refuses mail to postmaster@ (and the other required addresses).
+  const required = new Directory(store.meta.directory, { ...directoryOptions(config), loginCache: null });
+  const isRequired: RequiredAddress = async (a) => {
+    const n = normalizeAddress(a);
+    return n !== null && (await required.isRequiredAddress(n));
+  };
   if (p.auth.enabled) {
     stages.push({
-      stage: authStage({
+      stage: exemptRequired(authStage({
         pool,
         resolver,
         budgetMs: p.auth.budget_ms,
@@ -182,13 +191,13 @@ export async function buildPolicy(
         mta: config.server.hostname,
         decision: { temperror: p.auth.temperror === 'accept' ? 'pass' : 'tempfail', overrides: p.auth.dmarc_overrides, trustedArcSealers: p.auth.trusted_arc_sealers },
         withSpoofFacts: p.spoof.enabled && p.spoof.phase === 'inline',
-      }),
+      }), isRequired),
       settings: settings(p.auth),
     });
   }
   if (p.spoof.enabled) {
     stages.push({
-      stage: spoofStage({ pool, budgetMs: p.spoof.budget_ms, phase: p.spoof.phase, context: view.context, actions: p.spoof.actions }),
+      stage: exemptRequired(spoofStage({ pool, budgetMs: p.spoof.budget_ms, phase: p.spoof.phase, context: view.context, actions: p.spoof.actions }), isRequired),
       settings: settings(p.spoof),
     });
   }

@@ -24,6 +24,11 @@ describe('delivery fields', () => {
     expect(out.split('\r\n').slice(0, 3)).toEqual(['Return-Path: <aBcc:x@evil.test@b.test>', 'Delivered-To: ann@example.test', 'Subject: x']);
   });
 
+  it('writes UTF-8 addresses (RFC 6531) as UTF-8', () => {
+    const out = withDeliveryFields(Buffer.from('Subject: x\r\n\r\n'), 'jösé@example.test', 'rené@example.test\u0085');
+    expect(out.toString('utf8').split('\r\n').slice(0, 2)).toEqual(['Return-Path: <jösé@example.test>', 'Delivered-To: rené@example.test']);
+  });
+
   it('takes a header section of 100,000 fields in one pass', () => {
     const msg = Buffer.from('X-A: 1\r\n'.repeat(100_000) + 'Return-Path: <x@y.test>\r\n\r\nbody\r\n');
     const out = withDeliveryFields(msg, 's@b.test', 'r@example.test');

@@ -8,9 +8,14 @@
 
 const RETURN_PATH = /^return-path[ \t]*:/i;
 
-/** Only printable ASCII in a field value: the addresses come from the queue, but a line break must never get in. */
+/**
+ * No space or control character (C0, DEL, C1) in a field value: the addresses
+ * come from the queue, but a line break must never get in. UTF-8 addresses
+ * (RFC 6531) are written as UTF-8 (RFC 6532 header fields).
+ */
 function safe(address: string): string {
-  return address.replace(/[^\x21-\x7e]/g, '');
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what must go
+  return address.replace(/[\x00-\x20\x7f-\x9f\u2028\u2029]/g, '');
 }
 
 /** The byte offsets [start, end) of each Return-Path field (continuation lines included) in the header section. */
@@ -41,7 +46,7 @@ function returnPathRanges(raw: Buffer): [number, number][] {
 /** The message as delivered to `recipient`: the two trace fields first, then the message without a Return-Path of its own. */
 export function withDeliveryFields(raw: Uint8Array, sender: string, recipient: string): Buffer {
   const bytes = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const head = Buffer.from(`Return-Path: <${safe(sender)}>\r\nDelivered-To: ${safe(recipient)}\r\n`, 'latin1');
+  const head = Buffer.from(`Return-Path: <${safe(sender)}>\r\nDelivered-To: ${safe(recipient)}\r\n`, 'utf8');
   const parts: Buffer[] = [head];
   let from = 0;
   for (const [start, end] of returnPathRanges(bytes)) {

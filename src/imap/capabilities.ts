@@ -27,6 +27,7 @@ const EXTENSIONS = [
   'BINARY',
   'CATENATE',
   'STATUS=SIZE',
+  'UTF8=ACCEPT', // RFC 6855: after ENABLE, mailbox names and strings are UTF-8
 ];
 
 export interface CapabilityState {
@@ -46,8 +47,9 @@ export function capabilities(s: CapabilityState): string[] {
 }
 
 /** ENABLE-able extensions, by the upper-cased name the parser gives, with their canonical spelling. */
-export const ENABLEABLE = new Map<string, 'CONDSTORE' | 'QRESYNC' | 'IMAP4rev2'>([
+export const ENABLEABLE = new Map<string, 'CONDSTORE' | 'QRESYNC' | 'IMAP4rev2' | 'UTF8=ACCEPT'>([
   ['CONDSTORE', 'CONDSTORE'],
   ['QRESYNC', 'QRESYNC'],
   ['IMAP4REV2', 'IMAP4rev2'],
+  ['UTF8=ACCEPT', 'UTF8=ACCEPT'],
 ]);

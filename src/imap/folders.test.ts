@@ -116,6 +116,21 @@ describe('folders', () => {
     expect(utf8).toEqual(['* LIST (\\HasNoChildren) "/" "Entwürfe"', 'd OK LIST completed']);
     expect((await c.command('e', 'SELECT "Entwürfe"')).at(-1)).toBe('e OK [READ-WRITE] SELECT completed');
   });
+
+  it('reads and sends UTF-8 mailbox names once UTF8=ACCEPT is enabled (RFC 6855), and not before', async () => {
+    const text = (lines: string[]) => lines.map((l) => Buffer.from(l, 'latin1').toString('utf8'));
+    expect((await c.command('z', 'CAPABILITY'))[0]).toContain(' UTF8=ACCEPT');
+    expect(await c.command('a', 'CREATE "Gr&APYA3w-e"')).toEqual(['a OK CREATE completed']);
+    // Before ENABLE an ASCII name is modified UTF-7: "&APY-" is not read as UTF-8.
+    expect(await c.command('b', 'LIST "" Gr*')).toEqual(['* LIST (\\HasNoChildren) "/" "Gr&APYA3w-e"', 'b OK LIST completed']);
+    expect(await c.command('c', 'ENABLE UTF8=ACCEPT')).toEqual(['* ENABLED UTF8=ACCEPT', 'c OK ENABLE completed']);
+    expect(text(await c.command('d', 'LIST "" Gr*'))).toEqual(['* LIST (\\HasNoChildren) "/" "Größe"', 'd OK LIST completed']);
+    expect(await c.command('e', 'CREATE "Größe/Übersicht"')).toEqual(['e OK CREATE completed']);
+    expect(text(await c.command('f', 'STATUS "Größe/Übersicht" (MESSAGES)'))).toEqual(['* STATUS "Größe/Übersicht" (MESSAGES 0)', 'f OK STATUS completed']);
+    // After ENABLE, "&" is an ordinary character of a UTF-8 name.
+    expect(await c.command('g', 'CREATE "A&B"')).toEqual(['g OK CREATE completed']);
+    expect(await c.command('h', 'LIST "" A&B')).toEqual(['* LIST (\\HasNoChildren) "/" "A&B"', 'h OK LIST completed']);
+  });
 });
 
 describe('STATUS and quota', () => {

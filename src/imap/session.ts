@@ -75,8 +75,13 @@ export class ImapSession implements SessionHandler {
     return this.enabled.has('QRESYNC');
   }
 
+  /** Mailbox names and strings are UTF-8 (IMAP4rev2, or UTF8=ACCEPT of RFC 6855), not modified UTF-7. */
+  get utf8(): boolean {
+    return this.rev2 || this.enabled.has('UTF8=ACCEPT');
+  }
+
   get encode(): EncodeOptions {
-    return { utf8: this.rev2 };
+    return { utf8: this.utf8 };
   }
 
   send(data: Buffer | readonly Buffer[]): void {
@@ -194,7 +199,7 @@ export class ImapSession implements SessionHandler {
   }
 
   private async command(raw: RawCommand): Promise<void> {
-    const parsed = parseImapCommand(raw, { utf8: this.rev2 });
+    const parsed = parseImapCommand(raw, { utf8: this.utf8 });
     if (!parsed.ok) {
       const e = parsed.error;
       this.send(e.code === 'mailbox-name' ? no(e.tag, e.message) : bad(e.tag, e.message));

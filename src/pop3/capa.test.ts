@@ -11,7 +11,7 @@ describe('capabilities', () => {
   it('inside TLS: USER and SASL PLAIN, no STLS', () => {
     for (const stlsOffered of [true, false]) {
       const c = capabilities({ stlsOffered, secure: true, authenticated: false });
-      expect(c).toEqual(['USER', 'SASL PLAIN', 'TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'IMPLEMENTATION postern']);
+      expect(c).toEqual(['USER', 'SASL PLAIN', 'TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'UTF8 USER', 'IMPLEMENTATION postern']);
     }
   });
 
@@ -20,5 +20,6 @@ describe('capabilities', () => {
     expect(c).not.toContain('USER');
     expect(c).not.toContain('STLS');
     expect(c).toContain('UIDL');
+    expect(c).not.toContain('UTF8 USER'); // RFC 6856: a command of the AUTHORIZATION state only
   });
 });

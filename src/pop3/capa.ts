@@ -16,6 +16,9 @@ export function capabilities(s: CapaState): string[] {
   // Credentials are only ever accepted inside TLS: before it, USER and SASL are not offered.
   if (s.secure && !s.authenticated) caps.push('USER', ['SASL', ...(s.scram ?? []), 'PLAIN'].join(' '));
   if (s.stlsOffered && !s.secure && !s.authenticated) caps.push('STLS');
-  caps.push('TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER', 'IMPLEMENTATION postern');
+  caps.push('TOP', 'UIDL', 'RESP-CODES', 'AUTH-RESP-CODE', 'PIPELINING', 'EXPIRE NEVER');
+  // RFC 6856: UTF8 is a command of the AUTHORIZATION state; "USER": names and passwords may be UTF-8.
+  if (!s.authenticated) caps.push('UTF8 USER');
+  caps.push('IMPLEMENTATION postern');
   return caps;
 }

@@ -38,7 +38,8 @@ function setup(opts: { secure: boolean; expungeFails?: boolean; blobs?: Record<s
       return b;
     },
   } as unknown as BlobStore;
-  const directory = { authenticate: async (u: string, p: string) => (u === ACCOUNT.address && p === 'right' ? ACCOUNT : null) } as unknown as Directory;
+  // The name as the directory is asked for it; rené@ is alice's account under a UTF-8 name (NFC only).
+  const directory = { authenticate: async (u: string, p: string) => ((u === ACCOUNT.address || u === 'ren\u00e9@example.org') && p === 'right' ? ACCOUNT : null) } as unknown as Directory;
   const clock = new ManualClock(1000);
   // No per-account delay: the manual clock does not move, real timers would.
   const authThrottle = new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, maxSourceFailures: 10, delayMinMs: 0 }, clock);
@@ -110,6 +111,15 @@ describe('Pop3Session', () => {
     session.closed();
     expect(expunged).toEqual([]);
     expect(locks.isHeld(1)).toBe(false);
+  });
+
+  it('UTF8 (RFC 6856) answers +OK before login and is refused after it; a UTF-8 name reaches the directory in NFC', async () => {
+    const { run } = setup({ secure: true });
+    expect(await run('UTF8')).toEqual({ step: 'continue', out: '+OK UTF8 enabled\r\n' });
+    const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+    await run(utf8('USER rene\u0301@example.org')); // decomposed: e + combining acute
+    expect((await run(utf8('PASS right'))).out).toMatch(/^\+OK/);
+    expect((await run('UTF8')).out).toMatch(/^-ERR/);
   });
 
   it('closes after three failed logins', async () => {

@@ -122,6 +122,10 @@ export class Pop3Session {
       return this.reply(await transaction(c, this.maildrop!, this.ctx.deps.blobs, this.log));
     }
     switch (c.cmd) {
+      case 'UTF8':
+        // RFC 6856 3: messages are sent as stored either way (postern never downgrades); names and
+        // passwords may be UTF-8 with or without it, and are compared in NFC (directory, crypto/password).
+        return this.reply(pop3Ok('UTF8 enabled'));
       case 'STLS':
         if (this.ctx.mode !== 'stls' || this.wire.secure) return this.bad(pop3Err('TLS is already active'));
         this.wire.send(pop3Ok('Begin TLS negotiation now'));
@@ -144,7 +148,7 @@ export class Pop3Session {
   private async authorize(c: Extract<Pop3Command, { cmd: 'USER' | 'PASS' | 'AUTH' | 'APOP' }>): Promise<Pop3Step> {
     switch (c.cmd) {
       case 'USER':
-        this.userName = c.name.slice(0, 512);
+        this.userName = c.name.slice(0, 512).normalize('NFC');
         return this.reply(pop3Ok('Send PASS'));
       case 'PASS': {
         const name = this.userName;

@@ -12,6 +12,9 @@
  *    RFC 5321 4.1.1.11), REQUIRETLS included (RFC 8689: TLS sessions only).
  *    The library alone ignores unknown words after the path, answers
  *    REQUIRETLS with 530 before TLS and takes it after TLS whether offered or not;
+ *  - a UTF-8 address only in a transaction with SMTPUTF8 ("553 5.6.7",
+ *    RFC 6531 3.7.4.1), and only valid UTF-8: the library takes any 8-bit
+ *    bytes in a path, with or without the parameter;
  *  - deadlines the library's idle timer cannot give, since every byte restarts
  *    it: the session must be established (logged in; on mx, MAIL accepted)
  *    within the login timeout, a command line must be complete within the
@@ -23,7 +26,7 @@ import type tls from 'node:tls';
 import { SMTPServer } from 'smtp-server';
 import { SMTPConnection, type SMTPConnectionOptions } from 'smtp-server/lib/smtp-connection.js';
 import type { SMTPStream } from 'smtp-server/lib/smtp-stream.js';
-import { checkParams, ehloKeywords } from './params.js';
+import { checkEightBit, checkParams, ehloKeywords } from './params.js';
 import { InputDeadlines, type InputMode } from '../net/deadlines.js';
 import { ENHANCED_PREFIX, replyOf } from './replies.js';
 import { channelBindings } from '../net/channel-binding.js';
@@ -209,11 +212,17 @@ export class PosternConnection extends SMTPConnection {
     super.handler_RCPT(command, callback);
   }
 
-  /** Answers a bad or unoffered parameter and returns true; false when the library should go on. */
+  /**
+   * Answers a bad or unoffered parameter, or a UTF-8 address the transaction
+   * did not ask for (RFC 6531), and returns true; false when the library should go on.
+   */
   private refuseParams(command: Buffer, verb: 'MAIL' | 'RCPT'): boolean {
     const v = checkParams(command.toString(), verb, this.offered);
-    if (!v) return false;
-    const reply = v.refuse === 'syntax' ? 'PARAM_SYNTAX' : v.keyword === 'REQUIRETLS' ? 'REQUIRETLS_NOT_OFFERED' : 'PARAM_NOT_OFFERED';
+    let reply: Parameters<typeof replyOf>[0] | null = null;
+    if (v) reply = v.refuse === 'syntax' ? 'PARAM_SYNTAX' : v.keyword === 'REQUIRETLS' ? 'REQUIRETLS_NOT_OFFERED' : 'PARAM_NOT_OFFERED';
+    // A RCPT before MAIL is the library's to answer (503), whatever its address.
+    else if (verb === 'MAIL' || this.session.envelope.mailFrom) reply = checkEightBit(command, verb, this.session.envelope.smtpUtf8 === true);
+    if (!reply) return false;
     const [code, text] = replyOf(reply);
     this.send(code, text);
     return true;

@@ -145,7 +145,9 @@ async function finish(
   const { clock, hostname, spool } = ctx.deps;
   const now = clock.now();
   const rcpts = session.envelope.rcptTo.map((r) => r.address);
-  const protocol = (session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP') + (session.secure ? 'S' : '') + (state.account ? 'A' : '');
+  // RFC 6531 3.7.3: UTF8SMTP, UTF8SMTPS, UTF8SMTPA, UTF8SMTPSA for a transaction with SMTPUTF8.
+  const base = session.envelope.smtpUtf8 === true ? 'UTF8SMTP' : session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP';
+  const protocol = base + (session.secure ? 'S' : '') + (state.account ? 'A' : '');
   const received = Buffer.from(
     formatReceived({
       helo: session.hostNameAppearsAs || '',
@@ -255,6 +257,8 @@ async function finish(
         ...(tlsRequiredNo ? { tlsRequiredNo: true } : {}),
         body: session.envelope.bodyType ?? '7bit',
         ...(dsn ? { dsn } : {}),
+        // RFC 6531: the client asked for SMTPUTF8; relaying on needs a peer that offers it (queue/intl-meta.ts).
+        ...(session.envelope.smtpUtf8 === true ? { smtputf8: true } : {}),
       },
     });
   } catch (err) {

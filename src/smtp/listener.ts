@@ -49,7 +49,7 @@ function serverOptions(ctx: ListenerContext): SMTPServerOptions {
     disabledCommands: kind === 'mx' ? [...ALWAYS_DISABLED, 'AUTH'] : ALWAYS_DISABLED,
     hideSTARTTLS: false,
     hideENHANCEDSTATUSCODES: false,
-    hideSMTPUTF8: true, // addresses are ASCII-only for now
+    hideSMTPUTF8: false, // RFC 6531: UTF-8 addresses only in a transaction that asked for them (connection.ts)
     hideDSN: false, // RFC 3461: NOTIFY, ORCPT, RET and ENVID are checked in params.ts and kept with the message
     hideREQUIRETLS: false, // RFC 8689; the library lists it on TLS sessions only
     disableReverseLookup: true,

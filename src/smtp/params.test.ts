@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkParams, ehloKeywords } from './params.js';
+import { checkEightBit, checkParams, ehloKeywords } from './params.js';
 
 const offered = ehloKeywords(['mail.example.test Nice to meet you', 'PIPELINING', '8BITMIME', 'ENHANCEDSTATUSCODES', 'AUTH PLAIN LOGIN', 'SIZE 1048576']);
 
@@ -59,5 +59,35 @@ describe('checkParams', () => {
 
   it('reads a 4 KiB line of parameters in one pass', () => {
     expect(checkParams(`MAIL FROM:<x@y.test> ${'SIZE=1 '.repeat(580)}`, 'MAIL', offered)).toBeNull();
+  });
+});
+
+describe('checkEightBit (RFC 6531 3.7.4.1)', () => {
+  const b = (s: string) => Buffer.from(s, 'utf8');
+
+  it('lets ASCII through whatever the transaction asked for', () => {
+    expect(checkEightBit(b('MAIL FROM:<a@x.test>'), 'MAIL', false)).toBeNull();
+    expect(checkEightBit(b('RCPT TO:<a@xn--bcher-kva.test>'), 'RCPT', false)).toBeNull();
+  });
+
+  it('takes a UTF-8 sender only with SMTPUTF8 on its own MAIL, a UTF-8 recipient only in such a transaction', () => {
+    expect(checkEightBit(b('MAIL FROM:<jösé@x.test>'), 'MAIL', false)).toBe('UTF8_SENDER_NOT_ALLOWED');
+    expect(checkEightBit(b('MAIL FROM:<jösé@x.test> SIZE=10 smtputf8'), 'MAIL', false)).toBeNull();
+    expect(checkEightBit(b('MAIL FROM:<a@bücher.test> BODY=8BITMIME'), 'MAIL', false)).toBe('UTF8_SENDER_NOT_ALLOWED');
+    expect(checkEightBit(b('RCPT TO:<jösé@x.test>'), 'RCPT', false)).toBe('UTF8_RECIPIENT_NOT_ALLOWED');
+    expect(checkEightBit(b('RCPT TO:<jösé@x.test>'), 'RCPT', true)).toBeNull();
+  });
+
+  it('refuses bytes above 0x7F that are not UTF-8, with or without SMTPUTF8', () => {
+    for (const raw of ['MAIL FROM:<j\xf6se@x.test> SMTPUTF8', 'RCPT TO:<\xc3@x.test>', 'RCPT TO:<\xed\xa0\x80@x.test>']) {
+      const verb = raw.startsWith('MAIL') ? 'MAIL' : 'RCPT';
+      expect(checkEightBit(Buffer.from(raw, 'latin1'), verb, true), raw).toBe('BAD_UTF8');
+    }
+  });
+
+  it('refuses a value on SMTPUTF8 when it is offered', () => {
+    const offered = new Set(['SMTPUTF8']);
+    expect(checkParams('MAIL FROM:<a@x.test> SMTPUTF8', 'MAIL', offered)).toBeNull();
+    expect(checkParams('MAIL FROM:<a@x.test> SMTPUTF8=x', 'MAIL', offered)).toEqual({ refuse: 'syntax' });
   });
 });

@@ -43,6 +43,8 @@ export function checkParams(line: string, verb: 'MAIL' | 'RCPT', offered: Readon
     const keyword = w.split('=', 1)[0]!.toUpperCase();
     const ext = Object.hasOwn(known, keyword) ? known[keyword]! : null;
     if (ext === 'DSN' && offered.has('DSN') && !dsnValueOk(keyword, w.slice(keyword.length + 1))) return { refuse: 'syntax' };
+    // RFC 6531 3.4: SMTPUTF8 takes no value.
+    if (keyword === 'SMTPUTF8' && offered.has('SMTPUTF8') && w.includes('=')) return { refuse: 'syntax' };
     if (unknown === null && (ext === null || !offered.has(ext))) unknown = keyword;
   }
   return unknown === null ? null : { refuse: 'not-offered', keyword: unknown };
@@ -94,4 +96,29 @@ export function xtextDecode(s: string): string {
 /** The keywords of an EHLO reply's lines ("SIZE 1048576" -> "SIZE"). */
 export function ehloKeywords(lines: readonly string[]): Set<string> {
   return new Set(lines.slice(1).map((l) => l.split(' ', 1)[0]!.toUpperCase()));
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+
+export type EightBitVerdict = null | 'BAD_UTF8' | 'UTF8_SENDER_NOT_ALLOWED' | 'UTF8_RECIPIENT_NOT_ALLOWED';
+
+/**
+ * RFC 6531 3.7.4.1: bytes above 0x7F in MAIL or RCPT (a UTF-8 address) only
+ * in a transaction whose MAIL carries SMTPUTF8; and they must be UTF-8, which
+ * smtp-server would otherwise read with U+FFFD in place of what it cannot
+ * decode. `transactionUtf8` is whether the MAIL of this transaction had it.
+ * The caller has already checked the parameters (SMTPUTF8 offered, well formed).
+ */
+export function checkEightBit(command: Buffer, verb: 'MAIL' | 'RCPT', transactionUtf8: boolean): EightBitVerdict {
+  if (!command.some((b) => b > 0x7f)) return null;
+  let line: string;
+  try {
+    line = utf8Strict.decode(command);
+  } catch {
+    return 'BAD_UTF8';
+  }
+  if (verb === 'RCPT') return transactionUtf8 ? null : 'UTF8_RECIPIENT_NOT_ALLOWED';
+  const colon = line.indexOf(':');
+  const words = line.slice(colon + 1).trim().split(/\s+/).slice(1);
+  return words.some((w) => w.toUpperCase() === 'SMTPUTF8') ? null : 'UTF8_SENDER_NOT_ALLOWED';
 }

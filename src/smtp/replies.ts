@@ -36,6 +36,11 @@ const LOCAL = {
   // RFC 3463 4.2.2: the recipient's mailbox is over its quota; the sender retries this recipient later.
   MAILBOX_FULL: [452, '4.2.2', 'Mailbox full, try again later'],
   PARAM_SYNTAX: [501, '5.5.4', 'Syntax error in MAIL or RCPT parameters'],
+  // RFC 6531 3.7.4.1: a UTF-8 address in a transaction without the SMTPUTF8 parameter.
+  UTF8_SENDER_NOT_ALLOWED: [553, '5.6.7', 'Non-ASCII addresses not permitted for that sender'],
+  UTF8_RECIPIENT_NOT_ALLOWED: [553, '5.6.7', 'Non-ASCII addresses not permitted for that recipient'],
+  // Bytes above 0x7F that are not UTF-8 can name no address (RFC 6531 3.3 allows UTF-8 only).
+  BAD_UTF8: [501, '5.5.2', 'Command is not valid UTF-8'],
 } as const satisfies Record<string, readonly [number, string, string]>;
 
 export type LocalReply = keyof typeof LOCAL;

@@ -136,6 +136,24 @@ describe('policy pipeline over real SMTP', () => {
     expect(j.authResults[0]).toMatch(/dmarc=pass/);
   });
 
+  it('never refuses mail to postmaster@ for DMARC: alone it is filed in Junk, with another recipient it is held', async () => {
+    const alone = await send('boss@forger.test', mail('Boss <boss@forger.test>', 'to-postmaster-alone'), 'postmaster@example.test');
+    expect(last(alone)).toMatch(/^250 /);
+    const both = await send('boss@forger.test', mail('Boss <boss@forger.test>', 'to-postmaster-and-alice'), 'postmaster@example.test,alice@example.test');
+    expect(last(both)).toMatch(/^250 /);
+    let junk: string[] = [];
+    for (let i = 0; i < 40 && !junk.some((m) => m.includes('to-postmaster-alone')); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      junk = await imapFetch('admin@example.test', 'correct horse battery staple', 'Junk');
+    }
+    const filed = junk.find((m) => m.includes('Subject: to-postmaster-alone'));
+    expect(filed).toMatch(/dmarc=fail/);
+    // Held: neither the postmaster nor alice sees the one that also went to alice.
+    for (const [user, folder] of [['admin@example.test', 'INBOX'], ['admin@example.test', 'Junk'], ['alice@example.test', 'INBOX'], ['alice@example.test', 'Junk']] as const) {
+      expect((await imapFetch(user, 'correct horse battery staple', folder)).some((m) => m.includes('to-postmaster-and-alice')), `${user} ${folder}`).toBe(false);
+    }
+  });
+
   it('delivers DMARC p=quarantine failures into Junk and answers 4xx when DNS fails', async () => {
     expect(last(await send('sales@quar.test', mail('Sales <sales@quar.test>', 'quarantine-me')))).toMatch(/^250 /);
     expect(last(await send('x@broken.test', mail('X <x@broken.test>', 'dns-broken')))).toMatch(/^4\d\d /);

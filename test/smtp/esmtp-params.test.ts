@@ -43,7 +43,8 @@ describe('MAIL and RCPT parameters over a raw socket', () => {
       ['MAIL FROM:<x@remote.test> SIZE=', 501],
       ['MAIL FROM:<x@remote.test> junk', 555],
       ['MAIL FROM:<x@remote.test> FOO=bar', 555],
-      ['MAIL FROM:<x@remote.test> SMTPUTF8', 555],
+      ['MAIL FROM:<x@remote.test> HOLDFOR=10', 555],
+      ['MAIL FROM:<x@remote.test> SMTPUTF8=yes', 501],
       ['MAIL FROM:<x@remote.test> RET=BODY', 501],
       ['MAIL FROM:<x@remote.test> ENVID=a+zz', 501],
     ] as const) {

@@ -14,6 +14,8 @@ describe('parsePop3Command', () => {
     ['QUIT', { cmd: 'QUIT' }],
     ['CAPA', { cmd: 'CAPA' }],
     ['STLS', { cmd: 'STLS' }],
+    ['UTF8', { cmd: 'UTF8' }],
+    ['utf8', { cmd: 'UTF8' }],
     ['LIST', { cmd: 'LIST', msg: null }],
     ['LIST 2', { cmd: 'LIST', msg: 2 }],
     ['UIDL', { cmd: 'UIDL', msg: null }],

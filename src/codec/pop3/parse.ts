@@ -1,4 +1,4 @@
-/** POP3 commands (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034) to a typed union; never throws. */
+/** POP3 commands (RFC 1939, CAPA RFC 2449, STLS RFC 2595, AUTH RFC 5034, UTF8 RFC 6856) to a typed union; never throws. */
 import { VerdictError } from '../verdict-error.js';
 
 export type Pop3Command =
@@ -7,7 +7,7 @@ export type Pop3Command =
   | { readonly cmd: 'PASS'; readonly password: string }
   /** Parsed so the server can refuse it: postern keeps no plaintext secrets for APOP. */
   | { readonly cmd: 'APOP'; readonly name: string; readonly digest: string }
-  | { readonly cmd: 'STAT' | 'NOOP' | 'RSET' | 'QUIT' | 'CAPA' | 'STLS' }
+  | { readonly cmd: 'STAT' | 'NOOP' | 'RSET' | 'QUIT' | 'CAPA' | 'STLS' | 'UTF8' }
   | { readonly cmd: 'LIST' | 'UIDL'; readonly msg: number | null }
   | { readonly cmd: 'RETR' | 'DELE'; readonly msg: number }
   | { readonly cmd: 'TOP'; readonly msg: number; readonly lines: number }
@@ -48,13 +48,14 @@ function arity(args: string[], min: number, max: number): void {
   if (args.length > max) bad('Too many arguments');
 }
 
-const NO_ARGS = new Set(['STAT', 'NOOP', 'RSET', 'QUIT', 'CAPA', 'STLS']);
+const NO_ARGS = new Set(['STAT', 'NOOP', 'RSET', 'QUIT', 'CAPA', 'STLS', 'UTF8']);
 
 function parse(line: Buffer): Pop3Command {
   if (line.includes(0) || line.includes(0x0d) || line.includes(0x0a)) bad('Invalid character in command');
   const sp = line.indexOf(0x20);
   const keyword = line.toString('latin1', 0, sp < 0 ? line.length : sp).toUpperCase();
-  if (!/^[A-Z]{3,4}$/.test(keyword)) {
+  // Keywords are three or four letters; UTF8 (RFC 6856) is the one with a digit.
+  if (!/^[A-Z]{3,4}$/.test(keyword) && keyword !== 'UTF8') {
     if (keyword.length === 0) bad('Empty command');
     return { cmd: 'unknown', keyword: keyword.replace(/[^\x21-\x7e]/g, '?').slice(0, 16) };
   }

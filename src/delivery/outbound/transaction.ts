@@ -9,6 +9,7 @@ import type { OutcomeRecorder } from './outcome.js';
 import type { DeliveryTiming } from '../../store/types.js';
 import { replyText } from './smtp/reply.js';
 import { dsnOf, rcptDsn } from '../../queue/dsn-meta.js';
+import { needsSmtputf8 } from '../../queue/intl-meta.js';
 
 /**
  * Returns whether the session can carry another job. `mayCommit` is asked
@@ -53,13 +54,16 @@ export async function runJob(
 
   // RFC 3461: the sender's notification request travels on when the peer offers DSN.
   const dsnRequest = m.meta.dsn ? dsnOf(m.meta) : null;
+  const recipients = job.leases.map((l) => l.recipient.address);
   const t0 = clock.now();
   let replies;
   try {
     replies = await conn.opened.session.send({
       sender: m.sender,
-      recipients: job.leases.map((l) => l.recipient.address),
+      recipients,
       message: body,
+      // RFC 6531: asked for by the client and needed by an address, in the envelope or the header.
+      smtputf8: needsSmtputf8(m.meta, m.sender, recipients, body),
       requireTls: job.dest.requireTls,
       eightBit: String(m.meta.body ?? '').toUpperCase() === '8BITMIME' || has8bit(body),
       ...(mayCommit ? { mayCommit } : {}),

@@ -33,6 +33,11 @@ export interface PeerOptions {
   dsn?: boolean;
   /** Client certificate checks (mutual TLS): the CA to trust; clients without a valid cert are refused. */
   clientCa?: string;
+  /** Offer SMTPUTF8 (RFC 6531; smtp-server's default is to offer it). */
+  smtputf8?: boolean;
+  /** Loopback address and port to listen on (default 127.0.0.1 and any free port). */
+  host?: string;
+  port?: number;
 }
 
 export interface Peer {
@@ -68,6 +73,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
     closeTimeout: 200,
     hideREQUIRETLS: !o.requireTlsExtension,
     hideDSN: !o.dsn,
+    hideSMTPUTF8: o.smtputf8 === false,
     onMailFrom(addr, _s, cb) {
       mailFroms.push(addr.address);
       params.push(`MAIL ${argsOf(addr)}`.trim());
@@ -121,7 +127,7 @@ export async function startPeer(o: PeerOptions): Promise<Peer> {
   }
   const server = new SMTPServer(opts);
   server.on('error', () => undefined);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,

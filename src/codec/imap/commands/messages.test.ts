@@ -33,6 +33,25 @@ describe('APPEND', () => {
     ]);
   });
 
+  it('reads the UTF8 data item (RFC 6855 4): a literal8 in parentheses, bytes as sent', () => {
+    const m = Buffer.from('Subject: h\u00e9llo\r\nFrom: j\u00f6s\u00e9@example.test\r\n\r\nx\r\n', 'utf8');
+    const r = readAll([Buffer.from(`a APPEND INBOX (\\Seen) UTF8 (~{${m.length}}\r\n`, 'latin1'), m, Buffer.from(')\r\n', 'latin1')]).find((e) => e.type === 'command');
+    if (r?.type !== 'command') throw new Error('no command');
+    const p = parseImapCommand(r.command);
+    if (!p.ok || p.command.name !== 'APPEND') throw new Error(JSON.stringify(p));
+    expect(p.command.messages).toEqual([{ flags: ['\\Seen'], date: null, data: m, binary: true }]);
+  });
+
+  it.each([
+    ['a APPEND INBOX UTF8 ({3}\r\nabc)\r\n', 'UTF8 data must be a literal8'],
+    ['a APPEND INBOX UTF8 (~{3}\r\nabc\r\n', 'Expected'],
+    ['a APPEND INBOX UTF8 ~{3}\r\nabc\r\n', 'Expected'],
+  ])('refuses a malformed UTF8 data item: %j', (data, message) => {
+    const r = parseStream(data);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain(message);
+  });
+
   it.each([
     ['a APPEND INBOX', 'Expected space'],
     ['a APPEND INBOX (\\Seen)', 'Expected space'],

@@ -30,7 +30,7 @@ function catenateParts(c: Cursor): CatenatePart[] {
   return parts;
 }
 
-/** [flag-list SP] [date-time SP] (literal / literal8 / CATENATE parts) */
+/** [flag-list SP] [date-time SP] (literal / literal8 / "UTF8" SP "(" literal8 ")" / CATENATE parts) */
 function appendMessage(c: Cursor): AppendMessage {
   let flags: string[] = [];
   let date: ImapDateTime | null = null;
@@ -41,6 +41,16 @@ function appendMessage(c: Cursor): AppendMessage {
   if (c.peek() === 0x22) {
     date = dateTime(c);
     c.sp();
+  }
+  // RFC 6855 4: a message with UTF-8 header fields, always as literal8. postern
+  // stores every message's bytes as they are, so it is taken like any other.
+  if (c.tryWord('UTF8')) {
+    c.sp();
+    c.expect(0x28, '"("');
+    if (c.peek() !== 0x7e) fail('UTF8 data must be a literal8');
+    const { data } = c.literal({ binary: true, nul: true });
+    c.expect(0x29, '")"');
+    return { flags, date, data, binary: true };
   }
   const b = c.peek();
   if (b === 0x43 || b === 0x63) {

@@ -87,6 +87,8 @@ export interface Transaction {
   readonly message: Buffer;
   readonly requireTls: boolean;
   readonly eightBit: boolean;
+  /** The message needs SMTPUTF8 (RFC 6531); a UTF-8 address in the envelope needs it whatever this says. */
+  readonly smtputf8?: boolean;
   /**
    * Asked right before the final "." that commits the message: false (the
    * recipients' leases were lost, so another attempt may be under way)
@@ -250,8 +252,9 @@ export class SmtpSession {
     const all = (r: SmtpReply) => tx.recipients.map((address) => ({ address, reply: r, delivered: false }));
     const limit = Number(this.extensions.get('SIZE') ?? '0');
     if (limit > 0 && tx.message.length > limit) return all(synthetic(552, '5.3.4', `message size ${tx.message.length} exceeds the server's limit of ${limit}`));
-    const utf8 = !isAscii(tx.sender) || tx.recipients.some((r) => !isAscii(r));
-    if (utf8 && !this.extensions.has('SMTPUTF8')) return all(synthetic(553, '5.6.7', 'the server does not support internationalized addresses (SMTPUTF8)'));
+    const utf8 = tx.smtputf8 === true || !isAscii(tx.sender) || tx.recipients.some((r) => !isAscii(r));
+    // RFC 6531 3.2: no downgrade; the message cannot go to this server at all, so the failure is permanent.
+    if (utf8 && !this.extensions.has('SMTPUTF8')) return all(synthetic(553, '5.6.7', 'the receiving server does not support SMTPUTF8'));
     if (tx.requireTls && (!this.tls || this.tls.verified === 'none' || !this.extensions.has('REQUIRETLS'))) {
       // openSession checked this already; this guard keeps it true whatever calls us.
       return all(synthetic(550, '5.7.30', 'REQUIRETLS support required'));
