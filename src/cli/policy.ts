@@ -69,6 +69,24 @@ export function commandEngines(config: Config): { engines: ScanEngine[]; close()
   };
 }
 
+/** Aliases with exactly one target, by that target: what Directory.sendableAddresses allows at submission. */
+export function sendAsAliases(rows: readonly { address: string; target: string }[]): Map<string, string[]> {
+  const targets = new Map<string, Set<string>>();
+  for (const r of rows) {
+    const alias = r.address.toLowerCase();
+    const set = targets.get(alias) ?? new Set<string>();
+    set.add(r.target.toLowerCase());
+    targets.set(alias, set);
+  }
+  const out = new Map<string, string[]>();
+  for (const [alias, set] of targets) {
+    if (set.size !== 1) continue;
+    const [target] = set;
+    out.set(target!, [...(out.get(target!) ?? []), alias]);
+  }
+  return out;
+}
+
 /** The directory as the detectors see it, re-read at most once a minute. */
 function directoryView(store: Store, config: Config, clock: Clock, log: Logger) {
   let cached: { at: number; ctx: SpoofContext; domains: Set<string> } | null = null;
@@ -78,10 +96,11 @@ function directoryView(store: Store, config: Config, clock: Clock, log: Logger) 
     const people = (await store.meta.directory.listAccounts())
       .filter((a) => !a.disabled && a.displayName.trim() !== '')
       .map((a) => ({ displayName: a.displayName, address: a.address }));
+    const sendAs = sendAsAliases(await store.meta.directory.listAliases());
     cached = {
       at: clock.now(),
       domains: new Set(domains),
-      ctx: { localDomains: domains, partnerDomains: config.policy.spoof.partner_domains, people, internalNetworks: config.policy.spoof.internal_networks },
+      ctx: { localDomains: domains, partnerDomains: config.policy.spoof.partner_domains, people, internalNetworks: config.policy.spoof.internal_networks, sendAs },
     };
   };
   const fresh = async (): Promise<NonNullable<typeof cached>> => {

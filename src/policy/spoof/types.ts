@@ -112,6 +112,8 @@ export interface SpoofContext {
   readonly people: readonly { readonly displayName: string; readonly address: string }[];
   /** CIDRs, e.g. "10.0.0.0/8", "fd00::/8"; a bad entry is ignored. */
   readonly internalNetworks: readonly string[];
+  /** Per account (lower case): the aliases that reach only it, which it may send as (as SMTP AUTH allows). */
+  readonly sendAs?: ReadonlyMap<string, readonly string[]>;
   /** Largest Damerau-Levenshtein distance that counts as a lookalike label (default 1). */
   readonly maxEditDistance?: number;
 }

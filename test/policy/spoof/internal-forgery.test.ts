@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { basicHeaders, inbound, message, results, run } from './helpers.js';
+import { sendAsAliases } from '../../../src/cli/policy.js';
+import { basicHeaders, CTX, inbound, message, results, run } from './helpers.js';
 
 describe('internal-forgery', () => {
   it('flags a logged-in user writing as a colleague', () => {
@@ -14,6 +15,23 @@ describe('internal-forgery', () => {
     expect(run(own, inbound('intern@example.test', { listener: 'submissions', authUser: 'intern@example.test' }), undefined, 'internal-forgery')).toEqual([]);
     const foreign = message(basicHeaders('me@private.test'));
     expect(run(foreign, inbound('me@private.test', { listener: 'submission', authUser: 'intern@example.test' }), undefined, 'internal-forgery')).toEqual([]);
+  });
+
+  it('accepts a user writing as an alias that reaches only them, not as a shared one', () => {
+    const sendAs = sendAsAliases([
+      { address: 'Sales@example.test', target: 'intern@example.test' },
+      { address: 'team@example.test', target: 'intern@example.test' },
+      { address: 'team@example.test', target: 'boss@example.test' },
+    ]);
+    expect([...sendAs.entries()]).toEqual([['intern@example.test', ['sales@example.test']]]);
+    const ctx = { ...CTX, sendAs };
+    const alias = message(basicHeaders('Sales <sales@example.test>'));
+    expect(run(alias, inbound('SALES@example.test', { listener: 'submission', authUser: 'intern@example.test' }), ctx, 'internal-forgery')).toEqual([]);
+    const shared = message(basicHeaders('team@example.test'));
+    expect(results(run(shared, inbound('team@example.test', { listener: 'submission', authUser: 'intern@example.test' }), ctx, 'internal-forgery'))).toEqual([
+      'internal-forgery=auth-mismatch-from',
+      'internal-forgery=auth-mismatch-envelope',
+    ]);
   });
 
   it('flags an internal host that hands the MX a local sender without logging in', () => {

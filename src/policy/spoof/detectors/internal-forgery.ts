@@ -16,14 +16,16 @@ export function detectInternalForgery(facts: MessageFacts, input: DetectInput, c
     // A bare account name cannot be compared with an address; only user@domain logins are checked.
     if (!input.authUser.includes('@')) return [];
     const user = lowerAddress(input.authUser);
-    const other = localFrom.find((m) => lowerAddress(m.address) !== user);
+    // The account's own address and the aliases that reach only it are the user's to write as.
+    const own = new Set([user, ...(ctx.sendAs?.get(user) ?? []).map(lowerAddress)]);
+    const other = localFrom.find((m) => !own.has(lowerAddress(m.address)));
     if (other) {
       out.push({
         detector: 'internal-forgery', origin: 'inside', result: 'auth-mismatch-from', claimed: sanitize(other.address),
         reasons: [{ rule: 'internal-forgery.from', detail: `logged in as ${sanitize(user)}, From ${sanitize(other.address)}` }],
       });
     }
-    if (env && isOwned(env, ctx.localDomains) && lowerAddress(input.envelopeSender) !== user) {
+    if (env && isOwned(env, ctx.localDomains) && !own.has(lowerAddress(input.envelopeSender))) {
       out.push({
         detector: 'internal-forgery', origin: 'inside', result: 'auth-mismatch-envelope', claimed: sanitize(input.envelopeSender),
         reasons: [{ rule: 'internal-forgery.envelope', detail: `logged in as ${sanitize(user)}, MAIL FROM ${sanitize(input.envelopeSender)}` }],
