@@ -26,6 +26,11 @@ const EXTENSIONS = [
   'SEARCHRES',
   'BINARY',
   'STATUS=SIZE',
+  'SORT',
+  'SORT=DISPLAY',
+  'ESORT',
+  'THREAD=ORDEREDSUBJECT',
+  'THREAD=REFERENCES',
 ];
 
 export interface CapabilityState {
