@@ -52,18 +52,16 @@ function firstAddress(value: string | null): FirstAddress | null {
 export function messageIds(value: string | null, limit: number): string[] {
   const out: string[] = [];
   if (value === null) return out;
-  let i = value.indexOf('<');
-  while (i >= 0) {
-    const close = value.indexOf('>', i + 1);
-    if (close < 0) break;
-    const nextOpen = value.indexOf('<', i + 1);
-    if (nextOpen >= 0 && nextOpen < close) {
-      i = nextOpen; // "<a <b@c>": the inner one
-      continue;
+  // One pass: each '>' closes the nearest '<' before it ("<a <b@c>" gives b@c).
+  let open = -1;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x3c) open = i;
+    else if (c === 0x3e && open >= 0) {
+      const id = value.slice(open + 1, i);
+      if (/^[^\s@]+@[^\s@]+$/.test(id)) out.push(id);
+      open = -1;
     }
-    const id = value.slice(i + 1, close);
-    if (/^[^\s@]+@[^\s@]+$/.test(id)) out.push(id);
-    i = value.indexOf('<', close + 1);
   }
   return out.length > limit ? out.slice(out.length - limit) : out;
 }

@@ -48,6 +48,8 @@ export function orderedSubject(messages: readonly ThreadFacts[]): ThreadNode[] {
 class Container {
   parent: Container | null = null;
   children: Container[] = [];
+  /** Index in the parent's children (kept while linking, so unlinking is O(1); order is set by sorting later). */
+  slot = 0;
   constructor(public msg: ThreadFacts | null) {}
 
   /** Sort key of a node: its own message, else (a placeholder) its first child's. */
@@ -82,13 +84,17 @@ function wouldLoop(parent: Container, child: Container): boolean {
 function unlink(c: Container): void {
   const p = c.parent;
   if (!p) return;
-  const i = p.children.indexOf(c);
-  if (i >= 0) p.children.splice(i, 1);
+  const last = p.children.pop()!;
+  if (last !== c) {
+    p.children[c.slot] = last;
+    last.slot = c.slot;
+  }
   c.parent = null;
 }
 
 function link(parent: Container, child: Container): void {
   child.parent = parent;
+  child.slot = parent.children.length;
   parent.children.push(child);
 }
 
