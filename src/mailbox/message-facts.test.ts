@@ -48,7 +48,11 @@ describe('messageIds', () => {
   });
 
   it('never throws and stays within the limit', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 200 }), fc.integer({ min: 1, max: 5 }), (v, n) => expect(messageIds(v, n).length).toBeLessThanOrEqual(n)));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.integer({ min: 1, max: 5 }), (v, n) => {
+        expect(messageIds(v, n).length).toBeLessThanOrEqual(n);
+      }),
+    );
   });
 });
 

@@ -48,7 +48,7 @@ function firstAddress(value: string | null): FirstAddress | null {
   return { mailbox: n.local, display: name !== '' ? name : formatAddress(n.local, n.domain) };
 }
 
-/** The msg-ids ("<left@right>") in a field value, in order; anything else is skipped. */
+/** The msg-ids ("<left@right>") in a field value, in order, the last `limit` of them; anything else is skipped. */
 export function messageIds(value: string | null, limit: number): string[] {
   const out: string[] = [];
   if (value === null) return out;
@@ -89,9 +89,9 @@ export function messageFacts(meta: MessageMeta, fields: readonly HeaderField[]):
     cc: casemap(cc?.mailbox ?? ''),
     displayFrom: casemap(from?.display ?? ''),
     displayTo: casemap(to?.display ?? ''),
-    messageId: messageIds(first(fields, 'message-id'), 1)[0] ?? null,
+    messageId: messageIds(first(fields, 'message-id'), MAX_REFERENCES)[0] ?? null,
     // RFC 5256 section 3 step 1A: References, else the first msg-id of In-Reply-To.
-    references: references.length > 0 ? references : messageIds(first(fields, 'in-reply-to'), 1).slice(0, 1),
+    references: references.length > 0 ? references : messageIds(first(fields, 'in-reply-to'), MAX_REFERENCES).slice(0, 1),
   };
 }
 
