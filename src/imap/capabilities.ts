@@ -28,6 +28,11 @@ const EXTENSIONS = [
   'CATENATE',
   'STATUS=SIZE',
   'UTF8=ACCEPT', // RFC 6855: after ENABLE, mailbox names and strings are UTF-8
+  'SORT',
+  'SORT=DISPLAY',
+  'ESORT',
+  'THREAD=ORDEREDSUBJECT',
+  'THREAD=REFERENCES',
 ];
 
 export interface CapabilityState {

@@ -251,7 +251,7 @@ export class ImapSession implements SessionHandler {
   private async finish(cmd: ImapCommand, tagged: Buffer): Promise<void> {
     const sel = this.selected;
     if (sel && !this.port.closing) {
-      const sequenceBound = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH') && !cmd.uid;
+      const sequenceBound = (cmd.name === 'FETCH' || cmd.name === 'STORE' || cmd.name === 'SEARCH' || cmd.name === 'SORT' || cmd.name === 'THREAD') && !cmd.uid;
       if (!(await this.updates(!sequenceBound))) return;
     }
     this.send(tagged);

@@ -84,6 +84,21 @@ export type SearchKey =
 
 export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
 
+/** SORT keys of RFC 5256 and RFC 5957 (DISPLAYFROM, DISPLAYTO). */
+export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
+export interface SortCriterion {
+  readonly key: SortKeyName;
+  readonly reverse: boolean;
+}
+/** PARTIAL's range (RFC 5267 4.4, RFC 9394): 1-based positions, or from the end when negative; |first| <= |last|. */
+export interface PartialRange {
+  readonly first: number;
+  readonly last: number;
+}
+/** ESORT return options (RFC 5267). */
+export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT';
+export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
+
 type Tagged<T> = T & { readonly tag: string };
 
 export type ImapCommand = Tagged<
@@ -117,8 +132,22 @@ export type ImapCommand = Tagged<
       readonly charset: string | null;
       /** null without RETURN; RETURN () is given as []. */
       readonly returnOptions: readonly SearchReturnOption[] | null;
+      /** RETURN (PARTIAL first:last), absent when not asked. */
+      readonly partial?: PartialRange;
       readonly criteria: readonly SearchKey[];
     }
+  | {
+      readonly name: 'SORT';
+      readonly uid: boolean;
+      /** null without RETURN (a plain SORT response); RETURN () is given as []. */
+      readonly returnOptions: readonly SortReturnOption[] | null;
+      /** RETURN (PARTIAL first:last), absent when not asked. */
+      readonly partial?: PartialRange;
+      readonly sort: readonly SortCriterion[];
+      readonly charset: string;
+      readonly criteria: readonly SearchKey[];
+    }
+  | { readonly name: 'THREAD'; readonly uid: boolean; readonly algorithm: ThreadAlgorithm; readonly charset: string; readonly criteria: readonly SearchKey[] }
   | {
       readonly name: 'FETCH';
       readonly uid: boolean;

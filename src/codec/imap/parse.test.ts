@@ -35,7 +35,7 @@ describe('dispatch', () => {
 
   it('gives unknown commands their own case', () => {
     expect(parse('c1 COMPRESS DEFLATE')).toEqual({ ok: true, command: { tag: 'c1', name: 'unknown', verb: 'COMPRESS' } });
-    expect(parse('c1 uid THREAD REFERENCES')).toEqual({ ok: false, error: { tag: 'c1', code: 'syntax', message: 'Unknown UID command THREAD' } });
+    expect(parse('c1 uid XAPPLE REFERENCES')).toEqual({ ok: false, error: { tag: 'c1', code: 'syntax', message: 'Unknown UID command XAPPLE' } });
     expect(parse('c1 UID')).toEqual({ ok: false, error: { tag: 'c1', code: 'syntax', message: 'Expected space' } });
   });
 

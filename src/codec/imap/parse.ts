@@ -6,6 +6,7 @@ import { parseCreate, parseOneMailbox, parseRename, parseSelect, parseStatus } f
 import { parseAppend, parseCopyMove, parseExpunge, parseStore } from './commands/messages.js';
 import { parseGetQuota, parseGetQuotaRoot, parseSetQuota } from './commands/quota.js';
 import { parseSearch } from './commands/search.js';
+import { parseSort, parseThread } from './commands/sort.js';
 import { NO_ARG_COMMANDS, parseAuthenticate, parseEnable, parseId, parseLogin, parseNoArg } from './commands/session.js';
 import { Cursor, type ImapParseOptions } from './cursor.js';
 import { ParseFailure, type ImapParseError } from './errors.js';
@@ -34,6 +35,8 @@ const PARSERS = new Map<string, Parser>([
   ['APPEND', parseAppend],
   ['EXPUNGE', (c, tag) => parseExpunge(c, tag, false)],
   ['SEARCH', (c, tag) => parseSearch(c, tag, false)],
+  ['SORT', (c, tag) => parseSort(c, tag, false)],
+  ['THREAD', (c, tag) => parseThread(c, tag, false)],
   ['FETCH', (c, tag) => parseFetch(c, tag, false)],
   ['STORE', (c, tag) => parseStore(c, tag, false)],
   ['COPY', (c, tag) => parseCopyMove(c, tag, 'COPY', false)],
@@ -47,6 +50,8 @@ const PARSERS = new Map<string, Parser>([
 const UID_PARSERS = new Map<string, Parser>([
   ['EXPUNGE', (c, tag) => parseExpunge(c, tag, true)],
   ['SEARCH', (c, tag) => parseSearch(c, tag, true)],
+  ['SORT', (c, tag) => parseSort(c, tag, true)],
+  ['THREAD', (c, tag) => parseThread(c, tag, true)],
   ['FETCH', (c, tag) => parseFetch(c, tag, true)],
   ['STORE', (c, tag) => parseStore(c, tag, true)],
   ['COPY', (c, tag) => parseCopyMove(c, tag, 'COPY', true)],

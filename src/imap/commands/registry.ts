@@ -12,9 +12,11 @@ import { create, remove, rename, subscribe } from './folders.js';
 import { list, lsub } from './list.js';
 import { getQuota, getQuotaRoot, setQuota } from './quota.js';
 import { search } from './search.js';
+import { sort } from './sort.js';
 import { close, select, unselect } from './select.js';
 import { status } from './status.js';
 import { store } from './store.js';
+import { thread } from './thread.js';
 
 export type SessionState = 'notauth' | 'auth' | 'selected';
 
@@ -61,6 +63,8 @@ export const COMMANDS: { readonly [N in Exclude<ImapCommandName, 'unknown'>]: Co
   UNSELECT: { states: SELECTED, run: unselect },
   EXPUNGE: { states: SELECTED, run: expunge },
   SEARCH: { states: SELECTED, run: search },
+  SORT: { states: SELECTED, run: sort },
+  THREAD: { states: SELECTED, run: thread },
   FETCH: { states: SELECTED, run: fetch },
   STORE: { states: SELECTED, run: store },
   COPY: { states: SELECTED, run: copyOrMove },

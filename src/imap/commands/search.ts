@@ -1,13 +1,13 @@
 /**
  * SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH RETURN options
- * (RFC 4731), SAVE (RFC 5182) and MODSEQ (RFC 7162). Criteria on flags,
- * numbers and modseq are answered from the view; sizes and dates need one
- * store query per batch; header criteria are answered from the header cache
- * (one store query per batch), and a message is read and parsed only when
- * its body text (or data the cache does not hold) can still change the
- * answer, filling the cache on the way.
+ * (RFC 4731; PARTIAL of RFC 5267), SAVE (RFC 5182) and MODSEQ (RFC 7162).
+ * Criteria on flags, numbers and modseq are answered from the view; sizes
+ * and dates need one store query per batch; header criteria are answered
+ * from the header cache (one store query per batch), and a message is read
+ * and parsed only when its body text (or data the cache does not hold) can
+ * still change the answer, filling the cache on the way.
  */
-import { esearchResponse, no, ok, searchResponse, type SearchKey } from '../../codec/imap/index.js';
+import { esearchResponse, no, ok, partialSlice, searchResponse, type SearchKey } from '../../codec/imap/index.js';
 import { readDetail, readSearch, requiredText, searchNeedsDetail } from '../../mailbox/header-cache.js';
 import {
   matchMessage,
@@ -24,7 +24,7 @@ import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
 
 const BATCH = 1000;
-const CHARSETS = ['UTF-8', 'US-ASCII'];
+export const CHARSETS = ['UTF-8', 'US-ASCII'];
 
 interface Undecided {
   readonly candidate: SearchCandidate;
@@ -34,7 +34,7 @@ interface Undecided {
 }
 
 /** One SEARCH: its criteria, what they need, and what has been found so far. */
-class SearchRun {
+export class SearchRun {
   readonly found: SearchCandidate[] = [];
   readonly problems: ContentProblem[] = [];
   readonly plan: SearchPlan;
@@ -153,18 +153,25 @@ export async function search(s: ImapSession, cmd: Cmd<'SEARCH'>): Promise<Buffer
     s.saved = new Set();
     return no(cmd.tag, 'Unsupported charset', { code: 'BADCHARSET', charsets: CHARSETS });
   }
-  const view = s.selected!.view;
   if (!(await s.updates(false))) return null;
-  const run = new SearchRun(s, cmd.criteria);
-  if (run.plan.modseq) s.condstore = true;
-  for (let first = 1; first <= view.exists; first += BATCH) await run.batch(first, Math.min(first + BATCH - 1, view.exists));
-  await run.finish();
-  const found = run.found.sort((a, b) => a.seq - b.seq);
+  const run = await findMatching(s, cmd.criteria);
+  const found = run.found;
   let highestModseq = 0;
   for (const f of found) if (f.modseq > highestModseq) highestModseq = f.modseq;
   respond(s, cmd, found.map((f) => f.seq), run.plan.modseq && found.length > 0 ? highestModseq : undefined);
   if (run.problems.length > 0) return problemResponse(cmd, run.problems, 'SEARCH');
   return ok(cmd.tag, 'SEARCH completed');
+}
+
+/** Evaluates criteria over the selected folder's view: `found` in sequence order (SORT and THREAD start here too). */
+export async function findMatching(s: ImapSession, criteria: readonly SearchKey[]): Promise<SearchRun> {
+  const view = s.selected!.view;
+  const run = new SearchRun(s, criteria);
+  if (run.plan.modseq) s.condstore = true;
+  for (let first = 1; first <= view.exists; first += BATCH) await run.batch(first, Math.min(first + BATCH - 1, view.exists));
+  await run.finish();
+  run.found.sort((a, b) => a.seq - b.seq);
+  return run;
 }
 
 function respond(s: ImapSession, cmd: Cmd<'SEARCH'>, seqs: number[], modseq: number | undefined): void {
@@ -176,7 +183,7 @@ function respond(s: ImapSession, cmd: Cmd<'SEARCH'>, seqs: number[], modseq: num
     return;
   }
   // No RETURN (IMAP4rev2) or RETURN () means ALL.
-  const opts = new Set<string>(options === null || options.length === 0 ? ['ALL'] : options);
+  const opts = new Set<string>(options === null || (options.length === 0 && !cmd.partial) ? ['ALL'] : options);
   const min = numbers.length > 0 ? numbers[0] : undefined;
   const max = numbers.length > 0 ? numbers[numbers.length - 1] : undefined;
   if (modseq !== undefined && !opts.has('ALL') && !opts.has('COUNT') && (opts.has('MIN') || opts.has('MAX'))) {
@@ -188,7 +195,7 @@ function respond(s: ImapSession, cmd: Cmd<'SEARCH'>, seqs: number[], modseq: num
     // With MIN or MAX, only those are saved (RFC 5182 2.1).
     const pick = opts.has('MIN') || opts.has('MAX') ? [opts.has('MIN') ? seqs[0] : undefined, opts.has('MAX') ? seqs[seqs.length - 1] : undefined] : seqs;
     s.saved = new Set(pick.filter((q): q is number => q !== undefined).map((q) => view.uidAt(q)));
-    if (opts.size === 1) return; // SAVE alone: no ESEARCH response
+    if (opts.size === 1 && !cmd.partial) return; // SAVE alone: no ESEARCH response
   }
   s.send(
     esearchResponse({
@@ -199,6 +206,7 @@ function respond(s: ImapSession, cmd: Cmd<'SEARCH'>, seqs: number[], modseq: num
       ...(opts.has('ALL') ? { all: numbers } : {}),
       ...(opts.has('COUNT') ? { count: numbers.length } : {}),
       ...(modseq !== undefined ? { modseq } : {}),
+      ...(cmd.partial ? { partial: { range: cmd.partial, numbers: partialSlice(numbers, cmd.partial) } } : {}),
     }),
   );
 }

@@ -1,8 +1,9 @@
 /** SEARCH and UID SEARCH (RFC 3501/9051, ESEARCH RETURN options RFC 4731, SEARCHRES RFC 5182, MODSEQ RFC 7162). */
-import type { ImapCommand, SearchDateKey, SearchFlagKey, SearchKey, SearchReturnOption, SearchStringKey } from '../ast.js';
+import type { ImapCommand, PartialRange, SearchDateKey, SearchFlagKey, SearchKey, SearchReturnOption, SearchStringKey } from '../ast.js';
 import { type Cursor, isDigit, utf8 } from '../cursor.js';
 import { fail } from '../errors.js';
 import { charset as readCharset, flag, searchDate, sequenceSet } from './common.js';
+import { returnOptions as readReturn } from './partial.js';
 
 const FLAG_KEYS = new Set<string>([
   'ALL', 'ANSWERED', 'DELETED', 'DRAFT', 'FLAGGED', 'NEW', 'OLD', 'RECENT', 'SEEN',
@@ -89,13 +90,10 @@ function searchKey(c: Cursor, decode: Decode): SearchKey {
 export function parseSearch(c: Cursor, tag: string, uid: boolean): ImapCommand {
   c.sp();
   let returnOptions: SearchReturnOption[] | null = null;
+  let partial: PartialRange | null = null;
   if (c.tryWord('RETURN')) {
     c.sp();
-    returnOptions = c.list(() => {
-      const w = c.word('return option');
-      if (!RETURN_OPTIONS.has(w)) fail(`Unknown SEARCH return option ${w.slice(0, 40)}`);
-      return w as SearchReturnOption;
-    });
+    ({ options: returnOptions, partial } = readReturn<SearchReturnOption>(c, RETURN_OPTIONS, 'SEARCH'));
     c.sp();
   }
   let charset: string | null = null;
@@ -104,9 +102,15 @@ export function parseSearch(c: Cursor, tag: string, uid: boolean): ImapCommand {
     charset = readCharset(c);
     c.sp();
   }
+  const criteria = searchKeys(c, charset);
+  c.end();
+  return { tag, name: 'SEARCH', uid, charset, returnOptions, ...(partial ? { partial } : {}), criteria };
+}
+
+/** search-key *(SP search-key), strings read as the charset says (also for SORT and THREAD). */
+export function searchKeys(c: Cursor, charset: string | null): SearchKey[] {
   const decode = decoderFor(charset);
   const criteria = [searchKey(c, decode)];
   while (c.trySp()) criteria.push(searchKey(c, decode));
-  c.end();
-  return { tag, name: 'SEARCH', uid, charset, returnOptions, criteria };
+  return criteria;
 }

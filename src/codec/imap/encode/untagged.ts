@@ -1,5 +1,5 @@
 /** Untagged data responses other than FETCH. Each returns one Buffer ending in CRLF. */
-import type { StatusItem } from '../ast.js';
+import type { PartialRange, StatusItem } from '../ast.js';
 import { encodeMailboxUtf7 } from '../mutf7.js';
 import { formatUidSet } from '../seqset.js';
 import { encodeFlags } from './flags.js';
@@ -106,6 +106,13 @@ export interface EsearchResult {
   readonly all?: readonly number[];
   readonly count?: number;
   readonly modseq?: bigint | number;
+  /** RETURN (PARTIAL): the range asked and the numbers at those positions (RFC 5267 4.4). */
+  readonly partial?: { readonly range: PartialRange; readonly numbers: readonly number[] };
+}
+
+/** "PARTIAL (2:4 2,4:5)", NIL for no numbers; `set` writes the numbers. */
+export function partialItem(range: PartialRange, numbers: readonly number[], set: (n: readonly number[]) => string): string {
+  return `PARTIAL (${range.first}:${range.last} ${numbers.length > 0 ? set(numbers) : 'NIL'})`;
 }
 
 /** "* ESEARCH (TAG "a1") UID MIN 2 MAX 9 COUNT 3 ALL 2,5:6" (RFC 4731 / RFC 9051). */
@@ -118,6 +125,7 @@ export function esearchResponse(r: EsearchResult): Buffer {
   if (r.all !== undefined && r.all.length > 0) parts.push(`ALL ${formatUidSet(r.all)}`);
   if (r.count !== undefined) parts.push(`COUNT ${r.count}`);
   if (r.modseq !== undefined) parts.push(`MODSEQ ${r.modseq}`);
+  if (r.partial !== undefined) parts.push(partialItem(r.partial.range, r.partial.numbers, formatUidSet));
   return line(parts.join(' '));
 }
 
