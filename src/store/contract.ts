@@ -467,6 +467,27 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.listPending()).toHaveLength(0);
       });
 
+      it('delivers several locally at once, each on its own: a refused one and a lost lease change nothing else', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const id = await enqueue([0, 1, 2, 3].map((i) => ({ address: `${i}.${a.address}`, transport: 'local' as const, accountId: a.id })));
+        const [l0, l1, l2, l3] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease, Lease, Lease, Lease];
+        const lost = { ...l2, token: 'not-the-token' };
+        const out = await s.meta.queue.deliverLocalMany([
+          { lease: l0, folderId: f.id, now: 2001 },
+          { lease: l1, folderId: 999_999, now: 2001 },
+          { lease: lost, folderId: f.id, now: 2001 },
+          { lease: l3, folderId: f.id, now: 2001 },
+        ]);
+        expect(out[0]).toEqual({ uid: 1 });
+        expect(out[1]).toHaveProperty('error');
+        expect(out[2]).toBeNull();
+        expect(out[3]).toEqual({ uid: 2 });
+        expect((await s.meta.mailboxes.listMessages(f.id)).map((m) => m.uid)).toEqual([1, 2]);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['delivered', 'leased', 'leased', 'delivered']);
+        expect(await s.meta.queue.deliverLocalMany([])).toEqual([]);
+      });
+
       it('delivers locally another blob in place of the queue\'s, in the same one step', async () => {
         const a = await addUser();
         const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
