@@ -11,7 +11,7 @@
 // p50/p95/p99/max of that delay in ms.
 //
 //   npm run build && node bench/delivery.mjs [--messages 4000] [--conns 8]
-//   node bench/delivery.mjs --rate 100 --seconds 20
+//   node bench/delivery.mjs --rate 100 --seconds 20 [--conns N]
 //   Add --prof DIR to run the server under node --cpu-prof (profiles in DIR).
 import { spawn, spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
@@ -270,8 +270,10 @@ async function latency(inst) {
   });
   const total = RATE * SECONDS;
   const accepted = [];
-  // Enough connections that one slow 250 does not hold back the schedule.
-  const conns = await Promise.all(Array.from({ length: Math.max(2, Math.ceil(RATE / 50)) }, () => smtpConn(inst.ports.mx)));
+  // Enough connections that one slow 250 does not hold back the schedule (--conns overrides).
+  // At most 16 by default: mx refuses more connections than that from one client.
+  const n = process.argv.includes('--conns') ? CONNS : Math.min(16, Math.max(4, Math.ceil(RATE / 25)));
+  const conns = await Promise.all(Array.from({ length: n }, () => smtpConn(inst.ports.mx)));
   const free = [...conns];
   const start = performance.now();
   let late = 0;
@@ -306,6 +308,7 @@ async function latency(inst) {
     JSON.stringify({
       mode: 'latency',
       rate: RATE,
+      conns: conns.length,
       achievedRate: Math.round(total / ((sent - start) / 1000)),
       messages: total,
       seen: seen.length,
