@@ -583,6 +583,23 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
       };
       const leaseRemote = (now: number) => s.meta.queue.lease({ transport: 'remote', now, leaseMs: 1000, limit: 10 });
 
+      it('finishes several scans at once, each on its own: a lost lease changes nothing else', async () => {
+        const ids = [await enqueue('scan'), await enqueue('scan'), await enqueue('scan')];
+        const scans = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as ScanLease[];
+        expect(scans).toHaveLength(3);
+        const lost = { ...scans[1]!, token: 'not-the-token' };
+        const out = await s.meta.queue.finishScanMany([
+          { lease: scans[0]!, outcome: { verdicts: [verdict('av', 'pass')], next: 'deliver', now: 2100 } },
+          { lease: lost, outcome: { verdicts: [], next: 'deliver', now: 2100 } },
+          { lease: scans[2]!, outcome: { verdicts: [], next: { quarantine: { stage: 'dlp', reason: 'cards' } }, now: 2100 } },
+        ]);
+        expect(out).toEqual([true, false, true]);
+        const states = await Promise.all(ids.map(async (id) => (await s.meta.queue.listRecipients(id)).map((r) => r.state)));
+        const byId = new Map(scans.map((x, i) => [x.message.id, i]));
+        expect(states.map((x) => x[0])).toEqual(ids.map((id) => ['queued', 'scanning', 'held'][byId.get(id)!]));
+        expect(await s.meta.queue.finishScanMany([])).toEqual([]);
+      });
+
       it('keeps scanning mail from delivery until its scan finishes, then appends the verdicts', async () => {
         const id = await enqueue('scan');
         expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['scanning']);
