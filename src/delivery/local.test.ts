@@ -115,4 +115,56 @@ describe('local delivery', () => {
       await store.close();
     }
   });
+  it('delivers a batch in queue order, each copy with its fields and header cache entry, and keeps the quota for the batch as a whole', async () => {
+    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    try {
+      const clock = new ManualClock(1_000_000);
+      await store.meta.directory.addDomain('example.test', 1);
+      const ann = await store.meta.directory.addAccount({ address: 'ann@example.test', passwordHash: 'x' }, 1);
+      const ben = await store.meta.directory.addAccount({ address: 'ben@example.test', passwordHash: 'x' }, 1);
+      const raw = (n: number) => Buffer.from(`From: bob@remote.test\r\nSubject: batch ${n}\r\n\r\nbody ${n}\r\n`);
+      // Room for three of the messages in ben's mailbox, not four.
+      const tiny = await store.meta.directory.addAccount({ address: 'tiny@example.test', passwordHash: 'x', quotaBytes: 3 * raw(0).length + 10 }, 1);
+      for (const a of [ann, ben, tiny]) await provisionMailbox(store.meta.mailboxes, a.id, 1);
+      const notifier = new MailboxNotifier();
+      const heard = new Set<number>();
+      const inboxes = await Promise.all([ann, ben, tiny].map(async (a) => (await store.meta.mailboxes.getFolder(a.id, 'INBOX'))!));
+      for (const f of inboxes) notifier.subscribe(f.id, (id) => heard.add(id));
+      const spool = new Spool(store.blobs, store.meta.queue, clock);
+      for (let n = 0; n < 6; n++) {
+        await spool.accept({
+          queueId: newQueueId(),
+          data: raw(n),
+          sender: 'bob@remote.test',
+          recipients: (n < 2 ? [ann, ben] : [tiny]).map((a) => ({ address: a.address, transport: 'local' as const, accountId: a.id })),
+          source: 'mx',
+          clientAddress: '127.0.0.1',
+          authUser: null,
+          meta: {},
+        });
+        clock.advance(1);
+      }
+      const agent = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, batch: 16, deliveryFields: true }, store.meta.directory, notifier, store.blobs);
+      expect(await agent.pass()).toBe(8);
+      await new Promise((r) => setTimeout(r, 0));
+      expect([...heard].sort()).toEqual(inboxes.map((f) => f.id).sort());
+      const want = { [ann.id]: [0, 1], [ben.id]: [0, 1], [tiny.id]: [2, 3, 4] };
+      for (const a of [ann, ben, tiny]) {
+        const inbox = inboxes.find((f) => f.accountId === a.id)!;
+        const msgs = await store.meta.mailboxes.listMessages(inbox.id);
+        expect(msgs.map((m) => m.uid)).toEqual(want[a.id]!.map((_, i) => i + 1));
+        for (const [i, m] of msgs.entries()) {
+          const n = want[a.id]![i]!;
+          const got = Buffer.from(await store.blobs.get(m.blobId));
+          expect(got.toString('latin1')).toBe(`Return-Path: <bob@remote.test>\r\nDelivered-To: ${a.address}\r\n${raw(n).toString('latin1')}`);
+          const [cached] = await store.meta.mailboxes.getHeaderCache([m.blobId], false);
+          expect(cached?.search).toContain(`batch ${n}`);
+        }
+      }
+      const pending = await store.meta.queue.listPending();
+      expect(pending.map((r) => [r.address, r.state, r.lastError])).toEqual([['tiny@example.test', 'deferred', 'mailbox over quota']]);
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -1,12 +1,14 @@
 import type { Logger } from '../metrics/logger.js';
 import type { Clock } from '../core/clock.js';
-import type { Lease, MailboxRepo, QueueRepo } from '../store/types.js';
+import type { HeaderCacheEntry, Lease, LocalDeliveryOutcome, MailboxRepo, QueueRepo } from '../store/types.js';
 import { withDeliveryFields } from './trace.js';
 import { createSubscribed, inboxOf, junkOf } from '../mailbox/provision.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import { fitsQuota } from '../mailbox/quota.js';
 import type { BlobStore, DirectoryRepo, EventRepo } from '../store/types.js';
-import { cacheMessage } from '../mailbox/header-cache.js';
+import { cacheEntry } from '../mailbox/header-cache.js';
+import { parseMessage } from '../codec/mime/index.js';
+import { mapBounded, SharedReads } from './bounded.js';
 import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 import { reportFailure } from './failure.js';
@@ -16,6 +18,29 @@ import type { Folder } from '../store/types.js';
 import { SieveRunner, SIEVE_ERROR_EVENT, type SieveDeps, type SieveTarget } from './sieve.js';
 
 export const AT_REST_EVENT = 'smime.at_rest';
+
+/** Copies written at once: enough that their syncs to disk overlap, with a cap on the bytes held. */
+const COPY_LIMITS = { count: 8, bytes: 64 * 1024 * 1024 };
+
+/** A recipient whose folders are known (the first is where the delivery goes). */
+interface Planned {
+  lease: Lease;
+  log: Logger;
+  now: number;
+  targets: { folder: Folder; flags: string[] }[];
+}
+
+/** A planned recipient whose copy is stored: ready for the delivery transaction. */
+interface Ready extends Planned {
+  choice: { blobId: string; size: number; result: AtRestResult | null };
+  /** Its header cache entry, from the bytes written; null with `readBack` when those were not in hand. */
+  entry: HeaderCacheEntry | null;
+  readBack: boolean;
+}
+
+interface Delivered extends Ready {
+  uid: number;
+}
 
 export interface LocalDeliveryOptions {
   batch: number;
@@ -134,25 +159,6 @@ export class LocalDelivery {
     await this.pump.idle;
   }
 
-  /** Best effort: a message without a cache entry is simply parsed on its first SEARCH. */
-  private async cacheHeaders(blobId: string, log: Logger): Promise<void> {
-    if (!this.blobs) return;
-    try {
-      if ((await this.mailboxes.getHeaderCache([blobId], false)).length > 0) return;
-      await cacheMessage(this.mailboxes, blobId, await this.blobs.get(blobId));
-    } catch (e) {
-      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'header cache not filled');
-    }
-  }
-
-  /** The recipient's copy with its delivery fields (a new blob), or the queued one when they are off. */
-  private async recipientCopy(lease: Lease, queued: { blobId: string; size: number }): Promise<{ blobId: string; size: number }> {
-    if (!this.opts.deliveryFields || !this.blobs) return queued;
-    const raw = await this.blobs.get(queued.blobId);
-    const ref = await this.blobs.put(withDeliveryFields(raw, lease.message.sender, lease.recipient.address));
-    return { blobId: ref.id, size: ref.size };
-  }
-
   /** One pass: delivers everything due; returns how many recipients were handled. */
   async pass(): Promise<number> {
     let handled = 0;
@@ -161,72 +167,184 @@ export class LocalDelivery {
     for (;;) {
       const leases = await this.queue.lease({ transport: 'local', now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
       if (leases.length === 0) break;
-      for (const lease of leases) {
-        const log = this.log.child({ queueId: lease.message.id, rcpt: lease.recipient.address });
-        const now = this.clock.now();
-        try {
-          if (lease.recipient.accountId === null) throw new Error('local recipient without an account');
-          const account = this.directory ? await this.directory.getAccountById(lease.recipient.accountId) : null;
-          if (account && !(await fitsQuota(this.mailboxes, account, lease.message.size))) throw new Error('mailbox over quota');
-          // A policy stage (e.g. DMARC p=quarantine) may ask for the recipient's Junk folder.
-          const junk = lease.message.verdicts.some((v) => v.junk === true);
-          const folder = junk ? await junkOf(this.mailboxes, lease.recipient.accountId, now) : await inboxOf(this.mailboxes, lease.recipient.accountId, now);
-          const queued = { blobId: lease.message.blobId, size: lease.message.size };
-          const plan = this.sieve && this.blobs
-            ? await this.sieve.plan({ accountId: lease.recipient.accountId, address: account?.address ?? lease.recipient.address, sender: lease.message.sender, load: async () => Buffer.from(await this.blobs!.get(queued.blobId)), now, queueId: lease.message.id })
-            : null;
-          if (plan && plan.targets.length === 0) {
-            // Discarded or refused by the recipient's own filter: done, nothing stored.
-            if (await this.queue.complete(lease, now, 'sieve: discarded')) log.info({}, 'discarded by sieve');
-            handled++;
-            continue;
-          }
-          const targets = plan ? await Promise.all(plan.targets.map(async (t) => ({ folder: await this.targetFolder(t, lease.recipient.accountId!, folder, now, lease.message.id, log), flags: t.flags }))) : [{ folder, flags: [] as string[] }];
-          const primary = targets[0]!;
-          // The queue copy, unused once every recipient has its own, is left to the collector
-          // (deleting it at once would race with a backup that listed it).
-          const copy = await this.recipientCopy(lease, queued);
-          const choice = this.atRest ? await this.atRest.prepare(lease.recipient.address, copy, now) : { ...copy, result: null };
-          // An encrypted copy replaces the clear one written for this recipient.
-          if (choice.blobId !== copy.blobId && copy !== queued) shred.add(copy.blobId);
-          const r = await this.queue.deliverLocal(lease, primary.folder.id, now, choice.blobId === queued.blobId ? undefined : choice);
-          if (r && primary.flags.length > 0) await this.mailboxes.storeFlags(primary.folder.id, { uids: [r.uid], op: 'add', flags: primary.flags });
-          // Further copies a script asked for (fileinto :copy, keep and fileinto): the same blob, after the
-          // recipient is marked delivered, so a retry never stores the first copy twice.
-          if (r) {
-            for (const t of targets.slice(1)) {
-              await this.mailboxes.append(t.folder.id, { blobId: choice.blobId, size: choice.size, internalDate: now, flags: t.flags });
-              this.notifier?.changed(t.folder.id);
-            }
-          }
-          if (r) this.notifier?.changed(primary.folder.id);
-          if (r) await this.cacheHeaders(choice.blobId, log);
-          if (r && choice.result) await this.atRestEvent(choice.result, lease.message.id, now, log);
-          if (r && choice.result === 'encrypted') shred.add(queued.blobId);
-          if (r) log.info({ folder: primary.folder.name, ...(targets.length > 1 ? { copies: targets.length } : {}), uid: r.uid, delay: now - lease.message.receivedAt, ...(choice.result ? { atRest: choice.result } : {}) }, 'delivered');
-          if (r) await this.successNotice(lease, now, log);
-        } catch (e) {
-          if (e instanceof AtRestDeferred) await this.atRestEvent(e.result, lease.message.id, now, log);
-          const msg = e instanceof Error ? e.message : String(e);
-          try {
-            if (now - lease.message.receivedAt > this.opts.maxLifetimeMs) {
-              await this.queue.fail(lease, now, msg);
-              log.error({ err: msg }, 'local delivery failed permanently');
-            } else {
-              await this.queue.defer(lease, now + backoffMs(lease.recipient.attempts, this.opts.retryMinMs, this.opts.retryMaxMs), msg);
-              log.warn({ err: msg }, 'local delivery deferred');
-            }
-          } catch (e2) {
-            // The store failed twice: the lease expires and the recipient is tried again.
-            await this.failure('recording a local delivery failure', e2, { queueId: lease.message.id, rcpt: lease.recipient.address });
-          }
-        }
-        handled++;
-      }
+      await this.deliverBatch(leases, shred);
+      handled += leases.length;
     }
     if (handled > 0) await this.queue.purgeFinished();
     if (shred.size > 0) await this.shredClear([...shred]);
     return handled;
+  }
+
+  /**
+   * A batch in three steps: each recipient's folders (in turn: a folder made
+   * on first use is made once), then its copy written (several at once: their
+   * syncs to disk overlap), then every append in one store transaction. Open
+   * sessions hear of the new mail before any bookkeeping is done.
+   */
+  private async deliverBatch(leases: Lease[], shred: Set<string>): Promise<void> {
+    const planned: Planned[] = [];
+    // What the batch already adds per account: the quota holds for the batch as a whole.
+    const adding = new Map<number, number>();
+    for (const lease of leases) {
+      const log = this.log.child({ queueId: lease.message.id, rcpt: lease.recipient.address });
+      const now = this.clock.now();
+      try {
+        const p = await this.plan(lease, log, now, adding);
+        if (p) planned.push(p);
+      } catch (e) {
+        await this.setBack(lease, now, e, log);
+      }
+    }
+    const reads = new SharedReads((id) => this.blobs!.get(id));
+    if (this.blobs) for (const p of planned) reads.want(p.lease.message.blobId);
+    const stored = await mapBounded(planned, COPY_LIMITS, (p) => 2 * p.lease.message.size, async (p) => {
+      try {
+        return await this.storeCopy(p, reads, shred);
+      } catch (e) {
+        await this.setBack(p.lease, p.now, e, p.log);
+        return null;
+      }
+    });
+    const ready = stored.filter((r): r is Ready => r !== null);
+    if (ready.length === 0) return;
+    let outcomes: LocalDeliveryOutcome[];
+    try {
+      outcomes = await this.queue.deliverLocalMany(
+        ready.map((r) => ({ lease: r.lease, folderId: r.targets[0]!.folder.id, now: r.now, ...(r.choice.blobId === r.lease.message.blobId ? {} : { stored: r.choice }) })),
+      );
+    } catch (e) {
+      outcomes = ready.map(() => ({ error: e }));
+    }
+    const done: Delivered[] = [];
+    for (const [i, r] of ready.entries()) {
+      const o = outcomes[i];
+      if (o && 'error' in o) await this.setBack(r.lease, r.now, o.error, r.log);
+      else if (o) done.push({ ...r, uid: o.uid });
+    }
+    for (const d of done) await this.file(d);
+    await this.cacheHeaders(done);
+    for (const d of done) await this.recordDone(d, shred);
+  }
+
+  /** The recipient's folders (Sieve may name several); null when its filter discarded the message. */
+  private async plan(lease: Lease, log: Logger, now: number, adding: Map<number, number>): Promise<Planned | null> {
+    const accountId = lease.recipient.accountId;
+    if (accountId === null) throw new Error('local recipient without an account');
+    const account = this.directory ? await this.directory.getAccountById(accountId) : null;
+    const bytes = (adding.get(accountId) ?? 0) + lease.message.size;
+    if (account && !(await fitsQuota(this.mailboxes, account, bytes))) throw new Error('mailbox over quota');
+    // A policy stage (e.g. DMARC p=quarantine) may ask for the recipient's Junk folder.
+    const junk = lease.message.verdicts.some((v) => v.junk === true);
+    const folder = junk ? await junkOf(this.mailboxes, accountId, now) : await inboxOf(this.mailboxes, accountId, now);
+    const blobId = lease.message.blobId;
+    const plan = this.sieve && this.blobs
+      ? await this.sieve.plan({ accountId, address: account?.address ?? lease.recipient.address, sender: lease.message.sender, load: async () => Buffer.from(await this.blobs!.get(blobId)), now, queueId: lease.message.id })
+      : null;
+    if (plan && plan.targets.length === 0) {
+      // Discarded or refused by the recipient's own filter: done, nothing stored.
+      if (await this.queue.complete(lease, now, 'sieve: discarded')) log.info({}, 'discarded by sieve');
+      return null;
+    }
+    const targets = plan ? await Promise.all(plan.targets.map(async (t) => ({ folder: await this.targetFolder(t, accountId, folder, now, lease.message.id, log), flags: t.flags }))) : [{ folder, flags: [] as string[] }];
+    adding.set(accountId, bytes);
+    return { lease, log, now, targets };
+  }
+
+  /**
+   * Writes the recipient's copy: with its delivery fields (a blob of its own),
+   * then encrypted at rest if the recipient is covered. The header cache entry
+   * comes from the bytes in hand, so the message is not read back.
+   */
+  private async storeCopy(p: Planned, reads: SharedReads, shred: Set<string>): Promise<Ready> {
+    const queued = { blobId: p.lease.message.blobId, size: p.lease.message.size };
+    let copy = queued;
+    let bytes: Uint8Array | null = null;
+    if (this.blobs) {
+      bytes = await reads.take(queued.blobId);
+      if (this.opts.deliveryFields) {
+        bytes = withDeliveryFields(bytes, p.lease.message.sender, p.lease.recipient.address);
+        const ref = await this.blobs.put(bytes);
+        // The queue copy, unused once every recipient has its own, is left to the collector
+        // (deleting it at once would race with a backup that listed it).
+        copy = { blobId: ref.id, size: ref.size };
+      }
+    }
+    const choice = this.atRest ? await this.atRest.prepare(p.lease.recipient.address, copy, p.now) : { ...copy, result: null };
+    // An encrypted copy replaces the clear one written for this recipient.
+    if (choice.blobId !== copy.blobId && copy !== queued) shred.add(copy.blobId);
+    const inHand = bytes !== null && choice.blobId === copy.blobId;
+    return { ...p, choice, entry: inHand ? this.entryOf(choice.blobId, bytes!, p.log) : null, readBack: !inHand };
+  }
+
+  /** Flags and further copies a script asked for, then the news to open sessions. */
+  private async file(d: Delivered): Promise<void> {
+    const [primary, ...more] = d.targets;
+    try {
+      if (primary!.flags.length > 0) await this.mailboxes.storeFlags(primary!.folder.id, { uids: [d.uid], op: 'add', flags: primary!.flags });
+      // Further copies (fileinto :copy, keep and fileinto): the same blob, after the recipient
+      // is marked delivered, so a retry never stores the first copy twice.
+      for (const t of more) {
+        await this.mailboxes.append(t.folder.id, { blobId: d.choice.blobId, size: d.choice.size, internalDate: d.now, flags: t.flags });
+        this.notifier?.changed(t.folder.id);
+      }
+    } catch (e) {
+      await this.failure('filing a delivered message', e, { queueId: d.lease.message.id, rcpt: d.lease.recipient.address });
+    }
+    this.notifier?.changed(primary!.folder.id);
+  }
+
+  /** Events, the log line and a success notice for a delivered recipient. */
+  private async recordDone(d: Delivered, shred: Set<string>): Promise<void> {
+    const { lease, choice, now, log } = d;
+    if (choice.result) await this.atRestEvent(choice.result, lease.message.id, now, log);
+    if (choice.result === 'encrypted') shred.add(lease.message.blobId);
+    log.info({ folder: d.targets[0]!.folder.name, ...(d.targets.length > 1 ? { copies: d.targets.length } : {}), uid: d.uid, delay: now - lease.message.receivedAt, ...(choice.result ? { atRest: choice.result } : {}) }, 'delivered');
+    await this.successNotice(lease, now, log);
+  }
+
+  /** A header cache entry from a message's bytes; null (parsed on its first SEARCH instead) when that fails. */
+  private entryOf(blobId: string, bytes: Uint8Array, log: Logger): HeaderCacheEntry | null {
+    try {
+      return cacheEntry(blobId, parseMessage(bytes));
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, 'header cache not filled');
+      return null;
+    }
+  }
+
+  /** Best effort, one transaction for the batch: a message without an entry is simply parsed on its first SEARCH. */
+  private async cacheHeaders(done: Delivered[]): Promise<void> {
+    if (!this.blobs) return;
+    const entries = new Map<string, HeaderCacheEntry>();
+    for (const d of done) {
+      if (entries.has(d.choice.blobId)) continue;
+      // An encrypted copy was written elsewhere: its bytes are read back (as IMAP would see them).
+      const entry = d.readBack ? await this.blobs.get(d.choice.blobId).then((b) => this.entryOf(d.choice.blobId, b, d.log), () => null) : d.entry;
+      if (entry) entries.set(d.choice.blobId, entry);
+    }
+    try {
+      await this.mailboxes.putHeaderCache([...entries.values()]);
+    } catch (e) {
+      this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'header cache not filled');
+    }
+  }
+
+  /** A failed recipient waits for a retry, or fails for good once the queue lifetime is over. */
+  private async setBack(lease: Lease, now: number, e: unknown, log: Logger): Promise<void> {
+    if (e instanceof AtRestDeferred) await this.atRestEvent(e.result, lease.message.id, now, log);
+    const msg = e instanceof Error ? e.message : String(e);
+    try {
+      if (now - lease.message.receivedAt > this.opts.maxLifetimeMs) {
+        await this.queue.fail(lease, now, msg);
+        log.error({ err: msg }, 'local delivery failed permanently');
+      } else {
+        await this.queue.defer(lease, now + backoffMs(lease.recipient.attempts, this.opts.retryMinMs, this.opts.retryMaxMs), msg);
+        log.warn({ err: msg }, 'local delivery deferred');
+      }
+    } catch (e2) {
+      // The store failed twice: the lease expires and the recipient is tried again.
+      await this.failure('recording a local delivery failure', e2, { queueId: lease.message.id, rcpt: lease.recipient.address });
+    }
   }
 
   /**

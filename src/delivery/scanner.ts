@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../metrics/logger.js';
 import type { PolicyPipeline } from '../policy/pipeline/index.js';
 import { directionOf } from '../policy/pipeline/index.js';
-import type { BlobStore, QueueRepo, ScanLease } from '../store/types.js';
+import type { BlobStore, QueueRepo, ScanLease, ScanOutcome } from '../store/types.js';
 import { backoffMs } from '../queue/spool.js';
 import { Pump } from './pump.js';
 
@@ -21,6 +21,14 @@ export interface ScannerOptions {
   pollMs: number;
   retryMinMs: number;
   retryMaxMs: number;
+}
+
+/** A scan done, its result not yet stored. */
+interface Scanned {
+  lease: ScanLease;
+  log: Logger;
+  summary: string[];
+  outcome: ScanOutcome;
 }
 
 export class PolicyScanner {
@@ -59,21 +67,48 @@ export class PolicyScanner {
   /** One pass: scans everything waiting; returns how many entries were handled. */
   async pass(): Promise<number> {
     let handled = 0;
-    let released = 0;
     for (;;) {
       const leases = await this.queue.leaseScan({ now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
       if (leases.length === 0) break;
       // The batch is scanned at once (the pool's threads work in parallel); its lease need only cover one scan.
-      const done = await Promise.all(leases.map((lease) => this.scan(lease)));
-      released += done.filter(Boolean).length;
+      const scanned = (await Promise.all(leases.map((lease) => this.scan(lease)))).filter((x): x is Scanned => x !== null);
+      const released = await this.store(scanned);
       handled += leases.length;
+      // Delivery starts on this batch now, not after the scanner has caught up with everything waiting.
+      if (released > 0) for (const fn of this.delivered) fn();
     }
-    if (released > 0) for (const fn of this.delivered) fn();
     return handled;
   }
 
-  /** Scans one entry; true when it went on to delivery. Never throws: a failure leaves the lease to expire. */
-  private async scan(lease: ScanLease): Promise<boolean> {
+  /** Stores a batch's results in one store call; returns how many went on to delivery. */
+  private async store(scanned: Scanned[]): Promise<number> {
+    if (scanned.length === 0) return 0;
+    let results: (boolean | { error: unknown })[];
+    try {
+      results = await this.queue.finishScanMany(scanned.map((x) => ({ lease: x.lease, outcome: x.outcome })));
+    } catch (error) {
+      results = scanned.map(() => ({ error }));
+    }
+    let released = 0;
+    for (const [i, x] of scanned.entries()) {
+      const r = results[i];
+      if (r === true) {
+        // Only the scanner whose result was stored tells of it (a lost lease is scanned, and told, again).
+        this.pipeline.notify(x.lease.message.id, x.outcome.verdicts);
+        x.log.info({ policy: x.summary, next: x.outcome.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');
+        if (x.outcome.next === 'deliver') released++;
+      } else if (r === false || r === undefined) {
+        x.log.warn('policy scan lease lost; another scanner has the entry');
+      } else {
+        // The store failed: the lease expires and the entry is scanned again.
+        x.log.error({ err: r.error instanceof Error ? r.error.message : String(r.error) }, 'policy scan failed; left to a retry');
+      }
+    }
+    return released;
+  }
+
+  /** Scans one entry; its result to store, or null (deferred, or failed: the lease expires). Never throws. */
+  private async scan(lease: ScanLease): Promise<Scanned | null> {
     const m = lease.message;
     const log = this.log.child({ queueId: m.id });
     try {
@@ -106,23 +141,15 @@ export class PolicyScanner {
         // At least a second: a pass must not take the same failing entry again at once.
         await this.queue.deferScan(lease, now + Math.max(1000, backoffMs(attempts, this.opts.retryMinMs, this.opts.retryMaxMs)), decision.error);
         log.warn({ err: decision.error, policy: summary }, 'policy scan deferred');
-        return false;
+        return null;
       }
       const blob = decision.data ? await this.blobs.put(decision.data) : undefined;
       const stageMeta = Object.keys(decision.meta).length > 0 ? { meta: decision.meta } : {};
-      const ok = await this.queue.finishScan(lease, { verdicts: decision.verdicts, next: decision.next, now, blob, ...stageMeta });
-      if (!ok) {
-        log.warn('policy scan lease lost; another scanner has the entry');
-        return false;
-      }
-      // Only the scanner whose result was stored tells of it (a lost lease is scanned, and told, again).
-      this.pipeline.notify(m.id, decision.verdicts);
-      log.info({ policy: summary, next: decision.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');
-      return decision.next === 'deliver';
+      return { lease, log, summary, outcome: { verdicts: decision.verdicts, next: decision.next, now, blob, ...stageMeta } };
     } catch (e) {
       // The store or the blob failed: the lease expires and the entry is scanned again.
       log.error({ err: e instanceof Error ? e.message : String(e) }, 'policy scan failed; left to a retry');
-      return false;
+      return null;
     }
   }
 }

@@ -483,6 +483,27 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.listPending()).toHaveLength(0);
       });
 
+      it('delivers several locally at once, each on its own: a refused one and a lost lease change nothing else', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const id = await enqueue([0, 1, 2, 3].map((i) => ({ address: `${i}.${a.address}`, transport: 'local' as const, accountId: a.id })));
+        const [l0, l1, l2, l3] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease, Lease, Lease, Lease];
+        const lost = { ...l2, token: 'not-the-token' };
+        const out = await s.meta.queue.deliverLocalMany([
+          { lease: l0, folderId: f.id, now: 2001 },
+          { lease: l1, folderId: 999_999, now: 2001 },
+          { lease: lost, folderId: f.id, now: 2001 },
+          { lease: l3, folderId: f.id, now: 2001 },
+        ]);
+        expect(out[0]).toEqual({ uid: 1 });
+        expect(out[1]).toHaveProperty('error');
+        expect(out[2]).toBeNull();
+        expect(out[3]).toEqual({ uid: 2 });
+        expect((await s.meta.mailboxes.listMessages(f.id)).map((m) => m.uid)).toEqual([1, 2]);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['delivered', 'leased', 'leased', 'delivered']);
+        expect(await s.meta.queue.deliverLocalMany([])).toEqual([]);
+      });
+
       it('delivers locally another blob in place of the queue\'s, in the same one step', async () => {
         const a = await addUser();
         const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
@@ -577,6 +598,23 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         return id;
       };
       const leaseRemote = (now: number) => s.meta.queue.lease({ transport: 'remote', now, leaseMs: 1000, limit: 10 });
+
+      it('finishes several scans at once, each on its own: a lost lease changes nothing else', async () => {
+        const ids = [await enqueue('scan'), await enqueue('scan'), await enqueue('scan')];
+        const scans = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as ScanLease[];
+        expect(scans).toHaveLength(3);
+        const lost = { ...scans[1]!, token: 'not-the-token' };
+        const out = await s.meta.queue.finishScanMany([
+          { lease: scans[0]!, outcome: { verdicts: [verdict('av', 'pass')], next: 'deliver', now: 2100 } },
+          { lease: lost, outcome: { verdicts: [], next: 'deliver', now: 2100 } },
+          { lease: scans[2]!, outcome: { verdicts: [], next: { quarantine: { stage: 'dlp', reason: 'cards' } }, now: 2100 } },
+        ]);
+        expect(out).toEqual([true, false, true]);
+        const states = await Promise.all(ids.map(async (id) => (await s.meta.queue.listRecipients(id)).map((r) => r.state)));
+        const byId = new Map(scans.map((x, i) => [x.message.id, i]));
+        expect(states.map((x) => x[0])).toEqual(ids.map((id) => ['queued', 'scanning', 'held'][byId.get(id)!]));
+        expect(await s.meta.queue.finishScanMany([])).toEqual([]);
+      });
 
       it('keeps scanning mail from delivery until its scan finishes, then appends the verdicts', async () => {
         const id = await enqueue('scan');

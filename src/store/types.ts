@@ -180,6 +180,16 @@ export interface LeaseRequest {
   limit: number;
 }
 
+/** One recipient's delivery for `deliverLocalMany`. */
+export interface LocalDeliveryItem {
+  lease: Lease;
+  folderId: number;
+  now: number;
+  stored?: { blobId: string; size: number };
+}
+
+export type LocalDeliveryOutcome = { uid: number } | null | { error: unknown };
+
 export interface QueueRepo {
   /** Durable when the promise resolves: the message row and its recipients are committed. */
   enqueue(msg: NewQueueMessage, recipients: NewRecipient[]): Promise<void>;
@@ -193,6 +203,13 @@ export interface QueueRepo {
    * writes one per recipient); verdicts are kept for the blob appended.
    */
   deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null>;
+  /**
+   * `deliverLocal` for several recipients at once, each with its own outcome
+   * in order: the uid, null (lease lost) or the error that refused it (that
+   * one alone changes nothing). Each item is atomic as in `deliverLocal`; a
+   * backend may commit them together (one sync to disk for the lot).
+   */
+  deliverLocalMany(items: readonly LocalDeliveryItem[]): Promise<LocalDeliveryOutcome[]>;
   complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean>;
   /**
    * Extends a lease still held to `until` (a transfer that is still making
@@ -212,6 +229,12 @@ export interface QueueRepo {
   leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]>;
   /** Ends a scan in one transaction; false when the scan lease is no longer held. */
   finishScan(lease: ScanLease, outcome: ScanOutcome): Promise<boolean>;
+  /**
+   * `finishScan` for several scans, each with its own result in order (true,
+   * false when its lease was lost, or the error that refused it: that one
+   * alone changes nothing). A backend may commit them together.
+   */
+  finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]>;
   /** Gives a scan back to be retried at `until` (a stage failed closed); false when the lease was lost. */
   deferScan(lease: ScanLease, until: number, error: string): Promise<boolean>;
   /** Deletes queue messages whose recipients are all delivered or failed; returns how many. */

@@ -1,6 +1,8 @@
 import type {
   DeliveryTiming,
   Lease,
+  LocalDeliveryItem,
+  LocalDeliveryOutcome,
   LeaseRequest,
   NewQueueMessage,
   NewRecipient,
@@ -173,6 +175,19 @@ export class PgQueue implements QueueRepo {
     });
   }
 
+  /** One transaction per item, in order (each a round trip; a batched commit is left for later). */
+  async deliverLocalMany(items: readonly LocalDeliveryItem[]): Promise<LocalDeliveryOutcome[]> {
+    const out: LocalDeliveryOutcome[] = [];
+    for (const it of items) {
+      try {
+        out.push(await this.deliverLocal(it.lease, it.folderId, it.now, it.stored));
+      } catch (error) {
+        out.push({ error });
+      }
+    }
+    return out;
+  }
+
   async complete(lease: Lease, now: number, detail?: string, timing?: DeliveryTiming): Promise<boolean> {
     return tx(this.pool, async (c) => {
       if (!(await finish(c, lease, 'delivered', now, detail ?? null, timing))) return false;
@@ -250,6 +265,19 @@ export class PgQueue implements QueueRepo {
       }
       return true;
     });
+  }
+
+  /** One transaction per scan, in order. */
+  async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]> {
+    const out: (boolean | { error: unknown })[] = [];
+    for (const it of items) {
+      try {
+        out.push(await this.finishScan(it.lease, it.outcome));
+      } catch (error) {
+        out.push({ error });
+      }
+    }
+    return out;
   }
 
   async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {

@@ -2,6 +2,8 @@ import type {
   DeliveryTiming,
   Lease,
   LeaseRequest,
+  LocalDeliveryItem,
+  LocalDeliveryOutcome,
   NewQueueMessage,
   NewRecipient,
   QueueMessage,
@@ -19,6 +21,22 @@ import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
 import { recordDeliveryTime } from './delivery-times.js';
+
+/**
+ * Runs a write whose loss in a power failure costs only a repeat (taking a
+ * lease, purging finished rows) without a sync to disk of its own. The WAL
+ * keeps commit order, so the next synced commit (a delivery, an enqueue)
+ * makes it durable too: a delivery that survives never loses the lease
+ * write before it. Mail state is never written this way.
+ */
+function unsynced<T>(db: Db, fn: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
 
 interface Pending {
   msg: NewQueueMessage;
@@ -112,7 +130,7 @@ export class SqliteQueue implements QueueRepo {
         };
       });
     });
-    return take.immediate();
+    return unsynced(this.db, () => take.immediate());
   }
 
   /** Runs fn only if the lease is still held; returns false when it is not. */
@@ -129,18 +147,45 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null> {
+    return this.db.transaction(() => this.deliverInTx(lease, folderId, now, stored)).immediate();
+  }
+
+  /**
+   * All items in one IMMEDIATE transaction (one WAL sync), each inside its own
+   * savepoint: an item that throws is rolled back alone and reported, its
+   * neighbours still commit. A failed commit fails every item (nothing stored).
+   */
+  async deliverLocalMany(items: readonly LocalDeliveryItem[]): Promise<LocalDeliveryOutcome[]> {
+    const one = this.db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored));
+    return this.db
+      .transaction(() =>
+        items.map((it): LocalDeliveryOutcome => {
+          try {
+            return one(it);
+          } catch (error) {
+            return { error };
+          }
+        }),
+      )
+      .immediate();
+  }
+
+  /** The body of `deliverLocal`, inside the caller's transaction. */
+  private deliverInTx(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): { uid: number } | null {
+    const r = this.db.prepare("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
+      | { lease_token: string }
+      | undefined;
+    if (!r || r.lease_token !== lease.token) return null;
     const blob = stored ?? { blobId: lease.message.blobId, size: lease.message.size };
-    return this.withLease(lease, () => {
-      const m = appendInTx(this.db, folderId, { blobId: blob.blobId, size: blob.size, internalDate: now });
-      if (lease.message.verdicts.length > 0) {
-        this.db
-          .prepare('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
-          .run(blob.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
-      }
-      this.finish(lease.recipient.id, 'delivered', now, null);
-      recordDeliveryTime(this.db, lease, now);
-      return { uid: m.uid };
-    });
+    const m = appendInTx(this.db, folderId, { blobId: blob.blobId, size: blob.size, internalDate: now });
+    if (lease.message.verdicts.length > 0) {
+      this.db
+        .prepare('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
+        .run(blob.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
+    }
+    this.finish(lease.recipient.id, 'delivered', now, null);
+    recordDeliveryTime(this.db, lease, now);
+    return { uid: m.uid };
   }
 
   private finish(id: number, state: RecipientState, now: number, error: string | null, timing?: DeliveryTiming): void {
@@ -203,32 +248,49 @@ export class SqliteQueue implements QueueRepo {
         return { token, until, message: toQueueMessage(m) };
       });
     });
-    return take.immediate();
+    return unsynced(this.db, () => take.immediate());
   }
 
   async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
+    return this.db.transaction(() => this.finishScanInTx(lease, o)).immediate();
+  }
+
+  /** All in one IMMEDIATE transaction (one WAL sync), each in its own savepoint, as in `deliverLocalMany`. */
+  async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]> {
+    const one = this.db.transaction((it: { lease: ScanLease; outcome: ScanOutcome }) => this.finishScanInTx(it.lease, it.outcome));
     return this.db
-      .transaction(() => {
-        const m = this.db.prepare('SELECT * FROM queue_messages WHERE id = ? AND scan_token = ?').get(lease.message.id, lease.token) as
-          | QueueMessageRow
-          | undefined;
-        if (!m) return false;
-        const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
-        // A stage's meta (e.g. a TLS floor) is stored with the outcome, in this transaction.
-        const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
-        this.db
-          .prepare('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
-          .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
-        if (o.next === 'deliver') {
-          this.db.prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
-        } else {
-          const rcpts = this.db.prepare("SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").pluck().all(m.id) as string[];
-          this.db.prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
-          quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
-        }
-        return true;
-      })
+      .transaction(() =>
+        items.map((it): boolean | { error: unknown } => {
+          try {
+            return one(it);
+          } catch (error) {
+            return { error };
+          }
+        }),
+      )
       .immediate();
+  }
+
+  /** The body of `finishScan`, inside the caller's transaction. */
+  private finishScanInTx(lease: ScanLease, o: ScanOutcome): boolean {
+    const m = this.db.prepare('SELECT * FROM queue_messages WHERE id = ? AND scan_token = ?').get(lease.message.id, lease.token) as
+      | QueueMessageRow
+      | undefined;
+    if (!m) return false;
+    const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
+    // A stage's meta (e.g. a TLS floor) is stored with the outcome, in this transaction.
+    const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
+    this.db
+      .prepare('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
+      .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
+    if (o.next === 'deliver') {
+      this.db.prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
+    } else {
+      const rcpts = this.db.prepare("SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").pluck().all(m.id) as string[];
+      this.db.prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
+      quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
+    }
+    return true;
   }
 
   async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {
@@ -303,11 +365,11 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async purgeFinished(): Promise<number> {
-    return this.db
-      .prepare(
-        `DELETE FROM queue_messages WHERE NOT EXISTS (
-           SELECT 1 FROM queue_recipients r WHERE r.queue_id = queue_messages.id AND r.state NOT IN ('delivered','failed'))`,
-      )
-      .run().changes;
+    const purge = this.db.prepare(
+      `DELETE FROM queue_messages WHERE NOT EXISTS (
+         SELECT 1 FROM queue_recipients r WHERE r.queue_id = queue_messages.id AND r.state NOT IN ('delivered','failed'))`,
+    );
+    // Rows a power loss brings back are purged the next time.
+    return unsynced(this.db, () => purge.run().changes);
   }
 }
