@@ -204,6 +204,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
       bareNewline: config.smtp.bare_newline,
       ...slotGuards(config.smtp),
       minTransferRate: config.smtp.min_transfer_rate,
+      greetPauseMs: config.smtp.greet_pause_ms,
     },
     authThrottle,
     // One budget for every listener (IMAP and POP3 get it through this object too).

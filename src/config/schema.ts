@@ -113,6 +113,8 @@ export function configSchema(baseDir: string) {
       // A sending MTA opens up to 20 sessions at once (Postfix's default), all pending at first.
       ...slotGuards(300, 20),
       min_transfer_rate: minTransferRate(),
+      // Milliseconds mx waits before its greeting; a client that talks first is refused (554 5.5.1). 0: greet at once.
+      greet_pause_ms: int(0, 30_000).default(0),
       mx: listener(25),
       submission: listener(587),
       submissions: listener(465),

@@ -71,6 +71,9 @@ reserved_percent = 10         # of max_connections, kept for addresses with < 2 
 login_timeout = 300           # seconds from connect to login (mx: to MAIL FROM)
 command_timeout = 60          # seconds a command line may take from its first byte; also unread output
 min_transfer_rate = 1024      # bytes/s a message must average after command_timeout
+# mx only: wait this long before the greeting and refuse (554 5.5.1) a client
+# that talks first, as spam software often does. 0 greets at once.
+greet_pause_ms = 0
 
 [smtp.mx]                     # inbound mail from other servers
 enabled = true

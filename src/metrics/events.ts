@@ -73,6 +73,7 @@ export const EVENT_KINDS: readonly EventKindSpec[] = [
   k('tlsrpt.failed', 'C', 'a TLS-RPT report reached none of its destinations; tried again later (data: day, reason)'),
   k('smtp.session', 'C', 'an SMTP session ended (tls: the version it reached, or none)', ['listener', 'tls']),
   k('smtp.message', 'C', 'a message was accepted over SMTP', ['listener', 'tls']),
+  k('smtp.early_talker', 'I', 'a client talked before the mx greeting and was refused with 554 5.5.1 ([smtp] greet_pause_ms)', ['listener']),
   k('relay.message', 'C', 'a remote server accepted a message for one recipient', ['tls', 'verified']),
   k('auth.plaintext_refused', 'C', 'credentials offered before TLS were refused', ['protocol']),
   k('sieve.script', 'I', 'a user changed their Sieve scripts over ManageSieve (subject: the account; data: name, size, from)', ['action']),

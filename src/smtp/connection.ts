@@ -18,7 +18,11 @@
  *  - deadlines the library's idle timer cannot give, since every byte restarts
  *    it: the session must be established (logged in; on mx, MAIL accepted)
  *    within the login timeout, a command line must be complete within the
- *    command timeout of its first byte, and DATA must keep up a minimum rate.
+ *    command timeout of its first byte, and DATA must keep up a minimum rate;
+ *  - the greeting: the library waits a fixed 100 ms before every greeting
+ *    (its early-talker check), which was most of a one-message session's time.
+ *    postern greets at once, or after `greetPauseMs` (mx only), refusing a
+ *    client that talks before the greeting with 554 5.5.1.
  * The session, parsing and STARTTLS state machine stay the library's.
  */
 import type net from 'node:net';
@@ -47,6 +51,23 @@ export interface ConnectionGuards {
   onPlaintextAuth?(sessionId: string): void;
   /** AUTH SCRAM-SHA-256(-PLUS); absent: those mechanisms are not offered. */
   scram?: SmtpScram;
+  /** Wait this long before the greeting, refusing a client that talks first; 0 or absent: greet at once. */
+  greetPauseMs?: number;
+  /** The server ends the session (after QUIT's 221, a 421, a refusal): its connection slot is free from now. */
+  onClosing?(sessionId: string): void;
+  /** A client talked before the greeting and was refused (counted). */
+  onEarlyTalker?(remoteAddress: string): void;
+}
+
+/** The library's connection start-up that greet() drives (smtp-server-contract.test.ts checks each). */
+interface LibraryStart {
+  /** Socket listeners, the idle timer and the parser pipe; then the callback (after TLS on 465). */
+  _setListeners(done: () => void): void;
+  /** onConnect, onSecure, then the 220 greeting; input is parsed from then on. */
+  connectionReady(): void;
+  /** The name the greeting carries. */
+  name: string;
+  remoteAddress: string;
 }
 
 export class PosternConnection extends SMTPConnection {
@@ -54,6 +75,8 @@ export class PosternConnection extends SMTPConnection {
   private offered: ReadonlySet<string> = new Set();
   private deadlines: InputDeadlines | null = null;
   private loginTimer: NodeJS.Timeout | null = null;
+  /** Runs while the greeting is held back; any byte from the client meanwhile refuses the session. */
+  private greetTimer: NodeJS.Timeout | null = null;
 
   override init(): void {
     const guards = (this._server as PosternSmtpServer).guards;
@@ -68,7 +91,39 @@ export class PosternConnection extends SMTPConnection {
       () => this.inputMode(),
       (what) => this.timedOut(what === 'command' ? 'COMMAND_TIMEOUT' : 'DATA_TIMEOUT'),
     );
-    super.init();
+    this.greet(guards.greetPauseMs ?? 0);
+  }
+
+  /**
+   * The library's init() (socket listeners, the maxClients check, then
+   * connectionReady: onConnect, onSecure, 220) without its fixed 100 ms pause.
+   * Reverse DNS stays off (disableReverseLookup), so nothing else waits.
+   */
+  private greet(pauseMs: number): void {
+    const lib = this as unknown as LibraryStart;
+    lib._setListeners(() => {
+      const max = this._server.options.maxClients;
+      if (max && this._server.connections.size > max) {
+        return this.send(421, `${lib.name} Too many connected clients, try again in a moment`, false);
+      }
+      if (pauseMs <= 0) return lib.connectionReady();
+      this.greetTimer = setTimeout(() => {
+        this.greetTimer = null;
+        if (!this._closing && !this._closed) lib.connectionReady();
+      }, pauseMs);
+      this.greetTimer.unref();
+    });
+  }
+
+  /** A client that talks before our greeting is not speaking SMTP with us: refuse it, counted, and drop its bytes. */
+  private refuseEarlyTalker(): void {
+    if (this.greetTimer) clearTimeout(this.greetTimer);
+    this.greetTimer = null;
+    if (this._closing || this._closed) return;
+    (this._server as PosternSmtpServer).guards.onEarlyTalker?.((this as unknown as LibraryStart).remoteAddress);
+    const [code, text] = replyOf('EARLY_TALKER');
+    this.send(code, text);
+    this.close();
   }
 
   /** Reading a command, receiving DATA, or waiting on us (a handler, the message decision, TLS). */
@@ -86,9 +141,19 @@ export class PosternConnection extends SMTPConnection {
     this.send(code, text); // a 421 closes the connection
   }
 
+  // A client that got 221 may connect again before its old socket's close event
+  // arrives; counting the old one then would refuse a sender that never exceeded
+  // its limit. The socket itself stays bounded by maxClients and the close deadline.
+  override close(): void {
+    (this._server as PosternSmtpServer).guards.onClosing?.(this.session.id);
+    super.close();
+  }
+
   override _onClose(): void {
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.loginTimer = null;
+    if (this.greetTimer) clearTimeout(this.greetTimer);
+    this.greetTimer = null;
     this.deadlines?.stop();
     super._onClose();
   }
@@ -233,6 +298,10 @@ export class PosternConnection extends SMTPConnection {
     // Every byte the client sends passes the deadlines before the parser sees it.
     const write = parser._write.bind(parser);
     parser._write = (chunk, encoding, next) => {
+      if (this.greetTimer) {
+        this.refuseEarlyTalker(); // nothing before the greeting reaches the parser
+        return next();
+      }
       this.deadlines?.received(chunk);
       write(chunk, encoding, next);
     };

@@ -109,6 +109,7 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
   const { limits } = deps;
   const sessions = new SessionTable(connectionLimits(limits));
   const ctx: ListenerContext = { kind, deps, sessions };
+  const log = deps.log.child({ listener: kind });
   const guards = {
     loginTimeoutMs: limits.loginTimeoutMs,
     commandTimeoutMs: limits.commandTimeoutMs,
@@ -116,10 +117,16 @@ export function createSmtpListener(kind: SmtpListenerKind, deps: SmtpDeps): Smtp
     isEstablished: (id: string) => sessions.isEstablished(id),
     scram: makeSmtpScram(ctx),
     onPlaintextAuth: (id: string) => deps.events?.record('auth.plaintext_refused', sessions.get(id)?.ip ?? id, { protocol: 'smtp', listener: kind }),
+    onClosing: (id: string) => sessions.leaving(id),
+    // Mail clients (587, 465) are greeted at once; the pause only screens servers and bots on mx.
+    greetPauseMs: kind === 'mx' ? (limits.greetPauseMs ?? 0) : 0,
+    onEarlyTalker: (ip: string) => {
+      log.info({ client: ip }, 'refused: client talked before the greeting');
+      deps.events?.record('smtp.early_talker', ip, { listener: kind });
+    },
   };
   const onDeadline = (id: string, reply: string): void => sessions.get(id)?.log.info({ reply }, 'closing: deadline passed');
   const server = new PosternSmtpServer(serverOptions(ctx), guards, onDeadline);
-  const log = deps.log.child({ listener: kind });
   // Client errors (failed handshakes, resets) arrive here; without a listener they would crash the process.
   server.on('error', (err: Error & { code?: string; meta?: unknown }) => {
     log.info({ err: { message: err.message, code: err.code } }, 'client connection error');

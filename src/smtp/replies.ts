@@ -21,6 +21,8 @@ const LOCAL = {
   FROM_MISSING: [550, '5.6.0', 'Message must have exactly one From header'],
   NO_RECIPIENTS: [554, '5.5.1', 'No valid recipients'],
   LINE_TOO_LONG: [500, '5.5.2', 'Line too long'],
+  // The client sent data before the mx greeting ([smtp] greet_pause_ms): not an SMTP client waiting its turn.
+  EARLY_TALKER: [554, '5.5.1', 'Protocol error: data sent before the greeting'],
   SHUTTING_DOWN: [421, '4.3.2', 'Server shutting down, try again later'],
   // The process-wide budget for message bytes in memory is spent: the bytes were read and dropped.
   MEMORY_BUDGET: [452, '4.3.1', 'Insufficient system resources, try again later'],

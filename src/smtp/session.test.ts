@@ -17,4 +17,16 @@ describe('SessionTable', () => {
     expect(t.refusal('192.0.2.1')).toBeNull();
     expect(t.size).toBe(2);
   });
+
+  it('frees the slot of a session the server is closing, and keeps its state until release', () => {
+    const t = new SessionTable({ maxTotal: 10, maxPerClient: 1, maxPendingPerClient: 1, reserved: 0 });
+    const log = silentLogger();
+    t.admit('a', '192.0.2.1', log);
+    expect(t.refusal('192.0.2.1')).toBe('client');
+    t.leaving('a');
+    expect(t.refusal('192.0.2.1')).toBeNull();
+    t.admit('b', '192.0.2.1', log);
+    expect(t.release('a')?.ip).toBe('192.0.2.1'); // the slot is not freed twice
+    expect(t.refusal('192.0.2.1')).toBe('client');
+  });
 });

@@ -25,7 +25,8 @@ export interface SessionState {
 
 /**
  * Sessions of one listener, and the connection limits over them. A session is
- * counted from onConnect (when it was admitted) until onClose.
+ * counted from onConnect (when it was admitted) until the server closes it or
+ * the client leaves, whichever comes first.
  */
 export class SessionTable {
   private readonly sessions = new Map<string, SessionState>();
@@ -59,6 +60,11 @@ export class SessionTable {
 
   get(id: string): SessionState | undefined {
     return this.sessions.get(id);
+  }
+
+  /** The server is closing the session: its slot stops counting now, the state stays until release(). */
+  leaving(id: string): void {
+    this.sessions.get(id)?.slot.release();
   }
 
   release(id: string): SessionState | undefined {

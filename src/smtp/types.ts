@@ -34,6 +34,8 @@ export interface SmtpLimits {
   minTransferRate: number;
   /** What to do with a bare CR or LF in message data (a bare CR is always refused). */
   bareNewline: 'reject' | 'normalize';
+  /** mx only: wait before the greeting and refuse a client that talks first (554 5.5.1); 0 or absent greets at once. */
+  greetPauseMs?: number;
 }
 
 export interface SmtpDeps {

@@ -234,9 +234,12 @@ export class SqliteQueue implements QueueRepo {
     const take = this.db.transaction(() => {
       const rows = this.db
         .prepare(
+          // Driven by the recipients waiting for a scan (index queue_recipients_state), not by
+          // every queue entry: an EXISTS per entry made each lease cost the whole queue, and
+          // the scanner leases after every message received.
           `SELECT * FROM queue_messages q
-           WHERE (q.scan_until IS NULL OR q.scan_until <= ?)
-             AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.id AND r.state = 'scanning')
+           WHERE q.id IN (SELECT r.queue_id FROM queue_recipients r WHERE r.state = 'scanning')
+             AND (q.scan_until IS NULL OR q.scan_until <= ?)
            ORDER BY q.received_at, q.id LIMIT ?`,
         )
         .all(req.now, req.limit) as QueueMessageRow[];

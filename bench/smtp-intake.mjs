@@ -1,0 +1,163 @@
+// SMTP intake speed of a real postern process: `postern init` (every default,
+// the in-line policy pipeline included) plus one account, `postern start`, then
+// Postfix's load generator (/usr/sbin/smtp-source, package postfix) against the
+// mx listener on loopback, 4 KiB messages:
+//   new      20 sessions, a new connection per message
+//   reuse    20 sessions, one connection each (-d)
+//   single   1 session, a new connection per message (ms per message)
+//   single-reuse  1 session, one connection
+//   starttls 20 sessions, a new connection and STARTTLS per message (a small
+//            client in this script, since smtp-source has no TLS; it shares the CPU)
+// Each scenario runs --runs times; the median is reported. Every run is bounded
+// by its message count and --seconds.
+//
+//   npm run build && node bench/smtp-intake.mjs [--messages 4000] [--runs 3] [--only new,reuse] [--seconds 300]
+//   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
+//   [--dist DIR]  run another build (a copy of dist/ from before a change)
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const opt = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+};
+// Another build (e.g. a copy of dist/ from before a change) for a before/after comparison.
+const cli = path.resolve(opt('dist', path.join(root, 'dist')), 'cli/main.js');
+const MESSAGES = Number(opt('messages', 4000));
+const RUNS = Number(opt('runs', 3));
+const SECONDS = Number(opt('seconds', 300));
+const ONLY = opt('only', 'new,reuse,single,single-reuse,starttls').split(',');
+const PROF = opt('prof', '');
+const OFFSET = 32000;
+const MX = 25 + OFFSET;
+const RCPT = 'rcpt@bench.test';
+const SOURCE = '/usr/sbin/smtp-source';
+
+function sh(file, args, input) {
+  return new Promise((resolve, reject) => {
+    const p = execFile(file, args, { timeout: SECONDS * 1000, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+    if (input !== undefined) p.stdin.end(input);
+  });
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true))).on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+async function startServer(dir) {
+  const args = [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', path.join(dir, 'postern.toml'), 'start'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  await waitForPort(MX);
+  return child;
+}
+
+/** Runs smtp-source; resolves with the elapsed seconds. */
+async function source(sessions, messages, reuse) {
+  const args = ['-s', String(sessions), '-m', String(messages), '-l', '4096', '-f', 'sender@example.net', '-t', RCPT, ...(reuse ? ['-d'] : []), `127.0.0.1:${MX}`];
+  const t = process.hrtime.bigint();
+  await sh(SOURCE, args);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** One message over a new connection with STARTTLS; rejects on any unexpected reply. */
+function tlsMessage(body) {
+  return new Promise((resolve, reject) => {
+    let sock = net.connect(MX, '127.0.0.1');
+    const timer = setTimeout(() => (sock.destroy(), reject(new Error('timeout'))), 30_000);
+    let buf = '';
+    const steps = [
+      [220, () => sock.write('EHLO bench.example.net\r\n')],
+      [250, () => sock.write('STARTTLS\r\n')],
+      [220, () => upgrade()],
+      [250, () => sock.write(`MAIL FROM:<sender@example.net>\r\nRCPT TO:<${RCPT}>\r\nDATA\r\n`)],
+      [250, () => undefined],
+      [250, () => undefined],
+      [354, () => sock.write(body)],
+      [250, () => sock.write('QUIT\r\n')],
+      [221, () => (clearTimeout(timer), sock.end(), resolve())],
+    ];
+    const onData = (b) => {
+      buf += b.toString('latin1');
+      for (let nl = buf.indexOf('\r\n'); nl >= 0; nl = buf.indexOf('\r\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 2);
+        if (line[3] === '-') continue;
+        const [code, next] = steps.shift();
+        if (Number(line.slice(0, 3)) !== code) return (clearTimeout(timer), sock.destroy(), reject(new Error(`expected ${code}, got ${line}`)));
+        next();
+      }
+    };
+    const upgrade = () => {
+      sock.removeListener('data', onData);
+      sock = tls.connect({ socket: sock, rejectUnauthorized: false, servername: 'mail.bench.test' }, () => sock.write('EHLO bench.example.net\r\n'));
+      sock.on('data', onData).on('error', (e) => (clearTimeout(timer), reject(e)));
+    };
+    sock.on('data', onData).on('error', (e) => (clearTimeout(timer), reject(e)));
+  });
+}
+
+async function starttls(sessions, messages) {
+  const line = 'The quick brown fox jumps over the lazy dog 0123456789.\r\n';
+  const body = `From: <sender@example.net>\r\nTo: <${RCPT}>\r\nSubject: bench\r\n\r\n${line.repeat(70)}.\r\n`;
+  let left = messages;
+  const t = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: sessions }, async () => {
+      while (left-- > 0) await tlsMessage(body);
+    }),
+  );
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const SCENARIOS = {
+  new: () => source(20, MESSAGES, false).then((s) => [MESSAGES, s]),
+  reuse: () => source(20, MESSAGES, true).then((s) => [MESSAGES, s]),
+  single: () => source(1, Math.min(MESSAGES, 500), false).then((s) => [Math.min(MESSAGES, 500), s]),
+  'single-reuse': () => source(1, Math.min(MESSAGES, 2000), true).then((s) => [Math.min(MESSAGES, 2000), s]),
+  starttls: () => starttls(20, Math.min(MESSAGES, 2000)).then((s) => [Math.min(MESSAGES, 2000), s]),
+};
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-intake-'));
+let server;
+try {
+  await sh(process.execPath, [cli, 'init', '--domain', 'bench.test', '--dir', dir, '--port-offset', String(OFFSET)]);
+  await sh(process.execPath, [cli, '-c', path.join(dir, 'postern.toml'), 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
+  server = await startServer(dir);
+  await source(2, 20, false); // warm-up: modules, worker threads, first folders
+  console.log(`postern ${JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  for (const name of ONLY) {
+    const rates = [];
+    const per = [];
+    for (let r = 0; r < RUNS; r++) {
+      const [n, secs] = await SCENARIOS[name]();
+      rates.push(n / secs);
+      per.push((secs * 1000) / n);
+    }
+    console.log(`${name.padEnd(13)} ${median(rates).toFixed(0).padStart(6)} msg/s  ${median(per).toFixed(2).padStart(7)} ms/msg  runs: ${rates.map((x) => x.toFixed(0)).join(' ')}`);
+  }
+  console.log(`load after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+} finally {
+  if (server) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
