@@ -304,4 +304,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE accounts ADD COLUMN scram_keys text;
   `,
+  // What a selected session asks after every change (changesSince): expunges since its modseq, without scanning them all.
+  `
+  CREATE INDEX expunged_modseq ON expunged(folder_id, modseq);
+  `,
 ];
