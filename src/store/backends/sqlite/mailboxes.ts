@@ -14,6 +14,7 @@ import type {
   NewMailMessage,
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
+import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
@@ -75,8 +76,20 @@ export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: s
   return true;
 }
 
+type Statement = Database.Statement<unknown[]>;
+
 export class SqliteMailboxes implements MailboxRepo {
+  /** Statements compiled once per SQL text: compiling costs more than running most of them. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  /** The compiled statement for this SQL text (a fixed text at each call site, so the map stays small). */
+  private q(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
 
   async createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder> {
     // UIDVALIDITY: seconds since epoch plus a random offset keeps it unique even
@@ -94,17 +107,17 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async getFolder(accountId: number, name: string): Promise<Folder | null> {
-    const r = this.db.prepare('SELECT * FROM folders WHERE account_id = ? AND name = ?').get(accountId, name) as FolderRow | undefined;
+    const r = this.q('SELECT * FROM folders WHERE account_id = ? AND name = ?').get(accountId, name) as FolderRow | undefined;
     return r ? toFolder(r) : null;
   }
 
   async getFolderById(id: number): Promise<Folder | null> {
-    const r = this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+    const r = this.q('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
     return r ? toFolder(r) : null;
   }
 
   async listFolders(accountId: number): Promise<Folder[]> {
-    return (this.db.prepare('SELECT * FROM folders WHERE account_id = ? ORDER BY name').all(accountId) as FolderRow[]).map(toFolder);
+    return (this.q('SELECT * FROM folders WHERE account_id = ? ORDER BY name').all(accountId) as FolderRow[]).map(toFolder);
   }
 
   /**
@@ -115,14 +128,14 @@ export class SqliteMailboxes implements MailboxRepo {
    */
   private preflightKeywords(folderId: number, flags: readonly string[] | undefined): void {
     if (!hasKeywords(flags)) return;
-    const f = this.db.prepare('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+    const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
       | { keywords: string | null; keywords_exact: number }
       | undefined;
     if (!f || admitKeywords(f.keywords, f.keywords_exact === 1, [flags!], null).kind === 'ok') return;
     this.db
       .transaction(() => {
-        const used = this.db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
-        this.db.prepare('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
+        const used = this.q('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+        this.q('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
       })
       .immediate();
   }
@@ -133,7 +146,7 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async listMessages(folderId: number): Promise<MailMessage[]> {
-    return (this.db.prepare('SELECT * FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as MessageRow[]).map(toMessage);
+    return (this.q('SELECT * FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as MessageRow[]).map(toMessage);
   }
 
   async renameFolder(accountId: number, from: string, to: string, now: number): Promise<void> {
@@ -152,7 +165,7 @@ export class SqliteMailboxes implements MailboxRepo {
         const rows = this.db
           .prepare("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)")
           .all(accountId, from, from.length + 1, `${from}/`) as { id: number; name: string }[];
-        const upd = this.db.prepare('UPDATE folders SET name = ? WHERE id = ?');
+        const upd = this.q('UPDATE folders SET name = ? WHERE id = ?');
         for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
       })
       .immediate();
@@ -161,15 +174,15 @@ export class SqliteMailboxes implements MailboxRepo {
   async deleteFolder(folderId: number): Promise<void> {
     this.db
       .transaction(() => {
-        this.db.prepare('DELETE FROM messages WHERE folder_id = ?').run(folderId);
-        this.db.prepare('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
-        this.db.prepare('DELETE FROM folders WHERE id = ?').run(folderId);
+        this.q('DELETE FROM messages WHERE folder_id = ?').run(folderId);
+        this.q('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
+        this.q('DELETE FROM folders WHERE id = ?').run(folderId);
       })
       .immediate();
   }
 
   async setSubscribed(folderId: number, subscribed: boolean): Promise<void> {
-    this.db.prepare('UPDATE folders SET subscribed = ? WHERE id = ?').run(subscribed ? 1 : 0, folderId);
+    this.q('UPDATE folders SET subscribed = ? WHERE id = ?').run(subscribed ? 1 : 0, folderId);
   }
 
   async getMessages(folderId: number, uids: number[]): Promise<MailMessage[]> {
@@ -179,17 +192,17 @@ export class SqliteMailboxes implements MailboxRepo {
     const lo = Math.min(...uids);
     const hi = Math.max(...uids);
     return (
-      this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
+      this.q('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
     )
       .filter((r) => want.has(r.uid))
       .map(toMessage);
   }
 
   private bumpModseq(folderId: number): number {
-    const f = this.db.prepare('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+    const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
     if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
     const m = f.highest_modseq + 1;
-    this.db.prepare('UPDATE folders SET highest_modseq = ? WHERE id = ?').run(m, folderId);
+    this.q('UPDATE folders SET highest_modseq = ? WHERE id = ?').run(m, folderId);
     return m;
   }
 
@@ -199,10 +212,10 @@ export class SqliteMailboxes implements MailboxRepo {
       .transaction((): FlagChangeResult => {
         const changed: MailMessage[] = [];
         const conflicts: number[] = [];
-        const upd = this.db.prepare('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
+        const upd = this.q('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
         const messages = this.getMessagesSync(folderId, change.uids);
         if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
-          const f = this.db.prepare('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+          const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
             | { keywords: string | null; keywords_exact: number }
             | undefined;
           if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
@@ -235,7 +248,7 @@ export class SqliteMailboxes implements MailboxRepo {
       if (u > hi) hi = u;
     }
     return (
-      this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
+      this.q('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
     )
       .filter((r) => want.has(r.uid))
       .map(toMessage);
@@ -245,8 +258,8 @@ export class SqliteMailboxes implements MailboxRepo {
     const rows = this.getMessagesSync(folderId, uids);
     if (rows.length === 0) return [];
     const modseq = this.bumpModseq(folderId);
-    const del = this.db.prepare('DELETE FROM messages WHERE id = ?');
-    const rec = this.db.prepare('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)');
+    const del = this.q('DELETE FROM messages WHERE id = ?');
+    const rec = this.q('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)');
     for (const m of rows) {
       del.run(m.id);
       rec.run(folderId, m.uid, modseq);
@@ -289,13 +302,13 @@ export class SqliteMailboxes implements MailboxRepo {
   async changesSince(folderId: number, modseq: number): Promise<FolderChanges> {
     return this.db
       .transaction((): FolderChanges => {
-        const f = this.db.prepare('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+        const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
         if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
         const changed = (
-          this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
+          this.q('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
         ).map(toMessage);
         const expunged = (
-          this.db.prepare('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
+          this.q('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
         ).map((r) => r.uid);
         return { changed, expunged, highestModseq: f.highest_modseq };
       })
@@ -303,13 +316,13 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async blobReferences(blobId: string): Promise<number> {
-    const a = this.db.prepare('SELECT COUNT(*) AS n FROM messages WHERE blob_id = ?').get(blobId) as { n: number };
-    const b = this.db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE blob_id = ?').get(blobId) as { n: number };
+    const a = this.q('SELECT COUNT(*) AS n FROM messages WHERE blob_id = ?').get(blobId) as { n: number };
+    const b = this.q('SELECT COUNT(*) AS n FROM queue_messages WHERE blob_id = ?').get(blobId) as { n: number };
     return a.n + b.n;
   }
 
   async listIndex(folderId: number): Promise<MessageIndexEntry[]> {
-    const rows = this.db.prepare('SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').raw(true).all(folderId) as [number, string, number][];
+    const rows = this.q('SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').raw(true).all(folderId) as [number, string, number][];
     // Most messages share a few flag combinations: split each distinct one once and share the array.
     const split = new Map<string, string[]>();
     return rows.map(([uid, flags, modseq]) => {
@@ -347,7 +360,7 @@ export class SqliteMailboxes implements MailboxRepo {
          WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`
       : `SELECT c.blob_id, c.search, NULL FROM header_cache c
          WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`;
-    const stmt = this.db.prepare(sql).raw(true);
+    const stmt = this.q(sql).raw(true);
     const out: CachedHeader[] = [];
     for (let i = 0; i < ids.length; i += HEADER_CACHE_CHUNK) {
       const rows = stmt.all(JSON.stringify(ids.slice(i, i + HEADER_CACHE_CHUNK))) as [string, string, Buffer | null][];
@@ -364,14 +377,14 @@ export class SqliteMailboxes implements MailboxRepo {
        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?${contains === null ? '' : ' AND (c.search IS NULL OR instr(c.search, ?) > 0)'}
        ORDER BY m.uid`;
     const args = contains === null ? [folderId, loUid, hiUid] : [folderId, loUid, hiUid, contains];
-    const rows = this.db.prepare(sql).raw(true).all(...args) as [number, string, number, number, string | null][];
+    const rows = this.q(sql).raw(true).all(...args) as [number, string, number, number, string | null][];
     return rows.map(([uid, blobId, size, internalDate, search]) => ({ uid, blobId, size, internalDate, search }));
   }
 
   async putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const search = this.db.prepare('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
-    const detail = this.db.prepare('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
+    const search = this.q('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
+    const detail = this.q('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
     this.db
       .transaction(() => {
         // In key order: neighbouring rows land on the same pages.
@@ -385,12 +398,12 @@ export class SqliteMailboxes implements MailboxRepo {
 
   async pruneHeaderCache(dryRun = false): Promise<number> {
     const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
-    if (dryRun) return (this.db.prepare(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
+    if (dryRun) return (this.q(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
     // A page per transaction, yielding between pages: after a large expunge, one statement would hold the event loop.
-    const search = this.db.prepare(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
-    const detail = this.db.prepare(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
+    const search = this.q(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
+    const detail = this.q(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
     // The verdicts kept with delivered mail go with the last message that used their blob.
-    const verdicts = this.db.prepare(`DELETE FROM message_verdicts WHERE blob_id IN (SELECT blob_id FROM message_verdicts AS t WHERE ${unused} LIMIT ?)`);
+    const verdicts = this.q(`DELETE FROM message_verdicts WHERE blob_id IN (SELECT blob_id FROM message_verdicts AS t WHERE ${unused} LIMIT ?)`);
     let total = 0;
     for (let i = 0; i < MAX_PRUNE_PAGES; i++) {
       const [n, d, v] = this.db
