@@ -192,9 +192,11 @@ export function fetchItems(
         break;
       case 'BODY[]': {
         const s = a.section;
+        // The whole message is its bytes as stored: no need to parse it.
         const whole = s.part.length === 0 && s.text === null;
-        const source = isHeaderSection(s) ? head() : c!.mime;
-        const data = whole ? c!.data : (fetchSection(source, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? Buffer.alloc(0));
+        const data = whole
+          ? c!.data
+          : (fetchSection(isHeaderSection(s) ? head() : c!.mime, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? Buffer.alloc(0));
         out.push([name, slice(data, a.partial)]);
         break;
       }
