@@ -18,13 +18,27 @@ import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
+type Statement = Database.Statement<unknown[]>;
+
+/** Statements compiled once per database and SQL text: compiling costs more than running most of them. */
+const compiled = new WeakMap<Db, Map<string, Statement>>();
+
+/** The compiled statement for this SQL text (a fixed text at each call site, so the map stays small). */
+function prep(db: Db, sql: string): Statement {
+  let forDb = compiled.get(db);
+  if (!forDb) compiled.set(db, (forDb = new Map()));
+  let st = forDb.get(sql);
+  if (!st) forDb.set(sql, (st = db.prepare(sql)));
+  return st;
+}
+
 /**
  * Appends inside the caller's transaction: takes the folder's next UID and
  * modseq and bumps both, so UIDs stay strictly ascending across restarts and
  * concurrent writers (SQLite serialises writers).
  */
 export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMessage {
-  const f = db.prepare('SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+  const f = prep(db, 'SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
     | { uid_next: number; highest_modseq: number; keywords: string | null; keywords_exact: number }
     | undefined;
   if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
@@ -34,10 +48,9 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
   }
   const uid = f.uid_next;
   const modseq = f.highest_modseq + 1;
-  db.prepare('UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
-  const r = db
-    .prepare('INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
+  prep(db, 'UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
+  const insert = prep(db, 'INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const r = insert.run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
   return {
     id: Number(r.lastInsertRowid),
     folderId,
@@ -54,41 +67,33 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
 function admitKeywordsInTx(db: Db, folderId: number, f: { keywords: string | null; keywords_exact: number }, wanted: readonly (readonly string[])[]): void {
   let a = admitKeywords(f.keywords, f.keywords_exact === 1, wanted, null);
   if (a.kind === 'rescan') {
-    const used = db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+    const used = prep(db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
     a = admitKeywords(f.keywords, false, wanted, used);
   }
-  if (a.kind === 'ok' && a.write) db.prepare('UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
+  if (a.kind === 'ok' && a.write) prep(db, 'UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
 }
 
 /** A keyword may have left the folder: its list may now hold unused ones. */
 function keywordsMayBeStale(db: Db, folderId: number): void {
-  db.prepare('UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
+  prep(db, 'UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
 }
 
 /** Expunges one message if it still holds `blobId`, inside the caller's transaction; true when it did. */
 export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: string): boolean {
-  const row = db.prepare('SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
+  const row = prep(db, 'SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
   if (!row) return false;
-  const f = db.prepare('UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
-  db.prepare('DELETE FROM messages WHERE id = ?').run(row.id);
-  db.prepare('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
+  const f = prep(db, 'UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
+  prep(db, 'DELETE FROM messages WHERE id = ?').run(row.id);
+  prep(db, 'INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
   keywordsMayBeStale(db, folderId);
   return true;
 }
 
-type Statement = Database.Statement<unknown[]>;
-
 export class SqliteMailboxes implements MailboxRepo {
-  /** Statements compiled once per SQL text: compiling costs more than running most of them. */
-  private readonly statements = new Map<string, Statement>();
-
   constructor(private readonly db: Db) {}
 
-  /** The compiled statement for this SQL text (a fixed text at each call site, so the map stays small). */
   private q(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
-    return st;
+    return prep(this.db, sql);
   }
 
   async createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder> {
@@ -96,9 +101,7 @@ export class SqliteMailboxes implements MailboxRepo {
     // when a folder is deleted and recreated within one second.
     const uidValidity = (Math.floor(now / 1000) + randomInt(0, 1 << 16)) >>> 0 || 1;
     try {
-      const r = this.db
-        .prepare('INSERT INTO folders (account_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?)')
-        .run(accountId, name, specialUse, uidValidity);
+      const r = this.q('INSERT INTO folders (account_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?)').run(accountId, name, specialUse, uidValidity);
       return (await this.getFolderById(Number(r.lastInsertRowid)))!;
     } catch (e) {
       if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('INVARIANT', `folder ${name} exists already`);
@@ -162,9 +165,10 @@ export class SqliteMailboxes implements MailboxRepo {
     }
     this.db
       .transaction(() => {
-        const rows = this.db
-          .prepare("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)")
-          .all(accountId, from, from.length + 1, `${from}/`) as { id: number; name: string }[];
+        const rows = this.q("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)").all(accountId, from, from.length + 1, `${from}/`) as {
+          id: number;
+          name: string;
+        }[];
         const upd = this.q('UPDATE folders SET name = ? WHERE id = ?');
         for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
       })
@@ -333,21 +337,17 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async folderStats(folderId: number): Promise<FolderStats> {
-    const r = this.db
-      .prepare(
-        `SELECT COUNT(*) AS messages, COALESCE(SUM(size), 0) AS size,
-           COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Seen %' THEN 0 ELSE 1 END), 0) AS unseen,
-           COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Deleted %' THEN 1 ELSE 0 END), 0) AS deleted
-         FROM messages WHERE folder_id = ?`,
-      )
-      .get(folderId) as FolderStats;
+    const r = this.q(
+      `SELECT COUNT(*) AS messages, COALESCE(SUM(size), 0) AS size,
+         COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Seen %' THEN 0 ELSE 1 END), 0) AS unseen,
+         COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Deleted %' THEN 1 ELSE 0 END), 0) AS deleted
+       FROM messages WHERE folder_id = ?`,
+    ).get(folderId) as FolderStats;
     return { messages: r.messages, unseen: r.unseen, deleted: r.deleted, size: r.size };
   }
 
   async usage(accountId: number): Promise<number> {
-    const r = this.db
-      .prepare('SELECT COALESCE(SUM(m.size), 0) AS n FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?')
-      .get(accountId) as { n: number };
+    const r = this.q('SELECT COALESCE(SUM(m.size), 0) AS n FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?').get(accountId) as { n: number };
     return r.n;
   }
 
