@@ -385,15 +385,25 @@ export class SqliteMailboxes implements MailboxRepo {
     if (entries.length === 0) return;
     const search = this.q('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
     const detail = this.q('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
-    this.db
-      .transaction(() => {
-        // In key order: neighbouring rows land on the same pages.
-        for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
-          search.run(e.blobId, e.search);
-          detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
-        }
-      })
-      .immediate();
+    const write = this.db.transaction(() => {
+      // In key order: neighbouring rows land on the same pages.
+      for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
+        search.run(e.blobId, e.search);
+        detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
+      }
+    });
+    // Derived data: its commit does not wait for the disk. The next durable
+    // commit syncs the log with these rows in it; a crash before that loses
+    // only cache rows, which are rebuilt from the blobs (the WAL keeps the
+    // file consistent either way: db.ts always opens in WAL mode). An APPEND
+    // saves one fsync.
+    const durable = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      write.immediate();
+    } finally {
+      this.db.pragma(`synchronous = ${durable}`);
+    }
   }
 
   async pruneHeaderCache(dryRun = false): Promise<number> {
