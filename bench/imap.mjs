@@ -4,9 +4,11 @@
 //
 //   npx tsc -p tsconfig.build.json && node bench/imap.mjs
 //
-// Measures: LOGIN+SELECT, UID FETCH 1:* (FLAGS), 10,000 full messages
-// (BODY.PEEK[]), SEARCH HEADER Subject "needle" (one match), 10,000
-// ENVELOPEs, and the server's memory (PSS and RSS) per IDLE connection. The
+// Measures: LOGIN+SELECT (and each apart), UID FETCH 1:* (FLAGS), 10,000
+// full messages (BODY.PEEK[]; first after start, and again in the same
+// session), SEARCH HEADER Subject "needle" (one match), 10,000 ENVELOPEs,
+// APPEND by Python's imaplib, and the server's memory (PSS and RSS) per IDLE
+// connection. The
 // IDLE connections log in to a second account with a 10-message INBOX, as
 // many users each with their own mailbox would; both accounts' passwords are
 // hashed at scrypt cost 2^10 so thousands of logins measure IMAP, not the key
