@@ -4,9 +4,11 @@
 //
 //   npx tsc -p tsconfig.build.json && node bench/imap.mjs
 //
-// Measures: LOGIN+SELECT, UID FETCH 1:* (FLAGS), 10,000 full messages
-// (BODY.PEEK[]), SEARCH HEADER Subject "needle" (one match), 10,000
-// ENVELOPEs, and the server's memory (PSS and RSS) per IDLE connection. The
+// Measures: LOGIN+SELECT (and each apart), UID FETCH 1:* (FLAGS), 10,000
+// full messages (BODY.PEEK[]; first after start, and again in the same
+// session), SEARCH HEADER Subject "needle" (one match), 10,000 ENVELOPEs,
+// APPEND by Python's imaplib, and the server's memory (PSS and RSS) per IDLE
+// connection. The
 // IDLE connections log in to a second account with a 10-message INBOX, as
 // many users each with their own mailbox would; both accounts' passwords are
 // hashed at scrypt cost 2^10 so thousands of logins measure IMAP, not the key
@@ -31,7 +33,11 @@
 // (5000), BENCH_DOVECOT_IDLE (as BENCH_IDLE; each Dovecot IMAP connection is
 // a process of its own, about 0.6 MiB PSS), BENCH_SERVERS (postern,dovecot),
 // BENCH_ROUNDS (3), BENCH_KEEP=1 keeps the temp folder, BENCH_REBUILD=1
-// rebuilds the stored template.
+// rebuilds the stored template, BENCH_APPEND (300) messages APPENDed by
+// Python's imaplib (literal and CRLF in separate writes, as imaplib sends
+// them; 0 skips), BENCH_CPU_PROF=<dir> runs the postern server under
+// node --cpu-prof and writes its profile there, BENCH_DIST (../dist) the
+// compiled postern to measure (another build, for a before/after).
 // Everything listens on 127.0.0.1 only; every loop is bounded; everything
 // started here is stopped by its pid at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -43,7 +49,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 
-const DIST = new URL('../dist/', import.meta.url);
+const DIST = process.env.BENCH_DIST ? new URL(`file://${path.resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const FETCH = Math.min(MESSAGES, Number(process.env.BENCH_FETCH ?? 10_000));
 const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
@@ -304,9 +310,42 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function loginSelect(port, ca, user, mailbox = 'INBOX') {
   const c = await Conn.open(port, ca);
+  const t0 = performance.now();
   await c.ok('a1', `LOGIN "${user}" "${PASSWORD}"`);
+  const loginMs = ms(t0);
+  const t1 = performance.now();
   const sel = await c.ok('a2', `SELECT ${mailbox}`, { onLine: () => undefined });
-  return { c, sel };
+  return { c, sel, loginMs, selectMs: ms(t1) };
+}
+
+const APPEND = Number(process.env.BENCH_APPEND ?? 300);
+
+/**
+ * Messages per second APPENDed by Python's imaplib, which sends the literal
+ * and its closing CRLF in two writes: a server that leaves Nagle's algorithm
+ * on, or answers in pieces, stalls each APPEND on a delayed ACK.
+ */
+function appendRate(port) {
+  const script = String.raw`
+import imaplib, ssl, sys, time
+port, user, password, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+m = imaplib.IMAP4_SSL('127.0.0.1', port, ssl_context=ctx, timeout=60)
+m.login(user, password)
+m.create('AppendBench')
+msg = b'From: a@remote.test\r\nTo: ' + user.encode() + b'\r\nSubject: append\r\n\r\n' + b'line of text\r\n' * 40
+t0 = time.perf_counter()
+for i in range(n):
+    typ, _ = m.append('AppendBench', None, None, msg)
+    if typ != 'OK': raise SystemExit('APPEND failed')
+print(n / (time.perf_counter() - t0))
+m.logout()
+`;
+  const r = spawnSync('python3', ['-c', script, String(port), BENCH_USER, PASSWORD, String(APPEND)], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`imaplib APPEND failed: ${r.stderr}`);
+  return Number(r.stdout.trim());
 }
 
 async function measure(name, port, ca, pids) {
@@ -317,14 +356,17 @@ async function measure(name, port, ca, pids) {
   out.coldLoginSelectMs = ms(t0);
   c.close();
 
-  const times = { loginSelect: [], flags: [], fetch: [], search: [], envelope: [] };
+  const times = { loginSelect: [], login: [], select: [], flags: [], fetch: [], fetchAgain: [], search: [], envelope: [] };
   let fetchBytes = 0;
   let flagsLines = 0;
   let needleHits = '';
   for (let round = 0; round < ROUNDS; round++) {
     t0 = performance.now();
-    ({ c } = await loginSelect(port, ca, BENCH_USER));
+    const ls = await loginSelect(port, ca, BENCH_USER);
+    c = ls.c;
     times.loginSelect.push(ms(t0));
+    times.login.push(ls.loginMs);
+    times.select.push(ls.selectMs);
 
     t0 = performance.now();
     const f = await c.ok('b1', 'UID FETCH 1:* (FLAGS)');
@@ -335,6 +377,11 @@ async function measure(name, port, ca, pids) {
     const b = await c.ok('b2', `FETCH 1:${FETCH} (BODY.PEEK[])`);
     times.fetch.push(ms(t0));
     fetchBytes = b.literalBytes;
+
+    // The same bodies again: what the server (and the OS) kept from the first time.
+    t0 = performance.now();
+    await c.ok('b2a', `FETCH 1:${FETCH} (BODY.PEEK[])`);
+    times.fetchAgain.push(ms(t0));
 
     t0 = performance.now();
     let hit = '';
@@ -349,6 +396,10 @@ async function measure(name, port, ca, pids) {
     c.close();
   }
   out.loginSelectMs = median(times.loginSelect);
+  out.loginMs = median(times.login);
+  out.selectMs = median(times.select);
+  out.fetchBodiesFirstMs = times.fetch[0];
+  out.fetchBodiesAgainMs = median(times.fetchAgain);
   out.fetchFlagsMs = median(times.flags);
   out.fetchFlagsLines = flagsLines;
   out.fetchBodiesMs = median(times.fetch);
@@ -358,6 +409,7 @@ async function measure(name, port, ca, pids) {
   out.searchMs = median(times.search.length > 1 ? times.search.slice(1) : times.search);
   out.searchResult = needleHits;
   out.envelopeMs = median(times.envelope);
+  out.appendPerSecond = APPEND > 0 ? appendRate(port) : NaN;
 
   out.idle = await idleMemory(port, ca, pids, name === 'dovecot' ? DOVECOT_IDLE : IDLE);
   return out;
@@ -592,11 +644,16 @@ function table(rows) {
     `|---|${rows.map(() => '---').join('|')}|`,
     line('first LOGIN+SELECT, cold (ms)', (r) => fmt(r.coldLoginSelectMs)),
     line('LOGIN+SELECT (ms)', (r) => fmt(r.loginSelectMs)),
+    line('LOGIN (ms)', (r) => fmt(r.loginMs)),
+    line(`SELECT INBOX, ${MESSAGES} msgs (ms)`, (r) => fmt(r.selectMs)),
     line(`UID FETCH 1:* (FLAGS), ${MESSAGES} msgs (ms)`, (r) => `${fmt(r.fetchFlagsMs)} (${r.fetchFlagsLines} lines)`),
     line(`FETCH 1:${FETCH} (BODY.PEEK[]) (ms)`, (r) => `${fmt(r.fetchBodiesMs)} (${r.fetchBodiesMiB.toFixed(1)} MiB)`),
+    line(`FETCH 1:${FETCH} (BODY.PEEK[]), first after start (ms)`, (r) => fmt(r.fetchBodiesFirstMs)),
+    line(`FETCH 1:${FETCH} (BODY.PEEK[]) again, same session (ms)`, (r) => fmt(r.fetchBodiesAgainMs)),
     line('SEARCH HEADER Subject "needle", first after start (ms)', (r) => fmt(r.searchFirstMs)),
     line(`SEARCH HEADER Subject "needle", later rounds (ms)`, (r) => `${fmt(r.searchMs)} (${r.searchResult})`),
     line(`FETCH 1:${FETCH} (ENVELOPE) (ms)`, (r) => fmt(r.envelopeMs)),
+    line(`APPEND by imaplib, ${APPEND} msgs (msg/s)`, (r) => (Number.isNaN(r.appendPerSecond) ? '-' : fmt(r.appendPerSecond))),
     line('IDLE connections held', (r) => `${r.idle.alive}/${r.idle.connections}, opened in ${r.idle.openSeconds.toFixed(1)} s`),
     line('server processes while IDLE', (r) => String(r.idle.processes)),
     line('server PSS before → after (MiB)', (r) => `${r.idle.beforeMiB.toFixed(0)} → ${r.idle.afterMiB.toFixed(0)}`),
@@ -636,7 +693,15 @@ async function benchPostern(root, certPem, keyPem, rows) {
   const fds = IDLE + 1000;
   const server = await startChild(
     'sh',
-    ['-c', `ulimit -n ${fds} 2>/dev/null || ulimit -n hard; exec "$0" "$@"`, process.execPath, new URL(import.meta.url).pathname, 'serve', pdir],
+    [
+      '-c',
+      `ulimit -n ${fds} 2>/dev/null || ulimit -n hard; exec "$0" "$@"`,
+      process.execPath,
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []),
+      new URL(import.meta.url).pathname,
+      'serve',
+      pdir,
+    ],
     {},
     (t) => /PORT (\d+)/.exec(t)?.[1],
   );

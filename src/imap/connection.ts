@@ -8,7 +8,7 @@ import { channelBindings, type ChannelBindings } from '../net/channel-binding.js
 import type { Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { bye, ImapCommandReader, type ImapReaderEvent, type ImapReaderMode } from '../codec/imap/index.js';
+import { bye, ImapCommandReader, ok, type ImapReaderEvent, type ImapReaderMode } from '../codec/imap/index.js';
 import type { Logger } from '../metrics/logger.js';
 import { InputDeadlines, type InputMode } from '../net/deadlines.js';
 import { guardTlsSocket } from '../net/tls.js';
@@ -19,6 +19,15 @@ import type { ImapDeps, ImapMode } from './types.js';
 const HIGH_WATER = 256 * 1024;
 /** How long a closing socket may take to flush before it is destroyed. */
 const CLOSE_GRACE_MS = 5_000;
+/**
+ * Sent when a literal arrived but the rest of its command line did not. A
+ * client that writes the literal and the line end separately with Nagle's
+ * algorithm on (Python's imaplib does) holds the line end until its literal
+ * is acknowledged, and our kernel delays that acknowledgement by up to 40 ms
+ * (Node cannot set TCP_QUICKACK); a response carries the acknowledgement at
+ * once. Clients must accept untagged responses at any time (RFC 9051 2.2.2).
+ */
+const LITERAL_RECEIVED = ok(null, 'Literal received');
 
 /** What the session sees of its connection. */
 export interface SessionPort {
@@ -204,7 +213,19 @@ export class ImapConnection implements SessionPort {
     } finally {
       this.pumping = false;
     }
-    if (!this.closingFlag && this.stream.isPaused()) this.stream.resume();
+    if (this.closingFlag) return;
+    if (this.stream.isPaused()) this.stream.resume();
+    if (this.reader.literalJustEnded) this.acknowledgeLiteral();
+  }
+
+  private acknowledgeLiteral(): void {
+    this.serial
+      .run(async () => {
+        if (this.closingFlag) return;
+        this.out.send(LITERAL_RECEIVED);
+        await this.out.flush();
+      })
+      .catch((err: unknown) => this.failed(err));
   }
 
   /** A write or a command failed outside a command's own handling: log it and drop the client. */

@@ -19,7 +19,7 @@ import {
 import { isPosternError } from '../core/errors.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import type { RecentClaims } from '../mailbox/recent.js';
-import { MailboxView } from '../mailbox/view.js';
+import type { MailboxView } from '../mailbox/view.js';
 import { KEYWORD_LIMITS, type Folder, type MailboxRepo } from '../store/types.js';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
@@ -52,9 +52,10 @@ export class SelectedMailbox {
     trackRecent = false,
   ) {
     this.name = folder.name;
-    this.keywordCount = view.keywords().size;
+    this.keywordCount = view.keywordCount;
     this.recent = trackRecent ? notifier.recent : null;
-    this.takeRecent(view.maxUid > 0 ? this.allUids() : []);
+    // Usually every message was claimed by an earlier session: no need to list 100,000 UIDs to find none.
+    if (this.recent?.mayHaveUnclaimed(folder.id, view.maxUid + 1)) this.takeRecent(this.allUids());
     this.unsubscribe = notifier.subscribe(folder.id, () => {
       this.dirty = true;
       onChange();
@@ -69,10 +70,8 @@ export class SelectedMailbox {
     onChange: () => void,
     trackRecent = false,
   ): Promise<SelectedMailbox> {
-    // Folder first, then the list: a change in between is seen twice, never missed.
     const fresh = (await repo.getFolderById(folder.id)) ?? folder;
-    const index = await repo.listIndex(folder.id);
-    const view = new MailboxView(folder.id, fresh.uidValidity, index, fresh.highestModseq);
+    const view = await notifier.snapshots.open(repo, fresh);
     return new SelectedMailbox(fresh, view, readOnly, notifier, onChange, trackRecent);
   }
 
@@ -164,8 +163,8 @@ export class SelectedMailbox {
   keywordUpdates(): Buffer[] {
     if (!this.keywordsDirty) return [];
     this.keywordsDirty = false;
+    if (this.view.keywordCount === this.keywordCount) return [];
     const keywords = this.view.keywords();
-    if (keywords.size === this.keywordCount) return [];
     this.keywordCount = keywords.size;
     const out = [flagsResponse([...SYSTEM_FLAGS, ...keywords])];
     if (!this.readOnly) out.push(ok(null, 'Flags permitted', { code: 'PERMANENTFLAGS', flags: this.permanentFlags(keywords) }));

@@ -69,6 +69,11 @@ export class Lru<K, V> {
     return v;
   }
 
+  /** Whether the key is held, without counting as a use (a Map delete and set per look is not free). */
+  has(key: K): boolean {
+    return this.map.has(key);
+  }
+
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);

@@ -5,6 +5,7 @@
  * `changesSince(modseq)`. Several nodes on one PostgreSQL store will need a
  * shared channel behind the same interface.
  */
+import { IndexSnapshots } from './index-snapshots.js';
 import { RecentClaims } from './recent.js';
 
 export type FolderListener = (folderId: number) => void;
@@ -13,6 +14,8 @@ export class MailboxNotifier {
   private readonly byFolder = new Map<number, Set<FolderListener>>();
   /** Which session holds which messages as \Recent: per process, like the notifications. */
   readonly recent = new RecentClaims();
+  /** The index of large folders as last selected, per process: a new SELECT starts from it. */
+  readonly snapshots = new IndexSnapshots();
 
   subscribe(folderId: number, fn: FolderListener): () => void {
     let set = this.byFolder.get(folderId);

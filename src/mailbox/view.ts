@@ -35,6 +35,8 @@ const EMPTY: FlagList = Object.freeze([]);
 /** Shares one frozen array per distinct flag set. */
 class FlagInterner {
   private readonly sets = new Map<string, FlagList>([['', EMPTY]]);
+  /** Keywords of all interned sets, kept as sets are added: asked for after every change. */
+  private readonly kw = new Set<string>();
 
   intern(flags: readonly string[]): FlagList {
     if (flags.length === 0) return EMPTY;
@@ -43,16 +45,29 @@ class FlagInterner {
     let set = this.sets.get(key);
     if (!set) {
       set = Object.freeze([...sorted]);
-      this.sets.set(key, set);
+      this.add(key, set);
     }
     return set;
   }
 
+  /** Takes an already interned (frozen, sorted) list as it is. */
+  adopt(list: FlagList): void {
+    if (list.length > 0) this.add(list.join(' '), list);
+  }
+
+  private add(key: string, list: FlagList): void {
+    this.sets.set(key, list);
+    for (const f of list) if (!f.startsWith('\\')) this.kw.add(f);
+  }
+
+  /** How many keywords keywords() would list, without copying them. */
+  get keywordCount(): number {
+    return this.kw.size;
+  }
+
   /** Every keyword (flag not starting with "\") in any interned set. */
   keywords(): Set<string> {
-    const out = new Set<string>();
-    for (const set of this.sets.values()) for (const f of set) if (!f.startsWith('\\')) out.add(f);
-    return out;
+    return new Set(this.kw);
   }
 }
 
@@ -62,7 +77,7 @@ export class MailboxView {
   private modseqs: number[] = [];
   /** Expunged in the store, not yet announced to the client. */
   private readonly gone = new Set<number>();
-  private readonly interner = new FlagInterner();
+  private interner = new FlagInterner();
   /** UIDs this session holds as \Recent (IMAP4rev1); shown in their flags, never stored. */
   private readonly recent = new Set<number>();
   /** A flag list with \Recent added, per interned list. */
@@ -84,6 +99,43 @@ export class MailboxView {
       this.uids.push(e.uid);
       this.flagLists.push(this.interner.intern(e.flags));
       this.modseqs.push(e.modseq);
+    }
+  }
+
+  /**
+   * A copy of the messages, flags and modseqs at this view's modseq, with
+   * nothing of the session (expunges not yet announced, \Recent): what the
+   * next SELECT of the folder starts from. Copying arrays is far cheaper than
+   * listing a large folder again.
+   */
+  copy(): MailboxView {
+    const v = new MailboxView(this.folderId, this.uidValidity, [], this.highestModseq);
+    const keep = this.gone.size === 0 ? null : (i: number): boolean => !this.gone.has(this.uids[i]!);
+    if (keep) {
+      for (let i = 0; i < this.uids.length; i++) {
+        if (!keep(i)) continue;
+        v.uids.push(this.uids[i]!);
+        v.flagLists.push(this.flagLists[i]!);
+        v.modseqs.push(this.modseqs[i]!);
+      }
+    } else {
+      v.uids = this.uids.slice();
+      v.flagLists = this.flagLists.slice();
+      v.modseqs = this.modseqs.slice();
+    }
+    v.pruneKeywords();
+    return v;
+  }
+
+  /** Forgets flag lists no message has any more, so keywords nobody uses drop out of FLAGS. */
+  pruneKeywords(): void {
+    this.interner = new FlagInterner();
+    this.withRecent.clear();
+    const seen = new Set<FlagList>();
+    for (const list of this.flagLists) {
+      if (seen.has(list)) continue;
+      seen.add(list);
+      this.interner.adopt(list);
     }
   }
 
@@ -161,6 +213,11 @@ export class MailboxView {
   /** Keywords in use in this folder, for the FLAGS response. */
   keywords(): Set<string> {
     return this.interner.keywords();
+  }
+
+  /** The number of keywords(); within a session it only grows, so a change means a new keyword. */
+  get keywordCount(): number {
+    return this.interner.keywordCount;
   }
 
   /** First message without \Seen (IMAP4rev1 UNSEEN response code), 0 when none. */

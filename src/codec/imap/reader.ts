@@ -124,6 +124,16 @@ export class ImapCommandReader {
     return this.state.s === 'literal' || this.state.s === 'discard-literal';
   }
 
+  /**
+   * True when a literal of the command being read has just been received in
+   * full and nothing of the rest of its line has come yet: the client may be
+   * holding that rest back until its literal is acknowledged.
+   */
+  get literalJustEnded(): boolean {
+    const c = this.cmd;
+    return this.state.s === 'line' && c !== null && c.literals.length > 0 && c.literals.length === c.lines.length && this.bufferedBytes === 0;
+  }
+
   /** Switch between commands: 'idle' after answering IDLE with "+", 'raw' while AUTHENTICATE runs. */
   setMode(mode: ImapReaderMode): void {
     this.modeValue = mode;

@@ -217,9 +217,14 @@ export function fetchItems(
         break;
       case 'BODY[]': {
         const s = a.section;
+        // The whole message is its bytes as stored: no need to parse it.
         const whole = s.part.length === 0 && s.text === null;
-        const source = isHeaderSection(s) ? head() : c!.mime;
-        const data = whole ? c!.data : (fetchSection(source, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? missingPart(source, s.part));
+        let data: Buffer;
+        if (whole) data = c!.data;
+        else {
+          const source = isHeaderSection(s) ? head() : c!.mime;
+          data = fetchSection(source, { part: s.part, ...(s.text ? { text: s.text } : {}), fields: s.fields }) ?? missingPart(source, s.part);
+        }
         out.push([name, textValue(slice(data, a.partial))]);
         break;
       }

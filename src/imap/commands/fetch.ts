@@ -77,11 +77,13 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
         rows.push({ seq, message, content: null, fill: false });
       }
       // Structures already in memory need no store read; anything else the plan needs comes from the cache if it holds it.
+      // get() once per message keeps a known structure among the newest while the batch is read; has() after that.
       const wanted = (d: MessageData): boolean => d.message !== null && (plan.header || !s.cache.get(d.message.blobId));
+      const stillWanted = (d: MessageData): boolean => d.message !== null && (plan.header || !s.cache.has(d.message.blobId));
       const cached = fromCache ? await readCache(s, rows.filter(wanted).map((d) => d.message!.blobId), true) : null;
       for (let k = 0; cached && k < rows.length; k++) {
         const d = rows[k]!;
-        if (!wanted(d)) continue;
+        if (!stillWanted(d)) continue;
         const row = cached.get(d.message!.blobId);
         const detail = row ? readDetail(row) : null;
         if (row && !detail) filler.damaged++;
@@ -90,7 +92,7 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
       const needsBytes = (d: MessageData): boolean => {
         if (d.message === null) return false;
         if (plan.bytes) return true;
-        return (plan.structure || plan.header) && !d.cached && (plan.header || !s.cache.get(d.message.blobId));
+        return (plan.structure || plan.header) && !d.cached && (plan.header || !s.cache.has(d.message.blobId));
       };
       const load = (d: MessageData): Promise<Loaded | null> => (needsBytes(d) ? loadContent(s, view.uidAt(d.seq), d.message!.blobId) : Promise.resolve(null));
       for await (const [d, loaded] of readAhead(rows, load, (d) => (needsBytes(d) ? d.message!.size : 0))) {

@@ -14,8 +14,23 @@ import type {
   NewMailMessage,
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
+import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+
+type Statement = Database.Statement<unknown[]>;
+
+/** Statements compiled once per database and SQL text: compiling costs more than running most of them. */
+const compiled = new WeakMap<Db, Map<string, Statement>>();
+
+/** The compiled statement for this SQL text (a fixed text at each call site, so the map stays small). */
+function prep(db: Db, sql: string): Statement {
+  let forDb = compiled.get(db);
+  if (!forDb) compiled.set(db, (forDb = new Map()));
+  let st = forDb.get(sql);
+  if (!st) forDb.set(sql, (st = db.prepare(sql)));
+  return st;
+}
 
 /**
  * Appends inside the caller's transaction: takes the folder's next UID and
@@ -23,7 +38,7 @@ import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsF
  * concurrent writers (SQLite serialises writers).
  */
 export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMessage {
-  const f = db.prepare('SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+  const f = prep(db, 'SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
     | { uid_next: number; highest_modseq: number; keywords: string | null; keywords_exact: number }
     | undefined;
   if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
@@ -33,10 +48,9 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
   }
   const uid = f.uid_next;
   const modseq = f.highest_modseq + 1;
-  db.prepare('UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
-  const r = db
-    .prepare('INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
+  prep(db, 'UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
+  const insert = prep(db, 'INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const r = insert.run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
   return {
     id: Number(r.lastInsertRowid),
     folderId,
@@ -53,24 +67,24 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
 function admitKeywordsInTx(db: Db, folderId: number, f: { keywords: string | null; keywords_exact: number }, wanted: readonly (readonly string[])[]): void {
   let a = admitKeywords(f.keywords, f.keywords_exact === 1, wanted, null);
   if (a.kind === 'rescan') {
-    const used = db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+    const used = prep(db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
     a = admitKeywords(f.keywords, false, wanted, used);
   }
-  if (a.kind === 'ok' && a.write) db.prepare('UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
+  if (a.kind === 'ok' && a.write) prep(db, 'UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
 }
 
 /** A keyword may have left the folder: its list may now hold unused ones. */
 function keywordsMayBeStale(db: Db, folderId: number): void {
-  db.prepare('UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
+  prep(db, 'UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
 }
 
 /** Expunges one message if it still holds `blobId`, inside the caller's transaction; true when it did. */
 export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: string): boolean {
-  const row = db.prepare('SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
+  const row = prep(db, 'SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
   if (!row) return false;
-  const f = db.prepare('UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
-  db.prepare('DELETE FROM messages WHERE id = ?').run(row.id);
-  db.prepare('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
+  const f = prep(db, 'UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
+  prep(db, 'DELETE FROM messages WHERE id = ?').run(row.id);
+  prep(db, 'INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
   keywordsMayBeStale(db, folderId);
   return true;
 }
@@ -78,14 +92,16 @@ export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: s
 export class SqliteMailboxes implements MailboxRepo {
   constructor(private readonly db: Db) {}
 
+  private q(sql: string): Statement {
+    return prep(this.db, sql);
+  }
+
   async createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder> {
     // UIDVALIDITY: seconds since epoch plus a random offset keeps it unique even
     // when a folder is deleted and recreated within one second.
     const uidValidity = (Math.floor(now / 1000) + randomInt(0, 1 << 16)) >>> 0 || 1;
     try {
-      const r = this.db
-        .prepare('INSERT INTO folders (account_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?)')
-        .run(accountId, name, specialUse, uidValidity);
+      const r = this.q('INSERT INTO folders (account_id, name, special_use, uid_validity) VALUES (?, ?, ?, ?)').run(accountId, name, specialUse, uidValidity);
       return (await this.getFolderById(Number(r.lastInsertRowid)))!;
     } catch (e) {
       if (e instanceof Error && /UNIQUE/.test(e.message)) throw new PosternError('INVARIANT', `folder ${name} exists already`);
@@ -94,17 +110,17 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async getFolder(accountId: number, name: string): Promise<Folder | null> {
-    const r = this.db.prepare('SELECT * FROM folders WHERE account_id = ? AND name = ?').get(accountId, name) as FolderRow | undefined;
+    const r = this.q('SELECT * FROM folders WHERE account_id = ? AND name = ?').get(accountId, name) as FolderRow | undefined;
     return r ? toFolder(r) : null;
   }
 
   async getFolderById(id: number): Promise<Folder | null> {
-    const r = this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+    const r = this.q('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
     return r ? toFolder(r) : null;
   }
 
   async listFolders(accountId: number): Promise<Folder[]> {
-    return (this.db.prepare('SELECT * FROM folders WHERE account_id = ? ORDER BY name').all(accountId) as FolderRow[]).map(toFolder);
+    return (this.q('SELECT * FROM folders WHERE account_id = ? ORDER BY name').all(accountId) as FolderRow[]).map(toFolder);
   }
 
   /**
@@ -115,14 +131,14 @@ export class SqliteMailboxes implements MailboxRepo {
    */
   private preflightKeywords(folderId: number, flags: readonly string[] | undefined): void {
     if (!hasKeywords(flags)) return;
-    const f = this.db.prepare('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+    const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
       | { keywords: string | null; keywords_exact: number }
       | undefined;
     if (!f || admitKeywords(f.keywords, f.keywords_exact === 1, [flags!], null).kind === 'ok') return;
     this.db
       .transaction(() => {
-        const used = this.db.prepare('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
-        this.db.prepare('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
+        const used = this.q('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+        this.q('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
       })
       .immediate();
   }
@@ -133,7 +149,7 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async listMessages(folderId: number): Promise<MailMessage[]> {
-    return (this.db.prepare('SELECT * FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as MessageRow[]).map(toMessage);
+    return (this.q('SELECT * FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as MessageRow[]).map(toMessage);
   }
 
   async renameFolder(accountId: number, from: string, to: string, now: number): Promise<void> {
@@ -149,10 +165,11 @@ export class SqliteMailboxes implements MailboxRepo {
     }
     this.db
       .transaction(() => {
-        const rows = this.db
-          .prepare("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)")
-          .all(accountId, from, from.length + 1, `${from}/`) as { id: number; name: string }[];
-        const upd = this.db.prepare('UPDATE folders SET name = ? WHERE id = ?');
+        const rows = this.q("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)").all(accountId, from, from.length + 1, `${from}/`) as {
+          id: number;
+          name: string;
+        }[];
+        const upd = this.q('UPDATE folders SET name = ? WHERE id = ?');
         for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
       })
       .immediate();
@@ -161,21 +178,21 @@ export class SqliteMailboxes implements MailboxRepo {
   async deleteFolder(folderId: number): Promise<void> {
     this.db
       .transaction(() => {
-        this.db.prepare('DELETE FROM messages WHERE folder_id = ?').run(folderId);
-        this.db.prepare('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
-        this.db.prepare('DELETE FROM folders WHERE id = ?').run(folderId);
+        this.q('DELETE FROM messages WHERE folder_id = ?').run(folderId);
+        this.q('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
+        this.q('DELETE FROM folders WHERE id = ?').run(folderId);
       })
       .immediate();
   }
 
   async listSubscriptions(accountId: number): Promise<string[]> {
-    const rows = this.db.prepare('SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name').all(accountId) as { name: string }[];
+    const rows = this.q('SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name').all(accountId) as { name: string }[];
     return rows.map((r) => r.name);
   }
 
   async setSubscription(accountId: number, name: string, subscribed: boolean): Promise<void> {
-    if (subscribed) this.db.prepare('INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)').run(accountId, name);
-    else this.db.prepare('DELETE FROM subscriptions WHERE account_id = ? AND name = ?').run(accountId, name);
+    if (subscribed) this.q('INSERT OR IGNORE INTO subscriptions (account_id, name) VALUES (?, ?)').run(accountId, name);
+    else this.q('DELETE FROM subscriptions WHERE account_id = ? AND name = ?').run(accountId, name);
   }
 
   async getMessages(folderId: number, uids: number[]): Promise<MailMessage[]> {
@@ -185,17 +202,17 @@ export class SqliteMailboxes implements MailboxRepo {
     const lo = Math.min(...uids);
     const hi = Math.max(...uids);
     return (
-      this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
+      this.q('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
     )
       .filter((r) => want.has(r.uid))
       .map(toMessage);
   }
 
   private bumpModseq(folderId: number): number {
-    const f = this.db.prepare('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+    const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
     if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
     const m = f.highest_modseq + 1;
-    this.db.prepare('UPDATE folders SET highest_modseq = ? WHERE id = ?').run(m, folderId);
+    this.q('UPDATE folders SET highest_modseq = ? WHERE id = ?').run(m, folderId);
     return m;
   }
 
@@ -205,10 +222,10 @@ export class SqliteMailboxes implements MailboxRepo {
       .transaction((): FlagChangeResult => {
         const changed: MailMessage[] = [];
         const conflicts: number[] = [];
-        const upd = this.db.prepare('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
+        const upd = this.q('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
         const messages = this.getMessagesSync(folderId, change.uids);
         if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
-          const f = this.db.prepare('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+          const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
             | { keywords: string | null; keywords_exact: number }
             | undefined;
           if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
@@ -241,7 +258,7 @@ export class SqliteMailboxes implements MailboxRepo {
       if (u > hi) hi = u;
     }
     return (
-      this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
+      this.q('SELECT * FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid').all(folderId, lo, hi) as MessageRow[]
     )
       .filter((r) => want.has(r.uid))
       .map(toMessage);
@@ -251,8 +268,8 @@ export class SqliteMailboxes implements MailboxRepo {
     const rows = this.getMessagesSync(folderId, uids);
     if (rows.length === 0) return [];
     const modseq = this.bumpModseq(folderId);
-    const del = this.db.prepare('DELETE FROM messages WHERE id = ?');
-    const rec = this.db.prepare('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)');
+    const del = this.q('DELETE FROM messages WHERE id = ?');
+    const rec = this.q('INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)');
     for (const m of rows) {
       del.run(m.id);
       rec.run(folderId, m.uid, modseq);
@@ -295,13 +312,13 @@ export class SqliteMailboxes implements MailboxRepo {
   async changesSince(folderId: number, modseq: number): Promise<FolderChanges> {
     return this.db
       .transaction((): FolderChanges => {
-        const f = this.db.prepare('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+        const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
         if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
         const changed = (
-          this.db.prepare('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
+          this.q('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
         ).map(toMessage);
         const expunged = (
-          this.db.prepare('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
+          this.q('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
         ).map((r) => r.uid);
         return { changed, expunged, highestModseq: f.highest_modseq };
       })
@@ -309,13 +326,13 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async blobReferences(blobId: string): Promise<number> {
-    const a = this.db.prepare('SELECT COUNT(*) AS n FROM messages WHERE blob_id = ?').get(blobId) as { n: number };
-    const b = this.db.prepare('SELECT COUNT(*) AS n FROM queue_messages WHERE blob_id = ?').get(blobId) as { n: number };
+    const a = this.q('SELECT COUNT(*) AS n FROM messages WHERE blob_id = ?').get(blobId) as { n: number };
+    const b = this.q('SELECT COUNT(*) AS n FROM queue_messages WHERE blob_id = ?').get(blobId) as { n: number };
     return a.n + b.n;
   }
 
   async listIndex(folderId: number): Promise<MessageIndexEntry[]> {
-    const rows = this.db.prepare('SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').raw(true).all(folderId) as [number, string, number][];
+    const rows = this.q('SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').raw(true).all(folderId) as [number, string, number][];
     // Most messages share a few flag combinations: split each distinct one once and share the array.
     const split = new Map<string, string[]>();
     return rows.map(([uid, flags, modseq]) => {
@@ -326,21 +343,17 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async folderStats(folderId: number): Promise<FolderStats> {
-    const r = this.db
-      .prepare(
-        `SELECT COUNT(*) AS messages, COALESCE(SUM(size), 0) AS size,
-           COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Seen %' THEN 0 ELSE 1 END), 0) AS unseen,
-           COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Deleted %' THEN 1 ELSE 0 END), 0) AS deleted
-         FROM messages WHERE folder_id = ?`,
-      )
-      .get(folderId) as FolderStats;
+    const r = this.q(
+      `SELECT COUNT(*) AS messages, COALESCE(SUM(size), 0) AS size,
+         COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Seen %' THEN 0 ELSE 1 END), 0) AS unseen,
+         COALESCE(SUM(CASE WHEN (' ' || flags || ' ') LIKE '% \\Deleted %' THEN 1 ELSE 0 END), 0) AS deleted
+       FROM messages WHERE folder_id = ?`,
+    ).get(folderId) as FolderStats;
     return { messages: r.messages, unseen: r.unseen, deleted: r.deleted, size: r.size };
   }
 
   async usage(accountId: number): Promise<number> {
-    const r = this.db
-      .prepare('SELECT COALESCE(SUM(m.size), 0) AS n FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?')
-      .get(accountId) as { n: number };
+    const r = this.q('SELECT COALESCE(SUM(m.size), 0) AS n FROM messages m JOIN folders f ON f.id = m.folder_id WHERE f.account_id = ?').get(accountId) as { n: number };
     return r.n;
   }
 
@@ -353,7 +366,7 @@ export class SqliteMailboxes implements MailboxRepo {
          WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`
       : `SELECT c.blob_id, c.search, NULL FROM header_cache c
          WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`;
-    const stmt = this.db.prepare(sql).raw(true);
+    const stmt = this.q(sql).raw(true);
     const out: CachedHeader[] = [];
     for (let i = 0; i < ids.length; i += HEADER_CACHE_CHUNK) {
       const rows = stmt.all(JSON.stringify(ids.slice(i, i + HEADER_CACHE_CHUNK))) as [string, string, Buffer | null][];
@@ -370,33 +383,43 @@ export class SqliteMailboxes implements MailboxRepo {
        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?${contains === null ? '' : ' AND (c.search IS NULL OR instr(c.search, ?) > 0)'}
        ORDER BY m.uid`;
     const args = contains === null ? [folderId, loUid, hiUid] : [folderId, loUid, hiUid, contains];
-    const rows = this.db.prepare(sql).raw(true).all(...args) as [number, string, number, number, string | null][];
+    const rows = this.q(sql).raw(true).all(...args) as [number, string, number, number, string | null][];
     return rows.map(([uid, blobId, size, internalDate, search]) => ({ uid, blobId, size, internalDate, search }));
   }
 
   async putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const search = this.db.prepare('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
-    const detail = this.db.prepare('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
-    this.db
-      .transaction(() => {
-        // In key order: neighbouring rows land on the same pages.
-        for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
-          search.run(e.blobId, e.search);
-          detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
-        }
-      })
-      .immediate();
+    const search = this.q('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
+    const detail = this.q('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
+    const write = this.db.transaction(() => {
+      // In key order: neighbouring rows land on the same pages.
+      for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
+        search.run(e.blobId, e.search);
+        detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
+      }
+    });
+    // Derived data: its commit does not wait for the disk. The next durable
+    // commit syncs the log with these rows in it; a crash before that loses
+    // only cache rows, which are rebuilt from the blobs (the WAL keeps the
+    // file consistent either way: db.ts always opens in WAL mode). An APPEND
+    // saves one fsync.
+    const durable = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      write.immediate();
+    } finally {
+      this.db.pragma(`synchronous = ${durable}`);
+    }
   }
 
   async pruneHeaderCache(dryRun = false): Promise<number> {
     const unused = 'NOT EXISTS (SELECT 1 FROM messages m WHERE m.blob_id = t.blob_id)';
-    if (dryRun) return (this.db.prepare(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
+    if (dryRun) return (this.q(`SELECT COUNT(*) AS n FROM header_cache AS t WHERE ${unused}`).get() as { n: number }).n;
     // A page per transaction, yielding between pages: after a large expunge, one statement would hold the event loop.
-    const search = this.db.prepare(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
-    const detail = this.db.prepare(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
+    const search = this.q(`DELETE FROM header_cache WHERE blob_id IN (SELECT blob_id FROM header_cache AS t WHERE ${unused} LIMIT ?)`);
+    const detail = this.q(`DELETE FROM header_cache_detail WHERE blob_id IN (SELECT blob_id FROM header_cache_detail AS t WHERE ${unused} LIMIT ?)`);
     // The verdicts kept with delivered mail go with the last message that used their blob.
-    const verdicts = this.db.prepare(`DELETE FROM message_verdicts WHERE blob_id IN (SELECT blob_id FROM message_verdicts AS t WHERE ${unused} LIMIT ?)`);
+    const verdicts = this.q(`DELETE FROM message_verdicts WHERE blob_id IN (SELECT blob_id FROM message_verdicts AS t WHERE ${unused} LIMIT ?)`);
     let total = 0;
     for (let i = 0; i < MAX_PRUNE_PAGES; i++) {
       const [n, d, v] = this.db

@@ -306,4 +306,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO subscriptions (account_id, name) SELECT account_id, name FROM folders WHERE subscribed = 1;
   `,
+  // What a selected session asks after every change (changesSince): expunges since its modseq, without scanning them all.
+  `
+  CREATE INDEX expunged_modseq ON expunged(folder_id, modseq);
+  `,
 ];
