@@ -2,7 +2,7 @@
 // bench/.peers/haraka (never a dependency of postern), configured in a temp
 // folder: smtp.ini listening on a free loopback port with nodes = 1 or 2
 // (cluster), rcpt_to.in_host_list for bench.test and queue/discard.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, onCleanup, run, start, waitPort } from '../procs.mjs';
@@ -20,7 +20,7 @@ export async function ensureHaraka() {
   if (r.status !== 0 || !existsSync(BIN)) throw new Error(`npm install Haraka failed:\n${r.stderr.slice(-2000)}`);
 }
 
-export async function startHaraka(root, nodes) {
+export async function startHaraka(root, nodes, { tls } = {}) {
   await ensureHaraka();
   const dir = path.join(root, `haraka-${nodes}`);
   const inst = await run(process.execPath, [BIN, '-i', dir], { timeoutMs: 60_000 });
@@ -28,7 +28,11 @@ export async function startHaraka(root, nodes) {
   const port = await freePort();
   const cfg = path.join(dir, 'config');
   writeFileSync(path.join(cfg, 'smtp.ini'), `listen=127.0.0.1:${port}\nnodes=${nodes}\n`);
-  writeFileSync(path.join(cfg, 'plugins'), 'rcpt_to.in_host_list\nqueue/discard\n');
+  if (tls) {
+    copyFileSync(tls.cert, path.join(cfg, 'tls_cert.pem'));
+    copyFileSync(tls.key, path.join(cfg, 'tls_key.pem'));
+  }
+  writeFileSync(path.join(cfg, 'plugins'), `${tls ? 'tls\n' : ''}rcpt_to.in_host_list\nqueue/discard\n`);
   writeFileSync(path.join(cfg, 'host_list'), 'bench.test\n');
   writeFileSync(path.join(cfg, 'log.ini'), '[main]\nlevel=warn\ntimestamps=false\n');
   writeFileSync(path.join(cfg, 'me'), 'mx.haraka.bench.test\n');
@@ -43,7 +47,7 @@ export async function startHaraka(root, nodes) {
     port,
     pid: proc.pid,
     rcpt: 'rcpt@bench.test',
-    config: `Haraka ${version} (npm, node ${process.version}), nodes=${nodes}${nodes > 1 ? ' (cluster)' : ''}, plugins rcpt_to.in_host_list + queue/discard (YES_REALLY_DO_DISCARD), log level warn, 127.0.0.1:${port}`,
+    config: `Haraka ${version} (npm, node ${process.version}), nodes=${nodes}${nodes > 1 ? ' (cluster)' : ''}, plugins rcpt_to.in_host_list + queue/discard (YES_REALLY_DO_DISCARD), log level warn${tls ? ', tls plugin with the shared bench certificate' : ''}, 127.0.0.1:${port}`,
     stop: () => proc.stop(),
   };
 }

@@ -3,7 +3,7 @@
 // the resolver pointed at a loopback NXDOMAIN server, then
 // `node dist/cli/main.js start`. The pipeline (sender authentication,
 // spoofing, attachments, malware engines, DLP) stays as init configured it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,12 +53,17 @@ function clamdState(toml) {
 }
 
 /** Starts postern; returns { port(kind), pid, delivered(), config, stop() }. */
-export async function startPostern(root, { dns, imap = false } = {}) {
+export async function startPostern(root, { dns, imap = false, tls } = {}) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
   const dir = path.join(root, 'postern');
   const init = await run(process.execPath, [MAIN, 'init', '--domain', DOMAIN, '--dir', dir, '--hostname', `mail.${DOMAIN}`], { timeoutMs: 120_000 });
   if (init.status !== 0) throw new Error(`postern init: ${init.stderr}`);
   const config = path.join(dir, 'postern.toml');
+  if (tls) {
+    // The run's shared certificate instead of init's, so STARTTLS cells compare servers, not key types.
+    copyFileSync(tls.cert, path.join(dir, 'tls', 'cert.pem'));
+    copyFileSync(tls.key, path.join(dir, 'tls', 'key.pem'));
+  }
   const ports = { mx: await freePort(), submission: await freePort(), submissions: await freePort(), imap: await freePort(), imaps: await freePort(), pop3: await freePort(), pop3s: await freePort(), sieve: await freePort(), admin: await freePort() };
   const lo = '"127.0.0.1"';
   const toml = editToml(readFileSync(config, 'utf8'), {

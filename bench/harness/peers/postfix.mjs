@@ -36,7 +36,7 @@ function masterCf(port) {
  * Starts Postfix with mode 'discard' or 'maildir'. Returns { port, pid,
  * maildir, delivered(), config, stop() }.
  */
-export async function startPostfix(root, mode) {
+export async function startPostfix(root, mode, { tls } = {}) {
   const dir = path.join(root, `postfix-${mode}`);
   const conf = path.join(dir, 'etc');
   const maildirBase = path.join(dir, 'vmail');
@@ -79,6 +79,7 @@ export async function startPostfix(root, mode) {
     smtp_host_lookup: 'native',
     smtpd_peername_lookup: 'no',
     default_process_limit: '100',
+    ...(tls ? { smtpd_tls_cert_file: tls.cert, smtpd_tls_key_file: tls.key, smtpd_tls_security_level: 'may', smtpd_tls_session_cache_database: '' } : {}),
   };
   writeFileSync(path.join(conf, 'main.cf'), Object.entries(main).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
   writeFileSync(path.join(conf, 'master.cf'), masterCf(port));
@@ -87,7 +88,8 @@ export async function startPostfix(root, mode) {
   // master -d stays in the foreground: the pid we hold is Postfix's master.
   // Logged to a file of its own (set after `postfix check`, which cannot write it before postlogd runs).
   writeFileSync(path.join(conf, 'main.cf'), `maillog_file_prefixes = ${dir}\nmaillog_file = ${path.join(dir, 'maillog')}\n`, { flag: 'a' });
-  const proc = await start('/usr/lib/postfix/sbin/master', ['-c', conf, '-d']);
+  // In a process group of its own: master signals its whole group when it stops.
+  const proc = await start('/usr/lib/postfix/sbin/master', ['-c', conf, '-d'], { detached: true });
   const stopIt = async () => {
     await run(POSTFIX, ['-c', conf, 'stop'], { timeoutMs: 30_000 }).catch(() => undefined);
     await stop(proc.child);
@@ -105,11 +107,11 @@ export async function startPostfix(root, mode) {
     dir,
     maildir,
     rcpt: 'rcpt@bench.test',
-    /** Messages in the Maildir (new/ and cur/). */
-    delivered: () => countMaildir(maildir),
+    /** Messages in the Maildir (new/ and cur/); none for discard. */
+    delivered: mode === 'maildir' ? () => countMaildir(maildir) : null,
     /** Messages still in the queue folders. */
     queued: () => countQueue(path.join(dir, 'queue')),
-    config: `Postfix ${version}, private instance (own config_directory/queue_directory, no chroot), smtpd on 127.0.0.1:${port}, ${mode === 'discard' ? 'virtual_transport = discard' : 'virtual(8) to one Maildir'}, default_process_limit 100, DNS off`,
+    config: `Postfix ${version}, private instance (own config_directory/queue_directory, no chroot), smtpd on 127.0.0.1:${port}, ${mode === 'discard' ? 'virtual_transport = discard' : 'virtual(8) to one Maildir'}, default_process_limit 100, DNS off${tls ? ', STARTTLS with the shared bench certificate' : ''}`,
     stop: stopIt,
   };
 }
