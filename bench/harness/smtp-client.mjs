@@ -96,10 +96,11 @@ function open(port) {
   });
 }
 
-async function hello(port, ca, servername) {
+async function hello(port, ca, servername, starttls = true) {
   const s = await open(port);
   await s.reply('220');
   await s.cmd('EHLO client.bench.test', '250');
+  if (!starttls) return s;
   await s.starttls(ca, servername);
   await s.cmd('EHLO client.bench.test', '250');
   return s;
@@ -157,4 +158,46 @@ export async function starttlsLoad({ port, sessions, messages, reuse, size = 409
     }),
   );
   return { ok, failed, firstError, seconds: (performance.now() - t0) / 1000 };
+}
+
+/**
+ * Plain SMTP at a fixed rate: message i is due at t0 + i/rate and is sent by
+ * the first of `sessions` reused connections free then. Returns the due time
+ * (performance.now()) of each message accepted, in order of sending.
+ */
+export async function plainRateSender({ port, sessions, rate, messages, size = 4096, from, to, deadlineMs = 300_000 }) {
+  let next = 0;
+  let failed = 0;
+  let firstError = null;
+  const times = [];
+  const end = Date.now() + deadlineMs;
+  const t0 = performance.now() + 100;
+  await Promise.all(
+    Array.from({ length: sessions }, async () => {
+      let s = null;
+      while (next < messages && Date.now() < end) {
+        const n = next++;
+        const due = t0 + (n * 1000) / rate;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        try {
+          s ??= await hello(port, undefined, undefined, false);
+          times.push(due);
+          await send(s, from, to, messageOf(size, n));
+        } catch (e) {
+          times.pop();
+          failed++;
+          firstError ??= e.message;
+          s?.sock.destroy();
+          s = null;
+        }
+      }
+      if (s) {
+        await s.cmd('QUIT', '221').catch(() => undefined);
+        s.sock.destroy();
+      }
+    }),
+  );
+  times.sort((a, b) => a - b);
+  return { times, failed, firstError, seconds: (performance.now() - t0) / 1000 };
 }

@@ -52,6 +52,6 @@ export async function imapSuite({ reps, quick, only, rows, configs, problems }) 
       }
     }
   }
-  configs.postern ??= 'postern IMAP listener over TLS as bench/imap.mjs starts it (SQLite store, scrypt 2^10 password hashes for both servers\' logins being plain/cheap)';
+  configs.postern ??= 'postern IMAP listener over TLS as bench/imap.mjs starts it (SQLite store; password hashes at scrypt cost 2^10, Dovecot reads plain passwords: logins measure IMAP)';
   configs.load = `bench/imap.mjs: ${messages} distinct messages, FETCH of ${fetch}, ${idle} IDLE connections, 3 rounds inside each run (median)`;
 }
