@@ -69,8 +69,12 @@ async function startServers(ctx) {
   if (want('postern')) servers.postern = await startPostern(root, { dns: dns.address, tls });
   if (want('postfix')) {
     if (postfixAvailable()) {
-      servers['postfix-discard'] = await startPostfix(root, 'discard', { tls });
-      servers['postfix-maildir'] = await startPostfix(root, 'maildir', { tls });
+      try {
+        servers['postfix-discard'] = await startPostfix(root, 'discard', { tls });
+        servers['postfix-maildir'] = await startPostfix(root, 'maildir', { tls });
+      } catch (e) {
+        problems.push(`Postfix not measured (its master must run as root): ${e.message.split('\n')[0]}`);
+      }
     } else problems.push('Postfix is not installed: apt-get install postfix (or run with --install as root)');
   }
   if (want('haraka')) {
