@@ -4,7 +4,6 @@
 // `node dist/cli/main.js start`. The pipeline (sender authentication,
 // spoofing, attachments, malware engines, DLP) stays as init configured it.
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, onCleanup, run, start } from '../procs.mjs';
@@ -112,10 +111,3 @@ async function openCounter(file) {
   return { count: () => stmt.get().n, close: () => db.close() };
 }
 
-/** Resolves when something accepts TCP on 127.0.0.1:port (used by suites that wait for a listener). */
-export function connects(port) {
-  return new Promise((resolve) => {
-    const s = createConnection({ port, host: '127.0.0.1' }, () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
