@@ -316,6 +316,6 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // What a selected session asks after every change (changesSince): expunges since its modseq, without scanning them all.
   `
-  CREATE INDEX expunged_modseq ON expunged(folder_id, modseq);
+  CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(folder_id, modseq);
   `,
 ];

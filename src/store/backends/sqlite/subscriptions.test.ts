@@ -23,7 +23,8 @@ describe('subscriptions migration', () => {
     if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
     // The database as the previous version left it: the flag on the folder row, no table.
     s.meta.db.exec(`DROP TABLE subscriptions; UPDATE folders SET subscribed = (name <> 'Dropped');`);
-    s.meta.db.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+    // Later migrations run again after it; each of them may be applied twice.
+    s.meta.db.pragma(`user_version = ${MIGRATIONS.findIndex((m) => m.includes('CREATE TABLE subscriptions'))}`);
     await s.close();
     s = await openStore({ backend: 'sqlite', dataDir: dir });
     try {
