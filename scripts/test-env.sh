@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(swaks libnet-ssleay-perl libio-socket-ssl-perl openssl curl python3 ca-certificates isync fetchmail python3-dkim python3-prometheus-client clamav-daemon clamdscan clamav-testfiles yara softhsm2 opensc gpgsm chromium testssl.sh gsasl sieve-connect)
+packages=(swaks libnet-ssleay-perl libio-socket-ssl-perl openssl curl python3 ca-certificates isync fetchmail python3-dkim python3-prometheus-client clamav-daemon clamdscan clamav-testfiles yara softhsm2 opensc gpgsm chromium testssl.sh gsasl sieve-connect msmtp)
 missing=()
 if command -v dpkg-query >/dev/null; then
   for p in "${packages[@]}"; do
