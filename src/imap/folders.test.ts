@@ -130,6 +130,10 @@ describe('folders', () => {
     // After ENABLE, "&" is an ordinary character of a UTF-8 name.
     expect(await c.command('g', 'CREATE "A&B"')).toEqual(['g OK CREATE completed']);
     expect(await c.command('h', 'LIST "" A&B')).toEqual(['* LIST (\\HasNoChildren) "/" "A&B"', 'h OK LIST completed']);
+    // RFC 6855 3: SEARCH with a CHARSET is refused once UTF8=ACCEPT is on; without one it runs.
+    expect(await c.command('i', 'SELECT INBOX')).toContain('i OK [READ-WRITE] SELECT completed');
+    expect((await c.command('j', 'SEARCH CHARSET UTF-8 ALL')).at(-1)).toMatch(/^j BAD /);
+    expect((await c.command('k', 'SEARCH ALL')).at(-1)).toBe('k OK SEARCH completed');
   });
 });
 

@@ -7,7 +7,7 @@
  * and parsed only when its body text (or data the cache does not hold) can
  * still change the answer, filling the cache on the way.
  */
-import { esearchResponse, no, ok, partialSlice, searchResponse, type SearchKey } from '../../codec/imap/index.js';
+import { bad, esearchResponse, no, ok, partialSlice, searchResponse, type SearchKey } from '../../codec/imap/index.js';
 import { readDetail, readSearch, requiredText, searchNeedsDetail } from '../../mailbox/header-cache.js';
 import {
   matchMessage,
@@ -149,6 +149,11 @@ export class SearchRun {
 }
 
 export async function search(s: ImapSession, cmd: Cmd<'SEARCH'>): Promise<Buffer | null> {
+  // RFC 6855 3: after ENABLE UTF8=ACCEPT a client must not name a charset; the server rejects it with BAD.
+  if (cmd.charset !== null && s.enabled.has('UTF8=ACCEPT')) {
+    s.saved = new Set();
+    return bad(cmd.tag, 'SEARCH CHARSET is not allowed after ENABLE UTF8=ACCEPT');
+  }
   if (cmd.charset !== null && !CHARSETS.includes(cmd.charset)) {
     s.saved = new Set();
     return no(cmd.tag, 'Unsupported charset', { code: 'BADCHARSET', charsets: CHARSETS });
