@@ -1282,6 +1282,33 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
       });
     });
 
+    describe('urlauth keys', () => {
+      it('makes one key per folder on first use, keeps it, and forgets it on reset or with the folder', async () => {
+        const a = await addUser();
+        const b = await addUser('bob@example.org');
+        const k = s.meta.urlauthKeys;
+        const inbox = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        const other = await s.meta.mailboxes.createFolder(a.id, 'Other', null, 1);
+        const one = Buffer.alloc(32, 1);
+        const two = Buffer.alloc(32, 2);
+        expect(await k.get(a.id, inbox.id)).toBeNull();
+        expect(Buffer.from(await k.keyFor(a.id, inbox.id, one))).toEqual(one);
+        expect(Buffer.from(await k.keyFor(a.id, inbox.id, two))).toEqual(one); // the first key stands
+        expect(Buffer.from(await k.keyFor(a.id, other.id, two))).toEqual(two);
+        expect(await k.get(b.id, inbox.id)).toBeNull(); // keyed by account as well as folder
+        await k.reset(a.id, inbox.id);
+        expect(await k.get(a.id, inbox.id)).toBeNull();
+        expect(Buffer.from((await k.get(a.id, other.id))!)).toEqual(two);
+        await k.keyFor(a.id, inbox.id, one);
+        await k.reset(a.id, null);
+        expect(await k.get(a.id, inbox.id)).toBeNull();
+        expect(await k.get(a.id, other.id)).toBeNull();
+        await k.keyFor(a.id, other.id, one);
+        await s.meta.mailboxes.deleteFolder(other.id);
+        expect(await k.get(a.id, other.id)).toBeNull();
+      });
+    });
+
     describe('sieve', () => {
       it('puts, gets, lists, renames and deletes scripts; one active at most', async () => {
         const a = await addUser();

@@ -895,6 +895,20 @@ export interface SieveRepo {
   pruneVacation(before: number): Promise<number>;
 }
 
+/**
+ * URLAUTH (RFC 4467 section 7) mailbox access keys: one random secret per
+ * account and folder, made on first use and forgotten on reset (RESETKEY),
+ * which voids every URL signed with it. Keys never leave the server.
+ */
+export interface UrlauthKeyRepo {
+  /** The folder's key; when it has none, `fresh` becomes it (the first writer wins). */
+  keyFor(accountId: number, folderId: number, fresh: Buffer): Promise<Buffer>;
+  /** The folder's key, or null when none was made since the last reset. */
+  get(accountId: number, folderId: number): Promise<Buffer | null>;
+  /** Forgets one folder's key, or every key of the account when folderId is null. */
+  reset(accountId: number, folderId: number | null): Promise<void>;
+}
+
 export interface MetaStore {
   readonly directory: DirectoryRepo;
   readonly queue: QueueRepo;
@@ -909,6 +923,7 @@ export interface MetaStore {
   readonly certificates: CertificateRepo;
   readonly factors: FactorRepo;
   readonly sieve: SieveRepo;
+  readonly urlauthKeys: UrlauthKeyRepo;
   close(): Promise<void>;
 }
 

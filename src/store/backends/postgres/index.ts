@@ -4,6 +4,7 @@ import { PgAudit } from './audit.js';
 import { PgCertificates } from './certificates.js';
 import { PgFactors } from './factors.js';
 import { PgSieve } from './sieve.js';
+import { PgUrlauthKeys } from './urlauth-keys.js';
 import { PgBlobStore } from './blobs.js';
 import { PgDirectory } from './directory.js';
 import { PgDmarcReports } from './dmarc.js';
@@ -32,6 +33,7 @@ export class PgMetaStore implements MetaStore {
   readonly certificates: PgCertificates;
   readonly factors: PgFactors;
   readonly sieve: PgSieve;
+  readonly urlauthKeys: PgUrlauthKeys;
   private closed = false;
 
   constructor(readonly pool: Pool) {
@@ -48,6 +50,7 @@ export class PgMetaStore implements MetaStore {
     this.certificates = new PgCertificates(pool);
     this.factors = new PgFactors(pool);
     this.sieve = new PgSieve(pool);
+    this.urlauthKeys = new PgUrlauthKeys(pool);
   }
 
   /** Connects, and creates or upgrades the schema (safe when several nodes start at once). */

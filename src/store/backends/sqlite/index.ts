@@ -8,6 +8,7 @@ import { SqliteAudit } from './audit.js';
 import { SqliteCertificates } from './certificates.js';
 import { SqliteFactors } from './factors.js';
 import { SqliteSieve } from './sieve.js';
+import { SqliteUrlauthKeys } from './urlauth-keys.js';
 import { SqliteDirectory } from './directory.js';
 import { SqliteDmarcReports } from './dmarc.js';
 import { SqliteEvents } from './events.js';
@@ -30,6 +31,7 @@ export class SqliteMetaStore implements MetaStore {
   readonly certificates: SqliteCertificates;
   readonly factors: SqliteFactors;
   readonly sieve: SqliteSieve;
+  readonly urlauthKeys: SqliteUrlauthKeys;
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
@@ -46,6 +48,7 @@ export class SqliteMetaStore implements MetaStore {
     this.certificates = reportingDamage(new SqliteCertificates(db), db.name);
     this.factors = reportingDamage(new SqliteFactors(db), db.name);
     this.sieve = reportingDamage(new SqliteSieve(db), db.name);
+    this.urlauthKeys = reportingDamage(new SqliteUrlauthKeys(db), db.name);
   }
 
   static open(file: string): SqliteMetaStore {

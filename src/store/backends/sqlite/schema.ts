@@ -310,4 +310,14 @@ export const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX IF NOT EXISTS expunged_modseq ON expunged(folder_id, modseq);
   `,
+  // URLAUTH mailbox access keys (RFC 4467 section 7): one random secret per folder, gone with it.
+  `
+  CREATE TABLE IF NOT EXISTS urlauth_keys (
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    key BLOB NOT NULL,
+    PRIMARY KEY (account_id, folder_id)
+  );
+  CREATE INDEX IF NOT EXISTS urlauth_keys_folder ON urlauth_keys(folder_id);
+  `,
 ];
