@@ -99,6 +99,9 @@ export interface PartialRange {
 export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT';
 export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
 
+/** What URLFETCH returns for a URL in the RFC 5524 form. */
+export type UrlFetchParam = 'BODYPARTSTRUCTURE' | 'BINARY' | 'BODY';
+
 type Tagged<T> = T & { readonly tag: string };
 
 export type ImapCommand = Tagged<
@@ -171,6 +174,10 @@ export type ImapCommand = Tagged<
   | { readonly name: 'GETQUOTA'; readonly root: string }
   | { readonly name: 'GETQUOTAROOT'; readonly mailbox: string }
   | { readonly name: 'SETQUOTA'; readonly root: string; readonly limits: ReadonlyArray<{ readonly resource: string; readonly limit: number }> }
+  | { readonly name: 'GENURLAUTH'; readonly requests: ReadonlyArray<{ readonly url: string; readonly mechanism: string }> }
+  | { readonly name: 'RESETKEY'; readonly mailbox: string | null; readonly mechanisms: readonly string[] }
+  /** params null for a plain URL (RFC 4467), a list for "(url params)" (RFC 5524). */
+  | { readonly name: 'URLFETCH'; readonly urls: ReadonlyArray<{ readonly url: string; readonly params: readonly UrlFetchParam[] | null }> }
   /** A command name postern does not know; answer BAD. */
   | { readonly name: 'unknown'; readonly verb: string }
 >;

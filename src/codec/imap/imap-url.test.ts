@@ -6,7 +6,7 @@ describe('IMAP URLs (RFC 5092) for CATENATE', () => {
   it('reads relative and absolute message URLs', () => {
     expect(parseImapUrl('/INBOX/;UID=20/;SECTION=1.2.MIME')).toEqual({
       ok: true,
-      url: { server: null, mailbox: 'INBOX', uidValidity: null, uid: 20, section: { part: [1, 2], text: 'MIME', fields: [] }, partial: null },
+      url: { server: null, mailbox: 'INBOX', uidValidity: null, uid: 20, section: { part: [1, 2], text: 'MIME', fields: [] }, partial: null, urlauth: null },
     });
     expect(parseImapUrl('/Lists%2FDev;uidvalidity=385759045/;uid=3/;partial=0.1024')).toMatchObject({
       ok: true,
@@ -34,13 +34,57 @@ describe('IMAP URLs (RFC 5092) for CATENATE', () => {
     ['/INBOX/;UID=1/;SECTION=MIME', 'invalid SECTION in URL'],
     ['/INBOX/;UID=1/;PARTIAL=1.0', 'invalid PARTIAL in URL'],
     ['/INBOX/;UID=1/;PARTIAL=1/;SECTION=1', 'unexpected part in URL'],
-    ['/INBOX/;UID=1/;URLAUTH=anonymous', 'URLAUTH is not supported'],
+    ['/INBOX/;UID=1/;URLAUTH=anonymous', 'URLAUTH URL must name its server and user'],
+    ['imap://host/INBOX/;UID=1;URLAUTH=anonymous', 'URLAUTH URL must name its server and user'],
+    ['imap://u@host/INBOX/;UID=1;URLAUTH=someone', 'invalid URLAUTH access identifier'],
+    ['imap://u@host/INBOX/;UID=1;URLAUTH=user+', 'invalid URLAUTH access identifier'],
+    ['imap://u@host/INBOX/;UID=1;URLAUTH=anonymous:internal', 'invalid URLAUTH'],
+    ['imap://u@host/INBOX/;UID=1;URLAUTH=anonymous:internal:abc', 'invalid URLAUTH token'],
+    ['imap://u@host/INBOX/;UID=1;URLAUTH=anonymous:in ternal:' + '0'.repeat(32), 'invalid character in URL'],
+    ['imap://u@host/INBOX/;UID=1;EXPIRE=2030-13-01T00:00:00Z;URLAUTH=authuser', 'invalid EXPIRE in URL'],
+    ['imap://u@host/INBOX/;UID=1;URLAUTH=authuser/;SECTION=1', 'invalid URLAUTH access identifier'],
     ['/IN BOX/;UID=1', 'invalid character in URL'],
     ['imap://host', 'URL names no message'],
     ['imap://a@b@/INBOX/;UID=1', 'invalid server in URL'],
     [`/${'a'.repeat(MAX_URL_LENGTH)}/;UID=1`, 'URL too long'],
   ])('refuses %j', (url, reason) => {
     expect(parseImapUrl(url)).toEqual({ ok: false, reason });
+  });
+
+  it('reads URLAUTH (RFC 4467): rump, expiry, access, mechanism and token', () => {
+    const token = 'A1'.repeat(32);
+    const url = `imap://joe@example.com/INBOX/;uid=20/;section=1.2;EXPIRE=2030-01-02T03:04:05+01:00;urlauth=submit+fred%40x.test:internal:${token}`;
+    expect(parseImapUrl(url)).toMatchObject({
+      ok: true,
+      url: {
+        server: { user: 'joe', host: 'example.com' },
+        mailbox: 'INBOX',
+        uid: 20,
+        section: { part: [1, 2] },
+        urlauth: {
+          rump: url.slice(0, url.indexOf(':internal:')),
+          expire: Date.UTC(2030, 0, 2, 2, 4, 5),
+          access: { kind: 'submit', name: 'fred@x.test' },
+          mechanism: 'INTERNAL',
+          token: token.toLowerCase(),
+        },
+      },
+    });
+    expect(parseImapUrl('imap://joe@example.com/INBOX/;uid=1;urlauth=AuthUser')).toMatchObject({
+      ok: true,
+      url: { uid: 1, urlauth: { rump: 'imap://joe@example.com/INBOX/;uid=1;urlauth=AuthUser', expire: null, access: { kind: 'authuser' }, mechanism: null, token: null } },
+    });
+  });
+
+  it('the rump of a generated URL parses back to the same message, whatever the access name', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 0xffffffff }), fc.constantFrom('user', 'submit'), (name, uid, kind) => {
+        const rump = `imap://joe@example.com/INBOX/;uid=${uid};urlauth=${kind}+${encodeURIComponent(name)}`;
+        const r = parseImapUrl(`${rump}:internal:${'0f'.repeat(32)}`);
+        expect(r).toMatchObject({ ok: true, url: { uid, urlauth: { rump, access: { kind, name } } } });
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('reads sections as BODY[] does', () => {
@@ -71,7 +115,7 @@ describe('IMAP URLs (RFC 5092) for CATENATE', () => {
           const r = parseImapUrl(url);
           expect(r).toEqual({
             ok: true,
-            url: { server: null, mailbox: name, uidValidity, uid, section: part.length > 0 ? { part, text: null, fields: [] } : null, partial: null },
+            url: { server: null, mailbox: name, uidValidity, uid, section: part.length > 0 ? { part, text: null, fields: [] } : null, partial: null, urlauth: null },
           });
         },
       ),

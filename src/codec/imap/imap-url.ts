@@ -2,8 +2,9 @@
  * IMAP URLs (RFC 5092) naming one message or a part of it, as CATENATE
  * (RFC 4469) takes them: `imap://[user[;AUTH=*]@]host[:port]/mailbox
  * [;UIDVALIDITY=n]/;UID=n[/;SECTION=s][/;PARTIAL=o[.l]]`, or the same from
- * the first "/" on, relative to the server the client is talking to.
- * URLAUTH is not taken. Pure; the input is bounded by MAX_URL_LENGTH.
+ * the first "/" on, relative to the server the client is talking to; and
+ * URLAUTH-authorized URLs (RFC 4467): `...[;EXPIRE=date-time];URLAUTH=access
+ * [:mechanism:token]`. Pure; the input is bounded by MAX_URL_LENGTH.
  */
 
 export const MAX_URL_LENGTH = 2048;
@@ -15,6 +16,20 @@ export interface ImapUrlSection {
   readonly fields: readonly string[];
 }
 
+/** Who may fetch a URLAUTH URL (RFC 4467 section 3). */
+export type UrlAccess = { readonly kind: 'anonymous' | 'authuser' } | { readonly kind: 'user' | 'submit'; readonly name: string };
+
+export interface ImapUrlAuth {
+  /** The URL up to and including the access identifier: the text the token signs (RFC 4467 "rump"). */
+  readonly rump: string;
+  /** Milliseconds since the epoch after which the URL is void, or null. */
+  readonly expire: number | null;
+  readonly access: UrlAccess;
+  /** Upper-cased mechanism and the lower-cased hex token; both null for a rump (as GENURLAUTH takes it). */
+  readonly mechanism: string | null;
+  readonly token: string | null;
+}
+
 export interface ImapMessageUrl {
   /** Null for a relative URL ("/mailbox/;UID=n"), which names this server and user. */
   readonly server: { readonly user: string | null; readonly host: string; readonly port: number | null } | null;
@@ -23,6 +38,8 @@ export interface ImapMessageUrl {
   readonly uid: number;
   readonly section: ImapUrlSection | null;
   readonly partial: { readonly offset: number; readonly length: number | null } | null;
+  /** Present when the URL carries ";URLAUTH=" (which requires a server and user). */
+  readonly urlauth: ImapUrlAuth | null;
 }
 
 export type ImapUrlResult = { readonly ok: true; readonly url: ImapMessageUrl } | { readonly ok: false; readonly reason: string };
@@ -104,9 +121,59 @@ function parseServer(authority: string): ImapMessageUrl['server'] | null {
   return { user, host: m[1]!.toLowerCase(), port };
 }
 
+/** RFC 3339 date-time, as ";EXPIRE=" takes it; milliseconds, or null when malformed. */
+export function parseDateTime(s: string): number | null {
+  const m = /^([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$/i.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, sec, , zone] = m;
+  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 60) return null;
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec === '60' ? '59' : sec}${zone!.toUpperCase()}`);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+function parseAccess(s: string): UrlAccess | null {
+  const low = s.toLowerCase();
+  if (low === 'anonymous' || low === 'authuser') return { kind: low };
+  const m = /^(user|submit)\+(.+)$/i.exec(s);
+  if (!m) return null;
+  const name = pctDecode(m[2]!);
+  return name === null || name.length === 0 ? null : { kind: m[1]!.toLowerCase() as 'user' | 'submit', name };
+}
+
+/** Splits ";URLAUTH=access[:mech:token]" (and ";EXPIRE=") off the end of a URL. */
+function splitUrlauth(text: string, at: number): { body: string; auth: ImapUrlAuth } | string {
+  const tail = text.slice(at + ';urlauth='.length);
+  if (hasForbidden(tail)) return 'invalid character in URL';
+  const [accessText, mech, token, extra] = tail.split(':');
+  const access = parseAccess(accessText!);
+  if (!access) return 'invalid URLAUTH access identifier';
+  if (extra !== undefined || (mech !== undefined && token === undefined)) return 'invalid URLAUTH';
+  if (mech !== undefined && !/^[A-Za-z0-9.-]{1,64}$/.test(mech)) return 'invalid URLAUTH mechanism';
+  if (token !== undefined && !/^(?:[0-9A-Fa-f]{2}){16,128}$/.test(token)) return 'invalid URLAUTH token';
+  let body = text.slice(0, at);
+  let expire: number | null = null;
+  const e = body.toLowerCase().lastIndexOf(';expire=');
+  if (e >= 0) {
+    expire = parseDateTime(body.slice(e + ';expire='.length));
+    if (expire === null) return 'invalid EXPIRE in URL';
+    body = body.slice(0, e);
+  }
+  const rump = text.slice(0, at + ';urlauth='.length + accessText!.length);
+  return { body, auth: { rump, expire, access, mechanism: mech?.toUpperCase() ?? null, token: token?.toLowerCase() ?? null } };
+}
+
 /** Parses an IMAP URL naming a message (RFC 5092 imessagepart), absolute or from its first "/". */
-export function parseImapUrl(text: string): ImapUrlResult {
-  if (text.length > MAX_URL_LENGTH) return bad('URL too long');
+export function parseImapUrl(input: string): ImapUrlResult {
+  if (input.length > MAX_URL_LENGTH) return bad('URL too long');
+  let text = input;
+  let urlauth: ImapUrlAuth | null = null;
+  const ua = input.toLowerCase().lastIndexOf(';urlauth=');
+  if (ua >= 0) {
+    const split = splitUrlauth(input, ua);
+    if (typeof split === 'string') return bad(split);
+    text = split.body;
+    urlauth = split.auth;
+  }
   let server: ImapMessageUrl['server'] = null;
   let path = text;
   if (/^imap:\/\//i.test(text)) {
@@ -119,7 +186,8 @@ export function parseImapUrl(text: string): ImapUrlResult {
   if (!path.startsWith('/')) return bad('not an IMAP URL');
   if (hasForbidden(path)) return bad('invalid character in URL');
   const lower = path.toLowerCase();
-  if (lower.includes(';urlauth=')) return bad('URLAUTH is not supported');
+  if (lower.includes(';urlauth=') || lower.includes(';expire=')) return bad('misplaced URLAUTH or EXPIRE in URL');
+  if (urlauth && !server?.user) return bad('URLAUTH URL must name its server and user');
   const uidAt = lower.indexOf('/;uid=');
   if (uidAt < 0) return bad('URL names no UID');
   let mailboxRef = path.slice(1, uidAt);
@@ -153,5 +221,5 @@ export function parseImapUrl(text: string): ImapUrlResult {
       return bad('unexpected part in URL');
     }
   }
-  return { ok: true, url: { server, mailbox, uidValidity, uid, section, partial } };
+  return { ok: true, url: { server, mailbox, uidValidity, uid, section, partial, urlauth } };
 }

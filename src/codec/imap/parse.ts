@@ -7,6 +7,7 @@ import { parseAppend, parseCopyMove, parseExpunge, parseStore } from './commands
 import { parseGetQuota, parseGetQuotaRoot, parseSetQuota } from './commands/quota.js';
 import { parseSearch } from './commands/search.js';
 import { parseSort, parseThread } from './commands/sort.js';
+import { parseGenUrlauth, parseResetKey, parseUrlFetch } from './commands/urlauth.js';
 import { NO_ARG_COMMANDS, parseAuthenticate, parseEnable, parseId, parseLogin, parseNoArg } from './commands/session.js';
 import { Cursor, type ImapParseOptions } from './cursor.js';
 import { ParseFailure, type ImapParseError } from './errors.js';
@@ -44,6 +45,9 @@ const PARSERS = new Map<string, Parser>([
   ['GETQUOTA', parseGetQuota],
   ['GETQUOTAROOT', parseGetQuotaRoot],
   ['SETQUOTA', parseSetQuota],
+  ['GENURLAUTH', parseGenUrlauth],
+  ['RESETKEY', parseResetKey],
+  ['URLFETCH', parseUrlFetch],
 ]);
 
 /** Commands allowed after "UID ". */

@@ -92,7 +92,7 @@ function drive(chunks: readonly Buffer[], options: ImapReaderOptions): string[] 
         const r = parseImapCommand(ev.command, { utf8 });
         if (r.ok) {
           check(r.command.tag === ev.tag, `parser tag ${JSON.stringify(r.command.tag)} differs from the reader's ${JSON.stringify(ev.tag)}`);
-          if ('mailbox' in r.command) roundTripMailbox(r.command.mailbox, utf8);
+          if ('mailbox' in r.command && r.command.mailbox !== null) roundTripMailbox(r.command.mailbox, utf8);
         }
         else check(r.error.message !== 'Internal parser error', 'parseImapCommand hit an unexpected exception (Internal parser error)');
         out.push(json(r));

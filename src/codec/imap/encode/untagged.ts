@@ -158,3 +158,16 @@ export function quotaRootResponse(mailbox: string, roots: readonly string[], opt
     for (const r of roots) w.write(' ').value(r);
   });
 }
+
+/** GENURLAUTH (RFC 4467): the authorized URLs, in the order asked. */
+export function genUrlauthResponse(urls: readonly string[], options: EncodeOptions = {}): Buffer {
+  return writerLine(options, (w) => w.write('GENURLAUTH ').values(urls));
+}
+
+/**
+ * URLFETCH for one URL: its content or NIL (RFC 4467), or with RFC 5524
+ * parameters a list of the items asked, e.g. (BODYPARTSTRUCTURE (...) BINARY ~{n}).
+ */
+export function urlFetchResponse(url: string, data: Buffer | null | readonly ImapValue[], options: EncodeOptions = {}): Buffer {
+  return writerLine(options, (w) => w.write('URLFETCH ').values([url, data as ImapValue]));
+}
