@@ -295,7 +295,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
         preAuthTimeoutMs: i.login_timeout * 1000,
         minTransferRate: i.min_transfer_rate,
       };
-      const imapDeps = { ...deps, mailboxes: store.meta.mailboxes, blobs: store.blobs, notifier, log: log.child({ part: 'imap' }), limits };
+      const imapDeps = { ...deps, mailboxes: store.meta.mailboxes, urlauthKeys: store.meta.urlauthKeys, blobs: store.blobs, notifier, log: log.child({ part: 'imap' }), limits };
       for (const [mode, port] of [['starttls', i.port], ['tls', i.tls_port]] as const) {
         const listener = createImapListener(mode, imapDeps);
         opened.push(listener);

@@ -41,13 +41,17 @@ export interface CapabilityState {
   readonly appendLimit: number;
   /** SCRAM mechanisms this connection offers (-PLUS only inside TLS with binding data). */
   readonly scram?: readonly string[];
+  /** URLAUTH keys are kept (RFC 4467, with URLFETCH's RFC 5524 forms). */
+  readonly urlauth?: boolean;
 }
 
 export function capabilities(s: CapabilityState): string[] {
   if (!s.secure) return CLEAR;
   const caps = ['IMAP4rev2', 'IMAP4rev1'];
   if (!s.authenticated) caps.push(...(s.scram ?? []).map((m) => `AUTH=${m}`), 'AUTH=PLAIN', 'SASL-IR');
-  caps.push(...EXTENSIONS, `APPENDLIMIT=${s.appendLimit}`);
+  caps.push(...EXTENSIONS);
+  if (s.urlauth) caps.push('URLAUTH', 'URLAUTH=BINARY');
+  caps.push(`APPENDLIMIT=${s.appendLimit}`);
   return caps;
 }
 

@@ -90,7 +90,7 @@ export class ImapSession implements SessionHandler {
 
   capabilities(): string[] {
     const scram = this.port.secure && this.account === null ? scramMechanisms(this.port.channelBindings()) : [];
-    return capabilities({ secure: this.port.secure, authenticated: this.account !== null, appendLimit: this.deps.limits.maxLiteralSize, scram });
+    return capabilities({ secure: this.port.secure, authenticated: this.account !== null, appendLimit: this.deps.limits.maxLiteralSize, scram, urlauth: this.deps.urlauthKeys !== undefined });
   }
 
   greeting(): Buffer {

@@ -1,5 +1,6 @@
 import type { MailAccessDeps } from '../mailbox/access.js';
 import type { MemoryBudget } from '../net/memory-budget.js';
+import type { UrlauthKeyRepo } from '../store/types.js';
 
 export interface ImapLimits {
   /** Open connections on one listener. */
@@ -28,6 +29,8 @@ export interface ImapDeps extends MailAccessDeps {
   limits: ImapLimits;
   /** The process-wide budget for message bytes in memory (shared with SMTP); APPEND literals draw on it. Absent: no budget. */
   memoryBudget?: MemoryBudget;
+  /** URLAUTH mailbox access keys (RFC 4467); absent: URLAUTH is neither offered nor served. */
+  urlauthKeys?: UrlauthKeyRepo;
 }
 
 export interface ImapListener {

@@ -115,6 +115,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       hostname: HOSTNAME,
       directory: new Directory(store.meta.directory),
       mailboxes: store.meta.mailboxes,
+      urlauthKeys: store.meta.urlauthKeys,
       blobs: store.blobs,
       notifier,
       clock: systemClock,

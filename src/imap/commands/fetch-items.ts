@@ -117,7 +117,7 @@ function slice(data: Buffer, partial: { offset: number; length: number } | null)
   return data.subarray(start, Math.min(start + partial.length, data.length));
 }
 
-function binaryPart(c: MessageContent, part: readonly number[]): Buffer {
+export function binaryPart(c: MessageContent, part: readonly number[]): Buffer {
   if (part.length === 0) return c.data;
   const p = findPart(c.mime, part);
   if (!p) return missingPart(c.mime, part);

@@ -17,6 +17,7 @@ import { close, select, unselect } from './select.js';
 import { status } from './status.js';
 import { store } from './store.js';
 import { thread } from './thread.js';
+import { genUrlauth, resetKey, urlFetch } from './urlauth.js';
 
 export type SessionState = 'notauth' | 'auth' | 'selected';
 
@@ -58,6 +59,9 @@ export const COMMANDS: { readonly [N in Exclude<ImapCommandName, 'unknown'>]: Co
   GETQUOTA: { states: AUTH, run: getQuota },
   GETQUOTAROOT: { states: AUTH, run: getQuotaRoot },
   SETQUOTA: { states: AUTH, run: setQuota },
+  GENURLAUTH: { states: AUTH, run: genUrlauth },
+  RESETKEY: { states: AUTH, run: resetKey },
+  URLFETCH: { states: AUTH, run: urlFetch },
   CHECK: { states: SELECTED, run: noop },
   CLOSE: { states: SELECTED, run: close },
   UNSELECT: { states: SELECTED, run: unselect },

@@ -69,6 +69,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     hostname: 'imap.example.test',
     directory: new Directory(meta.directory),
     mailboxes: meta.mailboxes,
+    urlauthKeys: meta.urlauthKeys,
     blobs,
     notifier,
     clock,
