@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  atom,
   bad,
   encodeBodyStructure,
   genUrlauthResponse,
@@ -17,7 +18,8 @@ import {
   type ImapValue,
   type UrlFetchParam,
 } from '../../codec/imap/index.js';
-import { fetchSection } from '../../codec/mime/index.js';
+import { fetchSection, findPart, parseMessage } from '../../codec/mime/index.js';
+import { binaryBody } from '../binary-convert.js';
 import { findFolder } from '../names.js';
 import type { ImapSession } from '../session.js';
 import { structureOf } from '../structure.js';
@@ -84,30 +86,72 @@ function partStructure(named: NamedMessage): BodyStructureData | null {
   return cur;
 }
 
+/** The converted structure, labelled with the stored encodings as the reference implementation shows them. */
+function keepEncodings(conv: BodyStructureData, orig: BodyStructureData): BodyStructureData {
+  if (conv.kind === 'multipart' || orig.kind === 'multipart') {
+    if (conv.kind !== 'multipart' || orig.kind !== 'multipart' || conv.parts.length !== orig.parts.length) return conv;
+    return { ...conv, parts: conv.parts.map((c, i) => keepEncodings(c, orig.parts[i]!)) };
+  }
+  if (conv.kind === 'message' && orig.kind === 'message') return { ...conv, encoding: orig.encoding, body: keepEncodings(conv.body, orig.body) };
+  return { ...conv, encoding: orig.encoding };
+}
+
+const lineCount = (data: Buffer): number => {
+  let n = 0;
+  for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
+  return n;
+};
+
+/** The structure of what BINARY serves: sizes and lines of the decoded data. */
+function binaryStructure(stored: BodyStructureData, data: Buffer): BodyStructureData {
+  if (stored.kind === 'multipart') return stored;
+  if (stored.kind === 'message') {
+    const inner = structureOf(parseMessage(data)).body;
+    return { ...stored, size: data.length, lines: lineCount(data), body: keepEncodings(inner, stored.body) };
+  }
+  if (stored.kind === 'text') return { ...stored, size: data.length, lines: lineCount(data) };
+  return { ...stored, size: data.length };
+}
+
+/** BINARY data: a leaf decoded, a message/rfc822 or multipart part with its leaves decoded; null for unknown encodings. */
+function binaryData(named: NamedMessage): Buffer | null {
+  const { content, url } = named;
+  const section = url.section;
+  let data: Buffer | null;
+  if (!section) data = content.data;
+  else if (section.text) data = fetchSection(content.mime, { part: section.part, fields: section.fields, text: section.text });
+  else {
+    const part = findPart(content.mime, section.part);
+    if (part && (part.message || part.children.length > 0)) data = binaryBody(content.mime, part);
+    else {
+      try {
+        data = binaryPart(content, section.part);
+      } catch (err) {
+        if (err instanceof UnknownCte) return null;
+        throw err;
+      }
+    }
+  }
+  return data === null ? null : applyPartial(url, data);
+}
+
 /** The RFC 5524 items for one URL, or null when its content cannot be given. */
 function extendedItems(named: NamedMessage, params: readonly UrlFetchParam[]): ImapValue[] | null {
   const items: ImapValue[] = [];
+  const binary = params.includes('BINARY') ? binaryData(named) : null;
+  if (params.includes('BINARY') && binary === null) return null;
   if (params.includes('BODYPARTSTRUCTURE')) {
-    const structure = partStructure(named);
-    if (!structure) return null;
-    items.push({ kind: 'atom', text: 'BODYPARTSTRUCTURE' }, encodeBodyStructure(structure, true));
+    const stored = partStructure(named);
+    if (!stored) return null;
+    const structure = binary !== null && !named.url.partial ? binaryStructure(stored, binary) : stored;
+    items.push(atom('BODYPARTSTRUCTURE'), encodeBodyStructure(structure, true));
   }
-  if (params.includes('BINARY')) {
-    const section = named.url.section;
-    let data: Buffer | null;
-    try {
-      data = section && !section.text ? binaryPart(named.content, section.part) : section ? fetchSection(named.content.mime, { part: section.part, fields: section.fields, text: section.text! }) : named.content.data;
-    } catch (err) {
-      if (err instanceof UnknownCte) return null;
-      throw err;
-    }
-    if (data === null) return null;
-    data = applyPartial(named.url, data);
-    items.push({ kind: 'atom', text: 'BINARY' }, data.includes(0) ? literal(data, true) : data);
+  if (binary !== null) {
+    items.push(atom('BINARY'), binary.includes(0) ? literal(binary, true) : binary);
   } else if (params.includes('BODY')) {
     const data = urlOctets(named);
     if (data === null) return null;
-    items.push({ kind: 'atom', text: 'BODY' }, textValue(data));
+    items.push(atom('BODY'), textValue(data));
   }
   return items;
 }
