@@ -17,7 +17,7 @@ import type { ImapSession } from './session.js';
 /** Updating searches one selection may hold. */
 export const MAX_CONTEXTS = 5;
 /** Larger folders are not searched again on every change: UPDATE is refused there. */
-export const MAX_CONTEXT_MESSAGES = 50_000;
+export const MAX_CONTEXT_MESSAGES = 20_000;
 
 export interface SearchContext {
   readonly tag: string;
