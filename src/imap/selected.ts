@@ -20,6 +20,7 @@ import { isPosternError } from '../core/errors.js';
 import type { MailboxNotifier } from '../mailbox/notify.js';
 import type { RecentClaims } from '../mailbox/recent.js';
 import type { MailboxView } from '../mailbox/view.js';
+import type { ContextUpdates, SearchContext } from './context.js';
 import { KEYWORD_LIMITS, type Folder, type MailboxRepo } from '../store/types.js';
 
 export const SYSTEM_FLAGS = ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'];
@@ -29,6 +30,8 @@ export interface UpdateOptions {
   readonly expunge: boolean;
   readonly qresync: boolean;
   readonly condstore: boolean;
+  /** ADDTO and REMOVEFROM of the searches kept up to date (RFC 5267). */
+  readonly contexts?: ContextUpdates | null;
 }
 
 export class SelectedMailbox {
@@ -41,6 +44,11 @@ export class SelectedMailbox {
   private keywordsDirty = false;
   private readonly unsubscribe: () => void;
   private readonly recent: RecentClaims | null;
+  /** Searches kept up to date (RETURN (UPDATE)), by tag; they end with the selection. */
+  readonly contexts = new Map<string, SearchContext>();
+  /** Counts changes to the view, so updating searches run again only after one. */
+  private revision = 0;
+  private contextsSeen = '';
 
   /** `trackRecent`: the session speaks IMAP4rev1, which has \Recent (IMAP4rev2 dropped it). */
   constructor(
@@ -120,6 +128,7 @@ export class SelectedMailbox {
     }
     for (const uid of u.changed) this.changed.add(uid);
     if (u.added > 0 || u.changed.length > 0) this.keywordsDirty = true;
+    if (u.added > 0 || u.changed.length > 0 || u.expunged.length > 0) this.revision++;
     return 'ok';
   }
 
@@ -127,11 +136,26 @@ export class SelectedMailbox {
   storedFlags(uid: number): void {
     this.changed.delete(uid);
     this.keywordsDirty = true;
+    this.revision++;
+  }
+
+  private get contextStamp(): string {
+    return `${this.revision}/${this.view.exists}/${this.view.pendingExpunges}`;
+  }
+
+  /** The view changed since the updating searches last ran. */
+  contextsStale(): boolean {
+    return this.contextStamp !== this.contextsSeen;
+  }
+
+  /** The updating searches match the view as it is now. */
+  contextsFresh(): void {
+    this.contextsSeen = this.contextStamp;
   }
 
   /** The untagged responses owed, in a safe order: expunges, then EXISTS, then flag changes. */
   takeUpdates(o: UpdateOptions): Buffer[] {
-    const out: Buffer[] = [];
+    const out: Buffer[] = [...(o.contexts?.removals ?? [])];
     if (o.expunge && this.view.pendingExpunges > 0) {
       const { seqs, uids } = this.view.takeExpunged();
       for (const uid of uids) this.changed.delete(uid);
@@ -143,6 +167,7 @@ export class SelectedMailbox {
       if (this.recent) out.push(recentResponse(this.view.recentCount));
       this.announceExists = false;
     }
+    if (o.contexts) out.push(...o.contexts.additions());
     out.push(...this.keywordUpdates());
     if (this.changed.size > 0) {
       const uids = [...this.changed].sort((a, b) => a - b);

@@ -23,6 +23,7 @@ import type { BudgetHold } from '../net/memory-budget.js';
 import type { Account } from '../store/types.js';
 import { capabilities } from './capabilities.js';
 import { commandEntry, type SessionState } from './commands/registry.js';
+import { refreshContexts } from './context.js';
 import { authenticateLine, type PendingAuth } from './commands/auth.js';
 import { scramMechanisms } from '../directory/scram.js';
 import type { SessionHandler, SessionPort } from './connection.js';
@@ -266,7 +267,8 @@ export class ImapSession implements SessionHandler {
       this.port.close(bye('Selected mailbox was deleted'));
       return false;
     }
-    this.send(sel.takeUpdates({ expunge, qresync: this.qresync, condstore: this.condstore }));
+    const contexts = await refreshContexts(this, sel);
+    this.send(sel.takeUpdates({ expunge, qresync: this.qresync, condstore: this.condstore, contexts }));
     return true;
   }
 

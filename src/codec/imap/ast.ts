@@ -82,7 +82,8 @@ export type SearchKey =
   /** RFC 7162: entry is the optional metadata item, e.g. "/flags/\\draft" with type "all". */
   | { readonly key: 'MODSEQ'; readonly modseq: bigint; readonly entry: { readonly name: string; readonly type: 'priv' | 'shared' | 'all' } | null };
 
-export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE';
+/** UPDATE keeps the result up to date for the rest of the selection (RFC 5267 section 4). */
+export type SearchReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'SAVE' | 'UPDATE';
 
 /** SORT keys of RFC 5256 and RFC 5957 (DISPLAYFROM, DISPLAYTO). */
 export type SortKeyName = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
@@ -96,7 +97,7 @@ export interface PartialRange {
   readonly last: number;
 }
 /** ESORT return options (RFC 5267). */
-export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT';
+export type SortReturnOption = 'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'UPDATE';
 export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
 
 /** What URLFETCH returns for a URL in the RFC 5524 form. */
@@ -171,6 +172,8 @@ export type ImapCommand = Tagged<
       readonly unchangedSince: bigint | null;
     }
   | { readonly name: 'COPY' | 'MOVE'; readonly uid: boolean; readonly set: SequenceSet; readonly mailbox: string }
+  /** CANCELUPDATE (RFC 5267 4.2): the tags of the searches to stop updating. */
+  | { readonly name: 'CANCELUPDATE'; readonly tags: readonly string[] }
   | { readonly name: 'GETQUOTA'; readonly root: string }
   | { readonly name: 'GETQUOTAROOT'; readonly mailbox: string }
   | { readonly name: 'SETQUOTA'; readonly root: string; readonly limits: ReadonlyArray<{ readonly resource: string; readonly limit: number }> }

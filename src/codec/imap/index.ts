@@ -26,4 +26,5 @@ export * from './encode/fetch.js';
 export { encodeEnvelope } from './encode/envelope.js';
 export { encodeBodyStructure, MAX_BODY_DEPTH } from './encode/bodystructure.js';
 export * from './encode/sort.js';
+export * from './encode/context.js';
 export { partialSlice } from './commands/partial.js';

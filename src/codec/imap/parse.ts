@@ -5,6 +5,7 @@ import { parseList, parseLsub } from './commands/list.js';
 import { parseCreate, parseOneMailbox, parseRename, parseSelect, parseStatus } from './commands/mailbox.js';
 import { parseAppend, parseCopyMove, parseExpunge, parseStore } from './commands/messages.js';
 import { parseGetQuota, parseGetQuotaRoot, parseSetQuota } from './commands/quota.js';
+import { parseCancelUpdate } from './commands/context.js';
 import { parseSearch } from './commands/search.js';
 import { parseSort, parseThread } from './commands/sort.js';
 import { parseGenUrlauth, parseResetKey, parseUrlFetch } from './commands/urlauth.js';
@@ -42,6 +43,7 @@ const PARSERS = new Map<string, Parser>([
   ['STORE', (c, tag) => parseStore(c, tag, false)],
   ['COPY', (c, tag) => parseCopyMove(c, tag, 'COPY', false)],
   ['MOVE', (c, tag) => parseCopyMove(c, tag, 'MOVE', false)],
+  ['CANCELUPDATE', parseCancelUpdate],
   ['GETQUOTA', parseGetQuota],
   ['GETQUOTAROOT', parseGetQuotaRoot],
   ['SETQUOTA', parseSetQuota],

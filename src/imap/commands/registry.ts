@@ -5,6 +5,7 @@ import type { ImapSession } from '../session.js';
 import { append } from './append.js';
 import { authenticate, login, starttls } from './auth.js';
 import { capability, enable, id, idle, logout, namespace, noop } from './basic.js';
+import { cancelUpdate } from './context.js';
 import { copyOrMove } from './copy.js';
 import { expunge } from './expunge.js';
 import { fetch } from './fetch.js';
@@ -68,6 +69,7 @@ export const COMMANDS: { readonly [N in Exclude<ImapCommandName, 'unknown'>]: Co
   EXPUNGE: { states: SELECTED, run: expunge },
   SEARCH: { states: SELECTED, run: search },
   SORT: { states: SELECTED, run: sort },
+  CANCELUPDATE: { states: SELECTED, run: cancelUpdate },
   THREAD: { states: SELECTED, run: thread },
   FETCH: { states: SELECTED, run: fetch },
   STORE: { states: SELECTED, run: store },

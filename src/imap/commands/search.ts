@@ -1,6 +1,6 @@
 /**
  * SEARCH and UID SEARCH (RFC 9051 6.4.4), with ESEARCH RETURN options
- * (RFC 4731; PARTIAL of RFC 5267), SAVE (RFC 5182) and MODSEQ (RFC 7162).
+ * (RFC 4731; PARTIAL and UPDATE of RFC 5267), SAVE (RFC 5182) and MODSEQ (RFC 7162).
  * Criteria on flags, numbers and modseq are answered from the view; sizes
  * and dates need one store query per batch; header criteria are answered
  * from the header cache (one store query per batch), and a message is read
@@ -19,6 +19,7 @@ import {
   type SearchText,
 } from '../../mailbox/search.js';
 import { CacheFiller, readCache } from '../cache.js';
+import { keepUpdated, refuseUpdate } from '../context.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
@@ -159,11 +160,15 @@ export async function search(s: ImapSession, cmd: Cmd<'SEARCH'>): Promise<Buffer
     return no(cmd.tag, 'Unsupported charset', { code: 'BADCHARSET', charsets: CHARSETS });
   }
   if (!(await s.updates(false))) return null;
+  const update = cmd.returnOptions?.includes('UPDATE') ?? false;
+  const refused = update ? refuseUpdate(s, cmd.tag) : null;
+  if (refused) return refused;
   const run = await findMatching(s, cmd.criteria);
   const found = run.found;
   let highestModseq = 0;
   for (const f of found) if (f.modseq > highestModseq) highestModseq = f.modseq;
   respond(s, cmd, found.map((f) => f.seq), run.plan.modseq && found.length > 0 ? highestModseq : undefined);
+  if (update) keepUpdated(s.selected!, { tag: cmd.tag, uid: cmd.uid, criteria: cmd.criteria, sort: null, uids: found.map((f) => f.uid) });
   if (run.problems.length > 0) return problemResponse(cmd, run.problems, 'SEARCH');
   return ok(cmd.tag, 'SEARCH completed');
 }

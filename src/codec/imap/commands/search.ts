@@ -12,7 +12,7 @@ const FLAG_KEYS = new Set<string>([
 const STRING_KEYS = new Set<string>(['BCC', 'BODY', 'CC', 'FROM', 'SUBJECT', 'TEXT', 'TO']);
 const DATE_KEYS = new Set<string>(['BEFORE', 'ON', 'SINCE', 'SENTBEFORE', 'SENTON', 'SENTSINCE']);
 const ARG_KEYS = new Set<string>(['KEYWORD', 'UNKEYWORD', 'HEADER', 'LARGER', 'SMALLER', 'UID', 'NOT', 'OR', 'MODSEQ']);
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'SAVE', 'UPDATE']);
 
 /** How search strings become text: UTF-8 for UTF-8/US-ASCII; bytes kept one per char (latin1) otherwise. */
 type Decode = (b: Buffer) => string;

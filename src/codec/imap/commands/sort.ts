@@ -7,7 +7,7 @@ import { returnOptions as readReturn } from './partial.js';
 import { searchKeys } from './search.js';
 
 const SORT_KEYS = new Set<string>(['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO']);
-const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT']);
+const RETURN_OPTIONS = new Set<string>(['MIN', 'MAX', 'ALL', 'COUNT', 'UPDATE']);
 const ALGORITHMS = new Set<string>(['ORDEREDSUBJECT', 'REFERENCES']);
 
 function sortCriterion(c: Cursor): SortCriterion {

@@ -20,7 +20,8 @@ export interface EsortResult {
   readonly uid: boolean;
   /** In sort order. */
   readonly numbers: readonly number[];
-  readonly options: ReadonlySet<'MIN' | 'MAX' | 'ALL' | 'COUNT'>;
+  /** UPDATE, if present, adds nothing to this response. */
+  readonly options: ReadonlySet<'MIN' | 'MAX' | 'ALL' | 'COUNT' | 'UPDATE'>;
   readonly modseq?: bigint | number;
   /** RETURN (PARTIAL): the range asked and the numbers at those positions, in sort order. */
   readonly partial?: { readonly range: PartialRange; readonly numbers: readonly number[] };
