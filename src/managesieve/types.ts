@@ -2,25 +2,12 @@ import type { SecureContextOptions } from 'node:tls';
 import type { Clock } from '../core/clock.js';
 import type { Directory } from '../directory/directory.js';
 import type { Logger } from '../metrics/logger.js';
+import type { LineLimits } from '../net/line-protocol/listener.js';
 import type { LoginThrottle } from '../net/throttle.js';
 import type { SieveRepo } from '../store/types.js';
 
-export interface ManageSieveLimits {
-  /** Open sessions on the listener. */
-  maxConnections: number;
-  /** Open sessions from one client address. */
-  maxConnectionsPerClient: number;
-  /** Open sessions from one client address that have not logged in yet. */
-  maxPendingPerClient: number;
-  /** Slots at the top of maxConnections kept for addresses with few connections or a past login. */
-  reservedConnections: number;
-  /** Inactivity after which the connection is closed. */
-  idleTimeoutMs: number;
-  /** From connect to a successful login, whatever the client sends meanwhile. */
-  loginTimeoutMs: number;
-  /** A command line must be complete this long after its first byte; also how long a reply may wait unread. */
-  commandTimeoutMs: number;
-}
+/** Connection limits and deadlines of the listener (see LineLimits). */
+export type ManageSieveLimits = LineLimits;
 
 export const DEFAULT_MANAGESIEVE_LIMITS: Readonly<ManageSieveLimits> = Object.freeze({
   maxConnections: 200,

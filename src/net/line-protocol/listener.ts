@@ -17,12 +17,19 @@ import type { LineConnection, LineConnectionOptions, LineSession } from './conne
 export const CLOSE_GRACE_MS = 10_000;
 
 export interface LineLimits {
+  /** Open sessions on the listener. */
   maxConnections: number;
+  /** Open sessions from one client address. */
   maxConnectionsPerClient: number;
+  /** Open sessions from one client address that have not logged in yet. */
   maxPendingPerClient: number;
+  /** Slots at the top of maxConnections kept for addresses with few connections or a past login. */
   reservedConnections: number;
+  /** Inactivity after which the connection is closed. */
   idleTimeoutMs: number;
+  /** From connect to a successful login, whatever the client sends meanwhile. */
   loginTimeoutMs: number;
+  /** A command line must be complete this long after its first byte; also how long a reply may wait unread. */
   commandTimeoutMs: number;
 }
 
