@@ -35,6 +35,8 @@ export function openDb(file: string): Db {
  * makes it durable too. For rows whose loss costs no mail.
  */
 export function withoutSync<T>(db: Db, fn: () => T): T {
+  // Inside another transaction the write is part of that one, synced as it is.
+  if (db.inTransaction) return fn();
   const level = db.pragma('synchronous', { simple: true }) as number;
   db.pragma('synchronous = NORMAL');
   try {
