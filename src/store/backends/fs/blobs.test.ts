@@ -2,7 +2,7 @@ import { describe, it, expect, beforeEach } from 'vitest';
 import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { FsBlobStore, TEMP_PREFIX, TEMP_STALE_MS, type DurableFs } from './blobs.js';
 import type { IntegrityEvent } from '../../types.js';
 import { BLOB_HEADER_SIZE } from '../../../crypto/blockcodec.js';
@@ -127,5 +127,36 @@ describe('file blob store on a failing disk', () => {
     expect(existsSync(store.pathOf(id))).toBe(true);
     expect(await store.removeStaleTemp(Date.now())).toEqual({ files: 0, bytes: 0 });
     rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('file blob store: new fan-out folders', () => {
+  it('stores two blobs put at once into the same new folder, and a failed folder fails the put', async () => {
+    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+    // Two contents whose ids share the first four hex digits (one folder): found by trying at most 5,000.
+    const seen = new Map<string, Buffer>();
+    let pair: [Buffer, Buffer] | null = null;
+    for (let i = 0; i < 5000 && !pair; i++) {
+      const b = Buffer.from(`message ${i}\r\n`);
+      const prefix = createHash('sha256').update(b).digest('hex').slice(0, 4);
+      const other = seen.get(prefix);
+      if (other) pair = [other, b];
+      else seen.set(prefix, b);
+    }
+    expect(pair).not.toBeNull();
+    const [a, b] = pair!;
+    const [ra, rb] = await Promise.all([store.put(a), store.put(b)]);
+    expect(path.dirname(store.pathOf(ra.id))).toBe(path.dirname(store.pathOf(rb.id)));
+    expect(Buffer.from(await store.get(ra.id)).equals(a)).toBe(true);
+    expect(Buffer.from(await store.get(rb.id)).equals(b)).toBe(true);
+    // A file where the first-level folder must go: the put rejects, nothing is left half made.
+    const c = Buffer.from('another message\r\n');
+    const id = createHash('sha256').update(c).digest('hex');
+    const top = path.join(store.root, id.slice(0, 2));
+    if (!existsSync(top)) {
+      writeFileSync(top, 'not a folder');
+      await expect(store.put(c)).rejects.toThrow();
+      expect(await store.has(id)).toBe(false);
+    }
   });
 });

@@ -133,6 +133,7 @@ async function removeStaleTempIn(dir: string, now: number, olderThanMs: number):
  */
 export class FsBlobStore implements BlobStore {
   private readonly knownDirs = new Set<string>();
+  private readonly dirsInFlight = new Map<string, { exists: Promise<void>; durable: Promise<void> }>();
   private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
 
   constructor(
@@ -158,15 +159,29 @@ export class FsBlobStore implements BlobStore {
     return path.join(this.root, id.slice(0, 2), id.slice(2, 4), id);
   }
 
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    const made = await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    if (made) {
-      // New folders are entries in their parents: make those durable too.
-      await syncDir(path.dirname(dir));
-      await syncDir(path.dirname(path.dirname(dir)));
+  /**
+   * Makes the fan-out folder: `exists` resolves once it is there, `durable`
+   * once its entries in the parent folders are synced too. A put() that finds
+   * the folder being made waits for the same syncs, so none answers before
+   * the folder is durable.
+   */
+  private ensureDir(dir: string): { exists: Promise<void>; durable: Promise<void> } {
+    let pending = this.dirsInFlight.get(dir);
+    if (!pending) {
+      const made = fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+      const durable = made
+        .then(async (first) => {
+          // New folders are entries in their parents: make those durable too.
+          if (first) await Promise.all([syncDir(path.dirname(dir)), syncDir(path.dirname(path.dirname(dir)))]);
+          this.knownDirs.add(dir);
+        })
+        .finally(() => this.dirsInFlight.delete(dir));
+      const exists = made.then(() => undefined);
+      exists.catch(() => undefined); // a failed mkdir also fails `durable`, which every caller awaits
+      pending = { exists, durable };
+      this.dirsInFlight.set(dir, pending);
     }
-    this.knownDirs.add(dir);
+    return pending;
   }
 
   async put(data: Uint8Array): Promise<BlobRef> {
@@ -179,8 +194,20 @@ export class FsBlobStore implements BlobStore {
       // the caller's row references it. Gone meanwhile (collected): it is written anew below.
       if (existing?.ok && (await touch(file))) return { id, size: data.length };
     }
-    await this.ensureDir(path.dirname(file));
-    await writeFileDurable(file, encodeBlob(data), 0o600, this.io);
+    const dir = path.dirname(file);
+    if (this.knownDirs.has(dir)) {
+      await writeFileDurable(file, encodeBlob(data), 0o600, this.io);
+      return { id, size: data.length };
+    }
+    // A new folder's parent syncs run alongside the file's own write and sync
+    // (they are independent), instead of two more serial rounds to the disk
+    // before it: while a store is young most messages make a new folder.
+    const folder = this.ensureDir(dir);
+    const written = folder.exists.then(() => writeFileDurable(file, encodeBlob(data), 0o600, this.io));
+    // Both settle before put() answers, so a failure of either is the caller's, never unhandled.
+    const [dirResult, fileResult] = await Promise.allSettled([folder.durable, written]);
+    if (dirResult.status === 'rejected') throw dirResult.reason;
+    if (fileResult.status === 'rejected') throw fileResult.reason;
     return { id, size: data.length };
   }
 
@@ -248,7 +275,7 @@ export class FsBlobStore implements BlobStore {
     if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
       throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
     }
-    await this.ensureDir(path.dirname(file));
+    await this.ensureDir(path.dirname(file)).durable;
     await writeFileDurable(file, container, 0o600, this.io);
   }
 

@@ -27,6 +27,25 @@ export function openDb(file: string): Db {
   }
 }
 
+/**
+ * Runs a write whose commit does not wait for the disk (synchronous=NORMAL),
+ * then restores the level it found. In WAL mode the commit still survives a
+ * crash of the process; only a power or kernel failure before the next synced
+ * commit can lose it, and the WAL keeps commit order, so that next commit
+ * makes it durable too. For rows whose loss costs no mail.
+ */
+export function withoutSync<T>(db: Db, fn: () => T): T {
+  // Inside another transaction the write is part of that one, synced as it is.
+  if (db.inTransaction) return fn();
+  const level = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma(`synchronous = ${level}`);
+  }
+}
+
 function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   for (let v = current; v < MIGRATIONS.length; v++) {

@@ -15,6 +15,7 @@ import type {
   ScanOutcome,
 } from '../../types.js';
 import { newToken } from '../../../core/ids.js';
+import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import { oldestAge } from './queue-age.js';
 import { appendInTx } from './mailboxes.js';
@@ -38,6 +39,8 @@ function unsynced<T>(db: Db, fn: () => T): T {
   }
 }
 
+type Statement = Database.Statement<unknown[]>;
+
 interface Pending {
   msg: NewQueueMessage;
   rcpts: NewRecipient[];
@@ -55,7 +58,19 @@ export class SqliteQueue implements QueueRepo {
   private pending: Pending[] = [];
   private scheduled = false;
 
+  /** Prepared once per SQL text (every text here is a constant): preparing was a share of each message's main-thread time. */
+  private readonly statements = new Map<string, Statement>();
+
   constructor(private readonly db: Db) {}
+
+  private stmt(sql: string): Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
 
   enqueue(msg: NewQueueMessage, recipients: NewRecipient[]): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -71,10 +86,10 @@ export class SqliteQueue implements QueueRepo {
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];
-    const insMsg = this.db.prepare(
+    const insMsg = this.stmt(
       'INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insRcpt = this.db.prepare(
+    const insRcpt = this.stmt(
       'INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at, state) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const one = (p: Pending) => {
@@ -104,19 +119,18 @@ export class SqliteQueue implements QueueRepo {
 
   async lease(req: LeaseRequest): Promise<Lease[]> {
     const take = this.db.transaction(() => {
-      const rows = this.db
-        .prepare(
-          `SELECT * FROM queue_recipients
-           WHERE transport = ? AND (
-             (state IN ('queued','deferred') AND next_attempt_at <= ?) OR
-             (state = 'leased' AND lease_until <= ?))
-           ORDER BY next_attempt_at, id LIMIT ?`,
-        )
+      const rows = this.stmt(
+        `SELECT * FROM queue_recipients
+         WHERE transport = ? AND (
+           (state IN ('queued','deferred') AND next_attempt_at <= ?) OR
+           (state = 'leased' AND lease_until <= ?))
+         ORDER BY next_attempt_at, id LIMIT ?`,
+      )
         .all(req.transport, req.now, req.now, req.limit) as RecipientRow[];
-      const upd = this.db.prepare(
+      const upd = this.stmt(
         "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
       );
-      const getMsg = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?');
+      const getMsg = this.stmt('SELECT * FROM queue_messages WHERE id = ?');
       const until = req.now + req.leaseMs;
       return rows.map((r) => {
         const token = newToken();
@@ -137,7 +151,7 @@ export class SqliteQueue implements QueueRepo {
   private withLease<T>(lease: Lease, fn: () => T): T | null {
     return this.db
       .transaction(() => {
-        const r = this.db.prepare("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
+        const r = this.stmt("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
           | { lease_token: string }
           | undefined;
         if (!r || r.lease_token !== lease.token) return null;
@@ -172,15 +186,14 @@ export class SqliteQueue implements QueueRepo {
 
   /** The body of `deliverLocal`, inside the caller's transaction. */
   private deliverInTx(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): { uid: number } | null {
-    const r = this.db.prepare("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
+    const r = this.stmt("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
       | { lease_token: string }
       | undefined;
     if (!r || r.lease_token !== lease.token) return null;
     const blob = stored ?? { blobId: lease.message.blobId, size: lease.message.size };
     const m = appendInTx(this.db, folderId, { blobId: blob.blobId, size: blob.size, internalDate: now });
     if (lease.message.verdicts.length > 0) {
-      this.db
-        .prepare('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
+      this.stmt('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
         .run(blob.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
     }
     this.finish(lease.recipient.id, 'delivered', now, null);
@@ -189,8 +202,7 @@ export class SqliteQueue implements QueueRepo {
   }
 
   private finish(id: number, state: RecipientState, now: number, error: string | null, timing?: DeliveryTiming): void {
-    this.db
-      .prepare(
+    this.stmt(
         'UPDATE queue_recipients SET state = ?, delivered_at = ?, last_error = COALESCE(?, last_error), timing = COALESCE(?, timing), lease_token = NULL, lease_until = NULL WHERE id = ?',
       )
       .run(state, state === 'delivered' ? now : null, error, timing ? JSON.stringify(timing) : null, id);
@@ -211,8 +223,7 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async renew(lease: Lease, until: number): Promise<boolean> {
-    const r = this.db
-      .prepare("UPDATE queue_recipients SET lease_until = ? WHERE id = ? AND state = 'leased' AND lease_token = ?")
+    const r = this.stmt("UPDATE queue_recipients SET lease_until = ? WHERE id = ? AND state = 'leased' AND lease_token = ?")
       .run(until, lease.recipient.id, lease.token);
     return r.changes === 1;
   }
@@ -220,8 +231,7 @@ export class SqliteQueue implements QueueRepo {
   async defer(lease: Lease, until: number, error: string, timing?: DeliveryTiming): Promise<boolean> {
     return (
       this.withLease(lease, () => {
-        this.db
-          .prepare(
+        this.stmt(
             "UPDATE queue_recipients SET state = 'deferred', next_attempt_at = ?, last_error = ?, timing = COALESCE(?, timing), lease_token = NULL, lease_until = NULL WHERE id = ?",
           )
           .run(until, error, timing ? JSON.stringify(timing) : null, lease.recipient.id);
@@ -232,18 +242,17 @@ export class SqliteQueue implements QueueRepo {
 
   async leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]> {
     const take = this.db.transaction(() => {
-      const rows = this.db
-        .prepare(
-          // Driven by the recipients waiting for a scan (index queue_recipients_state), not by
-          // every queue entry: an EXISTS per entry made each lease cost the whole queue, and
-          // the scanner leases after every message received.
-          `SELECT * FROM queue_messages q
-           WHERE q.id IN (SELECT r.queue_id FROM queue_recipients r WHERE r.state = 'scanning')
-             AND (q.scan_until IS NULL OR q.scan_until <= ?)
-           ORDER BY q.received_at, q.id LIMIT ?`,
-        )
+      const rows = this.stmt(
+        // Driven by the recipients waiting for a scan (index queue_recipients_state), not by
+        // every queue entry: an EXISTS per entry made each lease cost the whole queue, and
+        // the scanner leases after every message received.
+        `SELECT * FROM queue_messages q
+         WHERE q.id IN (SELECT r.queue_id FROM queue_recipients r WHERE r.state = 'scanning')
+           AND (q.scan_until IS NULL OR q.scan_until <= ?)
+         ORDER BY q.received_at, q.id LIMIT ?`,
+      )
         .all(req.now, req.limit) as QueueMessageRow[];
-      const upd = this.db.prepare('UPDATE queue_messages SET scan_token = ?, scan_until = ? WHERE id = ?');
+      const upd = this.stmt('UPDATE queue_messages SET scan_token = ?, scan_until = ? WHERE id = ?');
       const until = req.now + req.leaseMs;
       return rows.map((m) => {
         const token = newToken();
@@ -276,21 +285,20 @@ export class SqliteQueue implements QueueRepo {
 
   /** The body of `finishScan`, inside the caller's transaction. */
   private finishScanInTx(lease: ScanLease, o: ScanOutcome): boolean {
-    const m = this.db.prepare('SELECT * FROM queue_messages WHERE id = ? AND scan_token = ?').get(lease.message.id, lease.token) as
+    const m = this.stmt('SELECT * FROM queue_messages WHERE id = ? AND scan_token = ?').get(lease.message.id, lease.token) as
       | QueueMessageRow
       | undefined;
     if (!m) return false;
     const verdicts = [...(JSON.parse(m.verdicts) as unknown[]), ...o.verdicts];
     // A stage's meta (e.g. a TLS floor) is stored with the outcome, in this transaction.
     const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
-    this.db
-      .prepare('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
+    this.stmt('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
       .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
     if (o.next === 'deliver') {
-      this.db.prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
+      this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
     } else {
-      const rcpts = this.db.prepare("SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").pluck().all(m.id) as string[];
-      this.db.prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
+      const rcpts = this.stmt("SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").pluck().all(m.id) as string[];
+      this.stmt("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
       quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
     }
     return true;
@@ -298,20 +306,20 @@ export class SqliteQueue implements QueueRepo {
 
   async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {
     return this.db.transaction(() => {
-      const r = this.db.prepare('UPDATE queue_messages SET scan_token = NULL, scan_until = ? WHERE id = ? AND scan_token = ?').run(until, lease.message.id, lease.token);
+      const r = this.stmt('UPDATE queue_messages SET scan_token = NULL, scan_until = ? WHERE id = ? AND scan_token = ?').run(until, lease.message.id, lease.token);
       if (r.changes !== 1) return false;
-      this.db.prepare("UPDATE queue_recipients SET last_error = ?, attempts = attempts + 1 WHERE queue_id = ? AND state = 'scanning'").run(error, lease.message.id);
+      this.stmt("UPDATE queue_recipients SET last_error = ?, attempts = attempts + 1 WHERE queue_id = ? AND state = 'scanning'").run(error, lease.message.id);
       return true;
     }).immediate();
   }
 
   async getMessage(queueId: string): Promise<QueueMessage | null> {
-    const r = this.db.prepare('SELECT * FROM queue_messages WHERE id = ?').get(queueId) as QueueMessageRow | undefined;
+    const r = this.stmt('SELECT * FROM queue_messages WHERE id = ?').get(queueId) as QueueMessageRow | undefined;
     return r ? toQueueMessage(r) : null;
   }
 
   async listRecipients(queueId: string): Promise<QueueRecipient[]> {
-    return (this.db.prepare('SELECT * FROM queue_recipients WHERE queue_id = ? ORDER BY id').all(queueId) as RecipientRow[]).map(
+    return (this.stmt('SELECT * FROM queue_recipients WHERE queue_id = ? ORDER BY id').all(queueId) as RecipientRow[]).map(
       toRecipient,
     );
   }
@@ -322,45 +330,39 @@ export class SqliteQueue implements QueueRepo {
 
   async listPending(limit = 1000): Promise<QueueRecipient[]> {
     return (
-      this.db
-        .prepare("SELECT * FROM queue_recipients WHERE state NOT IN ('delivered','failed') ORDER BY queue_id, id LIMIT ?")
+      this.stmt("SELECT * FROM queue_recipients WHERE state NOT IN ('delivered','failed') ORDER BY queue_id, id LIMIT ?")
         .all(limit) as RecipientRow[]
     ).map(toRecipient);
   }
 
   async hold(queueId: string): Promise<number> {
-    return this.db
-      .prepare("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state IN ('queued','deferred')")
+    return this.stmt("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state IN ('queued','deferred')")
       .run(queueId).changes;
   }
 
   async release(queueId: string, now: number): Promise<number> {
-    return this.db
-      .prepare("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'held'")
+    return this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'held'")
       .run(now, queueId).changes;
   }
 
   async retryNow(queueId: string, now: number): Promise<number> {
-    return this.db
-      .prepare("UPDATE queue_recipients SET next_attempt_at = ? WHERE queue_id = ? AND state IN ('queued','deferred')")
+    return this.stmt("UPDATE queue_recipients SET next_attempt_at = ? WHERE queue_id = ? AND state IN ('queued','deferred')")
       .run(now, queueId).changes;
   }
 
   async deleteMessage(queueId: string): Promise<boolean> {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM queue_recipients WHERE queue_id = ?').run(queueId);
-      return this.db.prepare('DELETE FROM queue_messages WHERE id = ?').run(queueId).changes > 0;
+      this.stmt('DELETE FROM queue_recipients WHERE queue_id = ?').run(queueId);
+      return this.stmt('DELETE FROM queue_messages WHERE id = ?').run(queueId).changes > 0;
     })();
   }
 
   async stats(): Promise<QueueStats> {
-    const states = this.db
-      .prepare(
+    const states = this.stmt(
         "SELECT state, COUNT(DISTINCT queue_id) AS messages, COUNT(*) AS recipients FROM queue_recipients WHERE state NOT IN ('delivered','failed') GROUP BY state ORDER BY state",
       )
       .all() as { state: RecipientState; messages: number; recipients: number }[];
-    const r = this.db
-      .prepare(
+    const r = this.stmt(
         "SELECT COUNT(*) AS recipients, COUNT(DISTINCT r.queue_id) AS messages, MIN(m.received_at) AS oldest FROM queue_recipients r JOIN queue_messages m ON m.id = r.queue_id WHERE r.state NOT IN ('delivered','failed')",
       )
       .get() as { recipients: number; messages: number; oldest: number | null };
@@ -368,7 +370,7 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async purgeFinished(): Promise<number> {
-    const purge = this.db.prepare(
+    const purge = this.stmt(
       `DELETE FROM queue_messages WHERE NOT EXISTS (
          SELECT 1 FROM queue_recipients r WHERE r.queue_id = queue_messages.id AND r.state NOT IN ('delivered','failed'))`,
     );

@@ -29,6 +29,11 @@ describe('sqlite queue: writes that need no sync of their own', () => {
       expect(await s.meta.queue.purgeFinished()).toBe(1);
       expect(await s.meta.queue.leaseScan({ now: 3000, leaseMs: 1000, limit: 10 })).toEqual([]);
       expect(s.meta.db.pragma('synchronous', { simple: true })).toBe(FULL);
+      // Events commit without a sync of their own and leave the connection as they found it.
+      await s.meta.events.record('smtp.session', 'c1', { n: 1 }, 4000);
+      await s.meta.events.recordMany([{ at: 4001, kind: 'smtp.session', subject: 'c2', data: {} }]);
+      expect((await s.meta.events.list('smtp.session')).map((e) => e.subject)).toEqual(['c2', 'c1']);
+      expect(s.meta.db.pragma('synchronous', { simple: true })).toBe(FULL);
     } finally {
       await s.close();
     }
