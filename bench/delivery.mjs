@@ -19,6 +19,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setImmediate } from 'node:timers';
 import tls from 'node:tls';
 
 function arg(name, fallback) {
