@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { cpSync, openSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { openStore } from '../../src/store/index.js';
 import { scrub } from '../../src/integrity/index.js';
 import { fillStore, openTestStore, seededRng, tempDir, testSeed } from './helpers.js';
@@ -24,9 +25,14 @@ describe('metadata damage', () => {
     const copy = tempDir('meta-copy');
     cpSync(dir, copy, { recursive: true });
     const file = path.join(copy, 'meta.sqlite');
-    const pages = statSync(file).size / PAGE;
-    expect(pages).toBeGreaterThan(20);
-    const page = Math.floor(pages / 2);
+    expect(statSync(file).size / PAGE).toBeGreaterThan(20);
+    // A leaf page of the message table (dbstat numbers pages from 1), never the schema's own pages,
+    // which would stop the database from opening at all (the next test covers that).
+    const look = new Database(file, { readonly: true });
+    const leaves = look.prepare("SELECT pageno FROM dbstat WHERE name = 'messages' AND pagetype = 'leaf' ORDER BY pageno").all() as { pageno: number }[];
+    look.close();
+    expect(leaves.length).toBeGreaterThan(2);
+    const page = leaves[Math.floor(leaves.length / 2)]!.pageno - 1;
     const fd = openSync(file, 'r+');
     try {
       const before = Buffer.alloc(200);
