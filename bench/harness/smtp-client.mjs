@@ -163,7 +163,7 @@ export async function starttlsLoad({ port, sessions, messages, reuse, size = 409
 /**
  * Plain SMTP at a fixed rate: message i is due at t0 + i/rate and is sent by
  * the first of `sessions` reused connections free then. Returns the due time
- * (performance.now()) of each message accepted, in order of sending.
+ * (performance.now()) of each message accepted, in order of acceptance.
  */
 export async function plainRateSender({ port, sessions, rate, messages, size = 4096, from, to, deadlineMs = 300_000 }) {
   let next = 0;
@@ -182,10 +182,11 @@ export async function plainRateSender({ port, sessions, rate, messages, size = 4
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         try {
           s ??= await hello(port, undefined, undefined, false);
-          times.push(due);
           await send(s, from, to, messageOf(size, n));
+          // Recorded once accepted: with several sessions in flight, undoing a push
+          // after a failure could remove another session's entry.
+          times.push(due);
         } catch (e) {
-          times.pop();
           failed++;
           firstError ??= e.message;
           s?.sock.destroy();
