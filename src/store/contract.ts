@@ -147,7 +147,10 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
           [1, ['$Label', '\\Seen']],
           [2, ['$Label', '\\Seen']],
         ]);
-        expect(r.changed[1]!.modseq).toBeGreaterThan(before);
+        // Each changed message has its own modseq, ascending by UID, and the folder's is the last of them.
+        expect(r.changed.map((m) => m.modseq)).toEqual([before + 1, before + 2]);
+        expect((await s.meta.mailboxes.getFolderById(inbox.id))!.highestModseq).toBe(before + 2);
+        expect((await s.meta.mailboxes.getMessages(inbox.id, [1, 2])).map((m) => m.modseq)).toEqual([before + 1, before + 2]);
         r = await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1], op: 'add', flags: ['\\SEEN'] });
         expect(r.changed).toEqual([]); // already set, no new modseq
         r = await s.meta.mailboxes.storeFlags(inbox.id, { uids: [1, 3], op: 'remove', flags: ['$label'], unchangedSince: before });

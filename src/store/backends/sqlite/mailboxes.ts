@@ -222,7 +222,6 @@ export class SqliteMailboxes implements MailboxRepo {
       .transaction((): FlagChangeResult => {
         const changed: MailMessage[] = [];
         const conflicts: number[] = [];
-        const upd = this.q('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
         const messages = this.getMessagesSync(folderId, change.uids);
         if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
           const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
@@ -231,18 +230,30 @@ export class SqliteMailboxes implements MailboxRepo {
           if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
           admitKeywordsInTx(this.db, folderId, f, [change.flags]);
         }
+        const next: { m: MailMessage; flags: string[] }[] = [];
         for (const m of messages) {
           if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
             conflicts.push(m.uid);
             continue;
           }
-          const next = applyFlags(m.flags, change);
-          if (sameFlags(next, m.flags)) continue;
-          const modseq = this.bumpModseq(folderId);
-          upd.run(next.join(' '), modseq, m.id);
-          changed.push({ ...m, flags: next, modseq });
+          const flags = applyFlags(m.flags, change);
+          if (!sameFlags(flags, m.flags)) next.push({ m, flags });
         }
-        if (changed.length > 0 && change.op !== 'add') keywordsMayBeStale(this.db, folderId);
+        if (next.length === 0) return { changed, conflicts };
+        // One folder update for the whole command; each message still gets its own, ascending modseq.
+        const f = this.q('UPDATE folders SET highest_modseq = highest_modseq + ? WHERE id = ? RETURNING highest_modseq - ? AS base').get(
+          next.length,
+          folderId,
+          next.length,
+        ) as { base: number } | undefined;
+        if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+        const upd = this.q('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
+        next.forEach(({ m, flags }, i) => {
+          const modseq = f.base + 1 + i;
+          upd.run(flags.join(' '), modseq, m.id);
+          changed.push({ ...m, flags, modseq });
+        });
+        if (change.op !== 'add') keywordsMayBeStale(this.db, folderId);
         return { changed, conflicts };
       })
       .immediate();
