@@ -16,7 +16,10 @@ export async function expunge(s: ImapSession, cmd: Cmd<'EXPUNGE'>): Promise<Buff
     const set = new Set(liveUids(sel.view, r.ranges));
     within = (uid) => set.has(uid);
   }
-  const removed = await s.deps.mailboxes.expunge(sel.id, sel.deletedUids(within));
+  const deleted = sel.deletedUids(within);
+  // Nothing flagged \Deleted: no write transaction to open (most EXPUNGEs of a busy client).
+  if (deleted.length === 0) return ok(cmd.tag, 'EXPUNGE completed');
+  const removed = await s.deps.mailboxes.expunge(sel.id, deleted);
   sel.view.markExpunged(removed);
   if (removed.length > 0) s.deps.notifier.changed(sel.id);
   return ok(cmd.tag, 'EXPUNGE completed');

@@ -73,7 +73,8 @@ export async function close(s: ImapSession, cmd: Cmd<'CLOSE'>): Promise<Buffer> 
   const sel = s.selected!;
   if (!sel.readOnly && (await sel.sync(s.deps.mailboxes, true)) === 'ok') {
     // CLOSE expunges silently: no EXPUNGE responses (RFC 9051 6.4.1).
-    const removed = await s.deps.mailboxes.expunge(sel.id, sel.deletedUids());
+    const deleted = sel.deletedUids();
+    const removed = deleted.length > 0 ? await s.deps.mailboxes.expunge(sel.id, deleted) : [];
     if (removed.length > 0) s.deps.notifier.changed(sel.id);
   }
   s.deselect();
