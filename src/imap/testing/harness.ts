@@ -13,7 +13,7 @@ import { hashPassword } from '../../crypto/password.js';
 import { Directory } from '../../directory/directory.js';
 import { MailboxNotifier } from '../../mailbox/notify.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
-import { silentLogger } from '../../metrics/logger.js';
+import { silentLogger, type Logger } from '../../metrics/logger.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../../net/throttle.js';
 import { FsBlobStore } from '../../store/backends/fs/blobs.js';
 import { SqliteMetaStore } from '../../store/backends/sqlite/index.js';
@@ -45,6 +45,8 @@ export interface HarnessOptions {
   clock?: Clock;
   /** Failed logins from one client address before it is locked out. */
   maxFailures?: number;
+  /** The server's logger (silent unless given). */
+  log?: Logger;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
@@ -73,7 +75,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     blobs,
     notifier,
     clock,
-    log: silentLogger(),
+    log: opts.log ?? silentLogger(),
     tls: { cert: certPem, key: keyPem },
     limits: {
       maxConnections: 50,
