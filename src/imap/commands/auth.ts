@@ -138,23 +138,24 @@ async function verify(s: ImapSession, tag: string, username: string, password: s
   const throttle = s.deps.authThrottle;
   const ip = s.port.clientAddress;
   const name = loginName(username);
-  const log = s.log.child({ method, user: name });
+  // Built only on a failure: most logins succeed and log through the session's logger.
+  const log = (): ImapSession['log'] => s.log.child({ method, user: name });
   if (refuse) {
     throttle.failSource(ip);
-    return refused(s, tag, log, 'failed', no(tag, 'Not authorised to act as that user', 'AUTHORIZATIONFAILED'));
+    return refused(s, tag, log(), 'failed', no(tag, 'Not authorised to act as that user', 'AUTHORIZATIONFAILED'));
   }
   let outcome;
   try {
     outcome = await throttle.attempt(ip, name, () => s.deps.directory.authenticate(username, password, ip));
   } catch (err) {
-    log.error({ err }, 'login could not be checked');
+    log().error({ err }, 'login could not be checked');
     return no(tag, 'Temporary failure, please try again', 'UNAVAILABLE');
   }
   if (outcome.result === 'locked' || outcome.result === 'busy') {
     // Not checked, right or wrong; still one of the connection's three tries.
-    return refused(s, tag, log, outcome.result, no(tag, 'Too many failed logins, try again later', 'UNAVAILABLE'));
+    return refused(s, tag, log(), outcome.result, no(tag, 'Too many failed logins, try again later', 'UNAVAILABLE'));
   }
-  if (outcome.result === 'failed') return refused(s, tag, log, 'failed', no(tag, 'Authentication failed', 'AUTHENTICATIONFAILED'));
+  if (outcome.result === 'failed') return refused(s, tag, log(), 'failed', no(tag, 'Authentication failed', 'AUTHENTICATIONFAILED'));
   return loggedIn(s, tag, outcome.value, method);
 }
 
