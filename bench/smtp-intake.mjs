@@ -9,12 +9,18 @@
 //   starttls 20 sessions, a new connection and STARTTLS per message (a small
 //            client in this script, since smtp-source has no TLS; it shares the CPU)
 // Each scenario runs --runs times; the median is reported. Every run is bounded
-// by its message count and --seconds.
+// by its message count and --seconds. Besides rates, the server's CPU time per
+// message is reported (Linux /proc): its main thread (the event loop every
+// connection shares) and the whole process (policy worker threads and libuv's
+// pool included). On a shared machine CPU time per message moves far less
+// than the rates do.
 //
 //   npm run build && node bench/smtp-intake.mjs [--messages 4000] [--runs 3] [--only new,reuse] [--seconds 300]
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
+//   [--port-offset N]  listeners on 25+N etc. (default 32000)
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -34,7 +40,7 @@ const RUNS = Number(opt('runs', 3));
 const SECONDS = Number(opt('seconds', 300));
 const ONLY = opt('only', 'new,reuse,single,single-reuse,starttls').split(',');
 const PROF = opt('prof', '');
-const OFFSET = 32000;
+const OFFSET = Number(opt('port-offset', 32000));
 const MX = 25 + OFFSET;
 const RCPT = 'rcpt@bench.test';
 const SOURCE = '/usr/sbin/smtp-source';
@@ -124,6 +130,15 @@ async function starttls(sessions, messages) {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
+/** CPU seconds of the server so far: its main thread, and the whole process (Linux /proc). */
+function serverCpu(pid) {
+  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { main, all: (Number(f[11]) + Number(f[12])) / 100 };
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const SCENARIOS = {
@@ -145,12 +160,19 @@ try {
   for (const name of ONLY) {
     const rates = [];
     const per = [];
+    const mainCpu = [];
+    const allCpu = [];
     for (let r = 0; r < RUNS; r++) {
+      const before = serverCpu(server.pid);
       const [n, secs] = await SCENARIOS[name]();
+      const after = serverCpu(server.pid);
       rates.push(n / secs);
       per.push((secs * 1000) / n);
+      mainCpu.push(((after.main - before.main) * 1000) / n);
+      allCpu.push(((after.all - before.all) * 1000) / n);
     }
-    console.log(`${name.padEnd(13)} ${median(rates).toFixed(0).padStart(6)} msg/s  ${median(per).toFixed(2).padStart(7)} ms/msg  runs: ${rates.map((x) => x.toFixed(0)).join(' ')}`);
+    const cpu = `cpu/msg main ${median(mainCpu).toFixed(2)} ms, process ${median(allCpu).toFixed(2)} ms`;
+    console.log(`${name.padEnd(13)} ${median(rates).toFixed(0).padStart(6)} msg/s  ${median(per).toFixed(2).padStart(7)} ms/msg  ${cpu}  runs: ${rates.map((x) => x.toFixed(0)).join(' ')}`);
   }
   console.log(`load after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
