@@ -4,7 +4,8 @@
  * thread once and one round trip serves every stage. Each item's answer is
  * sent ahead on the report channel as soon as it is known (a stage waits
  * for its own item only, not for the ones after it), and all of them are
- * returned at the end as well (the caller may see either first).
+ * returned at the end as well (the caller may see either first); the last
+ * one only there.
  */
 import { errorText, type TaskEnv, type TaskFn, type TaskOutcome } from './task.js';
 
@@ -49,7 +50,8 @@ export function batchTask(registry: Readonly<Record<string, TaskFn>>): TaskFn {
       if (env.stopped?.()) break;
       const outcome = i < MAX_BATCH_ITEMS ? await runItem(registry, items[i], raw, env) : { ok: false as const, error: `more than ${MAX_BATCH_ITEMS} items in one batch` };
       out.push(outcome);
-      env.report?.({ i, outcome } satisfies BatchReport);
+      // The last answer goes back with the task's own: reporting it too would only cost the main thread another message.
+      if (i < items.length - 1) env.report?.({ i, outcome } satisfies BatchReport);
     }
     return out;
   };
