@@ -114,6 +114,9 @@ describe('NOTIFY', () => {
     expect(fetched).toMatch(new RegExp(`^\\* 1 FETCH \\(UID ${uid} FLAGS \\(\\) RFC822\\.SIZE \\d+ BODY\\[HEADER\\.FIELDS \\(Subject\\)\\] \\{18\\}\\r\\nSubject: hello\\r\\n\\r\\n\\)$`));
     // BODY.PEEK: nothing was marked \Seen, and no other FETCH follows.
     expect(await c.command('f', 'FETCH 1 (FLAGS)')).toEqual(['* 1 FETCH (FLAGS ())', 'f OK FETCH completed']);
+    // The session's own change is answered by its command, and not told again.
+    expect(await c.command('t', 'STORE 1 +FLAGS (\\Flagged)')).toEqual(['* 1 FETCH (FLAGS (\\Flagged))', 't OK STORE completed']);
+    expect(await c.command('u', 'NOOP')).toEqual(['u OK NOOP completed']);
   });
 
   it('sends expunges of the selected mailbox at once with SELECTED, and holds them with SELECTED-DELAYED', async () => {
