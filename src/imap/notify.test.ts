@@ -1,5 +1,5 @@
 /** NOTIFY (RFC 5465): what a session hears about other mailboxes, the selected one, and folder changes, unasked. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RawClient, startHarness, type Harness } from './testing/harness.js';
 
 let h: Harness;
@@ -86,6 +86,19 @@ describe('NOTIFY', () => {
     await h.meta.mailboxes.createFolder(h.account.id, 'Other', null, 0);
     await h.deliver('Other', 'Subject: two\n\nbody\n');
     expect(await c.command('x', 'NOOP')).toEqual(['x OK NOOP completed']);
+  });
+
+  it('counts a changed folder once for all the sessions that watch it', async () => {
+    const a = await session();
+    const b = await session();
+    for (const c of [a, b]) await ok(c, 'n', 'NOTIFY SET (MAILBOXES Lists (MessageNew MessageExpunge))');
+    const counted = vi.spyOn(h.meta.mailboxes, 'folderStats');
+    await h.deliver('Lists', 'Subject: one\n\nbody\n');
+    for (const c of [a, b]) expect(await unsolicited(c)).toMatch(/^\* STATUS "Lists" \(MESSAGES 1 UIDNEXT 2 /);
+    expect(counted).toHaveBeenCalledTimes(1);
+    await h.deliver('Lists', 'Subject: two\n\nbody\n');
+    for (const c of [a, b]) expect(await unsolicited(c)).toMatch(/^\* STATUS "Lists" \(MESSAGES 2 UIDNEXT 3 /);
+    expect(counted).toHaveBeenCalledTimes(2);
   });
 
   it('sends a flag change only with FlagChange, with HIGHESTMODSEQ once CONDSTORE is on', async () => {

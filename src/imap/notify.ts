@@ -11,8 +11,8 @@
 import { formatUidSet, listResponse, ok, parseSequenceSet, statusDataResponse, type StatusItem } from '../codec/imap/index.js';
 import type { AccountEvent } from '../mailbox/notify.js';
 import { fetch } from './commands/fetch.js';
-import { statusValues } from './commands/status.js';
 import { DELIMITER } from './names.js';
+import { folderStatsAt } from './notify-stats.js';
 import { eventsFor, hasMessageEvents, type EventSet, type NotifySpec } from './notify-spec.js';
 import type { ImapSession } from './session.js';
 
@@ -243,9 +243,14 @@ export class SessionNotify {
   private async status(id: number, w: Watched): Promise<{ key: string; response: Buffer } | null> {
     const folder = await this.s.deps.mailboxes.getFolderById(id);
     if (!folder) return null;
-    const items: StatusItem[] = ['MESSAGES', 'UIDNEXT', 'UIDVALIDITY', 'UNSEEN'];
-    if (this.s.condstore) items.push('HIGHESTMODSEQ');
-    const values = await statusValues(this.s, folder, items);
+    const stats = await folderStatsAt(this.s.deps.notifier, this.s.deps.mailboxes, folder);
+    const values: Array<[StatusItem, number]> = [
+      ['MESSAGES', stats.messages],
+      ['UIDNEXT', folder.uidNext],
+      ['UIDVALIDITY', folder.uidValidity],
+      ['UNSEEN', stats.unseen],
+    ];
+    if (this.s.condstore) values.push(['HIGHESTMODSEQ', folder.highestModseq]);
     // Without FlagChange, a change of flags alone is not news.
     const counted = w.events.has('FlagChange') ? values : values.filter(([k]) => k === 'MESSAGES' || k === 'UIDNEXT' || k === 'UIDVALIDITY');
     return { key: counted.map(([k, v]) => `${k}=${v}`).join(' '), response: statusDataResponse(folder.name, values, this.s.encode) };
