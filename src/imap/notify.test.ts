@@ -154,6 +154,28 @@ describe('NOTIFY', () => {
     expect(lines.at(-1)).toBe('* 1 EXPUNGE');
   });
 
+  it('sends held expunges during IDLE with SELECTED-DELAYED, and STATUS of other mailboxes too', async () => {
+    await h.deliver('INBOX', 'Subject: one\n\nbody\n');
+    const a = await session();
+    const b = await session();
+    await ok(a, 'e', 'ENABLE IMAP4rev2');
+    await ok(a, 's', 'SELECT INBOX');
+    await ok(a, 'n', 'NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge)) (PERSONAL (MessageNew MessageExpunge))');
+    a.write('i IDLE\r\n');
+    expect(await unsolicited(a)).toMatch(/^\+ /);
+    await ok(b, 's', 'SELECT INBOX');
+    await ok(b, 'd', 'STORE 1 +FLAGS.SILENT (\\Deleted)');
+    await ok(b, 'x', 'EXPUNGE');
+    // The flag change may come first (flags of the selected mailbox are always reported).
+    let next = await unsolicited(a);
+    if (next.startsWith('* 1 FETCH')) next = await unsolicited(a);
+    expect(next).toBe('* 1 EXPUNGE');
+    await h.deliver('Lists', 'Subject: list\n\nbody\n');
+    expect(await unsolicited(a)).toMatch(/^\* STATUS "Lists" \(MESSAGES 1 /);
+    a.write('DONE\r\n');
+    expect(await unsolicited(a)).toBe('i OK IDLE terminated');
+  });
+
   it("sends LIST for another session's CREATE, RENAME, DELETE and SUBSCRIBE, not for its own", async () => {
     const a = await session();
     const b = await session();
