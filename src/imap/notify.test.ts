@@ -203,6 +203,24 @@ describe('NOTIFY', () => {
     expect(await a.command('q', 'NOOP')).toEqual(['q OK NOOP completed']);
   });
 
+  it('reports folder changes under SUBSCRIBED for subscribed names only', async () => {
+    const a = await session();
+    const b = await session();
+    await ok(b, 'c', 'CREATE Kept');
+    await ok(b, 'c2', 'CREATE Other');
+    await ok(b, 's', 'SUBSCRIBE Kept');
+    await ok(a, 'n', 'NOTIFY SET (SUBSCRIBED (MailboxName SubscriptionChange))');
+    await ok(b, 'd2', 'DELETE Other');
+    await ok(b, 'd', 'DELETE Kept');
+    // The unsubscribed folder's deletion is not news under SUBSCRIBED; the subscribed one's is.
+    expect(await unsolicited(a)).toBe('* LIST (\\NonExistent) "/" "Kept"');
+    await ok(b, 'c3', 'CREATE Fresh');
+    await ok(b, 's2', 'SUBSCRIBE Fresh');
+    expect(await unsolicited(a)).toBe('* LIST (\\Subscribed) "/" "Fresh"');
+    await ok(b, 'r', 'RENAME Fresh Renamed');
+    expect(await unsolicited(a)).toBe('* LIST () "/" "Renamed" ("OLDNAME" ("Fresh"))');
+  });
+
   it('overflows when notifications pile up past the bound, then stays silent', async () => {
     h.deps.notify = { maxPending: 3 };
     const a = await session();

@@ -41,6 +41,8 @@ export class SessionNotify {
   private lines: Buffer[] = [];
   private selectedDirty = false;
   private rewatch = false;
+  /** The subscription list as last read (SUBSCRIBED filters only), kept up to date by subscription events. */
+  private subscribed = new Set<string>();
   private scheduled = false;
   /** New messages in the selected folder still owed MessageNew's FETCH. */
   private newUids: number[] = [];
@@ -94,6 +96,7 @@ export class SessionNotify {
     this.selectedDirty = false;
     this.rewatch = false;
     this.newUids = [];
+    this.subscribed = new Set();
   }
 
   /** The selected folder changed and NOTIFY covers it. */
@@ -109,6 +112,7 @@ export class SessionNotify {
     const accountId = this.s.account!.id;
     const subscribed = spec.usesSubscriptions ? new Set(await repo.listSubscriptions(accountId)) : new Set<string>();
     if (this.spec !== spec) return true; // NOTIFY changed while the store answered
+    this.subscribed = subscribed;
     const want = new Map<number, { name: string; events: EventSet }>();
     for (const f of await repo.listFolders(accountId)) {
       const events = eventsFor(spec, f.name, subscribed);
@@ -154,6 +158,10 @@ export class SessionNotify {
       const line = this.listLine(ev);
       if (line) this.lines.push(line);
     }
+    if (ev.kind === 'subscription') {
+      if (ev.subscribed) this.subscribed.add(ev.name);
+      else this.subscribed.delete(ev.name);
+    }
     this.schedule();
   }
 
@@ -161,10 +169,11 @@ export class SessionNotify {
   private listLine(ev: AccountEvent): Buffer | null {
     const spec = this.spec!;
     const kind = ev.kind === 'subscription' ? 'SubscriptionChange' : 'MailboxName';
-    // SUBSCRIBED matches by the list as it is now: a name just unsubscribed is still reported.
+    // Under SUBSCRIBED a subscription change always concerns a subscribed name (before or after);
+    // a folder change counts when its name is subscribed (DELETE and RENAME leave the list alone).
     const asked = (name: string): boolean => {
       if (spec.selected && this.s.selected?.name === name) return spec.selected.events.has(kind);
-      return eventsFor(spec, name, kind === 'SubscriptionChange' ? new Set([name]) : new Set<string>())?.has(kind) ?? false;
+      return eventsFor(spec, name, kind === 'SubscriptionChange' ? new Set([name]) : this.subscribed)?.has(kind) ?? false;
     };
     const e = this.s.encode;
     switch (ev.kind) {
