@@ -33,7 +33,13 @@ export type SpecResult = { readonly ok: true; readonly spec: NotifySpec } | { re
 
 const refuse = (message: string, badEvent = false): SpecResult => ({ ok: false, badEvent, message });
 
-/** Checks the rules of RFC 5465 5.1-5.3: message events come as MessageNew with MessageExpunge, FlagChange with both. */
+/**
+ * The rules of RFC 5465 5.1-5.3 for the selected mailbox, whose sequence
+ * numbers the client must be able to follow: MessageNew comes with
+ * MessageExpunge, FlagChange with both. For other mailboxes each event only
+ * decides when a STATUS is sent, so any of them may stand alone (as Dovecot,
+ * the reference implementation, and its compliance suite have it).
+ */
 function messageRule(events: EventSet): string | null {
   if (events.has('MessageNew') && !events.has('MessageExpunge')) return 'MessageNew requires MessageExpunge';
   if (events.has('FlagChange') && !(events.has('MessageNew') && events.has('MessageExpunge'))) return 'FlagChange requires MessageNew and MessageExpunge';
@@ -57,11 +63,11 @@ export function resolveSpec(cmd: ImapCommand & { readonly name: 'NOTIFY' }): Spe
     const unsupported = g.events.find((e) => !SUPPORTED.has(e.name));
     if (unsupported) return refuse(`Event ${unsupported.name} is not supported`, true);
     const events = new Set(g.events.map((e) => e.name as SupportedEvent));
-    const rule = messageRule(events);
-    if (rule) return refuse(rule);
     const withFetch = g.events.find((e) => e.fetch !== null);
     const isSelected = g.filter.kind === 'SELECTED' || g.filter.kind === 'SELECTED-DELAYED';
     if (isSelected) {
+      const rule = messageRule(events);
+      if (rule) return refuse(rule);
       if (selected) return refuse('SELECTED and SELECTED-DELAYED may be given once');
       let fetch: FetchAtt[] | null = null;
       if (withFetch?.fetch) {
@@ -101,4 +107,5 @@ export function eventsFor(spec: NotifySpec, name: string, subscribed: ReadonlySe
   return null;
 }
 
-export const hasMessageEvents = (events: EventSet): boolean => events.has('MessageNew') || events.has('MessageExpunge');
+/** Events about a mailbox's messages, which make it watched (and get a STATUS at SET STATUS). */
+export const hasMessageEvents = (events: EventSet): boolean => events.has('MessageNew') || events.has('MessageExpunge') || events.has('FlagChange');

@@ -88,6 +88,28 @@ describe('NOTIFY', () => {
     expect(await c.command('x', 'NOOP')).toEqual(['x OK NOOP completed']);
   });
 
+  it('takes one message event alone for a mailbox that is not selected, and sends STATUS only for that event', async () => {
+    const c = await session();
+    await ok(c, 'n', 'NOTIFY SET (MAILBOXES Lists (MessageExpunge))');
+    const first = await h.deliver('Lists', 'Subject: one\n\nbody\n');
+    await h.deliver('Lists', 'Subject: two\n\nbody\n');
+    // Arrivals are not what was asked for.
+    expect(await c.command('x', 'NOOP')).toEqual(['x OK NOOP completed']);
+    const folder = (await h.meta.mailboxes.getFolder(h.account.id, 'Lists'))!;
+    await h.meta.mailboxes.expunge(folder.id, [first]);
+    h.deps.notifier.changed(folder.id);
+    expect(await unsolicited(c)).toMatch(/^\* STATUS "Lists" \(MESSAGES 1 UIDNEXT 3 /);
+    await ok(c, 'm', 'NOTIFY SET (MAILBOXES Lists (MessageNew))');
+    await h.deliver('Lists', 'Subject: three\n\nbody\n');
+    expect(await unsolicited(c)).toMatch(/^\* STATUS "Lists" \(MESSAGES 2 UIDNEXT 4 /);
+    // FlagChange alone: a STATUS at SET STATUS with the modseq, CONDSTORE or not.
+    expect(await ok(c, 'f', 'NOTIFY SET STATUS (MAILBOXES Lists (FlagChange))')).toEqual([
+      expect.stringMatching(/^\* STATUS "Lists" \(MESSAGES 2 UIDNEXT 4 UIDVALIDITY \d+ UNSEEN 2 HIGHESTMODSEQ \d+\)$/),
+    ]);
+    // The selected mailbox keeps RFC 5465's pairing rule.
+    expect((await c.command('s', 'NOTIFY SET (SELECTED (MessageNew))')).at(-1)).toMatch(/^s BAD MessageNew requires MessageExpunge/);
+  });
+
   it('counts a changed folder once for all the sessions that watch it', async () => {
     const a = await session();
     const b = await session();

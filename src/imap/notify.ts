@@ -259,10 +259,16 @@ export class SessionNotify {
       ['UIDVALIDITY', folder.uidValidity],
       ['UNSEEN', stats.unseen],
     ];
-    if (this.s.condstore) values.push(['HIGHESTMODSEQ', folder.highestModseq]);
-    // Without FlagChange, a change of flags alone is not news.
-    const counted = w.events.has('FlagChange') ? values : values.filter(([k]) => k === 'MESSAGES' || k === 'UIDNEXT' || k === 'UIDVALIDITY');
-    return { key: counted.map(([k, v]) => `${k}=${v}`).join(' '), response: statusDataResponse(folder.name, values, this.s.encode) };
+    // FlagChange is news by modseq (RFC 5465 5.3): its STATUS carries it even before CONDSTORE is enabled.
+    if (this.s.condstore || w.events.has('FlagChange')) values.push(['HIGHESTMODSEQ', folder.highestModseq]);
+    // Only what the events asked for is news: arrivals move UIDNEXT, expunges
+    // move MESSAGES against UIDNEXT (an arrival moves both), flags move UNSEEN
+    // and the modseq. A new UIDVALIDITY is always news.
+    const key = [`UIDVALIDITY=${folder.uidValidity}`];
+    if (w.events.has('MessageNew')) key.push(`UIDNEXT=${folder.uidNext}`);
+    if (w.events.has('MessageExpunge')) key.push(`GONE=${folder.uidNext - stats.messages}`);
+    if (w.events.has('FlagChange')) key.push(`UNSEEN=${stats.unseen}`, `MODSEQ=${folder.highestModseq}`);
+    return { key: key.join(' '), response: statusDataResponse(folder.name, values, this.s.encode) };
   }
 
   /** New messages in the selected folder (UIDs above `lastUid`) are owed MessageNew's FETCH when it asked for attributes. */
