@@ -111,4 +111,10 @@ describe('editToml', () => {
     const out = editToml(text, { 'smtp.mx': { address: '"127.0.0.1"', port: 2525 }, smtp: { max_pending_per_client: 200 } });
     expect(out).toBe('[smtp]\nmax_pending_per_client = 200\nmax_connections = 500\n[smtp.mx]\naddress = "127.0.0.1"\nport = 2525\n[log]\nlevel = "info"\n');
   });
+
+  it('removes a key set to null and never writes it', () => {
+    const text = '[policy.dlp]\nrules = "dlp-rules.toml"\nbudget_ms = 15000\n[policy.auth]\nenabled = true\n';
+    const out = editToml(text, { 'policy.dlp': { rules: null }, 'policy.auth': { enabled: false, gone: null } });
+    expect(out).toBe('[policy.dlp]\nbudget_ms = 15000\n[policy.auth]\nenabled = false\n');
+  });
 });

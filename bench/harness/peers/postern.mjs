@@ -2,7 +2,9 @@
 // generated postern.toml with every listener moved to a free loopback port,
 // the resolver pointed at a loopback NXDOMAIN server, then
 // `node dist/cli/main.js start`. The pipeline (sender authentication,
-// spoofing, attachments, malware engines, DLP) stays as init configured it.
+// spoofing, attachments, malware engines, DLP) stays as init configured it,
+// or, with `pipeline: false`, every policy stage is turned off (what the
+// pipeline costs is the difference between the two).
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +19,7 @@ export const PASSWORD = 'bench-Password-1';
 /**
  * Rewrites init's postern.toml: listeners on 127.0.0.1 and the given ports,
  * `set` values per section (a key that is not in the file is added at the
- * top of its section). Sections and keys not named stay as init wrote them.
+ * top of its section; a null value removes the key). Sections and keys not named stay as init wrote them.
  */
 export function editToml(text, set) {
   const lines = text.split('\n');
@@ -25,7 +27,7 @@ export function editToml(text, set) {
   const seen = new Set();
   const out = [];
   const flush = (sec) => {
-    for (const [k, v] of Object.entries(set[sec] ?? {})) if (!seen.has(`${sec}.${k}`)) out.push(`${k} = ${v}`);
+    for (const [k, v] of Object.entries(set[sec] ?? {})) if (v !== null && !seen.has(`${sec}.${k}`)) out.push(`${k} = ${v}`);
   };
   for (const line of lines) {
     const h = /^\[([^\]]+)\]/.exec(line);
@@ -43,6 +45,16 @@ export function editToml(text, set) {
   return out.join('\n');
 }
 
+/** Every policy stage `postern init` turns on, off. */
+const PIPELINE_OFF = {
+  'policy.auth': { enabled: false },
+  'policy.spoof': { enabled: false },
+  'policy.dmarc_reports': { enabled: false },
+  'policy.attachments': { enabled: false },
+  'policy.malware.static': { enabled: false },
+  'policy.dlp': { rules: null }, // DLP is on when rules is set
+};
+
 /** Is clamd answering on its usual socket? (init leaves [policy.malware.clamav] commented out.) */
 function clamdState(toml) {
   const configured = /^\[policy\.malware\.clamav\]/m.test(toml);
@@ -52,9 +64,9 @@ function clamdState(toml) {
 }
 
 /** Starts postern; returns { port(kind), pid, delivered(), config, stop() }. */
-export async function startPostern(root, { dns, imap = false, tls } = {}) {
+export async function startPostern(root, { dns, imap = false, tls, pipeline = true } = {}) {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build`);
-  const dir = path.join(root, 'postern');
+  const dir = path.join(root, pipeline ? 'postern' : 'postern-bare');
   const init = await run(process.execPath, [MAIN, 'init', '--domain', DOMAIN, '--dir', dir, '--hostname', `mail.${DOMAIN}`], { timeoutMs: 120_000 });
   if (init.status !== 0) throw new Error(`postern init: ${init.stderr}`);
   const config = path.join(dir, 'postern.toml');
@@ -77,6 +89,7 @@ export async function startPostern(root, { dns, imap = false, tls } = {}) {
     admin: { address: lo, port: ports.admin },
     delivery: { resolver: `"${dns}"` },
     log: { level: '"warn"' },
+    ...(pipeline ? {} : PIPELINE_OFF),
   });
   writeFileSync(config, toml);
   const add = await run(process.execPath, [MAIN, '-c', config, 'user', 'add', RCPT], { input: `${PASSWORD}\n`, timeoutMs: 120_000 });
@@ -87,7 +100,7 @@ export async function startPostern(root, { dns, imap = false, tls } = {}) {
   const git = await run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).catch(() => ({ stdout: '?' }));
   const db = await openCounter(path.join(dir, 'data', 'meta.sqlite'));
   return {
-    name: 'postern',
+    name: pipeline ? 'postern' : 'postern-bare',
     port: ports.mx,
     ports,
     pid: proc.pid,
@@ -95,7 +108,7 @@ export async function startPostern(root, { dns, imap = false, tls } = {}) {
     rcpt: RCPT,
     password: PASSWORD,
     delivered: () => db.count(),
-    config: `postern ${version} (${git.stdout.trim()}), config from \`postern init\` with listeners on 127.0.0.1, [smtp] max_connections_per_client/max_pending_per_client 200, resolver: a loopback NXDOMAIN server; ${clamdState(toml)}; mx on 127.0.0.1:${ports.mx}`,
+    config: `postern ${version} (${git.stdout.trim()}), config from \`postern init\`${pipeline ? '' : ' with every policy stage off (auth, spoof, dmarc_reports, attachments, malware.static, dlp)'} with listeners on 127.0.0.1, [smtp] max_connections_per_client/max_pending_per_client 200, resolver: a loopback NXDOMAIN server; ${clamdState(toml)}; mx on 127.0.0.1:${ports.mx}`,
     stop: async () => {
       db.close();
       await proc.stop();

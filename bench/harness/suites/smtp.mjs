@@ -1,7 +1,8 @@
 // smtp: the same loads against postern's mx and the peers, servers
 // alternating between repetitions. smtp-source for plain SMTP, the harness's
 // own client for STARTTLS; intake until delivered for postern and
-// Postfix -> Maildir.
+// Postfix -> Maildir. postern runs twice: as `postern init` configures it
+// and with its policy pipeline off (postern-bare).
 import { startHaraka } from '../peers/haraka.mjs';
 import { postfixAvailable, startPostfix } from '../peers/postfix.mjs';
 import { startPostern } from '../peers/postern.mjs';
@@ -67,6 +68,8 @@ async function startServers(ctx) {
   const want = (n) => !only || only.some((o) => n.startsWith(o));
   const servers = {};
   if (want('postern')) servers.postern = await startPostern(root, { dns: dns.address, tls });
+  // The same build with every policy stage off: the difference is what the pipeline costs.
+  if (want('postern-bare')) servers['postern-bare'] = await startPostern(root, { dns: dns.address, tls, pipeline: false });
   if (want('postfix')) {
     if (postfixAvailable()) {
       try {

@@ -1,21 +1,24 @@
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './schema.js';
 import { damagedMetadata, isDamage } from './damage.js';
+import { walSyncOf } from './durability.js';
 
 export type Db = Database.Database;
 
 /**
  * Opens the metadata database with the settings durability depends on:
- * WAL journal, synchronous=FULL (a commit is on disk when it returns),
- * foreign keys on, and a busy timeout so a second process (the CLI while the
- * server runs) waits instead of failing.
+ * WAL journal, synchronous=NORMAL (a commit returns without syncing; the
+ * repositories wait for a grouped sync of the WAL in the thread pool before a
+ * write's promise resolves: durability.ts), foreign keys on, and a busy
+ * timeout so a second process (the CLI while the server runs) waits instead
+ * of failing.
  */
 export function openDb(file: string): Db {
   let db: Db | null = null;
   try {
     db = new Database(file);
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
@@ -28,22 +31,15 @@ export function openDb(file: string): Db {
 }
 
 /**
- * Runs a write whose commit does not wait for the disk (synchronous=NORMAL),
- * then restores the level it found. In WAL mode the commit still survives a
+ * Runs a write whose callers need not wait for the disk: the repository call
+ * resolves without a sync of its own. In WAL mode the commit still survives a
  * crash of the process; only a power or kernel failure before the next synced
- * commit can lose it, and the WAL keeps commit order, so that next commit
- * makes it durable too. For rows whose loss costs no mail.
+ * commit can lose it, and the WAL keeps commit order, so that next sync makes
+ * it durable too. For rows whose loss costs no mail (leases, purges, events,
+ * cache rows). Inside another transaction the write is part of that one.
  */
 export function withoutSync<T>(db: Db, fn: () => T): T {
-  // Inside another transaction the write is part of that one, synced as it is.
-  if (db.inTransaction) return fn();
-  const level = db.pragma('synchronous', { simple: true }) as number;
-  db.pragma('synchronous = NORMAL');
-  try {
-    return fn();
-  } finally {
-    db.pragma(`synchronous = ${level}`);
-  }
+  return walSyncOf(db).lazy(fn);
 }
 
 function migrate(db: Db): void {

@@ -3,6 +3,7 @@ import type { DamagedBlob, DamagedMessage, IntegrityRepo, MetadataCheckMode, Met
 import { openDb, type Db } from './db.js';
 import { MIGRATIONS } from './schema.js';
 import { reportingDamage } from './damage.js';
+import { durableRepo, walSyncOf } from './durability.js';
 import { checkDb, checkDbOffThread } from './check.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteCertificates } from './certificates.js';
@@ -16,6 +17,9 @@ import { SqliteMailboxes } from './mailboxes.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteQuarantine, SqliteVerdicts } from './quarantine.js';
 import { SqliteDeliveryTimes } from './delivery-times.js';
+
+/** A repository over the connection: damaged pages reported clearly, writes durable before they resolve. */
+const sqliteRepo = <T extends object>(repo: T, db: Db): T => reportingDamage(durableRepo(repo, db), db.name);
 
 export class SqliteMetaStore implements MetaStore {
   readonly directory: SqliteDirectory;
@@ -35,20 +39,20 @@ export class SqliteMetaStore implements MetaStore {
 
   constructor(readonly db: Db) {
     // A damaged page met by any call becomes one clear INTEGRITY error (damage.ts).
-    this.directory = reportingDamage(new SqliteDirectory(db), db.name);
-    this.queue = reportingDamage(new SqliteQueue(db), db.name);
-    this.quarantine = reportingDamage(new SqliteQuarantine(db), db.name);
-    this.verdicts = reportingDamage(new SqliteVerdicts(db), db.name);
-    this.deliveryTimes = reportingDamage(new SqliteDeliveryTimes(db), db.name);
-    this.mailboxes = reportingDamage(new SqliteMailboxes(db), db.name);
-    this.events = reportingDamage(new SqliteEvents(db), db.name);
-    this.integrity = reportingDamage(new SqliteIntegrity(db), db.name);
-    this.dmarcReports = reportingDamage(new SqliteDmarcReports(db), db.name);
-    this.audit = reportingDamage(new SqliteAudit(db), db.name);
-    this.certificates = reportingDamage(new SqliteCertificates(db), db.name);
-    this.factors = reportingDamage(new SqliteFactors(db), db.name);
-    this.sieve = reportingDamage(new SqliteSieve(db), db.name);
-    this.urlauthKeys = reportingDamage(new SqliteUrlauthKeys(db), db.name);
+    this.directory = sqliteRepo(new SqliteDirectory(db), db);
+    this.queue = sqliteRepo(new SqliteQueue(db), db);
+    this.quarantine = sqliteRepo(new SqliteQuarantine(db), db);
+    this.verdicts = sqliteRepo(new SqliteVerdicts(db), db);
+    this.deliveryTimes = sqliteRepo(new SqliteDeliveryTimes(db), db);
+    this.mailboxes = sqliteRepo(new SqliteMailboxes(db), db);
+    this.events = sqliteRepo(new SqliteEvents(db), db);
+    this.integrity = sqliteRepo(new SqliteIntegrity(db), db);
+    this.dmarcReports = sqliteRepo(new SqliteDmarcReports(db), db);
+    this.audit = sqliteRepo(new SqliteAudit(db), db);
+    this.certificates = sqliteRepo(new SqliteCertificates(db), db);
+    this.factors = sqliteRepo(new SqliteFactors(db), db);
+    this.sieve = sqliteRepo(new SqliteSieve(db), db);
+    this.urlauthKeys = sqliteRepo(new SqliteUrlauthKeys(db), db);
   }
 
   static open(file: string): SqliteMetaStore {
@@ -56,7 +60,12 @@ export class SqliteMetaStore implements MetaStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    const wal = walSyncOf(this.db);
+    // What lazy writes left unsynced goes to disk before the connection ends.
+    wal.syncNow();
+    wal.close();
+    this.db.close();
   }
 }
 

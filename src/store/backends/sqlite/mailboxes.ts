@@ -15,7 +15,7 @@ import type {
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import { withoutSync, type Db } from './db.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 type Statement = Database.Statement<unknown[]>;
@@ -400,16 +400,8 @@ export class SqliteMailboxes implements MailboxRepo {
     });
     // Derived data: its commit does not wait for the disk. The next durable
     // commit syncs the log with these rows in it; a crash before that loses
-    // only cache rows, which are rebuilt from the blobs (the WAL keeps the
-    // file consistent either way: db.ts always opens in WAL mode). An APPEND
-    // saves one fsync.
-    const durable = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      write.immediate();
-    } finally {
-      this.db.pragma(`synchronous = ${durable}`);
-    }
+    // only cache rows, which are rebuilt from the blobs. An APPEND saves one sync.
+    withoutSync(this.db, () => write.immediate());
   }
 
   async pruneHeaderCache(dryRun = false): Promise<number> {

@@ -16,28 +16,12 @@ import type {
 } from '../../types.js';
 import { newToken } from '../../../core/ids.js';
 import type Database from 'better-sqlite3';
-import type { Db } from './db.js';
+import { withoutSync, type Db } from './db.js';
 import { oldestAge } from './queue-age.js';
 import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
 import { recordDeliveryTime } from './delivery-times.js';
-
-/**
- * Runs a write whose loss in a power failure costs only a repeat (taking a
- * lease, purging finished rows) without a sync to disk of its own. The WAL
- * keeps commit order, so the next synced commit (a delivery, an enqueue)
- * makes it durable too: a delivery that survives never loses the lease
- * write before it. Mail state is never written this way.
- */
-function unsynced<T>(db: Db, fn: () => T): T {
-  db.pragma('synchronous = NORMAL');
-  try {
-    return fn();
-  } finally {
-    db.pragma('synchronous = FULL');
-  }
-}
 
 type Statement = Database.Statement<unknown[]>;
 
@@ -144,7 +128,7 @@ export class SqliteQueue implements QueueRepo {
         };
       });
     });
-    return unsynced(this.db, () => take.immediate());
+    return withoutSync(this.db, () => take.immediate());
   }
 
   /** Runs fn only if the lease is still held; returns false when it is not. */
@@ -260,7 +244,7 @@ export class SqliteQueue implements QueueRepo {
         return { token, until, message: toQueueMessage(m) };
       });
     });
-    return unsynced(this.db, () => take.immediate());
+    return withoutSync(this.db, () => take.immediate());
   }
 
   async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
@@ -375,6 +359,6 @@ export class SqliteQueue implements QueueRepo {
          SELECT 1 FROM queue_recipients r WHERE r.queue_id = queue_messages.id AND r.state NOT IN ('delivered','failed'))`,
     );
     // Rows a power loss brings back are purged the next time.
-    return unsynced(this.db, () => purge.run().changes);
+    return withoutSync(this.db, () => purge.run().changes);
   }
 }

@@ -1,39 +1,75 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import fs, { mkdtempSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runStoreContract } from '../../contract.js';
 import { openStore } from '../../index.js';
 import { SqliteMetaStore } from './index.js';
+import { walSyncOf } from './durability.js';
 
 runStoreContract('sqlite + fs blobs', () => openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) }), async (s, statement) => {
   if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
   s.meta.db.exec(statement);
 });
 
-describe('sqlite queue: writes that need no sync of their own', () => {
-  it('takes leases and purges without leaving the connection below synchronous=FULL', async () => {
+describe('sqlite durability: the WAL is synced in the thread pool, grouped', () => {
+  const open = async () => {
     const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) });
+    if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
+    return { s, meta: s.meta, wal: walSyncOf(s.meta.db) };
+  };
+  const msg = (id: string, blobId: string) => ({ id, blobId, size: 10, sender: 's@x.test', receivedAt: 1000, source: 'mx' as const, clientAddress: '127.0.0.1', authUser: null, meta: {} });
+
+  it('resolves a durable write only after an fdatasync that started once its commit was visible', async () => {
+    const { s, meta, wal } = await open();
+    const seen: number[] = [];
+    const reader = new Database(meta.db.name, { readonly: true });
+    const spy = vi.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => {
+      // At the moment the flush starts, another connection already sees the row.
+      seen.push(reader.prepare("SELECT count(*) FROM queue_messages WHERE id = 'q-d1'").pluck().get() as number);
+      setTimeout(() => cb(null), 20);
+    }) as typeof fs.fdatasync);
     try {
-      if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
-      const FULL = 2;
       const blob = await s.blobs.put(Buffer.from('Subject: s\r\n\r\nbody\r\n'));
-      await s.meta.queue.enqueue(
-        { id: 'q-sync', blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} },
-        [{ address: 'r@remote.test', transport: 'remote' }],
-      );
-      const [l] = await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 });
-      expect(l?.recipient.address).toBe('r@remote.test');
-      expect(s.meta.db.pragma('synchronous', { simple: true })).toBe(FULL);
-      await s.meta.queue.complete(l!, 2001);
-      expect(await s.meta.queue.purgeFinished()).toBe(1);
-      expect(await s.meta.queue.leaseScan({ now: 3000, leaseMs: 1000, limit: 10 })).toEqual([]);
-      expect(s.meta.db.pragma('synchronous', { simple: true })).toBe(FULL);
-      // Events commit without a sync of their own and leave the connection as they found it.
-      await s.meta.events.record('smtp.session', 'c1', { n: 1 }, 4000);
-      await s.meta.events.recordMany([{ at: 4001, kind: 'smtp.session', subject: 'c2', data: {} }]);
-      expect((await s.meta.events.list('smtp.session')).map((e) => e.subject)).toEqual(['c2', 'c1']);
-      expect(s.meta.db.pragma('synchronous', { simple: true })).toBe(FULL);
+      let resolved = false;
+      const p = meta.queue.enqueue(msg('q-d1', blob.id), [{ address: 'r@remote.test', transport: 'remote' }]).then(() => (resolved = true));
+      await new Promise((r) => setTimeout(r, 5));
+      expect(resolved).toBe(false); // still waiting for the disk
+      await p;
+      expect(seen).toEqual([1]);
+      expect(wal.syncs).toBe(1);
+    } finally {
+      spy.mockRestore();
+      reader.close();
+      await s.close();
+    }
+  });
+
+  it('serves many concurrent writers with a few syncs, and lazy writes (leases, purges, events) with none', async () => {
+    const { s, meta, wal } = await open();
+    try {
+      const blob = await s.blobs.put(Buffer.from('Subject: s\r\n\r\nbody\r\n'));
+      const before = wal.syncs;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => meta.queue.enqueue(msg(`q-g${i}`, blob.id), [{ address: 'r@remote.test', transport: 'remote' }])));
+      const forTwenty = wal.syncs - before;
+      expect(forTwenty).toBeGreaterThanOrEqual(1);
+      expect(forTwenty).toBeLessThanOrEqual(2);
+
+      const afterEnqueue = wal.syncs;
+      const leases = await meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 1 });
+      await meta.events.record('smtp.session', 'c1', { n: 1 }, 4000);
+      await meta.events.recordMany([{ at: 4001, kind: 'smtp.session', subject: 'c2', data: {} }]);
+      expect(wal.syncs).toBe(afterEnqueue);
+      expect(leases).toHaveLength(1);
+
+      await meta.queue.complete(leases[0]!, 2001); // mail state: synced
+      expect(wal.syncs).toBe(afterEnqueue + 1);
+      expect(await meta.queue.purgeFinished()).toBe(1);
+      expect(await meta.queue.leaseScan({ now: 3000, leaseMs: 1000, limit: 10 })).toEqual([]);
+      expect((await meta.events.list('smtp.session')).map((e) => e.subject)).toEqual(['c2', 'c1']);
+      expect(wal.syncs).toBe(afterEnqueue + 1); // reads and lazy writes: none
+      expect(meta.db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: no fsync on the event loop
     } finally {
       await s.close();
     }
