@@ -1,23 +1,14 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, constants as fsc, access, close, fsync, open, readFile, write } from 'node:fs';
+import { promises as fsp, constants as fsc, access, close, fsync, open, write } from 'node:fs';
 import path from 'node:path';
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
 import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
+import { BlobFileReader } from './reader.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
-
-/**
- * A whole file, through the callback API: for the small files a blob
- * mostly is, fs.promises.readFile costs about twice as much main-thread
- * time per file (a FileHandle and a promise per step), which a FETCH or
- * SEARCH over thousands of messages pays thousands of times.
- */
-function readWhole(file: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => readFile(file, (err, data) => (err ? reject(err) : resolve(data))));
-}
 
 /** fsyncs a directory so a rename or new entry in it survives power loss. */
 export function syncDir(dir: string): Promise<void> {
@@ -196,6 +187,7 @@ export class FsBlobStore implements BlobStore {
   private readonly knownDirs = new Set<string>();
   private readonly dirsInFlight = new Map<string, { exists: Promise<void>; durable: Promise<void> }>();
   private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
+  private readonly reader = new BlobFileReader();
 
   constructor(
     readonly root: string,
@@ -274,7 +266,7 @@ export class FsBlobStore implements BlobStore {
 
   private async readRaw(id: string): Promise<Buffer> {
     try {
-      return await readWhole(this.pathOf(id));
+      return await this.reader.read(this.pathOf(id));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.report({ kind: 'missing', blobId: id, detail: 'blob file is missing' });
@@ -414,7 +406,9 @@ export class FsBlobStore implements BlobStore {
     return total;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
 }
 
 const FANOUT_RE = /^[0-9a-f]{2}$/;
