@@ -37,7 +37,8 @@
 // Python's imaplib (literal and CRLF in separate writes, as imaplib sends
 // them; 0 skips), BENCH_CPU_PROF=<dir> runs the postern server under
 // node --cpu-prof and writes its profile there, BENCH_DIST (../dist) the
-// compiled postern to measure (another build, for a before/after).
+// compiled postern to measure (another build, for a before/after),
+// BENCH_PORT (0: any free port) the port postern listens on, Dovecot the next.
 // Everything listens on 127.0.0.1 only; every loop is bounded; everything
 // started here is stopped by its pid at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -56,6 +57,8 @@ const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
 const DOVECOT_IDLE = Number(process.env.BENCH_DOVECOT_IDLE ?? IDLE);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'postern,dovecot').split(',');
+/** First of two fixed ports (postern, Dovecot); 0: any free ones. */
+const PORT_BASE = Number(process.env.BENCH_PORT ?? 0);
 const DOMAIN = 'bench.test';
 const BENCH_USER = `bench@${DOMAIN}`;
 const IDLE_USER = `idler@${DOMAIN}`;
@@ -100,7 +103,7 @@ async function serve(dir) {
     },
     authThrottle: new LoginThrottle({ ...DEFAULT_LOGIN_THROTTLE, ...lax, delayMinMs: 0 }, systemClock),
   });
-  const port = await listener.listen(0, '127.0.0.1');
+  const port = await listener.listen(PORT_BASE, '127.0.0.1');
   process.stdout.write(`PORT ${port}\n`);
   process.on('SIGTERM', () => {
     void listener
@@ -536,6 +539,7 @@ function stop(child) {
 }
 
 function freePort() {
+  if (PORT_BASE > 0) return Promise.resolve(PORT_BASE + 1);
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.once('error', reject);

@@ -9,12 +9,20 @@
 //   starttls 20 sessions, a new connection and STARTTLS per message (a small
 //            client in this script, since smtp-source has no TLS; it shares the CPU)
 // Each scenario runs --runs times; the median is reported. Every run is bounded
-// by its message count and --seconds.
+// by its message count and --seconds. Besides rates, the server's CPU time per
+// message is reported (Linux /proc): its main thread (the event loop every
+// connection shares) and the whole process (policy worker threads and libuv's
+// pool included), counted until the server is idle again after the run (the
+// after-queue scan and delivery of the run's mail included), so a run does not
+// pay for the previous one's backlog. On a shared machine CPU time per message
+// moves far less than the rates do.
 //
 //   npm run build && node bench/smtp-intake.mjs [--messages 4000] [--runs 3] [--only new,reuse] [--seconds 300]
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
+//   [--port-offset N]  listeners on 25+N etc. (default 32000)
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -34,7 +42,7 @@ const RUNS = Number(opt('runs', 3));
 const SECONDS = Number(opt('seconds', 300));
 const ONLY = opt('only', 'new,reuse,single,single-reuse,starttls').split(',');
 const PROF = opt('prof', '');
-const OFFSET = 32000;
+const OFFSET = Number(opt('port-offset', 32000));
 const MX = 25 + OFFSET;
 const RCPT = 'rcpt@bench.test';
 const SOURCE = '/usr/sbin/smtp-source';
@@ -124,6 +132,24 @@ async function starttls(sessions, messages) {
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
+/** CPU seconds of the server so far: its main thread, and the whole process (Linux /proc). */
+function serverCpu(pid) {
+  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { main, all: (Number(f[11]) + Number(f[12])) / 100 };
+}
+
+/** Waits (at most 120 s) until the server's main thread used under 2 % of a 500 ms window: its backlog is done. */
+async function settle(pid) {
+  for (let i = 0; i < 240; i++) {
+    const a = serverCpu(pid).main;
+    await new Promise((r) => setTimeout(r, 500));
+    if (serverCpu(pid).main - a < 0.01) return;
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const SCENARIOS = {
@@ -141,16 +167,25 @@ try {
   await sh(process.execPath, [cli, '-c', path.join(dir, 'postern.toml'), 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
   server = await startServer(dir);
   await source(2, 20, false); // warm-up: modules, worker threads, first folders
+  await settle(server.pid);
   console.log(`postern ${JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const name of ONLY) {
     const rates = [];
     const per = [];
+    const mainCpu = [];
+    const allCpu = [];
     for (let r = 0; r < RUNS; r++) {
+      const before = serverCpu(server.pid);
       const [n, secs] = await SCENARIOS[name]();
+      await settle(server.pid);
+      const after = serverCpu(server.pid);
       rates.push(n / secs);
       per.push((secs * 1000) / n);
+      mainCpu.push(((after.main - before.main) * 1000) / n);
+      allCpu.push(((after.all - before.all) * 1000) / n);
     }
-    console.log(`${name.padEnd(13)} ${median(rates).toFixed(0).padStart(6)} msg/s  ${median(per).toFixed(2).padStart(7)} ms/msg  runs: ${rates.map((x) => x.toFixed(0)).join(' ')}`);
+    const cpu = `cpu/msg main ${median(mainCpu).toFixed(2)} ms, process ${median(allCpu).toFixed(2)} ms`;
+    console.log(`${name.padEnd(13)} ${median(rates).toFixed(0).padStart(6)} msg/s  ${median(per).toFixed(2).padStart(7)} ms/msg  ${cpu}  runs: ${rates.map((x) => x.toFixed(0)).join(' ')}`);
   }
   console.log(`load after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {

@@ -13,6 +13,7 @@ import { Directory } from '../directory/directory.js';
 import { directoryOptions } from '../directory/options.js';
 import { normalizeAddress } from '../core/address.js';
 import { PolicyPool } from '../policy/pool/index.js';
+import { PoolBatch } from '../policy/pool/batch.js';
 import { authStage } from '../policy/auth/stage.js';
 import { stripForged, VERDICT_FIELDS } from '../policy/auth/index.js';
 import { spoofStage } from '../policy/spoof/stage.js';
@@ -280,6 +281,8 @@ export async function buildPolicy(
     encrypt: async (raw, certs, signal) =>
       sealedMessage(raw, await pool.run<Uint8Array>('smime.encrypt', { raw, certs: [...certs], cipher: p.dlp.encrypt_cipher }, { budgetMs: p.dlp.budget_ms, signal }), 'all'),
     encryptBudgetMs: p.dlp.budget_ms,
+    // The pool work of a phase's stages crosses to a worker as one task: one copy of the message, one round trip.
+    batch: (raw, works) => PoolBatch.start(pool, raw, works),
   });
   return {
     pipeline,

@@ -107,13 +107,18 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     // was in hand when a node died is delivered soon after it restarts.
     leaseMs: 30_000,
     pollMs: 1000,
+    // Mail the scanner releases while a batch is being delivered starts in a second pass at once.
+    parallel: 2,
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,
     maxLifetimeMs: q.max_lifetime * 1000,
     // Return-Path and Delivered-To in every delivered copy (RFC 5321 4.4).
     deliveryFields: true,
   }, store.meta.directory, notifier, store.blobs, store.meta.events);
-  spool.onEnqueued(() => local.kick());
+  // Only entries due now: one waiting for its scan is delivered when the scanner releases it.
+  spool.onEnqueued((_id, waits) => {
+    if (waits === 'deliver') local.kick();
+  });
   // NOTIFY=SUCCESS on mail delivered here: the "delivered" notice goes back the way a bounce would.
   local.notifySuccess(new DsnSender({ spool, blobs: store.blobs, routeBounce: directoryBounceRouter(directory), clock, reportingMta: config.server.hostname }));
   // Each account's active Sieve script (uploaded over ManageSieve) runs at local delivery.
@@ -130,7 +135,11 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     events: store.meta.events,
   });
   const outbound = config.delivery.enabled ? createOutbound(config, store, spool, directory, clock, log.child({ part: 'outbound' })) : null;
-  if (outbound) spool.onEnqueued(() => outbound.kick());
+  if (outbound) {
+    spool.onEnqueued((_id, waits) => {
+      if (waits === 'deliver') outbound.kick();
+    });
+  }
   // TLS-RPT: yesterday's reports go to each recipient domain's rua once a day ([delivery] tlsrpt_mail).
   const tlsReports = config.delivery.enabled && config.delivery.tlsrpt_mail
     ? new TlsReportTimer(createTlsReportSender(config, store, spool, directory, clock, log.child({ part: 'tlsrpt' })), clock, log.child({ part: 'tlsrpt' }))
@@ -164,11 +173,15 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     batch: Math.max(2, config.policy.worker_threads * 2),
     leaseMs: scanLeaseMs(config),
     pollMs: 1000,
+    // A batch's store (a sync to disk) overlaps the next batch's scans; each pass holds its own leases.
+    parallel: 2,
     // A scan that failed closed (an engine down) is retried like a delivery, at most a minute apart at first.
     retryMinMs: Math.min(60, q.retry_min) * 1000,
     retryMaxMs: 15 * 60_000,
   });
-  spool.onEnqueued(() => scanner.kick());
+  spool.onEnqueued((_id, waits) => {
+    if (waits === 'scan') scanner.kick();
+  });
   scanner.onReleased(() => {
     local.kick();
     outbound?.kick();

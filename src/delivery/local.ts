@@ -46,6 +46,12 @@ export interface LocalDeliveryOptions {
   batch: number;
   leaseMs: number;
   pollMs: number;
+  /**
+   * Passes at once (each with its own leases): mail released while a pass
+   * runs is delivered without waiting for it. The quota check counts a
+   * pass's own batch only, so concurrent batches may pass it together.
+   */
+  parallel?: number;
   retryMinMs: number;
   retryMaxMs: number;
   maxLifetimeMs: number;
@@ -84,7 +90,7 @@ export class LocalDelivery {
     /** Where failures left to a retry are recorded (`delivery.error`). */
     private readonly events?: EventRepo,
   ) {
-    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery', (e) => this.failure('local delivery pass', e));
+    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery', (e) => this.failure('local delivery pass', e), opts.parallel);
   }
 
   private async failure(what: string, e: unknown, data: Record<string, unknown> = {}): Promise<void> {

@@ -1,16 +1,20 @@
 import type { Logger } from '../metrics/logger.js';
 
 /**
- * Runs a delivery pass on demand and on a timer: `kick` starts a pass now or,
- * if one is running, right after it; between passes it polls every `pollMs`
- * so deferred mail is retried when due. Never two passes at once.
+ * Runs delivery passes on demand and on a timer: `kick` starts a pass now
+ * when fewer than `parallel` are running, else right after one ends; between
+ * passes it polls every `pollMs` so deferred mail is retried when due.
+ *
+ * Passes in parallel are safe only when each takes its work by lease (a
+ * pass never sees what another holds); they let new mail start at once
+ * instead of waiting for a whole pass over earlier mail to end. With
+ * `parallel` 1 (the default) there are never two passes at once.
  */
 export class Pump {
   private timer: NodeJS.Timeout | null = null;
-  private active = false;
+  private readonly passes = new Set<Promise<void>>();
   private again = false;
   private halted = true;
-  private current: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly pass: () => Promise<unknown>,
@@ -19,19 +23,22 @@ export class Pump {
     private readonly what: string,
     /** Records a failed pass (an event); the next pass, at the latest after `pollMs`, is the retry. */
     private readonly onError?: (e: unknown) => Promise<void>,
-  ) {}
+    private readonly parallel = 1,
+  ) {
+    if (!Number.isInteger(parallel) || parallel < 1) throw new Error(`${what}: parallel passes must be a positive integer`);
+  }
 
   get running(): boolean {
-    return this.active;
+    return this.passes.size > 0;
   }
 
   get stopped(): boolean {
     return this.halted;
   }
 
-  /** Settles when the pass under way (if any) has finished. */
+  /** Settles when every pass under way (if any) has finished. */
   get idle(): Promise<void> {
-    return this.current;
+    return Promise.all([...this.passes]).then(() => undefined);
   }
 
   start(): void {
@@ -41,14 +48,13 @@ export class Pump {
 
   kick(): void {
     if (this.halted) return;
-    if (this.active) {
+    if (this.passes.size >= this.parallel) {
       this.again = true;
       return;
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.active = true;
-    this.current = this.pass()
+    const run: Promise<void> = this.pass()
       .then(() => undefined)
       .catch(async (e: unknown) => {
         this.log.error({ err: e }, `${this.what} pass failed`);
@@ -56,18 +62,19 @@ export class Pump {
       })
       .catch(() => undefined)
       .finally(() => {
-        this.active = false;
+        this.passes.delete(run);
         if (this.halted) return;
         if (this.again) {
           this.again = false;
           this.kick();
-        } else {
+        } else if (this.passes.size === 0) {
           this.timer = setTimeout(() => this.kick(), this.pollMs);
         }
       });
+    this.passes.add(run);
   }
 
-  /** No new passes from now on; the one under way keeps running (await `idle`). */
+  /** No new passes from now on; those under way keep running (await `idle`). */
   halt(): void {
     this.halted = true;
     if (this.timer) clearTimeout(this.timer);

@@ -19,6 +19,8 @@ export interface ScannerOptions {
   /** How long one scan may hold an entry before another scanner (or this one, after a crash) takes it again. */
   leaseMs: number;
   pollMs: number;
+  /** Passes at once (each with its own leases): a new entry is scanned without waiting for a pass under way. */
+  parallel?: number;
   retryMinMs: number;
   retryMaxMs: number;
 }
@@ -43,7 +45,7 @@ export class PolicyScanner {
     private readonly log: Logger,
     private readonly opts: ScannerOptions,
   ) {
-    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'policy scan');
+    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'policy scan', undefined, opts.parallel);
   }
 
   /** Called after entries became deliverable (so delivery need not wait for its next poll). */

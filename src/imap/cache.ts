@@ -31,21 +31,22 @@ export class CacheFiller {
 
   constructor(private readonly s: ImapSession) {}
 
-  /** Derives the entry of a blob from its verified, parsed bytes (once per blob per command). */
-  async add(blobId: string, mime: MimeMessage): Promise<void> {
-    if (this.seen.has(blobId)) return;
+  /** Derives the entry of a blob from its verified, parsed bytes (once per blob per command); returns it, or null. */
+  async add(blobId: string, mime: MimeMessage): Promise<HeaderCacheEntry | null> {
+    if (this.seen.has(blobId)) return null;
     this.seen.add(blobId);
     let entry: HeaderCacheEntry | null;
     try {
       entry = cacheEntry(blobId, mime);
     } catch (err) {
       this.s.log.warn({ err, blobId }, 'header cache entry not derived');
-      return;
+      return null;
     }
-    if (!entry) return;
+    if (!entry) return null;
     this.pending.push(entry);
     this.bytes += entry.search.length + entry.detail.length;
     if (this.bytes >= PENDING_BYTES) await this.flush();
+    return entry;
   }
 
   async flush(): Promise<void> {

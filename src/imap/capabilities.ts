@@ -37,6 +37,9 @@ const EXTENSIONS = [
   'THREAD=REFERENCES',
 ];
 
+/** Only meaningful once there is an account to watch. */
+const AUTHENTICATED_ONLY = ['NOTIFY'];
+
 export interface CapabilityState {
   readonly secure: boolean;
   readonly authenticated: boolean;
@@ -52,6 +55,7 @@ export function capabilities(s: CapabilityState): string[] {
   const caps = ['IMAP4rev2', 'IMAP4rev1'];
   if (!s.authenticated) caps.push(...(s.scram ?? []).map((m) => `AUTH=${m}`), 'AUTH=PLAIN', 'SASL-IR');
   caps.push(...EXTENSIONS);
+  if (s.authenticated) caps.push(...AUTHENTICATED_ONLY);
   if (s.urlauth) caps.push('URLAUTH', 'URLAUTH=BINARY');
   caps.push(`APPENDLIMIT=${s.appendLimit}`);
   return caps;

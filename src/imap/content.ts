@@ -62,8 +62,12 @@ export function problemResponse(cmd: ImapCommand, problems: readonly ContentProb
   return no(cmd.tag, text, lasting.length > 0 ? 'SERVERBUG' : 'UNAVAILABLE');
 }
 
-/** Reads in flight at once: blob reads wait on the disk, so a few together go several times faster. */
-const READ_AHEAD = 16;
+/**
+ * Reads in flight at once: blob reads wait on the disk, so several together
+ * go several times faster, and the blob store reads those started together
+ * as one batch (one hand-off to its reader threads).
+ */
+export const READ_AHEAD = 64;
 /** Bytes in flight at once, so large messages are not all held together. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 
@@ -71,17 +75,26 @@ const READ_AHEAD_BYTES = 16 * 1024 * 1024;
  * Runs load() for each item with a bounded read-ahead and hands back the
  * results in item order. `size` estimates what a load will hold in memory.
  */
-export async function* readAhead<T, R>(items: readonly T[], load: (item: T) => Promise<R>, size: (item: T) => number): AsyncGenerator<[T, R]> {
+export async function* readAhead<T, R>(
+  items: readonly T[],
+  load: (item: T) => Promise<R>,
+  size: (item: T) => number,
+  depth: number = READ_AHEAD,
+): AsyncGenerator<[T, R]> {
   const queue: Array<{ item: T; result: Promise<R>; bytes: number }> = [];
   let inFlightBytes = 0;
   let next = 0;
+  let filling = true;
   for (;;) {
-    while (next < items.length && (queue.length === 0 || (queue.length < READ_AHEAD && inFlightBytes < READ_AHEAD_BYTES))) {
+    // Refilled once half has drained, so the reads started together go to the blob store together (one batch).
+    if (queue.length <= depth / 2) filling = true;
+    while (filling && next < items.length && (queue.length === 0 || (queue.length < depth && inFlightBytes < READ_AHEAD_BYTES))) {
       const item = items[next++]!;
       const bytes = size(item);
       inFlightBytes += bytes;
       queue.push({ item, result: load(item), bytes });
     }
+    filling = false;
     const head = queue.shift();
     if (!head) return;
     const result = await head.result;

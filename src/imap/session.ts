@@ -27,6 +27,7 @@ import { refreshContexts } from './context.js';
 import { authenticateLine, type PendingAuth } from './commands/auth.js';
 import type { ScramMechanism } from '../directory/scram.js';
 import type { SessionHandler, SessionPort } from './connection.js';
+import { SessionNotify } from './notify.js';
 import type { SelectedMailbox } from './selected.js';
 import type { StructureCache } from './structure.js';
 import type { ImapDeps } from './types.js';
@@ -58,6 +59,8 @@ export class ImapSession implements SessionHandler {
   idleTag: string | null = null;
   /** AUTHENTICATE waiting for the client's response line. */
   pendingAuth: PendingAuth | null = null;
+  /** NOTIFY (RFC 5465): what the client asked to hear about, and what is owed. */
+  readonly notify = new SessionNotify(this);
   private errors = 0;
   commands = 0;
   /** Memory-budget bytes of the APPEND literals of the command being read; given back when it ends. */
@@ -108,6 +111,7 @@ export class ImapSession implements SessionHandler {
 
   dispose(): void {
     this.releaseLiterals();
+    this.notify.none();
     this.deselect();
     this.log.info({ commands: this.commands }, 'connection closed');
   }
@@ -270,18 +274,21 @@ export class ImapSession implements SessionHandler {
   async updates(expunge: boolean, force = false): Promise<boolean> {
     const sel = this.selected;
     if (!sel) return true;
+    const lastUid = sel.view.maxUid;
     if ((await sel.sync(this.deps.mailboxes, force)) === 'gone') {
       this.log.info({ folder: sel.name }, 'selected folder deleted');
       this.port.close(bye('Selected mailbox was deleted'));
       return false;
     }
+    this.notify.noteNew(lastUid);
     const contexts = await refreshContexts(this, sel);
     this.send(sel.takeUpdates({ expunge, qresync: this.qresync, condstore: this.condstore, contexts }));
-    return true;
+    return this.notify.fetchNew();
   }
 
-  /** The notifier saw a change to the selected folder: an IDLE client hears at once. */
+  /** The notifier saw a change to the selected folder: an IDLE client, or one that asked NOTIFY for it, hears at once. */
   folderChanged(): void {
+    if (this.notify.selectedSpec) return this.notify.selectedChanged();
     if (this.idleTag === null) return;
     this.port
       .exclusive(async () => {

@@ -1,6 +1,7 @@
 import type { MailAccessDeps } from '../mailbox/access.js';
 import type { MemoryBudget } from '../net/memory-budget.js';
 import type { UrlauthKeyRepo } from '../store/types.js';
+import type { NotifyLimits } from './notify.js';
 
 export interface ImapLimits {
   /** Open connections on one listener. */
@@ -31,6 +32,8 @@ export interface ImapDeps extends MailAccessDeps {
   memoryBudget?: MemoryBudget;
   /** URLAUTH mailbox access keys (RFC 4467); absent: URLAUTH is neither offered nor served. */
   urlauthKeys?: UrlauthKeyRepo;
+  /** NOTIFY bounds (RFC 5465); absent: DEFAULT_NOTIFY_LIMITS. */
+  notify?: Partial<NotifyLimits>;
 }
 
 export interface ImapListener {

@@ -23,13 +23,19 @@ export interface Submission {
 }
 
 /**
+ * Hears of each new entry and where its recipients wait: 'deliver' (due for
+ * delivery now), 'scan' (for the after-queue scanner) or 'held' (quarantine).
+ */
+export type EnqueueListener = (queueId: string, waits: 'deliver' | 'scan' | 'held') => void;
+
+/**
  * The only hand-off between the receiving and the delivering side. `accept`
  * resolves once the bytes and the queue entry are durable; only then may a
  * receiver acknowledge the message. Listeners hear of each new entry so
  * delivery can start without waiting for its next poll.
  */
 export class Spool {
-  private readonly listeners = new Set<(queueId: string) => void>();
+  private readonly listeners = new Set<EnqueueListener>();
 
   constructor(
     private readonly blobs: BlobStore,
@@ -46,7 +52,8 @@ export class Spool {
       if (isStorageFull(err)) this.faults?.record('storage.full', 'spool', { queueId: s.queueId, size: s.data.length, code: errorCodes(err).at(-1) ?? null });
       throw err;
     }
-    for (const l of this.listeners) l(s.queueId);
+    const route = s.route ?? 'deliver';
+    for (const l of this.listeners) l(s.queueId, typeof route === 'object' ? 'held' : route);
   }
 
   private async store(s: Submission): Promise<void> {
@@ -69,7 +76,7 @@ export class Spool {
     );
   }
 
-  onEnqueued(fn: (queueId: string) => void): () => void {
+  onEnqueued(fn: EnqueueListener): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }

@@ -97,7 +97,8 @@ function onConnect(ctx: ListenerContext, session: SMTPServerSession, callback: D
     return callback(smtpError(refusal === 'total' ? 'TOO_MANY_CONNECTIONS' : 'TOO_MANY_FROM_CLIENT'));
   }
   ctx.sessions.admit(session.id, ip, log);
-  log.info({ port: session.localPort, tls: session.secure }, 'connection');
+  // Debug: the session's event (smtp.session, at its end) and each message's line say the rest at info.
+  log.debug({ port: session.localPort, tls: session.secure }, 'connection');
   callback();
 }
 

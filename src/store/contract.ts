@@ -430,6 +430,22 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.purgeFinished()).toBe(1);
       });
 
+      it('leases due recipients and expired leases together, oldest due first, up to the limit', async () => {
+        const a = await enqueue([{ address: 'a@remote.test', transport: 'remote' }]);
+        const b = await enqueue([{ address: 'b@remote.test', transport: 'remote' }]);
+        const c = await enqueue([{ address: 'c@remote.test', transport: 'remote' }]);
+        // a is leased and its lease runs out; b waits until 5000; c stays due from 1000.
+        const [la, lb] = await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 2 });
+        expect([la!.message.id, lb!.message.id].sort()).toEqual([a, b].sort());
+        const bLease = la!.message.id === b ? la! : lb!;
+        expect(await s.meta.queue.defer(bLease, 5000, 'try later')).toBe(true);
+        const at4000 = await s.meta.queue.lease({ transport: 'remote', now: 4000, leaseMs: 10_000, limit: 10 });
+        expect(at4000.map((l) => l.message.id).sort()).toEqual([a, c].sort());
+        expect(await s.meta.queue.lease({ transport: 'remote', now: 4500, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        const at5000 = await s.meta.queue.lease({ transport: 'remote', now: 5000, leaseMs: 1000, limit: 1 });
+        expect(at5000.map((l) => l.message.id)).toEqual([b]);
+      });
+
       it('renews a lease still held, and only that', async () => {
         await enqueue([{ address: 'r@remote.test', transport: 'remote' }]);
         const [l1] = (await s.meta.queue.lease({ transport: 'remote', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease];
@@ -653,6 +669,22 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         const [l] = (await leaseRemote(3002)) as [Lease];
         expect(l.message.meta).toEqual({ ...meta, tlsFloor: 'verify', dlp: 'confidential' });
         expect(l.message.verdicts.map((v) => v.stage)).toEqual(['dlp']);
+      });
+
+      it('leases scans oldest queue id first, each entry once however many recipients wait, skipping those leased', async () => {
+        const first = await enqueue('scan', [
+          { address: 'a@remote.test', transport: 'remote' },
+          { address: 'b@remote.test', transport: 'remote' },
+        ]);
+        await new Promise((r) => setTimeout(r, 2)); // queue ids start with their millisecond
+        const second = await enqueue('scan');
+        await enqueue('deliver');
+        const third = await enqueue('scan');
+        const [one] = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 1 })) as [ScanLease];
+        expect(one.message.id).toBe(first);
+        const rest = await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 });
+        expect(rest.map((l) => l.message.id).sort()).toEqual([second, third].sort());
+        expect(await s.meta.queue.leaseScan({ now: 2500, leaseMs: 1000, limit: 10 })).toHaveLength(0);
       });
 
       it('keeps the stored meta when a scan outcome has none', async () => {

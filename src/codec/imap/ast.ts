@@ -103,6 +103,28 @@ export type ThreadAlgorithm = 'ORDEREDSUBJECT' | 'REFERENCES';
 /** What URLFETCH returns for a URL in the RFC 5524 form. */
 export type UrlFetchParam = 'BODYPARTSTRUCTURE' | 'BINARY' | 'BODY';
 
+/** Which mailboxes a NOTIFY event group covers (RFC 5465 section 6). */
+export type NotifyFilter =
+  | { readonly kind: 'SELECTED' | 'SELECTED-DELAYED' | 'INBOXES' | 'PERSONAL' | 'SUBSCRIBED' }
+  | { readonly kind: 'SUBTREE' | 'MAILBOXES'; readonly mailboxes: readonly string[] };
+
+/** Events known to the grammar, in their RFC spelling; anything else is kept upper-cased for the BADEVENT answer. */
+export type NotifyEventName =
+  | 'MessageNew' | 'MessageExpunge' | 'FlagChange' | 'AnnotationChange'
+  | 'MailboxName' | 'SubscriptionChange' | 'MailboxMetadataChange' | 'ServerMetadataChange';
+
+export interface NotifyEvent {
+  readonly name: NotifyEventName | string;
+  /** MessageNew's fetch attributes, null when none were given. */
+  readonly fetch: readonly FetchAtt[] | null;
+}
+
+/** One "(filter events)" of NOTIFY SET; events empty for NONE. */
+export interface NotifyGroup {
+  readonly filter: NotifyFilter;
+  readonly events: readonly NotifyEvent[];
+}
+
 type Tagged<T> = T & { readonly tag: string };
 
 export type ImapCommand = Tagged<
@@ -181,6 +203,8 @@ export type ImapCommand = Tagged<
   | { readonly name: 'RESETKEY'; readonly mailbox: string | null; readonly mechanisms: readonly string[] }
   /** params null for a plain URL (RFC 4467), a list for "(url params)" (RFC 5524). */
   | { readonly name: 'URLFETCH'; readonly urls: ReadonlyArray<{ readonly url: string; readonly params: readonly UrlFetchParam[] | null }> }
+  /** NOTIFY (RFC 5465): groups null for NOTIFY NONE. */
+  | { readonly name: 'NOTIFY'; readonly status: boolean; readonly groups: readonly NotifyGroup[] | null }
   /** A command name postern does not know; answer BAD. */
   | { readonly name: 'unknown'; readonly verb: string }
 >;

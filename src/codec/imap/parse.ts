@@ -6,6 +6,7 @@ import { parseCreate, parseOneMailbox, parseRename, parseSelect, parseStatus } f
 import { parseAppend, parseCopyMove, parseExpunge, parseStore } from './commands/messages.js';
 import { parseGetQuota, parseGetQuotaRoot, parseSetQuota } from './commands/quota.js';
 import { parseCancelUpdate } from './commands/context.js';
+import { parseNotify } from './commands/notify.js';
 import { parseSearch } from './commands/search.js';
 import { parseSort, parseThread } from './commands/sort.js';
 import { parseGenUrlauth, parseResetKey, parseUrlFetch } from './commands/urlauth.js';
@@ -50,6 +51,7 @@ const PARSERS = new Map<string, Parser>([
   ['GENURLAUTH', parseGenUrlauth],
   ['RESETKEY', parseResetKey],
   ['URLFETCH', parseUrlFetch],
+  ['NOTIFY', parseNotify],
 ]);
 
 /** Commands allowed after "UID ". */

@@ -28,7 +28,10 @@ export async function create(s: ImapSession, cmd: Cmd<'CREATE'>): Promise<Buffer
     // Superior names are created too (RFC 9051 6.3.4), so every level can be selected.
     // Subscriptions are the client's to make (RFC 3501 6.3.6): CREATE neither adds nor removes one.
     for (const parent of ancestors(name)) {
-      if (!(await repo.getFolder(accountId, parent))) await repo.createFolder(accountId, parent, null, now);
+      if (!(await repo.getFolder(accountId, parent))) {
+        await repo.createFolder(accountId, parent, null, now);
+        s.deps.notifier.accountChanged(accountId, { kind: 'created', name: parent }, s);
+      }
     }
     await repo.createFolder(accountId, name, use, now);
   } catch (e) {
@@ -36,6 +39,7 @@ export async function create(s: ImapSession, cmd: Cmd<'CREATE'>): Promise<Buffer
     if (isPosternError(e, 'INVARIANT')) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
     throw e;
   }
+  s.deps.notifier.accountChanged(accountId, { kind: 'created', name }, s);
   s.log.info({ folder: name }, 'folder created');
   return ok(cmd.tag, 'CREATE completed');
 }
@@ -52,6 +56,7 @@ export async function remove(s: ImapSession, cmd: Cmd<'DELETE'>): Promise<Buffer
   await s.deps.mailboxes.deleteFolder(folder.id);
   s.deps.notifier.changed(folder.id);
   s.deps.notifier.recent.forget(folder.id);
+  s.deps.notifier.accountChanged(s.account!.id, { kind: 'deleted', name: folder.name }, s);
   s.log.info({ folder: name }, 'folder deleted');
   return ok(cmd.tag, 'DELETE completed');
 }
@@ -68,6 +73,8 @@ export async function rename(s: ImapSession, cmd: Cmd<'RENAME'>): Promise<Buffer
   const folder = await findFolder(s, from);
   if (!folder) return no(cmd.tag, 'No such mailbox', 'NONEXISTENT');
   if (await repo.getFolder(s.account!.id, to)) return no(cmd.tag, 'Mailbox already exists', 'ALREADYEXISTS');
+  // The folders below move with it: each is a rename to the listeners.
+  const below = from === 'INBOX' ? [] : (await repo.listFolders(s.account!.id)).filter((f) => f.name.startsWith(from + DELIMITER));
   try {
     await repo.renameFolder(s.account!.id, from, to, s.deps.clock.now());
   } catch (e) {
@@ -76,6 +83,10 @@ export async function rename(s: ImapSession, cmd: Cmd<'RENAME'>): Promise<Buffer
   }
   // Renaming INBOX moved its messages out; sessions that have it open must hear.
   if (from === 'INBOX') s.deps.notifier.changed(folder.id);
+  const notifier = s.deps.notifier;
+  // INBOX stays where it is (its messages moved to a new folder): to the listeners that is a creation.
+  notifier.accountChanged(s.account!.id, from === 'INBOX' ? { kind: 'created', name: to } : { kind: 'renamed', from, to }, s);
+  for (const f of below) notifier.accountChanged(s.account!.id, { kind: 'renamed', from: f.name, to: to + f.name.slice(from.length) }, s);
   if (s.selected?.id === folder.id && from !== 'INBOX') s.selected.name = to;
   s.log.info({ from, to }, 'folder renamed');
   return ok(cmd.tag, 'RENAME completed');
@@ -100,5 +111,6 @@ export async function subscribe(s: ImapSession, cmd: Cmd<'SUBSCRIBE' | 'UNSUBSCR
     return no(cmd.tag, 'Not subscribed', 'NONEXISTENT');
   }
   await repo.setSubscription(accountId, name, on);
+  s.deps.notifier.accountChanged(accountId, { kind: 'subscription', name, subscribed: on }, s);
   return ok(cmd.tag, `${cmd.name} completed`);
 }

@@ -11,6 +11,7 @@ import { expunge } from './expunge.js';
 import { fetch } from './fetch.js';
 import { create, remove, rename, subscribe } from './folders.js';
 import { list, lsub } from './list.js';
+import { notify } from './notify.js';
 import { getQuota, getQuotaRoot, setQuota } from './quota.js';
 import { search } from './search.js';
 import { sort } from './sort.js';
@@ -63,6 +64,7 @@ export const COMMANDS: { readonly [N in Exclude<ImapCommandName, 'unknown'>]: Co
   GENURLAUTH: { states: AUTH, run: genUrlauth },
   RESETKEY: { states: AUTH, run: resetKey },
   URLFETCH: { states: AUTH, run: urlFetch },
+  NOTIFY: { states: AUTH, run: notify },
   CHECK: { states: SELECTED, run: noop },
   CLOSE: { states: SELECTED, run: close },
   UNSELECT: { states: SELECTED, run: unselect },

@@ -21,10 +21,13 @@ import {
 import { CacheFiller, readCache } from '../cache.js';
 import { keepUpdated, refuseUpdate } from '../context.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
+import type { HeaderCacheEntry } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
 
 const BATCH = 1000;
+/** Blob reads in flight: most messages a SEARCH reads are small, and the blob store reads those started together as one batch. */
+const SEARCH_READ_AHEAD = 256;
 export const CHARSETS = ['UTF-8', 'US-ASCII'];
 
 interface Undecided {
@@ -121,15 +124,22 @@ export class SearchRun {
       }
     }
     const load = (u: Undecided): Promise<Loaded> => loadContent(s, u.candidate.uid, u.blobId);
-    for await (const [u, loaded] of readAhead(toRead, load, (u) => u.candidate.size ?? 0)) {
+    for await (const [u, loaded] of readAhead(toRead, load, (u) => u.candidate.size ?? 0, SEARCH_READ_AHEAD)) {
       if (!loaded.ok) {
         this.problems.push({ uid: u.candidate.uid, problem: loaded.problem });
         continue;
       }
       const mime = loaded.content.mime;
-      if (u.fill) await this.filler.add(u.blobId, mime);
-      if (this.match(u.candidate, new SearchContent(mime))) this.found.push(u.candidate);
+      const entry = u.fill ? await this.filler.add(u.blobId, mime) : null;
+      // The entry just derived holds the decoded header text already: only what it cannot answer is worked out again.
+      const hit = entry ? this.match(u.candidate, this.entryText(entry)) : undefined;
+      if (hit ?? this.match(u.candidate, new SearchContent(mime))) this.found.push(u.candidate);
     }
+  }
+
+  private entryText(entry: HeaderCacheEntry): SearchText | null {
+    const row = { blobId: entry.blobId, search: entry.search, detail: this.withDetail ? entry.detail : null };
+    return readSearch(row, this.withDetail ? readDetail(row) : null);
   }
 
   /** Evaluates over a cache entry; what it cannot decide (or an entry failing its check) goes to the blob. */

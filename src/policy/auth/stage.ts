@@ -7,7 +7,7 @@
  */
 import type { PolicyAction, PolicyEvent, Verdict } from '../../core/verdict.js';
 import type { DnsResolver } from '../../net/dns/types.js';
-import type { Stage } from '../pipeline/stage.js';
+import type { MessageEnvelope, Stage } from '../pipeline/stage.js';
 import type { PolicyPool } from '../pool/index.js';
 import { dmarcDecision, type DmarcDecisionOptions } from './decision.js';
 import type { AuthInput, AuthOutcome } from './types.js';
@@ -67,20 +67,23 @@ export function authVerdict(outcome: AuthOutcome, decision: DmarcDecisionOptions
 }
 
 export function authStage(o: AuthStageOptions): Stage {
+  // With the spoof facts along: the message crosses to the thread and is parsed there once for both stages.
+  const task = o.withSpoofFacts ? 'auth.inspect' : 'auth.verify';
+  const taskInput = (e: MessageEnvelope): Omit<AuthInput, 'raw'> => ({ sender: e.sender, helo: e.helo, ip: e.clientAddress, authservId: o.authservId, mta: o.mta });
   return {
     name: 'auth',
     phase: 'inline',
     directions: ['inbound'],
+    poolWork: (input) => ({ task, input: taskInput(input.envelope), budgetMs: o.budgetMs, resolver: o.resolver }),
     async run(input, ctx) {
-      const e = input.envelope;
-      const task: AuthInput = { raw: input.raw, sender: e.sender, helo: e.helo, ip: e.clientAddress, authservId: o.authservId, mta: o.mta };
       const run = { budgetMs: o.budgetMs, signal: ctx.signal, resolver: o.resolver };
-      if (o.withSpoofFacts && input.memo) {
-        const both = await o.pool.run<{ outcome: AuthOutcome; facts: unknown }>('auth.inspect', task, run);
-        input.memo.set(SPOOF_FACTS_MEMO, both.facts);
+      const answer = await (ctx.pooled ?? o.pool.run<unknown>(task, { ...taskInput(input.envelope), raw: input.raw }, run));
+      if (o.withSpoofFacts) {
+        const both = answer as { outcome: AuthOutcome; facts: unknown };
+        input.memo?.set(SPOOF_FACTS_MEMO, both.facts);
         return authVerdict(both.outcome, o.decision);
       }
-      return authVerdict(await o.pool.run<AuthOutcome>('auth.verify', task, run), o.decision);
+      return authVerdict(answer as AuthOutcome, o.decision);
     },
   };
 }

@@ -99,8 +99,9 @@ export function attachmentsStage(o: AttachmentsStageOptions): Stage {
     name: ATTACHMENTS_STAGE,
     phase: o.phase,
     directions,
+    poolWork: () => ({ task: 'attachments.facts', input: { limits: o.limits }, budgetMs: o.budgetMs }),
     async run(input, ctx) {
-      const facts = await o.pool.run<unknown>('attachments.facts', { raw: input.raw, limits: o.limits }, { budgetMs: o.budgetMs, signal: ctx.signal });
+      const facts = await (ctx.pooled ?? o.pool.run<unknown>('attachments.facts', { raw: input.raw, limits: o.limits }, { budgetMs: o.budgetMs, signal: ctx.signal }));
       if (!isFacts(facts)) throw new Error('attachments: the worker gave a malformed answer');
       const rules = o.rules[input.direction];
       return attachmentsVerdict(blockedIn(facts, rules), input.direction, rules.action);

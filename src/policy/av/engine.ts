@@ -33,10 +33,14 @@ export interface EngineHealth {
   readonly detail?: string;
 }
 
+import type { PoolWork } from '../pool/batch.js';
+
 export interface ScanEngine {
   readonly name: string;
   /** Scans one message; rejects with EngineUnavailable when it cannot give an answer. Must honour `signal`. */
-  scan(raw: Uint8Array, signal: AbortSignal): Promise<EngineResult>;
+  scan(raw: Uint8Array, signal: AbortSignal, pooled?: Promise<unknown>): Promise<EngineResult>;
+  /** The policy-pool task scan() runs, for the pipeline to send ahead; scan() then gets its answer as `pooled`. */
+  poolWork?(): PoolWork;
   health(signal: AbortSignal): Promise<EngineHealth>;
   close(): Promise<void>;
 }

@@ -28,8 +28,14 @@ export function safeSignature(s: string): string {
 }
 
 /** Runs every engine on `raw`; detections of all, or throws EngineUnavailable when none found anything and one failed. */
-export async function scanAll(engines: readonly ScanEngine[], raw: Uint8Array, signal: AbortSignal, watch: EngineWatch): Promise<Detection[]> {
-  const results = await Promise.allSettled(engines.map((e) => e.scan(raw, signal)));
+export async function scanAll(
+  engines: readonly ScanEngine[],
+  raw: Uint8Array,
+  signal: AbortSignal,
+  watch: EngineWatch,
+  pooled?: { readonly engine: ScanEngine; readonly answer: Promise<unknown> },
+): Promise<Detection[]> {
+  const results = await Promise.allSettled(engines.map((e) => (pooled?.engine === e ? e.scan(raw, signal, pooled.answer) : e.scan(raw, signal))));
   const found: Detection[] = [];
   let failure: EngineUnavailable | null = null;
   results.forEach((r, i) => {
@@ -65,12 +71,16 @@ export function malwareVerdict(found: readonly Detection[], action: MalwareActio
 }
 
 export function malwareStage(engines: readonly ScanEngine[], o: MalwareStageOptions): Stage {
+  const pooledEngine = engines.find((e) => e.poolWork);
   return {
     name: MALWARE_STAGE,
     phase: o.phase,
     directions: o.directions,
+    // One engine's pool work can go ahead with other stages' (the first engine that has any).
+    poolWork: () => pooledEngine?.poolWork?.(),
     async run(input, ctx) {
-      const found = await scanAll(engines, input.raw, ctx.signal, o.watch);
+      const pooled = pooledEngine && ctx.pooled ? { engine: pooledEngine, answer: ctx.pooled } : undefined;
+      const found = await scanAll(engines, input.raw, ctx.signal, o.watch, pooled);
       return malwareVerdict(found, o.action, input.direction, o.phase);
     },
   };

@@ -81,15 +81,25 @@ function isClassification(x: unknown): x is Classification {
   return typeof o === 'object' && o !== null && Array.isArray(o.matches) && Array.isArray(o.nearMisses) && Array.isArray(o.findings) && typeof o.encrypted === 'boolean';
 }
 
+/** Where the stage keeps the rules its batched classification was sent with. */
+const RULES_MEMO = 'dlp.rules';
+
 export function dlpStage(o: DlpStageOptions): Stage {
   return {
     name: DLP_STAGE,
     phase: o.phase,
     directions: o.directions,
-    async run(input, ctx) {
+    poolWork: (input) => {
+      // The verdict must read the rules the message was classified by, even if the file is reloaded meanwhile.
       const rules = o.rules();
+      input.memo?.set(RULES_MEMO, rules);
+      return { task: 'dlp.classify', input: { rules, limits: o.limits }, budgetMs: o.budgetMs };
+    },
+    async run(input, ctx) {
+      const sent = ctx.pooled ? (input.memo?.get(RULES_MEMO) as RulesSpec | undefined) : undefined;
+      const rules = sent ?? o.rules();
       const [c, snap] = await Promise.all([
-        o.pool.run<unknown>('dlp.classify', { raw: input.raw, rules, limits: o.limits }, { budgetMs: o.budgetMs, signal: ctx.signal }),
+        (sent && ctx.pooled) || o.pool.run<unknown>('dlp.classify', { raw: input.raw, rules, limits: o.limits }, { budgetMs: o.budgetMs, signal: ctx.signal }),
         o.directory(),
       ]);
       if (!isClassification(c)) throw new Error('dlp: the worker gave a malformed answer');

@@ -31,8 +31,9 @@ export function dmarcReportStage(o: DmarcReportStageOptions): Stage {
     phase: 'after-queue',
     directions: ['inbound'],
     applies: (envelope) => envelope.recipients.some(isReportAddress),
+    poolWork: () => ({ task: 'dmarc.extract', input: {}, budgetMs: o.budgetMs }),
     async run(input, ctx) {
-      const extracted = await o.pool.run<Extracted>('dmarc.extract', { raw: input.raw }, { budgetMs: o.budgetMs, signal: ctx.signal });
+      const extracted = (await (ctx.pooled ?? o.pool.run<Extracted>('dmarc.extract', { raw: input.raw }, { budgetMs: o.budgetMs, signal: ctx.signal }))) as Extracted;
       const r = await storeReports(extracted, o.repo, o.now());
       if (r.storeFailed) throw new Error(`DMARC report not stored: ${r.problems.at(-1) ?? 'store failure'}`);
       return passVerdict('dmarc-reports', {

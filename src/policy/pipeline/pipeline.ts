@@ -11,7 +11,7 @@ import type { EnqueueRoute } from '../../store/types.js';
 import { bannerOf, encryptToOf, formatField, headerBlock, holdReason, insertBelowTrace, replyFor, subjectTagOf, tagSubject } from './apply.js';
 import { mergeMeta, type QueueMeta } from './meta.js';
 import { runPhase, type ConfiguredStage } from './run.js';
-import type { MessageEnvelope, StageInput } from './stage.js';
+import type { MessageEnvelope, StageInput, StartBatch } from './stage.js';
 
 /** Where verdict events go; must not throw (the store's EventOutbox fits). */
 export interface EventSink {
@@ -95,6 +95,8 @@ export interface PipelineOptions {
   readonly encrypt?: Encryptor;
   /** Milliseconds an encryption may take; past it the phase answers tempfail (default 30 s). */
   readonly encryptBudgetMs?: number;
+  /** Sends the pool work of a phase's stages as one worker task (pool/batch.ts); without it each stage runs its own. */
+  readonly batch?: StartBatch;
 }
 
 export class PolicyPipeline {
@@ -112,14 +114,14 @@ export class PolicyPipeline {
 
   async inline(received: Omit<StageInput, 'earlier'>): Promise<InlineDecision> {
     const input = this.opts.sanitize ? { ...received, raw: this.opts.sanitize(received.raw) } : received;
-    const first = await runPhase('inline', this.stages, input, this.opts.now);
+    const first = await runPhase('inline', this.stages, input, this.opts.now, [], this.opts.batch);
     this.record(input.queueId, first.verdicts);
     let { verdicts, action } = first;
     // A message to be encrypted now would reach the after-queue stages (malware, ...) as ciphertext they
     // cannot look into: those stages run here instead, on the clear message, before it is encrypted.
     const early = action !== 'reject' && action !== 'tempfail' && verdicts.some((v) => (v.encryptTo?.length ?? 0) > 0) && this.hasAfterQueue(input.direction, input.envelope);
     if (early) {
-      const later = await runPhase('after-queue', this.stages, input, this.opts.now, verdicts);
+      const later = await runPhase('after-queue', this.stages, input, this.opts.now, verdicts, this.opts.batch);
       this.record(input.queueId, later.verdicts);
       verdicts = [...verdicts, ...later.verdicts];
       action = strictest(verdicts);
@@ -148,7 +150,7 @@ export class PolicyPipeline {
    * ever raises its floor.
    */
   async afterQueue(input: Omit<StageInput, 'earlier'>, earlier: readonly Verdict[], meta: Readonly<Record<string, unknown>> = {}): Promise<AfterQueueDecision> {
-    const { verdicts, action } = await runPhase('after-queue', this.stages, input, this.opts.now, earlier);
+    const { verdicts, action } = await runPhase('after-queue', this.stages, input, this.opts.now, earlier, this.opts.batch);
     this.record(input.queueId, verdicts);
     if (action === 'tempfail') {
       const v = verdicts.find((x) => x.action === 'tempfail');

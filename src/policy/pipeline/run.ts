@@ -4,9 +4,17 @@
  * (`tempfail`) unless it is configured to fail open, in which case it passes
  * with a reason that says so. The first reject or tempfail ends the phase:
  * later stages would not change the answer.
+ *
+ * When a batch starter is given and two or more of the stages due have pool
+ * work, that work goes to one worker task up front (one copy of the message,
+ * one round trip); each stage still waits under its own budget for its own
+ * answer. A stage that runs out of budget before its answer stops the batch
+ * as it would have stopped its own task, and the stages after it then run
+ * their own tasks.
  */
 import { strictest, type PolicyAction, type Verdict } from '../../core/verdict.js';
-import type { Stage, StageInput, StagePhase } from './stage.js';
+import type { PoolWork } from '../pool/batch.js';
+import type { Stage, StageInput, StagePhase, StartBatch, WorkBatch } from './stage.js';
 
 export interface StageSettings {
   /** Milliseconds the stage may take for one message. */
@@ -38,23 +46,56 @@ export async function runPhase(
   input: Omit<StageInput, 'earlier'>,
   now: () => number,
   earlier: readonly Verdict[] = [],
+  startBatch?: StartBatch,
 ): Promise<PhaseResult> {
   const verdicts: Verdict[] = [];
   const memo = input.memo ?? new Map<string, unknown>();
-  for (const { stage, settings } of stages) {
-    if (stage.phase !== phase || !stage.directions.includes(input.direction)) continue;
-    if (stage.applies && !stage.applies(input.envelope)) continue;
-    const v = await runStage(stage, settings, { ...input, memo, earlier: [...earlier, ...verdicts] }, now);
-    verdicts.push(v);
-    if (v.action === 'reject' || v.action === 'tempfail') break;
+  const due = stages.filter(({ stage }) => stage.phase === phase && stage.directions.includes(input.direction) && (!stage.applies || stage.applies(input.envelope)));
+  const ahead = startBatch ? batchAhead(due, { ...input, memo }, now, startBatch) : null;
+  try {
+    for (const [k, { stage, settings }] of due.entries()) {
+      const slot = ahead?.slots[k];
+      const pooled = ahead && slot !== undefined && ahead.batch.alive ? { batch: ahead.batch, slot } : undefined;
+      const v = await runStage(stage, settings, { ...input, memo, earlier: [...earlier, ...verdicts] }, now, pooled);
+      verdicts.push(v);
+      if (v.action === 'reject' || v.action === 'tempfail') break;
+    }
+  } finally {
+    ahead?.batch.stop();
   }
   return { verdicts, action: strictest(verdicts) };
 }
 
+/** The batch for the due stages' pool work, and each stage's item in it; null when fewer than two have work. */
+function batchAhead(
+  due: readonly ConfiguredStage[],
+  input: Omit<StageInput, 'earlier'>,
+  now: () => number,
+  startBatch: StartBatch,
+): { batch: WorkBatch; slots: (number | undefined)[] } | null {
+  const works: PoolWork[] = [];
+  const slots = due.map(({ stage }) => {
+    const w = stage.poolWork?.(input, now);
+    if (!w) return undefined;
+    works.push(w);
+    return works.length - 1;
+  });
+  if (works.length < 2) return null;
+  return { batch: startBatch(input.raw, works), slots };
+}
+
 /** One stage under its budget; never throws. */
-export async function runStage(stage: Stage, settings: StageSettings, input: StageInput, now: () => number): Promise<Verdict> {
+export async function runStage(
+  stage: Stage,
+  settings: StageSettings,
+  input: StageInput,
+  now: () => number,
+  pooled?: { readonly batch: WorkBatch; readonly slot: number },
+): Promise<Verdict> {
   const started = now();
   const ac = new AbortController();
+  // Out of budget before its answer: the batch is stopped, as the stage's own task would have been.
+  if (pooled) ac.signal.addEventListener('abort', () => pooled.batch.answered(pooled.slot) || pooled.batch.abort(), { once: true });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -64,7 +105,7 @@ export async function runStage(stage: Stage, settings: StageSettings, input: Sta
     }, settings.budgetMs);
   });
   try {
-    const run = stage.run(input, { signal: ac.signal, now });
+    const run = stage.run(input, { signal: ac.signal, now, ...(pooled ? { pooled: pooled.batch.result(pooled.slot) } : {}) });
     // A stage that ignores its signal keeps running; its late answer (or error) is dropped.
     run.catch(() => undefined);
     const v = await Promise.race([run, timeout]);

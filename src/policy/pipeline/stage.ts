@@ -7,6 +7,7 @@
  * a timeout into `tempfail` unless the stage is configured to fail open.
  */
 import type { Direction, Verdict } from '../../core/verdict.js';
+import type { PoolWork } from '../pool/batch.js';
 
 export type StagePhase = 'inline' | 'after-queue';
 
@@ -44,7 +45,24 @@ export interface StageContext {
   /** Aborted when the stage's time budget has run out; long work must stop. */
   readonly signal: AbortSignal;
   readonly now: () => number;
+  /**
+   * The answer to this stage's poolWork(), when the runner sent that work
+   * ahead with other stages' work in one worker task; absent, the stage
+   * runs its pool task itself.
+   */
+  readonly pooled?: Promise<unknown>;
 }
+
+/** The answers of several stages' pool work, sent as one worker task (pool/batch.ts). */
+export interface WorkBatch {
+  result(i: number): Promise<unknown>;
+  answered(i: number): boolean;
+  readonly alive: boolean;
+  abort(): void;
+  stop(): void;
+}
+
+export type StartBatch = (raw: Uint8Array, works: readonly PoolWork[]) => WorkBatch;
 
 export interface Stage {
   readonly name: string;
@@ -53,5 +71,12 @@ export interface Stage {
   readonly directions: readonly Direction[];
   /** Narrower than `directions` (e.g. only mail to the DMARC report address); cheap, on the main thread. */
   applies?(envelope: MessageEnvelope): boolean;
+  /**
+   * The pool task run() will ask for this message, if any: cheap, on the
+   * main thread, from the message and envelope only. The runner may send
+   * it ahead, with the work of the stages after this one, and hand the
+   * answer to run() as `ctx.pooled`.
+   */
+  poolWork?(input: Omit<StageInput, 'earlier'>, now: () => number): PoolWork | undefined;
   run(input: StageInput, ctx: StageContext): Promise<Verdict>;
 }

@@ -34,6 +34,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** When given, the task may look up DNS through it (at most 64 lookups). */
   readonly resolver?: DnsResolver;
+  /** A channel end handed to the task (transferred): answers it sends before its end, and a stop request to it. */
+  readonly report?: MessagePort;
 }
 
 export interface PolicyPoolStats {
@@ -164,6 +166,10 @@ export class PolicyPool {
         dns = { service: serveResolver(channel.port1, opts.resolver), workerEnd: channel.port2 };
         message.dns = channel.port2;
         transferList.push(channel.port2);
+      }
+      if (opts.report) {
+        message.report = opts.report;
+        transferList.push(opts.report);
       }
       let outcome: unknown;
       try {

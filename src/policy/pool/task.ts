@@ -9,6 +9,10 @@ import type { DnsResolver } from '../../net/dns/types.js';
 /** What a task may reach besides its input: only the proxied resolver, when the caller gave one. */
 export interface TaskEnv {
   readonly resolver?: DnsResolver;
+  /** Sends one answer ahead of the task's end (a batch answers item by item), when the caller gave a channel. */
+  readonly report?: (message: unknown) => void;
+  /** True once the caller has said it needs no more answers (a batch then skips its remaining items). */
+  readonly stopped?: () => boolean;
 }
 
 /**
@@ -23,6 +27,8 @@ export interface TaskMessage {
   readonly input: unknown;
   /** The worker's end of the DNS proxy channel (transferred), when the caller gave a resolver. */
   readonly dns?: MessagePort;
+  /** The worker's end of the report channel (transferred): early answers out, a stop request in. */
+  readonly report?: MessagePort;
 }
 
 /**

@@ -4,6 +4,7 @@
  * worker refuses any other name it is sent.
  */
 import { SELFTEST_TASKS } from './selftest.js';
+import { batchTask } from './batch-task.js';
 import type { TaskFn } from './task.js';
 import { addBanner } from '../spoof/banner.js';
 import { extractFacts } from '../spoof/facts.js';
@@ -24,7 +25,8 @@ function rawOf(input: unknown): Uint8Array {
   return raw instanceof Uint8Array ? raw : new Uint8Array(0);
 }
 
-export const TASKS = {
+/** Every task but the batch, which runs these. */
+const ITEM_TASKS = {
   ...SELFTEST_TASKS,
   'spoof.facts': async (input) => extractFacts(rawOf(input)),
   'spoof.banner': async (input) => addBanner(rawOf(input), String((input as { text?: unknown }).text ?? '')),
@@ -60,5 +62,14 @@ export const TASKS = {
     return pkcs7MimeEntity(encryptData(rawOf(input), { recipients: certs.map((certificate) => ({ certificate })), cipher }), cipher === 'aes-256-gcm' ? 'authEnveloped-data' : 'enveloped-data');
   },
 } satisfies Record<string, TaskFn>;
+
+export const TASKS = {
+  ...ITEM_TASKS,
+  // Several stages' tasks over one message in one round trip (batch-task.ts).
+  'policy.batch': batchTask(ITEM_TASKS),
+} satisfies Record<string, TaskFn>;
+
+/** A task a batch item may name. */
+export type ItemTaskName = keyof typeof ITEM_TASKS;
 
 export type TaskName = keyof typeof TASKS;

@@ -16,9 +16,16 @@ function isTaskName(name: unknown): name is TaskName {
 export default async function runTask(message: unknown): Promise<TaskOutcome> {
   const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
   const port = m.dns instanceof MessagePort ? m.dns : undefined;
+  const report = m.report instanceof MessagePort ? m.report : undefined;
   try {
     if (!isTaskName(m.task)) return { ok: false, error: `unknown task ${String(m.task).slice(0, 64)}` };
-    const env: TaskEnv = port ? { resolver: workerResolver(port) } : {};
+    let stopped = false;
+    // Any message from the caller on the report channel means "stop": nothing else travels that way.
+    report?.on('message', () => (stopped = true));
+    const env: TaskEnv = {
+      ...(port ? { resolver: workerResolver(port) } : {}),
+      ...(report ? { report: (message: unknown) => report.postMessage(message), stopped: () => stopped } : {}),
+    };
     const task: (input: unknown, env: TaskEnv) => Promise<unknown> = TASKS[m.task];
     return { ok: true, value: await task(m.input, env) };
   } catch (e) {
@@ -26,5 +33,6 @@ export default async function runTask(message: unknown): Promise<TaskOutcome> {
   } finally {
     // Closing ends the channel on both sides; piscina then parks this thread until the next task.
     port?.close();
+    report?.close();
   }
 }

@@ -34,8 +34,10 @@ export function smimeStage(o: SmimeStageOptions): Stage {
     name: SMIME_STAGE,
     phase: o.phase,
     directions: o.directions,
+    // `at` is when the work is asked for: in a batch, a moment before the stage's turn.
+    poolWork: (_input, now) => ({ task: 'smime.verify', input: { anchors: o.anchorsPem, at: now() }, budgetMs: o.budgetMs }),
     async run(input, ctx) {
-      const found = await o.pool.run<unknown>('smime.verify', { raw: input.raw, anchors: o.anchorsPem, at: ctx.now() }, { budgetMs: o.budgetMs, signal: ctx.signal });
+      const found = await (ctx.pooled ?? o.pool.run<unknown>('smime.verify', { raw: input.raw, anchors: o.anchorsPem, at: ctx.now() }, { budgetMs: o.budgetMs, signal: ctx.signal }));
       if (!isInspection(found)) throw new Error('smime: the worker gave a malformed answer');
       const verdict = smimeVerdict(found, input.direction, { onTampered: o.onTampered, onInvalid: o.onInvalid });
       const d = decide(found);

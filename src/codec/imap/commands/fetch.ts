@@ -72,7 +72,8 @@ function partial(c: Cursor): FetchPartial | null {
   return { offset, length };
 }
 
-function fetchAtt(c: Cursor): FetchAtt {
+/** One fetch-att (also read by NOTIFY's MessageNew, RFC 5465). */
+export function fetchAtt(c: Cursor): FetchAtt {
   const name = c.chars(isNameChar, 'fetch item').toUpperCase();
   const bracket = c.peek() === 0x5b;
   if ((name === 'BODY' || name === 'BODY.PEEK') && bracket) {

@@ -8,7 +8,7 @@ export type SimpleResponseCode =
   | 'NOMODSEQ' | 'CLOSED' | 'EXPUNGEISSUED' | 'CANNOT' | 'SERVERBUG' | 'CLIENTBUG' | 'UNAVAILABLE'
   | 'AUTHENTICATIONFAILED' | 'AUTHORIZATIONFAILED' | 'EXPIRED' | 'PRIVACYREQUIRED' | 'CONTACTADMIN'
   | 'NOPERM' | 'INUSE' | 'ALREADYEXISTS' | 'NONEXISTENT' | 'CORRUPTION' | 'HASCHILDREN' | 'UNKNOWN-CTE'
-  | 'NOTSAVED' | 'BADCHARSET' | 'USEATTR';
+  | 'NOTSAVED' | 'BADCHARSET' | 'USEATTR' | 'NOTIFICATIONOVERFLOW';
 
 export type ResponseCode =
   | SimpleResponseCode
@@ -24,7 +24,9 @@ export type ResponseCode =
   /** RFC 7162: messages that failed UNCHANGEDSINCE. */
   | { readonly code: 'MODIFIED'; readonly set: readonly number[] }
   /** RFC 4469: a CATENATE URL that could not be resolved. */
-  | { readonly code: 'BADURL'; readonly url: string };
+  | { readonly code: 'BADURL'; readonly url: string }
+  /** RFC 5465: an event the server does not support, with the ones it does. */
+  | { readonly code: 'BADEVENT'; readonly events: readonly string[] };
 
 export type StatusKind = 'OK' | 'NO' | 'BAD' | 'PREAUTH' | 'BYE';
 
@@ -62,6 +64,8 @@ export function formatResponseCode(code: ResponseCode): string {
       const url = code.url.replace(/[\]\r\n\0]/g, '');
       return url.length > 0 ? `BADURL ${url}` : 'BADURL';
     }
+    case 'BADEVENT':
+      return `BADEVENT (${code.events.filter((e) => ATOMISH.test(e)).join(' ')})`;
   }
 }
 

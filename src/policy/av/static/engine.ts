@@ -6,6 +6,7 @@
  * administrator's known-bad list. Any failure to answer is EngineUnavailable.
  */
 import type { PolicyPool } from '../../pool/index.js';
+import type { PoolWork } from '../../pool/batch.js';
 import { EngineUnavailable, type Detection, type EngineHealth, type EngineResult, type ScanEngine } from '../engine.js';
 import type { ExtractLimits } from '../parts.js';
 import type { HashListFile } from './hashes.js';
@@ -32,13 +33,17 @@ export class StaticEngine implements ScanEngine {
     this.now = o.now ?? Date.now;
   }
 
-  async scan(raw: Uint8Array, signal: AbortSignal): Promise<EngineResult> {
+  poolWork(): PoolWork {
+    return { task: 'av.static', input: { limits: this.o.limits }, budgetMs: this.o.budgetMs };
+  }
+
+  async scan(raw: Uint8Array, signal: AbortSignal, pooled?: Promise<unknown>): Promise<EngineResult> {
     const started = this.now();
     let out: StaticScanOutput;
     let names: ReadonlyMap<string, string> = new Map();
     try {
       if (this.o.hashes) names = (await this.o.hashes.get()).names;
-      out = await this.o.pool.run<StaticScanOutput>('av.static', { raw, limits: this.o.limits }, { budgetMs: this.o.budgetMs, signal });
+      out = (await (pooled ?? this.o.pool.run<StaticScanOutput>('av.static', { raw, limits: this.o.limits }, { budgetMs: this.o.budgetMs, signal }))) as StaticScanOutput;
     } catch (e) {
       throw new EngineUnavailable(this.name, e instanceof Error ? e.message : String(e), { cause: e });
     }

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rm
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { FsBlobStore, TEMP_PREFIX, TEMP_STALE_MS, type DurableFs } from './blobs.js';
+import { FsBlobStore, SharedDirSync, TEMP_PREFIX, TEMP_STALE_MS, writeNewFile as realWriteNew, type DurableFs } from './blobs.js';
 import type { IntegrityEvent } from '../../types.js';
 import { BLOB_HEADER_SIZE } from '../../../crypto/blockcodec.js';
 
@@ -71,21 +71,15 @@ describe('file blob store on a failing disk', () => {
   const fail = (code: string) => Object.assign(new Error(`${code}: simulated failure`), { code });
   /** Real files, but every write stores 100 bytes and then fails like a full disk. */
   const fullDisk: DurableFs = {
-    open: (async (...args: Parameters<typeof fsp.open>) => {
-      const fh = await fsp.open(...args);
-      return new Proxy(fh, {
-        get(t, k) {
-          if (k === 'writeFile') {
-            return async (d: Uint8Array) => {
-              await t.write(d.subarray(0, 100));
-              throw fail('ENOSPC');
-            };
-          }
-          const v = Reflect.get(t, k, t) as unknown;
-          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-        },
-      });
-    }) as typeof fsp.open,
+    writeNew: async (file, data, mode) => {
+      const fh = await fsp.open(file, 'wx', mode);
+      try {
+        await fh.write(data.subarray(0, 100));
+        throw fail('ENOSPC');
+      } finally {
+        await fh.close();
+      }
+    },
     rename: fsp.rename,
   };
   const temps = (root: string) => readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => path.basename(f).startsWith(TEMP_PREFIX));
@@ -102,7 +96,7 @@ describe('file blob store on a failing disk', () => {
     }
     expect(temps(root)).toEqual([]);
     // A rename that fails (any error) takes its temp file along too.
-    const badRename = await FsBlobStore.open(root, { open: fsp.open, rename: async () => Promise.reject(fail('EIO')) });
+    const badRename = await FsBlobStore.open(root, { writeNew: realWriteNew, rename: async () => Promise.reject(fail('EIO')) });
     await expect(badRename.put(randomBytes(100))).rejects.toMatchObject({ code: 'EIO' });
     expect(temps(root)).toEqual([]);
     rmSync(root, { recursive: true, force: true });
@@ -158,5 +152,58 @@ describe('file blob store: new fan-out folders', () => {
       await expect(store.put(c)).rejects.toThrow();
       expect(await store.has(id)).toBe(false);
     }
+  });
+});
+
+describe('folder fsyncs shared by concurrent writes', () => {
+  /** A folder sync the test finishes by hand; records when each one started. */
+  function manualSyncs() {
+    const started: { dir: string; finish: (e?: Error) => void }[] = [];
+    const syncOne = (dir: string) => new Promise<void>((resolve, reject) => started.push({ dir, finish: (e) => (e ? reject(e) : resolve()) }));
+    return { started, shared: new SharedDirSync(syncOne) };
+  }
+  const tick = () => new Promise<void>((r) => setImmediate(r));
+
+  it('a request never joins a sync already running: it waits for the next, which later requests share', async () => {
+    const { started, shared } = manualSyncs();
+    const log: string[] = [];
+    const a = shared.sync('/d').then(() => log.push('a'));
+    await tick();
+    expect(started).toHaveLength(1);
+    // b and c arrive while a's sync runs: they may have renamed after it began, so they need another.
+    const b = shared.sync('/d').then(() => log.push('b'));
+    const c = shared.sync('/d').then(() => log.push('c'));
+    const other = shared.sync('/e').then(() => log.push('e'));
+    await tick();
+    expect(started.map((s) => s.dir)).toEqual(['/d', '/e']);
+    started[0]!.finish();
+    await a;
+    await tick();
+    expect(log).toEqual(['a']);
+    expect(started.map((s) => s.dir)).toEqual(['/d', '/e', '/d']);
+    started[2]!.finish();
+    await Promise.all([b, c]);
+    expect(log).toEqual(['a', 'b', 'c']);
+    started[1]!.finish();
+    await other;
+    // Idle again: the next request starts a sync of its own at once.
+    const d = shared.sync('/d');
+    await tick();
+    expect(started).toHaveLength(4);
+    started[3]!.finish(Object.assign(new Error('EIO'), { code: 'EIO' }));
+    await expect(d).rejects.toMatchObject({ code: 'EIO' });
+  });
+
+  it('a failed sync fails its own callers only; the queued one still runs', async () => {
+    const { started, shared } = manualSyncs();
+    const first = shared.sync('/d');
+    const second = shared.sync('/d');
+    await tick();
+    started[0]!.finish(new Error('EIO'));
+    await expect(first).rejects.toThrow('EIO');
+    await tick();
+    expect(started).toHaveLength(2);
+    started[1]!.finish();
+    await expect(second).resolves.toBeUndefined();
   });
 });

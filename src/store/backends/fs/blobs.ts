@@ -1,48 +1,106 @@
 import { createHash } from 'node:crypto';
-import { promises as fsp, constants as fsc, readFile } from 'node:fs';
+import { promises as fsp, constants as fsc, access, close, fsync, open, write } from 'node:fs';
 import path from 'node:path';
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
 import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
+import { BlobFileReader } from './reader.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
 
-/**
- * A whole file, through the callback API: for the small files a blob
- * mostly is, fs.promises.readFile costs about twice as much main-thread
- * time per file (a FileHandle and a promise per step), which a FETCH or
- * SEARCH over thousands of messages pays thousands of times.
- */
-function readWhole(file: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => readFile(file, (err, data) => (err ? reject(err) : resolve(data))));
+/** fsyncs a directory so a rename or new entry in it survives power loss. */
+export function syncDir(dir: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    open(dir, fsc.O_RDONLY, (err, fd) => {
+      if (err) return reject(err);
+      fsync(fd, (syncErr) => close(fd, (closeErr) => (syncErr || closeErr ? reject(syncErr ?? closeErr) : resolve())));
+    }),
+  );
 }
 
-/** fsyncs a directory so a rename or new entry in it survives power loss. */
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, fsc.O_RDONLY);
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+/**
+ * Folder fsyncs shared by concurrent writers into the same folder: a request
+ * joins the next sync to start, never one already running (that one may
+ * have begun before the caller's rename), so every caller's entry is
+ * durable when its promise resolves, and N writes landing together cost
+ * two folder syncs instead of N.
+ */
+export class SharedDirSync {
+  private readonly dirs = new Map<string, { running: Promise<void> | null; queued: Promise<void> | null }>();
+
+  constructor(private readonly syncOne: (dir: string) => Promise<void> = syncDir) {}
+
+  sync(dir: string): Promise<void> {
+    let s = this.dirs.get(dir);
+    if (!s) {
+      s = { running: null, queued: null };
+      this.dirs.set(dir, s);
+    }
+    if (!s.running) return (s.running = this.start(dir, s));
+    const state = s;
+    const after = (): Promise<void> => {
+      state.queued = null;
+      return (state.running = this.start(dir, state));
+    };
+    s.queued ??= s.running.then(after, after);
+    return s.queued;
   }
+
+  private start(dir: string, s: { running: Promise<void> | null; queued: Promise<void> | null }): Promise<void> {
+    const p = this.syncOne(dir);
+    const done = (): void => {
+      if (s.running !== p) return;
+      s.running = null;
+      if (!s.queued) this.dirs.delete(dir);
+    };
+    p.then(done, done);
+    return p;
+  }
+}
+
+const sharedDirSync = new SharedDirSync();
+
+/**
+ * Creates `file` (it must not exist), writes `data`, fsyncs and closes it,
+ * through the callback API: the promise API costs a FileHandle and a
+ * promise per step, on the one thread every connection shares.
+ */
+export function writeNewFile(file: string, data: Uint8Array, mode: number): Promise<void> {
+  return new Promise((resolve, reject) =>
+    open(file, 'wx', mode, (err, fd) => {
+      if (err) return reject(err);
+      const finish = (e: Error | null): void => close(fd, (closeErr) => (e || closeErr ? reject(e ?? closeErr) : resolve()));
+      const writeFrom = (at: number): void => {
+        if (at >= data.length) return fsync(fd, finish);
+        write(fd, data, at, data.length - at, null, (writeErr, n) => {
+          if (writeErr) return finish(writeErr);
+          if (n === 0) return finish(Object.assign(new Error(`short write to ${path.basename(file)}`), { code: 'EIO' }));
+          writeFrom(at + n);
+        });
+      };
+      writeFrom(0);
+    }),
+  );
 }
 
 /** The file operations a durable write makes; tests hand in failing ones (a full disk) without mounting anything. */
 export interface DurableFs {
-  open: typeof fsp.open;
+  /** Creates the file (exclusively), writes all of `data`, fsyncs and closes it. */
+  writeNew(file: string, data: Uint8Array, mode: number): Promise<void>;
   rename: typeof fsp.rename;
 }
 
-const realFs: DurableFs = { open: fsp.open, rename: fsp.rename };
+const realFs: DurableFs = { writeNew: writeNewFile, rename: fsp.rename };
 
 /** Temp files are named so; one older than TEMP_STALE_MS belongs to a write that died (a crash) and is removed. */
 export const TEMP_PREFIX = '.tmp-';
 export const TEMP_STALE_MS = 10 * 60_000;
 
 /**
- * Writes a file durably: temp file, fsync, rename, fsync of the folder. A
+ * Writes a file durably: temp file, fsync, rename, fsync of the folder
+ * (shared with writes into the same folder that finish at the same time). A
  * failed write removes its temp file, whatever step failed. A full disk or
  * quota (ENOSPC, EDQUOT) becomes PosternError STORAGE_FULL with the original
  * error as its `cause` (code intact), so callers can answer "try later".
@@ -51,13 +109,7 @@ export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o
   const dir = path.dirname(file);
   const tmp = path.join(dir, `${TEMP_PREFIX}${newToken(8)}`);
   try {
-    const fh = await io.open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await io.writeNew(tmp, data, mode);
     await io.rename(tmp, file);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
@@ -65,7 +117,7 @@ export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o
     if (isStorageFullCode(code)) throw new PosternError('STORAGE_FULL', `writing ${path.basename(file)}: ${code}`, { cause: e });
     throw e;
   }
-  await syncDir(dir);
+  await sharedDirSync.sync(dir);
 }
 
 /** Sets a file's mtime to now; false if it does not exist (any more). */
@@ -135,6 +187,7 @@ export class FsBlobStore implements BlobStore {
   private readonly knownDirs = new Set<string>();
   private readonly dirsInFlight = new Map<string, { exists: Promise<void>; durable: Promise<void> }>();
   private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
+  private readonly reader = new BlobFileReader();
 
   constructor(
     readonly root: string,
@@ -172,7 +225,7 @@ export class FsBlobStore implements BlobStore {
       const durable = made
         .then(async (first) => {
           // New folders are entries in their parents: make those durable too.
-          if (first) await Promise.all([syncDir(path.dirname(dir)), syncDir(path.dirname(path.dirname(dir)))]);
+          if (first) await Promise.all([sharedDirSync.sync(path.dirname(dir)), sharedDirSync.sync(path.dirname(path.dirname(dir)))]);
           this.knownDirs.add(dir);
         })
         .finally(() => this.dirsInFlight.delete(dir));
@@ -213,7 +266,7 @@ export class FsBlobStore implements BlobStore {
 
   private async readRaw(id: string): Promise<Buffer> {
     try {
-      return await readWhole(this.pathOf(id));
+      return await this.reader.read(this.pathOf(id));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.report({ kind: 'missing', blobId: id, detail: 'blob file is missing' });
@@ -245,13 +298,9 @@ export class FsBlobStore implements BlobStore {
     return this.settle(id, verifyBlob(await this.readRaw(id)));
   }
 
-  async has(id: string): Promise<boolean> {
-    try {
-      await fsp.access(this.pathOf(id));
-      return true;
-    } catch {
-      return false;
-    }
+  has(id: string): Promise<boolean> {
+    const file = this.pathOf(id);
+    return new Promise((resolve) => access(file, (err) => resolve(!err)));
   }
 
   async storedSize(id: string): Promise<number | null> {
@@ -357,7 +406,9 @@ export class FsBlobStore implements BlobStore {
     return total;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.reader.close();
+  }
 }
 
 const FANOUT_RE = /^[0-9a-f]{2}$/;

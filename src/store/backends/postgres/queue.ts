@@ -225,7 +225,7 @@ export class PgQueue implements QueueRepo {
          SELECT q.id FROM queue_messages q
          WHERE (q.scan_until IS NULL OR q.scan_until <= $1)
            AND EXISTS (SELECT 1 FROM queue_recipients r WHERE r.queue_id = q.id AND r.state = 'scanning')
-         ORDER BY q.received_at, q.id LIMIT $2
+         ORDER BY q.id LIMIT $2
          FOR UPDATE SKIP LOCKED)
        UPDATE queue_messages q SET scan_token = replace(gen_random_uuid()::text, '-', ''), scan_until = $3
        FROM due WHERE q.id = due.id

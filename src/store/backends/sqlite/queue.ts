@@ -104,13 +104,16 @@ export class SqliteQueue implements QueueRepo {
   async lease(req: LeaseRequest): Promise<Lease[]> {
     const take = this.db.transaction(() => {
       const rows = this.stmt(
-        `SELECT * FROM queue_recipients
-         WHERE transport = ? AND (
-           (state IN ('queued','deferred') AND next_attempt_at <= ?) OR
-           (state = 'leased' AND lease_until <= ?))
+        // Two ranges of index queue_recipients_due (due ones, expired leases): an OR of both
+        // made each lease read every recipient of the transport, those waiting for a scan or
+        // delivered and not yet purged included, and a lease is taken after every release.
+        `SELECT * FROM (
+           SELECT * FROM queue_recipients WHERE transport = ? AND state IN ('queued','deferred') AND next_attempt_at <= ?
+           UNION ALL
+           SELECT * FROM queue_recipients WHERE transport = ? AND state = 'leased' AND lease_until <= ?)
          ORDER BY next_attempt_at, id LIMIT ?`,
       )
-        .all(req.transport, req.now, req.now, req.limit) as RecipientRow[];
+        .all(req.transport, req.now, req.transport, req.now, req.limit) as RecipientRow[];
       const upd = this.stmt(
         "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
       );
@@ -227,13 +230,13 @@ export class SqliteQueue implements QueueRepo {
   async leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]> {
     const take = this.db.transaction(() => {
       const rows = this.stmt(
-        // Driven by the recipients waiting for a scan (index queue_recipients_state), not by
-        // every queue entry: an EXISTS per entry made each lease cost the whole queue, and
-        // the scanner leases after every message received.
-        `SELECT * FROM queue_messages q
-         WHERE q.id IN (SELECT r.queue_id FROM queue_recipients r WHERE r.state = 'scanning')
-           AND (q.scan_until IS NULL OR q.scan_until <= ?)
-         ORDER BY q.received_at, q.id LIMIT ?`,
+        // Driven by the recipients waiting for a scan, in the order of index
+        // queue_recipients_state (state, queue_id): oldest queue id first (ids start with their
+        // time), read only as far as the limit. An EXISTS per entry made each lease cost the
+        // whole queue, and sorting by arrival time cost every entry waiting for a scan.
+        `SELECT q.* FROM queue_recipients r JOIN queue_messages q ON q.id = r.queue_id
+         WHERE r.state = 'scanning' AND (q.scan_until IS NULL OR q.scan_until <= ?)
+         GROUP BY r.queue_id ORDER BY r.queue_id LIMIT ?`,
       )
         .all(req.now, req.limit) as QueueMessageRow[];
       const upd = this.stmt('UPDATE queue_messages SET scan_token = ?, scan_until = ? WHERE id = ?');

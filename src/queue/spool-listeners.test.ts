@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import type { BlobStore, QueueRepo } from '../store/types.js';
+import { Spool, type Submission } from './spool.js';
+
+const base: Submission = { queueId: 'Q1', data: new Uint8Array(10), sender: 'a@b.test', recipients: [], source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} };
+
+function spoolWith(enqueue: () => Promise<void>) {
+  const blobs = { put: async (d: Uint8Array) => ({ id: 'b1', size: d.length }) } as unknown as BlobStore;
+  const heard: [string, string][] = [];
+  const spool = new Spool(blobs, { enqueue } as unknown as QueueRepo, { now: () => 0 });
+  spool.onEnqueued((id, waits) => heard.push([id, waits]));
+  return { spool, heard };
+}
+
+describe('Spool listeners', () => {
+  it('tell where each new entry waits: delivery, the scanner or quarantine', async () => {
+    const { spool, heard } = spoolWith(async () => undefined);
+    await spool.accept(base);
+    await spool.accept({ ...base, queueId: 'Q2', route: 'scan' });
+    await spool.accept({ ...base, queueId: 'Q3', route: { quarantine: { stage: 'dlp', reason: 'card numbers' } } });
+    await spool.accept({ ...base, queueId: 'Q4', route: 'deliver' });
+    expect(heard).toEqual([
+      ['Q1', 'deliver'],
+      ['Q2', 'scan'],
+      ['Q3', 'held'],
+      ['Q4', 'deliver'],
+    ]);
+  });
+
+  it('hear nothing of an entry the store refused', async () => {
+    const { spool, heard } = spoolWith(async () => {
+      throw new Error('database is locked');
+    });
+    await expect(spool.accept({ ...base, route: 'scan' })).rejects.toThrow('locked');
+    expect(heard).toEqual([]);
+  });
+});
