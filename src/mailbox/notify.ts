@@ -21,6 +21,17 @@ export type AccountEvent =
 /** `origin` is whatever the caller passed as the source (an IMAP session), so a listener can skip its own changes. */
 export type AccountListener = (event: AccountEvent, origin: unknown) => void;
 
+/** Adds a listener under a key; the returned function removes it (and the key once empty). */
+function listen<F>(byKey: Map<number, Set<F>>, key: number, fn: F): () => void {
+  let set = byKey.get(key);
+  if (!set) byKey.set(key, (set = new Set()));
+  set.add(fn);
+  return () => {
+    set.delete(fn);
+    if (set.size === 0) byKey.delete(key);
+  };
+}
+
 export class MailboxNotifier {
   private readonly byFolder = new Map<number, Set<FolderListener>>();
   private readonly byAccount = new Map<number, Set<AccountListener>>();
@@ -30,13 +41,7 @@ export class MailboxNotifier {
   readonly snapshots = new IndexSnapshots();
 
   subscribe(folderId: number, fn: FolderListener): () => void {
-    let set = this.byFolder.get(folderId);
-    if (!set) this.byFolder.set(folderId, (set = new Set()));
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (set.size === 0) this.byFolder.delete(folderId);
-    };
+    return listen(this.byFolder, folderId, fn);
   }
 
   changed(folderId: number): void {
@@ -47,13 +52,7 @@ export class MailboxNotifier {
   }
 
   subscribeAccount(accountId: number, fn: AccountListener): () => void {
-    let set = this.byAccount.get(accountId);
-    if (!set) this.byAccount.set(accountId, (set = new Set()));
-    set.add(fn);
-    return () => {
-      set.delete(fn);
-      if (set.size === 0) this.byAccount.delete(accountId);
-    };
+    return listen(this.byAccount, accountId, fn);
   }
 
   accountChanged(accountId: number, event: AccountEvent, origin: unknown = null): void {
