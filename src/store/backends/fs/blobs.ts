@@ -6,6 +6,7 @@ import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
+import { FlushGroup } from '../../flush-group.js';
 import { BlobFileReader } from './reader.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
@@ -28,34 +29,22 @@ export function syncDir(dir: string): Promise<void> {
  * two folder syncs instead of N.
  */
 export class SharedDirSync {
-  private readonly dirs = new Map<string, { running: Promise<void> | null; queued: Promise<void> | null }>();
+  private readonly dirs = new Map<string, FlushGroup>();
 
   constructor(private readonly syncOne: (dir: string) => Promise<void> = syncDir) {}
 
   sync(dir: string): Promise<void> {
-    let s = this.dirs.get(dir);
-    if (!s) {
-      s = { running: null, queued: null };
-      this.dirs.set(dir, s);
+    let g = this.dirs.get(dir);
+    if (!g) {
+      const group = new FlushGroup(() => this.syncOne(dir));
+      this.dirs.set(dir, (g = group));
     }
-    if (!s.running) return (s.running = this.start(dir, s));
-    const state = s;
-    const after = (): Promise<void> => {
-      state.queued = null;
-      return (state.running = this.start(dir, state));
+    const group = g;
+    const p = group.request();
+    const forget = (): void => {
+      if (group.idle && this.dirs.get(dir) === group) this.dirs.delete(dir);
     };
-    s.queued ??= s.running.then(after, after);
-    return s.queued;
-  }
-
-  private start(dir: string, s: { running: Promise<void> | null; queued: Promise<void> | null }): Promise<void> {
-    const p = this.syncOne(dir);
-    const done = (): void => {
-      if (s.running !== p) return;
-      s.running = null;
-      if (!s.queued) this.dirs.delete(dir);
-    };
-    p.then(done, done);
+    p.then(forget, forget);
     return p;
   }
 }

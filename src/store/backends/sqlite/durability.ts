@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Db } from './db.js';
+import { FlushGroup } from '../../flush-group.js';
 
 /**
  * Makes commits durable without an fsync on the event loop.
@@ -20,8 +21,7 @@ import type { Db } from './db.js';
  */
 export class WalSync {
   private fd: number | null = null;
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  private readonly group = new FlushGroup(() => this.flush());
   /** Changes made by writes that need no sync of their own (see `lazy`). */
   private lazyChanges = 0;
   private readonly totalChanges;
@@ -57,18 +57,9 @@ export class WalSync {
     }
   }
 
-  /** Resolves once every commit made before the call is on disk. */
+  /** Resolves once every commit made before the call is on disk (grouped: FlushGroup). */
   sync(): Promise<void> {
-    if (!this.running) return this.start();
-    // The flush under way may have started before our commit: wait for the next one.
-    if (!this.next) {
-      const after = () => {
-        this.next = null;
-        return this.start();
-      };
-      this.next = this.running.then(after, after);
-    }
-    return this.next;
+    return this.group.request();
   }
 
   /** The same, blocking: for close() and for callers outside the event loop's hot paths. */
@@ -87,14 +78,6 @@ export class WalSync {
       // Already closed: nothing to release.
     }
     this.fd = null;
-  }
-
-  private start(): Promise<void> {
-    const p = this.flush().finally(() => {
-      if (this.running === p) this.running = null;
-    });
-    this.running = p;
-    return p;
   }
 
   private async flush(): Promise<void> {
