@@ -17,9 +17,18 @@ export function isScramMechanism(m: string): m is ScramMechanism {
   return (SCRAM_MECHANISMS as readonly string[]).includes(m);
 }
 
-/** The mechanisms to advertise: -PLUS only when the connection has channel-binding data (inside TLS). */
-export function scramMechanisms(bindings: Partial<Record<ChannelBindingType, Buffer>>): ScramMechanism[] {
-  return Object.keys(bindings).length > 0 ? ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'] : ['SCRAM-SHA-256'];
+const WITH_PLUS: readonly ScramMechanism[] = ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'];
+const WITHOUT_PLUS: readonly ScramMechanism[] = ['SCRAM-SHA-256'];
+
+/**
+ * The mechanisms to advertise: -PLUS only inside TLS, where a server always
+ * has its certificate and so tls-server-end-point. Decided from the TLS
+ * state alone: computing the bindings hashes the certificate, which cost
+ * more than anything else in a greeting; they are computed only when a
+ * client runs -PLUS.
+ */
+export function scramMechanisms(insideTls: boolean): readonly ScramMechanism[] {
+  return insideTls ? WITH_PLUS : WITHOUT_PLUS;
 }
 
 export type ScramStart =

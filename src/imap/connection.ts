@@ -48,8 +48,6 @@ export interface SessionPort {
   readonly closing: boolean;
   /** Channel-binding data for SCRAM-SHA-256-PLUS (empty before TLS). */
   channelBindings(): ChannelBindings;
-  /** Whether channelBindings() has something to offer, without computing it (it hashes the certificate). */
-  offersChannelBinding(): boolean;
 }
 
 /** The session as the connection drives it. */
@@ -120,15 +118,6 @@ export class ImapConnection implements SessionPort {
 
   channelBindings(): ChannelBindings {
     return this.secureFlag ? channelBindings(this.stream as Socket) : {};
-  }
-
-  /**
-   * Every greeting lists SCRAM-SHA-256-PLUS: on TLS a server always has its
-   * certificate, so tls-server-end-point is there. Hashing it for each
-   * connection cost more than anything else in a greeting.
-   */
-  offersChannelBinding(): boolean {
-    return this.secureFlag;
   }
 
   get closing(): boolean {

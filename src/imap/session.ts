@@ -25,7 +25,7 @@ import { capabilities } from './capabilities.js';
 import { commandEntry, type SessionState } from './commands/registry.js';
 import { refreshContexts } from './context.js';
 import { authenticateLine, type PendingAuth } from './commands/auth.js';
-import type { ScramMechanism } from '../directory/scram.js';
+import { scramMechanisms } from '../directory/scram.js';
 import type { SessionHandler, SessionPort } from './connection.js';
 import { SessionNotify } from './notify.js';
 import type { SelectedMailbox } from './selected.js';
@@ -36,8 +36,6 @@ import type { ImapDeps } from './types.js';
 const PREAUTH_LITERAL_MAX = 8 * 1024;
 /** Literals in commands other than APPEND (mailbox names, search strings). */
 const COMMAND_LITERAL_MAX = 1024 * 1024;
-const SCRAM_WITH_PLUS: readonly ScramMechanism[] = ['SCRAM-SHA-256-PLUS', 'SCRAM-SHA-256'];
-const SCRAM_ONLY: readonly ScramMechanism[] = ['SCRAM-SHA-256'];
 /** A command that took this long is logged at info even when it succeeded. */
 const SLOW_COMMAND_MS = 1000;
 /** Errors tolerated before login before the connection is closed. */
@@ -97,7 +95,7 @@ export class ImapSession implements SessionHandler {
   }
 
   capabilities(): string[] {
-    const scram = this.port.secure && this.account === null ? (this.port.offersChannelBinding() ? SCRAM_WITH_PLUS : SCRAM_ONLY) : [];
+    const scram = this.port.secure && this.account === null ? scramMechanisms(true) : [];
     return capabilities({ secure: this.port.secure, authenticated: this.account !== null, appendLimit: this.deps.limits.maxLiteralSize, scram, urlauth: this.deps.urlauthKeys !== undefined });
   }
 

@@ -111,7 +111,7 @@ export class Pop3Session {
 
   private async command(c: Pop3Command): Promise<Pop3Step> {
     if (c.cmd === 'CAPA') {
-      const scram = this.wire.secure ? scramMechanisms(this.wire.channelBindings()) : [];
+      const scram = this.wire.secure ? scramMechanisms(true) : [];
       const caps = capabilities({ stlsOffered: this.ctx.mode === 'stls', secure: this.wire.secure, authenticated: this.phase !== 'authorization', scram });
       return this.reply(pop3MultiLineText(pop3Ok('Capability list follows'), caps));
     }
@@ -159,7 +159,7 @@ export class Pop3Session {
       case 'APOP':
         return this.reply(pop3Err('APOP is not supported; use USER/PASS or AUTH PLAIN', 'AUTH'));
       case 'AUTH':
-        if (c.mechanism === null) return this.reply(pop3MultiLineText(pop3Ok('Mechanisms follow'), [...scramMechanisms(this.wire.channelBindings()), 'PLAIN']));
+        if (c.mechanism === null) return this.reply(pop3MultiLineText(pop3Ok('Mechanisms follow'), [...scramMechanisms(this.wire.secure), 'PLAIN']));
         if (isScramMechanism(c.mechanism)) {
           this.scram = { mechanism: c.mechanism, step: 'first' };
           if (c.initialResponse !== null) return this.scramLine(c.initialResponse);
