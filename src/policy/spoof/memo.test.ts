@@ -54,3 +54,16 @@ describe('words: the ASCII path cuts text as the Unicode path does', () => {
     expect(words('Dringende Überweisung ÄNDERN')).toEqual(['dringende', 'uberweisung', 'andern']);
   });
 });
+
+describe('memoized keys', () => {
+  it('computes strings longer than a domain every time', () => {
+    let n = 0;
+    const f = memoized((s: string) => (n++, s.length));
+    const long = 'x'.repeat(300);
+    f(long);
+    f(long);
+    f('x'.repeat(255));
+    f('x'.repeat(255));
+    expect(n).toBe(3);
+  });
+});
