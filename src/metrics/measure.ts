@@ -3,8 +3,13 @@ import type { Logger } from './logger.js';
 import { eventSpec } from './events.js';
 import type { PosternMetrics } from './prometheus.js';
 
-/** Kinds too frequent to log at info. */
-const QUIET = new Set(['server.heartbeat']);
+/**
+ * Kinds logged at debug: too frequent, or one per message and already told at
+ * info by the code that records them (smtp.message: the "message accepted"
+ * line; smime.at_rest: the "delivered" line's atRest). Their rows and
+ * counters are kept either way; only the duplicate log line goes.
+ */
+const QUIET = new Set(['server.heartbeat', 'smtp.message', 'smime.at_rest']);
 
 /**
  * One event, three outputs: the row (written by the store), the Prometheus

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { auditConfigChange } from '../config-audit.js';
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '../../metrics/logger.js';
+import { createServerLogger } from '../../metrics/logger.js';
 import { passwordCredentials } from '../../directory/directory.js';
 import { provisionMailbox } from '../../mailbox/provision.js';
 import { listenerPorts, type Config } from '../../config/index.js';
@@ -106,19 +106,26 @@ export function registerStartCommand(program: Command): void {
       let password: string | null = null;
       if (o.dev) ({ configPath, password } = await prepareDev(path.resolve(o.dir)));
       const config = withOffset(readConfig(configPath), o.portOffset);
-      const log = createLogger(config.log.level);
+      // Buffered, written off the event loop (see createServerLogger); flushed before every exit below.
+      const logs = createServerLogger(config.log.level);
+      const log = logs.log;
       const server = await startServer(config, log, systemClock, { configPath });
       // An edited config is an administrative change: it goes into the audit log.
       await auditConfigChange(server.store, configPath, readFileSync(configPath)).catch((err: unknown) => log.warn({ err }, 'could not record the config in the audit log'));
-      installProcessGuard(log, (kind, data) => server.store.meta.events.record(kind, 'process', data, Date.now()));
+      installProcessGuard(
+        log,
+        (kind, data) => server.store.meta.events.record(kind, 'process', data, Date.now()),
+        (code) => {
+          logs.flushSync();
+          process.exit(code);
+        },
+      );
       const example = await exampleAccount(server.store).catch(() => ({ address: 'you@example.org', exists: false }));
       process.stderr.write(welcomeText(server.listeners, config.tls.cert, password, example));
       const stop = (sig: string) => {
         log.info({ signal: sig }, 'shutting down');
-        server.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
+        const exit = (code: number) => () => logs.flush().then(() => process.exit(code));
+        server.close().then(exit(0), exit(1));
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));

@@ -5,6 +5,7 @@
  * with the same skeleton look alike to a reader.
  */
 import { createRequire } from 'node:module';
+import { memoized } from './memo.js';
 
 const require = createRequire(import.meta.url);
 
@@ -21,7 +22,9 @@ const TABLE = loadTable();
 const MAX_INPUT = 1024;
 
 /** The TR39 skeleton of `text`, lower-cased (domains and names compare case-blind). */
-export function skeleton(text: string): string {
+export const skeleton = memoized(toSkeleton);
+
+function toSkeleton(text: string): string {
   const s = text.length > MAX_INPUT ? text.slice(0, MAX_INPUT) : text;
   let out = '';
   for (const ch of s.normalize('NFD')) out += TABLE.get(ch) ?? ch;

@@ -2,6 +2,7 @@
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { getDomain, getPublicSuffix } from 'tldts';
+import { memoized } from './memo.js';
 
 const MAX_DOMAIN = 255;
 
@@ -20,7 +21,9 @@ export function cleanDomain(domain: string): string {
 }
 
 /** A-label form for comparison; the input itself when it is not a valid IDN. */
-export function asciiDomain(domain: string): string {
+export const asciiDomain = memoized(toAscii);
+
+function toAscii(domain: string): string {
   const d = cleanDomain(domain);
   if (d === '' || d.startsWith('[')) return d;
   const a = domainToASCII(d);
@@ -28,7 +31,9 @@ export function asciiDomain(domain: string): string {
 }
 
 /** U-label form (what a reader sees); the input itself when it cannot be decoded. */
-export function unicodeDomain(domain: string): string {
+export const unicodeDomain = memoized(toUnicode);
+
+function toUnicode(domain: string): string {
   const d = cleanDomain(domain);
   if (d === '' || d.startsWith('[')) return d;
   const u = domainToUnicode(asciiDomain(d));
@@ -47,14 +52,18 @@ export function isOwned(domain: string, owned: readonly string[]): boolean {
 }
 
 /** The organisational (registrable) domain, A-label form; the domain itself when there is none. */
-export function orgDomain(domain: string): string {
+export const orgDomain = memoized(toOrg);
+
+function toOrg(domain: string): string {
   const d = asciiDomain(domain);
   if (d === '' || d.startsWith('[')) return d;
   return getDomain(d) ?? d;
 }
 
-/** The registrable label and the public suffix, e.g. "example" and "co.uk"; U-label form. */
-export function splitRegistrable(domain: string): { label: string; suffix: string } {
+/** The registrable label and the public suffix, e.g. "example" and "co.uk"; U-label form (shared: do not change it). */
+export const splitRegistrable: (domain: string) => Readonly<{ label: string; suffix: string }> = memoized(toRegistrable);
+
+function toRegistrable(domain: string): Readonly<{ label: string; suffix: string }> {
   const org = orgDomain(domain);
   const suffix = getPublicSuffix(org) ?? '';
   const label = suffix && org.endsWith(`.${suffix}`) ? org.slice(0, -suffix.length - 1) : org;

@@ -51,23 +51,39 @@ const RULES: readonly Rule[] = [
   },
 ];
 
+/** A term list split into words once, with the set of first words to test each position against. */
+interface Terms {
+  readonly split: readonly (readonly string[])[];
+  readonly firsts: ReadonlySet<string>;
+}
+
+function compile(terms: readonly string[]): Terms {
+  const split = terms.map((t) => t.split(' '));
+  return { split, firsts: new Set(split.map((s) => s[0]!)) };
+}
+
+const COMPILED: readonly { rule: Rule; a: Terms; b: Terms }[] = RULES.map((rule) => ({ rule, a: compile(rule.a), b: compile(rule.b) }));
+
 const MAX_TEXT = 64 * 1024;
 const MAX_WORDS = 12_000;
 const MAX_POSITIONS = 500;
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, controls included
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Lower-cased, diacritics-free words of `text` (at most MAX_WORDS). */
 export function words(text: string): string[] {
-  const t = (text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  const cut = text.length > MAX_TEXT ? text.slice(0, MAX_TEXT) : text;
+  // ASCII text (most mail) has nothing to decompose or drop, and its letters and digits are [a-z0-9] once lower-cased.
+  const ascii = ASCII.test(cut);
+  const t = ascii ? cut.toLowerCase() : cut.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
   const out: string[] = [];
-  const re = /[\p{L}\p{N}]+/gu;
+  const re = ascii ? /[a-z0-9]+/g : /[\p{L}\p{N}]+/gu;
   for (let m = re.exec(t); m && out.length < MAX_WORDS; m = re.exec(t)) out.push(m[0]);
   return out;
 }
 
 /** Word positions where one of `terms` (each one or more words) starts. */
-function positions(ws: readonly string[], terms: readonly string[]): number[] {
-  const split = terms.map((t) => t.split(' '));
-  const firsts = new Set(split.map((s) => s[0]!));
+function positions(ws: readonly string[], { split, firsts }: Terms): number[] {
   const out: number[] = [];
   for (let i = 0; i < ws.length && out.length < MAX_POSITIONS; i++) {
     if (!firsts.has(ws[i]!)) continue;
@@ -90,11 +106,11 @@ function near(a: readonly number[], b: readonly number[], window: number): boole
 export function fraudPhrases(text: string): { category: PhraseCategory; sample: string }[] {
   const ws = words(text);
   const found: { category: PhraseCategory; sample: string }[] = [];
-  for (const r of RULES) {
+  for (const { rule: r, a: aTerms, b: bTerms } of COMPILED) {
     if (found.some((f) => f.category === r.category)) continue;
-    const a = positions(ws, r.a);
+    const a = positions(ws, aTerms);
     if (a.length === 0) continue;
-    const b = positions(ws, r.b);
+    const b = positions(ws, bTerms);
     if (near(a, b, r.window)) found.push({ category: r.category, sample: `${ws[a[0]!]} … ${ws[b[0]!]}` });
   }
   return found;

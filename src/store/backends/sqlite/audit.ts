@@ -2,6 +2,7 @@ import type { AuditCheckpointRow, AuditEntry, AuditQuery, AuditRepo, NewAuditEnt
 import { canonicalJson, nextRecord } from '../../../crypto/hashchain.js';
 import type { Db } from './db.js';
 import { AUDIT_PAGE, auditWhere, toAuditCheckpoint, toAuditEntry, type AuditCheckpointDbRow, type AuditRow } from '../audit-rows.js';
+import { prepared } from './statements.js';
 
 export class SqliteAudit implements AuditRepo {
   constructor(private readonly db: Db) {}
@@ -11,10 +12,9 @@ export class SqliteAudit implements AuditRepo {
     // process (the CLI beside the server) waits, so the chain never forks.
     return this.db
       .transaction(() => {
-        const last = this.db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+        const last = prepared(this.db, 'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
         const r = nextRecord(last ?? null, e);
-        this.db
-          .prepare('INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        prepared(this.db, 'INSERT INTO audit_log (seq, at, actor, action, subject, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(r.seq, r.at, r.actor, r.action, r.subject, canonicalJson(r.data), r.prevHash, r.hash);
         return { seq: r.seq, hash: r.hash };
       })
@@ -30,7 +30,7 @@ export class SqliteAudit implements AuditRepo {
   async *all(pageSize = AUDIT_PAGE): AsyncIterable<AuditEntry> {
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
-      const rows = this.db.prepare('SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(after, pageSize) as AuditRow[];
+      const rows = prepared(this.db, 'SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?').all(after, pageSize) as AuditRow[];
       for (const r of rows) yield toAuditEntry(r);
       if (rows.length < pageSize) return;
       after = rows[rows.length - 1]!.seq;
@@ -38,11 +38,11 @@ export class SqliteAudit implements AuditRepo {
   }
 
   async addCheckpoint(cp: AuditCheckpointRow): Promise<void> {
-    this.db.prepare('INSERT INTO audit_checkpoints (seq, at, hash, signature, key_id) VALUES (?, ?, ?, ?, ?)').run(cp.seq, cp.at, cp.hash, cp.signature, cp.keyId);
+    prepared(this.db, 'INSERT INTO audit_checkpoints (seq, at, hash, signature, key_id) VALUES (?, ?, ?, ?, ?)').run(cp.seq, cp.at, cp.hash, cp.signature, cp.keyId);
   }
 
   async listCheckpoints(): Promise<AuditCheckpointRow[]> {
-    const rows = this.db.prepare('SELECT * FROM audit_checkpoints ORDER BY seq, at').all() as AuditCheckpointDbRow[];
+    const rows = prepared(this.db, 'SELECT * FROM audit_checkpoints ORDER BY seq, at').all() as AuditCheckpointDbRow[];
     return rows.map(toAuditCheckpoint);
   }
 }

@@ -1,12 +1,13 @@
 import type { DeliveryDirection, DeliveryTimeRepo, DeliveryTimeSummary, Lease } from '../../types.js';
 import type { Db } from './db.js';
 import { deliveryTimeRow, percentileOffset } from '../rows.js';
+import { prepared } from './statements.js';
 
 const DIRECTIONS: readonly DeliveryDirection[] = ['inbound', 'internal', 'outbound'];
 
 /** Inside the transaction that records the delivery. */
 export function recordDeliveryTime(db: Db, lease: Lease, now: number): void {
-  db.prepare('INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES (?, ?, ?, ?, ?)').run(...deliveryTimeRow(lease, now));
+  prepared(db, 'INSERT INTO delivery_times (queue_id, direction, received_at, delivered_at, ms) VALUES (?, ?, ?, ?, ?)').run(...deliveryTimeRow(lease, now));
 }
 
 export class SqliteDeliveryTimes implements DeliveryTimeRepo {
@@ -35,6 +36,6 @@ export class SqliteDeliveryTimes implements DeliveryTimeRepo {
   }
 
   async prune(before: number): Promise<number> {
-    return this.db.prepare('DELETE FROM delivery_times WHERE delivered_at < ?').run(before).changes;
+    return prepared(this.db, 'DELETE FROM delivery_times WHERE delivered_at < ?').run(before).changes;
   }
 }

@@ -2,18 +2,18 @@ import type { Account, DirectoryRepo, Domain, Group, NewAccount, Role } from '..
 import { PosternError } from '../../../core/errors.js';
 import type { Db } from './db.js';
 import { domainOf, toAccount, type AccountRow } from '../rows.js';
+import { prepared } from './statements.js';
 
 export class SqliteDirectory implements DirectoryRepo {
   constructor(private readonly db: Db) {}
 
   async addDomain(name: string, now: number): Promise<void> {
-    const r = this.db.prepare('INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, now);
+    const r = prepared(this.db, 'INSERT OR IGNORE INTO domains (name, created_at) VALUES (?, ?)').run(name, now);
     if (r.changes === 0) throw new PosternError('EXISTS', `domain ${name} exists already`);
   }
 
   async listDomains(): Promise<Domain[]> {
-    return this.db
-      .prepare('SELECT name, created_at FROM domains ORDER BY name')
+    return prepared(this.db, 'SELECT name, created_at FROM domains ORDER BY name')
       .all()
       .map((r) => {
         const row = r as { name: string; created_at: number };
@@ -22,15 +22,14 @@ export class SqliteDirectory implements DirectoryRepo {
   }
 
   async hasDomain(name: string): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM domains WHERE name = ?').get(name) !== undefined;
   }
 
   async addAccount(a: NewAccount, now: number): Promise<Account> {
     const domain = domainOf(a.address);
     if (!(await this.hasDomain(domain))) throw new PosternError('NOT_FOUND', `domain ${domain} is not a local domain`);
     try {
-      const r = this.db
-        .prepare(
+      const r = prepared(this.db,
           'INSERT INTO accounts (address, domain, display_name, password_hash, scram_keys, roles, quota_bytes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         )
         .run(a.address, domain, a.displayName ?? '', a.passwordHash, a.scramKeys ?? null, (a.roles ?? ['user']).join(','), a.quotaBytes ?? null, now);
@@ -42,19 +41,19 @@ export class SqliteDirectory implements DirectoryRepo {
   }
 
   async getAccount(address: string): Promise<Account | null> {
-    const r = this.db.prepare('SELECT * FROM accounts WHERE address = ?').get(address) as AccountRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM accounts WHERE address = ?').get(address) as AccountRow | undefined;
     return r ? toAccount(r) : null;
   }
 
   async getAccountById(id: number): Promise<Account | null> {
-    const r = this.db.prepare('SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM accounts WHERE id = ?').get(id) as AccountRow | undefined;
     return r ? toAccount(r) : null;
   }
 
   async listAccounts(domain?: string): Promise<Account[]> {
     const rows = domain
-      ? this.db.prepare('SELECT * FROM accounts WHERE domain = ? ORDER BY address').all(domain)
-      : this.db.prepare('SELECT * FROM accounts ORDER BY address').all();
+      ? prepared(this.db, 'SELECT * FROM accounts WHERE domain = ? ORDER BY address').all(domain)
+      : prepared(this.db, 'SELECT * FROM accounts ORDER BY address').all();
     return (rows as AccountRow[]).map(toAccount);
   }
 
@@ -63,59 +62,59 @@ export class SqliteDirectory implements DirectoryRepo {
   }
 
   async setPasswordHash(address: string, hash: string, scramKeys: string | null = null): Promise<void> {
-    const r = this.db.prepare('UPDATE accounts SET password_hash = ?, scram_keys = ? WHERE address = ?').run(hash, scramKeys, address);
+    const r = prepared(this.db, 'UPDATE accounts SET password_hash = ?, scram_keys = ? WHERE address = ?').run(hash, scramKeys, address);
     this.mustChange(r.changes, address);
   }
 
   async setDisabled(address: string, disabled: boolean): Promise<void> {
-    this.mustChange(this.db.prepare('UPDATE accounts SET disabled = ? WHERE address = ?').run(disabled ? 1 : 0, address).changes, address);
+    this.mustChange(prepared(this.db, 'UPDATE accounts SET disabled = ? WHERE address = ?').run(disabled ? 1 : 0, address).changes, address);
   }
 
   async setRoles(address: string, roles: Role[]): Promise<void> {
-    this.mustChange(this.db.prepare('UPDATE accounts SET roles = ? WHERE address = ?').run(roles.join(','), address).changes, address);
+    this.mustChange(prepared(this.db, 'UPDATE accounts SET roles = ? WHERE address = ?').run(roles.join(','), address).changes, address);
   }
 
   async addAlias(address: string, target: string): Promise<void> {
-    this.db.prepare('INSERT OR IGNORE INTO aliases (address, target) VALUES (?, ?)').run(address, target);
+    prepared(this.db, 'INSERT OR IGNORE INTO aliases (address, target) VALUES (?, ?)').run(address, target);
   }
 
   async getAliasTargets(address: string): Promise<string[]> {
-    return (this.db.prepare('SELECT target FROM aliases WHERE address = ? ORDER BY target').all(address) as { target: string }[]).map(
+    return (prepared(this.db, 'SELECT target FROM aliases WHERE address = ? ORDER BY target').all(address) as { target: string }[]).map(
       (r) => r.target,
     );
   }
 
   async listAliases(): Promise<{ address: string; target: string }[]> {
-    return this.db.prepare('SELECT address, target FROM aliases ORDER BY address, target').all() as { address: string; target: string }[];
+    return prepared(this.db, 'SELECT address, target FROM aliases ORDER BY address, target').all() as { address: string; target: string }[];
   }
 
   async addGroup(name: string, description: string): Promise<void> {
-    const r = this.db.prepare('INSERT OR IGNORE INTO groups (name, description) VALUES (?, ?)').run(name, description);
+    const r = prepared(this.db, 'INSERT OR IGNORE INTO groups (name, description) VALUES (?, ?)').run(name, description);
     if (r.changes === 0) throw new PosternError('EXISTS', `group ${name} exists already`);
   }
 
   async listGroups(): Promise<Group[]> {
-    return this.db.prepare('SELECT name, description FROM groups ORDER BY name').all() as Group[];
+    return prepared(this.db, 'SELECT name, description FROM groups ORDER BY name').all() as Group[];
   }
 
   async addGroupMember(group: string, address: string): Promise<void> {
-    if (!this.db.prepare('SELECT 1 FROM groups WHERE name = ?').get(group)) throw new PosternError('NOT_FOUND', `no group ${group}`);
-    this.db.prepare('INSERT OR IGNORE INTO group_members (group_name, address) VALUES (?, ?)').run(group, address);
+    if (!prepared(this.db, 'SELECT 1 FROM groups WHERE name = ?').get(group)) throw new PosternError('NOT_FOUND', `no group ${group}`);
+    prepared(this.db, 'INSERT OR IGNORE INTO group_members (group_name, address) VALUES (?, ?)').run(group, address);
   }
 
   async removeGroupMember(group: string, address: string): Promise<void> {
-    this.db.prepare('DELETE FROM group_members WHERE group_name = ? AND address = ?').run(group, address);
+    prepared(this.db, 'DELETE FROM group_members WHERE group_name = ? AND address = ?').run(group, address);
   }
 
   async listGroupMembers(group: string): Promise<string[]> {
     return (
-      this.db.prepare('SELECT address FROM group_members WHERE group_name = ? ORDER BY address').all(group) as { address: string }[]
+      prepared(this.db, 'SELECT address FROM group_members WHERE group_name = ? ORDER BY address').all(group) as { address: string }[]
     ).map((r) => r.address);
   }
 
   async groupsOf(address: string): Promise<string[]> {
     return (
-      this.db.prepare('SELECT group_name FROM group_members WHERE address = ? ORDER BY group_name').all(address) as {
+      prepared(this.db, 'SELECT group_name FROM group_members WHERE address = ? ORDER BY group_name').all(address) as {
         group_name: string;
       }[]
     ).map((r) => r.group_name);

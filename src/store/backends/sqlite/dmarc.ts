@@ -1,16 +1,17 @@
 import type { DmarcQuery, DmarcReportInput, DmarcReportMeta, DmarcReportRepo, DmarcSummaryRow } from '../../types.js';
 import { GROUP_BY, GROUP_COLUMNS, LIST_SQL_SELECT, recordValues, reportMeta, sinceSeconds, summaryRows, type DmarcGroupRow, type DmarcReportRow } from '../dmarc-rows.js';
 import type { Db } from './db.js';
+import { prepared } from './statements.js';
 
 export class SqliteDmarcReports implements DmarcReportRepo {
   constructor(private readonly db: Db) {}
 
   async add(report: DmarcReportInput, receivedAt: number): Promise<boolean> {
-    const insertReport = this.db.prepare(
+    const insertReport = prepared(this.db,
       `INSERT INTO dmarc_reports (org_name, email, report_id, domain, begin_s, end_s, policy, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_name, report_id, domain) DO NOTHING`,
     );
-    const insertRecord = this.db.prepare(
+    const insertRecord = prepared(this.db,
       'INSERT INTO dmarc_records (report, source_ip, count, disposition, dkim, spf, header_from, envelope_from, auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // One transaction: a report is stored with all its rows or not at all.

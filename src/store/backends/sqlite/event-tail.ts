@@ -1,6 +1,7 @@
 /** Tailing the events table: events after an id, and named cursors moved by compare-and-set (alerts). */
 import type { EventKind, StoreEvent } from '../../types.js';
 import type { Db } from './db.js';
+import { prepared } from './statements.js';
 
 export function eventsAfter(db: Db, afterId: number, kinds: readonly EventKind[], limit: number): StoreEvent[] {
   if (kinds.length === 0 || limit <= 0) return [];
@@ -11,10 +12,10 @@ export function eventsAfter(db: Db, afterId: number, kinds: readonly EventKind[]
 }
 
 export function readCursor(db: Db, name: string, start: number): number {
-  db.prepare('INSERT INTO event_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, start);
-  return (db.prepare('SELECT last_id FROM event_cursors WHERE name = ?').get(name) as { last_id: number }).last_id;
+  prepared(db, 'INSERT INTO event_cursors (name, last_id) VALUES (?, ?) ON CONFLICT (name) DO NOTHING').run(name, start);
+  return (prepared(db, 'SELECT last_id FROM event_cursors WHERE name = ?').get(name) as { last_id: number }).last_id;
 }
 
 export function claimCursor(db: Db, name: string, fromId: number, toId: number): boolean {
-  return db.prepare('UPDATE event_cursors SET last_id = ? WHERE name = ? AND last_id = ?').run(toId, name, fromId).changes === 1;
+  return prepared(db, 'UPDATE event_cursors SET last_id = ? WHERE name = ? AND last_id = ?').run(toId, name, fromId).changes === 1;
 }

@@ -1,6 +1,7 @@
 import { TALLY_FIELD, type EventBucket, type EventKind, type EventRepo, type EventTally, type NewEvent, type StoreEvent } from '../../types.js';
 import { withoutSync, type Db } from './db.js';
 import { claimCursor, eventsAfter, readCursor } from './event-tail.js';
+import { prepared } from './statements.js';
 
 interface EventRow {
   id: number;
@@ -28,13 +29,13 @@ export class SqliteEvents implements EventRepo {
   // delivered message makes. On a busy intake this saves one fsync on the event
   // loop per batch, which every session waited behind.
   async record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
-    const insert = this.db.prepare('INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)');
+    const insert = prepared(this.db, 'INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)');
     withoutSync(this.db, () => insert.run(now, kind, subject, JSON.stringify(data)));
   }
 
   async recordMany(events: readonly NewEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const insert = this.db.prepare('INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)');
+    const insert = prepared(this.db, 'INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)');
     const write = this.db.transaction(() => {
       for (const e of events) insert.run(e.at, e.kind, e.subject, JSON.stringify(e.data));
     });
@@ -45,8 +46,8 @@ export class SqliteEvents implements EventRepo {
     const from = since ?? Number.MIN_SAFE_INTEGER;
     const rows = (
       kind
-        ? this.db.prepare('SELECT * FROM events WHERE kind = ? AND at >= ? ORDER BY id DESC LIMIT ?').all(kind, from, limit)
-        : this.db.prepare('SELECT * FROM events WHERE at >= ? ORDER BY id DESC LIMIT ?').all(from, limit)
+        ? prepared(this.db, 'SELECT * FROM events WHERE kind = ? AND at >= ? ORDER BY id DESC LIMIT ?').all(kind, from, limit)
+        : prepared(this.db, 'SELECT * FROM events WHERE at >= ? ORDER BY id DESC LIMIT ?').all(from, limit)
     ) as EventRow[];
     return rows.map(toEvent);
   }
@@ -73,13 +74,13 @@ export class SqliteEvents implements EventRepo {
   }
 
   async count(kind: EventKind): Promise<number> {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
+    return (prepared(this.db, 'SELECT COUNT(*) AS n FROM events WHERE kind = ?').get(kind) as { n: number }).n;
   }
 
   async tally(kind: EventKind, since: number, fields: readonly string[], until = Number.MAX_SAFE_INTEGER): Promise<EventTally[]> {
     checkFields(fields);
     if (fields.length === 0) {
-      const n = (this.db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ?').get(kind, since, until) as { n: number }).n;
+      const n = (prepared(this.db, 'SELECT COUNT(*) AS n FROM events WHERE kind = ? AND at >= ? AND at < ?').get(kind, since, until) as { n: number }).n;
       return n > 0 ? [{ labels: {}, count: n }] : [];
     }
     const cols = fields.map((f, i) => `json_extract(d, '$.${f}') AS f${i}`);
@@ -107,11 +108,11 @@ export class SqliteEvents implements EventRepo {
   }
 
   async latest(kind: EventKind, atOrBefore: number): Promise<StoreEvent | null> {
-    const r = this.db.prepare('SELECT * FROM events WHERE kind = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1').get(kind, atOrBefore) as EventRow | undefined;
+    const r = prepared(this.db, 'SELECT * FROM events WHERE kind = ? AND at <= ? ORDER BY at DESC, id DESC LIMIT 1').get(kind, atOrBefore) as EventRow | undefined;
     return r ? toEvent(r) : null;
   }
 
   async between(kind: EventKind, since: number, until: number, limit = 10_000): Promise<StoreEvent[]> {
-    return (this.db.prepare('SELECT * FROM events WHERE kind = ? AND at >= ? AND at < ? ORDER BY at, id LIMIT ?').all(kind, since, until, limit) as EventRow[]).map(toEvent);
+    return (prepared(this.db, 'SELECT * FROM events WHERE kind = ? AND at >= ? AND at < ? ORDER BY at, id LIMIT ?').all(kind, since, until, limit) as EventRow[]).map(toEvent);
   }
 }

@@ -17,6 +17,7 @@ import { SqliteMailboxes } from './mailboxes.js';
 import { SqliteQueue } from './queue.js';
 import { SqliteQuarantine, SqliteVerdicts } from './quarantine.js';
 import { SqliteDeliveryTimes } from './delivery-times.js';
+import { prepared, preparedPluck } from './statements.js';
 
 /** A repository over the connection: damaged pages reported clearly, writes durable before they resolve. */
 const sqliteRepo = <T extends object>(repo: T, db: Db): T => reportingDamage(durableRepo(repo, db), db.name);
@@ -90,32 +91,30 @@ export class SqliteIntegrity implements IntegrityRepo {
   }
 
   async referencedBlobs(): Promise<string[]> {
-    const rows = this.db.prepare('SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY 1').pluck().all();
+    const rows = preparedPluck(this.db, 'SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY 1').all();
     return rows as string[];
   }
 
   async markDamaged(blobId: string, reason: string, now: number): Promise<void> {
-    this.db
-      .prepare('INSERT INTO damaged_blobs (blob_id, reason, at) VALUES (?, ?, ?) ON CONFLICT (blob_id) DO UPDATE SET reason = excluded.reason, at = excluded.at')
+    prepared(this.db, 'INSERT INTO damaged_blobs (blob_id, reason, at) VALUES (?, ?, ?) ON CONFLICT (blob_id) DO UPDATE SET reason = excluded.reason, at = excluded.at')
       .run(blobId, reason, now);
   }
 
   async clearDamaged(blobId: string): Promise<boolean> {
-    return this.db.prepare('DELETE FROM damaged_blobs WHERE blob_id = ?').run(blobId).changes > 0;
+    return prepared(this.db, 'DELETE FROM damaged_blobs WHERE blob_id = ?').run(blobId).changes > 0;
   }
 
   async isDamaged(blobId: string): Promise<boolean> {
-    return this.db.prepare('SELECT 1 FROM damaged_blobs WHERE blob_id = ?').get(blobId) !== undefined;
+    return prepared(this.db, 'SELECT 1 FROM damaged_blobs WHERE blob_id = ?').get(blobId) !== undefined;
   }
 
   async listDamaged(): Promise<DamagedBlob[]> {
-    const rows = this.db.prepare('SELECT blob_id, reason, at FROM damaged_blobs ORDER BY blob_id').all() as { blob_id: string; reason: string; at: number }[];
+    const rows = prepared(this.db, 'SELECT blob_id, reason, at FROM damaged_blobs ORDER BY blob_id').all() as { blob_id: string; reason: string; at: number }[];
     return rows.map((r) => ({ blobId: r.blob_id, reason: r.reason, at: r.at }));
   }
 
   async damagedMessages(): Promise<DamagedMessage[]> {
-    const rows = this.db
-      .prepare(
+    const rows = prepared(this.db,
         `SELECT * FROM (
            SELECT m.blob_id, m.folder_id, m.uid, NULL AS queue_id FROM messages m JOIN damaged_blobs d ON d.blob_id = m.blob_id
            UNION ALL
@@ -155,7 +154,7 @@ export function inspectMetaFile(file: string): MetaFileReport {
     const problems = checkDb(db, 'full');
     if (problems.length > 0) return { schemaVersion: -1, knownVersion, problems, referencedBlobs: [] };
     const schemaVersion = db.pragma('user_version', { simple: true }) as number;
-    const referencedBlobs = db.prepare('SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY 1').pluck().all() as string[];
+    const referencedBlobs = preparedPluck(db, 'SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY 1').all() as string[];
     return { schemaVersion, knownVersion, problems, referencedBlobs };
   } catch (e) {
     return { schemaVersion: -1, knownVersion, problems: [`cannot be read: ${(e as Error).message}`], referencedBlobs: [] };

@@ -45,7 +45,47 @@ export class SqliteQueue implements QueueRepo {
   /** Prepared once per SQL text (every text here is a constant): preparing was a share of each message's main-thread time. */
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: Db) {}
+  // Transaction functions built once: db.transaction() defines four wrappers on every call,
+  // and these run for every message.
+  private readonly leaseTx;
+  private readonly leaseScanTx;
+  private readonly withLeaseTx;
+  private readonly deliverOneTx;
+  private readonly deliverManyTx;
+  private readonly finishScanOneTx;
+  private readonly finishScanManyTx;
+
+  constructor(private readonly db: Db) {
+    this.leaseTx = db.transaction((req: LeaseRequest) => this.takeLeases(req));
+    this.leaseScanTx = db.transaction((req: { now: number; leaseMs: number; limit: number }) => this.takeScanLeases(req));
+    this.withLeaseTx = db.transaction((lease: Lease, fn: () => unknown): unknown => {
+      const r = this.stmt("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
+        | { lease_token: string }
+        | undefined;
+      if (!r || r.lease_token !== lease.token) return null;
+      return fn();
+    });
+    this.deliverOneTx = db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored));
+    this.deliverManyTx = db.transaction((items: readonly LocalDeliveryItem[]) =>
+      items.map((it): LocalDeliveryOutcome => {
+        try {
+          return this.deliverOneTx(it);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+    this.finishScanOneTx = db.transaction((it: { lease: ScanLease; outcome: ScanOutcome }) => this.finishScanInTx(it.lease, it.outcome));
+    this.finishScanManyTx = db.transaction((items: readonly { lease: ScanLease; outcome: ScanOutcome }[]) =>
+      items.map((it): boolean | { error: unknown } => {
+        try {
+          return this.finishScanOneTx(it);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
+  }
 
   private stmt(sql: string): Statement {
     let st = this.statements.get(sql);
@@ -102,49 +142,43 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async lease(req: LeaseRequest): Promise<Lease[]> {
-    const take = this.db.transaction(() => {
-      const rows = this.stmt(
-        // Two ranges of index queue_recipients_due (due ones, expired leases): an OR of both
-        // made each lease read every recipient of the transport, those waiting for a scan or
-        // delivered and not yet purged included, and a lease is taken after every release.
-        `SELECT * FROM (
-           SELECT * FROM queue_recipients WHERE transport = ? AND state IN ('queued','deferred') AND next_attempt_at <= ?
-           UNION ALL
-           SELECT * FROM queue_recipients WHERE transport = ? AND state = 'leased' AND lease_until <= ?)
-         ORDER BY next_attempt_at, id LIMIT ?`,
-      )
-        .all(req.transport, req.now, req.transport, req.now, req.limit) as RecipientRow[];
-      const upd = this.stmt(
-        "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
-      );
-      const getMsg = this.stmt('SELECT * FROM queue_messages WHERE id = ?');
-      const until = req.now + req.leaseMs;
-      return rows.map((r) => {
-        const token = newToken();
-        upd.run(token, until, req.now, r.id);
-        const m = getMsg.get(r.queue_id) as QueueMessageRow;
-        return {
-          token,
-          until,
-          recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: req.now }),
-          message: toQueueMessage(m),
-        };
-      });
+    return withoutSync(this.db, () => this.leaseTx.immediate(req));
+  }
+
+  /** The body of `lease`, inside its transaction. */
+  private takeLeases(req: LeaseRequest): Lease[] {
+    const rows = this.stmt(
+      // Two ranges of index queue_recipients_due (due ones, expired leases): an OR of both
+      // made each lease read every recipient of the transport, those waiting for a scan or
+      // delivered and not yet purged included, and a lease is taken after every release.
+      `SELECT * FROM (
+         SELECT * FROM queue_recipients WHERE transport = ? AND state IN ('queued','deferred') AND next_attempt_at <= ?
+         UNION ALL
+         SELECT * FROM queue_recipients WHERE transport = ? AND state = 'leased' AND lease_until <= ?)
+       ORDER BY next_attempt_at, id LIMIT ?`,
+    )
+      .all(req.transport, req.now, req.transport, req.now, req.limit) as RecipientRow[];
+    const upd = this.stmt(
+      "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
+    );
+    const getMsg = this.stmt('SELECT * FROM queue_messages WHERE id = ?');
+    const until = req.now + req.leaseMs;
+    return rows.map((r) => {
+      const token = newToken();
+      upd.run(token, until, req.now, r.id);
+      const m = getMsg.get(r.queue_id) as QueueMessageRow;
+      return {
+        token,
+        until,
+        recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: req.now }),
+        message: toQueueMessage(m),
+      };
     });
-    return withoutSync(this.db, () => take.immediate());
   }
 
   /** Runs fn only if the lease is still held; returns false when it is not. */
   private withLease<T>(lease: Lease, fn: () => T): T | null {
-    return this.db
-      .transaction(() => {
-        const r = this.stmt("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
-          | { lease_token: string }
-          | undefined;
-        if (!r || r.lease_token !== lease.token) return null;
-        return fn();
-      })
-      .immediate();
+    return this.withLeaseTx.immediate(lease, fn) as T | null;
   }
 
   async deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null> {
@@ -157,18 +191,7 @@ export class SqliteQueue implements QueueRepo {
    * neighbours still commit. A failed commit fails every item (nothing stored).
    */
   async deliverLocalMany(items: readonly LocalDeliveryItem[]): Promise<LocalDeliveryOutcome[]> {
-    const one = this.db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored));
-    return this.db
-      .transaction(() =>
-        items.map((it): LocalDeliveryOutcome => {
-          try {
-            return one(it);
-          } catch (error) {
-            return { error };
-          }
-        }),
-      )
-      .immediate();
+    return this.deliverManyTx.immediate(items);
   }
 
   /** The body of `deliverLocal`, inside the caller's transaction. */
@@ -228,26 +251,28 @@ export class SqliteQueue implements QueueRepo {
   }
 
   async leaseScan(req: { now: number; leaseMs: number; limit: number }): Promise<ScanLease[]> {
-    const take = this.db.transaction(() => {
-      const rows = this.stmt(
-        // Driven by the recipients waiting for a scan, in the order of index
-        // queue_recipients_state (state, queue_id): oldest queue id first (ids start with their
-        // time), read only as far as the limit. An EXISTS per entry made each lease cost the
-        // whole queue, and sorting by arrival time cost every entry waiting for a scan.
-        `SELECT q.* FROM queue_recipients r JOIN queue_messages q ON q.id = r.queue_id
-         WHERE r.state = 'scanning' AND (q.scan_until IS NULL OR q.scan_until <= ?)
-         GROUP BY r.queue_id ORDER BY r.queue_id LIMIT ?`,
-      )
-        .all(req.now, req.limit) as QueueMessageRow[];
-      const upd = this.stmt('UPDATE queue_messages SET scan_token = ?, scan_until = ? WHERE id = ?');
-      const until = req.now + req.leaseMs;
-      return rows.map((m) => {
-        const token = newToken();
-        upd.run(token, until, m.id);
-        return { token, until, message: toQueueMessage(m) };
-      });
+    return withoutSync(this.db, () => this.leaseScanTx.immediate(req));
+  }
+
+  /** The body of `leaseScan`, inside its transaction. */
+  private takeScanLeases(req: { now: number; leaseMs: number; limit: number }): ScanLease[] {
+    const rows = this.stmt(
+      // Driven by the recipients waiting for a scan, in the order of index
+      // queue_recipients_state (state, queue_id): oldest queue id first (ids start with their
+      // time), read only as far as the limit. An EXISTS per entry made each lease cost the
+      // whole queue, and sorting by arrival time cost every entry waiting for a scan.
+      `SELECT q.* FROM queue_recipients r JOIN queue_messages q ON q.id = r.queue_id
+       WHERE r.state = 'scanning' AND (q.scan_until IS NULL OR q.scan_until <= ?)
+       GROUP BY r.queue_id ORDER BY r.queue_id LIMIT ?`,
+    )
+      .all(req.now, req.limit) as QueueMessageRow[];
+    const upd = this.stmt('UPDATE queue_messages SET scan_token = ?, scan_until = ? WHERE id = ?');
+    const until = req.now + req.leaseMs;
+    return rows.map((m) => {
+      const token = newToken();
+      upd.run(token, until, m.id);
+      return { token, until, message: toQueueMessage(m) };
     });
-    return withoutSync(this.db, () => take.immediate());
   }
 
   async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
@@ -256,18 +281,7 @@ export class SqliteQueue implements QueueRepo {
 
   /** All in one IMMEDIATE transaction (one WAL sync), each in its own savepoint, as in `deliverLocalMany`. */
   async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]> {
-    const one = this.db.transaction((it: { lease: ScanLease; outcome: ScanOutcome }) => this.finishScanInTx(it.lease, it.outcome));
-    return this.db
-      .transaction(() =>
-        items.map((it): boolean | { error: unknown } => {
-          try {
-            return one(it);
-          } catch (error) {
-            return { error };
-          }
-        }),
-      )
-      .immediate();
+    return this.finishScanManyTx.immediate(items);
   }
 
   /** The body of `finishScan`, inside the caller's transaction. */

@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openDb, type Db } from './db.js';
+import { prepared, preparedCount, preparedPluck } from './statements.js';
+import { SqliteDirectory } from './directory.js';
+
+describe('prepared statements are compiled once per connection and SQL text', () => {
+  const dbs: Db[] = [];
+  const open = (): Db => {
+    const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'postern-stmt-')), 'meta.db'));
+    dbs.push(db);
+    return db;
+  };
+  afterEach(() => {
+    for (const db of dbs.splice(0)) db.close();
+    vi.restoreAllMocks();
+  });
+
+  it('a second call reuses the statement and returns the same rows', async () => {
+    const db = open();
+    const dir = new SqliteDirectory(db);
+    await dir.addDomain('example.test', 1);
+    const spy = vi.spyOn(db, 'prepare');
+    expect(await dir.hasDomain('example.test')).toBe(true);
+    expect(await dir.hasDomain('example.test')).toBe(true);
+    expect(await dir.hasDomain('other.test')).toBe(false);
+    expect(spy.mock.calls.filter(([sql]) => sql === 'SELECT 1 FROM domains WHERE name = ?')).toHaveLength(1);
+    await dir.addDomain('b.test', 2);
+    // A cached read sees rows written after it was compiled.
+    expect(await dir.hasDomain('b.test')).toBe(true);
+    expect((await dir.listDomains()).map((d) => d.name)).toEqual(['b.test', 'example.test']);
+  });
+
+  it('keeps one cache per connection', () => {
+    const a = open();
+    const b = open();
+    expect(prepared(a, 'SELECT 1')).toBe(prepared(a, 'SELECT 1'));
+    expect(prepared(a, 'SELECT 1')).not.toBe(prepared(b, 'SELECT 1'));
+  });
+
+  it('keeps the single-column form apart from the row form of the same text', () => {
+    const db = open();
+    const sql = 'SELECT 7 AS n';
+    expect(preparedPluck(db, sql).get()).toBe(7);
+    expect(prepared(db, sql).get()).toEqual({ n: 7 });
+    expect(preparedPluck(db, sql).get()).toBe(7);
+  });
+
+  it('bounds the cache: the oldest text goes first and is compiled again when asked for', () => {
+    const db = open();
+    const first = prepared(db, 'SELECT 0');
+    for (let i = 1; i <= 300; i++) prepared(db, `SELECT ${i}`);
+    expect(preparedCount(db)).toBe(256);
+    const again = prepared(db, 'SELECT 0');
+    expect(again).not.toBe(first);
+    expect(again.get()).toEqual({ 0: 0 });
+  });
+});
