@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { decodeBlob, verifyBlob } from '../../../crypto/blockcodec.js';
-import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ReadJob, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
+import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
 
 function errorOf(e: unknown): ThreadError {
   const err = e as NodeJS.ErrnoException;
@@ -38,18 +38,21 @@ function readFileSyncWhole(file: string): Uint8Array {
   }
 }
 
-function readOne(job: ReadJob): ReadAnswer {
+/** One read (MODE_LETTER + path): the answer, and whether it is clean. */
+function readOne(job: string): [ReadAnswer, boolean] {
+  const mode = job[0];
+  const file = job.slice(1);
   let container: Uint8Array;
   try {
-    container = readFileSyncWhole(job.file);
+    container = readFileSyncWhole(file);
   } catch (e) {
-    return errorOf(e);
+    return [errorOf(e), false];
   }
-  if (job.mode === 'raw') return container;
-  const r = job.mode === 'decode' ? decodeBlob(container) : verifyBlob(container);
+  if (mode !== 'd' && mode !== 'v') return [container, false];
+  const r = mode === 'd' ? decodeBlob(container) : verifyBlob(container);
   // Only a container with nothing to report is settled here; the event loop judges the rest.
-  if (r.ok && r.corrections.length === 0 && r.sha256 === job.blobId) return { clean: r.data };
-  return container;
+  if (r.ok && r.corrections.length === 0 && r.sha256 === path.basename(file)) return [r.data, true];
+  return [container, false];
 }
 
 /** Whether a put's blob is already there: 'clean' (verified, nothing to repair), 'damaged', or 'absent'. */
@@ -184,10 +187,17 @@ if (port) {
   port.on('message', (m: ToThread) => {
     if (m.op === 'exit') process.exit(1);
     if (m.op === 'read') {
-      const out = m.jobs.map(readOne);
-      const moved = out.map((a) => (a instanceof Uint8Array ? a : 'clean' in a ? a.clean : null)).filter((b) => b !== null);
-      const reply: FromThread = { id: m.id, out };
-      port.postMessage(reply, moved.map((b) => b.buffer as ArrayBuffer));
+      const out: ReadAnswer[] = [];
+      let clean = '';
+      const moved: ArrayBuffer[] = [];
+      for (const job of m.files) {
+        const [a, ok] = readOne(job);
+        out.push(a);
+        clean += ok ? '1' : '0';
+        if (a instanceof Uint8Array) moved.push(a.buffer as ArrayBuffer);
+      }
+      const reply: FromThread = { id: m.id, out, clean };
+      port.postMessage(reply, moved);
       return;
     }
     const { out, files, dirs } = writeBatch(m.jobs);

@@ -302,7 +302,7 @@ export class FsBlobStore implements BlobStore {
 
   /** The container verified on a reader thread when clean, else raw for decodeBlob/verifyBlob here. */
   private readChecked(id: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
-    return this.missingAsNotFound(id, this.reader.readChecked(this.pathOf(id), id, mode));
+    return this.missingAsNotFound(id, this.reader.readChecked(this.pathOf(id), mode));
   }
 
   private async missingAsNotFound<T>(id: string, read: Promise<T>): Promise<T> {

@@ -15,7 +15,7 @@
 import { readFile } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { blobThreadUrl } from './thread-file.js';
-import { isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
+import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
 
 /** Threads reading at once: a cold disk serves several reads in parallel. */
 const THREADS = 2;
@@ -49,7 +49,7 @@ function readOne(file) {
 }
 parentPort.on('message', (m) => {
   if (m.op === 'exit') process.exit(1);
-  const out = m.jobs.map((j) => readOne(j.file));
+  const out = m.files.map((f) => readOne(f.slice(1)));
   parentPort.postMessage({ id: m.id, out }, out.filter((r) => r instanceof Uint8Array).map((r) => r.buffer));
 });
 `;
@@ -60,7 +60,6 @@ export type ReadResult = { readonly raw: Buffer } | { readonly clean: Uint8Array
 interface Request {
   readonly file: string;
   readonly mode: ReadMode;
-  readonly blobId: string;
   readonly resolve: (r: ReadResult) => void;
   readonly reject: (e: Error) => void;
 }
@@ -97,7 +96,7 @@ class ReaderThread {
     // Held while it owes answers: a process waiting only for a read must not exit under it.
     if (this.batches.size === 0) this.worker.ref();
     this.batches.set(id, batch);
-    const msg: ToThread = { op: 'read', id, jobs: batch.map((r) => ({ file: r.file, mode: r.mode, blobId: r.blobId })) };
+    const msg: ToThread = { op: 'read', id, files: batch.map((r) => MODE_LETTER[r.mode] + r.file) };
     this.worker.postMessage(msg);
   }
 
@@ -112,9 +111,12 @@ class ReaderThread {
     this.batches.delete(m.id);
     batch.forEach((r, i) => {
       const a = m.out[i] as ReadAnswer | undefined;
-      if (a instanceof Uint8Array) r.resolve({ raw: Buffer.from(a.buffer, a.byteOffset, a.byteLength) });
-      else if (a !== undefined && !isThreadError(a)) r.resolve({ clean: a.clean });
-      else r.reject(Object.assign(new Error(a?.message ?? 'no answer from the reader thread'), { code: a?.code ?? 'EIO' }));
+      if (m.clean?.[i] === '1' && (a === null || a instanceof Uint8Array)) r.resolve({ clean: a });
+      else if (a instanceof Uint8Array) r.resolve({ raw: Buffer.from(a.buffer, a.byteOffset, a.byteLength) });
+      else {
+        const err = isThreadError(a) ? a : { code: 'EIO', message: 'no answer from the reader thread' };
+        r.reject(Object.assign(new Error(err.message), { code: err.code }));
+      }
     });
     if (this.batches.size === 0) {
       this.worker.unref();
@@ -152,17 +154,19 @@ export class BlobFileReader {
 
   /** The file's bytes, as they are. */
   async read(file: string): Promise<Buffer> {
-    const r = await this.readAs(file, 'raw', '');
-    return 'raw' in r ? r.raw : Buffer.alloc(0); // a raw read is always answered raw
+    const r = await this.readAs(file, 'raw');
+    if ('raw' in r) return r.raw;
+    throw new Error(`reading ${file}: a raw read was answered as checked`);
   }
 
   /**
-   * Blob `blobId`'s container, verified on a thread when it can be: decode
+   * A blob's container (its file named by the blob's id, the digest it must
+   * carry), verified on a thread when it can be: decode
    * gives its data, verify only the verdict. Raw when it needs the event
    * loop's judgement (repair, damage) or no thread could check it.
    */
-  readChecked(file: string, blobId: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
-    return this.readAs(file, mode, blobId).then((r) => {
+  readChecked(file: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
+    return this.readAs(file, mode).then((r) => {
       if ('raw' in r) this.counts.raw++;
       else this.counts.clean++;
       return r;
@@ -174,10 +178,10 @@ export class BlobFileReader {
     for (const t of this.threads) t.crash();
   }
 
-  private readAs(file: string, mode: ReadMode, blobId: string): Promise<ReadResult> {
+  private readAs(file: string, mode: ReadMode): Promise<ReadResult> {
     if (this.broken || this.closed) return readWhole(file).then((raw) => ({ raw }));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ file, mode, blobId, resolve, reject });
+      this.waiting.push({ file, mode, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Reads asked for in the same turn go together.

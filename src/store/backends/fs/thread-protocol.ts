@@ -6,12 +6,13 @@ export const TEMP_PREFIX = '.tmp-';
 /** raw: the file's bytes; decode / verify: check the container first (see ReadAnswer). */
 export type ReadMode = 'raw' | 'decode' | 'verify';
 
-export interface ReadJob {
-  readonly file: string;
-  readonly mode: ReadMode;
-  /** The blob id the container's digest must equal for a read to count as clean. */
-  readonly blobId: string;
-}
+/**
+ * A read is sent as one string, its mode's letter and the path (plain
+ * strings clone several times cheaper than objects, and a SEARCH sends one
+ * read per message). A blob's file is named by its id, so the path also says
+ * which digest the container must carry.
+ */
+export const MODE_LETTER: Readonly<Record<ReadMode, string>> = { raw: 'r', decode: 'd', verify: 'v' };
 
 export interface ThreadError {
   readonly code: string;
@@ -20,11 +21,11 @@ export interface ThreadError {
 
 /**
  * A container read in mode decode / verify that verified with nothing to
- * repair and the expected digest comes back as `{ clean: data }` (data null
- * for verify); anything else as the raw container, which the event loop
- * decodes and settles exactly as without the thread.
+ * repair and the expected digest is answered clean (`FromThread.clean`):
+ * its data, null for verify. Anything else comes back as the raw container,
+ * which the event loop decodes and settles exactly as without the thread.
  */
-export type ReadAnswer = Uint8Array | { readonly clean: Uint8Array | null } | ThreadError;
+export type ReadAnswer = Uint8Array | null | ThreadError;
 
 export interface WriteJob {
   readonly file: string;
@@ -42,7 +43,7 @@ export interface WriteJob {
 export type WriteAnswer = 'stored' | 'existing' | 'damaged' | ThreadError;
 
 export type ToThread =
-  | { readonly op: 'read'; readonly id: number; readonly jobs: readonly ReadJob[] }
+  | { readonly op: 'read'; readonly id: number; readonly files: readonly string[] }
   | { readonly op: 'write'; readonly id: number; readonly jobs: readonly WriteJob[] }
   /** Ends the thread at once, as a crash would: tests of what a lost thread leaves behind. */
   | { readonly op: 'exit' };
@@ -50,6 +51,8 @@ export type ToThread =
 export interface FromThread {
   readonly id: number;
   readonly out: readonly (ReadAnswer | WriteAnswer)[];
+  /** Reads only: '1' at each index answered clean, '0' raw (absent: all raw). */
+  readonly clean?: string;
   /** Writes only: fsyncs made for the batch (files, folders). */
   readonly syncs?: { readonly files: number; readonly dirs: number };
 }
