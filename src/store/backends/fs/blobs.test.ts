@@ -1,11 +1,11 @@
 import { describe, it, expect, beforeEach } from 'vitest';
-import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { FsBlobStore, SharedDirSync, TEMP_PREFIX, TEMP_STALE_MS, writeNewFile as realWriteNew, type DurableFs } from './blobs.js';
 import type { IntegrityEvent } from '../../types.js';
-import { BLOB_HEADER_SIZE } from '../../../crypto/blockcodec.js';
+import { BLOB_HEADER_SIZE, encodeBlob } from '../../../crypto/blockcodec.js';
 
 describe('file blob store integrity', () => {
   let store: FsBlobStore;
@@ -32,9 +32,45 @@ describe('file blob store integrity', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ kind: 'corrected', blobId: id, area: 'data' });
     expect(readFileSync(file).equals(good)).toBe(true);
-    // The second read finds nothing to repair.
-    await store.get(id);
+    // The reader thread handed the damaged container back raw; the repair was made here.
+    expect(store.ioCounts.reads).toEqual({ clean: 0, raw: 1 });
+    // The second read finds nothing to repair: verified on the thread.
+    expect(Buffer.from(await store.get(id)).equals(data)).toBe(true);
     expect(events).toHaveLength(1);
+    expect(store.ioCounts.reads).toEqual({ clean: 1, raw: 1 });
+  });
+
+  it('reads clean blobs verified on a reader thread: the same bytes, and check() agrees', async () => {
+    const blobs = [randomBytes(0), randomBytes(1), randomBytes(4096), randomBytes(70_000)];
+    const ids = [];
+    for (const b of blobs) ids.push((await store.put(b)).id);
+    const got = await Promise.all(ids.map((id) => store.get(id)));
+    got.forEach((g, i) => expect(Buffer.from(g).equals(blobs[i]!)).toBe(true));
+    for (const id of ids) expect(await store.check(id)).toEqual({ ok: true, data: null, corrections: [], damage: [], repaired: null, sha256: id });
+    expect(store.ioCounts.reads).toEqual({ clean: 8, raw: 0 });
+    expect(events).toEqual([]);
+  });
+
+  it('a flipped bit found by check() is repaired and reported as by get()', async () => {
+    const data = randomBytes(9000);
+    const { id } = await store.put(data);
+    const file = store.pathOf(id);
+    const good = readFileSync(file);
+    flip(file, BLOB_HEADER_SIZE + 4200, 0);
+    const r = await store.check(id);
+    expect(r).toMatchObject({ ok: true, sha256: id, damage: [] });
+    expect(r.corrections).toHaveLength(1);
+    expect(events).toEqual([expect.objectContaining({ kind: 'corrected', blobId: id })]);
+    expect(readFileSync(file).equals(good)).toBe(true);
+  });
+
+  it('a blob whose file holds another blob is refused, not served', async () => {
+    const a = await store.put(randomBytes(3000));
+    const b = await store.put(randomBytes(3000));
+    writeFileSync(store.pathOf(a.id), readFileSync(store.pathOf(b.id)));
+    await expect(store.get(a.id)).rejects.toMatchObject({ code: 'INTEGRITY' });
+    expect(events.map((e) => e.kind)).toEqual(['uncorrectable']);
+    expect(store.ioCounts.reads.clean).toBe(0);
   });
 
   it('never returns bytes damaged beyond repair', async () => {
@@ -152,6 +188,73 @@ describe('file blob store: new fan-out folders', () => {
       await expect(store.put(c)).rejects.toThrow();
       expect(await store.has(id)).toBe(false);
     }
+  });
+});
+
+/** Contents whose blob ids share the first `digits` hex digits, found by trying at most 5,000. */
+function sameFolder(digits: number): [Buffer, Buffer] {
+  const seen = new Map<string, Buffer>();
+  for (let i = 0; i < 5000; i++) {
+    const b = Buffer.from(`message ${digits} ${i}\r\n`);
+    const prefix = createHash('sha256').update(b).digest('hex').slice(0, digits);
+    const other = seen.get(prefix);
+    if (other) return [other, b];
+    seen.set(prefix, b);
+  }
+  throw new Error('no pair found');
+}
+
+describe('file blob store: writes on a writer thread', () => {
+  it('answers a put only after the file, its folder and new folders\' parents were synced', async () => {
+    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+    const [a, b] = sameFolder(4);
+    const ra = await store.put(a);
+    // Resolved: the file is in place with the container, nothing temporary is left.
+    const file = store.pathOf(ra.id);
+    expect(readFileSync(file).equals(Buffer.from(encodeBlob(a)))).toBe(true);
+    expect(readdirSync(path.dirname(file))).toEqual([ra.id]);
+    // One file fsync; the new folder, its parent and the root synced.
+    expect(store.ioCounts.syncs).toEqual({ files: 1, dirs: 3 });
+    // Same folder, now known: the file and its folder only.
+    const rb = await store.put(b);
+    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: 4 });
+    // Stored again: no new file, but its folder entry is synced before the answer all the same.
+    const before = statSync(file).mtimeMs;
+    utimesSync(file, new Date(before - 60_000), new Date(before - 60_000));
+    expect(await store.put(a)).toEqual(ra);
+    expect(statSync(file).mtimeMs).toBeGreaterThan(before - 60_000);
+    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: 5 });
+    expect(Buffer.from(await store.get(rb.id)).equals(b)).toBe(true);
+    await store.close();
+  });
+
+  it('a thread that dies fails the writes it held; the next put starts a new thread, reads fall back', async () => {
+    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+    // Same top-level folder: the same writer thread.
+    const [a, b] = sameFolder(2);
+    const ra = await store.put(a);
+    store.crashThreadsForTest();
+    const lost = store.put(b);
+    await expect(lost).rejects.toThrow(/ended before the write was durable/);
+    const rb = await store.put(b);
+    expect(Buffer.from(await store.get(rb.id)).equals(b)).toBe(true);
+    // A reader thread that dies mid-read: its files are read again and verified here.
+    await store.get(ra.id);
+    store.crashThreadsForTest();
+    expect(Buffer.from(await store.get(ra.id)).equals(a)).toBe(true);
+    await store.close();
+  });
+
+  it('restores a container from a backup through the thread, replacing what is there', async () => {
+    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+    const data = randomBytes(12_000);
+    const { id } = await store.put(data);
+    const container = readFileSync(store.pathOf(id));
+    writeFileSync(store.pathOf(id), 'garbage');
+    await store.writeContainer(id, container);
+    expect(readFileSync(store.pathOf(id)).equals(container)).toBe(true);
+    expect(Buffer.from(await store.get(id)).equals(data)).toBe(true);
+    await store.close();
   });
 });
 

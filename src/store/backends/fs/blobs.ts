@@ -7,7 +7,9 @@ import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
 import { FlushGroup } from '../../flush-group.js';
-import { BlobFileReader } from './reader.js';
+import { BlobFileReader, type ReadResult } from './reader.js';
+import { TEMP_PREFIX } from './thread-protocol.js';
+import { BlobWriter, type WriteOutcome } from './writer.js';
 
 const ID_RE = /^[0-9a-f]{64}$/;
 
@@ -83,8 +85,8 @@ export interface DurableFs {
 
 const realFs: DurableFs = { writeNew: writeNewFile, rename: fsp.rename };
 
-/** Temp files are named so; one older than TEMP_STALE_MS belongs to a write that died (a crash) and is removed. */
-export const TEMP_PREFIX = '.tmp-';
+export { TEMP_PREFIX };
+/** A temp file older than this belongs to a write that died (a crash) and is removed. */
 export const TEMP_STALE_MS = 10 * 60_000;
 
 /**
@@ -102,11 +104,15 @@ export async function writeFileDurable(file: string, data: Uint8Array, mode = 0o
     await io.rename(tmp, file);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (isStorageFullCode(code)) throw new PosternError('STORAGE_FULL', `writing ${path.basename(file)}: ${code}`, { cause: e });
-    throw e;
+    throw storageFullOr(file, e);
   }
   await sharedDirSync.sync(dir);
+}
+
+/** A full disk or quota as PosternError STORAGE_FULL (the errno in its cause); any other error as it is. */
+function storageFullOr(file: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  return isStorageFullCode(code) ? new PosternError('STORAGE_FULL', `writing ${path.basename(file)}: ${code}`, { cause: e }) : e;
 }
 
 /** Sets a file's mtime to now; false if it does not exist (any more). */
@@ -171,17 +177,35 @@ async function removeStaleTempIn(dir: string, now: number, olderThanMs: number):
  * Each file is a checksummed container (crypto/blockcodec, docs/blob-format.md):
  * every read verifies every block, repairs a single flipped bit per block in
  * memory, writes the repaired container back, and reports what it found.
+ * Reads are verified on reader threads when the container is clean; writes
+ * go through writer threads (one message per batch) unless a test hands in
+ * its own DurableFs, which keeps every write on the event loop.
  */
 export class FsBlobStore implements BlobStore {
   private readonly knownDirs = new Set<string>();
   private readonly dirsInFlight = new Map<string, { exists: Promise<void>; durable: Promise<void> }>();
   private readonly reporters: ((e: IntegrityEvent) => void)[] = [];
   private readonly reader = new BlobFileReader();
+  /** Null when a test injects its own file operations: those run on the event loop. */
+  private readonly writer: BlobWriter | null;
 
   constructor(
     readonly root: string,
     private readonly io: DurableFs = realFs,
-  ) {}
+  ) {
+    this.writer = io === realFs ? new BlobWriter() : null;
+  }
+
+  /** How reads and writes were served (tests: the thread paths really ran). */
+  get ioCounts(): { readonly reads: { clean: number; raw: number }; readonly syncs: { files: number; dirs: number } | null } {
+    return { reads: this.reader.counts, syncs: this.writer?.syncs ?? null };
+  }
+
+  /** Ends every reader and writer thread at once, as a crash would (tests). */
+  crashThreadsForTest(): void {
+    this.reader.crashThreads();
+    this.writer?.crashThreads();
+  }
 
   static async open(root: string, io?: DurableFs): Promise<FsBlobStore> {
     await fsp.mkdir(root, { recursive: true, mode: 0o700 });
@@ -229,6 +253,25 @@ export class FsBlobStore implements BlobStore {
   async put(data: Uint8Array): Promise<BlobRef> {
     const id = createHash('sha256').update(data).digest('hex');
     const file = this.pathOf(id);
+    // On a writer thread: dedupe check, folder, write, syncs in one round trip. A copy
+    // there that is not clean comes back 'damaged' and is settled below, as always.
+    const outcome = await this.writeOnThread(id, file, encodeBlob(data), false);
+    if (outcome === 'stored' || outcome === 'existing') return { id, size: data.length };
+    return this.putInProcess(id, file, data);
+  }
+
+  /** The writer thread's outcome, or null when there is none (then the caller writes in-process). */
+  private async writeOnThread(id: string, file: string, container: Uint8Array, replace: boolean): Promise<WriteOutcome | null> {
+    const written = this.writer?.write({ file, blobId: id, container, replace });
+    if (!written) return null;
+    try {
+      return await written;
+    } catch (e) {
+      throw storageFullOr(file, e);
+    }
+  }
+
+  private async putInProcess(id: string, file: string, data: Uint8Array): Promise<BlobRef> {
     // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
     if (await this.has(id)) {
       const existing = await this.check(id).catch(() => null);
@@ -254,8 +297,17 @@ export class FsBlobStore implements BlobStore {
   }
 
   private async readRaw(id: string): Promise<Buffer> {
+    return this.missingAsNotFound(id, this.reader.read(this.pathOf(id)));
+  }
+
+  /** The container verified on a reader thread when clean, else raw for decodeBlob/verifyBlob here. */
+  private readChecked(id: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
+    return this.missingAsNotFound(id, this.reader.readChecked(this.pathOf(id), mode));
+  }
+
+  private async missingAsNotFound<T>(id: string, read: Promise<T>): Promise<T> {
     try {
-      return await this.reader.read(this.pathOf(id));
+      return await read;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
         this.report({ kind: 'missing', blobId: id, detail: 'blob file is missing' });
@@ -277,14 +329,22 @@ export class FsBlobStore implements BlobStore {
 
 
   async get(id: string): Promise<Uint8Array> {
-    const r = await this.settle(id, decodeBlob(await this.readRaw(id)));
+    const got = await this.readChecked(id, 'decode');
+    if (!('raw' in got)) {
+      // Clean on the thread: the verdict settle() passes through untouched (sound, nothing to repair).
+      if (got.clean) return got.clean;
+      throw new PosternError('INVARIANT', `blob ${id}: a decoding read came back without data`);
+    }
+    const r = await this.settle(id, decodeBlob(got.raw));
     if (!r.ok || !r.data) throw new PosternError('INTEGRITY', `blob ${id} is damaged beyond repair`);
     return r.data;
   }
 
   /** Verifies (and repairs) one blob without returning its bytes: the scrubber's read. */
   async check(id: string): Promise<DecodeResult> {
-    return this.settle(id, verifyBlob(await this.readRaw(id)));
+    const got = await this.readChecked(id, 'verify');
+    if ('clean' in got) return { ok: true, data: null, corrections: [], damage: [], repaired: null, sha256: id };
+    return this.settle(id, verifyBlob(got.raw));
   }
 
   has(id: string): Promise<boolean> {
@@ -313,6 +373,8 @@ export class FsBlobStore implements BlobStore {
     if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
       throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
     }
+    // Own bytes for the thread to take: the caller keeps its container.
+    if ((await this.writeOnThread(id, file, new Uint8Array(container), true)) !== null) return;
     await this.ensureDir(path.dirname(file)).durable;
     await writeFileDurable(file, container, 0o600, this.io);
   }
@@ -396,7 +458,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async close(): Promise<void> {
-    await this.reader.close();
+    await Promise.all([this.reader.close(), this.writer?.close()]);
   }
 }
 

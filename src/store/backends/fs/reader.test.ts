@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
 import { BlobFileReader } from './reader.js';
+import { blobThreadFileFor, blobThreadUrl } from './thread-file.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'postern-reader-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,5 +34,16 @@ describe('blob file reader', () => {
     await reader.close();
     // After close, reads still work (without threads).
     expect((await reader.read(path.join(dir, 'there'))).toString()).toBe('x');
+  });
+});
+
+describe('blob thread file', () => {
+  it('maps a source module to the compiled thread, a built one to its neighbour, and finds it after a build', () => {
+    const root = '/srv/postern';
+    expect(blobThreadFileFor(pathToFileURL(path.join(root, 'src/store/backends/fs/reader.ts')).href)).toBe(path.join(root, 'dist/store/backends/fs/blob-thread.js'));
+    expect(blobThreadFileFor(pathToFileURL(path.join(root, 'dist/store/backends/fs/reader.js')).href)).toBe(path.join(root, 'dist/store/backends/fs/blob-thread.js'));
+    expect(blobThreadFileFor(pathToFileURL('/elsewhere/reader.ts').href)).toBeNull();
+    // The tests run after `npm run build`: the verified paths are the ones under test.
+    expect(blobThreadUrl()?.pathname).toMatch(/\/dist\/store\/backends\/fs\/blob-thread\.js$/);
   });
 });

@@ -6,12 +6,16 @@
  * SEARCH or FETCH over thousands of messages pays thousands of times. Here
  * a few threads make those calls synchronously for a batch of files (all
  * reads asked for in one turn of the event loop), and hand the bytes back in
- * one message per batch. The bytes are raw containers: the caller verifies
- * them exactly as before. The threads only read files they are named, hold
- * no keys and parse nothing; they end when idle.
+ * one message per batch. The threads also verify containers (blob-thread.ts,
+ * the same blockcodec as the event loop): a clean one comes back as checked
+ * bytes, moved rather than copied; anything else comes back raw and the
+ * caller decodes and settles it exactly as without threads. The threads only
+ * read files they are named, hold no keys; they end when idle.
  */
 import { readFile } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { blobThreadUrl } from './thread-file.js';
+import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
 
 /** Threads reading at once: a cold disk serves several reads in parallel. */
 const THREADS = 2;
@@ -20,8 +24,8 @@ const MAX_BATCH = 256;
 /** A thread with nothing to do for this long ends (the next read starts one again). */
 const IDLE_MS = 10_000;
 
-// Plain CommonJS run with `eval`: no file to locate, the same under the build and the tests.
-const THREAD_CODE = `
+// Without the compiled blob thread (tests before a build): plain CommonJS run with `eval`, raw reads only.
+const RAW_THREAD_CODE = `
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 function readOne(file) {
@@ -44,18 +48,26 @@ function readOne(file) {
   }
 }
 parentPort.on('message', (m) => {
-  const out = m.files.map(readOne);
+  if (m.op === 'exit') process.exit(1);
+  const out = m.files.map((f) => readOne(f.slice(1)));
   parentPort.postMessage({ id: m.id, out }, out.filter((r) => r instanceof Uint8Array).map((r) => r.buffer));
 });
 `;
 
+/** What a read gives: the raw file, or a container the thread verified as clean (its data, null for verify). */
+export type ReadResult = { readonly raw: Buffer } | { readonly clean: Uint8Array | null };
+
 interface Request {
   readonly file: string;
-  readonly resolve: (b: Buffer) => void;
+  readonly mode: ReadMode;
+  readonly resolve: (r: ReadResult) => void;
   readonly reject: (e: Error) => void;
 }
 
-type Answer = Uint8Array | { code: string; message: string };
+/** The way without threads, and where a thread fails: the raw file, which the caller verifies. */
+function readRawFallback(r: Request): void {
+  readWhole(r.file).then((raw) => r.resolve({ raw }), r.reject);
+}
 
 /** A whole file through the callback API: the way without threads, and where a thread fails. */
 export function readWhole(file: string): Promise<Buffer> {
@@ -68,9 +80,12 @@ class ReaderThread {
   private idle: NodeJS.Timeout | null = null;
 
   constructor(private readonly gone: (t: ReaderThread, pending: Request[]) => void) {
-    this.worker = new Worker(THREAD_CODE, { eval: true, env: {}, stdout: false, stderr: false });
+    const url = blobThreadUrl();
+    this.worker = url
+      ? new Worker(url, { env: {}, stdout: false, stderr: false })
+      : new Worker(RAW_THREAD_CODE, { eval: true, env: {}, stdout: false, stderr: false });
     this.worker.unref();
-    this.worker.on('message', (m: { id: number; out: Answer[] }) => this.answer(m));
+    this.worker.on('message', (m: FromThread) => this.answer(m));
     this.worker.on('error', () => this.fail());
     this.worker.on('exit', () => this.fail());
   }
@@ -78,20 +93,33 @@ class ReaderThread {
   send(id: number, batch: Request[]): void {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
+    // Held while it owes answers: a process waiting only for a read must not exit under it.
+    if (this.batches.size === 0) this.worker.ref();
     this.batches.set(id, batch);
-    this.worker.postMessage({ id, files: batch.map((r) => r.file) });
+    const msg: ToThread = { op: 'read', id, files: batch.map((r) => MODE_LETTER[r.mode] + r.file) };
+    this.worker.postMessage(msg);
   }
 
-  private answer(m: { id: number; out: Answer[] }): void {
+  /** Ends the thread at once, as a crash would (tests). */
+  crash(): void {
+    this.worker.postMessage({ op: 'exit' } satisfies ToThread);
+  }
+
+  private answer(m: FromThread): void {
     const batch = this.batches.get(m.id);
     if (!batch) return;
     this.batches.delete(m.id);
     batch.forEach((r, i) => {
-      const a = m.out[i];
-      if (a instanceof Uint8Array) r.resolve(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
-      else r.reject(Object.assign(new Error(a?.message ?? 'no answer from the reader thread'), { code: a?.code ?? 'EIO' }));
+      const a = m.out[i] as ReadAnswer | undefined;
+      if (m.clean?.[i] === '1' && (a === null || a instanceof Uint8Array)) r.resolve({ clean: a });
+      else if (a instanceof Uint8Array) r.resolve({ raw: Buffer.from(a.buffer, a.byteOffset, a.byteLength) });
+      else {
+        const err = isThreadError(a) ? a : { code: 'EIO', message: 'no answer from the reader thread' };
+        r.reject(Object.assign(new Error(err.message), { code: err.code }));
+      }
     });
     if (this.batches.size === 0) {
+      this.worker.unref();
       this.idle = setTimeout(() => void this.stop().catch(() => undefined), IDLE_MS);
       this.idle.unref();
     }
@@ -99,6 +127,7 @@ class ReaderThread {
 
   /** The thread ended or broke: what it still owed is read the other way. */
   private fail(): void {
+    this.worker.unref();
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
     const pending = [...this.batches.values()].flat();
@@ -120,10 +149,39 @@ export class BlobFileReader {
   private broken = false;
   private closed = false;
 
-  read(file: string): Promise<Buffer> {
-    if (this.broken || this.closed) return readWhole(file);
+  /** Reads made, by how they were answered: clean (verified on a thread), raw (to verify on the event loop). */
+  readonly counts = { clean: 0, raw: 0 };
+
+  /** The file's bytes, as they are. */
+  async read(file: string): Promise<Buffer> {
+    const r = await this.readAs(file, 'raw');
+    if ('raw' in r) return r.raw;
+    throw new Error(`reading ${file}: a raw read was answered as checked`);
+  }
+
+  /**
+   * A blob's container (its file named by the blob's id, the digest it must
+   * carry), verified on a thread when it can be: decode
+   * gives its data, verify only the verdict. Raw when it needs the event
+   * loop's judgement (repair, damage) or no thread could check it.
+   */
+  readChecked(file: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
+    return this.readAs(file, mode).then((r) => {
+      if ('raw' in r) this.counts.raw++;
+      else this.counts.clean++;
+      return r;
+    });
+  }
+
+  /** Ends every thread at once, as a crash would (tests). */
+  crashThreads(): void {
+    for (const t of this.threads) t.crash();
+  }
+
+  private readAs(file: string, mode: ReadMode): Promise<ReadResult> {
+    if (this.broken || this.closed) return readWhole(file).then((raw) => ({ raw }));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ file, resolve, reject });
+      this.waiting.push({ file, mode, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Reads asked for in the same turn go together.
@@ -140,7 +198,7 @@ export class BlobFileReader {
       const batch = waiting.slice(i, i + MAX_BATCH);
       const thread = this.pick();
       if (thread) thread.send(this.nextId++, batch);
-      else for (const r of batch) readWhole(r.file).then(r.resolve, r.reject);
+      else for (const r of batch) readRawFallback(r);
     }
   }
 
@@ -164,7 +222,7 @@ export class BlobFileReader {
   private lost(t: ReaderThread, pending: Request[]): void {
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads.splice(i, 1);
-    for (const r of pending) readWhole(r.file).then(r.resolve, r.reject);
+    for (const r of pending) readRawFallback(r);
   }
 
   async close(): Promise<void> {

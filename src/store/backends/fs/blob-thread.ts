@@ -1,0 +1,207 @@
+/**
+ * The blob thread: reads and writes blob files with synchronous fs calls, a
+ * batch per message, so the event loop pays one message each way per batch
+ * instead of a trip through libuv's pool for every open, read, write, fsync,
+ * close and rename. Reads verify containers with the same code as the event
+ * loop (crypto/blockcodec) and hand back only clean ones as checked bytes;
+ * anything needing repair or judgement goes back raw. Writes are durable
+ * before they are answered: file fsync, rename, then one fsync per folder of
+ * the batch (and of new folders' parents). The thread holds no keys; it
+ * touches only the files it is named.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { decodeBlob, verifyBlob } from '../../../crypto/blockcodec.js';
+import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
+
+function errorOf(e: unknown): ThreadError {
+  const err = e as NodeJS.ErrnoException;
+  return { code: typeof err?.code === 'string' ? err.code : 'EIO', message: String(err?.message ?? e) };
+}
+
+function readFileSyncWhole(file: string): Uint8Array {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = new Uint8Array(size);
+    let off = 0;
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === size ? buf : buf.slice(0, off);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One read (MODE_LETTER + path): the answer, and whether it is clean. */
+function readOne(job: string): [ReadAnswer, boolean] {
+  const mode = job[0];
+  const file = job.slice(1);
+  let container: Uint8Array;
+  try {
+    container = readFileSyncWhole(file);
+  } catch (e) {
+    return [errorOf(e), false];
+  }
+  if (mode !== 'd' && mode !== 'v') return [container, false];
+  const r = mode === 'd' ? decodeBlob(container) : verifyBlob(container);
+  // Only a container with nothing to report is settled here; the event loop judges the rest.
+  if (r.ok && r.corrections.length === 0 && r.sha256 === path.basename(file)) return [r.data, true];
+  return [container, false];
+}
+
+/** Whether a put's blob is already there: 'clean' (verified, nothing to repair), 'damaged', or 'absent'. */
+function existing(job: WriteJob): 'clean' | 'damaged' | 'absent' {
+  let container: Uint8Array;
+  try {
+    container = readFileSyncWhole(job.file);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'damaged';
+  }
+  const r = verifyBlob(container);
+  return r.ok && r.corrections.length === 0 && r.sha256 === job.blobId ? 'clean' : 'damaged';
+}
+
+function writeNewSync(file: string, data: Uint8Array): void {
+  const fd = fs.openSync(file, 'wx', 0o600);
+  try {
+    let at = 0;
+    while (at < data.length) {
+      const n = fs.writeSync(fd, data, at, data.length - at);
+      if (n === 0) throw Object.assign(new Error(`short write to ${path.basename(file)}`), { code: 'EIO' });
+      at += n;
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function syncDirSync(dir: string): void {
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Folders whose entry in their parent this thread has made durable (made, or synced since it started). */
+const knownDirs = new Set<string>();
+
+/**
+ * Writes a batch. Every answer waits for the folder syncs the batch needs,
+ * so a put is answered only once its file and every folder entry leading to
+ * it are durable; a folder sync that fails fails the puts that needed it.
+ */
+function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: number; dirs: number } {
+  const out: WriteAnswer[] = [];
+  /** Per job, the folders that must be synced before it is answered. */
+  const needs: string[][] = [];
+  /** Per job, whether its folder's parents are synced in this batch (then the folder is known after). */
+  const learns: boolean[] = [];
+  const toSync = new Set<string>();
+  let files = 0;
+  for (const job of jobs) {
+    const dir = path.dirname(job.file);
+    const need: string[] = [];
+    needs.push(need);
+    learns.push(false);
+    try {
+      if (!job.replace) {
+        const found = existing(job);
+        if (found === 'damaged') {
+          out.push('damaged');
+          continue;
+        }
+        if (found === 'clean') {
+          // Stored again: it counts as freshly written, so garbage collection keeps it.
+          const now = new Date();
+          try {
+            fs.utimesSync(job.file, now, now);
+            // An earlier job of this batch may have written it: its entry is synced before anyone is answered.
+            need.push(dir);
+            toSync.add(dir);
+            out.push('existing');
+            continue;
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+            // Collected meanwhile: written anew below.
+          }
+        }
+      }
+      if (!knownDirs.has(dir)) {
+        // A folder this thread has not seen may have been made by one that died before syncing
+        // its parents: those syncs are cheap when nothing changed, and make the entries durable.
+        fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const parent = path.dirname(dir);
+        need.push(parent, path.dirname(parent));
+        toSync.add(parent).add(path.dirname(parent));
+        learns[learns.length - 1] = true;
+      }
+      const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+      try {
+        writeNewSync(tmp, job.container);
+        files++;
+        fs.renameSync(tmp, job.file);
+      } catch (e) {
+        try {
+          fs.rmSync(tmp, { force: true });
+        } catch {
+          // Left for the stale temp file sweep.
+        }
+        throw e;
+      }
+      need.push(dir);
+      toSync.add(dir);
+      out.push('stored');
+    } catch (e) {
+      out.push(errorOf(e));
+    }
+  }
+  // Leaf folders first, their parents after: all finish before any answer, so the order is only tidy.
+  const failed = new Map<string, ThreadError>();
+  for (const dir of [...toSync].sort((a, b) => b.length - a.length)) {
+    try {
+      syncDirSync(dir);
+    } catch (e) {
+      failed.set(dir, errorOf(e));
+    }
+  }
+  jobs.forEach((job, i) => {
+    if (typeof out[i] !== 'string') return;
+    const dirFailure = needs[i]!.map((d) => failed.get(d)).find((f) => f !== undefined);
+    if (dirFailure) out[i] = dirFailure;
+    else if (learns[i]) knownDirs.add(path.dirname(job.file));
+  });
+  return { out, files, dirs: toSync.size };
+}
+
+const port = parentPort;
+if (port) {
+  port.on('message', (m: ToThread) => {
+    if (m.op === 'exit') process.exit(1);
+    if (m.op === 'read') {
+      const out: ReadAnswer[] = [];
+      let clean = '';
+      const moved: ArrayBuffer[] = [];
+      for (const job of m.files) {
+        const [a, ok] = readOne(job);
+        out.push(a);
+        clean += ok ? '1' : '0';
+        if (a instanceof Uint8Array) moved.push(a.buffer as ArrayBuffer);
+      }
+      const reply: FromThread = { id: m.id, out, clean };
+      port.postMessage(reply, moved);
+      return;
+    }
+    const { out, files, dirs } = writeBatch(m.jobs);
+    const reply: FromThread = { id: m.id, out, syncs: { files, dirs } };
+    port.postMessage(reply);
+  });
+}

@@ -1,0 +1,62 @@
+/** Messages between the event loop and the blob threads (blob-thread.ts). */
+
+/** Temp files are named so; one older than TEMP_STALE_MS (blobs.ts) belongs to a write that died and is removed. */
+export const TEMP_PREFIX = '.tmp-';
+
+/** raw: the file's bytes; decode / verify: check the container first (see ReadAnswer). */
+export type ReadMode = 'raw' | 'decode' | 'verify';
+
+/**
+ * A read is sent as one string, its mode's letter and the path (plain
+ * strings clone several times cheaper than objects, and a SEARCH sends one
+ * read per message). A blob's file is named by its id, so the path also says
+ * which digest the container must carry.
+ */
+export const MODE_LETTER: Readonly<Record<ReadMode, string>> = { raw: 'r', decode: 'd', verify: 'v' };
+
+export interface ThreadError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * A container read in mode decode / verify that verified with nothing to
+ * repair and the expected digest is answered clean (`FromThread.clean`):
+ * its data, null for verify. Anything else comes back as the raw container,
+ * which the event loop decodes and settles exactly as without the thread.
+ */
+export type ReadAnswer = Uint8Array | null | ThreadError;
+
+export interface WriteJob {
+  readonly file: string;
+  readonly blobId: string;
+  readonly container: Uint8Array;
+  /**
+   * false (a put): an existing clean copy is kept and touched instead, a
+   * damaged or unreadable one is left for the event loop ('damaged').
+   * true: the file is written whatever is there (a restore).
+   */
+  readonly replace: boolean;
+}
+
+/** stored: written and durable; existing: a clean copy was there (touched); damaged: see WriteJob.replace. */
+export type WriteAnswer = 'stored' | 'existing' | 'damaged' | ThreadError;
+
+export type ToThread =
+  | { readonly op: 'read'; readonly id: number; readonly files: readonly string[] }
+  | { readonly op: 'write'; readonly id: number; readonly jobs: readonly WriteJob[] }
+  /** Ends the thread at once, as a crash would: tests of what a lost thread leaves behind. */
+  | { readonly op: 'exit' };
+
+export interface FromThread {
+  readonly id: number;
+  readonly out: readonly (ReadAnswer | WriteAnswer)[];
+  /** Reads only: '1' at each index answered clean, '0' raw (absent: all raw). */
+  readonly clean?: string;
+  /** Writes only: fsyncs made for the batch (files, folders). */
+  readonly syncs?: { readonly files: number; readonly dirs: number };
+}
+
+export function isThreadError(a: unknown): a is ThreadError {
+  return typeof a === 'object' && a !== null && typeof (a as ThreadError).code === 'string' && !(a instanceof Uint8Array);
+}
