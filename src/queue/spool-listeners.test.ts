@@ -19,6 +19,7 @@ describe('Spool listeners', () => {
     await spool.accept({ ...base, queueId: 'Q2', route: 'scan' });
     await spool.accept({ ...base, queueId: 'Q3', route: { quarantine: { stage: 'dlp', reason: 'card numbers' } } });
     await spool.accept({ ...base, queueId: 'Q4', route: 'deliver' });
+    await new Promise((r) => setImmediate(r));
     expect(heard).toEqual([
       ['Q1', 'deliver'],
       ['Q2', 'scan'],
@@ -32,6 +33,28 @@ describe('Spool listeners', () => {
       throw new Error('database is locked');
     });
     await expect(spool.accept({ ...base, route: 'scan' })).rejects.toThrow('locked');
+    await new Promise((r) => setImmediate(r));
     expect(heard).toEqual([]);
+  });
+
+  it('hear of an entry after accept has resolved, so the receiver answers first', async () => {
+    const { spool, heard } = spoolWith(async () => undefined);
+    await spool.accept(base);
+    expect(heard).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([['Q1', 'deliver']]);
+  });
+
+  it('a listener that throws neither fails the accepted message nor keeps the others from hearing', async () => {
+    const { spool, heard } = spoolWith(async () => undefined);
+    const later: string[] = [];
+    spool.onEnqueued(() => {
+      throw new Error('agent gone');
+    });
+    spool.onEnqueued((id) => later.push(id));
+    await expect(spool.accept(base)).resolves.toBeUndefined();
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([['Q1', 'deliver']]);
+    expect(later).toEqual(['Q1']);
   });
 });

@@ -32,7 +32,8 @@ export type EnqueueListener = (queueId: string, waits: 'deliver' | 'scan' | 'hel
  * The only hand-off between the receiving and the delivering side. `accept`
  * resolves once the bytes and the queue entry are durable; only then may a
  * receiver acknowledge the message. Listeners hear of each new entry so
- * delivery can start without waiting for its next poll.
+ * delivery can start without waiting for its next poll; they hear of it on
+ * the next turn of the event loop, after the receiver's reply is written.
  */
 export class Spool {
   private readonly listeners = new Set<EnqueueListener>();
@@ -53,7 +54,20 @@ export class Spool {
       throw err;
     }
     const route = s.route ?? 'deliver';
-    for (const l of this.listeners) l(s.queueId, typeof route === 'object' ? 'held' : route);
+    const waits = typeof route === 'object' ? 'held' : route;
+    // Heard once the caller has answered: an agent's pass starts with synchronous
+    // store work (its lease), which would otherwise hold back the 250.
+    setImmediate(() => this.tell(s.queueId, waits));
+  }
+
+  private tell(queueId: string, waits: 'deliver' | 'scan' | 'held'): void {
+    for (const l of this.listeners) {
+      try {
+        l(queueId, waits);
+      } catch {
+        // A wake-up only: the agents also poll, so a failed one delays that entry by one poll at most.
+      }
+    }
   }
 
   private async store(s: Submission): Promise<void> {

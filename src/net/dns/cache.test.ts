@@ -32,4 +32,21 @@ describe('CachingResolver', () => {
     await c.a('d.test');
     expect(zone.log.filter((l) => l === 'A d.test')).toHaveLength(1);
   });
+
+  it('says how long a cached answer stays fresh: its TTL left, 0 for none, for an expired one and for temperror', async () => {
+    let t = 1_000_000;
+    const zone = new MemoryResolver({ 'example.test': { TXT: ['v=spf1 -all'] }, 'down.test': { fail: ['TXT'] } });
+    const c = new CachingResolver(zone, { now: () => t, negativeTtlSec: 30 });
+    expect(c.freshForMs('txt', 'example.test')).toBe(0);
+    await c.txt('example.test');
+    await c.txt('down.test');
+    await c.a('none.test');
+    t += 1000;
+    expect(c.freshForMs('txt', 'Example.Test.')).toBe(299_000);
+    expect(c.freshForMs('a', 'none.test')).toBe(29_000);
+    expect(c.freshForMs('txt', 'down.test')).toBe(0);
+    expect(c.freshForMs('mx', 'example.test')).toBe(0);
+    t += 30_000;
+    expect(c.freshForMs('a', 'none.test')).toBe(0);
+  });
 });

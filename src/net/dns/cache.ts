@@ -15,7 +15,8 @@ export interface CacheOptions {
   readonly now?: () => number;
 }
 
-type Kind = 'mx' | 'a' | 'aaaa' | 'txt' | 'tlsa' | 'ptr';
+export type CachedKind = 'mx' | 'a' | 'aaaa' | 'txt' | 'tlsa' | 'ptr';
+type Kind = CachedKind;
 
 export class CachingResolver implements DnsResolver {
   private readonly entries = new Map<string, { expires: number; answer: DnsAnswer<unknown> }>();
@@ -50,6 +51,16 @@ export class CachingResolver implements DnsResolver {
   }
   ptr(name: string): Promise<DnsAnswer<string>> {
     return this.get('ptr', name) as Promise<DnsAnswer<string>>;
+  }
+
+  /**
+   * How much longer the cached answer to this lookup stays fresh, in ms; 0 when
+   * none is cached (never asked, expired, or a temperror). The policy pool's
+   * DNS proxy passes it on so a worker thread keeps the answer no longer.
+   */
+  freshForMs(kind: Kind, name: string): number {
+    const hit = this.entries.get(`${kind} ${canonicalName(name)}`);
+    return hit ? Math.max(0, hit.expires - this.now()) : 0;
   }
 
   private async get(kind: Kind, name: string): Promise<DnsAnswer<unknown>> {

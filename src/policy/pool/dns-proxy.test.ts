@@ -1,8 +1,9 @@
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CachingResolver } from '../../net/dns/cache.js';
 import { MemoryResolver } from '../../net/dns/memory.js';
-import { serveResolver, workerResolver, type DnsReply, type ResolverService } from './dns-proxy.js';
+import { serveResolver, sourceOf, ThreadDnsCache, workerResolver, type DnsReply, type ResolverService } from './dns-proxy.js';
 
 const zone = new MemoryResolver({ 'example.org': { TXT: ['v=spf1 -all'], MX: [{ exchange: 'mx.example.org', preference: 10 }] } });
 
@@ -98,5 +99,89 @@ describe('DNS proxy, worker side', () => {
     } finally {
       service.close();
     }
+  });
+
+  /** One task's channel: its worker-side resolver and the main side's service. */
+  function task(main: Parameters<typeof serveResolver>[1], cache: ThreadDnsCache, maxLookups?: number) {
+    const { port1, port2 } = new MessageChannel();
+    const service = serveResolver(port1, main, maxLookups);
+    return { resolver: workerResolver(port2, { cache, source: sourceOf(main), ...(maxLookups ? { maxLookups } : {}) }), service };
+  }
+
+  it('keeps an answer the main cache holds for later tasks on the thread, as long as the main cache holds it', async () => {
+    let t = 1_000_000;
+    const zone = new MemoryResolver({ 'example.org': { TXT: ['v=spf1 -all'] } });
+    const main = new CachingResolver(zone, { now: () => t, negativeTtlSec: 30 });
+    const cache = new ThreadDnsCache(100, () => t);
+    const first = task(main, cache);
+    expect(await first.resolver.txt('example.org')).toMatchObject({ status: 'ok', records: ['v=spf1 -all'] });
+    expect(await first.resolver.a('nowhere.example.org')).toMatchObject({ status: 'nxdomain' });
+    first.service.close();
+    const second = task(main, cache);
+    try {
+      expect(await second.resolver.txt('EXAMPLE.org.')).toMatchObject({ status: 'ok', records: ['v=spf1 -all'] });
+      expect(await second.resolver.a('nowhere.example.org')).toMatchObject({ status: 'nxdomain' });
+      expect(second.service.lookups()).toBe(0); // both from the thread's cache
+      t += 31_000; // the negative answer is stale in the main cache, so here too
+      expect(await second.resolver.a('nowhere.example.org')).toMatchObject({ status: 'nxdomain' });
+      expect(await second.resolver.txt('example.org')).toMatchObject({ status: 'ok' });
+      expect(second.service.lookups()).toBe(1);
+      expect(zone.log.filter((l) => l === 'A nowhere.example.org')).toHaveLength(2);
+      expect(zone.log.filter((l) => l === 'TXT example.org')).toHaveLength(1);
+    } finally {
+      second.service.close();
+    }
+  });
+
+  it('keeps the answers of two main-side resolvers apart', async () => {
+    const cache = new ThreadDnsCache();
+    const one = new CachingResolver(new MemoryResolver({ 'example.org': { TXT: ['one'] } }));
+    const two = new CachingResolver(new MemoryResolver({ 'example.org': { TXT: ['two'] } }));
+    for (const [main, want] of [[one, 'one'], [two, 'two'], [one, 'one']] as const) {
+      const t = task(main, cache);
+      expect(await t.resolver.txt('example.org')).toMatchObject({ status: 'ok', records: [want] });
+      t.service.close();
+    }
+    expect(cache.size).toBe(2);
+  });
+
+  it('keeps nothing from a resolver that does not say how fresh it is, and never a temperror', async () => {
+    const cache = new ThreadDnsCache();
+    const plain = new MemoryResolver({ 'example.org': { TXT: ['x'] } });
+    const a = task(plain, cache);
+    await a.resolver.txt('example.org');
+    a.service.close();
+    const main = new CachingResolver(new MemoryResolver({ 'down.example': { fail: ['TXT'] } }));
+    const b = task(main, cache);
+    expect(await b.resolver.txt('down.example')).toMatchObject({ status: 'temperror' });
+    b.service.close();
+    expect(cache.size).toBe(0);
+  });
+
+  it('counts cached answers against the bound of lookups per task', async () => {
+    const main = new CachingResolver(new MemoryResolver({ 'example.org': { TXT: ['x'] } }));
+    const cache = new ThreadDnsCache();
+    const warm = task(main, cache);
+    await warm.resolver.txt('example.org');
+    warm.service.close();
+    const bounded = task(main, cache, 2);
+    try {
+      const answers = [await bounded.resolver.txt('example.org'), await bounded.resolver.txt('example.org'), await bounded.resolver.txt('example.org')];
+      expect(answers.map((x) => x.status)).toEqual(['ok', 'ok', 'temperror']);
+    } finally {
+      bounded.service.close();
+    }
+  });
+
+  it('keeps at most its bound of answers, the oldest going first', () => {
+    const cache = new ThreadDnsCache(2, () => 0);
+    const nx = { status: 'nxdomain', authenticated: false } as const;
+    cache.set(1, 'a', 'one.test', nx, 1000);
+    cache.set(1, 'a', 'two.test', nx, 1000);
+    cache.set(1, 'a', 'three.test', nx, 1000);
+    expect(cache.get(1, 'a', 'one.test')).toBeUndefined();
+    expect(cache.get(1, 'a', 'three.test')).toEqual(nx);
+    expect(cache.get(2, 'a', 'three.test')).toBeUndefined();
+    expect(cache.size).toBe(2);
   });
 });

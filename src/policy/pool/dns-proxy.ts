@@ -4,9 +4,17 @@
  * sends {id, type, name} over a MessagePort made for one task, and the main
  * side answers each with the real resolver as data. The main side bounds
  * the lookups of one task and never throws: any failure is `temperror`.
+ *
+ * When the main side's resolver is a cache (CachingResolver), each reply also
+ * says how long the answer stays fresh there, and the thread keeps it that
+ * long for its later tasks (ThreadDnsCache): the SPF and DMARC records that
+ * every message of a sender asks for then cost no round trip to the main
+ * thread, which may be busy with other connections. No answer is kept longer
+ * than the main cache keeps it, and nothing is kept from a resolver that does
+ * not say (temperror never is).
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { DnsAnswer, DnsResolver, MxRecord, TlsaRecord } from '../../net/dns/types.js';
+import { canonicalName, type DnsAnswer, type DnsResolver, type MxRecord, type TlsaRecord } from '../../net/dns/types.js';
 
 export const DNS_TYPES = ['mx', 'a', 'aaaa', 'txt', 'tlsa', 'ptr'] as const;
 export type DnsQueryType = (typeof DNS_TYPES)[number];
@@ -25,6 +33,18 @@ export interface DnsRequest {
 export interface DnsReply {
   readonly id: number;
   readonly answer: DnsAnswer<unknown>;
+  /** Milliseconds the answer stays fresh in the main side's cache; absent: not cached there. */
+  readonly freshMs?: number;
+}
+
+/** A resolver that can say how long an answer it gave stays fresh (CachingResolver). */
+interface Freshness {
+  freshForMs(type: DnsQueryType, name: string): number;
+}
+
+function freshnessOf(resolver: DnsResolver): Freshness | null {
+  const f = (resolver as Partial<Freshness>).freshForMs;
+  return typeof f === 'function' ? (resolver as unknown as Freshness) : null;
 }
 
 function temperror(reason: string): DnsAnswer<never> {
@@ -46,8 +66,9 @@ export interface ResolverService {
 export function serveResolver(port: MessagePort, resolver: DnsResolver, maxLookups = MAX_LOOKUPS_PER_TASK): ResolverService {
   let closed = false;
   let asked = 0;
-  const reply = (id: number, answer: DnsAnswer<unknown>): void => {
-    if (!closed) port.postMessage({ id, answer } satisfies DnsReply);
+  const freshness = freshnessOf(resolver);
+  const reply = (id: number, answer: DnsAnswer<unknown>, freshMs = 0): void => {
+    if (!closed) port.postMessage((freshMs > 0 ? { id, answer, freshMs } : { id, answer }) satisfies DnsReply);
   };
   const lookup = async (type: DnsQueryType, name: string): Promise<DnsAnswer<unknown>> => {
     try {
@@ -67,8 +88,10 @@ export function serveResolver(port: MessagePort, resolver: DnsResolver, maxLooku
     if (!isQueryType(req.type) || typeof req.name !== 'string' || req.name.length === 0 || req.name.length > MAX_NAME_CHARS) {
       return reply(id, temperror('malformed DNS request'));
     }
-    lookup(req.type, req.name).then(
-      (answer) => reply(id, answer),
+    const type = req.type;
+    const name = req.name;
+    lookup(type, name).then(
+      (answer) => reply(id, answer, answer.status === 'temperror' || !freshness ? 0 : freshness.freshForMs(type, name)),
       () => reply(id, temperror('resolver failed')),
     );
   });
@@ -94,19 +117,84 @@ function restoreBuffers(answer: DnsAnswer<unknown>, type: DnsQueryType): DnsAnsw
 }
 
 /**
- * Worker side: a DnsResolver whose lookups go over `port`. Answers are
- * `temperror` once `maxLookups` were asked, and for every lookup pending
- * or asked after the channel closed.
+ * The answers one worker thread keeps across its tasks, each for as long as
+ * the main side said it stays fresh there, apart per main-side resolver
+ * (`source`: two resolvers may answer the same name differently). Bounded;
+ * the oldest goes first.
  */
-export function workerResolver(port: MessagePort, maxLookups = MAX_LOOKUPS_PER_TASK): DnsResolver {
-  const pending = new Map<number, { type: DnsQueryType; resolve: (a: DnsAnswer<unknown>) => void }>();
+export class ThreadDnsCache {
+  private readonly entries = new Map<string, { until: number; answer: DnsAnswer<unknown> }>();
+
+  constructor(
+    private readonly max = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(source: number, type: DnsQueryType, name: string): DnsAnswer<unknown> | undefined {
+    const key = `${source} ${type} ${canonicalName(name)}`;
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    if (hit.until > this.now()) return hit.answer;
+    this.entries.delete(key);
+    return undefined;
+  }
+
+  set(source: number, type: DnsQueryType, name: string, answer: DnsAnswer<unknown>, freshMs: number): void {
+    if (answer.status === 'temperror' || !(freshMs > 0)) return;
+    const key = `${source} ${type} ${canonicalName(name)}`;
+    this.entries.delete(key);
+    while (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { until: this.now() + freshMs, answer });
+  }
+}
+
+/** This thread's cache (in a worker thread: shared by every task the thread runs). */
+const threadCache = new ThreadDnsCache();
+
+const sources = new WeakMap<DnsResolver, number>();
+let nextSource = 1;
+
+/** A number that names this main-side resolver to the worker threads (their cache is kept apart per resolver). */
+export function sourceOf(resolver: DnsResolver): number {
+  let n = sources.get(resolver);
+  if (n === undefined) {
+    n = nextSource++;
+    sources.set(resolver, n);
+  }
+  return n;
+}
+
+export interface WorkerResolverOptions {
+  /** Lookups one task may make (cached answers count too). */
+  readonly maxLookups?: number;
+  /** Where answers are kept across tasks; the thread's own cache by default. */
+  readonly cache?: ThreadDnsCache;
+  /** The main-side resolver's number (sourceOf). */
+  readonly source?: number;
+}
+
+/**
+ * Worker side: a DnsResolver whose lookups go over `port`, or come from the
+ * thread's cache while fresh. Answers are `temperror` once `maxLookups` were
+ * asked (cached ones count too), and for every lookup pending or asked after
+ * the channel closed.
+ */
+export function workerResolver(port: MessagePort, opts: WorkerResolverOptions = {}): DnsResolver {
+  const { maxLookups = MAX_LOOKUPS_PER_TASK, cache = threadCache, source = 0 } = opts;
+  const pending = new Map<number, { type: DnsQueryType; name: string; resolve: (a: DnsAnswer<unknown>) => void }>();
   let nextId = 1;
   let closed = false;
   port.on('message', (m: DnsReply) => {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
-    p.resolve(restoreBuffers(m.answer, p.type));
+    const answer = restoreBuffers(m.answer, p.type);
+    if (typeof m.freshMs === 'number') cache.set(source, p.type, p.name, answer, m.freshMs);
+    p.resolve(answer);
   });
   port.on('close', () => {
     closed = true;
@@ -117,8 +205,10 @@ export function workerResolver(port: MessagePort, maxLookups = MAX_LOOKUPS_PER_T
     if (closed) return Promise.resolve(temperror('DNS channel closed'));
     if (nextId > maxLookups) return Promise.resolve(temperror(`more than ${maxLookups} DNS lookups in one task`));
     const id = nextId++;
+    const cached = cache.get(source, type, name);
+    if (cached) return Promise.resolve(cached as DnsAnswer<T>);
     return new Promise<DnsAnswer<T>>((resolve) => {
-      pending.set(id, { type, resolve: resolve as (a: DnsAnswer<unknown>) => void });
+      pending.set(id, { type, name, resolve: resolve as (a: DnsAnswer<unknown>) => void });
       port.postMessage({ id, type, name } satisfies DnsRequest);
     });
   };

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { DnsResolver } from '../../net/dns/types.js';
-import { serveResolver, type ResolverService } from './dns-proxy.js';
+import { serveResolver, sourceOf, type ResolverService } from './dns-proxy.js';
 import { PolicyAborted, PolicyBusy, PolicyPoolError, PolicyTaskError, PolicyTimeout, PolicyWorkerDied } from './errors.js';
 import { errorText, type TaskMessage, type TaskOutcome } from './task.js';
 import type { TaskName } from './tasks.js';
@@ -165,6 +165,7 @@ export class PolicyPool {
         const channel = new MessageChannel();
         dns = { service: serveResolver(channel.port1, opts.resolver), workerEnd: channel.port2 };
         message.dns = channel.port2;
+        message.dnsSource = sourceOf(opts.resolver);
         transferList.push(channel.port2);
       }
       if (opts.report) {

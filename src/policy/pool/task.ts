@@ -27,6 +27,8 @@ export interface TaskMessage {
   readonly input: unknown;
   /** The worker's end of the DNS proxy channel (transferred), when the caller gave a resolver. */
   readonly dns?: MessagePort;
+  /** Which main-side resolver answers on `dns` (sourceOf): the thread's DNS cache is kept apart per resolver. */
+  readonly dnsSource?: number;
   /** The worker's end of the report channel (transferred): early answers out, a stop request in. */
   readonly report?: MessagePort;
 }

@@ -23,7 +23,7 @@ export default async function runTask(message: unknown): Promise<TaskOutcome> {
     // Any message from the caller on the report channel means "stop": nothing else travels that way.
     report?.on('message', () => (stopped = true));
     const env: TaskEnv = {
-      ...(port ? { resolver: workerResolver(port) } : {}),
+      ...(port ? { resolver: workerResolver(port, { source: typeof m.dnsSource === 'number' ? m.dnsSource : 0 }) } : {}),
       ...(report ? { report: (message: unknown) => report.postMessage(message), stopped: () => stopped } : {}),
     };
     const task: (input: unknown, env: TaskEnv) => Promise<unknown> = TASKS[m.task];

@@ -1,0 +1,205 @@
+// Where one SMTP session's time goes: a real postern process (`postern init`,
+// every default, the in-line policy pipeline included, plus one account),
+// then one client on loopback that sends each command alone (no pipelining)
+// and timestamps every reply: connect to 220 greeting, EHLO, MAIL, RCPT,
+// DATA 354, the message (4 KiB) to its 250, QUIT to 221. Two modes:
+//   new    a new connection per message (greeting, EHLO and QUIT every time)
+//   reuse  one connection, MAIL..250 per message (RSET-free, as smtp-source -d)
+// Prints the median and 90th percentile of each phase in ms, and the server's
+// CPU time per message (main thread and whole process, Linux /proc). Bounded by
+// --messages per mode and --seconds per mode; loopback only.
+//
+//   npm run build && node bench/smtp-phases.mjs [--messages 300] [--runs 2] [--only new,reuse] [--seconds 120]
+//   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
+//   [--dist DIR]  run another build (a copy of dist/ from before a change)
+//   [--port-offset N]  mx on 25+N; ManageSieve and admin are moved to 190+N and 443+N (default 44000)
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const opt = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+};
+const cli = path.resolve(opt('dist', path.join(root, 'dist')), 'cli/main.js');
+const MESSAGES = Number(opt('messages', 300));
+const RUNS = Number(opt('runs', 2));
+const SECONDS = Number(opt('seconds', 120));
+const ONLY = opt('only', 'new,reuse').split(',');
+const PROF = opt('prof', '');
+const OFFSET = Number(opt('port-offset', 44000));
+const MX = 25 + OFFSET;
+const RCPT = 'rcpt@bench.test';
+const SENDER = 'sender@example.net';
+const line = 'The quick brown fox jumps over the lazy dog 0123456789.\r\n';
+const BODY = `From: <${SENDER}>\r\nTo: <${RCPT}>\r\nSubject: bench\r\n\r\n${line.repeat(70)}.\r\n`;
+
+function sh(file, args, input) {
+  return new Promise((resolve, reject) => {
+    const p = execFile(file, args, { timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
+    );
+    if (input !== undefined) p.stdin.end(input);
+  });
+}
+
+async function waitForPort(port) {
+  for (let i = 0; i < 300; i++) {
+    const ok = await new Promise((r) => {
+      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true))).on('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+/** A client that reads whole replies (multi-line ones joined) and times each one. */
+class Client {
+  constructor(sock) {
+    this.sock = sock;
+    this.buf = '';
+    this.waiting = null;
+    this.replies = [];
+    sock.on('data', (b) => {
+      this.buf += b.toString('latin1');
+      for (let nl = this.buf.indexOf('\r\n'); nl >= 0; nl = this.buf.indexOf('\r\n')) {
+        const l = this.buf.slice(0, nl);
+        this.buf = this.buf.slice(nl + 2);
+        if (l[3] === '-') continue;
+        this.replies.push(l);
+        this.flush();
+      }
+    });
+    sock.on('error', (e) => this.fail(e));
+    sock.on('close', () => this.fail(new Error('connection closed')));
+  }
+  flush() {
+    if (this.waiting && this.replies.length) {
+      const w = this.waiting;
+      this.waiting = null;
+      w.resolve(this.replies.shift());
+    }
+  }
+  fail(e) {
+    if (this.waiting) {
+      const w = this.waiting;
+      this.waiting = null;
+      w.reject(e);
+    }
+  }
+  /** Sends text (if any), waits for the reply, checks its code; resolves with ms taken. */
+  async step(text, code) {
+    const t = process.hrtime.bigint();
+    const reply = new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.flush();
+    });
+    if (text) this.sock.write(text);
+    const l = await reply;
+    if (Number(l.slice(0, 3)) !== code) throw new Error(`expected ${code}, got ${l}`);
+    return Number(process.hrtime.bigint() - t) / 1e6;
+  }
+}
+
+function connect() {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(MX, '127.0.0.1', () => resolve(s)).on('error', reject);
+  });
+}
+
+async function transaction(c, t) {
+  t.mail.push(await c.step(`MAIL FROM:<${SENDER}>\r\n`, 250));
+  t.rcpt.push(await c.step(`RCPT TO:<${RCPT}>\r\n`, 250));
+  t.data.push(await c.step('DATA\r\n', 354));
+  t.eod.push(await c.step(BODY, 250));
+}
+
+const PHASES = ['connect', 'greeting', 'ehlo', 'mail', 'rcpt', 'data', 'eod', 'quit', 'total'];
+
+async function runMode(mode, count = MESSAGES) {
+  const t = Object.fromEntries(PHASES.map((p) => [p, []]));
+  const deadline = Date.now() + SECONDS * 1000;
+  const hello = async () => {
+    const t0 = process.hrtime.bigint();
+    const sock = await connect();
+    sock.setNoDelay(true);
+    t.connect.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const c = new Client(sock);
+    t.greeting.push(await c.step('', 220));
+    t.ehlo.push(await c.step('EHLO bench.example.net\r\n', 250));
+    return c;
+  };
+  const bye = async (c) => {
+    t.quit.push(await c.step('QUIT\r\n', 221));
+    c.sock.end();
+  };
+  let c = mode === 'reuse' ? await hello() : null;
+  for (let i = 0; i < count && Date.now() < deadline; i++) {
+    const t0 = process.hrtime.bigint();
+    if (mode === 'new') c = await hello();
+    await transaction(c, t);
+    if (mode === 'new') await bye(c);
+    t.total.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  if (mode === 'reuse') await bye(c);
+  return t;
+}
+
+/** CPU seconds of the server so far: its main thread, and the whole process (Linux /proc). */
+function serverCpu(pid) {
+  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { main, all: (Number(f[11]) + Number(f[12])) / 100 };
+}
+
+async function settle(pid) {
+  for (let i = 0; i < 120; i++) {
+    const a = serverCpu(pid).main;
+    await new Promise((r) => setTimeout(r, 500));
+    if (serverCpu(pid).main - a < 0.01) return;
+  }
+}
+
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-phases-'));
+let server;
+try {
+  await sh(process.execPath, [cli, 'init', '--domain', 'bench.test', '--dir', dir, '--port-offset', String(OFFSET)]);
+  // Keep every listener within 0..999 of the offset.
+  const conf = path.join(dir, 'postern.toml');
+  const text = (await readFile(conf, 'utf8')).replace(/^port = 4190$/m, 'port = 190').replace(/^port = 8443$/m, 'port = 443');
+  await writeFile(conf, text);
+  await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
+  server = spawn(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', conf, 'start'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  await waitForPort(MX);
+  await runMode('new', 20); // warm-up: modules, worker threads, first folders
+  await settle(server.pid);
+  console.log(`postern ${JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version} (${cli}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  for (const mode of ONLY) {
+    for (let r = 0; r < RUNS; r++) {
+      const before = serverCpu(server.pid);
+      const t = await runMode(mode);
+      await settle(server.pid);
+      const after = serverCpu(server.pid);
+      const n = t.total.length;
+      const cols = PHASES.filter((p) => t[p].length).map((p) => `${p} ${quantile(t[p], 0.5).toFixed(2)}/${quantile(t[p], 0.9).toFixed(2)}`);
+      console.log(`${mode.padEnd(5)} run ${r + 1} n=${n} median/p90 ms: ${cols.join('  ')}`);
+      console.log(`      cpu/msg main ${(((after.main - before.main) * 1000) / n).toFixed(2)} ms, process ${(((after.all - before.all) * 1000) / n).toFixed(2)} ms`);
+    }
+  }
+} finally {
+  if (server) {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+  }
+  await rm(dir, { recursive: true, force: true });
+}
