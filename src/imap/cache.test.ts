@@ -90,12 +90,30 @@ describe('SEARCH with the header cache', () => {
     expect(reads).toHaveBeenCalled();
   });
 
+  it('derives the search part only; what needs the detail reads the blob once and fills it in', async () => {
+    const withDetail = async () => (await h.meta.mailboxes.getHeaderCache(await blobIds(), true)).map((e) => e.blobId).sort();
+    expect(await c.command('a', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'a OK SEARCH completed']);
+    expect(await cachedIds()).toEqual((await blobIds()).sort());
+    expect(await withDetail()).toEqual([]);
+    const reads = vi.spyOn(h.blobs, 'get');
+    // Answered by the search parts alone.
+    expect(await c.command('b', 'SEARCH FROM "jürgen" SENTBEFORE 4-Jan-2024')).toEqual(['* SEARCH 2', 'b OK SEARCH completed']);
+    expect(reads).not.toHaveBeenCalled();
+    // A field the search part does not keep: the blobs are read and the entries completed.
+    expect(await c.command('c', 'SEARCH HEADER X-Ticket t-7')).toEqual(['* SEARCH 1', 'c OK SEARCH completed']);
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect(await withDetail()).toEqual((await blobIds()).sort());
+    reads.mockClear();
+    expect(await c.command('d', 'SEARCH HEADER X-Ticket t-7')).toEqual(['* SEARCH 1', 'd OK SEARCH completed']);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
   it('rebuilds an entry that fails its check and answers as before', async () => {
     await c.command('a', 'SEARCH SUBJECT hello');
     const [, second] = await blobIds();
-    const [entry] = await h.meta.mailboxes.getHeaderCache([second!], true);
+    const [entry] = await h.meta.mailboxes.getHeaderCache([second!], false);
     // Damage the stored text so it would match: the check refuses it.
-    await h.meta.mailboxes.putHeaderCache([{ blobId: second!, search: entry!.search.replace('grüße', 'hello'), detail: entry!.detail! }]);
+    await h.meta.mailboxes.putHeaderCache([{ blobId: second!, search: entry!.search.replace('grüße', 'hello'), detail: null }]);
     expect(await c.command('b', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'b OK SEARCH completed']);
     const [again] = await h.meta.mailboxes.getHeaderCache([second!], false);
     expect(again!.search).toBe(entry!.search);
@@ -159,6 +177,44 @@ describe('FETCH with the header cache', () => {
       expect(reads).toHaveBeenCalledTimes(1);
     } finally {
       fresh.close();
+    }
+  });
+
+  it('after a SEARCH left search parts only, gives the right ENVELOPE from the blob and fills in the detail', async () => {
+    // The envelopes as the messages give them, with no cache at all.
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    const direct = await startHarnessOn(h);
+    let expected: string[];
+    try {
+      expected = await direct.command('e', 'FETCH 1:3 (ENVELOPE)');
+    } finally {
+      direct.close();
+    }
+    expect(expected[0]).toBe(
+      '* 1 FETCH (ENVELOPE ("Tue, 2 Jan 2024 10:00:00 +0000" "Hello there" (("Bob" NIL "bob" "example.org")) (("Bob" NIL "bob" "example.org")) (("Bob" NIL "bob" "example.org")) ((NIL NIL "alice" "example.test")) NIL NIL NIL NIL))',
+    );
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    await c.command('a', 'SEARCH SUBJECT hello');
+    const ids = (await blobIds()).sort();
+    expect((await h.meta.mailboxes.getHeaderCache(ids, false)).length).toBe(3);
+    expect(await h.meta.mailboxes.getHeaderCache(ids, true)).toEqual([]);
+    // Listeners with no structures in memory: what they answer comes from the store or the blob.
+    const reads = vi.spyOn(h.blobs, 'get');
+    const first = await startHarnessOn(h);
+    try {
+      expect(await first.command('f', 'FETCH 1:3 (ENVELOPE)')).toEqual(expected.map((l) => l.replace(/^e /, 'f ')));
+    } finally {
+      first.close();
+    }
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect((await h.meta.mailboxes.getHeaderCache(ids, true)).map((e) => e.blobId).sort()).toEqual(ids);
+    reads.mockClear();
+    const again = await startHarnessOn(h);
+    try {
+      expect(await again.command('g', 'FETCH 1:3 (ENVELOPE)')).toEqual(expected.map((l) => l.replace(/^e /, 'g ')));
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      again.close();
     }
   });
 

@@ -1,11 +1,12 @@
 /**
  * The header cache (src/mailbox/header-cache.ts) as SEARCH, FETCH and APPEND
  * use it: entries for a batch of messages come in one store call, and entries
- * derived from blobs a command had to read anyway go back in batches. The
+ * derived from blobs a command had to read anyway go back in batches (SEARCH
+ * derives the search part only; what needs the detail derives both). The
  * cache is only an optimisation: a failed write is logged and forgotten, and
  * an entry that fails its check is treated as absent (and rewritten).
  */
-import { cacheEntry } from '../mailbox/header-cache.js';
+import { cacheEntry, searchEntry } from '../mailbox/header-cache.js';
 import type { MimeMessage } from '../codec/mime/index.js';
 import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
 import type { ImapSession } from './session.js';
@@ -31,20 +32,33 @@ export class CacheFiller {
 
   constructor(private readonly s: ImapSession) {}
 
-  /** Derives the entry of a blob from its verified, parsed bytes (once per blob per command); returns it, or null. */
-  async add(blobId: string, mime: MimeMessage): Promise<HeaderCacheEntry | null> {
+  /** Derives the whole entry of a blob from its verified, parsed bytes (once per blob per command); returns it, or null. */
+  add(blobId: string, mime: MimeMessage): Promise<HeaderCacheEntry | null> {
+    return this.derive(blobId, () => cacheEntry(blobId, mime));
+  }
+
+  /**
+   * Derives the search part only (detail absent until first needed) from a
+   * blob's verified bytes: its header section is scanned, the message is not
+   * parsed. Once per blob per command; returns the entry, or null.
+   */
+  addSearch(blobId: string, bytes: Uint8Array): Promise<HeaderCacheEntry | null> {
+    return this.derive(blobId, () => searchEntry(blobId, bytes));
+  }
+
+  private async derive(blobId: string, make: () => HeaderCacheEntry | null): Promise<HeaderCacheEntry | null> {
     if (this.seen.has(blobId)) return null;
     this.seen.add(blobId);
     let entry: HeaderCacheEntry | null;
     try {
-      entry = cacheEntry(blobId, mime);
+      entry = make();
     } catch (err) {
       this.s.log.warn({ err, blobId }, 'header cache entry not derived');
       return null;
     }
     if (!entry) return null;
     this.pending.push(entry);
-    this.bytes += entry.search.length + entry.detail.length;
+    this.bytes += entry.search.length + (entry.detail?.length ?? 0);
     if (this.bytes >= PENDING_BYTES) await this.flush();
     return entry;
   }

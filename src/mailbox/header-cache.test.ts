@@ -6,7 +6,7 @@ import { buildBodyStructure, buildEnvelope, parseMessage } from '../codec/mime/i
 import { corpus, corpusNames } from '../codec/mime/testing/corpus.js';
 import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
 import { decodeStructure, encodeStructure } from './cached-structure.js';
-import { cacheEntry, cacheMessage, MAX_CACHED_HEADER, readDetail, readSearch, requiredText, searchNeedsDetail } from './header-cache.js';
+import { cacheEntry, cacheMessage, MAX_CACHED_HEADER, readDetail, readSearch, requiredText, searchEntry, searchNeedsDetail } from './header-cache.js';
 import { matchMessage, planSearch, SearchContent, type SearchCandidate } from './search.js';
 
 const idOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -130,13 +130,87 @@ describe('header cache entries', () => {
     expect(readSearch({ ...lean(e), search: search.slice(0, at) + 'Q' + search.slice(at + 1) })).toBeNull();
     expect(readSearch({ ...lean(e), search: '9' + search.slice(1) })).toBeNull();
     expect(readSearch({ ...lean(e), search: 'garbage' })).toBeNull();
-    for (const i of [0, 4, 10, e.detail.length - 1]) {
-      const d = Buffer.from(e.detail);
+    const detail = e.detail!;
+    for (const i of [0, 4, 10, detail.length - 1]) {
+      const d = Buffer.from(detail);
       d[i] = d[i]! ^ 0x04;
       expect(readDetail({ ...e, detail: d }), `byte ${i}`).toBeNull();
     }
-    expect(readDetail({ ...e, detail: e.detail.subarray(0, 5) })).toBeNull();
+    expect(readDetail({ ...e, detail: detail.subarray(0, 5) })).toBeNull();
     expect(readDetail(lean(e))).toBeNull();
+  });
+
+  it('with the search part only answer every search as the whole entry does (MIME torture, encoded words, the whole corpus)', () => {
+    const keys = [
+      'SUBJECT a',
+      'SUBJECT the',
+      'SUBJECT "=?"',
+      'FROM @',
+      'FROM "<"',
+      'TO .',
+      'CC e',
+      'BCC x',
+      'HEADER From ""',
+      'HEADER Subject "é"',
+      'SENTSINCE 1-Jan-2000',
+      'SENTBEFORE 1-Jan-2010',
+      'SENTON 2-Jan-2004',
+      'OR SUBJECT test FROM test',
+    ].map(criteria);
+    const names = corpusNames();
+    // The fixtures this is about are there (the test would prove little without them).
+    expect(names).toEqual(expect.arrayContaining(['flanker-torture.eml', 'flanker-torture-part.eml', 'flanker-encoded-header.eml']));
+    for (const name of names) {
+      const bytes = corpus(name);
+      const id = idOf(bytes);
+      const msg = parseMessage(bytes);
+      const whole = cacheEntry(id, msg);
+      const only = searchEntry(id, bytes);
+      // The same search part byte for byte, so also the same text the store filters SEARCH rows on.
+      expect(only?.search, name).toBe(whole?.search);
+      if (!only || !whole) continue;
+      expect(only.detail, name).toBeNull();
+      expect(readDetail(only), name).toBeNull();
+      const full = new SearchContent(msg);
+      for (const k of keys) {
+        const truth = matchMessage(k, candidate, scope, full);
+        expect([name, k, matchMessage(k, candidate, scope, readSearch(only))]).toEqual([name, k, truth]);
+        expect([name, k, matchMessage(k, candidate, scope, readSearch(lean(whole)))]).toEqual([name, k, truth]);
+      }
+    }
+  });
+
+  it('with the search part only take the top-level header alone, under the parser\'s limits', () => {
+    const cases: Array<[string, Buffer]> = [
+      ['fields in the body and in an attached message', Buffer.from('Subject: outer\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: x@inner.test\r\n\r\nbody\r\n')],
+      ['bare LF line ends, folded fields', Buffer.from('Subject: one\n two\nFrom: =?utf-8?q?J=C3=BCrgen?=\n <j@x.test>\nDate: 3 Mar 2021 10:00 +0100\n\nSubject: no\n')],
+      ['no blank line', Buffer.from('Subject: only a header\r\nTo: a@b.test')],
+      ['no header', Buffer.from('\r\nSubject: body\r\n')],
+      // The parser keeps 5,000 fields and 512 KiB of header: a field just within is kept, one past is not.
+      ['a header over the field limit', Buffer.from(`${'X-A: 1\r\n'.repeat(4998)}Subject: within\r\n${'X-A: 1\r\n'.repeat(10)}To: past@limit.test\r\n\r\nx\r\n`)],
+      ['a header over the byte limit', Buffer.from(`${`X-B: ${'y'.repeat(1000)}\r\n`.repeat(500)}Cc: within@limit.test\r\n${`X-B: ${'y'.repeat(1000)}\r\n`.repeat(30)}To: past@limit.test\r\n\r\nx\r\n`)],
+      ['a multipart boundary in the header', Buffer.from('Content-Type: multipart/mixed; boundary=b\r\nSubject: s\r\n--b\r\nFrom: f@x.test\r\n\r\n--b--\r\n')],
+    ];
+    for (const [what, bytes] of cases) {
+      const id = idOf(bytes);
+      const whole = cacheEntry(id, parseMessage(bytes));
+      expect(whole, what).not.toBeNull();
+      expect(searchEntry(id, bytes), what).toEqual({ blobId: id, search: whole!.search, detail: null });
+    }
+    for (const [, bytes] of cases.slice(4, 6)) {
+      const only = readSearch(searchEntry(idOf(bytes), bytes)!)!;
+      expect(matchMessage(criteria('OR SUBJECT within CC within'), candidate, scope, only)).toBe(true);
+      expect(matchMessage(criteria('TO past'), candidate, scope, only)).toBe(false);
+    }
+    const [, outer] = cases[0]!;
+    const only = readSearch(searchEntry(idOf(outer), outer)!)!;
+    expect(matchMessage(criteria('SUBJECT outer'), candidate, scope, only)).toBe(true);
+    expect(matchMessage(criteria('SUBJECT inner'), candidate, scope, only)).toBe(false);
+    // Fields the search part does not keep, and TEXT, are left to the detail or the blob.
+    expect(matchMessage(criteria('HEADER Content-Type message'), candidate, scope, only)).toBeUndefined();
+    // Too large to keep: no entry, as for the whole entry.
+    const huge = Buffer.from(`To: ${'a@b.c, '.repeat(4000)}\r\n\r\nx\r\n`);
+    expect(searchEntry(idOf(huge), huge)).toBeNull();
   });
 
   it('keep the search part but not the header section of a message with a huge header', () => {

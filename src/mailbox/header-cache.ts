@@ -16,7 +16,10 @@
  *   the text is not found by that SEARCH.
  * - `detail`, read for FETCH and for header fields outside that list: the
  *   header section exactly as stored (at most 64 KiB) and the ENVELOPE and
- *   BODYSTRUCTURE data as compact JSON.
+ *   BODYSTRUCTURE data as compact JSON. It may be absent: SEARCH derives
+ *   only the search part (`searchEntry`, from the header section alone, no
+ *   MIME parse), and the first FETCH or SEARCH that needs the detail reads
+ *   the blob and stores both parts (`cacheEntry`).
  *
  * Each part carries a CRC-32 over the blob id and its content, as each block
  * of a blob container does: cheap enough to verify on every row of a
@@ -38,6 +41,7 @@ import {
   parseHeaderSection,
   parseMessage,
   type ImapBodyStructure,
+  type HeaderField,
   type ImapEnvelope,
   type MimeMessage,
 } from '../codec/mime/index.js';
@@ -94,32 +98,50 @@ export function searchNeedsDetail(plan: SearchPlan): boolean {
 }
 
 /**
- * The entry for a message, from its parsed bytes, which must be the blob's
- * verified bytes; null when its From/To/Cc/Bcc/Subject are too large to keep
- * (SEARCH and FETCH then read the blob, as without a cache).
+ * The entry for a message, both parts, from its parsed bytes, which must be
+ * the blob's verified bytes; null when its From/To/Cc/Bcc/Subject are too
+ * large to keep (SEARCH and FETCH then read the blob, as without a cache).
  */
 export function cacheEntry(blobId: string, msg: MimeMessage): HeaderCacheEntry | null {
   const root = msg.root;
-  const text = new HeaderText(root.header.fields);
-  const sent = text.sentDate();
-  const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
-  if (json.length > MAX_SEARCH) return null;
-  const search = `${FORMAT}.${searchCheck(blobId, json)}.${json}`;
-
+  const search = searchPart(blobId, root.header.fields);
+  if (search === null) return null;
   const headerBytes = msg.buf.subarray(root.headerStart, root.bodyStart);
   // A header cut short by a parser limit would not parse alike on its own: it is not kept.
   let header: Buffer | null = !root.header.truncated && headerBytes.length <= MAX_CACHED_HEADER ? headerBytes : null;
   let structure: Buffer | null = Buffer.from(encodeStructure(buildEnvelope(root), buildBodyStructure(root)), 'utf8');
   if (header && DETAIL_HEAD + structure.length + header.length > MAX_DETAIL) header = null;
   if (DETAIL_HEAD + structure.length > MAX_DETAIL) structure = null;
-  const rest = Buffer.allocUnsafe(DETAIL_HEAD - DETAIL_CHECK + (structure?.length ?? 0) + (header?.length ?? 0));
+  // One buffer, the check written in front of the rest once that is complete.
+  const detail = Buffer.allocUnsafe(DETAIL_HEAD + (structure?.length ?? 0) + (header?.length ?? 0));
+  const rest = detail.subarray(DETAIL_CHECK);
   rest[0] = FORMAT;
   rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0);
   rest.writeUInt32BE(structure?.length ?? 0, 2);
   structure?.copy(rest, 6);
   header?.copy(rest, 6 + (structure?.length ?? 0));
-  const detail = Buffer.concat([detailCheck(blobId, rest), rest]);
+  detail.writeUInt32BE(detailCheck(blobId, rest), 0);
   return { blobId, search, detail };
+}
+
+/**
+ * The entry of a message with its search part only (detail null), from the
+ * blob's verified bytes: only the top-level header section is scanned, with
+ * the limits parseMessage applies to it, so the fields, and hence the search
+ * part, are those cacheEntry derives from the parsed message.
+ */
+export function searchEntry(blobId: string, bytes: Uint8Array): HeaderCacheEntry | null {
+  const search = searchPart(blobId, parseHeaderSection(bytes).fields);
+  return search === null ? null : { blobId, search, detail: null };
+}
+
+/** The search part for a message's top-level header fields, or null when it would be too large. */
+function searchPart(blobId: string, fields: readonly HeaderField[]): string | null {
+  const text = new HeaderText(fields);
+  const sent = text.sentDate();
+  const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
+  if (json.length > MAX_SEARCH) return null;
+  return `${FORMAT}.${searchCheck(blobId, json)}.${json}`;
 }
 
 /**
@@ -154,7 +176,7 @@ export function readDetail(row: CachedHeader): CachedDetail | null {
   if (!d || d.length < DETAIL_HEAD) return null;
   const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   const rest = buf.subarray(DETAIL_CHECK);
-  if (rest[0] !== FORMAT || !detailCheck(row.blobId, rest).equals(buf.subarray(0, DETAIL_CHECK))) return null;
+  if (rest[0] !== FORMAT || buf.readUInt32BE(0) !== detailCheck(row.blobId, rest)) return null;
   const flags = rest[1]!;
   const length = rest.readUInt32BE(2);
   if (6 + length > rest.length) return null;
@@ -254,9 +276,7 @@ function searchCheck(blobId: string, json: string): string {
   return crc32(json, crc32(blobId)).toString(16).padStart(8, '0');
 }
 
-/** CRC-32 over the blob id and the rest of the detail, as 4 bytes. */
-function detailCheck(blobId: string, rest: Buffer): Buffer {
-  const check = Buffer.allocUnsafe(DETAIL_CHECK);
-  check.writeUInt32BE(crc32(rest, crc32(blobId)));
-  return check;
+/** CRC-32 over the blob id and the rest of the detail (stored as 4 bytes, big-endian). */
+function detailCheck(blobId: string, rest: Buffer): number {
+  return crc32(rest, crc32(blobId));
 }

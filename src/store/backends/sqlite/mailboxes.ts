@@ -406,7 +406,8 @@ export class SqliteMailboxes implements MailboxRepo {
       // In key order: neighbouring rows land on the same pages.
       for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
         search.run(e.blobId, e.search);
-        detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
+        // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
+        if (e.detail) detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
       }
     });
     // Derived data: its commit does not wait for the disk. The next durable
