@@ -6,7 +6,7 @@
  * cache is only an optimisation: a failed write is logged and forgotten, and
  * an entry that fails its check is treated as absent (and rewritten).
  */
-import { cacheEntry, searchEntry } from '../mailbox/header-cache.js';
+import { deriveEntry, searchEntry, type CachedStructure, type DerivedEntry } from '../mailbox/header-cache.js';
 import type { MimeMessage } from '../codec/mime/index.js';
 import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
 import type { ImapSession } from './session.js';
@@ -32,9 +32,18 @@ export class CacheFiller {
 
   constructor(private readonly s: ImapSession) {}
 
-  /** Derives the whole entry of a blob from its verified, parsed bytes (once per blob per command); returns it, or null. */
-  add(blobId: string, mime: MimeMessage): Promise<HeaderCacheEntry | null> {
-    return this.derive(blobId, () => cacheEntry(blobId, mime));
+  /**
+   * Derives the whole entry of a blob from its verified, parsed bytes (once
+   * per blob per command); returns it with the structure it holds, or null.
+   */
+  async add(blobId: string, mime: MimeMessage): Promise<DerivedEntry | null> {
+    let structure: CachedStructure | null = null;
+    const entry = await this.derive(blobId, () => {
+      const d = deriveEntry(blobId, mime);
+      structure = d?.structure ?? null;
+      return d?.entry ?? null;
+    });
+    return entry && structure ? { entry, structure } : null;
   }
 
   /**

@@ -60,6 +60,8 @@ const MAX_DETAIL = 256 * 1024;
 /** Layout version: entries of another version are ignored and rebuilt (2: address fields also in plain form). */
 const FORMAT = 2;
 const FIELD_INDEX = new Map(SEARCH_FIELDS.map((f, i) => [f, i + 1]));
+/** The fields the search part is made of: those, and the Date it takes the day from. */
+const KEPT_FIELDS = new Set([...SEARCH_FIELDS, 'date']);
 const FIELD_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT']);
 const DETAIL_CHECK = 4;
 const DETAIL_HEAD = DETAIL_CHECK + 6;
@@ -103,13 +105,25 @@ export function searchNeedsDetail(plan: SearchPlan): boolean {
  * large to keep (SEARCH and FETCH then read the blob, as without a cache).
  */
 export function cacheEntry(blobId: string, msg: MimeMessage): HeaderCacheEntry | null {
+  return deriveEntry(blobId, msg)?.entry ?? null;
+}
+
+/** An entry with both parts and the structure it was built from (so a caller answering FETCH need not build it again). */
+export interface DerivedEntry {
+  readonly entry: HeaderCacheEntry;
+  readonly structure: CachedStructure;
+}
+
+/** As cacheEntry, also handing back the ENVELOPE and BODYSTRUCTURE data just built. */
+export function deriveEntry(blobId: string, msg: MimeMessage): DerivedEntry | null {
   const root = msg.root;
   const search = searchPart(blobId, root.header.fields);
   if (search === null) return null;
   const headerBytes = msg.buf.subarray(root.headerStart, root.bodyStart);
   // A header cut short by a parser limit would not parse alike on its own: it is not kept.
   let header: Buffer | null = !root.header.truncated && headerBytes.length <= MAX_CACHED_HEADER ? headerBytes : null;
-  let structure: Buffer | null = Buffer.from(encodeStructure(buildEnvelope(root), buildBodyStructure(root)), 'utf8');
+  const built: CachedStructure = { envelope: buildEnvelope(root), body: buildBodyStructure(root) };
+  let structure: Buffer | null = Buffer.from(encodeStructure(built.envelope, built.body), 'utf8');
   if (header && DETAIL_HEAD + structure.length + header.length > MAX_DETAIL) header = null;
   if (DETAIL_HEAD + structure.length > MAX_DETAIL) structure = null;
   // One buffer, the check written in front of the rest once that is complete.
@@ -121,7 +135,7 @@ export function cacheEntry(blobId: string, msg: MimeMessage): HeaderCacheEntry |
   structure?.copy(rest, 6);
   header?.copy(rest, 6 + (structure?.length ?? 0));
   detail.writeUInt32BE(detailCheck(blobId, rest), 0);
-  return { blobId, search, detail };
+  return { entry: { blobId, search, detail }, structure: built };
 }
 
 /**
@@ -137,7 +151,8 @@ export function searchEntry(blobId: string, bytes: Uint8Array): HeaderCacheEntry
 
 /** The search part for a message's top-level header fields, or null when it would be too large. */
 function searchPart(blobId: string, fields: readonly HeaderField[]): string | null {
-  const text = new HeaderText(fields);
+  // Only these fields count (HeaderText looks each name up by a pass over the fields): one pass picks them out.
+  const text = new HeaderText(fields.filter((f) => KEPT_FIELDS.has(f.name.toLowerCase())));
   const sent = text.sentDate();
   const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
   if (json.length > MAX_SEARCH) return null;

@@ -339,6 +339,18 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect((await s.meta.mailboxes.getHeaderCache([a, unused], false)).map((e) => e.blobId)).toEqual([a]);
       });
 
+      it('stores hundreds of entries in one call, the last of a repeated blob id winning', async () => {
+        const ids = Array.from({ length: 250 }, (_, i) => fakeId(20_000 + i));
+        const entries = ids.map((id, i) => ({ blobId: id, search: `s${i}`, detail: i % 2 === 0 ? null : Buffer.from(`d${i}`) }));
+        await s.meta.mailboxes.putHeaderCache([...entries, { blobId: ids[7]!, search: 'last', detail: null }, { blobId: ids[201]!, search: 'final', detail: Buffer.from('df') }]);
+        const lean = new Map((await s.meta.mailboxes.getHeaderCache(ids, false)).map((e) => [e.blobId, e.search]));
+        expect(lean.size).toBe(250);
+        expect(ids.map((id) => lean.get(id))).toEqual(ids.map((_, i) => (i === 7 ? 'last' : i === 201 ? 'final' : `s${i}`)));
+        const full = await s.meta.mailboxes.getHeaderCache(ids, true);
+        expect(full.length).toBe(125);
+        expect(Buffer.from(full.find((e) => e.blobId === ids[201])!.detail!).toString()).toBe('df');
+      });
+
       it('answers for thousands of ids in one call', async () => {
         const ids = Array.from({ length: 4500 }, (_, i) => fakeId(i + 10));
         const stored = [ids[0]!, ids[2222]!, ids[4499]!];

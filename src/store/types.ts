@@ -435,7 +435,8 @@ export interface MailboxRepo {
    * Stores entries in one transaction: each one's search part replaces the
    * blob's, its detail (when not null) replaces the blob's detail; an entry
    * with a null detail leaves a stored detail as it was (both are derived
-   * from the same bytes, each checked on its own).
+   * from the same bytes, each checked on its own). Of repeated blob ids, the
+   * last search part and the last detail given win.
    */
   putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void>;
   /**

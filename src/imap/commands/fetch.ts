@@ -14,6 +14,7 @@ import type { MailMessage } from '../../store/types.js';
 import { CacheFiller, readCache } from '../cache.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
 import { resolveSet, seqsIn } from '../sets.js';
+import { structureFrom } from '../structure.js';
 import type { ImapSession } from '../session.js';
 import { fetchItems, PartBeyondLimit, planFetch, UnknownCte, viewOnly, viewOnlyLine, type FetchPlan, type MessageData } from './fetch-items.js';
 import type { Cmd } from './types.js';
@@ -100,7 +101,11 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
           problems.push({ uid: view.uidAt(d.seq), problem: loaded.problem });
           continue;
         }
-        if (loaded && d.fill) await filler.add(d.message!.blobId, loaded.content.mime);
+        if (loaded && d.fill) {
+          const derived = await filler.add(d.message!.blobId, loaded.content.mime);
+          // The structure the entry was just built from answers this FETCH too: it is not built twice.
+          if (derived && plan.structure && !s.cache.has(d.message!.blobId)) s.cache.set(d.message!.blobId, structureFrom(derived.structure));
+        }
         await run.add({ seq: d.seq, message: d.message, content: loaded?.content ?? null, cached: d.cached ?? null });
       }
       await filler.flush();

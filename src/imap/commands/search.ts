@@ -133,7 +133,7 @@ export class SearchRun {
       const content = loaded.content;
       // Criteria the search part answers need no detail yet: it is derived from the header section alone, without
       // parsing the message (the first FETCH of ENVELOPE or BODYSTRUCTURE adds it).
-      const entry = !u.fill ? null : this.withDetail ? await this.filler.add(u.blobId, content.mime) : await this.filler.addSearch(u.blobId, content.data);
+      const entry = !u.fill ? null : this.withDetail ? (await this.filler.add(u.blobId, content.mime))?.entry : await this.filler.addSearch(u.blobId, content.data);
       // The entry just derived holds the decoded header text already: only what it cannot answer is worked out again.
       const hit = entry ? this.match(u.candidate, this.entryText(entry)) : undefined;
       if (hit ?? this.match(u.candidate, new SearchContent(content.mime))) this.found.push(u.candidate);

@@ -25,7 +25,7 @@ export async function getHeaderCache(pool: Pool, blobIds: readonly string[], wit
   return out;
 }
 
-/** Stores entries in one transaction, replacing existing parts (a null detail replaces none); of repeated blob ids the last entry wins. */
+/** Stores entries in one transaction, replacing existing parts (a null detail replaces none); of repeated blob ids the last part of each kind wins. */
 export async function putHeaderCache(pool: Pool, entries: readonly HeaderCacheEntry[]): Promise<void> {
   const last = [...new Map(entries.map((e) => [e.blobId, e])).values()];
   if (last.length === 0) return;
@@ -36,7 +36,7 @@ export async function putHeaderCache(pool: Pool, entries: readonly HeaderCacheEn
       [last.map((e) => e.blobId), last.map((e) => e.search)],
     );
     // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
-    const withDetail = last.filter((e) => e.detail !== null);
+    const withDetail = [...new Map(entries.filter((e) => e.detail !== null).map((e) => [e.blobId, e])).values()];
     if (withDetail.length === 0) return;
     await c.query(
       `INSERT INTO header_cache_detail (blob_id, detail) SELECT * FROM unnest($1::text[], $2::bytea[])
