@@ -13,6 +13,12 @@ import type { ImapSession } from './session.js';
 
 /** Bytes of new entries held before they are written. */
 const PENDING_BYTES = 8 * 1024 * 1024;
+/**
+ * Entries held before they are written: search parts alone are small, and one
+ * transaction of 8 MiB of them (about 25,000 rows) would hold the event loop
+ * for a noticeable while; 5,000 take about 20 ms.
+ */
+const PENDING_ENTRIES = 5000;
 
 /** The entries of these blobs, by blob id (absent: no entry, or the blob is marked damaged). */
 export async function readCache(s: ImapSession, blobIds: readonly string[], withDetail: boolean): Promise<Map<string, CachedHeader>> {
@@ -68,7 +74,7 @@ export class CacheFiller {
     if (!entry) return null;
     this.pending.push(entry);
     this.bytes += entry.search.length + (entry.detail?.length ?? 0);
-    if (this.bytes >= PENDING_BYTES) await this.flush();
+    if (this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES) await this.flush();
     return entry;
   }
 

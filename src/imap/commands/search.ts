@@ -132,7 +132,8 @@ export class SearchRun {
       }
       const content = loaded.content;
       // Criteria the search part answers need no detail yet: it is derived from the header section alone, without
-      // parsing the message (the first FETCH of ENVELOPE or BODYSTRUCTURE adds it).
+      // parsing the message. The trade: the first FETCH of ENVELOPE, BODYSTRUCTURE or header fields reads the blob
+      // again to add the detail (a client that fetches those before searching pays nothing more).
       const entry = !u.fill ? null : this.withDetail ? (await this.filler.add(u.blobId, content.mime))?.entry : await this.filler.addSearch(u.blobId, content.data);
       // The entry just derived holds the decoded header text already: only what it cannot answer is worked out again.
       const hit = entry ? this.match(u.candidate, this.entryText(entry)) : undefined;
