@@ -1,6 +1,7 @@
 /** SEARCH, FETCH and APPEND with the header cache: same answers, fewer blob reads, never a damaged message. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readDetail } from '../mailbox/header-cache.js';
 import { RawClient, startHarness, type Harness } from './testing/harness.js';
 
 const PLAIN = 'From: Bob <bob@example.org>\nTo: alice@example.test\nSubject: Hello there\nDate: Tue, 2 Jan 2024 10:00:00 +0000\nX-Ticket: T-7\n\nFirst body line\n';
@@ -215,6 +216,51 @@ describe('FETCH with the header cache', () => {
       expect(reads).not.toHaveBeenCalled();
     } finally {
       again.close();
+    }
+  });
+
+  it('makes entries for ENVELOPE from the header alone and completes them when the body structure is first asked', async () => {
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    const direct = await startHarnessOn(h);
+    let expected: string[];
+    try {
+      expected = await direct.command('e', 'FETCH 1:3 (ENVELOPE BODYSTRUCTURE)');
+    } finally {
+      direct.close();
+    }
+    expect(expected[1]).toContain('("MESSAGE" "RFC822"');
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    const ids = (await blobIds()).sort();
+    const pending = async () => (await h.meta.mailboxes.getHeaderCache(ids, true)).map((r) => readDetail(r)?.bodyPending);
+    const envelopes = expected.slice(0, 3).map((l) => l.replace(/ BODYSTRUCTURE .*\)$/, ')'));
+    const reads = vi.spyOn(h.blobs, 'get');
+    const one = await startHarnessOn(h);
+    try {
+      expect(await one.command('a', 'FETCH 1:3 (ENVELOPE)')).toEqual([...envelopes, 'a OK FETCH completed']);
+    } finally {
+      one.close();
+    }
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect(await pending()).toEqual([true, true, true]);
+    reads.mockClear();
+    // A listener with nothing in memory: ENVELOPE from those entries, then the body structure from the blobs.
+    const two = await startHarnessOn(h);
+    try {
+      expect(await two.command('b', 'FETCH 1:3 (ENVELOPE)')).toEqual([...envelopes, 'b OK FETCH completed']);
+      expect(reads).not.toHaveBeenCalled();
+      expect(await two.command('c', 'FETCH 1:3 (ENVELOPE BODYSTRUCTURE)')).toEqual(expected.map((l) => l.replace(/^e /, 'c ')));
+      expect(reads).toHaveBeenCalledTimes(3);
+    } finally {
+      two.close();
+    }
+    expect(await pending()).toEqual([false, false, false]);
+    reads.mockClear();
+    const three = await startHarnessOn(h);
+    try {
+      expect(await three.command('d', 'FETCH 1:3 (ENVELOPE BODYSTRUCTURE)')).toEqual(expected.map((l) => l.replace(/^e /, 'd ')));
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      three.close();
     }
   });
 

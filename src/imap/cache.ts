@@ -6,7 +6,7 @@
  * cache is only an optimisation: a failed write is logged and forgotten, and
  * an entry that fails its check is treated as absent (and rewritten).
  */
-import { deriveEntry, searchEntry, type CachedStructure, type DerivedEntry } from '../mailbox/header-cache.js';
+import { deriveEntry, envelopeEntry, searchEntry, type CachedStructure, type DerivedEntry } from '../mailbox/header-cache.js';
 import type { MimeMessage } from '../codec/mime/index.js';
 import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
 import type { ImapSession } from './session.js';
@@ -59,6 +59,26 @@ export class CacheFiller {
    */
   addSearch(blobId: string, bytes: Uint8Array): Promise<HeaderCacheEntry | null> {
     return this.derive(blobId, () => searchEntry(blobId, bytes));
+  }
+
+  /**
+   * Derives an entry for FETCH ENVELOPE from a blob's verified bytes without
+   * parsing the message (body structure pending); returns its ENVELOPE text,
+   * or null when that shortcut does not apply (then use add).
+   */
+  async addEnvelope(blobId: string, bytes: Uint8Array): Promise<string | null> {
+    if (this.seen.has(blobId)) return null;
+    let text: string | null = null;
+    try {
+      const made = envelopeEntry(blobId, bytes);
+      if (!made) return null;
+      text = made.envelopeText;
+      await this.derive(blobId, () => made.entry);
+    } catch (err) {
+      this.s.log.warn({ err, blobId }, 'header cache entry not derived');
+      return null;
+    }
+    return text;
   }
 
   private async derive(blobId: string, make: () => HeaderCacheEntry | null): Promise<HeaderCacheEntry | null> {

@@ -15,8 +15,13 @@
  *   are read: such a row is not checked, and a row damaged so that it lost
  *   the text is not found by that SEARCH.
  * - `detail`, read for FETCH and for header fields outside that list: the
- *   header section exactly as stored (at most 64 KiB) and the ENVELOPE and
- *   BODYSTRUCTURE data as compact JSON. It may be absent: SEARCH derives
+ *   header section exactly as stored (at most 64 KiB), the ENVELOPE and
+ *   BODYSTRUCTURE data as compact JSON, and the ENVELOPE as IMAP writes it
+ *   when that text is the same whatever the client enabled (no literal, only
+ *   ASCII): a FETCH ENVELOPE then sends it as it is, with no decode or
+ *   encode per message. A FETCH of ENVELOPE alone derives a detail without
+ *   the body structure (from the header section alone, flagged as pending);
+ *   the first FETCH that needs the body structure completes it. It may be absent: SEARCH derives
  *   only the search part (`searchEntry`, from the header section alone, no
  *   MIME parse), and the first FETCH or SEARCH that needs the detail reads
  *   the blob and stores both parts (`cacheEntry`).
@@ -34,7 +39,7 @@
  * is refused as before. Derived data only: a body is always read from the blob.
  */
 import { crc32 } from 'node:zlib';
-import type { ImapDate, SearchKey } from '../codec/imap/index.js';
+import { encodeEnvelope, encodeValue, type ImapDate, type SearchKey } from '../codec/imap/index.js';
 import {
   buildBodyStructure,
   buildEnvelope,
@@ -44,6 +49,7 @@ import {
   type HeaderField,
   type ImapEnvelope,
   type MimeMessage,
+  type MimePart,
 } from '../codec/mime/index.js';
 import type { CachedHeader, HeaderCacheEntry, MailboxRepo } from '../store/types.js';
 import { decodeStructure, encodeStructure } from './cached-structure.js';
@@ -57,16 +63,23 @@ export const MAX_CACHED_HEADER = 64 * 1024;
 const MAX_SEARCH = 16 * 1024;
 /** Largest detail part; the header, then the structure, are left out to stay below it. */
 const MAX_DETAIL = 256 * 1024;
-/** Layout version: entries of another version are ignored and rebuilt (2: address fields also in plain form). */
+/** Search part layout version: entries of another version are ignored and rebuilt (2: address fields also in plain form). */
 const FORMAT = 2;
+/** Detail layout written (3: with the ENVELOPE's IMAP text); 2, without it, is still read. */
+const DETAIL_FORMAT = 3;
 const FIELD_INDEX = new Map(SEARCH_FIELDS.map((f, i) => [f, i + 1]));
 /** The fields the search part is made of: those, and the Date it takes the day from. */
 const KEPT_FIELDS = new Set([...SEARCH_FIELDS, 'date']);
 const FIELD_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT']);
 const DETAIL_CHECK = 4;
-const DETAIL_HEAD = DETAIL_CHECK + 6;
+/** Check, format, flags, structure length; format 3 adds the ENVELOPE text's length. */
+const DETAIL_HEAD_V2 = DETAIL_CHECK + 6;
+const DETAIL_HEAD = DETAIL_CHECK + 10;
 const HAS_STRUCTURE = 1;
 const HAS_HEADER = 2;
+const HAS_ENVELOPE_TEXT = 4;
+/** The body structure was not derived yet (an entry made for ENVELOPE from the header section alone). */
+const BODY_PENDING = 8;
 
 /** ENVELOPE and BODYSTRUCTURE as the MIME codec builds them. */
 export interface CachedStructure {
@@ -111,7 +124,7 @@ export function cacheEntry(blobId: string, msg: MimeMessage): HeaderCacheEntry |
 /** An entry with both parts and the structure it was built from (so a caller answering FETCH need not build it again). */
 export interface DerivedEntry {
   readonly entry: HeaderCacheEntry;
-  readonly structure: CachedStructure;
+  readonly structure: CachedStructure & { readonly envelopeText: string | null };
 }
 
 /** As cacheEntry, also handing back the ENVELOPE and BODYSTRUCTURE data just built. */
@@ -124,18 +137,75 @@ export function deriveEntry(blobId: string, msg: MimeMessage): DerivedEntry | nu
   let header: Buffer | null = !root.header.truncated && headerBytes.length <= MAX_CACHED_HEADER ? headerBytes : null;
   const built: CachedStructure = { envelope: buildEnvelope(root), body: buildBodyStructure(root) };
   let structure: Buffer | null = Buffer.from(encodeStructure(built.envelope, built.body), 'utf8');
-  if (header && DETAIL_HEAD + structure.length + header.length > MAX_DETAIL) header = null;
+  const wire = envelopeText(built.envelope);
+  let envelope: Buffer | null = wire === null ? null : Buffer.from(wire, 'latin1');
+  if (header && DETAIL_HEAD + structure.length + (envelope?.length ?? 0) + header.length > MAX_DETAIL) header = null;
+  if (envelope && DETAIL_HEAD + structure.length + envelope.length > MAX_DETAIL) envelope = null;
   if (DETAIL_HEAD + structure.length > MAX_DETAIL) structure = null;
   // One buffer, the check written in front of the rest once that is complete.
-  const detail = Buffer.allocUnsafe(DETAIL_HEAD + (structure?.length ?? 0) + (header?.length ?? 0));
+  const structureLength = structure?.length ?? 0;
+  const envelopeLength = envelope?.length ?? 0;
+  const detail = Buffer.allocUnsafe(DETAIL_HEAD + structureLength + envelopeLength + (header?.length ?? 0));
   const rest = detail.subarray(DETAIL_CHECK);
-  rest[0] = FORMAT;
-  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0);
-  rest.writeUInt32BE(structure?.length ?? 0, 2);
-  structure?.copy(rest, 6);
-  header?.copy(rest, 6 + (structure?.length ?? 0));
+  rest[0] = DETAIL_FORMAT;
+  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0) | (envelope ? HAS_ENVELOPE_TEXT : 0);
+  rest.writeUInt32BE(structureLength, 2);
+  rest.writeUInt32BE(envelopeLength, 6);
+  structure?.copy(rest, 10);
+  envelope?.copy(rest, 10 + structureLength);
+  header?.copy(rest, 10 + structureLength + envelopeLength);
   detail.writeUInt32BE(detailCheck(blobId, rest), 0);
-  return { entry: { blobId, search, detail }, structure: built };
+  return { entry: { blobId, search, detail }, structure: { ...built, envelopeText: envelope ? wire : null } };
+}
+
+/**
+ * The ENVELOPE as IMAP writes it, when that text does not depend on what the
+ * client enabled: written for a client without UTF-8, it holds no literal
+ * (no CR/LF) and so no 8-bit byte either, and then every string in it is an
+ * ASCII quoted string, which a UTF-8 client is sent alike. Null otherwise
+ * (the envelope is encoded per FETCH from the structure, as before).
+ */
+export function envelopeText(envelope: ImapEnvelope): string | null {
+  const text = encodeValue(encodeEnvelope(envelope), { utf8: false }).toString('latin1');
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c >= 0x80) return null;
+  }
+  return text;
+}
+
+/**
+ * The entry of a message for FETCH ENVELOPE, from the blob's verified bytes
+ * with no MIME parse: the search part, and a detail with the header section
+ * and the ENVELOPE text but with the body structure pending. The top-level
+ * header section is scanned with the limits parseMessage applies to it, and
+ * ENVELOPE reads only those fields, so both are what deriveEntry gives.
+ * Null when this shortcut does not apply (a header cut short by a limit, an
+ * ENVELOPE whose text depends on the client, too large a search part): the
+ * caller derives the whole entry instead.
+ */
+export function envelopeEntry(blobId: string, bytes: Uint8Array): { entry: HeaderCacheEntry; envelopeText: string } | null {
+  const section = parseHeaderSection(bytes);
+  if (section.truncated) return null;
+  const search = searchPart(blobId, section.fields);
+  if (search === null) return null;
+  // buildEnvelope reads the part's header fields and nothing else.
+  const text = envelopeText(buildEnvelope({ header: section } as Pick<MimePart, 'header'> as MimePart));
+  if (text === null) return null;
+  const envelope = Buffer.from(text, 'latin1');
+  const headerBytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(section.start, section.bodyStart);
+  const header = headerBytes.length <= MAX_CACHED_HEADER && DETAIL_HEAD + envelope.length + headerBytes.length <= MAX_DETAIL ? headerBytes : null;
+  if (DETAIL_HEAD + envelope.length > MAX_DETAIL) return null;
+  const detail = Buffer.allocUnsafe(DETAIL_HEAD + envelope.length + (header?.length ?? 0));
+  const rest = detail.subarray(DETAIL_CHECK);
+  rest[0] = DETAIL_FORMAT;
+  rest[1] = HAS_ENVELOPE_TEXT | BODY_PENDING | (header ? HAS_HEADER : 0);
+  rest.writeUInt32BE(0, 2);
+  rest.writeUInt32BE(envelope.length, 6);
+  envelope.copy(rest, 10);
+  header?.copy(rest, 10 + envelope.length);
+  detail.writeUInt32BE(detailCheck(blobId, rest), 0);
+  return { entry: { blobId, search, detail }, envelopeText: text };
 }
 
 /**
@@ -176,7 +246,21 @@ export class CachedDetail {
     private readonly structureJson: Buffer | null,
     /** The header section through the blank line, byte for byte as stored. */
     readonly header: Buffer | null,
+    /** The ENVELOPE as IMAP writes it for any client (see envelopeText), when kept. */
+    readonly envelopeText: string | null = null,
+    /** The body structure was not derived yet: a FETCH that needs it derives the whole entry again. */
+    readonly bodyPending = false,
   ) {}
+
+  /** Whether the structure was kept (without decoding it). */
+  get hasStructure(): boolean {
+    return this.structureJson !== null;
+  }
+
+  /** The structure's JSON text, when kept. */
+  get structureText(): string | null {
+    return this.structureJson ? this.structureJson.toString('utf8') : null;
+  }
 
   get structure(): CachedStructure | null {
     if (!this.structureJson) return null;
@@ -188,16 +272,22 @@ export class CachedDetail {
 /** The detail of a row read with its detail, or null when the row is damaged, of another format, or has none. */
 export function readDetail(row: CachedHeader): CachedDetail | null {
   const d = row.detail;
-  if (!d || d.length < DETAIL_HEAD) return null;
+  if (!d || d.length < DETAIL_HEAD_V2) return null;
   const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   const rest = buf.subarray(DETAIL_CHECK);
-  if (rest[0] !== FORMAT || buf.readUInt32BE(0) !== detailCheck(row.blobId, rest)) return null;
+  const format = rest[0];
+  if ((format !== DETAIL_FORMAT && format !== 2) || (format === DETAIL_FORMAT && d.length < DETAIL_HEAD)) return null;
+  if (buf.readUInt32BE(0) !== detailCheck(row.blobId, rest)) return null;
   const flags = rest[1]!;
   const length = rest.readUInt32BE(2);
-  if (6 + length > rest.length) return null;
-  const structure = flags & HAS_STRUCTURE ? rest.subarray(6, 6 + length) : null;
-  const header = flags & HAS_HEADER ? rest.subarray(6 + length) : null;
-  return new CachedDetail(structure, header);
+  // Format 2 has no ENVELOPE text (nor its length field).
+  const start = format === 2 ? 6 : 10;
+  const textLength = format === 2 ? 0 : rest.readUInt32BE(6);
+  if (start + length + textLength > rest.length) return null;
+  const structure = flags & HAS_STRUCTURE ? rest.subarray(start, start + length) : null;
+  const text = format !== 2 && flags & HAS_ENVELOPE_TEXT ? rest.toString('latin1', start + length, start + length + textLength) : null;
+  const header = flags & HAS_HEADER ? rest.subarray(start + length + textLength) : null;
+  return new CachedDetail(structure, header, text, format !== 2 && (flags & BODY_PENDING) !== 0);
 }
 
 /**
