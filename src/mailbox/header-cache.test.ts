@@ -262,6 +262,25 @@ describe('header cache entries', () => {
     expect(envelopeEntry(idOf(accented), accented)).toBeNull();
   });
 
+  it('write the ENVELOPE text exactly as the IMAP encoder does, for any strings', () => {
+    const text = fc.oneof(fc.constant(null), fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('a"b', 'c\\d', '\u007f', 'x'.repeat(1024), 'y'.repeat(1025)));
+    const address = fc.record({ name: text, adl: text, mailbox: text, host: text });
+    const list = fc.oneof(fc.constant(null), fc.array(address, { maxLength: 3 }));
+    const envelope = fc.record({ date: text, subject: text, from: list, sender: list, replyTo: list, to: list, cc: list, bcc: list, inReplyTo: text, messageId: text });
+    fc.assert(
+      fc.property(envelope, (env) => {
+        const plain = encodeValue(encodeEnvelope(env), { utf8: false }).toString('latin1');
+        const got = envelopeText(env);
+        if (got === null) expect(/[\r\n\x80-\xff]/.test(plain)).toBe(true);
+        else {
+          expect(got).toBe(plain);
+          expect(got).toBe(encodeValue(encodeEnvelope(env), { utf8: true }).toString('latin1'));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('made for ENVELOPE from the header section alone hold what the whole entry holds, with the body structure pending', () => {
     const extra: Array<[string, Buffer]> = [
       ['bare LF, folded', Buffer.from('Subject: one\n two\nFrom: A <a@x.test>\nDate: 3 Mar 2021 10:00 +0100\n\nSubject: no\n')],

@@ -39,12 +39,13 @@
  * is refused as before. Derived data only: a body is always read from the blob.
  */
 import { crc32 } from 'node:zlib';
-import { encodeEnvelope, encodeValue, type ImapDate, type SearchKey } from '../codec/imap/index.js';
+import type { ImapDate, SearchKey } from '../codec/imap/index.js';
 import {
   buildBodyStructure,
   buildEnvelope,
   parseHeaderSection,
   parseMessage,
+  type ImapAddress,
   type ImapBodyStructure,
   type HeaderField,
   type ImapEnvelope,
@@ -159,19 +160,60 @@ export function deriveEntry(blobId: string, msg: MimeMessage): DerivedEntry | nu
 }
 
 /**
- * The ENVELOPE as IMAP writes it, when that text does not depend on what the
- * client enabled: written for a client without UTF-8, it holds no literal
- * (no CR/LF) and so no 8-bit byte either, and then every string in it is an
- * ASCII quoted string, which a UTF-8 client is sent alike. Null otherwise
- * (the envelope is encoded per FETCH from the structure, as before).
+ * The ENVELOPE as IMAP writes it (encodeEnvelope), when that text does not
+ * depend on what the client enabled: when every string in it is printable
+ * ASCII of at most 1,024 characters, each is a quoted string for any client;
+ * any other string is a literal, or is quoted only for a UTF-8 client, and
+ * then this is null (the envelope is encoded per FETCH from the structure,
+ * as before). Written directly, with no Buffer per string: it runs once per
+ * message that is cached.
  */
-export function envelopeText(envelope: ImapEnvelope): string | null {
-  const text = encodeValue(encodeEnvelope(envelope), { utf8: false }).toString('latin1');
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0d || c === 0x0a || c >= 0x80) return null;
+export function envelopeText(e: ImapEnvelope): string | null {
+  const orFrom = (list: readonly ImapAddress[] | null): readonly ImapAddress[] | null => (list === null || list.length === 0 ? e.from : list);
+  const parts = [
+    quoted(e.date),
+    quoted(e.subject),
+    addressText(e.from),
+    addressText(orFrom(e.sender)),
+    addressText(orFrom(e.replyTo)),
+    addressText(e.to),
+    addressText(e.cc),
+    addressText(e.bcc),
+    quoted(e.inReplyTo),
+    quoted(e.messageId),
+  ];
+  return parts.includes(null) ? null : `(${parts.join(' ')})`;
+}
+
+/** Longest string IMAP sends quoted (the encoder's default). */
+const MAX_QUOTED = 1024;
+
+/** NIL, or the quoted string every client is sent; null when a client could be sent something else. */
+function quoted(v: string | null): string | null {
+  if (v === null) return 'NIL';
+  if (v.length > MAX_QUOTED) return null;
+  let escape = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return null;
+    if (c === 0x22 || c === 0x5c) escape = true;
   }
-  return text;
+  return `"${escape ? v.replace(/[\\"]/g, (c) => `\\${c}`) : v}"`;
+}
+
+/** An address list: "(" 1*address ")", no space between addresses; NIL when empty. */
+function addressText(list: readonly ImapAddress[] | null): string | null {
+  if (list === null || list.length === 0) return 'NIL';
+  let out = '(';
+  for (const a of list) {
+    const name = quoted(a.name);
+    const adl = quoted(a.adl);
+    const mailbox = quoted(a.mailbox);
+    const host = quoted(a.host);
+    if (name === null || adl === null || mailbox === null || host === null) return null;
+    out += `(${name} ${adl} ${mailbox} ${host})`;
+  }
+  return out + ')';
 }
 
 /**
