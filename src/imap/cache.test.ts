@@ -1,6 +1,7 @@
 /** SEARCH, FETCH and APPEND with the header cache: same answers, fewer blob reads, never a damaged message. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readDetail } from '../mailbox/header-cache.js';
 import { RawClient, startHarness, type Harness } from './testing/harness.js';
 
 const PLAIN = 'From: Bob <bob@example.org>\nTo: alice@example.test\nSubject: Hello there\nDate: Tue, 2 Jan 2024 10:00:00 +0000\nX-Ticket: T-7\n\nFirst body line\n';
@@ -90,12 +91,30 @@ describe('SEARCH with the header cache', () => {
     expect(reads).toHaveBeenCalled();
   });
 
+  it('derives the search part only; what needs the detail reads the blob once and fills it in', async () => {
+    const withDetail = async () => (await h.meta.mailboxes.getHeaderCache(await blobIds(), true)).map((e) => e.blobId).sort();
+    expect(await c.command('a', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'a OK SEARCH completed']);
+    expect(await cachedIds()).toEqual((await blobIds()).sort());
+    expect(await withDetail()).toEqual([]);
+    const reads = vi.spyOn(h.blobs, 'get');
+    // Answered by the search parts alone.
+    expect(await c.command('b', 'SEARCH FROM "jürgen" SENTBEFORE 4-Jan-2024')).toEqual(['* SEARCH 2', 'b OK SEARCH completed']);
+    expect(reads).not.toHaveBeenCalled();
+    // A field the search part does not keep: the blobs are read and the entries completed.
+    expect(await c.command('c', 'SEARCH HEADER X-Ticket t-7')).toEqual(['* SEARCH 1', 'c OK SEARCH completed']);
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect(await withDetail()).toEqual((await blobIds()).sort());
+    reads.mockClear();
+    expect(await c.command('d', 'SEARCH HEADER X-Ticket t-7')).toEqual(['* SEARCH 1', 'd OK SEARCH completed']);
+    expect(reads).not.toHaveBeenCalled();
+  });
+
   it('rebuilds an entry that fails its check and answers as before', async () => {
     await c.command('a', 'SEARCH SUBJECT hello');
     const [, second] = await blobIds();
-    const [entry] = await h.meta.mailboxes.getHeaderCache([second!], true);
+    const [entry] = await h.meta.mailboxes.getHeaderCache([second!], false);
     // Damage the stored text so it would match: the check refuses it.
-    await h.meta.mailboxes.putHeaderCache([{ blobId: second!, search: entry!.search.replace('grüße', 'hello'), detail: entry!.detail! }]);
+    await h.meta.mailboxes.putHeaderCache([{ blobId: second!, search: entry!.search.replace('grüße', 'hello'), detail: null }]);
     expect(await c.command('b', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'b OK SEARCH completed']);
     const [again] = await h.meta.mailboxes.getHeaderCache([second!], false);
     expect(again!.search).toBe(entry!.search);
@@ -159,6 +178,89 @@ describe('FETCH with the header cache', () => {
       expect(reads).toHaveBeenCalledTimes(1);
     } finally {
       fresh.close();
+    }
+  });
+
+  it('after a SEARCH left search parts only, gives the right ENVELOPE from the blob and fills in the detail', async () => {
+    // The envelopes as the messages give them, with no cache at all.
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    const direct = await startHarnessOn(h);
+    let expected: string[];
+    try {
+      expected = await direct.command('e', 'FETCH 1:3 (ENVELOPE)');
+    } finally {
+      direct.close();
+    }
+    expect(expected[0]).toBe(
+      '* 1 FETCH (ENVELOPE ("Tue, 2 Jan 2024 10:00:00 +0000" "Hello there" (("Bob" NIL "bob" "example.org")) (("Bob" NIL "bob" "example.org")) (("Bob" NIL "bob" "example.org")) ((NIL NIL "alice" "example.test")) NIL NIL NIL NIL))',
+    );
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    await c.command('a', 'SEARCH SUBJECT hello');
+    const ids = (await blobIds()).sort();
+    expect((await h.meta.mailboxes.getHeaderCache(ids, false)).length).toBe(3);
+    expect(await h.meta.mailboxes.getHeaderCache(ids, true)).toEqual([]);
+    // Listeners with no structures in memory: what they answer comes from the store or the blob.
+    const reads = vi.spyOn(h.blobs, 'get');
+    const first = await startHarnessOn(h);
+    try {
+      expect(await first.command('f', 'FETCH 1:3 (ENVELOPE)')).toEqual(expected.map((l) => l.replace(/^e /, 'f ')));
+    } finally {
+      first.close();
+    }
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect((await h.meta.mailboxes.getHeaderCache(ids, true)).map((e) => e.blobId).sort()).toEqual(ids);
+    reads.mockClear();
+    const again = await startHarnessOn(h);
+    try {
+      expect(await again.command('g', 'FETCH 1:3 (ENVELOPE)')).toEqual(expected.map((l) => l.replace(/^e /, 'g ')));
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      again.close();
+    }
+  });
+
+  it('makes entries for ENVELOPE from the header alone and completes them when the body structure is first asked', async () => {
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    const direct = await startHarnessOn(h);
+    let expected: string[];
+    try {
+      expected = await direct.command('e', 'FETCH 1:3 (ENVELOPE BODYSTRUCTURE)');
+    } finally {
+      direct.close();
+    }
+    expect(expected[1]).toContain('("MESSAGE" "RFC822"');
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    const ids = (await blobIds()).sort();
+    const pending = async () => (await h.meta.mailboxes.getHeaderCache(ids, true)).map((r) => readDetail(r)?.bodyPending);
+    const envelopes = expected.slice(0, 3).map((l) => l.replace(/ BODYSTRUCTURE .*\)$/, ')'));
+    const reads = vi.spyOn(h.blobs, 'get');
+    const one = await startHarnessOn(h);
+    try {
+      expect(await one.command('a', 'FETCH 1:3 (ENVELOPE)')).toEqual([...envelopes, 'a OK FETCH completed']);
+    } finally {
+      one.close();
+    }
+    expect(reads).toHaveBeenCalledTimes(3);
+    expect(await pending()).toEqual([true, true, true]);
+    reads.mockClear();
+    // A listener with nothing in memory: ENVELOPE from those entries, then the body structure from the blobs.
+    const two = await startHarnessOn(h);
+    try {
+      expect(await two.command('b', 'FETCH 1:3 (ENVELOPE)')).toEqual([...envelopes, 'b OK FETCH completed']);
+      expect(reads).not.toHaveBeenCalled();
+      expect(await two.command('c', 'FETCH 1:3 (ENVELOPE BODYSTRUCTURE)')).toEqual(expected.map((l) => l.replace(/^e /, 'c ')));
+      expect(reads).toHaveBeenCalledTimes(3);
+    } finally {
+      two.close();
+    }
+    expect(await pending()).toEqual([false, false, false]);
+    reads.mockClear();
+    const three = await startHarnessOn(h);
+    try {
+      expect(await three.command('d', 'FETCH 1:3 (ENVELOPE BODYSTRUCTURE)')).toEqual(expected.map((l) => l.replace(/^e /, 'd ')));
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      three.close();
     }
   });
 

@@ -1,17 +1,24 @@
 /**
  * The header cache (src/mailbox/header-cache.ts) as SEARCH, FETCH and APPEND
  * use it: entries for a batch of messages come in one store call, and entries
- * derived from blobs a command had to read anyway go back in batches. The
+ * derived from blobs a command had to read anyway go back in batches (SEARCH
+ * derives the search part only; what needs the detail derives both). The
  * cache is only an optimisation: a failed write is logged and forgotten, and
  * an entry that fails its check is treated as absent (and rewritten).
  */
-import { cacheEntry } from '../mailbox/header-cache.js';
+import { deriveEntry, envelopeEntry, searchEntry, type CachedStructure, type DerivedEntry } from '../mailbox/header-cache.js';
 import type { MimeMessage } from '../codec/mime/index.js';
 import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
 import type { ImapSession } from './session.js';
 
 /** Bytes of new entries held before they are written. */
 const PENDING_BYTES = 8 * 1024 * 1024;
+/**
+ * Entries held before they are written: search parts alone are small, and one
+ * transaction of 8 MiB of them (about 25,000 rows) would hold the event loop
+ * for a noticeable while; 5,000 take about 20 ms.
+ */
+const PENDING_ENTRIES = 5000;
 
 /** The entries of these blobs, by blob id (absent: no entry, or the blob is marked damaged). */
 export async function readCache(s: ImapSession, blobIds: readonly string[], withDetail: boolean): Promise<Map<string, CachedHeader>> {
@@ -31,21 +38,63 @@ export class CacheFiller {
 
   constructor(private readonly s: ImapSession) {}
 
-  /** Derives the entry of a blob from its verified, parsed bytes (once per blob per command); returns it, or null. */
-  async add(blobId: string, mime: MimeMessage): Promise<HeaderCacheEntry | null> {
+  /**
+   * Derives the whole entry of a blob from its verified, parsed bytes (once
+   * per blob per command); returns it with the structure it holds, or null.
+   */
+  async add(blobId: string, mime: MimeMessage): Promise<DerivedEntry | null> {
+    let structure: CachedStructure | null = null;
+    const entry = await this.derive(blobId, () => {
+      const d = deriveEntry(blobId, mime);
+      structure = d?.structure ?? null;
+      return d?.entry ?? null;
+    });
+    return entry && structure ? { entry, structure } : null;
+  }
+
+  /**
+   * Derives the search part only (detail absent until first needed) from a
+   * blob's verified bytes: its header section is scanned, the message is not
+   * parsed. Once per blob per command; returns the entry, or null.
+   */
+  addSearch(blobId: string, bytes: Uint8Array): Promise<HeaderCacheEntry | null> {
+    return this.derive(blobId, () => searchEntry(blobId, bytes));
+  }
+
+  /**
+   * Derives an entry for FETCH ENVELOPE from a blob's verified bytes without
+   * parsing the message (body structure pending); returns its ENVELOPE text,
+   * or null when that shortcut does not apply (then use add).
+   */
+  async addEnvelope(blobId: string, bytes: Uint8Array): Promise<string | null> {
+    if (this.seen.has(blobId)) return null;
+    let text: string | null = null;
+    try {
+      const made = envelopeEntry(blobId, bytes);
+      if (!made) return null;
+      text = made.envelopeText;
+      await this.derive(blobId, () => made.entry);
+    } catch (err) {
+      this.s.log.warn({ err, blobId }, 'header cache entry not derived');
+      return null;
+    }
+    return text;
+  }
+
+  private async derive(blobId: string, make: () => HeaderCacheEntry | null): Promise<HeaderCacheEntry | null> {
     if (this.seen.has(blobId)) return null;
     this.seen.add(blobId);
     let entry: HeaderCacheEntry | null;
     try {
-      entry = cacheEntry(blobId, mime);
+      entry = make();
     } catch (err) {
       this.s.log.warn({ err, blobId }, 'header cache entry not derived');
       return null;
     }
     if (!entry) return null;
     this.pending.push(entry);
-    this.bytes += entry.search.length + entry.detail.length;
-    if (this.bytes >= PENDING_BYTES) await this.flush();
+    this.bytes += entry.search.length + (entry.detail?.length ?? 0);
+    if (this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES) await this.flush();
     return entry;
   }
 

@@ -13,11 +13,40 @@ import {
   type ImapParam,
   type MimeMessage,
 } from '../codec/mime/index.js';
+import { decodeStructure } from '../mailbox/cached-structure.js';
 import type { CachedStructure } from '../mailbox/header-cache.js';
 
 export interface MessageStructure {
   readonly envelope: EnvelopeData;
   readonly body: BodyStructureData;
+  /** The ENVELOPE as IMAP writes it for any client, when the header cache kept it (sent as it is). */
+  readonly envelopeText?: string | null;
+  /** False when only the ENVELOPE text is known (see EnvelopeOnly). */
+  readonly hasBody?: boolean;
+}
+
+/**
+ * What is known of a message whose entry was made for ENVELOPE alone: the
+ * ENVELOPE text. Anything else is derived from the message (hasBody false
+ * tells the FETCH code so); asking this object for it is a bug.
+ */
+export class EnvelopeOnly implements MessageStructure {
+  readonly hasBody = false;
+
+  constructor(readonly envelopeText: string) {}
+
+  get envelope(): EnvelopeData {
+    throw new Error('only the ENVELOPE text is known');
+  }
+
+  get body(): BodyStructureData {
+    throw new Error('the body structure is not known');
+  }
+}
+
+/** Whether a known structure answers a FETCH (that needs the body structure, or not). */
+export function answers(known: MessageStructure | undefined, needBody: boolean): known is MessageStructure {
+  return known !== undefined && (!needBody || known.hasBody !== false);
 }
 
 const params = (list: readonly ImapParam[]): ParamList => list.map((p) => [p.name, p.value] as const);
@@ -50,8 +79,36 @@ export function structureOf(msg: MimeMessage): MessageStructure {
 }
 
 /** The same from the codec's data as the header cache keeps it. */
-export function structureFrom(cached: CachedStructure): MessageStructure {
-  return { envelope: cached.envelope, body: convert(cached.body) };
+export function structureFrom(cached: CachedStructure, envelopeText: string | null = null): MessageStructure {
+  return { envelope: cached.envelope, body: convert(cached.body), envelopeText };
+}
+
+/**
+ * The same from a header cache detail's structure text, decoded only when
+ * something other than the kept ENVELOPE text is asked for: a FETCH ENVELOPE
+ * answered from the cache decodes nothing. Holds the text (a copy), not the
+ * row it came from.
+ */
+export class CachedMessageStructure implements MessageStructure {
+  private decoded: MessageStructure | null = null;
+
+  constructor(
+    private readonly json: string,
+    readonly envelopeText: string | null,
+  ) {}
+
+  private get full(): MessageStructure {
+    this.decoded ??= structureFrom(decodeStructure(this.json));
+    return this.decoded;
+  }
+
+  get envelope(): EnvelopeData {
+    return this.full.envelope;
+  }
+
+  get body(): BodyStructureData {
+    return this.full.body;
+  }
 }
 
 /** Least-recently-used cache with a fixed number of entries. */
@@ -67,6 +124,11 @@ export class Lru<K, V> {
       this.map.set(key, v);
     }
     return v;
+  }
+
+  /** The value, without counting as a use. */
+  peek(key: K): V | undefined {
+    return this.map.get(key);
   }
 
   /** Whether the key is held, without counting as a use (a Map delete and set per look is not free). */

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseImapCommand, rawFromLine, type SearchKey } from '../codec/imap/index.js';
+import { encodeEnvelope, encodeValue, parseImapCommand, rawFromLine, type SearchKey } from '../codec/imap/index.js';
 import { buildBodyStructure, buildEnvelope, parseMessage } from '../codec/mime/index.js';
 import { corpus, corpusNames } from '../codec/mime/testing/corpus.js';
 import type { CachedHeader, HeaderCacheEntry } from '../store/types.js';
 import { decodeStructure, encodeStructure } from './cached-structure.js';
-import { cacheEntry, cacheMessage, MAX_CACHED_HEADER, readDetail, readSearch, requiredText, searchNeedsDetail } from './header-cache.js';
+import { cacheEntry, cacheMessage, envelopeEntry, envelopeText, MAX_CACHED_HEADER, readDetail, readSearch, requiredText, searchEntry, searchNeedsDetail } from './header-cache.js';
 import { matchMessage, planSearch, SearchContent, type SearchCandidate } from './search.js';
 
 const idOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -130,13 +131,87 @@ describe('header cache entries', () => {
     expect(readSearch({ ...lean(e), search: search.slice(0, at) + 'Q' + search.slice(at + 1) })).toBeNull();
     expect(readSearch({ ...lean(e), search: '9' + search.slice(1) })).toBeNull();
     expect(readSearch({ ...lean(e), search: 'garbage' })).toBeNull();
-    for (const i of [0, 4, 10, e.detail.length - 1]) {
-      const d = Buffer.from(e.detail);
+    const detail = e.detail!;
+    for (const i of [0, 4, 10, detail.length - 1]) {
+      const d = Buffer.from(detail);
       d[i] = d[i]! ^ 0x04;
       expect(readDetail({ ...e, detail: d }), `byte ${i}`).toBeNull();
     }
-    expect(readDetail({ ...e, detail: e.detail.subarray(0, 5) })).toBeNull();
+    expect(readDetail({ ...e, detail: detail.subarray(0, 5) })).toBeNull();
     expect(readDetail(lean(e))).toBeNull();
+  });
+
+  it('with the search part only answer every search as the whole entry does (MIME torture, encoded words, the whole corpus)', () => {
+    const keys = [
+      'SUBJECT a',
+      'SUBJECT the',
+      'SUBJECT "=?"',
+      'FROM @',
+      'FROM "<"',
+      'TO .',
+      'CC e',
+      'BCC x',
+      'HEADER From ""',
+      'HEADER Subject "é"',
+      'SENTSINCE 1-Jan-2000',
+      'SENTBEFORE 1-Jan-2010',
+      'SENTON 2-Jan-2004',
+      'OR SUBJECT test FROM test',
+    ].map(criteria);
+    const names = corpusNames();
+    // The fixtures this is about are there (the test would prove little without them).
+    expect(names).toEqual(expect.arrayContaining(['flanker-torture.eml', 'flanker-torture-part.eml', 'flanker-encoded-header.eml']));
+    for (const name of names) {
+      const bytes = corpus(name);
+      const id = idOf(bytes);
+      const msg = parseMessage(bytes);
+      const whole = cacheEntry(id, msg);
+      const only = searchEntry(id, bytes);
+      // The same search part byte for byte, so also the same text the store filters SEARCH rows on.
+      expect(only?.search, name).toBe(whole?.search);
+      if (!only || !whole) continue;
+      expect(only.detail, name).toBeNull();
+      expect(readDetail(only), name).toBeNull();
+      const full = new SearchContent(msg);
+      for (const k of keys) {
+        const truth = matchMessage(k, candidate, scope, full);
+        expect([name, k, matchMessage(k, candidate, scope, readSearch(only))]).toEqual([name, k, truth]);
+        expect([name, k, matchMessage(k, candidate, scope, readSearch(lean(whole)))]).toEqual([name, k, truth]);
+      }
+    }
+  });
+
+  it('with the search part only take the top-level header alone, under the parser\'s limits', () => {
+    const cases: Array<[string, Buffer]> = [
+      ['fields in the body and in an attached message', Buffer.from('Subject: outer\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: x@inner.test\r\n\r\nbody\r\n')],
+      ['bare LF line ends, folded fields', Buffer.from('Subject: one\n two\nFrom: =?utf-8?q?J=C3=BCrgen?=\n <j@x.test>\nDate: 3 Mar 2021 10:00 +0100\n\nSubject: no\n')],
+      ['no blank line', Buffer.from('Subject: only a header\r\nTo: a@b.test')],
+      ['no header', Buffer.from('\r\nSubject: body\r\n')],
+      // The parser keeps 5,000 fields and 512 KiB of header: a field just within is kept, one past is not.
+      ['a header over the field limit', Buffer.from(`${'X-A: 1\r\n'.repeat(4998)}Subject: within\r\n${'X-A: 1\r\n'.repeat(10)}To: past@limit.test\r\n\r\nx\r\n`)],
+      ['a header over the byte limit', Buffer.from(`${`X-B: ${'y'.repeat(1000)}\r\n`.repeat(500)}Cc: within@limit.test\r\n${`X-B: ${'y'.repeat(1000)}\r\n`.repeat(30)}To: past@limit.test\r\n\r\nx\r\n`)],
+      ['a multipart boundary in the header', Buffer.from('Content-Type: multipart/mixed; boundary=b\r\nSubject: s\r\n--b\r\nFrom: f@x.test\r\n\r\n--b--\r\n')],
+    ];
+    for (const [what, bytes] of cases) {
+      const id = idOf(bytes);
+      const whole = cacheEntry(id, parseMessage(bytes));
+      expect(whole, what).not.toBeNull();
+      expect(searchEntry(id, bytes), what).toEqual({ blobId: id, search: whole!.search, detail: null });
+    }
+    for (const [, bytes] of cases.slice(4, 6)) {
+      const only = readSearch(searchEntry(idOf(bytes), bytes)!)!;
+      expect(matchMessage(criteria('OR SUBJECT within CC within'), candidate, scope, only)).toBe(true);
+      expect(matchMessage(criteria('TO past'), candidate, scope, only)).toBe(false);
+    }
+    const [, outer] = cases[0]!;
+    const only = readSearch(searchEntry(idOf(outer), outer)!)!;
+    expect(matchMessage(criteria('SUBJECT outer'), candidate, scope, only)).toBe(true);
+    expect(matchMessage(criteria('SUBJECT inner'), candidate, scope, only)).toBe(false);
+    // Fields the search part does not keep, and TEXT, are left to the detail or the blob.
+    expect(matchMessage(criteria('HEADER Content-Type message'), candidate, scope, only)).toBeUndefined();
+    // Too large to keep: no entry, as for the whole entry.
+    const huge = Buffer.from(`To: ${'a@b.c, '.repeat(4000)}\r\n\r\nx\r\n`);
+    expect(searchEntry(idOf(huge), huge)).toBeNull();
   });
 
   it('keep the search part but not the header section of a message with a huge header', () => {
@@ -155,6 +230,102 @@ describe('header cache entries', () => {
     // From/To/Cc/Bcc/Subject too large to keep: no entry at all.
     const huge = Buffer.from(`To: ${'a@b.c, '.repeat(4000)}\r\n\r\nx\r\n`);
     expect(cacheEntry(idOf(huge), parseMessage(huge))).toBeNull();
+  });
+
+  it('keep the ENVELOPE text only where every client is sent the same text', () => {
+    let kept = 0;
+    let left = 0;
+    for (const name of corpusNames()) {
+      const bytes = corpus(name);
+      const msg = parseMessage(bytes);
+      const env = buildEnvelope(msg.root);
+      const plain = encodeValue(encodeEnvelope(env), { utf8: false }).toString('latin1');
+      const utf8 = encodeValue(encodeEnvelope(env), { utf8: true }).toString('latin1');
+      const text = envelopeText(env);
+      if (text === null) {
+        left++;
+        // Left out only when the text would hold a literal or 8-bit bytes.
+        expect(/[\r\n\x80-\xff]/.test(plain), name).toBe(true);
+      } else {
+        kept++;
+        expect([name, text]).toEqual([name, plain]);
+        expect([name, text]).toEqual([name, utf8]);
+      }
+      const e = cacheEntry(idOf(bytes), msg);
+      if (e) expect([name, readDetail(withDetail(e))!.envelopeText]).toEqual([name, text]);
+    }
+    expect(kept).toBeGreaterThan(10);
+    expect(left).toBeGreaterThan(0);
+    // ENVELOPE keeps encoded words as they are; raw UTF-8 is sent quoted or as a literal, as the client enabled.
+    const accented = Buffer.from('Subject: caf\u00e9\r\nFrom: a@b.test\r\n\r\nx\r\n', 'utf8');
+    expect(envelopeText(buildEnvelope(parseMessage(accented).root))).toBeNull();
+    expect(envelopeEntry(idOf(accented), accented)).toBeNull();
+  });
+
+  it('write the ENVELOPE text exactly as the IMAP encoder does, for any strings', () => {
+    const text = fc.oneof(fc.constant(null), fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('a"b', 'c\\d', '\u007f', 'x'.repeat(1024), 'y'.repeat(1025)));
+    const address = fc.record({ name: text, adl: text, mailbox: text, host: text });
+    const list = fc.oneof(fc.constant(null), fc.array(address, { maxLength: 3 }));
+    const envelope = fc.record({ date: text, subject: text, from: list, sender: list, replyTo: list, to: list, cc: list, bcc: list, inReplyTo: text, messageId: text });
+    fc.assert(
+      fc.property(envelope, (env) => {
+        const plain = encodeValue(encodeEnvelope(env), { utf8: false }).toString('latin1');
+        const got = envelopeText(env);
+        if (got === null) expect(/[\r\n\x80-\xff]/.test(plain)).toBe(true);
+        else {
+          expect(got).toBe(plain);
+          expect(got).toBe(encodeValue(encodeEnvelope(env), { utf8: true }).toString('latin1'));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('made for ENVELOPE from the header section alone hold what the whole entry holds, with the body structure pending', () => {
+    const extra: Array<[string, Buffer]> = [
+      ['bare LF, folded', Buffer.from('Subject: one\n two\nFrom: A <a@x.test>\nDate: 3 Mar 2021 10:00 +0100\n\nSubject: no\n')],
+      ['no blank line', Buffer.from('Subject: only a header\r\nTo: a@b.test')],
+      ['no header', Buffer.from('\r\nSubject: body\r\n')],
+      ['a boundary in the header', Buffer.from('Content-Type: multipart/mixed; boundary=b\r\nSubject: s\r\n--b\r\nFrom: f@x.test\r\n\r\n--b--\r\n')],
+      ['attached message', Buffer.from('Subject: outer\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nFrom: x@inner.test\r\n\r\nbody\r\n')],
+      ['over the field limit', Buffer.from(`${'X-A: 1\r\n'.repeat(5010)}Subject: s\r\n\r\nx\r\n`)],
+      ['huge header', Buffer.from(`Subject: big\r\n${`Received: ${'x'.repeat(200)}\r\n`.repeat(Math.ceil(MAX_CACHED_HEADER / 200) + 1)}\r\nbody\r\n`)],
+    ];
+    let made = 0;
+    for (const [name, bytes] of [...corpusNames().map((n): [string, Buffer] => [n, corpus(n)]), ...extra]) {
+      const id = idOf(bytes);
+      const whole = cacheEntry(id, parseMessage(bytes));
+      const quick = envelopeEntry(id, bytes);
+      if (!quick) continue;
+      made++;
+      expect(whole, name).not.toBeNull();
+      expect([name, quick.entry.search]).toEqual([name, whole!.search]);
+      const a = readDetail(withDetail(quick.entry))!;
+      const b = readDetail(withDetail(whole!))!;
+      expect(a, name).not.toBeNull();
+      expect([name, a.envelopeText, a.bodyPending, a.hasStructure]).toEqual([name, b.envelopeText, true, false]);
+      expect([name, quick.envelopeText]).toEqual([name, b.envelopeText]);
+      expect([name, a.header?.toString('latin1') ?? null]).toEqual([name, b.header?.toString('latin1') ?? null]);
+      expect(b.bodyPending, name).toBe(false);
+    }
+    expect(made).toBeGreaterThan(10);
+    // A header cut short by the parser's limits is left to the whole parse.
+    expect(envelopeEntry('0'.repeat(64), extra[5]![1])).toBeNull();
+  });
+
+  it('of the previous detail layout are still read', () => {
+    const e = entryOf(MESSAGE);
+    const now = readDetail(withDetail(e))!;
+    const structure = Buffer.from(now.structureText!, 'utf8');
+    const rest = Buffer.concat([Buffer.from([2, 1 | 2, 0, 0, 0, 0]), structure, now.header!]);
+    rest.writeUInt32BE(structure.length, 2);
+    const check = Buffer.alloc(4);
+    check.writeUInt32BE(crc32(rest, crc32(e.blobId)), 0);
+    const old = readDetail({ ...e, detail: Buffer.concat([check, rest]) })!;
+    expect(old).not.toBeNull();
+    expect(old.structure).toEqual(now.structure);
+    expect(old.header!.equals(now.header!)).toBe(true);
+    expect([old.envelopeText, old.bodyPending]).toEqual([null, false]);
   });
 
   it('are stored for bytes in hand by cacheMessage', async () => {

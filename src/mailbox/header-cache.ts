@@ -15,8 +15,16 @@
  *   are read: such a row is not checked, and a row damaged so that it lost
  *   the text is not found by that SEARCH.
  * - `detail`, read for FETCH and for header fields outside that list: the
- *   header section exactly as stored (at most 64 KiB) and the ENVELOPE and
- *   BODYSTRUCTURE data as compact JSON.
+ *   header section exactly as stored (at most 64 KiB), the ENVELOPE and
+ *   BODYSTRUCTURE data as compact JSON, and the ENVELOPE as IMAP writes it
+ *   when that text is the same whatever the client enabled (no literal, only
+ *   ASCII): a FETCH ENVELOPE then sends it as it is, with no decode or
+ *   encode per message. A FETCH of ENVELOPE alone derives a detail without
+ *   the body structure (from the header section alone, flagged as pending);
+ *   the first FETCH that needs the body structure completes it. It may be absent: SEARCH derives
+ *   only the search part (`searchEntry`, from the header section alone, no
+ *   MIME parse), and the first FETCH or SEARCH that needs the detail reads
+ *   the blob and stores both parts (`cacheEntry`).
  *
  * Each part carries a CRC-32 over the blob id and its content, as each block
  * of a blob container does: cheap enough to verify on every row of a
@@ -37,9 +45,12 @@ import {
   buildEnvelope,
   parseHeaderSection,
   parseMessage,
+  type ImapAddress,
   type ImapBodyStructure,
+  type HeaderField,
   type ImapEnvelope,
   type MimeMessage,
+  type MimePart,
 } from '../codec/mime/index.js';
 import type { CachedHeader, HeaderCacheEntry, MailboxRepo } from '../store/types.js';
 import { decodeStructure, encodeStructure } from './cached-structure.js';
@@ -53,14 +64,23 @@ export const MAX_CACHED_HEADER = 64 * 1024;
 const MAX_SEARCH = 16 * 1024;
 /** Largest detail part; the header, then the structure, are left out to stay below it. */
 const MAX_DETAIL = 256 * 1024;
-/** Layout version: entries of another version are ignored and rebuilt (2: address fields also in plain form). */
+/** Search part layout version: entries of another version are ignored and rebuilt (2: address fields also in plain form). */
 const FORMAT = 2;
+/** Detail layout written (3: with the ENVELOPE's IMAP text); 2, without it, is still read. */
+const DETAIL_FORMAT = 3;
 const FIELD_INDEX = new Map(SEARCH_FIELDS.map((f, i) => [f, i + 1]));
+/** The fields the search part is made of: those, and the Date it takes the day from. */
+const KEPT_FIELDS = new Set([...SEARCH_FIELDS, 'date']);
 const FIELD_KEYS = new Set(['FROM', 'TO', 'CC', 'BCC', 'SUBJECT']);
 const DETAIL_CHECK = 4;
-const DETAIL_HEAD = DETAIL_CHECK + 6;
+/** Check, format, flags, structure length; format 3 adds the ENVELOPE text's length. */
+const DETAIL_HEAD_V2 = DETAIL_CHECK + 6;
+const DETAIL_HEAD = DETAIL_CHECK + 10;
 const HAS_STRUCTURE = 1;
 const HAS_HEADER = 2;
+const HAS_ENVELOPE_TEXT = 4;
+/** The body structure was not derived yet (an entry made for ENVELOPE from the header section alone). */
+const BODY_PENDING = 8;
 
 /** ENVELOPE and BODYSTRUCTURE as the MIME codec builds them. */
 export interface CachedStructure {
@@ -94,32 +114,161 @@ export function searchNeedsDetail(plan: SearchPlan): boolean {
 }
 
 /**
- * The entry for a message, from its parsed bytes, which must be the blob's
- * verified bytes; null when its From/To/Cc/Bcc/Subject are too large to keep
- * (SEARCH and FETCH then read the blob, as without a cache).
+ * The entry for a message, both parts, from its parsed bytes, which must be
+ * the blob's verified bytes; null when its From/To/Cc/Bcc/Subject are too
+ * large to keep (SEARCH and FETCH then read the blob, as without a cache).
  */
 export function cacheEntry(blobId: string, msg: MimeMessage): HeaderCacheEntry | null {
-  const root = msg.root;
-  const text = new HeaderText(root.header.fields);
-  const sent = text.sentDate();
-  const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
-  if (json.length > MAX_SEARCH) return null;
-  const search = `${FORMAT}.${searchCheck(blobId, json)}.${json}`;
+  return deriveEntry(blobId, msg)?.entry ?? null;
+}
 
+/** An entry with both parts and the structure it was built from (so a caller answering FETCH need not build it again). */
+export interface DerivedEntry {
+  readonly entry: HeaderCacheEntry;
+  readonly structure: CachedStructure & { readonly envelopeText: string | null };
+}
+
+/** As cacheEntry, also handing back the ENVELOPE and BODYSTRUCTURE data just built. */
+export function deriveEntry(blobId: string, msg: MimeMessage): DerivedEntry | null {
+  const root = msg.root;
+  const search = searchPart(blobId, root.header.fields);
+  if (search === null) return null;
   const headerBytes = msg.buf.subarray(root.headerStart, root.bodyStart);
   // A header cut short by a parser limit would not parse alike on its own: it is not kept.
   let header: Buffer | null = !root.header.truncated && headerBytes.length <= MAX_CACHED_HEADER ? headerBytes : null;
-  let structure: Buffer | null = Buffer.from(encodeStructure(buildEnvelope(root), buildBodyStructure(root)), 'utf8');
-  if (header && DETAIL_HEAD + structure.length + header.length > MAX_DETAIL) header = null;
+  const built: CachedStructure = { envelope: buildEnvelope(root), body: buildBodyStructure(root) };
+  let structure: Buffer | null = Buffer.from(encodeStructure(built.envelope, built.body), 'utf8');
+  const wire = envelopeText(built.envelope);
+  let envelope: Buffer | null = wire === null ? null : Buffer.from(wire, 'latin1');
+  if (header && DETAIL_HEAD + structure.length + (envelope?.length ?? 0) + header.length > MAX_DETAIL) header = null;
+  if (envelope && DETAIL_HEAD + structure.length + envelope.length > MAX_DETAIL) envelope = null;
   if (DETAIL_HEAD + structure.length > MAX_DETAIL) structure = null;
-  const rest = Buffer.allocUnsafe(DETAIL_HEAD - DETAIL_CHECK + (structure?.length ?? 0) + (header?.length ?? 0));
-  rest[0] = FORMAT;
-  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0);
-  rest.writeUInt32BE(structure?.length ?? 0, 2);
-  structure?.copy(rest, 6);
-  header?.copy(rest, 6 + (structure?.length ?? 0));
-  const detail = Buffer.concat([detailCheck(blobId, rest), rest]);
-  return { blobId, search, detail };
+  // One buffer, the check written in front of the rest once that is complete.
+  const structureLength = structure?.length ?? 0;
+  const envelopeLength = envelope?.length ?? 0;
+  const detail = Buffer.allocUnsafe(DETAIL_HEAD + structureLength + envelopeLength + (header?.length ?? 0));
+  const rest = detail.subarray(DETAIL_CHECK);
+  rest[0] = DETAIL_FORMAT;
+  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0) | (envelope ? HAS_ENVELOPE_TEXT : 0);
+  rest.writeUInt32BE(structureLength, 2);
+  rest.writeUInt32BE(envelopeLength, 6);
+  structure?.copy(rest, 10);
+  envelope?.copy(rest, 10 + structureLength);
+  header?.copy(rest, 10 + structureLength + envelopeLength);
+  detail.writeUInt32BE(detailCheck(blobId, rest), 0);
+  return { entry: { blobId, search, detail }, structure: { ...built, envelopeText: envelope ? wire : null } };
+}
+
+/**
+ * The ENVELOPE as IMAP writes it (encodeEnvelope), when that text does not
+ * depend on what the client enabled: when every string in it is printable
+ * ASCII of at most 1,024 characters, each is a quoted string for any client;
+ * any other string is a literal, or is quoted only for a UTF-8 client, and
+ * then this is null (the envelope is encoded per FETCH from the structure,
+ * as before). Written directly, with no Buffer per string: it runs once per
+ * message that is cached.
+ */
+export function envelopeText(e: ImapEnvelope): string | null {
+  const orFrom = (list: readonly ImapAddress[] | null): readonly ImapAddress[] | null => (list === null || list.length === 0 ? e.from : list);
+  const parts = [
+    quoted(e.date),
+    quoted(e.subject),
+    addressText(e.from),
+    addressText(orFrom(e.sender)),
+    addressText(orFrom(e.replyTo)),
+    addressText(e.to),
+    addressText(e.cc),
+    addressText(e.bcc),
+    quoted(e.inReplyTo),
+    quoted(e.messageId),
+  ];
+  return parts.includes(null) ? null : `(${parts.join(' ')})`;
+}
+
+/** Longest string IMAP sends quoted (the encoder's default). */
+const MAX_QUOTED = 1024;
+
+/** NIL, or the quoted string every client is sent; null when a client could be sent something else. */
+function quoted(v: string | null): string | null {
+  if (v === null) return 'NIL';
+  if (v.length > MAX_QUOTED) return null;
+  let escape = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return null;
+    if (c === 0x22 || c === 0x5c) escape = true;
+  }
+  return `"${escape ? v.replace(/[\\"]/g, (c) => `\\${c}`) : v}"`;
+}
+
+/** An address list: "(" 1*address ")", no space between addresses; NIL when empty. */
+function addressText(list: readonly ImapAddress[] | null): string | null {
+  if (list === null || list.length === 0) return 'NIL';
+  let out = '(';
+  for (const a of list) {
+    const name = quoted(a.name);
+    const adl = quoted(a.adl);
+    const mailbox = quoted(a.mailbox);
+    const host = quoted(a.host);
+    if (name === null || adl === null || mailbox === null || host === null) return null;
+    out += `(${name} ${adl} ${mailbox} ${host})`;
+  }
+  return out + ')';
+}
+
+/**
+ * The entry of a message for FETCH ENVELOPE, from the blob's verified bytes
+ * with no MIME parse: the search part, and a detail with the header section
+ * and the ENVELOPE text but with the body structure pending. The top-level
+ * header section is scanned with the limits parseMessage applies to it, and
+ * ENVELOPE reads only those fields, so both are what deriveEntry gives.
+ * Null when this shortcut does not apply (a header cut short by a limit, an
+ * ENVELOPE whose text depends on the client, too large a search part): the
+ * caller derives the whole entry instead.
+ */
+export function envelopeEntry(blobId: string, bytes: Uint8Array): { entry: HeaderCacheEntry; envelopeText: string } | null {
+  const section = parseHeaderSection(bytes);
+  if (section.truncated) return null;
+  const search = searchPart(blobId, section.fields);
+  if (search === null) return null;
+  // buildEnvelope reads the part's header fields and nothing else.
+  const text = envelopeText(buildEnvelope({ header: section } as Pick<MimePart, 'header'> as MimePart));
+  if (text === null) return null;
+  const envelope = Buffer.from(text, 'latin1');
+  const headerBytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(section.start, section.bodyStart);
+  const header = headerBytes.length <= MAX_CACHED_HEADER && DETAIL_HEAD + envelope.length + headerBytes.length <= MAX_DETAIL ? headerBytes : null;
+  if (DETAIL_HEAD + envelope.length > MAX_DETAIL) return null;
+  const detail = Buffer.allocUnsafe(DETAIL_HEAD + envelope.length + (header?.length ?? 0));
+  const rest = detail.subarray(DETAIL_CHECK);
+  rest[0] = DETAIL_FORMAT;
+  rest[1] = HAS_ENVELOPE_TEXT | BODY_PENDING | (header ? HAS_HEADER : 0);
+  rest.writeUInt32BE(0, 2);
+  rest.writeUInt32BE(envelope.length, 6);
+  envelope.copy(rest, 10);
+  header?.copy(rest, 10 + envelope.length);
+  detail.writeUInt32BE(detailCheck(blobId, rest), 0);
+  return { entry: { blobId, search, detail }, envelopeText: text };
+}
+
+/**
+ * The entry of a message with its search part only (detail null), from the
+ * blob's verified bytes: only the top-level header section is scanned, with
+ * the limits parseMessage applies to it, so the fields, and hence the search
+ * part, are those cacheEntry derives from the parsed message.
+ */
+export function searchEntry(blobId: string, bytes: Uint8Array): HeaderCacheEntry | null {
+  const search = searchPart(blobId, parseHeaderSection(bytes).fields);
+  return search === null ? null : { blobId, search, detail: null };
+}
+
+/** The search part for a message's top-level header fields, or null when it would be too large. */
+function searchPart(blobId: string, fields: readonly HeaderField[]): string | null {
+  // Only these fields count (HeaderText looks each name up by a pass over the fields): one pass picks them out.
+  const text = new HeaderText(fields.filter((f) => KEPT_FIELDS.has(f.name.toLowerCase())));
+  const sent = text.sentDate();
+  const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
+  if (json.length > MAX_SEARCH) return null;
+  return `${FORMAT}.${searchCheck(blobId, json)}.${json}`;
 }
 
 /**
@@ -139,7 +288,21 @@ export class CachedDetail {
     private readonly structureJson: Buffer | null,
     /** The header section through the blank line, byte for byte as stored. */
     readonly header: Buffer | null,
+    /** The ENVELOPE as IMAP writes it for any client (see envelopeText), when kept. */
+    readonly envelopeText: string | null = null,
+    /** The body structure was not derived yet: a FETCH that needs it derives the whole entry again. */
+    readonly bodyPending = false,
   ) {}
+
+  /** Whether the structure was kept (without decoding it). */
+  get hasStructure(): boolean {
+    return this.structureJson !== null;
+  }
+
+  /** The structure's JSON text, when kept. */
+  get structureText(): string | null {
+    return this.structureJson ? this.structureJson.toString('utf8') : null;
+  }
 
   get structure(): CachedStructure | null {
     if (!this.structureJson) return null;
@@ -151,16 +314,22 @@ export class CachedDetail {
 /** The detail of a row read with its detail, or null when the row is damaged, of another format, or has none. */
 export function readDetail(row: CachedHeader): CachedDetail | null {
   const d = row.detail;
-  if (!d || d.length < DETAIL_HEAD) return null;
+  if (!d || d.length < DETAIL_HEAD_V2) return null;
   const buf = Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   const rest = buf.subarray(DETAIL_CHECK);
-  if (rest[0] !== FORMAT || !detailCheck(row.blobId, rest).equals(buf.subarray(0, DETAIL_CHECK))) return null;
+  const format = rest[0];
+  if ((format !== DETAIL_FORMAT && format !== 2) || (format === DETAIL_FORMAT && d.length < DETAIL_HEAD)) return null;
+  if (buf.readUInt32BE(0) !== detailCheck(row.blobId, rest)) return null;
   const flags = rest[1]!;
   const length = rest.readUInt32BE(2);
-  if (6 + length > rest.length) return null;
-  const structure = flags & HAS_STRUCTURE ? rest.subarray(6, 6 + length) : null;
-  const header = flags & HAS_HEADER ? rest.subarray(6 + length) : null;
-  return new CachedDetail(structure, header);
+  // Format 2 has no ENVELOPE text (nor its length field).
+  const start = format === 2 ? 6 : 10;
+  const textLength = format === 2 ? 0 : rest.readUInt32BE(6);
+  if (start + length + textLength > rest.length) return null;
+  const structure = flags & HAS_STRUCTURE ? rest.subarray(start, start + length) : null;
+  const text = format !== 2 && flags & HAS_ENVELOPE_TEXT ? rest.toString('latin1', start + length, start + length + textLength) : null;
+  const header = flags & HAS_HEADER ? rest.subarray(start + length + textLength) : null;
+  return new CachedDetail(structure, header, text, format !== 2 && (flags & BODY_PENDING) !== 0);
 }
 
 /**
@@ -254,9 +423,7 @@ function searchCheck(blobId: string, json: string): string {
   return crc32(json, crc32(blobId)).toString(16).padStart(8, '0');
 }
 
-/** CRC-32 over the blob id and the rest of the detail, as 4 bytes. */
-function detailCheck(blobId: string, rest: Buffer): Buffer {
-  const check = Buffer.allocUnsafe(DETAIL_CHECK);
-  check.writeUInt32BE(crc32(rest, crc32(blobId)));
-  return check;
+/** CRC-32 over the blob id and the rest of the detail (stored as 4 bytes, big-endian). */
+function detailCheck(blobId: string, rest: Buffer): number {
+  return crc32(rest, crc32(blobId));
 }

@@ -307,6 +307,50 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.mailboxes.getHeaderCache([], true)).toEqual([]);
       });
 
+      it('keeps an entry with its search part only (detail NULL) until the detail is filled in', async () => {
+        const user = await addUser();
+        const f = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);
+        const blob = await s.blobs.put(Buffer.from('Subject: lazy\r\n\r\nx\r\n'));
+        const unused = fakeId(11);
+        await s.meta.mailboxes.append(f.id, { blobId: blob.id, size: blob.size, internalDate: 1 });
+        const a = blob.id;
+        await s.meta.mailboxes.putHeaderCache([{ blobId: a, search: entry(a, 's1').search, detail: null }, { blobId: unused, search: 'u', detail: null }]);
+        // SEARCH sees the search part; a reader of the detail finds no entry yet (and reads the blob).
+        expect(await s.meta.mailboxes.getHeaderCache([a], false)).toEqual([{ blobId: a, search: entry(a, 's1').search, detail: null }]);
+        expect(await s.meta.mailboxes.getHeaderCache([a], true)).toEqual([]);
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 1, 1, 's1')).map((r) => r.search)).toEqual([entry(a, 's1').search]);
+        expect(await s.meta.mailboxes.searchHeaderCache(f.id, 1, 1, 'absent')).toEqual([]);
+        // Filled in: both parts upserted.
+        await s.meta.mailboxes.putHeaderCache([entry(a, 's2')]);
+        const [full] = await s.meta.mailboxes.getHeaderCache([a], true);
+        expect({ ...full!, detail: Buffer.from(full!.detail!) }).toEqual(entry(a, 's2'));
+        // A search part stored again on its own leaves the detail of the same blob in place.
+        await s.meta.mailboxes.putHeaderCache([{ blobId: a, search: entry(a, 's3').search, detail: null }]);
+        const [kept] = await s.meta.mailboxes.getHeaderCache([a], true);
+        expect({ ...kept!, detail: Buffer.from(kept!.detail!) }).toEqual({ ...entry(a, 's2'), search: entry(a, 's3').search });
+        // A blob marked damaged is left out of every read, search part alone or not.
+        await s.meta.integrity.markDamaged(a, 'block 1: bad', 5);
+        expect(await s.meta.mailboxes.getHeaderCache([a], false)).toEqual([]);
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 1, 1, null)).map((r) => r.search)).toEqual([null]);
+        await s.meta.integrity.clearDamaged(a);
+        // Pruning takes a search-only entry no message uses, and keeps the used one.
+        expect(await s.meta.mailboxes.pruneHeaderCache(true)).toBe(1);
+        expect(await s.meta.mailboxes.pruneHeaderCache()).toBe(1);
+        expect((await s.meta.mailboxes.getHeaderCache([a, unused], false)).map((e) => e.blobId)).toEqual([a]);
+      });
+
+      it('stores hundreds of entries in one call, the last of a repeated blob id winning', async () => {
+        const ids = Array.from({ length: 250 }, (_, i) => fakeId(20_000 + i));
+        const entries = ids.map((id, i) => ({ blobId: id, search: `s${i}`, detail: i % 2 === 0 ? null : Buffer.from(`d${i}`) }));
+        await s.meta.mailboxes.putHeaderCache([...entries, { blobId: ids[7]!, search: 'last', detail: null }, { blobId: ids[201]!, search: 'final', detail: Buffer.from('df') }]);
+        const lean = new Map((await s.meta.mailboxes.getHeaderCache(ids, false)).map((e) => [e.blobId, e.search]));
+        expect(lean.size).toBe(250);
+        expect(ids.map((id) => lean.get(id))).toEqual(ids.map((_, i) => (i === 7 ? 'last' : i === 201 ? 'final' : `s${i}`)));
+        const full = await s.meta.mailboxes.getHeaderCache(ids, true);
+        expect(full.length).toBe(125);
+        expect(Buffer.from(full.find((e) => e.blobId === ids[201])!.detail!).toString()).toBe('df');
+      });
+
       it('answers for thousands of ids in one call', async () => {
         const ids = Array.from({ length: 4500 }, (_, i) => fakeId(i + 10));
         const stored = [ids[0]!, ids[2222]!, ids[4499]!];

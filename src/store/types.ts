@@ -362,12 +362,15 @@ export interface HeaderCacheEntry {
   readonly blobId: string;
   /** Read for every candidate of a SEARCH, so kept small (typically under 1 KiB): valid Unicode without NUL characters. */
   readonly search: string;
-  /** Read only when asked for (FETCH ENVELOPE/BODYSTRUCTURE/header sections): typically 1–10 KiB, at most 256 KiB. */
-  readonly detail: Uint8Array;
+  /**
+   * Read only when asked for (FETCH ENVELOPE/BODYSTRUCTURE/header sections): typically 1–10 KiB, at most 256 KiB.
+   * Null: the entry has its search part only (a detail already stored for the blob stays).
+   */
+  readonly detail: Uint8Array | null;
 }
 
 /** A header cache entry as read back: `detail` is null unless it was asked for. */
-export type CachedHeader = Omit<HeaderCacheEntry, 'detail'> & { readonly detail: Uint8Array | null };
+export type CachedHeader = HeaderCacheEntry;
 
 /** One message of a folder with its blob's header cache search text, as SEARCH reads it. */
 export interface HeaderCacheCandidate {
@@ -416,7 +419,8 @@ export interface MailboxRepo {
    * blob: ids without an entry, and blobs marked damaged (IntegrityRepo), are
    * left out. Takes any number of ids (unknown and repeated ones included) in
    * one call. `withDetail` false leaves `detail` null, so SEARCH can read
-   * thousands of small entries cheaply.
+   * thousands of small entries cheaply; `withDetail` true leaves out the
+   * entries that have no detail yet (their search part only), as if absent.
    */
   getHeaderCache(blobIds: readonly string[], withDetail: boolean): Promise<CachedHeader[]>;
   /**
@@ -427,7 +431,13 @@ export interface MailboxRepo {
    * substring) are left out; a message with a null search text never is.
    */
   searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]>;
-  /** Stores entries, replacing any the blobs had, in one transaction. */
+  /**
+   * Stores entries in one transaction: each one's search part replaces the
+   * blob's, its detail (when not null) replaces the blob's detail; an entry
+   * with a null detail leaves a stored detail as it was (both are derived
+   * from the same bytes, each checked on its own). Of repeated blob ids, the
+   * last search part and the last detail given win.
+   */
   putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void>;
   /**
    * Deletes the header cache entries (and the kept verdicts) of blobs that no

@@ -1,5 +1,6 @@
 /** The values of FETCH data items for one message (RFC 9051 6.4.5 / 7.5.2, BINARY RFC 3516). */
 import {
+  atom,
   encodeBodyStructure,
   encodeEnvelope,
   encodeFlags,
@@ -17,7 +18,7 @@ import type { CachedDetail } from '../../mailbox/header-cache.js';
 import type { FlagList, MailboxView } from '../../mailbox/view.js';
 import type { MailMessage } from '../../store/types.js';
 import type { MessageContent } from '../content.js';
-import { structureFrom, structureOf, type MessageStructure, type StructureCache } from '../structure.js';
+import { answers, CachedMessageStructure, EnvelopeOnly, structureOf, type MessageStructure, type StructureCache } from '../structure.js';
 
 /** What answering a FETCH needs beyond the view. */
 export interface FetchPlan {
@@ -28,6 +29,8 @@ export interface FetchPlan {
   readonly bytes: boolean;
   /** ENVELOPE, BODY or BODYSTRUCTURE (bytes only when not cached). */
   readonly structure: boolean;
+  /** BODY or BODYSTRUCTURE: the body structure, not only the ENVELOPE. */
+  readonly body: boolean;
   /** The top-level header section: BODY[HEADER], BODY[HEADER.FIELDS (...)], RFC822.HEADER (bytes only when not cached). */
   readonly header: boolean;
   /** A non-PEEK body item: \Seen is set on a read-write mailbox. */
@@ -50,6 +53,7 @@ export function planFetch(requested: readonly FetchAtt[], uid: boolean, withMods
   let meta = false;
   let bytes = false;
   let structure = false;
+  let body = false;
   let header = false;
   let setsSeen = false;
   for (const a of items) {
@@ -59,9 +63,11 @@ export function planFetch(requested: readonly FetchAtt[], uid: boolean, withMods
         meta = true;
         break;
       case 'ENVELOPE':
+        meta = structure = true;
+        break;
       case 'BODY':
       case 'BODYSTRUCTURE':
-        meta = structure = true;
+        meta = structure = body = true;
         break;
       case 'RFC822':
       case 'RFC822.TEXT':
@@ -87,7 +93,7 @@ export function planFetch(requested: readonly FetchAtt[], uid: boolean, withMods
         break;
     }
   }
-  return { items, meta, bytes, structure, header, setsSeen };
+  return { items, meta, bytes, structure, body, header, setsSeen };
 }
 
 /** BODY[HEADER], BODY[HEADER.FIELDS (...)] or BODY[HEADER.FIELDS.NOT (...)] of the message itself. */
@@ -153,13 +159,23 @@ export interface MessageData {
   readonly cached?: CachedDetail | null;
 }
 
-export function structureFor(cache: StructureCache, m: MailMessage, content: MessageContent | null, cached: CachedDetail | null = null): MessageStructure | null {
+/** The structure of a message (with its body structure when needBody), from memory, the cached detail or the bytes. */
+export function structureFor(
+  cache: StructureCache,
+  m: MailMessage,
+  content: MessageContent | null,
+  cached: CachedDetail | null = null,
+  needBody = true,
+): MessageStructure | null {
   const known = cache.get(m.blobId);
-  if (known) return known;
-  const parts = content ? null : cached?.structure;
-  if (!content && !parts) return null;
-  const built = parts ? structureFrom(parts) : structureOf(content!.mime);
-  cache.set(m.blobId, built);
+  if (answers(known, needBody)) return known;
+  let built: MessageStructure;
+  if (content) built = structureOf(content.mime);
+  else if (cached?.hasStructure) built = new CachedMessageStructure(cached.structureText!, cached.envelopeText);
+  else if (!needBody && cached?.envelopeText) built = new EnvelopeOnly(cached.envelopeText);
+  else return null;
+  // What is known already is not replaced by less.
+  if (!known || built.hasBody !== false) cache.set(m.blobId, built);
   return built;
 }
 
@@ -197,9 +213,11 @@ export function fetchItems(
       case 'RFC822.SIZE':
         out.push([name, m!.size]);
         break;
-      case 'ENVELOPE':
-        out.push([name, encodeEnvelope(structureFor(cache, m!, c, d.cached)!.envelope)]);
+      case 'ENVELOPE': {
+        const st = structureFor(cache, m!, c, d.cached, false)!;
+        out.push([name, st.envelopeText ? atom(st.envelopeText) : encodeEnvelope(st.envelope)]);
         break;
+      }
       case 'BODY':
       case 'BODYSTRUCTURE':
         out.push([name, encodeBodyStructure(structureFor(cache, m!, c, d.cached)!.body, a.name === 'BODYSTRUCTURE')]);

@@ -14,6 +14,7 @@ import type { MailMessage } from '../../store/types.js';
 import { CacheFiller, readCache } from '../cache.js';
 import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
 import { resolveSet, seqsIn } from '../sets.js';
+import { answers, EnvelopeOnly, structureFrom } from '../structure.js';
 import type { ImapSession } from '../session.js';
 import { fetchItems, PartBeyondLimit, planFetch, UnknownCte, viewOnly, viewOnlyLine, type FetchPlan, type MessageData } from './fetch-items.js';
 import type { Cmd } from './types.js';
@@ -66,6 +67,8 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
   // Without other byte items, the header cache can stand in for the bytes.
   const fromCache = !plan.bytes && (plan.structure || plan.header);
   const filler = new CacheFiller(s);
+  // Held in memory, with the body structure if the plan needs it.
+  const known = (blobId: string): boolean => answers(s.cache.peek(blobId), plan.body);
   try {
     for (let i = 0; i < seqs.length; i += META_BATCH) {
       const chunk = seqs.slice(i, i + META_BATCH);
@@ -78,8 +81,8 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
       }
       // Structures already in memory need no store read; anything else the plan needs comes from the cache if it holds it.
       // get() once per message keeps a known structure among the newest while the batch is read; has() after that.
-      const wanted = (d: MessageData): boolean => d.message !== null && (plan.header || !s.cache.get(d.message.blobId));
-      const stillWanted = (d: MessageData): boolean => d.message !== null && (plan.header || !s.cache.has(d.message.blobId));
+      const wanted = (d: MessageData): boolean => d.message !== null && (plan.header || !answers(s.cache.get(d.message.blobId), plan.body));
+      const stillWanted = (d: MessageData): boolean => d.message !== null && (plan.header || !known(d.message.blobId));
       const cached = fromCache ? await readCache(s, rows.filter(wanted).map((d) => d.message!.blobId), true) : null;
       for (let k = 0; cached && k < rows.length; k++) {
         const d = rows[k]!;
@@ -87,12 +90,13 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
         const row = cached.get(d.message!.blobId);
         const detail = row ? readDetail(row) : null;
         if (row && !detail) filler.damaged++;
-        rows[k] = { ...d, cached: usable(plan, detail) ? detail : null, fill: !detail };
+        // A detail made for ENVELOPE alone is completed by the first FETCH that needs the body structure.
+        rows[k] = { ...d, cached: usable(plan, detail) ? detail : null, fill: !detail || (plan.body && detail.bodyPending) };
       }
       const needsBytes = (d: MessageData): boolean => {
         if (d.message === null) return false;
         if (plan.bytes) return true;
-        return (plan.structure || plan.header) && !d.cached && (plan.header || !s.cache.has(d.message.blobId));
+        return (plan.structure || plan.header) && !d.cached && (plan.header || !known(d.message.blobId));
       };
       const load = (d: MessageData): Promise<Loaded | null> => (needsBytes(d) ? loadContent(s, view.uidAt(d.seq), d.message!.blobId) : Promise.resolve(null));
       for await (const [d, loaded] of readAhead(rows, load, (d) => (needsBytes(d) ? d.message!.size : 0))) {
@@ -100,7 +104,18 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
           problems.push({ uid: view.uidAt(d.seq), problem: loaded.problem });
           continue;
         }
-        if (loaded && d.fill) await filler.add(d.message!.blobId, loaded.content.mime);
+        if (loaded && d.fill) {
+          const blobId = d.message!.blobId;
+          // ENVELOPE alone (no header section asked) needs only the header section: no MIME parse.
+          const text = plan.structure && !plan.body && !plan.header ? await filler.addEnvelope(blobId, loaded.content.data) : null;
+          if (text !== null) {
+            if (!s.cache.has(blobId)) s.cache.set(blobId, new EnvelopeOnly(text));
+          } else {
+            const derived = await filler.add(blobId, loaded.content.mime);
+            // The structure the entry was just built from answers this FETCH too: it is not built twice.
+            if (derived && plan.structure && !known(blobId)) s.cache.set(blobId, structureFrom(derived.structure, derived.structure.envelopeText));
+          }
+        }
         await run.add({ seq: d.seq, message: d.message, content: loaded?.content ?? null, cached: d.cached ?? null });
       }
       await filler.flush();
@@ -117,7 +132,8 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
 
 /** The cached detail serves the plan: it kept the structure (if asked for) and the header section (if asked for). */
 function usable(plan: FetchPlan, detail: CachedDetail | null): detail is CachedDetail {
-  return detail !== null && (!plan.structure || detail.structure !== null) && (!plan.header || detail.header !== null);
+  const structure = detail !== null && (detail.hasStructure || (!plan.body && detail.envelopeText !== null));
+  return detail !== null && (!plan.structure || structure) && (!plan.header || detail.header !== null);
 }
 
 async function metadata(s: ImapSession, folderId: number, uids: number[]): Promise<Map<number, MailMessage>> {

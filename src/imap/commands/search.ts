@@ -5,7 +5,8 @@
  * and dates need one store query per batch; header criteria are answered
  * from the header cache (one store query per batch), and a message is read
  * and parsed only when its body text (or data the cache does not hold) can
- * still change the answer, filling the cache on the way.
+ * still change the answer, filling the cache on the way: with the search
+ * part alone (from the header section) unless the criteria need the detail.
  */
 import { bad, esearchResponse, no, ok, partialSlice, searchResponse, type SearchKey } from '../../codec/imap/index.js';
 import { readDetail, readSearch, requiredText, searchNeedsDetail } from '../../mailbox/header-cache.js';
@@ -129,17 +130,19 @@ export class SearchRun {
         this.problems.push({ uid: u.candidate.uid, problem: loaded.problem });
         continue;
       }
-      const mime = loaded.content.mime;
-      const entry = u.fill ? await this.filler.add(u.blobId, mime) : null;
+      const content = loaded.content;
+      // Criteria the search part answers need no detail yet: it is derived from the header section alone, without
+      // parsing the message. The trade: the first FETCH of ENVELOPE, BODYSTRUCTURE or header fields reads the blob
+      // again to add the detail (a client that fetches those before searching pays nothing more).
+      const entry = !u.fill ? null : this.withDetail ? (await this.filler.add(u.blobId, content.mime))?.entry : await this.filler.addSearch(u.blobId, content.data);
       // The entry just derived holds the decoded header text already: only what it cannot answer is worked out again.
       const hit = entry ? this.match(u.candidate, this.entryText(entry)) : undefined;
-      if (hit ?? this.match(u.candidate, new SearchContent(mime))) this.found.push(u.candidate);
+      if (hit ?? this.match(u.candidate, new SearchContent(content.mime))) this.found.push(u.candidate);
     }
   }
 
   private entryText(entry: HeaderCacheEntry): SearchText | null {
-    const row = { blobId: entry.blobId, search: entry.search, detail: this.withDetail ? entry.detail : null };
-    return readSearch(row, this.withDetail ? readDetail(row) : null);
+    return readSearch(entry, this.withDetail ? readDetail(entry) : null);
   }
 
   /** Evaluates over a cache entry; what it cannot decide (or an entry failing its check) goes to the blob. */

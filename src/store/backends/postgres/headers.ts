@@ -6,8 +6,9 @@ const CHUNK = 2000;
 
 /**
  * IMAP's header cache, keyed by blob id, in two tables as in SQLite: the
- * small search part packed densely for SEARCH, the larger detail beside it.
- * Entries of blobs marked damaged are never returned.
+ * small search part packed densely for SEARCH, the larger detail beside it
+ * (absent until first needed: such an entry is left out when the detail is
+ * asked for). Entries of blobs marked damaged are never returned.
  */
 export async function getHeaderCache(pool: Pool, blobIds: readonly string[], withDetail: boolean): Promise<CachedHeader[]> {
   const ids = [...new Set(blobIds)];
@@ -24,7 +25,7 @@ export async function getHeaderCache(pool: Pool, blobIds: readonly string[], wit
   return out;
 }
 
-/** Stores entries in one transaction, replacing existing ones; of repeated blob ids the last entry wins. */
+/** Stores entries in one transaction, replacing existing parts (a null detail replaces none); of repeated blob ids the last part of each kind wins. */
 export async function putHeaderCache(pool: Pool, entries: readonly HeaderCacheEntry[]): Promise<void> {
   const last = [...new Map(entries.map((e) => [e.blobId, e])).values()];
   if (last.length === 0) return;
@@ -34,10 +35,13 @@ export async function putHeaderCache(pool: Pool, entries: readonly HeaderCacheEn
        ON CONFLICT (blob_id) DO UPDATE SET search = excluded.search`,
       [last.map((e) => e.blobId), last.map((e) => e.search)],
     );
+    // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
+    const withDetail = [...new Map(entries.filter((e) => e.detail !== null).map((e) => [e.blobId, e])).values()];
+    if (withDetail.length === 0) return;
     await c.query(
       `INSERT INTO header_cache_detail (blob_id, detail) SELECT * FROM unnest($1::text[], $2::bytea[])
        ON CONFLICT (blob_id) DO UPDATE SET detail = excluded.detail`,
-      [last.map((e) => e.blobId), last.map((e) => e.detail)],
+      [withDetail.map((e) => e.blobId), withDetail.map((e) => e.detail)],
     );
   });
 }

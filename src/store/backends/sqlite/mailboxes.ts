@@ -401,12 +401,21 @@ export class SqliteMailboxes implements MailboxRepo {
   async putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const search = this.q('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
+    // Search parts are small: many to a statement costs less per row than one each (a SEARCH writes 100,000 at once).
+    const searches = this.q(`INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES ${Array(SEARCH_ROWS).fill('(?, ?)').join(', ')}`);
     const detail = this.q('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
+    // In key order: neighbouring rows land on the same pages. The sort is stable: of repeated blob ids the last wins.
+    const sorted = [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0));
     const write = this.db.transaction(() => {
-      // In key order: neighbouring rows land on the same pages.
-      for (const e of [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0))) {
-        search.run(e.blobId, e.search);
-        detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
+      let i = 0;
+      for (const args: string[] = []; i + SEARCH_ROWS <= sorted.length; i += SEARCH_ROWS, args.length = 0) {
+        for (let k = i; k < i + SEARCH_ROWS; k++) args.push(sorted[k]!.blobId, sorted[k]!.search);
+        searches.run(args);
+      }
+      for (; i < sorted.length; i++) search.run(sorted[i]!.blobId, sorted[i]!.search);
+      for (const e of sorted) {
+        // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
+        if (e.detail) detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
       }
     });
     // Derived data: its commit does not wait for the disk. The next durable
@@ -437,6 +446,8 @@ export class SqliteMailboxes implements MailboxRepo {
 
 }
 
+/** Header cache search parts per INSERT statement (two parameters each). */
+const SEARCH_ROWS = 100;
 /** Blob ids per header cache query: bounds the result a single statement builds. */
 const HEADER_CACHE_CHUNK = 2000;
 /** Header cache entries pruned per transaction, and a bound on the pages of one call. */
