@@ -121,6 +121,8 @@ export function registerStartCommand(program: Command): void {
         },
       );
       const example = await exampleAccount(server.store).catch(() => ({ address: 'you@example.org', exists: false }));
+      // What start found worth a warning is in the log before the banner says postern is running.
+      await logs.flush();
       process.stderr.write(welcomeText(server.listeners, config.tls.cert, password, example));
       const stop = (sig: string) => {
         log.info({ signal: sig }, 'shutting down');
