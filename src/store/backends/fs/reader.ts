@@ -24,36 +24,6 @@ const MAX_BATCH = 256;
 /** A thread with nothing to do for this long ends (the next read starts one again). */
 const IDLE_MS = 10_000;
 
-// Without the compiled blob thread (tests before a build): plain CommonJS run with `eval`, raw reads only.
-const RAW_THREAD_CODE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-function readOne(file) {
-  let fd = -1;
-  try {
-    fd = fs.openSync(file, 'r');
-    const size = fs.fstatSync(fd).size;
-    const buf = new Uint8Array(size);
-    let off = 0;
-    while (off < size) {
-      const n = fs.readSync(fd, buf, off, size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return off === size ? buf : buf.slice(0, off);
-  } catch (e) {
-    return { code: typeof e.code === 'string' ? e.code : 'EIO', message: String(e.message) };
-  } finally {
-    if (fd >= 0) try { fs.closeSync(fd); } catch {}
-  }
-}
-parentPort.on('message', (m) => {
-  if (m.op === 'exit') process.exit(1);
-  const out = m.files.map((f) => readOne(f.slice(1)));
-  parentPort.postMessage({ id: m.id, out }, out.filter((r) => r instanceof Uint8Array).map((r) => r.buffer));
-});
-`;
-
 /** What a read gives: the raw file, or a container the thread verified as clean (its data, null for verify). */
 export type ReadResult = { readonly raw: Buffer } | { readonly clean: Uint8Array | null };
 
@@ -79,11 +49,11 @@ class ReaderThread {
   readonly batches = new Map<number, Request[]>();
   private idle: NodeJS.Timeout | null = null;
 
-  constructor(private readonly gone: (t: ReaderThread, pending: Request[]) => void) {
-    const url = blobThreadUrl();
-    this.worker = url
-      ? new Worker(url, { env: {}, stdout: false, stderr: false })
-      : new Worker(RAW_THREAD_CODE, { eval: true, env: {}, stdout: false, stderr: false });
+  constructor(
+    url: URL,
+    private readonly gone: (t: ReaderThread, pending: Request[]) => void,
+  ) {
+    this.worker = new Worker(url, { env: {}, stdout: false, stderr: false });
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => this.answer(m));
     this.worker.on('error', () => this.fail());
@@ -204,12 +174,14 @@ export class BlobFileReader {
 
   /** The thread with the fewest batches outstanding, starting one while there are fewer than THREADS. */
   private pick(): ReaderThread | null {
-    if (this.broken || this.closed) return null;
+    // Without the compiled thread (tests before a build) every read takes the callback API.
+    const url = blobThreadUrl();
+    if (this.broken || this.closed || !url) return null;
     let best: ReaderThread | null = null;
     for (const t of this.threads) if (!best || t.batches.size < best.batches.size) best = t;
     if ((!best || best.batches.size > 0) && this.threads.length < THREADS) {
       try {
-        best = new ReaderThread((t, pending) => this.lost(t, pending));
+        best = new ReaderThread(url, (t, pending) => this.lost(t, pending));
         this.threads.push(best);
       } catch {
         this.broken = true; // threads cannot start here: read without them
