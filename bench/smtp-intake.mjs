@@ -21,20 +21,16 @@
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
 //   [--port-offset N]  listeners on 25+N etc. (default 32000)
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
+import { opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const opt = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
 // Another build (e.g. a copy of dist/ from before a change) for a before/after comparison.
 const cli = path.resolve(opt('dist', path.join(root, 'dist')), 'cli/main.js');
 const MESSAGES = Number(opt('messages', 4000));
@@ -47,26 +43,6 @@ const MX = 25 + OFFSET;
 const RCPT = 'rcpt@bench.test';
 const SOURCE = '/usr/sbin/smtp-source';
 
-function sh(file, args, input) {
-  return new Promise((resolve, reject) => {
-    const p = execFile(file, args, { timeout: SECONDS * 1000, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
-    );
-    if (input !== undefined) p.stdin.end(input);
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true))).on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
-}
-
 async function startServer(dir) {
   const args = [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', path.join(dir, 'postern.toml'), 'start'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -78,7 +54,7 @@ async function startServer(dir) {
 async function source(sessions, messages, reuse) {
   const args = ['-s', String(sessions), '-m', String(messages), '-l', '4096', '-f', 'sender@example.net', '-t', RCPT, ...(reuse ? ['-d'] : []), `127.0.0.1:${MX}`];
   const t = process.hrtime.bigint();
-  await sh(SOURCE, args);
+  await sh(SOURCE, args, undefined, SECONDS * 1000);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
@@ -133,23 +109,6 @@ async function starttls(sessions, messages) {
 }
 
 /** CPU seconds of the server so far: its main thread, and the whole process (Linux /proc). */
-function serverCpu(pid) {
-  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
-  // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second on Linux).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { main, all: (Number(f[11]) + Number(f[12])) / 100 };
-}
-
-/** Waits (at most 120 s) until the server's main thread used under 2 % of a 500 ms window: its backlog is done. */
-async function settle(pid) {
-  for (let i = 0; i < 240; i++) {
-    const a = serverCpu(pid).main;
-    await new Promise((r) => setTimeout(r, 500));
-    if (serverCpu(pid).main - a < 0.01) return;
-  }
-}
-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const SCENARIOS = {

@@ -13,19 +13,15 @@
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
 //   [--port-offset N]  mx on 25+N; ManageSieve and admin are moved to 190+N and 443+N (default 44000)
-import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const opt = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-};
 const cli = path.resolve(opt('dist', path.join(root, 'dist')), 'cli/main.js');
 const MESSAGES = Number(opt('messages', 300));
 const RUNS = Number(opt('runs', 2));
@@ -38,26 +34,6 @@ const RCPT = 'rcpt@bench.test';
 const SENDER = 'sender@example.net';
 const line = 'The quick brown fox jumps over the lazy dog 0123456789.\r\n';
 const BODY = `From: <${SENDER}>\r\nTo: <${RCPT}>\r\nSubject: bench\r\n\r\n${line.repeat(70)}.\r\n`;
-
-function sh(file, args, input) {
-  return new Promise((resolve, reject) => {
-    const p = execFile(file, args, { timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`)) : resolve(stdout),
-    );
-    if (input !== undefined) p.stdin.end(input);
-  });
-}
-
-async function waitForPort(port) {
-  for (let i = 0; i < 300; i++) {
-    const ok = await new Promise((r) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true))).on('error', () => r(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`port ${port} never opened`);
-}
 
 /** A client that reads whole replies (multi-line ones joined) and times each one. */
 class Client {
@@ -152,21 +128,6 @@ async function runMode(mode, count = MESSAGES) {
 }
 
 /** CPU seconds of the server so far: its main thread, and the whole process (Linux /proc). */
-function serverCpu(pid) {
-  const main = Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e9;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { main, all: (Number(f[11]) + Number(f[12])) / 100 };
-}
-
-async function settle(pid) {
-  for (let i = 0; i < 120; i++) {
-    const a = serverCpu(pid).main;
-    await new Promise((r) => setTimeout(r, 500));
-    if (serverCpu(pid).main - a < 0.01) return;
-  }
-}
-
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-phases-'));
