@@ -186,6 +186,7 @@ const port = parentPort;
 if (port) {
   port.on('message', (m: ToThread) => {
     if (m.op === 'exit') process.exit(1);
+    if (m.op === 'close') process.exit(0);
     if (m.op === 'read') {
       const out: ReadAnswer[] = [];
       let clean = '';

@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { blobThreadUrl } from './thread-file.js';
+import { blobThreadUrl, endThread } from './thread-file.js';
 import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
 
 /** Threads reading at once: a cold disk serves several reads in parallel. */
@@ -46,6 +46,8 @@ export function readWhole(file: string): Promise<Buffer> {
 
 class ReaderThread {
   readonly worker: Worker;
+  /** Settles with the exit code once the thread has ended. */
+  private readonly exited: Promise<number>;
   readonly batches = new Map<number, Request[]>();
   private idle: NodeJS.Timeout | null = null;
 
@@ -54,6 +56,7 @@ class ReaderThread {
     private readonly gone: (t: ReaderThread, pending: Request[]) => void,
   ) {
     this.worker = new Worker(url, { env: {}, stdout: false, stderr: false });
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => this.answer(m));
     this.worker.on('error', () => this.fail());
@@ -106,7 +109,7 @@ class ReaderThread {
   }
 
   stop(): Promise<number> {
-    return this.worker.terminate();
+    return endThread(this.worker, this.exited);
   }
 }
 

@@ -6,6 +6,7 @@
  * the thread, exactly as before it existed.
  */
 import { existsSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -28,4 +29,24 @@ export function blobThreadUrl(): URL | null {
     cached = file && existsSync(file) ? pathToFileURL(file) : null;
   }
   return cached;
+}
+
+/** How long a thread asked to end may take before it is terminated. */
+const END_GRACE_MS = 5000;
+
+/**
+ * Ends a blob thread by asking it to: it exits when it reads the message,
+ * which is after its modules have loaded. Terminating a worker that is still
+ * loading its ES modules can abort the whole process on Node 20, and a
+ * thread started just before a store closes is often in that state. Only a
+ * thread that has not gone within END_GRACE_MS is terminated. `exited`
+ * settles when the thread's 'exit' event fired (whenever that was).
+ */
+export function endThread(worker: Worker, exited: Promise<number>): Promise<number> {
+  worker.postMessage({ op: 'close' });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<number>((resolve) => {
+    timer = setTimeout(() => resolve(worker.terminate()), END_GRACE_MS);
+  });
+  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
 }

@@ -46,7 +46,9 @@ export type ToThread =
   | { readonly op: 'read'; readonly id: number; readonly files: readonly string[] }
   | { readonly op: 'write'; readonly id: number; readonly jobs: readonly WriteJob[] }
   /** Ends the thread at once, as a crash would: tests of what a lost thread leaves behind. */
-  | { readonly op: 'exit' };
+  | { readonly op: 'exit' }
+  /** Ends the thread when it reads this, i.e. once its modules have loaded (see endThread). */
+  | { readonly op: 'close' };
 
 export interface FromThread {
   readonly id: number;

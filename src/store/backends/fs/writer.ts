@@ -14,7 +14,7 @@
  * write starts a new one.
  */
 import { Worker } from 'node:worker_threads';
-import { blobThreadUrl } from './thread-file.js';
+import { blobThreadUrl, endThread } from './thread-file.js';
 import { isThreadError, type FromThread, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
 
 /** Writer threads: fsyncs of files in different folders then run in parallel, as libuv's pool ran them. */
@@ -38,6 +38,8 @@ function threadError(a: { code: string; message: string }): Error {
 
 class WriterThread {
   private readonly worker: Worker;
+  /** Settles with the exit code once the thread has ended. */
+  private readonly exited: Promise<number>;
   private inFlight: { id: number; batch: Pending[] } | null = null;
   private waiting: Pending[] = [];
   private idle: NodeJS.Timeout | null = null;
@@ -51,6 +53,7 @@ class WriterThread {
     url: URL,
   ) {
     this.worker = new Worker(url, { env: {}, stdout: false, stderr: false });
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => this.answer(m));
     this.worker.on('error', () => this.fail());
@@ -140,7 +143,7 @@ class WriterThread {
   }
 
   stop(): Promise<number> {
-    return this.worker.terminate();
+    return endThread(this.worker, this.exited);
   }
 }
 
