@@ -48,11 +48,13 @@ class WriterThread {
 
   constructor(
     private readonly nextId: () => number,
-    private readonly gone: (t: WriterThread, unsent: Pending[]) => void,
+    private readonly gone: (t: WriterThread, unsent: Pending[], died: boolean) => void,
     private readonly synced: (s: { files: number; dirs: number }) => void,
     url: URL,
+    /** Sync the parents of every folder the thread meets (a writer thread died in this process). */
+    strictDirs: boolean,
   ) {
-    this.worker = new Worker(url, { env: {}, stdout: false, stderr: false });
+    this.worker = new Worker(url, { env: {}, stdout: false, stderr: false, workerData: { strictDirs } });
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.unref();
     this.worker.on('message', (m: FromThread) => this.answer(m));
@@ -109,7 +111,7 @@ class WriterThread {
   /** Idle: leaves the writer's table before it ends, so no write is handed to a thread on its way out. */
   private retire(): void {
     this.ended = true;
-    this.gone(this, []);
+    this.gone(this, [], false);
     void this.stop().catch(() => undefined);
   }
 
@@ -133,7 +135,7 @@ class WriterThread {
     const err = (): Error => Object.assign(new Error('the blob writer thread ended before the write was durable'), { code: 'EIO' });
     for (const p of held) p.reject(err());
     this.notifyDrained();
-    this.gone(this, unsent);
+    this.gone(this, unsent, true);
   }
 
   /** Resolves once nothing is in flight or waiting. */
@@ -157,6 +159,8 @@ export class BlobWriter {
   private nextId = 1;
   private broken = false;
   private closed = false;
+  /** A thread died here: folders it made may lack synced parent entries, so later threads sync them for every folder. */
+  private threadDied = false;
   /** Fsyncs the threads made (files, folders): tests check that answers come after them. */
   readonly syncs = { files: 0, dirs: 0 };
 
@@ -184,12 +188,13 @@ export class BlobWriter {
     try {
       const t = new WriterThread(
         () => this.nextId++,
-        (gone, unsent) => this.lost(slot, gone, unsent),
+        (gone, unsent, died) => this.lost(slot, gone, unsent, died),
         (s) => {
           this.syncs.files += s.files;
           this.syncs.dirs += s.dirs;
         },
         url,
+        this.threadDied,
       );
       this.threads.set(slot, t);
       return t;
@@ -199,7 +204,8 @@ export class BlobWriter {
     }
   }
 
-  private lost(slot: number, t: WriterThread, unsent: Pending[]): void {
+  private lost(slot: number, t: WriterThread, unsent: Pending[], died: boolean): void {
+    if (died) this.threadDied = true;
     if (this.threads.get(slot) === t) this.threads.delete(slot);
     if (unsent.length === 0) return;
     const next = this.threadFor(slot);
