@@ -143,20 +143,29 @@ export function deriveEntry(blobId: string, msg: MimeMessage): DerivedEntry | nu
   if (header && DETAIL_HEAD + structure.length + (envelope?.length ?? 0) + header.length > MAX_DETAIL) header = null;
   if (envelope && DETAIL_HEAD + structure.length + envelope.length > MAX_DETAIL) envelope = null;
   if (DETAIL_HEAD + structure.length > MAX_DETAIL) structure = null;
-  // One buffer, the check written in front of the rest once that is complete.
+  const detail = packDetail(blobId, structure, envelope, header, false);
+  return { entry: { blobId, search, detail }, structure: { ...built, envelopeText: envelope ? wire : null } };
+}
+
+/**
+ * A detail part in the current layout: check, format, flags, the lengths of
+ * the structure and the ENVELOPE text, then the parts present. One buffer,
+ * the check written in front of the rest once that is complete.
+ */
+function packDetail(blobId: string, structure: Buffer | null, envelope: Buffer | null, header: Buffer | null, bodyPending: boolean): Buffer {
   const structureLength = structure?.length ?? 0;
   const envelopeLength = envelope?.length ?? 0;
   const detail = Buffer.allocUnsafe(DETAIL_HEAD + structureLength + envelopeLength + (header?.length ?? 0));
   const rest = detail.subarray(DETAIL_CHECK);
   rest[0] = DETAIL_FORMAT;
-  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0) | (envelope ? HAS_ENVELOPE_TEXT : 0);
+  rest[1] = (structure ? HAS_STRUCTURE : 0) | (header ? HAS_HEADER : 0) | (envelope ? HAS_ENVELOPE_TEXT : 0) | (bodyPending ? BODY_PENDING : 0);
   rest.writeUInt32BE(structureLength, 2);
   rest.writeUInt32BE(envelopeLength, 6);
   structure?.copy(rest, 10);
   envelope?.copy(rest, 10 + structureLength);
   header?.copy(rest, 10 + structureLength + envelopeLength);
   detail.writeUInt32BE(detailCheck(blobId, rest), 0);
-  return { entry: { blobId, search, detail }, structure: { ...built, envelopeText: envelope ? wire : null } };
+  return detail;
 }
 
 /**
@@ -238,16 +247,7 @@ export function envelopeEntry(blobId: string, bytes: Uint8Array): { entry: Heade
   const headerBytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).subarray(section.start, section.bodyStart);
   const header = headerBytes.length <= MAX_CACHED_HEADER && DETAIL_HEAD + envelope.length + headerBytes.length <= MAX_DETAIL ? headerBytes : null;
   if (DETAIL_HEAD + envelope.length > MAX_DETAIL) return null;
-  const detail = Buffer.allocUnsafe(DETAIL_HEAD + envelope.length + (header?.length ?? 0));
-  const rest = detail.subarray(DETAIL_CHECK);
-  rest[0] = DETAIL_FORMAT;
-  rest[1] = HAS_ENVELOPE_TEXT | BODY_PENDING | (header ? HAS_HEADER : 0);
-  rest.writeUInt32BE(0, 2);
-  rest.writeUInt32BE(envelope.length, 6);
-  envelope.copy(rest, 10);
-  header?.copy(rest, 10 + envelope.length);
-  detail.writeUInt32BE(detailCheck(blobId, rest), 0);
-  return { entry: { blobId, search, detail }, envelopeText: text };
+  return { entry: { blobId, search, detail: packDetail(blobId, null, envelope, header, true) }, envelopeText: text };
 }
 
 /**

@@ -15,8 +15,7 @@ export interface CacheOptions {
   readonly now?: () => number;
 }
 
-export type CachedKind = 'mx' | 'a' | 'aaaa' | 'txt' | 'tlsa' | 'ptr';
-type Kind = CachedKind;
+type Kind = 'mx' | 'a' | 'aaaa' | 'txt' | 'tlsa' | 'ptr';
 
 export class CachingResolver implements DnsResolver {
   private readonly entries = new Map<string, { expires: number; answer: DnsAnswer<unknown> }>();

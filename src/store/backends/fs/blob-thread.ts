@@ -91,7 +91,7 @@ function syncDirSync(dir: string): void {
   }
 }
 
-/** Folders whose entry in their parent this thread has made durable (made, or synced since it started). */
+/** Folders this thread need not sync the parents of again: it synced them, or found the folder already there (see writeBatch). */
 const knownDirs = new Set<string>();
 /** Set when a writer thread died in this process: see writeBatch. */
 const strictDirs = (workerData as { strictDirs?: unknown } | null)?.strictDirs === true;

@@ -255,9 +255,12 @@ export class FsBlobStore implements BlobStore {
     const file = this.pathOf(id);
     // On a writer thread: dedupe check, folder, write, syncs in one round trip. A copy
     // there that is not clean comes back 'damaged' and is settled below, as always.
-    const outcome = await this.writeOnThread(id, file, encodeBlob(data), false);
+    const container = encodeBlob(data);
+    const outcome = await this.writeOnThread(id, file, container, false);
     if (outcome === 'stored' || outcome === 'existing') return { id, size: data.length };
-    return this.putInProcess(id, file, data);
+    // No thread: the container is still ours. 'damaged': the thread took it (moved), so it is encoded again.
+    await this.putInProcess(id, file, outcome === null ? container : encodeBlob(data));
+    return { id, size: data.length };
   }
 
   /** The writer thread's outcome, or null when there is none (then the caller writes in-process). */
@@ -271,29 +274,25 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async putInProcess(id: string, file: string, data: Uint8Array): Promise<BlobRef> {
+  private async putInProcess(id: string, file: string, container: Uint8Array): Promise<void> {
     // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted.
     if (await this.has(id)) {
       const existing = await this.check(id).catch(() => null);
       // Stored again: the blob counts as freshly written, so garbage collection keeps it until
       // the caller's row references it. Gone meanwhile (collected): it is written anew below.
-      if (existing?.ok && (await touch(file))) return { id, size: data.length };
+      if (existing?.ok && (await touch(file))) return;
     }
     const dir = path.dirname(file);
-    if (this.knownDirs.has(dir)) {
-      await writeFileDurable(file, encodeBlob(data), 0o600, this.io);
-      return { id, size: data.length };
-    }
+    if (this.knownDirs.has(dir)) return writeFileDurable(file, container, 0o600, this.io);
     // A new folder's parent syncs run alongside the file's own write and sync
     // (they are independent), instead of two more serial rounds to the disk
     // before it: while a store is young most messages make a new folder.
     const folder = this.ensureDir(dir);
-    const written = folder.exists.then(() => writeFileDurable(file, encodeBlob(data), 0o600, this.io));
+    const written = folder.exists.then(() => writeFileDurable(file, container, 0o600, this.io));
     // Both settle before put() answers, so a failure of either is the caller's, never unhandled.
     const [dirResult, fileResult] = await Promise.allSettled([folder.durable, written]);
     if (dirResult.status === 'rejected') throw dirResult.reason;
     if (fileResult.status === 'rejected') throw fileResult.reason;
-    return { id, size: data.length };
   }
 
   private async readRaw(id: string): Promise<Buffer> {

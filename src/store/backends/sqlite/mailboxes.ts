@@ -14,23 +14,10 @@ import type {
   NewMailMessage,
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
-import type Database from 'better-sqlite3';
 import { withoutSync, type Db } from './db.js';
+import { prepared, preparedPluck, preparedRaw } from './statements.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
-type Statement = Database.Statement<unknown[]>;
-
-/** Statements compiled once per database and SQL text: compiling costs more than running most of them. */
-const compiled = new WeakMap<Db, Map<string, Statement>>();
-
-/** The compiled statement for this SQL text (a fixed text at each call site, so the map stays small). */
-function prep(db: Db, sql: string): Statement {
-  let forDb = compiled.get(db);
-  if (!forDb) compiled.set(db, (forDb = new Map()));
-  let st = forDb.get(sql);
-  if (!st) forDb.set(sql, (st = db.prepare(sql)));
-  return st;
-}
 
 /**
  * Appends inside the caller's transaction: takes the folder's next UID and
@@ -38,7 +25,7 @@ function prep(db: Db, sql: string): Statement {
  * concurrent writers (SQLite serialises writers).
  */
 export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMessage {
-  const f = prep(db, 'SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+  const f = prepared(db, 'SELECT uid_next, highest_modseq, keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
     | { uid_next: number; highest_modseq: number; keywords: string | null; keywords_exact: number }
     | undefined;
   if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
@@ -48,8 +35,8 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
   }
   const uid = f.uid_next;
   const modseq = f.highest_modseq + 1;
-  prep(db, 'UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
-  const insert = prep(db, 'INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  prepared(db, 'UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
+  const insert = prepared(db, 'INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const r = insert.run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
   return {
     id: Number(r.lastInsertRowid),
@@ -67,24 +54,24 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
 function admitKeywordsInTx(db: Db, folderId: number, f: { keywords: string | null; keywords_exact: number }, wanted: readonly (readonly string[])[]): void {
   let a = admitKeywords(f.keywords, f.keywords_exact === 1, wanted, null);
   if (a.kind === 'rescan') {
-    const used = prep(db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+    const used = preparedPluck(db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').all(folderId) as string[];
     a = admitKeywords(f.keywords, false, wanted, used);
   }
-  if (a.kind === 'ok' && a.write) prep(db, 'UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
+  if (a.kind === 'ok' && a.write) prepared(db, 'UPDATE folders SET keywords = ?, keywords_exact = ? WHERE id = ?').run(a.write.keywords, a.write.exact ? 1 : 0, folderId);
 }
 
 /** A keyword may have left the folder: its list may now hold unused ones. */
 function keywordsMayBeStale(db: Db, folderId: number): void {
-  prep(db, 'UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
+  prepared(db, 'UPDATE folders SET keywords_exact = 0 WHERE id = ? AND keywords_exact = 1').run(folderId);
 }
 
 /** Expunges one message if it still holds `blobId`, inside the caller's transaction; true when it did. */
 export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: string): boolean {
-  const row = prep(db, 'SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
+  const row = prepared(db, 'SELECT id FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?').get(folderId, uid, blobId) as { id: number } | undefined;
   if (!row) return false;
-  const f = prep(db, 'UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
-  prep(db, 'DELETE FROM messages WHERE id = ?').run(row.id);
-  prep(db, 'INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
+  const f = prepared(db, 'UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ? RETURNING highest_modseq AS m').get(folderId) as { m: number };
+  prepared(db, 'DELETE FROM messages WHERE id = ?').run(row.id);
+  prepared(db, 'INSERT OR REPLACE INTO expunged (folder_id, uid, modseq) VALUES (?, ?, ?)').run(folderId, uid, f.m);
   keywordsMayBeStale(db, folderId);
   return true;
 }
@@ -92,8 +79,8 @@ export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: s
 export class SqliteMailboxes implements MailboxRepo {
   constructor(private readonly db: Db) {}
 
-  private q(sql: string): Statement {
-    return prep(this.db, sql);
+  private q(sql: string): ReturnType<typeof prepared> {
+    return prepared(this.db, sql);
   }
 
   async createFolder(accountId: number, name: string, specialUse: string | null, now: number): Promise<Folder> {
@@ -137,7 +124,7 @@ export class SqliteMailboxes implements MailboxRepo {
     if (!f || admitKeywords(f.keywords, f.keywords_exact === 1, [flags!], null).kind === 'ok') return;
     this.db
       .transaction(() => {
-        const used = this.q('SELECT DISTINCT flags FROM messages WHERE folder_id = ?').pluck().all(folderId) as string[];
+        const used = preparedPluck(this.db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').all(folderId) as string[];
         this.q('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
       })
       .immediate();
@@ -343,7 +330,7 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async listIndex(folderId: number): Promise<MessageIndexEntry[]> {
-    const rows = this.q('SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').raw(true).all(folderId) as [number, string, number][];
+    const rows = preparedRaw(this.db, 'SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as [number, string, number][];
     // Most messages share a few flag combinations: split each distinct one once and share the array.
     const split = new Map<string, string[]>();
     return rows.map(([uid, flags, modseq]) => {
@@ -377,7 +364,7 @@ export class SqliteMailboxes implements MailboxRepo {
          WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`
       : `SELECT c.blob_id, c.search, NULL FROM header_cache c
          WHERE c.blob_id IN (SELECT value FROM json_each(?)) AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = c.blob_id)`;
-    const stmt = this.q(sql).raw(true);
+    const stmt = preparedRaw(this.db, sql);
     const out: CachedHeader[] = [];
     for (let i = 0; i < ids.length; i += HEADER_CACHE_CHUNK) {
       const rows = stmt.all(JSON.stringify(ids.slice(i, i + HEADER_CACHE_CHUNK))) as [string, string, Buffer | null][];
@@ -394,7 +381,7 @@ export class SqliteMailboxes implements MailboxRepo {
        WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?${contains === null ? '' : ' AND (c.search IS NULL OR instr(c.search, ?) > 0)'}
        ORDER BY m.uid`;
     const args = contains === null ? [folderId, loUid, hiUid] : [folderId, loUid, hiUid, contains];
-    const rows = this.q(sql).raw(true).all(...args) as [number, string, number, number, string | null][];
+    const rows = preparedRaw(this.db, sql).all(...args) as [number, string, number, number, string | null][];
     return rows.map(([uid, blobId, size, internalDate, search]) => ({ uid, blobId, size, internalDate, search }));
   }
 

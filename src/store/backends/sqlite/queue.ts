@@ -22,8 +22,26 @@ import { appendInTx } from './mailboxes.js';
 import { initialState, toQueueMessage, toRecipient, type QueueMessageRow, type RecipientRow } from '../rows.js';
 import { quarantineInTx } from './quarantine.js';
 import { recordDeliveryTime } from './delivery-times.js';
+import { prepared, preparedPluck } from './statements.js';
 
 type Statement = Database.Statement<unknown[]>;
+
+/**
+ * One transaction over many items, each in its own savepoint (`one` is a
+ * transaction function: nested, it runs as a savepoint): an item that throws
+ * is rolled back alone and answered `{ error }`, the others commit together.
+ */
+function eachInSavepoint<T, R>(db: Db, one: (item: T) => R): Database.Transaction<(items: readonly T[]) => (R | { error: unknown })[]> {
+  return db.transaction((items: readonly T[]) =>
+    items.map((it): R | { error: unknown } => {
+      try {
+        return one(it);
+      } catch (error) {
+        return { error };
+      }
+    }),
+  );
+}
 
 interface Pending {
   msg: NewQueueMessage;
@@ -41,9 +59,6 @@ interface Pending {
 export class SqliteQueue implements QueueRepo {
   private pending: Pending[] = [];
   private scheduled = false;
-
-  /** Prepared once per SQL text (every text here is a constant): preparing was a share of each message's main-thread time. */
-  private readonly statements = new Map<string, Statement>();
 
   // Transaction functions built once: db.transaction() defines four wrappers on every call,
   // and these run for every message.
@@ -66,34 +81,13 @@ export class SqliteQueue implements QueueRepo {
       return fn();
     });
     this.deliverOneTx = db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored));
-    this.deliverManyTx = db.transaction((items: readonly LocalDeliveryItem[]) =>
-      items.map((it): LocalDeliveryOutcome => {
-        try {
-          return this.deliverOneTx(it);
-        } catch (error) {
-          return { error };
-        }
-      }),
-    );
+    this.deliverManyTx = eachInSavepoint(db, this.deliverOneTx);
     this.finishScanOneTx = db.transaction((it: { lease: ScanLease; outcome: ScanOutcome }) => this.finishScanInTx(it.lease, it.outcome));
-    this.finishScanManyTx = db.transaction((items: readonly { lease: ScanLease; outcome: ScanOutcome }[]) =>
-      items.map((it): boolean | { error: unknown } => {
-        try {
-          return this.finishScanOneTx(it);
-        } catch (error) {
-          return { error };
-        }
-      }),
-    );
+    this.finishScanManyTx = eachInSavepoint(db, this.finishScanOneTx);
   }
 
   private stmt(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (!st) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
+    return prepared(this.db, sql);
   }
 
   enqueue(msg: NewQueueMessage, recipients: NewRecipient[]): Promise<void> {
@@ -298,7 +292,7 @@ export class SqliteQueue implements QueueRepo {
     if (o.next === 'deliver') {
       this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
     } else {
-      const rcpts = this.stmt("SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").pluck().all(m.id) as string[];
+      const rcpts = preparedPluck(this.db, "SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").all(m.id) as string[];
       this.stmt("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
       quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
     }

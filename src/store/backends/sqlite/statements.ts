@@ -12,7 +12,7 @@ type Statement = Database.Statement<unknown[]>;
  *
  * A cached statement is shared by every caller of the same text: never change
  * its mode (pluck, raw, expand, safeIntegers) on it; use `preparedPluck` for
- * the single-column form. Not for `iterate()`: a statement that is being
+ * the single-column form and `preparedRaw` for rows as arrays. Not for `iterate()`: a statement that is being
  * iterated cannot run again until the iteration ends.
  */
 const MAX_PER_DB = 256;
@@ -39,6 +39,11 @@ export function prepared(db: Db, sql: string): Statement {
 /** The same, returning the first column of each row only (a separate statement from `prepared`'s). */
 export function preparedPluck(db: Db, sql: string): Statement {
   return cached(db, `pluck\0${sql}`, () => db.prepare(sql).pluck());
+}
+
+/** The same, returning each row as an array of its columns (a separate statement from `prepared`'s). */
+export function preparedRaw(db: Db, sql: string): Statement {
+  return cached(db, `raw\0${sql}`, () => db.prepare(sql).raw(true));
 }
 
 /** Statements cached for this connection (for tests). */
