@@ -43,13 +43,15 @@ async function runItem(registry: Readonly<Record<string, TaskFn>>, item: unknown
 /** The batch task over `registry` (which must not contain the batch task itself: no nesting). */
 export function batchTask(registry: Readonly<Record<string, TaskFn>>): TaskFn {
   // The stages parse the same bytes: one parse serves them all (parse-memo.ts).
-  return (input, env) => withParseMemo(() => runItems(registry, input, env));
+  return (input, env) => {
+    const o = (typeof input === 'object' && input !== null ? input : {}) as { raw?: unknown; items?: unknown };
+    const raw = o.raw instanceof Uint8Array ? o.raw : new Uint8Array(0);
+    const items: unknown[] = Array.isArray(o.items) ? o.items : [];
+    return withParseMemo(raw, () => runItems(registry, raw, items, env));
+  };
 }
 
-async function runItems(registry: Readonly<Record<string, TaskFn>>, input: unknown, env: TaskEnv): Promise<TaskOutcome[]> {
-  const o = (typeof input === 'object' && input !== null ? input : {}) as { raw?: unknown; items?: unknown };
-  const raw = o.raw instanceof Uint8Array ? o.raw : new Uint8Array(0);
-  const items: unknown[] = Array.isArray(o.items) ? o.items : [];
+async function runItems(registry: Readonly<Record<string, TaskFn>>, raw: Uint8Array, items: readonly unknown[], env: TaskEnv): Promise<TaskOutcome[]> {
   const out: TaskOutcome[] = [];
   for (let i = 0; i < items.length; i++) {
     // The caller's phase ended (an earlier stage refused): the remaining answers would be dropped.

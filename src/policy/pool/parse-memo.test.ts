@@ -31,22 +31,23 @@ const NESTED = Buffer.from(
 );
 
 describe('parseOnce', () => {
-  it('is parseMessage outside a memo', () => {
+  it('is parseMessage for bytes without an open memo', () => {
     expect(parseOnce(NESTED)).not.toBe(parseOnce(NESTED));
     expect(parseOnce(NESTED, { maxDepth: 1 })).toEqual(parseMessage(NESTED, { maxDepth: 1 }));
   });
 
   it('shares one parse for the same bytes and the same limits (defaults applied)', async () => {
-    await withParseMemo(async () => {
+    await withParseMemo(NESTED, async () => {
       const a = parseOnce(NESTED);
       expect(parseOnce(NESTED, { maxDepth: 32, maxParts: 1000 })).toBe(a);
-      // Other bytes with the same content are another message.
-      expect(parseOnce(Buffer.from(NESTED))).not.toBe(a);
+      // Other bytes with the same content are another message, without a memo.
+      const copy = Buffer.from(NESTED);
+      expect(parseOnce(copy)).not.toBe(parseOnce(copy));
     });
   });
 
   it('shares a parse that hit no limit with limits the message stays inside', async () => {
-    await withParseMemo(async () => {
+    await withParseMemo(NESTED, async () => {
       const a = parseOnce(NESTED, { maxHeaderBytes: 1024 * 1024 });
       expect(parseOnce(NESTED, { maxDepth: 20, maxParts: 1000 })).toBe(a);
       // The deepest part is at depth 3 (root, message part, inner root, inner child).
@@ -55,7 +56,7 @@ describe('parseOnce', () => {
   });
 
   it('parses afresh for limits the message does not fit, and for a parse that hit a limit', async () => {
-    await withParseMemo(async () => {
+    await withParseMemo(NESTED, async () => {
       const a = parseOnce(NESTED);
       const tight = parseOnce(NESTED, { maxDepth: 2 });
       expect(tight).not.toBe(a);
@@ -82,7 +83,7 @@ describe('parseOnce', () => {
   });
 
   it('ends with its scope', async () => {
-    const inside = await withParseMemo(async () => parseOnce(NESTED));
+    const inside = await withParseMemo(NESTED, async () => parseOnce(NESTED));
     expect(parseOnce(NESTED)).not.toBe(inside);
   });
 
@@ -101,7 +102,7 @@ describe('parseOnce', () => {
     );
     await fc.assert(
       fc.asyncProperty(bytes, fc.array(limits, { minLength: 2, maxLength: 4 }), async (buf, asks) => {
-        await withParseMemo(async () => {
+        await withParseMemo(buf, async () => {
           for (const l of asks) expect(parseOnce(buf, l)).toEqual(parseMessage(buf, l));
         });
       }),

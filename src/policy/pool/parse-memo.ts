@@ -1,17 +1,20 @@
 /**
- * One MIME parse per message across the stages of a batch. Inside
- * `withParseMemo` (the batch task), `parseOnce(raw, limits)` hands every
- * stage that parses the same bytes the tree an earlier stage already built,
+ * One MIME parse per message across the stages of a batch. While
+ * `withParseMemo(raw, fn)` runs (the batch task), `parseOnce(raw, limits)`
+ * hands every stage that parses those bytes the tree an earlier stage built,
  * when that tree is exactly what `parseMessage(raw, limits)` would return:
  * the same limits (defaults applied), or a parse that hit none of its limits
  * and whose message stays inside the new ones too (then no limit check of
  * either parse could have come out differently). Anything else is parsed
- * afresh. Outside a batch it is plain `parseMessage`.
+ * afresh, and other bytes are plain `parseMessage`.
+ *
+ * The memo hangs on the buffer object the batch owns (a copy made for the
+ * thread, changed by no one), not on an async context: AsyncLocalStorage
+ * would turn on promise hooks for every promise of the thread.
  *
  * Stages only read the tree (its types are read-only but for arrays no
  * policy code changes), so sharing it is safe.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PARTS, parseMessage } from '../../codec/mime/index.js';
 import type { MimeLimits, MimeMessage, MimePart } from '../../codec/mime/index.js';
 import { DEFAULT_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER_FIELDS } from '../../codec/mime/header.js';
@@ -33,37 +36,43 @@ interface Needs {
 }
 
 interface Entry {
-  readonly raw: Uint8Array;
   readonly limits: Effective;
   readonly msg: MimeMessage;
   /** Computed on first use; null when the parse hit a limit (then only the same limits may share it). */
   needs?: Needs | null;
 }
 
-/** Messages per batch are one; a few entries cover every limits variant the stages use. */
+/** A few entries cover every limits variant the stages use. */
 const MAX_ENTRIES = 8;
 const LIMIT_DEFECTS = new Set(['header-too-large', 'header-too-many-fields', 'depth-limit', 'part-limit']);
 
-const scope = new AsyncLocalStorage<Entry[]>();
+/** The buffers whose parses are shared now, each with its parses. */
+const memos = new WeakMap<Uint8Array, Entry[]>();
 
-/** Runs `fn` with a parse memo that lives as long as it does. */
-export function withParseMemo<T>(fn: () => Promise<T>): Promise<T> {
-  return scope.run([], fn);
+/** Runs `fn`; until it settles, parses of `raw` (this very object) through parseOnce are shared. */
+export async function withParseMemo<T>(raw: Uint8Array, fn: () => Promise<T>): Promise<T> {
+  // Nested or concurrent use on one buffer keeps the outer memo and leaves its end to it.
+  if (memos.has(raw)) return fn();
+  memos.set(raw, []);
+  try {
+    return await fn();
+  } finally {
+    memos.delete(raw);
+  }
 }
 
-/** `parseMessage(raw, limits)`, shared within the current memo. */
+/** `parseMessage(raw, limits)`, shared while a memo for `raw` is open. */
 export function parseOnce(raw: Uint8Array, limits: MimeLimits = {}): MimeMessage {
-  const memo = scope.getStore();
+  const memo = memos.get(raw);
   if (!memo) return parseMessage(raw, limits);
   const want = effective(limits);
   for (const e of memo) {
-    if (e.raw !== raw) continue;
     if (sameLimits(e.limits, want)) return e.msg;
     e.needs ??= needsOf(e.msg);
     if (e.needs && fits(e.needs, want)) return e.msg;
   }
   const msg = parseMessage(raw, limits);
-  if (memo.length < MAX_ENTRIES) memo.push({ raw, limits: want, msg });
+  if (memo.length < MAX_ENTRIES) memo.push({ limits: want, msg });
   return msg;
 }
 
