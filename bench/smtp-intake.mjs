@@ -20,9 +20,9 @@
 //   npm run build && node bench/smtp-intake.mjs [--messages 4000] [--runs 3] [--only new,reuse] [--seconds 300]
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
-//   [--port-offset N]  listeners on 25+N etc. (default 32000)
+//   [--port-offset N]  mx on 25+N; ManageSieve and admin are moved to 190+N and 443+N (default 32000)
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -123,6 +123,9 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-intake-'));
 let server;
 try {
   await sh(process.execPath, [cli, 'init', '--domain', 'bench.test', '--dir', dir, '--port-offset', String(OFFSET)]);
+  // Every listener within 1000 ports of the offset, so a run can be given a narrow range.
+  const conf = path.join(dir, 'postern.toml');
+  await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^port = 4190$/m, 'port = 190').replace(/^port = 8443$/m, 'port = 443'));
   await sh(process.execPath, [cli, '-c', path.join(dir, 'postern.toml'), 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
   server = await startServer(dir);
   await source(2, 20, false); // warm-up: modules, worker threads, first folders

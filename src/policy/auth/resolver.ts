@@ -23,7 +23,12 @@ export interface DnsError extends Error {
 }
 
 function dnsError(code: string, message: string): DnsError {
+  // Every missing record of every message is one of these, and only code and
+  // message are read: capturing a stack trace for each was most of their cost.
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const err = new Error(message) as DnsError;
+  Error.stackTraceLimit = limit;
   err.code = code;
   return err;
 }

@@ -6,7 +6,8 @@
  * a ratio per entry and a count of entries. A breach is a finding, never a
  * throw and never a hang: what cannot be opened is reported, not scanned.
  */
-import { decodePartBody, paramValue, parseMessage, type MimeMessage, type MimePart } from '../../codec/mime/index.js';
+import { decodePartBody, paramValue, type MimeMessage, type MimePart } from '../../codec/mime/index.js';
+import { parseOnce } from '../pool/parse-memo.js';
 import type { InflateStats } from '../dmarc-report/unpack.js';
 import { looksLikeZip, readZipDirectory, readZipEntry } from './zip.js';
 
@@ -148,7 +149,7 @@ class Walker {
 
 /** Every leaf part of the message and every entry of the archives among them. */
 export function extractParts(raw: Uint8Array, limits: ExtractLimits = DEFAULT_EXTRACT_LIMITS, stats?: InflateStats): Extracted {
-  const msg = parseMessage(raw, MIME_LIMITS);
+  const msg = parseOnce(raw, MIME_LIMITS);
   const w = new Walker(limits, stats);
   for (const { part, path } of leaves(msg)) {
     const remaining = limits.maxTotalBytes - w.bytes;

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { type Cert, type SignatureStatus, parseCertificates, parseSmime, verifySmime } from '../../crypto/smime/index.js';
-import { type MimeMessage, type MimePart, headerValue, paramValue, parseAddressList, parseMessage } from '../../codec/mime/index.js';
+import { type MimeMessage, type MimePart, headerValue, paramValue, parseAddressList } from '../../codec/mime/index.js';
+import { parseOnce } from '../pool/parse-memo.js';
 
 export interface SmimeInspection {
   readonly signed: boolean;
@@ -81,7 +82,7 @@ const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest(
 
 /** Looks at a message: `anchorsPem` is the trust anchors file's text ('' for none), `at` the arrival time (ms). */
 export function inspectSmime(raw: Uint8Array, anchorsPem: string, at: number): SmimeInspection {
-  const msg = parseMessage(raw);
+  const msg = parseOnce(raw);
   const root = msg.root;
   const from = fromAddresses(root);
   const forgedHeader = headerValue(root.header.fields, 'x-postern-smime') !== null;

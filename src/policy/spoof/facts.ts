@@ -3,7 +3,8 @@
  * body into bounded, plain facts (structured-clone-able, so a worker thread
  * can hand them back). Never throws: unreadable input becomes problems.
  */
-import { decodeEncodedWords, decodePartText, getFields, headerValue, parseAddressList, parseAddressNodes, parseMessage } from '../../codec/mime/index.js';
+import { decodeEncodedWords, decodePartText, getFields, headerValue, parseAddressList, parseAddressNodes } from '../../codec/mime/index.js';
+import { parseOnce } from '../pool/parse-memo.js';
 import type { HeaderField, MailboxNode, MimeMessage, MimePart } from '../../codec/mime/index.js';
 import { htmlToText } from '../../codec/mime/index.js';
 import { hasUnsafeChars, sanitize } from './sanitize.js';
@@ -39,7 +40,7 @@ function emptyField(): AddressFieldFact {
 export function extractFacts(raw: Uint8Array, limits: FactLimits = {}): MessageFacts {
   const lim = { ...DEFAULT_FACT_LIMITS, ...limits };
   try {
-    const msg = parseMessage(raw, { maxHeaderBytes: lim.maxHeaderBytes });
+    const msg = parseOnce(raw, { maxHeaderBytes: lim.maxHeaderBytes });
     return factsOf(msg, lim);
   } catch {
     // The codec does not throw; this is a last guard so a worker never dies on input.

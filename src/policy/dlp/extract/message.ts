@@ -7,6 +7,7 @@
  * An explicit stack: hostile nesting cannot overflow the call stack.
  */
 import { decodeEncodedWords, decodePartBody, paramValue, parseMessage, type MimeMessage, type MimePart } from '../../../codec/mime/index.js';
+import { parseOnce } from '../../pool/parse-memo.js';
 import type { HeaderText } from '../types.js';
 import { signedContent } from './cms.js';
 import type { Collector } from './collector.js';
@@ -138,7 +139,7 @@ class MessageWalker {
 
 /** Walks a whole message into the collector; returns its top-level header fields and subject. */
 export async function walkMessage(c: Collector, raw: Uint8Array): Promise<MessageHeaders> {
-  const msg = parseMessage(raw, MIME_LIMITS);
+  const msg = parseOnce(raw, MIME_LIMITS);
   const h = headersOf(msg.root);
   c.add('subject', 'subject', h.subject);
   await new MessageWalker(c, 0).walk(msg, '', false);
