@@ -89,9 +89,14 @@ describe('LeaseWindow', () => {
     w.start();
     await turn();
     q.gates.get(2)!();
+    await turn();
+    // Item 2 waits for item 1, in its slot: the window is still full.
+    expect(q.commits).toEqual([]);
+    expect(q.leaseSizes).toEqual([3]);
     q.gates.get(3)!();
     await turn();
     expect(q.commits).toEqual([[3]]);
+    expect(q.leaseSizes).toEqual([3, 1]);
     q.gates.get(1)!();
     w.halt();
     await w.idle;

@@ -149,17 +149,20 @@ export class LeaseWindow<L, R> {
       if (line) line.push(slot);
       else this.lines.set(key, [slot]);
     }
+    // An item keeps its slot until it goes on to a commit: one waiting in its
+    // line counts, so a slow head cannot let the window lease without bound.
     const done = (r: R | null): void => {
-      this.working--;
       slot.finished = true;
       slot.result = r;
       if (key === undefined) {
+        this.working--;
         if (r !== null) this.ready.push(r);
       } else {
         // The finished head of the line goes on, with every finished one right behind it.
         const line = this.lines.get(key)!;
         while (line.length > 0 && line[0]!.finished) {
           const head = line.shift()!;
+          this.working--;
           if (head.result !== null) this.ready.push(head.result);
         }
         if (line.length === 0) this.lines.delete(key);
