@@ -81,6 +81,7 @@ export class LocalDelivery {
   private planning: Promise<unknown> = Promise.resolve();
   /** Queue blobs in clear whose covered recipients got encrypted copies: removed once nothing uses them. */
   private readonly shred = new Set<string>();
+  private purgedAt = -Infinity;
   private atRest: AtRest | null = null;
   private sieve: SieveRunner | null = null;
   private notices: DsnSender | null = null;
@@ -270,10 +271,14 @@ export class LocalDelivery {
     for (const d of done) await this.file(d);
     await this.cacheHeaders(done);
     for (const d of done) await this.recordDone(d, this.shred);
-    try {
-      await this.queue.purgeFinished();
-    } catch (e) {
-      await this.failure('purging finished queue entries', e);
+    // The purge reads the whole queue table: when nothing else is under way, and at most once a second under load.
+    if (this.window.atWork === 0 || performance.now() - this.purgedAt >= 1000) {
+      this.purgedAt = performance.now();
+      try {
+        await this.queue.purgeFinished();
+      } catch (e) {
+        await this.failure('purging finished queue entries', e);
+      }
     }
     if (this.shred.size > 0) {
       const ids = [...this.shred];

@@ -67,6 +67,11 @@ export class LeaseWindow<L, R> {
     return !this.leasing && this.working === 0 && !this.committing && this.ready.length === 0;
   }
 
+  /** Items leased and not yet handed to a commit. */
+  get atWork(): number {
+    return this.working + this.ready.length;
+  }
+
   /** Settles once nothing is at work or being committed. */
   get idle(): Promise<void> {
     if (this.quiet) return Promise.resolve();
