@@ -15,12 +15,13 @@
 // pool included), counted until the server is idle again after the run (the
 // after-queue scan and delivery of the run's mail included), so a run does not
 // pay for the previous one's backlog. On a shared machine CPU time per message
-// moves far less than the rates do.
+// moves far less than the rates do. The server's resolver is a loopback server
+// that answers NXDOMAIN (bench/harness/dns.mjs; BENCH_PORTS applies to it).
 //
 //   npm run build && node bench/smtp-intake.mjs [--messages 4000] [--runs 3] [--only new,reuse] [--seconds 300]
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
-//   [--port-offset N]  mx on 25+N; ManageSieve and admin are moved to 190+N and 443+N (default 32000)
+//   [--port-offset N]  listeners on 25+N etc.; ManageSieve and admin on 190+N and 443+N (default 32000)
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -29,6 +30,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
+import { startNxdomain } from './harness/dns.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // Another build (e.g. a copy of dist/ from before a change) for a before/after comparison.
@@ -123,10 +125,18 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-intake-'));
 let server;
 try {
   await sh(process.execPath, [cli, 'init', '--domain', 'bench.test', '--dir', dir, '--port-offset', String(OFFSET)]);
-  // Every listener within 1000 ports of the offset, so a run can be given a narrow range.
+  // 4190 and 8443 plus the offset would leave the range the other listeners are in.
   const conf = path.join(dir, 'postern.toml');
-  await writeFile(conf, (await readFile(conf, 'utf8')).replace(/^port = 4190$/m, 'port = 190').replace(/^port = 8443$/m, 'port = 443'));
-  await sh(process.execPath, [cli, '-c', path.join(dir, 'postern.toml'), 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
+  // Sender authentication asks a loopback server that answers NXDOMAIN: the run never leaves the machine.
+  const dns = await startNxdomain();
+  await writeFile(
+    conf,
+    (await readFile(conf, 'utf8'))
+      .replace(/^port = 4190$/m, 'port = 190')
+      .replace(/^port = 8443$/m, 'port = 443')
+      .replace(/^resolver = .*$/m, `resolver = "${dns.address}"`),
+  );
+  await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
   server = await startServer(dir);
   await source(2, 20, false); // warm-up: modules, worker threads, first folders
   await settle(server.pid);

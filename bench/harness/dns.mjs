@@ -2,6 +2,7 @@
 // postern's sender authentication (SPF, DKIM, DMARC) asks it, so a
 // benchmark never sends a query off the machine and never waits on one.
 import dgram from 'node:dgram';
+import { bindInRange } from './procs.mjs';
 
 /**
  * The NXDOMAIN reply to one query (a datagram, at most 64 KiB): its header
@@ -31,17 +32,23 @@ export function nxdomainReply(q) {
   return r;
 }
 
-export function startNxdomain() {
-  const sock = dgram.createSocket('udp4');
+export async function startNxdomain() {
+  // A socket whose bind failed cannot bind again: a new one per port tried.
+  const sock = await bindInRange(
+    (port) =>
+      new Promise((resolve, reject) => {
+        const s = dgram.createSocket('udp4');
+        s.once('error', (e) => (s.close(), reject(e)));
+        s.bind(port, '127.0.0.1', () => {
+          s.removeAllListeners('error');
+          resolve(s);
+        });
+      }),
+  );
   sock.on('message', (msg, rinfo) => {
     const reply = nxdomainReply(msg);
     if (reply) sock.send(reply, rinfo.port, rinfo.address);
   });
-  return new Promise((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(0, '127.0.0.1', () => {
-      sock.unref();
-      resolve({ address: `127.0.0.1:${sock.address().port}`, close: () => sock.close() });
-    });
-  });
+  sock.unref();
+  return { address: `127.0.0.1:${sock.address().port}`, close: () => sock.close() };
 }

@@ -91,16 +91,50 @@ export async function stopAll() {
   await Promise.all([...started].map((c) => stop(c, 5000)));
 }
 
-/** A loopback port nothing listens on now. */
+/**
+ * BENCH_PORTS=31000-31999 keeps everything the harness starts in that range
+ * (several benchmarks on one machine); without it the system picks.
+ */
+export function portRange() {
+  const v = process.env.BENCH_PORTS;
+  if (!v) return null;
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(v);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) > 65535 || Number(m[1]) > Number(m[2])) throw new Error(`BENCH_PORTS must be LOW-HIGH (e.g. 31000-31999), not "${v}"`);
+  return { low: Number(m[1]), high: Number(m[2]) };
+}
+
+let nextInRange = null;
+
+/** Tries `bind(port)` on each port of BENCH_PORTS in turn (or port 0 without it); resolves with what `bind` resolved with. */
+export async function bindInRange(bind) {
+  const range = portRange();
+  if (!range) return bind(0);
+  const size = range.high - range.low + 1;
+  nextInRange ??= Math.floor(Math.random() * size);
+  for (let i = 0; i < size; i++) {
+    const port = range.low + (nextInRange++ % size);
+    try {
+      return await bind(port);
+    } catch (e) {
+      if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') throw e;
+    }
+  }
+  throw new Error(`no free port in BENCH_PORTS ${range.low}-${range.high}`);
+}
+
+/** A loopback port nothing listens on now (within BENCH_PORTS when set). */
 export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
+  return bindInRange(
+    (port) =>
+      new Promise((resolve, reject) => {
+        const s = net.createServer();
+        s.once('error', reject);
+        s.listen(port, '127.0.0.1', () => {
+          const p = s.address().port;
+          s.close(() => resolve(p));
+        });
+      }),
+  );
 }
 
 export async function waitPort(port, timeoutMs = 30_000) {

@@ -170,6 +170,8 @@ export async function plainRateSender({ port, sessions, rate, messages, size = 4
   let failed = 0;
   let firstError = null;
   const times = [];
+  /** When each 250 came (performance.now()), for the latency after intake. */
+  const accepted = [];
   const end = Date.now() + deadlineMs;
   const t0 = performance.now() + 100;
   await Promise.all(
@@ -186,6 +188,7 @@ export async function plainRateSender({ port, sessions, rate, messages, size = 4
           // Recorded once accepted: with several sessions in flight, undoing a push
           // after a failure could remove another session's entry.
           times.push(due);
+          accepted.push(performance.now());
         } catch (e) {
           failed++;
           firstError ??= e.message;
@@ -200,5 +203,6 @@ export async function plainRateSender({ port, sessions, rate, messages, size = 4
     }),
   );
   times.sort((a, b) => a - b);
-  return { times, failed, firstError, seconds: (performance.now() - t0) / 1000 };
+  accepted.sort((a, b) => a - b);
+  return { times, accepted, failed, firstError, seconds: (performance.now() - t0) / 1000 };
 }

@@ -107,7 +107,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     // was in hand when a node died is delivered soon after it restarts.
     leaseMs: 30_000,
     pollMs: 1000,
-    // Mail the scanner releases while a batch is being delivered starts in a second pass at once.
+    // Up to 128 recipients under delivery; a new one is leased as soon as one is done.
     parallel: 2,
     retryMinMs: q.retry_min * 1000,
     retryMaxMs: q.retry_max * 1000,
@@ -173,7 +173,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     batch: Math.max(2, config.policy.worker_threads * 2),
     leaseMs: scanLeaseMs(config),
     pollMs: 1000,
-    // A batch's store (a sync to disk) overlaps the next batch's scans; each pass holds its own leases.
+    // Up to 4 scans per pool thread under way: a new entry is leased as soon as one is done.
     parallel: 2,
     // A scan that failed closed (an engine down) is retried like a delivery, at most a minute apart at first.
     retryMinMs: Math.min(60, q.retry_min) * 1000,

@@ -1,46 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mapBounded, SharedReads } from './bounded.js';
+import { ByteBudget, SharedReads } from './bounded.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
-
-describe('mapBounded', () => {
-  it('keeps the order of the items and never runs more than the count at once', async () => {
-    let running = 0;
-    let peak = 0;
-    const out = await mapBounded([5, 1, 4, 2, 3, 0, 6], { count: 3, bytes: Infinity }, () => 1, async (n) => {
-      running++;
-      peak = Math.max(peak, running);
-      for (let i = 0; i < n; i++) await tick();
-      running--;
-      return n * 10;
-    });
-    expect(out).toEqual([50, 10, 40, 20, 30, 0, 60]);
-    expect(peak).toBe(3);
-  });
-
-  it('holds at most the byte budget, but always runs at least one item however large', async () => {
-    let held = 0;
-    let peak = 0;
-    const sizes = [40, 40, 40, 200, 10];
-    const out = await mapBounded(sizes, { count: 8, bytes: 100 }, (n) => n, async (n) => {
-      held += n;
-      peak = Math.max(peak, held);
-      await tick();
-      held -= n;
-      return n;
-    });
-    expect(out).toEqual(sizes);
-    expect(peak).toBe(200);
-  });
-
-  it('settles at once with nothing to do, and rejects when a call throws', async () => {
-    expect(await mapBounded([], { count: 2, bytes: 1 }, () => 1, async () => 1)).toEqual([]);
-    await expect(mapBounded([1, 2], { count: 2, bytes: 10 }, () => 1, async (n) => {
-      if (n === 2) throw new Error('boom');
-      return n;
-    })).rejects.toThrow('boom');
-  });
-});
 
 describe('SharedReads', () => {
   it('reads a blob once for all its announced uses, and again after the last one took it', async () => {
@@ -67,5 +28,25 @@ describe('SharedReads', () => {
     await expect(shared.take('x')).rejects.toThrow('disk');
     expect(Buffer.from(await shared.take('x')).toString()).toBe('ok');
     expect(n).toBe(2);
+  });
+});
+
+describe('ByteBudget', () => {
+  it('lets work in while it fits, a first holder however large, and the rest in turn as bytes come back', async () => {
+    const budget = new ByteBudget(100);
+    const order: string[] = [];
+    await budget.acquire(60);
+    const b = budget.acquire(60).then(() => order.push('b'));
+    const c = budget.acquire(10).then(() => order.push('c'));
+    await tick();
+    // c would fit, but waits its turn behind b.
+    expect(order).toEqual([]);
+    budget.release(60);
+    await Promise.all([b, c]);
+    expect(order).toEqual(['b', 'c']);
+    budget.release(60);
+    budget.release(10);
+    await budget.acquire(500);
+    budget.release(500);
   });
 });

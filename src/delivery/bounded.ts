@@ -1,43 +1,4 @@
 /**
- * Runs `fn` over `items` with at most `count` calls under way and, beyond
- * the first, at most `bytes` of their summed `weight` (so a batch of large
- * messages is not all held in memory at once). Results keep the items'
- * order; `fn` should report its own failures in its result (one that throws
- * rejects the whole run).
- */
-export async function mapBounded<T, R>(
-  items: readonly T[],
-  limits: { count: number; bytes: number },
-  weight: (item: T) => number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let running = 0;
-  let held = 0;
-  return new Promise<R[]>((resolve, reject) => {
-    const pump = (): void => {
-      if (next >= items.length && running === 0) return resolve(out);
-      while (next < items.length && running < limits.count) {
-        const i = next;
-        const w = Math.max(0, weight(items[i]!));
-        if (running > 0 && held + w > limits.bytes) break;
-        next++;
-        running++;
-        held += w;
-        fn(items[i]!).then((r) => {
-          out[i] = r;
-          running--;
-          held -= w;
-          pump();
-        }, reject);
-      }
-    };
-    pump();
-  });
-}
-
-/**
  * The queued messages' bytes, read once however many recipients in a batch
  * need them, and let go after the last of those has taken them.
  */
@@ -53,6 +14,12 @@ export class SharedReads {
     else this.pending.set(id, { uses: 1, bytes: null });
   }
 
+  /** Gives up one announced use without reading (the recipient failed before it needed the bytes). */
+  forget(id: string): void {
+    const e = this.pending.get(id);
+    if (e && --e.uses <= 0) this.pending.delete(id);
+  }
+
   /** The bytes for one announced use (read on the first). */
   take(id: string): Promise<Uint8Array> {
     const e = this.pending.get(id);
@@ -65,5 +32,37 @@ export class SharedReads {
     });
     if (--e.uses <= 0) this.pending.delete(id);
     return bytes;
+  }
+}
+
+/**
+ * A cap on the bytes held by work under way: `acquire(w)` waits until `w`
+ * more fits (a first holder is let in however large, so nothing waits
+ * forever), `release(w)` gives it back. Waiters are let in in turn.
+ */
+export class ByteBudget {
+  private held = 0;
+  private readonly waiting: { w: number; go: () => void }[] = [];
+
+  constructor(private readonly cap: number) {}
+
+  acquire(w: number): Promise<void> {
+    const weight = Math.max(0, w);
+    if (this.waiting.length === 0 && (this.held === 0 || this.held + weight <= this.cap)) {
+      this.held += weight;
+      return Promise.resolve();
+    }
+    return new Promise((go) => this.waiting.push({ w: weight, go }));
+  }
+
+  release(w: number): void {
+    this.held -= Math.max(0, w);
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0]!;
+      if (this.held !== 0 && this.held + next.w > this.cap) break;
+      this.waiting.shift();
+      this.held += next.w;
+      next.go();
+    }
   }
 }

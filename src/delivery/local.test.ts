@@ -27,8 +27,9 @@ describe('local delivery', () => {
       notifier.subscribe(inbox.id, (id) => heard.push(id));
       const spool = new Spool(store.blobs, store.meta.queue, clock);
       const bytes = Buffer.from('From: bob@remote.test\r\nTo: ann@example.test\r\nSubject: cached\r\n\r\nhello\r\n');
+      const queueId = newQueueId();
       await spool.accept({
-        queueId: newQueueId(),
+        queueId,
         data: bytes,
         sender: 'bob@remote.test',
         recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }],
@@ -47,6 +48,8 @@ describe('local delivery', () => {
       expect(cached).toHaveLength(1);
       expect(cached[0]!.search).toMatch(/cached/i);
       expect(await store.meta.queue.listPending()).toEqual([]);
+      // Nothing else was under way: the finished entry is purged at once.
+      expect(await store.meta.queue.getMessage(queueId)).toBeNull();
     } finally {
       await store.close();
     }

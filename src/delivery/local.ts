@@ -8,9 +8,9 @@ import { fitsQuota } from '../mailbox/quota.js';
 import type { BlobStore, DirectoryRepo, EventRepo } from '../store/types.js';
 import { cacheEntry } from '../mailbox/header-cache.js';
 import { parseMessage } from '../codec/mime/index.js';
-import { mapBounded, SharedReads } from './bounded.js';
+import { ByteBudget, SharedReads } from './bounded.js';
 import { backoffMs } from '../queue/spool.js';
-import { Pump } from './pump.js';
+import { LeaseWindow } from './window.js';
 import { reportFailure } from './failure.js';
 import type { DsnSender } from './dsn-sender.js';
 import { AtRestDeferred, type AtRest, type AtRestResult } from '../mailbox/at-rest.js';
@@ -19,8 +19,8 @@ import { SieveRunner, SIEVE_ERROR_EVENT, type SieveDeps, type SieveTarget } from
 
 export const AT_REST_EVENT = 'smime.at_rest';
 
-/** Copies written at once: enough that their syncs to disk overlap, with a cap on the bytes held. */
-const COPY_LIMITS = { count: 8, bytes: 64 * 1024 * 1024 };
+/** Bytes held by copies under way (a queued message and its copy, each): large messages are not all in memory at once. */
+const COPY_BYTES = 64 * 1024 * 1024;
 
 /** A recipient whose folders are known (the first is where the delivery goes). */
 interface Planned {
@@ -43,14 +43,13 @@ interface Delivered extends Ready {
 }
 
 export interface LocalDeliveryOptions {
+  /**
+   * Recipients under delivery at once (\`batch\` × \`parallel\`): a new one
+   * is leased as soon as one is done, not when a whole batch is.
+   */
   batch: number;
   leaseMs: number;
   pollMs: number;
-  /**
-   * Passes at once (each with its own leases): mail released while a pass
-   * runs is delivered without waiting for it. The quota check counts a
-   * pass's own batch only, so concurrent batches may pass it together.
-   */
   parallel?: number;
   retryMinMs: number;
   retryMaxMs: number;
@@ -72,7 +71,17 @@ export interface LocalDeliveryOptions {
  * and a failure to encrypt defers the recipient (the queued copy stays).
  */
 export class LocalDelivery {
-  private readonly pump: Pump;
+  private readonly window: LeaseWindow<Lease, Ready>;
+  /** The queued bytes, read once for the recipients of one message under delivery together. */
+  private readonly reads: SharedReads | null;
+  private readonly copyBytes = new ByteBudget(COPY_BYTES);
+  /** Bytes under delivery per account, not yet committed: the quota check counts them. */
+  private readonly adding = new Map<number, number>();
+  /** Plans run one at a time: a folder made on first use is made once. */
+  private planning: Promise<unknown> = Promise.resolve();
+  /** Queue blobs in clear whose covered recipients got encrypted copies: removed once nothing uses them. */
+  private readonly shred = new Set<string>();
+  private purgedAt = -Infinity;
   private atRest: AtRest | null = null;
   private sieve: SieveRunner | null = null;
   private notices: DsnSender | null = null;
@@ -90,7 +99,21 @@ export class LocalDelivery {
     /** Where failures left to a retry are recorded (`delivery.error`). */
     private readonly events?: EventRepo,
   ) {
-    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'local delivery', (e) => this.failure('local delivery pass', e), opts.parallel);
+    this.reads = blobs ? new SharedReads((id) => blobs.get(id)) : null;
+    this.window = new LeaseWindow(
+      {
+        lease: (limit) => this.lease(limit),
+        work: (lease) => this.prepare(lease),
+        commit: (ready) => this.commit(ready),
+        // A mailbox gets its mail in queue order (UIDs follow arrival), whatever copy is written first.
+        orderKey: (lease) => lease.recipient.accountId ?? -1,
+      },
+      opts.batch * (opts.parallel ?? 1),
+      opts.pollMs,
+      log,
+      'local delivery',
+      (e) => this.failure('local delivery lease', e),
+    );
   }
 
   private async failure(what: string, e: unknown, data: Record<string, unknown> = {}): Promise<void> {
@@ -99,7 +122,7 @@ export class LocalDelivery {
   }
 
   start(): void {
-    this.pump.start();
+    this.window.start();
   }
 
   /** Turns encryption at rest on ([encryption_at_rest]); null turns it off. */
@@ -155,64 +178,81 @@ export class LocalDelivery {
     }
   }
 
-  /** Runs a pass now (or right after the current one). */
+  /** Leases what is due now (or as soon as a slot is free). */
   kick(): void {
-    this.pump.kick();
+    this.window.kick();
   }
 
   async stop(): Promise<void> {
-    this.pump.halt();
-    await this.pump.idle;
+    this.window.halt();
+    await this.window.idle;
   }
 
-  /** One pass: delivers everything due; returns how many recipients were handled. */
-  async pass(): Promise<number> {
-    let handled = 0;
-    // Queue blobs in clear whose covered recipients got encrypted copies: removed once nothing uses them.
-    const shred = new Set<string>();
-    for (;;) {
-      const leases = await this.queue.lease({ transport: 'local', now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
-      if (leases.length === 0) break;
-      await this.deliverBatch(leases, shred);
-      handled += leases.length;
-    }
-    if (handled > 0) await this.queue.purgeFinished();
-    if (shred.size > 0) await this.shredClear([...shred]);
-    return handled;
+  /** Delivers everything due (started or not); returns how many recipients were handled. */
+  pass(): Promise<number> {
+    return this.window.drain();
+  }
+
+  private async lease(limit: number): Promise<Lease[]> {
+    const leases = await this.queue.lease({ transport: 'local', now: this.clock.now(), leaseMs: this.opts.leaseMs, limit });
+    for (const l of leases) this.reads?.want(l.message.blobId);
+    return leases;
   }
 
   /**
-   * A batch in three steps: each recipient's folders (in turn: a folder made
-   * on first use is made once), then its copy written (several at once: their
-   * syncs to disk overlap), then every append in one store transaction. Open
-   * sessions hear of the new mail before any bookkeeping is done.
+   * One recipient up to its commit: its folders (plans in turn: a folder
+   * made on first use is made once), then its copy written (copies of
+   * several recipients at once: their syncs to disk overlap). Null when it
+   * needs no commit (discarded, or set back).
    */
-  private async deliverBatch(leases: Lease[], shred: Set<string>): Promise<void> {
-    const planned: Planned[] = [];
-    // What the batch already adds per account: the quota holds for the batch as a whole.
-    const adding = new Map<number, number>();
-    for (const lease of leases) {
-      const log = this.log.child({ queueId: lease.message.id, rcpt: lease.recipient.address });
-      const now = this.clock.now();
-      try {
-        const p = await this.plan(lease, log, now, adding);
-        if (p) planned.push(p);
-      } catch (e) {
-        await this.setBack(lease, now, e, log);
-      }
+  private async prepare(lease: Lease): Promise<Ready | null> {
+    const log = this.log.child({ queueId: lease.message.id, rcpt: lease.recipient.address });
+    const now = this.clock.now();
+    let p: Planned | null;
+    try {
+      p = await this.inTurn(() => this.plan(lease, log, now));
+    } catch (e) {
+      p = null;
+      await this.setBack(lease, now, e, log);
     }
-    const reads = new SharedReads((id) => this.blobs!.get(id));
-    if (this.blobs) for (const p of planned) reads.want(p.lease.message.blobId);
-    const stored = await mapBounded(planned, COPY_LIMITS, (p) => 2 * p.lease.message.size, async (p) => {
-      try {
-        return await this.storeCopy(p, reads, shred);
-      } catch (e) {
-        await this.setBack(p.lease, p.now, e, p.log);
-        return null;
-      }
-    });
-    const ready = stored.filter((r): r is Ready => r !== null);
-    if (ready.length === 0) return;
+    if (!p) {
+      this.reads?.forget(lease.message.blobId);
+      return null;
+    }
+    const weight = 2 * lease.message.size;
+    await this.copyBytes.acquire(weight);
+    try {
+      return await this.storeCopy(p);
+    } catch (e) {
+      this.settled(lease);
+      await this.setBack(lease, p.now, e, p.log);
+      return null;
+    } finally {
+      this.copyBytes.release(weight);
+    }
+  }
+
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.planning.then(fn);
+    this.planning = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A planned recipient is committed or set back: its bytes no longer count for its account. */
+  private settled(lease: Lease): void {
+    const id = lease.recipient.accountId;
+    if (id === null) return;
+    const left = (this.adding.get(id) ?? 0) - lease.message.size;
+    if (left > 0) this.adding.set(id, left);
+    else this.adding.delete(id);
+  }
+
+  /**
+   * Every append + mark delivered of the recipients ready together in one
+   * store transaction, each in a savepoint of its own. Open sessions hear of
+   * the new mail before any bookkeeping is done.
+   */
+  private async commit(ready: Ready[]): Promise<void> {
     let outcomes: LocalDeliveryOutcome[];
     try {
       outcomes = await this.queue.deliverLocalMany(
@@ -224,16 +264,32 @@ export class LocalDelivery {
     const done: Delivered[] = [];
     for (const [i, r] of ready.entries()) {
       const o = outcomes[i];
+      this.settled(r.lease);
       if (o && 'error' in o) await this.setBack(r.lease, r.now, o.error, r.log);
       else if (o) done.push({ ...r, uid: o.uid });
     }
     for (const d of done) await this.file(d);
     await this.cacheHeaders(done);
-    for (const d of done) await this.recordDone(d, shred);
+    for (const d of done) await this.recordDone(d, this.shred);
+    // The purge reads the whole queue table: when nothing else is under way, and at most once a second under load.
+    if (this.window.atWork === 0 || performance.now() - this.purgedAt >= 1000) {
+      this.purgedAt = performance.now();
+      try {
+        await this.queue.purgeFinished();
+      } catch (e) {
+        await this.failure('purging finished queue entries', e);
+      }
+    }
+    if (this.shred.size > 0) {
+      const ids = [...this.shred];
+      this.shred.clear();
+      await this.shredClear(ids);
+    }
   }
 
   /** The recipient's folders (Sieve may name several); null when its filter discarded the message. */
-  private async plan(lease: Lease, log: Logger, now: number, adding: Map<number, number>): Promise<Planned | null> {
+  private async plan(lease: Lease, log: Logger, now: number): Promise<Planned | null> {
+    const adding = this.adding;
     const accountId = lease.recipient.accountId;
     if (accountId === null) throw new Error('local recipient without an account');
     const account = this.directory ? await this.directory.getAccountById(accountId) : null;
@@ -261,11 +317,12 @@ export class LocalDelivery {
    * then encrypted at rest if the recipient is covered. The header cache entry
    * comes from the bytes in hand, so the message is not read back.
    */
-  private async storeCopy(p: Planned, reads: SharedReads, shred: Set<string>): Promise<Ready> {
+  private async storeCopy(p: Planned): Promise<Ready> {
+    const { reads, shred } = this;
     const queued = { blobId: p.lease.message.blobId, size: p.lease.message.size };
     let copy = queued;
     let bytes: Uint8Array | null = null;
-    if (this.blobs) {
+    if (this.blobs && reads) {
       bytes = await reads.take(queued.blobId);
       if (this.opts.deliveryFields) {
         bytes = withDeliveryFields(bytes, p.lease.message.sender, p.lease.recipient.address);

@@ -11,15 +11,18 @@ import type { PolicyPipeline } from '../policy/pipeline/index.js';
 import { directionOf } from '../policy/pipeline/index.js';
 import type { BlobStore, QueueRepo, ScanLease, ScanOutcome } from '../store/types.js';
 import { backoffMs } from '../queue/spool.js';
-import { Pump } from './pump.js';
+import { LeaseWindow } from './window.js';
 
 export interface ScannerOptions {
-  /** Entries leased and scanned at once: enough to keep the pool's threads busy, few enough that a crash strands few. */
+  /**
+   * Entries under scan at once (\`batch\` × \`parallel\`): enough to keep the
+   * pool's threads busy, few enough that a crash strands few. A new entry is
+   * leased as soon as one of them is done, not when a whole batch is.
+   */
   batch: number;
   /** How long one scan may hold an entry before another scanner (or this one, after a crash) takes it again. */
   leaseMs: number;
   pollMs: number;
-  /** Passes at once (each with its own leases): a new entry is scanned without waiting for a pass under way. */
   parallel?: number;
   retryMinMs: number;
   retryMaxMs: number;
@@ -34,7 +37,7 @@ interface Scanned {
 }
 
 export class PolicyScanner {
-  private readonly pump: Pump;
+  private readonly window: LeaseWindow<ScanLease, Scanned>;
   private readonly delivered = new Set<() => void>();
 
   constructor(
@@ -45,7 +48,17 @@ export class PolicyScanner {
     private readonly log: Logger,
     private readonly opts: ScannerOptions,
   ) {
-    this.pump = new Pump(() => this.pass(), opts.pollMs, log, 'policy scan', undefined, opts.parallel);
+    this.window = new LeaseWindow(
+      {
+        lease: (limit) => this.queue.leaseScan({ now: this.clock.now(), leaseMs: this.opts.leaseMs, limit }),
+        work: (lease) => this.scan(lease),
+        commit: (scanned) => this.commit(scanned),
+      },
+      opts.batch * (opts.parallel ?? 1),
+      opts.pollMs,
+      log,
+      'policy scan',
+    );
   }
 
   /** Called after entries became deliverable (so delivery need not wait for its next poll). */
@@ -54,32 +67,27 @@ export class PolicyScanner {
   }
 
   start(): void {
-    this.pump.start();
+    this.window.start();
   }
 
   kick(): void {
-    this.pump.kick();
+    this.window.kick();
   }
 
   async stop(): Promise<void> {
-    this.pump.halt();
-    await this.pump.idle;
+    this.window.halt();
+    await this.window.idle;
   }
 
-  /** One pass: scans everything waiting; returns how many entries were handled. */
-  async pass(): Promise<number> {
-    let handled = 0;
-    for (;;) {
-      const leases = await this.queue.leaseScan({ now: this.clock.now(), leaseMs: this.opts.leaseMs, limit: this.opts.batch });
-      if (leases.length === 0) break;
-      // The batch is scanned at once (the pool's threads work in parallel); its lease need only cover one scan.
-      const scanned = (await Promise.all(leases.map((lease) => this.scan(lease)))).filter((x): x is Scanned => x !== null);
-      const released = await this.store(scanned);
-      handled += leases.length;
-      // Delivery starts on this batch now, not after the scanner has caught up with everything waiting.
-      if (released > 0) for (const fn of this.delivered) fn();
-    }
-    return handled;
+  /** Scans everything waiting (started or not); returns how many entries were handled. */
+  pass(): Promise<number> {
+    return this.window.drain();
+  }
+
+  /** Stores scan results together; delivery starts on them at once, not after the scanner has caught up. */
+  private async commit(scanned: Scanned[]): Promise<void> {
+    const released = await this.store(scanned);
+    if (released > 0) for (const fn of this.delivered) fn();
   }
 
   /** Stores a batch's results in one store call; returns how many went on to delivery. */
