@@ -93,6 +93,16 @@ function syncDirSync(dir: string): void {
 
 /** Folders this thread need not sync the parents of again: it synced them, or found the folder already there (see writeBatch). */
 const knownDirs = new Set<string>();
+/**
+ * Blob files whose entries this thread synced after it wrote or found them:
+ * a put that finds one of them again, clean, needs no folder sync (the same
+ * message APPENDed again paid one per put). The first sighting of a file syncs its
+ * folder: a process that crashed between rename and folder sync may have left
+ * it. Bounded: cleared when full, which only costs a sync again.
+ */
+const syncedFiles = new Set<string>();
+const SYNCED_FILES_MAX = 4096;
+
 /** Set when a writer thread died in this process: see writeBatch. */
 const strictDirs = (workerData as { strictDirs?: unknown } | null)?.strictDirs === true;
 
@@ -118,6 +128,8 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
       if (!job.replace) {
         const found = existing(job);
         if (found === 'damaged') {
+          // Replaced by a repair: the new entry is synced again when next met.
+          syncedFiles.delete(job.file);
           out.push('damaged');
           continue;
         }
@@ -127,8 +139,10 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
           try {
             fs.utimesSync(job.file, now, now);
             // An earlier job of this batch may have written it: its entry is synced before anyone is answered.
-            need.push(dir);
-            toSync.add(dir);
+            if (strictDirs || !syncedFiles.has(job.file)) {
+              need.push(dir);
+              toSync.add(dir);
+            }
             out.push('existing');
             continue;
           } catch (e) {
@@ -181,10 +195,14 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
     }
   }
   jobs.forEach((job, i) => {
-    if (typeof out[i] !== 'string') return;
+    if (typeof out[i] !== 'string' || out[i] === 'damaged') return;
     const dirFailure = needs[i]!.map((d) => failed.get(d)).find((f) => f !== undefined);
     if (dirFailure) out[i] = dirFailure;
-    else if (learns[i]) knownDirs.add(path.dirname(job.file));
+    else {
+      if (learns[i]) knownDirs.add(path.dirname(job.file));
+      if (syncedFiles.size >= SYNCED_FILES_MAX) syncedFiles.clear();
+      syncedFiles.add(job.file);
+    }
   });
   return { out, files, dirs: toSync.size };
 }
