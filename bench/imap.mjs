@@ -6,7 +6,8 @@
 //
 // Measures: LOGIN+SELECT (and each apart), UID FETCH 1:* (FLAGS), 10,000
 // full messages (BODY.PEEK[]; first after start, and again in the same
-// session), SEARCH HEADER Subject "needle" (one match), 10,000 ENVELOPEs,
+// session), SEARCH HEADER Subject "needle" (one match; wall time and the
+// server's CPU, all its threads, from /proc), 10,000 ENVELOPEs,
 // APPEND by Python's imaplib, and the server's memory (PSS and RSS) per IDLE
 // connection. The
 // IDLE connections log in to a second account with a 10-message INBOX, as
