@@ -93,10 +93,15 @@ describe('SEARCH with the header cache', () => {
 
   it('derives the search part only; what needs the detail reads the blob once and fills it in', async () => {
     const withDetail = async () => (await h.meta.mailboxes.getHeaderCache(await blobIds(), true)).map((e) => e.blobId).sort();
+    const parts = vi.spyOn(h.blobs, 'getDerived');
+    const reads = vi.spyOn(h.blobs, 'get');
     expect(await c.command('a', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'a OK SEARCH completed']);
     expect(await cachedIds()).toEqual((await blobIds()).sort());
     expect(await withDetail()).toEqual([]);
-    const reads = vi.spyOn(h.blobs, 'get');
+    // The blob store derived the search parts as it read the blobs: no message came back whole.
+    expect(parts).toHaveBeenCalledTimes(3);
+    expect(reads).not.toHaveBeenCalled();
+    parts.mockClear();
     // Answered by the search parts alone.
     expect(await c.command('b', 'SEARCH FROM "jürgen" SENTBEFORE 4-Jan-2024')).toEqual(['* SEARCH 2', 'b OK SEARCH completed']);
     expect(reads).not.toHaveBeenCalled();

@@ -61,6 +61,11 @@ export class CacheFiller {
     return this.derive(blobId, () => searchEntry(blobId, bytes));
   }
 
+  /** Takes a search part derived by the blob store from the blob's verified bytes (BlobStore.getSearchPart). */
+  async addEntry(entry: HeaderCacheEntry): Promise<void> {
+    await this.derive(entry.blobId, () => entry);
+  }
+
   /**
    * Derives an entry for FETCH ENVELOPE from a blob's verified bytes without
    * parsing the message (body structure pending); returns its ENVELOPE text,

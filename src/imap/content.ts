@@ -6,6 +6,7 @@
 import { no, type ImapCommand } from '../codec/imap/index.js';
 import { isPosternError } from '../core/errors.js';
 import { parseMessage, type MimeMessage } from '../codec/mime/index.js';
+import { SEARCH_PART_DERIVER } from '../mailbox/search-part.js';
 import type { ImapSession } from './session.js';
 
 /** A message's bytes, parsed on first need. */
@@ -31,16 +32,42 @@ export type Loaded = { readonly ok: true; readonly content: MessageContent } | {
 
 export async function loadContent(s: ImapSession, uid: number, blobId: string): Promise<Loaded> {
   try {
-    const bytes = await s.deps.blobs.get(blobId);
-    const data = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return { ok: true, content: new MessageContent(data) };
+    return { ok: true, content: contentOf(await s.deps.blobs.get(blobId)) };
   } catch (err) {
-    const problem: Problem = isPosternError(err, 'INTEGRITY') ? 'damaged' : isPosternError(err, 'NOT_FOUND') ? 'missing' : 'unavailable';
-    const folder = s.selected?.name;
-    if (problem === 'unavailable') s.log.error({ err, uid, blobId, folder }, 'message could not be read');
-    else s.log.warn({ uid, blobId, folder, problem }, 'message not served: stored data failed its integrity check');
-    return { ok: false, problem };
+    return failed(s, uid, blobId, err);
   }
+}
+
+/** A message's header cache search part (null: it has none), derived where the blob store verified it. */
+export type SearchPartLoaded = { readonly ok: true; readonly search: string | null };
+
+/**
+ * For a SEARCH filling the header cache: the message's search part when the
+ * blob store derives it as it reads (BlobStore.getDerived), else its
+ * content as loadContent gives it.
+ */
+export async function loadSearchPart(s: ImapSession, uid: number, blobId: string): Promise<Loaded | SearchPartLoaded> {
+  const blobs = s.deps.blobs;
+  if (!blobs.getDerived) return loadContent(s, uid, blobId);
+  try {
+    const got = await blobs.getDerived(blobId, SEARCH_PART_DERIVER);
+    return 'derived' in got ? { ok: true, search: got.derived } : { ok: true, content: contentOf(got.data) };
+  } catch (err) {
+    return failed(s, uid, blobId, err);
+  }
+}
+
+function contentOf(bytes: Uint8Array): MessageContent {
+  return new MessageContent(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** A read that failed: logged, and named as the client is told of it. */
+function failed(s: ImapSession, uid: number, blobId: string, err: unknown): { ok: false; problem: Problem } {
+  const problem: Problem = isPosternError(err, 'INTEGRITY') ? 'damaged' : isPosternError(err, 'NOT_FOUND') ? 'missing' : 'unavailable';
+  const folder = s.selected?.name;
+  if (problem === 'unavailable') s.log.error({ err, uid, blobId, folder }, 'message could not be read');
+  else s.log.warn({ uid, blobId, folder, problem }, 'message not served: stored data failed its integrity check');
+  return { ok: false, problem };
 }
 
 const WHAT: Record<Problem, string> = {

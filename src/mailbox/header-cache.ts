@@ -257,14 +257,19 @@ export function envelopeEntry(blobId: string, bytes: Uint8Array): { entry: Heade
  * part, are those cacheEntry derives from the parsed message.
  */
 export function searchEntry(blobId: string, bytes: Uint8Array): HeaderCacheEntry | null {
-  const search = searchPart(blobId, parseHeaderSection(bytes).fields);
+  const search = searchPart(blobId, parseHeaderSection(bytes, { keep: isKept }).fields);
   return search === null ? null : { blobId, search, detail: null };
+}
+
+/** Whether a field is one the search part is made of (any case). */
+function isKept(name: string): boolean {
+  return KEPT_FIELDS.has(name.toLowerCase());
 }
 
 /** The search part for a message's top-level header fields, or null when it would be too large. */
 function searchPart(blobId: string, fields: readonly HeaderField[]): string | null {
   // Only these fields count (HeaderText looks each name up by a pass over the fields): one pass picks them out.
-  const text = new HeaderText(fields.filter((f) => KEPT_FIELDS.has(f.name.toLowerCase())));
+  const text = new HeaderText(fields.filter((f) => isKept(f.name)));
   const sent = text.sentDate();
   const json = JSON.stringify([sent ? sent.year * 10000 + sent.month * 100 + sent.day : null, ...SEARCH_FIELDS.map((f) => text.header(f))]);
   if (json.length > MAX_SEARCH) return null;

@@ -954,11 +954,24 @@ export interface BlobCheck {
   readonly damage: readonly { block: number; reason: string }[];
 }
 
+/** What BlobStore.getDerived gives: what the deriver returned for the blob's verified bytes, or those bytes. */
+export type DerivedRead = { readonly derived: string | null } | { readonly data: Uint8Array };
+
 export interface BlobStore {
   /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. A full disk throws STORAGE_FULL (cause: the errno error). */
   put(data: Uint8Array): Promise<BlobRef>;
   /** Returns the exact bytes stored, or throws PosternError NOT_FOUND / INTEGRITY. */
   get(id: string): Promise<Uint8Array>;
+  /**
+   * Optional: as get, but a backend that verifies blobs off the event loop
+   * may run the deriver there on the verified bytes and answer with what it
+   * returns, sparing the event loop the bytes and the work (SEARCH derives
+   * header cache search parts so). `deriver` is the URL of a module
+   * exporting `derive(blobId: string, data: Uint8Array): string | null`, a
+   * pure function of its arguments. Otherwise (or where it could not run)
+   * the bytes, as get gives them, and the caller derives the same itself.
+   */
+  getDerived?(id: string, deriver: URL): Promise<DerivedRead>;
   has(id: string): Promise<boolean>;
   /** Verifies and repairs a blob without returning it (scrub); throws NOT_FOUND if missing. */
   check(id: string): Promise<BlobCheck>;

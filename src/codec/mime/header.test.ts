@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getFields, headerValue, parseHeaderSection } from './header.js';
-import { corpus } from './testing/corpus.js';
+import { corpus, corpusNames } from './testing/corpus.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -95,5 +95,23 @@ describe('hostile header sections', () => {
     const h = parseHeaderSection(b('A: 1\r\nnocolon\r\nB: 2\r\n\r\n'));
     expect(h.fields.map((f) => f.name)).toEqual(['A', 'B']);
     expect(parseHeaderSection(b('nocolon\r\n\r\nX: y'), { end: 7 }).fields).toEqual([]);
+  });
+
+  it('with keep lists exactly the fields a full scan lists of those names, and ends where it ends, limits included', () => {
+    const keep = (n: string): boolean => ['from', 'subject', 'x-b'].includes(n.toLowerCase());
+    const many = b(`${Array.from({ length: 30 }, (_, i) => `X-${i % 2 ? 'a' : 'b'}: ${i}\r\n`).join('')}Subject: late\r\n\r\n`);
+    const cases: Array<[string, Buffer, object]> = [
+      ...corpusNames().map((n): [string, Buffer, object] => [n, corpus(n), {}]),
+      ['many fields', many, { maxHeaderFields: 11 }],
+      ['large header', many, { maxHeaderBytes: 100 }],
+      ['junk lines', b('From: a\r\n\tfolded\r\nnocolon\r\n\tjunk\r\nbad name: x\r\nSUBJECT: s\r\n'), {}],
+    ];
+    for (const [name, bytes, limits] of cases) {
+      const full = parseHeaderSection(bytes, limits);
+      const some = parseHeaderSection(bytes, { ...limits, keep });
+      expect([name, some]).toEqual([name, { ...full, fields: full.fields.filter((f) => keep(f.name)) }]);
+    }
+    // The limit counts every field, listed or not: the late Subject is past it.
+    expect(parseHeaderSection(many, { maxHeaderFields: 11, keep }).fields.map((f) => f.value)).toEqual(['0', '2', '4', '6', '8', '10']);
   });
 });

@@ -15,6 +15,13 @@ export interface HeaderScanOptions extends HeaderLimits {
   readonly start?: number;
   /** Where the region ends (default the buffer's length). */
   readonly end?: number;
+  /**
+   * Lists only the fields whose name this accepts (as written); the others
+   * are still scanned and counted against the limits, so the section ends
+   * where it would and the fields listed are those a full scan lists, but
+   * their values are not built (a reader of a few fields skips the rest).
+   */
+  readonly keep?: (name: string) => boolean;
 }
 
 /** Finds the end of the header section and lists its fields in order. */
@@ -22,7 +29,7 @@ export function parseHeaderSection(buf: Uint8Array, options: HeaderScanOptions =
   const b = asBuffer(buf);
   const start = clamp(options.start ?? 0, 0, b.length);
   const end = clamp(options.end ?? b.length, start, b.length);
-  return scanHeader(b, start, end, options);
+  return scanHeader(b, start, end, options, undefined, options.keep);
 }
 
 function clamp(n: number, lo: number, hi: number): number {
@@ -47,6 +54,7 @@ export function scanHeader(
   end: number,
   limits: HeaderLimits,
   stopAt?: (lineStart: number) => boolean,
+  keep?: (name: string) => boolean,
 ): HeaderSection {
   const maxBytes = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   const maxFields = limits.maxHeaderFields ?? DEFAULT_MAX_HEADER_FIELDS;
@@ -57,11 +65,19 @@ export function scanHeader(
     if (badLines++ < MAX_LINE_DEFECTS) defects.push({ code, offset });
   };
   let open: OpenField | null = null;
+  /** Fields ended so far, listed or not (see HeaderScanOptions.keep). */
+  let count = 0;
+  const close = (): void => {
+    if (!open) return;
+    count++;
+    if (!keep || keep(open.name)) fields.push(makeField(buf, open));
+    open = null;
+  };
   // After a line that is not a field, its continuation lines belong to no field.
   let junk = false;
   let pos = start;
   const finish = (fieldsEnd: number, bodyStart: number, hasSeparator: boolean, truncated: boolean): HeaderSection => {
-    if (open) fields.push(makeField(buf, open));
+    close();
     if (!hasSeparator && !truncated) defects.push({ code: 'header-no-separator', offset: fieldsEnd });
     return { fields, start, end: fieldsEnd, bodyStart, hasSeparator, truncated, defects };
   };
@@ -92,23 +108,21 @@ export function scanHeader(
     const colon = at < 0 ? -1 : pos + at;
     if (colon < 0) {
       badLine('header-no-colon', pos);
-      if (open) fields.push(makeField(buf, open));
-      open = null;
+      close();
       junk = true;
       pos = le;
       continue;
     }
     let nameEnd = colon;
     while (nameEnd > pos && (buf[nameEnd - 1] === SP || buf[nameEnd - 1] === HT)) nameEnd--;
-    if (open) fields.push(makeField(buf, open));
-    open = null;
+    close();
     if (!validName(buf, pos, nameEnd)) {
       badLine('header-bad-name', pos);
       junk = true;
       pos = le;
       continue;
     }
-    if (fields.length >= maxFields) {
+    if (count >= maxFields) {
       defects.push({ code: 'header-too-many-fields', offset: pos, detail: `over ${maxFields} fields` });
       return finish(pos, pos, false, true);
     }

@@ -21,7 +21,7 @@ import {
 } from '../../mailbox/search.js';
 import { CacheFiller, readCache } from '../cache.js';
 import { keepUpdated, refuseUpdate } from '../context.js';
-import { loadContent, problemResponse, readAhead, type ContentProblem, type Loaded } from '../content.js';
+import { loadContent, loadSearchPart, problemResponse, readAhead, type ContentProblem, type Loaded, type SearchPartLoaded } from '../content.js';
 import type { HeaderCacheEntry } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
@@ -29,6 +29,8 @@ import type { Cmd } from './types.js';
 const BATCH = 1000;
 /** Blob reads in flight: most messages a SEARCH reads are small, and the blob store reads those started together as one batch. */
 const SEARCH_READ_AHEAD = 256;
+/** What a read of a search part holds in memory, for the read-ahead's bound (the message stays with the blob store). */
+const PART_SIZE = 1024;
 export const CHARSETS = ['UTF-8', 'US-ASCII'];
 
 interface Undecided {
@@ -124,8 +126,21 @@ export class SearchRun {
         this.decide(u, detail ? readSearch(row, detail) : null, toRead);
       }
     }
-    const load = (u: Undecided): Promise<Loaded> => loadContent(s, u.candidate.uid, u.blobId);
-    for await (const [u, loaded] of readAhead(toRead, load, (u) => u.candidate.size ?? 0, SEARCH_READ_AHEAD)) {
+    // Criteria the search part answers, over messages without one: the blob store may derive it as it reads
+    // (off the event loop), handing back the part instead of the message.
+    const partOnly = !this.withDetail && !plan.body;
+    const load = (u: Undecided): Promise<Loaded | SearchPartLoaded> =>
+      partOnly && u.fill ? loadSearchPart(s, u.candidate.uid, u.blobId) : loadContent(s, u.candidate.uid, u.blobId);
+    const size = (u: Undecided): number => (partOnly && u.fill ? PART_SIZE : (u.candidate.size ?? 0));
+    for await (const [item, got] of readAhead(toRead, load, size, SEARCH_READ_AHEAD)) {
+      let u = item;
+      let loaded: Loaded;
+      if ('search' in got) {
+        if (await this.decideByPart(u, got.search)) continue;
+        // No search part (its fields are too large), or one that cannot decide: the message itself.
+        u = { ...u, fill: false };
+        loaded = await loadContent(s, u.candidate.uid, u.blobId);
+      } else loaded = got;
       if (!loaded.ok) {
         this.problems.push({ uid: u.candidate.uid, problem: loaded.problem });
         continue;
@@ -139,6 +154,16 @@ export class SearchRun {
       const hit = entry ? this.match(u.candidate, this.entryText(entry)) : undefined;
       if (hit ?? this.match(u.candidate, new SearchContent(content.mime))) this.found.push(u.candidate);
     }
+  }
+
+  /** Takes a search part the blob store derived (null: none) and evaluates over it; false when it cannot decide. */
+  private async decideByPart(u: Undecided, search: string | null): Promise<boolean> {
+    if (search === null) return false;
+    const entry = { blobId: u.blobId, search, detail: null };
+    await this.filler.addEntry(entry);
+    const hit = this.match(u.candidate, readSearch(entry));
+    if (hit) this.found.push(u.candidate);
+    return hit !== undefined;
   }
 
   private entryText(entry: HeaderCacheEntry): SearchText | null {

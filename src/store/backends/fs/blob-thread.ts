@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { decodeBlob, verifyBlob } from '../../../crypto/blockcodec.js';
 import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
 
@@ -38,8 +38,27 @@ function readFileSyncWhole(file: string): Uint8Array {
   }
 }
 
-/** One read (MODE_LETTER + path): the answer, and whether it is clean. */
-function readOne(job: string): [ReadAnswer, boolean] {
+/** A deriver module's function (BlobStore.getDerived). */
+type Derive = (blobId: string, data: Uint8Array) => string | null;
+
+/** Deriver modules by URL, once loaded; null: it could not be loaded (its reads answer with the data). */
+const derivers = new Map<string, Derive | null>();
+
+/** Loads the deriver modules a batch names that are not loaded yet. */
+async function loadDerivers(urls: readonly (string | null)[]): Promise<void> {
+  for (const url of new Set(urls)) {
+    if (url === null || derivers.has(url)) continue;
+    try {
+      const mod = (await import(url)) as { derive?: unknown };
+      derivers.set(url, typeof mod.derive === 'function' ? (mod.derive as Derive) : null);
+    } catch {
+      derivers.set(url, null);
+    }
+  }
+}
+
+/** One read (MODE_LETTER + path, and the deriver for mode derive): the answer, and whether it is clean. */
+function readOne(job: string, deriver: string | null): [ReadAnswer, boolean] {
   const mode = job[0];
   const file = job.slice(1);
   let container: Uint8Array;
@@ -48,11 +67,19 @@ function readOne(job: string): [ReadAnswer, boolean] {
   } catch (e) {
     return [errorOf(e), false];
   }
-  if (mode !== 'd' && mode !== 'v') return [container, false];
-  const r = mode === 'd' ? decodeBlob(container) : verifyBlob(container);
+  if (mode !== 'd' && mode !== 'v' && mode !== 'x') return [container, false];
+  const r = mode === 'v' ? verifyBlob(container) : decodeBlob(container);
+  const blobId = path.basename(file);
   // Only a container with nothing to report is settled here; the event loop judges the rest.
-  if (r.ok && r.corrections.length === 0 && r.sha256 === path.basename(file)) return [r.data, true];
-  return [container, false];
+  if (!r.ok || r.corrections.length > 0 || r.sha256 !== blobId) return [container, false];
+  const derive = mode === 'x' && deriver !== null ? derivers.get(deriver) : null;
+  if (!derive || !r.data) return [r.data, true];
+  try {
+    return [derive(blobId, r.data), true];
+  } catch {
+    // The event loop derives it again from the data, and logs what it throws.
+    return [r.data, true];
+  }
 }
 
 /** Whether a put's blob is already there: 'clean' (verified, nothing to repair), 'damaged', or 'absent'. */
@@ -208,26 +235,40 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
 }
 
 const port = parentPort;
+/** Messages are handled one after another: a read may first wait for a deriver module to load. */
+let turn: Promise<void> = Promise.resolve();
 if (port) {
   port.on('message', (m: ToThread) => {
-    if (m.op === 'exit') process.exit(1);
-    if (m.op === 'close') process.exit(0);
-    if (m.op === 'read') {
-      const out: ReadAnswer[] = [];
-      let clean = '';
-      const moved: ArrayBuffer[] = [];
-      for (const job of m.files) {
-        const [a, ok] = readOne(job);
-        out.push(a);
-        clean += ok ? '1' : '0';
-        if (a instanceof Uint8Array) moved.push(a.buffer as ArrayBuffer);
-      }
-      const reply: FromThread = { id: m.id, out, clean };
-      port.postMessage(reply, moved);
-      return;
-    }
-    const { out, files, dirs } = writeBatch(m.jobs);
-    const reply: FromThread = { id: m.id, out, syncs: { files, dirs } };
-    port.postMessage(reply);
+    // A failure stays what it was before reads could wait: an uncaught error that ends the thread.
+    turn = turn
+      .then(() => handle(port, m))
+      .catch((e: unknown) => {
+        setImmediate(() => {
+          throw e;
+        });
+      });
   });
+}
+
+async function handle(port: MessagePort, m: ToThread): Promise<void> {
+  if (m.op === 'exit') process.exit(1);
+  if (m.op === 'close') process.exit(0);
+  if (m.op === 'read') {
+    if (m.derivers) await loadDerivers(m.derivers);
+    const out: ReadAnswer[] = [];
+    let clean = '';
+    const moved: ArrayBuffer[] = [];
+    for (const [i, job] of m.files.entries()) {
+      const [a, ok] = readOne(job, m.derivers?.[i] ?? null);
+      out.push(a);
+      clean += ok ? '1' : '0';
+      if (a instanceof Uint8Array) moved.push(a.buffer as ArrayBuffer);
+    }
+    const reply: FromThread = { id: m.id, out, clean };
+    port.postMessage(reply, moved);
+    return;
+  }
+  const { out, files, dirs } = writeBatch(m.jobs);
+  const reply: FromThread = { id: m.id, out, syncs: { files, dirs } };
+  port.postMessage(reply);
 }

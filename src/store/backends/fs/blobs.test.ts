@@ -334,3 +334,52 @@ describe('folder fsyncs shared by concurrent writes', () => {
     await expect(second).resolves.toBeUndefined();
   });
 });
+
+describe('file blob store: reads derived on a reader thread', () => {
+  let store: FsBlobStore;
+  beforeEach(async () => {
+    store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+  });
+  const module = (code: string) => new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+  const sizer = module('export function derive(id, data) { return data.length > 5 ? `${id.slice(0, 8)}:${data.length}:${data[0]}` : null; }');
+
+  it('answer with what the deriver returns for the verified bytes, null included', async () => {
+    const data = Buffer.from('Subject: hello\r\n\r\nbody');
+    const { id } = await store.put(data);
+    const small = await store.put(Buffer.from('tiny'));
+    expect(await store.getDerived(id, sizer)).toEqual({ derived: `${id.slice(0, 8)}:${data.length}:${data[0]}` });
+    expect(await store.getDerived(small.id, sizer)).toEqual({ derived: null });
+    expect(store.ioCounts.reads).toEqual({ clean: 2, raw: 0 });
+  });
+
+  it('answer with the bytes when the deriver throws or cannot be loaded', async () => {
+    const data = randomBytes(3000);
+    const { id } = await store.put(data);
+    for (const deriver of [module('export function derive() { throw new Error("no"); }'), module('export const derive = 1;'), module('this is not javascript')]) {
+      const got = await store.getDerived(id, deriver);
+      expect('data' in got && Buffer.from(got.data).equals(data)).toBe(true);
+    }
+    expect(await store.getDerived(id, sizer)).toMatchObject({ derived: expect.any(String) });
+  });
+
+  it('are never made from damaged bytes: repaired here and given as bytes, or refused', async () => {
+    const data = Buffer.from('Subject: hello\r\n\r\n' + 'b'.repeat(9000));
+    const { id } = await store.put(data);
+    const file = store.pathOf(id);
+    const b = readFileSync(file);
+    b[BLOB_HEADER_SIZE + 4000]! ^= 4;
+    writeFileSync(file, b);
+    const got = await store.getDerived(id, sizer);
+    expect('data' in got && Buffer.from(got.data).equals(data)).toBe(true);
+    expect(store.ioCounts.reads).toEqual({ clean: 0, raw: 1 });
+    // Repaired: the next read is derived on the thread.
+    expect(await store.getDerived(id, sizer)).toMatchObject({ derived: expect.any(String) });
+    const again = readFileSync(file);
+    again[BLOB_HEADER_SIZE + 100]! ^= 1;
+    again[BLOB_HEADER_SIZE + 900]! ^= 64;
+    writeFileSync(file, again);
+    await expect(store.getDerived(id, sizer)).rejects.toMatchObject({ code: 'INTEGRITY' });
+    rmSync(file);
+    await expect(store.getDerived(id, sizer)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

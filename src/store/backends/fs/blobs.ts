@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp, constants as fsc, access, close, fsync, open, write } from 'node:fs';
 import path from 'node:path';
-import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
+import type { BlobRef, BlobStore, IntegrityEvent, DerivedRead } from '../../types.js';
 import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
@@ -328,10 +328,21 @@ export class FsBlobStore implements BlobStore {
 
 
   async get(id: string): Promise<Uint8Array> {
-    const got = await this.readChecked(id, 'decode');
+    return this.decoded(id, await this.readChecked(id, 'decode'));
+  }
+
+  /** What the deriver made of the blob on a reader thread that verified it, else the bytes as get() gives them. */
+  async getDerived(id: string, deriver: URL): Promise<DerivedRead> {
+    const got = await this.missingAsNotFound(id, this.reader.readDerived(this.pathOf(id), deriver));
+    if ('derived' in got) return got;
+    return { data: await this.decoded(id, got) };
+  }
+
+  /** The data of a decoding read: checked on a thread, or decoded and settled here. */
+  private async decoded(id: string, got: ReadResult): Promise<Uint8Array> {
     if (!('raw' in got)) {
       // Clean on the thread: the verdict settle() passes through untouched (sound, nothing to repair).
-      if (got.clean) return got.clean;
+      if ('clean' in got && got.clean) return got.clean;
       throw new PosternError('INVARIANT', `blob ${id}: a decoding read came back without data`);
     }
     const r = await this.settle(id, decodeBlob(got.raw));
@@ -342,7 +353,7 @@ export class FsBlobStore implements BlobStore {
   /** Verifies (and repairs) one blob without returning its bytes: the scrubber's read. */
   async check(id: string): Promise<DecodeResult> {
     const got = await this.readChecked(id, 'verify');
-    if ('clean' in got) return { ok: true, data: null, corrections: [], damage: [], repaired: null, sha256: id };
+    if (!('raw' in got)) return { ok: true, data: null, corrections: [], damage: [], repaired: null, sha256: id };
     return this.settle(id, verifyBlob(got.raw));
   }
 

@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { blobThreadUrl, endThread } from './thread-file.js';
+import { blobThreadUrl, endThread, threadModuleUrl } from './thread-file.js';
 import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
 
 /** Threads reading at once: a cold disk serves several reads in parallel. */
@@ -24,12 +24,18 @@ const MAX_BATCH = 256;
 /** A thread with nothing to do for this long ends (the next read starts one again). */
 const IDLE_MS = 10_000;
 
-/** What a read gives: the raw file, or a container the thread verified as clean (its data, null for verify). */
-export type ReadResult = { readonly raw: Buffer } | { readonly clean: Uint8Array | null };
+/**
+ * What a read gives: the raw file, or a container the thread verified as
+ * clean (its data, null for verify), or for a derive read of a clean
+ * container what the deriver returned.
+ */
+export type ReadResult = { readonly raw: Buffer } | { readonly clean: Uint8Array | null } | { readonly derived: string | null };
 
 interface Request {
   readonly file: string;
   readonly mode: ReadMode;
+  /** Mode derive: the deriver module's URL (href), as a thread loads it. */
+  readonly deriver: string | null;
   readonly resolve: (r: ReadResult) => void;
   readonly reject: (e: Error) => void;
 }
@@ -69,7 +75,13 @@ class ReaderThread {
     // Held while it owes answers: a process waiting only for a read must not exit under it.
     if (this.batches.size === 0) this.worker.ref();
     this.batches.set(id, batch);
-    const msg: ToThread = { op: 'read', id, files: batch.map((r) => MODE_LETTER[r.mode] + r.file) };
+    const derive = batch.some((r) => r.deriver !== null);
+    const msg: ToThread = {
+      op: 'read',
+      id,
+      files: batch.map((r) => MODE_LETTER[r.mode] + r.file),
+      ...(derive ? { derivers: batch.map((r) => r.deriver) } : {}),
+    };
     this.worker.postMessage(msg);
   }
 
@@ -84,7 +96,8 @@ class ReaderThread {
     this.batches.delete(m.id);
     batch.forEach((r, i) => {
       const a = m.out[i] as ReadAnswer | undefined;
-      if (m.clean?.[i] === '1' && (a === null || a instanceof Uint8Array)) r.resolve({ clean: a });
+      if (m.clean?.[i] === '1' && r.mode === 'derive' && (a === null || typeof a === 'string')) r.resolve({ derived: a });
+      else if (m.clean?.[i] === '1' && (a === null || a instanceof Uint8Array)) r.resolve({ clean: a });
       else if (a instanceof Uint8Array) r.resolve({ raw: Buffer.from(a.buffer, a.byteOffset, a.byteLength) });
       else {
         const err = isThreadError(a) ? a : { code: 'EIO', message: 'no answer from the reader thread' };
@@ -122,12 +135,15 @@ export class BlobFileReader {
   private broken = false;
   private closed = false;
 
+  /** Deriver modules by the URL asked for: the built module a thread imports, or null when there is none. */
+  private readonly derivers = new Map<string, string | null>();
+
   /** Reads made, by how they were answered: clean (verified on a thread), raw (to verify on the event loop). */
   readonly counts = { clean: 0, raw: 0 };
 
   /** The file's bytes, as they are. */
   async read(file: string): Promise<Buffer> {
-    const r = await this.readAs(file, 'raw');
+    const r = await this.readAs(file, 'raw', null);
     if ('raw' in r) return r.raw;
     throw new Error(`reading ${file}: a raw read was answered as checked`);
   }
@@ -139,7 +155,22 @@ export class BlobFileReader {
    * loop's judgement (repair, damage) or no thread could check it.
    */
   readChecked(file: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
-    return this.readAs(file, mode).then((r) => {
+    return this.counted(this.readAs(file, mode, null));
+  }
+
+  /**
+   * As readChecked in mode decode, but a clean container's data goes to the
+   * deriver module's derive() on the thread, and its result comes back
+   * instead (BlobStore.getDerived); the data when it cannot run there.
+   */
+  readDerived(file: string, deriver: URL): Promise<ReadResult> {
+    const url = this.derivers.get(deriver.href) ?? threadModuleUrl(deriver)?.href ?? null;
+    this.derivers.set(deriver.href, url);
+    return this.counted(url === null ? this.readAs(file, 'decode', null) : this.readAs(file, 'derive', url));
+  }
+
+  private counted(read: Promise<ReadResult>): Promise<ReadResult> {
+    return read.then((r) => {
       if ('raw' in r) this.counts.raw++;
       else this.counts.clean++;
       return r;
@@ -151,10 +182,10 @@ export class BlobFileReader {
     for (const t of this.threads) t.crash();
   }
 
-  private readAs(file: string, mode: ReadMode): Promise<ReadResult> {
+  private readAs(file: string, mode: ReadMode, deriver: string | null): Promise<ReadResult> {
     if (this.broken || this.closed) return readWhole(file).then((raw) => ({ raw }));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ file, mode, resolve, reject });
+      this.waiting.push({ file, mode, deriver, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         // Reads asked for in the same turn go together.

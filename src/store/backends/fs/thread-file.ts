@@ -20,6 +20,20 @@ export function blobThreadFileFor(moduleUrl: string): string | null {
   return path.join(parts.join(path.sep), 'blob-thread.js');
 }
 
+/** A module a thread is to import, as a thread can load it (built JavaScript), or null when it was not built. */
+export function threadModuleUrl(url: URL): URL | null {
+  if (url.protocol !== 'file:') return url;
+  let file = fileURLToPath(url);
+  if (file.endsWith('.ts')) {
+    const parts = file.split(path.sep);
+    const src = parts.lastIndexOf('src');
+    if (src < 0) return null;
+    parts[src] = 'dist';
+    file = parts.join(path.sep).replace(/\.ts$/, '.js');
+  }
+  return existsSync(file) ? pathToFileURL(file) : null;
+}
+
 let cached: URL | null | undefined;
 
 /** The thread's file URL, or null when it was not built. */

@@ -3,8 +3,12 @@
 /** Temp files are named so; one older than TEMP_STALE_MS (blobs.ts) belongs to a write that died and is removed. */
 export const TEMP_PREFIX = '.tmp-';
 
-/** raw: the file's bytes; decode / verify: check the container first (see ReadAnswer). */
-export type ReadMode = 'raw' | 'decode' | 'verify';
+/**
+ * raw: the file's bytes; decode / verify: check the container first (see
+ * ReadAnswer); derive: as decode, but a clean blob is answered with what the
+ * read's deriver module returns for its data (BlobStore.getDerived).
+ */
+export type ReadMode = 'raw' | 'decode' | 'verify' | 'derive';
 
 /**
  * A read is sent as one string, its mode's letter and the path (plain
@@ -12,7 +16,7 @@ export type ReadMode = 'raw' | 'decode' | 'verify';
  * read per message). A blob's file is named by its id, so the path also says
  * which digest the container must carry.
  */
-export const MODE_LETTER: Readonly<Record<ReadMode, string>> = { raw: 'r', decode: 'd', verify: 'v' };
+export const MODE_LETTER: Readonly<Record<ReadMode, string>> = { raw: 'r', decode: 'd', verify: 'v', derive: 'x' };
 
 export interface ThreadError {
   readonly code: string;
@@ -20,12 +24,15 @@ export interface ThreadError {
 }
 
 /**
- * A container read in mode decode / verify that verified with nothing to
- * repair and the expected digest is answered clean (`FromThread.clean`):
- * its data, null for verify. Anything else comes back as the raw container,
- * which the event loop decodes and settles exactly as without the thread.
+ * A container read in mode decode / verify / derive that verified with
+ * nothing to repair and the expected digest is answered clean
+ * (`FromThread.clean`): its data for decode, null for verify; for derive
+ * what the deriver returned (a string or null), or the data when the
+ * deriver could not be loaded or threw. Anything else comes back as
+ * the raw container, which the event loop decodes and settles exactly as
+ * without the thread.
  */
-export type ReadAnswer = Uint8Array | null | ThreadError;
+export type ReadAnswer = Uint8Array | string | null | ThreadError;
 
 export interface WriteJob {
   readonly file: string;
@@ -43,7 +50,13 @@ export interface WriteJob {
 export type WriteAnswer = 'stored' | 'existing' | 'damaged' | ThreadError;
 
 export type ToThread =
-  | { readonly op: 'read'; readonly id: number; readonly files: readonly string[] }
+  | {
+      readonly op: 'read';
+      readonly id: number;
+      readonly files: readonly string[];
+      /** For reads in mode derive, at the same index: the URL (href) of the deriver module. */
+      readonly derivers?: readonly (string | null)[];
+    }
   | { readonly op: 'write'; readonly id: number; readonly jobs: readonly WriteJob[] }
   /** Ends the thread at once, as a crash would: tests of what a lost thread leaves behind. */
   | { readonly op: 'exit' }
