@@ -1,6 +1,7 @@
 // IMAP APPEND alone, as Python's imaplib sends it (literal and CRLF in two
 // writes), against a fresh empty store: messages per second, and the
-// server's CPU per message. Builds are run alternately, so an A/B of two
+// server's CPU per message (each round also lists it per server thread:
+// main is the event loop; blob writer threads are the ones near 1 ms). Builds are run alternately, so an A/B of two
 // builds shares the machine's load.
 //
 //   node bench/imap-append.mjs [distA distB ...]
