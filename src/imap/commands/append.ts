@@ -1,8 +1,10 @@
 /**
  * APPEND (with MULTIAPPEND's several messages), answered with APPENDUID
  * (UIDPLUS, RFC 4315). The header cache entry of each message is written as
- * it is stored, so the first SEARCH or FETCH of it need not read it back.
+ * it is stored (while its blob is synced), so the first SEARCH or FETCH of it
+ * need not read it back.
  */
+import { createHash } from 'node:crypto';
 import { bad, no, ok } from '../../codec/imap/index.js';
 import { checkHeaderSection, checkStorable, firstNul, parseHeaderSection, parseMessage, type StorableRefusal } from '../../codec/mime/index.js';
 import type { AppendMessage } from '../../codec/imap/index.js';
@@ -76,15 +78,24 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
     return no(cmd.tag, 'Quota exceeded', 'OVERQUOTA');
   }
   const uids: number[] = [];
-  const blobIds: string[] = [];
+  const filler = new CacheFiller(s);
   try {
-    for (const m of messages) {
-      const blob = await s.deps.blobs.put(m.data);
+    for (const [i, m] of messages.entries()) {
+      const putting = s.deps.blobs.put(m.data);
+      putting.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+      // The header cache entry is derived, and the last one's batch written, while the
+      // blob is written and synced off the event loop: cache rows wait for no sync, and
+      // a row left by an APPEND that then fails is pruned like any unused one. The
+      // entry is keyed by the content address (SHA-256) the blob stores name blobs by.
+      const predicted = createHash('sha256').update(m.data).digest('hex');
+      await filler.add(predicted, parseMessage(m.data));
+      if (i === messages.length - 1) await filler.flush();
+      const blob = await putting;
+      if (blob.id !== predicted) await filler.add(blob.id, parseMessage(m.data));
       const internalDate = m.date ? m.date.date.getTime() : s.deps.clock.now();
       const flags = [...new Set(m.flags.filter((f) => f !== '\\Recent'))];
       const stored = await repo.append(folder.id, { blobId: blob.id, size: blob.size, internalDate, flags });
       uids.push(stored.uid);
-      blobIds.push(blob.id);
     }
   } catch (e) {
     // MULTIAPPEND is all or nothing: take back what was stored before the failure.
@@ -93,9 +104,6 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
   } finally {
     if (uids.length > 0) s.deps.notifier.changed(folder.id);
   }
-  // Each blob id is the content address of exactly these bytes: what is derived from them describes the stored blob.
-  const filler = new CacheFiller(s);
-  for (const [i, m] of messages.entries()) await filler.add(blobIds[i]!, parseMessage(m.data));
   await filler.flush();
   if (s.selected?.id === folder.id) s.selected.dirty = true;
   s.log.debug({ folder: folder.name, uids, bytes: total }, 'appended');

@@ -132,6 +132,12 @@ const SYNCED_FILES_MAX = 4096;
 
 /** Set when a writer thread died in this process: see writeBatch. */
 const strictDirs = (workerData as { strictDirs?: unknown } | null)?.strictDirs === true;
+/**
+ * Set once a folder sync failed here: a folder made then may lack a durable
+ * entry in its parent while later puts find it there, so from then on every
+ * folder a put meets syncs both its parents, as with strictDirs.
+ */
+let dirSyncFailed = false;
 
 /**
  * Writes a batch. Every answer waits for the folder syncs the batch needs,
@@ -145,6 +151,8 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
   /** Per job, whether its folder's parents are synced in this batch (then the folder is known after). */
   const learns: boolean[] = [];
   const toSync = new Set<string>();
+  /** Fan-out folders this batch made. */
+  const madeHere = new Set<string>();
   let files = 0;
   for (const job of jobs) {
     const dir = path.dirname(job.file);
@@ -184,11 +192,21 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
         // the same syncs (a folder always belongs to the same thread, by its first byte), unless
         // that thread died first: then (strictDirs) the parents are synced once more. Syncing
         // them for every folder a new thread meets cost a sequential APPEND 20 % of its rate.
+        // `made` is the topmost folder created: only the parents of folders made here gain an
+        // entry. A leaf made under a fan-out folder that was already there (made by an earlier
+        // put, on the same terms) syncs that folder alone, not the root too: while a store is
+        // young nearly every message makes a leaf. A fan-out folder made earlier in this batch
+        // has its root entry synced with the batch: a put into it needs that sync as well.
         const made = fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-        if (made !== undefined || strictDirs) {
-          const parent = path.dirname(dir);
-          need.push(parent, path.dirname(parent));
-          toSync.add(parent).add(path.dirname(parent));
+        const parent = path.dirname(dir);
+        if (made !== undefined || strictDirs || dirSyncFailed) {
+          need.push(parent);
+          toSync.add(parent);
+          if (made !== dir || madeHere.has(parent) || strictDirs || dirSyncFailed) {
+            need.push(path.dirname(parent));
+            toSync.add(path.dirname(parent));
+          }
+          if (made !== undefined && made !== dir) madeHere.add(parent);
           learns[learns.length - 1] = true;
         } else knownDirs.add(dir);
       }
@@ -219,6 +237,7 @@ function writeBatch(jobs: readonly WriteJob[]): { out: WriteAnswer[]; files: num
       syncDirSync(dir);
     } catch (e) {
       failed.set(dir, errorOf(e));
+      dirSyncFailed = true;
     }
   }
   jobs.forEach((job, i) => {

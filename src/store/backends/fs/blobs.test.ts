@@ -228,6 +228,29 @@ describe('file blob store: writes on a writer thread', () => {
     await store.close();
   });
 
+  it('a new folder under a fan-out folder already there syncs that folder, not the root again', async () => {
+    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+    // Same first byte (so the same fan-out folder and writer thread), another second byte.
+    const seen = new Map<string, Buffer>();
+    let pair: [Buffer, Buffer] | null = null;
+    for (let i = 0; !pair && i < 5000; i++) {
+      const b = Buffer.from(`message ${i}\r\n`);
+      const hex = createHash('sha256').update(b).digest('hex');
+      const other = seen.get(hex.slice(0, 2));
+      if (other && createHash('sha256').update(other).digest('hex').slice(0, 4) !== hex.slice(0, 4)) pair = [other, b];
+      else seen.set(hex.slice(0, 2), b);
+    }
+    const [a, b] = pair!;
+    await store.put(a);
+    // The new leaf folder, its parent and the root.
+    expect(store.ioCounts.syncs).toEqual({ files: 1, dirs: 3 });
+    const rb = await store.put(b);
+    // The new leaf folder and its parent: the parent's own entry in the root was synced by the first put.
+    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: 5 });
+    expect(Buffer.from(await store.get(rb.id)).equals(b)).toBe(true);
+    await store.close();
+  });
+
   it('syncs the folder of a blob stored before it was started, the first time a put finds it', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
     const first = await FsBlobStore.open(root);
