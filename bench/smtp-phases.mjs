@@ -13,9 +13,12 @@
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
 //   [--port-offset N]  mx on 25+N; ManageSieve and admin are moved to 190+N and 443+N (default 44000)
+//   [--listener submission]  submission on 587+N instead of mx: STARTTLS and AUTH PLAIN after
+//                 the greeting (timed as starttls and auth), the account writing to itself
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +32,11 @@ const SECONDS = Number(opt('seconds', 120));
 const ONLY = opt('only', 'new,reuse').split(',');
 const PROF = opt('prof', '');
 const OFFSET = Number(opt('port-offset', 44000));
-const MX = 25 + OFFSET;
+const SUBMISSION = opt('listener', 'mx') === 'submission';
+const PORT = (SUBMISSION ? 587 : 25) + OFFSET;
 const RCPT = 'rcpt@bench.test';
-const SENDER = 'sender@example.net';
+const PASSWORD = 'bench-Secret-1';
+const SENDER = SUBMISSION ? RCPT : 'sender@example.net';
 const line = 'The quick brown fox jumps over the lazy dog 0123456789.\r\n';
 const BODY = `From: <${SENDER}>\r\nTo: <${RCPT}>\r\nSubject: bench\r\n\r\n${line.repeat(70)}.\r\n`;
 
@@ -85,7 +90,7 @@ class Client {
 
 function connect() {
   return new Promise((resolve, reject) => {
-    const s = net.connect(MX, '127.0.0.1', () => resolve(s)).on('error', reject);
+    const s = net.connect(PORT, '127.0.0.1', () => resolve(s)).on('error', reject);
   });
 }
 
@@ -96,7 +101,7 @@ async function transaction(c, t) {
   t.eod.push(await c.step(BODY, 250));
 }
 
-const PHASES = ['connect', 'greeting', 'ehlo', 'mail', 'rcpt', 'data', 'eod', 'quit', 'total'];
+const PHASES = ['connect', 'greeting', 'ehlo', 'starttls', 'auth', 'mail', 'rcpt', 'data', 'eod', 'quit', 'total'];
 
 async function runMode(mode, count = MESSAGES) {
   const t = Object.fromEntries(PHASES.map((p) => [p, []]));
@@ -106,9 +111,21 @@ async function runMode(mode, count = MESSAGES) {
     const sock = await connect();
     sock.setNoDelay(true);
     t.connect.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    const c = new Client(sock);
+    let c = new Client(sock);
     t.greeting.push(await c.step('', 220));
     t.ehlo.push(await c.step('EHLO bench.example.net\r\n', 250));
+    if (!SUBMISSION) return c;
+    // STARTTLS to the second EHLO's reply, then the login (the bench's self-signed certificate is not checked).
+    const t1 = process.hrtime.bigint();
+    await c.step('STARTTLS\r\n', 220);
+    const secure = await new Promise((resolve, reject) => {
+      const s = tls.connect({ socket: sock, rejectUnauthorized: false }, () => resolve(s)).on('error', reject);
+    });
+    c = new Client(secure);
+    await c.step('EHLO bench.example.net\r\n', 250);
+    t.starttls.push(Number(process.hrtime.bigint() - t1) / 1e6);
+    const token = Buffer.from(`\0${RCPT}\0${PASSWORD}`).toString('base64');
+    t.auth.push(await c.step(`AUTH PLAIN ${token}\r\n`, 235));
     return c;
   };
   const bye = async (c) => {
@@ -138,9 +155,9 @@ try {
   const conf = path.join(dir, 'postern.toml');
   const text = (await readFile(conf, 'utf8')).replace(/^port = 4190$/m, 'port = 190').replace(/^port = 8443$/m, 'port = 443');
   await writeFile(conf, text);
-  await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
+  await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], `${PASSWORD}\n${PASSWORD}\n`);
   server = spawn(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', conf, 'start'], { stdio: ['ignore', 'ignore', 'ignore'] });
-  await waitForPort(MX);
+  await waitForPort(PORT);
   await runMode('new', 20); // warm-up: modules, worker threads, first folders
   await settle(server.pid);
   console.log(`postern ${JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).version} (${cli}), load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
