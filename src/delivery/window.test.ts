@@ -40,6 +40,26 @@ function gatedQueue(items: Item[]) {
 }
 
 describe('LeaseWindow', () => {
+  it('with work under way, leases again only when a quarter of the window is free', async () => {
+    const q = gatedQueue([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => ({ n })));
+    const w = new LeaseWindow(q.work, 8, 60_000, log, 'test');
+    w.start();
+    await turn();
+    expect(q.leaseSizes).toEqual([8]);
+    q.gates.get(1)!();
+    await turn();
+    // One slot free of eight: no lease (a transaction per finished item under a steady stream).
+    expect(q.leaseSizes).toEqual([8]);
+    q.gates.get(2)!();
+    await turn();
+    expect(q.leaseSizes).toEqual([8, 2]);
+    expect([...q.gates.keys()].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (const n of [3, 4, 5, 6, 7, 8, 9, 10]) q.gates.get(n)!();
+    w.halt();
+    await w.idle;
+    expect(q.commits.flat().sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it('leases the next item as soon as one is done, not when the whole window is', async () => {
     const q = gatedQueue([1, 2, 3, 4].map((n) => ({ n })));
     const w = new LeaseWindow(q.work, 2, 60_000, log, 'test');

@@ -49,6 +49,7 @@ export class LeaseWindow<L, R> {
   private quietWaiters: (() => void)[] = [];
   /** Per order key, its items at work or waiting for one before them, in lease order. */
   private readonly lines = new Map<string | number, Slot<R>[]>();
+  private readonly minLease: number;
 
   constructor(
     private readonly w: WindowWork<L, R>,
@@ -60,6 +61,7 @@ export class LeaseWindow<L, R> {
     private readonly onError?: (e: unknown) => Promise<void>,
   ) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`${what}: the window must be a positive integer`);
+    this.minLease = Math.max(1, Math.floor(limit / 4));
   }
 
   /** Nothing leased, at work or waiting to be committed. */
@@ -119,7 +121,10 @@ export class LeaseWindow<L, R> {
 
   private fill(): void {
     const room = this.limit - this.working;
-    if (this.leasing || !this.more || room <= 0 || (this.halted && this.draining === 0)) return this.settle();
+    // With work under way, a lease waits for a quarter of the window to be free: under a
+    // steady stream a lease per finished item costs a store transaction per item.
+    const least = this.working === 0 ? 1 : this.minLease;
+    if (this.leasing || !this.more || room < least || (this.halted && this.draining === 0)) return this.settle();
     this.more = false;
     this.leasing = true;
     this.clearTimer();
