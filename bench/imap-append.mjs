@@ -19,6 +19,7 @@ import { randomBytes, scryptSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stop as stopChild } from './harness/procs.mjs';
 
 const APPEND = Number(process.env.BENCH_APPEND ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -156,18 +157,6 @@ function start(dist, dir) {
   });
 }
 
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 async function once(dist, root) {
   const dir = mkdtempSync(path.join(root, 'run-'));
   mkdirSync(path.join(dir, 'data'), { mode: 0o700 });
@@ -182,7 +171,7 @@ async function once(dist, root) {
   } finally {
     // The store stays until the end: files deleted within the last seconds make ext4
     // (without a journal) skip their inodes on each create, which charged later rounds.
-    await stop(child);
+    await stopChild(child, 20_000);
   }
 }
 

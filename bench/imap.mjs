@@ -50,6 +50,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import { stop as stopChild } from './harness/procs.mjs';
 
 const DIST = process.env.BENCH_DIST ? new URL(`file://${path.resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -551,18 +552,6 @@ function startChild(cmd, args, opts, ready, timeoutMs = 120_000) {
   });
 }
 
-function stop(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
 function freePort() {
   if (PORT_BASE > 0) return Promise.resolve(PORT_BASE + 1);
   return new Promise((resolve, reject) => {
@@ -740,7 +729,7 @@ async function benchPostern(root, certPem, keyPem, rows) {
     console.error(`postern listening on 127.0.0.1:${port} (pid ${server.child.pid}); measuring ...`);
     rows.push(await measure('postern', port, certPem, () => [server.child.pid]));
   } finally {
-    await stop(server.child);
+    await stopChild(server.child, 20_000);
   }
 }
 
@@ -762,7 +751,7 @@ async function benchDovecot(root, certPem, keyPem, rows) {
     const row = await measure('dovecot', port, certPem, () => treeOf(dv.pid));
     rows.push({ ...row, name: `dovecot ${version.split(' ')[0]}` });
   } finally {
-    await stop(dv);
+    await stopChild(dv, 20_000);
   }
 }
 
