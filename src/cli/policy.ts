@@ -179,7 +179,7 @@ export async function buildPolicy(
 ): Promise<BuiltPolicy> {
   const p = config.policy;
   const authservId = p.authserv_id || config.server.hostname;
-  const pool = PolicyPool.open({ threads: p.worker_threads, maxQueue: p.max_queued, warm: true });
+  const pool = PolicyPool.open({ threads: p.worker_threads, maxQueue: p.max_queued });
   const view = directoryView(store, config, clock, log);
   // The DLP rules first: a bad file stops start before any engine or thread is left running.
   let dlp: ConfiguredStage[];

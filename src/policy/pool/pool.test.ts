@@ -313,21 +313,6 @@ describe('PolicyPool lifecycle', () => {
     expect(await handlesSettleTo(baseline)).toEqual(baseline);
   });
 
-  it('starts every thread at open with warm, and only one without', async () => {
-    const warm = PolicyPool.open({ threads: 2, warm: true });
-    const cold = PolicyPool.open({ threads: 2 });
-    try {
-      expect(warm.stats().threads).toBe(2);
-      expect(cold.stats().threads).toBe(1);
-      // Two tasks at once run on the two threads already there: no thread is started for them.
-      const ids = await Promise.all([0, 1].map(() => warm.run<number>('selftest.sleep', { ms: 30 }, { budgetMs: BUDGET })));
-      expect(ids).toEqual([30, 30]);
-      expect(warm.stats().threads).toBe(2);
-    } finally {
-      await Promise.all([warm.close(), cold.close()]);
-    }
-  });
-
   it('refuses bad options with a RangeError', () => {
     expect(() => PolicyPool.open({ threads: 0 })).toThrow(RangeError);
     expect(() => PolicyPool.open({ maxQueue: -1 })).toThrow(RangeError);

@@ -25,12 +25,6 @@ export interface PolicyPoolOptions {
   readonly idleTimeoutMs?: number;
   /** Heap limit of each worker (V8 old generation); a task that needs more kills its thread. Default 512. */
   readonly maxHeapMb?: number;
-  /**
-   * Start every thread at once and keep them (no idle stop). A server wants
-   * this: a thread started by the first burst of mail loads its modules then,
-   * and the messages that wait for it pay about 100 ms each.
-   */
-  readonly warm?: boolean;
 }
 
 export interface RunOptions {
@@ -97,7 +91,7 @@ export class PolicyPool {
     });
   }
 
-  /** Starts the pool (one thread, or all with `warm`). Throws on bad options or when the worker was not built. */
+  /** Starts the pool (one warm thread). Throws on bad options or when the worker was not built. */
   static open(opts: PolicyPoolOptions = {}): PolicyPool {
     const threads = intOption(opts.threads, Math.min(2, availableParallelism()), 1, MAX_THREADS, 'threads');
     const maxQueue = intOption(opts.maxQueue, 256, 0, 1_000_000, 'maxQueue');
@@ -105,7 +99,7 @@ export class PolicyPool {
     const maxHeapMb = intOption(opts.maxHeapMb, 512, 16, 65_536, 'maxHeapMb');
     const piscina = new Piscina({
       filename: resolveWorkerUrl(),
-      minThreads: opts.warm === true ? threads : 1,
+      minThreads: 1,
       maxThreads: threads,
       idleTimeout,
       // Admission is counted by PolicyPool: piscina's maxQueue counts only
