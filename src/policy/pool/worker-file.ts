@@ -1,6 +1,7 @@
 /**
  * Where the compiled worker is. Threads always run the compiled
- * `dist/policy/pool/worker.js` (a worker thread cannot load TypeScript).
+ * `dist/policy/pool/worker-entry.cjs` (a worker thread cannot load
+ * TypeScript), which loads `worker.js` (see worker-entry.cts for why).
  * Built, this module sits beside it; under vitest it is loaded from
  * `src/policy/pool/*.ts`, so the path maps from src/ to dist/.
  */
@@ -10,12 +11,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export function workerFileFor(moduleUrl: string): string {
   const here = fileURLToPath(moduleUrl);
-  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./worker.js', moduleUrl));
+  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./worker-entry.cjs', moduleUrl));
   const parts = path.dirname(here).split(path.sep);
   const src = parts.lastIndexOf('src');
   if (src < 0) throw new Error(`policy worker: cannot map ${here} to its compiled file (no src/ folder in its path)`);
   parts[src] = 'dist';
-  return path.join(parts.join(path.sep), 'worker.js');
+  return path.join(parts.join(path.sep), 'worker-entry.cjs');
 }
 
 /** The worker's file URL; throws at start-up when it was not built. */
