@@ -69,10 +69,15 @@ export function containerSize(dataLength: number, blockSize: number = DEFAULT_BL
   return HEADER_SIZE + dataLength + Math.ceil(dataLength / blockSize) * CHECK_SIZE;
 }
 
-export function encodeBlob(data: Uint8Array, blockSize: number = DEFAULT_BLOCK_SIZE): Uint8Array {
+/** The SHA-256 of the data: what a container's header records, and (in hex) the id blob stores name it by. */
+export function contentDigest(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/** `sha256`, when given, must be contentDigest(data) (a caller that named the blob by it already has it). */
+export function encodeBlob(data: Uint8Array, blockSize: number = DEFAULT_BLOCK_SIZE, sha256: Uint8Array = contentDigest(data)): Uint8Array {
   const blockShift = blockShiftOf(blockSize);
   const out = new Uint8Array(containerSize(data.length, blockSize));
-  const sha256 = createHash('sha256').update(data).digest();
   out.set(encodeHeader({ version: FORMAT_VERSION, blockShift, length: data.length, sha256 }), 0);
   const w = wordView(out);
   let off = HEADER_SIZE;

@@ -4,7 +4,7 @@
  * it is stored (while its blob is synced), so the first SEARCH or FETCH of it
  * need not read it back.
  */
-import { createHash } from 'node:crypto';
+import { contentDigest } from '../../crypto/blockcodec.js';
 import { bad, no, ok } from '../../codec/imap/index.js';
 import { checkHeaderSection, checkStorable, firstNul, parseHeaderSection, parseMessage, type StorableRefusal } from '../../codec/mime/index.js';
 import type { AppendMessage } from '../../codec/imap/index.js';
@@ -87,7 +87,7 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
       // blob is written and synced off the event loop: cache rows wait for no sync, and
       // a row left by an APPEND that then fails is pruned like any unused one. The
       // entry is keyed by the content address (SHA-256) the blob stores name blobs by.
-      const predicted = createHash('sha256').update(m.data).digest('hex');
+      const predicted = contentDigest(m.data).toString('hex');
       await filler.add(predicted, parseMessage(m.data));
       if (i === messages.length - 1) await filler.flush();
       const blob = await putting;

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { promises as fsp, constants as fsc, access, close, fsync, open, write } from 'node:fs';
 import path from 'node:path';
 import type { BlobRef, BlobStore, IntegrityEvent, DerivedRead } from '../../types.js';
-import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { DEFAULT_BLOCK_SIZE, contentDigest, decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
@@ -251,15 +250,16 @@ export class FsBlobStore implements BlobStore {
   }
 
   async put(data: Uint8Array): Promise<BlobRef> {
-    const id = createHash('sha256').update(data).digest('hex');
+    const digest = contentDigest(data);
+    const id = digest.toString('hex');
     const file = this.pathOf(id);
     // On a writer thread: dedupe check, folder, write, syncs in one round trip. A copy
     // there that is not clean comes back 'damaged' and is settled below, as always.
-    const container = encodeBlob(data);
+    const container = encodeBlob(data, DEFAULT_BLOCK_SIZE, digest);
     const outcome = await this.writeOnThread(id, file, container, false);
     if (outcome === 'stored' || outcome === 'existing') return { id, size: data.length };
     // No thread: the container is still ours. 'damaged': the thread took it (moved), so it is encoded again.
-    await this.putInProcess(id, file, outcome === null ? container : encodeBlob(data));
+    await this.putInProcess(id, file, outcome === null ? container : encodeBlob(data, DEFAULT_BLOCK_SIZE, digest));
     return { id, size: data.length };
   }
 

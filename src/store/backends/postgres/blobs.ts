@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
-import { decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { DEFAULT_BLOCK_SIZE, contentDigest, decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import type { Pool } from './db.js';
@@ -50,8 +49,9 @@ export class PgBlobStore implements BlobStore {
   }
 
   async put(data: Uint8Array): Promise<BlobRef> {
-    const id = createHash('sha256').update(data).digest('hex');
-    const container = asBuffer(encodeBlob(data));
+    const digest = contentDigest(data);
+    const id = digest.toString('hex');
+    const container = asBuffer(encodeBlob(data, DEFAULT_BLOCK_SIZE, digest));
     // New bytes take one statement. Another node storing the same bytes at the same moment stores the same container.
     // Stored again, an existing blob counts as freshly written (written_at), so garbage collection
     // keeps it until the caller's row references it; the row lock orders this against a collector's DELETE.
