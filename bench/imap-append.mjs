@@ -16,10 +16,11 @@
 // node --cpu-prof. Everything listens on 127.0.0.1 and is stopped by pid.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stop as stopChild } from './harness/procs.mjs';
+import { threadBreakdown, threadSeconds } from './process-probe.mjs';
 
 const APPEND = Number(process.env.BENCH_APPEND ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -109,32 +110,6 @@ function cpuSeconds(pid) {
   return (Number(f[11]) + Number(f[12])) / 100;
 }
 
-/** utime+stime in seconds of each live thread of a process, by thread id (named main, or name/tid). */
-function threadSeconds(pid) {
-  const out = new Map();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name: tid === String(pid) ? 'main' : `${name}/${tid}`, s: (Number(f[11]) + Number(f[12])) / 100 });
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return out;
-}
-
-/** Per thread, the CPU ms per message between two threadSeconds snapshots (threads that ended are missed). */
-function threadBreakdown(before, after) {
-  const by = new Map();
-  for (const [tid, t] of after) {
-    const ms = ((t.s - (before.get(tid)?.s ?? 0)) * 1000) / APPEND;
-    if (ms >= 0.01) by.set(t.name, (by.get(t.name) ?? 0) + ms);
-  }
-  return [...by].map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(', ');
-}
-
 function start(dist, dir) {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
   const child = spawn(process.execPath, [...prof, new URL(import.meta.url).pathname, 'serve', dist, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -167,7 +142,7 @@ async function once(dist, root) {
     const r = spawnSync('python3', ['-c', CLIENT, String(port), USER, PASSWORD, String(APPEND), process.env.BENCH_DISTINCT ? '1' : '0'], { encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`imaplib APPEND failed: ${r.stderr}`);
     const cpuMs = ((cpuSeconds(child.pid) - cpu0) * 1000) / APPEND;
-    return { rate: Number(r.stdout.trim()), cpuMs, threads: threadBreakdown(threads0, threadSeconds(child.pid)) };
+    return { rate: Number(r.stdout.trim()), cpuMs, threads: threadBreakdown(threads0, threadSeconds(child.pid), APPEND) };
   } finally {
     // The store stays until the end: files deleted within the last seconds make ext4
     // (without a journal) skip their inodes on each create, which charged later rounds.

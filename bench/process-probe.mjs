@@ -2,7 +2,7 @@
 // share: command-line options, running a command, waiting for a port on
 // loopback, and a server process's CPU time from Linux /proc.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
 /** The value after `--name` on the command line, or `fallback`. */
@@ -42,6 +42,12 @@ export function serverCpu(pid) {
   return { main, all: (Number(f[11]) + Number(f[12])) / 100 };
 }
 
+/** Write and read syscalls and bytes of a process so far (Linux /proc/PID/io). */
+export function serverIo(pid) {
+  const f = Object.fromEntries(readFileSync(`/proc/${pid}/io`, 'utf8').trim().split('\n').map((l) => l.split(': ')).map(([k, v]) => [k, Number(v)]));
+  return { syscw: f.syscw, wchar: f.wchar, syscr: f.syscr, written: f.write_bytes };
+}
+
 /** Waits (at most 120 s) until the server's main thread used under 2 % of a 500 ms window: its backlog is done. */
 export async function settle(pid) {
   for (let i = 0; i < 240; i++) {
@@ -49,4 +55,34 @@ export async function settle(pid) {
     await new Promise((r) => setTimeout(r, 500));
     if (serverCpu(pid).main - a < 0.01) return;
   }
+}
+
+/** utime+stime in seconds of each live thread of a process, by thread id (named main, or name/tid). */
+export function threadSeconds(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name: tid === String(pid) ? 'main' : `${name}/${tid}`, s: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * Per thread, the CPU ms per message between two threadSeconds snapshots
+ * (threads that ended are missed); `byName` sums threads of one name.
+ */
+export function threadBreakdown(before, after, n, byName = false) {
+  const by = new Map();
+  for (const [tid, t] of after) {
+    const ms = ((t.s - (before.get(tid)?.s ?? 0)) * 1000) / n;
+    const name = byName ? t.name.replace(/\/\d+$/, '') : t.name;
+    if (ms >= 0.01) by.set(name, (by.get(name) ?? 0) + ms);
+  }
+  return [...by].map(([n, ms]) => `${n} ${ms.toFixed(2)}`).join(', ');
 }

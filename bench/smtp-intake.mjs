@@ -20,16 +20,19 @@
 //
 //   npm run build && node bench/smtp-intake.mjs [--messages 4000] [--runs 3] [--only new,reuse] [--seconds 300]
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
+//   [--keep-store] leave the server's folder in place (for back-to-back A/B runs; delete them after the last)
+//   [--threads]   per run: CPU per message of each kind of server thread, and its I/O per message
 //   [--dist DIR]  run another build (a copy of dist/ from before a change)
 //   [--port-offset N]  listeners on 25+N etc.; ManageSieve and admin on 190+N and 443+N (default 32000)
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
+import { opt, serverCpu, serverIo, settle, sh, threadBreakdown, threadSeconds, waitForPort } from './process-probe.mjs';
 import { startNxdomain } from './harness/dns.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -40,6 +43,8 @@ const RUNS = Number(opt('runs', 3));
 const SECONDS = Number(opt('seconds', 300));
 const ONLY = opt('only', 'new,reuse,single,single-reuse,starttls').split(',');
 const PROF = opt('prof', '');
+const THREADS = process.argv.includes('--threads');
+const KEEP = process.argv.includes('--keep-store');
 const OFFSET = Number(opt('port-offset', 32000));
 const MX = 25 + OFFSET;
 const RCPT = 'rcpt@bench.test';
@@ -146,11 +151,27 @@ try {
     const per = [];
     const mainCpu = [];
     const allCpu = [];
+    const threads = [];
+    const drains = [];
+    const untilDelivered = [];
     for (let r = 0; r < RUNS; r++) {
       const before = serverCpu(server.pid);
+      const threads0 = threadSeconds(server.pid);
+      const io0 = serverIo(server.pid);
       const [n, secs] = await SCENARIOS[name]();
+      const ended = performance.now();
       await settle(server.pid);
+      // The settle check itself takes one quiet 500 ms window.
+      const drain = Math.max(0, (performance.now() - ended - 500) / 1000);
+      drains.push(drain);
+      untilDelivered.push(n / (secs + drain));
       const after = serverCpu(server.pid);
+      const io = serverIo(server.pid);
+      const perMsg = (k) => (io[k] - io0[k]) / n;
+      threads.push(
+        `${threadBreakdown(threads0, threadSeconds(server.pid), n, true)}; per msg: write calls ${perMsg('syscw').toFixed(1)}, ` +
+          `${(perMsg('wchar') / 1024).toFixed(1)} KiB written, ${(perMsg('written') / 1024).toFixed(1)} KiB to disk, read calls ${perMsg('syscr').toFixed(1)}`,
+      );
       rates.push(n / secs);
       per.push((secs * 1000) / n);
       mainCpu.push(((after.main - before.main) * 1000) / n);
@@ -158,6 +179,10 @@ try {
     }
     const cpu = `cpu/msg main ${median(mainCpu).toFixed(2)} ms, process ${median(allCpu).toFixed(2)} ms`;
     console.log(`${name.padEnd(13)} ${median(rates).toFixed(0).padStart(6)} msg/s  ${median(per).toFixed(2).padStart(7)} ms/msg  ${cpu}  runs: ${rates.map((x) => x.toFixed(0)).join(' ')}`);
+    console.log(
+      `${''.padEnd(13)} ${median(untilDelivered).toFixed(0).padStart(6)} msg/s until the server is idle (scanned, delivered; busy ${drains.map((d) => d.toFixed(1)).join(' ')} s after the client's end)`,
+    );
+    if (THREADS) for (const t of threads) console.log(`  threads (cpu ms/msg): ${t}`);
   }
   console.log(`load after ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
@@ -166,5 +191,8 @@ try {
     server.kill('SIGINT');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
   }
-  await rm(dir, { recursive: true, force: true });
+  // Kept on request: deleting a store frees thousands of inodes, and on ext4 the next run's
+  // file creation pays for recently freed ones (see the README), which skews A/B runs made one after another.
+  if (KEEP) console.log(`store kept: ${dir}`);
+  else await rm(dir, { recursive: true, force: true });
 }
