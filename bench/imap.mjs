@@ -690,9 +690,12 @@ async function main() {
   const root = mkdtempSync(path.join(tmpdir(), 'postern-bench-imap-'));
   const rows = [];
   try {
-    if (SERVERS.includes('postern')) await benchPostern(root, certPem, keyPem, rows);
-    if (SERVERS.includes('dovecot') && existsSync('/usr/sbin/dovecot')) await benchDovecot(root, certPem, keyPem, rows);
-    else console.error('dovecot: skipped (not installed, or not in BENCH_SERVERS)');
+    // In the order BENCH_SERVERS gives (the same client measures each in turn).
+    for (const name of SERVERS) {
+      if (name === 'postern') await benchPostern(root, certPem, keyPem, rows);
+      else if (name === 'dovecot' && existsSync('/usr/sbin/dovecot')) await benchDovecot(root, certPem, keyPem, rows);
+      else console.error(`${name}: skipped (not installed, or unknown)`);
+    }
     console.log(table(rows));
     console.log('\n' + JSON.stringify(rows, null, 1));
   } finally {
