@@ -92,9 +92,12 @@ export function problemResponse(cmd: ImapCommand, problems: readonly ContentProb
 /**
  * Reads in flight at once: blob reads wait on the disk, so several together
  * go several times faster, and the blob store reads those started together
- * as one batch (one hand-off to its reader threads).
+ * as one batch (one hand-off to its reader threads). Refilled by half, so a
+ * batch is 256 reads: on 10,000 bodies of 4 KiB that took a FETCH from
+ * about 275 to 230 ms and the event loop's CPU from about 117 to 101 ms
+ * against 64; 1,024 was slower again (more garbage held at once).
  */
-export const READ_AHEAD = 64;
+export const READ_AHEAD = 512;
 /** Bytes in flight at once, so large messages are not all held together. */
 const READ_AHEAD_BYTES = 16 * 1024 * 1024;
 

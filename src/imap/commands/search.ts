@@ -27,8 +27,13 @@ import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
 
 const BATCH = 1000;
-/** Blob reads in flight: most messages a SEARCH reads are small, and the blob store reads those started together as one batch. */
-const SEARCH_READ_AHEAD = 256;
+/**
+ * Blob reads in flight: most messages a SEARCH reads are small, and the blob
+ * store reads those started together as one batch. 512 against 256: the first
+ * SEARCH over 100,000 uncached messages 4.1–5.0 → 3.6–3.7 s (1,024 and 2,048
+ * were no faster).
+ */
+const SEARCH_READ_AHEAD = 512;
 /** What a read of a search part holds in memory, for the read-ahead's bound (the message stays with the blob store). */
 const PART_SIZE = 1024;
 export const CHARSETS = ['UTF-8', 'US-ASCII'];
