@@ -61,7 +61,7 @@ export class CacheFiller {
     return this.derive(blobId, () => searchEntry(blobId, bytes));
   }
 
-  /** Takes a search part derived by the blob store from the blob's verified bytes (BlobStore.getSearchPart). */
+  /** Takes a search part derived by the blob store from the blob's verified bytes (BlobStore.getDerived with the search-part deriver). */
   async addEntry(entry: HeaderCacheEntry): Promise<void> {
     await this.derive(entry.blobId, () => entry);
   }

@@ -8,15 +8,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledPath } from '../../core/compiled.js';
 
 export function workerFileFor(moduleUrl: string): string {
   const here = fileURLToPath(moduleUrl);
   if (!here.endsWith('.ts')) return fileURLToPath(new URL('./worker-entry.cjs', moduleUrl));
-  const parts = path.dirname(here).split(path.sep);
-  const src = parts.lastIndexOf('src');
-  if (src < 0) throw new Error(`policy worker: cannot map ${here} to its compiled file (no src/ folder in its path)`);
-  parts[src] = 'dist';
-  return path.join(parts.join(path.sep), 'worker-entry.cjs');
+  const built = compiledPath(path.dirname(here));
+  if (built === null) throw new Error(`policy worker: cannot map ${here} to its compiled file (no src/ folder in its path)`);
+  return path.join(built, 'worker-entry.cjs');
 }
 
 /** The worker's file URL; throws at start-up when it was not built. */

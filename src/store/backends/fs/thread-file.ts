@@ -9,29 +9,21 @@ import { existsSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { compiledPath } from '../../../core/compiled.js';
 
 export function blobThreadFileFor(moduleUrl: string): string | null {
   const here = fileURLToPath(moduleUrl);
   if (!here.endsWith('.ts')) return fileURLToPath(new URL('./blob-thread.js', moduleUrl));
-  const parts = path.dirname(here).split(path.sep);
-  const src = parts.lastIndexOf('src');
-  if (src < 0) return null;
-  parts[src] = 'dist';
-  return path.join(parts.join(path.sep), 'blob-thread.js');
+  const built = compiledPath(path.dirname(here));
+  return built === null ? null : path.join(built, 'blob-thread.js');
 }
 
 /** A module a thread is to import, as a thread can load it (built JavaScript), or null when it was not built. */
 export function threadModuleUrl(url: URL): URL | null {
   if (url.protocol !== 'file:') return url;
-  let file = fileURLToPath(url);
-  if (file.endsWith('.ts')) {
-    const parts = file.split(path.sep);
-    const src = parts.lastIndexOf('src');
-    if (src < 0) return null;
-    parts[src] = 'dist';
-    file = parts.join(path.sep).replace(/\.ts$/, '.js');
-  }
-  return existsSync(file) ? pathToFileURL(file) : null;
+  const file = fileURLToPath(url);
+  const built = file.endsWith('.ts') ? compiledPath(file)?.replace(/\.ts$/, '.js') : file;
+  return built && existsSync(built) ? pathToFileURL(built) : null;
 }
 
 let cached: URL | null | undefined;
