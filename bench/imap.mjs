@@ -39,7 +39,8 @@
 // them; 0 skips), BENCH_CPU_PROF=<dir> runs the postern server under
 // node --cpu-prof and writes its profile there, BENCH_DIST (../dist) the
 // compiled postern to measure (another build, for a before/after),
-// BENCH_PORT (0: any free port) the port postern listens on, Dovecot the next.
+// BENCH_PORT (0: any free port) the port postern listens on, Dovecot the next,
+// BENCH_READ_CACHE_MB (64, as `postern init` sets [store] read_cache_mb) postern's read cache.
 // Everything listens on 127.0.0.1 only; every loop is bounded; everything
 // started here is stopped by its pid at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -58,6 +59,7 @@ const FETCH = Math.min(MESSAGES, Number(process.env.BENCH_FETCH ?? 10_000));
 const IDLE = Number(process.env.BENCH_IDLE ?? 5000);
 const DOVECOT_IDLE = Number(process.env.BENCH_DOVECOT_IDLE ?? IDLE);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const READ_CACHE_MB = Number(process.env.BENCH_READ_CACHE_MB ?? 64);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'postern,dovecot').split(',');
 /** First of two fixed ports (postern, Dovecot); 0: any free ones. */
 const PORT_BASE = Number(process.env.BENCH_PORT ?? 0);
@@ -80,7 +82,8 @@ async function serve(dir) {
   const { systemClock } = await import(new URL('core/clock.js', DIST).href);
   const { silentLogger } = await import(new URL('metrics/logger.js', DIST).href);
   const { DEFAULT_LOGIN_THROTTLE, LoginThrottle } = await import(new URL('net/throttle.js', DIST).href);
-  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
+  // The read cache as `postern init` configures it ([store] read_cache_mb = 64; BENCH_READ_CACHE_MB changes it).
+  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data'), readCacheBytes: READ_CACHE_MB * 1024 * 1024 });
   const lax = { maxSourceFailures: 1_000_000, windowMs: 60_000, lockoutMs: 1 };
   const listener = createImapListener('tls', {
     hostname: 'mail.' + DOMAIN,

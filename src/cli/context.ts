@@ -15,7 +15,12 @@ export function readConfig(path: string): Config {
 }
 
 export async function openConfiguredStore(config: Config): Promise<FedStore> {
-  return openStore({ backend: config.store.backend, dataDir: config.server.data_dir, url: config.store.url });
+  return openStore({
+    backend: config.store.backend,
+    dataDir: config.server.data_dir,
+    url: config.store.url,
+    readCacheBytes: config.store.read_cache_mb * 1024 * 1024,
+  });
 }
 
 /** Opens the store for one admin command and always closes it. */

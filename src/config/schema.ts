@@ -80,6 +80,8 @@ export function configSchema(baseDir: string) {
     store: table({
       backend: oneOf(['sqlite', 'postgres']).default('sqlite'),
       url: secretString().default(''),
+      // MiB of recently written and read message bytes kept in memory (0: none).
+      read_cache_mb: int(0, 65536).default(64),
     })
       .superRefine((s, ctx) => {
         if (s.backend !== 'postgres' || typeof s.url !== 'string') return;

@@ -42,6 +42,9 @@ heartbeat_interval = 30
 backend = "sqlite"
 # postgres://user:password@host/db; ignored for sqlite.
 url = ""
+# MiB of recently written and read messages kept in memory, so the scan and
+# delivery after SMTP and repeated IMAP/POP3 reads skip the disk (0: none).
+read_cache_mb = 64
 
 [tls]
 # PEM certificate chain and PEM private key (mode 0600).

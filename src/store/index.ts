@@ -6,6 +6,7 @@ import { SqliteMetaStore } from './backends/sqlite/index.js';
 import { FsBlobStore } from './backends/fs/blobs.js';
 import { openPgStore } from './backends/postgres/index.js';
 import { withEventFeed, type FedStore } from './event-feed.js';
+import { cachingBlobs } from './blob-cache.js';
 
 export * from './types.js';
 export type { FedStore } from './event-feed.js';
@@ -16,6 +17,8 @@ export interface StoreOptions {
   backend: 'sqlite' | 'postgres';
   dataDir: string;
   url?: string;
+  /** Bytes of recently written and read blobs kept in memory (blob-cache.ts); 0 or absent: none. */
+  readCacheBytes?: number;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface StoreOptions {
 export async function openStore(opts: StoreOptions): Promise<FedStore> {
   if (opts.backend === 'postgres') {
     if (!opts.url) throw new PosternError('CONFIG_INVALID', 'store.url is required when store.backend = "postgres"');
-    return reportIntegrity(await openPgStore({ url: opts.url }));
+    return reportIntegrity(withReadCache(await openPgStore({ url: opts.url }), opts.readCacheBytes ?? 0));
   }
   if (opts.backend !== 'sqlite') {
     throw new Error(`store backend ${opts.backend as string} is not available in this build; use "sqlite" or "postgres"`);
@@ -33,14 +36,25 @@ export async function openStore(opts: StoreOptions): Promise<FedStore> {
   await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const meta = SqliteMetaStore.open(path.join(opts.dataDir, 'meta.sqlite'));
   const blobs = await FsBlobStore.open(path.join(opts.dataDir, 'blobs'));
-  return reportIntegrity({
-    meta,
-    blobs,
-    async close() {
-      await blobs.close();
-      await meta.close();
-    },
-  });
+  return reportIntegrity(
+    withReadCache(
+      {
+        meta,
+        blobs,
+        async close() {
+          await blobs.close();
+          await meta.close();
+        },
+      },
+      opts.readCacheBytes ?? 0,
+    ),
+  );
+}
+
+/** The store with its blobs behind a read cache; closing it closes the store as before. */
+function withReadCache(store: Store, bytes: number): Store {
+  if (bytes <= 0) return store;
+  return { meta: store.meta, blobs: cachingBlobs(store.blobs, bytes), close: () => store.close() };
 }
 
 /** Every integrity finding lands in the event log, whoever made the read. */
