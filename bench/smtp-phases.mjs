@@ -7,7 +7,8 @@
 //   reuse  one connection, MAIL..250 per message (RSET-free, as smtp-source -d)
 // Prints the median and 90th percentile of each phase in ms, and the server's
 // CPU time per message (main thread and whole process, Linux /proc). Bounded by
-// --messages per mode and --seconds per mode; loopback only.
+// --messages per mode and --seconds per mode; loopback only (the server's
+// resolver is a loopback server that answers NXDOMAIN, bench/harness/dns.mjs).
 //
 //   npm run build && node bench/smtp-phases.mjs [--messages 300] [--runs 2] [--only new,reuse] [--seconds 120]
 //   [--prof DIR]  run the server under node --cpu-prof (profiles written to DIR on exit)
