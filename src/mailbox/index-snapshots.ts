@@ -11,6 +11,7 @@
  * longest ago goes first.
  */
 import { isPosternError } from '../core/errors.js';
+import { WeightedLru } from '../core/weighted-lru.js';
 import type { Folder, MailboxRepo } from '../store/types.js';
 import { MailboxView } from './view.js';
 
@@ -20,51 +21,41 @@ export const SNAPSHOT_MIN_MESSAGES = 2000;
 export const SNAPSHOT_MAX_MESSAGES = 1_000_000;
 
 export class IndexSnapshots {
-  /** Map order is use order: the first entry is the one used longest ago. */
-  private readonly byFolder = new Map<number, MailboxView>();
-  private held = 0;
+  /** Weighed by messages; the folder used longest ago goes first. */
+  private readonly byFolder: WeightedLru<number, MailboxView>;
 
   constructor(
-    private readonly maxMessages = SNAPSHOT_MAX_MESSAGES,
+    maxMessages = SNAPSHOT_MAX_MESSAGES,
     private readonly minMessages = SNAPSHOT_MIN_MESSAGES,
-  ) {}
+  ) {
+    this.byFolder = new WeightedLru(maxMessages, (v) => v.exists);
+  }
 
   /** Messages held in all snapshots. */
   get size(): number {
-    return this.held;
+    return this.byFolder.total;
   }
 
   private take(folderId: number, uidValidity: number): MailboxView | null {
-    const v = this.byFolder.get(folderId);
+    const v = this.byFolder.use(folderId);
     if (!v) return null;
-    this.byFolder.delete(folderId);
     if (v.uidValidity !== uidValidity) {
-      this.held -= v.exists;
+      this.byFolder.delete(folderId);
       return null;
     }
-    this.byFolder.set(folderId, v); // the most recently used now
     return v;
   }
 
   private put(view: MailboxView): void {
     this.forget(view.folderId);
-    if (view.exists < this.minMessages || view.exists > this.maxMessages) return;
+    if (view.exists < this.minMessages || view.exists > this.byFolder.limit) return;
     const copy = view.copy();
     this.byFolder.set(copy.folderId, copy);
-    this.held += copy.exists;
-    for (const [id, v] of this.byFolder) {
-      if (this.held <= this.maxMessages) break;
-      this.byFolder.delete(id);
-      this.held -= v.exists;
-    }
   }
 
   /** Drops the folder's snapshot (the folder was deleted, or could not be brought up to date). */
   forget(folderId: number): void {
-    const v = this.byFolder.get(folderId);
-    if (!v) return;
     this.byFolder.delete(folderId);
-    this.held -= v.exists;
   }
 
   /**

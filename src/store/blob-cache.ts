@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { WeightedLru } from '../core/weighted-lru.js';
 import type { BlobCheck, BlobRef, BlobStore, DerivedRead, IntegrityEvent } from './types.js';
 
 /** A blob larger than this share of the cache is never kept: one big attachment must not empty it. */
@@ -20,15 +21,16 @@ const MAX_ENTRY_SHARE = 16;
  * the work off the event loop, on the backend's reader threads.
  */
 export class BlobCache {
-  private readonly entries = new Map<string, Uint8Array>();
-  private held = 0;
+  private readonly entries: WeightedLru<string, Uint8Array>;
   hits = 0;
   misses = 0;
 
-  constructor(readonly limitBytes: number) {}
+  constructor(readonly limitBytes: number) {
+    this.entries = new WeightedLru(limitBytes, (data) => data.length);
+  }
 
   get bytes(): number {
-    return this.held;
+    return this.entries.total;
   }
 
   get size(): number {
@@ -37,14 +39,11 @@ export class BlobCache {
 
   /** A copy of the cached bytes, or null. */
   take(id: string): Uint8Array | null {
-    const data = this.entries.get(id);
+    const data = this.entries.use(id);
     if (!data) {
       this.misses++;
       return null;
     }
-    // Most recently used last: Map keeps insertion order.
-    this.entries.delete(id);
-    this.entries.set(id, data);
     this.hits++;
     return Buffer.from(data);
   }
@@ -52,26 +51,15 @@ export class BlobCache {
   /** Keeps a copy of `data` as blob `id` (unless it is too large for the cache). */
   keep(id: string, data: Uint8Array): void {
     if (data.length > this.limitBytes / MAX_ENTRY_SHARE) return;
-    this.drop(id);
     this.entries.set(id, Uint8Array.prototype.slice.call(data));
-    this.held += data.length;
-    for (const [old, bytes] of this.entries) {
-      if (this.held <= this.limitBytes) break;
-      this.entries.delete(old);
-      this.held -= bytes.length;
-    }
   }
 
   drop(id: string): void {
-    const data = this.entries.get(id);
-    if (!data) return;
     this.entries.delete(id);
-    this.held -= data.length;
   }
 
   clear(): void {
     this.entries.clear();
-    this.held = 0;
   }
 }
 
