@@ -13,7 +13,7 @@ import {
   verifyBlob,
   type DecodeResult,
 } from './blockcodec.js';
-import { encodeHeader } from './blockcodec/header.js';
+import { encodeHeader, readHeaderRecord } from './blockcodec/header.js';
 import { locate, wordView } from './blockcodec/locator.js';
 
 const CHECK = 8;
@@ -129,6 +129,25 @@ describe('layout', () => {
     expect(equal(c.subarray(112, 112 + data.length), data)).toBe(true);
     expect(view.getUint32(112 + data.length, true)).toBe(crc32(data));
     expect(view.getUint32(116 + data.length, true)).toBe(referenceLocator(data));
+  });
+
+  it('reads a clean header as its own canonical form, and re-encodes a header with one copy damaged', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.constantFrom(...BLOCK_SIZES), fc.nat(111), (data, size, bit) => {
+        const c = encodeBlob(data, size);
+        const clean = readHeaderRecord(c);
+        if (!clean.ok) return false;
+        // The clean header is the stored bytes themselves, exactly what the encoder writes.
+        expect(equal(clean.canonical, encodeHeader(clean.fields))).toBe(true);
+        expect(equal(clean.canonical, c.subarray(0, 112))).toBe(true);
+        // One flipped bit anywhere in either copy: the canonical form is still the encoder's.
+        const damaged = Uint8Array.from(c);
+        damaged[bit]! ^= 1 << (bit % 8);
+        const read = readHeaderRecord(damaged);
+        return read.ok && equal(read.canonical, c.subarray(0, 112)) && decodeBlob(damaged).corrections.length === 1;
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('rejects invalid block sizes', () => {
