@@ -9,9 +9,9 @@
 // session), SEARCH HEADER Subject "needle" (one match; wall time and the
 // server's CPU, all its threads, from /proc), 10,000 ENVELOPEs,
 // APPEND by Python's imaplib, and the server's memory (PSS and RSS) per IDLE
-// connection (postern's server runs a full garbage collection before each of
-// the two memory readings, so garbage left by the earlier cells is not
-// counted either way; its read cache is full by then and stays so). The
+// connection, read right after the first LOGIN+SELECT, before the other
+// cells (postern's server runs a full garbage collection before each memory
+// reading, and a reading is taken once the memory stops shrinking). The
 // IDLE connections log in to a second account with a 10-message INBOX, as
 // many users each with their own mailbox would; both accounts' passwords are
 // hashed at scrypt cost 2^10 so thousands of logins measure IMAP, not the key
@@ -459,6 +459,7 @@ async function settledMemory(pids, collect) {
 /** Opens n connections that log in, select a small INBOX and IDLE; reports the server's memory per connection. */
 async function idleMemory(port, ca, pids, n, collect) {
   const BATCH = 100;
+  const WARM = 10;
   const conns = [];
   const open = async (count) => {
     const batch = await Promise.all(
@@ -473,13 +474,13 @@ async function idleMemory(port, ca, pids, n, collect) {
   try {
     // A first batch, kept open and not counted: the code paths of LOGIN, SELECT and IDLE
     // compiled (postern's JIT) and the first processes started (Dovecot) before the reading.
-    await open(Math.min(BATCH, 10));
+    await open(WARM);
     const before = await settledMemory(pids, collect);
     const t0 = performance.now();
     for (let i = 0; i < n; i += BATCH) await open(Math.min(BATCH, n - i));
     const openMs = ms(t0);
     const after = await settledMemory(pids, collect);
-    const alive = conns.filter((c) => !c.closed).length - Math.min(BATCH, 10);
+    const alive = conns.filter((c) => !c.closed).length - WARM;
     return {
       connections: n,
       alive,

@@ -6,6 +6,19 @@ import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
 /** The value after `--name` on the command line, or `fallback`. */
+/**
+ * A `postern init` config for a bench run: ManageSieve and admin moved from
+ * 4190/8443 (+ offset) to 190/443 (+ offset), so every listener stays within
+ * offset..offset+999, and the resolver pointed at the harness's loopback
+ * NXDOMAIN server, so sender authentication never leaves the machine.
+ */
+export function benchConfig(text, resolver) {
+  return text
+    .replace(/^port = 4190$/m, 'port = 190')
+    .replace(/^port = 8443$/m, 'port = 443')
+    .replace(/^resolver = .*$/m, `resolver = "${resolver}"`);
+}
+
 export function opt(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;

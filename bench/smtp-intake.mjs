@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { opt, serverCpu, serverIo, settle, sh, threadBreakdown, threadSeconds, waitForPort } from './process-probe.mjs';
+import { benchConfig, opt, serverCpu, serverIo, settle, sh, threadBreakdown, threadSeconds, waitForPort } from './process-probe.mjs';
 import { startNxdomain } from './harness/dns.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -130,17 +130,9 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-intake-'));
 let server;
 try {
   await sh(process.execPath, [cli, 'init', '--domain', 'bench.test', '--dir', dir, '--port-offset', String(OFFSET)]);
-  // 4190 and 8443 plus the offset would leave the range the other listeners are in.
   const conf = path.join(dir, 'postern.toml');
-  // Sender authentication asks a loopback server that answers NXDOMAIN: the run never leaves the machine.
   const dns = await startNxdomain();
-  await writeFile(
-    conf,
-    (await readFile(conf, 'utf8'))
-      .replace(/^port = 4190$/m, 'port = 190')
-      .replace(/^port = 8443$/m, 'port = 443')
-      .replace(/^resolver = .*$/m, `resolver = "${dns.address}"`),
-  );
+  await writeFile(conf, benchConfig(await readFile(conf, 'utf8'), dns.address));
   await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], 'bench-Secret-1\nbench-Secret-1\n');
   server = await startServer(dir);
   await source(2, 20, false); // warm-up: modules, worker threads, first folders

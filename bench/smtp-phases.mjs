@@ -23,7 +23,7 @@ import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
+import { benchConfig, opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
 import { startNxdomain } from './harness/dns.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -153,15 +153,9 @@ const dir = await mkdtemp(path.join(os.tmpdir(), 'postern-phases-'));
 let server;
 try {
   await sh(process.execPath, [cli, 'init', '--domain', 'bench.test', '--dir', dir, '--port-offset', String(OFFSET)]);
-  // Keep every listener within 0..999 of the offset.
   const conf = path.join(dir, 'postern.toml');
-  // Sender authentication asks a loopback server that answers NXDOMAIN: the run never leaves the machine.
   const dns = await startNxdomain();
-  const text = (await readFile(conf, 'utf8'))
-    .replace(/^port = 4190$/m, 'port = 190')
-    .replace(/^port = 8443$/m, 'port = 443')
-    .replace(/^resolver = .*$/m, `resolver = "${dns.address}"`);
-  await writeFile(conf, text);
+  await writeFile(conf, benchConfig(await readFile(conf, 'utf8'), dns.address));
   await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], `${PASSWORD}\n${PASSWORD}\n`);
   server = spawn(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', conf, 'start'], { stdio: ['ignore', 'ignore', 'ignore'] });
   await waitForPort(PORT);

@@ -141,9 +141,7 @@ function run(container: Uint8Array, wantData: boolean): DecodeResult {
   const sha256 = Buffer.from(header.fields.sha256).toString('hex');
   const blockSize = 2 ** blockShift;
   const blocks = Math.ceil(length / blockSize);
-  // A canonical header that is the container's own first bytes (the clean case) has nothing to correct.
-  const own = header.canonical.buffer === container.buffer && header.canonical.byteOffset === container.byteOffset;
-  const corrections = own ? [] : headerCorrections(container, header.canonical);
+  const corrections = headerCorrections(container, header.canonical);
   const damage: Damage[] = [];
 
   const expected = containerSize(length, blockSize);

@@ -51,9 +51,8 @@ export async function openStore(opts: StoreOptions): Promise<FedStore> {
   );
 }
 
-/** The store with its blobs behind a read cache; closing it closes the store as before. */
+/** The store with its blobs behind a read cache (none for 0 bytes); closing it closes the store as before. */
 function withReadCache(store: Store, bytes: number): Store {
-  if (bytes <= 0) return store;
   return { meta: store.meta, blobs: cachingBlobs(store.blobs, bytes), close: () => store.close() };
 }
 

@@ -114,7 +114,7 @@ export function readHeaderRecord(container: Uint8Array): HeaderRead {
   // the stored header is already canonical (a clean check means the check bytes are
   // exactly what writeCheck writes, and parse/encode are inverse on valid fields), so
   // the second copy's check and the re-encoding are skipped.
-  if (container.length >= HEADER_SIZE && checkBlock(container, w, 0, RECORD_BODY).kind === 'clean' && sameCopies(container)) {
+  if (container.length >= HEADER_SIZE && sameCopies(container) && checkBlock(container, w, 0, RECORD_BODY).kind === 'clean') {
     const fields = parseBody(container.subarray(0, RECORD_BODY));
     if (typeof fields === 'string') return { ok: false, reason: fields };
     return { ok: true, fields, canonical: container.subarray(0, HEADER_SIZE) };
