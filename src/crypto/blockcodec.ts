@@ -125,6 +125,9 @@ function guarded(container: Uint8Array, wantData: boolean): DecodeResult {
 /** Every bit that differs between the stored header and the canonical one. */
 function headerCorrections(container: Uint8Array, canonical: Uint8Array): Correction[] {
   const out: Correction[] = [];
+  // The usual case: the stored header was found canonical as it is (readHeaderRecord hands back
+  // a view of the container itself), so no byte can differ.
+  if (canonical.buffer === container.buffer && canonical.byteOffset === container.byteOffset) return out;
   const end = Math.min(container.length, canonical.length);
   for (let i = 0; i < end; i++) {
     const diff = container[i]! ^ canonical[i]!;

@@ -125,6 +125,30 @@ describe('SEARCH with the header cache', () => {
     expect(again!.search).toBe(entry!.search);
   });
 
+  it('keeps the search part per message too: read first, rebuilt when it fails its check, gone with the message', async () => {
+    const perMessage = () => h.meta.db.prepare('SELECT m.uid, s.search FROM message_search s JOIN messages m ON m.id = s.message_id ORDER BY m.uid').all() as { uid: number; search: string }[];
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
+    await c.command('a', 'SEARCH SUBJECT hello');
+    const ids = await blobIds();
+    const cached = new Map((await h.meta.mailboxes.getHeaderCache(ids, false)).map((e) => [e.blobId, e.search]));
+    expect(perMessage()).toEqual(ids.map((id, i) => ({ uid: i + 1, search: cached.get(id) })));
+    // Only the per-message copy answers now: no blob is read, and the answers stay the same.
+    h.meta.db.exec('DELETE FROM header_cache');
+    const parts = vi.spyOn(h.blobs, 'getDerived');
+    const reads = vi.spyOn(h.blobs, 'get');
+    expect(await c.command('b', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'b OK SEARCH completed']);
+    expect(parts).not.toHaveBeenCalled();
+    expect(reads).not.toHaveBeenCalled();
+    // A per-message copy altered so that it would match is refused by its check, and rebuilt from the blob.
+    h.meta.db.prepare("UPDATE message_search SET search = replace(search, 'grüße', 'hello') WHERE message_id = (SELECT id FROM messages WHERE uid = 2)").run();
+    expect(await c.command('c', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'c OK SEARCH completed']);
+    expect(perMessage()[1]!.search).toBe(cached.get(ids[1]!));
+    // Expunged messages take their rows with them.
+    await c.command('d', 'STORE 1:2 +FLAGS (\\Deleted)');
+    await c.command('e', 'EXPUNGE');
+    expect(perMessage().map((r) => r.uid)).toEqual([3]);
+  });
+
   it('never answers from the cache for a message whose blob is marked damaged', async () => {
     await c.command('a', 'SEARCH SUBJECT hello');
     const [first] = await blobIds();
@@ -159,7 +183,7 @@ describe('FETCH with the header cache', () => {
     // From the messages themselves: the cache is emptied before each command (which then fills it again).
     const fromBlobs: string[][] = [];
     for (const [i, t] of ITEMS.entries()) {
-      h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+      h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
       fromBlobs.push(await c.command(`q${i}`, t));
     }
     expect(fromBlobs[3]![0]).toMatch(/^\* 1 FETCH \(BODY\[HEADER\] \{130\}\r\nFrom: Bob .*X-Ticket: T-7\r\n\r\n\)$/s);
@@ -188,7 +212,7 @@ describe('FETCH with the header cache', () => {
 
   it('after a SEARCH left search parts only, gives the right ENVELOPE from the blob and fills in the detail', async () => {
     // The envelopes as the messages give them, with no cache at all.
-    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
     const direct = await startHarnessOn(h);
     let expected: string[];
     try {
@@ -199,7 +223,7 @@ describe('FETCH with the header cache', () => {
     expect(expected[0]).toBe(
       '* 1 FETCH (ENVELOPE ("Tue, 2 Jan 2024 10:00:00 +0000" "Hello there" (("Bob" NIL "bob" "example.org")) (("Bob" NIL "bob" "example.org")) (("Bob" NIL "bob" "example.org")) ((NIL NIL "alice" "example.test")) NIL NIL NIL NIL))',
     );
-    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
     await c.command('a', 'SEARCH SUBJECT hello');
     const ids = (await blobIds()).sort();
     expect((await h.meta.mailboxes.getHeaderCache(ids, false)).length).toBe(3);
@@ -225,7 +249,7 @@ describe('FETCH with the header cache', () => {
   });
 
   it('makes entries for ENVELOPE from the header alone and completes them when the body structure is first asked', async () => {
-    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
     const direct = await startHarnessOn(h);
     let expected: string[];
     try {
@@ -234,7 +258,7 @@ describe('FETCH with the header cache', () => {
       direct.close();
     }
     expect(expected[1]).toContain('("MESSAGE" "RFC822"');
-    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail');
+    h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
     const ids = (await blobIds()).sort();
     const pending = async () => (await h.meta.mailboxes.getHeaderCache(ids, true)).map((r) => readDetail(r)?.bodyPending);
     const envelopes = expected.slice(0, 3).map((l) => l.replace(/ BODYSTRUCTURE .*\)$/, ')'));

@@ -42,9 +42,9 @@ export class CacheFiller {
    * Derives the whole entry of a blob from its verified, parsed bytes (once
    * per blob per command); returns it with the structure it holds, or null.
    */
-  async add(blobId: string, mime: MimeMessage): Promise<DerivedEntry | null> {
+  async add(blobId: string, mime: MimeMessage, uid?: number): Promise<DerivedEntry | null> {
     let structure: CachedStructure | null = null;
-    const entry = await this.derive(blobId, () => {
+    const entry = await this.derive(blobId, uid, () => {
       const d = deriveEntry(blobId, mime);
       structure = d?.structure ?? null;
       return d?.entry ?? null;
@@ -57,13 +57,13 @@ export class CacheFiller {
    * blob's verified bytes: its header section is scanned, the message is not
    * parsed. Once per blob per command; returns the entry, or null.
    */
-  addSearch(blobId: string, bytes: Uint8Array): Promise<HeaderCacheEntry | null> {
-    return this.derive(blobId, () => searchEntry(blobId, bytes));
+  addSearch(blobId: string, bytes: Uint8Array, uid?: number): Promise<HeaderCacheEntry | null> {
+    return this.derive(blobId, uid, () => searchEntry(blobId, bytes));
   }
 
   /** Takes a search part derived by the blob store from the blob's verified bytes (BlobStore.getDerived with the search-part deriver). */
-  async addEntry(entry: HeaderCacheEntry): Promise<void> {
-    await this.derive(entry.blobId, () => entry);
+  async addEntry(entry: HeaderCacheEntry, uid?: number): Promise<void> {
+    await this.derive(entry.blobId, uid, () => entry);
   }
 
   /**
@@ -71,14 +71,14 @@ export class CacheFiller {
    * parsing the message (body structure pending); returns its ENVELOPE text,
    * or null when that shortcut does not apply (then use add).
    */
-  async addEnvelope(blobId: string, bytes: Uint8Array): Promise<string | null> {
+  async addEnvelope(blobId: string, bytes: Uint8Array, uid?: number): Promise<string | null> {
     if (this.seen.has(blobId)) return null;
     let text: string | null = null;
     try {
       const made = envelopeEntry(blobId, bytes);
       if (!made) return null;
       text = made.envelopeText;
-      await this.derive(blobId, () => made.entry);
+      await this.derive(blobId, uid, () => made.entry);
     } catch (err) {
       this.s.log.warn({ err, blobId }, 'header cache entry not derived');
       return null;
@@ -86,7 +86,8 @@ export class CacheFiller {
     return text;
   }
 
-  private async derive(blobId: string, make: () => HeaderCacheEntry | null): Promise<HeaderCacheEntry | null> {
+  /** `uid`: the selected folder's message it was read for (HeaderCacheEntry.message). */
+  private async derive(blobId: string, uid: number | undefined, make: () => HeaderCacheEntry | null): Promise<HeaderCacheEntry | null> {
     if (this.seen.has(blobId)) return null;
     this.seen.add(blobId);
     let entry: HeaderCacheEntry | null;
@@ -97,7 +98,8 @@ export class CacheFiller {
       return null;
     }
     if (!entry) return null;
-    this.pending.push(entry);
+    const folderId = this.s.selected?.id;
+    this.pending.push(uid === undefined || folderId === undefined ? entry : { ...entry, message: { folderId, uid } });
     this.bytes += entry.search.length + (entry.detail?.length ?? 0);
     if (this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES) await this.flush();
     return entry;

@@ -61,7 +61,7 @@ export async function collectFacts(s: ImapSession, found: readonly SearchCandida
         continue;
       }
       const mime = loaded.content.mime;
-      await filler.add(w.blobId, mime);
+      await filler.add(w.blobId, mime, w.meta.uid);
       facts.push(messageFacts(w.meta, mime.root.header.fields));
     }
   }

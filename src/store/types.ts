@@ -367,6 +367,13 @@ export interface HeaderCacheEntry {
    * Null: the entry has its search part only (a detail already stored for the blob stays).
    */
   readonly detail: Uint8Array | null;
+  /**
+   * The message it was derived for, when known: a store that keeps the search
+   * part per message as well fills that message's copy (the other messages of
+   * the blob are answered from the per-blob entry). Absent: every message of
+   * the blob.
+   */
+  readonly message?: { readonly folderId: number; readonly uid: number };
 }
 
 /** A header cache entry as read back: `detail` is null unless it was asked for. */

@@ -84,7 +84,14 @@ async function install(limits) {
   const init = spawnSync(process.execPath, [MAIN, 'init', '--domain', DOMAIN, '--dir', dir, '--hostname', `mail.${DOMAIN}`], { encoding: 'utf8', timeout: 60_000 });
   if (init.status !== 0) throw new Error(`postern init: ${init.stderr}`);
   const p = {};
-  for (const k of ['mx', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s']) p[k] = await freePort();
+  // Each listener its own port: the kernel may hand the same free port out twice in a row.
+  const taken = new Set();
+  for (const k of ['mx', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s']) {
+    let port = await freePort();
+    while (taken.has(port)) port = await freePort();
+    taken.add(port);
+    p[k] = port;
+  }
   const config = path.join(dir, 'overload.toml');
   // Every limit explicit: the defaults are not what this run is about.
   writeFileSync(

@@ -107,11 +107,12 @@ export async function fetch(s: ImapSession, cmd: Cmd<'FETCH'>): Promise<Buffer |
         if (loaded && d.fill) {
           const blobId = d.message!.blobId;
           // ENVELOPE alone (no header section asked) needs only the header section: no MIME parse.
-          const text = plan.structure && !plan.body && !plan.header ? await filler.addEnvelope(blobId, loaded.content.data) : null;
+          const uid = view.uidAt(d.seq);
+          const text = plan.structure && !plan.body && !plan.header ? await filler.addEnvelope(blobId, loaded.content.data, uid) : null;
           if (text !== null) {
             if (!s.cache.has(blobId)) s.cache.set(blobId, new EnvelopeOnly(text));
           } else {
-            const derived = await filler.add(blobId, loaded.content.mime);
+            const derived = await filler.add(blobId, loaded.content.mime, uid);
             // The structure the entry was just built from answers this FETCH too: it is not built twice.
             if (derived && plan.structure && !known(blobId)) s.cache.set(blobId, structureFrom(derived.structure, derived.structure.envelopeText));
           }

@@ -154,7 +154,8 @@ export class SearchRun {
       // Criteria the search part answers need no detail yet: it is derived from the header section alone, without
       // parsing the message. The trade: the first FETCH of ENVELOPE, BODYSTRUCTURE or header fields reads the blob
       // again to add the detail (a client that fetches those before searching pays nothing more).
-      const entry = !u.fill ? null : this.withDetail ? (await this.filler.add(u.blobId, content.mime))?.entry : await this.filler.addSearch(u.blobId, content.data);
+      const uid = u.candidate.uid;
+      const entry = !u.fill ? null : this.withDetail ? (await this.filler.add(u.blobId, content.mime, uid))?.entry : await this.filler.addSearch(u.blobId, content.data, uid);
       // The entry just derived holds the decoded header text already: only what it cannot answer is worked out again.
       const hit = entry ? this.match(u.candidate, this.entryText(entry)) : undefined;
       if (hit ?? this.match(u.candidate, new SearchContent(content.mime))) this.found.push(u.candidate);
@@ -165,7 +166,7 @@ export class SearchRun {
   private async decideByPart(u: Undecided, search: string | null): Promise<boolean> {
     if (search === null) return false;
     const entry = { blobId: u.blobId, search, detail: null };
-    await this.filler.addEntry(entry);
+    await this.filler.addEntry(entry, u.candidate.uid);
     const hit = this.match(u.candidate, readSearch(entry));
     if (hit) this.found.push(u.candidate);
     return hit !== undefined;

@@ -8,18 +8,23 @@ const PAGE = 2000;
 
 const quote = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 
+/** SQLite tables of derived data PostgreSQL does not keep: left empty in a snapshot (SQLite rebuilds them as it is used). */
+const SQLITE_ONLY = new Set(['message_search']);
+
 /**
  * Copies the metadata from one REPEATABLE READ snapshot (writers go on) into
  * a new SQLite metadata file with the current SQLite schema, table by table
  * through a server-side cursor so memory stays flat. Every SQLite table must
  * exist with all its columns in PostgreSQL: a snapshot is never silently
- * incomplete. PostgreSQL-only tables (blob containers, migrations) are not copied.
+ * incomplete. PostgreSQL-only tables (blob containers, migrations) are not copied,
+ * and SQLite-only derived ones (SQLITE_ONLY) stay empty.
  */
 export async function writeSqliteSnapshot(pool: Pool, file: string): Promise<void> {
   await Promise.all(['', '-wal', '-shm', '-journal'].map((s) => fsp.rm(file + s, { force: true })));
   const out = openDb(file);
   try {
-    const tables = out.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+    const all = out.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name").pluck().all() as string[];
+    const tables = all.filter((t) => !SQLITE_ONLY.has(t));
     out.exec('BEGIN');
     // Tables are copied in name order, not in dependency order: keys are checked at COMMIT.
     out.pragma('defer_foreign_keys = ON');

@@ -38,6 +38,8 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
   prepared(db, 'UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
   const insert = prepared(db, 'INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const r = insert.run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
+  // A blob already described (an APPEND's entry is written while its blob is synced) gives the new message its search row.
+  prepared(db, 'INSERT INTO message_search (message_id, search) SELECT ?, search FROM header_cache WHERE blob_id = ?').run(r.lastInsertRowid, m.blobId);
   return {
     id: Number(r.lastInsertRowid),
     folderId,
@@ -48,6 +50,21 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
     flags: m.flags ?? [],
     modseq,
   };
+}
+
+/**
+ * Copies search parts to the message_search rows of the messages they were
+ * derived for (HeaderCacheEntry.message: that message alone, looked up in
+ * folder order), or of every message of the blob. Inside the caller's
+ * transaction.
+ */
+function fillMessageSearch(db: Db, entries: readonly HeaderCacheEntry[]): void {
+  const one = prepared(db, 'INSERT OR REPLACE INTO message_search (message_id, search) SELECT id, ? FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?');
+  const all = prepared(db, 'INSERT OR REPLACE INTO message_search (message_id, search) SELECT id, ? FROM messages WHERE blob_id = ?');
+  const located = entries.filter((e) => e.message);
+  located.sort((a, b) => a.message!.folderId - b.message!.folderId || a.message!.uid - b.message!.uid);
+  for (const e of located) one.run(e.search, e.message!.folderId, e.message!.uid, e.blobId);
+  for (const e of entries) if (!e.message) all.run(e.search, e.blobId);
 }
 
 /** Makes room for the keywords in `wanted` in the folder's keyword list, inside the caller's transaction; throws LIMIT. */
@@ -376,10 +393,16 @@ export class SqliteMailboxes implements MailboxRepo {
   async searchHeaderCache(folderId: number, loUid: number, hiUid: number, contains: string | null): Promise<HeaderCacheCandidate[]> {
     // The search text joins only when the blob is not marked damaged; the substring test runs in SQLite,
     // so a large folder's non-matching messages never become JavaScript objects.
-    const sql = `SELECT m.uid, m.blob_id, m.size, m.internal_date, c.search FROM messages m
-       LEFT JOIN header_cache c ON c.blob_id = m.blob_id AND NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = m.blob_id)
-       WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?${contains === null ? '' : ' AND (c.search IS NULL OR instr(c.search, ?) > 0)'}
-       ORDER BY m.uid`;
+    // The message's own search row comes first: read by message id, nearly in folder order. Only a message
+    // without one looks its blob up in header_cache. Damaged blobs are looked for only when there are any.
+    const sql = `SELECT uid, blob_id, size, internal_date, txt FROM (
+         SELECT m.uid, m.blob_id, m.size, m.internal_date,
+           CASE WHEN NOT EXISTS (SELECT 1 FROM damaged_blobs) OR NOT EXISTS (SELECT 1 FROM damaged_blobs x WHERE x.blob_id = m.blob_id)
+             THEN COALESCE(s.search, (SELECT c.search FROM header_cache c WHERE c.blob_id = m.blob_id)) END AS txt
+         FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
+         WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?)
+       ${contains === null ? '' : 'WHERE txt IS NULL OR instr(txt, ?) > 0'}
+       ORDER BY uid`;
     const args = contains === null ? [folderId, loUid, hiUid] : [folderId, loUid, hiUid, contains];
     const rows = preparedRaw(this.db, sql).all(...args) as [number, string, number, number, string | null][];
     return rows.map(([uid, blobId, size, internalDate, search]) => ({ uid, blobId, size, internalDate, search }));
@@ -404,6 +427,7 @@ export class SqliteMailboxes implements MailboxRepo {
         // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
         if (e.detail) detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
       }
+      fillMessageSearch(this.db, sorted);
     });
     // Derived data: its commit does not wait for the disk. The next durable
     // commit syncs the log with these rows in it; a crash before that loses

@@ -320,4 +320,13 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX IF NOT EXISTS urlauth_keys_folder ON urlauth_keys(folder_id);
   `,
+  // The header cache's search part again per message (searchHeaderCache): a folder's rows are read
+  // by message id, nearly in order, instead of one lookup by blob id per message. Derived data, gone
+  // with its message; a message without a row is answered from header_cache as before.
+  `
+  CREATE TABLE IF NOT EXISTS message_search (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
+    search TEXT NOT NULL
+  );
+  `,
 ];
