@@ -1,7 +1,7 @@
 /** SEARCH, FETCH and APPEND with the header cache: same answers, fewer blob reads, never a damaged message. */
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readDetail } from '../mailbox/header-cache.js';
+import { readDetail, searchEntry } from '../mailbox/header-cache.js';
 import { RawClient, startHarness, type Harness } from './testing/harness.js';
 
 const PLAIN = 'From: Bob <bob@example.org>\nTo: alice@example.test\nSubject: Hello there\nDate: Tue, 2 Jan 2024 10:00:00 +0000\nX-Ticket: T-7\n\nFirst body line\n';
@@ -48,7 +48,13 @@ afterEach(async () => {
 
 const inbox = async () => (await h.meta.mailboxes.getFolder(h.account.id, 'INBOX'))!;
 const blobIds = async () => (await h.meta.mailboxes.listMessages((await inbox()).id)).map((m) => m.blobId);
-const cachedIds = async () => (await h.meta.mailboxes.getHeaderCache(await blobIds(), false)).map((e) => e.blobId).sort();
+/** Blobs of the INBOX with a search part kept: per blob, or per message (what a SEARCH derives for its folder's messages). */
+const cachedIds = async () => {
+  const ids = await blobIds();
+  const perBlob = (await h.meta.mailboxes.getHeaderCache(ids, false)).map((e) => e.blobId);
+  const perMessage = h.meta.db.prepare('SELECT m.blob_id FROM message_search s JOIN messages m ON m.id = s.message_id').pluck().all() as string[];
+  return [...new Set([...perBlob, ...perMessage])].filter((id) => ids.includes(id)).sort();
+};
 
 async function runAll(texts: readonly string[]): Promise<string[][]> {
   const out: string[][] = [];
@@ -117,12 +123,14 @@ describe('SEARCH with the header cache', () => {
   it('rebuilds an entry that fails its check and answers as before', async () => {
     await c.command('a', 'SEARCH SUBJECT hello');
     const [, second] = await blobIds();
-    const [entry] = await h.meta.mailboxes.getHeaderCache([second!], false);
+    const entry = searchEntry(second!, await h.blobs.get(second!));
     // Damage the stored text so it would match: the check refuses it.
     await h.meta.mailboxes.putHeaderCache([{ blobId: second!, search: entry!.search.replace('grüße', 'hello'), detail: null }]);
     expect(await c.command('b', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'b OK SEARCH completed']);
+    // Rebuilt where it was damaged: the per-blob row and the message's own.
     const [again] = await h.meta.mailboxes.getHeaderCache([second!], false);
     expect(again!.search).toBe(entry!.search);
+    expect(h.meta.db.prepare('SELECT s.search FROM message_search s JOIN messages m ON m.id = s.message_id WHERE m.uid = 2').pluck().get()).toBe(entry!.search);
   });
 
   it('keeps the search part per message too: read first, rebuilt when it fails its check, gone with the message', async () => {
@@ -130,19 +138,20 @@ describe('SEARCH with the header cache', () => {
     h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
     await c.command('a', 'SEARCH SUBJECT hello');
     const ids = await blobIds();
-    const cached = new Map((await h.meta.mailboxes.getHeaderCache(ids, false)).map((e) => [e.blobId, e.search]));
-    expect(perMessage()).toEqual(ids.map((id, i) => ({ uid: i + 1, search: cached.get(id) })));
-    // Only the per-message copy answers now: no blob is read, and the answers stay the same.
-    h.meta.db.exec('DELETE FROM header_cache');
-    const parts = vi.spyOn(h.blobs, 'getDerived');
+    // Each message's row is the search part of its blob; a SEARCH adds no per-blob row.
+    const parts = await Promise.all(ids.map(async (id) => searchEntry(id, await h.blobs.get(id))!.search));
+    expect(perMessage()).toEqual(parts.map((search, i) => ({ uid: i + 1, search })));
+    expect(await h.meta.mailboxes.getHeaderCache(ids, false)).toEqual([]);
+    // Only the per-message rows answer: no blob is read, and the answers stay the same.
+    const derived = vi.spyOn(h.blobs, 'getDerived');
     const reads = vi.spyOn(h.blobs, 'get');
     expect(await c.command('b', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'b OK SEARCH completed']);
-    expect(parts).not.toHaveBeenCalled();
+    expect(derived).not.toHaveBeenCalled();
     expect(reads).not.toHaveBeenCalled();
     // A per-message copy altered so that it would match is refused by its check, and rebuilt from the blob.
     h.meta.db.prepare("UPDATE message_search SET search = replace(search, 'grüße', 'hello') WHERE message_id = (SELECT id FROM messages WHERE uid = 2)").run();
     expect(await c.command('c', 'SEARCH SUBJECT hello')).toEqual(['* SEARCH 1 3', 'c OK SEARCH completed']);
-    expect(perMessage()[1]!.search).toBe(cached.get(ids[1]!));
+    expect(perMessage()[1]!.search).toBe(parts[1]);
     // Expunged messages take their rows with them.
     await c.command('d', 'STORE 1:2 +FLAGS (\\Deleted)');
     await c.command('e', 'EXPUNGE');
@@ -226,7 +235,7 @@ describe('FETCH with the header cache', () => {
     h.meta.db.exec('DELETE FROM header_cache; DELETE FROM header_cache_detail; DELETE FROM message_search');
     await c.command('a', 'SEARCH SUBJECT hello');
     const ids = (await blobIds()).sort();
-    expect((await h.meta.mailboxes.getHeaderCache(ids, false)).length).toBe(3);
+    expect(await cachedIds()).toEqual(ids);
     expect(await h.meta.mailboxes.getHeaderCache(ids, true)).toEqual([]);
     // Listeners with no structures in memory: what they answer comes from the store or the blob.
     const reads = vi.spyOn(h.blobs, 'get');

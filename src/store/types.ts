@@ -370,8 +370,9 @@ export interface HeaderCacheEntry {
   /**
    * The message it was derived for, when known: a store that keeps the search
    * part per message as well fills that message's copy (the other messages of
-   * the blob are answered from the per-blob entry). Absent: every message of
-   * the blob.
+   * the blob are answered from the per-blob entry), and may then keep an entry
+   * without a detail for that message alone (refreshing a per-blob entry that
+   * exists, adding none). Absent: every message of the blob.
    */
   readonly message?: { readonly folderId: number; readonly uid: number };
 }

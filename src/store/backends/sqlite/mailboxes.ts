@@ -416,17 +416,23 @@ export class SqliteMailboxes implements MailboxRepo {
     const detail = this.q('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
     // In key order: neighbouring rows land on the same pages. The sort is stable: of repeated blob ids the last wins.
     const sorted = [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0));
+    // A search part alone derived for one message (a SEARCH's) becomes that message's row; a per-blob row
+    // is only refreshed where one exists (an entry rebuilt after failing its check), not added: a first
+    // SEARCH over 100,000 messages then writes one row per message, in folder order, not two.
+    const perBlob = sorted.filter((e) => !e.message || e.detail);
+    const refresh = this.q('UPDATE header_cache SET search = ? WHERE blob_id = ?');
     const write = this.db.transaction(() => {
       let i = 0;
-      for (const args: string[] = []; i + SEARCH_ROWS <= sorted.length; i += SEARCH_ROWS, args.length = 0) {
-        for (let k = i; k < i + SEARCH_ROWS; k++) args.push(sorted[k]!.blobId, sorted[k]!.search);
+      for (const args: string[] = []; i + SEARCH_ROWS <= perBlob.length; i += SEARCH_ROWS, args.length = 0) {
+        for (let k = i; k < i + SEARCH_ROWS; k++) args.push(perBlob[k]!.blobId, perBlob[k]!.search);
         searches.run(args);
       }
-      for (; i < sorted.length; i++) search.run(sorted[i]!.blobId, sorted[i]!.search);
-      for (const e of sorted) {
+      for (; i < perBlob.length; i++) search.run(perBlob[i]!.blobId, perBlob[i]!.search);
+      for (const e of perBlob) {
         // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
         if (e.detail) detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
       }
+      for (const e of sorted) if (e.message && !e.detail) refresh.run(e.search, e.blobId);
       fillMessageSearch(this.db, sorted);
     });
     // Derived data: its commit does not wait for the disk. The next durable
