@@ -26,14 +26,21 @@ import type { HeaderCacheEntry } from '../../store/types.js';
 import type { ImapSession } from '../session.js';
 import type { Cmd } from './types.js';
 
-const BATCH = 1000;
+/**
+ * Messages looked up per store query. The reads of one batch drain before the
+ * next batch's start, leaving the reader threads idle meanwhile: 5,000 with a
+ * read-ahead of 1,024 against 1,000 and 512, the first SEARCH over 100,000
+ * uncached messages (two alternating runs each) 4.30 / 3.97 → 3.69 / 3.52 s,
+ * server CPU 6.11 / 5.70 → 5.93 / 5.69 s.
+ */
+const BATCH = 5000;
 /**
  * Blob reads in flight: most messages a SEARCH reads are small, and the blob
- * store reads those started together as one batch. 512 against 256: the first
- * SEARCH over 100,000 uncached messages 4.1–5.0 → 3.6–3.7 s (1,024 and 2,048
- * were no faster).
+ * store reads those started together as one batch (of up to 256, a batch per
+ * reader thread), so 1,024 keeps a second batch waiting for each thread while
+ * the event loop takes in the first.
  */
-const SEARCH_READ_AHEAD = 512;
+const SEARCH_READ_AHEAD = 1024;
 /** What a read of a search part holds in memory, for the read-ahead's bound (the message stays with the blob store). */
 const PART_SIZE = 1024;
 export const CHARSETS = ['UTF-8', 'US-ASCII'];
