@@ -5,7 +5,6 @@ import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
-/** The value after `--name` on the command line, or `fallback`. */
 /**
  * A `postern init` config for a bench run: ManageSieve and admin moved from
  * 4190/8443 (+ offset) to 190/443 (+ offset), so every listener stays within
@@ -19,6 +18,7 @@ export function benchConfig(text, resolver) {
     .replace(/^resolver = .*$/m, `resolver = "${resolver}"`);
 }
 
+/** The value after `--name` on the command line, or `fallback`. */
 export function opt(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { WeightedLru } from '../core/weighted-lru.js';
-import type { BlobCheck, BlobRef, BlobStore, DerivedRead, IntegrityEvent } from './types.js';
+import type { BlobCheck, BlobRef, BlobStore, IntegrityEvent } from './types.js';
 
 /** A blob larger than this share of the cache is never kept: one big attachment must not empty it. */
 const MAX_ENTRY_SHARE = 16;
@@ -111,9 +111,6 @@ export function cachingBlobs(inner: BlobStore, limitBytes: number): BlobStore {
       await inner.close();
     },
   };
-  if (inner.getDerived) {
-    const derived = inner.getDerived.bind(inner);
-    store.getDerived = (id: string, deriver: URL): Promise<DerivedRead> => derived(id, deriver);
-  }
+  if (inner.getDerived) store.getDerived = inner.getDerived.bind(inner);
   return store;
 }
