@@ -172,7 +172,9 @@ export class PolicyPipeline {
   /**
    * Sends the verdicts' notices; never throws. Called by the pipeline for a
    * reject, and by the caller once an accepted message or a finished scan is
-   * durable (spool.accept, finishScan): a notice is sent only for what happened.
+   * stored (spool.accept, finishScan): a notice is sent only for what happened.
+   * A finished scan is stored without a sync of its own; the notice goes
+   * through the spool, whose synced commit makes the scan result durable too.
    */
   notify(queueId: string, verdicts: readonly Verdict[]): void {
     const notices = verdicts.flatMap((v) => v.notices ?? []);

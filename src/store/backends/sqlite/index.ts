@@ -91,6 +91,9 @@ export class SqliteIntegrity implements IntegrityRepo {
   }
 
   async referencedBlobs(): Promise<string[]> {
+    // Writes that drop a reference without a sync of their own (a purge, a stored scan result) are
+    // made durable first: a blob deleted as unreferenced must not be referenced again after a power failure.
+    await walSyncOf(this.db).sync();
     const rows = preparedPluck(this.db, 'SELECT blob_id FROM messages UNION SELECT blob_id FROM queue_messages ORDER BY 1').all();
     return rows as string[];
   }

@@ -269,13 +269,20 @@ export class SqliteQueue implements QueueRepo {
     });
   }
 
+  /**
+   * Stored without a sync of its own (withoutSync): a scan result lost in a
+   * power failure leaves its entry waiting for a scan, and it is scanned
+   * again (the scan is leased and repeatable). What follows it on the way
+   * to a mailbox (the delivery's commit, or an enqueued notice) is synced,
+   * and the WAL keeps commit order, so that sync covers the result too.
+   */
   async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
-    return this.db.transaction(() => this.finishScanInTx(lease, o)).immediate();
+    return withoutSync(this.db, () => this.finishScanOneTx.immediate({ lease, outcome: o }));
   }
 
-  /** All in one IMMEDIATE transaction (one WAL sync), each in its own savepoint, as in `deliverLocalMany`. */
+  /** All in one IMMEDIATE transaction, each in its own savepoint, as in `deliverLocalMany`; not synced, as `finishScan`. */
   async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]> {
-    return this.finishScanManyTx.immediate(items);
+    return withoutSync(this.db, () => this.finishScanManyTx.immediate(items));
   }
 
   /** The body of `finishScan`, inside the caller's transaction. */

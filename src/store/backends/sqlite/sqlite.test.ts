@@ -74,4 +74,29 @@ describe('sqlite durability: the WAL is synced in the thread pool, grouped', () 
       await s.close();
     }
   });
+
+  it('stores a scan result without a sync; the delivery after it is synced, and the collector syncs before it reads references', async () => {
+    const { s, meta, wal } = await open();
+    try {
+      await meta.directory.addDomain('x.test', 1000);
+      const account = await meta.directory.addAccount({ address: 'u@x.test', passwordHash: 'x', roles: ['user'] }, 1000);
+      const folder = await meta.mailboxes.createFolder(account.id, 'INBOX', null, 1000);
+      const blob = await s.blobs.put(Buffer.from('Subject: s\r\n\r\nbody\r\n'));
+      await meta.queue.enqueue({ ...msg('q-s1', blob.id), route: 'scan' }, [{ address: 'u@x.test', transport: 'local', accountId: account.id }]);
+      const [scan] = await meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 1 });
+      const before = wal.syncs;
+      expect(await meta.queue.finishScanMany([{ lease: scan!, outcome: { verdicts: [], next: 'deliver', now: 2001 } }])).toEqual([true]);
+      expect(wal.syncs).toBe(before); // a lost result is scanned again
+      const [lease] = await meta.queue.lease({ transport: 'local', now: 2002, leaseMs: 1000, limit: 1 });
+      expect(await meta.queue.deliverLocalMany([{ lease: lease!, folderId: folder.id, now: 2003 }])).toEqual([{ uid: 1 }]);
+      expect(wal.syncs).toBe(before + 1); // the delivery's sync, which covers the scan result before it
+
+      await meta.queue.purgeFinished(); // drops the queue's reference to the blob, unsynced
+      const beforeGc = wal.syncs;
+      expect(await meta.integrity.referencedBlobs()).toEqual([blob.id]); // still the message's
+      expect(wal.syncs).toBe(beforeGc + 1);
+    } finally {
+      await s.close();
+    }
+  });
 });
