@@ -22,6 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate } from 'node:timers';
 import tls from 'node:tls';
+import { launchFlags } from './process-probe.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -97,7 +98,7 @@ async function install(resolverPort) {
 
 function startServer(inst) {
   const flags = PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [];
-  const proc = spawn(process.execPath, [...flags, MAIN, '-c', inst.config, 'start'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...launchFlags(MAIN), ...flags, MAIN, '-c', inst.config, 'start'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no start:\n${err}`)), 60_000);

@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stop as stopChild } from './harness/procs.mjs';
-import { threadBreakdown, threadSeconds } from './process-probe.mjs';
+import { launchFlags, threadBreakdown, threadSeconds } from './process-probe.mjs';
 
 const APPEND = Number(process.env.BENCH_APPEND ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -112,7 +112,7 @@ function cpuSeconds(pid) {
 
 function start(dist, dir) {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
-  const child = spawn(process.execPath, [...prof, new URL(import.meta.url).pathname, 'serve', dist, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...launchFlags(path.join(dist, 'cli/main.js')), ...prof, new URL(import.meta.url).pathname, 'serve', dist, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready:\n${text}`)), 60_000);

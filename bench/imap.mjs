@@ -54,6 +54,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { stop as stopChild } from './harness/procs.mjs';
+import { launchFlags } from './process-probe.mjs';
 
 const DIST = process.env.BENCH_DIST ? new URL(`file://${path.resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -747,6 +748,7 @@ async function benchPostern(root, certPem, keyPem, rows) {
       '-c',
       `ulimit -n ${fds} 2>/dev/null || ulimit -n hard; exec "$0" "$@"`,
       process.execPath,
+      ...launchFlags(new URL('cli/main.js', DIST).pathname),
       '--expose-gc',
       ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []),
       new URL(import.meta.url).pathname,

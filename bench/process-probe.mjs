@@ -6,6 +6,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 
 /**
+ * The Node flags postern's launcher line (`#!/usr/bin/env -S node FLAGS` at
+ * the top of cli/main.js) gives the server, so a benchmark starts the build it
+ * measures as `postern start` runs; a build without such a line gets none.
+ */
+export function launchFlags(cli) {
+  const first = readFileSync(cli, 'utf8').slice(0, 200).split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env -S node(?: (.*))?$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/\s+/) : [];
+}
+
+/**
  * A `postern init` config for a bench run: ManageSieve and admin moved from
  * 4190/8443 (+ offset) to 190/443 (+ offset), so every listener stays within
  * offset..offset+999, and the resolver pointed at the harness's loopback

@@ -32,7 +32,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import { benchConfig, opt, serverCpu, serverIo, settle, sh, threadBreakdown, threadSeconds, waitForPort } from './process-probe.mjs';
+import { benchConfig, launchFlags, opt, serverCpu, serverIo, settle, sh, threadBreakdown, threadSeconds, waitForPort } from './process-probe.mjs';
 import { startNxdomain } from './harness/dns.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -51,7 +51,7 @@ const RCPT = 'rcpt@bench.test';
 const SOURCE = '/usr/sbin/smtp-source';
 
 async function startServer(dir) {
-  const args = [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', path.join(dir, 'postern.toml'), 'start'];
+  const args = [...launchFlags(cli), ...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', path.join(dir, 'postern.toml'), 'start'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
   await waitForPort(MX);
   return child;

@@ -23,7 +23,7 @@ import tls from 'node:tls';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchConfig, opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
+import { benchConfig, launchFlags, opt, serverCpu, settle, sh, waitForPort } from './process-probe.mjs';
 import { startNxdomain } from './harness/dns.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -157,7 +157,7 @@ try {
   const dns = await startNxdomain();
   await writeFile(conf, benchConfig(await readFile(conf, 'utf8'), dns.address));
   await sh(process.execPath, [cli, '-c', conf, 'user', 'add', RCPT, '--role', 'mailadmin'], `${PASSWORD}\n${PASSWORD}\n`);
-  server = spawn(process.execPath, [...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', conf, 'start'], { stdio: ['ignore', 'ignore', 'ignore'] });
+  server = spawn(process.execPath, [...launchFlags(cli), ...(PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : []), cli, '-c', conf, 'start'], { stdio: ['ignore', 'ignore', 'ignore'] });
   await waitForPort(PORT);
   await runMode('new', 20); // warm-up: modules, worker threads, first folders
   await settle(server.pid);

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, onCleanup, run, start } from '../procs.mjs';
+import { launchFlags } from '../../process-probe.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -94,7 +95,7 @@ export async function startPostern(root, { dns, imap = false, tls, pipeline = tr
   writeFileSync(config, toml);
   const add = await run(process.execPath, [MAIN, '-c', config, 'user', 'add', RCPT], { input: `${PASSWORD}\n`, timeoutMs: 120_000 });
   if (add.status !== 0) throw new Error(`postern user add: ${add.stderr}`);
-  const proc = await start(process.execPath, [MAIN, '-c', config, 'start'], { ready: (t) => t.includes('postern is running'), timeoutMs: 120_000 });
+  const proc = await start(process.execPath, [...launchFlags(MAIN), MAIN, '-c', config, 'start'], { ready: (t) => t.includes('postern is running'), timeoutMs: 120_000 });
   onCleanup(() => proc.stop());
   const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
   const git = await run('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']).catch(() => ({ stdout: '?' }));
