@@ -182,9 +182,9 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   spool.onEnqueued((_id, waits) => {
     if (waits === 'scan') scanner.kick();
   });
-  scanner.onReleased(() => {
-    local.kick();
-    outbound?.kick();
+  scanner.onReleased((transports) => {
+    if (transports.has('local')) local.kick();
+    if (transports.has('remote')) outbound?.kick();
   });
 
   const a = config.auth;

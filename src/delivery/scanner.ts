@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../metrics/logger.js';
 import type { PolicyPipeline } from '../policy/pipeline/index.js';
 import { directionOf } from '../policy/pipeline/index.js';
-import type { BlobStore, QueueRepo, ScanLease, ScanOutcome } from '../store/types.js';
+import type { BlobStore, QueueRepo, ScanLease, ScanOutcome, Transport } from '../store/types.js';
 import { backoffMs } from '../queue/spool.js';
 import { LeaseWindow } from './window.js';
 
@@ -34,11 +34,13 @@ interface Scanned {
   log: Logger;
   summary: string[];
   outcome: ScanOutcome;
+  /** The transports of the recipients the scan was for (what its release wakes). */
+  transports: ReadonlySet<Transport>;
 }
 
 export class PolicyScanner {
   private readonly window: LeaseWindow<ScanLease, Scanned>;
-  private readonly delivered = new Set<() => void>();
+  private readonly delivered = new Set<(transports: ReadonlySet<Transport>) => void>();
 
   constructor(
     private readonly queue: QueueRepo,
@@ -61,8 +63,12 @@ export class PolicyScanner {
     );
   }
 
-  /** Called after entries became deliverable (so delivery need not wait for its next poll). */
-  onReleased(fn: () => void): void {
+  /**
+   * Called after entries became deliverable (so delivery need not wait for
+   * its next poll), with the transports of their recipients: an agent with
+   * nothing released is not woken to find nothing.
+   */
+  onReleased(fn: (transports: ReadonlySet<Transport>) => void): void {
     this.delivered.add(fn);
   }
 
@@ -87,26 +93,26 @@ export class PolicyScanner {
   /** Stores scan results together; delivery starts on them at once, not after the scanner has caught up. */
   private async commit(scanned: Scanned[]): Promise<void> {
     const released = await this.store(scanned);
-    if (released > 0) for (const fn of this.delivered) fn();
+    if (released.size > 0) for (const fn of this.delivered) fn(released);
   }
 
-  /** Stores a batch's results in one store call; returns how many went on to delivery. */
-  private async store(scanned: Scanned[]): Promise<number> {
-    if (scanned.length === 0) return 0;
+  /** Stores a batch's results in one store call; returns the transports of the recipients that went on to delivery. */
+  private async store(scanned: Scanned[]): Promise<Set<Transport>> {
+    const released = new Set<Transport>();
+    if (scanned.length === 0) return released;
     let results: (boolean | { error: unknown })[];
     try {
       results = await this.queue.finishScanMany(scanned.map((x) => ({ lease: x.lease, outcome: x.outcome })));
     } catch (error) {
       results = scanned.map(() => ({ error }));
     }
-    let released = 0;
     for (const [i, x] of scanned.entries()) {
       const r = results[i];
       if (r === true) {
         // Only the scanner whose result was stored tells of it (a lost lease is scanned, and told, again).
         this.pipeline.notify(x.lease.message.id, x.outcome.verdicts);
         x.log.info({ policy: x.summary, next: x.outcome.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');
-        if (x.outcome.next === 'deliver') released++;
+        if (x.outcome.next === 'deliver') for (const t of x.transports) released.add(t);
       } else if (r === false || r === undefined) {
         x.log.warn('policy scan lease lost; another scanner has the entry');
       } else {
@@ -155,7 +161,8 @@ export class PolicyScanner {
       }
       const blob = decision.data ? await this.blobs.put(decision.data) : undefined;
       const stageMeta = Object.keys(decision.meta).length > 0 ? { meta: decision.meta } : {};
-      return { lease, log, summary, outcome: { verdicts: decision.verdicts, next: decision.next, now, blob, ...stageMeta } };
+      const transports = new Set(rcpts.filter((r) => r.state === 'scanning').map((r) => r.transport));
+      return { lease, log, summary, outcome: { verdicts: decision.verdicts, next: decision.next, now, blob, ...stageMeta }, transports };
     } catch (e) {
       // The store or the blob failed: the lease expires and the entry is scanned again.
       log.error({ err: e instanceof Error ? e.message : String(e) }, 'policy scan failed; left to a retry');

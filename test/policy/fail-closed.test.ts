@@ -101,6 +101,8 @@ describe('fail closed, after the queue', () => {
     const h2 = await startHarness({ policy: pipeline });
     const log = createLogger('silent');
     const scanner = new PolicyScanner(h2.store.meta.queue, h2.store.blobs, pipeline, { now: Date.now }, log, { batch: 8, leaseMs: 300, pollMs: 60_000, retryMinMs: 0, retryMaxMs: 0 });
+    const released: string[][] = [];
+    scanner.onReleased((t) => released.push([...t]));
     try {
       const file = await h2.writeFile('m.eml', 'From: sender@outside.test\r\nTo: alice@example.test\r\nSubject: scan me\r\n\r\nhello\r\n');
       const r = await smtplib({ port: h2.ports.mx, mode: 'plain', ca: h2.caFile, from: 'sender@outside.test', to: ['alice@example.test'], msgFile: file });
@@ -111,6 +113,7 @@ describe('fail closed, after the queue', () => {
       expect(waiting.map((p) => [p.state, p.lastError])).toEqual([['scanning', 'av: fail-closed:error']]);
       await new Promise((r2) => setTimeout(r2, 300)); // local delivery had its chance: nothing may leave scanning
       expect(await h2.inbox(h2.users.alice)).toEqual([]);
+      expect(released).toEqual([]); // nothing released, nobody woken
       // A scanner takes the entry and dies without finishing: the lease runs out and another scans it.
       await new Promise((r2) => setTimeout(r2, 1100)); // the failed scan waits at least a second
       const [taken] = await h2.store.meta.queue.leaseScan({ now: Date.now(), leaseMs: 300, limit: 1 });
@@ -119,6 +122,7 @@ describe('fail closed, after the queue', () => {
       expect(await scanner.pass()).toBe(0);
       await new Promise((r2) => setTimeout(r2, 350));
       expect(await scanner.pass()).toBe(1);
+      expect(released).toEqual([['local']]); // a local recipient only: the outbound agent is not woken
       const delivered = await h2.waitForInbox(h2.users.alice, 1);
       expect((await h2.store.meta.verdicts.get(delivered[0]!.blobId))?.verdicts.map((v) => `${v.stage}=${v.action}`)).toEqual(['av=pass']);
     } finally {
