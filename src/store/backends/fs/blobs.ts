@@ -187,12 +187,15 @@ export class FsBlobStore implements BlobStore {
   private readonly reader = new BlobFileReader();
   /** Null when a test injects its own file operations: those run on the event loop. */
   private readonly writer: BlobWriter | null;
+  /** The root, normalised, with its separator: pathOf joins by concatenation (it runs once per message a command reads). */
+  private readonly prefix: string;
 
   constructor(
     readonly root: string,
     private readonly io: DurableFs = realFs,
   ) {
     this.writer = io === realFs ? new BlobWriter() : null;
+    this.prefix = path.join(root, path.sep);
   }
 
   /** How reads and writes were served (tests: the thread paths really ran). */
@@ -221,7 +224,8 @@ export class FsBlobStore implements BlobStore {
 
   pathOf(id: string): string {
     if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
-    return path.join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+    // The id is 64 hex digits (checked above), so no part of it can climb out of the root.
+    return `${this.prefix}${id.slice(0, 2)}${path.sep}${id.slice(2, 4)}${path.sep}${id}`;
   }
 
   /**

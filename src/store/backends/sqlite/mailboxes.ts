@@ -15,7 +15,7 @@ import type {
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import { withoutSync, type Db } from './db.js';
-import { prepared, preparedPluck, preparedRaw } from './statements.js';
+import { prepared, preparedPluck, preparedRaw, runRows } from './statements.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 
@@ -59,11 +59,17 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
  * transaction.
  */
 function fillMessageSearch(db: Db, entries: readonly HeaderCacheEntry[]): void {
-  const one = prepared(db, 'INSERT OR REPLACE INTO message_search (message_id, search) SELECT id, ? FROM messages WHERE folder_id = ? AND uid = ? AND blob_id = ?');
-  const all = prepared(db, 'INSERT OR REPLACE INTO message_search (message_id, search) SELECT id, ? FROM messages WHERE blob_id = ?');
   const located = entries.filter((e) => e.message);
   located.sort((a, b) => a.message!.folderId - b.message!.folderId || a.message!.uid - b.message!.uid);
-  for (const e of located) one.run(e.search, e.message!.folderId, e.message!.uid, e.blobId);
+  // A hundred rows to a statement (a first SEARCH writes 100,000); the join checks each message still holds that blob.
+  runRows(
+    db,
+    (v) => `INSERT OR REPLACE INTO message_search (message_id, search)
+      SELECT m.id, v.column4 FROM (VALUES ${v}) AS v CROSS JOIN messages m ON m.folder_id = v.column1 AND m.uid = v.column2 AND m.blob_id = v.column3`,
+    4,
+    located.map((e) => [e.message!.folderId, e.message!.uid, e.blobId, e.search]),
+  );
+  const all = prepared(db, 'INSERT OR REPLACE INTO message_search (message_id, search) SELECT id, ? FROM messages WHERE blob_id = ?');
   for (const e of entries) if (!e.message) all.run(e.search, e.blobId);
 }
 
@@ -410,9 +416,6 @@ export class SqliteMailboxes implements MailboxRepo {
 
   async putHeaderCache(entries: readonly HeaderCacheEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const search = this.q('INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES (?, ?)');
-    // Search parts are small: many to a statement costs less per row than one each (a SEARCH writes 100,000 at once).
-    const searches = this.q(`INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES ${Array(SEARCH_ROWS).fill('(?, ?)').join(', ')}`);
     const detail = this.q('INSERT OR REPLACE INTO header_cache_detail (blob_id, detail) VALUES (?, ?)');
     // In key order: neighbouring rows land on the same pages. The sort is stable: of repeated blob ids the last wins.
     const sorted = [...entries].sort((a, b) => (a.blobId < b.blobId ? -1 : a.blobId > b.blobId ? 1 : 0));
@@ -420,19 +423,20 @@ export class SqliteMailboxes implements MailboxRepo {
     // is only refreshed where one exists (an entry rebuilt after failing its check), not added: a first
     // SEARCH over 100,000 messages then writes one row per message, in folder order, not two.
     const perBlob = sorted.filter((e) => !e.message || e.detail);
-    const refresh = this.q('UPDATE header_cache SET search = ? WHERE blob_id = ?');
+    const refreshed = sorted.filter((e) => e.message && !e.detail);
     const write = this.db.transaction(() => {
-      let i = 0;
-      for (const args: string[] = []; i + SEARCH_ROWS <= perBlob.length; i += SEARCH_ROWS, args.length = 0) {
-        for (let k = i; k < i + SEARCH_ROWS; k++) args.push(perBlob[k]!.blobId, perBlob[k]!.search);
-        searches.run(args);
-      }
-      for (; i < perBlob.length; i++) search.run(perBlob[i]!.blobId, perBlob[i]!.search);
+      // Search parts are small: a hundred to a statement costs less per row than one each.
+      runRows(this.db, (v) => `INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES ${v}`, 2, perBlob.map((e) => [e.blobId, e.search]));
       for (const e of perBlob) {
         // Without a detail (search part only), a detail stored before stays: it describes the same bytes.
         if (e.detail) detail.run(e.blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
       }
-      for (const e of sorted) if (e.message && !e.detail) refresh.run(e.search, e.blobId);
+      runRows(
+        this.db,
+        (v) => `UPDATE header_cache SET search = v.column2 FROM (VALUES ${v}) AS v WHERE header_cache.blob_id = v.column1`,
+        2,
+        refreshed.map((e) => [e.blobId, e.search]),
+      );
       fillMessageSearch(this.db, sorted);
     });
     // Derived data: its commit does not wait for the disk. The next durable
@@ -463,8 +467,6 @@ export class SqliteMailboxes implements MailboxRepo {
 
 }
 
-/** Header cache search parts per INSERT statement (two parameters each). */
-const SEARCH_ROWS = 100;
 /** Blob ids per header cache query: bounds the result a single statement builds. */
 const HEADER_CACHE_CHUNK = 2000;
 /** Header cache entries pruned per transaction, and a bound on the pages of one call. */

@@ -100,3 +100,38 @@ describe('sqlite durability: the WAL is synced in the thread pool, grouped', () 
     }
   });
 });
+
+describe('sqlite header cache: search parts written a hundred rows to a statement', () => {
+  it('fills each message its part was derived for, refreshes only per-blob rows that exist, and skips a message whose blob changed', async () => {
+    const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) });
+    if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
+    const { meta } = s;
+    try {
+      await meta.directory.addDomain('x.test', 1000);
+      const account = await meta.directory.addAccount({ address: 'u@x.test', passwordHash: 'x', roles: ['user'] }, 1000);
+      const folder = await meta.mailboxes.createFolder(account.id, 'INBOX', null, 1000);
+      // 250 messages: two full statements of a hundred and fifty rows one at a time.
+      const ids = Array.from({ length: 250 }, (_, i) => i.toString(16).padStart(64, '0'));
+      for (const blobId of ids) await meta.mailboxes.append(folder.id, { blobId, size: 10, internalDate: 1000, flags: [] });
+      // Two blobs already have a per-blob row (an entry rebuilt after failing its check refreshes it).
+      await meta.mailboxes.putHeaderCache([ids[7]!, ids[180]!].map((blobId) => ({ blobId, search: 'old', detail: null })));
+      const rows = await meta.mailboxes.searchHeaderCache(folder.id, 1, 250, null);
+      expect(rows.filter((r) => r.search === 'old').map((r) => r.uid)).toEqual([8, 181]);
+
+      // Derived for each message (uid k+1 holds ids[k]); message 250 is told the wrong blob and must not take it.
+      const entries = ids.map((blobId, k) => ({ blobId: k === 249 ? ids[0]! : blobId, search: `part ${k}`, detail: null, message: { folderId: folder.id, uid: k + 1 } }));
+      await meta.mailboxes.putHeaderCache(entries);
+      const after = await meta.mailboxes.searchHeaderCache(folder.id, 1, 250, null);
+      expect(after.slice(0, 249).map((r) => r.search)).toEqual(ids.slice(0, 249).map((_, k) => `part ${k}`));
+      expect(after[249]!.search).toBeNull();
+      const perBlob = meta.db.prepare('SELECT blob_id, search FROM header_cache ORDER BY blob_id').all();
+      expect(perBlob).toEqual([
+        { blob_id: ids[7], search: 'part 7' },
+        { blob_id: ids[180], search: 'part 180' },
+      ]);
+      expect(meta.db.prepare('SELECT count(*) FROM message_search').pluck().get()).toBe(249);
+    } finally {
+      await s.close();
+    }
+  });
+});

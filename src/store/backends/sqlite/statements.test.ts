@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDb, type Db } from './db.js';
-import { prepared, preparedCount, preparedPluck } from './statements.js';
+import { prepared, preparedCount, preparedPluck, runRows, tuples } from './statements.js';
 import { SqliteDirectory } from './directory.js';
 
 describe('prepared statements are compiled once per connection and SQL text', () => {
@@ -56,5 +56,25 @@ describe('prepared statements are compiled once per connection and SQL text', ()
     const again = prepared(db, 'SELECT 0');
     expect(again).not.toBe(first);
     expect(again.get()).toEqual({ 0: 0 });
+  });
+});
+
+describe('runRows writes rows a hundred to a statement, the rest one at a time', () => {
+  it.each([0, 1, 99, 100, 101, 250])('%i rows arrive whole, in order, with two compiled texts at most', (n) => {
+    const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'postern-rows-')), 'meta.db'));
+    try {
+      db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+      const before = preparedCount(db);
+      const rows = Array.from({ length: n }, (_, i) => [i, `v${i}`]);
+      runRows(db, (v) => `INSERT INTO t (k, v) VALUES ${v}`, 2, rows);
+      expect(db.prepare('SELECT k, v FROM t ORDER BY k').raw().all()).toEqual(rows);
+      expect(preparedCount(db) - before).toBe((n >= 100 ? 1 : 0) + (n % 100 > 0 ? 1 : 0));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('writes tuples of the width asked for', () => {
+    expect(tuples(2, 3)).toBe('(?, ?, ?), (?, ?, ?)');
   });
 });

@@ -50,3 +50,34 @@ export function preparedRaw(db: Db, sql: string): Statement {
 export function preparedCount(db: Db): number {
   return byDb.get(db)?.size ?? 0;
 }
+
+/** Rows per statement for runRows: enough to amortise a statement's call, short enough to stay under SQLite's 32,766 parameters. */
+export const ROWS_PER_STATEMENT = 100;
+
+/**
+ * Runs `sql(tuples)` for rows of `width` parameters each, ROWS_PER_STATEMENT
+ * rows to a statement and the rest one row at a time (two compiled texts, not
+ * one per remainder length). `sql(n)` must hold n parenthesised tuples, as
+ * `tuples(n, width)` writes them: one call per hundred rows instead of one per
+ * row, which is most of the cost of writing small rows from JavaScript.
+ */
+export function runRows(db: Db, sql: (tuples: string) => string, width: number, rows: readonly (readonly unknown[])[]): void {
+  let i = 0;
+  if (rows.length >= ROWS_PER_STATEMENT) {
+    const many = prepared(db, sql(tuples(ROWS_PER_STATEMENT, width)));
+    const args: unknown[] = [];
+    for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT, args.length = 0) {
+      for (let k = i; k < i + ROWS_PER_STATEMENT; k++) for (const a of rows[k]!) args.push(a);
+      many.run(args);
+    }
+  }
+  if (i === rows.length) return;
+  const one = prepared(db, sql(tuples(1, width)));
+  for (; i < rows.length; i++) one.run(rows[i]!);
+}
+
+/** `(?, ?), (?, ?)`: n tuples of `width` parameters. */
+export function tuples(n: number, width: number): string {
+  const one = `(${Array(width).fill('?').join(', ')})`;
+  return Array(n).fill(one).join(', ');
+}
