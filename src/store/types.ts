@@ -327,12 +327,13 @@ export interface FlagChangeResult {
   conflicts: number[];
 }
 
+/** Read-only: a store may hand the same answer to every session that asks for the same changes. */
 export interface FolderChanges {
   /** Messages added or whose flags changed after the given modseq. */
-  changed: MailMessage[];
+  readonly changed: readonly MailMessage[];
   /** UIDs expunged after the given modseq (for QRESYNC VANISHED). */
-  expunged: number[];
-  highestModseq: number;
+  readonly expunged: readonly number[];
+  readonly highestModseq: number;
 }
 
 export interface MessageIndexEntry {

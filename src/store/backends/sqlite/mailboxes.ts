@@ -15,7 +15,7 @@ import type {
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import { withoutSync, type Db } from './db.js';
-import { prepared, preparedPluck, preparedRaw, runRows } from './statements.js';
+import { prepared, preparedPluck, preparedRaw, runRows, transact } from './statements.js';
 import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 
@@ -99,7 +99,24 @@ export function expungeBlobInTx(db: Db, folderId: number, uid: number, blobId: s
   return true;
 }
 
+/** Messages and expunges an answer of changesSince may hold to be kept for the next session that asks. */
+const SHARED_CHANGES_MAX = 1000;
+/** Folders whose last answer is kept; the oldest goes first. */
+const SHARED_CHANGES_FOLDERS = 1000;
+
 export class SqliteMailboxes implements MailboxRepo {
+  /**
+   * The last answer of changesSince per folder. After a write to a folder
+   * every session that has it selected asks for the same changes (since the
+   * same modseq); with ten sessions on one mailbox that query was about 12 %
+   * of the event loop. Every change to a folder's messages raises its
+   * highest modseq in the same transaction (append, flags, expunge, from any
+   * process), so an answer for (folder, since) stays exact while that value
+   * is unchanged, and it is checked on every call. Folder ids are never
+   * reused (AUTOINCREMENT).
+   */
+  private readonly sharedChanges = new Map<number, { since: number; highest: number; changes: FolderChanges }>();
+
   constructor(private readonly db: Db) {}
 
   private q(sql: string): ReturnType<typeof prepared> {
@@ -145,17 +162,15 @@ export class SqliteMailboxes implements MailboxRepo {
       | { keywords: string | null; keywords_exact: number }
       | undefined;
     if (!f || admitKeywords(f.keywords, f.keywords_exact === 1, [flags!], null).kind === 'ok') return;
-    this.db
-      .transaction(() => {
+    transact(this.db, 'immediate', () => {
         const used = preparedPluck(this.db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').all(folderId) as string[];
         this.q('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
-      })
-      .immediate();
+      });
   }
 
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
     this.preflightKeywords(folderId, m.flags);
-    return this.db.transaction(() => appendInTx(this.db, folderId, m)).immediate();
+    return transact(this.db, 'immediate', () => appendInTx(this.db, folderId, m));
   }
 
   async listMessages(folderId: number): Promise<MailMessage[]> {
@@ -173,26 +188,22 @@ export class SqliteMailboxes implements MailboxRepo {
       await this.move(src.id, uids, dst.id, now);
       return;
     }
-    this.db
-      .transaction(() => {
+    transact(this.db, 'immediate', () => {
         const rows = this.q("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)").all(accountId, from, from.length + 1, `${from}/`) as {
           id: number;
           name: string;
         }[];
         const upd = this.q('UPDATE folders SET name = ? WHERE id = ?');
         for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
-      })
-      .immediate();
+      });
   }
 
   async deleteFolder(folderId: number): Promise<void> {
-    this.db
-      .transaction(() => {
+    transact(this.db, 'immediate', () => {
         this.q('DELETE FROM messages WHERE folder_id = ?').run(folderId);
         this.q('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
         this.q('DELETE FROM folders WHERE id = ?').run(folderId);
-      })
-      .immediate();
+      });
   }
 
   async listSubscriptions(accountId: number): Promise<string[]> {
@@ -228,8 +239,7 @@ export class SqliteMailboxes implements MailboxRepo {
 
   async storeFlags(folderId: number, change: FlagChange): Promise<FlagChangeResult> {
     if (change.op !== 'remove') this.preflightKeywords(folderId, change.flags);
-    return this.db
-      .transaction((): FlagChangeResult => {
+    return transact(this.db, 'immediate', (): FlagChangeResult => {
         const changed: MailMessage[] = [];
         const conflicts: number[] = [];
         const messages = this.getMessagesSync(folderId, change.uids);
@@ -265,8 +275,7 @@ export class SqliteMailboxes implements MailboxRepo {
         });
         if (change.op !== 'add') keywordsMayBeStale(this.db, folderId);
         return { changed, conflicts };
-      })
-      .immediate();
+      });
   }
 
   private getMessagesSync(folderId: number, uids: number[]): MailMessage[] {
@@ -300,7 +309,7 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async expunge(folderId: number, uids: number[]): Promise<number[]> {
-    return this.db.transaction(() => this.expungeSync(folderId, uids)).immediate();
+    return transact(this.db, 'immediate', () => this.expungeSync(folderId, uids));
   }
 
   private copySync(fromFolderId: number, uids: number[], toFolderId: number): [number, number][] {
@@ -314,36 +323,44 @@ export class SqliteMailboxes implements MailboxRepo {
   }
 
   async copy(fromFolderId: number, uids: number[], toFolderId: number, _now: number): Promise<[number, number][]> {
-    return this.db.transaction(() => this.copySync(fromFolderId, uids, toFolderId)).immediate();
+    return transact(this.db, 'immediate', () => this.copySync(fromFolderId, uids, toFolderId));
   }
 
   async move(fromFolderId: number, uids: number[], toFolderId: number, _now: number): Promise<[number, number][]> {
-    return this.db
-      .transaction(() => {
+    return transact(this.db, 'immediate', () => {
         const pairs = this.copySync(fromFolderId, uids, toFolderId);
         this.expungeSync(
           fromFolderId,
           pairs.map((p) => p[0]),
         );
         return pairs;
-      })
-      .immediate();
+      });
   }
 
   async changesSince(folderId: number, modseq: number): Promise<FolderChanges> {
-    return this.db
-      .transaction((): FolderChanges => {
+    return transact(this.db, 'deferred', (): FolderChanges => {
         const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
-        if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+        if (!f) {
+          this.sharedChanges.delete(folderId);
+          throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+        }
+        const kept = this.sharedChanges.get(folderId);
+        if (kept && kept.since === modseq && kept.highest === f.highest_modseq) return kept.changes;
         const changed = (
           this.q('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
         ).map(toMessage);
         const expunged = (
           this.q('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
         ).map((r) => r.uid);
-        return { changed, expunged, highestModseq: f.highest_modseq };
-      })
-      .deferred();
+        const changes: FolderChanges = { changed, expunged, highestModseq: f.highest_modseq };
+        // Small answers only: a session catching up from far back is not held in memory for others.
+        this.sharedChanges.delete(folderId);
+        if (changed.length + expunged.length <= SHARED_CHANGES_MAX) {
+          if (this.sharedChanges.size >= SHARED_CHANGES_FOLDERS) this.sharedChanges.delete(this.sharedChanges.keys().next().value!);
+          this.sharedChanges.set(folderId, { since: modseq, highest: f.highest_modseq, changes });
+        }
+        return changes;
+      });
   }
 
   async blobReferences(blobId: string): Promise<number> {
@@ -424,7 +441,7 @@ export class SqliteMailboxes implements MailboxRepo {
     // SEARCH over 100,000 messages then writes one row per message, in folder order, not two.
     const perBlob = sorted.filter((e) => !e.message || e.detail);
     const refreshed = sorted.filter((e) => e.message && !e.detail);
-    const write = this.db.transaction(() => {
+    const write = (): void => {
       // Search parts are small: a hundred to a statement costs less per row than one each.
       runRows(this.db, (v) => `INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES ${v}`, 2, perBlob.map((e) => [e.blobId, e.search]));
       for (const e of perBlob) {
@@ -438,11 +455,11 @@ export class SqliteMailboxes implements MailboxRepo {
         refreshed.map((e) => [e.blobId, e.search]),
       );
       fillMessageSearch(this.db, sorted);
-    });
+    };
     // Derived data: its commit does not wait for the disk. The next durable
     // commit syncs the log with these rows in it; a crash before that loses
     // only cache rows, which are rebuilt from the blobs. An APPEND saves one sync.
-    withoutSync(this.db, () => write.immediate());
+    withoutSync(this.db, () => transact(this.db, 'immediate', write));
   }
 
   async pruneHeaderCache(dryRun = false): Promise<number> {
@@ -455,9 +472,7 @@ export class SqliteMailboxes implements MailboxRepo {
     const verdicts = this.q(`DELETE FROM message_verdicts WHERE blob_id IN (SELECT blob_id FROM message_verdicts AS t WHERE ${unused} LIMIT ?)`);
     let total = 0;
     for (let i = 0; i < MAX_PRUNE_PAGES; i++) {
-      const [n, d, v] = this.db
-        .transaction((): [number, number, number] => [search.run(PRUNE_PAGE).changes, detail.run(PRUNE_PAGE).changes, verdicts.run(PRUNE_PAGE).changes])
-        .immediate();
+      const [n, d, v] = transact(this.db, 'immediate', (): [number, number, number] => [search.run(PRUNE_PAGE).changes, detail.run(PRUNE_PAGE).changes, verdicts.run(PRUNE_PAGE).changes]);
       total += n;
       if (n < PRUNE_PAGE && d < PRUNE_PAGE && v < PRUNE_PAGE) break;
       await new Promise((resolve) => setImmediate(resolve));

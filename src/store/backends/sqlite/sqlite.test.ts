@@ -135,3 +135,48 @@ describe('sqlite header cache: search parts written a hundred rows to a statemen
     }
   });
 });
+
+describe('sqlite changesSince: one answer shared by the sessions that ask for the same changes', () => {
+  it('hands back the same answer while the folder is unchanged, and a fresh one after a write from this or another connection', async () => {
+    const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) });
+    if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
+    const { meta } = s;
+    const other = new Database(meta.db.name);
+    try {
+      await meta.directory.addDomain('x.test', 1000);
+      const account = await meta.directory.addAccount({ address: 'u@x.test', passwordHash: 'x', roles: ['user'] }, 1000);
+      const folder = await meta.mailboxes.createFolder(account.id, 'INBOX', null, 1000);
+      const since = (await meta.mailboxes.getFolderById(folder.id))!.highestModseq;
+      for (const k of [1, 2, 3]) await meta.mailboxes.append(folder.id, { blobId: k.toString(16).padStart(64, '0'), size: 10, internalDate: 1000, flags: [] });
+
+      const first = await meta.mailboxes.changesSince(folder.id, since);
+      expect(first.changed.map((m) => m.uid)).toEqual([1, 2, 3]);
+      expect(await meta.mailboxes.changesSince(folder.id, since)).toBe(first); // the second session's ask
+      expect((await meta.mailboxes.changesSince(folder.id, since + 1)).changed.map((m) => m.uid)).toEqual([2, 3]);
+
+      // A flag change (this connection) and an expunge: each answered afresh.
+      await meta.mailboxes.storeFlags(folder.id, { uids: [2], op: 'add', flags: ['\\Seen'] });
+      const afterStore = await meta.mailboxes.changesSince(folder.id, since);
+      expect(afterStore).not.toBe(first);
+      expect(afterStore.changed.find((m) => m.uid === 2)!.flags).toEqual(['\\Seen']);
+      await meta.mailboxes.expunge(folder.id, [1]);
+      const afterExpunge = await meta.mailboxes.changesSince(folder.id, since);
+      expect(afterExpunge.changed.map((m) => m.uid)).toEqual([2, 3]);
+      expect(afterExpunge.expunged).toEqual([1]);
+
+      // Another process's write (here a second connection) raises the folder's modseq too.
+      const cached = await meta.mailboxes.changesSince(folder.id, since);
+      expect(await meta.mailboxes.changesSince(folder.id, since)).toBe(cached);
+      other.prepare("UPDATE messages SET flags = '\\Flagged', modseq = (SELECT highest_modseq + 1 FROM folders WHERE id = ?) WHERE folder_id = ? AND uid = 3").run(folder.id, folder.id);
+      other.prepare('UPDATE folders SET highest_modseq = highest_modseq + 1 WHERE id = ?').run(folder.id);
+      const seen = await meta.mailboxes.changesSince(folder.id, since);
+      expect(seen.changed.find((m) => m.uid === 3)!.flags).toEqual(['\\Flagged']);
+
+      await meta.mailboxes.deleteFolder(folder.id);
+      await expect(meta.mailboxes.changesSince(folder.id, since)).rejects.toThrow(/no folder/);
+    } finally {
+      other.close();
+      await s.close();
+    }
+  });
+});

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDb, type Db } from './db.js';
-import { prepared, preparedCount, preparedPluck, runRows, tuples } from './statements.js';
+import { prepared, preparedCount, preparedPluck, runRows, transact, tuples } from './statements.js';
 import { SqliteDirectory } from './directory.js';
 
 describe('prepared statements are compiled once per connection and SQL text', () => {
@@ -76,5 +76,67 @@ describe('runRows writes rows a hundred to a statement, the rest one at a time',
 
   it('writes tuples of the width asked for', () => {
     expect(tuples(2, 3)).toBe('(?, ?, ?), (?, ?, ?)');
+  });
+});
+
+describe('transact runs a function in a transaction, as db.transaction(fn) does', () => {
+  const open = (): Db => {
+    const db = openDb(path.join(mkdtempSync(path.join(tmpdir(), 'postern-tx-')), 'meta.db'));
+    db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY)');
+    return db;
+  };
+  const keys = (db: Db): number[] => db.prepare('SELECT k FROM t ORDER BY k').pluck().all() as number[];
+
+  it('commits what the function wrote and returns its value; a throw rolls everything back', () => {
+    const db = open();
+    try {
+      expect(transact(db, 'immediate', () => prepared(db, 'INSERT INTO t (k) VALUES (?)').run(1).changes)).toBe(1);
+      expect(db.inTransaction).toBe(false);
+      expect(() =>
+        transact(db, 'deferred', () => {
+          prepared(db, 'INSERT INTO t (k) VALUES (?)').run(2);
+          throw new Error('no');
+        }),
+      ).toThrow('no');
+      expect(db.inTransaction).toBe(false);
+      expect(keys(db)).toEqual([1]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('nests as a savepoint: an inner throw undoes the inner writes only', () => {
+    const db = open();
+    try {
+      transact(db, 'immediate', () => {
+        prepared(db, 'INSERT INTO t (k) VALUES (?)').run(1);
+        expect(() =>
+          transact(db, 'immediate', () => {
+            prepared(db, 'INSERT INTO t (k) VALUES (?)').run(2);
+            throw new Error('inner');
+          }),
+        ).toThrow('inner');
+        expect(db.inTransaction).toBe(true);
+        transact(db, 'deferred', () => prepared(db, 'INSERT INTO t (k) VALUES (?)').run(3));
+      });
+      expect(keys(db)).toEqual([1, 3]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a function that returns a promise, and leaves nothing of it', async () => {
+    const db = open();
+    try {
+      expect(() =>
+        transact(db, 'immediate', () => {
+          prepared(db, 'INSERT INTO t (k) VALUES (?)').run(1);
+          return Promise.resolve(1);
+        }),
+      ).toThrow(/promise/);
+      expect(keys(db)).toEqual([]);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -81,3 +81,33 @@ export function tuples(n: number, width: number): string {
   const one = `(${Array(width).fill('?').join(', ')})`;
   return Array(n).fill(one).join(', ');
 }
+
+/**
+ * Runs fn in a transaction (BEGIN DEFERRED or IMMEDIATE, or a savepoint when
+ * one is open), committing when it returns and rolling back when it throws,
+ * as better-sqlite3's db.transaction(fn) does. That function builds four
+ * wrappers and defines twenty properties on every call; for the IMAP
+ * repository, whose transactions wrap closures over each call's arguments,
+ * that was 2.7 % of the event loop under imaptest's stress load. Here the
+ * statements are compiled once per connection.
+ */
+export function transact<T>(db: Db, mode: 'deferred' | 'immediate', fn: () => T): T {
+  const nested = db.inTransaction;
+  const begin = prepared(db, nested ? 'SAVEPOINT postern_tx' : mode === 'immediate' ? 'BEGIN IMMEDIATE' : 'BEGIN DEFERRED');
+  const done = prepared(db, nested ? 'RELEASE postern_tx' : 'COMMIT');
+  const undo = prepared(db, nested ? 'ROLLBACK TO postern_tx' : 'ROLLBACK');
+  begin.run();
+  try {
+    const result = fn();
+    if (result instanceof Promise) throw new TypeError('a transaction function cannot return a promise');
+    done.run();
+    return result;
+  } catch (e) {
+    // SQLite may have rolled back already (some errors end the transaction themselves).
+    if (db.inTransaction) {
+      undo.run();
+      if (nested) done.run();
+    }
+    throw e;
+  }
+}
