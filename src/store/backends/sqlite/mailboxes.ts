@@ -163,9 +163,9 @@ export class SqliteMailboxes implements MailboxRepo {
       | undefined;
     if (!f || admitKeywords(f.keywords, f.keywords_exact === 1, [flags!], null).kind === 'ok') return;
     transact(this.db, 'immediate', () => {
-        const used = preparedPluck(this.db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').all(folderId) as string[];
-        this.q('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
-      });
+      const used = preparedPluck(this.db, 'SELECT DISTINCT flags FROM messages WHERE folder_id = ?').all(folderId) as string[];
+      this.q('UPDATE folders SET keywords = ?, keywords_exact = 1 WHERE id = ?').run(keywordsFromFlags(used), folderId);
+    });
   }
 
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
@@ -189,21 +189,21 @@ export class SqliteMailboxes implements MailboxRepo {
       return;
     }
     transact(this.db, 'immediate', () => {
-        const rows = this.q("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)").all(accountId, from, from.length + 1, `${from}/`) as {
-          id: number;
-          name: string;
-        }[];
-        const upd = this.q('UPDATE folders SET name = ? WHERE id = ?');
-        for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
-      });
+      const rows = this.q("SELECT id, name FROM folders WHERE account_id = ? AND (name = ? OR substr(name, 1, ?) = ?)").all(accountId, from, from.length + 1, `${from}/`) as {
+        id: number;
+        name: string;
+      }[];
+      const upd = this.q('UPDATE folders SET name = ? WHERE id = ?');
+      for (const r of rows) upd.run(to + r.name.slice(from.length), r.id);
+    });
   }
 
   async deleteFolder(folderId: number): Promise<void> {
     transact(this.db, 'immediate', () => {
-        this.q('DELETE FROM messages WHERE folder_id = ?').run(folderId);
-        this.q('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
-        this.q('DELETE FROM folders WHERE id = ?').run(folderId);
-      });
+      this.q('DELETE FROM messages WHERE folder_id = ?').run(folderId);
+      this.q('DELETE FROM expunged WHERE folder_id = ?').run(folderId);
+      this.q('DELETE FROM folders WHERE id = ?').run(folderId);
+    });
   }
 
   async listSubscriptions(accountId: number): Promise<string[]> {
@@ -240,42 +240,42 @@ export class SqliteMailboxes implements MailboxRepo {
   async storeFlags(folderId: number, change: FlagChange): Promise<FlagChangeResult> {
     if (change.op !== 'remove') this.preflightKeywords(folderId, change.flags);
     return transact(this.db, 'immediate', (): FlagChangeResult => {
-        const changed: MailMessage[] = [];
-        const conflicts: number[] = [];
-        const messages = this.getMessagesSync(folderId, change.uids);
-        if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
-          const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
-            | { keywords: string | null; keywords_exact: number }
-            | undefined;
-          if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
-          admitKeywordsInTx(this.db, folderId, f, [change.flags]);
-        }
-        const next: { m: MailMessage; flags: string[] }[] = [];
-        for (const m of messages) {
-          if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
-            conflicts.push(m.uid);
-            continue;
-          }
-          const flags = applyFlags(m.flags, change);
-          if (!sameFlags(flags, m.flags)) next.push({ m, flags });
-        }
-        if (next.length === 0) return { changed, conflicts };
-        // One folder update for the whole command; each message still gets its own, ascending modseq.
-        const f = this.q('UPDATE folders SET highest_modseq = highest_modseq + ? WHERE id = ? RETURNING highest_modseq - ? AS base').get(
-          next.length,
-          folderId,
-          next.length,
-        ) as { base: number } | undefined;
+      const changed: MailMessage[] = [];
+      const conflicts: number[] = [];
+      const messages = this.getMessagesSync(folderId, change.uids);
+      if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
+        const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
+          | { keywords: string | null; keywords_exact: number }
+          | undefined;
         if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
-        const upd = this.q('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
-        next.forEach(({ m, flags }, i) => {
-          const modseq = f.base + 1 + i;
-          upd.run(flags.join(' '), modseq, m.id);
-          changed.push({ ...m, flags, modseq });
-        });
-        if (change.op !== 'add') keywordsMayBeStale(this.db, folderId);
-        return { changed, conflicts };
+        admitKeywordsInTx(this.db, folderId, f, [change.flags]);
+      }
+      const next: { m: MailMessage; flags: string[] }[] = [];
+      for (const m of messages) {
+        if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
+          conflicts.push(m.uid);
+          continue;
+        }
+        const flags = applyFlags(m.flags, change);
+        if (!sameFlags(flags, m.flags)) next.push({ m, flags });
+      }
+      if (next.length === 0) return { changed, conflicts };
+      // One folder update for the whole command; each message still gets its own, ascending modseq.
+      const f = this.q('UPDATE folders SET highest_modseq = highest_modseq + ? WHERE id = ? RETURNING highest_modseq - ? AS base').get(
+        next.length,
+        folderId,
+        next.length,
+      ) as { base: number } | undefined;
+      if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+      const upd = this.q('UPDATE messages SET flags = ?, modseq = ? WHERE id = ?');
+      next.forEach(({ m, flags }, i) => {
+        const modseq = f.base + 1 + i;
+        upd.run(flags.join(' '), modseq, m.id);
+        changed.push({ ...m, flags, modseq });
       });
+      if (change.op !== 'add') keywordsMayBeStale(this.db, folderId);
+      return { changed, conflicts };
+    });
   }
 
   private getMessagesSync(folderId: number, uids: number[]): MailMessage[] {
@@ -328,39 +328,39 @@ export class SqliteMailboxes implements MailboxRepo {
 
   async move(fromFolderId: number, uids: number[], toFolderId: number, _now: number): Promise<[number, number][]> {
     return transact(this.db, 'immediate', () => {
-        const pairs = this.copySync(fromFolderId, uids, toFolderId);
-        this.expungeSync(
-          fromFolderId,
-          pairs.map((p) => p[0]),
-        );
-        return pairs;
-      });
+      const pairs = this.copySync(fromFolderId, uids, toFolderId);
+      this.expungeSync(
+        fromFolderId,
+        pairs.map((p) => p[0]),
+      );
+      return pairs;
+    });
   }
 
   async changesSince(folderId: number, modseq: number): Promise<FolderChanges> {
     return transact(this.db, 'deferred', (): FolderChanges => {
-        const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
-        if (!f) {
-          this.sharedChanges.delete(folderId);
-          throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
-        }
-        const kept = this.sharedChanges.get(folderId);
-        if (kept && kept.since === modseq && kept.highest === f.highest_modseq) return kept.changes;
-        const changed = (
-          this.q('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
-        ).map(toMessage);
-        const expunged = (
-          this.q('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
-        ).map((r) => r.uid);
-        const changes: FolderChanges = { changed, expunged, highestModseq: f.highest_modseq };
-        // Small answers only: a session catching up from far back is not held in memory for others.
+      const f = this.q('SELECT highest_modseq FROM folders WHERE id = ?').get(folderId) as { highest_modseq: number } | undefined;
+      if (!f) {
         this.sharedChanges.delete(folderId);
-        if (changed.length + expunged.length <= SHARED_CHANGES_MAX) {
-          if (this.sharedChanges.size >= SHARED_CHANGES_FOLDERS) this.sharedChanges.delete(this.sharedChanges.keys().next().value!);
-          this.sharedChanges.set(folderId, { since: modseq, highest: f.highest_modseq, changes });
-        }
-        return changes;
-      });
+        throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+      }
+      const kept = this.sharedChanges.get(folderId);
+      if (kept && kept.since === modseq && kept.highest === f.highest_modseq) return kept.changes;
+      const changed = (
+        this.q('SELECT * FROM messages WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as MessageRow[]
+      ).map(toMessage);
+      const expunged = (
+        this.q('SELECT uid FROM expunged WHERE folder_id = ? AND modseq > ? ORDER BY uid').all(folderId, modseq) as { uid: number }[]
+      ).map((r) => r.uid);
+      const changes: FolderChanges = { changed, expunged, highestModseq: f.highest_modseq };
+      // Small answers only: a session catching up from far back is not held in memory for others.
+      this.sharedChanges.delete(folderId);
+      if (changed.length + expunged.length <= SHARED_CHANGES_MAX) {
+        if (this.sharedChanges.size >= SHARED_CHANGES_FOLDERS) this.sharedChanges.delete(this.sharedChanges.keys().next().value!);
+        this.sharedChanges.set(folderId, { since: modseq, highest: f.highest_modseq, changes });
+      }
+      return changes;
+    });
   }
 
   async blobReferences(blobId: string): Promise<number> {
