@@ -48,9 +48,76 @@ describe('local delivery', () => {
       expect(cached).toHaveLength(1);
       expect(cached[0]!.search).toMatch(/cached/i);
       expect(await store.meta.queue.listPending()).toEqual([]);
-      // Nothing else was under way: the finished entry is purged at once.
+      // pass() purges what it finished.
       expect(await store.meta.queue.getMessage(queueId)).toBeNull();
     } finally {
+      await store.close();
+    }
+  });
+
+  it('purges finished entries at most once per interval: at once the first time, later by its timer, and on pass()', async () => {
+    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    const agents: LocalDelivery[] = [];
+    try {
+      const clock = new ManualClock(1_000_000);
+      await store.meta.directory.addDomain('example.test', 1);
+      const acct = await store.meta.directory.addAccount({ address: 'pat@example.test', passwordHash: 'x' }, 1);
+      await provisionMailbox(store.meta.mailboxes, acct.id, 1);
+      const inbox = (await store.meta.mailboxes.getFolder(acct.id, 'INBOX'))!;
+      const spool = new Spool(store.blobs, store.meta.queue, clock);
+      const accept = async (): Promise<string> => {
+        const queueId = newQueueId();
+        await spool.accept({
+          queueId,
+          data: Buffer.from(`Subject: ${queueId}\r\n\r\nbody\r\n`),
+          sender: 'bob@remote.test',
+          recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }],
+          source: 'mx',
+          clientAddress: '127.0.0.1',
+          authUser: null,
+          meta: {},
+        });
+        return queueId;
+      };
+      const delivered = async (n: number): Promise<void> => {
+        for (let i = 0; i < 300 && (await store.meta.mailboxes.listMessages(inbox.id)).length < n; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(await store.meta.mailboxes.listMessages(inbox.id)).toHaveLength(n);
+      };
+      const gone = async (id: string): Promise<boolean> => (await store.meta.queue.getMessage(id)) === null;
+
+      // An interval longer than the test: the first purge runs at once, the next waits.
+      const slow = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, purgeEveryMs: 3_600_000 }, store.meta.directory);
+      agents.push(slow);
+      slow.start();
+      const a = await accept();
+      slow.kick();
+      await delivered(1);
+      for (let i = 0; i < 100 && !(await gone(a)); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await gone(a)).toBe(true);
+      const b = await accept();
+      slow.kick();
+      await delivered(2);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await store.meta.queue.listPending()).toEqual([]);
+      expect(await gone(b)).toBe(false); // finished, not yet purged
+      await slow.pass();
+      expect(await gone(b)).toBe(true); // pass() purges what is due
+      await slow.stop();
+
+      // A short interval: the timer purges without a pass.
+      const quick = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, purgeEveryMs: 200 }, store.meta.directory);
+      agents.push(quick);
+      quick.start();
+      const c = await accept();
+      quick.kick();
+      await delivered(3);
+      const d = await accept();
+      quick.kick();
+      await delivered(4);
+      for (let i = 0; i < 300 && !(await gone(d)); i++) await new Promise((r) => setTimeout(r, 10));
+      expect([await gone(c), await gone(d)]).toEqual([true, true]);
+    } finally {
+      for (const a of agents) await a.stop();
       await store.close();
     }
   });
