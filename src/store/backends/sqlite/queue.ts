@@ -391,26 +391,20 @@ export function dueRecipients(db: Db, req: Pick<LeaseRequest, 'transport' | 'now
 
 /**
  * Up to `limit` entries waiting for a scan whose scan is not leased (or the
- * lease expired), oldest queue id first (ids start with their time). The ids
- * come from index queue_recipients_state (state, queue_id) in order, a page
- * at a time, and each entry is read by its key, stopping at the limit: one
- * join with GROUP BY cost about twice as much on an almost empty queue, and
- * a scan lease is taken for every message. An EXISTS per entry would cost
- * the whole queue, and sorting by arrival every entry waiting for a scan.
+ * lease expired), oldest queue id first (ids start with their time). Driven
+ * by the recipients waiting for a scan, in the order of index
+ * queue_recipients_state (state, queue_id), read only as far as the limit;
+ * entries under a scan lease are skipped inside the one query. (Reading the
+ * ids a page at a time and each entry by its key was cheaper on an almost
+ * empty queue, 18 against 34 µs, but 4.5 times slower with 10,000 entries
+ * waiting, 800 of them leased.) An EXISTS per entry would cost the whole
+ * queue, and sorting by arrival every entry waiting for a scan.
  */
 export function awaitingScan(db: Db, now: number, limit: number): QueueMessageRow[] {
-  const ids = preparedPluck(db, "SELECT DISTINCT queue_id FROM queue_recipients WHERE state = 'scanning' AND queue_id > ? ORDER BY queue_id LIMIT ?");
-  const entry = prepared(db, 'SELECT * FROM queue_messages WHERE id = ? AND (scan_until IS NULL OR scan_until <= ?)');
-  const page = Math.max(16, 2 * limit);
-  const out: QueueMessageRow[] = [];
-  let after = '';
-  for (;;) {
-    const got = ids.all(after, page) as string[];
-    for (const id of got) {
-      const m = entry.get(id, now) as QueueMessageRow | undefined;
-      if (m && out.push(m) === limit) return out;
-    }
-    if (got.length < page) return out;
-    after = got[got.length - 1]!;
-  }
+  return prepared(
+    db,
+    `SELECT q.* FROM queue_recipients r JOIN queue_messages q ON q.id = r.queue_id
+     WHERE r.state = 'scanning' AND (q.scan_until IS NULL OR q.scan_until <= ?)
+     GROUP BY r.queue_id ORDER BY r.queue_id LIMIT ?`,
+  ).all(now, limit) as QueueMessageRow[];
 }
