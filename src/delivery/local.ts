@@ -209,7 +209,8 @@ export class LocalDelivery {
    * as storing them did (the table, its indexes, the free-page list): one
    * purge per delivery cost about a fifth of the database pages written per
    * message when mail came one at a time. Finished entries left meanwhile are
-   * not leased (the lease queries read only waiting states).
+   * not leased (the lease queries read only waiting states). A delivery that
+   * leaves clear queue copies to remove (encryption at rest) purges at once.
    */
   private async purge(): Promise<void> {
     if (!this.purgeDue) return;
@@ -314,7 +315,9 @@ export class LocalDelivery {
     await this.cacheHeaders(done);
     for (const d of done) await this.recordDone(d, this.shred);
     this.purgeDue = true;
-    if (performance.now() - this.purgedAt >= (this.opts.purgeEveryMs ?? PURGE_EVERY_MS)) await this.purge();
+    // Clear queue copies to remove now: their entries must be gone first (a copy still
+    // referenced by a queue entry is left to the collector, in clear, until then).
+    if (this.shred.size > 0 || performance.now() - this.purgedAt >= (this.opts.purgeEveryMs ?? PURGE_EVERY_MS)) await this.purge();
     else this.schedulePurge();
     if (this.shred.size > 0) {
       const ids = [...this.shred];
