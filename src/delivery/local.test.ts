@@ -13,31 +13,33 @@ import { provisionMailbox } from '../mailbox/provision.js';
 
 const OPTS = { batch: 10, leaseMs: 30_000, pollMs: 1000, retryMinMs: 1000, retryMaxMs: 8000, maxLifetimeMs: 60_000 };
 
+/** A fresh store with one account and its mailbox. */
+async function withAccount(address: string) {
+  const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+  await store.meta.directory.addDomain(address.split('@')[1]!, 1);
+  const acct = await store.meta.directory.addAccount({ address, passwordHash: 'x' }, 1);
+  await provisionMailbox(store.meta.mailboxes, acct.id, 1);
+  const inbox = (await store.meta.mailboxes.getFolder(acct.id, 'INBOX'))!;
+  return { store, acct, inbox };
+}
+
+/** A message from outside to one local account, as the MX queues it. */
+function toAccount(acct: { address: string; id: number }, queueId: string, data: Buffer) {
+  return { queueId, data, sender: 'bob@remote.test', recipients: [{ address: acct.address, transport: 'local' as const, accountId: acct.id }], source: 'mx' as const, clientAddress: '127.0.0.1', authUser: null, meta: {} };
+}
+
 describe('local delivery', () => {
   it('delivers into INBOX, tells open sessions, and caches the headers for IMAP', async () => {
-    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    const { store, acct, inbox } = await withAccount('ann@example.test');
     try {
       const clock = new ManualClock(1_000_000);
-      await store.meta.directory.addDomain('example.test', 1);
-      const acct = await store.meta.directory.addAccount({ address: 'ann@example.test', passwordHash: 'x' }, 1);
-      await provisionMailbox(store.meta.mailboxes, acct.id, 1);
-      const inbox = (await store.meta.mailboxes.getFolder(acct.id, 'INBOX'))!;
       const notifier = new MailboxNotifier();
       const heard: number[] = [];
       notifier.subscribe(inbox.id, (id) => heard.push(id));
       const spool = new Spool(store.blobs, store.meta.queue, clock);
       const bytes = Buffer.from('From: bob@remote.test\r\nTo: ann@example.test\r\nSubject: cached\r\n\r\nhello\r\n');
       const queueId = newQueueId();
-      await spool.accept({
-        queueId,
-        data: bytes,
-        sender: 'bob@remote.test',
-        recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }],
-        source: 'mx',
-        clientAddress: '127.0.0.1',
-        authUser: null,
-        meta: {},
-      });
+      await spool.accept(toAccount(acct, queueId, bytes));
       const agent = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), OPTS, store.meta.directory, notifier, store.blobs);
       expect(await agent.pass()).toBe(1);
       const [m] = await store.meta.mailboxes.listMessages(inbox.id);
@@ -56,27 +58,14 @@ describe('local delivery', () => {
   });
 
   it('purges finished entries at most once per interval: at once the first time, later by its timer, and on pass()', async () => {
-    const store = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-local-')) });
+    const { store, acct, inbox } = await withAccount('pat@example.test');
     const agents: LocalDelivery[] = [];
     try {
       const clock = new ManualClock(1_000_000);
-      await store.meta.directory.addDomain('example.test', 1);
-      const acct = await store.meta.directory.addAccount({ address: 'pat@example.test', passwordHash: 'x' }, 1);
-      await provisionMailbox(store.meta.mailboxes, acct.id, 1);
-      const inbox = (await store.meta.mailboxes.getFolder(acct.id, 'INBOX'))!;
       const spool = new Spool(store.blobs, store.meta.queue, clock);
       const accept = async (): Promise<string> => {
         const queueId = newQueueId();
-        await spool.accept({
-          queueId,
-          data: Buffer.from(`Subject: ${queueId}\r\n\r\nbody\r\n`),
-          sender: 'bob@remote.test',
-          recipients: [{ address: acct.address, transport: 'local', accountId: acct.id }],
-          source: 'mx',
-          clientAddress: '127.0.0.1',
-          authUser: null,
-          meta: {},
-        });
+        await spool.accept(toAccount(acct, queueId, Buffer.from(`Subject: ${queueId}\r\n\r\nbody\r\n`)));
         return queueId;
       };
       const delivered = async (n: number): Promise<void> => {
@@ -85,18 +74,26 @@ describe('local delivery', () => {
       };
       const gone = async (id: string): Promise<boolean> => (await store.meta.queue.getMessage(id)) === null;
 
+      const started = (purgeEveryMs: number): LocalDelivery => {
+        const agent = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, purgeEveryMs }, store.meta.directory);
+        agents.push(agent);
+        agent.start();
+        return agent;
+      };
+      /** One message accepted and delivered (the n-th in INBOX); its queue id. */
+      const through = async (agent: LocalDelivery, n: number): Promise<string> => {
+        const id = await accept();
+        agent.kick();
+        await delivered(n);
+        return id;
+      };
+
       // An interval longer than the test: the first purge runs at once, the next waits.
-      const slow = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, purgeEveryMs: 3_600_000 }, store.meta.directory);
-      agents.push(slow);
-      slow.start();
-      const a = await accept();
-      slow.kick();
-      await delivered(1);
+      const slow = started(3_600_000);
+      const a = await through(slow, 1);
       for (let i = 0; i < 100 && !(await gone(a)); i++) await new Promise((r) => setTimeout(r, 10));
       expect(await gone(a)).toBe(true);
-      const b = await accept();
-      slow.kick();
-      await delivered(2);
+      const b = await through(slow, 2);
       await new Promise((r) => setTimeout(r, 50));
       expect(await store.meta.queue.listPending()).toEqual([]);
       expect(await gone(b)).toBe(false); // finished, not yet purged
@@ -105,15 +102,9 @@ describe('local delivery', () => {
       await slow.stop();
 
       // A short interval: the timer purges without a pass.
-      const quick = new LocalDelivery(store.meta.queue, store.meta.mailboxes, clock, silentLogger(), { ...OPTS, purgeEveryMs: 200 }, store.meta.directory);
-      agents.push(quick);
-      quick.start();
-      const c = await accept();
-      quick.kick();
-      await delivered(3);
-      const d = await accept();
-      quick.kick();
-      await delivered(4);
+      const quick = started(200);
+      const c = await through(quick, 3);
+      const d = await through(quick, 4);
       for (let i = 0; i < 300 && !(await gone(d)); i++) await new Promise((r) => setTimeout(r, 10));
       expect([await gone(c), await gone(d)]).toEqual([true, true]);
     } finally {
