@@ -85,6 +85,7 @@ export class LocalDelivery {
   /** Queue blobs in clear whose covered recipients got encrypted copies: removed once nothing uses them. */
   private readonly shred = new Set<string>();
   private purgedAt = -Infinity;
+  private readonly purgeEveryMs: number;
   /** Entries were finished since the last purge. */
   private purgeDue = false;
   private purgeTimer: NodeJS.Timeout | null = null;
@@ -106,6 +107,7 @@ export class LocalDelivery {
     private readonly events?: EventRepo,
   ) {
     this.reads = blobs ? new SharedReads((id) => blobs.get(id)) : null;
+    this.purgeEveryMs = opts.purgeEveryMs ?? PURGE_EVERY_MS;
     this.window = new LeaseWindow(
       {
         lease: (limit) => this.lease(limit),
@@ -223,7 +225,7 @@ export class LocalDelivery {
     }
   }
 
-  /** A purge once a second has passed since the last, unless one is already set. */
+  /** A purge once the interval has passed since the last, unless one is already set. */
   private schedulePurge(): void {
     if (this.purgeTimer) return;
     this.purgeTimer = setTimeout(
@@ -231,7 +233,7 @@ export class LocalDelivery {
         this.purgeTimer = null;
         this.purge().catch(() => undefined);
       },
-      Math.max(0, (this.opts.purgeEveryMs ?? PURGE_EVERY_MS) - (performance.now() - this.purgedAt)),
+      Math.max(0, this.purgeEveryMs - (performance.now() - this.purgedAt)),
     );
     this.purgeTimer.unref();
   }
@@ -317,7 +319,7 @@ export class LocalDelivery {
     this.purgeDue = true;
     // Clear queue copies to remove now: their entries must be gone first (a copy still
     // referenced by a queue entry is left to the collector, in clear, until then).
-    if (this.shred.size > 0 || performance.now() - this.purgedAt >= (this.opts.purgeEveryMs ?? PURGE_EVERY_MS)) await this.purge();
+    if (this.shred.size > 0 || performance.now() - this.purgedAt >= this.purgeEveryMs) await this.purge();
     else this.schedulePurge();
     if (this.shred.size > 0) {
       const ids = [...this.shred];

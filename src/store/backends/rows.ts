@@ -288,6 +288,28 @@ export function sameFlags(a: readonly string[], b: readonly string[]): boolean {
   return sa.every((x, i) => x === sb[i]);
 }
 
+/**
+ * What a STORE changes among `messages`: each message whose flags it changes,
+ * with its new flags, in the given order, and the UIDs it may not change
+ * (CONDSTORE UNCHANGEDSINCE older than the message's modseq).
+ */
+export function planFlagChanges<M extends { readonly uid: number; readonly modseq: number; readonly flags: readonly string[] }>(
+  messages: readonly M[],
+  change: FlagChange,
+): { next: { m: M; flags: string[] }[]; conflicts: number[] } {
+  const next: { m: M; flags: string[] }[] = [];
+  const conflicts: number[] = [];
+  for (const m of messages) {
+    if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
+      conflicts.push(m.uid);
+      continue;
+    }
+    const flags = applyFlags(m.flags, change);
+    if (!sameFlags(flags, m.flags)) next.push({ m, flags });
+  }
+  return { next, conflicts };
+}
+
 export function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1);
 }

@@ -16,7 +16,7 @@ import type {
 import { PosternError } from '../../../core/errors.js';
 import { isUniqueViolation, tx, type Client, type Pool, type Queryable } from './db.js';
 import { getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
-import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, checkMessageKeywords, hasKeywords, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends in one statement, inside the caller's transaction or on its own.
@@ -262,22 +262,13 @@ export class PgMailboxes implements MailboxRepo {
     if (change.op !== 'remove') await preflightKeywords(this.pool, folderId, change.flags);
     return tx(this.pool, async (c): Promise<FlagChangeResult> => {
       const changed: MailMessage[] = [];
-      const conflicts: number[] = [];
       // The folder lock first: the messages read next are then the latest, and stay so until COMMIT.
-      if ((await lockFolders(c, [folderId])).size === 0) return { changed, conflicts };
-      const next: { m: MailMessage; flags: string[] }[] = [];
+      if ((await lockFolders(c, [folderId])).size === 0) return { changed, conflicts: [] };
       const messages = await selectByUids(c, folderId, change.uids);
       if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
         await admitKeywordsInTx(c, folderId, [change.flags]);
       }
-      for (const m of messages) {
-        if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
-          conflicts.push(m.uid);
-          continue;
-        }
-        const flags = applyFlags(m.flags, change);
-        if (!sameFlags(flags, m.flags)) next.push({ m, flags });
-      }
+      const { next, conflicts } = planFlagChanges(messages, change);
       if (next.length === 0) return { changed, conflicts };
       // Removing or replacing flags may take a keyword out of the folder: its keyword list may then hold unused ones.
       const f = await c.query<{ base: number }>(

@@ -16,7 +16,7 @@ import type {
 import { PosternError } from '../../../core/errors.js';
 import { withoutSync, type Db } from './db.js';
 import { prepared, preparedPluck, preparedRaw, runRows, transact } from './statements.js';
-import { admitKeywords, applyFlags, checkMessageKeywords, hasKeywords, keywordsFromFlags, sameFlags, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, checkMessageKeywords, hasKeywords, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 
 /**
@@ -241,7 +241,6 @@ export class SqliteMailboxes implements MailboxRepo {
     if (change.op !== 'remove') this.preflightKeywords(folderId, change.flags);
     return transact(this.db, 'immediate', (): FlagChangeResult => {
       const changed: MailMessage[] = [];
-      const conflicts: number[] = [];
       const messages = this.getMessagesSync(folderId, change.uids);
       if (messages.length > 0 && change.op !== 'remove' && change.flags.some((x) => !x.startsWith('\\'))) {
         const f = this.q('SELECT keywords, keywords_exact FROM folders WHERE id = ?').get(folderId) as
@@ -250,15 +249,7 @@ export class SqliteMailboxes implements MailboxRepo {
         if (!f) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
         admitKeywordsInTx(this.db, folderId, f, [change.flags]);
       }
-      const next: { m: MailMessage; flags: string[] }[] = [];
-      for (const m of messages) {
-        if (change.unchangedSince !== undefined && m.modseq > change.unchangedSince) {
-          conflicts.push(m.uid);
-          continue;
-        }
-        const flags = applyFlags(m.flags, change);
-        if (!sameFlags(flags, m.flags)) next.push({ m, flags });
-      }
+      const { next, conflicts } = planFlagChanges(messages, change);
       if (next.length === 0) return { changed, conflicts };
       // One folder update for the whole command; each message still gets its own, ascending modseq.
       const f = this.q('UPDATE folders SET highest_modseq = highest_modseq + ? WHERE id = ? RETURNING highest_modseq - ? AS base').get(

@@ -86,18 +86,20 @@ describe('transact runs a function in a transaction, as db.transaction(fn) does'
     return db;
   };
   const keys = (db: Db): number[] => db.prepare('SELECT k FROM t ORDER BY k').pluck().all() as number[];
+  const insert = (db: Db, k: number) => prepared(db, 'INSERT INTO t (k) VALUES (?)').run(k);
+  /** A transaction that inserts k and then throws `message`. */
+  const failing = (db: Db, mode: 'deferred' | 'immediate', k: number, message: string) => (): number =>
+    transact(db, mode, () => {
+      insert(db, k);
+      throw new Error(message);
+    });
 
   it('commits what the function wrote and returns its value; a throw rolls everything back', () => {
     const db = open();
     try {
-      expect(transact(db, 'immediate', () => prepared(db, 'INSERT INTO t (k) VALUES (?)').run(1).changes)).toBe(1);
+      expect(transact(db, 'immediate', () => insert(db, 1).changes)).toBe(1);
       expect(db.inTransaction).toBe(false);
-      expect(() =>
-        transact(db, 'deferred', () => {
-          prepared(db, 'INSERT INTO t (k) VALUES (?)').run(2);
-          throw new Error('no');
-        }),
-      ).toThrow('no');
+      expect(failing(db, 'deferred', 2, 'no')).toThrow('no');
       expect(db.inTransaction).toBe(false);
       expect(keys(db)).toEqual([1]);
     } finally {
@@ -109,15 +111,10 @@ describe('transact runs a function in a transaction, as db.transaction(fn) does'
     const db = open();
     try {
       transact(db, 'immediate', () => {
-        prepared(db, 'INSERT INTO t (k) VALUES (?)').run(1);
-        expect(() =>
-          transact(db, 'immediate', () => {
-            prepared(db, 'INSERT INTO t (k) VALUES (?)').run(2);
-            throw new Error('inner');
-          }),
-        ).toThrow('inner');
+        insert(db, 1);
+        expect(failing(db, 'immediate', 2, 'inner')).toThrow('inner');
         expect(db.inTransaction).toBe(true);
-        transact(db, 'deferred', () => prepared(db, 'INSERT INTO t (k) VALUES (?)').run(3));
+        transact(db, 'deferred', () => insert(db, 3));
       });
       expect(keys(db)).toEqual([1, 3]);
     } finally {
@@ -130,7 +127,7 @@ describe('transact runs a function in a transaction, as db.transaction(fn) does'
     try {
       expect(() =>
         transact(db, 'immediate', () => {
-          prepared(db, 'INSERT INTO t (k) VALUES (?)').run(1);
+          insert(db, 1);
           return Promise.resolve(1);
         }),
       ).toThrow(/promise/);
