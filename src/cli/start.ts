@@ -182,8 +182,10 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   spool.onEnqueued((_id, waits) => {
     if (waits === 'scan') scanner.kick();
   });
+  // Local recipients are leased as their scan result is stored and handed straight to local delivery.
+  // (So a release wakes only outbound: local delivery was woken by the hand-over.)
+  scanner.handOffTo(local);
   scanner.onReleased((transports) => {
-    if (transports.has('local')) local.kick();
     if (transports.has('remote')) outbound?.kick();
   });
 

@@ -10,6 +10,7 @@ import { newQueueId } from '../core/ids.js';
 import { silentLogger } from '../metrics/logger.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
 import { provisionMailbox } from '../mailbox/provision.js';
+import type { Lease } from '../store/types.js';
 
 const OPTS = { batch: 10, leaseMs: 30_000, pollMs: 1000, retryMinMs: 1000, retryMaxMs: 8000, maxLifetimeMs: 60_000 };
 
@@ -109,6 +110,64 @@ describe('local delivery', () => {
       expect([await gone(c), await gone(d)]).toEqual([true, true]);
     } finally {
       for (const a of agents) await a.stop();
+      await store.close();
+    }
+  });
+
+  it('delivers recipients handed over leased by the scan, without leasing them again; asks the store when kicked and for expired ones', async () => {
+    const { store, acct, inbox } = await withAccount('hal@example.test');
+    try {
+      const clock = new ManualClock(1_000_000);
+      const spool = new Spool(store.blobs, store.meta.queue, clock);
+      let asked = 0;
+      const queue = new Proxy(store.meta.queue, {
+        get(t, k) {
+          if (k === 'lease') return (req: Parameters<typeof t.lease>[0]) => (asked++, t.lease(req));
+          const v = Reflect.get(t, k) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+      const agent = new LocalDelivery(queue, store.meta.mailboxes, clock, silentLogger(), OPTS, store.meta.directory);
+      const scanned = async (): Promise<Lease[]> => {
+        const queueId = newQueueId();
+        await spool.accept({ ...toAccount(acct, queueId, Buffer.from(`Subject: ${queueId}\r\n\r\nbody\r\n`)), route: 'scan' });
+        const [scan] = await store.meta.queue.leaseScan({ now: clock.now(), leaseMs: 60_000, limit: 1 });
+        const [r] = await store.meta.queue.finishScanMany([{ lease: scan!, outcome: { verdicts: [], next: 'deliver', now: clock.now() } }], agent);
+        return (r as { leases: Lease[] }).leases;
+      };
+      const count = async () => (await store.meta.mailboxes.listMessages(inbox.id)).length;
+      const until = async (n: number) => {
+        for (let i = 0; i < 300 && (await count()) < n; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(await count()).toBe(n);
+      };
+      agent.start();
+      await until(0);
+      await new Promise((r) => setTimeout(r, 20));
+      const atStart = asked;
+      expect(atStart).toBe(1);
+      // Handed over: delivered without a lease of its own.
+      agent.adopt(await scanned());
+      await until(1);
+      agent.adopt(await scanned());
+      await until(2);
+      expect(asked).toBe(atStart);
+      // A kick says mail may wait in the store (queued without a scan): the store is asked.
+      await spool.accept(toAccount(acct, newQueueId(), Buffer.from('Subject: plain\r\n\r\nbody\r\n')));
+      agent.kick();
+      await until(3);
+      expect(asked).toBe(atStart + 1);
+      // One handed over after its lease ran out is left to the store, which leases it again.
+      const late = await scanned();
+      clock.advance(OPTS.leaseMs);
+      agent.adopt(late);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await count()).toBe(3);
+      agent.kick();
+      await until(4);
+      const [again] = (await store.meta.queue.listRecipients(late[0]!.recipient.queueId)).map((r) => r.attempts);
+      expect(again).toBe(2);
+      await agent.stop();
+    } finally {
       await store.close();
     }
   });

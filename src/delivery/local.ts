@@ -92,6 +92,14 @@ export class LocalDelivery {
   private atRest: AtRest | null = null;
   private sieve: SieveRunner | null = null;
   private notices: DsnSender | null = null;
+  /** Leases the scanner handed over (`adopt`), oldest first: taken before the store is asked. */
+  private adopted: Lease[] = [];
+  /** When the store was last asked for due recipients, and when leases were last handed over (performance.now()). */
+  private askedAt = -Infinity;
+  private handedAt = -Infinity;
+  /** Told (`kick`) that the store may hold recipients due now. */
+  private storeDue = false;
+  readonly transport = 'local' as const;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -186,8 +194,9 @@ export class LocalDelivery {
     }
   }
 
-  /** Leases what is due now (or as soon as a slot is free). */
+  /** Leases what is due now in the store (or as soon as a slot is free). */
   kick(): void {
+    this.storeDue = true;
     this.window.kick();
   }
 
@@ -238,8 +247,43 @@ export class LocalDelivery {
     this.purgeTimer.unref();
   }
 
+  /** How long a lease handed over by the scanner runs (as this agent's own leases). */
+  get leaseMs(): number {
+    return this.opts.leaseMs;
+  }
+
+  /**
+   * Takes recipients the scanner leased for this agent as it stored their
+   * scan results (PolicyScanner.handOffTo), and starts on them.
+   */
+  adopt(leases: readonly Lease[]): void {
+    this.adopted.push(...leases);
+    this.handedAt = performance.now();
+    this.window.kick();
+  }
+
+  /**
+   * Handed-over leases first. While hand-overs come, the store is asked only
+   * when told (`kick`: mail queued without a scan) and at least every
+   * `pollMs` (retries that came due, leases that expired elsewhere), so a
+   * steady stream of them starves nothing; otherwise on every lease, as
+   * before. One already expired is left to the store, which may have leased
+   * it again.
+   */
   private async lease(limit: number): Promise<Lease[]> {
-    const leases = await this.queue.lease({ transport: 'local', now: this.clock.now(), leaseMs: this.opts.leaseMs, limit });
+    const now = this.clock.now();
+    const leases: Lease[] = [];
+    while (leases.length < limit && this.adopted.length > 0) {
+      const l = this.adopted.shift()!;
+      if (l.until > now) leases.push(l);
+    }
+    const t = performance.now();
+    const ask = this.storeDue || t - this.handedAt >= this.opts.pollMs || t - this.askedAt >= this.opts.pollMs;
+    if (leases.length < limit && ask) {
+      this.storeDue = false;
+      this.askedAt = t;
+      leases.push(...(await this.queue.lease({ transport: 'local', now, leaseMs: this.opts.leaseMs, limit: limit - leases.length })));
+    }
     for (const l of leases) this.reads?.want(l.message.blobId);
     return leases;
   }

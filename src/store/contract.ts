@@ -679,6 +679,52 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect(await s.meta.queue.finishScanMany([])).toEqual([]);
       });
 
+      it('hands the recipients of one transport over leased with the scan result, and lets the others go on queued', async () => {
+        const rcpts: NewRecipient[] = [
+          { address: 'a@local.test', transport: 'local' },
+          { address: 'r@remote.test', transport: 'remote' },
+          { address: 'b@local.test', transport: 'local' },
+        ];
+        const ids = [await enqueue('scan', rcpts), await enqueue('scan', rcpts), await enqueue('scan', rcpts)];
+        const scans = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as ScanLease[];
+        const byId = new Map(scans.map((x) => [x.message.id, x]));
+        const [deliver, lost, held] = ids.map((id) => byId.get(id)!);
+        const newer = await s.blobs.put(Buffer.from('X-Scanned: yes\r\nSubject: p\r\n\r\nbody\r\n'));
+        const out = await s.meta.queue.finishScanMany(
+          [
+            { lease: deliver!, outcome: { verdicts: [verdict('av', 'pass')], next: 'deliver', now: 2100, blob: newer, meta: { dlp: 'internal' } } },
+            { lease: { ...lost!, token: 'not-the-token' }, outcome: { verdicts: [], next: 'deliver', now: 2100 } },
+            { lease: held!, outcome: { verdicts: [], next: { quarantine: { stage: 'dlp', reason: 'cards' } }, now: 2100 } },
+          ],
+          { transport: 'local', leaseMs: 5000 },
+        );
+        expect(out[1]).toBe(false);
+        expect(out[2]).toBe(true);
+        const leases = (out[0] as { leases: Lease[] }).leases;
+        // Leased as `lease` leases: in recipient order, with the stored result's message.
+        expect(leases.map((l) => l.recipient.address)).toEqual(['a@local.test', 'b@local.test']);
+        expect(new Set(leases.map((l) => l.token)).size).toBe(2);
+        for (const l of leases) {
+          expect(l.until).toBe(7100);
+          expect(l.recipient).toMatchObject({ state: 'leased', attempts: 1, leasedAt: 2100, nextAttemptAt: 2100, queueId: ids[0] });
+          expect(l.message.verdicts.map((v) => v.stage)).toEqual(['auth', 'av']);
+          expect(l.message).toMatchObject({ id: ids[0], blobId: newer.id, size: newer.size, meta: { dlp: 'internal' } });
+        }
+        const states = async (id: string) => (await s.meta.queue.listRecipients(id)).map((r) => `${r.address}:${r.state}`);
+        expect(await states(ids[0]!)).toEqual(['a@local.test:leased', 'r@remote.test:queued', 'b@local.test:leased']);
+        expect(await states(ids[1]!)).toEqual(['a@local.test:scanning', 'r@remote.test:scanning', 'b@local.test:scanning']);
+        expect(await states(ids[2]!)).toEqual(['a@local.test:held', 'r@remote.test:held', 'b@local.test:held']);
+        // Held: nobody else leases them until they expire; the remote one is due at once.
+        expect(await s.meta.queue.lease({ transport: 'local', now: 7099, leaseMs: 1000, limit: 10 })).toHaveLength(0);
+        expect((await leaseRemote(2100)).map((l) => l.message.id)).toEqual([ids[0]]);
+        // The lease handed over is the one the store checks...
+        expect(await s.meta.queue.complete(leases[0]!, 2200)).toBe(true);
+        // ...and once one expires, it is leased again (a taker that died loses nothing).
+        const again = await s.meta.queue.lease({ transport: 'local', now: 7100, leaseMs: 1000, limit: 10 });
+        expect(again.map((l) => [l.recipient.address, l.recipient.attempts])).toEqual([['b@local.test', 2]]);
+        expect(await s.meta.queue.complete(leases[1]!, 7101)).toBe(false);
+      });
+
       it('keeps scanning mail from delivery until its scan finishes, then appends the verdicts', async () => {
         const id = await enqueue('scan');
         expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['scanning']);

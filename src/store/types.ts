@@ -173,6 +173,15 @@ export interface Lease {
   readonly message: QueueMessage;
 }
 
+/** Recipients of one transport leased as their scan result is stored (`finishScanMany`). */
+export interface LeaseHandOff {
+  readonly transport: Transport;
+  readonly leaseMs: number;
+}
+
+/** One stored scan result: true, false (its lease was lost), the leases handed off with it, or the error that refused it. */
+export type ScanStored = boolean | { readonly leases: readonly Lease[] } | { readonly error: unknown };
+
 export interface LeaseRequest {
   transport: Transport;
   now: number;
@@ -233,8 +242,15 @@ export interface QueueRepo {
    * `finishScan` for several scans, each with its own result in order (true,
    * false when its lease was lost, or the error that refused it: that one
    * alone changes nothing). A backend may commit them together.
+   *
+   * With `handOff`, the recipients of that transport of each scan that goes on
+   * to delivery are leased in the same transaction (as `lease` would lease
+   * them, for `handOff.leaseMs`) and that scan's result is `{ leases }`: the
+   * caller hands them to its delivery agent instead of that agent leasing
+   * them again. Nothing is lost if the caller dies with them: the leases
+   * expire and the entries are leased again.
    */
-  finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]>;
+  finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[], handOff?: LeaseHandOff): Promise<ScanStored[]>;
   /** Gives a scan back to be retried at `until` (a stage failed closed); false when the lease was lost. */
   deferScan(lease: ScanLease, until: number, error: string): Promise<boolean>;
   /** Deletes queue messages whose recipients are all delivered or failed; returns how many. */

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/metrics/logger.js';
 import { PolicyPipeline, type Stage } from '../../src/policy/pipeline/index.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { smtplib } from '../support/smtplib.js';
+import type { Lease } from '../../src/store/types.js';
 
 const dlp = (phase: Stage['phase'], extra: Partial<Verdict>): Stage => ({
   name: `dlp-${phase}`,
@@ -69,6 +70,23 @@ describe('verdict effects on the queue entry', () => {
     expect(lease?.message.meta).toMatchObject({ tlsFloor: 'verify', listener: 'submission' });
     expect(lease?.message.verdicts.map((v) => v.stage)).toEqual(['dlp-after-queue']);
     expect(told).toEqual([lease?.message.id]);
+  });
+
+  it('after the queue: a taker gets its recipients leased with the stored scan result, and nobody else leases them', async () => {
+    const stage = dlp('after-queue', { meta: { tlsFloor: 'verify' } });
+    const policy = new PolicyPipeline([{ stage, settings: { budgetMs: 5000, failOpen: false } }], { now: Date.now });
+    h = await startHarness({ policy, deliver: false });
+    expect((await submit(h, 'handed')).data?.[0]).toBe(250);
+    const scanner = new PolicyScanner(h.store.meta.queue, h.store.blobs, policy, { now: Date.now }, silentLogger(), { batch: 8, leaseMs: 60_000, pollMs: 60_000, retryMinMs: 0, retryMaxMs: 0 });
+    const handed: Lease[] = [];
+    scanner.handOffTo({ transport: 'remote', leaseMs: 60_000, adopt: (leases) => void handed.push(...leases) });
+    expect(await scanner.pass()).toBe(1);
+    expect(handed).toHaveLength(1);
+    expect(handed[0]!.recipient.state).toBe('leased');
+    expect(handed[0]!.message.meta).toMatchObject({ tlsFloor: 'verify', listener: 'submission' });
+    expect(handed[0]!.message.verdicts.map((v) => v.stage)).toEqual(['dlp-after-queue']);
+    expect(await leaseRemote(h)).toEqual([]);
+    expect(await h.store.meta.queue.complete(handed[0]!, Date.now())).toBe(true);
   });
 
   it('after the queue: a batch is scanned at once, so one slow scan does not hold the others', async () => {

@@ -1,6 +1,7 @@
 import type {
   DeliveryTiming,
   Lease,
+  LeaseHandOff,
   LocalDeliveryItem,
   LocalDeliveryOutcome,
   LeaseRequest,
@@ -13,6 +14,7 @@ import type {
   RecipientState,
   ScanLease,
   ScanOutcome,
+  ScanStored,
 } from '../../types.js';
 import { tx, type Client, type Pool } from './db.js';
 import { oldestAge } from './queue-age.js';
@@ -238,6 +240,11 @@ export class PgQueue implements QueueRepo {
   }
 
   async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
+    return (await this.finishScanLeasing(lease, o)) !== false;
+  }
+
+  /** `finishScan`, and with `handOff` the leases of that transport's recipients (see QueueRepo.finishScanMany). */
+  private async finishScanLeasing(lease: ScanLease, o: ScanOutcome, handOff?: LeaseHandOff): Promise<boolean | Lease[]> {
     return tx(this.pool, async (c) => {
       const r = await c.query<QueueMessageRow>('SELECT * FROM queue_messages WHERE id = $1 AND scan_token = $2 FOR UPDATE', [lease.message.id, lease.token]);
       const m = r.rows[0];
@@ -253,7 +260,23 @@ export class PgQueue implements QueueRepo {
         size,
         m.id,
       ]);
-      if (o.next === 'deliver') {
+      if (o.next === 'deliver' && handOff) {
+        await c.query("UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning' AND transport <> $3", [
+          o.now,
+          m.id,
+          handOff.transport,
+        ]);
+        const until = o.now + handOff.leaseMs;
+        const leased = await c.query<RecipientRow>(
+          `UPDATE queue_recipients r
+           SET state = 'leased', next_attempt_at = $1, lease_token = replace(gen_random_uuid()::text, '-', ''), lease_until = $3, leased_at = $1, attempts = r.attempts + 1
+           WHERE queue_id = $2 AND state = 'scanning'
+           RETURNING r.*`,
+          [o.now, m.id, until],
+        );
+        const message = toQueueMessage({ ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size });
+        return leased.rows.sort((a, b) => a.id - b.id).map((row) => ({ token: row.lease_token!, until, recipient: toRecipient(row), message }));
+      } else if (o.next === 'deliver') {
         await c.query("UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning'", [o.now, m.id]);
       } else {
         const held = await c.query<{ address: string }>(
@@ -268,11 +291,12 @@ export class PgQueue implements QueueRepo {
   }
 
   /** One transaction per scan, in order. */
-  async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]> {
-    const out: (boolean | { error: unknown })[] = [];
+  async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[], handOff?: LeaseHandOff): Promise<ScanStored[]> {
+    const out: ScanStored[] = [];
     for (const it of items) {
       try {
-        out.push(await this.finishScan(it.lease, it.outcome));
+        const r = await this.finishScanLeasing(it.lease, it.outcome, handOff);
+        out.push(Array.isArray(r) ? { leases: r } : r);
       } catch (error) {
         out.push({ error });
       }

@@ -1,6 +1,7 @@
 import type {
   DeliveryTiming,
   Lease,
+  LeaseHandOff,
   LeaseRequest,
   LocalDeliveryItem,
   LocalDeliveryOutcome,
@@ -13,6 +14,7 @@ import type {
   RecipientState,
   ScanLease,
   ScanOutcome,
+  ScanStored,
 } from '../../types.js';
 import { newToken } from '../../../core/ids.js';
 import type Database from 'better-sqlite3';
@@ -82,7 +84,9 @@ export class SqliteQueue implements QueueRepo {
     });
     this.deliverOneTx = db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored));
     this.deliverManyTx = eachInSavepoint(db, this.deliverOneTx);
-    this.finishScanOneTx = db.transaction((it: { lease: ScanLease; outcome: ScanOutcome }) => this.finishScanInTx(it.lease, it.outcome));
+    this.finishScanOneTx = db.transaction((it: { lease: ScanLease; outcome: ScanOutcome; handOff?: LeaseHandOff }) =>
+      this.finishScanInTx(it.lease, it.outcome, it.handOff),
+    );
     this.finishScanManyTx = eachInSavepoint(db, this.finishScanOneTx);
   }
 
@@ -258,16 +262,21 @@ export class SqliteQueue implements QueueRepo {
    * and the WAL keeps commit order, so that sync covers the result too.
    */
   async finishScan(lease: ScanLease, o: ScanOutcome): Promise<boolean> {
-    return withoutSync(this.db, () => this.finishScanOneTx.immediate({ lease, outcome: o }));
+    return withoutSync(this.db, () => this.finishScanOneTx.immediate({ lease, outcome: o }) !== false);
   }
 
-  /** All in one IMMEDIATE transaction, each in its own savepoint, as in `deliverLocalMany`; not synced, as `finishScan`. */
-  async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[]): Promise<(boolean | { error: unknown })[]> {
-    return withoutSync(this.db, () => this.finishScanManyTx.immediate(items));
+  /**
+   * All in one IMMEDIATE transaction, each in its own savepoint, as in
+   * `deliverLocalMany`; not synced, as `finishScan` (nor are the leases
+   * handed off: a lease lost in a power failure is only taken again).
+   */
+  async finishScanMany(items: readonly { lease: ScanLease; outcome: ScanOutcome }[], handOff?: LeaseHandOff): Promise<ScanStored[]> {
+    const out = withoutSync(this.db, () => this.finishScanManyTx.immediate(items.map((it) => ({ ...it, handOff }))));
+    return out.map((r) => (Array.isArray(r) ? { leases: r } : r));
   }
 
-  /** The body of `finishScan`, inside the caller's transaction. */
-  private finishScanInTx(lease: ScanLease, o: ScanOutcome): boolean {
+  /** The body of `finishScan`, inside the caller's transaction: false (lease lost), true, or the leases handed off. */
+  private finishScanInTx(lease: ScanLease, o: ScanOutcome, handOff?: LeaseHandOff): boolean | Lease[] {
     const m = this.stmt('SELECT * FROM queue_messages WHERE id = ? AND scan_token = ?').get(lease.message.id, lease.token) as
       | QueueMessageRow
       | undefined;
@@ -277,6 +286,15 @@ export class SqliteQueue implements QueueRepo {
     const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
     this.stmt('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
       .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
+    if (o.next === 'deliver' && handOff) {
+      this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning' AND transport <> ?").run(
+        o.now,
+        m.id,
+        handOff.transport,
+      );
+      const stored = { ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size: o.blob?.size ?? m.size };
+      return this.leaseScanned(toQueueMessage(stored), o.now, handOff.leaseMs);
+    }
     if (o.next === 'deliver') {
       this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
     } else {
@@ -285,6 +303,21 @@ export class SqliteQueue implements QueueRepo {
       quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
     }
     return true;
+  }
+
+  /** The entry's recipients still scanning (those of the hand-off's transport), leased as `takeLeases` leases them. */
+  private leaseScanned(message: QueueMessage, now: number, leaseMs: number): Lease[] {
+    const rows = this.stmt("SELECT * FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").all(message.id) as RecipientRow[];
+    const upd = this.stmt(
+      "UPDATE queue_recipients SET state = 'leased', next_attempt_at = ?, lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
+    );
+    const until = now + leaseMs;
+    return rows.map((r) => {
+      const token = newToken();
+      upd.run(now, token, until, now, r.id);
+      const recipient = toRecipient({ ...r, state: 'leased', next_attempt_at: now, attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: now });
+      return { token, until, recipient, message };
+    });
   }
 
   async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {
