@@ -130,8 +130,9 @@ export class PolicyScanner {
     const leases: Lease[] = [];
     for (const [i, x] of scanned.entries()) {
       const r = results[i];
-      if (typeof r === 'object' && 'leases' in r) leases.push(...r.leases);
-      if (r === true || (typeof r === 'object' && 'leases' in r)) {
+      const handed = typeof r === 'object' && 'leases' in r;
+      if (handed) leases.push(...r.leases);
+      if (r === true || handed) {
         // Only the scanner whose result was stored tells of it (a lost lease is scanned, and told, again).
         this.pipeline.notify(x.lease.message.id, x.outcome.verdicts);
         x.log.info({ policy: x.summary, next: x.outcome.next === 'deliver' ? 'deliver' : 'quarantine' }, 'policy scan done');

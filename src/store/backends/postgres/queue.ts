@@ -260,24 +260,25 @@ export class PgQueue implements QueueRepo {
         size,
         m.id,
       ]);
-      if (o.next === 'deliver' && handOff) {
-        await c.query("UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning' AND transport <> $3", [
-          o.now,
-          m.id,
-          handOff.transport,
-        ]);
-        const until = o.now + handOff.leaseMs;
-        const leased = await c.query<RecipientRow>(
-          `UPDATE queue_recipients r
-           SET state = 'leased', next_attempt_at = $1, lease_token = replace(gen_random_uuid()::text, '-', ''), lease_until = $3, leased_at = $1, attempts = r.attempts + 1
-           WHERE queue_id = $2 AND state = 'scanning'
-           RETURNING r.*`,
-          [o.now, m.id, until],
+      if (o.next === 'deliver') {
+        const queued = await c.query<{ id: number; transport: string }>(
+          "UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning' RETURNING id, transport",
+          [o.now, m.id],
         );
-        const message = toQueueMessage({ ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size });
-        return leased.rows.sort((a, b) => a.id - b.id).map((row) => ({ token: row.lease_token!, until, recipient: toRecipient(row), message }));
-      } else if (o.next === 'deliver') {
-        await c.query("UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning'", [o.now, m.id]);
+        if (handOff) {
+          // The hand-off's recipients go on leased, as `lease` leases them.
+          const ids = queued.rows.filter((x) => x.transport === handOff.transport).map((x) => x.id);
+          const until = o.now + handOff.leaseMs;
+          const leased = await c.query<RecipientRow>(
+            `UPDATE queue_recipients r
+             SET state = 'leased', lease_token = replace(gen_random_uuid()::text, '-', ''), lease_until = $2, leased_at = $3, attempts = r.attempts + 1
+             WHERE id = ANY($1::bigint[])
+             RETURNING r.*`,
+            [ids, until, o.now],
+          );
+          const message = toQueueMessage({ ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size });
+          return leased.rows.sort((a, b) => a.id - b.id).map((row) => ({ token: row.lease_token!, until, recipient: toRecipient(row), message }));
+        }
       } else {
         const held = await c.query<{ address: string }>(
           "UPDATE queue_recipients SET state = 'held' WHERE queue_id = $1 AND state = 'scanning' RETURNING address, id",

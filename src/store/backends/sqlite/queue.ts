@@ -145,21 +145,24 @@ export class SqliteQueue implements QueueRepo {
 
   /** The body of `lease`, inside its transaction. */
   private takeLeases(req: LeaseRequest): Lease[] {
-    const rows = dueRecipients(this.db, req);
+    const getMsg = this.stmt('SELECT * FROM queue_messages WHERE id = ?');
+    return this.leaseRows(dueRecipients(this.db, req), req.now, req.leaseMs, (r) => toQueueMessage(getMsg.get(r.queue_id) as QueueMessageRow));
+  }
+
+  /** Leases the recipients `rows` (read in this transaction), each with a token of its own. */
+  private leaseRows(rows: readonly RecipientRow[], now: number, leaseMs: number, messageOf: (r: RecipientRow) => QueueMessage): Lease[] {
     const upd = this.stmt(
       "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
     );
-    const getMsg = this.stmt('SELECT * FROM queue_messages WHERE id = ?');
-    const until = req.now + req.leaseMs;
+    const until = now + leaseMs;
     return rows.map((r) => {
       const token = newToken();
-      upd.run(token, until, req.now, r.id);
-      const m = getMsg.get(r.queue_id) as QueueMessageRow;
+      upd.run(token, until, now, r.id);
       return {
         token,
         until,
-        recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: req.now }),
-        message: toQueueMessage(m),
+        recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: now }),
+        message: messageOf(r),
       };
     });
   }
@@ -286,38 +289,23 @@ export class SqliteQueue implements QueueRepo {
     const meta = o.meta ? JSON.stringify({ ...(JSON.parse(m.meta) as Record<string, unknown>), ...o.meta }) : m.meta;
     this.stmt('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
       .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
-    if (o.next === 'deliver' && handOff) {
-      this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning' AND transport <> ?").run(
-        o.now,
-        m.id,
-        handOff.transport,
-      );
-      const stored = { ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size: o.blob?.size ?? m.size };
-      return this.leaseScanned(toQueueMessage(stored), o.now, handOff.leaseMs);
-    }
     if (o.next === 'deliver') {
+      // The hand-off's recipients go on leased: read before they leave `scanning`, leased once queued.
+      const handed = handOff
+        ? (this.stmt("SELECT * FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' AND transport = ? ORDER BY id").all(m.id, handOff.transport) as RecipientRow[])
+        : [];
       this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
+      if (handOff) {
+        const message = toQueueMessage({ ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size: o.blob?.size ?? m.size });
+        const queued = handed.map((r) => ({ ...r, state: 'queued', next_attempt_at: o.now }));
+        return this.leaseRows(queued, o.now, handOff.leaseMs, () => message);
+      }
     } else {
       const rcpts = preparedPluck(this.db, "SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").all(m.id) as string[];
       this.stmt("UPDATE queue_recipients SET state = 'held' WHERE queue_id = ? AND state = 'scanning'").run(m.id);
       quarantineInTx(this.db, { ...o.next.quarantine, queueId: m.id, at: o.now, sender: m.sender, size: o.blob?.size ?? m.size, recipients: rcpts });
     }
     return true;
-  }
-
-  /** The entry's recipients still scanning (those of the hand-off's transport), leased as `takeLeases` leases them. */
-  private leaseScanned(message: QueueMessage, now: number, leaseMs: number): Lease[] {
-    const rows = this.stmt("SELECT * FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").all(message.id) as RecipientRow[];
-    const upd = this.stmt(
-      "UPDATE queue_recipients SET state = 'leased', next_attempt_at = ?, lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
-    );
-    const until = now + leaseMs;
-    return rows.map((r) => {
-      const token = newToken();
-      upd.run(now, token, until, now, r.id);
-      const recipient = toRecipient({ ...r, state: 'leased', next_attempt_at: now, attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: now });
-      return { token, until, recipient, message };
-    });
   }
 
   async deferScan(lease: ScanLease, until: number, error: string): Promise<boolean> {
