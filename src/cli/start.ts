@@ -98,6 +98,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     await store.close();
     throw e;
   }
+  // A server reads and writes mail all day: its blob threads start now and stay.
+  store.blobs.keepWarm?.();
   const spool = new Spool(store.blobs, store.meta.queue, clock, faults);
   const notifier = new MailboxNotifier();
   const q = config.queue;

@@ -26,3 +26,37 @@ describe('WeightedLru', () => {
     expect([lru.total, lru.size]).toEqual([0, 0]);
   });
 });
+
+describe('WeightedLru eviction order over a long run', () => {
+  it('always evicts exactly what a plain least-recently-used list would', () => {
+    const lru = new WeightedLru<number, number>(50, (n) => n);
+    const model: Array<[number, number]> = []; // oldest first
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 5000; i++) {
+      const key = rand(40);
+      const op = rand(10);
+      if (op < 5) {
+        const w = 1 + rand(12);
+        lru.set(key, w);
+        const at = model.findIndex(([k]) => k === key);
+        if (at >= 0) model.splice(at, 1);
+        model.push([key, w]);
+        let total = model.reduce((a, [, v]) => a + v, 0);
+        while (total > 50) total -= model.shift()![1];
+      } else if (op < 8) {
+        const at = model.findIndex(([k]) => k === key);
+        expect(lru.use(key)).toBe(at >= 0 ? model[at]![1] : undefined);
+        if (at >= 0) model.push(...model.splice(at, 1));
+      } else if (op < 9) {
+        lru.delete(key);
+        const at = model.findIndex(([k]) => k === key);
+        if (at >= 0) model.splice(at, 1);
+      } else if (rand(50) === 0) {
+        lru.clear();
+        model.length = 0;
+      }
+      expect([lru.size, lru.total]).toEqual([model.length, model.reduce((a, [, v]) => a + v, 0)]);
+    }
+  });
+});

@@ -6,6 +6,14 @@
 export class WeightedLru<K, V> {
   private readonly entries = new Map<K, V>();
   private held = 0;
+  /**
+   * Where eviction goes on. A new iterator would start at the front of the
+   * Map's table and step over every entry deleted since the table was last
+   * rebuilt (each eviction and each use leaves one), which made an eviction
+   * cost thousands of steps in a full cache; this one only moves forward.
+   * Everything before it has been deleted, so its next entry is the oldest.
+   */
+  private cursor: Iterator<[K, V]> | null = null;
 
   constructor(
     readonly limit: number,
@@ -35,11 +43,23 @@ export class WeightedLru<K, V> {
     this.delete(key);
     this.entries.set(key, value);
     this.held += this.weight(value);
-    for (const [old, v] of this.entries) {
-      if (this.held <= this.limit) break;
-      this.entries.delete(old);
-      this.held -= this.weight(v);
+    while (this.held > this.limit) {
+      const oldest = this.oldest();
+      if (!oldest) break;
+      this.entries.delete(oldest[0]);
+      this.held -= this.weight(oldest[1]);
     }
+  }
+
+  private oldest(): [K, V] | undefined {
+    // A finished iterator stays finished: entries added after it ran out need a new one.
+    for (let tries = 0; tries < 2; tries++) {
+      this.cursor ??= this.entries.entries();
+      const next = this.cursor.next();
+      if (!next.done) return next.value;
+      this.cursor = null;
+    }
+    return undefined;
   }
 
   delete(key: K): void {
@@ -51,6 +71,7 @@ export class WeightedLru<K, V> {
 
   clear(): void {
     this.entries.clear();
+    this.cursor = null;
     this.held = 0;
   }
 }

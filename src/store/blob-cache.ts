@@ -112,5 +112,6 @@ export function cachingBlobs(inner: BlobStore, limitBytes: number): BlobStore {
     },
   };
   if (inner.getDerived) store.getDerived = inner.getDerived.bind(inner);
+  if (inner.keepWarm) store.keepWarm = inner.keepWarm.bind(inner);
   return store;
 }

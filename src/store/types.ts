@@ -997,6 +997,12 @@ export interface BlobStore {
    * the bytes, as get gives them, and the caller derives the same itself.
    */
   getDerived?(id: string, deriver: URL): Promise<DerivedRead>;
+  /**
+   * Starts the backend's I/O threads now and keeps them while the store is
+   * open, where it has any (a long-running server: otherwise the first read
+   * or write after an idle spell waits for a thread to start).
+   */
+  keepWarm?(): void;
   has(id: string): Promise<boolean>;
   /** Verifies and repairs a blob without returning it (scrub); throws NOT_FOUND if missing. */
   check(id: string): Promise<BlobCheck>;

@@ -21,7 +21,7 @@ import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type Read
 const THREADS = 2;
 /** Files per message to a thread; more waiting reads go in the next one. */
 const MAX_BATCH = 256;
-/** A thread with nothing to do for this long ends (the next read starts one again). */
+/** A thread with nothing to do for this long ends (the next read starts one again), unless kept warm. */
 const IDLE_MS = 10_000;
 
 /**
@@ -60,6 +60,9 @@ class ReaderThread {
   constructor(
     url: URL,
     private readonly gone: (t: ReaderThread, pending: Request[]) => void,
+    /** Whether the thread stays when idle (BlobFileReader.keepWarm). */
+    private readonly warm: () => boolean,
+    private readonly idleMs: number,
   ) {
     this.worker = new Worker(url, { env: {}, stdout: false, stderr: false });
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
@@ -106,7 +109,8 @@ class ReaderThread {
     });
     if (this.batches.size === 0) {
       this.worker.unref();
-      this.idle = setTimeout(() => void this.stop().catch(() => undefined), IDLE_MS);
+      if (this.warm()) return;
+      this.idle = setTimeout(() => void this.stop().catch(() => undefined), this.idleMs);
       this.idle.unref();
     }
   }
@@ -134,6 +138,9 @@ export class BlobFileReader {
   private nextId = 1;
   private broken = false;
   private closed = false;
+  private warm = false;
+
+  constructor(private readonly idleMs = IDLE_MS) {}
 
   /** Deriver modules by the URL asked for: the built module a thread imports, or null when there is none. */
   private readonly derivers = new Map<string, string | null>();
@@ -182,6 +189,23 @@ export class BlobFileReader {
     for (const t of this.threads) t.crash();
   }
 
+  /**
+   * Starts every thread now and keeps them while the reader is open (a
+   * server): a thread's start (about 40-60 ms here, most of it loading its
+   * modules) is otherwise paid by the first read after each idle spell.
+   */
+  keepWarm(): void {
+    this.warm = true;
+    while (this.threads.length < THREADS && this.start()) {
+      // each start() adds one thread
+    }
+  }
+
+  /** How many threads are running (tests). */
+  get threadCount(): number {
+    return this.threads.length;
+  }
+
   private readAs(file: string, mode: ReadMode, deriver: string | null): Promise<ReadResult> {
     if (this.broken || this.closed) return readWhole(file).then((raw) => ({ raw }));
     return new Promise((resolve, reject) => {
@@ -213,16 +237,22 @@ export class BlobFileReader {
     if (this.broken || this.closed || !url) return null;
     let best: ReaderThread | null = null;
     for (const t of this.threads) if (!best || t.batches.size < best.batches.size) best = t;
-    if ((!best || best.batches.size > 0) && this.threads.length < THREADS) {
-      try {
-        best = new ReaderThread(url, (t, pending) => this.lost(t, pending));
-        this.threads.push(best);
-      } catch {
-        this.broken = true; // threads cannot start here: read without them
-        return null;
-      }
+    if ((!best || best.batches.size > 0) && this.threads.length < THREADS) best = this.start() ?? (this.broken ? null : best);
+    return this.broken ? null : best;
+  }
+
+  /** A new thread, or null when none can run here (not built, closed, or threads cannot start). */
+  private start(): ReaderThread | null {
+    const url = blobThreadUrl();
+    if (this.broken || this.closed || !url) return null;
+    try {
+      const t = new ReaderThread(url, (gone, pending) => this.lost(gone, pending), () => this.warm && !this.closed, this.idleMs);
+      this.threads.push(t);
+      return t;
+    } catch {
+      this.broken = true; // threads cannot start here: read without them
+      return null;
     }
-    return best;
   }
 
   private lost(t: ReaderThread, pending: Request[]): void {

@@ -21,7 +21,7 @@ import { isThreadError, type FromThread, type ToThread, type WriteAnswer, type W
 const THREADS = 2;
 /** Writes per message; more wait for the next. */
 const MAX_BATCH = 256;
-/** A thread with nothing to do for this long ends (the next write starts one again). */
+/** A thread with nothing to do for this long ends (the next write starts one again), unless kept warm. */
 const IDLE_MS = 10_000;
 
 export type WriteOutcome = 'stored' | 'existing' | 'damaged';
@@ -53,6 +53,9 @@ class WriterThread {
     url: URL,
     /** Sync the parents of every folder the thread meets (a writer thread died in this process). */
     strictDirs: boolean,
+    /** Whether the thread stays when idle (BlobWriter.keepWarm). */
+    private readonly warm: () => boolean,
+    private readonly idleMs: number,
   ) {
     this.worker = new Worker(url, { env: {}, stdout: false, stderr: false, workerData: { strictDirs } });
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
@@ -104,7 +107,8 @@ class WriterThread {
     if (this.waiting.length > 0) return this.sendWaiting();
     this.worker.unref();
     this.notifyDrained();
-    this.idle = setTimeout(() => this.retire(), IDLE_MS);
+    if (this.warm()) return;
+    this.idle = setTimeout(() => this.retire(), this.idleMs);
     this.idle.unref();
   }
 
@@ -159,12 +163,16 @@ export class BlobWriter {
   private nextId = 1;
   private broken = false;
   private closed = false;
+  private warm = false;
   /** A thread died here: folders it made may lack synced parent entries, so later threads sync them for every folder. */
   private threadDied = false;
   /** Fsyncs the threads made (files, folders): tests check that answers come after them. */
   readonly syncs = { files: 0, dirs: 0 };
 
-  constructor(private readonly threadCount = THREADS) {}
+  constructor(
+    private readonly threadCount = THREADS,
+    private readonly idleMs = IDLE_MS,
+  ) {}
 
   /** Null: no thread available, write in-process. */
   write(job: WriteJob): Promise<WriteOutcome> | null {
@@ -177,6 +185,17 @@ export class BlobWriter {
   /** Ends every thread at once, as a crash would (tests). */
   crashThreads(): void {
     for (const t of this.threads.values()) t.crash();
+  }
+
+  /** Starts every thread now and keeps them while the writer is open (see BlobFileReader.keepWarm). */
+  keepWarm(): void {
+    this.warm = true;
+    for (let slot = 0; slot < this.threadCount; slot++) this.threadFor(slot);
+  }
+
+  /** How many threads are running (tests). */
+  get running(): number {
+    return this.threads.size;
   }
 
   private threadFor(slot: number): WriterThread | null {
@@ -195,6 +214,8 @@ export class BlobWriter {
         },
         url,
         this.threadDied,
+        () => this.warm && !this.closed,
+        this.idleMs,
       );
       this.threads.set(slot, t);
       return t;
