@@ -214,11 +214,6 @@ export class FsBlobStore implements BlobStore {
     this.writer?.keepWarm();
   }
 
-  /** Threads running now, readers and writers (tests). */
-  get threadCounts(): { readonly readers: number; readonly writers: number } {
-    return { readers: this.reader.threadCount, writers: this.writer?.running ?? 0 };
-  }
-
   static async open(root: string, io?: DurableFs): Promise<FsBlobStore> {
     await fsp.mkdir(root, { recursive: true, mode: 0o700 });
     return new FsBlobStore(root, io);

@@ -196,9 +196,7 @@ export class BlobFileReader {
    */
   keepWarm(): void {
     this.warm = true;
-    while (this.threads.length < THREADS && this.start()) {
-      // each start() adds one thread
-    }
+    for (let n = this.threads.length; n < THREADS; n++) if (!this.start()) break;
   }
 
   /** How many threads are running (tests). */
@@ -237,7 +235,7 @@ export class BlobFileReader {
     if (this.broken || this.closed || !url) return null;
     let best: ReaderThread | null = null;
     for (const t of this.threads) if (!best || t.batches.size < best.batches.size) best = t;
-    if ((!best || best.batches.size > 0) && this.threads.length < THREADS) best = this.start() ?? (this.broken ? null : best);
+    if ((!best || best.batches.size > 0) && this.threads.length < THREADS) best = this.start() ?? best;
     return this.broken ? null : best;
   }
 

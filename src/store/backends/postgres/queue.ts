@@ -261,20 +261,19 @@ export class PgQueue implements QueueRepo {
         m.id,
       ]);
       if (o.next === 'deliver') {
-        const queued = await c.query<{ id: number; transport: string }>(
-          "UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning' RETURNING id, transport",
-          [o.now, m.id],
+        await c.query(
+          "UPDATE queue_recipients SET state = 'queued', next_attempt_at = $1 WHERE queue_id = $2 AND state = 'scanning' AND transport IS DISTINCT FROM $3",
+          [o.now, m.id, handOff?.transport ?? null],
         );
         if (handOff) {
-          // The hand-off's recipients go on leased, as `lease` leases them.
-          const ids = queued.rows.filter((x) => x.transport === handOff.transport).map((x) => x.id);
+          // The hand-off's recipients (all that still scan) go from `scanning` straight to leased, as `lease` leases them.
           const until = o.now + handOff.leaseMs;
           const leased = await c.query<RecipientRow>(
             `UPDATE queue_recipients r
-             SET state = 'leased', lease_token = replace(gen_random_uuid()::text, '-', ''), lease_until = $2, leased_at = $3, attempts = r.attempts + 1
-             WHERE id = ANY($1::bigint[])
+             SET state = 'leased', next_attempt_at = $3, lease_token = replace(gen_random_uuid()::text, '-', ''), lease_until = $2, leased_at = $3, attempts = r.attempts + 1
+             WHERE queue_id = $1 AND state = 'scanning'
              RETURNING r.*`,
-            [ids, until, o.now],
+            [m.id, until, o.now],
           );
           const message = toQueueMessage({ ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size });
           return leased.rows.sort((a, b) => a.id - b.id).map((row) => ({ token: row.lease_token!, until, recipient: toRecipient(row), message }));

@@ -146,22 +146,26 @@ export class SqliteQueue implements QueueRepo {
   /** The body of `lease`, inside its transaction. */
   private takeLeases(req: LeaseRequest): Lease[] {
     const getMsg = this.stmt('SELECT * FROM queue_messages WHERE id = ?');
-    return this.leaseRows(dueRecipients(this.db, req), req.now, req.leaseMs, (r) => toQueueMessage(getMsg.get(r.queue_id) as QueueMessageRow));
+    return this.leaseRows(dueRecipients(this.db, req), req.now, req.leaseMs, null, (r) => toQueueMessage(getMsg.get(r.queue_id) as QueueMessageRow));
   }
 
-  /** Leases the recipients `rows` (read in this transaction), each with a token of its own. */
-  private leaseRows(rows: readonly RecipientRow[], now: number, leaseMs: number, messageOf: (r: RecipientRow) => QueueMessage): Lease[] {
+  /**
+   * Leases the recipients `rows` (read in this transaction), each with a token
+   * of its own; `dueAt` (not null) also becomes their next attempt time.
+   */
+  private leaseRows(rows: readonly RecipientRow[], now: number, leaseMs: number, dueAt: number | null, messageOf: (r: RecipientRow) => QueueMessage): Lease[] {
     const upd = this.stmt(
-      "UPDATE queue_recipients SET state = 'leased', lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
+      "UPDATE queue_recipients SET state = 'leased', next_attempt_at = COALESCE(?, next_attempt_at), lease_token = ?, lease_until = ?, leased_at = ?, attempts = attempts + 1 WHERE id = ?",
     );
     const until = now + leaseMs;
     return rows.map((r) => {
       const token = newToken();
-      upd.run(token, until, now, r.id);
+      upd.run(dueAt, token, until, now, r.id);
+      const next = dueAt ?? r.next_attempt_at;
       return {
         token,
         until,
-        recipient: toRecipient({ ...r, state: 'leased', attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: now }),
+        recipient: toRecipient({ ...r, state: 'leased', next_attempt_at: next, attempts: r.attempts + 1, lease_token: token, lease_until: until, leased_at: now }),
         message: messageOf(r),
       };
     });
@@ -290,15 +294,18 @@ export class SqliteQueue implements QueueRepo {
     this.stmt('UPDATE queue_messages SET verdicts = ?, meta = ?, scan_token = NULL, scan_until = NULL, blob_id = ?, size = ? WHERE id = ?')
       .run(JSON.stringify(verdicts), meta, o.blob?.id ?? m.blob_id, o.blob?.size ?? m.size, m.id);
     if (o.next === 'deliver') {
-      // The hand-off's recipients go on leased: read before they leave `scanning`, leased once queued.
+      // The hand-off's recipients go from `scanning` straight to leased, as `lease` leases them; the rest are queued.
       const handed = handOff
         ? (this.stmt("SELECT * FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' AND transport = ? ORDER BY id").all(m.id, handOff.transport) as RecipientRow[])
         : [];
-      this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning'").run(o.now, m.id);
+      this.stmt("UPDATE queue_recipients SET state = 'queued', next_attempt_at = ? WHERE queue_id = ? AND state = 'scanning' AND transport IS NOT ?").run(
+        o.now,
+        m.id,
+        handOff?.transport ?? null,
+      );
       if (handOff) {
         const message = toQueueMessage({ ...m, verdicts: JSON.stringify(verdicts), meta, blob_id: o.blob?.id ?? m.blob_id, size: o.blob?.size ?? m.size });
-        const queued = handed.map((r) => ({ ...r, state: 'queued', next_attempt_at: o.now }));
-        return this.leaseRows(queued, o.now, handOff.leaseMs, () => message);
+        return this.leaseRows(handed, o.now, handOff.leaseMs, o.now, () => message);
       }
     } else {
       const rcpts = preparedPluck(this.db, "SELECT address FROM queue_recipients WHERE queue_id = ? AND state = 'scanning' ORDER BY id").all(m.id) as string[];
