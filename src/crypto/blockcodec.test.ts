@@ -8,8 +8,10 @@ import {
   BLOB_HEADER_SIZE,
   containerSize,
   decodeBlob,
+  decodeBlobView,
   encodeBlob,
   readHeader,
+  statedContainerSize,
   verifyBlob,
   type DecodeResult,
 } from './blockcodec.js';
@@ -292,6 +294,62 @@ describe('single-bit repair', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('stated container size', () => {
+  it('is the container length, read from its header alone (either copy), and null without a readable header', () => {
+    fc.assert(
+      fc.property(blobArb, fc.nat(), ({ container }, bit) => {
+        expect(statedContainerSize(container)).toBe(container.length);
+        expect(statedContainerSize(container.subarray(0, BLOB_HEADER_SIZE))).toBe(container.length);
+        const flipped = new Uint8Array(container.subarray(0, BLOB_HEADER_SIZE));
+        flipped[(bit >>> 3) % BLOB_HEADER_SIZE]! ^= 1 << (bit & 7);
+        expect(statedContainerSize(flipped)).toBe(container.length);
+        expect(statedContainerSize(container.subarray(0, 8))).toBeNull();
+      }),
+    );
+    expect(statedContainerSize(new Uint8Array(BLOB_HEADER_SIZE))).toBeNull();
+  });
+});
+
+describe('decoding into a view', () => {
+  /** What a decode reports, its data as plain bytes. */
+  const shape = (r: DecodeResult): unknown => ({ ...r, data: r.data && [...r.data], repaired: r.repaired && [...r.repaired] });
+
+  it('reports exactly what decodeBlob reports, clean, with one flipped bit, with two, or cut short', () => {
+    fc.assert(
+      fc.property(blobArb, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 3 }), ({ container }, r1, r2, kind) => {
+        const c = new Uint8Array(container);
+        if (kind >= 1) c[BLOB_HEADER_SIZE + (r1 % (c.length - BLOB_HEADER_SIZE))]! ^= 1 << (r2 % 8);
+        if (kind === 2) c[BLOB_HEADER_SIZE + (r2 % (c.length - BLOB_HEADER_SIZE))]! ^= 1 << (r1 % 8);
+        const input = kind === 3 ? c.subarray(0, c.length - 1 - (r1 % 16)) : c;
+        const copy = new Uint8Array(input);
+        expect(shape(decodeBlobView(input))).toEqual(shape(decodeBlob(copy)));
+      }),
+    );
+  });
+
+  it('hands back one clean block as a view into the container, and copies otherwise', () => {
+    const one = encodeBlob(randomBytes(3000));
+    const view = decodeBlobView(one);
+    expect(view.ok && view.data!.buffer === one.buffer && view.data!.byteOffset === BLOB_HEADER_SIZE).toBe(true);
+    expect(decodeBlob(one).data!.buffer).not.toBe(one.buffer);
+    const two = encodeBlob(randomBytes(5000));
+    expect(decodeBlobView(two).data!.buffer).not.toBe(two.buffer);
+    expect([...decodeBlobView(encodeBlob(new Uint8Array(0))).data!]).toEqual([]);
+  });
+
+  it('verify catches a one-block container whose data is not what its header names', () => {
+    const a = encodeBlob(new TextEncoder().encode('one message'));
+    const b = encodeBlob(new TextEncoder().encode('another one'));
+    // Same length, valid check bytes, other data: only the SHA-256 can tell.
+    const swapped = new Uint8Array(a);
+    swapped.set(b.subarray(BLOB_HEADER_SIZE), BLOB_HEADER_SIZE);
+    for (const r of [verifyBlob(swapped), decodeBlob(swapped), decodeBlobView(swapped)]) {
+      expect(r.ok).toBe(false);
+      expect(r.damage).toEqual([{ block: -2, reason: 'SHA-256 of the data does not match the header' }]);
+    }
   });
 });
 

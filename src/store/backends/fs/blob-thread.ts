@@ -13,7 +13,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { decodeBlob, verifyBlob } from '../../../crypto/blockcodec.js';
+import { decodeBlob, decodeBlobView, statedContainerSize, verifyBlob } from '../../../crypto/blockcodec.js';
+import { openForReadSync } from './read-flags.js';
 import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
 
 function errorOf(e: unknown): ThreadError {
@@ -22,20 +23,62 @@ function errorOf(e: unknown): ThreadError {
 }
 
 function readFileSyncWhole(file: string): Uint8Array {
-  const fd = fs.openSync(file, 'r');
+  const fd = openForReadSync(file);
   try {
-    const size = fs.fstatSync(fd).size;
-    const buf = new Uint8Array(size);
-    let off = 0;
-    while (off < size) {
-      const n = fs.readSync(fd, buf, off, size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return off === size ? buf : buf.slice(0, off);
+    return readRest(fd, new Uint8Array(fs.fstatSync(fd).size), 0);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Reads `fd` from `off` into `buf` until it is full or the file ends; the bytes read. */
+function readRest(fd: number, buf: Uint8Array, off: number): Uint8Array {
+  while (off < buf.length) {
+    const n = fs.readSync(fd, buf, off, buf.length - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === buf.length ? buf : buf.slice(0, off);
+}
+
+/**
+ * One buffer, reused, for reads whose container never leaves the thread
+ * (verify, derive, a put's dedupe check; decode copies the data out): no
+ * allocation and no fstat per file, about 2.5 of 9 µs per small file here.
+ * Whatever is handed back from it is copied first (ownBytes).
+ */
+const SCRATCH = new Uint8Array(256 * 1024);
+
+/** A container read into SCRATCH (a view of it), or into an array of its own when larger. */
+function readReused(file: string): Uint8Array {
+  const fd = openForReadSync(file);
+  try {
+    let off = 0;
+    // The header says how large the container is: reading stops there, without one more read to find the end.
+    let want = SCRATCH.length;
+    while (off < want) {
+      const n = fs.readSync(fd, SCRATCH, off, SCRATCH.length - off, off);
+      if (n === 0) break;
+      off += n;
+      const stated = statedContainerSize(SCRATCH.subarray(0, off));
+      if (stated !== null) {
+        // Larger than the buffer: read whole into its own (from the start, as it was found).
+        if (stated >= SCRATCH.length) return readRest(fd, new Uint8Array(fs.fstatSync(fd).size), 0);
+        // A file longer than stated shows as more bytes than that from the same read (asked for up to the buffer's size).
+        want = stated;
+      }
+    }
+    // A full buffer may not be the whole file: read it whole into its own.
+    if (off === SCRATCH.length) return readRest(fd, new Uint8Array(fs.fstatSync(fd).size), 0);
+    return SCRATCH.subarray(0, off);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Bytes that may be handed out: a view of SCRATCH is copied. */
+function ownBytes(b: Uint8Array): Uint8Array {
+  return b.buffer === SCRATCH.buffer ? b.slice() : b;
 }
 
 /** A deriver module's function (BlobStore.getDerived). */
@@ -61,24 +104,27 @@ async function loadDerivers(urls: readonly (string | null)[]): Promise<void> {
 function readOne(job: string, deriver: string | null): [ReadAnswer, boolean] {
   const mode = job[0];
   const file = job.slice(1);
+  const checked = mode === 'd' || mode === 'v' || mode === 'x';
   let container: Uint8Array;
   try {
-    container = readFileSyncWhole(file);
+    // Raw reads hand the file out as it is; the others keep it here (SCRATCH).
+    container = checked ? readReused(file) : readFileSyncWhole(file);
   } catch (e) {
     return [errorOf(e), false];
   }
-  if (mode !== 'd' && mode !== 'v' && mode !== 'x') return [container, false];
-  const r = mode === 'v' ? verifyBlob(container) : decodeBlob(container);
+  if (!checked) return [container, false];
+  const derive = mode === 'x' && deriver !== null ? derivers.get(deriver) : null;
+  // A derive reads the data and drops it: a view into the container serves (no copy).
+  const r = mode === 'v' ? verifyBlob(container) : derive ? decodeBlobView(container) : decodeBlob(container);
   const blobId = path.basename(file);
   // Only a container with nothing to report is settled here; the event loop judges the rest.
-  if (!r.ok || r.corrections.length > 0 || r.sha256 !== blobId) return [container, false];
-  const derive = mode === 'x' && deriver !== null ? derivers.get(deriver) : null;
+  if (!r.ok || r.corrections.length > 0 || r.sha256 !== blobId) return [ownBytes(container), false];
   if (!derive || !r.data) return [r.data, true];
   try {
     return [derive(blobId, r.data), true];
   } catch {
-    // The event loop derives it again from the data, and logs what it throws.
-    return [r.data, true];
+    // The event loop derives it again from the data (a copy of its own, not a view), and logs what it throws.
+    return [r.data.slice(), true];
   }
 }
 
@@ -86,7 +132,7 @@ function readOne(job: string, deriver: string | null): [ReadAnswer, boolean] {
 function existing(job: WriteJob): 'clean' | 'damaged' | 'absent' {
   let container: Uint8Array;
   try {
-    container = readFileSyncWhole(job.file);
+    container = readReused(job.file);
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : 'damaged';
   }

@@ -1,5 +1,5 @@
 /** Blob files read on reader threads: the same bytes as a plain read, errors with their codes, and reads after close. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -36,6 +36,92 @@ describe('blob file reader', () => {
     await reader.close();
     // After close, reads still work (without threads).
     expect((await reader.read(path.join(dir, 'there'))).toString()).toBe('x');
+  });
+});
+
+describe('checked reads on threads', () => {
+  const blob = (data: Uint8Array): { file: string; container: Uint8Array; data: Uint8Array } => {
+    const id = createHash('sha256').update(data).digest('hex');
+    const file = path.join(dir, id);
+    const container = encodeBlob(data);
+    writeFileSync(file, container);
+    return { file, container, data };
+  };
+
+  it('answers every size (one block, several, past the thread buffer) and leaves nothing of one read in another', async () => {
+    const reader = new BlobFileReader();
+    const code = "import { createHash } from 'node:crypto'; export function derive(id, data) { return data.length + ':' + createHash('sha256').update(data).digest('hex'); }";
+    const deriver = new URL(`data:text/javascript,${encodeURIComponent(code)}`);
+    const blobs = [0, 1, 3000, 4096, 4097, 200_000, 262_144, 300_000, 1_000_000].map((n) => blob(randomBytes(n)));
+    // A damaged one between clean ones, in one batch: it comes back raw, byte for byte the file.
+    const bad = blob(randomBytes(5000));
+    const flipped = new Uint8Array(bad.container);
+    flipped[flipped.length - 100]! ^= 0x81;
+    writeFileSync(bad.file, flipped);
+    const all = [...blobs, bad, blobs[2]!];
+    const [decoded, verified, derived] = await Promise.all([
+      Promise.all(all.map((b) => reader.readChecked(b.file, 'decode'))),
+      Promise.all(all.map((b) => reader.readChecked(b.file, 'verify'))),
+      Promise.all(all.map((b) => reader.readDerived(b.file, deriver))),
+    ]);
+    all.forEach((b, i) => {
+      if (b === bad) {
+        for (const r of [decoded[i]!, verified[i]!, derived[i]!]) expect('raw' in r && r.raw.equals(flipped)).toBe(true);
+        return;
+      }
+      const d = decoded[i]!;
+      expect('clean' in d && Buffer.from(d.clean!).equals(b.data)).toBe(true);
+      expect(verified[i]).toEqual({ clean: null });
+      expect(derived[i]).toEqual({ derived: `${b.data.length}:${createHash('sha256').update(b.data).digest('hex')}` });
+    });
+    await reader.close();
+  });
+
+  it('hands back a file longer than its container states whole, as raw, however long', async () => {
+    const reader = new BlobFileReader();
+    for (const extra of [1, 300_000]) {
+      const b = blob(randomBytes(3000 + extra));
+      const longer = Buffer.concat([b.container, randomBytes(extra)]);
+      writeFileSync(b.file, longer);
+      for (const r of [await reader.readChecked(b.file, 'decode'), await reader.readChecked(b.file, 'verify')]) {
+        expect('raw' in r && r.raw.equals(longer)).toBe(true);
+      }
+    }
+    // A header no copy of which can be read, past the buffer: raw and whole too.
+    const junk = randomBytes(300_000);
+    const file = path.join(dir, createHash('sha256').update(junk).digest('hex'));
+    writeFileSync(file, junk);
+    const r = await reader.readChecked(file, 'decode');
+    expect('raw' in r && r.raw.equals(junk)).toBe(true);
+    await reader.close();
+  });
+});
+
+describe('access times', () => {
+  /** A file whose access time is older than its change: under relatime (or strictatime) a plain read updates it. */
+  function staleAtime(name: string): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, name);
+    const t = statSync(file).mtime;
+    utimesSync(file, new Date(t.getTime() - 3 * 86_400_000), t);
+    return file;
+  }
+  const atime = (file: string): number => statSync(file).atimeMs;
+
+  it('reads on threads and without them leave the access time alone', async (ctx) => {
+    const control = staleAtime('atime-control');
+    const before = atime(control);
+    readFileSync(control);
+    // A filesystem mounted noatime never updates it: nothing to tell apart here.
+    if (atime(control) === before) ctx.skip();
+    const onThread = staleAtime('atime-thread');
+    const fallback = staleAtime('atime-fallback');
+    const [a, b] = [atime(onThread), atime(fallback)];
+    const reader = new BlobFileReader();
+    expect((await reader.read(onThread)).toString()).toBe('atime-thread');
+    await reader.close();
+    expect((await reader.read(fallback)).toString()).toBe('atime-fallback');
+    expect([atime(onThread), atime(fallback)]).toEqual([a, b]);
   });
 });
 

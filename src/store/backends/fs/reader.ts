@@ -12,8 +12,8 @@
  * caller decodes and settles it exactly as without threads. The threads only
  * read files they are named, hold no keys; they end when idle.
  */
-import { readFile } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { readWholeFile } from './read-flags.js';
 import { blobThreadUrl, endThread, threadModuleUrl } from './thread-file.js';
 import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
 
@@ -42,12 +42,7 @@ interface Request {
 
 /** The way without threads, and where a thread fails: the raw file, which the caller verifies. */
 function readRawFallback(r: Request): void {
-  readWhole(r.file).then((raw) => r.resolve({ raw }), r.reject);
-}
-
-/** A whole file through the callback API: the way without threads, and where a thread fails. */
-export function readWhole(file: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => readFile(file, (err, data) => (err ? reject(err) : resolve(data))));
+  readWholeFile(r.file).then((raw) => r.resolve({ raw }), r.reject);
 }
 
 class ReaderThread {
@@ -205,7 +200,7 @@ export class BlobFileReader {
   }
 
   private readAs(file: string, mode: ReadMode, deriver: string | null): Promise<ReadResult> {
-    if (this.broken || this.closed) return readWhole(file).then((raw) => ({ raw }));
+    if (this.broken || this.closed) return readWholeFile(file).then((raw) => ({ raw }));
     return new Promise((resolve, reject) => {
       this.waiting.push({ file, mode, deriver, resolve, reject });
       if (!this.scheduled) {
