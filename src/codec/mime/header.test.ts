@@ -97,6 +97,17 @@ describe('hostile header sections', () => {
     expect(parseHeaderSection(b('nocolon\r\n\r\nX: y'), { end: 7 }).fields).toEqual([]);
   });
 
+  it('ends a last line without LF at its region, though a LF follows, one-line and folded alike', () => {
+    const h = parseHeaderSection(b('A: 1\r\nB: 2xx\nC: 3\n\n'), { end: 11 });
+    expect(h.fields.map((f) => [f.name, f.value, f.end])).toEqual([
+      ['A', '1', 6],
+      ['B', '2x', 11],
+    ]);
+    expect(h.hasSeparator).toBe(false);
+    const folded = parseHeaderSection(b('A: 1\r\n  two\r\n three\n\n'), { end: 16 });
+    expect(folded.fields.map((f) => [f.value, f.end])).toEqual([['1  two th', 16]]);
+  });
+
   it('with keep lists exactly the fields a full scan lists of those names, and ends where it ends, limits included', () => {
     const keep = (n: string): boolean => ['from', 'subject', 'x-b'].includes(n.toLowerCase());
     const many = b(`${Array.from({ length: 30 }, (_, i) => `X-${i % 2 ? 'a' : 'b'}: ${i}\r\n`).join('')}Subject: late\r\n\r\n`);

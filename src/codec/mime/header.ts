@@ -82,7 +82,7 @@ export function scanHeader(
     return { fields, start, end: fieldsEnd, bodyStart, hasSeparator, truncated, defects };
   };
   while (pos < end) {
-    const le = lineEnd(buf, pos, end);
+    const le = nextLineEnd(buf, pos, end);
     const first = buf[pos];
     if (first === LF || (first === CR && buf[pos + 1] === LF && le === pos + 2)) {
       return finish(pos, le, true, false);
@@ -104,8 +104,14 @@ export function scanHeader(
     const lineContentEnd = contentEnd(buf, pos, le);
     // Search this line only: an unbounded indexOf would scan the rest of the
     // message for every colon-less line (quadratic on a header of junk lines).
-    const at = buf.subarray(pos, lineContentEnd).indexOf(0x3a);
-    const colon = at < 0 ? -1 : pos + at;
+    // A loop, not a view and indexOf: the colon ends a field name a few bytes in.
+    let colon = -1;
+    for (let i = pos; i < lineContentEnd; i++) {
+      if (buf[i] === 0x3a) {
+        colon = i;
+        break;
+      }
+    }
     if (colon < 0) {
       badLine('header-no-colon', pos);
       close();
@@ -133,6 +139,17 @@ export function scanHeader(
   return finish(end, end, false, false);
 }
 
+/**
+ * Index just past the next LF at or after `pos`, or `end` when there is none
+ * before it (lineEnd without making a view per line). With no LF in the
+ * region, the search runs on to the next LF after it: at most once per
+ * scan, since that line ends the scan.
+ */
+function nextLineEnd(buf: Buffer, pos: number, end: number): number {
+  const i = buf.indexOf(LF, pos);
+  return i < 0 || i >= end ? end : i + 1;
+}
+
 function validName(buf: Buffer, start: number, end: number): boolean {
   if (end <= start) return false;
   for (let i = start; i < end; i++) {
@@ -148,6 +165,12 @@ function makeField(buf: Buffer, f: OpenField): HeaderField {
 
 /** Joins the field's lines without their line breaks and trims outer white space. */
 export function unfold(buf: Buffer, start: number, end: number): string {
+  const le = nextLineEnd(buf, start, end);
+  // One line (most fields): decoded from the buffer in place, no views or joins.
+  if (le === end) {
+    const ce = contentEnd(buf, start, end);
+    return trimWsp(isAscii(buf, start, ce) ? buf.toString('latin1', start, ce) : utf8OrLatin1(buf.subarray(start, ce)));
+  }
   const parts: Buffer[] = [];
   let pos = start;
   while (pos < end) {
@@ -157,6 +180,11 @@ export function unfold(buf: Buffer, start: number, end: number): string {
   }
   const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   return trimWsp(utf8OrLatin1(joined));
+}
+
+function isAscii(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
+  return true;
 }
 
 /** Trims spaces and tabs (a regex here would be quadratic on long runs of blanks). */
