@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { opt } from './process-probe.mjs';
+import { statusMessage } from './status-message.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = path.resolve(opt('dist', path.join(root, 'dist')));
@@ -27,33 +28,13 @@ const { FsBlobStore } = await load('store/backends/fs/blobs.js');
 const { decodeBlob, decodeBlobView } = await load('crypto/blockcodec.js');
 const { derive } = await load('mailbox/search-part.js');
 
-/** Message i: headers as a client writes them, a body of five sizes (about 0.6 to 2.6 KiB). */
-function message(i) {
-  const body = [];
-  for (let k = 1; k <= 20 + (i % 5) * 30; k++) body.push(`Status line ${k} of report ${i}: ${(i * 7919 + k * 104729) % 1_000_003} items.`);
-  return Buffer.from(
-    [
-      `From: Sender ${i % 997} <sender${i % 997}@remote.test>`,
-      'To: bench@bench.test',
-      `Subject: Weekly status ${i} (team ${i % 50})`,
-      `Date: Mon, ${1 + (i % 28)} Jan 2024 10:${String(i % 60).padStart(2, '0')}:00 +0000`,
-      `Message-ID: <bench-${i}@remote.test>`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=us-ascii',
-      '',
-      body.join('\r\n'),
-      '',
-    ].join('\r\n'),
-  );
-}
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'postern-blob-read-'));
 try {
   const store = await FsBlobStore.open(path.join(tmp, 'blobs'));
   const ids = [];
   for (let i = 0; i < FILES; i += 256) {
     const batch = [];
-    for (let k = i; k < Math.min(FILES, i + 256); k++) batch.push(store.put(message(k)));
+    for (let k = i; k < Math.min(FILES, i + 256); k++) batch.push(store.put(statusMessage(k + 1, 'bench@bench.test')));
     for (const r of await Promise.all(batch)) ids.push(r.id);
   }
   await store.close?.();

@@ -55,6 +55,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { stop as stopChild } from './harness/procs.mjs';
 import { launchFlags } from './process-probe.mjs';
+import { statusMessage } from './status-message.mjs';
 
 const DIST = process.env.BENCH_DIST ? new URL(`file://${path.resolve(process.env.BENCH_DIST)}/`) : new URL('../dist/', import.meta.url);
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -125,32 +126,9 @@ async function serve(dir) {
 
 // ---------------------------------------------------------------- data
 
-const DAY = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-
-/**
- * Message i (from 1) of a mailbox: its own Subject, Message-ID, Date and body,
- * of five sizes (about 0.6 to 2.6 KiB). Only message NEEDLE_AT of the big
- * mailbox has "needle" in its Subject.
- */
+/** Message i of the big mailbox; only message NEEDLE_AT has "needle" in its Subject. */
 function message(i, needle = false) {
-  const day = 1 + (i % 28);
-  const lines = 20 + (i % 5) * 30;
-  const body = [];
-  for (let k = 1; k <= lines; k++) body.push(`Status line ${k} of report ${i}: ${(i * 7919 + k * 104729) % 1_000_003} items.`);
-  return Buffer.from(
-    [
-      `From: Sender ${i % 997} <sender${i % 997}@remote.test>`,
-      `To: ${BENCH_USER}`,
-      `Subject: ${needle ? 'needle in the haystack' : `Weekly status ${i} (team ${i % 50})`}`,
-      `Date: ${DAY[(day + 6) % 7]}, ${day} Jan 2024 ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00 +0000`,
-      `Message-ID: <bench-${i}.${(i * 2654435761) % 4294967296}@remote.test>`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=us-ascii',
-      '',
-      body.join('\r\n'),
-      '',
-    ].join('\r\n'),
-  );
+  return statusMessage(i, BENCH_USER, needle ? 'needle in the haystack' : undefined);
 }
 
 const benchMessage = (i) => message(i, i === NEEDLE_AT);
