@@ -38,7 +38,7 @@ try {
     for (const r of await Promise.all(batch)) ids.push(r.id);
   }
   await store.close?.();
-  const rel = ids.map((id) => path.join(id.slice(0, 2), id.slice(2, 4), id));
+  const rel = ids.map((id) => path.relative(path.join(tmp, 'blobs'), store.pathOf(id)));
   let copy = 0;
   /** A new hard-linked copy of the store's files: the next read of each is a first read. */
   const linked = () => {

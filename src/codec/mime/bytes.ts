@@ -48,19 +48,24 @@ export function latin1(bytes: Uint8Array): string {
   return asBuffer(bytes).toString('latin1');
 }
 
-/** UTF-8 when the bytes are valid UTF-8, else latin1: header text is usually one or the other. */
-export function utf8OrLatin1(bytes: Uint8Array): string {
+/**
+ * UTF-8 when the bytes (those from `start` to `end`) are valid UTF-8, else
+ * latin1: header text is usually one or the other. ASCII is decoded in
+ * place, without a view.
+ */
+export function utf8OrLatin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
   let ascii = true;
-  for (let i = 0; i < bytes.length; i++) {
+  for (let i = start; i < end; i++) {
     if (bytes[i]! >= 0x80) {
       ascii = false;
       break;
     }
   }
-  if (ascii) return latin1(bytes);
+  if (ascii) return asBuffer(bytes).toString('latin1', start, end);
+  const part = bytes.subarray(start, end);
   try {
-    return utf8Strict.decode(bytes);
+    return utf8Strict.decode(part);
   } catch {
-    return latin1(bytes);
+    return latin1(part);
   }
 }

@@ -165,12 +165,8 @@ function makeField(buf: Buffer, f: OpenField): HeaderField {
 
 /** Joins the field's lines without their line breaks and trims outer white space. */
 export function unfold(buf: Buffer, start: number, end: number): string {
-  const le = nextLineEnd(buf, start, end);
   // One line (most fields): decoded from the buffer in place, no views or joins.
-  if (le === end) {
-    const ce = contentEnd(buf, start, end);
-    return trimWsp(isAscii(buf, start, ce) ? buf.toString('latin1', start, ce) : utf8OrLatin1(buf.subarray(start, ce)));
-  }
+  if (nextLineEnd(buf, start, end) === end) return trimWsp(utf8OrLatin1(buf, start, contentEnd(buf, start, end)));
   const parts: Buffer[] = [];
   let pos = start;
   while (pos < end) {
@@ -180,11 +176,6 @@ export function unfold(buf: Buffer, start: number, end: number): string {
   }
   const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   return trimWsp(utf8OrLatin1(joined));
-}
-
-function isAscii(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return false;
-  return true;
 }
 
 /** Trims spaces and tabs (a regex here would be quadratic on long runs of blanks). */

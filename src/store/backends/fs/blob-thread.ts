@@ -55,18 +55,15 @@ function readReused(file: string): Uint8Array {
   try {
     let off = 0;
     // The header says how large the container is: reading stops there, without one more read to find the end.
-    let want = SCRATCH.length;
-    while (off < want) {
+    // A file longer than stated shows as more bytes than that from the same read (asked for up to the buffer's size).
+    let want: number | null = null;
+    while (off < (want ?? SCRATCH.length)) {
       const n = fs.readSync(fd, SCRATCH, off, SCRATCH.length - off, off);
       if (n === 0) break;
       off += n;
-      const stated = statedContainerSize(SCRATCH.subarray(0, off));
-      if (stated !== null) {
-        // Larger than the buffer: read whole into its own (from the start, as it was found).
-        if (stated >= SCRATCH.length) return readRest(fd, new Uint8Array(fs.fstatSync(fd).size), 0);
-        // A file longer than stated shows as more bytes than that from the same read (asked for up to the buffer's size).
-        want = stated;
-      }
+      want ??= statedContainerSize(SCRATCH.subarray(0, off));
+      // Larger than the buffer: read whole into its own (from the start, as it was found).
+      if (want !== null && want >= SCRATCH.length) return readRest(fd, new Uint8Array(fs.fstatSync(fd).size), 0);
     }
     // A full buffer may not be the whole file: read it whole into its own.
     if (off === SCRATCH.length) return readRest(fd, new Uint8Array(fs.fstatSync(fd).size), 0);
