@@ -56,9 +56,11 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
  * Copies search parts to the message_search rows of the messages they were
  * derived for (HeaderCacheEntry.message: that message alone, looked up in
  * folder order), or of every message of the blob. Inside the caller's
- * transaction.
+ * transaction. `unchanged`: blobs whose header_cache row already held the
+ * same search part before this write; their messages are left alone (see
+ * putHeaderCache).
  */
-function fillMessageSearch(db: Db, entries: readonly HeaderCacheEntry[]): void {
+function fillMessageSearch(db: Db, entries: readonly HeaderCacheEntry[], unchanged: ReadonlySet<string>): void {
   const located = entries.filter((e) => e.message);
   located.sort((a, b) => a.message!.folderId - b.message!.folderId || a.message!.uid - b.message!.uid);
   // A hundred rows to a statement (a first SEARCH writes 100,000); the join checks each message still holds that blob.
@@ -69,8 +71,36 @@ function fillMessageSearch(db: Db, entries: readonly HeaderCacheEntry[]): void {
     4,
     located.map((e) => [e.message!.folderId, e.message!.uid, e.blobId, e.search]),
   );
-  const all = prepared(db, 'INSERT OR REPLACE INTO message_search (message_id, search) SELECT id, ? FROM messages WHERE blob_id = ?');
-  for (const e of entries) if (!e.message) all.run(e.search, e.blobId);
+  // Only rows that are missing or differ: a message already holding this part is not written again.
+  const all = prepared(
+    db,
+    `INSERT OR REPLACE INTO message_search (message_id, search)
+     SELECT m.id, @search FROM messages m LEFT JOIN message_search s ON s.message_id = m.id
+     WHERE m.blob_id = @blobId AND (s.search IS NULL OR s.search <> @search)`,
+  );
+  for (const e of entries) if (!e.message && !unchanged.has(e.blobId)) all.run({ search: e.search, blobId: e.blobId });
+}
+
+/**
+ * Of these per-blob entries, the blobs whose header_cache row already holds
+ * exactly the same search part. Their messages have it already: each got it
+ * when it was appended after that row was written (appendInTx), or from the
+ * put that wrote the row (fillMessageSearch). Without this, every APPEND or
+ * delivery of bytes that many messages share rewrote (and later only
+ * re-read) a row per message: quadratic in the copies of one message.
+ */
+function unchangedSearch(db: Db, entries: readonly HeaderCacheEntry[]): Set<string> {
+  const out = new Set<string>();
+  const ids = entries.filter((e) => !e.message).map((e) => e.blobId);
+  if (ids.length === 0) return out;
+  const want = new Map(entries.filter((e) => !e.message).map((e) => [e.blobId, e.search]));
+  const stmt = preparedRaw(db, 'SELECT blob_id, search FROM header_cache WHERE blob_id IN (SELECT value FROM json_each(?))');
+  for (let i = 0; i < ids.length; i += HEADER_CACHE_CHUNK) {
+    for (const [blobId, search] of stmt.all(JSON.stringify(ids.slice(i, i + HEADER_CACHE_CHUNK))) as [string, string][]) {
+      if (want.get(blobId) === search) out.add(blobId);
+    }
+  }
+  return out;
 }
 
 /** Makes room for the keywords in `wanted` in the folder's keyword list, inside the caller's transaction; throws LIMIT. */
@@ -433,6 +463,7 @@ export class SqliteMailboxes implements MailboxRepo {
     const perBlob = sorted.filter((e) => !e.message || e.detail);
     const refreshed = sorted.filter((e) => e.message && !e.detail);
     const write = (): void => {
+      const unchanged = unchangedSearch(this.db, sorted);
       // Search parts are small: a hundred to a statement costs less per row than one each.
       runRows(this.db, (v) => `INSERT OR REPLACE INTO header_cache (blob_id, search) VALUES ${v}`, 2, perBlob.map((e) => [e.blobId, e.search]));
       for (const e of perBlob) {
@@ -445,7 +476,7 @@ export class SqliteMailboxes implements MailboxRepo {
         2,
         refreshed.map((e) => [e.blobId, e.search]),
       );
-      fillMessageSearch(this.db, sorted);
+      fillMessageSearch(this.db, sorted, unchanged);
     };
     // Derived data: its commit does not wait for the disk. The next durable
     // commit syncs the log with these rows in it; a crash before that loses

@@ -180,3 +180,44 @@ describe('sqlite changesSince: one answer shared by the sessions that ask for th
     }
   });
 });
+
+describe('sqlite header cache: bytes shared by many messages', () => {
+  it('writes a per-blob part to the messages lacking it or holding another, and nothing when the row already held it', async () => {
+    const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) });
+    if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
+    const { meta } = s;
+    const changes = (): number => meta.db.prepare('SELECT total_changes()').pluck().get() as number;
+    const parts = (): string[] => meta.db.prepare('SELECT s.search FROM messages m LEFT JOIN message_search s ON s.message_id = m.id ORDER BY m.id').pluck().all() as string[];
+    try {
+      await meta.directory.addDomain('x.test', 1000);
+      const account = await meta.directory.addAccount({ address: 'u@x.test', passwordHash: 'x', roles: ['user'] }, 1000);
+      const folder = await meta.mailboxes.createFolder(account.id, 'INBOX', null, 1000);
+      const blobId = 'ab'.repeat(32);
+      const put = (search: string): Promise<void> => meta.mailboxes.putHeaderCache([{ blobId, search, detail: null }]);
+      // Fifty copies before the blob has a row: the first put gives each its part.
+      for (let i = 0; i < 50; i++) await meta.mailboxes.append(folder.id, { blobId, size: 10, internalDate: 1000, flags: [] });
+      await put('one');
+      expect(parts()).toEqual(Array(50).fill('one'));
+      // Fifty more, as APPENDs of the same bytes: each takes the part as it is appended, and each
+      // APPEND's put of the same part writes the blob's row alone (it rewrote every copy's before).
+      for (let i = 0; i < 50; i++) {
+        await meta.mailboxes.append(folder.id, { blobId, size: 10, internalDate: 1000, flags: [] });
+        const before = changes();
+        await put('one');
+        expect(changes() - before).toBe(1);
+      }
+      expect(parts()).toEqual(Array(100).fill('one'));
+      // A copy lost its row and another holds a part derived for it alone: a different
+      // part for the blob reaches all of them, and writes only the rows that differ.
+      meta.db.prepare('DELETE FROM message_search WHERE message_id = (SELECT min(id) FROM messages)').run();
+      const second = (meta.db.prepare('SELECT id FROM messages ORDER BY id LIMIT 1 OFFSET 1').pluck().get() as number);
+      meta.db.prepare('UPDATE message_search SET search = ? WHERE message_id = ?').run('two', second);
+      const before = changes();
+      await put('two');
+      expect(changes() - before).toBe(1 + 99);
+      expect(parts()).toEqual(Array(100).fill('two'));
+    } finally {
+      await s.close();
+    }
+  });
+});
