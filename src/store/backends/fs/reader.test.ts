@@ -3,9 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Worker } from 'node:worker_threads';
+
+const post = Worker.prototype.postMessage;
 import { pathToFileURL } from 'node:url';
-import { BlobFileReader } from './reader.js';
+import { BlobFileReader, batchSizes } from './reader.js';
 import { BlobWriter } from './writer.js';
 import { encodeBlob } from '../../../crypto/blockcodec.js';
 import { blobThreadFileFor, blobThreadUrl } from './thread-file.js';
@@ -36,6 +39,46 @@ describe('blob file reader', () => {
     await reader.close();
     // After close, reads still work (without threads).
     expect((await reader.read(path.join(dir, 'there'))).toString()).toBe('x');
+  });
+});
+
+describe('read bursts cut into batches', () => {
+  it('starts small and doubles when every thread is idle, else sends full batches, and covers every read once', () => {
+    expect(batchSizes(1000, true)).toEqual([32, 64, 128, 256, 256, 256, 8]);
+    expect(batchSizes(1000, false)).toEqual([256, 256, 256, 232]);
+    expect(batchSizes(20, true)).toEqual([20]);
+    expect(batchSizes(0, true)).toEqual([]);
+    for (const n of [1, 31, 32, 33, 95, 96, 97, 480, 481, 5000]) {
+      for (const idle of [true, false]) {
+        const sizes = batchSizes(n, idle);
+        expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+        expect(Math.max(...sizes)).toBeLessThanOrEqual(256);
+      }
+    }
+  });
+
+  it('sends a burst on idle threads as batches of 32, 64, 128 and then 256, and answers every read exactly', async () => {
+    const reader = new BlobFileReader();
+    const files = Array.from({ length: 600 }, (_, i) => {
+      const file = path.join(dir, `burst${i}`);
+      writeFileSync(file, `file ${i}`);
+      return file;
+    });
+    await reader.read(files[0]!); // a thread running, and idle again
+    const sent: number[] = [];
+    const spy = vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, m: unknown, t?: Parameters<Worker["postMessage"]>[1]) {
+      const msg = m as { op?: string; files?: unknown[] };
+      if (msg.op === 'read') sent.push(msg.files!.length);
+      post.call(this, m, t);
+    });
+    try {
+      const got = await Promise.all(files.map((f) => reader.read(f).then((b) => b.toString())));
+      got.forEach((text, i) => expect(text).toBe(`file ${i}`));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(sent).toEqual([32, 64, 128, 256, 120]);
+    await reader.close();
   });
 });
 

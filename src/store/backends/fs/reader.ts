@@ -23,6 +23,27 @@ const THREADS = 2;
 const MAX_BATCH = 256;
 /** A thread with nothing to do for this long ends (the next read starts one again), unless kept warm. */
 const IDLE_MS = 10_000;
+/** The first batch of a burst that finds every thread idle (see batchSizes). */
+const FIRST_BATCH = 32;
+
+/**
+ * How `count` reads are cut into batches. A burst that finds every thread
+ * idle starts small and doubles (32, 64, 128, then MAX_BATCH), so its first
+ * answers come back after 32 reads rather than 256: a FETCH or SEARCH that
+ * takes its messages a thousand at a time otherwise waited a whole batch
+ * (about 5 ms of reads) at the start of each thousand, with nothing to do.
+ * The doubling keeps the threads ahead of the event loop, which spends more
+ * per message than a thread spends reading it. Otherwise: MAX_BATCH each.
+ */
+export function batchSizes(count: number, idle: boolean): number[] {
+  const out: number[] = [];
+  let size = idle ? FIRST_BATCH : MAX_BATCH;
+  for (let left = count; left > 0; left -= out[out.length - 1]!) {
+    out.push(Math.min(size, left));
+    size = Math.min(size * 2, MAX_BATCH);
+  }
+  return out;
+}
 
 /**
  * What a read gives: the raw file, or a container the thread verified as
@@ -215,8 +236,10 @@ export class BlobFileReader {
     this.scheduled = false;
     const waiting = this.waiting;
     this.waiting = [];
-    for (let i = 0; i < waiting.length; i += MAX_BATCH) {
-      const batch = waiting.slice(i, i + MAX_BATCH);
+    const idle = this.threads.every((t) => t.batches.size === 0);
+    let i = 0;
+    for (const size of batchSizes(waiting.length, idle)) {
+      const batch = waiting.slice(i, (i += size));
       const thread = this.pick();
       if (thread) thread.send(this.nextId++, batch);
       else for (const r of batch) readRawFallback(r);
