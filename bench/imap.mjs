@@ -88,8 +88,9 @@ async function serve(dir) {
   const { DEFAULT_LOGIN_THROTTLE, LoginThrottle } = await import(new URL('net/throttle.js', DIST).href);
   // The read cache as `postern init` configures it ([store] read_cache_mb = 64; BENCH_READ_CACHE_MB changes it).
   const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data'), readCacheBytes: READ_CACHE_MB * 1024 * 1024 });
-  // As `postern start` does: the blob threads start now and stay (a build without it starts them on first use).
-  store.blobs.keepWarm?.();
+  // As `postern start` does: the blob threads start now and stay, the search-part deriver loaded (a build without it starts them on first use).
+  const { SEARCH_PART_DERIVER } = await import(new URL('mailbox/search-part.js', DIST).href);
+  store.blobs.keepWarm?.([SEARCH_PART_DERIVER]);
   const lax = { maxSourceFailures: 1_000_000, windowMs: 60_000, lockoutMs: 1 };
   const listener = createImapListener('tls', {
     hostname: 'mail.' + DOMAIN,

@@ -16,6 +16,7 @@ import { loadTlsOptions } from '../net/tls.js';
 import { Spool } from '../queue/spool.js';
 import { NoticeSender } from '../queue/notice.js';
 import { MailboxNotifier } from '../mailbox/notify.js';
+import { SEARCH_PART_DERIVER } from '../mailbox/search-part.js';
 import { createImapListener, DEFAULT_IMAP_LIMITS } from '../imap/index.js';
 import { createPop3Listener, DEFAULT_POP3_LIMITS } from '../pop3/index.js';
 import { createManageSieveListener, DEFAULT_MANAGESIEVE_LIMITS } from '../managesieve/index.js';
@@ -99,7 +100,7 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
     throw e;
   }
   // A server reads and writes mail all day: its blob threads start now and stay.
-  store.blobs.keepWarm?.();
+  store.blobs.keepWarm?.([SEARCH_PART_DERIVER]);
   const spool = new Spool(store.blobs, store.meta.queue, clock, faults);
   const notifier = new MailboxNotifier();
   const q = config.queue;

@@ -1000,9 +1000,10 @@ export interface BlobStore {
   /**
    * Starts the backend's I/O threads now and keeps them while the store is
    * open, where it has any (a long-running server: otherwise the first read
-   * or write after an idle spell waits for a thread to start).
+   * or write after an idle spell waits for a thread to start). `derivers`:
+   * modules for getDerived that the threads load now rather than on first use.
    */
-  keepWarm?(): void;
+  keepWarm?(derivers?: readonly URL[]): void;
   has(id: string): Promise<boolean>;
   /** Verifies and repairs a blob without returning it (scrub); throws NOT_FOUND if missing. */
   check(id: string): Promise<BlobCheck>;

@@ -315,6 +315,7 @@ if (port) {
 async function handle(port: MessagePort, m: ToThread): Promise<void> {
   if (m.op === 'exit') process.exit(1);
   if (m.op === 'close') process.exit(0);
+  if (m.op === 'load') return loadDerivers(m.derivers);
   if (m.op === 'read') {
     if (m.derivers) await loadDerivers(m.derivers);
     const out: ReadAnswer[] = [];

@@ -209,8 +209,8 @@ export class FsBlobStore implements BlobStore {
     this.writer?.crashThreads();
   }
 
-  keepWarm(): void {
-    this.reader.keepWarm();
+  keepWarm(derivers?: readonly URL[]): void {
+    this.reader.keepWarm(derivers);
     this.writer?.keepWarm();
   }
 

@@ -1,5 +1,5 @@
 /** Blob files read on reader threads: the same bytes as a plain read, errors with their codes, and reads after close. */
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -191,6 +191,30 @@ describe('blob threads kept warm', () => {
     expect((await warm.read(file)).toString()).toBe('w');
     await Promise.all([cold.close(), warm.close()]);
     expect(warm.threadCount).toBe(0);
+  });
+
+  it('readers kept warm load the deriver modules they are given at once, before any read, each thread once', async () => {
+    // A deriver whose loading leaves a mark: one line per thread that imported it.
+    const marks = path.join(dir, 'deriver-loads');
+    const module = path.join(dir, 'marking-deriver.mjs');
+    writeFileSync(
+      module,
+      `import { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(marks)}, 'loaded\\n');\nexport function derive(id, data) { return 'len ' + data.length; }\n`,
+    );
+    const loads = (): number => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean).length : 0);
+    const deriver = pathToFileURL(module);
+    const cold = new BlobFileReader(50);
+    cold.keepWarm();
+    const warm = new BlobFileReader(50);
+    warm.keepWarm([deriver]);
+    expect(await until(() => loads() === 2)).toBe(true);
+    // A derive read uses the module already loaded (no third load), and gives the deriver's answer.
+    const data = randomBytes(100);
+    const file = path.join(dir, createHash('sha256').update(data).digest('hex'));
+    writeFileSync(file, encodeBlob(data));
+    expect(await warm.readDerived(file, deriver)).toEqual({ derived: 'len 100' });
+    expect(loads()).toBe(2);
+    await Promise.all([cold.close(), warm.close()]);
   });
 
   it('writers: started at once and kept when idle; without it they end once idle', async () => {

@@ -88,6 +88,11 @@ class ReaderThread {
     this.worker.on('exit', () => this.fail());
   }
 
+  /** Has the thread load these deriver modules before its next batch (messages are handled in order). */
+  load(derivers: readonly string[]): void {
+    if (derivers.length > 0) this.worker.postMessage({ op: 'load', derivers } satisfies ToThread);
+  }
+
   send(id: number, batch: Request[]): void {
     if (this.idle) clearTimeout(this.idle);
     this.idle = null;
@@ -160,6 +165,8 @@ export class BlobFileReader {
 
   /** Deriver modules by the URL asked for: the built module a thread imports, or null when there is none. */
   private readonly derivers = new Map<string, string | null>();
+  /** Deriver modules (hrefs as threads load them) that every thread loads when it starts (keepWarm). */
+  private readonly preload: string[] = [];
 
   /** Reads made, by how they were answered: clean (verified on a thread), raw (to verify on the event loop). */
   readonly counts = { clean: 0, raw: 0 };
@@ -210,8 +217,19 @@ export class BlobFileReader {
    * server): a thread's start (about 40-60 ms here, most of it loading its
    * modules) is otherwise paid by the first read after each idle spell.
    */
-  keepWarm(): void {
+  /**
+   * Starts the threads now and keeps them while the reader is open; each
+   * loads the given deriver modules at once (and any thread started later
+   * does too), so the first SEARCH does not wait for a module to compile.
+   */
+  keepWarm(derivers: readonly URL[] = []): void {
     this.warm = true;
+    for (const d of derivers) {
+      const url = this.derivers.get(d.href) ?? threadModuleUrl(d)?.href ?? null;
+      this.derivers.set(d.href, url);
+      if (url !== null && !this.preload.includes(url)) this.preload.push(url);
+    }
+    for (const t of this.threads) t.load(this.preload);
     for (let n = this.threads.length; n < THREADS; n++) if (!this.start()) break;
   }
 
@@ -264,6 +282,7 @@ export class BlobFileReader {
     try {
       const t = new ReaderThread(url, (gone, pending) => this.lost(gone, pending), () => this.warm && !this.closed, this.idleMs);
       this.threads.push(t);
+      t.load(this.preload);
       return t;
     } catch {
       this.broken = true; // threads cannot start here: read without them

@@ -58,6 +58,8 @@ export type ToThread =
       readonly derivers?: readonly (string | null)[];
     }
   | { readonly op: 'write'; readonly id: number; readonly jobs: readonly WriteJob[] }
+  /** Loads these deriver modules (hrefs) now, so the first derive read does not wait for them. No answer. */
+  | { readonly op: 'load'; readonly derivers: readonly string[] }
   /** Ends the thread at once, as a crash would: tests of what a lost thread leaves behind. */
   | { readonly op: 'exit' }
   /** Ends the thread when it reads this, i.e. once its modules have loaded (see endThread). */
