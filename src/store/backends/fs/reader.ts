@@ -216,11 +216,8 @@ export class BlobFileReader {
    * Starts every thread now and keeps them while the reader is open (a
    * server): a thread's start (about 40-60 ms here, most of it loading its
    * modules) is otherwise paid by the first read after each idle spell.
-   */
-  /**
-   * Starts the threads now and keeps them while the reader is open; each
-   * loads the given deriver modules at once (and any thread started later
-   * does too), so the first SEARCH does not wait for a module to compile.
+   * Each thread also loads the given deriver modules at once (and any thread
+   * started later does too), so the first SEARCH does not wait for them.
    */
   keepWarm(derivers: readonly URL[] = []): void {
     this.warm = true;
