@@ -10,6 +10,7 @@
 //
 // Reads only: the template's files are opened read-only (O_NOATIME) and
 // nothing is written. Bounded: 4 x 10,000 reads per build per round.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,7 +60,6 @@ if (CHILD) {
   console.log(`${path.relative(ROOT, CHILD) || CHILD}: ${WORK_US} µs of work per message, ms per 10,000: ${times.map((t) => t.toFixed(0)).join(' ')}`);
   process.exit(0);
 }
-const { spawnSync } = await import('node:child_process');
 for (let r = 0; r < ROUNDS; r++) {
   for (const dist of dists.length ? dists : [path.join(ROOT, 'dist')]) {
     // Each build in a process of its own: two builds' modules and threads never share one.

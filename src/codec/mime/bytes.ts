@@ -15,9 +15,10 @@ export function asBuffer(bytes: Uint8Array): Buffer {
 
 /** Index just past the next LF at or after `pos`, or `end` when there is none. */
 export function lineEnd(buf: Buffer, pos: number, end: number): number {
-  // Bounded to the region, so a last line without LF never scans what follows it.
-  const i = buf.subarray(pos, end).indexOf(LF);
-  return i < 0 ? end : pos + i + 1;
+  // No view per line: with no LF in the region the search runs on to the next LF after it,
+  // at most once per loop over a region's lines, since that line ends the loop.
+  const i = buf.indexOf(LF, pos);
+  return i < 0 || i >= end ? end : i + 1;
 }
 
 /** Start of the line break that ends just before `pos` (CRLF or LF); `pos` when there is none. */

@@ -82,7 +82,7 @@ export function scanHeader(
     return { fields, start, end: fieldsEnd, bodyStart, hasSeparator, truncated, defects };
   };
   while (pos < end) {
-    const le = nextLineEnd(buf, pos, end);
+    const le = lineEnd(buf, pos, end);
     const first = buf[pos];
     if (first === LF || (first === CR && buf[pos + 1] === LF && le === pos + 2)) {
       return finish(pos, le, true, false);
@@ -139,17 +139,6 @@ export function scanHeader(
   return finish(end, end, false, false);
 }
 
-/**
- * Index just past the next LF at or after `pos`, or `end` when there is none
- * before it (lineEnd without making a view per line). With no LF in the
- * region, the search runs on to the next LF after it: at most once per
- * scan, since that line ends the scan.
- */
-function nextLineEnd(buf: Buffer, pos: number, end: number): number {
-  const i = buf.indexOf(LF, pos);
-  return i < 0 || i >= end ? end : i + 1;
-}
-
 function validName(buf: Buffer, start: number, end: number): boolean {
   if (end <= start) return false;
   for (let i = start; i < end; i++) {
@@ -166,7 +155,7 @@ function makeField(buf: Buffer, f: OpenField): HeaderField {
 /** Joins the field's lines without their line breaks and trims outer white space. */
 export function unfold(buf: Buffer, start: number, end: number): string {
   // One line (most fields): decoded from the buffer in place, no views or joins.
-  if (nextLineEnd(buf, start, end) === end) return trimWsp(utf8OrLatin1(buf, start, contentEnd(buf, start, end)));
+  if (lineEnd(buf, start, end) === end) return trimWsp(utf8OrLatin1(buf, start, contentEnd(buf, start, end)));
   const parts: Buffer[] = [];
   let pos = start;
   while (pos < end) {

@@ -194,8 +194,7 @@ export class BlobFileReader {
    * instead (BlobStore.getDerived); the data when it cannot run there.
    */
   readDerived(file: string, deriver: URL): Promise<ReadResult> {
-    const url = this.derivers.get(deriver.href) ?? threadModuleUrl(deriver)?.href ?? null;
-    this.derivers.set(deriver.href, url);
+    const url = this.threadUrlOf(deriver);
     return this.counted(url === null ? this.readAs(file, 'decode', null) : this.readAs(file, 'derive', url));
   }
 
@@ -222,8 +221,7 @@ export class BlobFileReader {
   keepWarm(derivers: readonly URL[] = []): void {
     this.warm = true;
     for (const d of derivers) {
-      const url = this.derivers.get(d.href) ?? threadModuleUrl(d)?.href ?? null;
-      this.derivers.set(d.href, url);
+      const url = this.threadUrlOf(d);
       if (url !== null && !this.preload.includes(url)) this.preload.push(url);
     }
     for (const t of this.threads) t.load(this.preload);
@@ -233,6 +231,13 @@ export class BlobFileReader {
   /** How many threads are running (tests). */
   get threadCount(): number {
     return this.threads.length;
+  }
+
+  /** The module a thread imports for this deriver, or null while there is none (looked for again next time). */
+  private threadUrlOf(deriver: URL): string | null {
+    const url = this.derivers.get(deriver.href) ?? threadModuleUrl(deriver)?.href ?? null;
+    this.derivers.set(deriver.href, url);
+    return url;
   }
 
   private readAs(file: string, mode: ReadMode, deriver: string | null): Promise<ReadResult> {

@@ -91,9 +91,10 @@ function fillMessageSearch(db: Db, entries: readonly HeaderCacheEntry[], unchang
  */
 function unchangedSearch(db: Db, entries: readonly HeaderCacheEntry[]): Set<string> {
   const out = new Set<string>();
-  const ids = entries.filter((e) => !e.message).map((e) => e.blobId);
-  if (ids.length === 0) return out;
+  // The last entry of a repeated blob id wins, as in the write.
   const want = new Map(entries.filter((e) => !e.message).map((e) => [e.blobId, e.search]));
+  const ids = [...want.keys()];
+  if (ids.length === 0) return out;
   const stmt = preparedRaw(db, 'SELECT blob_id, search FROM header_cache WHERE blob_id IN (SELECT value FROM json_each(?))');
   for (let i = 0; i < ids.length; i += HEADER_CACHE_CHUNK) {
     for (const [blobId, search] of stmt.all(JSON.stringify(ids.slice(i, i + HEADER_CACHE_CHUNK))) as [string, string][]) {
