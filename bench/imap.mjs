@@ -73,7 +73,7 @@ const IDLE_USER = `idler@${DOMAIN}`;
 const PASSWORD = 'bench-password-1';
 const NEEDLE_AT = Math.max(1, Math.floor(MESSAGES * 0.777));
 /** Bump when message() or the stored layout changes: an old template is then rebuilt. */
-const TEMPLATE_FORMAT = 2;
+const TEMPLATE_FORMAT = 3;
 const TEMPLATE = new URL(`out/imap-template-${MESSAGES}/`, import.meta.url).pathname;
 
 // ---------------------------------------------------------------- the server child

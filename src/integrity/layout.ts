@@ -1,8 +1,10 @@
 /**
  * File names of the embedded store (openStore with backend "sqlite": the
  * metadata file and the blob folder under the data folder) and of a backup
- * folder. A backup keeps blobs in the same two-level fan-out as the store
- * (ab/cd/abcd...), so a verified backup is copied file for file.
+ * folder. A backup keeps blobs in two fan-out levels (ab/cd/abcd...), as
+ * every backup before it did, whatever the store's own layout (one level in
+ * a store made now: store/backends/fs/blobs.ts openLayout); blobs are copied
+ * by id, so the two need not match.
  */
 import path from 'node:path';
 

@@ -197,7 +197,7 @@ describe('postern dlp scan', () => {
 
   it('reports a corrupt blob and exits 2', async () => {
     const [id] = await deliver([{ to: 'erin@example.test', raw: `From: x@example.test\r\nSubject: c\r\n\r\nCard ${CARD_SPACED}\r\n` }]);
-    writeFileSync(path.join(inst.dir, 'data', 'blobs', id!.slice(0, 2), id!.slice(2, 4), id!), Buffer.alloc(100, 0x20));
+    writeFileSync(path.join(inst.dir, 'data', 'blobs', id!.slice(0, 2), id!), Buffer.alloc(100, 0x20));
     const r = cli(inst, ['dlp', 'scan', '--mailbox', 'erin@example.test']);
     expect(r.status).toBe(2);
     expect(r.stdout).toMatch(/^erin@example\.test\tINBOX\t1\tcorrupt\t/m);

@@ -159,7 +159,7 @@ describe('garbage collection on the file store', () => {
     const inst = await makeInstallation('gc.test', '[integrity]\nscrub_interval = 0\ngc_interval = 0\n');
     let server: ServerProcess | null = null;
     try {
-      const blobs = path.join(inst.dir, 'data', 'blobs', 'ab', 'cd');
+      const blobs = path.join(inst.dir, 'data', 'blobs', 'ab');
       mkdirSync(blobs, { recursive: true });
       const stale = path.join(blobs, '.tmp-00112233');
       const fresh = path.join(blobs, '.tmp-44556677');

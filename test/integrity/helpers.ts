@@ -3,11 +3,12 @@
  * failing fault-injection run can be replayed), a store filled with
  * messages, and bit flips in the on-disk blob files.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
 import { BLOB_HEADER_SIZE, DEFAULT_BLOCK_SIZE } from '../../src/crypto/blockcodec.js';
+import { LAYOUT_FILE } from '../../src/store/backends/fs/blobs.js';
 
 /** mulberry32: a small, seeded PRNG; tests print the seed so a failure can be replayed. */
 export function seededRng(seed: number) {
@@ -63,9 +64,11 @@ export async function openTestStore(dataDir = tempDir('integrity')): Promise<{ s
   return { store: await openStore({ backend: 'sqlite', dataDir }), dir: dataDir };
 }
 
-/** Where the file blob store keeps a blob under a data folder. */
+/** Where the file blob store keeps a blob under a data folder: ab/<id>, or ab/cd/<id> in a store without a layout file. */
 export function blobFile(dataDir: string, id: string): string {
-  return path.join(dataDir, 'blobs', id.slice(0, 2), id.slice(2, 4), id);
+  const root = path.join(dataDir, 'blobs');
+  if (existsSync(path.join(root, LAYOUT_FILE))) return path.join(root, id.slice(0, 2), id);
+  return path.join(root, id.slice(0, 2), id.slice(2, 4), id);
 }
 
 export interface StoredMessage {

@@ -122,7 +122,7 @@ describe('scanStoredMail', () => {
     const bad = await deliver('alice@example.test', 'INBOX', msg('damaged', 'CARD '.repeat(500)));
     await deliver('alice@example.test', 'INBOX', msg('slow', 'BOOM'));
     await deliver('alice@example.test', 'Sent', msg('later', 'CARD'));
-    writeFileSync(path.join(dir, 'blobs', bad.blobId.slice(0, 2), bad.blobId.slice(2, 4), bad.blobId), Buffer.alloc(64, 0x41));
+    writeFileSync(path.join(dir, 'blobs', bad.blobId.slice(0, 2), bad.blobId), Buffer.alloc(64, 0x41));
     const items: ScanItem[] = [];
     const s = await scanStoredMail(store, { since: 0, classify: markerClassifier({ n: 0 }), onItem: (i) => items.push(i) });
     expect(items.map((i) => [i.kind, i.folder])).toEqual([

@@ -1,9 +1,9 @@
 import { describe, it, expect, beforeEach } from 'vitest';
-import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { FsBlobStore, SharedDirSync, TEMP_PREFIX, TEMP_STALE_MS, writeNewFile as realWriteNew, type DurableFs } from './blobs.js';
+import { FsBlobStore, LAYOUT_FILE, SharedDirSync, TEMP_PREFIX, TEMP_STALE_MS, writeNewFile as realWriteNew, type DurableFs } from './blobs.js';
 import type { IntegrityEvent } from '../../types.js';
 import { BLOB_HEADER_SIZE, encodeBlob } from '../../../crypto/blockcodec.js';
 
@@ -138,9 +138,10 @@ describe('file blob store on a failing disk', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('removes stale temp files, never those of a write that may still be running', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+  it.each([1, 2])('removes stale temp files, never those of a write that may still be running (%i levels)', async (levels) => {
+    const root = levels === 1 ? mkdtempSync(path.join(tmpdir(), 'postern-blobs-')) : twoLevelRoot();
     const store = await FsBlobStore.open(root);
+    expect(store.levels).toBe(levels);
     const { id } = await store.put(randomBytes(1000));
     const dir = path.dirname(store.pathOf(id));
     const old = path.join(dir, `${TEMP_PREFIX}deadbeef`);
@@ -156,6 +157,65 @@ describe('file blob store on a failing disk', () => {
     expect(existsSync(fresh)).toBe(true);
     expect(existsSync(store.pathOf(id))).toBe(true);
     expect(await store.removeStaleTemp(Date.now())).toEqual({ files: 0, bytes: 0 });
+    rmSync(root, { recursive: true, force: true });
+  });
+});
+
+describe('file blob store: folder layout', () => {
+  const ids = async (store: FsBlobStore) => {
+    const out: string[] = [];
+    for await (const id of store.list()) out.push(id);
+    return out;
+  };
+
+  it('a new store names its layout before any blob and keeps one fan-out level', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+    const store = await FsBlobStore.open(root);
+    expect(readFileSync(path.join(root, LAYOUT_FILE), 'utf8')).toMatch(/one fan-out level/);
+    const put = await Promise.all(Array.from({ length: 40 }, (_, i) => store.put(Buffer.from(`message ${i}\r\n`))));
+    for (const r of put) expect(store.pathOf(r.id)).toBe(path.join(root, r.id.slice(0, 2), r.id));
+    expect(await ids(store)).toEqual(put.map((r) => r.id).sort());
+    await store.close();
+    // Opened again (the folder is no longer empty): still one level, every blob found.
+    const again = await FsBlobStore.open(root);
+    expect(again.levels).toBe(1);
+    for (const r of put) expect(await again.has(r.id)).toBe(true);
+    await again.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a store made with two levels (fan-out folders, no layout file) keeps them', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+    // Written as a two-level store wrote them: ab/cd/<id>.
+    const data = Array.from({ length: 20 }, (_, i) => Buffer.from(`old message ${i}\r\n`));
+    const want: string[] = [];
+    for (const d of data) {
+      const id = createHash('sha256').update(d).digest('hex');
+      mkdirSync(path.join(root, id.slice(0, 2), id.slice(2, 4)), { recursive: true });
+      writeFileSync(path.join(root, id.slice(0, 2), id.slice(2, 4), id), encodeBlob(d));
+      want.push(id);
+    }
+    const store = await FsBlobStore.open(root);
+    expect(store.levels).toBe(2);
+    expect(existsSync(path.join(root, LAYOUT_FILE))).toBe(false);
+    for (const [i, id] of want.entries()) expect(Buffer.from(await store.get(id)).equals(data[i]!)).toBe(true);
+    const added = await store.put(Buffer.from('new message\r\n'));
+    expect(store.pathOf(added.id)).toBe(path.join(root, added.id.slice(0, 2), added.id.slice(2, 4), added.id));
+    expect(await ids(store)).toEqual([...want, added.id].sort());
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses a layout file it does not know, naming it, and writes nothing', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+    writeFileSync(path.join(root, LAYOUT_FILE), 'postern blobs: three levels\n');
+    const err = await FsBlobStore.open(root).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(String((err as Error).message)).toContain(path.join(root, LAYOUT_FILE));
+    expect(readdirSync(root)).toEqual([LAYOUT_FILE]);
     rmSync(root, { recursive: true, force: true });
   });
 });
@@ -191,6 +251,13 @@ describe('file blob store: new fan-out folders', () => {
   });
 });
 
+/** A blob folder as a store made with two fan-out levels left it: fan-out folders, no layout file. */
+function twoLevelRoot(): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'postern-blobs-'));
+  mkdirSync(path.join(root, 'ff'));
+  return root;
+}
+
 /** Contents whose blob ids share the first `digits` hex digits, found by trying at most 5,000. */
 function sameFolder(digits: number): [Buffer, Buffer] {
   const seen = new Map<string, Buffer>();
@@ -205,31 +272,37 @@ function sameFolder(digits: number): [Buffer, Buffer] {
 }
 
 describe('file blob store: writes on a writer thread', () => {
-  it('answers a put only after the file, its folder and new folders\' parents were synced', async () => {
-    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+  // One level (a new store): a new folder adds the root's sync. Two levels (a store made before): its parent's and the root's.
+  it.each([
+    { levels: 1, newFolder: 2 },
+    { levels: 2, newFolder: 3 },
+  ])('answers a put only after the file, its folder and new folders\' parents were synced ($levels levels)', async ({ levels, newFolder }) => {
+    const store = await FsBlobStore.open(levels === 1 ? mkdtempSync(path.join(tmpdir(), 'postern-blobs-')) : twoLevelRoot());
+    expect(store.levels).toBe(levels);
     const [a, b] = sameFolder(4);
     const ra = await store.put(a);
     // Resolved: the file is in place with the container, nothing temporary is left.
     const file = store.pathOf(ra.id);
+    expect(path.relative(store.root, file).split(path.sep)).toHaveLength(levels + 1);
     expect(readFileSync(file).equals(Buffer.from(encodeBlob(a)))).toBe(true);
     expect(readdirSync(path.dirname(file))).toEqual([ra.id]);
-    // One file fsync; the new folder, its parent and the root synced.
-    expect(store.ioCounts.syncs).toEqual({ files: 1, dirs: 3 });
+    // One file fsync; the new folder and its parents up to the root synced.
+    expect(store.ioCounts.syncs).toEqual({ files: 1, dirs: newFolder });
     // Same folder, now known: the file and its folder only.
     const rb = await store.put(b);
-    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: 4 });
+    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: newFolder + 1 });
     // Stored again: no new file, and no folder sync either: this thread synced the entry after writing it.
     const before = statSync(file).mtimeMs;
     utimesSync(file, new Date(before - 60_000), new Date(before - 60_000));
     expect(await store.put(a)).toEqual(ra);
     expect(statSync(file).mtimeMs).toBeGreaterThan(before - 60_000);
-    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: 4 });
+    expect(store.ioCounts.syncs).toEqual({ files: 2, dirs: newFolder + 1 });
     expect(Buffer.from(await store.get(rb.id)).equals(b)).toBe(true);
     await store.close();
   });
 
-  it('a new folder under a fan-out folder already there syncs that folder, not the root again', async () => {
-    const store = await FsBlobStore.open(mkdtempSync(path.join(tmpdir(), 'postern-blobs-')));
+  it('two levels: a new folder under a fan-out folder already there syncs that folder, not the root again', async () => {
+    const store = await FsBlobStore.open(twoLevelRoot());
     // Same first byte (so the same fan-out folder and writer thread), another second byte.
     const seen = new Map<string, Buffer>();
     let pair: [Buffer, Buffer] | null = null;

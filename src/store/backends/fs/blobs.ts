@@ -172,7 +172,8 @@ async function removeStaleTempIn(dir: string, now: number, olderThanMs: number):
 /**
  * Content-addressed blobs on the file system: the id is the SHA-256 of the
  * bytes, so a message sent to many recipients is stored once. Files live in
- * two levels of fan-out folders (ab/cd/abcd...) to keep folders small.
+ * 256 fan-out folders by their first byte (ab/abcd...; layout.ts says why),
+ * or in a store made before that layout, in two levels (ab/cd/abcd...).
  * Each file is a checksummed container (crypto/blockcodec, docs/blob-format.md):
  * every read verifies every block, repairs a single flipped bit per block in
  * memory, writes the repaired container back, and reports what it found.
@@ -193,6 +194,8 @@ export class FsBlobStore implements BlobStore {
   constructor(
     readonly root: string,
     private readonly io: DurableFs = realFs,
+    /** Fan-out levels: 1 (ab/<id>) or, in a store made before that layout, 2 (ab/cd/<id>). */
+    readonly levels: FanOutLevels = 1,
   ) {
     this.writer = io === realFs ? new BlobWriter() : null;
     this.prefix = path.join(root, path.sep);
@@ -216,7 +219,7 @@ export class FsBlobStore implements BlobStore {
 
   static async open(root: string, io?: DurableFs): Promise<FsBlobStore> {
     await fsp.mkdir(root, { recursive: true, mode: 0o700 });
-    return new FsBlobStore(root, io);
+    return new FsBlobStore(root, io, await openLayout(root));
   }
 
   onIntegrity(fn: (e: IntegrityEvent) => void): void {
@@ -230,6 +233,7 @@ export class FsBlobStore implements BlobStore {
   pathOf(id: string): string {
     if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
     // The id is 64 hex digits (checked above), so no part of it can climb out of the root.
+    if (this.levels === 1) return `${this.prefix}${id.slice(0, 2)}${path.sep}${id}`;
     return `${this.prefix}${id.slice(0, 2)}${path.sep}${id.slice(2, 4)}${path.sep}${id}`;
   }
 
@@ -245,8 +249,9 @@ export class FsBlobStore implements BlobStore {
       const made = fsp.mkdir(dir, { recursive: true, mode: 0o700 });
       const durable = made
         .then(async (first) => {
-          // New folders are entries in their parents: make those durable too.
-          if (first) await Promise.all([sharedDirSync.sync(path.dirname(dir)), sharedDirSync.sync(path.dirname(path.dirname(dir)))]);
+          // New folders are entries in their parents (up to the root): make those durable too.
+          const parents = this.levels === 1 ? [this.root] : [path.dirname(dir), this.root];
+          if (first) await Promise.all(parents.map((p) => sharedDirSync.sync(p)));
           this.knownDirs.add(dir);
         })
         .finally(() => this.dirsInFlight.delete(dir));
@@ -403,13 +408,23 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(): AsyncIterable<string> {
-    for (const a of await readdirSafe(this.root)) {
-      for (const b of await readdirSafe(path.join(this.root, a))) {
-        for (const f of await readdirSafe(path.join(this.root, a, b))) {
-          if (ID_RE.test(f)) yield f;
-        }
+    for (const dir of await this.leafFolders()) {
+      for (const f of await readdirSafe(dir)) {
+        if (ID_RE.test(f)) yield f;
       }
     }
+  }
+
+  /** The folders blob files are in, in name order: ab/ (one level) or ab/cd/ (two). */
+  private async leafFolders(): Promise<string[]> {
+    const out: string[] = [];
+    for (const a of await readdirSafe(this.root)) {
+      if (!FANOUT_RE.test(a)) continue;
+      const top = path.join(this.root, a);
+      if (this.levels === 1) out.push(top);
+      else for (const b of await readdirSafe(top)) if (FANOUT_RE.test(b)) out.push(path.join(top, b));
+    }
+    return out;
   }
 
   /**
@@ -467,12 +482,7 @@ export class FsBlobStore implements BlobStore {
       total.bytes += r.bytes;
     };
     add(await removeStaleTempIn(this.root, now, olderThanMs));
-    for (const a of await readdirSafe(this.root)) {
-      if (!FANOUT_RE.test(a)) continue;
-      for (const b of await readdirSafe(path.join(this.root, a))) {
-        if (FANOUT_RE.test(b)) add(await removeStaleTempIn(path.join(this.root, a, b), now, olderThanMs));
-      }
-    }
+    for (const dir of await this.leafFolders()) add(await removeStaleTempIn(dir, now, olderThanMs));
     return total;
   }
 
@@ -482,6 +492,43 @@ export class FsBlobStore implements BlobStore {
 }
 
 const FANOUT_RE = /^[0-9a-f]{2}$/;
+
+export type FanOutLevels = 1 | 2;
+
+/** The file in a blob folder that names its layout (a store made before it has none: two levels). */
+export const LAYOUT_FILE = 'layout';
+const ONE_LEVEL = 'postern blobs: one fan-out level (ab/<id>)\n';
+
+/**
+ * The fan-out levels of the blob folder at `root`, from its layout file. A
+ * folder without one holding fan-out folders was made with two levels and
+ * keeps them; an empty one is new: it gets one level, and the file (synced,
+ * with its entry) before any blob is written, so a crash cannot leave blobs
+ * in a folder whose layout is unknown.
+ *
+ * Why one level: two levels (65,536 leaf folders) meant that while a store
+ * held fewer than a few hundred thousand blobs nearly every put made a
+ * folder, and paid a mkdir and one more folder sync for it (22 % of puts
+ * still did at 100,000 messages). 256 folders exist after the first
+ * thousand or so puts; a folder of 1,000,000 blobs holds about 3,900 names,
+ * which ext4's hashed directories look up in constant time.
+ */
+export async function openLayout(root: string): Promise<FanOutLevels> {
+  const file = path.join(root, LAYOUT_FILE);
+  let text: string | null = null;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  if (text === ONE_LEVEL) return 1;
+  if (text !== null) {
+    throw new PosternError('CONFIG_INVALID', `${file}: unknown blob layout ${JSON.stringify(text.slice(0, 60))} (this build knows ${JSON.stringify(ONE_LEVEL)}, or no file for two levels)`);
+  }
+  if ((await readdirSafe(root)).some((f) => FANOUT_RE.test(f))) return 2;
+  await writeFileDurable(file, Buffer.from(ONE_LEVEL), 0o600);
+  return 1;
+}
 
 async function readdirSafe(dir: string): Promise<string[]> {
   try {
