@@ -24,15 +24,15 @@ export function blobFiles(dataDir: string): { id: string; file: string }[] {
   const root = path.join(dataDir, 'blobs');
   const out: { id: string; file: string }[] = [];
   if (!existsSync(root)) return out;
-  for (const a of readdirSync(root)) {
-    const da = path.join(root, a);
-    if (!statSync(da).isDirectory()) continue;
-    for (const b of readdirSync(da)) {
-      const db = path.join(da, b);
-      if (!statSync(db).isDirectory()) continue;
-      for (const f of readdirSync(db)) if (BLOB_NAME.test(f)) out.push({ id: f, file: path.join(db, f) });
+  // One fan-out level (ab/<id>), or two in a store made before that layout (ab/cd/<id>).
+  const walk = (dir: string, depth: number): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && depth < 2) walk(p, depth + 1);
+      else if (e.isFile() && depth > 0 && BLOB_NAME.test(e.name)) out.push({ id: e.name, file: p });
     }
-  }
+  };
+  walk(root, 0);
   return out;
 }
 
