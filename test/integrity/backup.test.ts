@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
-import { BackupError, backup, restore, verifyBackup } from '../../src/integrity/index.js';
+import { BackupError, backup, restore, scrub, verifyBackup } from '../../src/integrity/index.js';
+import { LAYOUT_FILE } from '../../src/store/backends/fs/blobs.js';
 import { blobFile, blockDataBits, fillStore, flipBit, openTestStore, removeTempDirs, seededRng, tempDir, testSeed, type StoredMessage } from './helpers.js';
 
 const seed = testSeed();
@@ -188,3 +189,43 @@ function copyOf(src: string): string {
   cpSync(src, out, { recursive: true });
   return out;
 }
+
+describe('a store made with two fan-out levels', () => {
+  afterAll(() => removeTempDirs());
+
+  it('keeps them as it grows, scrubs clean, and restores into a store of one level with every message', async () => {
+    const dataDir = tempDir('two-levels');
+    // As an earlier build left its blob folder: fan-out folders and no layout file.
+    mkdirSync(path.join(dataDir, 'blobs', 'ff'), { recursive: true });
+    const { store } = await openTestStore(dataDir);
+    let msgs: StoredMessage[];
+    const dest = path.join(tempDir('backup-two-levels'), 'b');
+    try {
+      msgs = await fillStore(store, 12, rng);
+      for (const m of msgs) expect(path.relative(path.join(dataDir, 'blobs'), blobFile(dataDir, m.blobId)).split(path.sep)).toHaveLength(3);
+      expect(existsSync(path.join(dataDir, 'blobs', LAYOUT_FILE))).toBe(false);
+      for (const m of msgs) expect(existsSync(blobFile(dataDir, m.blobId))).toBe(true);
+      const report = await scrub(store);
+      // Every blob found by the scrub's listing of two levels, none missing, none left over.
+      expect(report.blobs).toBe(msgs.length);
+      expect(report.missing).toEqual([]);
+      expect(report.orphans).toEqual([]);
+      expect(report.clean).toBe(true);
+      expect((await backup(store, dest)).blobs).toBe(msgs.length);
+    } finally {
+      await store.close();
+    }
+    const target = path.join(tempDir('restored-one-level'), 'data');
+    await restore(dest, target);
+    expect(readFileSync(path.join(target, 'blobs', LAYOUT_FILE), 'utf8')).toMatch(/one fan-out level/);
+    const restored = await openStore({ backend: 'sqlite', dataDir: target });
+    try {
+      for (const m of msgs) {
+        expect(existsSync(path.join(target, 'blobs', m.blobId.slice(0, 2), m.blobId))).toBe(true);
+        expect(Buffer.from(await restored.blobs.get(m.blobId)).equals(m.data)).toBe(true);
+      }
+    } finally {
+      await restored.close();
+    }
+  });
+});
