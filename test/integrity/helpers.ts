@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openStore, type Store } from '../../src/store/index.js';
 import { BLOB_HEADER_SIZE, DEFAULT_BLOCK_SIZE } from '../../src/crypto/blockcodec.js';
-import { LAYOUT_FILE } from '../../src/store/backends/fs/blobs.js';
+import { LAYOUT_FILE, blobFileIn } from '../../src/store/backends/fs/blobs.js';
 
 /** mulberry32: a small, seeded PRNG; tests print the seed so a failure can be replayed. */
 export function seededRng(seed: number) {
@@ -67,8 +67,7 @@ export async function openTestStore(dataDir = tempDir('integrity')): Promise<{ s
 /** Where the file blob store keeps a blob under a data folder: ab/<id>, or ab/cd/<id> in a store without a layout file. */
 export function blobFile(dataDir: string, id: string): string {
   const root = path.join(dataDir, 'blobs');
-  if (existsSync(path.join(root, LAYOUT_FILE))) return path.join(root, id.slice(0, 2), id);
-  return path.join(root, id.slice(0, 2), id.slice(2, 4), id);
+  return blobFileIn(path.join(root, path.sep), existsSync(path.join(root, LAYOUT_FILE)) ? 1 : 2, id);
 }
 
 export interface StoredMessage {

@@ -233,8 +233,7 @@ export class FsBlobStore implements BlobStore {
   pathOf(id: string): string {
     if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
     // The id is 64 hex digits (checked above), so no part of it can climb out of the root.
-    if (this.levels === 1) return `${this.prefix}${id.slice(0, 2)}${path.sep}${id}`;
-    return `${this.prefix}${id.slice(0, 2)}${path.sep}${id.slice(2, 4)}${path.sep}${id}`;
+    return blobFileIn(this.prefix, this.levels, id);
   }
 
   /**
@@ -250,8 +249,7 @@ export class FsBlobStore implements BlobStore {
       const durable = made
         .then(async (first) => {
           // New folders are entries in their parents (up to the root): make those durable too.
-          const parents = this.levels === 1 ? [this.root] : [path.dirname(dir), this.root];
-          if (first) await Promise.all(parents.map((p) => sharedDirSync.sync(p)));
+          if (first) await Promise.all([...new Set([path.dirname(dir), this.root])].map((p) => sharedDirSync.sync(p)));
           this.knownDirs.add(dir);
         })
         .finally(() => this.dirsInFlight.delete(dir));
@@ -494,6 +492,12 @@ export class FsBlobStore implements BlobStore {
 const FANOUT_RE = /^[0-9a-f]{2}$/;
 
 export type FanOutLevels = 1 | 2;
+
+/** A blob's file in a blob folder (`prefix`: its path with a trailing separator) of `levels` fan-out levels. */
+export function blobFileIn(prefix: string, levels: FanOutLevels, id: string): string {
+  if (levels === 1) return `${prefix}${id.slice(0, 2)}${path.sep}${id}`;
+  return `${prefix}${id.slice(0, 2)}${path.sep}${id.slice(2, 4)}${path.sep}${id}`;
+}
 
 /** The file in a blob folder that names its layout (a store made before it has none: two levels). */
 export const LAYOUT_FILE = 'layout';
