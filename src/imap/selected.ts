@@ -63,7 +63,7 @@ export class SelectedMailbox {
     this.keywordCount = view.keywordCount;
     this.recent = trackRecent ? notifier.recent : null;
     // Usually every message was claimed by an earlier session: no need to list 100,000 UIDs to find none.
-    if (this.recent?.mayHaveUnclaimed(folder.id, view.maxUid + 1)) this.takeRecent(this.allUids());
+    if (this.recent?.mayHaveUnclaimed(folder.id, view.maxUid + 1)) this.takeRecent(1);
     this.unsubscribe = notifier.subscribe(folder.id, () => {
       this.dirty = true;
       onChange();
@@ -83,16 +83,16 @@ export class SelectedMailbox {
     return new SelectedMailbox(fresh, view, readOnly, notifier, onChange, trackRecent);
   }
 
-  private allUids(from = 1): number[] {
-    const out: number[] = [];
-    for (let seq = from; seq <= this.view.exists; seq++) out.push(this.view.uidAt(seq));
-    return out;
-  }
-
-  /** New messages become recent to this session if no other claimed them; EXAMINE looks without claiming. */
-  private takeRecent(uids: readonly number[]): void {
-    if (!this.recent || uids.length === 0) return;
-    this.view.markRecent(this.readOnly ? this.recent.unclaimed(this.id, uids) : this.recent.claim(this.id, uids));
+  /**
+   * Messages from sequence number `from` on become recent to this session if
+   * no other claimed them; EXAMINE looks without claiming. They are the
+   * view's newest, so what is unclaimed among them is a run of UIDs.
+   */
+  private takeRecent(from: number): void {
+    if (!this.recent || from > this.view.exists) return;
+    const last = this.view.maxUid;
+    const mark = this.readOnly ? this.recent.markOf(this.id) : this.recent.claimTo(this.id, last);
+    this.view.markRecent(Math.max(this.view.uidAt(from), mark + 1), last);
   }
 
   /** Messages recent to this session, or null when the session does not speak of \Recent. */
@@ -124,7 +124,7 @@ export class SelectedMailbox {
     const u = this.view.apply(changes);
     if (u.added > 0) {
       this.announceExists = true;
-      this.takeRecent(this.allUids(before + 1));
+      this.takeRecent(before + 1);
     }
     for (const uid of u.changed) this.changed.add(uid);
     if (u.added > 0 || u.changed.length > 0) this.keywordsDirty = true;

@@ -72,7 +72,7 @@ describe('IndexSnapshots', () => {
     const first = await opened(snaps);
     first.setFlags(1, ['\\Deleted'], 999);
     first.markExpunged([2]);
-    first.markRecent([3]);
+    first.markRecent(3, 3);
     expect(contents(await opened(snaps))).toEqual(contents(await listed()));
   });
 
@@ -107,11 +107,11 @@ describe('IndexSnapshots', () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 25 }), async (ops: Op[]) => {
-        await repo.expunge(folder.id, (await repo.listIndex(folder.id)).map((m) => m.uid));
+        await repo.expunge(folder.id, [...(await repo.listIndex(folder.id)).uids]);
         const snaps = new IndexSnapshots(1000, 1);
         await opened(snaps);
         for (const o of ops) {
-          const uids = (await repo.listIndex(folder.id)).map((m) => m.uid);
+          const uids = (await repo.listIndex(folder.id)).uids;
           if (o.kind === 'add') await append(o.n, o.seen ? ['\\Seen'] : []);
           else if (o.kind === 'flag' && uids.length > 0) {
             await repo.storeFlags(folder.id, { uids: [uids[o.pick % uids.length]!], op: o.kw ? 'add' : 'set', flags: o.kw ? ['$k'] : ['\\Flagged'] });

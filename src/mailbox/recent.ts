@@ -12,16 +12,25 @@
 export class RecentClaims {
   private readonly marks = new Map<number, number>();
 
-  /** The UIDs (ascending) above the folder's mark, which this session now holds as recent. */
-  claim(folderId: number, uids: readonly number[]): number[] {
-    const got = this.unclaimed(folderId, uids);
-    if (got.length > 0) this.marks.set(folderId, got[got.length - 1]!);
-    return got;
+  /** The folder's mark: every UID at or below it has been claimed (0: none). */
+  markOf(folderId: number): number {
+    return this.marks.get(folderId) ?? 0;
+  }
+
+  /**
+   * Claims every UID up to `last` (a UID the folder holds) not claimed yet,
+   * for the caller's session, and returns the mark before: the caller now
+   * holds as recent its UIDs above that and up to `last`.
+   */
+  claimTo(folderId: number, last: number): number {
+    const mark = this.markOf(folderId);
+    if (last > mark) this.marks.set(folderId, last);
+    return mark;
   }
 
   /** The UIDs (ascending) nobody has claimed yet, left unclaimed. */
   unclaimed(folderId: number, uids: readonly number[]): number[] {
-    const mark = this.marks.get(folderId) ?? 0;
+    const mark = this.markOf(folderId);
     let i = uids.length;
     while (i > 0 && uids[i - 1]! > mark) i--;
     return uids.slice(i);

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { MailMessage } from '../store/types.js';
-import { MailboxView } from './view.js';
+import { indexOf, MailboxView } from './view.js';
 
 const msg = (uid: number, flags: string[], modseq: number): MailMessage => ({ id: uid, folderId: 1, uid, blobId: 'b', size: 1, internalDate: 0, flags, modseq });
 
 describe('MailboxView', () => {
   it('maps sequence numbers and UIDs and keeps expunged messages until they are announced', () => {
-    const v = new MailboxView(1, 7, [3, 5, 9, 12].map((uid) => ({ uid, flags: [], modseq: uid })), 12);
+    const v = new MailboxView(1, 7, indexOf([3, 5, 9, 12].map((uid) => ({ uid, flags: [], modseq: uid }))), 12);
     expect([v.exists, v.maxUid, v.seqOf(9), v.seqOf(4), v.uidAt(4)]).toEqual([4, 12, 3, 0, 12]);
     expect(v.seqRangeForUids(4, 10)).toEqual([2, 3]);
     expect(v.seqRangeForUids(13, 20)).toBeNull();
@@ -22,7 +22,7 @@ describe('MailboxView', () => {
   });
 
   it('shares one array for equal flag sets and lists keywords', () => {
-    const v = new MailboxView(1, 1, [{ uid: 1, flags: ['b', '\\Seen'], modseq: 1 }, { uid: 2, flags: ['\\Seen', 'b'], modseq: 1 }], 1);
+    const v = new MailboxView(1, 1, indexOf([{ uid: 1, flags: ['b', '\\Seen'], modseq: 1 }, { uid: 2, flags: ['\\Seen', 'b'], modseq: 1 }]), 1);
     expect(v.flagsAt(1)).toBe(v.flagsAt(2));
     expect([...v.keywords()]).toEqual(['b']);
     expect(v.firstUnseen()).toBe(0);
@@ -38,7 +38,7 @@ describe('MailboxView', () => {
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops: Op[]) => {
-        const v = new MailboxView(1, 1, [], 0);
+        const v = new MailboxView(1, 1, indexOf([]), 0);
         let model: { uid: number; flags: string[]; gone: boolean }[] = [];
         let nextUid = 1;
         let modseq = 0;
@@ -76,6 +76,48 @@ describe('MailboxView', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('is built from flags as the store keeps them, in any order and spacing, one list per set', () => {
+    const v = new MailboxView(1, 1, { uids: [2, 4, 6, 9], flags: ['$b \\Seen', '', '\\Seen $b', ' \\Seen  $b '], modseqs: [3, 5, 7, 9] }, 9);
+    expect([...v.flagsAt(1)]).toEqual(['$b', '\\Seen']);
+    expect(v.flagsAt(3)).toBe(v.flagsAt(1));
+    expect(v.flagsAt(4)).toBe(v.flagsAt(1));
+    expect(v.flagsAt(2)).toEqual([]);
+    expect([v.modseqAt(1), v.modseqAt(4), v.maxUid]).toEqual([3, 9, 9]);
+    expect([...v.keywords()]).toEqual(['$b']);
+    // A repeated or descending UID (never listed by a store) is left out, not misplaced.
+    const odd = new MailboxView(1, 1, { uids: [1, 3, 3, 2, 5], flags: ['', '', '', '', ''], modseqs: [1, 2, 3, 4, 5] }, 5);
+    expect([odd.exists, odd.uidAt(1), odd.uidAt(2), odd.uidAt(3)]).toEqual([3, 1, 3, 5]);
+  });
+
+  it('holds as recent exactly the UIDs of the ranges marked that it holds, through expunges', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 200 }), { maxLength: 80 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 220 }), fc.integer({ min: 0, max: 30 })), { maxLength: 8 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (held: number[], ranges: Array<[number, number]>, expunge: number[]) => {
+          let uids = [...held].sort((a, b) => a - b);
+          const v = new MailboxView(1, 1, indexOf(uids.map((uid) => ({ uid, flags: [], modseq: 1 }))), 1);
+          for (const [first, span] of ranges) v.markRecent(first, first + span);
+          const marked = (uid: number): boolean => ranges.some(([first, span]) => uid >= first && uid <= first + span);
+          const check = (): void => {
+            expect(v.recentCount).toBe(uids.filter(marked).length);
+            uids.forEach((uid, i) => expect(v.flagsAt(i + 1).includes('\\Recent')).toBe(marked(uid)));
+          };
+          check();
+          if (uids.length === 0) return;
+          const gone = [...new Set(expunge.map((n) => uids[n % uids.length]!))];
+          v.apply({ changed: [], expunged: gone, highestModseq: 2 });
+          check(); // announced later: still there, still recent
+          v.takeExpunged();
+          uids = uids.filter((u) => !gone.includes(u));
+          check();
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });

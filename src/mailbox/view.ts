@@ -9,16 +9,31 @@
  * one compaction pass per batch of expunges, and flag lists interned so
  * messages with the same flags share one frozen array.
  */
-import type { FolderChanges } from '../store/types.js';
+import type { FolderChanges, MessageIndex } from '../store/types.js';
 
 export type FlagList = readonly string[];
 
-/** One message as the view is built from it. */
+/** One message, as tests and small callers describe it (see indexOf). */
 export interface ViewEntry {
   readonly uid: number;
   readonly flags: readonly string[];
   readonly modseq: number;
 }
+
+/** The columns a view is built from, out of one object per message. */
+export function indexOf(entries: Iterable<ViewEntry>): MessageIndex {
+  const uids: number[] = [];
+  const flags: string[] = [];
+  const modseqs: number[] = [];
+  for (const e of entries) {
+    uids.push(e.uid);
+    flags.push(e.flags.join(' '));
+    modseqs.push(e.modseq);
+  }
+  return { uids, flags, modseqs };
+}
+
+const NO_MESSAGES: MessageIndex = { uids: [], flags: [], modseqs: [] };
 
 /** What apply() found, for the untagged responses the client is owed. */
 export interface ViewUpdate {
@@ -35,6 +50,8 @@ const EMPTY: FlagList = Object.freeze([]);
 /** Shares one frozen array per distinct flag set. */
 class FlagInterner {
   private readonly sets = new Map<string, FlagList>([['', EMPTY]]);
+  /** Flags as the store keeps them (space-separated, any order) → their interned list. */
+  private readonly stored = new Map<string, FlagList>([['', EMPTY]]);
   /** Keywords of all interned sets, kept as sets are added: asked for after every change. */
   private readonly kw = new Set<string>();
 
@@ -48,6 +65,13 @@ class FlagInterner {
       this.add(key, set);
     }
     return set;
+  }
+
+  /** The list for flags as the store keeps them: most messages share a few combinations, each split once. */
+  internStored(flags: string): FlagList {
+    let list = this.stored.get(flags);
+    if (!list) this.stored.set(flags, (list = this.intern(flags.split(' ').filter(Boolean))));
+    return list;
   }
 
   /** Takes an already interned (frozen, sorted) list as it is. */
@@ -78,8 +102,14 @@ export class MailboxView {
   /** Expunged in the store, not yet announced to the client. */
   private readonly gone = new Set<number>();
   private interner = new FlagInterner();
-  /** UIDs this session holds as \Recent (IMAP4rev1); shown in their flags, never stored. */
-  private readonly recent = new Set<number>();
+  /**
+   * UIDs this session holds as \Recent (IMAP4rev1), as ascending, disjoint
+   * inclusive ranges [first, last]: a claim is always a run of the view's
+   * newest messages, so a session holds one range or a few (not a UID each:
+   * the first SELECT of a large folder claims every message). Only UIDs the
+   * view holds count; shown in flags, never stored.
+   */
+  private recent: Array<[number, number]> = [];
   /** A flag list with \Recent added, per interned list. */
   private readonly withRecent = new Map<FlagList, FlagList>();
   /** The store modseq this view reflects (the folder's HIGHESTMODSEQ when it was last synced). */
@@ -88,17 +118,19 @@ export class MailboxView {
   constructor(
     readonly folderId: number,
     readonly uidValidity: number,
-    entries: Iterable<ViewEntry>,
+    index: MessageIndex,
     highestModseq: number,
   ) {
     this.highestModseq = highestModseq;
+    const { uids, flags, modseqs } = index;
     let last = 0;
-    for (const e of entries) {
-      if (e.uid <= last) continue; // defensive: the store lists ascending, unique UIDs
-      last = e.uid;
-      this.uids.push(e.uid);
-      this.flagLists.push(this.interner.intern(e.flags));
-      this.modseqs.push(e.modseq);
+    for (let i = 0; i < uids.length; i++) {
+      const uid = uids[i]!;
+      if (uid <= last) continue; // defensive: the store lists ascending, unique UIDs
+      last = uid;
+      this.uids.push(uid);
+      this.flagLists.push(this.interner.internStored(flags[i] ?? ''));
+      this.modseqs.push(modseqs[i] ?? 0);
     }
   }
 
@@ -109,7 +141,7 @@ export class MailboxView {
    * listing a large folder again.
    */
   copy(): MailboxView {
-    const v = new MailboxView(this.folderId, this.uidValidity, [], this.highestModseq);
+    const v = new MailboxView(this.folderId, this.uidValidity, NO_MESSAGES, this.highestModseq);
     const keep = this.gone.size === 0 ? null : (i: number): boolean => !this.gone.has(this.uids[i]!);
     if (keep) {
       for (let i = 0; i < this.uids.length; i++) {
@@ -156,20 +188,49 @@ export class MailboxView {
   /** The message's flags, \Recent included when this session holds it as recent. */
   flagsAt(seq: number): FlagList {
     const flags = this.flagLists[seq - 1] ?? EMPTY;
-    if (this.recent.size === 0 || !this.recent.has(this.uids[seq - 1]!)) return flags;
+    if (this.recent.length === 0 || !this.isRecent(this.uids[seq - 1]!)) return flags;
     let out = this.withRecent.get(flags);
     if (!out) this.withRecent.set(flags, (out = this.interner.intern([...flags, '\\Recent'])));
     return out;
   }
 
-  /** Marks UIDs as recent to this session. */
-  markRecent(uids: Iterable<number>): void {
-    for (const uid of uids) if (this.seqOf(uid) !== 0) this.recent.add(uid);
+  private isRecent(uid: number): boolean {
+    const r = this.recent;
+    let lo = 0;
+    let hi = r.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (r[mid]![1] < uid) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < r.length && r[lo]![0] <= uid;
+  }
+
+  /** Marks the messages with UIDs first..last (those the view holds) as recent to this session. */
+  markRecent(first: number, last: number): void {
+    if (first > last) return;
+    // Ranges that overlap or touch the new one are merged into it (UIDs between two ranges may be
+    // another session's recent messages: ranges that only come close stay apart).
+    const kept: Array<[number, number]> = [];
+    let lo = first;
+    let hi = last;
+    for (const [a, b] of this.recent) {
+      if (b + 1 < lo || a > hi + 1) kept.push([a, b]);
+      else {
+        lo = Math.min(lo, a);
+        hi = Math.max(hi, b);
+      }
+    }
+    kept.push([lo, hi]);
+    kept.sort((x, y) => x[0] - y[0]);
+    this.recent = kept;
   }
 
   /** Messages recent to this session (the RECENT response). */
   get recentCount(): number {
-    return this.recent.size;
+    let n = 0;
+    for (const [a, b] of this.recent) n += this.lowerBound(b + 1) - this.lowerBound(a);
+    return n;
   }
 
   modseqAt(seq: number): number {
@@ -291,7 +352,6 @@ export class MailboxView {
     for (let r = 0; r < this.uids.length; r++) {
       const uid = this.uids[r]!;
       if (this.gone.has(uid)) {
-        this.recent.delete(uid);
         seqs.push(r + 1);
         uids.push(uid);
         continue;

@@ -14,7 +14,7 @@ async function recentCount(s: ImapSession, folder: Folder): Promise<number> {
   if (s.selected?.id === folder.id && !s.selected.readOnly && s.selected.recentCount !== null) return s.selected.recentCount;
   const claims = s.deps.notifier.recent;
   if (!claims.mayHaveUnclaimed(folder.id, folder.uidNext)) return 0;
-  const uids = (await s.deps.mailboxes.listIndex(folder.id)).map((m) => m.uid);
+  const { uids } = await s.deps.mailboxes.listIndex(folder.id);
   return claims.unclaimed(folder.id, uids).length;
 }
 

@@ -166,7 +166,7 @@ export async function scanStoredMail(store: Store, o: StoredScanOptions): Promis
   for (const { account, folders } of plan) {
     for (const folder of folders) {
       tally.folders++;
-      const uids = (await store.meta.mailboxes.listIndex(folder.id)).map((e) => e.uid);
+      const { uids } = await store.meta.mailboxes.listIndex(folder.id);
       for (let i = 0; i < uids.length; i += batch) {
         const slice = uids.slice(i, i + batch);
         // Expunged since listIndex: getMessages leaves them out, the progress still counts them.

@@ -9,6 +9,7 @@ import type {
   FlagChange,
   Folder,
   MailMessage,
+  MessageIndex,
   DeliveryDirection,
   EnqueueRoute,
   Lease,
@@ -308,6 +309,20 @@ export function planFlagChanges<M extends { readonly uid: number; readonly modse
     if (!sameFlags(flags, m.flags)) next.push({ m, flags });
   }
   return { next, conflicts };
+}
+
+/**
+ * The index as it came, when its UIDs ascend (what the query asks for);
+ * otherwise its columns sorted together by UID, so that no driver's or
+ * planner's choice of order can reach a caller.
+ */
+export function inUidOrder(index: MessageIndex): MessageIndex {
+  const { uids } = index;
+  let ascending = true;
+  for (let i = 1; i < uids.length && ascending; i++) ascending = uids[i - 1]! < uids[i]!;
+  if (ascending) return index;
+  const order = uids.map((_, i) => i).sort((a, b) => uids[a]! - uids[b]!);
+  return { uids: order.map((i) => uids[i]!), flags: order.map((i) => index.flags[i]!), modseqs: order.map((i) => index.modseqs[i]!) };
 }
 
 export function domainOf(address: string): string {

@@ -10,13 +10,13 @@ import type {
   HeaderCacheEntry,
   MailboxRepo,
   MailMessage,
-  MessageIndexEntry,
+  MessageIndex,
   NewMailMessage,
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import { isUniqueViolation, tx, type Client, type Pool, type Queryable } from './db.js';
 import { getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
-import { admitKeywords, checkMessageKeywords, hasKeywords, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, checkMessageKeywords, hasKeywords, inUidOrder, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
  * Appends in one statement, inside the caller's transaction or on its own.
@@ -333,20 +333,23 @@ export class PgMailboxes implements MailboxRepo {
     return r.rows[0]!.n;
   }
 
-  async listIndex(folderId: number): Promise<MessageIndexEntry[]> {
+  async listIndex(folderId: number): Promise<MessageIndex> {
     const r = await this.pool.query<[number, string, number]>({
       text: 'SELECT uid, flags, modseq FROM messages WHERE folder_id = $1 ORDER BY uid',
       values: [folderId],
       rowMode: 'array',
     });
-    // Most messages share a few flag combinations: split each distinct one once and share the array.
-    const split = new Map<string, string[]>();
-    return r.rows.map(([uid, flags, modseq]) => {
-      let list = split.get(flags);
-      if (!list) split.set(flags, (list = flags.split(' ').filter(Boolean)));
-      return { uid, flags: list, modseq };
-    });
+    const uids: number[] = [];
+    const flags: string[] = [];
+    const modseqs: number[] = [];
+    for (const [uid, f, modseq] of r.rows) {
+      uids.push(Number(uid));
+      flags.push(f);
+      modseqs.push(Number(modseq));
+    }
+    return inUidOrder({ uids, flags, modseqs });
   }
+
 
   async folderStats(folderId: number): Promise<FolderStats> {
     // Flags compare case-insensitively; the flag is a parameter so no LIKE escaping applies.

@@ -10,13 +10,13 @@ import type {
   HeaderCacheEntry,
   MailboxRepo,
   MailMessage,
-  MessageIndexEntry,
+  MessageIndex,
   NewMailMessage,
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import { withoutSync, type Db } from './db.js';
 import { prepared, preparedPluck, preparedRaw, runRows, transact } from './statements.js';
-import { admitKeywords, checkMessageKeywords, hasKeywords, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
+import { admitKeywords, checkMessageKeywords, hasKeywords, inUidOrder, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 
 /**
@@ -391,15 +391,15 @@ export class SqliteMailboxes implements MailboxRepo {
     return a.n + b.n;
   }
 
-  async listIndex(folderId: number): Promise<MessageIndexEntry[]> {
-    const rows = preparedRaw(this.db, 'SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid').all(folderId) as [number, string, number][];
-    // Most messages share a few flag combinations: split each distinct one once and share the array.
-    const split = new Map<string, string[]>();
-    return rows.map(([uid, flags, modseq]) => {
-      let list = split.get(flags);
-      if (!list) split.set(flags, (list = flags.split(' ').filter(Boolean)));
-      return { uid, flags: list, modseq };
-    });
+  async listIndex(folderId: number): Promise<MessageIndex> {
+    // Three JSON arrays in one row, read in UID order through the (folder_id, uid) index: at
+    // 100,000 messages about a quarter of the time of a row per message through the driver.
+    const [uids, flags, modseqs] = preparedRaw(
+      this.db,
+      `SELECT json_group_array(uid), json_group_array(flags), json_group_array(modseq)
+       FROM (SELECT uid, flags, modseq FROM messages WHERE folder_id = ? ORDER BY uid)`,
+    ).get(folderId) as [string, string, string];
+    return inUidOrder({ uids: JSON.parse(uids) as number[], flags: JSON.parse(flags) as string[], modseqs: JSON.parse(modseqs) as number[] });
   }
 
   async folderStats(folderId: number): Promise<FolderStats> {
