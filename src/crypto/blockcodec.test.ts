@@ -10,6 +10,7 @@ import {
   decodeBlob,
   decodeBlobView,
   encodeBlob,
+  readBlobData,
   readHeader,
   statedContainerSize,
   verifyBlob,
@@ -294,6 +295,87 @@ describe('single-bit repair', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('readBlobData (reads: the digest first)', () => {
+  it('gives the data of a clean container, as a view of one block when asked, a copy otherwise', () => {
+    fc.assert(
+      fc.property(blobArb, fc.boolean(), ({ data, container, blocks }, odd) => {
+        const c = odd ? unaligned(container) : container;
+        for (const want of ['copy', 'view'] as const) {
+          const r = readBlobData(c, want);
+          expect(r.ok).toBe(true);
+          expect(equal(r.data, data)).toBe(true);
+          expect([r.corrections, r.damage, r.repaired]).toEqual([[], [], null]);
+          expect(r.sha256).toBe(createHash('sha256').update(data).digest('hex'));
+          const shared = r.data!.length > 0 && r.data!.buffer === c.buffer;
+          expect(shared).toBe(want === 'view' && blocks === 1);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('repairs a flipped data or header bit as decodeBlob does', () => {
+    fc.assert(
+      fc.property(blobArb, fc.nat(), fc.nat(), fc.boolean(), ({ data, blockSize, container, blocks }, bRaw, bitRaw, inHeader) => {
+        let bit: number;
+        if (inHeader) bit = bitRaw % (BLOB_HEADER_SIZE * 8);
+        else {
+          const { off, n } = blockSpan(data.length, blockSize, bRaw % blocks);
+          bit = off * 8 + (bitRaw % (n * 8));
+        }
+        const damaged = flip(container, bit);
+        const r = readBlobData(damaged);
+        expect(r).toEqual(decodeBlob(damaged));
+        expect(r.ok).toBe(true);
+        expect(r.corrections).toHaveLength(1);
+        expect(equal(r.data, data)).toBe(true);
+        expect(equal(r.repaired, container)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('serves the data past a flip in check bytes alone, which verifyBlob still finds and repairs', () => {
+    fc.assert(
+      fc.property(blobArb, fc.nat(), fc.integer({ min: 0, max: CHECK * 8 - 1 }), ({ data, blockSize, container, blocks }, bRaw, bit) => {
+        const { off, n } = blockSpan(data.length, blockSize, bRaw % blocks);
+        const damaged = flip(container, (off + n) * 8 + bit);
+        const r = readBlobData(damaged);
+        expect(r.ok).toBe(true);
+        expect(equal(r.data, data)).toBe(true);
+        expect(r.corrections).toEqual([]);
+        const v = verifyBlob(damaged);
+        expect(v.corrections).toEqual([{ block: bRaw % blocks, bit, area: 'check' }]);
+        expect(equal(v.repaired, container)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses what decodeBlob refuses: two flips in a block, a cut or lengthened container, a wrong digest', () => {
+    fc.assert(
+      fc.property(blobArb, fc.nat(), ({ data, blockSize, container }, raw) => {
+        const { off, n } = blockSpan(data.length, blockSize, 0);
+        if (n < 2) return;
+        const a = off * 8 + (raw % (n * 8));
+        const b = off * 8 + ((raw + 9) % (n * 8));
+        if (a === b) return;
+        const cases = [flip(container, a, b), container.subarray(0, container.length - 1), Buffer.concat([container, Buffer.from([0])])];
+        for (const c of cases) {
+          const r = readBlobData(c);
+          expect(r).toEqual(decodeBlob(c));
+          expect(r.ok).toBe(false);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // The digest stated in the header is what the data must hash to.
+    const c = encodeBlob(Buffer.from('hello'), 4096, createHash('sha256').update('other').digest());
+    expect(readBlobData(c).ok).toBe(false);
+    expect(readBlobData(c)).toEqual(decodeBlob(c));
   });
 });
 

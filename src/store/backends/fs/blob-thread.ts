@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { decodeBlob, decodeBlobView, statedContainerSize, verifyBlob } from '../../../crypto/blockcodec.js';
+import { readBlobData, statedContainerSize, verifyBlob } from '../../../crypto/blockcodec.js';
 import { openForReadSync } from './read-flags.js';
 import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
 
@@ -111,8 +111,9 @@ function readOne(job: string, deriver: string | null): [ReadAnswer, boolean] {
   }
   if (!checked) return [container, false];
   const derive = mode === 'x' && deriver !== null ? derivers.get(deriver) : null;
-  // A derive reads the data and drops it: a view into the container serves (no copy).
-  const r = mode === 'v' ? verifyBlob(container) : derive ? decodeBlobView(container) : decodeBlob(container);
+  // A derive reads the data and drops it: a view into the container serves (no copy). Reads trust
+  // the digest first (readBlobData); verify checks every block.
+  const r = mode === 'v' ? verifyBlob(container) : readBlobData(container, derive ? 'view' : 'copy');
   const blobId = path.basename(file);
   // Only a container with nothing to report is settled here; the event loop judges the rest.
   if (!r.ok || r.corrections.length > 0 || r.sha256 !== blobId) return [ownBytes(container), false];

@@ -1,7 +1,7 @@
 import { promises as fsp, constants as fsc, access, close, fsync, open, write } from 'node:fs';
 import path from 'node:path';
 import type { BlobRef, BlobStore, IntegrityEvent, DerivedRead } from '../../types.js';
-import { DEFAULT_BLOCK_SIZE, contentDigest, decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { DEFAULT_BLOCK_SIZE, contentDigest, encodeBlob, readBlobData, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
@@ -311,7 +311,7 @@ export class FsBlobStore implements BlobStore {
     return this.missingAsNotFound(id, this.reader.read(this.pathOf(id)));
   }
 
-  /** The container verified on a reader thread when clean, else raw for decodeBlob/verifyBlob here. */
+  /** The container verified on a reader thread when clean, else raw for readBlobData/verifyBlob here. */
   private readChecked(id: string, mode: 'decode' | 'verify'): Promise<ReadResult> {
     return this.missingAsNotFound(id, this.reader.readChecked(this.pathOf(id), mode));
   }
@@ -357,7 +357,7 @@ export class FsBlobStore implements BlobStore {
       if ('clean' in got && got.clean) return got.clean;
       throw new PosternError('INVARIANT', `blob ${id}: a decoding read came back without data`);
     }
-    const r = await this.settle(id, decodeBlob(got.raw));
+    const r = await this.settle(id, readBlobData(got.raw));
     if (!r.ok || !r.data) throw new PosternError('INTEGRITY', `blob ${id} is damaged beyond repair`);
     return r.data;
   }

@@ -1,5 +1,5 @@
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
-import { DEFAULT_BLOCK_SIZE, contentDigest, decodeBlob, encodeBlob, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
+import { DEFAULT_BLOCK_SIZE, contentDigest, encodeBlob, readBlobData, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
 import { settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import type { Pool } from './db.js';
@@ -95,7 +95,7 @@ export class PgBlobStore implements BlobStore {
 
 
   async get(id: string): Promise<Uint8Array> {
-    const r = await this.settle(id, decodeBlob(await this.readRaw(id)));
+    const r = await this.settle(id, readBlobData(await this.readRaw(id)));
     if (!r.ok || !r.data) throw new PosternError('INTEGRITY', `blob ${id} is damaged beyond repair`);
     return r.data;
   }
