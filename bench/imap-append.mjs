@@ -47,6 +47,8 @@ async function serve(dist, dir) {
   const { DEFAULT_LOGIN_THROTTLE, LoginThrottle } = await import(at('net/throttle.js'));
   const { generateSelfSigned } = await import(at('crypto/selfsigned.js'));
   const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
+  // As \`postern start\` does: metadata checkpoints beside the event loop (a build without it checkpoints in commits).
+  store.meta.checkpointInBackground?.();
   const now = Date.now();
   await store.meta.directory.addDomain('bench.test', now);
   const account = await store.meta.directory.addAccount({ address: USER, passwordHash: cheapHash(PASSWORD) }, now);

@@ -92,6 +92,7 @@ async function serve(dir) {
   // As `postern start` does: the blob threads start now and stay, the search-part deriver loaded (a build without it starts them on first use).
   const { SEARCH_PART_DERIVER } = await import(new URL('mailbox/search-part.js', DIST).href);
   store.blobs.keepWarm?.([SEARCH_PART_DERIVER]);
+  store.meta.checkpointInBackground?.();
   const lax = { maxSourceFailures: 1_000_000, windowMs: 60_000, lockoutMs: 1 };
   const listener = createImapListener('tls', {
     hostname: 'mail.' + DOMAIN,

@@ -101,6 +101,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   }
   // A server reads and writes mail all day: its blob threads start now and stay.
   store.blobs.keepWarm?.([SEARCH_PART_DERIVER]);
+  // ... and its metadata checkpoints run beside the event loop, not inside its commits.
+  store.meta.checkpointInBackground?.();
   const spool = new Spool(store.blobs, store.meta.queue, clock, faults);
   const notifier = new MailboxNotifier();
   const q = config.queue;

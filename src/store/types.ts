@@ -965,6 +965,12 @@ export interface MetaStore {
   readonly factors: FactorRepo;
   readonly sieve: SieveRepo;
   readonly urlauthKeys: UrlauthKeyRepo;
+  /**
+   * Optional: a long-running server's store moves its housekeeping I/O off
+   * the event loop from now on where it can (SQLite: WAL checkpoints run in
+   * a thread of their own instead of inside commits).
+   */
+  checkpointInBackground?(): void;
   close(): Promise<void>;
 }
 

@@ -18,6 +18,7 @@ import { SqliteQueue } from './queue.js';
 import { SqliteQuarantine, SqliteVerdicts } from './quarantine.js';
 import { SqliteDeliveryTimes } from './delivery-times.js';
 import { prepared, preparedPluck } from './statements.js';
+import { WalCheckpointer, type CheckpointStats } from './checkpointer.js';
 
 /** A repository over the connection: damaged pages reported clearly, writes durable before they resolve. */
 const sqliteRepo = <T extends object>(repo: T, db: Db): T => reportingDamage(durableRepo(repo, db), db.name);
@@ -60,7 +61,22 @@ export class SqliteMetaStore implements MetaStore {
     return new SqliteMetaStore(openDb(file));
   }
 
+  private checkpointer: WalCheckpointer | null = null;
+
+  /** WAL checkpoints from now on run in a thread of their own, not in the event loop's commits (checkpointer.ts). */
+  checkpointInBackground(): void {
+    if (this.checkpointer || !this.db.open || this.db.memory) return;
+    this.checkpointer = new WalCheckpointer(this.db);
+  }
+
+  /** What the checkpoint thread has done, or null when there is none. */
+  get checkpoints(): CheckpointStats | null {
+    return this.checkpointer?.stats ?? null;
+  }
+
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     if (!this.db.open) return;
     const wal = walSyncOf(this.db);
     // What lazy writes left unsynced goes to disk before the connection ends.
