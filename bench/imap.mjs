@@ -7,8 +7,9 @@
 // Measures: the first LOGIN+SELECT once the server is idle after its start
 // (cold: its index of the big mailbox built or read then), LOGIN+SELECT (and
 // each apart), UID FETCH 1:* (FLAGS), 10,000 full messages (BODY.PEEK[];
-// first after start, and again in the same session), SEARCH HEADER Subject "needle" (one match; wall time and the
-// server's CPU, all its threads, from /proc), 10,000 ENVELOPEs,
+// first after start, and again in the same session), SEARCH HEADER Subject
+// "needle" (one match; wall time and the server's CPU, all its threads, from
+// /proc), 10,000 ENVELOPEs,
 // APPEND by Python's imaplib, and the server's memory (PSS and RSS) per IDLE
 // connection, read right after the first LOGIN+SELECT, before the other
 // cells (postern's server runs a full garbage collection before each memory
@@ -351,11 +352,10 @@ m.logout()
 /**
  * Waits until the server has finished starting: its processes and threads
  * used at most one 10 ms clock tick of CPU over the last 300 ms (waits 10 s
- * at most). A server
- * that starts threads or processes after it listens would otherwise have
- * them compete with the first command (postern's four blob threads load
- * their modules then), and the cold cell would time the start, not the
- * index being built.
+ * at most). A server that starts threads or processes after it listens would
+ * otherwise have them compete with the first command (postern's four blob
+ * threads load their modules then), and the cold cell would time the start,
+ * not the index being built.
  */
 async function settle(pids) {
   const until = performance.now() + 10_000;

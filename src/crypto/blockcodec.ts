@@ -151,8 +151,7 @@ function digestFirst(container: Uint8Array, want: 'copy' | 'view'): DecodeResult
   if (!(container instanceof Uint8Array)) return null;
   const header = readHeaderRecord(container);
   if (!header.ok) return null;
-  // Anything but the stored header itself found canonical means a header copy to repair.
-  if (header.canonical.buffer !== container.buffer || header.canonical.byteOffset !== container.byteOffset) return null;
+  if (!isStoredHeader(container, header.canonical)) return null; // a header copy to repair
   const { blockShift, length } = header.fields;
   const blockSize = 2 ** blockShift;
   if (container.length !== containerSize(length, blockSize)) return null;
@@ -197,12 +196,18 @@ function guarded(container: Uint8Array, want: Want): DecodeResult {
   }
 }
 
+/**
+ * Whether the stored header was found canonical as it is: readHeaderRecord
+ * then hands back a view of the container itself, so no byte can differ.
+ */
+function isStoredHeader(container: Uint8Array, canonical: Uint8Array): boolean {
+  return canonical.buffer === container.buffer && canonical.byteOffset === container.byteOffset;
+}
+
 /** Every bit that differs between the stored header and the canonical one. */
 function headerCorrections(container: Uint8Array, canonical: Uint8Array): Correction[] {
   const out: Correction[] = [];
-  // The usual case: the stored header was found canonical as it is (readHeaderRecord hands back
-  // a view of the container itself), so no byte can differ.
-  if (canonical.buffer === container.buffer && canonical.byteOffset === container.byteOffset) return out;
+  if (isStoredHeader(container, canonical)) return out; // the usual case
   const end = Math.min(container.length, canonical.length);
   for (let i = 0; i < end; i++) {
     const diff = container[i]! ^ canonical[i]!;

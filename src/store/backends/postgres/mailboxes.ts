@@ -350,7 +350,6 @@ export class PgMailboxes implements MailboxRepo {
     return inUidOrder({ uids, flags, modseqs });
   }
 
-
   async folderStats(folderId: number): Promise<FolderStats> {
     // Flags compare case-insensitively; the flag is a parameter so no LIKE escaping applies.
     const r = await this.pool.query<FolderStats>(
