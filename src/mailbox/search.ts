@@ -21,12 +21,11 @@ import {
   decodeEncodedWords,
   decodePartText,
   listParts,
-  parseAddressList,
   type HeaderField,
-  type MailAddress,
   type MimeMessage,
   type MimePart,
 } from '../codec/mime/index.js';
+import { plainAddresses } from './plain-address.js';
 import { includesLinear } from './substring.js';
 
 /** What evaluation may read about a message without its content. */
@@ -120,27 +119,28 @@ const MAX_PART_TEXT = 8 * 1024 * 1024;
 /** Fields that hold address lists (RFC 5322 3.6.2, 3.6.3). */
 const ADDRESS_FIELDS = new Set(['from', 'sender', 'reply-to', 'to', 'cc', 'bcc']);
 
-/** `Name <local@domain>` for each mailbox of an address list, comments and spaces between tokens dropped. */
-function plainAddresses(value: string): string {
-  const one = (a: MailAddress): string => (a.name ? `${a.name} <${a.address}>` : `<${a.address}>`);
-  return parseAddressList(value)
-    .map((a) => (a.group ? `${a.name}: ${a.group.map(one).join(', ')};` : one(a)))
-    .join(', ');
-}
-
 /** Decoded, lower-cased text of one header section's fields, computed on first use. */
 export class HeaderText {
   private byName = new Map<string, string | null>();
   private all: string | null = null;
+  /** The fields' names lower-cased, on first use (a search part looks up six names). */
+  private names: string[] | null = null;
 
   constructor(readonly fields: readonly HeaderField[]) {}
+
+  private lowerNames(): string[] {
+    this.names ??= this.fields.map((f) => f.name.toLowerCase());
+    return this.names;
+  }
 
   /** Values of every field named `name`, decoded, joined by newlines, lower-cased; null when absent. */
   header(name: string): string | null {
     const n = name.toLowerCase();
     let text = this.byName.get(n);
     if (text === undefined) {
-      const raw = this.fields.filter((f) => f.name.toLowerCase() === n).map((f) => f.value);
+      const names = this.lowerNames();
+      const raw: string[] = [];
+      for (let i = 0; i < names.length; i++) if (names[i] === n) raw.push(this.fields[i]!.value);
       const values = raw.map((v) => decodeEncodedWords(v));
       // Addresses also in their plain form, so "user@domain" finds one written with comments or folding inside.
       if (ADDRESS_FIELDS.has(n)) values.push(...raw.map(plainAddresses));
@@ -158,8 +158,8 @@ export class HeaderText {
 
   /** The first Date field's calendar day as written, or null. */
   sentDate(): ImapDate | null {
-    const f = this.fields.find((x) => x.name.toLowerCase() === 'date');
-    return f ? parseHeaderDate(f.value) : null;
+    const i = this.lowerNames().indexOf('date');
+    return i < 0 ? null : parseHeaderDate(this.fields[i]!.value);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddressList, parseAddressNodes } from './address.js';
+import { endsWord, formatAddress, parseAddressList, parseAddressNodes } from './address.js';
 import { headerValue } from './header.js';
 import { parseMessage } from './parse.js';
 import { corpus } from './testing/corpus.js';
@@ -55,6 +55,22 @@ describe('parseAddressList', () => {
     const msg = parseMessage(corpus('mimekit-stack-overflow.txt'));
     const list = parseAddressList(headerValue(msg.root.header.fields, 'To')!);
     expect(list[0]).toEqual({ name: 'test', address: 'test@test.com' });
+  });
+});
+
+describe('endsWord', () => {
+  it('ends a word at exactly what the character class /[\\s"()<>@,;:.[\\]\\\\]/ matches, for every UTF-16 code unit', () => {
+    const wordEnd = /[\s"()<>@,;:.[\]\\]/;
+    const differ: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) if (endsWord(c) !== wordEnd.test(String.fromCharCode(c))) differ.push(c);
+    expect(differ).toEqual([]);
+  });
+
+  it('keeps Unicode white space (no-break, ideographic) inside a name as it is written', () => {
+    expect(parseAddressList('Ann\u00a0Lee <ann@x.org>, Bo\u3000Yi <bo@y.org>')).toEqual([
+      { name: 'Ann\u00a0Lee', address: 'ann@x.org' },
+      { name: 'Bo\u3000Yi', address: 'bo@y.org' },
+    ]);
   });
 });
 

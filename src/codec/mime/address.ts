@@ -44,6 +44,20 @@ export interface MailAddress {
 const SPECIALS = '<>@,;:.[]';
 const MAX_TOKENS = 100_000;
 
+/** ASCII characters that end an unquoted word: white space, `"`, `(`, `)`, the specials and `\\`. */
+const WORD_ENDS = new Uint8Array(128);
+for (const ch of ' \t\n\v\f\r"()<>@,;:.[]\\') WORD_ENDS[ch.charCodeAt(0)] = 1;
+
+/**
+ * Whether a UTF-16 code unit ends an unquoted word: what `/[\s"()<>@,;:.[\]\\]/`
+ * matches (beyond ASCII, JavaScript's white space), without a regular
+ * expression per character.
+ */
+export function endsWord(c: number): boolean {
+  if (c < 128) return WORD_ENDS[c] === 1;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
 function tokenize(s: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -84,7 +98,7 @@ function tokenize(s: string): Token[] {
       i++;
     } else {
       let j = i + 1;
-      while (j < s.length && !/[\s"()<>@,;:.[\]\\]/.test(s[j]!)) j++;
+      while (j < s.length && !endsWord(s.charCodeAt(j))) j++;
       out.push({ kind: 'word', text: s.slice(i, j), quoted: false, ws });
       ws = false;
       i = j;
