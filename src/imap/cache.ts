@@ -61,9 +61,17 @@ export class CacheFiller {
     return this.derive(blobId, uid, () => searchEntry(blobId, bytes));
   }
 
-  /** Takes a search part derived by the blob store from the blob's verified bytes (BlobStore.getDerived with the search-part deriver). */
-  async addEntry(entry: HeaderCacheEntry, uid?: number): Promise<void> {
-    await this.derive(entry.blobId, uid, () => entry);
+  /**
+   * Takes a search part derived by the blob store from the blob's verified
+   * bytes (BlobStore.getDerived with the search-part deriver), without a
+   * promise per message: true when the entries held are due to be written
+   * (the caller then awaits flush()). `noBlobEntry`: the blob had no entry
+   * when the command looked (HeaderCacheEntry.message).
+   */
+  hold(entry: HeaderCacheEntry, uid: number, noBlobEntry: boolean): boolean {
+    if (this.seen.has(entry.blobId)) return false;
+    this.seen.add(entry.blobId);
+    return this.pend(entry, uid, noBlobEntry);
   }
 
   /**
@@ -98,12 +106,21 @@ export class CacheFiller {
       return null;
     }
     if (!entry) return null;
+    if (this.pend(entry, uid, false)) await this.flush();
+    return entry;
+  }
+
+  /** Holds an entry to write; true when those held are due to be written. */
+  private pend(entry: HeaderCacheEntry, uid: number | undefined, noBlobEntry: boolean): boolean {
     const folderId = this.s.selected?.id;
     // Built field by field: a spread copies through the generic path, and a first SEARCH does this 100,000 times.
-    this.pending.push(uid === undefined || folderId === undefined ? entry : { blobId: entry.blobId, search: entry.search, detail: entry.detail, message: { folderId, uid } });
+    this.pending.push(
+      uid === undefined || folderId === undefined
+        ? entry
+        : { blobId: entry.blobId, search: entry.search, detail: entry.detail, message: noBlobEntry ? { folderId, uid, noBlobEntry } : { folderId, uid } },
+    );
     this.bytes += entry.search.length + (entry.detail?.length ?? 0);
-    if (this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES) await this.flush();
-    return entry;
+    return this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES;
   }
 
   async flush(): Promise<void> {

@@ -344,11 +344,27 @@ export function readDetail(row: CachedHeader): CachedDetail | null {
  */
 export function readSearch(row: CachedHeader, detail: CachedDetail | null = null): CachedSearch | null {
   const s = row.search;
-  const dot = s.indexOf('.', 0);
-  if (dot < 0 || s.slice(0, dot) !== String(FORMAT) || s.charCodeAt(dot + 9) !== 0x2e) return null;
+  const dot = formatDot(s);
+  if (dot < 0) return null;
   const json = s.slice(dot + 10);
   if (s.slice(dot + 1, dot + 9) !== searchCheck(row.blobId, json)) return null;
   return new CachedSearch(json, detail?.header ?? null);
+}
+
+/**
+ * A search part derived just now, in this process, from verified bytes, as a
+ * SearchText: its check guards a stored row against damage, and this one was
+ * never stored, so it is not computed again (a first SEARCH reads 100,000).
+ */
+export function readDerivedSearch(search: string): CachedSearch | null {
+  const dot = formatDot(search);
+  return dot < 0 ? null : new CachedSearch(search.slice(dot + 10), null);
+}
+
+/** Where the check of a search part of this format starts (the dot after the format), or -1. */
+function formatDot(s: string): number {
+  const dot = s.indexOf('.', 0);
+  return dot < 0 || s.slice(0, dot) !== String(FORMAT) || s.charCodeAt(dot + 9) !== 0x2e ? -1 : dot;
 }
 
 /**

@@ -396,8 +396,10 @@ export interface HeaderCacheEntry {
    * the blob are answered from the per-blob entry), and may then keep an entry
    * without a detail for that message alone (refreshing a per-blob entry that
    * exists, adding none). Absent: every message of the blob.
+   * `noBlobEntry`: the caller found no per-blob entry for the blob (nor one for
+   * the message), so there is none to refresh and the store need not look.
    */
-  readonly message?: { readonly folderId: number; readonly uid: number };
+  readonly message?: { readonly folderId: number; readonly uid: number; readonly noBlobEntry?: boolean };
 }
 
 /** A header cache entry as read back: `detail` is null unless it was asked for. */

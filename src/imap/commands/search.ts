@@ -9,7 +9,7 @@
  * part alone (from the header section) unless the criteria need the detail.
  */
 import { bad, esearchResponse, no, ok, partialSlice, searchResponse, type SearchKey } from '../../codec/imap/index.js';
-import { readDetail, readSearch, requiredText, searchNeedsDetail } from '../../mailbox/header-cache.js';
+import { readDerivedSearch, readDetail, readSearch, requiredText, searchNeedsDetail } from '../../mailbox/header-cache.js';
 import {
   matchMessage,
   planSearch,
@@ -50,6 +50,8 @@ interface Undecided {
   readonly blobId: string;
   /** The blob has no usable cache entry: derive one when it is read. */
   readonly fill: boolean;
+  /** No entry at all was found for it (not one that failed its check): there is no per-blob row to refresh. */
+  readonly noEntry?: boolean;
 }
 
 /** One SEARCH: its criteria, what they need, and what has been found so far. */
@@ -61,6 +63,8 @@ export class SearchRun {
   private readonly withDetail: boolean;
   private readonly needle: string | null;
   private readonly filler: CacheFiller;
+  /** Search parts held for the cache are due to be written (decideByPart). */
+  private flushDue = false;
 
   constructor(
     private readonly s: ImapSession,
@@ -116,7 +120,7 @@ export class SearchRun {
         continue;
       }
       if (row.search === null) {
-        toRead.push({ candidate, blobId: row.blobId, fill: true });
+        toRead.push({ candidate, blobId: row.blobId, fill: true, noEntry: true });
         continue;
       }
       if (this.withDetail) {
@@ -148,7 +152,12 @@ export class SearchRun {
       let u = item;
       let loaded: Loaded;
       if ('search' in got) {
-        if (await this.decideByPart(u, got.search)) continue;
+        const decided = this.decideByPart(u, got.search);
+        if (this.flushDue) {
+          this.flushDue = false;
+          await this.filler.flush();
+        }
+        if (decided) continue;
         // No search part (its fields are too large), or one that cannot decide: the message itself.
         u = { ...u, fill: false };
         loaded = await loadContent(s, u.candidate.uid, u.blobId);
@@ -169,12 +178,16 @@ export class SearchRun {
     }
   }
 
-  /** Takes a search part the blob store derived (null: none) and evaluates over it; false when it cannot decide. */
-  private async decideByPart(u: Undecided, search: string | null): Promise<boolean> {
+  /**
+   * Takes a search part the blob store derived (null: none) and evaluates over
+   * it; false when it cannot decide. Synchronous (a first SEARCH takes
+   * 100,000): the part is held for the cache, and flushDue says when those
+   * held are to be written.
+   */
+  private decideByPart(u: Undecided, search: string | null): boolean {
     if (search === null) return false;
-    const entry = { blobId: u.blobId, search, detail: null };
-    await this.filler.addEntry(entry, u.candidate.uid);
-    const hit = this.match(u.candidate, readSearch(entry));
+    if (this.filler.hold({ blobId: u.blobId, search, detail: null }, u.candidate.uid, u.noEntry === true)) this.flushDue = true;
+    const hit = this.match(u.candidate, readDerivedSearch(search));
     if (hit) this.found.push(u.candidate);
     return hit !== undefined;
   }

@@ -102,7 +102,7 @@ describe('sqlite durability: the WAL is synced in the thread pool, grouped', () 
 });
 
 describe('sqlite header cache: search parts written a hundred rows to a statement', () => {
-  it('fills each message its part was derived for, refreshes only per-blob rows that exist, and skips a message whose blob changed', async () => {
+  it('fills each message its part was derived for, refreshes only per-blob rows that exist (none when told there is none), and skips a message whose blob changed', async () => {
     const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) });
     if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
     const { meta } = s;
@@ -130,6 +130,13 @@ describe('sqlite header cache: search parts written a hundred rows to a statemen
         { blob_id: ids[180], search: 'part 180' },
       ]);
       expect(meta.db.prepare('SELECT count(*) FROM message_search').pluck().get()).toBe(249);
+
+      // Marked as having found no per-blob entry (a first SEARCH's): the message rows are written, no per-blob row is looked at.
+      const fresh = ids.slice(0, 249).map((blobId, k) => ({ blobId, search: `fresh ${k}`, detail: null, message: { folderId: folder.id, uid: k + 1, noBlobEntry: true } }));
+      await meta.mailboxes.putHeaderCache(fresh);
+      const third = await meta.mailboxes.searchHeaderCache(folder.id, 1, 249, null);
+      expect(third.map((r) => r.search)).toEqual(fresh.map((e) => e.search));
+      expect(meta.db.prepare('SELECT blob_id, search FROM header_cache ORDER BY blob_id').all()).toEqual(perBlob);
     } finally {
       await s.close();
     }
