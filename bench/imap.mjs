@@ -44,7 +44,18 @@
 // node --cpu-prof and writes its profile there, BENCH_DIST (../dist) the
 // compiled postern to measure (another build, for a before/after),
 // BENCH_PORT (0: any free port) the port postern listens on, Dovecot the next,
-// BENCH_READ_CACHE_MB (64, as `postern init` sets [store] read_cache_mb) postern's read cache.
+// BENCH_READ_CACHE_MB (64, as `postern init` sets [store] read_cache_mb) postern's read cache,
+// BENCH_CACHE (cold): `cold` drops each server's files (mail, indexes,
+// metadata) from the OS page cache before each cell that reads them first
+// (the cold LOGIN+SELECT, the first body FETCH, the first SEARCH), so both
+// servers start those cells from the disk; `warm` reads them all into it
+// instead, so those cells measure the servers' own work; `as-is` leaves the
+// page cache alone. Why: a machine may reclaim file pages that sat unused for a while
+// (a VM returning memory to its host does; the one these figures come from
+// pages out whatever went untouched for about a minute), and then a cell
+// measures when each server's files were last touched (Dovecot's are written
+// just before it is measured, postern's template long before) rather than
+// the server.
 // Everything listens on 127.0.0.1 only; every loop is bounded; everything
 // started here is stopped by its pid at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -69,6 +80,8 @@ const READ_CACHE_MB = Number(process.env.BENCH_READ_CACHE_MB ?? 64);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'postern,dovecot').split(',');
 /** First of two fixed ports (postern, Dovecot); 0: any free ones. */
 const PORT_BASE = Number(process.env.BENCH_PORT ?? 0);
+const CACHE = process.env.BENCH_CACHE ?? 'cold';
+if (!['cold', 'warm', 'as-is'].includes(CACHE)) throw new Error(`BENCH_CACHE must be cold, warm or as-is, not ${CACHE}`);
 const DOMAIN = 'bench.test';
 const BENCH_USER = `bench@${DOMAIN}`;
 const IDLE_USER = `idler@${DOMAIN}`;
@@ -368,9 +381,68 @@ async function settle(pids) {
   }
 }
 
-/** `collect` (postern: a full GC in the server) runs before each memory reading. */
-async function measure(name, port, ca, pids, collect = () => undefined) {
+/**
+ * Sets every file under `dir` to the page cache state BENCH_CACHE asks for:
+ * `cold` writes them back and drops them (POSIX_FADV_DONTNEED on each;
+ * Python's os module has the call, Node has none), `warm` reads each whole
+ * into the cache. Directory entries and inodes stay cached either way.
+ * Returns the files set; throws when a sample (read with util-linux's
+ * fincore, where installed) shows the wrong state, rather than measure
+ * something else.
+ */
+function setCache(dir) {
+  if (CACHE === 'as-is') return 0;
+  const script = `
+import os, stat, sys
+warm = sys.argv[2] == 'warm'
+os.sync()
+n = 0
+sample = []
+for base, dirs, files in os.walk(sys.argv[1]):
+    for f in files:
+        p = os.path.join(base, f)
+        try:
+            # Regular files only: a server's sockets and FIFOs live here too (opening a FIFO would block).
+            if not stat.S_ISREG(os.lstat(p).st_mode):
+                continue
+            fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            if warm:
+                while os.read(fd, 1 << 20):
+                    pass
+            else:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            n += 1
+            if n % 1000 == 1 and len(sample) < 100 and os.path.getsize(p) > 0:
+                sample.append(p)
+        finally:
+            os.close(fd)
+print(n)
+print('\\n'.join(sample))
+`;
+  const r = spawnSync('python3', ['-c', script, dir, CACHE], { encoding: 'utf8', timeout: 300_000 });
+  if (r.status !== 0) throw new Error(`setting ${dir} ${CACHE} in the page cache failed: ${r.stderr}`);
+  const [count, ...sample] = r.stdout.trim().split('\n');
+  const fc = sample.length > 0 ? spawnSync('fincore', ['--bytes', '--noheadings', '--raw', '--output', 'RES', ...sample], { encoding: 'utf8' }) : null;
+  if (fc && fc.status === 0) {
+    const res = fc.stdout.trim().split('\n').map((l) => Number(l || 0));
+    const wrong = CACHE === 'cold' ? res.filter((b) => b > 0).length : res.filter((b) => b === 0).length;
+    if (wrong > 0) throw new Error(`setting ${dir} ${CACHE} in the page cache did not work: ${wrong} of ${sample.length} sampled files are not ${CACHE}`);
+  }
+  return Number(count);
+}
+
+/**
+ * `collect` (postern: a full GC in the server) runs before each memory
+ * reading; `dataDir` holds every file the server reads (dropped from the page
+ * cache before the cells that read them first, BENCH_CACHE).
+ */
+async function measure(name, port, ca, pids, dataDir, collect = () => undefined) {
   const out = { name };
+  const set = setCache(dataDir);
+  if (CACHE !== 'as-is') console.error(`  ${name}: ${set} files made ${CACHE} in the page cache before each first read`);
   await settle(pids);
   // Cold: the first SELECT of the big mailbox (Dovecot builds its index here), once the server has started.
   let t0 = performance.now();
@@ -398,6 +470,7 @@ async function measure(name, port, ca, pids, collect = () => undefined) {
     times.flags.push(ms(t0));
     flagsLines = f.lines - 1;
 
+    if (round === 0) setCache(dataDir);
     t0 = performance.now();
     const b = await c.ok('b2', `FETCH 1:${FETCH} (BODY.PEEK[])`);
     times.fetch.push(ms(t0));
@@ -408,6 +481,7 @@ async function measure(name, port, ca, pids, collect = () => undefined) {
     await c.ok('b2a', `FETCH 1:${FETCH} (BODY.PEEK[])`);
     times.fetchAgain.push(ms(t0));
 
+    if (round === 0) setCache(dataDir);
     t0 = performance.now();
     const cpu0 = cpuMs(pids());
     let hit = '';
@@ -431,6 +505,7 @@ async function measure(name, port, ca, pids, collect = () => undefined) {
   out.fetchFlagsLines = flagsLines;
   out.fetchBodiesMs = median(times.fetch);
   out.fetchBodiesMiB = fetchBytes / 1024 / 1024;
+  out.pageCache = CACHE;
   // The first SEARCH pays for whatever the server builds on first use; the later rounds show the steady state.
   out.searchFirstMs = times.search[0];
   out.searchMs = median(times.search.length > 1 ? times.search.slice(1) : times.search);
@@ -693,6 +768,7 @@ function table(rows) {
   const out = [
     `| (median of ${ROUNDS}) | ${rows.map((r) => r.name).join(' | ')} |`,
     `|---|${rows.map(() => '---').join('|')}|`,
+    line('files in the page cache before each first read (BENCH_CACHE)', (r) => r.pageCache),
     line('first LOGIN+SELECT, cold (ms)', (r) => fmt(r.coldLoginSelectMs)),
     line('LOGIN+SELECT (ms)', (r) => fmt(r.loginSelectMs)),
     line('LOGIN (ms)', (r) => fmt(r.loginMs)),
@@ -765,7 +841,7 @@ async function benchPostern(root, certPem, keyPem, rows) {
   try {
     const port = Number(server.value);
     console.error(`postern listening on 127.0.0.1:${port} (pid ${server.child.pid}); measuring ...`);
-    rows.push(await measure('postern', port, certPem, () => [server.child.pid], () => process.kill(server.child.pid, 'SIGUSR2')));
+    rows.push(await measure('postern', port, certPem, () => [server.child.pid], pdir, () => process.kill(server.child.pid, 'SIGUSR2')));
   } finally {
     await stopChild(server.child, 20_000);
   }
@@ -786,7 +862,7 @@ async function benchDovecot(root, certPem, keyPem, rows) {
     await waitPort(port);
     const version = spawnSync('/usr/sbin/dovecot', ['--version'], { encoding: 'utf8' }).stdout.trim();
     console.error(`dovecot ${version} listening on 127.0.0.1:${port} (pid ${dv.pid}); measuring ...`);
-    const row = await measure('dovecot', port, certPem, () => treeOf(dv.pid));
+    const row = await measure('dovecot', port, certPem, () => treeOf(dv.pid), ddir);
     rows.push({ ...row, name: `dovecot ${version.split(' ')[0]}` });
   } finally {
     await stopChild(dv, 20_000);

@@ -53,5 +53,5 @@ export async function imapSuite({ reps, quick, only, rows, configs, problems }) 
     }
   }
   configs.postern ??= 'postern IMAP listener over TLS as bench/imap.mjs starts it (SQLite store; password hashes at scrypt cost 2^10, Dovecot reads plain passwords: logins measure IMAP)';
-  configs.load = `bench/imap.mjs: ${messages} distinct messages, FETCH of ${fetch}, ${idle} IDLE connections, 3 rounds inside each run (median)`;
+  configs.load = `bench/imap.mjs: ${messages} distinct messages, FETCH of ${fetch}, ${idle} IDLE connections, 3 rounds inside each run (median), files ${process.env.BENCH_CACHE ?? 'cold'} in the page cache before each first read (BENCH_CACHE)`;
 }
