@@ -9,9 +9,13 @@ export type Db = Database.Database;
  * Opens the metadata database with the settings durability depends on:
  * WAL journal, synchronous=NORMAL (a commit returns without syncing; the
  * repositories wait for a grouped sync of the WAL in the thread pool before a
- * write's promise resolves: durability.ts), foreign keys on, and a busy
+ * write's promise resolves: durability.ts), foreign keys on, a busy
  * timeout so a second process (the CLI while the server runs) waits instead
- * of failing.
+ * of failing, and temporary data in memory: SQLite otherwise spills a
+ * statement's journal (the rows it changes, as they were) and large sorts
+ * to files in /var/tmp, outside the data folder, its encryption at rest and
+ * its scrub; and a file made and removed every few SMTP messages costs
+ * system calls besides.
  */
 export function openDb(file: string): Db {
   let db: Db | null = null;
@@ -21,6 +25,7 @@ export function openDb(file: string): Db {
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    db.pragma('temp_store = MEMORY');
     migrate(db);
     return db;
   } catch (e) {
