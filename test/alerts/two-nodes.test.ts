@@ -15,6 +15,7 @@ import { Alerter, type AlertChannel } from '../../src/alerts/alerter.js';
 import { ALERT_KINDS } from '../../src/alerts/rules.js';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/metrics/logger.js';
+import { INSERT_EVENT } from '../../src/store/backends/postgres/events.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -84,4 +85,31 @@ describe('alerts on two nodes sharing PostgreSQL', () => {
     expect(new Set(subjects).size).toBe(N);
     expect(new Set(subjects)).toEqual(new Set(Array.from({ length: N }, (_, i) => `e${i}`)));
   }, 90_000);
+
+  it('never lets a later event be seen before an earlier one commits: ids are drawn in commit order', async () => {
+    const url = `${SERVER}/${DB}`;
+    const s = await openStore({ backend: 'postgres', url, dataDir: dir });
+    stores.push(s);
+    const kind = ALERT_KINDS.find((k) => k !== 'availability.downtime')!;
+    const [before] = await s.meta.events.list(undefined, 1);
+    const from = before?.id ?? 0;
+    // Another node's insert, drawn first and committed late.
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(INSERT_EVENT, [Date.now(), kind, 'drawn first', '{}']);
+      let settled = false;
+      const later = s.meta.events.record(kind, 'drawn second', {}, Date.now()).then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 300));
+      // The second insert waits for the first to commit; until then a tail sees neither.
+      expect(settled).toBe(false);
+      expect(await s.meta.events.after(from, [kind], 100)).toEqual([]);
+      await other.query('COMMIT');
+      await later;
+      expect((await s.meta.events.after(from, [kind], 100)).map((e) => e.subject)).toEqual(['drawn first', 'drawn second']);
+    } finally {
+      await other.end();
+    }
+  }, 30_000);
 });

@@ -10,6 +10,23 @@ interface EventRow {
   data: string;
 }
 
+/**
+ * Event ids become visible in id order. A tail (the alerts' cursor) that has
+ * seen id n takes every event up to n as read; but ids are drawn at insert
+ * and become visible at commit, so with several connections inserting at
+ * once, id 11 could be seen while id 10 was not yet committed, and the tail
+ * moved past 10 for good (an alert lost; seen once in 400 under two nodes).
+ * Every insert therefore takes one transaction-scoped advisory lock before
+ * its ids are drawn (a volatile CTE is read before the first row reaches
+ * the INSERT) and holds it until it commits: ids are drawn in commit order.
+ */
+const EVENT_ORDER_LOCK = 0x65766e74; // 'evnt'
+const ORDERED = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}))`;
+/** One event ($1 at, $2 kind, $3 subject, $4 data). */
+export const INSERT_EVENT = `${ORDERED} INSERT INTO events (at, kind, subject, data) SELECT $1::bigint, $2::text, $3::text, $4::text FROM ordered`;
+/** Events as four arrays of the same length. */
+const INSERT_EVENTS = `${ORDERED} INSERT INTO events (at, kind, subject, data) SELECT u.* FROM ordered, unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u`;
+
 const toEvent = (e: EventRow): StoreEvent => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> });
 
 function checkFields(fields: readonly string[]): void {
@@ -23,12 +40,12 @@ export class PgEvents implements EventRepo {
   constructor(private readonly pool: Pool) {}
 
   async record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
-    await this.pool.query('INSERT INTO events (at, kind, subject, data) VALUES ($1, $2, $3, $4)', [now, kind, subject, JSON.stringify(data)]);
+    await this.pool.query(INSERT_EVENT, [now, kind, subject, JSON.stringify(data)]);
   }
 
   async recordMany(events: readonly NewEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.pool.query('INSERT INTO events (at, kind, subject, data) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])', [
+    await this.pool.query(INSERT_EVENTS, [
       events.map((e) => e.at),
       events.map((e) => e.kind),
       events.map((e) => e.subject),
