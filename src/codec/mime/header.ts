@@ -42,6 +42,8 @@ interface OpenField {
   start: number;
   end: number;
   name: string;
+  /** A continuation line extended it. */
+  folded: boolean;
 }
 
 /**
@@ -93,7 +95,10 @@ export function scanHeader(
       return finish(pos, pos, false, true);
     }
     if (first === SP || first === HT) {
-      if (open) open.end = le;
+      if (open) {
+        open.end = le;
+        open.folded = true;
+      }
       else if (!junk) {
         badLine('header-orphan-continuation', pos);
         junk = true;
@@ -133,7 +138,7 @@ export function scanHeader(
       return finish(pos, pos, false, true);
     }
     junk = false;
-    open = { start: pos, end: le, nameEnd, valueStart: colon + 1, name: buf.toString('latin1', pos, nameEnd) };
+    open = { start: pos, end: le, nameEnd, valueStart: colon + 1, name: buf.toString('latin1', pos, nameEnd), folded: false };
     pos = le;
   }
   return finish(end, end, false, false);
@@ -149,13 +154,20 @@ function validName(buf: Buffer, start: number, end: number): boolean {
 }
 
 function makeField(buf: Buffer, f: OpenField): HeaderField {
-  return { name: f.name, value: unfold(buf, f.valueStart, f.end), start: f.start, end: f.end, raw: buf.subarray(f.start, f.end) };
+  // A field of one line (most) is known to be one: its line end is not looked for again.
+  const value = f.folded ? unfold(buf, f.valueStart, f.end) : oneLine(buf, f.valueStart, f.end);
+  return { name: f.name, value, start: f.start, end: f.end, raw: buf.subarray(f.start, f.end) };
+}
+
+/** The value of one line (from `start` to its line break or `end`), trimmed; decoded from the buffer in place. */
+function oneLine(buf: Buffer, start: number, end: number): string {
+  return trimWsp(utf8OrLatin1(buf, start, contentEnd(buf, start, end)));
 }
 
 /** Joins the field's lines without their line breaks and trims outer white space. */
 export function unfold(buf: Buffer, start: number, end: number): string {
   // One line (most fields): decoded from the buffer in place, no views or joins.
-  if (lineEnd(buf, start, end) === end) return trimWsp(utf8OrLatin1(buf, start, contentEnd(buf, start, end)));
+  if (lineEnd(buf, start, end) === end) return oneLine(buf, start, end);
   const parts: Buffer[] = [];
   let pos = start;
   while (pos < end) {
