@@ -64,14 +64,18 @@ export class CacheFiller {
   /**
    * Takes a search part derived by the blob store from the blob's verified
    * bytes (BlobStore.getDerived with the search-part deriver), without a
-   * promise per message: true when the entries held are due to be written
-   * (the caller then awaits flush()). `noBlobEntry`: the blob had no entry
-   * when the command looked (HeaderCacheEntry.message).
+   * promise per message (the caller awaits flush() once `due`). `noBlobEntry`:
+   * the blob had no entry when the command looked (HeaderCacheEntry.message).
    */
-  hold(entry: HeaderCacheEntry, uid: number, noBlobEntry: boolean): boolean {
-    if (this.seen.has(entry.blobId)) return false;
+  hold(entry: HeaderCacheEntry, uid: number, noBlobEntry: boolean): void {
+    if (this.seen.has(entry.blobId)) return;
     this.seen.add(entry.blobId);
-    return this.pend(entry, uid, noBlobEntry);
+    this.pend(entry, uid, noBlobEntry);
+  }
+
+  /** The entries held are enough to be written now. */
+  get due(): boolean {
+    return this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES;
   }
 
   /**
@@ -106,12 +110,13 @@ export class CacheFiller {
       return null;
     }
     if (!entry) return null;
-    if (this.pend(entry, uid, false)) await this.flush();
+    this.pend(entry, uid, false);
+    if (this.due) await this.flush();
     return entry;
   }
 
-  /** Holds an entry to write; true when those held are due to be written. */
-  private pend(entry: HeaderCacheEntry, uid: number | undefined, noBlobEntry: boolean): boolean {
+  /** Holds an entry to write. */
+  private pend(entry: HeaderCacheEntry, uid: number | undefined, noBlobEntry: boolean): void {
     const folderId = this.s.selected?.id;
     // Built field by field: a spread copies through the generic path, and a first SEARCH does this 100,000 times.
     this.pending.push(
@@ -120,7 +125,6 @@ export class CacheFiller {
         : { blobId: entry.blobId, search: entry.search, detail: entry.detail, message: noBlobEntry ? { folderId, uid, noBlobEntry } : { folderId, uid } },
     );
     this.bytes += entry.search.length + (entry.detail?.length ?? 0);
-    return this.bytes >= PENDING_BYTES || this.pending.length >= PENDING_ENTRIES;
   }
 
   async flush(): Promise<void> {

@@ -15,7 +15,7 @@ import { Alerter, type AlertChannel } from '../../src/alerts/alerter.js';
 import { ALERT_KINDS } from '../../src/alerts/rules.js';
 import { systemClock } from '../../src/core/clock.js';
 import { silentLogger } from '../../src/metrics/logger.js';
-import { INSERT_EVENT } from '../../src/store/backends/postgres/events.js';
+import { INSERT_EVENTS } from '../../src/store/backends/postgres/events.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 const SERVER = 'postgres://postgres@127.0.0.1:5432';
@@ -98,7 +98,7 @@ describe('alerts on two nodes sharing PostgreSQL', () => {
     await other.connect();
     try {
       await other.query('BEGIN');
-      await other.query(INSERT_EVENT, [Date.now(), kind, 'drawn first', '{}']);
+      await other.query(INSERT_EVENTS, [[Date.now()], [kind], ['drawn first'], ['{}']]);
       let settled = false;
       const later = s.meta.events.record(kind, 'drawn second', {}, Date.now()).then(() => (settled = true));
       await new Promise((r) => setTimeout(r, 300));

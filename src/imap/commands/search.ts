@@ -63,8 +63,6 @@ export class SearchRun {
   private readonly withDetail: boolean;
   private readonly needle: string | null;
   private readonly filler: CacheFiller;
-  /** Search parts held for the cache are due to be written (decideByPart). */
-  private flushDue = false;
 
   constructor(
     private readonly s: ImapSession,
@@ -153,10 +151,7 @@ export class SearchRun {
       let loaded: Loaded;
       if ('search' in got) {
         const decided = this.decideByPart(u, got.search);
-        if (this.flushDue) {
-          this.flushDue = false;
-          await this.filler.flush();
-        }
+        if (this.filler.due) await this.filler.flush();
         if (decided) continue;
         // No search part (its fields are too large), or one that cannot decide: the message itself.
         u = { ...u, fill: false };
@@ -181,12 +176,12 @@ export class SearchRun {
   /**
    * Takes a search part the blob store derived (null: none) and evaluates over
    * it; false when it cannot decide. Synchronous (a first SEARCH takes
-   * 100,000): the part is held for the cache, and flushDue says when those
-   * held are to be written.
+   * 100,000): the part is held for the cache, which the caller writes once
+   * enough are held (CacheFiller.due).
    */
   private decideByPart(u: Undecided, search: string | null): boolean {
     if (search === null) return false;
-    if (this.filler.hold({ blobId: u.blobId, search, detail: null }, u.candidate.uid, u.noEntry === true)) this.flushDue = true;
+    this.filler.hold({ blobId: u.blobId, search, detail: null }, u.candidate.uid, u.noEntry === true);
     const hit = this.match(u.candidate, readDerivedSearch(search));
     if (hit) this.found.push(u.candidate);
     return hit !== undefined;

@@ -22,10 +22,8 @@ interface EventRow {
  */
 const EVENT_ORDER_LOCK = 0x65766e74; // 'evnt'
 const ORDERED = `WITH ordered AS MATERIALIZED (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}))`;
-/** One event ($1 at, $2 kind, $3 subject, $4 data). */
-export const INSERT_EVENT = `${ORDERED} INSERT INTO events (at, kind, subject, data) SELECT $1::bigint, $2::text, $3::text, $4::text FROM ordered`;
-/** Events as four arrays of the same length. */
-const INSERT_EVENTS = `${ORDERED} INSERT INTO events (at, kind, subject, data) SELECT u.* FROM ordered, unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u`;
+/** Events as four arrays of the same length ($1 at, $2 kind, $3 subject, $4 data). */
+export const INSERT_EVENTS = `${ORDERED} INSERT INTO events (at, kind, subject, data) SELECT u.* FROM ordered, unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u`;
 
 const toEvent = (e: EventRow): StoreEvent => ({ id: e.id, at: e.at, kind: e.kind, subject: e.subject, data: JSON.parse(e.data) as Record<string, unknown> });
 
@@ -40,7 +38,7 @@ export class PgEvents implements EventRepo {
   constructor(private readonly pool: Pool) {}
 
   async record(kind: EventKind, subject: string, data: Record<string, unknown>, now: number): Promise<void> {
-    await this.pool.query(INSERT_EVENT, [now, kind, subject, JSON.stringify(data)]);
+    await this.recordMany([{ at: now, kind, subject, data }]);
   }
 
   async recordMany(events: readonly NewEvent[]): Promise<void> {
