@@ -56,6 +56,11 @@
 // measures when each server's files were last touched (Dovecot's are written
 // just before it is measured, postern's template long before) rather than
 // the server.
+// BENCH_BLOBS (inline): `inline` stores the template's messages as postern
+// stores mail by default ([store] inline_blob_kb = 32: each of these small
+// messages a row in the metadata database); `files` stores each as a blob
+// file (inline_blob_kb = 0, and always under [encryption_at_rest]). The
+// server's own setting (APPEND) stays the default either way.
 // Everything listens on 127.0.0.1 only; every loop is bounded; everything
 // started here is stopped by its pid at the end.
 import { spawn, spawnSync } from 'node:child_process';
@@ -81,6 +86,8 @@ const SERVERS = (process.env.BENCH_SERVERS ?? 'postern,dovecot').split(',');
 /** First of two fixed ports (postern, Dovecot); 0: any free ones. */
 const PORT_BASE = Number(process.env.BENCH_PORT ?? 0);
 const CACHE = process.env.BENCH_CACHE ?? 'cold';
+const BLOBS = process.env.BENCH_BLOBS ?? 'inline';
+if (!['inline', 'files'].includes(BLOBS)) throw new Error(`BENCH_BLOBS must be inline or files, not ${BLOBS}`);
 if (!['cold', 'warm', 'as-is'].includes(CACHE)) throw new Error(`BENCH_CACHE must be cold, warm or as-is, not ${CACHE}`);
 const DOMAIN = 'bench.test';
 const BENCH_USER = `bench@${DOMAIN}`;
@@ -89,7 +96,7 @@ const PASSWORD = 'bench-password-1';
 const NEEDLE_AT = Math.max(1, Math.floor(MESSAGES * 0.777));
 /** Bump when message() or the stored layout changes: an old template is then rebuilt. */
 const TEMPLATE_FORMAT = 3;
-const TEMPLATE = new URL(`out/imap-template-${MESSAGES}/`, import.meta.url).pathname;
+const TEMPLATE = new URL(`out/imap-template-${MESSAGES}${BLOBS === 'inline' ? '-inline' : ''}/`, import.meta.url).pathname;
 
 // ---------------------------------------------------------------- the server child
 
@@ -190,7 +197,7 @@ async function buildTemplate(dataDir) {
   const { openStore } = await import(new URL('store/index.js', DIST).href);
   const { provisionMailbox } = await import(new URL('mailbox/provision.js', DIST).href);
   const { appendInTx } = await import(new URL('store/backends/sqlite/mailboxes.js', DIST).href);
-  const store = await openStore({ backend: 'sqlite', dataDir });
+  const store = await openStore({ backend: 'sqlite', dataDir, inlineBlobBytes: BLOBS === 'inline' ? 32 * 1024 : 0 });
   try {
     const now = Date.now();
     await store.meta.directory.addDomain(DOMAIN, now);
@@ -506,6 +513,7 @@ async function measure(name, port, ca, pids, dataDir, collect = () => undefined)
   out.fetchBodiesMs = median(times.fetch);
   out.fetchBodiesMiB = fetchBytes / 1024 / 1024;
   out.pageCache = CACHE;
+  if (name === 'postern') out.blobs = BLOBS === 'inline' ? 'in the database (inline_blob_kb = 32)' : 'one file each';
   // The first SEARCH pays for whatever the server builds on first use; the later rounds show the steady state.
   out.searchFirstMs = times.search[0];
   out.searchMs = median(times.search.length > 1 ? times.search.slice(1) : times.search);
@@ -769,6 +777,7 @@ function table(rows) {
     `| (median of ${ROUNDS}) | ${rows.map((r) => r.name).join(' | ')} |`,
     `|---|${rows.map(() => '---').join('|')}|`,
     line('files in the page cache before each first read (BENCH_CACHE)', (r) => r.pageCache),
+    line('where postern keeps the messages (BENCH_BLOBS)', (r) => r.blobs ?? ''),
     line('first LOGIN+SELECT, cold (ms)', (r) => fmt(r.coldLoginSelectMs)),
     line('LOGIN+SELECT (ms)', (r) => fmt(r.loginSelectMs)),
     line('LOGIN (ms)', (r) => fmt(r.loginMs)),

@@ -28,7 +28,7 @@ describe('parseConfig defaults', () => {
   it('fills every section from a file that only names the host', () => {
     const c = ok(MIN);
     expect(c.server).toEqual({ hostname: 'mail.example.org', data_dir: '/etc/postern/data', port_offset: 0, heartbeat_interval: 30 });
-    expect(c.store).toEqual({ backend: 'sqlite', url: '', read_cache_mb: 64 });
+    expect(c.store).toEqual({ backend: 'sqlite', url: '', read_cache_mb: 64, inline_blob_kb: 32 });
     expect(c.tls).toEqual({ cert: '/etc/postern/tls/cert.pem', key: '/etc/postern/tls/key.pem', min_version: 'TLSv1.2' });
     expect(c.dkim).toEqual({ selector: 'postern', key_dir: '/etc/postern/dkim' });
     expect(c.smtp.max_message_size).toBe(26_214_400);
@@ -113,7 +113,7 @@ max_lifetime = 86400
 level = "debug"
 `);
     expect(c.server).toEqual({ hostname: 'mx1.example.net', data_dir: '/var/lib/postern', port_offset: 10_000, heartbeat_interval: 30 });
-    expect(c.store).toEqual({ backend: 'postgres', url: 'postgres://postern:secret@db/postern', read_cache_mb: 16 });
+    expect(c.store).toEqual({ backend: 'postgres', url: 'postgres://postern:secret@db/postern', read_cache_mb: 16, inline_blob_kb: 32 });
     expect(c.tls).toEqual({ cert: '/etc/ssl/mx1.pem', key: '/etc/postern/private/mx1.key', min_version: 'TLSv1.3' });
     expect(c.dkim).toEqual({ selector: 's2024.mail', key_dir: '/etc/dkim' });
     expect(c.smtp).toMatchObject({

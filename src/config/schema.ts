@@ -82,6 +82,8 @@ export function configSchema(baseDir: string) {
       url: secretString().default(''),
       // MiB of recently written and read message bytes kept in memory (0: none).
       read_cache_mb: int(0, 65536).default(64),
+      // KiB: a message up to this size is kept inside the SQLite database rather than as a file (0: every one a file).
+      inline_blob_kb: int(0, 1024).default(32),
     })
       .superRefine((s, ctx) => {
         if (s.backend !== 'postgres' || typeof s.url !== 'string') return;

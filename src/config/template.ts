@@ -45,6 +45,11 @@ url = ""
 # MiB of recently written and read messages kept in memory, so the scan and
 # delivery after SMTP and repeated IMAP/POP3 reads skip the disk (0: none).
 read_cache_mb = 64
+# KiB (sqlite only): a message up to this size is kept inside the database,
+# in the same checksummed container a file holds; larger ones are files
+# under data_dir/blobs (0: every message a file; so is every message while
+# [encryption_at_rest] is enabled, so that a clear copy can be removed whole).
+inline_blob_kb = 32
 
 [tls]
 # PEM certificate chain and PEM private key (mode 0600).

@@ -411,7 +411,8 @@ export class LocalDelivery {
       bytes = await reads.take(queued.blobId);
       if (this.opts.deliveryFields) {
         bytes = withDeliveryFields(bytes, p.lease.message.sender, p.lease.recipient.address);
-        const ref = await this.blobs.put(bytes);
+        // Referenced by the delivery's commit, which is synced before anything relies on it.
+        const ref = await this.blobs.put(bytes, { syncedByCommit: true });
         // The queue copy, unused once every recipient has its own, is left to the collector
         // (deleting it at once would race with a backup that listed it).
         copy = { blobId: ref.id, size: ref.size };

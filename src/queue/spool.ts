@@ -71,7 +71,8 @@ export class Spool {
   }
 
   private async store(s: Submission): Promise<void> {
-    const blob = await this.blobs.put(s.data);
+    // The queue entry's commit, synced before this resolves, makes the blob durable with it.
+    const blob = await this.blobs.put(s.data, { syncedByCommit: true });
     await this.queue.enqueue(
       {
         id: s.queueId,

@@ -1,6 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { WeightedLru } from '../core/weighted-lru.js';
-import type { BlobCheck, BlobRef, BlobStore, IntegrityEvent } from './types.js';
+import type { BlobCheck, BlobRef, BlobStore, IntegrityEvent, PutOptions } from './types.js';
 
 /** A blob larger than this share of the cache is never kept: one big attachment must not empty it. */
 const MAX_ENTRY_SHARE = 16;
@@ -69,8 +69,8 @@ export function cachingBlobs(inner: BlobStore, limitBytes: number): BlobStore {
   const cache = new BlobCache(limitBytes);
   const store: BlobStore & { readonly cache: BlobCache } = {
     cache,
-    async put(data: Uint8Array): Promise<BlobRef> {
-      const ref = await inner.put(data);
+    async put(data: Uint8Array, opts?: PutOptions): Promise<BlobRef> {
+      const ref = await inner.put(data, opts);
       cache.keep(ref.id, data);
       return ref;
     },

@@ -4,6 +4,8 @@ import type { Store } from './types.js';
 import { PosternError } from '../core/errors.js';
 import { SqliteMetaStore } from './backends/sqlite/index.js';
 import { FsBlobStore } from './backends/fs/blobs.js';
+import { SqliteBlobs } from './backends/sqlite/blobs.js';
+import { SplitBlobStore } from './split-blobs.js';
 import { openPgStore } from './backends/postgres/index.js';
 import { withEventFeed, type FedStore } from './event-feed.js';
 import { cachingBlobs } from './blob-cache.js';
@@ -19,6 +21,8 @@ export interface StoreOptions {
   url?: string;
   /** Bytes of recently written and read blobs kept in memory (blob-cache.ts); 0 or absent: none. */
   readCacheBytes?: number;
+  /** sqlite: blobs of at most this many bytes are kept in the database (split-blobs.ts); 0 or absent: none. */
+  inlineBlobBytes?: number;
 }
 
 /**
@@ -35,7 +39,8 @@ export async function openStore(opts: StoreOptions): Promise<FedStore> {
   }
   await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const meta = SqliteMetaStore.open(path.join(opts.dataDir, 'meta.sqlite'));
-  const blobs = await FsBlobStore.open(path.join(opts.dataDir, 'blobs'));
+  // Blobs already in the database stay readable whatever the setting: it decides where new ones go.
+  const blobs = new SplitBlobStore(new SqliteBlobs(meta.db), await FsBlobStore.open(path.join(opts.dataDir, 'blobs')), opts.inlineBlobBytes ?? 0);
   return reportIntegrity(
     withReadCache(
       {

@@ -996,9 +996,22 @@ export interface BlobCheck {
 /** What BlobStore.getDerived gives: what the deriver returned for the blob's verified bytes, or those bytes. */
 export type DerivedRead = { readonly derived: string | null } | { readonly data: Uint8Array };
 
+/** How a caller uses a blob it puts. */
+export interface PutOptions {
+  /**
+   * The caller next commits a row that references the blob, in the same
+   * store, and relies on neither before that commit is durable (the spool
+   * before `250`, delivery, IMAP APPEND before its OK). A backend that keeps
+   * the blob in the same log as that row (SQLite's WAL) then resolves
+   * without a sync of its own: the later commit's sync covers the earlier
+   * write. Others sync as always.
+   */
+  readonly syncedByCommit?: boolean;
+}
+
 export interface BlobStore {
-  /** Stores bytes; durable (synced) when the promise resolves. Identical bytes share one blob. A full disk throws STORAGE_FULL (cause: the errno error). */
-  put(data: Uint8Array): Promise<BlobRef>;
+  /** Stores bytes; durable (synced) when the promise resolves, unless `opts.syncedByCommit`. Identical bytes share one blob. A full disk throws STORAGE_FULL (cause: the errno error). */
+  put(data: Uint8Array, opts?: PutOptions): Promise<BlobRef>;
   /** Returns the exact bytes stored, or throws PosternError NOT_FOUND / INTEGRITY. */
   get(id: string): Promise<Uint8Array>;
   /**

@@ -15,7 +15,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
 import { blobFile, blockDataBits, flipBit } from '../integrity/helpers.js';
-import { cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
+import { FILES_ONLY, cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
 import { run } from '../support/procs.js';
 
 const PY = '/usr/bin/python3';
@@ -90,6 +90,7 @@ beforeAll(async () => {
   inst = await makeInstallation(
     DOMAIN,
     '[integrity]\nscrub_interval = 0\n' +
+      FILES_ONLY +
       `[alerts]\nenabled = true\nmail_to = ["ops@${DOMAIN}"]\nwebhook_url = "http://127.0.0.1:${port}/hook"\nwebhook_secret_file = "hook.key"\npoll_interval = 1\n` +
       // The window is long enough for the whole storm to fall into one.
       `[alerts.rate]\nmax_per_window = ${MAX}\nwindow = 20\n`,

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeMessage, startHarness, type Harness, type Stored, type TestUser } from './harness.js';
 import { FsBlobStore } from '../../src/store/backends/fs/blobs.js';
+import type { SplitBlobStore } from '../../src/store/split-blobs.js';
 import { fromB64, pyParams, runPython } from './python.js';
 
 let h: Harness;
@@ -29,7 +30,7 @@ beforeAll(async () => {
   }
   // Overwrite the middle message's blob file with garbage of a plausible size.
   garbage = randomBytes(msgs[1]!.bytes.length + 64);
-  writeFileSync((h.store.blobs as FsBlobStore).pathOf(msgs[1]!.message.blobId), garbage);
+  writeFileSync(((h.store.blobs as SplitBlobStore).files as FsBlobStore).pathOf(msgs[1]!.message.blobId), garbage);
 });
 
 afterAll(async () => {

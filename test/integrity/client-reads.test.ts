@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLOB_HEADER_SIZE, DEFAULT_BLOCK_SIZE } from '../../src/crypto/blockcodec.js';
 import { FsBlobStore } from '../../src/store/backends/fs/blobs.js';
+import type { SplitBlobStore } from '../../src/store/split-blobs.js';
 import { startPop3Fixture, type Pop3Fixture, type TestUser as PopUser } from '../pop3/harness.js';
 import { b64, poplibSession } from '../pop3/python-client.js';
 import { makeMessage, startHarness, type Harness, type Stored } from '../imap/harness.js';
@@ -103,9 +104,9 @@ describe('bit flips seen through IMAP', () => {
       msgs.push(await h.addMessage(user, 'INBOX', makeMessage({ from: 'a@remote.test', subject: `flip ${i}`, date: 'Sat, 28 Nov 2026 10:00:00 +0000' }, `imap ${i} `.repeat(2000))));
     }
     const next = rng(SEED + 1);
-    for (const m of msgs) flipOneInRandomBlock((h.store.blobs as FsBlobStore).pathOf(m.message.blobId), next);
+    for (const m of msgs) flipOneInRandomBlock(((h.store.blobs as SplitBlobStore).files as FsBlobStore).pathOf(m.message.blobId), next);
     // Message 4 also gets a second flip in its first block: beyond repair.
-    const last = (h.store.blobs as FsBlobStore).pathOf(msgs[3]!.message.blobId);
+    const last = ((h.store.blobs as SplitBlobStore).files as FsBlobStore).pathOf(msgs[3]!.message.blobId);
     flipBit(last, BLOB_HEADER_SIZE + 10, 0);
     flipBit(last, BLOB_HEADER_SIZE + 2000, 3);
   });

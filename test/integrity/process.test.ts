@@ -9,7 +9,7 @@ import nodemailer from 'nodemailer';
 import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { MAIN, cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
+import { FILES_ONLY, MAIN, cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { blobFile, blockCount, blockDataBits, flipBit, seededRng, testSeed } from './helpers.js';
 
@@ -71,7 +71,7 @@ describe(`store integrity on a running server (seed ${seed})`, () => {
   const backupDir = () => path.join(inst.dir, 'backup');
 
   beforeAll(async () => {
-    inst = await makeInstallation(DOMAIN, '[integrity]\nscrub_interval = 0\n');
+    inst = await makeInstallation(DOMAIN, '[integrity]\nscrub_interval = 0\n' + FILES_ONLY);
     expect(cli(inst, ['user', 'add', RCPT], 'a long enough password\n').status).toBe(0);
     server = await startServer(inst);
     const t = transport();

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
+import { FILES_ONLY, cli, makeInstallation, startServer, type Installation, type ServerProcess } from '../process/postern-process.js';
 import { swaks } from '../support/swaks.js';
 import { run } from '../support/procs.js';
 import { openStore } from '../../src/store/index.js';
@@ -25,7 +25,7 @@ let server: ServerProcess;
 const last = (r: { replies: string[] }) => r.replies.filter((l) => /^\d{3}[ -]/.test(l)).slice(-2)[0] ?? '';
 
 beforeAll(async () => {
-  inst = await makeInstallation('example.test', '', { imap: true, pop3: true });
+  inst = await makeInstallation('example.test', FILES_ONLY, { imap: true, pop3: true });
   const r = cli(inst, ['user', 'add', 'alice@example.test'], `${PASSWORD}\n`);
   expect(r.status, r.stderr).toBe(0);
   server = await startServer(inst);

@@ -17,6 +17,7 @@ import { silentLogger } from '../../src/metrics/logger.js';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle, type LoginThrottleOptions } from '../../src/net/throttle.js';
 import { createPop3Listener, DEFAULT_POP3_LIMITS, type Pop3Deps, type Pop3Limits, type Pop3Listener } from '../../src/pop3/index.js';
 import type { FsBlobStore } from '../../src/store/backends/fs/blobs.js';
+import type { SplitBlobStore } from '../../src/store/split-blobs.js';
 import { openStore, type MailMessage, type Store } from '../../src/store/index.js';
 
 export const DOMAIN = 'example.test';
@@ -110,7 +111,7 @@ export async function startPop3Fixture(opts: FixtureOptions = {}): Promise<Pop3F
         for (const m of await store.meta.mailboxes.listMessages(user.inboxId)) out.push({ uid: m.uid, bytes: Buffer.from(await store.blobs.get(m.blobId)) });
         return out;
       },
-      blobPath: (blobId) => (store.blobs as FsBlobStore).pathOf(blobId),
+      blobPath: (blobId) => ((store.blobs as SplitBlobStore).files as FsBlobStore).pathOf(blobId),
       async stopListeners() {
         await Promise.all(listeners.map((l) => l.close()));
       },

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { ZoneServer } from '../../src/net/dns/testing/zone-server.js';
 
 export const MAIN = path.resolve('dist/cli/main.js');
+/** Extra config for tests that damage blob files on disk: every message a file, none kept in the database. */
+export const FILES_ONLY = '[store]\ninline_blob_kb = 0\n';
 
 /** Ports handed out in this process: the kernel may give a just-closed port twice. */
 const issued = new Set<number>();

@@ -81,7 +81,8 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
   const filler = new CacheFiller(s);
   try {
     for (const [i, m] of messages.entries()) {
-      const putting = s.deps.blobs.put(m.data);
+      // The message row's commit (synced before the tagged OK) makes the blob durable with it.
+      const putting = s.deps.blobs.put(m.data, { syncedByCommit: true });
       putting.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       // The header cache entry is derived, and the last one's batch written, while the
       // blob is written and synced off the event loop: cache rows wait for no sync, and

@@ -15,7 +15,11 @@ export type Db = Database.Database;
  * statement's journal (the rows it changes, as they were) and large sorts
  * to files in /var/tmp, outside the data folder, its encryption at rest and
  * its scrub; and a file made and removed every few SMTP messages costs
- * system calls besides.
+ * system calls besides. And secure_delete: content SQLite deletes or moves
+ * (rows, cells left behind when a page is rebuilt, freed pages) is
+ * overwritten with zeros, so a deleted message kept in the database
+ * (blobs.ts) does not linger in its pages, which the online backup copies
+ * whole.
  */
 export function openDb(file: string): Db {
   let db: Db | null = null;
@@ -26,6 +30,7 @@ export function openDb(file: string): Db {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     db.pragma('temp_store = MEMORY');
+    db.pragma('secure_delete = ON');
     migrate(db);
     return db;
   } catch (e) {

@@ -329,4 +329,14 @@ export const MIGRATIONS: readonly string[] = [
     search TEXT NOT NULL
   );
   `,
+  // Small blobs in the database itself (backends/sqlite/blobs.ts): content-addressed checksummed
+  // containers, as the blob files hold them. A rowid table with the id in its own index, since its rows
+  // are larger than a page: the id's index stays small, and the container (last) spills to overflow pages.
+  `
+  CREATE TABLE IF NOT EXISTS blobs (
+    id TEXT NOT NULL UNIQUE,
+    written_at INTEGER NOT NULL,
+    container BLOB NOT NULL
+  );
+  `,
 ];

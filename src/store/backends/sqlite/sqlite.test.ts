@@ -13,6 +13,12 @@ runStoreContract('sqlite + fs blobs', () => openStore({ backend: 'sqlite', dataD
   s.meta.db.exec(statement);
 });
 
+// The same with small blobs kept in the database (the server's default): the contract's large blobs are still files.
+runStoreContract('sqlite + inline blobs', () => openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')), inlineBlobBytes: 32 * 1024 }), async (s, statement) => {
+  if (!(s.meta instanceof SqliteMetaStore)) throw new Error('not a SQLite store');
+  s.meta.db.exec(statement);
+});
+
 describe('sqlite durability: the WAL is synced in the thread pool, grouped', () => {
   const open = async () => {
     const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-store-')) });
