@@ -40,7 +40,8 @@ export async function openStore(opts: StoreOptions): Promise<FedStore> {
   await fsp.mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
   const meta = SqliteMetaStore.open(path.join(opts.dataDir, 'meta.sqlite'));
   // Blobs already in the database stay readable whatever the setting: it decides where new ones go.
-  const blobs = new SplitBlobStore(new SqliteBlobs(meta.db), await FsBlobStore.open(path.join(opts.dataDir, 'blobs')), opts.inlineBlobBytes ?? 0);
+  const files = await FsBlobStore.open(path.join(opts.dataDir, 'blobs'));
+  const blobs = new SplitBlobStore(new SqliteBlobs(meta.db), files, opts.inlineBlobBytes ?? 0, { reader: files.readers, dbFile: meta.db.name });
   return reportIntegrity(
     withReadCache(
       {

@@ -10,12 +10,13 @@
  * touches only the files it is named.
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { readBlobData, statedContainerSize, verifyBlob } from '../../../crypto/blockcodec.js';
 import { openForReadSync } from './read-flags.js';
-import { TEMP_PREFIX, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
+import { TEMP_PREFIX, parseRowSource, type FromThread, type ReadAnswer, type ThreadError, type ToThread, type WriteAnswer, type WriteJob } from './thread-protocol.js';
 
 function errorOf(e: unknown): ThreadError {
   const err = e as NodeJS.ErrnoException;
@@ -78,6 +79,28 @@ function ownBytes(b: Uint8Array): Uint8Array {
   return b.buffer === SCRATCH.buffer ? b.slice() : b;
 }
 
+type RowStatement = { get(id: string): unknown };
+/** Per database file, a read-only connection's statement (opened on the first row read: most threads never read one). */
+const rowReaders = new Map<string, RowStatement>();
+
+/**
+ * A blob row's container, read through this thread's own read-only
+ * connection (WAL: it reads the last commit, never waits for the writer).
+ * A missing row throws ENOENT, as a missing file does.
+ */
+function readRow(dbFile: string, id: string): Uint8Array {
+  let stmt = rowReaders.get(dbFile);
+  if (!stmt) {
+    // Loaded here, not at the top: a thread that reads only files never loads the addon.
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string, o: object) => { prepare(sql: string): { pluck(): RowStatement } };
+    stmt = new Database(dbFile, { readonly: true, fileMustExist: true }).prepare('SELECT container FROM blobs WHERE id = ?').pluck();
+    rowReaders.set(dbFile, stmt);
+  }
+  const c = stmt.get(id);
+  if (!(c instanceof Uint8Array)) throw Object.assign(new Error(`blob row ${id} is missing`), { code: 'ENOENT' });
+  return c;
+}
+
 /** A deriver module's function (BlobStore.getDerived). */
 type Derive = (blobId: string, data: Uint8Array) => string | null;
 
@@ -102,21 +125,24 @@ function readOne(job: string, deriver: string | null): [ReadAnswer, boolean] {
   const mode = job[0];
   const file = job.slice(1);
   const checked = mode === 'd' || mode === 'v' || mode === 'x';
+  const row = parseRowSource(file);
   let container: Uint8Array;
   try {
-    // Raw reads hand the file out as it is; the others keep it here (SCRATCH).
-    container = checked ? readReused(file) : readFileSyncWhole(file);
+    // Raw reads hand the file out as it is; the others keep it here (SCRATCH). A row's bytes are
+    // the driver's, copied before they are handed out raw (moved: they must own their memory).
+    container = row ? readRow(row.dbFile, row.id) : checked ? readReused(file) : readFileSyncWhole(file);
   } catch (e) {
     return [errorOf(e), false];
   }
+  if (row && !checked) return [container.slice(), false];
   if (!checked) return [container, false];
   const derive = mode === 'x' && deriver !== null ? derivers.get(deriver) : null;
   // A derive reads the data and drops it: a view into the container serves (no copy). Reads trust
   // the digest first (readBlobData); verify checks every block.
   const r = mode === 'v' ? verifyBlob(container) : readBlobData(container, derive ? 'view' : 'copy');
-  const blobId = path.basename(file);
+  const blobId = row ? row.id : path.basename(file);
   // Only a container with nothing to report is settled here; the event loop judges the rest.
-  if (!r.ok || r.corrections.length > 0 || r.sha256 !== blobId) return [ownBytes(container), false];
+  if (!r.ok || r.corrections.length > 0 || r.sha256 !== blobId) return [row ? container.slice() : ownBytes(container), false];
   if (!derive || !r.data) return [r.data, true];
   try {
     return [derive(blobId, r.data), true];

@@ -201,6 +201,11 @@ export class FsBlobStore implements BlobStore {
     this.prefix = path.join(root, path.sep);
   }
 
+  /** The reader threads, which also read small blobs kept in the database (split-blobs.ts). */
+  get readers(): BlobFileReader {
+    return this.reader;
+  }
+
   /** How reads and writes were served (tests: the thread paths really ran). */
   get ioCounts(): { readonly reads: { clean: number; raw: number }; readonly syncs: { files: number; dirs: number } | null } {
     return { reads: this.reader.counts, syncs: this.writer?.syncs ?? null };

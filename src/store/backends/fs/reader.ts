@@ -15,7 +15,7 @@
 import { Worker } from 'node:worker_threads';
 import { readWholeFile } from './read-flags.js';
 import { blobThreadUrl, endThread, threadModuleUrl } from './thread-file.js';
-import { MODE_LETTER, isThreadError, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
+import { MODE_LETTER, isThreadError, parseRowSource, type FromThread, type ReadAnswer, type ReadMode, type ToThread } from './thread-protocol.js';
 
 /** Threads reading at once: a cold disk serves several reads in parallel. */
 const THREADS = 2;
@@ -63,8 +63,17 @@ interface Request {
 
 /** The way without threads, and where a thread fails: the raw file, which the caller verifies. */
 function readRawFallback(r: Request): void {
-  readWholeFile(r.file).then((raw) => r.resolve({ raw }), r.reject);
+  readSource(r.file).then((raw) => r.resolve({ raw }), r.reject);
 }
+
+/** A file's bytes; a blob row (rowSource) is the caller's to read on its own connection: ENOTHREAD. */
+function readSource(file: string): Promise<Buffer> {
+  if (parseRowSource(file)) return Promise.reject(Object.assign(new Error('no blob thread to read the row on'), { code: NO_THREAD }));
+  return readWholeFile(file);
+}
+
+/** The error code of a row read that no thread could take (see readSource). */
+export const NO_THREAD = 'ENOTHREAD';
 
 class ReaderThread {
   readonly worker: Worker;
@@ -241,7 +250,7 @@ export class BlobFileReader {
   }
 
   private readAs(file: string, mode: ReadMode, deriver: string | null): Promise<ReadResult> {
-    if (this.broken || this.closed) return readWholeFile(file).then((raw) => ({ raw }));
+    if (this.broken || this.closed) return readSource(file).then((raw) => ({ raw }));
     return new Promise((resolve, reject) => {
       this.waiting.push({ file, mode, deriver, resolve, reject });
       if (!this.scheduled) {

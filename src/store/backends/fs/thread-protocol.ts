@@ -18,6 +18,25 @@ export type ReadMode = 'raw' | 'decode' | 'verify' | 'derive';
  */
 export const MODE_LETTER: Readonly<Record<ReadMode, string>> = { raw: 'r', decode: 'd', verify: 'v', derive: 'x' };
 
+/**
+ * A read may name a row of the metadata database's `blobs` table instead of
+ * a file (small blobs kept in the database: store/split-blobs.ts): the mark,
+ * the database file, the mark again, the blob's id. No path holds a NUL.
+ */
+export const ROW_MARK = '\0';
+
+/** The source string of a blob row for a read on a blob thread. */
+export function rowSource(dbFile: string, id: string): string {
+  return `${ROW_MARK}${dbFile}${ROW_MARK}${id}`;
+}
+
+/** The database file and blob id of a row's source string, or null for a file path. */
+export function parseRowSource(source: string): { readonly dbFile: string; readonly id: string } | null {
+  if (!source.startsWith(ROW_MARK)) return null;
+  const end = source.indexOf(ROW_MARK, 1);
+  return end < 0 ? null : { dbFile: source.slice(1, end), id: source.slice(end + 1) };
+}
+
 export interface ThreadError {
   readonly code: string;
   readonly message: string;

@@ -119,6 +119,11 @@ export class SqliteBlobs implements BlobStore {
     return ID_RE.test(id) && this.run(() => preparedPluck(this.db, 'SELECT 1 FROM blobs WHERE id = ?').get(id)) !== undefined;
   }
 
+  /** Whether the table holds any row. */
+  any(): boolean {
+    return this.run(() => preparedPluck(this.db, 'SELECT EXISTS (SELECT 1 FROM blobs)').get()) === 1;
+  }
+
   async get(id: string): Promise<Uint8Array> {
     const r = await this.settle(id, readBlobData(this.readRaw(id)));
     if (!r.ok || !r.data) throw new PosternError('INTEGRITY', `blob ${id} is damaged beyond repair`);
