@@ -33,7 +33,7 @@ describe('search parts derived by the blob store as it reads', () => {
     }
   });
 
-  it('are derived from rows kept in the database on the reader threads too; rows are read and verified there, and a damaged one settled on the event loop on the reader threads, and settles a damaged one here', async () => {
+  it('are derived from rows kept in the database on the reader threads too, where rows are also read and verified; a damaged row is settled on the event loop', async () => {
     const s = await openStore({ backend: 'sqlite', dataDir: mkdtempSync(path.join(tmpdir(), 'postern-parts-')), inlineBlobBytes: KB * 32 });
     if (!(s.meta instanceof SqliteMetaStore) || !(s.blobs instanceof SplitBlobStore)) throw new Error('not a SQLite store with split blobs');
     const db = s.meta.db;
