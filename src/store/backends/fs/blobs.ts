@@ -2,7 +2,7 @@ import { promises as fsp, constants as fsc, access, close, fsync, open, write } 
 import path from 'node:path';
 import type { BlobRef, BlobStore, IntegrityEvent, DerivedRead } from '../../types.js';
 import { DEFAULT_BLOCK_SIZE, contentDigest, encodeBlob, readBlobData, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
-import { settleBlob } from '../blob-check.js';
+import { BLOB_ID_RE, checkBlobId, checkContainerOf, settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import { newToken } from '../../../core/ids.js';
 import { FlushGroup } from '../../flush-group.js';
@@ -10,7 +10,6 @@ import { BlobFileReader, type ReadResult } from './reader.js';
 import { TEMP_PREFIX } from './thread-protocol.js';
 import { BlobWriter, type WriteOutcome } from './writer.js';
 
-const ID_RE = /^[0-9a-f]{64}$/;
 
 /** fsyncs a directory so a rename or new entry in it survives power loss. */
 export function syncDir(dir: string): Promise<void> {
@@ -135,7 +134,7 @@ const ASIDE_PREFIX = '.gc-';
  * stored again meanwhile, the copy set aside is redundant.
  */
 async function restoreAside(dir: string, id: string): Promise<void> {
-  if (!ID_RE.test(id)) return;
+  if (!BLOB_ID_RE.test(id)) return;
   const aside = path.join(dir, ASIDE_PREFIX + id);
   const file = path.join(dir, id);
   try {
@@ -236,7 +235,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   pathOf(id: string): string {
-    if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
+    checkBlobId(id);
     // The id is 64 hex digits (checked above), so no part of it can climb out of the root.
     return blobFileIn(this.prefix, this.levels, id);
   }
@@ -396,10 +395,7 @@ export class FsBlobStore implements BlobStore {
   /** Stores a container taken from a backup, after checking it really is blob `id`. */
   async writeContainer(id: string, container: Uint8Array): Promise<void> {
     const file = this.pathOf(id);
-    const r = verifyBlob(container);
-    if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
-      throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
-    }
+    checkContainerOf(id, container);
     // Own bytes for the thread to take: the caller keeps its container.
     if ((await this.writeOnThread(id, file, new Uint8Array(container), true)) !== null) return;
     await this.ensureDir(path.dirname(file)).durable;
@@ -413,7 +409,7 @@ export class FsBlobStore implements BlobStore {
   async *list(): AsyncIterable<string> {
     for (const dir of await this.leafFolders()) {
       for (const f of await readdirSafe(dir)) {
-        if (ID_RE.test(f)) yield f;
+        if (BLOB_ID_RE.test(f)) yield f;
       }
     }
   }

@@ -1,10 +1,9 @@
 import type { BlobRef, BlobStore, IntegrityEvent } from '../../types.js';
 import { DEFAULT_BLOCK_SIZE, contentDigest, encodeBlob, readBlobData, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
-import { settleBlob } from '../blob-check.js';
+import { BLOB_ID_RE, checkBlobId, checkContainerOf, settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import type { Pool } from './db.js';
 
-const ID_RE = /^[0-9a-f]{64}$/;
 /** Ids listed per query while iterating. */
 const LIST_PAGE = 1000;
 
@@ -17,10 +16,6 @@ function asBuffer(u: Uint8Array): Buffer {
 function diskFull(e: unknown): never {
   if (isStorageFullCode((e as { code?: string }).code)) throw new PosternError('STORAGE_FULL', 'the database server is out of disk space', { cause: e });
   throw e;
-}
-
-function checkId(id: string): void {
-  if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
 }
 
 /**
@@ -71,7 +66,7 @@ export class PgBlobStore implements BlobStore {
   }
 
   private async readRaw(id: string): Promise<Buffer> {
-    checkId(id);
+    checkBlobId(id);
     const r = await this.pool.query<{ container: Buffer }>('SELECT container FROM blobs WHERE id = $1', [id]);
     const row = r.rows[0];
     if (!row) {
@@ -106,12 +101,12 @@ export class PgBlobStore implements BlobStore {
   }
 
   async has(id: string): Promise<boolean> {
-    if (!ID_RE.test(id)) return false;
+    if (!BLOB_ID_RE.test(id)) return false;
     return ((await this.pool.query('SELECT 1 FROM blobs WHERE id = $1', [id])).rowCount ?? 0) > 0;
   }
 
   async storedSize(id: string): Promise<number | null> {
-    checkId(id);
+    checkBlobId(id);
     // octet_length of a stored bytea reads its length from the TOAST pointer, not the data.
     const r = await this.pool.query<{ n: number }>('SELECT octet_length(container) AS n FROM blobs WHERE id = $1', [id]);
     return r.rows[0]?.n ?? null;
@@ -124,11 +119,8 @@ export class PgBlobStore implements BlobStore {
 
   /** Stores a container taken from a backup, after checking it really is blob `id`. */
   async writeContainer(id: string, container: Uint8Array): Promise<void> {
-    checkId(id);
-    const r = verifyBlob(container);
-    if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
-      throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
-    }
+    checkBlobId(id);
+    checkContainerOf(id, container);
     await this.pool.query('INSERT INTO blobs (id, container) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET container = excluded.container', [
       id,
       asBuffer(container),
@@ -136,7 +128,7 @@ export class PgBlobStore implements BlobStore {
   }
 
   async delete(id: string): Promise<void> {
-    checkId(id);
+    checkBlobId(id);
     await this.pool.query('DELETE FROM blobs WHERE id = $1', [id]);
   }
 

@@ -1,21 +1,16 @@
 import type { BlobRef, BlobStore, IntegrityEvent, PutOptions } from '../../types.js';
 import { DEFAULT_BLOCK_SIZE, contentDigest, encodeBlob, readBlobData, verifyBlob, type DecodeResult } from '../../../crypto/blockcodec.js';
-import { settleBlob } from '../blob-check.js';
+import { BLOB_ID_RE, checkBlobId, checkContainerOf, settleBlob } from '../blob-check.js';
 import { isStorageFullCode, PosternError } from '../../../core/errors.js';
 import type { Db } from './db.js';
 import { walSyncOf } from './durability.js';
 import { damagedMetadata, isDamage } from './damage.js';
 import { prepared, preparedPluck } from './statements.js';
 
-const ID_RE = /^[0-9a-f]{64}$/;
 /** Ids listed per query while iterating. */
 const LIST_PAGE = 1000;
 /** Ids per statement in garbage collection (SQLite's default limit is 32,766 parameters). */
 const GC_PAGE = 500;
-
-function checkId(id: string): void {
-  if (!ID_RE.test(id)) throw new PosternError('NOT_FOUND', `malformed blob id ${JSON.stringify(id)}`);
-}
 
 /**
  * Content-addressed blobs in the metadata database itself (table `blobs`):
@@ -88,7 +83,7 @@ export class SqliteBlobs implements BlobStore {
   }
 
   private readRaw(id: string): Buffer {
-    checkId(id);
+    checkBlobId(id);
     const row = this.readRawOrNull(id);
     if (!row) {
       this.report({ kind: 'missing', blobId: id, detail: 'blob row is missing' });
@@ -116,7 +111,7 @@ export class SqliteBlobs implements BlobStore {
 
   /** Whether the row is here: a lookup in the primary key, synchronous (the split store routes by it). */
   holds(id: string): boolean {
-    return ID_RE.test(id) && this.run(() => preparedPluck(this.db, 'SELECT 1 FROM blobs WHERE id = ?').get(id)) !== undefined;
+    return BLOB_ID_RE.test(id) && this.run(() => preparedPluck(this.db, 'SELECT 1 FROM blobs WHERE id = ?').get(id)) !== undefined;
   }
 
   /** Whether the table holds any row. */
@@ -140,7 +135,7 @@ export class SqliteBlobs implements BlobStore {
   }
 
   async storedSize(id: string): Promise<number | null> {
-    checkId(id);
+    checkBlobId(id);
     // length() of a BLOB reads the stored size from the record header, not the data.
     return (this.run(() => preparedPluck(this.db, 'SELECT length(container) FROM blobs WHERE id = ?').get(id)) as number | undefined) ?? null;
   }
@@ -152,11 +147,8 @@ export class SqliteBlobs implements BlobStore {
 
   /** Stores a container taken from a backup, after checking it really is blob `id`. */
   async writeContainer(id: string, container: Uint8Array): Promise<void> {
-    checkId(id);
-    const r = verifyBlob(container);
-    if (!r.ok || r.sha256 !== id || r.corrections.length > 0) {
-      throw new PosternError('INTEGRITY', `container for blob ${id} does not verify`);
-    }
+    checkBlobId(id);
+    checkContainerOf(id, container);
     this.run(() =>
       prepared(this.db, 'INSERT INTO blobs (id, container, written_at) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET container = excluded.container').run(
         id,
@@ -168,7 +160,7 @@ export class SqliteBlobs implements BlobStore {
   }
 
   async delete(id: string): Promise<void> {
-    checkId(id);
+    checkBlobId(id);
     // The connection runs with secure_delete (db.ts): the freed pages are zeroed.
     this.run(() => prepared(this.db, 'DELETE FROM blobs WHERE id = ?').run(id));
   }
