@@ -59,7 +59,7 @@
 // BENCH_BLOBS (inline): `inline` stores the template's messages as postern
 // stores mail by default ([store] inline_blob_kb = 32: each of these small
 // messages a row in the metadata database); `files` stores each as a blob
-// file (inline_blob_kb = 0, and always under [encryption_at_rest]). The
+// file (inline_blob_kb = 0, and mail for accounts [encryption_at_rest] covers). The
 // server's own setting (APPEND) stays the default either way.
 // Everything listens on 127.0.0.1 only; every loop is bounded; everything
 // started here is stopped by its pid at the end.

@@ -20,10 +20,7 @@ export async function openConfiguredStore(config: Config): Promise<FedStore> {
     dataDir: config.server.data_dir,
     url: config.store.url,
     readCacheBytes: config.store.read_cache_mb * 1024 * 1024,
-    // Under encryption at rest a covered message's clear copy is removed once its encrypted one is
-    // stored: as a file it goes whole, whereas a database row would leave its bytes in freed pages
-    // and in the WAL until they happen to be overwritten. So every message is a file then.
-    inlineBlobBytes: config.encryption_at_rest.enabled ? 0 : config.store.inline_blob_kb * 1024,
+    inlineBlobBytes: config.store.inline_blob_kb * 1024,
   });
 }
 

@@ -165,14 +165,18 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   // [encryption_at_rest]: covered recipients' copies are encrypted in the worker pool before they are stored.
   const ear = config.encryption_at_rest;
   if (ear.enabled) {
-    local.encryptAtRest(
-      new AtRest(atRestSettings(ear), {
-        certificates: store.meta.certificates,
-        blobs: store.blobs,
-        directory: store.meta.directory,
-        encrypt: (raw, certs, cipher, budgetMs) => policy.pool.run<Uint8Array>('smime.encrypt', { raw, certs, cipher }, { budgetMs }),
-      }),
-    );
+    const atRest = new AtRest(atRestSettings(ear), {
+      certificates: store.meta.certificates,
+      blobs: store.blobs,
+      directory: store.meta.directory,
+      encrypt: (raw, certs, cipher, budgetMs) => policy.pool.run<Uint8Array>('smime.encrypt', { raw, certs, cipher }, { budgetMs }),
+    });
+    local.encryptAtRest(atRest);
+    // The queue copy of mail to a covered account is removed once the encrypted copy is stored: a file, not a row.
+    spool.keepRemovableWhen(async (recipients) => {
+      for (const r of recipients) if (r.transport === 'local' && (await atRest.covered(r.address))) return true;
+      return false;
+    });
   }
   const scanner = new PolicyScanner(store.meta.queue, store.blobs, policy.pipeline, clock, log.child({ part: 'policy-scan' }), {
     batch: Math.max(2, config.policy.worker_threads * 2),

@@ -47,8 +47,9 @@ url = ""
 read_cache_mb = 64
 # KiB (sqlite only): a message up to this size is kept inside the database,
 # in the same checksummed container a file holds; larger ones are files
-# under data_dir/blobs (0: every message a file; so is every message while
-# [encryption_at_rest] is enabled, so that a clear copy can be removed whole).
+# under data_dir/blobs (0: every message a file). Mail for an account that
+# [encryption_at_rest] covers is always a file, so its clear copy can be
+# removed whole once the encrypted one is stored.
 inline_blob_kb = 32
 
 [tls]

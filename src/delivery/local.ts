@@ -412,7 +412,9 @@ export class LocalDelivery {
       if (this.opts.deliveryFields) {
         bytes = withDeliveryFields(bytes, p.lease.message.sender, p.lease.recipient.address);
         // Referenced by the delivery's commit, which is synced before anything relies on it.
-        const ref = await this.blobs.put(bytes, { syncedByCommit: true });
+        // A covered recipient's clear copy is replaced by an encrypted one: it must be removable whole.
+        const asFile = this.atRest ? await this.atRest.covered(p.lease.recipient.address) : false;
+        const ref = await this.blobs.put(bytes, { syncedByCommit: true, asFile });
         // The queue copy, unused once every recipient has its own, is left to the collector
         // (deleting it at once would race with a backup that listed it).
         copy = { blobId: ref.id, size: ref.size };

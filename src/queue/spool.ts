@@ -37,6 +37,8 @@ export type EnqueueListener = (queueId: string, waits: 'deliver' | 'scan' | 'hel
  */
 export class Spool {
   private readonly listeners = new Set<EnqueueListener>();
+  /** Whether a message's clear bytes must be removable whole (encryption at rest covers a recipient): see PutOptions.asFile. */
+  private removableFor: ((recipients: readonly NewRecipient[]) => Promise<boolean>) | null = null;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -44,6 +46,11 @@ export class Spool {
     private readonly clock: Clock,
     private readonly faults?: FaultSink,
   ) {}
+
+  /** Messages for which `fn` says so are stored so that they can be removed whole (PutOptions.asFile). */
+  keepRemovableWhen(fn: (recipients: readonly NewRecipient[]) => Promise<boolean>): void {
+    this.removableFor = fn;
+  }
 
   async accept(s: Submission): Promise<void> {
     try {
@@ -72,7 +79,8 @@ export class Spool {
 
   private async store(s: Submission): Promise<void> {
     // The queue entry's commit, synced before this resolves, makes the blob durable with it.
-    const blob = await this.blobs.put(s.data, { syncedByCommit: true });
+    const asFile = this.removableFor ? await this.removableFor(s.recipients) : false;
+    const blob = await this.blobs.put(s.data, { syncedByCommit: true, asFile });
     await this.queue.enqueue(
       {
         id: s.queueId,

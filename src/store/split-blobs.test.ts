@@ -77,7 +77,7 @@ describe('split blobs: small ones in the database, large ones as files', () => {
   });
 
   it('takes no sync of its own for a put the caller\'s commit covers: one sync for blob and queue entry', async () => {
-    const { s, meta, db } = await open();
+    const { s, meta, db, dataDir } = await open();
     try {
       const wal = walSyncOf(db);
       const before = wal.syncs;
@@ -88,6 +88,10 @@ describe('split blobs: small ones in the database, large ones as files', () => {
         [{ address: 'r@remote.test', transport: 'remote' }],
       );
       expect(wal.syncs).toBe(before + 1);
+      // A blob that must be removable whole is a file, whatever its size.
+      const removable = await s.blobs.put(message(12), { syncedByCommit: true, asFile: true });
+      expect(rowCount(s, removable.id)).toBe(0);
+      expect(existsSync(fileOf(dataDir, removable.id))).toBe(true);
       // A large blob is a file, synced by its own put whatever the caller says.
       const big = await s.blobs.put(message(40 * KB), { syncedByCommit: true });
       expect(rowCount(s, big.id)).toBe(0);

@@ -48,7 +48,7 @@ export class SplitBlobStore implements BlobStore {
   }
 
   put(data: Uint8Array, opts?: PutOptions): Promise<BlobRef> {
-    return data.length <= this.maxInline ? this.inline.put(data, opts) : this.files.put(data, opts);
+    return data.length <= this.maxInline && !opts?.asFile ? this.inline.put(data, opts) : this.files.put(data, opts);
   }
 
   /**

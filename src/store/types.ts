@@ -1007,6 +1007,13 @@ export interface PutOptions {
    * write. Others sync as always.
    */
   readonly syncedByCommit?: boolean;
+  /**
+   * The bytes must be removable whole later: a clear copy that encryption
+   * at rest replaces once its encrypted copy is stored. A backend that keeps
+   * small blobs in its database stores this one as a file, since a deleted
+   * row's bytes stay in the database's write-ahead log until overwritten.
+   */
+  readonly asFile?: boolean;
 }
 
 export interface BlobStore {

@@ -166,6 +166,9 @@ describe('encryption at rest, end to end', () => {
     const data = path.join(inst.dir, 'data');
     // The scan finds a phrase stored in clear (the plain user's copy), and not the covered one.
     expect(filesHolding(data, PHRASE_SHARED).length).toBeGreaterThan(0);
+    // The plain user's copy is a row of the database (small messages are, unless a covered account
+    // receives them): the policy keeps only covered mail out of it.
+    expect(filesHolding(data, PHRASE_SHARED).some((f) => path.basename(f).startsWith('meta.sqlite'))).toBe(true);
     expect(filesHolding(data, PHRASE_SECRET)).toEqual([]);
     const dest = path.join(inst.dir, 'backup');
     const b = cli(inst, ['backup', dest]);
