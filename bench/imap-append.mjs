@@ -10,7 +10,9 @@
 // a server child per build on a fresh store in a temp folder and appends
 // BENCH_APPEND (1000) messages of about 0.6 KiB: the same bytes each time,
 // as bench/imap.mjs sends them (stored once), or each its own with
-// BENCH_DISTINCT=1 (a blob written per message). BENCH_ROUNDS (5) rounds;
+// BENCH_DISTINCT=1 (a blob written per message). Small messages are rows
+// of the database, as a server keeps them by default; BENCH_INLINE_KB=0
+// makes each a file. BENCH_ROUNDS (5) rounds;
 // the median per build is printed. BENCH_PORT (0: any free port) is the
 // port the server listens on; BENCH_CPU_PROF=<dir> runs the server under
 // node --cpu-prof. Everything listens on 127.0.0.1 and is stopped by pid.
@@ -46,7 +48,8 @@ async function serve(dist, dir) {
   const { silentLogger } = await import(at('metrics/logger.js'));
   const { DEFAULT_LOGIN_THROTTLE, LoginThrottle } = await import(at('net/throttle.js'));
   const { generateSelfSigned } = await import(at('crypto/selfsigned.js'));
-  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data') });
+  // As a server stores them by default ([store] inline_blob_kb = 32): small messages are rows. BENCH_INLINE_KB=0: files.
+  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data'), inlineBlobBytes: Number(process.env.BENCH_INLINE_KB ?? 32) * 1024 });
   // As \`postern start\` does: metadata checkpoints beside the event loop (a build without it checkpoints in commits).
   store.meta.checkpointInBackground?.();
   const now = Date.now();
