@@ -23,18 +23,18 @@ export interface RowReads {
  * blobs stay files: reading and verifying them belongs off the event loop,
  * and they would bloat the WAL and every checkpoint.
  *
- * Where a blob lives is decided by its size when it is put; reads look in
- * the database first (one primary-key lookup) and then in the files, so a
- * blob stays readable wherever an earlier `maxInline` put it, and 0 stores
- * every new blob as a file. Both parts hold the same checksummed container
- * and report integrity findings alike.
+ * Where a blob lives is decided by its size when it is put (and `asFile`);
+ * reads look in the database first and then in the files, so a blob stays
+ * readable wherever an earlier `maxInline` put it, and 0 stores every new
+ * blob as a file. Both parts hold the same checksummed container and report
+ * integrity findings alike.
  *
  * Rows are read, verified (and a SEARCH's part derived) on the file store's
  * reader threads, each with a read-only connection of its own, when `rows`
- * is given: the event loop then pays a primary-key lookup and its share of
- * a batched hand-off per message, not the read, the SHA-256 and the
- * derivation. A row that is not clean there, or a read no thread can take,
- * is read again and settled here (SqliteBlobs), as a file's would be.
+ * is given: the event loop pays only its share of a batched hand-off per
+ * message, not a lookup, the read, the SHA-256 and the derivation. A row
+ * that is not clean there, or a read no thread can take, is read again and
+ * settled here (SqliteBlobs), as a file's would be.
  */
 export class SplitBlobStore implements BlobStore {
   constructor(

@@ -73,7 +73,7 @@ function readSource(file: string): Promise<Buffer> {
 }
 
 /** The error code of a row read that no thread could take (see readSource). */
-export const NO_THREAD = 'ENOTHREAD';
+const NO_THREAD = 'ENOTHREAD';
 
 class ReaderThread {
   readonly worker: Worker;

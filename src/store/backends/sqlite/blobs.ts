@@ -49,7 +49,7 @@ export class SqliteBlobs implements BlobStore {
     } catch (e) {
       if (isDamage(e)) throw damagedMetadata(this.db.name, e);
       const code = (e as { code?: string }).code;
-      if (code === 'SQLITE_FULL' || isStorageFullCode(code)) throw new PosternError('STORAGE_FULL', 'the metadata database is out of disk space', { cause: e });
+      if (isStorageFullCode(code)) throw new PosternError('STORAGE_FULL', 'the metadata database is out of disk space', { cause: e });
       throw e;
     }
   }
@@ -58,10 +58,10 @@ export class SqliteBlobs implements BlobStore {
     const digest = contentDigest(data);
     const id = digest.toString('hex');
     const container = encodeBlob(data, DEFAULT_BLOCK_SIZE, digest);
-    const existing = this.readRawOrNull(id);
-    if (!existing) {
-      this.run(() => prepared(this.db, 'INSERT INTO blobs (id, container, written_at) VALUES (?, ?, ?)').run(id, container, this.clock()));
-    } else {
+    // New bytes (nearly every put) take one statement; only a blob already there is read back.
+    const inserted = this.run(() => prepared(this.db, 'INSERT INTO blobs (id, container, written_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING').run(id, container, this.clock())).changes > 0;
+    const existing = inserted ? null : this.readRawOrNull(id);
+    if (existing) {
       // Identical bytes are stored once; but a damaged existing copy is replaced, not trusted. Stored
       // again, an existing blob counts as freshly written, so garbage collection keeps it until the
       // caller's row references it (both run on this one connection, each wholly before the other).
