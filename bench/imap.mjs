@@ -109,7 +109,9 @@ async function serve(dir) {
   const { silentLogger } = await import(new URL('metrics/logger.js', DIST).href);
   const { DEFAULT_LOGIN_THROTTLE, LoginThrottle } = await import(new URL('net/throttle.js', DIST).href);
   // The read cache as `postern init` configures it ([store] read_cache_mb = 64; BENCH_READ_CACHE_MB changes it).
-  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data'), readCacheBytes: READ_CACHE_MB * 1024 * 1024 });
+  // Small messages kept as rows, as `postern start` keeps them by default ([store] inline_blob_kb = 32):
+  // the APPENDed ones go where a server puts them, whatever BENCH_BLOBS made of the template.
+  const store = await openStore({ backend: 'sqlite', dataDir: path.join(dir, 'data'), readCacheBytes: READ_CACHE_MB * 1024 * 1024, inlineBlobBytes: 32 * 1024 });
   // As `postern start` does: the blob threads start now and stay, the search-part deriver loaded (a build without it starts them on first use).
   const { SEARCH_PART_DERIVER } = await import(new URL('mailbox/search-part.js', DIST).href);
   store.blobs.keepWarm?.([SEARCH_PART_DERIVER]);
