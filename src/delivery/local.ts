@@ -345,7 +345,14 @@ export class LocalDelivery {
     let outcomes: LocalDeliveryOutcome[];
     try {
       outcomes = await this.queue.deliverLocalMany(
-        ready.map((r) => ({ lease: r.lease, folderId: r.targets[0]!.folder.id, now: r.now, ...(r.choice.blobId === r.lease.message.blobId ? {} : { stored: r.choice }) })),
+        ready.map((r) => ({
+          lease: r.lease,
+          folderId: r.targets[0]!.folder.id,
+          now: r.now,
+          ...(r.choice.blobId === r.lease.message.blobId ? {} : { stored: r.choice }),
+          // From the bytes in hand: stored in the delivery's own transaction.
+          headerCache: this.blobs ? r.entry : null,
+        })),
       );
     } catch (e) {
       outcomes = ready.map(() => ({ error: e }));
@@ -463,16 +470,21 @@ export class LocalDelivery {
     }
   }
 
-  /** Best effort, one transaction for the batch: a message without an entry is simply parsed on its first SEARCH. */
+  /**
+   * Entries of copies whose bytes were not in hand (an encrypted copy, read
+   * back as IMAP would see it), best effort, one transaction for the batch;
+   * the others were stored with their delivery. A message without an entry
+   * is simply parsed on its first SEARCH.
+   */
   private async cacheHeaders(done: Delivered[]): Promise<void> {
     if (!this.blobs) return;
     const entries = new Map<string, HeaderCacheEntry>();
     for (const d of done) {
-      if (entries.has(d.choice.blobId)) continue;
-      // An encrypted copy was written elsewhere: its bytes are read back (as IMAP would see them).
-      const entry = d.readBack ? await this.blobs.get(d.choice.blobId).then((b) => this.entryOf(d.choice.blobId, b, d.log), () => null) : d.entry;
+      if (!d.readBack || entries.has(d.choice.blobId)) continue;
+      const entry = await this.blobs.get(d.choice.blobId).then((b) => this.entryOf(d.choice.blobId, b, d.log), () => null);
       if (entry) entries.set(d.choice.blobId, entry);
     }
+    if (entries.size === 0) return;
     try {
       await this.mailboxes.putHeaderCache([...entries.values()]);
     } catch (e) {

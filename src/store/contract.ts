@@ -341,6 +341,31 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect((await s.meta.mailboxes.getHeaderCache([a, unused], false)).map((e) => e.blobId)).toEqual([a]);
       });
 
+      it('stores an appended message\'s entry with it, keeping one the blob has already', async () => {
+        const user = await addUser();
+        const f = await s.meta.mailboxes.createFolder(user.id, 'INBOX', null, 1);
+        const blob = await s.blobs.put(Buffer.from('Subject: with entry\r\n\r\nx\r\n'));
+        const a = blob.id;
+        await s.meta.mailboxes.append(f.id, { blobId: a, size: blob.size, internalDate: 1, headerCache: entry(a, 'e1') });
+        const [stored] = await s.meta.mailboxes.getHeaderCache([a], true);
+        expect({ ...stored!, detail: Buffer.from(stored!.detail!) }).toEqual(entry(a, 'e1'));
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 1, 1, 'e1')).map((r) => r.search)).toEqual([entry(a, 'e1').search]);
+        // The same bytes appended again with another entry: the one stored stays, and the new message is searched by it.
+        await s.meta.mailboxes.append(f.id, { blobId: a, size: blob.size, internalDate: 2, flags: ['$seen-by-test'], headerCache: entry(a, 'e2') });
+        expect((await s.meta.mailboxes.getHeaderCache([a], false))[0]!.search).toBe(entry(a, 'e1').search);
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 1, 2, 'e1')).map((r) => r.uid)).toEqual([1, 2]);
+        // An entry with its search part only gets its detail from a later append.
+        const lean = await s.blobs.put(Buffer.from('Subject: lean\r\n\r\ny\r\n'));
+        await s.meta.mailboxes.putHeaderCache([{ blobId: lean.id, search: entry(lean.id, 'l1').search, detail: null }]);
+        await s.meta.mailboxes.append(f.id, { blobId: lean.id, size: lean.size, internalDate: 3, headerCache: entry(lean.id, 'l2') });
+        const [filled] = await s.meta.mailboxes.getHeaderCache([lean.id], true);
+        expect({ ...filled!, detail: Buffer.from(filled!.detail!) }).toEqual({ ...entry(lean.id, 'l2'), search: entry(lean.id, 'l1').search });
+        // Without an entry nothing is stored for the blob.
+        const bare = await s.blobs.put(Buffer.from('Subject: bare\r\n\r\nz\r\n'));
+        await s.meta.mailboxes.append(f.id, { blobId: bare.id, size: bare.size, internalDate: 4, headerCache: null });
+        expect(await s.meta.mailboxes.getHeaderCache([bare.id], false)).toEqual([]);
+      });
+
       it('stores hundreds of entries in one call, the last of a repeated blob id winning', async () => {
         const ids = Array.from({ length: 250 }, (_, i) => fakeId(20_000 + i));
         const entries = ids.map((id, i) => ({ blobId: id, search: `s${i}`, detail: i % 2 === 0 ? null : Buffer.from(`d${i}`) }));
@@ -567,6 +592,26 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
         expect((await s.meta.mailboxes.listMessages(f.id)).map((m) => m.uid)).toEqual([1, 2]);
         expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['delivered', 'leased', 'leased', 'delivered']);
         expect(await s.meta.queue.deliverLocalMany([])).toEqual([]);
+      });
+
+      it('stores a local delivery\'s header cache entry in the delivery\'s own step', async () => {
+        const a = await addUser();
+        const f = await s.meta.mailboxes.createFolder(a.id, 'INBOX', null, 1);
+        await enqueue([0, 1].map((i) => ({ address: `${i}.${a.address}`, transport: 'local' as const, accountId: a.id })));
+        const [l0, l1] = (await s.meta.queue.lease({ transport: 'local', now: 2000, leaseMs: 1000, limit: 10 })) as [Lease, Lease];
+        const blobId = l0.message.blobId;
+        const search = `1.delivered.["entry",null]`;
+        const lost = { ...l1, token: 'not-the-token' };
+        const out = await s.meta.queue.deliverLocalMany([
+          { lease: l0, folderId: f.id, now: 2001, headerCache: { blobId, search, detail: Buffer.from('detail') } },
+          { lease: lost, folderId: f.id, now: 2001, headerCache: { blobId: 'f'.repeat(64), search: 'never', detail: null } },
+        ]);
+        expect(out).toEqual([{ uid: 1 }, null]);
+        const [e] = await s.meta.mailboxes.getHeaderCache([blobId], true);
+        expect({ ...e!, detail: Buffer.from(e!.detail!) }).toEqual({ blobId, search, detail: Buffer.from('detail') });
+        expect((await s.meta.mailboxes.searchHeaderCache(f.id, 1, 1, 'entry')).map((r) => r.uid)).toEqual([1]);
+        // A lost lease stores nothing, its entry included.
+        expect(await s.meta.mailboxes.getHeaderCache(['f'.repeat(64)], false)).toEqual([]);
       });
 
       it('delivers locally another blob in place of the queue\'s, in the same one step', async () => {

@@ -195,6 +195,8 @@ export interface LocalDeliveryItem {
   folderId: number;
   now: number;
   stored?: { blobId: string; size: number };
+  /** The delivered blob's header cache entry, stored in the delivery's transaction (NewMailMessage.headerCache). */
+  headerCache?: HeaderCacheEntry | null;
 }
 
 export type LocalDeliveryOutcome = { uid: number } | null | { error: unknown };
@@ -309,6 +311,13 @@ export interface NewMailMessage {
   size: number;
   internalDate: number;
   flags?: string[];
+  /**
+   * The blob's header cache entry (derived from the bytes in hand), stored in
+   * the message's own transaction rather than one of its own: one commit per
+   * APPEND or delivery instead of two. An entry the blob has already stays
+   * (it describes the same bytes); a detail is added where it had none.
+   */
+  headerCache?: HeaderCacheEntry | null;
 }
 
 export type FlagOp = 'add' | 'remove' | 'set';

@@ -1,14 +1,15 @@
 /**
  * APPEND (with MULTIAPPEND's several messages), answered with APPENDUID
- * (UIDPLUS, RFC 4315). The header cache entry of each message is written as
- * it is stored (while its blob is synced), so the first SEARCH or FETCH of it
- * need not read it back.
+ * (UIDPLUS, RFC 4315). The header cache entry of each message is stored
+ * with it, in its own transaction, so the first SEARCH or FETCH of it need
+ * not read it back.
  */
 import { contentDigest } from '../../crypto/blockcodec.js';
 import { bad, no, ok } from '../../codec/imap/index.js';
 import { checkHeaderSection, checkStorable, firstNul, parseHeaderSection, parseMessage, type StorableRefusal } from '../../codec/mime/index.js';
 import type { AppendMessage } from '../../codec/imap/index.js';
-import { CacheFiller } from '../cache.js';
+import { cacheEntry } from '../../mailbox/header-cache.js';
+import type { HeaderCacheEntry } from '../../store/types.js';
 import { resolveCatenate } from './catenate.js';
 import { findFolder } from '../names.js';
 import { SYSTEM_FLAGS } from '../selected.js';
@@ -48,6 +49,16 @@ function unstorable(tag: string, m: AppendMessage): Buffer | null {
   return no(tag, WHY[v.reason], 'PARSE');
 }
 
+/** A message's header cache entry, or null (it is then derived on first use). */
+function headerEntry(s: ImapSession, blobId: string, data: Uint8Array): HeaderCacheEntry | null {
+  try {
+    return cacheEntry(blobId, parseMessage(data));
+  } catch (err) {
+    s.log.warn({ err, blobId }, 'header cache entry not derived');
+    return null;
+  }
+}
+
 export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer> {
   const folder = await findFolder(s, cmd.mailbox);
   if (!folder) return no(cmd.tag, 'No such mailbox', 'TRYCREATE');
@@ -78,24 +89,21 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
     return no(cmd.tag, 'Quota exceeded', 'OVERQUOTA');
   }
   const uids: number[] = [];
-  const filler = new CacheFiller(s);
   try {
-    for (const [i, m] of messages.entries()) {
+    for (const m of messages) {
       // The message row's commit (synced before the tagged OK) makes the blob durable with it.
       const putting = s.deps.blobs.put(m.data, { syncedByCommit: true });
       putting.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
-      // The header cache entry is derived, and the last one's batch written, while the
-      // blob is written and synced off the event loop: cache rows wait for no sync, and
-      // a row left by an APPEND that then fails is pruned like any unused one. The
-      // entry is keyed by the content address (SHA-256) the blob stores name blobs by.
+      // The header cache entry is derived while a blob file is written off the event loop,
+      // and stored in the message's own transaction. It is keyed by the content address
+      // (SHA-256) the blob stores name blobs by.
       const predicted = contentDigest(m.data).toString('hex');
-      await filler.add(predicted, parseMessage(m.data));
-      if (i === messages.length - 1) await filler.flush();
+      let entry = headerEntry(s, predicted, m.data);
       const blob = await putting;
-      if (blob.id !== predicted) await filler.add(blob.id, parseMessage(m.data));
+      if (blob.id !== predicted) entry = headerEntry(s, blob.id, m.data);
       const internalDate = m.date ? m.date.date.getTime() : s.deps.clock.now();
       const flags = [...new Set(m.flags.filter((f) => f !== '\\Recent'))];
-      const stored = await repo.append(folder.id, { blobId: blob.id, size: blob.size, internalDate, flags });
+      const stored = await repo.append(folder.id, { blobId: blob.id, size: blob.size, internalDate, flags, headerCache: entry });
       uids.push(stored.uid);
     }
   } catch (e) {
@@ -105,7 +113,6 @@ export async function append(s: ImapSession, cmd: Cmd<'APPEND'>): Promise<Buffer
   } finally {
     if (uids.length > 0) s.deps.notifier.changed(folder.id);
   }
-  await filler.flush();
   if (s.selected?.id === folder.id) s.selected.dirty = true;
   s.log.debug({ folder: folder.name, uids, bytes: total }, 'appended');
   return ok(cmd.tag, 'APPEND completed', { code: 'APPENDUID', uidValidity: folder.uidValidity, uids });

@@ -1,5 +1,5 @@
 import type { CachedHeader, HeaderCacheCandidate, HeaderCacheEntry } from '../../types.js';
-import { tx, type Pool } from './db.js';
+import { tx, type Pool, type Queryable } from './db.js';
 
 /** Blob ids per header cache query: bounds the result a single statement builds. */
 const CHUNK = 2000;
@@ -44,6 +44,26 @@ export async function putHeaderCache(pool: Pool, entries: readonly HeaderCacheEn
       [withDetail.map((e) => e.blobId), withDetail.map((e) => e.detail)],
     );
   });
+}
+
+/**
+ * New messages' entries, inside their append's transaction
+ * (NewMailMessage.headerCache): an entry a blob has already stays (it
+ * describes the same bytes); a detail is added where there was none.
+ */
+export async function addHeaderEntries(q: Queryable, entries: readonly { blobId: string; entry: HeaderCacheEntry }[]): Promise<void> {
+  const first = [...new Map(entries.map((e) => [e.blobId, e.entry])).entries()];
+  if (first.length === 0) return;
+  await q.query('INSERT INTO header_cache (blob_id, search) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (blob_id) DO NOTHING', [
+    first.map(([id]) => id),
+    first.map(([, e]) => e.search),
+  ]);
+  const withDetail = first.filter(([, e]) => e.detail !== null);
+  if (withDetail.length === 0) return;
+  await q.query('INSERT INTO header_cache_detail (blob_id, detail) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (blob_id) DO NOTHING', [
+    withDetail.map(([id]) => id),
+    withDetail.map(([, e]) => Buffer.from(e.detail!.buffer, e.detail!.byteOffset, e.detail!.byteLength)),
+  ]);
 }
 
 /** Deletes the entries of blobs that no mailbox message references; returns how many (`dryRun`: counts them). */

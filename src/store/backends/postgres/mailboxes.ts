@@ -15,7 +15,7 @@ import type {
 } from '../../types.js';
 import { PosternError } from '../../../core/errors.js';
 import { isUniqueViolation, tx, type Client, type Pool, type Queryable } from './db.js';
-import { getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
+import { addHeaderEntries, getHeaderCache, pruneHeaderCache, putHeaderCache, searchHeaderCache } from './headers.js';
 import { admitKeywords, checkMessageKeywords, hasKeywords, inUidOrder, keywordsFromFlags, planFlagChanges, toFolder, toMessage, type FolderRow, type MessageRow } from '../rows.js';
 
 /**
@@ -45,6 +45,7 @@ export async function appendInTx(q: Queryable, folderId: number, list: NewMailMe
     [folderId, list.length, list.map((m) => m.blobId), list.map((m) => m.size), list.map((m) => m.internalDate), list.map((m) => (m.flags ?? []).join(' '))],
   );
   if (r.rows.length === 0) throw new PosternError('NOT_FOUND', `no folder ${folderId}`);
+  await addHeaderEntries(q, list.flatMap((m) => (m.headerCache ? [{ blobId: m.blobId, entry: m.headerCache }] : [])));
   const rows = r.rows.sort((a, b) => a.uid - b.uid);
   return list.map((m, i) => ({
     id: rows[i]!.id,
@@ -191,10 +192,9 @@ export class PgMailboxes implements MailboxRepo {
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
     // One statement is one transaction: no BEGIN/COMMIT round trips around it. With keywords,
     // the folder's keyword list is checked and updated first, under the folder lock.
-    if (hasKeywords(m.flags)) {
-      await preflightKeywords(this.pool, folderId, m.flags);
-      return tx(this.pool, async (c) => (await appendInTx(c, folderId, [m]))[0]!);
-    }
+    if (hasKeywords(m.flags)) await preflightKeywords(this.pool, folderId, m.flags);
+    // With keywords or a header cache entry, more than one statement: a transaction.
+    if (hasKeywords(m.flags) || m.headerCache) return tx(this.pool, async (c) => (await appendInTx(c, folderId, [m]))[0]!);
     return (await appendInTx(this.pool, folderId, [m]))[0]!;
   }
 

@@ -1,5 +1,6 @@
 import type {
   DeliveryTiming,
+  HeaderCacheEntry,
   Lease,
   LeaseHandOff,
   LocalDeliveryItem,
@@ -155,7 +156,13 @@ export class PgQueue implements QueueRepo {
     });
   }
 
-  async deliverLocal(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): Promise<{ uid: number } | null> {
+  async deliverLocal(
+    lease: Lease,
+    folderId: number,
+    now: number,
+    stored?: { blobId: string; size: number },
+    headerCache?: HeaderCacheEntry | null,
+  ): Promise<{ uid: number } | null> {
     const blob = stored ?? { blobId: lease.message.blobId, size: lease.message.size };
     return tx(this.pool, async (c) => {
       const held = await c.query(
@@ -163,7 +170,7 @@ export class PgQueue implements QueueRepo {
         [lease.recipient.id, lease.token],
       );
       if (held.rowCount === 0) return null;
-      const [m] = await appendInTx(c, folderId, [{ blobId: blob.blobId, size: blob.size, internalDate: now }]);
+      const [m] = await appendInTx(c, folderId, [{ blobId: blob.blobId, size: blob.size, internalDate: now, headerCache }]);
       if (lease.message.verdicts.length > 0) {
         await c.query('INSERT INTO message_verdicts (blob_id, queue_id, verdicts) VALUES ($1, $2, $3) ON CONFLICT (blob_id) DO NOTHING', [
           blob.blobId,
@@ -182,7 +189,7 @@ export class PgQueue implements QueueRepo {
     const out: LocalDeliveryOutcome[] = [];
     for (const it of items) {
       try {
-        out.push(await this.deliverLocal(it.lease, it.folderId, it.now, it.stored));
+        out.push(await this.deliverLocal(it.lease, it.folderId, it.now, it.stored, it.headerCache));
       } catch (error) {
         out.push({ error });
       }

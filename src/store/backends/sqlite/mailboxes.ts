@@ -38,7 +38,8 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
   prepared(db, 'UPDATE folders SET uid_next = ?, highest_modseq = ? WHERE id = ?').run(uid + 1, modseq, folderId);
   const insert = prepared(db, 'INSERT INTO messages (folder_id, uid, blob_id, size, internal_date, flags, modseq) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const r = insert.run(folderId, uid, m.blobId, m.size, m.internalDate, (m.flags ?? []).join(' '), modseq);
-  // A blob already described (an APPEND's entry is written while its blob is synced) gives the new message its search row.
+  if (m.headerCache) headerEntryInTx(db, m.blobId, m.headerCache);
+  // A blob already described (by the entry just written, or before) gives the new message its search row.
   prepared(db, 'INSERT INTO message_search (message_id, search) SELECT ?, search FROM header_cache WHERE blob_id = ?').run(r.lastInsertRowid, m.blobId);
   return {
     id: Number(r.lastInsertRowid),
@@ -50,6 +51,20 @@ export function appendInTx(db: Db, folderId: number, m: NewMailMessage): MailMes
     flags: m.flags ?? [],
     modseq,
   };
+}
+
+/**
+ * A new message's header cache entry, inside its append's transaction. An
+ * entry the blob has already stays (it describes the same bytes, and the
+ * search rows of the blob's other messages were made from it); a detail is
+ * added where there was none.
+ */
+function headerEntryInTx(db: Db, blobId: string, e: HeaderCacheEntry): void {
+  prepared(db, 'INSERT INTO header_cache (blob_id, search) VALUES (?, ?) ON CONFLICT (blob_id) DO NOTHING').run(blobId, e.search);
+  if (e.detail) {
+    prepared(db, 'INSERT INTO header_cache_detail (blob_id, detail) VALUES (?, ?) ON CONFLICT (blob_id) DO NOTHING')
+      .run(blobId, Buffer.from(e.detail.buffer, e.detail.byteOffset, e.detail.byteLength));
+  }
 }
 
 /**

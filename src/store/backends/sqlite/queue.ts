@@ -1,5 +1,6 @@
 import type {
   DeliveryTiming,
+  HeaderCacheEntry,
   Lease,
   LeaseHandOff,
   LeaseRequest,
@@ -82,7 +83,7 @@ export class SqliteQueue implements QueueRepo {
       if (!r || r.lease_token !== lease.token) return null;
       return fn();
     });
-    this.deliverOneTx = db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored));
+    this.deliverOneTx = db.transaction((it: LocalDeliveryItem) => this.deliverInTx(it.lease, it.folderId, it.now, it.stored, it.headerCache));
     this.deliverManyTx = eachInSavepoint(db, this.deliverOneTx);
     this.finishScanOneTx = db.transaction((it: { lease: ScanLease; outcome: ScanOutcome; handOff?: LeaseHandOff }) =>
       this.finishScanInTx(it.lease, it.outcome, it.handOff),
@@ -190,13 +191,19 @@ export class SqliteQueue implements QueueRepo {
   }
 
   /** The body of `deliverLocal`, inside the caller's transaction. */
-  private deliverInTx(lease: Lease, folderId: number, now: number, stored?: { blobId: string; size: number }): { uid: number } | null {
+  private deliverInTx(
+    lease: Lease,
+    folderId: number,
+    now: number,
+    stored?: { blobId: string; size: number },
+    headerCache?: HeaderCacheEntry | null,
+  ): { uid: number } | null {
     const r = this.stmt("SELECT lease_token FROM queue_recipients WHERE id = ? AND state = 'leased'").get(lease.recipient.id) as
       | { lease_token: string }
       | undefined;
     if (!r || r.lease_token !== lease.token) return null;
     const blob = stored ?? { blobId: lease.message.blobId, size: lease.message.size };
-    const m = appendInTx(this.db, folderId, { blobId: blob.blobId, size: blob.size, internalDate: now });
+    const m = appendInTx(this.db, folderId, { blobId: blob.blobId, size: blob.size, internalDate: now, headerCache });
     if (lease.message.verdicts.length > 0) {
       this.stmt('INSERT OR IGNORE INTO message_verdicts (blob_id, queue_id, verdicts) VALUES (?, ?, ?)')
         .run(blob.blobId, lease.message.id, JSON.stringify(lease.message.verdicts));
