@@ -191,6 +191,8 @@ export async function startServer(config: Config, log: Logger, clock: Clock = sy
   spool.onEnqueued((_id, waits) => {
     if (waits === 'scan') scanner.kick();
   });
+  // Entries that wait for the scan are stored with it leased to this scanner and handed straight to it.
+  spool.handScansTo(scanner);
   // Local recipients are leased as their scan result is stored and handed straight to local delivery.
   // (So a release wakes only outbound: local delivery was woken by the hand-over.)
   scanner.handOffTo(local);

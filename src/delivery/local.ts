@@ -282,7 +282,11 @@ export class LocalDelivery {
     if (leases.length < limit && ask) {
       this.storeDue = false;
       this.askedAt = t;
-      leases.push(...(await this.queue.lease({ transport: 'local', now, leaseMs: this.opts.leaseMs, limit: limit - leases.length })));
+      const want = limit - leases.length;
+      const taken = await this.queue.lease({ transport: 'local', now, leaseMs: this.opts.leaseMs, limit: want });
+      // A full lease: more may be waiting behind it, and the next lease asks again.
+      if (taken.length === want) this.storeDue = true;
+      leases.push(...taken);
     }
     for (const l of leases) this.reads?.want(l.message.blobId);
     return leases;

@@ -47,6 +47,13 @@ export class PolicyScanner {
   private readonly window: LeaseWindow<ScanLease, Scanned>;
   private readonly delivered = new Set<(transports: ReadonlySet<Transport>) => void>();
   private taker: LeaseTaker | null = null;
+  /** Scans the spool handed over as it stored their entries (`adopt`), oldest first: taken before the store is asked. */
+  private adopted: ScanLease[] = [];
+  /** When the store was last asked for entries waiting, and when scans were last handed over (performance.now()). */
+  private askedAt = -Infinity;
+  private handedAt = -Infinity;
+  /** Told (`kick`) that the store may hold entries waiting now. */
+  private storeDue = false;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -58,7 +65,7 @@ export class PolicyScanner {
   ) {
     this.window = new LeaseWindow(
       {
-        lease: (limit) => this.queue.leaseScan({ now: this.clock.now(), leaseMs: this.opts.leaseMs, limit }),
+        lease: (limit) => this.lease(limit),
         work: (lease) => this.scan(lease),
         commit: (scanned) => this.commit(scanned),
       },
@@ -93,7 +100,48 @@ export class PolicyScanner {
   }
 
   kick(): void {
+    this.storeDue = true;
     this.window.kick();
+  }
+
+  /** How long a scan lease handed over by the spool runs (as this scanner's own). */
+  get leaseMs(): number {
+    return this.opts.leaseMs;
+  }
+
+  /** Takes a scan the spool leased to this scanner as it stored the entry (Spool.handScansTo), and starts on it. */
+  adopt(lease: ScanLease): void {
+    this.adopted.push(lease);
+    this.handedAt = performance.now();
+    this.window.kick();
+  }
+
+  /**
+   * Scans handed over first. While they come, the store is asked only when
+   * told (`kick`) and at least every `pollMs` (scans deferred and now due,
+   * leases that expired elsewhere), so a steady stream of them starves
+   * nothing; otherwise on every lease. One already expired is left to the
+   * store, which may have leased it again.
+   */
+  private async lease(limit: number): Promise<ScanLease[]> {
+    const now = this.clock.now();
+    const leases: ScanLease[] = [];
+    while (leases.length < limit && this.adopted.length > 0) {
+      const l = this.adopted.shift()!;
+      if (l.until > now) leases.push(l);
+    }
+    const t = performance.now();
+    const ask = this.storeDue || t - this.handedAt >= this.opts.pollMs || t - this.askedAt >= this.opts.pollMs;
+    if (leases.length < limit && ask) {
+      this.storeDue = false;
+      this.askedAt = t;
+      const want = limit - leases.length;
+      const taken = await this.queue.leaseScan({ now, leaseMs: this.opts.leaseMs, limit: want });
+      // A full lease: more may be waiting behind it, and the next lease asks again.
+      if (taken.length === want) this.storeDue = true;
+      leases.push(...taken);
+    }
+    return leases;
   }
 
   async stop(): Promise<void> {
@@ -103,6 +151,7 @@ export class PolicyScanner {
 
   /** Scans everything waiting (started or not); returns how many entries were handled. */
   pass(): Promise<number> {
+    this.storeDue = true;
     return this.window.drain();
   }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { BlobStore, QueueRepo } from '../store/types.js';
+import type { BlobStore, NewQueueMessage, QueueRepo, ScanLease } from '../store/types.js';
 import { Spool, type Submission } from './spool.js';
 
 const base: Submission = { queueId: 'Q1', data: new Uint8Array(10), sender: 'a@b.test', recipients: [], source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {} };
 
-function spoolWith(enqueue: () => Promise<void>) {
+function spoolWith(enqueue: (m: NewQueueMessage) => Promise<void>) {
   const blobs = { put: async (d: Uint8Array) => ({ id: 'b1', size: d.length }) } as unknown as BlobStore;
   const heard: [string, string][] = [];
   const spool = new Spool(blobs, { enqueue } as unknown as QueueRepo, { now: () => 0 });
@@ -26,6 +26,26 @@ describe('Spool listeners', () => {
       ['Q3', 'held'],
       ['Q4', 'deliver'],
     ]);
+  });
+
+  it('do not hear of an entry whose scan went to the scan taker; the store gets the entry with that lease', async () => {
+    const stored: NewQueueMessage[] = [];
+    const { spool, heard } = spoolWith(async (m) => void stored.push(m));
+    const handed: ScanLease[] = [];
+    spool.handScansTo({ leaseMs: 500, adopt: (l) => handed.push(l) });
+    await spool.accept({ ...base, queueId: 'Q1', route: 'scan', meta: { helo: 'h', gone: undefined } });
+    await spool.accept({ ...base, queueId: 'Q2' });
+    expect(handed).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([['Q2', 'deliver']]);
+    expect(handed.map((l) => [l.message.id, l.until, l.message.meta])).toEqual([['Q1', 500, { helo: 'h' }]]);
+    expect(stored.map((m) => m.scanLease)).toEqual([{ token: handed[0]!.token, until: 500 }, undefined]);
+    // Without a taker, as before.
+    spool.handScansTo(null);
+    await spool.accept({ ...base, queueId: 'Q3', route: 'scan' });
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([['Q2', 'deliver'], ['Q3', 'scan']]);
+    expect(stored[2]!.scanLease).toBeUndefined();
   });
 
   it('hear nothing of an entry the store refused', async () => {

@@ -709,6 +709,37 @@ export function runStoreContract(name: string, open: () => Promise<Store>, rawSq
       };
       const leaseRemote = (now: number) => s.meta.queue.lease({ transport: 'remote', now, leaseMs: 1000, limit: 10 });
 
+      it('stores an entry with its scan already leased to the caller when asked, for nobody else until it expires', async () => {
+        const blob = await s.blobs.put(Buffer.from(`Subject: p ${newQueueId()}\r\n\r\nbody\r\n`));
+        const id = newQueueId();
+        const lease = { token: 'held-by-the-spool', until: 3000 };
+        await s.meta.queue.enqueue(
+          { id, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: { helo: 'x' }, verdicts: [], route: 'scan', scanLease: lease },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        // Another entry enqueued with a lease but not for a scan: the lease is not stored.
+        const plain = newQueueId();
+        await s.meta.queue.enqueue(
+          { id: plain, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {}, verdicts: [], route: 'deliver', scanLease: lease },
+          [{ address: 'q@remote.test', transport: 'remote' }],
+        );
+        expect((await leaseRemote(1000)).map((l) => l.message.id)).toEqual([plain]);
+        expect(await s.meta.queue.leaseScan({ now: 2999, leaseMs: 1000, limit: 10 })).toEqual([]);
+        // The caller's lease finishes the scan as one the store handed out would.
+        const message = { id, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx' as const, clientAddress: '127.0.0.1', authUser: null, meta: { helo: 'x' }, verdicts: [] };
+        expect(await s.meta.queue.finishScan({ ...lease, message }, { verdicts: [verdict('av', 'pass')], next: 'deliver', now: 2000 })).toBe(true);
+        expect((await s.meta.queue.listRecipients(id)).map((r) => r.state)).toEqual(['queued']);
+        // Expired before it was finished: another scanner takes it, and the first lease is lost.
+        const late = newQueueId();
+        await s.meta.queue.enqueue(
+          { id: late, blobId: blob.id, size: blob.size, sender: 's@x.test', receivedAt: 1000, source: 'mx', clientAddress: '127.0.0.1', authUser: null, meta: {}, verdicts: [], route: 'scan', scanLease: { token: 'late', until: 2500 } },
+          [{ address: 'r@remote.test', transport: 'remote' }],
+        );
+        const taken = (await s.meta.queue.leaseScan({ now: 2500, leaseMs: 1000, limit: 10 })) as ScanLease[];
+        expect(taken.map((x) => x.message.id)).toEqual([late]);
+        expect(await s.meta.queue.finishScan({ token: 'late', until: 2500, message: { ...message, id: late, meta: {} } }, { verdicts: [], next: 'deliver', now: 2600 })).toBe(false);
+      });
+
       it('finishes several scans at once, each on its own: a lost lease changes nothing else', async () => {
         const ids = [await enqueue('scan'), await enqueue('scan'), await enqueue('scan')];
         const scans = (await s.meta.queue.leaseScan({ now: 2000, leaseMs: 1000, limit: 10 })) as ScanLease[];

@@ -92,6 +92,12 @@ export interface NewQueueMessage {
    * 'quarantine' (held, with a quarantine entry written in the same transaction).
    */
   route?: EnqueueRoute;
+  /**
+   * With route 'scan': the entry is stored with its scan already leased to
+   * the caller (who scans it next), so no scanner need lease it from the
+   * store; another takes it only once `until` has passed, as any scan lease.
+   */
+  scanLease?: { readonly token: string; readonly until: number };
 }
 
 export type EnqueueRoute = 'deliver' | 'scan' | { quarantine: { stage: string; reason: string } };
@@ -103,7 +109,7 @@ export interface NewRecipient {
   accountId?: number | null;
 }
 
-export interface QueueMessage extends Omit<NewQueueMessage, 'route' | 'verdicts'> {
+export interface QueueMessage extends Omit<NewQueueMessage, 'route' | 'verdicts' | 'scanLease'> {
   readonly verdicts: readonly Verdict[];
 }
 

@@ -59,6 +59,7 @@ export interface Harness {
   readonly caFile: string;
   readonly caPem: string;
   readonly store: Store;
+  readonly spool: Spool;
   readonly directory: Directory;
   readonly ports: Record<SmtpListenerKind, number>;
   readonly users: Record<'alice' | 'bob' | 'victim' | 'carol', TestUser>;
@@ -169,7 +170,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 
   const inbox = async (u: TestUser) => store.meta.mailboxes.listMessages((await inboxOf(store.meta.mailboxes, u.id, clock.now())).id);
   return {
-    dir, caFile, caPem: cert.certPem, store, directory, ports, users, logs, memoryBudget: deps.memoryBudget,
+    dir, caFile, caPem: cert.certPem, store, spool, directory, ports, users, logs, memoryBudget: deps.memoryBudget,
     inbox,
     async waitForInbox(u, count) {
       for (let i = 0; i < 300; i++) {

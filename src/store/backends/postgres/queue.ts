@@ -35,8 +35,8 @@ interface Pending {
 async function insertBatch(c: Client, batch: Pending[]): Promise<void> {
   const ms = batch.map((p) => p.msg);
   await c.query(
-    `INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])`,
+    `INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts, scan_token, scan_until)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[])`,
     [
       ms.map((m) => m.id),
       ms.map((m) => m.blobId),
@@ -48,6 +48,8 @@ async function insertBatch(c: Client, batch: Pending[]): Promise<void> {
       ms.map((m) => m.authUser),
       ms.map((m) => JSON.stringify(m.meta)),
       ms.map((m) => JSON.stringify(m.verdicts ?? [])),
+      ms.map((m) => (m.route === 'scan' ? (m.scanLease?.token ?? null) : null)),
+      ms.map((m) => (m.route === 'scan' ? (m.scanLease?.until ?? null) : null)),
     ],
   );
   const rs = batch.flatMap((p) => p.rcpts.map((r) => ({ r, m: p.msg })));

@@ -110,14 +110,28 @@ export class SqliteQueue implements QueueRepo {
     const batch = this.pending;
     this.pending = [];
     const insMsg = this.stmt(
-      'INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO queue_messages (id, blob_id, size, sender, received_at, source, client_address, auth_user, meta, verdicts, scan_token, scan_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const insRcpt = this.stmt(
       'INSERT INTO queue_recipients (queue_id, address, transport, account_id, next_attempt_at, state) VALUES (?, ?, ?, ?, ?, ?)',
     );
     const one = (p: Pending) => {
       const m = p.msg;
-      insMsg.run(m.id, m.blobId, m.size, m.sender, m.receivedAt, m.source, m.clientAddress, m.authUser, JSON.stringify(m.meta), JSON.stringify(m.verdicts ?? []));
+      const scan = m.route === 'scan' ? (m.scanLease ?? null) : null;
+      insMsg.run(
+        m.id,
+        m.blobId,
+        m.size,
+        m.sender,
+        m.receivedAt,
+        m.source,
+        m.clientAddress,
+        m.authUser,
+        JSON.stringify(m.meta),
+        JSON.stringify(m.verdicts ?? []),
+        scan?.token ?? null,
+        scan?.until ?? null,
+      );
       const state = initialState(m.route);
       for (const r of p.rcpts) insRcpt.run(m.id, r.address, r.transport, r.accountId ?? null, m.receivedAt, state);
       if (typeof m.route === 'object') {
