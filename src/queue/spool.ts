@@ -136,8 +136,10 @@ export class Spool {
 }
 
 /**
- * An entry as the store gives it back: its meta and verdicts as their JSON
- * reads (what a scanner that leased it from the store would see).
+ * An entry as the store gives it back, for the scanner it is handed to. Its
+ * meta is copied (the receiver's object may change afterwards); the verdicts
+ * are the in-line stages' own, never changed once made. The scan reads
+ * these; what it stores is built from the stored row.
  */
 function asStored(m: NewQueueMessage): QueueMessage {
   return {
@@ -149,8 +151,8 @@ function asStored(m: NewQueueMessage): QueueMessage {
     source: m.source,
     clientAddress: m.clientAddress,
     authUser: m.authUser,
-    meta: JSON.parse(JSON.stringify(m.meta)) as Record<string, unknown>,
-    verdicts: JSON.parse(JSON.stringify(m.verdicts ?? [])) as Verdict[],
+    meta: { ...m.meta },
+    verdicts: m.verdicts ?? [],
   };
 }
 
