@@ -10,6 +10,7 @@ import { cacheEntry } from '../mailbox/header-cache.js';
 import { parseMessage } from '../codec/mime/index.js';
 import { ByteBudget, SharedReads } from './bounded.js';
 import { backoffMs } from '../queue/spool.js';
+import { HandedLeases } from './handed.js';
 import { LeaseWindow } from './window.js';
 import { reportFailure } from './failure.js';
 import type { DsnSender } from './dsn-sender.js';
@@ -92,13 +93,8 @@ export class LocalDelivery {
   private atRest: AtRest | null = null;
   private sieve: SieveRunner | null = null;
   private notices: DsnSender | null = null;
-  /** Leases the scanner handed over (`adopt`), oldest first: taken before the store is asked. */
-  private adopted: Lease[] = [];
-  /** When the store was last asked for due recipients, and when leases were last handed over (performance.now()). */
-  private askedAt = -Infinity;
-  private handedAt = -Infinity;
-  /** Told (`kick`) that the store may hold recipients due now. */
-  private storeDue = false;
+  /** Leases the scanner hands over (`adopt`), and the store's. */
+  private readonly leases: HandedLeases<Lease>;
   readonly transport = 'local' as const;
 
   constructor(
@@ -116,6 +112,7 @@ export class LocalDelivery {
   ) {
     this.reads = blobs ? new SharedReads((id) => blobs.get(id)) : null;
     this.purgeEveryMs = opts.purgeEveryMs ?? PURGE_EVERY_MS;
+    this.leases = new HandedLeases(opts.pollMs, (now, limit) => this.queue.lease({ transport: 'local', now, leaseMs: this.opts.leaseMs, limit }));
     this.window = new LeaseWindow(
       {
         lease: (limit) => this.lease(limit),
@@ -196,7 +193,7 @@ export class LocalDelivery {
 
   /** Leases what is due now in the store (or as soon as a slot is free). */
   kick(): void {
-    this.storeDue = true;
+    this.leases.due();
     this.window.kick();
   }
 
@@ -257,37 +254,13 @@ export class LocalDelivery {
    * scan results (PolicyScanner.handOffTo), and starts on them.
    */
   adopt(leases: readonly Lease[]): void {
-    this.adopted.push(...leases);
-    this.handedAt = performance.now();
+    this.leases.add(leases);
     this.window.kick();
   }
 
-  /**
-   * Handed-over leases first. While hand-overs come, the store is asked only
-   * when told (`kick`: mail queued without a scan) and at least every
-   * `pollMs` (retries that came due, leases that expired elsewhere), so a
-   * steady stream of them starves nothing; otherwise on every lease, as
-   * before. One already expired is left to the store, which may have leased
-   * it again.
-   */
+  /** Handed-over leases first, then the store's (HandedLeases); their queued bytes are wanted. */
   private async lease(limit: number): Promise<Lease[]> {
-    const now = this.clock.now();
-    const leases: Lease[] = [];
-    while (leases.length < limit && this.adopted.length > 0) {
-      const l = this.adopted.shift()!;
-      if (l.until > now) leases.push(l);
-    }
-    const t = performance.now();
-    const ask = this.storeDue || t - this.handedAt >= this.opts.pollMs || t - this.askedAt >= this.opts.pollMs;
-    if (leases.length < limit && ask) {
-      this.storeDue = false;
-      this.askedAt = t;
-      const want = limit - leases.length;
-      const taken = await this.queue.lease({ transport: 'local', now, leaseMs: this.opts.leaseMs, limit: want });
-      // A full lease: more may be waiting behind it, and the next lease asks again.
-      if (taken.length === want) this.storeDue = true;
-      leases.push(...taken);
-    }
+    const leases = await this.leases.take(this.clock.now(), limit);
     for (const l of leases) this.reads?.want(l.message.blobId);
     return leases;
   }

@@ -11,6 +11,7 @@ import type { PolicyPipeline } from '../policy/pipeline/index.js';
 import { directionOf } from '../policy/pipeline/index.js';
 import type { BlobStore, Lease, LeaseHandOff, QueueRepo, ScanLease, ScanOutcome, ScanStored, Transport } from '../store/types.js';
 import { backoffMs } from '../queue/spool.js';
+import { HandedLeases } from './handed.js';
 import { LeaseWindow } from './window.js';
 
 export interface ScannerOptions {
@@ -47,13 +48,8 @@ export class PolicyScanner {
   private readonly window: LeaseWindow<ScanLease, Scanned>;
   private readonly delivered = new Set<(transports: ReadonlySet<Transport>) => void>();
   private taker: LeaseTaker | null = null;
-  /** Scans the spool handed over as it stored their entries (`adopt`), oldest first: taken before the store is asked. */
-  private adopted: ScanLease[] = [];
-  /** When the store was last asked for entries waiting, and when scans were last handed over (performance.now()). */
-  private askedAt = -Infinity;
-  private handedAt = -Infinity;
-  /** Told (`kick`) that the store may hold entries waiting now. */
-  private storeDue = false;
+  /** Scans the spool hands over as it stores their entries (`adopt`), and the store's. */
+  private readonly leases: HandedLeases<ScanLease>;
 
   constructor(
     private readonly queue: QueueRepo,
@@ -63,9 +59,10 @@ export class PolicyScanner {
     private readonly log: Logger,
     private readonly opts: ScannerOptions,
   ) {
+    this.leases = new HandedLeases(opts.pollMs, (now, limit) => this.queue.leaseScan({ now, leaseMs: this.opts.leaseMs, limit }));
     this.window = new LeaseWindow(
       {
-        lease: (limit) => this.lease(limit),
+        lease: (limit) => this.leases.take(this.clock.now(), limit),
         work: (lease) => this.scan(lease),
         commit: (scanned) => this.commit(scanned),
       },
@@ -100,7 +97,7 @@ export class PolicyScanner {
   }
 
   kick(): void {
-    this.storeDue = true;
+    this.leases.due();
     this.window.kick();
   }
 
@@ -111,37 +108,8 @@ export class PolicyScanner {
 
   /** Takes a scan the spool leased to this scanner as it stored the entry (Spool.handScansTo), and starts on it. */
   adopt(lease: ScanLease): void {
-    this.adopted.push(lease);
-    this.handedAt = performance.now();
+    this.leases.add([lease]);
     this.window.kick();
-  }
-
-  /**
-   * Scans handed over first. While they come, the store is asked only when
-   * told (`kick`) and at least every `pollMs` (scans deferred and now due,
-   * leases that expired elsewhere), so a steady stream of them starves
-   * nothing; otherwise on every lease. One already expired is left to the
-   * store, which may have leased it again.
-   */
-  private async lease(limit: number): Promise<ScanLease[]> {
-    const now = this.clock.now();
-    const leases: ScanLease[] = [];
-    while (leases.length < limit && this.adopted.length > 0) {
-      const l = this.adopted.shift()!;
-      if (l.until > now) leases.push(l);
-    }
-    const t = performance.now();
-    const ask = this.storeDue || t - this.handedAt >= this.opts.pollMs || t - this.askedAt >= this.opts.pollMs;
-    if (leases.length < limit && ask) {
-      this.storeDue = false;
-      this.askedAt = t;
-      const want = limit - leases.length;
-      const taken = await this.queue.leaseScan({ now, leaseMs: this.opts.leaseMs, limit: want });
-      // A full lease: more may be waiting behind it, and the next lease asks again.
-      if (taken.length === want) this.storeDue = true;
-      leases.push(...taken);
-    }
-    return leases;
   }
 
   async stop(): Promise<void> {
@@ -151,7 +119,7 @@ export class PolicyScanner {
 
   /** Scans everything waiting (started or not); returns how many entries were handled. */
   pass(): Promise<number> {
-    this.storeDue = true;
+    this.leases.due();
     return this.window.drain();
   }
 
