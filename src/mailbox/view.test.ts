@@ -79,6 +79,52 @@ describe('MailboxView', () => {
     );
   });
 
+  it('keeps copies apart from the view and from each other, whichever changes first (copies share arrays until then)', () => {
+    type Op = { kind: 'add' | 'flag' | 'expunge' | 'take' | 'copy'; pick: number; target: number };
+    const op = fc.record({ kind: fc.constantFrom('add', 'flag', 'expunge', 'take', 'copy'), pick: fc.nat(), target: fc.nat() }) as fc.Arbitrary<Op>;
+    type Model = { uid: number; flags: string[]; gone: boolean }[];
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops: Op[]) => {
+        // Index 0 is the first view; copies are added as they are taken.
+        const views: { v: MailboxView; model: Model; nextUid: number }[] = [
+          { v: new MailboxView(1, 1, indexOf([1, 2, 3].map((uid) => ({ uid, flags: [], modseq: uid }))), 3), model: [1, 2, 3].map((uid) => ({ uid, flags: [], gone: false })), nextUid: 4 },
+        ];
+        let modseq = 10;
+        for (const o of ops) {
+          const t = views[o.target % views.length]!;
+          const live = t.model.filter((m) => !m.gone);
+          if (o.kind === 'copy') {
+            views.push({ v: t.v.copy(), model: live.map((m) => ({ ...m, flags: [...m.flags] })), nextUid: t.nextUid });
+          } else if (o.kind === 'add') {
+            t.v.apply({ changed: [msg(t.nextUid, [], ++modseq)], expunged: [], highestModseq: modseq });
+            t.model.push({ uid: t.nextUid++, flags: [], gone: false });
+          } else if (o.kind === 'flag' && live.length > 0) {
+            const m = live[o.pick % live.length]!;
+            m.flags = [`k${++modseq}`];
+            if (o.pick % 2 === 0) t.v.apply({ changed: [msg(m.uid, m.flags, modseq)], expunged: [], highestModseq: modseq });
+            else t.v.setFlags(m.uid, m.flags, modseq);
+          } else if (o.kind === 'expunge' && live.length > 0) {
+            const m = live[o.pick % live.length]!;
+            m.gone = true;
+            t.v.markExpunged([m.uid]);
+          } else if (o.kind === 'take') {
+            t.v.takeExpunged();
+            t.model = t.model.filter((m) => !m.gone);
+          }
+          for (const { v, model } of views) {
+            expect(v.exists).toBe(model.length);
+            model.forEach((m, i) => {
+              expect(v.uidAt(i + 1)).toBe(m.uid);
+              expect(v.isExpunged(m.uid)).toBe(m.gone);
+              expect([...v.flagsAt(i + 1)]).toEqual(m.flags);
+            });
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is built from flags as the store keeps them, in any order and spacing, one list per set', () => {
     const v = new MailboxView(1, 1, { uids: [2, 4, 6, 9], flags: ['$b \\Seen', '', '\\Seen $b', ' \\Seen  $b '], modseqs: [3, 5, 7, 9] }, 9);
     expect([...v.flagsAt(1)]).toEqual(['$b', '\\Seen']);
