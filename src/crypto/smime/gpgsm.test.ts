@@ -42,7 +42,11 @@ describe('gpgsm interoperability', () => {
     // gpgsm 2.2 reads only the old PKCS#12 encryption (3DES, SHA-1 MAC), and no encrypted certificate bag.
     sh('openssl', ['pkcs12', '-export', '-keypbe', 'PBE-SHA1-3DES', '-certpbe', 'NONE', '-macalg', 'sha1', '-in', 'alice.pem', '-inkey', 'alice.key', '-out', 'alice.p12', '-passout', `pass:${PASS}`]);
     expect(gpgsm(['--import', 'ca.pem']).status).toBe(0);
-    const imported = gpgsm(['--passphrase-fd', '0', '--import', 'alice.p12'], `${PASS}\n`);
+    // Under a full CI load gpgsm 2.2 once failed to decrypt the key bag of a PKCS#12 file it
+    // reads every other time (0 failures in 40 imports of fresh files here): set-up, not what
+    // is under test, so the import is tried once more before the set-up fails.
+    let imported = gpgsm(['--passphrase-fd', '0', '--import', 'alice.p12'], `${PASS}\n`);
+    if (!/secret keys imported: 1/.test(imported.stderr.toString())) imported = gpgsm(['--passphrase-fd', '0', '--import', 'alice.p12'], `${PASS}\n`);
     expect(imported.stderr.toString()).toMatch(/secret keys imported: 1/);
     const fp = sh('openssl', ['x509', '-in', 'ca.pem', '-noout', '-fingerprint', '-sha1']).toString().trim().split('=')[1];
     writeFileSync(join(home, 'trustlist.txt'), `${fp} S relax\n`);
