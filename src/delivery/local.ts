@@ -327,8 +327,8 @@ export class LocalDelivery {
           folderId: r.targets[0]!.folder.id,
           now: r.now,
           ...(r.choice.blobId === r.lease.message.blobId ? {} : { stored: r.choice }),
-          // From the bytes in hand: stored in the delivery's own transaction.
-          headerCache: this.blobs ? r.entry : null,
+          // From the bytes in hand (null without them): stored in the delivery's own transaction.
+          headerCache: r.entry,
         })),
       );
     } catch (e) {

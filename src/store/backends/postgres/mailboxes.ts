@@ -192,9 +192,10 @@ export class PgMailboxes implements MailboxRepo {
   async append(folderId: number, m: NewMailMessage): Promise<MailMessage> {
     // One statement is one transaction: no BEGIN/COMMIT round trips around it. With keywords,
     // the folder's keyword list is checked and updated first, under the folder lock.
-    if (hasKeywords(m.flags)) await preflightKeywords(this.pool, folderId, m.flags);
+    const keywords = hasKeywords(m.flags);
+    if (keywords) await preflightKeywords(this.pool, folderId, m.flags);
     // With keywords or a header cache entry, more than one statement: a transaction.
-    if (hasKeywords(m.flags) || m.headerCache) return tx(this.pool, async (c) => (await appendInTx(c, folderId, [m]))[0]!);
+    if (keywords || m.headerCache) return tx(this.pool, async (c) => (await appendInTx(c, folderId, [m]))[0]!);
     return (await appendInTx(this.pool, folderId, [m]))[0]!;
   }
 

@@ -333,7 +333,6 @@ export class SqliteMailboxes implements MailboxRepo {
     return out;
   }
 
-
   private expungeSync(folderId: number, uids: number[]): number[] {
     const rows = this.getMessagesSync(folderId, uids);
     if (rows.length === 0) return [];
